@@ -1,0 +1,68 @@
+/* record.h: one priced-call input line, the JSONL form that `infercost cost` and
+ * `infercost ingest` read (docs/formats.md). A line is either a usage record
+ *   {"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-01T10:00:00Z",
+ *    "usage":{"input_tokens":4740,"cache_write_tokens":4735,"output_tokens":255}}
+ * or a provider response {"provider":"openai","api_flavor":"chat","timestamp":..,"response":{..}}
+ * or a streamed one {"provider":"anthropic","timestamp":..,"stream":"event: ...\ndata: {...}\n\n"}.
+ * Optional metadata (id, customer, feature, task, key_id, status, latency_ms, cache_hit,
+ * routed_from, model_served, batch, tags) is carried through for the ledger.
+ *
+ * Parsing has a fast path, a focused scanner for the flat usage-record shape (the hot path of
+ * `infercost cost`, see BENCHMARKS.md for why), and falls back to json-c for everything else. */
+#ifndef INFERCOST_RECORD_H
+#define INFERCOST_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "infercost/catalog.h"
+#include "infercost/pricing.h"
+#include "infercost/usage.h"
+
+typedef struct ic_record {
+    char provider[64];      /* "" when the line names none */
+    char model[256];        /* from the line, or from the response body */
+    char api_flavor[32];    /* "" = default */
+    int64_t t_ms;
+    bool has_time;
+    bool from_response;     /* usage was extracted from a response body or stream */
+    ic_usage usage;
+    /* metadata ("" / -1 / false when absent) */
+    char id[128];
+    char customer[128];
+    char feature[128];
+    char task[128];
+    char key_id[64];
+    char model_served[256];
+    char routed_from[256];
+    char status[32];
+    int64_t latency_ms;
+    bool cache_hit;
+    bool batch;
+    char tags[512];         /* the tags object as JSON text, "" if none */
+} ic_record;
+
+/* Parse one line (without its newline). The timestamp, when absent, is left unset
+ * (has_time false): the caller decides (cost uses now). */
+ic_status ic_record_parse(const ic_catalog *c, const char *line, size_t len, ic_record *out,
+                          ic_error *err);
+
+/* Force the general (json-c) parser even for lines the fast path accepts: for benchmarks. */
+void ic_record_set_fast_path(bool enabled);
+
+/* Price a parsed record: resolve provider/model, choose prices at the record's time (now_ms if
+ * it has none), cost it. */
+ic_status ic_record_price(const ic_catalog *c, const ic_record *r, int64_t now_ms, ic_cost *out,
+                          ic_error *err);
+
+/* The output line of `infercost cost` for a priced record:
+ * {"provider":..,"model":..,"total_usd":"..","items":[{"unit":..,"charged":..,"price_per":"..",
+ *  "per":..,"usd":".."}...]} plus "usage" for lines whose usage came from a response, and
+ * "warning" for a deprecated model. Returns bytes written or 0 if cap is too small. */
+size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap);
+
+/* Append s to buf as a JSON string literal with quotes; returns bytes written or 0 (too small). */
+size_t ic_json_quote(const char *s, size_t len, char *buf, size_t cap);
+
+#endif

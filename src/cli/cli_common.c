@@ -1,0 +1,85 @@
+/* cli_common.c: shared option handling and error printing for the subcommands (cli_common.h). */
+#include "cli_common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+void ic_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("infercost: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+const char *ic_cli_opt(const char *name, int argc, char **argv, int *i, bool *bad)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=') {
+        (*i)++;
+        return a + n + 1;
+    }
+    if (a[n] != 0)
+        return NULL;
+    if (*i + 1 >= argc) {
+        ic_cli_error("%s needs a value", name);
+        *bad = true;
+        return NULL;
+    }
+    *i += 2;
+    return argv[*i - 1];
+}
+
+int ic_cli_catalog_arg(ic_cli_catalog_opts *o, int argc, char **argv, int *i)
+{
+    bool bad = false;
+    const char *v;
+    if ((v = ic_cli_opt("--catalog", argc, argv, i, &bad))) {
+        o->catalog = v;
+        return 1;
+    }
+    if (bad)
+        return -1;
+    if ((v = ic_cli_opt("--overlay", argc, argv, i, &bad))) {
+        if (o->noverlays == IC_CLI_MAX_OVERLAYS) {
+            ic_cli_error("at most %d --overlay files", IC_CLI_MAX_OVERLAYS);
+            return -1;
+        }
+        o->overlays[o->noverlays++] = v;
+        return 1;
+    }
+    return bad ? -1 : 0;
+}
+
+ic_catalog *ic_cli_open_catalog(const ic_cli_catalog_opts *o)
+{
+    ic_error err = {0};
+    ic_catalog *c = NULL;
+    if (ic_catalog_open(&c, o->catalog, &err) != IC_OK) {
+        ic_cli_error("%s", err.msg);
+        return NULL;
+    }
+    for (int k = 0; k < o->noverlays; k++)
+        if (ic_catalog_overlay(c, o->overlays[k], &err) != IC_OK) {
+            ic_cli_error("%s", err.msg);
+            ic_catalog_free(c);
+            return NULL;
+        }
+    return c;
+}
+
+FILE *ic_cli_open_input(const char *path)
+{
+    if (!path || !strcmp(path, "-"))
+        return stdin;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        ic_cli_error("%s: %s", path, strerror(errno));
+    return f;
+}

@@ -1,0 +1,37 @@
+/* cli_common.h: what every subcommand shares: the catalog options (--catalog FILE, repeated
+ * --overlay FILE), opening input files or stdin, and printing one clear error line. */
+#ifndef IC_CLI_COMMON_H
+#define IC_CLI_COMMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "infercost/catalog.h"
+
+#define IC_CLI_MAX_OVERLAYS 16
+
+typedef struct ic_cli_catalog_opts {
+    const char *catalog;                       /* NULL: the embedded snapshot */
+    const char *overlays[IC_CLI_MAX_OVERLAYS];
+    int noverlays;
+} ic_cli_catalog_opts;
+
+/* If argv[*i] is --catalog/--overlay (as "--opt VALUE" or "--opt=VALUE"), take it, advance *i
+ * past it and return 1; return 0 if it is another argument; -1 (after printing) on a bad use. */
+int ic_cli_catalog_arg(ic_cli_catalog_opts *o, int argc, char **argv, int *i);
+
+/* Open the catalog and apply the overlays; prints "infercost: FILE: message" and returns NULL on
+ * failure. Deprecation and other warnings go to stderr. */
+ic_catalog *ic_cli_open_catalog(const ic_cli_catalog_opts *o);
+
+/* Value of "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. NULL if not that option;
+ * prints and sets *bad if the value is missing. */
+const char *ic_cli_opt(const char *name, int argc, char **argv, int *i, bool *bad);
+
+/* fopen for reading, "-" or NULL meaning stdin; prints the error. */
+FILE *ic_cli_open_input(const char *path);
+
+/* "infercost: " + message on stderr */
+void ic_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,49 @@
+/* main.c: the infercost command: dispatches to the subcommands that declared themselves with
+ * IC_COMMAND (command.h). It holds no command logic of its own. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+
+extern const ic_command __start_ic_commands[];
+extern const ic_command __stop_ic_commands[];
+
+static int cmp_cmd(const void *a, const void *b)
+{
+    return strcmp((*(const ic_command *const *)a)->name, (*(const ic_command *const *)b)->name);
+}
+
+static void usage(FILE *f)
+{
+    size_t n = (size_t)(__stop_ic_commands - __start_ic_commands);
+    const ic_command **list = calloc(n ? n : 1, sizeof *list);
+    for (size_t i = 0; i < n && list; i++)
+        list[i] = &__start_ic_commands[i];
+    if (list)
+        qsort(list, n, sizeof *list, cmp_cmd);
+    fprintf(f, "usage: infercost COMMAND [OPTIONS]   (infercost COMMAND --help for each)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < n && list; i++)
+        fprintf(f, "  %-16s %s\n", list[i]->name, list[i]->summary);
+    free(list);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("infercost 0.1.0\n");
+        return 0;
+    }
+    for (const ic_command *c = __start_ic_commands; c < __stop_ic_commands; c++)
+        if (!strcmp(c->name, argv[1]))
+            return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "infercost: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,267 @@
+/* money.c: exact decimal prices and pico-dollar amounts (see include/infercost/money.h for the
+ * rounding rule). Nothing here uses floating point except ic_money_to_double, which is for display
+ * ratios. */
+#include "infercost/money.h"
+
+#include <string.h>
+
+static const uint64_t pow10_u64[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+    1000000000000000000ULL, 10000000000000000000ULL,
+};
+
+static ic_u128 pow10_u128(unsigned n)
+{
+    ic_u128 r = 1;
+    while (n--)
+        r *= 10;
+    return r;
+}
+
+ic_status ic_decimal_parse(const char *s, size_t len, ic_decimal *out)
+{
+    size_t i = 0;
+    if (len > 0 && s[0] == '-') {
+        /* "-0" is zero; any other negative number is refused */
+        ic_status st = ic_decimal_parse(s + 1, len - 1, out);
+        if (st == IC_OK && out->mant != 0)
+            return IC_ERR_INVALID;
+        return st;
+    }
+    uint64_t mant = 0;
+    int digits = 0;       /* significant digits accumulated */
+    int scale = 0;
+    bool any = false, dot = false;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            any = true;
+            if (mant == 0 && c == '0') {
+                if (dot)
+                    scale++;
+                continue;
+            }
+            if (digits >= 19)
+                return IC_ERR_RANGE;
+            uint64_t d = (uint64_t)(c - '0');
+            if (mant > (UINT64_MAX - d) / 10)
+                return IC_ERR_RANGE;
+            mant = mant * 10 + d;
+            digits++;
+            if (dot)
+                scale++;
+        } else if (c == '.' && !dot) {
+            dot = true;
+        } else {
+            break;
+        }
+    }
+    if (!any)
+        return IC_ERR_PARSE;
+    long exp = 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool neg = false;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            neg = s[i++] == '-';
+        if (i >= len || s[i] < '0' || s[i] > '9')
+            return IC_ERR_PARSE;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            exp = exp * 10 + (s[i] - '0');
+            if (exp > 1000)
+                return IC_ERR_RANGE;
+        }
+        if (neg)
+            exp = -exp;
+    }
+    if (i != len)
+        return IC_ERR_PARSE;
+    if (mant == 0) {
+        *out = (ic_decimal){0, 0};
+        return IC_OK;
+    }
+    long sc = scale - exp;
+    while (sc > 0 && mant % 10 == 0) {
+        mant /= 10;
+        sc--;
+    }
+    while (sc < 0) {
+        if (mant > UINT64_MAX / 10)
+            return IC_ERR_RANGE;
+        mant *= 10;
+        sc++;
+    }
+    if (sc > IC_DECIMAL_MAX_SCALE)
+        return IC_ERR_RANGE;
+    *out = (ic_decimal){mant, (uint8_t)sc};
+    return IC_OK;
+}
+
+char *ic_decimal_format(ic_decimal d, char *buf, size_t cap)
+{
+    char digits[24];
+    int n = 0;
+    uint64_t m = d.mant;
+    do {
+        digits[n++] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    char tmp[64];
+    size_t o = 0;
+    if (n <= d.scale) {
+        tmp[o++] = '0';
+        tmp[o++] = '.';
+        for (int z = 0; z < d.scale - n; z++)
+            tmp[o++] = '0';
+        while (n)
+            tmp[o++] = digits[--n];
+    } else {
+        while (n) {
+            if (n == d.scale)
+                tmp[o++] = '.';
+            tmp[o++] = digits[--n];
+        }
+    }
+    tmp[o] = 0;
+    if (cap) {
+        strncpy(buf, tmp, cap - 1);
+        buf[cap - 1] = 0;
+    }
+    return buf;
+}
+
+bool ic_decimal_to_u64(ic_decimal d, uint64_t *out)
+{
+    if (d.scale != 0)
+        return false; /* trailing zeros are stripped, so any scale means a fraction */
+    *out = d.mant;
+    return true;
+}
+
+bool ic_decimal_is_zero(ic_decimal d)
+{
+    return d.mant == 0;
+}
+
+int ic_decimal_cmp(ic_decimal a, ic_decimal b)
+{
+    /* compare a.mant * 10^(S - a.scale) with b.mant * 10^(S - b.scale) in 128 bits */
+    unsigned s = a.scale > b.scale ? a.scale : b.scale;
+    ic_u128 x = (ic_u128)a.mant * pow10_u128(s - a.scale);
+    ic_u128 y = (ic_u128)b.mant * pow10_u128(s - b.scale);
+    return x < y ? -1 : x > y;
+}
+
+static bool mul_u128(ic_u128 a, ic_u128 b, ic_u128 *out)
+{
+    return !__builtin_mul_overflow(a, b, out);
+}
+
+ic_status ic_money_of(uint64_t quantity, ic_decimal price, uint64_t per, ic_money *out)
+{
+    if (per == 0)
+        return IC_ERR_INVALID;
+    if (quantity == 0 || price.mant == 0) {
+        *out = 0;
+        return IC_OK;
+    }
+    /* amount_pico = quantity * mant * 10^12 / (per * 10^scale) */
+    ic_u128 num = (ic_u128)quantity * price.mant; /* < 2^128: both factors < 2^64 */
+    ic_u128 den = per;
+    if (price.scale <= 12) {
+        if (!mul_u128(num, pow10_u128(12u - price.scale), &num))
+            return IC_ERR_RANGE;
+    } else {
+        if (!mul_u128(den, pow10_u128(price.scale - 12u), &den))
+            return IC_ERR_RANGE;
+    }
+    ic_u128 q = num / den, r = num % den;
+    /* half to even: round up if r > den/2, or r == den/2 exactly and q is odd */
+    ic_u128 twice = r * 2; /* r < den <= 10^38, so 2r can overflow only past 2^127: check */
+    if (r > ((ic_u128)-1) / 2 || twice > den || (twice == den && (q & 1)))
+        q++;
+    if (q > (ic_u128)(((ic_u128)1 << 126)))
+        return IC_ERR_RANGE;
+    *out = (ic_money)q;
+    return IC_OK;
+}
+
+char *ic_money_format(ic_money m, char *buf, size_t cap)
+{
+    char tmp[IC_MONEY_STRLEN];
+    char digits[44];
+    int n = 0;
+    bool neg = m < 0;
+    ic_u128 u = neg ? (ic_u128)(-(m + 1)) + 1 : (ic_u128)m;
+    ic_u128 ip = u / (ic_u128)IC_PICO_PER_USD;
+    uint64_t fp = (uint64_t)(u % (ic_u128)IC_PICO_PER_USD);
+    do {
+        digits[n++] = (char)('0' + (int)(ip % 10));
+        ip /= 10;
+    } while (ip);
+    size_t o = 0;
+    if (neg)
+        tmp[o++] = '-';
+    while (n)
+        tmp[o++] = digits[--n];
+    if (fp) {
+        tmp[o++] = '.';
+        int width = 12;
+        while (fp % 10 == 0) {
+            fp /= 10;
+            width--;
+        }
+        for (int k = width - 1; k >= 0; k--)
+            tmp[o + (size_t)k] = (char)('0' + fp % 10), fp /= 10;
+        o += (size_t)width;
+    }
+    tmp[o] = 0;
+    if (cap) {
+        strncpy(buf, tmp, cap - 1);
+        buf[cap - 1] = 0;
+    }
+    return buf;
+}
+
+ic_status ic_money_parse(const char *s, size_t len, ic_money *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (i < len && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    ic_u128 ip = 0;
+    bool any = false;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        any = true;
+        if (ip > (((ic_u128)1 << 100) / 10))
+            return IC_ERR_RANGE;
+        ip = ip * 10 + (ic_u128)(s[i] - '0');
+    }
+    uint64_t frac = 0;
+    int fd = 0;
+    if (i < len && s[i] == '.') {
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            any = true;
+            if (fd == 12) {
+                if (s[i] != '0')
+                    return IC_ERR_RANGE;
+                continue;
+            }
+            frac = frac * 10 + (uint64_t)(s[i] - '0');
+            fd++;
+        }
+    }
+    if (!any || i != len)
+        return IC_ERR_PARSE;
+    frac *= pow10_u64[12 - fd];
+    ic_money v = (ic_money)(ip * (ic_u128)IC_PICO_PER_USD + frac);
+    *out = neg ? -v : v;
+    return IC_OK;
+}
+
+double ic_money_to_double(ic_money m)
+{
+    return (double)m / 1e12;
+}
