@@ -1,0 +1,265 @@
+// tests/node/pricing.test.mjs: differential test of `infercost cost` (usage records) against the
+// reference calculator @pydantic/genai-prices 0.1.8 loaded with the same data.json.
+//
+// Generates (seeded, reproducible) >= 20,000 usage records across every provider and >= 500
+// models, writes them as JSONL, runs `$IC_BIN cost FILE` once, and compares line by line: provider
+// id, model id, total within 1e-9 USD; where the reference returns null or throws, infercost must
+// answer {"line":N,"error":..}. Each output line's own arithmetic is also checked exactly (items
+// rounded half-even to 1e-12, total = sum of items). A second file holds the inputs where infercost
+// is deliberately stricter than the reference: each must be an error line, the valid lines between
+// them must still be priced, and the exit status must be 1.
+// Seed: IC_TEST_SEED (default 20260301). Keep the generated file with IC_KEEP=1.
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadReference, refPrice } from './lib/reference.mjs';
+import { makeRng } from './lib/prng.mjs';
+import {
+    loadUnits, namesForModel, nameForRule, variant, timesForModel, randomTime, formatTime,
+    makeUsage, tierStarts, sparsify,
+} from './lib/gen.mjs';
+import { runCost, Harness } from './lib/run.mjs';
+import { toPico, itemPico, isCanonical } from './lib/decimal.mjs';
+
+const SEED = Number(process.env.IC_TEST_SEED || 20260301);
+const PER_MODEL = 14;
+const t0 = Date.now();
+const H = new Harness('pricing');
+const { data } = await loadReference();
+const U = loadUnits();
+const rng = makeRng(SEED);
+
+// ---------------------------------------------------------------- generation
+const records = []; // {cat, provider?, model, timestamp, usage, lineText}
+
+function providerSpelling(p) {
+    const r = rng.next();
+    if (r < 0.62) return { provider: p.id, cat: 'provider-id' };
+    if (r < 0.68) return { provider: rng.chance(0.5) ? p.id.toUpperCase() : ` ${p.id} `, cat: 'provider-spelling' };
+    if (r < 0.74 && p.provider_match) return { provider: nameForRule(p.provider_match, rng), cat: 'provider-match' };
+    if (r < 0.8) return { provider: 'litellm', litellm: true, cat: 'litellm' };
+    return { provider: undefined, cat: 'no-provider' };
+}
+
+function addRecord(cat, provider, model, tms, usage) {
+    records.push({ cat, provider, model, timestamp: formatTime(tms, rng), usage });
+}
+
+for (const p of data) {
+    for (const m of p.models) {
+        const names = namesForModel(m, rng);
+        const times = timesForModel(m, rng);
+        const tiers = tierStarts(m);
+        const n = PER_MODEL + (times.length ? 10 : 0) + (tiers.length ? 8 : 0);
+        for (let k = 0; k < n; k++) {
+            let name = variant(rng.pick(names), rng);
+            const ps = providerSpelling(p);
+            if (ps.litellm) name = `${p.id}/${name.trim()}`;
+            const t = times.length && rng.chance(0.7) ? rng.pick(times) : randomTime(rng);
+            let opts = {}, cat = ps.cat;
+            if (tiers.length && rng.chance(0.5)) {
+                const s = rng.pick(tiers);
+                opts.inputTotal = Math.max(0, s + rng.pick([-1, 0, 1, 2, 1000, -1000, s]));
+                cat = 'tier-edge';
+            }
+            const { usage } = makeUsage(m, U, rng, opts);
+            addRecord(cat, ps.provider, name, t, usage);
+        }
+    }
+    // a provider's fallback providers' models, asked of this provider
+    for (const fb of p.fallback_model_providers || []) {
+        const fp = data.find((x) => x.id === fb);
+        for (let k = 0; k < 60; k++) {
+            const m = rng.pick(fp.models);
+            const { usage } = makeUsage(m, U, rng);
+            addRecord('fallback', p.id, variant(rng.pick(namesForModel(m, rng)), rng), randomTime(rng), usage);
+        }
+    }
+}
+
+// unknown models and providers (the reference finds nothing; infercost must say so per line)
+const allModels = data.flatMap((p) => p.models.map((m) => [p, m]));
+for (let k = 0; k < 400; k++) {
+    const [p, m] = rng.pick(allModels);
+    const { usage } = makeUsage(m, U, rng);
+    const junk = rng.pick(['zz-unknown-', 'nomodel-', 'qqq/', '']) + rng.int(0, 1e6).toString(36) + rng.pick(['-xl', '', '-v9']);
+    addRecord('unknown-model', rng.chance(0.6) ? p.id : undefined, junk, randomTime(rng), usage);
+}
+for (let k = 0; k < 300; k++) {
+    const [, m] = rng.pick(allModels);
+    const { usage } = makeUsage(m, U, rng);
+    addRecord('unknown-provider', rng.pick(['nosuchprovider', 'acme-llm', 'zz' + rng.int(0, 9999)]),
+        rng.pick(namesForModel(m, rng)), randomTime(rng), usage);
+}
+// sparse usage: keys dropped at random; the reference refuses some (a priced unit missing while
+// a descendant is positive) and prices the rest
+for (let k = 0; k < 1500; k++) {
+    const [p, m] = rng.pick(allModels);
+    const { usage } = makeUsage(m, U, rng);
+    addRecord('sparse', p.id, rng.pick(namesForModel(m, rng)), randomTime(rng), sparsify(usage, rng));
+}
+// known non-token units the model may not price (seconds, characters, searches, ...)
+const extraKeys = ['web_searches', 'input_characters', 'audio_seconds', 'input_audio_seconds', 'output_audio_seconds',
+    'rerank_searches', 'code_executions', 'input_pixels', 'input_document_pages', 'social_searches'];
+for (let k = 0; k < 800; k++) {
+    const [p, m] = rng.pick(allModels);
+    const { usage } = makeUsage(m, U, rng);
+    usage[rng.pick(extraKeys)] = rng.int(0, 50);
+    addRecord('extra-units', p.id, rng.pick(namesForModel(m, rng)), randomTime(rng), usage);
+}
+
+// Serialize. Most lines in the documented key order; some reordered with spaces (the general
+// parser path) to show the result does not depend on layout.
+function lineText(r) {
+    const o = {};
+    const put = (k) => {
+        if (k === 'provider' && r.provider !== undefined) o.provider = r.provider;
+        if (k === 'model') o.model = r.model;
+        if (k === 'timestamp') o.timestamp = r.timestamp;
+        if (k === 'usage') o.usage = r.usage;
+    };
+    if (rng.chance(0.9)) { ['provider', 'model', 'timestamp', 'usage'].forEach(put); return JSON.stringify(o); }
+    ['usage', 'timestamp', 'model', 'provider'].forEach(put);
+    return JSON.stringify(o, null, rng.chance(0.5) ? 0 : 1).replace(/\n\s*/g, ' ');
+}
+for (const r of records) r.lineText = lineText(r);
+
+// ---------------------------------------------------------------- reference
+for (const r of records) r.ref = refPrice(r.usage, r.model, r.provider, r.timestamp);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'ic-pricing-'));
+const file = path.join(dir, 'usage.jsonl');
+writeFileSync(file, records.map((r) => r.lineText).join('\n') + '\n');
+
+// ---------------------------------------------------------------- infercost
+const out = runCost(file);
+H.check(out.signal === null, 'infercost exited normally', `signal ${out.signal}; stderr: ${out.stderr.slice(0, 400)}`);
+H.check(out.lines.length === records.length, `one output line per input line (${records.length})`,
+    `got ${out.lines.length}; stderr: ${out.stderr.slice(0, 400)}`);
+const anyRefError = records.some((r) => r.ref.error);
+H.check(out.status === (anyRefError ? 1 : 0), `exit status ${anyRefError ? 1 : 0} (some lines fail)`, `got ${out.status}`);
+
+const stats = { priced: 0, errors: 0, byCat: {}, failByCat: {}, refErrByCat: {} };
+const pricedModels = new Set(), pricedProviders = new Set();
+const errorProviders = new Set();
+for (const r of records) {
+    if (r.ref.error) { stats.errors++; stats.refErrByCat[r.cat] = (stats.refErrByCat[r.cat] || 0) + 1; }
+    else { stats.priced++; pricedModels.add(r.ref.provider + '/' + r.ref.model); pricedProviders.add(r.ref.provider); }
+}
+for (let i = 0; i < records.length; i++) {
+    const r = records[i], ref = r.ref, got = out.parsed[i];
+    const cat = r.cat;
+    stats.byCat[cat] = (stats.byCat[cat] || 0) + 1;
+    const where = `line ${i + 1} [${cat}]: ${r.lineText}`;
+    let ok = true;
+    const fail = (what) => { ok = false; H.check(false, `${where}`, what); };
+    if (!got) { fail('no output line'); stats.failByCat[cat] = (stats.failByCat[cat] || 0) + 1; continue; }
+    if (got.__unparseable !== undefined) { fail(`output is not JSON: ${got.__unparseable.slice(0, 200)}`); }
+    else if (ref.error) {
+        if (!(got.line === i + 1 && typeof got.error === 'string' && got.error.length > 0))
+            fail(`reference: ${ref.error}; infercost: ${JSON.stringify(got).slice(0, 300)}`);
+    } else {
+        if (got.error !== undefined) fail(`reference: ${ref.provider}/${ref.model} total ${ref.total}; infercost error: ${got.error}`);
+        else {
+            const tot = Number(got.total_usd);
+            if (got.provider !== ref.provider || got.model !== ref.model || !(Math.abs(tot - ref.total) <= 1e-9))
+                fail(`reference: ${ref.provider}/${ref.model} ${ref.total}; infercost: ${got.provider}/${got.model} ${got.total_usd}`);
+            else {
+                // the line's own arithmetic, exactly
+                try {
+                    if (!isCanonical(got.total_usd)) throw new Error(`total_usd not canonical: ${got.total_usd}`);
+                    let sum = 0n;
+                    for (const it of got.items || []) {
+                        const want = itemPico(it.charged, it.price_per, it.per);
+                        const have = toPico(it.usd);
+                        if (!isCanonical(it.usd)) throw new Error(`usd not canonical: ${it.usd}`);
+                        if (want !== have) throw new Error(`item ${it.unit}: ${it.charged} x ${it.price_per}/${it.per} should round to ${want} pico, line says ${it.usd}`);
+                        sum += have;
+                    }
+                    if (sum !== toPico(got.total_usd)) throw new Error(`items sum to ${sum} pico, total_usd is ${got.total_usd}`);
+                } catch (e) { fail(e.message); }
+            }
+        }
+    }
+    if (ok) H.check(true, where);
+    else stats.failByCat[cat] = (stats.failByCat[cat] || 0) + 1;
+    if (ref.error && r.provider) errorProviders.add(r.provider);
+}
+
+// coverage: the generated set really spans the feed
+H.check(records.length >= 20000, `at least 20,000 records (${records.length})`);
+H.check(pricedModels.size >= 500, `at least 500 distinct models priced by the reference (${pricedModels.size})`);
+const missing = data.map((p) => p.id).filter((id) => !pricedProviders.has(id));
+H.check(missing.length === 0, `every provider priced at least once`, `never priced: ${missing.join(', ')}`);
+// time: every price change is crossed
+const changeModels = allModels.filter(([, m]) => Array.isArray(m.prices));
+H.check(changeModels.length > 0 && records.filter((r) => r.cat !== 'sparse').length > 0, 'models with price changes present');
+
+// ---------------------------------------------------------------- strict cases
+// infercost is stricter than the reference here: each must be an error line, valid lines between
+// them still priced, exit status 1.
+const good = { provider: 'anthropic', model: 'claude-sonnet-4-5', timestamp: '2026-03-01T10:00:00Z',
+    usage: { input_tokens: 4740, cache_write_tokens: 4735, output_tokens: 255 } };
+const goodRef = refPrice(good.usage, good.model, good.provider, good.timestamp);
+const strict = [
+    ['fractional count', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100.5,"output_tokens":3}}'],
+    ['fractional via exponent', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":1.5e0,"output_tokens":3}}'],
+    ['negative count', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":-1}}'],
+    ['unknown usage key', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":3,"prompt_tokens":100}}'],
+    ['cache read above input', '{"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"cache_read_tokens":101,"output_tokens":3}}'],
+    ['cache write above input', '{"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"cache_write_tokens":150,"output_tokens":3}}'],
+    ['cache read+write above input', '{"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"cache_read_tokens":60,"cache_write_tokens":60,"output_tokens":3}}'],
+    ['1h write above write', '{"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":1000,"cache_write_tokens":100,"cache_write_1h_tokens":200,"output_tokens":3}}'],
+    ['reasoning above output', '{"provider":"openai","model":"o3","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":10,"output_reasoning_tokens":11}}'],
+    ['unpriced sub-unit above input', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"input_audio_tokens":101,"output_tokens":3}}'],
+    ['number too large', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":10000000000000000,"output_tokens":3}}'],
+    ['number far too large', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":1e300,"output_tokens":3}}'],
+    ['count as a string', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":"100","output_tokens":3}}'],
+    ['count null', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":null,"output_tokens":3}}'],
+    ['usage not an object', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":[100,3]}'],
+    ['no usage', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z"}'],
+    ['bad JSON', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,'],
+    ['not an object', '[1,2,3]'],
+    ['missing model', '{"provider":"openai","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":3}}'],
+    ['unknown model', '{"provider":"openai","model":"gpt-does-not-exist-9","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":3}}'],
+    ['unknown provider', '{"provider":"no-such-provider","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":3}}'],
+    ['bad timestamp', '{"provider":"openai","model":"gpt-4o","timestamp":"2026-13-45T99:00:00Z","usage":{"input_tokens":100,"output_tokens":3}}'],
+    ['timestamp not a string', '{"provider":"openai","model":"gpt-4o","timestamp":12345,"usage":{"input_tokens":100,"output_tokens":3}}'],
+    ['model not a string', '{"provider":"openai","model":42,"timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":3}}'],
+];
+const strictLines = [];
+for (const [, l] of strict) { strictLines.push(JSON.stringify(good)); strictLines.push(l); }
+strictLines.push(JSON.stringify(good));
+const sfile = path.join(dir, 'strict.jsonl');
+writeFileSync(sfile, strictLines.join('\n') + '\n');
+const sout = runCost(sfile);
+H.check(sout.signal === null, 'strict: infercost exited normally', `signal ${sout.signal}`);
+H.check(sout.status === 1, 'strict: exit status 1', `got ${sout.status}`);
+H.check(sout.lines.length === strictLines.length, `strict: one output line per input line`, `got ${sout.lines.length}`);
+for (let i = 0; i < strictLines.length; i++) {
+    const got = sout.parsed[i] || {};
+    if (i % 2 === 0) {
+        H.check(got.error === undefined && Math.abs(Number(got.total_usd) - goodRef.total) <= 1e-9,
+            `strict: valid line ${i + 1} between bad ones is priced`, JSON.stringify(got).slice(0, 200));
+    } else {
+        const [label, l] = strict[(i - 1) / 2];
+        H.check(got.line === i + 1 && typeof got.error === 'string' && got.error.length > 0,
+            `strict: ${label} -> error line`, `input ${l}\n      got ${JSON.stringify(got).slice(0, 300)}`);
+    }
+}
+// a clean file exits 0
+const cfile = path.join(dir, 'clean.jsonl');
+writeFileSync(cfile, JSON.stringify(good) + '\n' + JSON.stringify(good) + '\n');
+const cout = runCost(cfile);
+H.check(cout.status === 0 && cout.lines.length === 2, 'clean file: exit status 0, two lines', `exit ${cout.status}, ${cout.lines.length} lines`);
+
+// ---------------------------------------------------------------- summary
+console.log(`pricing differential (seed ${SEED}): ${records.length} records, ${stats.priced} priced by the reference ` +
+    `(${pricedModels.size} distinct models, ${pricedProviders.size}/${data.length} providers), ${stats.errors} refused by it`);
+console.log('records by category (of which the reference refuses): ' +
+    Object.entries(stats.byCat).map(([k, v]) => `${k} ${v} (${stats.refErrByCat[k] || 0})`).join(', '));
+if (Object.keys(stats.failByCat).length)
+    console.log('mismatches by category: ' + Object.entries(stats.failByCat).map(([k, v]) => `${k} ${v}`).join(', '));
+console.log(`strict cases: ${strict.length}; time ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+if (process.env.IC_KEEP) console.log(`kept ${dir}`); else rmSync(dir, { recursive: true, force: true });
+H.end(20);
