@@ -9,15 +9,17 @@ CC      ?= cc
 SAN     ?= 0
 ifeq ($(SAN),1)
 B        := build-san
-OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
+OPT      := -O1 -g -fno-omit-frame-pointer $(SANFLAGS)
 else
 B        := build
+SANFLAGS :=
 OPT      := -O2 -g
 endif
 
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -Iinclude -Isrc/lib -I$(B)
-LDFLAGS += $(if $(filter 1,$(SAN)),-fsanitize=address,undefined)
+LDFLAGS += $(SANFLAGS)
 LIBS    := -ljson-c -lpcre2-8 -lyaml -lsqlite3 -levent -lcurl -lpthread -lm
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))

@@ -34,6 +34,8 @@ uint64_t ic_unit_descendants(int unit);
 uint64_t ic_unit_ancestors(int unit);
 /* the unit whose dimensions are the union of a's and b's, if they are compatible; -1 if none */
 int ic_unit_join(int a, int b);
+/* no dimension on which a and b disagree (so some usage can be both) */
+bool ic_unit_compatible(int a, int b);
 int ic_unit_dimension_count(int unit);
 
 #endif

@@ -52,5 +52,13 @@ void ic_error_prefix(ic_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    size_t n = strlen(prefix);
+    if (n > sizeof err->msg - 3)
+        n = sizeof err->msg - 3;
+    memcpy(err->msg, prefix, n);
+    err->msg[n] = ':';
+    err->msg[n + 1] = ' ';
+    size_t rest = sizeof err->msg - n - 3;
+    strncpy(err->msg + n + 2, old, rest);
+    err->msg[sizeof err->msg - 1] = 0;
 }

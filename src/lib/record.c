@@ -1,0 +1,653 @@
+/* record.c: parsing and pricing of one input line (record.h), and the `cost` output line.
+ *
+ * Two parsers feed one set of field rules (apply_*), so both accept and refuse the same lines
+ * with the same messages. The fast path is a focused scanner for flat lines of strings, numbers,
+ * booleans and a flat "usage" object: it never allocates and is what makes `infercost cost` run
+ * at millions of lines per second (BENCHMARKS.md: json-c alone caps it several times lower).
+ * Anything else (escapes, a "response" body, a "stream", malformed JSON) falls back to json-c,
+ * which also produces the error message for malformed lines. */
+#include "infercost/record.h"
+
+#include <ctype.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog_internal.h"
+#include "infercost/timeutil.h"
+#include "usage_internal.h"
+
+static bool fast_path_enabled = true;
+static bool fast_path_env_read = false;
+
+void ic_record_set_fast_path(bool enabled)
+{
+    fast_path_enabled = enabled;
+    fast_path_env_read = true;
+}
+
+/* --------------------------------------------------------------------- field rules ---- */
+
+typedef enum { V_STRING, V_NUMBER, V_BOOL, V_NULL, V_OBJECT, V_OTHER } vkind;
+
+static ic_status copy_str(char *dst, size_t cap, const char *field, const char *s, size_t n,
+                          ic_error *err)
+{
+    if (n >= cap)
+        return ic_error_set(err, IC_ERR_INVALID, "%s: longer than %zu bytes", field, cap - 1);
+    memcpy(dst, s, n);
+    dst[n] = 0;
+    return IC_OK;
+}
+
+typedef struct pending {
+    const char *stream;
+    size_t stream_len;
+    json_object *response; /* borrowed from the json-c tree */
+    bool has_usage;
+} pending;
+
+/* A top-level scalar field. */
+static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k, const char *s,
+                              size_t n, pending *pd, ic_error *err)
+{
+#define KEY(lit) (kl == sizeof(lit) - 1 && !memcmp(key, lit, kl))
+#define STRFIELD(lit, dst)                                                                     \
+    if (KEY(lit)) {                                                                            \
+        if (k == V_NULL)                                                                       \
+            return IC_OK;                                                                      \
+        if (k != V_STRING)                                                                     \
+            return ic_error_set(err, IC_ERR_INVALID, "%s: expected a string", lit);            \
+        return copy_str(dst, sizeof dst, lit, s, n, err);                                      \
+    }
+    STRFIELD("provider", r->provider)
+    STRFIELD("model", r->model)
+    STRFIELD("api_flavor", r->api_flavor)
+    STRFIELD("id", r->id)
+    STRFIELD("customer", r->customer)
+    STRFIELD("feature", r->feature)
+    STRFIELD("task", r->task)
+    STRFIELD("key_id", r->key_id)
+    STRFIELD("model_served", r->model_served)
+    STRFIELD("routed_from", r->routed_from)
+    if (KEY("status")) {
+        if (k == V_NULL)
+            return IC_OK;
+        if (k != V_STRING && k != V_NUMBER)
+            return ic_error_set(err, IC_ERR_INVALID, "status: expected a string or a number");
+        return copy_str(r->status, sizeof r->status, "status", s, n, err);
+    }
+    if (KEY("timestamp")) {
+        if (k == V_NULL)
+            return IC_OK;
+        if (k != V_STRING || ic_time_parse(s, n, &r->t_ms) != IC_OK)
+            return ic_error_set(err, IC_ERR_INVALID,
+                                "timestamp: expected an RFC 3339 time like \"2026-03-01T10:00:00Z\", got %.*s",
+                                (int)(n > 40 ? 40 : n), s);
+        r->has_time = true;
+        return IC_OK;
+    }
+    if (KEY("latency_ms")) {
+        ic_decimal d;
+        uint64_t v;
+        if (k == V_NULL)
+            return IC_OK;
+        if (k != V_NUMBER || ic_decimal_parse(s, n, &d) != IC_OK || !ic_decimal_to_u64(d, &v) ||
+            v > (uint64_t)INT64_MAX)
+            return ic_error_set(err, IC_ERR_INVALID, "latency_ms: expected a whole number of milliseconds");
+        r->latency_ms = (int64_t)v;
+        return IC_OK;
+    }
+    if (KEY("cache_hit") || KEY("batch")) {
+        if (k == V_NULL)
+            return IC_OK;
+        if (k != V_BOOL)
+            return ic_error_set(err, IC_ERR_INVALID, "%.*s: expected true or false", (int)kl, key);
+        *(KEY("batch") ? &r->batch : &r->cache_hit) = s[0] == 't';
+        return IC_OK;
+    }
+    if (KEY("stream")) {
+        if (k == V_NULL)
+            return IC_OK;
+        if (k != V_STRING)
+            return ic_error_set(err, IC_ERR_INVALID, "stream: expected the SSE transcript as a string");
+        pd->stream = s;
+        pd->stream_len = n;
+        return IC_OK;
+    }
+    if (KEY("usage") || KEY("response") || KEY("tags"))
+        return k == V_NULL ? IC_OK
+                           : ic_error_set(err, IC_ERR_INVALID, "%.*s: expected an object", (int)kl, key);
+    return ic_error_set(err, IC_ERR_INVALID, "unknown field \"%.*s\"", (int)(kl > 60 ? 60 : kl), key);
+#undef STRFIELD
+#undef KEY
+}
+
+/* Checks after all fields: what the line must contain. */
+static ic_status finish(const ic_catalog *c, ic_record *r, pending *pd, ic_error *err)
+{
+    int sources = pd->has_usage + (pd->response != NULL) + (pd->stream != NULL);
+    if (sources == 0)
+        return ic_error_set(err, IC_ERR_INVALID, "no usage: give \"usage\", \"response\" or \"stream\"");
+    if (sources > 1)
+        return ic_error_set(err, IC_ERR_INVALID, "give only one of \"usage\", \"response\" and \"stream\"");
+    if (pd->has_usage) {
+        if (!r->model[0])
+            return ic_error_set(err, IC_ERR_INVALID, "model: missing");
+        return IC_OK;
+    }
+    if (!r->provider[0])
+        return ic_error_set(err, IC_ERR_INVALID,
+                            "provider: required with a response or stream (it chooses the extractor)");
+    const ic_provider *p = ic_catalog_find_provider(c, r->provider);
+    if (!p)
+        return ic_error_set(err, IC_ERR_UNKNOWN_PROVIDER, "unknown provider \"%s\"", r->provider);
+    char model[sizeof r->model];
+    ic_status st = pd->response
+                       ? ic__usage_extract_json(p, r->api_flavor, pd->response, &r->usage, model,
+                                                sizeof model, err)
+                       : ic__usage_extract_stream(p, r->api_flavor, pd->stream, pd->stream_len,
+                                                  &r->usage, model, sizeof model, err);
+    if (st != IC_OK) {
+        ic_error_prefix(err, "%s", pd->response ? "response" : "stream");
+        return st;
+    }
+    if (!r->model[0]) {
+        if (!model[0])
+            return ic_error_set(err, IC_ERR_INVALID, "model: not in the line nor in the response");
+        memcpy(r->model, model, sizeof model);
+    }
+    r->from_response = true;
+    return IC_OK;
+}
+
+static void record_init(ic_record *r)
+{
+    r->provider[0] = r->model[0] = r->api_flavor[0] = 0;
+    r->id[0] = r->customer[0] = r->feature[0] = r->task[0] = r->key_id[0] = 0;
+    r->model_served[0] = r->routed_from[0] = r->status[0] = r->tags[0] = 0;
+    r->t_ms = 0;
+    r->has_time = r->from_response = r->cache_hit = r->batch = false;
+    r->latency_ms = -1;
+    ic_usage_clear(&r->usage);
+}
+
+/* ----------------------------------------------------------------------- fast path ---- */
+
+typedef enum { FAST_DONE, FAST_BAIL } fast_result;
+
+static const char *ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+/* a string without escapes or control characters; *s..*n its content */
+static bool fstring(const char **pp, const char *e, const char **s, size_t *n)
+{
+    const char *p = *pp;
+    if (p >= e || *p != '"')
+        return false;
+    const char *q = ++p;
+    while (q < e && *q != '"') {
+        if (*q == '\\' || (unsigned char)*q < 0x20)
+            return false;
+        q++;
+    }
+    if (q >= e)
+        return false;
+    *s = p;
+    *n = (size_t)(q - p);
+    *pp = q + 1;
+    return true;
+}
+
+static bool fnumber(const char **pp, const char *e, const char **s, size_t *n)
+{
+    const char *p = *pp, *b = p;
+    if (p < e && *p == '-')
+        p++;
+    if (p >= e || !isdigit((unsigned char)*p))
+        return false;
+    if (*p == '0' && p + 1 < e && isdigit((unsigned char)p[1]))
+        return false; /* leading zero: let json-c word the error */
+    while (p < e && isdigit((unsigned char)*p))
+        p++;
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || !isdigit((unsigned char)*p))
+            return false;
+        while (p < e && isdigit((unsigned char)*p))
+            p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || !isdigit((unsigned char)*p))
+            return false;
+        while (p < e && isdigit((unsigned char)*p))
+            p++;
+    }
+    *s = b;
+    *n = (size_t)(p - b);
+    *pp = p;
+    return true;
+}
+
+/* skip any JSON value (for "tags"), strings with escapes allowed; false if malformed */
+static bool fskip(const char **pp, const char *e, int depth)
+{
+    const char *p = ws(*pp, e);
+    if (p >= e || depth > 32)
+        return false;
+    if (*p == '"') {
+        for (p++; p < e && *p != '"'; p++)
+            if (*p == '\\')
+                p++;
+            else if ((unsigned char)*p < 0x20)
+                return false;
+        if (p >= e)
+            return false;
+        *pp = p + 1;
+        return true;
+    }
+    if (*p == '{' || *p == '[') {
+        char close = *p == '{' ? '}' : ']';
+        bool obj = *p == '{';
+        p = ws(p + 1, e);
+        if (p < e && *p == close) {
+            *pp = p + 1;
+            return true;
+        }
+        for (;;) {
+            if (obj) {
+                const char *s;
+                size_t n;
+                p = ws(p, e);
+                if (p >= e || *p != '"' || !fskip(&p, e, depth + 1))
+                    return false;
+                (void)s;
+                (void)n;
+                p = ws(p, e);
+                if (p >= e || *p != ':')
+                    return false;
+                p++;
+            }
+            if (!fskip(&p, e, depth + 1))
+                return false;
+            p = ws(p, e);
+            if (p < e && *p == ',') {
+                p++;
+                continue;
+            }
+            if (p < e && *p == close) {
+                *pp = p + 1;
+                return true;
+            }
+            return false;
+        }
+    }
+    const char *s;
+    size_t n;
+    if (fnumber(&p, e, &s, &n)) {
+        *pp = p;
+        return true;
+    }
+    static const char *const lits[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        size_t l = strlen(lits[i]);
+        if ((size_t)(e - p) >= l && !memcmp(p, lits[i], l)) {
+            *pp = p + l;
+            return true;
+        }
+    }
+    return false;
+}
+
+static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len, ic_record *r,
+                              ic_status *st, ic_error *err)
+{
+    const char *p = line, *e = line + len;
+    pending pd = {0};
+    p = ws(p, e);
+    if (p >= e || *p != '{')
+        return FAST_BAIL;
+    p = ws(p + 1, e);
+    if (p < e && *p == '}')
+        p++;
+    else
+        for (;;) {
+            const char *k, *s;
+            size_t kl, n;
+            p = ws(p, e);
+            if (!fstring(&p, e, &k, &kl))
+                return FAST_BAIL;
+            p = ws(p, e);
+            if (p >= e || *p != ':')
+                return FAST_BAIL;
+            p = ws(p + 1, e);
+            if (p >= e)
+                return FAST_BAIL;
+            if (kl == 5 && !memcmp(k, "usage", 5) && *p == '{') {
+                p = ws(p + 1, e);
+                pd.has_usage = true;
+                if (p < e && *p == '}') {
+                    p++;
+                } else
+                    for (;;) {
+                        const char *uk;
+                        size_t ukl;
+                        char key[64];
+                        p = ws(p, e);
+                        if (!fstring(&p, e, &uk, &ukl))
+                            return FAST_BAIL;
+                        p = ws(p, e);
+                        if (p >= e || *p != ':')
+                            return FAST_BAIL;
+                        p = ws(p + 1, e);
+                        if (!fnumber(&p, e, &s, &n))
+                            return FAST_BAIL; /* null, strings...: the general path words it */
+                        if (ukl >= sizeof key) {
+                            *st = ic_error_set(err, IC_ERR_INVALID, "usage: unknown key \"%.*s...\"", 40, uk);
+                            return FAST_DONE;
+                        }
+                        memcpy(key, uk, ukl);
+                        key[ukl] = 0;
+                        if ((*st = ic_usage_set_text(&r->usage, key, s, n, err)) != IC_OK)
+                            return FAST_DONE;
+                        p = ws(p, e);
+                        if (p < e && *p == ',') {
+                            p++;
+                            continue;
+                        }
+                        if (p < e && *p == '}') {
+                            p++;
+                            break;
+                        }
+                        return FAST_BAIL;
+                    }
+            } else if (kl == 4 && !memcmp(k, "tags", 4) && *p == '{') {
+                const char *b = p;
+                if (!fskip(&p, e, 0))
+                    return FAST_BAIL;
+                if ((*st = copy_str(r->tags, sizeof r->tags, "tags", b, (size_t)(p - b), err)) != IC_OK)
+                    return FAST_DONE;
+            } else if (*p == '"') {
+                if (!fstring(&p, e, &s, &n))
+                    return FAST_BAIL;
+                if ((*st = apply_scalar(r, k, kl, V_STRING, s, n, &pd, err)) != IC_OK)
+                    return FAST_DONE;
+            } else if (*p == '{' || *p == '[') {
+                return FAST_BAIL; /* response bodies and anything nested: json-c */
+            } else if (fnumber(&p, e, &s, &n)) {
+                if ((*st = apply_scalar(r, k, kl, V_NUMBER, s, n, &pd, err)) != IC_OK)
+                    return FAST_DONE;
+            } else if ((size_t)(e - p) >= 4 && !memcmp(p, "true", 4)) {
+                p += 4;
+                if ((*st = apply_scalar(r, k, kl, V_BOOL, "t", 1, &pd, err)) != IC_OK)
+                    return FAST_DONE;
+            } else if ((size_t)(e - p) >= 5 && !memcmp(p, "false", 5)) {
+                p += 5;
+                if ((*st = apply_scalar(r, k, kl, V_BOOL, "f", 1, &pd, err)) != IC_OK)
+                    return FAST_DONE;
+            } else if ((size_t)(e - p) >= 4 && !memcmp(p, "null", 4)) {
+                p += 4;
+                if ((*st = apply_scalar(r, k, kl, V_NULL, "", 0, &pd, err)) != IC_OK)
+                    return FAST_DONE;
+            } else {
+                return FAST_BAIL;
+            }
+            p = ws(p, e);
+            if (p < e && *p == ',') {
+                p++;
+                continue;
+            }
+            if (p < e && *p == '}') {
+                p++;
+                break;
+            }
+            return FAST_BAIL;
+        }
+    if (ws(p, e) != e)
+        return FAST_BAIL;
+    *st = finish(c, r, &pd, err);
+    return FAST_DONE;
+}
+
+/* --------------------------------------------------------------------- general path ---- */
+
+static ic_status general_parse(const ic_catalog *c, const char *line, size_t len, ic_record *r,
+                               ic_error *err)
+{
+    json_tokener *tok = json_tokener_new();
+    if (!tok)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    json_object *o = json_tokener_parse_ex(tok, line, (int)len);
+    enum json_tokener_error je = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    ic_status st = IC_OK;
+    if (je == json_tokener_success)
+        while (end < len && isspace((unsigned char)line[end]))
+            end++;
+    if (!o || je != json_tokener_success || end != len) {
+        st = ic_error_set(err, IC_ERR_PARSE, "invalid JSON: %s",
+                          je != json_tokener_success ? json_tokener_error_desc(je)
+                                                     : "text after the object");
+        json_object_put(o);
+        return st;
+    }
+    if (!json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        return ic_error_set(err, IC_ERR_INVALID, "expected a JSON object per line");
+    }
+    pending pd = {0};
+    json_object_object_foreach(o, key, val)
+    {
+        size_t kl = strlen(key);
+        if (!strcmp(key, "usage") && json_object_is_type(val, json_type_object)) {
+            pd.has_usage = true;
+            json_object_object_foreach(val, uk, uv)
+            {
+                if (!json_object_is_type(uv, json_type_int) && !json_object_is_type(uv, json_type_double)) {
+                    st = ic_error_set(err, IC_ERR_INVALID, "usage.%s: expected a number, got %s", uk,
+                                      uv ? json_object_to_json_string_ext(uv, JSON_C_TO_STRING_PLAIN) : "null");
+                    goto out;
+                }
+                const char *txt = json_object_get_string(uv);
+                if (json_object_is_type(uv, json_type_int) && json_object_get_int64(uv) == INT64_MAX &&
+                    strcmp(txt, "9223372036854775807"))
+                    txt = "1e30"; /* json-c clamped a larger integer */
+                if ((st = ic_usage_set_text(&r->usage, uk, txt, strlen(txt), err)) != IC_OK)
+                    goto out;
+            }
+        } else if (!strcmp(key, "response") && json_object_is_type(val, json_type_object)) {
+            pd.response = val;
+        } else if (!strcmp(key, "tags") && json_object_is_type(val, json_type_object)) {
+            const char *t = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+            if ((st = copy_str(r->tags, sizeof r->tags, "tags", t, strlen(t), err)) != IC_OK)
+                goto out;
+        } else {
+            vkind k = !val                                         ? V_NULL
+                      : json_object_is_type(val, json_type_string) ? V_STRING
+                      : json_object_is_type(val, json_type_boolean) ? V_BOOL
+                      : json_object_is_type(val, json_type_int) || json_object_is_type(val, json_type_double) ? V_NUMBER
+                      : json_object_is_type(val, json_type_object) ? V_OBJECT
+                                                                   : V_OTHER;
+            const char *s = k == V_BOOL ? (json_object_get_boolean(val) ? "t" : "f")
+                            : k == V_NULL ? "" : json_object_get_string(val);
+            size_t n = k == V_STRING ? (size_t)json_object_get_string_len(val) : strlen(s);
+            if (k == V_STRING && memchr(s, 0, n) && strcmp(key, "stream") != 0) {
+                st = ic_error_set(err, IC_ERR_INVALID, "%s: contains a NUL character", key);
+                goto out;
+            }
+            if ((st = apply_scalar(r, key, kl, k, s, n, &pd, err)) != IC_OK)
+                goto out;
+        }
+    }
+    st = finish(c, r, &pd, err);
+out:
+    json_object_put(o);
+    return st;
+}
+
+ic_status ic_record_parse(const ic_catalog *c, const char *line, size_t len, ic_record *out,
+                          ic_error *err)
+{
+    if (!fast_path_env_read) {
+        const char *e = getenv("IC_RECORD_FAST_PATH");
+        fast_path_enabled = !(e && !strcmp(e, "0"));
+        fast_path_env_read = true;
+    }
+    record_init(out);
+    if (fast_path_enabled) {
+        ic_status st = IC_OK;
+        if (fast_parse(c, line, len, out, &st, err) == FAST_DONE)
+            return st;
+        record_init(out);
+    }
+    return general_parse(c, line, len, out, err);
+}
+
+ic_status ic_record_price(const ic_catalog *c, const ic_record *r, int64_t now_ms, ic_cost *out,
+                          ic_error *err)
+{
+    return ic_price_call(c, r->provider[0] ? r->provider : NULL, r->model, &r->usage,
+                         r->has_time ? r->t_ms : now_ms, out, err);
+}
+
+/* ---------------------------------------------------------------------------- output ---- */
+
+size_t ic_json_quote(const char *s, size_t len, char *buf, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap < 3)
+        return 0;
+    buf[o++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (o + 7 >= cap)
+            return 0;
+        if (ch == '"' || ch == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char)ch;
+        } else if (ch < 0x20) {
+            buf[o++] = '\\';
+            switch (ch) {
+            case '\n': buf[o++] = 'n'; break;
+            case '\t': buf[o++] = 't'; break;
+            case '\r': buf[o++] = 'r'; break;
+            default:
+                buf[o++] = 'u';
+                buf[o++] = '0';
+                buf[o++] = '0';
+                buf[o++] = hex[ch >> 4];
+                buf[o++] = hex[ch & 15];
+            }
+        } else {
+            buf[o++] = (char)ch;
+        }
+    }
+    buf[o++] = '"';
+    buf[o] = 0;
+    return o;
+}
+
+typedef struct out_buf {
+    char *p;
+    size_t o, cap;
+    bool full;
+} out_buf;
+
+static void put(out_buf *b, const char *s, size_t n)
+{
+    if (b->full || b->o + n + 1 > b->cap) {
+        b->full = true;
+        return;
+    }
+    memcpy(b->p + b->o, s, n);
+    b->o += n;
+}
+#define PUTS(b, lit) put(b, lit, sizeof(lit) - 1)
+
+static void put_quoted(out_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    bool plain = true;
+    for (size_t i = 0; i < n && plain; i++)
+        plain = s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20;
+    if (plain) {
+        put(b, "\"", 1);
+        put(b, s, n);
+        put(b, "\"", 1);
+        return;
+    }
+    if (b->full)
+        return;
+    size_t w = ic_json_quote(s, n, b->p + b->o, b->cap - b->o);
+    if (!w)
+        b->full = true;
+    b->o += w;
+}
+
+static void put_u64(out_buf *b, uint64_t v)
+{
+    char t[24];
+    int n = 0;
+    do {
+        t[23 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(b, t + 24 - n, (size_t)n);
+}
+
+size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap)
+{
+    out_buf b = {buf, 0, cap, false};
+    char num[IC_MONEY_STRLEN];
+    PUTS(&b, "{\"provider\":");
+    put_quoted(&b, cost->provider->id);
+    PUTS(&b, ",\"model\":");
+    put_quoted(&b, cost->model->id);
+    PUTS(&b, ",\"total_usd\":\"");
+    ic_money_format(cost->total, num, sizeof num);
+    put(&b, num, strlen(num));
+    PUTS(&b, "\",\"items\":[");
+    for (int i = 0; i < cost->nitems; i++) {
+        const ic_cost_item *it = &cost->items[i];
+        if (i)
+            PUTS(&b, ",");
+        PUTS(&b, "{\"unit\":\"");
+        const char *u = ic_unit_name(it->unit);
+        put(&b, u, strlen(u));
+        PUTS(&b, "\",\"charged\":");
+        put_u64(&b, it->charged);
+        PUTS(&b, ",\"price_per\":\"");
+        ic_decimal_format(it->price, num, sizeof num);
+        put(&b, num, strlen(num));
+        PUTS(&b, "\",\"per\":");
+        put_u64(&b, it->per);
+        PUTS(&b, ",\"usd\":\"");
+        ic_money_format(it->usd, num, sizeof num);
+        put(&b, num, strlen(num));
+        PUTS(&b, "\"}");
+    }
+    PUTS(&b, "]");
+    if (r && r->from_response) {
+        char ub[2048];
+        size_t n = ic_usage_to_json(&r->usage, ub, sizeof ub);
+        PUTS(&b, ",\"usage\":");
+        put(&b, ub, n);
+    }
+    if (ic_model_deprecated(cost->model))
+        PUTS(&b, ",\"warning\":\"deprecated model\"");
+    PUTS(&b, "}");
+    if (b.full)
+        return 0;
+    buf[b.o] = 0;
+    return b.o;
+}

@@ -1,0 +1,245 @@
+/* units.c: the unit registry, loaded once from the embedded units.yml (libyaml). Precomputes, for
+ * every pair of units, ancestry (dimension containment), compatibility and join, so that pricing
+ * does bit operations only. The feed's v2 registry has 59 units; more than IC_UNITS_MAX is a load
+ * error rather than a silent truncation. */
+#include "infercost/units.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "embedded.h"
+
+#define MAX_DIMS 8
+
+typedef struct unit {
+    char name[48];
+    char price_key[48];
+    uint64_t per;
+    int ndims;
+    char dim_k[MAX_DIMS][24];
+    char dim_v[MAX_DIMS][24];
+} unit;
+
+static unit units[IC_UNITS_MAX];
+static int nunits;
+static uint64_t desc_mask[IC_UNITS_MAX], anc_mask[IC_UNITS_MAX];
+static signed char join_tab[IC_UNITS_MAX][IC_UNITS_MAX];
+static uint64_t compat_mask[IC_UNITS_MAX];
+static const char *direction[IC_UNITS_MAX], *family[IC_UNITS_MAX];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static ic_error load_err;
+static ic_status load_st;
+
+static const char *dim(const unit *u, const char *k)
+{
+    for (int i = 0; i < u->ndims; i++)
+        if (!strcmp(u->dim_k[i], k))
+            return u->dim_v[i];
+    return NULL;
+}
+
+static bool contains(const unit *a, const unit *b) /* every dim of a is in b */
+{
+    for (int i = 0; i < a->ndims; i++) {
+        const char *v = dim(b, a->dim_k[i]);
+        if (!v || strcmp(v, a->dim_v[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool compatible(const unit *a, const unit *b)
+{
+    for (int i = 0; i < a->ndims; i++) {
+        const char *v = dim(b, a->dim_k[i]);
+        if (v && strcmp(v, a->dim_v[i]))
+            return false;
+    }
+    return true;
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static ic_status parse_units(void)
+{
+    size_t len;
+    const unsigned char *text = ic__embedded("units.yml", &len);
+    if (!text)
+        return ic_error_set(&load_err, IC_ERR_CATALOG, "units.yml is not embedded");
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        ic_error_set(&load_err, IC_ERR_PARSE, "units.yml:%zu: %s",
+                     parser.problem_mark.line + 1, parser.problem ? parser.problem : "bad YAML");
+        yaml_parser_delete(&parser);
+        return IC_ERR_PARSE;
+    }
+    ic_status st = IC_OK;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root || root->type != YAML_MAPPING_NODE) {
+        st = ic_error_set(&load_err, IC_ERR_PARSE, "units.yml: expected a mapping of units");
+        goto out;
+    }
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+        const char *name = scalar(k);
+        if (!name || !v || v->type != YAML_MAPPING_NODE) {
+            st = ic_error_set(&load_err, IC_ERR_PARSE, "units.yml:%zu: expected unit: {...}",
+                              k ? k->start_mark.line + 1 : 0);
+            goto out;
+        }
+        if (nunits == IC_UNITS_MAX) {
+            st = ic_error_set(&load_err, IC_ERR_CATALOG, "units.yml: more than %d units",
+                              IC_UNITS_MAX);
+            goto out;
+        }
+        unit *u = &units[nunits];
+        memset(u, 0, sizeof *u);
+        if (strlen(name) >= sizeof u->name) {
+            st = ic_error_set(&load_err, IC_ERR_CATALOG, "units.yml: unit name too long: %s", name);
+            goto out;
+        }
+        strcpy(u->name, name);
+        strcpy(u->price_key, name);
+        for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+            const char *field = scalar(yaml_document_get_node(&doc, q->key));
+            yaml_node_t *val = yaml_document_get_node(&doc, q->value);
+            if (!field)
+                continue;
+            if (!strcmp(field, "per")) {
+                const char *s = scalar(val);
+                uint64_t per = 0;
+                for (; s && *s; s++)
+                    if (*s >= '0' && *s <= '9')
+                        per = per * 10 + (uint64_t)(*s - '0');
+                    else if (*s != '_')
+                        per = 0, s = "";
+                u->per = per;
+            } else if (!strcmp(field, "price_key")) {
+                const char *s = scalar(val);
+                if (!s || strlen(s) >= sizeof u->price_key) {
+                    st = ic_error_set(&load_err, IC_ERR_CATALOG, "units.yml: %s: bad price_key", name);
+                    goto out;
+                }
+                strcpy(u->price_key, s);
+            } else if (!strcmp(field, "dimensions") && val && val->type == YAML_MAPPING_NODE) {
+                for (yaml_node_pair_t *r = val->data.mapping.pairs.start;
+                     r < val->data.mapping.pairs.top; r++) {
+                    const char *dk = scalar(yaml_document_get_node(&doc, r->key));
+                    const char *dv = scalar(yaml_document_get_node(&doc, r->value));
+                    if (!dk || !dv || u->ndims == MAX_DIMS || strlen(dk) >= 24 || strlen(dv) >= 24) {
+                        st = ic_error_set(&load_err, IC_ERR_CATALOG, "units.yml: %s: bad dimensions", name);
+                        goto out;
+                    }
+                    strcpy(u->dim_k[u->ndims], dk);
+                    strcpy(u->dim_v[u->ndims], dv);
+                    u->ndims++;
+                }
+            }
+        }
+        if (u->per == 0 || !dim(u, "family")) {
+            st = ic_error_set(&load_err, IC_ERR_CATALOG,
+                              "units.yml: unit %s needs a positive per and a family", name);
+            goto out;
+        }
+        nunits++;
+    }
+    for (int a = 0; a < nunits; a++) {
+        direction[a] = dim(&units[a], "direction");
+        family[a] = dim(&units[a], "family");
+        for (int b = 0; b < nunits; b++) {
+            join_tab[a][b] = -1;
+            if (a != b && contains(&units[a], &units[b])) {
+                desc_mask[a] |= 1ULL << b;
+                anc_mask[b] |= 1ULL << a;
+            }
+        }
+    }
+    for (int a = 0; a < nunits; a++)
+        for (int b = 0; b < nunits; b++) {
+            if (!compatible(&units[a], &units[b]))
+                continue;
+            compat_mask[a] |= 1ULL << b;
+            /* the join has exactly the union of the two dimension sets */
+            for (int j = 0; j < nunits; j++) {
+                const unit *J = &units[j];
+                if (contains(&units[a], J) && contains(&units[b], J)) {
+                    int want = units[a].ndims;
+                    for (int i = 0; i < units[b].ndims; i++)
+                        if (!dim(&units[a], units[b].dim_k[i]))
+                            want++;
+                    if (J->ndims == want) {
+                        join_tab[a][b] = (signed char)j;
+                        break;
+                    }
+                }
+            }
+        }
+out:
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    return st;
+}
+
+static void load_once(void)
+{
+    load_st = parse_units();
+    if (load_st != IC_OK)
+        nunits = 0;
+}
+
+ic_status ic_units_init(ic_error *err)
+{
+    pthread_once(&once, load_once);
+    if (load_st != IC_OK && err)
+        *err = load_err;
+    return load_st;
+}
+
+#define INIT() pthread_once(&once, load_once)
+#define VALID(u) ((u) >= 0 && (u) < nunits)
+
+int ic_unit_count(void)
+{
+    INIT();
+    return nunits;
+}
+
+int ic_unit_find(const char *key)
+{
+    INIT();
+    for (int i = 0; i < nunits; i++)
+        if (!strcmp(units[i].name, key))
+            return i;
+    return -1;
+}
+
+int ic_unit_find_price_key(const char *key)
+{
+    INIT();
+    for (int i = 0; i < nunits; i++)
+        if (!strcmp(units[i].price_key, key))
+            return i;
+    return -1;
+}
+
+const char *ic_unit_name(int u) { INIT(); return VALID(u) ? units[u].name : "?"; }
+const char *ic_unit_price_key(int u) { INIT(); return VALID(u) ? units[u].price_key : "?"; }
+uint64_t ic_unit_per(int u) { INIT(); return VALID(u) ? units[u].per : 1; }
+const char *ic_unit_direction(int u) { INIT(); return VALID(u) ? direction[u] : NULL; }
+const char *ic_unit_family(int u) { INIT(); return VALID(u) ? family[u] : NULL; }
+bool ic_unit_is_reported(int u) { INIT(); return VALID(u) && strcmp(units[u].name, "requests") != 0; }
+bool ic_unit_is_ancestor(int a, int b) { INIT(); return VALID(a) && VALID(b) && (desc_mask[a] >> b & 1); }
+uint64_t ic_unit_descendants(int u) { INIT(); return VALID(u) ? desc_mask[u] : 0; }
+uint64_t ic_unit_ancestors(int u) { INIT(); return VALID(u) ? anc_mask[u] : 0; }
+int ic_unit_join(int a, int b) { INIT(); return VALID(a) && VALID(b) ? join_tab[a][b] : -1; }
+bool ic_unit_compatible(int a, int b) { INIT(); return VALID(a) && VALID(b) && (compat_mask[a] >> b & 1); }
+int ic_unit_dimension_count(int u) { INIT(); return VALID(u) ? units[u].ndims : 0; }

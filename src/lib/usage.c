@@ -1,0 +1,306 @@
+/* usage.c: the normalized usage record (usage.h) and its extraction from provider responses.
+ * Bodies go through the feed's extractors (catalog_internal.h) exactly as the reference's
+ * extractUsage() walks them: a root path that must lead to a mapping, mappings summed per
+ * destination, array-match steps that pick the first array element whose field matches.
+ * Streams are folded into the equivalent final body first (usage_stream.c does the folding),
+ * then extracted the same way. Token counts must be non-negative integers. */
+#include "infercost/usage.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog_internal.h"
+#include "usage_internal.h"
+
+ic_status ic_usage_set(ic_usage *u, int unit, uint64_t value, ic_error *err)
+{
+    if (unit < 0 || unit >= ic_unit_count())
+        return ic_error_set(err, IC_ERR_INVALID, "unknown unit %d", unit);
+    if (value > IC_USAGE_VALUE_MAX)
+        return ic_error_set(err, IC_ERR_RANGE, "%s: %llu is too large (limit %llu)",
+                            ic_unit_name(unit), (unsigned long long)value,
+                            (unsigned long long)IC_USAGE_VALUE_MAX);
+    u->v[unit] = value;
+    u->present |= 1ULL << unit;
+    return IC_OK;
+}
+
+ic_status ic_usage_add(ic_usage *u, int unit, uint64_t value, ic_error *err)
+{
+    uint64_t cur = ic_usage_get(u, unit);
+    if (value > IC_USAGE_VALUE_MAX - cur)
+        return ic_error_set(err, IC_ERR_RANGE, "%s: total too large", ic_unit_name(unit));
+    return ic_usage_set(u, unit, cur + value, err);
+}
+
+ic_status ic_usage_validate(const ic_usage *u, ic_error *err)
+{
+    for (uint64_t bits = u->present; bits; bits &= bits - 1) {
+        int k = __builtin_ctzll(bits);
+        for (uint64_t anc = ic_unit_ancestors(k) & u->present; anc; anc &= anc - 1) {
+            int a = __builtin_ctzll(anc);
+            if (u->v[k] > u->v[a])
+                return ic_error_set(err, IC_ERR_INVALID, "%s (%llu) cannot exceed %s (%llu)",
+                                    ic_unit_name(k), (unsigned long long)u->v[k], ic_unit_name(a),
+                                    (unsigned long long)u->v[a]);
+        }
+    }
+    return IC_OK;
+}
+
+ic_status ic_usage_set_text(ic_usage *u, const char *key, const char *num, size_t len, ic_error *err)
+{
+    int unit = ic_unit_find(key);
+    if (unit < 0 || !ic_unit_is_reported(unit))
+        return ic_error_set(err, IC_ERR_INVALID,
+                            unit < 0 ? "unknown usage key \"%s\" (see units.yml for the keys)"
+                                     : "usage key \"%s\" is not reported: one request is charged per call",
+                            key);
+    ic_decimal d;
+    ic_status st = ic_decimal_parse(num, len, &d);
+    uint64_t v;
+    if (st == IC_ERR_INVALID)
+        return ic_error_set(err, st, "usage.%s: negative count %.*s", key, (int)(len > 40 ? 40 : len), num);
+    if (st == IC_ERR_RANGE)
+        return ic_error_set(err, st, "usage.%s: number too large: %.*s", key, (int)(len > 40 ? 40 : len), num);
+    if (st != IC_OK)
+        return ic_error_set(err, st, "usage.%s: not a number: %.*s", key, (int)(len > 40 ? 40 : len), num);
+    if (!ic_decimal_to_u64(d, &v))
+        return ic_error_set(err, IC_ERR_INVALID, "usage.%s: fractional count %.*s", key,
+                            (int)(len > 40 ? 40 : len), num);
+    if (v > IC_USAGE_VALUE_MAX)
+        return ic_error_set(err, IC_ERR_RANGE, "usage.%s: number too large: %.*s", key,
+                            (int)(len > 40 ? 40 : len), num);
+    u->v[unit] = v;
+    u->present |= 1ULL << unit;
+    return IC_OK;
+}
+
+size_t ic_usage_to_json(const ic_usage *u, char *buf, size_t cap)
+{
+    size_t o = 0;
+    int n;
+    if (cap < 3)
+        return 0;
+    buf[o++] = '{';
+    bool first = true;
+    for (uint64_t bits = u->present; bits; bits &= bits - 1) {
+        int k = __builtin_ctzll(bits);
+        n = snprintf(buf + o, cap - o, "%s\"%s\":%llu", first ? "" : ",", ic_unit_name(k),
+                     (unsigned long long)u->v[k]);
+        if (n < 0 || (size_t)n >= cap - o)
+            return 0;
+        o += (size_t)n;
+        first = false;
+    }
+    if (o + 2 > cap)
+        return 0;
+    buf[o++] = '}';
+    buf[o] = 0;
+    return o;
+}
+
+/* ------------------------------------------------------------------ extractor walking ---- */
+
+static const char *type_name(json_object *v)
+{
+    if (!v)
+        return "null";
+    switch (json_object_get_type(v)) {
+    case json_type_object: return "mapping";
+    case json_type_array: return "array";
+    case json_type_string: return "string";
+    case json_type_boolean: return "boolean";
+    case json_type_null: return "null";
+    default: return "number";
+    }
+}
+
+static void path_text(const ic_path *prefix, const ic_path *p, size_t upto, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    const ic_path *parts[2] = {prefix, p};
+    for (int k = 0; k < 2; k++) {
+        if (!parts[k])
+            continue;
+        size_t n = k == 1 ? upto : parts[k]->n;
+        for (size_t i = 0; i < n && o < cap; i++) {
+            const ic_path_step *s = &parts[k]->steps[i];
+            int w = snprintf(buf + o, cap - o, "%s%s", o ? "." : "", s->key ? s->key : "[match]");
+            if (w < 0)
+                return;
+            o += (size_t)w;
+        }
+    }
+}
+
+typedef enum { WANT_MAPPING, WANT_STRING, WANT_NUMBER } want_t;
+
+/* The reference's P(): follow path in obj. Returns the value, or NULL when absent and not
+ * required; sets *st and err when required and absent or of the wrong type. */
+static json_object *walk(const ic_path *path, json_object *obj, want_t want, bool required,
+                         const ic_path *prefix, ic_status *st, ic_error *err)
+{
+    char where[256];
+    json_object *cur = obj;
+    size_t last = path->n - 1;
+    *st = IC_OK;
+    for (size_t i = 0; i < last; i++) {
+        const ic_path_step *s = &path->steps[i];
+        if (!s->key) {
+            if (!json_object_is_type(cur, json_type_array)) {
+                if (required) {
+                    path_text(prefix, path, i + 1, where, sizeof where);
+                    *st = ic_error_set(err, IC_ERR_INVALID, "expected `%s` value to be a mapping, got %s",
+                                       where, type_name(cur));
+                }
+                return NULL;
+            }
+            json_object *found = NULL;
+            for (size_t k = 0; k < json_object_array_length(cur) && !found; k++) {
+                json_object *el = json_object_array_get_idx(cur, k), *f;
+                if (json_object_is_type(el, json_type_object) &&
+                    json_object_object_get_ex(el, s->am_field, &f) &&
+                    json_object_is_type(f, json_type_string) &&
+                    ic_match_eval(s->am_match, json_object_get_string(f)))
+                    found = el;
+            }
+            cur = found;
+            if (!cur) {
+                if (required) {
+                    path_text(prefix, path, i + 1, where, sizeof where);
+                    *st = ic_error_set(err, IC_ERR_INVALID, "unable to find item at `%s`", where);
+                }
+                return NULL;
+            }
+        } else {
+            if (!json_object_is_type(cur, json_type_object)) {
+                if (required) {
+                    path_text(prefix, path, i + 1, where, sizeof where);
+                    *st = ic_error_set(err, IC_ERR_INVALID, "expected `%s` value to be a mapping, got %s",
+                                       where, type_name(cur));
+                }
+                return NULL;
+            }
+            json_object *next;
+            if (!json_object_object_get_ex(cur, s->key, &next)) {
+                if (required) {
+                    path_text(prefix, path, i + 1, where, sizeof where);
+                    *st = ic_error_set(err, IC_ERR_INVALID, "missing value at `%s`", where);
+                }
+                return NULL;
+            }
+            cur = next; /* json null stays "present" as null, like JS null */
+        }
+    }
+    if (!json_object_is_type(cur, json_type_object)) {
+        if (required) {
+            path_text(prefix, path, last, where, sizeof where);
+            *st = ic_error_set(err, IC_ERR_INVALID, "expected `%s` value to be a mapping, got %s",
+                               where, type_name(cur));
+        }
+        return NULL;
+    }
+    json_object *v;
+    if (!json_object_object_get_ex(cur, path->steps[last].key, &v)) {
+        if (required) {
+            path_text(prefix, path, path->n, where, sizeof where);
+            *st = ic_error_set(err, IC_ERR_INVALID, "missing value at `%s`", where);
+        }
+        return NULL;
+    }
+    bool ok = want == WANT_MAPPING ? json_object_is_type(v, json_type_object)
+              : want == WANT_STRING ? json_object_is_type(v, json_type_string)
+                                    : (json_object_is_type(v, json_type_int) ||
+                                       json_object_is_type(v, json_type_double));
+    if (!ok) {
+        if (required) {
+            path_text(prefix, path, path->n, where, sizeof where);
+            *st = ic_error_set(err, IC_ERR_INVALID, "expected `%s` value to be a %s, got %s", where,
+                               want == WANT_MAPPING ? "mapping" : want == WANT_STRING ? "string" : "number",
+                               type_name(v));
+        }
+        return NULL;
+    }
+    return v;
+}
+
+ic_status ic__usage_extract_json(const ic_provider *p, const char *flavor, json_object *body,
+                                 ic_usage *out, char *model, size_t model_cap, ic_error *err)
+{
+    ic_usage_clear(out);
+    if (model && model_cap)
+        model[0] = 0;
+    const ic_extractor *x = ic__find_extractor(p, flavor);
+    if (!x) {
+        char allowed[200] = "";
+        for (size_t i = 0; i < p->nextractors; i++)
+            snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
+                     i ? ", " : "", p->extractors[i].flavor);
+        if (!p->nextractors)
+            return ic_error_set(err, IC_ERR_INVALID, "provider %s has no usage extractors", p->id);
+        return ic_error_set(err, IC_ERR_INVALID, "unknown api_flavor \"%s\" for provider %s (allowed: %s)",
+                            flavor && *flavor ? flavor : "default", p->id, allowed);
+    }
+    if (!json_object_is_type(body, json_type_object))
+        return ic_error_set(err, IC_ERR_INVALID, "expected the response to be a mapping, got %s",
+                            type_name(body));
+    ic_status st;
+    if (x->has_model_path && model) {
+        json_object *mv = walk(&x->model_path, body, WANT_STRING, false, NULL, &st, err);
+        if (mv)
+            snprintf(model, model_cap, "%s", json_object_get_string(mv));
+    }
+    json_object *root = body;
+    if (x->root.n) {
+        root = walk(&x->root, body, WANT_MAPPING, true, NULL, &st, err);
+        if (!root)
+            return st;
+    }
+    size_t counted = 0;
+    for (size_t i = 0; i < x->nmaps; i++) {
+        const ic_mapping *mp = &x->maps[i];
+        if (mp->dest < 0)
+            continue;
+        counted++;
+        json_object *v = walk(&mp->path, root, WANT_NUMBER, mp->required, &x->root, &st, err);
+        if (!v) {
+            if (st != IC_OK)
+                return st;
+            continue;
+        }
+        const char *txt = json_object_get_string(v);
+        ic_usage one;
+        ic_usage_clear(&one);
+        if ((st = ic_usage_set_text(&one, ic_unit_name(mp->dest), txt, strlen(txt), err)) != IC_OK)
+            return st;
+        if ((st = ic_usage_add(out, mp->dest, one.v[mp->dest], err)) != IC_OK)
+            return st;
+    }
+    if (counted && !out->present) {
+        char where[128];
+        path_text(NULL, &x->root, x->root.n, where, sizeof where);
+        return ic_error_set(err, IC_ERR_INVALID, "no usage information found at `%s`", where);
+    }
+    return IC_OK;
+}
+
+ic_status ic_usage_extract(const ic_provider *p, const char *api_flavor, const char *body,
+                           size_t len, ic_usage *out, char *model, size_t model_cap, ic_error *err)
+{
+    json_tokener *tok = json_tokener_new();
+    if (!tok)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    json_object *o = json_tokener_parse_ex(tok, body, (int)len);
+    enum json_tokener_error je = json_tokener_get_error(tok);
+    json_tokener_free(tok);
+    if (!o || je != json_tokener_success) {
+        json_object_put(o);
+        return ic_error_set(err, IC_ERR_PARSE, "response is not valid JSON: %s", json_tokener_error_desc(je));
+    }
+    ic_status st = ic__usage_extract_json(p, api_flavor, o, out, model, model_cap, err);
+    json_object_put(o);
+    return st;
+}
