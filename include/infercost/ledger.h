@@ -1,0 +1,138 @@
+/* ledger.h: the ledger, an append-only store of priced model calls (events), with daily rollups
+ * kept current at append time and a revenue table for unit economics.
+ *
+ * Storage sits behind an ops table (ic_ledger_ops): SQLite is the embedded default (one file,
+ * WAL); a PostgreSQL backend implements the same table later. Everything above the ops table
+ * (dedup accounting, rollup accumulation, reports) is backend-agnostic and works on plain C
+ * structs; all money is ic_money (exact pico-dollars) and every sum is done in 128 bits.
+ *
+ * Idempotence: every event has an id (text); the store refuses a second event with the same id,
+ * so appending the same batch twice changes nothing. ic_ledger_append() runs one batch in one
+ * transaction: the events and the rollup deltas of the events actually inserted commit together
+ * or not at all, so a process killed at any point leaves a consistent ledger.
+ *
+ * This layer never prices anything (the pricing core does, see record.h) and never prints. */
+#ifndef INFERCOST_LEDGER_H
+#define INFERCOST_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "infercost/money.h"
+#include "infercost/status.h"
+
+#define IC_LEDGER_SCHEMA_VERSION 2
+
+/* One priced call. Strings are borrowed (NULL or "" = absent); in a scan callback they are valid
+ * only during the call. */
+typedef struct ic_event {
+    const char *id;          /* required: the caller's id or a content hash (see docs/ledger.md) */
+    int64_t t_ms;            /* time of the call, ms since the epoch, UTC */
+    const char *provider;    /* catalog provider id that priced it */
+    const char *model;       /* model as requested */
+    const char *model_served;/* model that served it (catalog id when priced) */
+    const char *api_flavor;
+    /* normalized usage: the common kinds as columns, the full record as JSON text */
+    uint64_t input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens;
+    const char *usage_json;
+    /* exact itemized cost */
+    ic_money cost, cost_input, cost_output;
+    const char *items;       /* "unit charged price per usd;..." (docs/ledger.md) */
+    const char *customer, *feature, *task, *key_id, *status, *routed_from, *tags;
+    int64_t latency_ms;      /* -1 = unknown */
+    bool cache_hit, batch;
+    const char *source;      /* "file:line" it came from */
+} ic_event;
+
+/* One rollup row: the sums of the events of one UTC day and one (provider, model, customer,
+ * feature). The model is model_served when known, else the requested model. */
+typedef struct ic_rollup {
+    int64_t day;             /* days since 1970-01-01 */
+    const char *provider, *model, *customer, *feature;
+    uint64_t requests, cache_hits, errors;
+    uint64_t input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens;
+    ic_money cost, cost_input, cost_output;
+} ic_rollup;
+
+/* What a scan selects: a half-open time range [from_ms, to_ms) (0 = unbounded) and optional
+ * exact matches. */
+typedef struct ic_ledger_filter {
+    int64_t from_ms, to_ms;
+    const char *provider, *model, *customer, *feature;
+} ic_ledger_filter;
+
+typedef struct ic_ledger_stats {
+    uint64_t events;
+    int64_t first_ms, last_ms; /* 0 when empty */
+    int schema_version;
+    ic_money cost;
+} ic_ledger_stats;
+
+/* Return non-zero from a callback to stop the scan (the scan then returns IC_OK). */
+typedef int (*ic_event_cb)(const ic_event *e, void *arg);
+typedef int (*ic_rollup_cb)(const ic_rollup *r, void *arg);
+typedef int (*ic_revenue_cb)(const char *customer, const char *period, ic_money amount, void *arg);
+
+typedef struct ic_ledger ic_ledger;
+
+/* The storage interface. A backend fills every member. insert() reports *inserted = false for
+ * an id already present (and fails with IC_ERR_INVALID if a different id shares its storage
+ * key). Calls happen on one thread at a time. */
+typedef struct ic_ledger_ops {
+    const char *name;
+    ic_status (*open)(void **state, const char *target, bool readonly, ic_error *err);
+    void (*close)(void *state);
+    ic_status (*begin)(void *state, ic_error *err);
+    ic_status (*commit)(void *state, ic_error *err);
+    void (*rollback)(void *state);
+    ic_status (*insert)(void *state, const ic_event *e, bool *inserted, ic_error *err);
+    ic_status (*rollup_add)(void *state, const ic_rollup *r, ic_error *err);
+    ic_status (*scan_events)(void *state, const ic_ledger_filter *f, ic_event_cb cb, void *arg,
+                             ic_error *err);
+    ic_status (*scan_rollups)(void *state, const ic_ledger_filter *f, ic_rollup_cb cb, void *arg,
+                              ic_error *err);
+    ic_status (*revenue_put)(void *state, const char *customer, const char *period,
+                             ic_money amount, ic_error *err);
+    ic_status (*scan_revenue)(void *state, ic_revenue_cb cb, void *arg, ic_error *err);
+    ic_status (*stats)(void *state, ic_ledger_stats *out, ic_error *err);
+} ic_ledger_ops;
+
+extern const ic_ledger_ops ic_ledger_sqlite_ops;
+
+/* Open (creating if needed, migrating an older schema forward) the ledger at target: a file path
+ * or "sqlite:PATH" for SQLite; "postgres://..." names the PostgreSQL backend, not built yet
+ * (IC_ERR_INVALID says so). readonly refuses to create. */
+ic_status ic_ledger_open(ic_ledger **out, const char *target, bool readonly, ic_error *err);
+/* Open with an explicit backend (for tests and future backends). */
+ic_status ic_ledger_open_with(ic_ledger **out, const ic_ledger_ops *ops, const char *target,
+                              bool readonly, ic_error *err);
+void ic_ledger_close(ic_ledger *l);
+const char *ic_ledger_backend(const ic_ledger *l);
+
+/* Append a batch in one transaction: inserts the events, adds the rollup deltas of the ones not
+ * already present, commits. *ninserted (may be NULL) counts the new ones; dup_flags (may be
+ * NULL, n entries) is set true for each event that was already there. On failure nothing of the
+ * batch is kept. An id whose storage key collides with a different id (a 64-bit hash collision) fails the
+ * whole batch with IC_ERR_INVALID naming both ids: never a silent drop. */
+ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *ninserted,
+                           bool *dup_flags, ic_error *err);
+
+ic_status ic_ledger_scan_events(ic_ledger *l, const ic_ledger_filter *f, ic_event_cb cb,
+                                void *arg, ic_error *err);
+ic_status ic_ledger_scan_rollups(ic_ledger *l, const ic_ledger_filter *f, ic_rollup_cb cb,
+                                 void *arg, ic_error *err);
+/* Set (replace) a customer's revenue for a period "YYYY-MM". */
+ic_status ic_ledger_revenue_put(ic_ledger *l, const char *customer, const char *period,
+                                ic_money amount, ic_error *err);
+/* Several in one transaction: all or nothing. */
+ic_status ic_ledger_revenue_put_many(ic_ledger *l, const char *const *customers,
+                                     const char *const *periods, const ic_money *amounts,
+                                     size_t n, ic_error *err);
+ic_status ic_ledger_scan_revenue(ic_ledger *l, ic_revenue_cb cb, void *arg, ic_error *err);
+ic_status ic_ledger_stats_get(ic_ledger *l, ic_ledger_stats *out, ic_error *err);
+
+/* The model a rollup counts an event under: model_served when given, else model. */
+const char *ic_event_rollup_model(const ic_event *e);
+
+#endif

@@ -1,0 +1,765 @@
+/* ledger_sqlite.c: the SQLite backend of the ledger (ic_ledger_sqlite_ops, ledger.h).
+ *
+ * Layout (schema version 2; docs/ledger.md):
+ *   meta(key, value)             schema_version
+ *   names(id, s)                 a dictionary of the repeated strings (provider, model, customer,
+ *                                feature, key id, status, ...); 0 means "absent". Kept in memory
+ *                                both ways so an insert binds integers, not text.
+ *   events(seq, k, id, t, ...)   one row per event in append order. k is the 64-bit XXH3 of the
+ *                                id and carries the UNIQUE index that makes inserts idempotent;
+ *                                a hit on k compares the full id, so a hash collision is an error,
+ *                                never a silent drop.
+ *   rollup(day, provider, model, customer, feature, sums...)  WITHOUT ROWID, updated by upsert in
+ *                                the same transaction as the events it sums.
+ *   revenue(customer, period, amount)
+ * Money columns are split in two integers: micro-dollars (floor(pico / 1e6)) and the pico
+ * remainder (0..999999), so a per-event amount needs no overflow proof and SUM() of either
+ * column stays far inside int64; readers recombine in 128 bits.
+ *
+ * Schema v1 had events only; opening a v1 file adds the rollup and revenue tables and backfills
+ * the rollups from the events, in one transaction.
+ *
+ * Pragmas: WAL, synchronous=NORMAL (a kill -9 loses nothing committed; a power cut may lose the
+ * last transactions but never leaves a torn one), a 256 MiB page cache for the unique index.
+ * This file must not print and must not know about pricing. */
+#include "infercost/ledger.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+typedef struct nslot {
+    uint64_t h;
+    int64_t id; /* 0 = empty slot */
+} nslot;
+
+typedef struct sq {
+    sqlite3 *db;
+    char *path;
+    bool readonly;
+    /* name dictionary */
+    char **names;      /* by id; names[0] = "" */
+    size_t nnames, capnames;
+    nslot *slots;
+    size_t capslots;
+    /* prepared statements */
+    sqlite3_stmt *ins_event, *get_id, *ins_name, *up_rollup, *up_revenue;
+} sq;
+
+static ic_status dberr(sq *s, ic_error *err, const char *what)
+{
+    return ic_error_set(err, IC_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static ic_status exec(sq *s, const char *sql, ic_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        ic_status st = ic_error_set(err, IC_ERR_DB, "%s: %s", s->path, msg ? msg : "error");
+        sqlite3_free(msg);
+        return st;
+    }
+    return IC_OK;
+}
+
+/* ---- name dictionary ---- */
+
+static uint64_t hstr(const char *x) { return XXH3_64bits(x, strlen(x)); }
+
+static void names_reset(sq *s)
+{
+    for (size_t i = 1; i < s->nnames; i++) {
+        free(s->names[i]);
+        s->names[i] = NULL;
+    }
+    s->nnames = 0;
+    if (s->slots)
+        memset(s->slots, 0, s->capslots * sizeof *s->slots);
+}
+
+static ic_status names_put(sq *s, int64_t id, const char *text, ic_error *err)
+{
+    if ((size_t)id >= s->capnames) {
+        size_t nc = s->capnames ? s->capnames : 256;
+        while (nc <= (size_t)id)
+            nc *= 2;
+        char **nn = realloc(s->names, nc * sizeof *nn);
+        if (!nn)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        memset(nn + s->capnames, 0, (nc - s->capnames) * sizeof *nn);
+        s->names = nn;
+        s->capnames = nc;
+    }
+    if ((size_t)id + 1 > s->nnames)
+        s->nnames = (size_t)id + 1;
+    free(s->names[id]);
+    s->names[id] = strdup(text);
+    if (!s->names[id])
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    if ((s->nnames + 1) * 2 > s->capslots) {
+        size_t nc = s->capslots ? s->capslots * 2 : 1024;
+        while ((s->nnames + 1) * 2 > nc)
+            nc *= 2;
+        nslot *ns = calloc(nc, sizeof *ns);
+        if (!ns)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < s->capslots; i++)
+            if (s->slots[i].id) {
+                size_t j = s->slots[i].h & (nc - 1);
+                while (ns[j].id)
+                    j = (j + 1) & (nc - 1);
+                ns[j] = s->slots[i];
+            }
+        free(s->slots);
+        s->slots = ns;
+        s->capslots = nc;
+    }
+    uint64_t h = hstr(text);
+    size_t j = h & (s->capslots - 1);
+    while (s->slots[j].id)
+        j = (j + 1) & (s->capslots - 1);
+    s->slots[j].h = h;
+    s->slots[j].id = id;
+    return IC_OK;
+}
+
+static ic_status names_load(sq *s, ic_error *err)
+{
+    names_reset(s);
+    if (!s->names) {
+        s->capnames = 256;
+        s->names = calloc(s->capnames, sizeof *s->names);
+        if (!s->names)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
+    s->names[0] = (char *)"";
+    s->nnames = 1;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, s FROM names", -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, err, "reading names");
+    int rc;
+    ic_status st = IC_OK;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && st == IC_OK)
+        st = names_put(s, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1), err);
+    sqlite3_finalize(q);
+    if (st == IC_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return dberr(s, err, "reading names");
+    return st;
+}
+
+/* id of a name, 0 for ""; *found false when it is not in the dictionary */
+static int64_t names_find(sq *s, const char *text)
+{
+    if (!text || !text[0])
+        return 0;
+    if (!s->capslots)
+        return -1;
+    uint64_t h = hstr(text);
+    size_t j = h & (s->capslots - 1);
+    while (s->slots[j].id) {
+        if (s->slots[j].h == h && !strcmp(s->names[s->slots[j].id], text))
+            return s->slots[j].id;
+        j = (j + 1) & (s->capslots - 1);
+    }
+    return -1;
+}
+
+static ic_status names_intern(sq *s, const char *text, int64_t *id, ic_error *err)
+{
+    int64_t v = names_find(s, text);
+    if (v >= 0) {
+        *id = v;
+        return IC_OK;
+    }
+    sqlite3_stmt *q = s->ins_name;
+    sqlite3_reset(q);
+    sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return dberr(s, err, "adding a name");
+    v = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    *id = v;
+    return names_put(s, v, text, err);
+}
+
+static const char *name_of(sq *s, int64_t id)
+{
+    if (id <= 0)
+        return "";
+    if ((size_t)id >= s->nnames || !s->names[id]) {
+        ic_error e;
+        names_load(s, &e); /* another writer added names since we loaded */
+        if ((size_t)id >= s->nnames || !s->names[id])
+            return "?";
+    }
+    return s->names[id];
+}
+
+/* ---- money split ---- */
+
+static ic_status money_split(ic_money m, int64_t *u, int64_t *p, ic_error *err)
+{
+    ic_money q = m / 1000000, r = m % 1000000;
+    if (r < 0) {
+        q -= 1;
+        r += 1000000;
+    }
+    if (q > INT64_MAX || q < INT64_MIN)
+        return ic_error_set(err, IC_ERR_RANGE, "amount too large for the ledger");
+    *u = (int64_t)q;
+    *p = (int64_t)r;
+    return IC_OK;
+}
+
+static ic_money money_join(int64_t u, int64_t p) { return (ic_money)u * 1000000 + p; }
+
+/* ---- schema ---- */
+
+static const char *schema_v1 =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS events("
+    " seq INTEGER PRIMARY KEY, k INTEGER NOT NULL, id TEXT NOT NULL, t INTEGER NOT NULL,"
+    " provider INTEGER NOT NULL, model INTEGER NOT NULL, model_served INTEGER NOT NULL,"
+    " api INTEGER NOT NULL,"
+    " in_tok INTEGER NOT NULL, cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL,"
+    " out_tok INTEGER NOT NULL, reasoning INTEGER NOT NULL, usage TEXT NOT NULL,"
+    " cost_u INTEGER NOT NULL, cost_p INTEGER NOT NULL, cin_u INTEGER NOT NULL,"
+    " cin_p INTEGER NOT NULL, cout_u INTEGER NOT NULL, cout_p INTEGER NOT NULL,"
+    " items TEXT NOT NULL,"
+    " customer INTEGER NOT NULL, feature INTEGER NOT NULL, task TEXT NOT NULL,"
+    " key_id INTEGER NOT NULL, latency INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " cache_hit INTEGER NOT NULL, routed_from INTEGER NOT NULL, batch INTEGER NOT NULL,"
+    " tags TEXT NOT NULL, source TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_k ON events(k);"
+    "CREATE INDEX IF NOT EXISTS events_t ON events(t);";
+
+/* v1 -> v2: the rollups and the revenue table; rollups backfilled from the events with the same
+ * rules ledger.c applies at append time (model_served else model; an error status is one that is
+ * not empty, ok/success/completed/unset or a 2xx code). */
+static const char *migrate_v2 =
+    "CREATE TABLE rollup(day INTEGER NOT NULL, provider INTEGER NOT NULL,"
+    " model INTEGER NOT NULL, customer INTEGER NOT NULL, feature INTEGER NOT NULL,"
+    " requests INTEGER NOT NULL, cache_hits INTEGER NOT NULL, errors INTEGER NOT NULL,"
+    " in_tok INTEGER NOT NULL, cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL,"
+    " out_tok INTEGER NOT NULL, reasoning INTEGER NOT NULL,"
+    " cost_u INTEGER NOT NULL, cost_p INTEGER NOT NULL, cin_u INTEGER NOT NULL,"
+    " cin_p INTEGER NOT NULL, cout_u INTEGER NOT NULL, cout_p INTEGER NOT NULL,"
+    " PRIMARY KEY(day, provider, model, customer, feature)) WITHOUT ROWID;"
+    "CREATE TABLE revenue(customer TEXT NOT NULL, period TEXT NOT NULL,"
+    " amount_u INTEGER NOT NULL, amount_p INTEGER NOT NULL, PRIMARY KEY(customer, period));"
+    "INSERT INTO rollup SELECT"
+    " (e.t - (((e.t % 86400000) + 86400000) % 86400000)) / 86400000,"
+    " e.provider, CASE WHEN e.model_served != 0 THEN e.model_served ELSE e.model END,"
+    " e.customer, e.feature, count(*), sum(e.cache_hit),"
+    " sum(CASE WHEN e.status = 0 THEN 0 WHEN lower(n.s) IN ('ok','success','completed','unset')"
+    "      THEN 0 WHEN length(n.s) = 3 AND substr(n.s,1,1) = '2' THEN 0 ELSE 1 END),"
+    " sum(e.in_tok), sum(e.cache_read), sum(e.cache_write), sum(e.out_tok), sum(e.reasoning),"
+    " sum(e.cost_u), sum(e.cost_p), sum(e.cin_u), sum(e.cin_p), sum(e.cout_u), sum(e.cout_p)"
+    " FROM events e LEFT JOIN names n ON n.id = e.status"
+    " GROUP BY 1, 2, 3, 4, 5;";
+
+static ic_status schema_version(sq *s, int *v, ic_error *err)
+{
+    *v = 0;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT value FROM meta WHERE key='schema_version'", -1, &q,
+                           NULL) != SQLITE_OK) {
+        /* no meta table: a fresh file, or not a ledger at all */
+        sqlite3_stmt *t;
+        if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &t, NULL) !=
+            SQLITE_OK)
+            return dberr(s, err, "not a SQLite database");
+        int n = sqlite3_step(t) == SQLITE_ROW ? sqlite3_column_int(t, 0) : -1;
+        sqlite3_finalize(t);
+        if (n != 0)
+            return ic_error_set(err, IC_ERR_DB, "%s: not an infercost ledger (no meta table)",
+                                s->path);
+        return IC_OK;
+    }
+    if (sqlite3_step(q) == SQLITE_ROW)
+        *v = atoi((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return IC_OK;
+}
+
+static ic_status migrate(sq *s, ic_error *err)
+{
+    int v;
+    ic_status st = exec(s, "BEGIN IMMEDIATE", err);
+    if (st != IC_OK)
+        return st;
+    if ((st = schema_version(s, &v, err)) != IC_OK)
+        goto fail;
+    if (v > IC_LEDGER_SCHEMA_VERSION) {
+        st = ic_error_set(err, IC_ERR_DB,
+                          "%s: ledger schema version %d is newer than this infercost (%d)",
+                          s->path, v, IC_LEDGER_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (v == IC_LEDGER_SCHEMA_VERSION)
+        return exec(s, "COMMIT", err);
+    if (s->readonly) {
+        st = ic_error_set(err, IC_ERR_DB, "%s: ledger needs a schema upgrade (v%d -> v%d); "
+                          "open it once for writing (e.g. infercost ingest)", s->path, v,
+                          IC_LEDGER_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (v < 1 && (st = exec(s, schema_v1, err)) != IC_OK)
+        goto fail;
+    if (v < 2 && (st = exec(s, migrate_v2, err)) != IC_OK)
+        goto fail;
+    if ((st = exec(s, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')", err)) != IC_OK)
+        goto fail;
+    return exec(s, "COMMIT", err);
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+/* ---- ops ---- */
+
+static void sq_close(void *state)
+{
+    sq *s = state;
+    if (!s)
+        return;
+    sqlite3_finalize(s->ins_event);
+    sqlite3_finalize(s->get_id);
+    sqlite3_finalize(s->ins_name);
+    sqlite3_finalize(s->up_rollup);
+    sqlite3_finalize(s->up_revenue);
+    sqlite3_close(s->db);
+    names_reset(s);
+    free(s->names);
+    free(s->slots);
+    free(s->path);
+    free(s);
+}
+
+static ic_status prep(sq *s, const char *sql, sqlite3_stmt **q, ic_error *err)
+{
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q, NULL) != SQLITE_OK)
+        return dberr(s, err, "preparing a statement");
+    return IC_OK;
+}
+
+static ic_status sq_open(void **state, const char *target, bool readonly, ic_error *err)
+{
+    *state = NULL;
+    sq *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(target))) {
+        free(s);
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
+    s->readonly = readonly;
+    int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ic_status st;
+    if (sqlite3_open_v2(target, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        st = ic_error_set(err, readonly ? IC_ERR_NOT_FOUND : IC_ERR_IO,
+                          "%s: cannot open ledger: %s", target,
+                          s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    if (!readonly && (st = exec(s, "PRAGMA journal_mode=WAL", err)) != IC_OK)
+        goto fail;
+    if ((st = exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;"
+                      "PRAGMA temp_store=MEMORY;", err)) != IC_OK)
+        goto fail;
+    if ((st = migrate(s, err)) != IC_OK)
+        goto fail;
+    if ((st = names_load(s, err)) != IC_OK)
+        goto fail;
+    if (!readonly) {
+        if ((st = prep(s,
+                       "INSERT OR IGNORE INTO events(k,id,t,provider,model,model_served,api,"
+                       "in_tok,cache_read,cache_write,out_tok,reasoning,usage,cost_u,cost_p,"
+                       "cin_u,cin_p,cout_u,cout_p,items,customer,feature,task,key_id,latency,"
+                       "status,cache_hit,routed_from,batch,tags,source) VALUES(?,?,?,?,?,?,?,?,"
+                       "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       &s->ins_event, err)) != IC_OK ||
+            (st = prep(s, "SELECT id FROM events WHERE k=?", &s->get_id, err)) != IC_OK ||
+            (st = prep(s, "INSERT INTO names(s) VALUES(?) RETURNING id", &s->ins_name, err)) !=
+                IC_OK ||
+            (st = prep(s,
+                       "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                       "ON CONFLICT DO UPDATE SET requests=requests+excluded.requests,"
+                       "cache_hits=cache_hits+excluded.cache_hits,errors=errors+excluded.errors,"
+                       "in_tok=in_tok+excluded.in_tok,cache_read=cache_read+excluded.cache_read,"
+                       "cache_write=cache_write+excluded.cache_write,"
+                       "out_tok=out_tok+excluded.out_tok,reasoning=reasoning+excluded.reasoning,"
+                       "cost_u=cost_u+excluded.cost_u,cost_p=cost_p+excluded.cost_p,"
+                       "cin_u=cin_u+excluded.cin_u,cin_p=cin_p+excluded.cin_p,"
+                       "cout_u=cout_u+excluded.cout_u,cout_p=cout_p+excluded.cout_p",
+                       &s->up_rollup, err)) != IC_OK ||
+            (st = prep(s, "INSERT OR REPLACE INTO revenue VALUES(?,?,?,?)", &s->up_revenue,
+                       err)) != IC_OK)
+            goto fail;
+    }
+    *state = s;
+    return IC_OK;
+fail:
+    sq_close(s);
+    return st;
+}
+
+static ic_status sq_begin(void *state, ic_error *err)
+{
+    sq *s = state;
+    if (s->readonly)
+        return ic_error_set(err, IC_ERR_DB, "%s: ledger opened read-only", s->path);
+    return exec(s, "BEGIN IMMEDIATE", err);
+}
+
+static ic_status sq_commit(void *state, ic_error *err) { return exec(state, "COMMIT", err); }
+
+static void sq_rollback(void *state)
+{
+    sq *s = state;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    ic_error e;
+    names_load(s, &e); /* names added in the rolled-back transaction are gone */
+}
+
+static const char *nz(const char *x) { return x ? x : ""; }
+
+static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_error *err)
+{
+    sq *s = state;
+    sqlite3_stmt *q = s->ins_event;
+    int64_t nm[8];
+    const char *nt[8] = {e->provider, e->model, e->model_served, e->api_flavor, e->customer,
+                         e->feature, e->key_id, e->status};
+    ic_status st;
+    for (int i = 0; i < 8; i++)
+        if ((st = names_intern(s, nz(nt[i]), &nm[i], err)) != IC_OK)
+            return st;
+    int64_t rf;
+    if ((st = names_intern(s, nz(e->routed_from), &rf, err)) != IC_OK)
+        return st;
+    int64_t cu = 0, cp = 0, iu = 0, ip = 0, ou = 0, op = 0;
+    if ((st = money_split(e->cost, &cu, &cp, err)) != IC_OK ||
+        (st = money_split(e->cost_input, &iu, &ip, err)) != IC_OK ||
+        (st = money_split(e->cost_output, &ou, &op, err)) != IC_OK)
+        return st;
+    int64_t k = (int64_t)XXH3_64bits(e->id, strlen(e->id));
+    sqlite3_reset(q);
+    int c = 1;
+    sqlite3_bind_int64(q, c++, k);
+    sqlite3_bind_text(q, c++, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, c++, e->t_ms);
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_int64(q, c++, nm[i]);
+    sqlite3_bind_int64(q, c++, (int64_t)e->input_tokens);
+    sqlite3_bind_int64(q, c++, (int64_t)e->cache_read_tokens);
+    sqlite3_bind_int64(q, c++, (int64_t)e->cache_write_tokens);
+    sqlite3_bind_int64(q, c++, (int64_t)e->output_tokens);
+    sqlite3_bind_int64(q, c++, (int64_t)e->reasoning_tokens);
+    sqlite3_bind_text(q, c++, nz(e->usage_json), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, c++, cu);
+    sqlite3_bind_int64(q, c++, cp);
+    sqlite3_bind_int64(q, c++, iu);
+    sqlite3_bind_int64(q, c++, ip);
+    sqlite3_bind_int64(q, c++, ou);
+    sqlite3_bind_int64(q, c++, op);
+    sqlite3_bind_text(q, c++, nz(e->items), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, c++, nm[4]);
+    sqlite3_bind_int64(q, c++, nm[5]);
+    sqlite3_bind_text(q, c++, nz(e->task), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, c++, nm[6]);
+    sqlite3_bind_int64(q, c++, e->latency_ms);
+    sqlite3_bind_int64(q, c++, nm[7]);
+    sqlite3_bind_int(q, c++, e->cache_hit);
+    sqlite3_bind_int64(q, c++, rf);
+    sqlite3_bind_int(q, c++, e->batch);
+    sqlite3_bind_text(q, c++, nz(e->tags), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, c++, nz(e->source), -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE) {
+        st = dberr(s, err, "inserting an event");
+        sqlite3_reset(q);
+        return st;
+    }
+    *inserted = sqlite3_changes(s->db) > 0;
+    sqlite3_reset(q);
+    if (*inserted)
+        return IC_OK;
+    /* present already: the same id, or a different id with the same 64-bit key */
+    sqlite3_stmt *g = s->get_id;
+    sqlite3_reset(g);
+    sqlite3_bind_int64(g, 1, k);
+    st = IC_OK;
+    if (sqlite3_step(g) == SQLITE_ROW) {
+        const char *have = (const char *)sqlite3_column_text(g, 0);
+        if (strcmp(have, e->id) != 0)
+            st = ic_error_set(err, IC_ERR_INVALID,
+                              "event id '%.100s' collides with stored id '%.100s' (64-bit key); "
+                              "give one of them another id", e->id, have);
+    } else {
+        st = dberr(s, err, "reading back a duplicate id");
+    }
+    sqlite3_reset(g);
+    return st;
+}
+
+static ic_status sq_rollup_add(void *state, const ic_rollup *r, ic_error *err)
+{
+    sq *s = state;
+    int64_t nm[4];
+    const char *nt[4] = {r->provider, r->model, r->customer, r->feature};
+    ic_status st;
+    for (int i = 0; i < 4; i++)
+        if ((st = names_intern(s, nz(nt[i]), &nm[i], err)) != IC_OK)
+            return st;
+    int64_t cu = 0, cp = 0, iu = 0, ip = 0, ou = 0, op = 0;
+    if ((st = money_split(r->cost, &cu, &cp, err)) != IC_OK ||
+        (st = money_split(r->cost_input, &iu, &ip, err)) != IC_OK ||
+        (st = money_split(r->cost_output, &ou, &op, err)) != IC_OK)
+        return st;
+    sqlite3_stmt *q = s->up_rollup;
+    sqlite3_reset(q);
+    int64_t v[19] = {r->day, nm[0], nm[1], nm[2], nm[3], (int64_t)r->requests,
+                     (int64_t)r->cache_hits, (int64_t)r->errors, (int64_t)r->input_tokens,
+                     (int64_t)r->cache_read_tokens, (int64_t)r->cache_write_tokens,
+                     (int64_t)r->output_tokens, (int64_t)r->reasoning_tokens, cu, cp, iu, ip, ou,
+                     op};
+    for (int i = 0; i < 19; i++)
+        sqlite3_bind_int64(q, i + 1, v[i]);
+    if (sqlite3_step(q) != SQLITE_DONE) {
+        st = dberr(s, err, "updating a rollup");
+        sqlite3_reset(q);
+        return st;
+    }
+    sqlite3_reset(q);
+    return IC_OK;
+}
+
+/* WHERE clause for a filter; returns false if a named value is unknown (nothing can match). */
+static bool where(sq *s, const ic_ledger_filter *f, bool rollup, char *buf, size_t cap,
+                  int64_t *binds, int *nb)
+{
+    size_t n = 0;
+    *nb = 0;
+    buf[0] = 0;
+    const char *tcol = rollup ? "day" : "t";
+    int64_t lo = f->from_ms, hi = f->to_ms;
+    if (rollup) { /* whole days only: a rollup is a day */
+        lo = lo ? (lo + 86399999) / 86400000 : 0;
+        hi = hi ? hi / 86400000 : 0;
+    }
+    if (f->from_ms) {
+        n += (size_t)snprintf(buf + n, cap - n, "%s %s >= ?", n ? " AND" : " WHERE", tcol);
+        binds[(*nb)++] = lo;
+    }
+    if (f->to_ms) {
+        n += (size_t)snprintf(buf + n, cap - n, "%s %s < ?", n ? " AND" : " WHERE", tcol);
+        binds[(*nb)++] = hi;
+    }
+    const char *vals[4] = {f->provider, f->model, f->customer, f->feature};
+    const char *cols[4] = {"provider", rollup ? "model" : "(CASE WHEN model_served != 0 THEN "
+                                                          "model_served ELSE model END)",
+                           "customer", "feature"};
+    for (int i = 0; i < 4; i++) {
+        if (!vals[i])
+            continue;
+        int64_t id = names_find(s, vals[i]);
+        if (id < 0)
+            return false;
+        n += (size_t)snprintf(buf + n, cap - n, "%s %s = ?", n ? " AND" : " WHERE", cols[i]);
+        binds[(*nb)++] = id;
+    }
+    return true;
+}
+
+static ic_status sq_scan_events(void *state, const ic_ledger_filter *f, ic_event_cb cb, void *arg,
+                                ic_error *err)
+{
+    sq *s = state;
+    char w[512], sql[1536];
+    int64_t b[8];
+    int nb;
+    names_load(s, err);
+    if (!where(s, f, false, w, sizeof w, b, &nb))
+        return IC_OK;
+    snprintf(sql, sizeof sql,
+             "SELECT id,t,provider,model,model_served,api,in_tok,cache_read,cache_write,out_tok,"
+             "reasoning,usage,cost_u,cost_p,cin_u,cin_p,cout_u,cout_p,items,customer,feature,"
+             "task,key_id,latency,status,cache_hit,routed_from,batch,tags,source FROM events%s "
+             "ORDER BY seq", w);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, err, "scanning events");
+    for (int i = 0; i < nb; i++)
+        sqlite3_bind_int64(q, i + 1, b[i]);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        ic_event e;
+#define TX(i) ((const char *)sqlite3_column_text(q, i))
+#define I6(i) sqlite3_column_int64(q, i)
+        e.id = TX(0);
+        e.t_ms = I6(1);
+        e.provider = name_of(s, I6(2));
+        e.model = name_of(s, I6(3));
+        e.model_served = name_of(s, I6(4));
+        e.api_flavor = name_of(s, I6(5));
+        e.input_tokens = (uint64_t)I6(6);
+        e.cache_read_tokens = (uint64_t)I6(7);
+        e.cache_write_tokens = (uint64_t)I6(8);
+        e.output_tokens = (uint64_t)I6(9);
+        e.reasoning_tokens = (uint64_t)I6(10);
+        e.usage_json = TX(11);
+        e.cost = money_join(I6(12), I6(13));
+        e.cost_input = money_join(I6(14), I6(15));
+        e.cost_output = money_join(I6(16), I6(17));
+        e.items = TX(18);
+        e.customer = name_of(s, I6(19));
+        e.feature = name_of(s, I6(20));
+        e.task = TX(21);
+        e.key_id = name_of(s, I6(22));
+        e.latency_ms = I6(23);
+        e.status = name_of(s, I6(24));
+        e.cache_hit = I6(25) != 0;
+        e.routed_from = name_of(s, I6(26));
+        e.batch = I6(27) != 0;
+        e.tags = TX(28);
+        e.source = TX(29);
+        if (cb(&e, arg))
+            break;
+    }
+    ic_status st = IC_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = dberr(s, err, "scanning events");
+    sqlite3_finalize(q);
+    return st;
+}
+
+static ic_status sq_scan_rollups(void *state, const ic_ledger_filter *f, ic_rollup_cb cb,
+                                 void *arg, ic_error *err)
+{
+    sq *s = state;
+    char w[512], sql[1024];
+    int64_t b[8];
+    int nb;
+    names_load(s, err);
+    if (!where(s, f, true, w, sizeof w, b, &nb))
+        return IC_OK;
+    snprintf(sql, sizeof sql,
+             "SELECT day,provider,model,customer,feature,requests,cache_hits,errors,in_tok,"
+             "cache_read,cache_write,out_tok,reasoning,cost_u,cost_p,cin_u,cin_p,cout_u,cout_p "
+             "FROM rollup%s", w);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, err, "scanning rollups");
+    for (int i = 0; i < nb; i++)
+        sqlite3_bind_int64(q, i + 1, b[i]);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        ic_rollup r;
+        r.day = I6(0);
+        r.provider = name_of(s, I6(1));
+        r.model = name_of(s, I6(2));
+        r.customer = name_of(s, I6(3));
+        r.feature = name_of(s, I6(4));
+        r.requests = (uint64_t)I6(5);
+        r.cache_hits = (uint64_t)I6(6);
+        r.errors = (uint64_t)I6(7);
+        r.input_tokens = (uint64_t)I6(8);
+        r.cache_read_tokens = (uint64_t)I6(9);
+        r.cache_write_tokens = (uint64_t)I6(10);
+        r.output_tokens = (uint64_t)I6(11);
+        r.reasoning_tokens = (uint64_t)I6(12);
+        r.cost = money_join(I6(13), I6(14));
+        r.cost_input = money_join(I6(15), I6(16));
+        r.cost_output = money_join(I6(17), I6(18));
+        if (cb(&r, arg))
+            break;
+    }
+    ic_status st = IC_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = dberr(s, err, "scanning rollups");
+    sqlite3_finalize(q);
+    return st;
+}
+
+static ic_status sq_revenue_put(void *state, const char *customer, const char *period,
+                                ic_money amount, ic_error *err)
+{
+    sq *s = state;
+    int64_t u = 0, p = 0;
+    ic_status st = money_split(amount, &u, &p, err);
+    if (st != IC_OK)
+        return st;
+    sqlite3_stmt *q = s->up_revenue;
+    sqlite3_reset(q);
+    sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, period, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, u);
+    sqlite3_bind_int64(q, 4, p);
+    st = sqlite3_step(q) == SQLITE_DONE ? IC_OK : dberr(s, err, "storing revenue");
+    sqlite3_reset(q);
+    return st;
+}
+
+static ic_status sq_scan_revenue(void *state, ic_revenue_cb cb, void *arg, ic_error *err)
+{
+    sq *s = state;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT customer, period, amount_u, amount_p FROM revenue "
+                           "ORDER BY period, customer", -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, err, "reading revenue");
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        if (cb(TX(0), TX(1), money_join(I6(2), I6(3)), arg))
+            break;
+    ic_status st = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? IC_OK : dberr(s, err, "reading revenue");
+    sqlite3_finalize(q);
+    return st;
+}
+
+static ic_status sq_stats(void *state, ic_ledger_stats *out, ic_error *err)
+{
+    sq *s = state;
+    sqlite3_stmt *q;
+    out->schema_version = IC_LEDGER_SCHEMA_VERSION;
+    /* the rollups hold the counts and sums; min/max(t) come from the time index */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT coalesce(sum(requests),0) FROM rollup),"
+                           "(SELECT coalesce(sum(cost_u),0) FROM rollup),"
+                           "(SELECT coalesce(sum(cost_p),0) FROM rollup),"
+                           "(SELECT coalesce(min(t),0) FROM events),"
+                           "(SELECT coalesce(max(t),0) FROM events)", -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, err, "reading ledger stats");
+    ic_status st = IC_OK;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        out->events = (uint64_t)I6(0);
+        out->cost = money_join(I6(1), I6(2));
+        out->first_ms = I6(3);
+        out->last_ms = I6(4);
+    } else {
+        st = dberr(s, err, "reading ledger stats");
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+const ic_ledger_ops ic_ledger_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .insert = sq_insert,
+    .rollup_add = sq_rollup_add,
+    .scan_events = sq_scan_events,
+    .scan_rollups = sq_scan_rollups,
+    .revenue_put = sq_revenue_put,
+    .scan_revenue = sq_scan_revenue,
+    .stats = sq_stats,
+};

@@ -1,0 +1,286 @@
+/* test_ledger.c: the ledger store (ledger.h) on its SQLite backend: idempotent appends, rollups
+ * that match the events exactly, all-or-nothing batches, filters, revenue, stats, the refusal of a
+ * PostgreSQL target, and the forward migration of a schema-v1 file. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "infercost/ledger.h"
+#include "test.h"
+
+static char dir[] = "/tmp/ic_test_ledger_XXXXXX";
+static char path[256];
+
+static ic_event ev(const char *id, int64_t t, const char *model, const char *cust, ic_money cost)
+{
+    ic_event e = {0};
+    e.id = id;
+    e.t_ms = t;
+    e.provider = "openai";
+    e.model = model;
+    e.customer = cust;
+    e.feature = "chat";
+    e.input_tokens = 100;
+    e.output_tokens = 10;
+    e.cost = cost;
+    e.cost_input = cost / 2;
+    e.cost_output = cost - cost / 2;
+    e.latency_ms = -1;
+    e.usage_json = "{\"input_tokens\":100,\"output_tokens\":10}";
+    return e;
+}
+
+typedef struct sums {
+    uint64_t n;
+    ic_money cost;
+    uint64_t in;
+} sums;
+
+static int sum_roll(const ic_rollup *r, void *a)
+{
+    sums *s = a;
+    s->n += r->requests;
+    s->cost += r->cost;
+    s->in += r->input_tokens;
+    return 0;
+}
+
+static int sum_ev(const ic_event *e, void *a)
+{
+    sums *s = a;
+    s->n++;
+    s->cost += e->cost;
+    s->in += e->input_tokens;
+    return 0;
+}
+
+static void fresh(const char *name)
+{
+    snprintf(path, sizeof path, "%s/%s.db", dir, name);
+    unlink(path);
+}
+
+static void t_append_idempotent(void)
+{
+    fresh("a");
+    ic_ledger *l;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    /* 1 pico-dollar and a large amount: exactness in both columns */
+    ic_money big = (ic_money)123456789 * IC_PICO_PER_USD + 987654321012;
+    ic_event e[3] = {ev("a", 1772359200000, "gpt-4o", "acme", 1),
+                     ev("b", 1772359200000 + 86400000, "gpt-4o", "acme", big),
+                     ev("c", 1772359200000, "gpt-4o-mini", "beta", 3000000)};
+    size_t n = 0;
+    bool dup[3];
+    CHECK_INT(ic_ledger_append(l, e, 3, &n, dup, &err), IC_OK);
+    CHECK_INT(n, 3);
+    CHECK(!dup[0] && !dup[1] && !dup[2]);
+    CHECK_INT(ic_ledger_append(l, e, 3, &n, dup, &err), IC_OK);
+    CHECK_INT(n, 0);
+    CHECK(dup[0] && dup[1] && dup[2]);
+    sums r = {0}, s = {0};
+    CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r, &err), IC_OK);
+    CHECK_INT(ic_ledger_scan_events(l, NULL, sum_ev, &s, &err), IC_OK);
+    CHECK_INT(r.n, 3);
+    CHECK_INT(s.n, 3);
+    CHECK(r.cost == 1 + big + 3000000);
+    CHECK(s.cost == r.cost);
+    CHECK_INT(r.in, 300);
+    ic_ledger_stats st;
+    CHECK_INT(ic_ledger_stats_get(l, &st, &err), IC_OK);
+    CHECK_INT(st.events, 3);
+    CHECK(st.cost == r.cost);
+    CHECK_INT(st.first_ms, 1772359200000);
+    CHECK_INT(st.last_ms, 1772359200000 + 86400000);
+    char buf[IC_MONEY_STRLEN];
+    CHECK_STR(ic_money_format(st.cost, buf, sizeof buf), "123456789.987657321013");
+    ic_ledger_close(l);
+
+    /* reopen: still there, a partly overlapping batch adds only the new one */
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    ic_event e2[2] = {ev("c", 1772359200000, "gpt-4o-mini", "beta", 3000000),
+                      ev("d", 1772359200000, "gpt-4o-mini", "beta", 5)};
+    CHECK_INT(ic_ledger_append(l, e2, 2, &n, NULL, &err), IC_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(ic_ledger_stats_get(l, &st, &err), IC_OK);
+    CHECK_INT(st.events, 4);
+    ic_ledger_close(l);
+}
+
+static void t_batch_all_or_nothing(void)
+{
+    fresh("b");
+    ic_ledger *l;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    ic_event e[3] = {ev("x", 1000, "m1", "newcustomer", 7), ev("y", 2000, "m1", "c", 8),
+                     ev(NULL, 3000, "m1", "c", 9)};
+    size_t n = 99;
+    CHECK_INT(ic_ledger_append(l, e, 3, &n, NULL, &err), IC_ERR_INVALID);
+    CHECK_INT(n, 0);
+    ic_ledger_stats st;
+    CHECK_INT(ic_ledger_stats_get(l, &st, &err), IC_OK);
+    CHECK_INT(st.events, 0);
+    sums s = {0};
+    CHECK_INT(ic_ledger_scan_events(l, NULL, sum_ev, &s, &err), IC_OK);
+    CHECK_INT(s.n, 0);
+    /* the names added by the failed batch were rolled back: a new batch still works */
+    CHECK_INT(ic_ledger_append(l, e, 2, &n, NULL, &err), IC_OK);
+    CHECK_INT(n, 2);
+    ic_ledger_filter f = {.customer = "newcustomer"};
+    sums s2 = {0};
+    CHECK_INT(ic_ledger_scan_events(l, &f, sum_ev, &s2, &err), IC_OK);
+    CHECK_INT(s2.n, 1);
+    CHECK(s2.cost == 7);
+    ic_ledger_close(l);
+}
+
+static void t_filters(void)
+{
+    fresh("f");
+    ic_ledger *l;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    int64_t d0 = 20000LL * 86400000;
+    ic_event e[4] = {ev("1", d0 + 5, "m1", "a", 1), ev("2", d0 + 86400000, "m2", "a", 2),
+                     ev("3", d0 + 2 * 86400000, "m1", "b", 4), ev("4", d0 - 1, "m1", "b", 8)};
+    e[1].model_served = "m1-served";
+    CHECK_INT(ic_ledger_append(l, e, 4, NULL, NULL, &err), IC_OK);
+    ic_ledger_filter f = {.from_ms = d0, .to_ms = d0 + 2 * 86400000};
+    sums a = {0}, b = {0};
+    CHECK_INT(ic_ledger_scan_events(l, &f, sum_ev, &a, &err), IC_OK);
+    CHECK_INT(ic_ledger_scan_rollups(l, &f, sum_roll, &b, &err), IC_OK);
+    CHECK_INT(a.n, 2);
+    CHECK(a.cost == 3);
+    CHECK_INT(b.n, 2);
+    CHECK(b.cost == 3);
+    ic_ledger_filter g = {.model = "m1-served"};
+    sums c = {0}, d = {0};
+    CHECK_INT(ic_ledger_scan_events(l, &g, sum_ev, &c, &err), IC_OK);
+    CHECK_INT(ic_ledger_scan_rollups(l, &g, sum_roll, &d, &err), IC_OK);
+    CHECK(c.cost == 2 && d.cost == 2);
+    ic_ledger_filter h = {.customer = "nobody"};
+    sums z = {0};
+    CHECK_INT(ic_ledger_scan_events(l, &h, sum_ev, &z, &err), IC_OK);
+    CHECK_INT(z.n, 0);
+    ic_ledger_close(l);
+}
+
+static int rev_cb(const char *c, const char *p, ic_money m, void *a)
+{
+    char *out = a, b[IC_MONEY_STRLEN];
+    size_t n = strlen(out);
+    snprintf(out + n, 256 - n, "%s/%s=%s;", c, p, ic_money_format(m, b, sizeof b));
+    return 0;
+}
+
+static void t_revenue(void)
+{
+    fresh("r");
+    ic_ledger *l;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    CHECK_INT(ic_ledger_revenue_put(l, "acme", "2026-03", 1000 * IC_PICO_PER_USD, &err), IC_OK);
+    CHECK_INT(ic_ledger_revenue_put(l, "acme", "2026-03", 1500 * IC_PICO_PER_USD + 1, &err), IC_OK);
+    CHECK_INT(ic_ledger_revenue_put(l, "beta", "2026-02", -5 * IC_PICO_PER_USD, &err), IC_OK);
+    char out[256] = "";
+    CHECK_INT(ic_ledger_scan_revenue(l, rev_cb, out, &err), IC_OK);
+    CHECK_STR(out, "beta/2026-02=-5;acme/2026-03=1500.000000000001;");
+    ic_ledger_close(l);
+}
+
+static void t_backends(void)
+{
+    ic_ledger *l = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, "postgres://localhost/x", false, &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "PostgreSQL") != NULL);
+    CHECK_INT(ic_ledger_open(&l, "", false, &err), IC_ERR_INVALID);
+    fresh("ro");
+    CHECK(ic_ledger_open(&l, path, true, &err) != IC_OK);
+    CHECK(l == NULL);
+    snprintf(path, sizeof path, "sqlite:%s/s.db", dir);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    CHECK_STR(ic_ledger_backend(l), "sqlite");
+    ic_ledger_close(l);
+    /* a SQLite file that is not a ledger is refused, not modified */
+    snprintf(path, sizeof path, "%s/other.db", dir);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_ERR_DB);
+    CHECK(strstr(err.msg, "not an infercost ledger") != NULL);
+}
+
+/* A file written by schema v1 (events only) gains rollups, backfilled exactly. */
+static void t_migrate_v1(void)
+{
+    fresh("v1");
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    const char *v1 =
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('schema_version','1');"
+        "CREATE TABLE names(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
+        "INSERT INTO names VALUES(1,'openai'),(2,'gpt-4o'),(3,'acme'),(4,'500');"
+        "CREATE TABLE events(seq INTEGER PRIMARY KEY, k INTEGER NOT NULL, id TEXT NOT NULL,"
+        " t INTEGER NOT NULL, provider INTEGER NOT NULL, model INTEGER NOT NULL,"
+        " model_served INTEGER NOT NULL, api INTEGER NOT NULL, in_tok INTEGER NOT NULL,"
+        " cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL, out_tok INTEGER NOT NULL,"
+        " reasoning INTEGER NOT NULL, usage TEXT NOT NULL, cost_u INTEGER NOT NULL,"
+        " cost_p INTEGER NOT NULL, cin_u INTEGER NOT NULL, cin_p INTEGER NOT NULL,"
+        " cout_u INTEGER NOT NULL, cout_p INTEGER NOT NULL, items TEXT NOT NULL,"
+        " customer INTEGER NOT NULL, feature INTEGER NOT NULL, task TEXT NOT NULL,"
+        " key_id INTEGER NOT NULL, latency INTEGER NOT NULL, status INTEGER NOT NULL,"
+        " cache_hit INTEGER NOT NULL, routed_from INTEGER NOT NULL, batch INTEGER NOT NULL,"
+        " tags TEXT NOT NULL, source TEXT NOT NULL);"
+        "CREATE UNIQUE INDEX events_k ON events(k);"
+        "CREATE INDEX events_t ON events(t);"
+        "INSERT INTO events VALUES(1,11,'e1',1728000000000,1,2,0,0,100,0,0,10,0,'{}',"
+        " 2,999999,1,0,1,999999,'',3,0,'',0,-1,0,1,0,0,'','')," /* 2.999999 micro + ... */
+        " (2,12,'e2',1728000000001,1,2,0,0,50,0,0,5,0,'{}',0,1,0,0,0,1,'',3,0,'',0,-1,4,0,0,0,'','');";
+    CHECK_INT(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ic_ledger *l;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    sums r = {0};
+    CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r, &err), IC_OK);
+    CHECK_INT(r.n, 2);
+    CHECK(r.cost == (ic_money)2 * 1000000 + 999999 + 1);
+    CHECK_INT(r.in, 150);
+    ic_ledger_close(l);
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &q, NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(q, 0), "2");
+    sqlite3_finalize(q);
+    sqlite3_prepare_v2(db, "SELECT errors, cache_hits FROM rollup", -1, &q, NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(q, 0), 1); /* status '500' */
+    CHECK_INT(sqlite3_column_int(q, 1), 1);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(t_append_idempotent);
+    RUN(t_batch_all_or_nothing);
+    RUN(t_filters);
+    RUN(t_revenue);
+    RUN(t_backends);
+    RUN(t_migrate_v1);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    TEST_END();
+}
