@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# bench/pricing.sh: the pricing benchmarks of issue 2, peer side by side, one run each.
+#  (a) ic_ pricing of already-parsed usage: bench/bench_pricing.c (ic_catalog_resolve once per
+#      record in setup, then ic_price_usage over ~1M records), records/s on one core (taskset -c 1).
+#  (b) `infercost cost FILE` end to end (JSONL in, JSONL out) against the same job written with
+#      @pydantic/genai-prices in node (bench/pricing_job.mjs), same records; and again with
+#      IC_RECORD_FAST_PATH=0 (every line through json-c) to show what the general parser gives.
+# Input: bench/pricing_gen.mjs writes build/bench/pricing.jsonl (IC_BENCH_N records, default 1M).
+# Needs `make all` first (build/libinfercost.a, build/infercost). Prints figures and ratios.
+set -eu
+cd "$(dirname "$0")/.."
+N=${IC_BENCH_N:-1000000}
+B=build/bench
+mkdir -p "$B"
+[ -f build/libinfercost.a ] && [ -x build/infercost ] || { echo "pricing bench: run make all first" >&2; exit 1; }
+LIBS=$(sed -n 's/^LIBS *:= *//p' Makefile)
+cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/bench_pricing.c build/libinfercost.a $LIBS -o "$B/bench_pricing"
+IN="$B/pricing-$N.jsonl"
+[ -s "$IN" ] || node bench/pricing_gen.mjs "$IN" "$N"
+PIN="taskset -c 1"
+command -v taskset >/dev/null || PIN=""
+
+echo "-- (a) ic_price_usage on parsed usage, one core ($PIN)"
+$PIN "$B/bench_pricing" "$IN" 5
+
+ms() { date +%s%N | cut -c1-13; }
+run_b() { # label, env..., -- command...
+    local label=$1; shift
+    local t0 t1
+    t0=$(ms)
+    "$@"
+    t1=$(ms)
+    echo $((t1 - t0))
+}
+count_err() { grep -c '"error"' "$1" || true; }
+
+echo "-- (b) end to end, $N JSONL records in, JSONL out (not pinned)"
+t_ic=$(run_b infercost env build/infercost cost "$IN" > "$B/pricing.ic.out" 2>/dev/null; echo $?)
+# the status line above is "ms\nexit"; split it
+ic_ms=$(echo "$t_ic" | head -n 1)
+t_ic0=$( { ms; env IC_RECORD_FAST_PATH=0 build/infercost cost "$IN" > "$B/pricing.ic0.out" 2>/dev/null || true; ms; } | paste -sd' ')
+ic0_ms=$(echo "$t_ic0" | awk '{print $2 - $1}')
+t_js=$( { ms; node bench/pricing_job.mjs "$IN" "$B/pricing.ref.out" 2>/dev/null; ms; } | paste -sd' ')
+js_ms=$(echo "$t_js" | awk '{print $2 - $1}')
+for f in pricing.ic.out pricing.ic0.out pricing.ref.out; do
+    echo "   $f: $(wc -l < "$B/$f") lines, $(count_err "$B/$f") error lines"
+done
+awk -v n="$N" -v a="$ic_ms" -v z="$ic0_ms" -v j="$js_ms" 'BEGIN {
+    printf "   infercost cost:                        %7.2f s  %10.0f records/s\n", a/1000, n/(a/1000);
+    printf "   infercost cost, IC_RECORD_FAST_PATH=0: %7.2f s  %10.0f records/s\n", z/1000, n/(z/1000);
+    printf "   genai-prices job (node):               %7.2f s  %10.0f records/s\n", j/1000, n/(j/1000);
+    printf "   ratio infercost / genai-prices: %.1fx (json-c path: %.1fx); target >= 30x\n", j/a, j/z;
+}'
