@@ -1,0 +1,234 @@
+/* gw_util.c: clocks, SHA-256, listen-address parsing, reuse-port listeners and JSON quoting for
+ * the gateway and the mock provider (gw_util.h). No request logic lives here. */
+#include "gw_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+int64_t gw_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t gw_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- SHA-256 ---- */
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha_block(gw_sha256 *s, const uint8_t *p)
+{
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4], f = s->h[5],
+             g = s->h[6], h = s->h[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t S1 = ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25);
+        uint32_t ch = (e & f) ^ (~e & g);
+        uint32_t t1 = h + S1 + ch + K256[i] + w[i];
+        uint32_t S0 = ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22);
+        uint32_t mj = (a & b) ^ (a & c) ^ (b & c);
+        uint32_t t2 = S0 + mj;
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d;
+    s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
+}
+
+void gw_sha256_init(gw_sha256 *s)
+{
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(s->h, iv, sizeof iv);
+    s->len = 0;
+    s->nbuf = 0;
+}
+
+void gw_sha256_update(gw_sha256 *s, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    s->len += len;
+    while (len) {
+        size_t take = 64 - s->nbuf;
+        if (take > len)
+            take = len;
+        memcpy(s->buf + s->nbuf, p, take);
+        s->nbuf += take;
+        p += take;
+        len -= take;
+        if (s->nbuf == 64) {
+            sha_block(s, s->buf);
+            s->nbuf = 0;
+        }
+    }
+}
+
+void gw_sha256_final(gw_sha256 *s, uint8_t out[32])
+{
+    uint64_t bits = s->len * 8;
+    uint8_t pad = 0x80;
+    gw_sha256_update(s, &pad, 1);
+    uint8_t z = 0;
+    while (s->nbuf != 56)
+        gw_sha256_update(s, &z, 1);
+    uint8_t lenb[8];
+    for (int i = 0; i < 8; i++)
+        lenb[i] = (uint8_t)(bits >> (56 - 8 * i));
+    gw_sha256_update(s, lenb, 8);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(s->h[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
+        out[4 * i + 3] = (uint8_t)s->h[i];
+    }
+}
+
+void gw_sha256_hex(const void *data, size_t len, char out[65])
+{
+    gw_sha256 s;
+    uint8_t d[32];
+    gw_sha256_init(&s);
+    gw_sha256_update(&s, data, len);
+    gw_sha256_final(&s, d);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* ---- addresses and listeners ---- */
+bool gw_parse_listen(const char *s, char *host, size_t hostcap, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    const char *ps = colon ? colon + 1 : s;
+    size_t hl = colon ? (size_t)(colon - s) : 0;
+    if (hl >= hostcap)
+        return false;
+    if (hl == 0)
+        snprintf(host, hostcap, "127.0.0.1");
+    else {
+        memcpy(host, s, hl);
+        host[hl] = 0;
+    }
+    if (!*ps)
+        return false;
+    char *end;
+    long p = strtol(ps, &end, 10);
+    if (*end || p < 0 || p > 65535)
+        return false;
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) != 1)
+        return false;
+    *port = (int)p;
+    return true;
+}
+
+int gw_http_listen(struct event_base *base, struct evhttp *http, const char *host, int port)
+{
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct evconnlistener *l = evconnlistener_new_bind(
+        base, NULL, NULL,
+        LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        1024, (struct sockaddr *)&sin, sizeof sin);
+    if (!l)
+        return -1;
+    if (!evhttp_bind_listener(http, l)) {
+        evconnlistener_free(l);
+        return -1;
+    }
+    struct sockaddr_in got;
+    socklen_t gl = sizeof got;
+    if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&got, &gl) != 0)
+        return -1;
+    return ntohs(got.sin_port);
+}
+
+void gw_json_quote(struct evbuffer *b, const char *s)
+{
+    evbuffer_add(b, "\"", 1);
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20) {
+            if (p > run)
+                evbuffer_add(b, run, (size_t)(p - run));
+            if (c == '"')
+                evbuffer_add(b, "\\\"", 2);
+            else if (c == '\\')
+                evbuffer_add(b, "\\\\", 2);
+            else if (c == '\n')
+                evbuffer_add(b, "\\n", 2);
+            else
+                evbuffer_add_printf(b, "\\u%04x", c);
+            run = p + 1;
+        }
+    }
+    if (*run)
+        evbuffer_add(b, run, strlen(run));
+    evbuffer_add(b, "\"", 1);
+}
+
+static _Thread_local uint64_t rng_state;
+
+uint64_t gw_rand64(void)
+{
+    if (!rng_state) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        rng_state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&ts ^
+                    0x9e3779b97f4a7c15ULL;
+        if (!rng_state)
+            rng_state = 1;
+    }
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    rng_state = x;
+    return x;
+}
+
+double gw_rand01(void)
+{
+    return (double)(gw_rand64() >> 11) / 9007199254740992.0;
+}

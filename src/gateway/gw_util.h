@@ -1,0 +1,45 @@
+/* gw_util.h: small helpers shared by the gateway and the mock provider: clocks, SHA-256 (for
+ * virtual-key hashes and cache keys), "host:port" parsing, a reuse-port listener for evhttp,
+ * and JSON text helpers. Internal to src/gateway/; it must not grow policy (routing, budgets). */
+#ifndef IC_GW_UTIL_H
+#define IC_GW_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct evhttp;
+struct event_base;
+struct evbuffer;
+
+int64_t gw_now_ms(void);       /* wall clock, ms since the epoch */
+uint64_t gw_mono_us(void);     /* monotonic clock, µs */
+
+/* SHA-256 (FIPS 180-4), written here from the standard; used for key hashes and cache keys. */
+typedef struct gw_sha256 {
+    uint32_t h[8];
+    uint64_t len;
+    uint8_t buf[64];
+    size_t nbuf;
+} gw_sha256;
+void gw_sha256_init(gw_sha256 *s);
+void gw_sha256_update(gw_sha256 *s, const void *data, size_t len);
+void gw_sha256_final(gw_sha256 *s, uint8_t out[32]);
+/* hex of SHA-256(data): out needs 65 bytes */
+void gw_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* "127.0.0.1:8080", ":8080", "8080" -> host (default 127.0.0.1) and port. false on bad text. */
+bool gw_parse_listen(const char *s, char *host, size_t hostcap, int *port);
+
+/* Bind host:port (port 0 = any free port) with SO_REUSEADDR|SO_REUSEPORT and hand the listener
+ * to http. Returns the bound port, or -1 (errno set). */
+int gw_http_listen(struct event_base *base, struct evhttp *http, const char *host, int port);
+
+/* Append s as a JSON string literal (with quotes) to b. */
+void gw_json_quote(struct evbuffer *b, const char *s);
+
+/* xorshift random in [0,1) from a per-thread state seeded once. */
+double gw_rand01(void);
+uint64_t gw_rand64(void);
+
+#endif
