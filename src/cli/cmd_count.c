@@ -1,0 +1,239 @@
+/* cmd_count.c: `infercost count`: tokens in a text, exactly as OpenAI's tiktoken counts them
+ * (o200k_base, cl100k_base), or, for a model without a public tokenizer, an estimate that says
+ * so. Whole input, or one JSON line per input line (--lines); ids on request (--ids). It holds
+ * no tokenizer logic (src/lib/tokenizer.c, estimate.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "command.h"
+#include "infercost/estimate.h"
+#include "infercost/tokenizer.h"
+
+static const char usage_text[] =
+    "usage: infercost count [--encoding E | --model M] [--ids] [--lines] [--special] [FILE|-]\n"
+    "Counts the tokens of FILE (default: stdin) and prints one JSON object:\n"
+    "  {\"encoding\":\"o200k_base\",\"tokens\":K}\n"
+    "  --encoding E  o200k_base (default) or cl100k_base\n"
+    "  --model M     the model's encoding (gpt-4o, gpt-4.1, gpt-5, o1/o3/o4 -> o200k_base;\n"
+    "                gpt-4, gpt-3.5-turbo, text-embedding-3 -> cl100k_base); other models\n"
+    "                (Claude, Gemini, ...) get a characters-per-token estimate, marked\n"
+    "                \"estimate\":true\n"
+    "  --lines       one line of output per input line: {\"line\":N,\"tokens\":K}; a line is its\n"
+    "                text without the newline (\\n, or \\r\\n)\n"
+    "  --ids         add the token ids: \"ids\":[...] (exact encodings only)\n"
+    "  --special     recognise special tokens (<|endoftext|>, ...) instead of counting their\n"
+    "                text as ordinary text\n";
+
+static char *read_all(FILE *f, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    for (;;) {
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static void print_ids(const uint32_t *ids, size_t n)
+{
+    char buf[1 << 16];
+    size_t w = 0;
+    fputs(",\"ids\":[", stdout);
+    for (size_t i = 0; i < n; i++) {
+        if (w > sizeof buf - 16) {
+            fwrite(buf, 1, w, stdout);
+            w = 0;
+        }
+        if (i)
+            buf[w++] = ',';
+        char tmp[12];
+        int k = 0;
+        uint32_t v = ids[i];
+        do {
+            tmp[k++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (k)
+            buf[w++] = tmp[--k];
+    }
+    fwrite(buf, 1, w, stdout);
+    fputc(']', stdout);
+}
+
+typedef struct job {
+    const ic_tokenizer *tok; /* NULL: estimate */
+    const char *model;
+    bool ids, special;
+} job;
+
+/* count one text and print the rest of its JSON object (after the opening fields) */
+static int one(const job *j, const char *text, size_t len)
+{
+    ic_error err = {0};
+    if (!j->tok) {
+        ic_text_count tc;
+        if (ic_count_text_for_model(j->model, text, len, &tc, &err) != IC_OK) {
+            ic_cli_error("%s", err.msg);
+            return 1;
+        }
+        printf("\"tokens\":%llu,\"estimate\":true,\"family\":\"%s\",\"chars_per_token\":%.1f}\n",
+               (unsigned long long)tc.tokens, tc.family, tc.chars_per_token);
+        return 0;
+    }
+    unsigned fl = j->special ? IC_TOK_ALLOW_SPECIAL : 0;
+    if (j->ids) {
+        uint32_t *ids;
+        size_t n;
+        if (ic_tokenizer_encode(j->tok, text, len, fl, &ids, &n, &err) != IC_OK) {
+            ic_cli_error("%s", err.msg);
+            return 1;
+        }
+        printf("\"tokens\":%zu", n);
+        print_ids(ids, n);
+        fputs("}\n", stdout);
+        free(ids);
+        return 0;
+    }
+    uint64_t n;
+    if (ic_tokenizer_count(j->tok, text, len, fl, &n, &err) != IC_OK) {
+        ic_cli_error("%s", err.msg);
+        return 1;
+    }
+    printf("\"tokens\":%llu}\n", (unsigned long long)n);
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *encoding = NULL, *model = NULL, *path = NULL;
+    job j = {0};
+    bool lines = false;
+    for (int i = 1; i < argc;) {
+        bool bad = false;
+        const char *v;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if ((v = ic_cli_opt("--encoding", argc, argv, &i, &bad))) {
+            encoding = v;
+            continue;
+        }
+        if ((v = ic_cli_opt("--model", argc, argv, &i, &bad))) {
+            model = v;
+            continue;
+        }
+        if (bad)
+            return 2;
+        if (!strcmp(argv[i], "--ids"))
+            j.ids = true;
+        else if (!strcmp(argv[i], "--lines"))
+            lines = true;
+        else if (!strcmp(argv[i], "--special"))
+            j.special = true;
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            ic_cli_error("count: unknown option '%s'", argv[i]);
+            fputs(usage_text, stderr);
+            return 2;
+        } else if (path) {
+            ic_cli_error("count: one input file only ('%s' and '%s')", path, argv[i]);
+            return 2;
+        } else
+            path = argv[i];
+        i++;
+    }
+    if (encoding && model) {
+        ic_cli_error("count: give --encoding or --model, not both");
+        return 2;
+    }
+    if (model) {
+        encoding = ic_tokenizer_encoding_for_model(model);
+        if (!encoding && j.ids) {
+            ic_cli_error("count: --ids needs an exact tokenizer; '%s' has no public one (its count "
+                         "is an estimate)", model);
+            return 2;
+        }
+        if (!encoding && j.special) {
+            ic_cli_error("count: --special needs an exact tokenizer; '%s' has no public one", model);
+            return 2;
+        }
+    } else if (!encoding) {
+        encoding = "o200k_base";
+    }
+    ic_error err = {0};
+    ic_tokenizer *tok = NULL;
+    if (encoding && ic_tokenizer_open(&tok, encoding, &err) != IC_OK) {
+        ic_cli_error("count: %s", err.msg);
+        return 2;
+    }
+    j.tok = tok;
+    j.model = model;
+    FILE *f = ic_cli_open_input(path);
+    if (!f) {
+        ic_tokenizer_free(tok);
+        return 2;
+    }
+    size_t len = 0;
+    char *text = read_all(f, &len);
+    if (f != stdin)
+        fclose(f);
+    if (!text) {
+        ic_cli_error("%s: cannot read", path ? path : "stdin");
+        ic_tokenizer_free(tok);
+        return 2;
+    }
+    char head[256];
+    if (!tok)
+        snprintf(head, sizeof head, "\"model\":\"%s\",", model);
+    else if (model)
+        snprintf(head, sizeof head, "\"model\":\"%s\",\"encoding\":\"%s\",", model, encoding);
+    else
+        snprintf(head, sizeof head, "\"encoding\":\"%s\",", encoding);
+    int rc = 0;
+    if (!lines) {
+        printf("{%s", head);
+        rc = one(&j, text, len);
+    } else {
+        size_t start = 0, lineno = 0;
+        while (start < len) {
+            const char *nl = memchr(text + start, '\n', len - start);
+            size_t end = nl ? (size_t)(nl - text) : len, tl = end - start;
+            if (nl && tl && text[end - 1] == '\r')
+                tl--;
+            printf("{\"line\":%zu,", ++lineno);
+            if (one(&j, text + start, tl))
+                rc = 1;
+            start = nl ? end + 1 : len;
+        }
+    }
+    free(text);
+    ic_tokenizer_free(tok);
+    if (fflush(stdout) != 0) {
+        ic_cli_error("count: write error");
+        return 1;
+    }
+    return rc;
+}
+
+IC_COMMAND(count, "count", "tokens in a text, exactly as tiktoken counts them (or an estimate)", run);

@@ -1,0 +1,333 @@
+/* bpe.c: the rank table of a tiktoken encoding and the byte-pair merge of one piece.
+ *
+ * Table: every token's bytes sit back to back in one blob; an open-addressing hash (linear
+ * probing, load <= 0.4) maps bytes -> rank. A slot holds a 64-bit key that, for tokens of up to
+ * 8 bytes (almost all lookups), IS the token's bytes in a canonical form, so a hit costs one cache
+ * line and no byte comparison; longer tokens compare the blob.
+ *
+ * Merge: tiktoken's rule: repeatedly join the adjacent pair whose concatenation has the lowest
+ * rank, the leftmost of equal ranks, until no adjacent pair is a token. Pieces up to SMALL bytes
+ * use tiktoken's own array scan (quadratic in the piece, fastest when short). Longer pieces (CJK
+ * sentences, one giant word, 10 MB of one letter) use a doubly linked list of parts and a binary
+ * min-heap of (rank, position) with lazy deletion: O(n log n), never quadratic. Both choose the
+ * same pair at every step (lowest rank, then lowest position), so they give identical output. */
+#include "bpe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SMALL 48
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* decode base64 s[0..n) into out; returns bytes written or -1 */
+static long b64dec(const char *s, size_t n, unsigned char *out)
+{
+    if (n == 0 || n % 4)
+        return -1;
+    long o = 0;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4];
+        int pad = 0;
+        for (int k = 0; k < 4; k++) {
+            unsigned char c = (unsigned char)s[i + k];
+            if (c == '=' && i + 4 == n && k >= 2) {
+                v[k] = 0;
+                pad++;
+            } else {
+                if (pad)
+                    return -1;
+                v[k] = b64val(c);
+                if (v[k] < 0)
+                    return -1;
+            }
+        }
+        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        out[o++] = (unsigned char)(w >> 16);
+        if (pad < 2)
+            out[o++] = (unsigned char)(w >> 8);
+        if (pad < 1)
+            out[o++] = (unsigned char)w;
+    }
+    return o;
+}
+
+void ic__ranks_free(ic__ranks *r)
+{
+    if (!r)
+        return;
+    free(r->blob);
+    free(r->off);
+    free(r->slots);
+    memset(r, 0, sizeof *r);
+}
+
+ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char *name,
+                         ic_error *err)
+{
+    memset(r, 0, sizeof *r);
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    if (len && text[len - 1] != '\n')
+        lines++;
+    if (lines == 0 || lines >= UINT32_MAX / 2)
+        return ic_error_set(err, IC_ERR_PARSE, "%s: no ranks", name);
+    r->blob = malloc(len); /* decoded bytes are shorter than the text */
+    r->off = malloc((lines + 1) * sizeof *r->off);
+    size_t slots = 1;
+    int bits = 0;
+    while (slots < lines * 5 / 2) {
+        slots <<= 1;
+        bits++;
+    }
+    r->slots = calloc(slots, sizeof *r->slots);
+    if (!r->blob || !r->off || !r->slots) {
+        ic__ranks_free(r);
+        return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
+    }
+    r->mask = slots - 1;
+    r->shift = 64 - bits;
+    size_t pos = 0, blob = 0;
+    uint32_t n = 0;
+    while (pos < len) {
+        size_t eol = pos;
+        while (eol < len && text[eol] != '\n')
+            eol++;
+        size_t sp = pos;
+        while (sp < eol && text[sp] != ' ')
+            sp++;
+        unsigned long lineno = (unsigned long)n + 1;
+        if (sp == eol) {
+            ic__ranks_free(r);
+            return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: expected \"BASE64 RANK\"", name, lineno);
+        }
+        long dl = b64dec(text + pos, sp - pos, r->blob + blob);
+        if (dl <= 0) {
+            ic__ranks_free(r);
+            return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: bad base64 token", name, lineno);
+        }
+        uint64_t rank = 0;
+        size_t q = sp + 1;
+        if (q >= eol) {
+            ic__ranks_free(r);
+            return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: missing rank", name, lineno);
+        }
+        for (; q < eol; q++) {
+            if (text[q] < '0' || text[q] > '9' || rank > UINT32_MAX) {
+                ic__ranks_free(r);
+                return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: bad rank", name, lineno);
+            }
+            rank = rank * 10 + (uint64_t)(text[q] - '0');
+        }
+        if (rank != n) {
+            ic__ranks_free(r);
+            return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: rank %llu out of order (expected %lu)",
+                                name, lineno, (unsigned long long)rank, (unsigned long)n);
+        }
+        const unsigned char *tb = r->blob + blob;
+        size_t tl = (size_t)dl;
+        uint64_t k = ic__key(tb, tl);
+        size_t h = ic__hash(r, k, tl);
+        while (r->slots[h].len) {
+            const ic__slot *s = &r->slots[h];
+            if (s->len == tl && memcmp(r->blob + r->off[s->rank], tb, tl) == 0) {
+                ic__ranks_free(r);
+                return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: token repeats rank %u", name,
+                                    lineno, s->rank);
+            }
+            h = (h + 1) & r->mask;
+        }
+        r->slots[h] = (ic__slot){k, n, (uint32_t)tl};
+        r->off[n] = (uint32_t)blob;
+        blob += tl;
+        if (tl > r->maxlen)
+            r->maxlen = (uint32_t)tl;
+        n++;
+        pos = eol + 1;
+    }
+    r->off[n] = (uint32_t)blob;
+    r->n = n;
+    for (int b = 0; b < 256; b++) {
+        unsigned char c = (unsigned char)b;
+        if (ic__rank_of(r, &c, 1) == IC_RANK_NONE) {
+            ic__ranks_free(r);
+            return ic_error_set(err, IC_ERR_PARSE, "%s: byte 0x%02x has no rank", name, b);
+        }
+    }
+    return IC_OK;
+}
+
+void ic__bpe_scratch_free(ic__bpe_scratch *s)
+{
+    free(s->mem);
+    s->mem = NULL;
+    s->cap = 0;
+}
+
+static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
+{
+    uint32_t start[SMALL + 1], rank[SMALL + 1];
+    size_t m = len;
+    for (size_t i = 0; i <= len; i++)
+        start[i] = (uint32_t)i;
+    for (size_t i = 0; i + 1 < len; i++)
+        rank[i] = ic__rank_of(r, p + i, 2);
+    rank[len - 1] = IC_RANK_NONE;
+    for (;;) {
+        uint32_t best = IC_RANK_NONE;
+        size_t bi = 0;
+        for (size_t i = 0; i + 1 < m; i++)
+            if (rank[i] < best) {
+                best = rank[i];
+                bi = i;
+            }
+        if (best == IC_RANK_NONE)
+            break;
+        /* join part bi with bi+1 */
+        memmove(start + bi + 1, start + bi + 2, (m - bi - 1) * sizeof *start);
+        memmove(rank + bi + 1, rank + bi + 2, (m - bi - 2) * sizeof *rank);
+        m--;
+        rank[bi] = bi + 1 < m ? ic__rank_of(r, p + start[bi], start[bi + 2] - start[bi]) : IC_RANK_NONE;
+        if (bi > 0)
+            rank[bi - 1] = ic__rank_of(r, p + start[bi - 1], start[bi + 1] - start[bi - 1]);
+    }
+    if (out)
+        for (size_t i = 0; i < m; i++)
+            out[i] = ic__rank_of(r, p + start[i], start[i + 1] - start[i]);
+    return m;
+}
+
+/* binary min-heap of (rank << 32 | position) */
+static void heap_push(uint64_t *h, size_t *n, uint64_t v)
+{
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (h[parent] <= v)
+            break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = v;
+}
+
+static uint64_t heap_pop(uint64_t *h, size_t *n)
+{
+    uint64_t top = h[0], v = h[--*n];
+    size_t i = 0, cnt = *n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= cnt)
+            break;
+        if (c + 1 < cnt && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= v)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (cnt)
+        h[i] = v;
+    return top;
+}
+
+static size_t merge_large(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
+                          ic__bpe_scratch *sc)
+{
+    /* per byte position: next, prev (uint32), pair rank (uint32); heap: up to 3 * len entries */
+    size_t need = len * 3 * sizeof(uint32_t) + (3 * len + 1) * sizeof(uint64_t);
+    if (sc->cap < need) {
+        void *m = realloc(sc->mem, need);
+        if (!m)
+            return 0;
+        sc->mem = m;
+        sc->cap = need;
+    }
+    uint64_t *heap = sc->mem;
+    uint32_t *next = (uint32_t *)(heap + 3 * len + 1), *prev = next + len, *pr = prev + len;
+    const uint32_t DEAD = UINT32_MAX, END = (uint32_t)len;
+    size_t hn = 0;
+    for (size_t i = 0; i < len; i++) {
+        next[i] = (uint32_t)(i + 1);
+        prev[i] = (uint32_t)(i ? i - 1 : DEAD);
+        pr[i] = i + 1 < len ? ic__rank_of(r, p + i, 2) : IC_RANK_NONE;
+        if (pr[i] != IC_RANK_NONE)
+            heap[hn++] = (uint64_t)pr[i] << 32 | i;
+    }
+    /* heapify */
+    for (size_t k = hn / 2; k-- > 0;) {
+        uint64_t v = heap[k];
+        size_t i = k;
+        for (;;) {
+            size_t c = 2 * i + 1;
+            if (c >= hn)
+                break;
+            if (c + 1 < hn && heap[c + 1] < heap[c])
+                c++;
+            if (heap[c] >= v)
+                break;
+            heap[i] = heap[c];
+            i = c;
+        }
+        heap[i] = v;
+    }
+    size_t parts = len;
+    while (hn) {
+        uint64_t top = heap_pop(heap, &hn);
+        uint32_t rk = (uint32_t)(top >> 32), i = (uint32_t)top;
+        if (next[i] == DEAD || next[i] == END || pr[i] != rk)
+            continue; /* stale */
+        uint32_t j = next[i], k = next[j];
+        next[i] = k;
+        if (k != END)
+            prev[k] = i;
+        next[j] = DEAD;
+        parts--;
+        if (k != END) {
+            pr[i] = ic__rank_of(r, p + i, next[k] - i);
+            if (pr[i] != IC_RANK_NONE)
+                heap_push(heap, &hn, (uint64_t)pr[i] << 32 | i);
+        } else {
+            pr[i] = IC_RANK_NONE;
+        }
+        if (prev[i] != DEAD) {
+            uint32_t a = prev[i];
+            pr[a] = ic__rank_of(r, p + a, k - a);
+            if (pr[a] != IC_RANK_NONE)
+                heap_push(heap, &hn, (uint64_t)pr[a] << 32 | a);
+        }
+    }
+    if (out) {
+        size_t o = 0;
+        for (uint32_t i = 0; i != END; i = next[i])
+            out[o++] = ic__rank_of(r, p + i, next[i] - i);
+    }
+    return parts;
+}
+
+size_t ic__bpe_merge(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
+                     ic__bpe_scratch *scratch)
+{
+    if (len == 1) {
+        if (out)
+            out[0] = ic__rank_of(r, p, 1);
+        return 1;
+    }
+    if (len <= SMALL)
+        return merge_small(r, p, len, out);
+    return merge_large(r, p, len, out, scratch);
+}

@@ -1,0 +1,100 @@
+/* bpe.h: internal. The rank table of a tiktoken encoding (token bytes <-> rank) and the
+ * byte-pair merge of one pre-split piece, exactly as tiktoken's _byte_pair_merge decides it
+ * (lowest rank first, leftmost on ties). No text splitting and no special tokens here. */
+#ifndef IC_BPE_H
+#define IC_BPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "infercost/status.h"
+
+#define IC_RANK_NONE UINT32_MAX
+
+typedef struct ic__slot {
+    uint64_t key;  /* canonical bytes (<= 8) or a digest (longer) */
+    uint32_t rank;
+    uint32_t len;  /* 0: empty slot */
+} ic__slot;
+
+typedef struct ic__ranks {
+    uint32_t n;          /* number of ranks: 0..n-1 */
+    uint32_t maxlen;     /* longest token in bytes */
+    unsigned char *blob; /* token bytes, back to back */
+    uint32_t *off;       /* n + 1 offsets into blob */
+    ic__slot *slots;
+    size_t mask;
+    int shift;
+} ic__ranks;
+
+/* Parse a .tiktoken rank file ("BASE64 RANK" per line, ranks 0..n-1 in order); name is used in
+ * messages ("o200k_base.tiktoken:17: ..."). */
+ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char *name,
+                         ic_error *err);
+void ic__ranks_free(ic__ranks *r);
+
+/* Scratch memory for long pieces, reused across pieces of one call. */
+typedef struct ic__bpe_scratch {
+    void *mem;
+    size_t cap;
+} ic__bpe_scratch;
+void ic__bpe_scratch_free(ic__bpe_scratch *s);
+
+/* Merge piece p[0..len) (len >= 1). Writes the ranks to out (room for len entries) unless out is
+ * NULL; returns the number of tokens, or 0 when scratch memory could not be allocated. */
+size_t ic__bpe_merge(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
+                     ic__bpe_scratch *scratch);
+
+static inline uint64_t ic__load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline uint32_t ic__load32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Injective for a given length up to 8; a digest above. */
+static inline uint64_t ic__key(const unsigned char *p, size_t len)
+{
+    if (len >= 4) {
+        if (len <= 8)
+            return (uint64_t)ic__load32(p) | (uint64_t)ic__load32(p + len - 4) << 32;
+        uint64_t a = ic__load64(p), b = ic__load64(p + len - 8);
+        return a ^ (b * 0x9E3779B97F4A7C15ull) ^ (b >> 29);
+    }
+    return (uint64_t)p[0] | (uint64_t)p[len >> 1] << 8 | (uint64_t)p[len - 1] << 16;
+}
+
+static inline size_t ic__hash(const ic__ranks *r, uint64_t key, size_t len)
+{
+    uint64_t h = (key ^ ((uint64_t)len << 56)) * 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    return (size_t)(h >> r->shift);
+}
+
+/* The rank of the token with exactly these bytes, or IC_RANK_NONE. */
+static inline uint32_t ic__rank_of(const ic__ranks *r, const unsigned char *p, size_t len)
+{
+    if (len > r->maxlen)
+        return IC_RANK_NONE;
+    uint64_t k = ic__key(p, len);
+    size_t h = ic__hash(r, k, len);
+    for (;;) {
+        const ic__slot *s = &r->slots[h];
+        if (s->len == 0)
+            return IC_RANK_NONE;
+        if (s->key == k && s->len == len &&
+            (len <= 8 || memcmp(r->blob + r->off[s->rank], p, len) == 0))
+            return s->rank;
+        h = (h + 1) & r->mask;
+    }
+}
+
+#endif

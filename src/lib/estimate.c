@@ -1,0 +1,492 @@
+/* estimate.c: pre-request token counts and costs (estimate.h).
+ *
+ * Chat requests follow the OpenAI cookbook ("How to count tokens with tiktoken", sections 6-7):
+ *   prompt = sum over messages (3 + tokens of every string value + 1 if "name") + 3
+ *          + tools: per function func_init + tokens("name:description" without a final '.'),
+ *            if it has properties: prop_init + per property prop_key + tokens("key:type:desc")
+ *            (+ enum_init + per item enum_item + tokens(item)); once func_end.
+ *   func_init is 7 for the o200k models (the cookbook measured gpt-4o/gpt-4o-mini) and 10 for
+ *   cl100k (gpt-4, gpt-3.5-turbo); prop_init 3, prop_key 3, enum_init -3, enum_item 3, func_end 12.
+ * Array content counts each text part's tokens; image/audio/file parts and assistant tool_calls
+ * are outside those rules: they are reported and mark the count approximate.
+ * Models without a public tokenizer get the family's characters-per-token ratio (estimate).
+ * The cost goes through the pricing core only (ic_price_usage); nothing here knows a price. */
+#include "infercost/estimate.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infercost/pricing.h"
+#include "infercost/tokenizer.h"
+#include "infercost/units.h"
+#include "infercost/usage.h"
+#include "unicode_tables.h"
+
+/* Characters per token, by family, for Latin-script text (docs/tokenizer.md, "Estimates"):
+ * Google documents ~4 characters per token for Gemini; Anthropic does not publish a ratio: 3.5
+ * (more tokens than OpenAI's ~4 for English) keeps budget checks on the safe side; others 4. */
+static const struct {
+    const char *prefix;
+    const char *family;
+    double cpt;
+} families[] = {
+    {"claude", "anthropic", 3.5}, {"anthropic", "anthropic", 3.5}, {"gemini", "google", 4.0},
+    {"gemma", "google", 4.0},     {"google", "google", 4.0},
+};
+
+static void family_of(const char *model, const char **fam, double *cpt)
+{
+    *fam = "other";
+    *cpt = 4.0;
+    if (!model)
+        return;
+    const char *m = strrchr(model, '/');
+    m = m ? m + 1 : model;
+    for (size_t i = 0; i < sizeof families / sizeof *families; i++)
+        if (strncasecmp(m, families[i].prefix, strlen(families[i].prefix)) == 0 ||
+            strncasecmp(model, families[i].prefix, strlen(families[i].prefix)) == 0) {
+            *fam = families[i].family;
+            *cpt = families[i].cpt;
+            return;
+        }
+}
+
+static int is_cjk(uint32_t cp)
+{
+    return (cp >= 0x2E80 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFFEF) ||
+           (cp >= 0x20000 && cp <= 0x3FFFF) || (cp >= 0x1100 && cp <= 0x11FF);
+}
+
+uint64_t ic_estimate_ratio_tokens(const char *text, size_t len, double chars_per_token)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    uint64_t other = 0, cjk = 0;
+    size_t i = 0, l;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            other++;
+            i++;
+            continue;
+        }
+        uint32_t cp = ic__utf8_decode(s + i, len - i, &l);
+        if (is_cjk(cp))
+            cjk++;
+        else
+            other++;
+        i += l;
+    }
+    if (chars_per_token <= 0)
+        chars_per_token = 4.0;
+    return (uint64_t)ceil((double)other / chars_per_token) + cjk;
+}
+
+typedef struct counter {
+    const ic_tokenizer *tok; /* NULL: ratio */
+    double cpt;
+} counter;
+
+static ic_status count_str(const counter *c, const char *s, size_t len, uint64_t *n, ic_error *err)
+{
+    if (!c->tok) {
+        *n = ic_estimate_ratio_tokens(s, len, c->cpt);
+        return IC_OK;
+    }
+    return ic_tokenizer_count(c->tok, s, len, 0, n, err);
+}
+
+static ic_status counter_for(const char *model, counter *c, ic_count_method *method,
+                             const char **encoding, const char **family, double *cpt,
+                             ic_error *err)
+{
+    memset(c, 0, sizeof *c);
+    const char *enc = ic_tokenizer_encoding_for_model(model);
+    *encoding = NULL;
+    *family = NULL;
+    *cpt = 0;
+    if (enc) {
+        c->tok = ic_tokenizer_shared(enc, err);
+        if (!c->tok)
+            return err ? err->status : IC_ERR_INVALID;
+        *method = IC_COUNT_EXACT;
+        *encoding = enc;
+        return IC_OK;
+    }
+    family_of(model, family, cpt);
+    c->cpt = *cpt;
+    *method = IC_COUNT_RATIO;
+    return IC_OK;
+}
+
+ic_status ic_count_text_for_model(const char *model, const char *text, size_t len,
+                                  ic_text_count *out, ic_error *err)
+{
+    memset(out, 0, sizeof *out);
+    counter c;
+    ic_status st = counter_for(model, &c, &out->method, &out->encoding, &out->family,
+                               &out->chars_per_token, err);
+    if (st != IC_OK)
+        return st;
+    return count_str(&c, text, len, &out->tokens, err);
+}
+
+/* ---- chat requests ---- */
+
+static ic_status add_str(const counter *c, json_object *v, uint64_t *total, ic_error *err)
+{
+    uint64_t n = 0;
+    ic_status st = count_str(c, json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                             &n, err);
+    *total += n;
+    return st;
+}
+
+/* "text" without one final '.', as the cookbook strips descriptions */
+static ic_status add_line(const counter *c, const char *a, const char *b, const char *d,
+                          uint64_t *total, ic_error *err)
+{
+    size_t la = strlen(a), lb = b ? strlen(b) : 0, ld = strlen(d);
+    if (ld && d[ld - 1] == '.')
+        ld--;
+    char *buf = malloc(la + lb + ld + 3);
+    if (!buf)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    size_t w = 0;
+    memcpy(buf + w, a, la);
+    w += la;
+    buf[w++] = ':';
+    if (b) {
+        memcpy(buf + w, b, lb);
+        w += lb;
+        buf[w++] = ':';
+    }
+    memcpy(buf + w, d, ld);
+    w += ld;
+    uint64_t n = 0;
+    ic_status st = count_str(c, buf, w, &n, err);
+    free(buf);
+    *total += n;
+    return st;
+}
+
+static const char *str_or(json_object *o, const char *key, const char *dflt)
+{
+    json_object *v;
+    if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return dflt;
+}
+
+/* one function definition (the object holding name/description/parameters) */
+static ic_status count_function(const counter *c, json_object *fn, int func_init, const char *path,
+                                int64_t *total, ic_error *err)
+{
+    const char *name = str_or(fn, "name", NULL);
+    if (!name)
+        return ic_error_set(err, IC_ERR_INVALID, "%s: a function needs a \"name\" string", path);
+    uint64_t n = 0;
+    *total += func_init;
+    ic_status st = add_line(c, name, NULL, str_or(fn, "description", ""), &n, err);
+    if (st != IC_OK)
+        return st;
+    json_object *params, *props;
+    if (json_object_object_get_ex(fn, "parameters", &params) &&
+        json_object_object_get_ex(params, "properties", &props) &&
+        json_object_is_type(props, json_type_object) && json_object_object_length(props) > 0) {
+        *total += 3; /* prop_init */
+        json_object_object_foreach(props, key, pv)
+        {
+            *total += 3; /* prop_key */
+            json_object *en;
+            if (json_object_object_get_ex(pv, "enum", &en) &&
+                json_object_is_type(en, json_type_array)) {
+                *total -= 3; /* enum_init */
+                for (size_t k = 0; k < json_object_array_length(en); k++) {
+                    json_object *item = json_object_array_get_idx(en, k);
+                    *total += 3; /* enum_item */
+                    const char *is = json_object_get_string(item);
+                    uint64_t k_n = 0;
+                    if ((st = count_str(c, is, strlen(is), &k_n, err)) != IC_OK)
+                        return st;
+                    n += k_n;
+                }
+            }
+            const char *type = str_or(pv, "type", "");
+            if ((st = add_line(c, key, type, str_or(pv, "description", ""), &n, err)) != IC_OK)
+                return st;
+        }
+    }
+    *total += (int64_t)n;
+    return IC_OK;
+}
+
+static ic_status count_tools(const counter *c, json_object *root, int func_init, ic_chat_count *out,
+                             int64_t *total, ic_error *err)
+{
+    json_object *tools;
+    char path[64];
+    int any = 0;
+    ic_status st;
+    if (json_object_object_get_ex(root, "tools", &tools) && !json_object_is_type(tools, json_type_null)) {
+        if (!json_object_is_type(tools, json_type_array))
+            return ic_error_set(err, IC_ERR_INVALID, "tools: expected an array");
+        for (size_t i = 0; i < json_object_array_length(tools); i++) {
+            json_object *t = json_object_array_get_idx(tools, i), *fn;
+            snprintf(path, sizeof path, "tools[%zu]", i);
+            if (!json_object_object_get_ex(t, "function", &fn)) {
+                out->approximate = true; /* a non-function tool (web search, ...) */
+                continue;
+            }
+            if ((st = count_function(c, fn, func_init, path, total, err)) != IC_OK)
+                return st;
+            out->tools++;
+            any = 1;
+        }
+    }
+    if (json_object_object_get_ex(root, "functions", &tools) && !json_object_is_type(tools, json_type_null)) {
+        if (!json_object_is_type(tools, json_type_array))
+            return ic_error_set(err, IC_ERR_INVALID, "functions: expected an array");
+        for (size_t i = 0; i < json_object_array_length(tools); i++) {
+            snprintf(path, sizeof path, "functions[%zu]", i);
+            if ((st = count_function(c, json_object_array_get_idx(tools, i), func_init, path,
+                                     total, err)) != IC_OK)
+                return st;
+            out->tools++;
+            any = 1;
+        }
+    }
+    if (any)
+        *total += 12; /* func_end */
+    return IC_OK;
+}
+
+static ic_status count_content(const counter *c, json_object *v, size_t mi, ic_chat_count *out,
+                               uint64_t *total, ic_error *err)
+{
+    if (json_object_is_type(v, json_type_null))
+        return IC_OK;
+    if (json_object_is_type(v, json_type_string))
+        return add_str(c, v, total, err);
+    if (!json_object_is_type(v, json_type_array))
+        return ic_error_set(err, IC_ERR_INVALID,
+                            "messages[%zu].content: expected a string or an array of parts", mi);
+    for (size_t k = 0; k < json_object_array_length(v); k++) {
+        json_object *part = json_object_array_get_idx(v, k), *txt;
+        const char *type = str_or(part, "type", NULL);
+        if (!type)
+            return ic_error_set(err, IC_ERR_INVALID, "messages[%zu].content[%zu]: a part needs a \"type\"",
+                                mi, k);
+        if ((!strcmp(type, "text") || !strcmp(type, "input_text") || !strcmp(type, "refusal")) &&
+            (json_object_object_get_ex(part, "text", &txt) ||
+             json_object_object_get_ex(part, "refusal", &txt)) &&
+            json_object_is_type(txt, json_type_string)) {
+            ic_status st = add_str(c, txt, total, err);
+            if (st != IC_OK)
+                return st;
+        } else if (!strcmp(type, "image_url") || !strcmp(type, "input_image")) {
+            out->images++;
+            out->approximate = true;
+        } else {
+            out->other_parts++;
+            out->approximate = true;
+        }
+    }
+    return IC_OK;
+}
+
+static ic_status count_tool_calls(const counter *c, json_object *v, ic_chat_count *out,
+                                  uint64_t *total, ic_error *err)
+{
+    if (!json_object_is_type(v, json_type_array))
+        return IC_OK;
+    for (size_t k = 0; k < json_object_array_length(v); k++) {
+        json_object *call = json_object_array_get_idx(v, k), *fn, *x;
+        out->tool_calls++;
+        out->approximate = true;
+        if (!json_object_object_get_ex(call, "function", &fn))
+            continue;
+        ic_status st;
+        if (json_object_object_get_ex(fn, "name", &x) && json_object_is_type(x, json_type_string) &&
+            (st = add_str(c, x, total, err)) != IC_OK)
+            return st;
+        if (json_object_object_get_ex(fn, "arguments", &x) &&
+            json_object_is_type(x, json_type_string) && (st = add_str(c, x, total, err)) != IC_OK)
+            return st;
+    }
+    return IC_OK;
+}
+
+static ic_status get_uint(json_object *root, const char *key, bool *has, uint64_t *v, ic_error *err)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(root, key, &x) || json_object_is_type(x, json_type_null))
+        return IC_OK;
+    if (!json_object_is_type(x, json_type_int) || json_object_get_int64(x) < 0)
+        return ic_error_set(err, IC_ERR_INVALID, "%s: expected a non-negative integer", key);
+    *has = true;
+    *v = (uint64_t)json_object_get_int64(x);
+    return IC_OK;
+}
+
+ic_status ic_chat_count_request(const char *body, size_t len, const char *model,
+                                ic_chat_count *out, ic_error *err)
+{
+    memset(out, 0, sizeof *out);
+    json_tokener *tk = json_tokener_new();
+    if (!tk)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    json_object *root = json_tokener_parse_ex(tk, body, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tk);
+    size_t end = json_tokener_get_parse_end(tk);
+    json_tokener_free(tk);
+    if (!root || jerr != json_tokener_success) {
+        if (root)
+            json_object_put(root);
+        size_t line = 1;
+        for (size_t i = 0; i < end && i < len; i++)
+            line += body[i] == '\n';
+        return ic_error_set(err, IC_ERR_PARSE, "line %zu: %s", line,
+                            jerr == json_tokener_continue ? "unexpected end of JSON"
+                                                          : json_tokener_error_desc(jerr));
+    }
+    ic_status st = IC_OK;
+    counter c;
+    json_object *msgs;
+    int64_t total = 0;
+    uint64_t text = 0;
+    if (!json_object_is_type(root, json_type_object)) {
+        st = ic_error_set(err, IC_ERR_INVALID, "expected a JSON object (a chat/completions request)");
+        goto done;
+    }
+    const char *body_model = str_or(root, "model", "");
+    snprintf(out->model, sizeof out->model, "%s", body_model);
+    const char *m = model ? model : (body_model[0] ? body_model : NULL);
+    if ((st = counter_for(m, &c, &out->method, &out->encoding, &out->family, &out->chars_per_token,
+                          err)) != IC_OK)
+        goto done;
+    if (!json_object_object_get_ex(root, "messages", &msgs) ||
+        !json_object_is_type(msgs, json_type_array)) {
+        st = ic_error_set(err, IC_ERR_INVALID, "messages: expected an array of messages");
+        goto done;
+    }
+    for (size_t i = 0; i < json_object_array_length(msgs); i++) {
+        json_object *msg = json_object_array_get_idx(msgs, i);
+        if (!json_object_is_type(msg, json_type_object)) {
+            st = ic_error_set(err, IC_ERR_INVALID, "messages[%zu]: expected an object", i);
+            goto done;
+        }
+        if (!str_or(msg, "role", NULL)) {
+            st = ic_error_set(err, IC_ERR_INVALID, "messages[%zu].role: expected a string", i);
+            goto done;
+        }
+        out->messages++;
+        total += 3; /* tokens_per_message */
+        json_object_object_foreach(msg, key, val)
+        {
+            if (!strcmp(key, "content"))
+                st = count_content(&c, val, i, out, &text, err);
+            else if (!strcmp(key, "tool_calls"))
+                st = count_tool_calls(&c, val, out, &text, err);
+            else if (!strcmp(key, "function_call") && json_object_is_type(val, json_type_object)) {
+                json_object *x;
+                out->tool_calls++;
+                out->approximate = true;
+                if (json_object_object_get_ex(val, "arguments", &x) &&
+                    json_object_is_type(x, json_type_string))
+                    st = add_str(&c, x, &text, err);
+            } else if (json_object_is_type(val, json_type_string)) {
+                st = add_str(&c, val, &text, err);
+                if (!strcmp(key, "name"))
+                    total += 1; /* tokens_per_name */
+            }
+            if (st != IC_OK)
+                goto done;
+        }
+    }
+    total += 3; /* every reply is primed with <|start|>assistant<|message|> */
+    int func_init = out->encoding && !strcmp(out->encoding, "cl100k_base") ? 10 : 7;
+    if ((st = count_tools(&c, root, func_init, out, &total, err)) != IC_OK)
+        goto done;
+    total += (int64_t)text;
+    out->prompt_tokens = total > 0 ? (uint64_t)total : 0;
+    if ((st = get_uint(root, "max_completion_tokens", &out->has_max_tokens, &out->max_tokens, err)) != IC_OK)
+        goto done;
+    if (!out->has_max_tokens)
+        st = get_uint(root, "max_tokens", &out->has_max_tokens, &out->max_tokens, err);
+done:
+    json_object_put(root);
+    return st;
+}
+
+/* ---- pricing ---- */
+
+static ic_status price(const ic_model *m, uint64_t in, uint64_t outk, int64_t t_ms, ic_money *usd,
+                       ic_error *err)
+{
+    ic_usage u;
+    ic_usage_clear(&u);
+    ic_status st = ic_units_init(err);
+    if (st != IC_OK)
+        return st;
+    int ui = ic_unit_find("input_tokens"), uo = ic_unit_find("output_tokens");
+    if (ui < 0 || uo < 0)
+        return ic_error_set(err, IC_ERR_CATALOG, "unit registry lacks input_tokens/output_tokens");
+    if ((st = ic_usage_set(&u, ui, in, err)) != IC_OK)
+        return st;
+    if (outk && (st = ic_usage_set(&u, uo, outk, err)) != IC_OK)
+        return st;
+    ic_cost cost;
+    memset(&cost, 0, sizeof cost);
+    if ((st = ic_price_usage(m, &u, t_ms, &cost, err)) != IC_OK)
+        return st;
+    *usd = cost.total;
+    return IC_OK;
+}
+
+ic_status ic_estimate_request(const ic_catalog *c, const char *provider, const char *model,
+                              const char *body, size_t len, int64_t t_ms,
+                              ic_request_estimate *out, ic_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* resolve first: the catalog's id decides the tokenizer as well as the price */
+    ic_chat_count probe;
+    ic_status st = ic_chat_count_request(body, len, model, &probe, err);
+    if (st != IC_OK)
+        return st;
+    const char *name = model ? model : probe.model;
+    if (!name || !name[0])
+        return ic_error_set(err, IC_ERR_INVALID, "no model: the request has no \"model\" and none was given");
+    if ((st = ic_catalog_resolve(c, provider, name, &out->provider, &out->model, err)) != IC_OK)
+        return st;
+    const char *id = ic_model_id(out->model);
+    if (ic_tokenizer_encoding_for_model(id) || !ic_tokenizer_encoding_for_model(name))
+        st = ic_chat_count_request(body, len, id, &out->count, err);
+    else
+        out->count = probe; /* the caller's name maps to a tokenizer, the catalog id does not */
+    if (st != IC_OK)
+        return st;
+    uint64_t prompt = out->count.prompt_tokens;
+    out->context_window = ic_model_context_window(out->model);
+    if ((st = price(out->model, prompt, 0, t_ms, &out->input_usd, err)) != IC_OK)
+        return st;
+    if (out->context_window && prompt > out->context_window)
+        out->exceeds_context = true;
+    if (out->count.has_max_tokens) {
+        out->bound = IC_BOUND_MAX_TOKENS;
+        out->output_tokens = out->count.max_tokens;
+    } else if (out->context_window) {
+        out->bound = IC_BOUND_CONTEXT;
+        out->output_tokens = out->exceeds_context ? 0 : out->context_window - prompt;
+    } else {
+        out->bound = IC_BOUND_NONE;
+        out->worst_usd = out->input_usd;
+        return IC_OK;
+    }
+    if ((st = price(out->model, prompt, out->output_tokens, t_ms, &out->worst_usd, err)) != IC_OK)
+        return st;
+    out->output_usd = out->worst_usd - out->input_usd;
+    return IC_OK;
+}

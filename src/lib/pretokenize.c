@@ -1,0 +1,242 @@
+/* pretokenize.c: tiktoken's pre-split regexes, as linear-time scanners.
+ *
+ * tiktoken (fancy-regex, leftmost-first alternation with backtracking) splits text with
+ *   cl100k_base: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}
+ *                | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ *   o200k_base:  [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+C?
+ *                |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*C?
+ *                |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ *   with C = (?i:'s|'t|'re|'ve|'m|'ll|'d).
+ * A regex engine backtracks; here each alternative is resolved in one forward pass by reasoning
+ * about where the backtracking must stop:
+ *  - "P? UP* LO+": with UP = [Lu Lt Lm Lo M] and LO = [Ll Lm Lo M], greedy UP* takes the whole
+ *    UP run; if the next character is in LO (then it is Ll) LO+ takes the LO run from there;
+ *    otherwise backtracking gives back characters until one is in both sets (Lm, Lo, M), and the
+ *    match ends right after the LAST such character of the run. One pass, tracking that position.
+ *  - The optional prefix P = [^\r\n\p{L}\p{N}] is tried taken first, then not taken (it matters
+ *    for marks, which are in P and in UP/LO at once).
+ *  - "\s*[\r\n]+" ends after the last \r or \n of the whitespace run; "\s+(?!\S)" takes the run to
+ *    the end of the text, or all but its last character when something follows; "\s+" is then
+ *    a single whitespace character.
+ *  - (?i) folds 's' to S and U+017F LATIN SMALL LETTER LONG S, as Rust's regex does.
+ * Invalid UTF-8 never reaches here (tokenizer.c replaces it); the decoder still copes with it.
+ * tests/unit/test_tokenizer.c checks these scanners against PCRE2 running the regexes verbatim
+ * on random strings, and tests/node/tokenizer.test.mjs against tiktoken itself. */
+#include "pretokenize.h"
+
+#include <stdint.h>
+
+#include "unicode_tables.h"
+
+#define UP IC_U_UP
+#define LO IC_U_LO
+#define LL IC_U_L
+#define NN IC_U_N
+#define WS IC_U_WS
+#define NL IC_U_NL
+#define END 64 /* past the end of the text: in no class */
+
+static inline unsigned cls_at(const unsigned char *s, size_t i, size_t n, size_t *len)
+{
+    if (i >= n) {
+        *len = 0;
+        return END;
+    }
+    unsigned c = s[i];
+    if (c < 0x80) {
+        *len = 1;
+        return ic__uni_stage2[c]; /* block 0 is stage2[0..255] */
+    }
+    return ic__uni_class(ic__utf8_decode(s + i, n - i, len));
+}
+
+/* [^\r\n\p{L}\p{N}] */
+static inline int is_pre(unsigned c) { return !(c & (LL | NN | NL | END)); }
+/* [^\s\p{L}\p{N}] */
+static inline int is_punct(unsigned c) { return !(c & (WS | LL | NN | END)); }
+
+/* (?i:'s|'t|'re|'ve|'m|'ll|'d) at e: its length in bytes, or 0 */
+static inline size_t contraction(const unsigned char *s, size_t e, size_t n)
+{
+    if (e + 1 >= n || s[e] != '\'')
+        return 0;
+    unsigned a = s[e + 1];
+    switch (a | 0x20) {
+    case 's':
+    case 't':
+    case 'm':
+    case 'd':
+        return 2;
+    case 'r':
+    case 'v':
+        return e + 2 < n && (s[e + 2] | 0x20) == 'e' ? 3 : 0;
+    case 'l':
+        return e + 2 < n && (s[e + 2] | 0x20) == 'l' ? 3 : 0;
+    default:
+        break;
+    }
+    if (a == 0xC5 && e + 2 < n && s[e + 2] == 0xBF) /* U+017F folds to s */
+        return 3;
+    return 0;
+}
+
+static inline size_t run_of(const unsigned char *s, size_t p, size_t n, unsigned mask)
+{
+    size_t l;
+    while (p < n) {
+        if (s[p] < 0x80) {
+            if (!(ic__uni_stage2[s[p]] & mask))
+                break;
+            p++;
+            continue;
+        }
+        if (!(cls_at(s, p, n, &l) & mask))
+            break;
+        p += l;
+    }
+    return p;
+}
+
+/* [UP]*[LO]+ from p: end, or 0 when it cannot match */
+static inline size_t x1(const unsigned char *s, size_t p, size_t n)
+{
+    size_t u = p, both_end = 0, l;
+    unsigned c;
+    for (;;) {
+        c = cls_at(s, u, n, &l);
+        if (!(c & UP))
+            break;
+        u += l;
+        if (c & LO)
+            both_end = u;
+    }
+    if (c & LO)
+        return run_of(s, u + l, n, LO);
+    return both_end;
+}
+
+/* [UP]+[LO]* from p: end, or 0 */
+static inline size_t x2(const unsigned char *s, size_t p, size_t n)
+{
+    size_t l;
+    if (!(cls_at(s, p, n, &l) & UP))
+        return 0;
+    size_t u = run_of(s, p + l, n, UP);
+    return run_of(s, u, n, LO);
+}
+
+/* whitespace at i: \s*[\r\n]+ | \s+(?!\S) | \s+ */
+static inline size_t spaces(const unsigned char *s, size_t i, size_t n)
+{
+    size_t j = i, last_nl = 0, last_start = i, l;
+    while (j < n) {
+        unsigned c = cls_at(s, j, n, &l);
+        if (!(c & WS))
+            break;
+        last_start = j;
+        j += l;
+        if (c & NL)
+            last_nl = j;
+    }
+    if (last_nl)
+        return last_nl;
+    if (j == n || last_start == i)
+        return j;
+    return last_start;
+}
+
+/* [^\s\p{L}\p{N}]* from p, then [\r\n]* (cl100k) or [\r\n/]* (o200k) */
+static inline size_t punct_run(const unsigned char *s, size_t p, size_t n, int slash)
+{
+    size_t l;
+    while (p < n && is_punct(cls_at(s, p, n, &l)))
+        p += l;
+    while (p < n && (s[p] == '\r' || s[p] == '\n' || (slash && s[p] == '/')))
+        p++;
+    return p;
+}
+
+static size_t next_o200k(const unsigned char *s, size_t i, size_t n)
+{
+    size_t l0, e;
+    unsigned c0 = cls_at(s, i, n, &l0);
+    int pre = is_pre(c0);
+    if (pre && (e = x1(s, i + l0, n)))
+        goto contr;
+    if ((c0 & (UP | LO)) && (e = x1(s, i, n)))
+        goto contr;
+    if (pre && (e = x2(s, i + l0, n)))
+        goto contr;
+    if ((c0 & UP) && (e = x2(s, i, n)))
+        goto contr;
+    if (c0 & NN) {
+        e = i + l0;
+        for (int k = 1; k < 3; k++) {
+            size_t l;
+            if (!(cls_at(s, e, n, &l) & NN))
+                break;
+            e += l;
+        }
+        return e;
+    }
+    if (s[i] == ' ') {
+        size_t l1;
+        if (is_punct(cls_at(s, i + 1, n, &l1)))
+            return punct_run(s, i + 1 + l1, n, 1);
+    } else if (is_punct(c0)) {
+        return punct_run(s, i + l0, n, 1);
+    }
+    if (c0 & WS)
+        return spaces(s, i, n);
+    return i + l0; /* unreachable: every class is covered above */
+contr:
+    return e + contraction(s, e, n);
+}
+
+static size_t next_cl100k(const unsigned char *s, size_t i, size_t n)
+{
+    size_t l0, l1;
+    if (s[i] == '\'') {
+        size_t k = contraction(s, i, n);
+        if (k)
+            return i + k;
+    }
+    unsigned c0 = cls_at(s, i, n, &l0);
+    if (is_pre(c0) && (cls_at(s, i + l0, n, &l1) & LL))
+        return run_of(s, i + l0 + l1, n, LL);
+    if (c0 & LL)
+        return run_of(s, i + l0, n, LL);
+    if (c0 & NN) {
+        size_t e = i + l0;
+        for (int k = 1; k < 3; k++) {
+            size_t l;
+            if (!(cls_at(s, e, n, &l) & NN))
+                break;
+            e += l;
+        }
+        return e;
+    }
+    if (s[i] == ' ') {
+        if (is_punct(cls_at(s, i + 1, n, &l1)))
+            return punct_run(s, i + 1 + l1, n, 0);
+    } else if (is_punct(c0)) {
+        return punct_run(s, i + l0, n, 0);
+    }
+    if (c0 & WS)
+        return spaces(s, i, n);
+    return i + l0; /* unreachable */
+}
+
+size_t ic__pretok_split(ic__pretok_kind kind, const unsigned char *s, size_t n, size_t start,
+                        size_t *ends, size_t max)
+{
+    size_t k = 0, i = start;
+    if (kind == IC_PRETOK_O200K) {
+        while (i < n && k < max)
+            ends[k++] = i = next_o200k(s, i, n);
+    } else {
+        while (i < n && k < max)
+            ends[k++] = i = next_cl100k(s, i, n);
+    }
+    return k;
+}

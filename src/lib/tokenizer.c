@@ -1,0 +1,458 @@
+/* tokenizer.c: the public tiktoken-exact tokenizer: opens an encoding (embedded rank file ->
+ * bpe.c's table), finds special tokens when allowed, runs the pre-split (pretokenize.c) and the
+ * merge (bpe.c) over each piece, and decodes. Also the model -> encoding map. It never prints and
+ * knows nothing about chat requests or prices (estimate.c does).
+ *
+ * The hot loop: pieces are produced in batches of 256 ends; a piece that is itself a token (most
+ * of them) costs one hash probe; only the rest go through the merge. Special-token text is found
+ * with memmem on "<|" only when IC_TOK_ALLOW_SPECIAL is set; the ordinary text before a special
+ * is split as if the text ended there, as tiktoken does. */
+#include "infercost/tokenizer.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpe.h"
+#include "embedded.h"
+#include "pretokenize.h"
+#include "unicode_tables.h"
+
+typedef struct special {
+    const char *text;
+    uint32_t id;
+} special;
+
+typedef struct encoding_def {
+    const char *name;
+    const char *file;
+    ic__pretok_kind kind;
+    uint32_t nranks;
+    const special *specials;
+    size_t nspecials;
+} encoding_def;
+
+/* tiktoken_ext/openai_public.py */
+static const special o200k_specials[] = {{"<|endoftext|>", 199999}, {"<|endofprompt|>", 200018}};
+static const special cl100k_specials[] = {{"<|endoftext|>", 100257},
+                                          {"<|fim_prefix|>", 100258},
+                                          {"<|fim_middle|>", 100259},
+                                          {"<|fim_suffix|>", 100260},
+                                          {"<|endofprompt|>", 100276}};
+static const encoding_def encodings[] = {
+    {"o200k_base", "o200k_base.tiktoken", IC_PRETOK_O200K, 199998, o200k_specials, 2},
+    {"cl100k_base", "cl100k_base.tiktoken", IC_PRETOK_CL100K, 100256, cl100k_specials, 5},
+};
+
+struct ic_tokenizer {
+    const encoding_def *def;
+    ic__ranks ranks;
+    uint32_t vocab; /* max id + 1 */
+};
+
+static const encoding_def *find_def(const char *name)
+{
+    for (size_t i = 0; i < sizeof encodings / sizeof encodings[0]; i++)
+        if (name && strcmp(encodings[i].name, name) == 0)
+            return &encodings[i];
+    return NULL;
+}
+
+static ic_status open_text(ic_tokenizer **out, const encoding_def *d, const char *text, size_t len,
+                           const char *name, ic_error *err)
+{
+    *out = NULL;
+    ic_tokenizer *t = calloc(1, sizeof *t);
+    if (!t)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    t->def = d;
+    ic_status st = ic__ranks_load(&t->ranks, text, len, name, err);
+    if (st != IC_OK) {
+        free(t);
+        return st;
+    }
+    if (t->ranks.n != d->nranks) {
+        ic_error_set(err, IC_ERR_PARSE, "%s: %u ranks, but %s has %u", name, t->ranks.n, d->name,
+                     d->nranks);
+        ic_tokenizer_free(t);
+        return IC_ERR_PARSE;
+    }
+    t->vocab = t->ranks.n;
+    for (size_t i = 0; i < d->nspecials; i++)
+        if (d->specials[i].id + 1 > t->vocab)
+            t->vocab = d->specials[i].id + 1;
+    *out = t;
+    return IC_OK;
+}
+
+static ic_status unknown_encoding(const char *encoding, ic_error *err)
+{
+    return ic_error_set(err, IC_ERR_INVALID,
+                        "unknown encoding '%s' (known: o200k_base, cl100k_base)",
+                        encoding ? encoding : "(null)");
+}
+
+ic_status ic_tokenizer_open(ic_tokenizer **out, const char *encoding, ic_error *err)
+{
+    *out = NULL;
+    const encoding_def *d = find_def(encoding);
+    if (!d)
+        return unknown_encoding(encoding, err);
+    size_t len;
+    const unsigned char *data = ic__embedded(d->file, &len);
+    if (!data)
+        return ic_error_set(err, IC_ERR_NOT_FOUND, "%s: rank file not embedded in this build",
+                            d->file);
+    return open_text(out, d, (const char *)data, len, d->file, err);
+}
+
+ic_status ic_tokenizer_open_file(ic_tokenizer **out, const char *encoding, const char *path,
+                                 ic_error *err)
+{
+    *out = NULL;
+    const encoding_def *d = find_def(encoding);
+    if (!d)
+        return unknown_encoding(encoding, err);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ic_error_set(err, IC_ERR_IO, "%s: cannot open", path);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t nc = cap ? cap * 2 : 1 << 20;
+            char *nb = realloc(buf, nc);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path);
+            }
+            buf = nb;
+            cap = nc;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return ic_error_set(err, IC_ERR_IO, "%s: read error", path);
+    }
+    ic_status st = open_text(out, d, buf, len, path, err);
+    free(buf);
+    return st;
+}
+
+void ic_tokenizer_free(ic_tokenizer *t)
+{
+    if (!t)
+        return;
+    ic__ranks_free(&t->ranks);
+    free(t);
+}
+
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static ic_tokenizer *shared_tok[sizeof encodings / sizeof encodings[0]];
+
+const ic_tokenizer *ic_tokenizer_shared(const char *encoding, ic_error *err)
+{
+    const encoding_def *d = find_def(encoding);
+    if (!d) {
+        unknown_encoding(encoding, err);
+        return NULL;
+    }
+    size_t k = (size_t)(d - encodings);
+    pthread_mutex_lock(&shared_mu);
+    if (!shared_tok[k] && ic_tokenizer_open(&shared_tok[k], encoding, err) != IC_OK)
+        shared_tok[k] = NULL;
+    ic_tokenizer *t = shared_tok[k];
+    pthread_mutex_unlock(&shared_mu);
+    return t;
+}
+
+const char *ic_tokenizer_name(const ic_tokenizer *t) { return t->def->name; }
+uint32_t ic_tokenizer_vocab_size(const ic_tokenizer *t) { return t->vocab; }
+
+/* ---- encoding ---- */
+
+typedef struct sink {
+    uint32_t *ids; /* NULL: count only */
+    size_t n, cap;
+    ic__bpe_scratch scratch;
+    int oom;
+} sink;
+
+static int sink_reserve(sink *s, size_t more)
+{
+    if (!s->ids && s->cap == 0 && s->n == 0 && more == 0)
+        return 1;
+    if (s->n + more <= s->cap)
+        return 1;
+    size_t nc = s->cap ? s->cap : 1024;
+    while (nc < s->n + more)
+        nc *= 2;
+    uint32_t *p = realloc(s->ids, nc * sizeof *p);
+    if (!p) {
+        s->oom = 1;
+        return 0;
+    }
+    s->ids = p;
+    s->cap = nc;
+    return 1;
+}
+
+/* ordinary text s[0..n): count (store == 0) or append ids */
+static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_t n, int store,
+                            sink *out)
+{
+    const ic__ranks *r = &t->ranks;
+    size_t ends[256];
+    size_t i = 0;
+    while (i < n) {
+        size_t k = ic__pretok_split(t->def->kind, s, n, i, ends, 256);
+        if (store && !sink_reserve(out, ends[k - 1] - i))
+            return;
+        for (size_t j = 0; j < k; j++) {
+            size_t e = ends[j], len = e - i;
+            uint32_t rk = ic__rank_of(r, s + i, len);
+            if (rk != IC_RANK_NONE) {
+                if (store)
+                    out->ids[out->n] = rk;
+                out->n++;
+            } else {
+                size_t got = ic__bpe_merge(r, s + i, len, store ? out->ids + out->n : NULL,
+                                           &out->scratch);
+                if (got == 0) {
+                    out->oom = 1;
+                    return;
+                }
+                out->n += got;
+            }
+            i = e;
+        }
+    }
+}
+
+/* the earliest allowed special token at or after from: its index, or -1 */
+static long find_special(const ic_tokenizer *t, const unsigned char *s, size_t n, size_t from,
+                         size_t *at)
+{
+    while (from + 1 < n) {
+        const unsigned char *p = memmem(s + from, n - from, "<|", 2);
+        if (!p)
+            return -1;
+        size_t pos = (size_t)(p - s);
+        for (size_t i = 0; i < t->def->nspecials; i++) {
+            size_t sl = strlen(t->def->specials[i].text);
+            if (pos + sl <= n && memcmp(p, t->def->specials[i].text, sl) == 0) {
+                *at = pos;
+                return (long)i;
+            }
+        }
+        from = pos + 1;
+    }
+    return -1;
+}
+
+/* Replace each maximal invalid UTF-8 subsequence with U+FFFD; NULL if already valid. */
+static unsigned char *sanitize(const unsigned char *s, size_t n, size_t *outn, int *oom)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l;
+        uint32_t cp = ic__utf8_decode_strict(s + i, n - i, &l);
+        if (cp == UINT32_MAX)
+            break;
+        i += l;
+    }
+    if (i == n)
+        return NULL;
+    unsigned char *o = malloc(n * 3 + 1);
+    if (!o) {
+        *oom = 1;
+        return NULL;
+    }
+    memcpy(o, s, i);
+    size_t w = i;
+    while (i < n) {
+        size_t l;
+        if (s[i] < 0x80) {
+            o[w++] = s[i++];
+            continue;
+        }
+        uint32_t cp = ic__utf8_decode_strict(s + i, n - i, &l);
+        if (cp == UINT32_MAX) {
+            o[w++] = 0xEF;
+            o[w++] = 0xBF;
+            o[w++] = 0xBD;
+        } else {
+            memcpy(o + w, s + i, l);
+            w += l;
+        }
+        i += l;
+    }
+    *outn = w;
+    return o;
+}
+
+static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
+                     int store, sink *out, ic_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!text && len)
+        return ic_error_set(err, IC_ERR_INVALID, "no text");
+    size_t n = len;
+    int oom = 0;
+    unsigned char *clean = sanitize((const unsigned char *)text, len, &n, &oom);
+    if (oom)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    const unsigned char *s = clean ? clean : (const unsigned char *)text;
+    if (!clean)
+        n = len;
+    if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
+        encode_ordinary(t, s, n, store, out);
+    } else {
+        size_t start = 0, at;
+        for (;;) {
+            long k = find_special(t, s, n, start, &at);
+            size_t end = k < 0 ? n : at;
+            /* the ordinary text before the special is split as a text of its own */
+            encode_ordinary(t, s + start, end - start, store, out);
+            if (out->oom || k < 0)
+                break;
+            if (store && !sink_reserve(out, 1))
+                break;
+            if (store)
+                out->ids[out->n] = t->def->specials[k].id;
+            out->n++;
+            start = at + strlen(t->def->specials[k].text);
+        }
+    }
+    free(clean);
+    ic__bpe_scratch_free(&out->scratch);
+    if (out->oom) {
+        free(out->ids);
+        out->ids = NULL;
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory while tokenizing %zu bytes", len);
+    }
+    return IC_OK;
+}
+
+ic_status ic_tokenizer_count(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
+                             uint64_t *count, ic_error *err)
+{
+    sink s;
+    ic_status st = run(t, text, len, flags, 0, &s, err);
+    *count = st == IC_OK ? (uint64_t)s.n : 0;
+    return st;
+}
+
+ic_status ic_tokenizer_encode(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
+                              uint32_t **ids, size_t *nids, ic_error *err)
+{
+    sink s;
+    *ids = NULL;
+    *nids = 0;
+    ic_status st = run(t, text, len, flags, 1, &s, err);
+    if (st != IC_OK)
+        return st;
+    if (!s.ids) {
+        s.ids = malloc(sizeof *s.ids);
+        if (!s.ids)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
+    *ids = s.ids;
+    *nids = s.n;
+    return IC_OK;
+}
+
+const unsigned char *ic_tokenizer_token_bytes(const ic_tokenizer *t, uint32_t id, size_t *len)
+{
+    if (id < t->ranks.n) {
+        *len = t->ranks.off[id + 1] - t->ranks.off[id];
+        return t->ranks.blob + t->ranks.off[id];
+    }
+    for (size_t i = 0; i < t->def->nspecials; i++)
+        if (t->def->specials[i].id == id) {
+            *len = strlen(t->def->specials[i].text);
+            return (const unsigned char *)t->def->specials[i].text;
+        }
+    return NULL;
+}
+
+ic_status ic_tokenizer_decode(const ic_tokenizer *t, const uint32_t *ids, size_t nids, char **out,
+                              size_t *outlen, ic_error *err)
+{
+    *out = NULL;
+    *outlen = 0;
+    size_t total = 0, l;
+    for (size_t i = 0; i < nids; i++) {
+        if (!ic_tokenizer_token_bytes(t, ids[i], &l))
+            return ic_error_set(err, IC_ERR_INVALID, "token id %u at position %zu is not in %s",
+                                ids[i], i, t->def->name);
+        total += l;
+    }
+    char *buf = malloc(total + 1);
+    if (!buf)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    size_t w = 0;
+    for (size_t i = 0; i < nids; i++) {
+        const unsigned char *b = ic_tokenizer_token_bytes(t, ids[i], &l);
+        memcpy(buf + w, b, l);
+        w += l;
+    }
+    buf[w] = 0;
+    *out = buf;
+    *outlen = w;
+    return IC_OK;
+}
+
+/* ---- model -> encoding (tiktoken's model.py, extended to the newer OpenAI families) ---- */
+
+static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+/* low is the family name itself or the name followed by a separator ("o1-mini", not "o1x") */
+static int family(const char *low, const char *fam)
+{
+    size_t l = strlen(fam);
+    return strncmp(low, fam, l) == 0 && (low[l] == 0 || strchr("-.:@_", low[l]) != NULL);
+}
+
+const char *ic_tokenizer_encoding_for_model(const char *model)
+{
+    if (!model)
+        return NULL;
+    const char *m = model;
+    /* "openai/gpt-4o", "azure/gpt-4o", "ft:gpt-4o-mini:org::id" */
+    const char *slash = strrchr(m, '/');
+    if (slash)
+        m = slash + 1;
+    if (has_prefix(m, "ft:"))
+        m += 3;
+    char low[128];
+    size_t i = 0;
+    for (; m[i] && i + 1 < sizeof low; i++)
+        low[i] = (char)(m[i] >= 'A' && m[i] <= 'Z' ? m[i] + 32 : m[i]);
+    low[i] = 0;
+    static const char *const o200k[] = {"gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "chatgpt-4o",
+                                        "o1", "o3", "o4", "gpt-oss", "codex-mini",
+                                        "computer-use", "omni-moderation", "gpt-realtime",
+                                        "gpt-audio", "gpt-image"};
+    static const char *const cl100k[] = {"gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3",
+                                         "text-embedding-ada-002", "davinci-002", "babbage-002"};
+    for (size_t k = 0; k < sizeof o200k / sizeof *o200k; k++)
+        if (family(low, o200k[k]))
+            return "o200k_base";
+    for (size_t k = 0; k < sizeof cl100k / sizeof *cl100k; k++)
+        if (family(low, cl100k[k]))
+            return "cl100k_base";
+    return NULL;
+}
