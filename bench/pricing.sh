@@ -20,28 +20,24 @@ IN="$B/pricing-$N.jsonl"
 PIN="taskset -c 1"
 command -v taskset >/dev/null || PIN=""
 
-echo "-- (a) ic_price_usage on parsed usage, one core ($PIN)"
+echo "-- (a) ic_price_usage on parsed usage, one core ($PIN); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 $PIN "$B/bench_pricing" "$IN" 5
 
 ms() { date +%s%N | cut -c1-13; }
-run_b() { # label, env..., -- command...
-    local label=$1; shift
+timed() { # out-file, command... : prints the wall time in ms; the command's stdout goes to out-file
+    local out=$1; shift
     local t0 t1
     t0=$(ms)
-    "$@"
+    "$@" > "$out" 2>/dev/null || true
     t1=$(ms)
     echo $((t1 - t0))
 }
 count_err() { grep -c '"error"' "$1" || true; }
 
-echo "-- (b) end to end, $N JSONL records in, JSONL out (not pinned)"
-t_ic=$(run_b infercost env build/infercost cost "$IN" > "$B/pricing.ic.out" 2>/dev/null; echo $?)
-# the status line above is "ms\nexit"; split it
-ic_ms=$(echo "$t_ic" | head -n 1)
-t_ic0=$( { ms; env IC_RECORD_FAST_PATH=0 build/infercost cost "$IN" > "$B/pricing.ic0.out" 2>/dev/null || true; ms; } | paste -sd' ')
-ic0_ms=$(echo "$t_ic0" | awk '{print $2 - $1}')
-t_js=$( { ms; node bench/pricing_job.mjs "$IN" "$B/pricing.ref.out" 2>/dev/null; ms; } | paste -sd' ')
-js_ms=$(echo "$t_js" | awk '{print $2 - $1}')
+echo "-- (b) end to end, $N JSONL records in, JSONL out (not pinned); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+ic_ms=$(timed "$B/pricing.ic.out" build/infercost cost "$IN")
+ic0_ms=$(timed "$B/pricing.ic0.out" env IC_RECORD_FAST_PATH=0 build/infercost cost "$IN")
+js_ms=$(timed /dev/null node bench/pricing_job.mjs "$IN" "$B/pricing.ref.out")
 for f in pricing.ic.out pricing.ic0.out pricing.ref.out; do
     echo "   $f: $(wc -l < "$B/$f") lines, $(count_err "$B/$f") error lines"
 done
@@ -51,3 +47,5 @@ awk -v n="$N" -v a="$ic_ms" -v z="$ic0_ms" -v j="$js_ms" 'BEGIN {
     printf "   genai-prices job (node):               %7.2f s  %10.0f records/s\n", j/1000, n/(j/1000);
     printf "   ratio infercost / genai-prices: %.1fx (json-c path: %.1fx); target >= 30x\n", j/a, j/z;
 }'
+echo "-- cross-check: infercost and genai-prices outputs agree"
+node bench/pricing_compare.mjs "$B/pricing.ic.out" "$B/pricing.ref.out" || true

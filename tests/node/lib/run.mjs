@@ -19,6 +19,9 @@ export function runCost(file, env = {}) {
 export class Harness {
     constructor(name) { this.name = name; this.passed = 0; this.failed = 0; this.failures = []; }
     check(ok, label, detail) {
+        // failures are printed with control and non-ASCII characters escaped, so they can be copied
+        const esc = (t) => String(t).replace(/[^\x20-\x7e\n]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+        if (!ok) { label = esc(label); if (detail) detail = esc(detail); }
         if (ok) this.passed++;
         else { this.failed++; this.failures.push(detail ? `${label}\n      ${detail}` : label); }
         return ok;
