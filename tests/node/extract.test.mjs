@@ -60,7 +60,7 @@ for (const [p, ext] of flavors) {
         const body = buildBody(ext, modelNameFor(p), U, rng, { optionalRate: k < 10 ? 1 : 0.6 });
         cases.push({ cat: 'body', provider: p.id, flavor: ext.api_flavor, finalBody: body });
     }
-    for (const mutate of ['missing-required', 'no-root', 'zeros', 'negative']) {
+    for (const mutate of ['missing-required', 'no-root', 'zeros', 'negative', 'wrong-type', 'wrong-type-required', 'null-optional', 'null-parent', 'fraction']) {
         for (let k = 0; k < 2; k++) {
             const body = buildBody(ext, modelNameFor(p), U, rng, { mutate });
             if (body) cases.push({ cat: 'body-' + mutate, provider: p.id, flavor: ext.api_flavor, finalBody: body });
@@ -144,10 +144,33 @@ for (let k = 0; k < 80; k++) {
     cases.push({ cat: 'stream-gemini-array', provider: 'google', flavor: 'default', finalBody: b, stream: geminiStream(b, rng, { sseForm: false }) });
 }
 
+// SSE framing the spec allows and providers use: CRLF line ends, comment lines (OpenRouter's
+// ": OPENROUTER PROCESSING" keep-alives), "data:" without the space.
+function reframe(text, how) {
+    if (how === 'crlf') return text.replace(/\r?\n/g, '\r\n');
+    if (how === 'comments') return ': OPENROUTER PROCESSING\n\n' + text.replace(/\n\n/g, (m) => (rng.chance(0.3) ? '\n\n: keep-alive\n\n' : m));
+    if (how === 'nospace') return text.replace(/^data: /gm, 'data:');
+    return text;
+}
+for (const c of cases) {
+    if (c.stream === undefined || c.cat.startsWith('stream-gemini-array')) continue;
+    const how = rng.pick(['as-is', 'as-is', 'crlf', 'comments', 'nospace']);
+    c.stream = reframe(c.stream, how);
+    if (how !== 'as-is') c.cat += '+' + how;
+}
+// a chat stream without stream_options.include_usage carries no usage: the reference, given the
+// equivalent final body (no usage), refuses it, and infercost must say so rather than price $0
+for (let k = 0; k < 10; k++) {
+    const b = openaiChatBody(rng.pick(openaiModels));
+    const text = openaiChatStream(b, rng).split('\n\n').filter((e) => !/"choices":\[\]/.test(e)).join('\n\n');
+    cases.push({ cat: 'stream-openai-chat-no-usage', provider: 'openai', flavor: 'chat', finalBody: { model: b.model }, stream: text });
+}
+
 // ---------------------------------------------------------------- run
 for (const c of cases) {
     c.timestamp = formatTime(randomTime(rng), rng);
     c.ref = reference(c);
+    if (c.cat === 'body-fraction' && !c.ref.error) c.ref = { error: 'fractional count: infercost refuses (stricter than the reference)', usage: c.ref.usage };
     const line = { provider: c.provider, api_flavor: c.flavor, timestamp: c.timestamp };
     if (c.stream !== undefined) line.stream = c.stream; else line.response = c.finalBody;
     c.lineText = JSON.stringify(line);

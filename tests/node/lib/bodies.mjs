@@ -111,7 +111,22 @@ export function buildBody(ext, model, U, rng, opts = {}) {
             delete cur[steps[steps.length - 1]];
             break;
         }
-        case 'wrong-type': { const f = pickPresent(() => true); if (!f) return null; setRaw(f, String(rng.int(1, 999))); break; }
+        case 'wrong-type': { const f = pickPresent((x) => !x.required); if (!f) return null; setRaw(f, String(rng.int(1, 999))); break; }
+        case 'wrong-type-required': { const f = pickPresent((x) => x.required); if (!f) return null; setRaw(f, String(rng.int(1, 999))); break; }
+        case 'null-optional': { const f = pickPresent((x) => !x.required); if (!f) return null; setRaw(f, null); break; }
+        case 'null-parent': { // an optional nested field's parent object is null ("prompt_tokens_details": null)
+            const f = pickPresent((x) => !x.required && x.steps.length > 1 && typeof x.steps[1] !== 'object');
+            if (!f) return null;
+            const steps = [...root, ...f.steps];
+            let cur = body;
+            for (let i = 0; i < steps.length - 2; i++) {
+                if (typeof steps[i + 1] === 'object') { cur = cur[steps[i]].find((x) => x[steps[i + 1].field] === steps[i + 1].match.equals); i++; }
+                else cur = cur[steps[i]];
+            }
+            cur[steps[steps.length - 2]] = null;
+            break;
+        }
+        case 'integral-float': { const f = pickPresent(() => true); if (!f) return null; setRaw(f, { __raw: 'float' }); break; }
         case 'negative': { const f = pickPresent(() => true); if (!f) return null; setRaw(f, -rng.int(1, 99)); break; }
         case 'fraction': { const f = pickPresent(() => true); if (!f) return null; setRaw(f, rng.int(1, 99) + 0.5); break; }
         case 'no-root': { delete body[root[0]]; break; }
