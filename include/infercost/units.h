@@ -25,6 +25,8 @@ const char *ic_unit_price_key(int unit);           /* e.g. "cache_read_mtok" */
 uint64_t ic_unit_per(int unit);                    /* 1000000, 1000, 3600, ... */
 const char *ic_unit_direction(int unit);           /* "input", "output" or NULL */
 const char *ic_unit_family(int unit);              /* "tokens", "durations", ... */
+bool ic_unit_is_input(int unit);                   /* direction is input */
+bool ic_unit_is_output(int unit);                  /* direction is output */
 /* "reported" units are the ones usage records carry: all but "requests" (one per call). */
 bool ic_unit_is_reported(int unit);
 /* ancestor: every dimension of a is in b, and a != b */

@@ -1,10 +1,15 @@
 /* cmd_cost.c: `infercost cost`: JSONL in, JSONL out, one output line per input line, in order.
  * A line that cannot be priced becomes {"line":N,"error":"..."} and the run goes on; the exit
- * status is 1 if any line failed. It is a thin loop over ic_record_parse / ic_record_price /
- * ic_cost_to_json; all rules live in the library. */
+ * status is 1 if any line failed. With --summary it prints spend by provider and model instead.
+ *
+ * All pricing rules live in the library (ic_record_parse / ic_record_price / ic_cost_to_json);
+ * this file only moves bytes: it reads blocks of whole lines, prices the blocks of a round on
+ * worker threads (one per core, at most 8), and writes their outputs in input order. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_common.h"
 #include "command.h"
@@ -12,26 +17,225 @@
 #include "infercost/timeutil.h"
 
 static const char usage_text[] =
-    "usage: infercost cost [--catalog FILE] [--overlay FILE]... [FILE|-]\n"
+    "usage: infercost cost [--catalog FILE] [--overlay FILE]... [--summary] [--threads N] [FILE|-]\n"
     "Prices JSONL usage records or provider responses (docs/cost.md). Each input line gives\n"
     "one output line: the itemized exact cost, or {\"line\":N,\"error\":\"...\"}.\n"
     "  --catalog FILE   a genai-prices v2 data.json instead of the embedded snapshot\n"
     "  --overlay FILE   add or override prices (genai-prices schema or LiteLLM's JSON); repeatable\n"
+    "  --summary        print spend by provider and model, and what cache reads saved\n"
+    "  --threads N      worker threads (default: the number of cores, at most 8)\n"
     "Exit status: 0 all lines priced, 1 some line failed, 2 usage or catalog error.\n";
+
+#define BLOCK (1u << 20) /* bytes of input per block, extended to the end of a line */
+#define MAX_THREADS 8
+
+typedef struct group { /* --summary: one provider/model */
+    char provider[64], model[128];
+    uint64_t calls, input, output, cache_read;
+    ic_money cost, saved;
+} group;
+
+typedef struct block {
+    const ic_catalog *cat;
+    int64_t now;
+    bool summary;
+    char *in;          /* whole lines */
+    size_t in_len;
+    size_t first_line; /* number of the first line */
+    char *out;
+    size_t out_len, out_cap;
+    size_t lines, failed, first_fail_line;
+    ic_error first_fail;
+    group *groups;
+    size_t ngroups, groups_cap;
+    bool oom;
+} block;
+
+static bool out_reserve(block *b, size_t n)
+{
+    if (b->out_len + n <= b->out_cap)
+        return true;
+    size_t cap = b->out_cap ? b->out_cap * 2 : BLOCK * 2;
+    while (cap < b->out_len + n)
+        cap *= 2;
+    char *p = realloc(b->out, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->out = p;
+    b->out_cap = cap;
+    return true;
+}
+
+static void add_group(block *b, const ic_record *r, const ic_cost *c)
+{
+    const char *pid = ic_provider_id(c->provider), *mid = ic_model_id(c->model);
+    group *g = NULL;
+    for (size_t i = 0; i < b->ngroups && !g; i++)
+        if (!strcmp(b->groups[i].provider, pid) && !strcmp(b->groups[i].model, mid))
+            g = &b->groups[i];
+    if (!g) {
+        if (b->ngroups == b->groups_cap) {
+            size_t cap = b->groups_cap ? b->groups_cap * 2 : 16;
+            group *ng = realloc(b->groups, cap * sizeof *ng);
+            if (!ng) {
+                b->oom = true;
+                return;
+            }
+            b->groups = ng;
+            b->groups_cap = cap;
+        }
+        g = &b->groups[b->ngroups++];
+        memset(g, 0, sizeof *g);
+        snprintf(g->provider, sizeof g->provider, "%s", pid);
+        snprintf(g->model, sizeof g->model, "%s", mid);
+    }
+    g->calls++;
+    g->input += ic_usage_get(&r->usage, ic_unit_find("input_tokens"));
+    g->output += ic_usage_get(&r->usage, ic_unit_find("output_tokens"));
+    g->cache_read += ic_usage_get(&r->usage, ic_unit_find("cache_read_tokens"));
+    g->cost += c->total;
+    ic_money saved = 0;
+    if (ic_price_cache_saving(c->model, &r->usage, r->has_time ? r->t_ms : b->now, &saved, NULL) == IC_OK)
+        g->saved += saved;
+}
+
+static void *price_block(void *arg)
+{
+    block *b = arg;
+    ic_record rec;
+    ic_cost cost;
+    ic_error err;
+    size_t lineno = b->first_line;
+    for (char *p = b->in, *end = b->in + b->in_len; p < end; lineno++) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        char *next = nl ? nl + 1 : end;
+        while (len && p[len - 1] == '\r')
+            len--;
+        b->lines++;
+        ic_status st;
+        if (len == 0)
+            st = ic_error_set(&err, IC_ERR_PARSE, "empty line");
+        else if ((st = ic_record_parse(b->cat, p, len, &rec, &err)) == IC_OK)
+            st = ic_record_price(b->cat, &rec, b->now, &cost, &err);
+        p = next;
+        if (b->summary) {
+            if (st == IC_OK) {
+                add_group(b, &rec, &cost);
+            } else if (!b->failed++) {
+                b->first_fail = err;
+                b->first_fail_line = lineno;
+            }
+            continue;
+        }
+        if (!out_reserve(b, 16384))
+            return NULL;
+        size_t w = 0;
+        if (st == IC_OK && (w = ic_cost_to_json(&rec, &cost, b->out + b->out_len, 16383)) == 0)
+            st = ic_error_set(&err, IC_ERR_RANGE, "output line too long");
+        if (st != IC_OK) {
+            if (!b->failed++) {
+                b->first_fail = err;
+                b->first_fail_line = lineno;
+            }
+            char *o = b->out + b->out_len;
+            int k = snprintf(o, 64, "{\"line\":%zu,\"error\":", lineno);
+            w = (size_t)k + ic_json_quote(err.msg, strlen(err.msg), o + k, 16383 - (size_t)k - 2);
+            o[w++] = '}';
+        }
+        b->out[b->out_len + w] = '\n';
+        b->out_len += w + 1;
+    }
+    return NULL;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const group *x = a, *y = b;
+    return x->cost < y->cost ? 1 : x->cost > y->cost ? -1 : 0;
+}
+
+static void print_summary(group *g, size_t n, size_t lines, size_t failed)
+{
+    char cost[IC_MONEY_STRLEN], saved[IC_MONEY_STRLEN];
+    qsort(g, n, sizeof *g, cmp_group);
+    ic_money total = 0, total_saved = 0;
+    uint64_t calls = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += g[i].cost;
+        total_saved += g[i].saved;
+        calls += g[i].calls;
+    }
+    printf("Spend by provider and model (%zu calls priced", (size_t)calls);
+    if (failed)
+        printf(", %zu of %zu lines failed", failed, lines);
+    printf(")\n\n%-12s %-36s %8s %14s %12s %14s %7s %12s\n", "PROVIDER", "MODEL", "CALLS",
+           "INPUT TOK", "OUTPUT TOK", "COST $", "SHARE", "CACHE SAVED $");
+    for (size_t i = 0; i < n; i++) {
+        double share = total ? 100.0 * ic_money_to_double(g[i].cost) / ic_money_to_double(total) : 0;
+        ic_money_format(g[i].cost, cost, sizeof cost);
+        ic_money_format(g[i].saved, saved, sizeof saved);
+        printf("%-12s %-36s %8llu %14llu %12llu %14.14s %6.1f%% %12.12s\n", g[i].provider, g[i].model,
+               (unsigned long long)g[i].calls, (unsigned long long)g[i].input,
+               (unsigned long long)g[i].output, cost, share, saved);
+    }
+    /* per provider */
+    printf("\n%-12s %14s %12s\n", "PROVIDER", "COST $", "SHARE");
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen = seen || !strcmp(g[j].provider, g[i].provider);
+        if (seen)
+            continue;
+        ic_money pc = 0;
+        for (size_t j = i; j < n; j++)
+            if (!strcmp(g[j].provider, g[i].provider))
+                pc += g[j].cost;
+        ic_money_format(pc, cost, sizeof cost);
+        printf("%-12s %14s %11.1f%%\n", g[i].provider, cost,
+               total ? 100.0 * ic_money_to_double(pc) / ic_money_to_double(total) : 0);
+    }
+    ic_money_format(total, cost, sizeof cost);
+    ic_money_format(total_saved, saved, sizeof saved);
+    printf("\ntotal spend:  $%s\n", cost);
+    printf("cache reads saved: $%s (%.1f%% of what the same calls would have cost uncached)\n", saved,
+           total + total_saved ? 100.0 * ic_money_to_double(total_saved) /
+                                     ic_money_to_double(total + total_saved) : 0.0);
+}
 
 static int run(int argc, char **argv)
 {
     ic_cli_catalog_opts co = {0};
     const char *path = NULL;
+    bool summary = false, bad = false;
+    long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
     for (int i = 1; i < argc;) {
         int r = ic_cli_catalog_arg(&co, argc, argv, &i);
+        const char *v;
         if (r < 0)
             return 2;
         if (r > 0)
             continue;
+        if ((v = ic_cli_opt("--threads", argc, argv, &i, &bad))) {
+            nthreads = atol(v);
+            if (nthreads < 1) {
+                ic_cli_error("cost: --threads needs a number of threads, got \"%s\"", v);
+                return 2;
+            }
+            continue;
+        }
+        if (bad)
+            return 2;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage_text, stdout);
             return 0;
+        }
+        if (!strcmp(argv[i], "--summary")) {
+            summary = true;
+            i++;
+            continue;
         }
         if (argv[i][0] == '-' && argv[i][1]) {
             ic_cli_error("cost: unknown option %s", argv[i]);
@@ -44,6 +248,8 @@ static int run(int argc, char **argv)
         }
         path = argv[i++];
     }
+    if (nthreads > MAX_THREADS)
+        nthreads = MAX_THREADS;
     ic_catalog *cat = ic_cli_open_catalog(&co);
     if (!cat)
         return 2;
@@ -52,63 +258,140 @@ static int run(int argc, char **argv)
         ic_catalog_free(cat);
         return 2;
     }
-    static char obuf[1 << 20];
-    setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     const char *name = path && strcmp(path, "-") ? path : "stdin";
+    block blocks[MAX_THREADS];
+    memset(blocks, 0, sizeof blocks);
     int64_t now = ic_time_now_ms();
-    char *line = NULL, out[16384];
-    size_t cap = 0, lineno = 0, failed = 0;
-    ssize_t n;
-    ic_record rec;
-    ic_cost cost;
-    ic_error err, first = {0};
-    size_t first_line = 0;
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        ic_status st;
-        err.msg[0] = 0;
-        if (len == 0)
-            st = ic_error_set(&err, IC_ERR_PARSE, "empty line");
-        else if ((st = ic_record_parse(cat, line, len, &rec, &err)) == IC_OK)
-            st = ic_record_price(cat, &rec, now, &cost, &err);
-        size_t w = 0;
-        if (st == IC_OK && (w = ic_cost_to_json(&rec, &cost, out, sizeof out)) == 0)
-            st = ic_error_set(&err, IC_ERR_RANGE, "output line too long");
-        if (st != IC_OK) {
-            if (!failed++) {
-                first = err;
-                first_line = lineno;
+    /* carry: the tail of the last read that is not yet a whole line */
+    char *carry = NULL;
+    size_t carry_len = 0, lineno = 1, lines = 0, failed = 0, first_line = 0;
+    ic_error first = {0};
+    group *all = NULL;
+    size_t nall = 0;
+    int rc = 0;
+    bool eof = false;
+    while (!eof && rc == 0) {
+        int nb = 0;
+        for (; nb < nthreads && !eof; nb++) {
+            block *b = &blocks[nb];
+            size_t cap = carry_len + BLOCK + 1;
+            char *buf = malloc(cap);
+            if (!buf) {
+                ic_cli_error("cost: out of memory");
+                rc = 2;
+                break;
             }
-            int k = snprintf(out, sizeof out, "{\"line\":%zu,\"error\":", lineno);
-            size_t q = ic_json_quote(err.msg, strlen(err.msg), out + k, sizeof out - (size_t)k - 2);
-            w = (size_t)k + q;
-            out[w++] = '}';
-        } else {
-            out[w] = 0;
+            if (carry_len)
+                memcpy(buf, carry, carry_len);
+            size_t len = carry_len + fread(buf + carry_len, 1, BLOCK, in);
+            free(carry);
+            carry = NULL;
+            carry_len = 0;
+            if (len < cap - 1 || feof(in)) {
+                eof = true; /* the last block: everything that is left, partial line included */
+            } else {
+                char *nl = memrchr(buf, '\n', len);
+                size_t whole = nl ? (size_t)(nl - buf) + 1 : 0;
+                carry_len = len - whole;
+                carry = malloc(carry_len ? carry_len : 1);
+                if (!carry) {
+                    free(buf);
+                    ic_cli_error("cost: out of memory");
+                    rc = 2;
+                    break;
+                }
+                memcpy(carry, buf + whole, carry_len);
+                len = whole; /* a line longer than a block waits in carry for the next read */
+            }
+            size_t nlines = 0;
+            for (char *q = buf; (q = memchr(q, '\n', (size_t)(buf + len - q))); q++)
+                nlines++;
+            if (len && buf[len - 1] != '\n')
+                nlines++;
+            *b = (block){.cat = cat, .now = now, .summary = summary, .in = buf, .in_len = len,
+                         .first_line = lineno, .out = b->out, .out_cap = b->out_cap,
+                         .groups = b->groups, .groups_cap = b->groups_cap};
+            lineno += nlines;
         }
-        out[w++] = '\n';
-        fwrite(out, 1, w, stdout);
+        pthread_t th[MAX_THREADS];
+        bool started[MAX_THREADS] = {false};
+        for (int k = 1; k < nb; k++)
+            started[k] = pthread_create(&th[k], NULL, price_block, &blocks[k]) == 0;
+        if (nb)
+            price_block(&blocks[0]);
+        for (int k = 1; k < nb; k++) {
+            if (started[k])
+                pthread_join(th[k], NULL);
+            else
+                price_block(&blocks[k]);
+        }
+        for (int k = 0; k < nb; k++) {
+            block *b = &blocks[k];
+            if (b->oom) {
+                ic_cli_error("cost: out of memory");
+                rc = 2;
+            }
+            if (!summary && b->out_len)
+                fwrite(b->out, 1, b->out_len, stdout);
+            if (b->failed && !failed) {
+                first = b->first_fail;
+                first_line = b->first_fail_line;
+            }
+            failed += b->failed;
+            lines += b->lines;
+            for (size_t g = 0; g < b->ngroups; g++) {
+                size_t j = 0;
+                while (j < nall && (strcmp(all[j].provider, b->groups[g].provider) ||
+                                    strcmp(all[j].model, b->groups[g].model)))
+                    j++;
+                if (j == nall) {
+                    group *na = realloc(all, (nall + 1) * sizeof *na);
+                    if (!na) {
+                        rc = 2;
+                        break;
+                    }
+                    all = na;
+                    all[nall++] = b->groups[g];
+                } else {
+                    all[j].calls += b->groups[g].calls;
+                    all[j].input += b->groups[g].input;
+                    all[j].output += b->groups[g].output;
+                    all[j].cache_read += b->groups[g].cache_read;
+                    all[j].cost += b->groups[g].cost;
+                    all[j].saved += b->groups[g].saved;
+                }
+            }
+            b->ngroups = 0;
+            free(b->in);
+            b->in = NULL;
+        }
     }
     int read_error = ferror(in);
-    free(line);
+    free(carry);
+    for (int k = 0; k < MAX_THREADS; k++) {
+        free(blocks[k].out);
+        free(blocks[k].groups);
+        free(blocks[k].in);
+    }
     if (in != stdin)
         fclose(in);
+    if (rc == 0 && summary)
+        print_summary(all, nall, lines, failed);
+    free(all);
+    ic_catalog_free(cat);
     if (fflush(stdout) != 0) {
         ic_cli_error("cost: cannot write the output");
-        ic_catalog_free(cat);
         return 2;
     }
-    ic_catalog_free(cat);
+    if (rc)
+        return rc;
     if (read_error) {
-        ic_cli_error("%s: read error after line %zu", name, lineno);
+        ic_cli_error("%s: read error after line %zu", name, lines);
         return 2;
     }
     if (failed) {
         ic_cli_error("%s: %zu of %zu lines could not be priced (first: line %zu: %s)", name,
-                     failed, lineno, first_line, first.msg);
+                     failed, lines, first_line, first.msg);
         return 1;
     }
     return 0;

@@ -11,12 +11,18 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "embedded.h"
 #include "infercost/timeutil.h"
+
+/* unique across all catalogs ever opened, so a per-thread memo never confuses a freed catalog
+ * with a new one at the same address */
+static _Atomic uint64_t next_generation = 1;
+
 
 /* ---------------------------------------------------------------- numbers and prices ---- */
 
@@ -62,6 +68,7 @@ ic_price_set *ic__price_set_build(ic_arena *a, ic_unit_price *items, size_t n, c
     ps->items = items;
     ps->n = n;
     ps->requests_unit = -1;
+    ps->input_unit = ic_unit_find("input_tokens");
     for (int u = 0; u < IC_UNITS_MAX; u++)
         ps->item_of[u] = -1;
     char msg[256] = "";
@@ -548,6 +555,7 @@ ic_status ic_catalog_open_text(ic_catalog **out, const char *text, size_t len, c
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     }
     pthread_mutex_init(&c->lock, NULL);
+    c->generation = atomic_fetch_add(&next_generation, 1);
     c->arenas = al;
     json_object *root = parse_json(text, len, name, err);
     ic_status st = root ? ic__parse_providers(root, al, &c->providers, &c->nproviders, name, err)
@@ -597,6 +605,7 @@ static void cache_clear(ic_catalog *c)
     free(c->cache);
     c->cache = NULL;
     c->cache_cap = c->cache_n = 0;
+    c->generation = atomic_fetch_add(&next_generation, 1);
 }
 
 void ic_catalog_free(ic_catalog *c)
@@ -1043,10 +1052,29 @@ ic_status ic_catalog_resolve(const ic_catalog *cc, const char *provider, const c
 {
     ic_catalog *c = (ic_catalog *)cc; /* the cache is the only mutable part, under the lock */
     char key[800];
-    int kl = snprintf(key, sizeof key, "%s\x1f%s", provider ? provider : "", model);
-    if (kl < 0 || (size_t)kl >= sizeof key)
+    size_t pl = provider ? strlen(provider) : 0, ml = strlen(model);
+    if (pl + ml + 2 > sizeof key)
         return ic_error_set(err, IC_ERR_INVALID, "model name too long");
+    memcpy(key, provider ? provider : "", pl);
+    key[pl] = '\x1f';
+    memcpy(key + pl + 1, model, ml + 1);
     uint64_t h = hash_key(key);
+    /* a per-thread memo of recent successes keeps the shared cache's lock off the hot path */
+    static _Thread_local struct {
+        const ic_catalog *c;
+        uint64_t gen, h;
+        const ic_provider *p;
+        const ic_model *m;
+        char key[96];
+    } memo[64];
+    size_t klen = pl + ml + 1;
+    unsigned mi = (unsigned)(h >> 58);
+    if (memo[mi].c == c && memo[mi].gen == c->generation && memo[mi].h == h &&
+        klen < sizeof memo[mi].key && !memcmp(memo[mi].key, key, klen + 1)) {
+        *pout = memo[mi].p;
+        *mout = memo[mi].m;
+        return IC_OK;
+    }
     pthread_mutex_lock(&c->lock);
     if (c->cache_cap) {
         for (size_t i = h & (c->cache_cap - 1);; i = (i + 1) & (c->cache_cap - 1)) {
@@ -1058,6 +1086,14 @@ ic_status ic_catalog_resolve(const ic_catalog *cc, const char *provider, const c
                 if (st == IC_OK) {
                     *pout = s->p;
                     *mout = s->m;
+                    if (klen < sizeof memo[mi].key) {
+                        memo[mi].c = c;
+                        memo[mi].gen = c->generation;
+                        memo[mi].h = h;
+                        memo[mi].p = s->p;
+                        memo[mi].m = s->m;
+                        memcpy(memo[mi].key, key, klen + 1);
+                    }
                 } else {
                     ic_error_set(err, st, "%s", s->msg);
                 }

@@ -21,6 +21,7 @@ struct ic_price_set {
     int item_of[IC_UNITS_MAX]; /* unit -> index in items, or -1 */
     bool any_tiered;
     int requests_unit;         /* -1 unless requests are priced */
+    int input_unit;            /* input_tokens' id: tiers are chosen by it */
     const char *invalid;       /* why the reference would refuse this set (NULL if fine) */
 };
 
@@ -92,6 +93,7 @@ struct ic_catalog {
     pthread_mutex_t lock;  /* guards the resolve cache */
     ic_resolve_slot *cache;
     size_t cache_cap, cache_n;
+    uint64_t generation;   /* bumped whenever resolutions may change (overlays) */
 };
 
 /* Build a price set from (unit, base, tiers) items; validates as the reference does (ancestors

@@ -126,8 +126,9 @@ char *ic_decimal_format(ic_decimal d, char *buf, size_t cap)
     }
     tmp[o] = 0;
     if (cap) {
-        strncpy(buf, tmp, cap - 1);
-        buf[cap - 1] = 0;
+        size_t k = o < cap - 1 ? o : cap - 1;
+        memcpy(buf, tmp, k);
+        buf[k] = 0;
     }
     return buf;
 }
@@ -195,12 +196,28 @@ char *ic_money_format(ic_money m, char *buf, size_t cap)
     int n = 0;
     bool neg = m < 0;
     ic_u128 u = neg ? (ic_u128)(-(m + 1)) + 1 : (ic_u128)m;
-    ic_u128 ip = u / (ic_u128)IC_PICO_PER_USD;
-    uint64_t fp = (uint64_t)(u % (ic_u128)IC_PICO_PER_USD);
-    do {
-        digits[n++] = (char)('0' + (int)(ip % 10));
-        ip /= 10;
-    } while (ip);
+    ic_u128 ip;
+    uint64_t fp;
+    if (u <= UINT64_MAX) { /* the common case, without 128-bit division */
+        uint64_t u64 = (uint64_t)u;
+        ip = u64 / 1000000000000ULL;
+        fp = u64 % 1000000000000ULL;
+    } else {
+        ip = u / (ic_u128)IC_PICO_PER_USD;
+        fp = (uint64_t)(u % (ic_u128)IC_PICO_PER_USD);
+    }
+    if (ip <= UINT64_MAX) {
+        uint64_t i64 = (uint64_t)ip;
+        do {
+            digits[n++] = (char)('0' + (int)(i64 % 10));
+            i64 /= 10;
+        } while (i64);
+    } else {
+        do {
+            digits[n++] = (char)('0' + (int)(ip % 10));
+            ip /= 10;
+        } while (ip);
+    }
     size_t o = 0;
     if (neg)
         tmp[o++] = '-';
@@ -219,8 +236,9 @@ char *ic_money_format(ic_money m, char *buf, size_t cap)
     }
     tmp[o] = 0;
     if (cap) {
-        strncpy(buf, tmp, cap - 1);
-        buf[cap - 1] = 0;
+        size_t k = o < cap - 1 ? o : cap - 1;
+        memcpy(buf, tmp, k);
+        buf[k] = 0;
     }
     return buf;
 }

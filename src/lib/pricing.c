@@ -90,8 +90,7 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
     }
     uint64_t total_input = 0;
     if (ps->any_tiered) {
-        int in = ic_unit_find("input_tokens");
-        if ((st = usage_value(u, in, &total_input, err)) != IC_OK)
+        if ((st = usage_value(u, ps->input_unit, &total_input, err)) != IC_OK)
             return st;
     }
     uint64_t leaf[IC_UNITS_MAX];
@@ -129,10 +128,9 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
             return ic_error_set(err, IC_ERR_RANGE, "%s: %llu is too large to price",
                                 ic_unit_name(up->unit), (unsigned long long)q);
         out->total += it->usd;
-        const char *dir = ic_unit_direction(up->unit);
-        if (dir && !strcmp(dir, "input"))
+        if (ic_unit_is_input(up->unit))
             out->input += it->usd;
-        else if (dir && !strcmp(dir, "output"))
+        else if (ic_unit_is_output(up->unit))
             out->output += it->usd;
     }
     return IC_OK;

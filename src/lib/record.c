@@ -81,11 +81,25 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
     if (KEY("timestamp")) {
         if (k == V_NULL)
             return IC_OK;
+        /* consecutive lines often share a timestamp: remember the last one parsed */
+        static _Thread_local char last[40];
+        static _Thread_local size_t last_n;
+        static _Thread_local int64_t last_ms;
+        if (k == V_STRING && n == last_n && n < sizeof last && !memcmp(s, last, n)) {
+            r->t_ms = last_ms;
+            r->has_time = true;
+            return IC_OK;
+        }
         if (k != V_STRING || ic_time_parse(s, n, &r->t_ms) != IC_OK)
             return ic_error_set(err, IC_ERR_INVALID,
                                 "timestamp: expected an RFC 3339 time like \"2026-03-01T10:00:00Z\", got %.*s",
                                 (int)(n > 40 ? 40 : n), s);
         r->has_time = true;
+        if (n < sizeof last) {
+            memcpy(last, s, n);
+            last_n = n;
+            last_ms = r->t_ms;
+        }
         return IC_OK;
     }
     if (KEY("latency_ms")) {
@@ -190,14 +204,13 @@ static bool fstring(const char **pp, const char *e, const char **s, size_t *n)
     const char *p = *pp;
     if (p >= e || *p != '"')
         return false;
-    const char *q = ++p;
-    while (q < e && *q != '"') {
-        if (*q == '\\' || (unsigned char)*q < 0x20)
-            return false;
-        q++;
-    }
-    if (q >= e)
+    p++;
+    const char *q = memchr(p, '"', (size_t)(e - p));
+    if (!q)
         return false;
+    for (const char *c = p; c < q; c++)
+        if (*c == '\\' || (unsigned char)*c < 0x20)
+            return false;
     *s = p;
     *n = (size_t)(q - p);
     *pp = q + 1;

@@ -28,7 +28,25 @@ static uint64_t desc_mask[IC_UNITS_MAX], anc_mask[IC_UNITS_MAX];
 static signed char join_tab[IC_UNITS_MAX][IC_UNITS_MAX];
 static uint64_t compat_mask[IC_UNITS_MAX];
 static const char *direction[IC_UNITS_MAX], *family[IC_UNITS_MAX];
+static bool reported[IC_UNITS_MAX], is_input[IC_UNITS_MAX], is_output[IC_UNITS_MAX];
+static signed char by_name[256], by_price_key[256]; /* hash -> unit, -1 empty (open addressing) */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h & 255;
+}
+
+static void index_name(signed char *tab, const char *name, int u)
+{
+    unsigned h = name_hash(name);
+    while (tab[h] >= 0)
+        h = (h + 1) & 255;
+    tab[h] = (signed char)u;
+}
 static ic_error load_err;
 static ic_status load_st;
 
@@ -152,8 +170,17 @@ static ic_status parse_units(void)
         }
         nunits++;
     }
+    memset(by_name, -1, sizeof by_name);
+    memset(by_price_key, -1, sizeof by_price_key);
+    for (int a = 0; a < nunits; a++) {
+        index_name(by_name, units[a].name, a);
+        index_name(by_price_key, units[a].price_key, a);
+    }
     for (int a = 0; a < nunits; a++) {
         direction[a] = dim(&units[a], "direction");
+        reported[a] = strcmp(units[a].name, "requests") != 0;
+        is_input[a] = direction[a] && !strcmp(direction[a], "input");
+        is_output[a] = direction[a] && !strcmp(direction[a], "output");
         family[a] = dim(&units[a], "family");
         for (int b = 0; b < nunits; b++) {
             join_tab[a][b] = -1;
@@ -213,30 +240,31 @@ int ic_unit_count(void)
     return nunits;
 }
 
-int ic_unit_find(const char *key)
+static int lookup(const signed char *tab, const char *key, bool price_key)
 {
     INIT();
-    for (int i = 0; i < nunits; i++)
-        if (!strcmp(units[i].name, key))
-            return i;
-    return -1;
+    if (!nunits)
+        return -1;
+    for (unsigned h = name_hash(key);; h = (h + 1) & 255) {
+        int u = tab[h];
+        if (u < 0)
+            return -1;
+        if (!strcmp(price_key ? units[u].price_key : units[u].name, key))
+            return u;
+    }
 }
 
-int ic_unit_find_price_key(const char *key)
-{
-    INIT();
-    for (int i = 0; i < nunits; i++)
-        if (!strcmp(units[i].price_key, key))
-            return i;
-    return -1;
-}
+int ic_unit_find(const char *key) { return lookup(by_name, key, false); }
+int ic_unit_find_price_key(const char *key) { return lookup(by_price_key, key, true); }
 
 const char *ic_unit_name(int u) { INIT(); return VALID(u) ? units[u].name : "?"; }
 const char *ic_unit_price_key(int u) { INIT(); return VALID(u) ? units[u].price_key : "?"; }
 uint64_t ic_unit_per(int u) { INIT(); return VALID(u) ? units[u].per : 1; }
 const char *ic_unit_direction(int u) { INIT(); return VALID(u) ? direction[u] : NULL; }
 const char *ic_unit_family(int u) { INIT(); return VALID(u) ? family[u] : NULL; }
-bool ic_unit_is_reported(int u) { INIT(); return VALID(u) && strcmp(units[u].name, "requests") != 0; }
+bool ic_unit_is_reported(int u) { INIT(); return VALID(u) && reported[u]; }
+bool ic_unit_is_input(int u) { INIT(); return VALID(u) && is_input[u]; }
+bool ic_unit_is_output(int u) { INIT(); return VALID(u) && is_output[u]; }
 bool ic_unit_is_ancestor(int a, int b) { INIT(); return VALID(a) && VALID(b) && (desc_mask[a] >> b & 1); }
 uint64_t ic_unit_descendants(int u) { INIT(); return VALID(u) ? desc_mask[u] : 0; }
 uint64_t ic_unit_ancestors(int u) { INIT(); return VALID(u) ? anc_mask[u] : 0; }

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# tests/e2e/cost.sh: the pricing commands end to end through the real binary ($IC_BIN):
+# cost (good lines, every kind of bad line, exit codes, order across threads and blocks,
+# --summary, overlays), price and models. Prints "P passed, F failed".
+set -u
+IC=${IC_BIN:-build/infercost}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_eq() { # label, actual, expected
+    if [ "$2" == "$3" ]; then ok; else bad "$1"; echo "  expected: $3"; echo "  actual:   $2"; fi
+}
+expect_has() { # label, haystack, needle
+    case "$2" in *"$3"*) ok ;; *) bad "$1"; echo "  missing: $3"; echo "  in: ${2:0:400}" ;; esac
+}
+
+# --- the issue's example, exactly
+line='{"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":4740,"cache_write_tokens":4735,"output_tokens":255}}'
+out=$(echo "$line" | "$IC" cost); rc=$?
+expect_eq "example output" "$out" '{"provider":"anthropic","model":"claude-sonnet-4-5","total_usd":"0.02159625","items":[{"unit":"input_tokens","charged":5,"price_per":"3","per":1000000,"usd":"0.000015"},{"unit":"cache_write_tokens","charged":4735,"price_per":"3.75","per":1000000,"usd":"0.01775625"},{"unit":"output_tokens","charged":255,"price_per":"15","per":1000000,"usd":"0.003825"}]}'
+expect_eq "example exit" "$rc" 0
+
+# --- every error keeps its line, the run goes on, exit 1
+cat > "$T/mixed.jsonl" <<'JSONL'
+{"model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":5}}
+{"model":"nope-model-x","usage":{"input_tokens":1}}
+
+{bad json
+{"model":"gpt-4o","usage":{"input_tokens":-1}}
+{"model":"gpt-4o","usage":{"input_tokens":1.5}}
+{"model":"gpt-4o","usage":{"input_tokens":10,"cache_read_tokens":11}}
+{"model":"gpt-4o","usage":{"input_tokens":123456789012345678901234567890}}
+{"model":"gpt-4o","usage":{"inptu_tokens":1}}
+{"provider":"foo","model":"gpt-4o","usage":{"input_tokens":1}}
+{"provider":"openai","api_flavor":"chat","timestamp":"2026-03-01T10:00:00Z","response":{"model":"gpt-4o","usage":{"prompt_tokens":20,"completion_tokens":3}}}
+{"provider":"openai","api_flavor":"chat","response":{"model":"gpt-4o","choices":[]}}
+{"model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100,"output_tokens":5}}
+JSONL
+out=$("$IC" cost "$T/mixed.jsonl" 2>"$T/err"); rc=$?
+expect_eq "one output line per input line" "$(echo "$out" | wc -l)" 13
+expect_eq "exit 1 when a line fails" "$rc" 1
+expect_has "unknown model suggests" "$(echo "$out" | sed -n 2p)" '{"line":2,"error":"unknown model \"nope-model-x\"'
+expect_eq "empty line" "$(echo "$out" | sed -n 3p)" '{"line":3,"error":"empty line"}'
+expect_has "bad json" "$(echo "$out" | sed -n 4p)" '{"line":4,"error":"invalid JSON'
+expect_eq "negative" "$(echo "$out" | sed -n 5p)" '{"line":5,"error":"usage.input_tokens: negative count -1"}'
+expect_eq "fractional" "$(echo "$out" | sed -n 6p)" '{"line":6,"error":"usage.input_tokens: fractional count 1.5"}'
+expect_eq "cache above input" "$(echo "$out" | sed -n 7p)" '{"line":7,"error":"cache_read_tokens (11) cannot exceed input_tokens (10)"}'
+expect_has "too large" "$(echo "$out" | sed -n 8p)" 'number too large'
+expect_has "unknown usage key" "$(echo "$out" | sed -n 9p)" 'unknown usage key \"inptu_tokens\"'
+expect_has "unknown provider" "$(echo "$out" | sed -n 10p)" 'unknown provider \"foo\"'
+expect_has "response line priced with usage" "$(echo "$out" | sed -n 11p)" '"total_usd":"0.00008","items":'
+expect_has "response line shows usage" "$(echo "$out" | sed -n 11p)" '"usage":{"input_tokens":20,"output_tokens":3}'
+expect_has "response without usage" "$(echo "$out" | sed -n 12p)" '{"line":12,"error":"response: missing value at `usage'
+expect_has "line after errors priced" "$(echo "$out" | sed -n 13p)" '"total_usd":"0.0003"'
+expect_has "stderr summary" "$(cat "$T/err")" "10 of 13 lines could not be priced (first: line 2"
+
+# --- never a silent $0: a model the catalog cannot price exits non-zero
+echo '{"model":"totally-unknown","usage":{"input_tokens":5}}' | "$IC" cost >/dev/null 2>&1
+expect_eq "unknown model exit" "$?" 1
+
+# --- order and content are the same whatever the threads; lines span read blocks
+awk 'BEGIN{srand(7); split("gpt-4o claude-sonnet-4-5 gemini-2.5-pro gpt-4o-mini deepseek-chat",m," ");
+  for(i=0;i<60000;i++){inp=1000+int(rand()*300000); cr=int(inp*rand()/2);
+  printf "{\"model\":\"%s\",\"timestamp\":\"2026-0%d-01T%02d:00:00Z\",\"usage\":{\"input_tokens\":%d,\"cache_read_tokens\":%d,\"output_tokens\":%d}}\n", m[i%5+1], 1+i%9, i%24, inp, cr, int(rand()*4000)}}' > "$T/big.jsonl"
+"$IC" cost --threads 1 "$T/big.jsonl" > "$T/o1"; r1=$?
+"$IC" cost --threads 4 "$T/big.jsonl" > "$T/o4"; r4=$?
+"$IC" cost --threads 3 - < "$T/big.jsonl" > "$T/o3"; r3=$?
+expect_eq "threads exit" "$r1$r4$r3" "000"
+expect_eq "lines out" "$(wc -l < "$T/o4")" 60000
+if cmp -s "$T/o1" "$T/o4" && cmp -s "$T/o1" "$T/o3"; then ok; else bad "threads change the output"; fi
+IC_RECORD_FAST_PATH=0 "$IC" cost "$T/big.jsonl" > "$T/oj"
+if cmp -s "$T/o1" "$T/oj"; then ok; else bad "fast path and json-c path disagree"; fi
+
+# --- a line longer than a read block, and CRLF line ends
+big=$(head -c 1500000 /dev/zero | tr '\0' 'a')
+printf '{"model":"gpt-4o","customer":"%s","usage":{"input_tokens":1}}\r\n{"model":"gpt-4o","usage":{"input_tokens":1000000}}\r\n' "$big" > "$T/long.jsonl"
+out=$("$IC" cost "$T/long.jsonl")
+expect_has "long line refused by field" "$(echo "$out" | sed -n 1p)" '{"line":1,"error":"customer: longer than 127 bytes"}'
+expect_has "CRLF line after it" "$(echo "$out" | sed -n 2p)" '"total_usd":"2.5"'
+
+# --- summary
+out=$("$IC" cost --summary "$T/big.jsonl")
+expect_has "summary header" "$out" "Spend by provider and model (60000 calls priced)"
+expect_has "summary cache saving" "$out" "cache reads saved: \$"
+expect_has "summary provider" "$out" "anthropic"
+
+# --- catalog options
+"$IC" cost --catalog /nonexistent.json < /dev/null 2>"$T/err"; rc=$?
+expect_eq "missing catalog exit" "$rc" 2
+expect_has "missing catalog message" "$(cat "$T/err")" "/nonexistent.json: No such file or directory"
+cat > "$T/overlay.json" <<'JSON'
+[{"id":"openai","models":[{"id":"gpt-4o","match":{"equals":"gpt-4o"},"prices":{"input_mtok":2,"output_mtok":8}}]}]
+JSON
+out=$(echo '{"model":"gpt-4o","usage":{"input_tokens":1000000}}' | "$IC" cost --overlay "$T/overlay.json")
+expect_has "overlay overrides" "$out" '"total_usd":"2"'
+echo '[{"id":"x"' > "$T/bad.json"
+"$IC" cost --overlay "$T/bad.json" < /dev/null 2>"$T/err"; rc=$?
+expect_eq "bad overlay exit" "$rc" 2
+expect_has "bad overlay names the file" "$(cat "$T/err")" "$T/bad.json:"
+expect_has "bad overlay says why" "$(cat "$T/err")" "invalid JSON"
+cat > "$T/litellm.json" <<'JSON'
+{"my-model": {"litellm_provider": "openai", "input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05}}
+JSON
+out=$(echo '{"provider":"openai","model":"my-model","usage":{"input_tokens":1000,"output_tokens":100}}' | "$IC" cost --overlay "$T/litellm.json")
+expect_has "litellm overlay" "$out" '"total_usd":"0.0045"'
+"$IC" cost --bogus < /dev/null 2>/dev/null
+expect_eq "unknown option exit" "$?" 2
+
+# --- price and models
+out=$("$IC" price claude-sonnet-4-5 --provider anthropic --at 2026-03-01)
+expect_has "price shows current" "$out" "input_mtok"
+expect_has "price shows tiers" "$out" "above 200000 input tokens"
+expect_has "price shows history" "$out" "price history"
+out=$("$IC" price gpt-5.6-luna --at 2026-08-01 --json)
+expect_has "price json history" "$out" '"when":"from 2026-07-30"'
+"$IC" price claude-sonet-4-5 --provider anthropic 2>"$T/err"; rc=$?
+expect_eq "price unknown exit" "$rc" 1
+expect_has "price suggests" "$(cat "$T/err")" "nearest: claude-sonnet-4-5"
+out=$("$IC" models sonnet-4 --provider anthropic)
+expect_has "models finds" "$out" "claude-sonnet-4-5"
+out=$("$IC" models --json gpt-4o-mini)
+expect_has "models json" "$out" '"model":"gpt-4o-mini"'
+"$IC" models zzzz-no-such >/dev/null; expect_eq "models none exit" "$?" 1
+out=$("$IC" --help)
+expect_has "help lists cost" "$out" "cost"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,389 @@
+/* test_pricing.c: the pricing core against hand-computed expectations: catalog resolution as the
+ * reference does it, price choice over time, tier cliffs, unit nesting and its errors, overlays
+ * (genai-prices schema and LiteLLM) and their failure atomicity, extraction from bodies and
+ * streams, and the record parser's two paths agreeing. */
+#include <stdlib.h>
+
+#include "infercost/catalog.h"
+#include "infercost/pricing.h"
+#include "infercost/record.h"
+#include "infercost/timeutil.h"
+#include "infercost/units.h"
+#include "infercost/usage.h"
+#include "test.h"
+
+static ic_catalog *cat;
+
+static int64_t T(const char *s)
+{
+    int64_t ms = 0;
+    CHECK(ic_time_parse(s, strlen(s), &ms) == IC_OK);
+    return ms;
+}
+
+static ic_usage U(const char *json) /* {"k":v,...} flat */
+{
+    ic_usage u;
+    ic_usage_clear(&u);
+    char line[1024];
+    snprintf(line, sizeof line, "{\"model\":\"x\",\"usage\":%s}", json);
+    ic_record r;
+    ic_error err;
+    if (ic_record_parse(cat, line, strlen(line), &r, &err) != IC_OK)
+        fprintf(stderr, "usage parse: %s\n", err.msg);
+    return r.usage;
+}
+
+/* price and return the total as text, or "ERR: message" */
+static const char *price(const char *provider, const char *model, const char *usage, const char *at)
+{
+    static char buf[600];
+    ic_usage u = U(usage);
+    ic_cost c;
+    ic_error err;
+    if (ic_price_call(cat, provider, model, &u, T(at), &c, &err) != IC_OK) {
+        snprintf(buf, sizeof buf, "ERR: %s", err.msg);
+        return buf;
+    }
+    return ic_money_format(c.total, buf, sizeof buf);
+}
+
+static void resolves_like_the_reference(void)
+{
+    const ic_provider *p;
+    const ic_model *m;
+    ic_error err;
+    /* provider id, any case and padding */
+    CHECK(ic_catalog_resolve(cat, " Anthropic ", "Claude-Sonnet-4-5", &p, &m, &err) == IC_OK);
+    CHECK_STR(ic_provider_id(p), "anthropic");
+    CHECK_STR(ic_model_id(m), "claude-sonnet-4-5");
+    /* no provider: the first provider whose model_match matches */
+    CHECK(ic_catalog_resolve(cat, NULL, "gpt-4o", &p, &m, &err) == IC_OK);
+    CHECK_STR(ic_provider_id(p), "openai");
+    /* provider_match: "google-vertex" contains "google" */
+    CHECK(ic_catalog_resolve(cat, "google-vertex", "gemini-2.5-pro", &p, &m, &err) == IC_OK);
+    CHECK_STR(ic_provider_id(p), "google");
+    /* date suffix retried as -YYYY-MM-DD when the compact form has no match */
+    CHECK(ic_catalog_resolve(cat, "openai", "gpt-4o-20240806", &p, &m, &err) == IC_OK);
+    /* litellm provider/model ids */
+    CHECK(ic_catalog_resolve(cat, "litellm", "anthropic/claude-sonnet-4-5", &p, &m, &err) == IC_OK);
+    CHECK_STR(ic_provider_id(p), "anthropic");
+    /* azure falls back to openai's models */
+    CHECK(ic_catalog_resolve(cat, "azure", "gpt-4o", &p, &m, &err) == IC_OK);
+    CHECK_STR(ic_provider_id(p), "azure");
+    /* errors name the problem and suggest */
+    CHECK(ic_catalog_resolve(cat, "anthropic", "claude-sonet-4-5", &p, &m, &err) == IC_ERR_UNKNOWN_MODEL);
+    CHECK(strstr(err.msg, "nearest: claude-sonnet-4-5") != NULL);
+    CHECK(ic_catalog_resolve(cat, "nosuch", "gpt-4o", &p, &m, &err) == IC_ERR_UNKNOWN_PROVIDER);
+    CHECK(strstr(err.msg, "unknown provider \"nosuch\"") != NULL);
+    /* cached answers are the same answers, errors included */
+    CHECK(ic_catalog_resolve(cat, "nosuch", "gpt-4o", &p, &m, &err) == IC_ERR_UNKNOWN_PROVIDER);
+    CHECK(ic_catalog_resolve(cat, NULL, "gpt-4o", &p, &m, &err) == IC_OK);
+    CHECK_STR(ic_model_id(m), "gpt-4o");
+}
+
+static void issue_example(void)
+{
+    CHECK_STR(price("anthropic", "claude-sonnet-4-5",
+                    "{\"input_tokens\":4740,\"cache_write_tokens\":4735,\"output_tokens\":255}",
+                    "2026-03-01T10:00:00Z"), "0.02159625");
+}
+
+static void tier_cliff_on_total_input(void)
+{
+    /* claude-sonnet-4-5: input 3 -> 6 above 200k total input (strictly greater), output 15 -> 22.5 */
+    CHECK_STR(price("anthropic", "claude-sonnet-4-5", "{\"input_tokens\":200000,\"output_tokens\":1000}",
+                    "2026-03-01T00:00:00Z"), "0.615"); /* 0.6 + 0.015 */
+    CHECK_STR(price("anthropic", "claude-sonnet-4-5", "{\"input_tokens\":200001,\"output_tokens\":1000}",
+                    "2026-03-01T00:00:00Z"), "1.222506"); /* 1.200006 + 0.0225 */
+    /* the cliff counts cache reads in the total, and then applies to the cache reads too */
+    CHECK_STR(price("anthropic", "claude-sonnet-4-5",
+                    "{\"input_tokens\":250000,\"cache_read_tokens\":200000,\"output_tokens\":0}",
+                    "2026-03-01T00:00:00Z"), "0.42"); /* 50000*6/1e6 + 200000*0.6/1e6 */
+}
+
+static void time_of_day_and_dates(void)
+{
+    /* deepseek-chat: 0.27 in 00:30-16:30 UTC, 0.135 otherwise (start inclusive, end exclusive) */
+    const char *u = "{\"input_tokens\":1000000}";
+    CHECK_STR(price("deepseek", "deepseek-chat", u, "2026-03-01T00:30:00Z"), "0.27");
+    CHECK_STR(price("deepseek", "deepseek-chat", u, "2026-03-01T00:29:59Z"), "0.135");
+    CHECK_STR(price("deepseek", "deepseek-chat", u, "2026-03-01T16:29:59.999Z"), "0.27");
+    CHECK_STR(price("deepseek", "deepseek-chat", u, "2026-03-01T16:30:00Z"), "0.135");
+    /* an offset is converted to UTC first */
+    CHECK_STR(price("deepseek", "deepseek-chat", u, "2026-03-01T03:00:00+02:00"), "0.27");
+    CHECK_STR(price("deepseek", "deepseek-chat", u, "2026-03-01T02:00:00+02:00"), "0.135");
+    /* gpt-5.6-luna: a new price from 2026-07-30 (UTC midnight, inclusive) */
+    u = "{\"input_tokens\":100000}"; /* below its 272k tier */
+    CHECK_STR(price("openai", "gpt-5.6-luna", u, "2026-07-29T23:59:59Z"), "0.1");
+    CHECK_STR(price("openai", "gpt-5.6-luna", u, "2026-07-30T00:00:00Z"), "0.02");
+}
+
+static const char overlay_json[] =
+    "[{\"id\":\"selfhost\",\"name\":\"Our GPUs\",\"api_pattern\":\"https://llm\\\\.internal\","
+    "  \"model_match\":{\"starts_with\":\"llama\"},"
+    "  \"models\":[{\"id\":\"llama-3.3-70b\",\"match\":{\"equals\":\"llama-3.3-70b\"},"
+    "    \"prices\":[{\"prices\":{\"input_mtok\":0.1,\"output_mtok\":0.3}},"
+    "                {\"constraint\":{\"start_time\":\"22:00:00Z\",\"end_time\":\"06:00:00Z\"},"
+    "                 \"prices\":{\"input_mtok\":0.05,\"output_mtok\":0.15}}]}]},"
+    " {\"id\":\"openai\",\"models\":[{\"id\":\"gpt-4o\",\"match\":{\"equals\":\"gpt-4o\"},"
+    "    \"prices\":{\"input_mtok\":2,\"output_mtok\":8}}]}]";
+
+static void overlays_add_and_override(void)
+{
+    ic_catalog *c2;
+    ic_error err;
+    CHECK(ic_catalog_open(&c2, NULL, &err) == IC_OK);
+    ic_catalog *save = cat;
+    cat = c2;
+    CHECK_STR(price("openai", "gpt-4o", "{\"input_tokens\":1000000}", "2026-03-01T00:00:00Z"), "2.5");
+    CHECK(ic_catalog_overlay_text(c2, overlay_json, strlen(overlay_json), "overlay.json", &err) == IC_OK);
+    /* a negotiated price overrides; the feed's other models still price */
+    CHECK_STR(price("openai", "gpt-4o", "{\"input_tokens\":1000000}", "2026-03-01T00:00:00Z"), "2");
+    CHECK_STR(price("openai", "gpt-4o-mini", "{\"input_tokens\":1000000}", "2026-03-01T00:00:00Z"), "0.15");
+    /* a self-hosted model, found without a provider, with an off-peak window wrapping midnight */
+    CHECK_STR(price(NULL, "llama-3.3-70b", "{\"input_tokens\":1000000}", "2026-03-01T12:00:00Z"), "0.1");
+    CHECK_STR(price(NULL, "llama-3.3-70b", "{\"input_tokens\":1000000}", "2026-03-01T23:00:00Z"), "0.05");
+    CHECK_STR(price(NULL, "llama-3.3-70b", "{\"input_tokens\":1000000}", "2026-03-01T05:59:59Z"), "0.05");
+    CHECK(ic_catalog_find_provider_by_url(c2, "https://llm.internal/v1/chat") != NULL);
+    /* a bad overlay changes nothing and says where */
+    const char *bad = "[{\"id\":\"openai\",\"models\":[{\"id\":\"gpt-4o\",\"match\":{\"equals\":\"gpt-4o\"},"
+                      "\"prices\":{\"input_mtok\":\"cheap\"}}]}]";
+    CHECK(ic_catalog_overlay_text(c2, bad, strlen(bad), "bad.json", &err) == IC_ERR_CATALOG);
+    CHECK(strstr(err.msg, "bad.json: provider openai: model gpt-4o: input_mtok") != NULL);
+    CHECK(ic_catalog_overlay_text(c2, "[{", 2, "trunc.json", &err) == IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "trunc.json:1: invalid JSON") != NULL);
+    CHECK_STR(price("openai", "gpt-4o", "{\"input_tokens\":1000000}", "2026-03-01T00:00:00Z"), "2");
+    cat = save;
+    ic_catalog_free(c2);
+}
+
+static void litellm_import(void)
+{
+    const char *ll =
+        "{\"sample_spec\":{\"input_cost_per_token\":0},"
+        " \"my-finetune\":{\"litellm_provider\":\"openai\",\"input_cost_per_token\":3e-06,"
+        "   \"output_cost_per_token\":1.2e-05,\"cache_read_input_token_cost\":7.5e-07,"
+        "   \"input_cost_per_token_above_200k_tokens\":6e-06,\"max_input_tokens\":128000},"
+        " \"deepinfra/some-model\":{\"litellm_provider\":\"deepinfra\",\"input_cost_per_token\":1e-07,"
+        "   \"output_cost_per_token\":2e-07}}";
+    ic_catalog *c2;
+    ic_error err;
+    CHECK(ic_catalog_open(&c2, NULL, &err) == IC_OK);
+    CHECK(ic_catalog_overlay_text(c2, ll, strlen(ll), "litellm.json", &err) == IC_OK);
+    ic_catalog *save = cat;
+    cat = c2;
+    CHECK_STR(price("openai", "my-finetune", "{\"input_tokens\":1000,\"cache_read_tokens\":400,\"output_tokens\":100}",
+                    "2026-03-01T00:00:00Z"), "0.0033"); /* 600*3e-6 + 400*7.5e-7 + 100*1.2e-5 */
+    CHECK_STR(price("openai", "my-finetune", "{\"input_tokens\":300000}", "2026-03-01T00:00:00Z"), "1.8");
+    CHECK_STR(price("deepinfra", "some-model", "{\"input_tokens\":1000000}", "2026-03-01T00:00:00Z"), "0.1");
+    const ic_provider *p;
+    const ic_model *m;
+    CHECK(ic_catalog_resolve(c2, "openai", "my-finetune", &p, &m, &err) == IC_OK);
+    CHECK_INT(ic_model_context_window(m), 128000);
+    const char *bad = "{\"x\":{\"litellm_provider\":\"openai\",\"input_cost_per_token\":-1}}";
+    CHECK(ic_catalog_overlay_text(c2, bad, strlen(bad), "ll.json", &err) != IC_OK);
+    CHECK(strstr(err.msg, "ll.json: model \"x\": field input_cost_per_token: negative price") != NULL);
+    cat = save;
+    ic_catalog_free(c2);
+}
+
+static void nesting_and_usage_errors(void)
+{
+    const char *at = "2026-03-01T00:00:00Z";
+    /* audio tokens on a model that does not price audio are charged as input */
+    CHECK_STR(price("openai", "gpt-4o", "{\"input_tokens\":1000000,\"input_audio_tokens\":500000}", at), "2.5");
+    /* a descendant without its ancestor: refused, not charged as zero */
+    CHECK(strstr(price("openai", "gpt-4o", "{\"cache_read_tokens\":10,\"output_tokens\":5}", at),
+                 "missing usage value for input_tokens with positive reported descendant cache_read_tokens"));
+    CHECK(strstr(price("openai", "gpt-4o", "{\"input_tokens\":10,\"cache_read_tokens\":11}", at),
+                 "cache_read_tokens (11) cannot exceed input_tokens (10)"));
+    /* a model that prices requests charges one per call */
+    const ic_provider *p;
+    const ic_model *m;
+    ic_error err;
+    int req = ic_unit_find("requests");
+    bool found = false;
+    for (size_t i = 0; i < ic_catalog_provider_count(cat) && !found; i++) {
+        p = ic_catalog_provider(cat, i);
+        for (size_t k = 0; k < ic_provider_model_count(p) && !found; k++) {
+            m = ic_provider_model(p, k);
+            const ic_unit_price *up = ic_price_set_find(ic_model_prices_at(m, T(at)), req);
+            if (!up)
+                continue;
+            found = true;
+            ic_usage u = U("{\"input_tokens\":0,\"output_tokens\":0}");
+            ic_cost c;
+            if (ic_price_usage(m, &u, T(at), &c, &err) == IC_OK) {
+                ic_money one;
+                CHECK(ic_money_of(1, up->base, 1000, &one) == IC_OK);
+                CHECK(c.total == one);
+            }
+        }
+    }
+    CHECK(found);
+    (void)ic_catalog_resolve;
+}
+
+static void extraction_bodies_and_streams(void)
+{
+    const ic_provider *oa = ic_catalog_find_provider(cat, "openai");
+    const ic_provider *an = ic_catalog_find_provider(cat, "anthropic");
+    const ic_provider *go = ic_catalog_find_provider(cat, "google");
+    ic_usage u;
+    char model[128];
+    ic_error err;
+    const char *chat = "{\"model\":\"gpt-4o-2024-08-06\",\"usage\":{\"prompt_tokens\":1200,"
+                       "\"completion_tokens\":300,\"prompt_tokens_details\":{\"cached_tokens\":1000},"
+                       "\"completion_tokens_details\":{\"reasoning_tokens\":0}}}";
+    CHECK(ic_usage_extract(oa, "chat", chat, strlen(chat), &u, model, sizeof model, &err) == IC_OK);
+    CHECK_STR(model, "gpt-4o-2024-08-06");
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("input_tokens")), 1200); /* OpenAI: includes cached */
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("cache_read_tokens")), 1000);
+    /* Anthropic: input_tokens excludes cache reads and writes; the extractor adds them back */
+    const char *msg = "{\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":5,"
+                      "\"cache_creation_input_tokens\":4735,\"cache_read_input_tokens\":100,\"output_tokens\":255}}";
+    CHECK(ic_usage_extract(an, NULL, msg, strlen(msg), &u, model, sizeof model, &err) == IC_OK);
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("input_tokens")), 4840);
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("cache_write_tokens")), 4735);
+    /* Anthropic stream: message_start usage, then cumulative output in message_delta */
+    const char *sse =
+        "event: message_start\n"
+        "data: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-5\",\"usage\":"
+        "{\"input_tokens\":5,\"cache_creation_input_tokens\":4735,\"cache_read_input_tokens\":0,\"output_tokens\":1}}}\n\n"
+        "event: content_block_delta\n"
+        "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"
+        "event: message_delta\n"
+        "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":255}}\n\n"
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    CHECK(ic_usage_extract_stream(an, NULL, sse, strlen(sse), &u, model, sizeof model, &err) == IC_OK);
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("output_tokens")), 255);
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("input_tokens")), 4740);
+    /* OpenAI chat stream with include_usage (CRLF line ends too) */
+    const char *oas =
+        "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\r\n\r\n"
+        "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\",\"choices\":[],"
+        "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":2,\"total_tokens\":12}}\r\n\r\n"
+        "data: [DONE]\r\n\r\n";
+    CHECK(ic_usage_extract_stream(oa, "chat", oas, strlen(oas), &u, model, sizeof model, &err) == IC_OK);
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("output_tokens")), 2);
+    /* without include_usage: a clear error, not $0 */
+    const char *nousage = "data: {\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\",\"choices\":[]}\n\ndata: [DONE]\n\n";
+    CHECK(ic_usage_extract_stream(oa, "chat", nousage, strlen(nousage), &u, model, sizeof model, &err) == IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "include_usage") != NULL);
+    /* Gemini: cumulative usageMetadata, last chunk wins */
+    const char *gem =
+        "data: {\"candidates\":[],\"usageMetadata\":{\"promptTokenCount\":100,\"candidatesTokenCount\":1,\"totalTokenCount\":101},\"modelVersion\":\"gemini-2.5-flash\"}\n\n"
+        "data: {\"candidates\":[],\"usageMetadata\":{\"promptTokenCount\":100,\"candidatesTokenCount\":40,\"totalTokenCount\":140},\"modelVersion\":\"gemini-2.5-flash\"}\n\n";
+    CHECK(ic_usage_extract_stream(go, NULL, gem, strlen(gem), &u, model, sizeof model, &err) == IC_OK);
+    CHECK_STR(model, "gemini-2.5-flash");
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("output_tokens")), 40);
+    /* unknown flavour names the allowed ones */
+    CHECK(ic_usage_extract(oa, "nope", chat, strlen(chat), &u, model, sizeof model, &err) == IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "allowed: ") != NULL);
+}
+
+static void two_parsers_agree(void)
+{
+    static const char *lines[] = {
+        "{\"provider\":\"anthropic\",\"model\":\"claude-sonnet-4-5\",\"timestamp\":\"2026-03-01T10:00:00Z\","
+        "\"usage\":{\"input_tokens\":4740,\"cache_write_tokens\":4735,\"output_tokens\":255},"
+        "\"customer\":\"acme\",\"feature\":\"chat\",\"task\":\"t1\",\"latency_ms\":812,\"cache_hit\":false,"
+        "\"batch\":true,\"tags\":{\"env\":\"prod\",\"n\":[1,2]}}",
+        "{\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":-1}}",
+        "{\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1.5}}",
+        "{\"model\":\"gpt-4o\",\"usage\":{\"nope\":1}}",
+        "{\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1},\"unknown\":true}",
+        "{\"model\":\"gpt-4o\",\"timestamp\":\"bad\",\"usage\":{\"input_tokens\":1}}",
+        "{\"model\":\"gpt-4o\"}",
+        "{\"usage\":{\"input_tokens\":1}}",
+        "{\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1},\"response\":{}}",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        ic_record a, b;
+        ic_error ea = {0}, eb = {0};
+        ic_record_set_fast_path(true);
+        ic_status sa = ic_record_parse(cat, lines[i], strlen(lines[i]), &a, &ea);
+        ic_record_set_fast_path(false);
+        ic_status sb = ic_record_parse(cat, lines[i], strlen(lines[i]), &b, &eb);
+        ic_record_set_fast_path(true);
+        CHECK_INT(sa, sb);
+        if (sa != IC_OK) {
+            CHECK_STR(ea.msg, eb.msg);
+            continue;
+        }
+        CHECK_STR(a.model, b.model);
+        CHECK_STR(a.customer, b.customer);
+        CHECK(a.t_ms == b.t_ms && a.latency_ms == b.latency_ms && a.batch == b.batch);
+        CHECK(a.usage.present == b.usage.present);
+        for (int k = 0; k < ic_unit_count(); k++)
+            CHECK(ic_usage_get(&a.usage, k) == ic_usage_get(&b.usage, k));
+        CHECK(a.tags[0] && b.tags[0]);
+    }
+}
+
+static void output_line(void)
+{
+    const char *line = "{\"provider\":\"anthropic\",\"model\":\"claude-sonnet-4-5\",\"timestamp\":\"2026-03-01T10:00:00Z\","
+                       "\"usage\":{\"input_tokens\":4740,\"cache_write_tokens\":4735,\"output_tokens\":255}}";
+    ic_record r;
+    ic_cost c;
+    ic_error err;
+    char buf[4096];
+    CHECK(ic_record_parse(cat, line, strlen(line), &r, &err) == IC_OK);
+    CHECK(ic_record_price(cat, &r, 0, &c, &err) == IC_OK);
+    CHECK(ic_cost_to_json(&r, &c, buf, sizeof buf) > 0);
+    CHECK_STR(buf, "{\"provider\":\"anthropic\",\"model\":\"claude-sonnet-4-5\",\"total_usd\":\"0.02159625\","
+                   "\"items\":[{\"unit\":\"input_tokens\",\"charged\":5,\"price_per\":\"3\",\"per\":1000000,\"usd\":\"0.000015\"},"
+                   "{\"unit\":\"cache_write_tokens\",\"charged\":4735,\"price_per\":\"3.75\",\"per\":1000000,\"usd\":\"0.01775625\"},"
+                   "{\"unit\":\"output_tokens\",\"charged\":255,\"price_per\":\"15\",\"per\":1000000,\"usd\":\"0.003825\"}]}");
+    CHECK_INT(ic_cost_to_json(&r, &c, buf, 40), 0); /* too small: refused, not truncated */
+    ic_money saved;
+    const char *cached = "{\"input_tokens\":100000,\"cache_read_tokens\":100000}";
+    ic_usage u = U(cached);
+    CHECK(ic_price_cache_saving(c.model, &u, T("2026-03-01T00:00:00Z"), &saved, &err) == IC_OK);
+    CHECK_STR(ic_money_format(saved, buf, sizeof buf), "0.27"); /* 0.3 - 0.03 */
+}
+
+static void catalog_errors(void)
+{
+    ic_catalog *c2 = NULL;
+    ic_error err;
+    CHECK(ic_catalog_open(&c2, "/nonexistent/data.json", &err) == IC_ERR_IO);
+    CHECK(strstr(err.msg, "/nonexistent/data.json") != NULL);
+    const char *t = "[{\"id\":\"p\",\"models\":[{\"id\":\"m\",\"match\":{\"regex\":\"(\"},\"prices\":{}}]}]";
+    CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_ERR_CATALOG);
+    CHECK(strstr(err.msg, "bad regex") != NULL);
+    /* a price key outside units.yml: the model loads but refuses to price */
+    t = "[{\"id\":\"p\",\"models\":[{\"id\":\"m\",\"match\":{\"equals\":\"m\"},\"prices\":{\"input_mtok\":1,\"teleport_kcount\":5}}]}]";
+    CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_OK);
+    ic_usage u;
+    ic_usage_clear(&u);
+    ic_usage_set(&u, ic_unit_find("input_tokens"), 5, &err);
+    ic_cost c;
+    CHECK(ic_price_call(c2, "p", "m", &u, 0, &c, &err) == IC_ERR_NO_PRICE);
+    CHECK(strstr(err.msg, "teleport_kcount") != NULL);
+    ic_catalog_free(c2);
+}
+
+int main(void)
+{
+    ic_error err;
+    if (ic_catalog_open(&cat, NULL, &err) != IC_OK) {
+        fprintf(stderr, "catalog: %s\n", err.msg);
+        return 1;
+    }
+    RUN(resolves_like_the_reference);
+    RUN(issue_example);
+    RUN(tier_cliff_on_total_input);
+    RUN(time_of_day_and_dates);
+    RUN(overlays_add_and_override);
+    RUN(litellm_import);
+    RUN(nesting_and_usage_errors);
+    RUN(extraction_bodies_and_streams);
+    RUN(two_parsers_agree);
+    RUN(output_line);
+    RUN(catalog_errors);
+    ic_catalog_free(cat);
+    TEST_END();
+}
