@@ -18,6 +18,9 @@ check() { # label, condition command...
     local label=$1; shift
     if "$@"; then ok; else bad "$label"; fi
 }
+absent() { # label, text, file: the text must not occur in the file
+    if grep -qF -- "$2" "$3"; then bad "$1"; else ok; fi
+}
 eq() { # label, got, want
     if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
 }

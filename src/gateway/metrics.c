@@ -1,0 +1,108 @@
+/* metrics.c: Prometheus text rendering of the gateway counters (metrics.h). Money totals are
+ * printed from the exact pico-dollar sums. */
+#include "metrics.h"
+
+#include <event2/buffer.h>
+
+static const double LAT_LE[GW_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                              0.1,    0.25,  0.5,    1,     2.5,  5,    10};
+
+void gw_metrics_observe_upstream(gw_metrics *m, uint64_t us)
+{
+    double s = (double)us / 1e6;
+    int i = 0;
+    while (i < GW_LAT_BUCKETS && s > LAT_LE[i])
+        i++;
+    m->lat_bucket[i]++;
+    m->lat_count++;
+    m->lat_sum_s += s;
+}
+
+void gw_metrics_render(const gw_metrics *m, struct evbuffer *b)
+{
+    static const char *cls[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    static const char *eps[] = {"chat_completions", "responses", "embeddings", "messages", "models"};
+    char a[IC_MONEY_STRLEN];
+    evbuffer_add_printf(b, "# HELP infercost_requests_total Requests answered, by status class.\n"
+                           "# TYPE infercost_requests_total counter\n");
+    for (int i = 0; i < 6; i++)
+        evbuffer_add_printf(b, "infercost_requests_total{code=\"%s\"} %llu\n", cls[i],
+                            (unsigned long long)m->req_by_class[i]);
+    evbuffer_add_printf(b, "# HELP infercost_endpoint_requests_total Requests by API endpoint.\n"
+                           "# TYPE infercost_endpoint_requests_total counter\n");
+    for (int i = 0; i < 5; i++)
+        evbuffer_add_printf(b, "infercost_endpoint_requests_total{endpoint=\"%s\"} %llu\n", eps[i],
+                            (unsigned long long)m->req_by_endpoint[i]);
+    evbuffer_add_printf(b,
+                        "# HELP infercost_tokens_total Tokens metered from provider usage.\n"
+                        "# TYPE infercost_tokens_total counter\n"
+                        "infercost_tokens_total{kind=\"input\"} %llu\n"
+                        "infercost_tokens_total{kind=\"output\"} %llu\n"
+                        "infercost_tokens_total{kind=\"cache_read\"} %llu\n"
+                        "infercost_tokens_total{kind=\"reasoning\"} %llu\n",
+                        (unsigned long long)m->input_tokens, (unsigned long long)m->output_tokens,
+                        (unsigned long long)m->cache_read_tokens,
+                        (unsigned long long)m->reasoning_tokens);
+    evbuffer_add_printf(b, "# HELP infercost_cost_usd_total Exact cost of metered calls, USD.\n"
+                           "# TYPE infercost_cost_usd_total counter\n"
+                           "infercost_cost_usd_total %s\n", ic_money_format(m->cost, a, sizeof a));
+    evbuffer_add_printf(b, "# HELP infercost_unpriced_calls_total Calls whose cost could not be computed (recorded in the spool for repricing).\n"
+                           "# TYPE infercost_unpriced_calls_total counter\n"
+                           "infercost_unpriced_calls_total %llu\n", (unsigned long long)m->unpriced);
+    evbuffer_add_printf(b,
+                        "# HELP infercost_cache_hits_total Responses served from the exact cache.\n"
+                        "# TYPE infercost_cache_hits_total counter\n"
+                        "infercost_cache_hits_total %llu\n"
+                        "# HELP infercost_cache_misses_total Cacheable requests not in the cache.\n"
+                        "# TYPE infercost_cache_misses_total counter\n"
+                        "infercost_cache_misses_total %llu\n"
+                        "# HELP infercost_cache_saved_usd_total What cache hits would have cost, USD.\n"
+                        "# TYPE infercost_cache_saved_usd_total counter\n"
+                        "infercost_cache_saved_usd_total %s\n",
+                        (unsigned long long)m->cache_hits, (unsigned long long)m->cache_misses,
+                        ic_money_format(m->cache_saved, a, sizeof a));
+    evbuffer_add_printf(b,
+                        "# HELP infercost_refused_total Requests refused before reaching a provider.\n"
+                        "# TYPE infercost_refused_total counter\n"
+                        "infercost_refused_total{reason=\"budget\"} %llu\n"
+                        "infercost_refused_total{reason=\"rate_limit\"} %llu\n"
+                        "infercost_refused_total{reason=\"auth\"} %llu\n",
+                        (unsigned long long)m->refused_budget, (unsigned long long)m->refused_rate,
+                        (unsigned long long)m->refused_auth);
+    evbuffer_add_printf(b,
+                        "# HELP infercost_upstream_errors_total Upstream attempts that failed (transport, 429, 5xx).\n"
+                        "# TYPE infercost_upstream_errors_total counter\n"
+                        "infercost_upstream_errors_total %llu\n"
+                        "# HELP infercost_retries_total Upstream attempts after the first.\n"
+                        "# TYPE infercost_retries_total counter\n"
+                        "infercost_retries_total %llu\n"
+                        "# HELP infercost_fallbacks_total Calls served by a fallback target.\n"
+                        "# TYPE infercost_fallbacks_total counter\n"
+                        "infercost_fallbacks_total %llu\n"
+                        "# HELP infercost_client_aborts_total Streams the client left before the end.\n"
+                        "# TYPE infercost_client_aborts_total counter\n"
+                        "infercost_client_aborts_total %llu\n"
+                        "# HELP infercost_streams_total Streamed responses.\n"
+                        "# TYPE infercost_streams_total counter\n"
+                        "infercost_streams_total %llu\n"
+                        "# HELP infercost_inflight Requests in progress.\n"
+                        "# TYPE infercost_inflight gauge\n"
+                        "infercost_inflight %lld\n",
+                        (unsigned long long)m->upstream_errors, (unsigned long long)m->retries,
+                        (unsigned long long)m->fallbacks, (unsigned long long)m->client_aborts,
+                        (unsigned long long)m->streams, (long long)m->inflight);
+    evbuffer_add_printf(b, "# HELP infercost_upstream_latency_seconds Time to the upstream's complete response.\n"
+                           "# TYPE infercost_upstream_latency_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int i = 0; i < GW_LAT_BUCKETS; i++) {
+        cum += m->lat_bucket[i];
+        evbuffer_add_printf(b, "infercost_upstream_latency_seconds_bucket{le=\"%g\"} %llu\n",
+                            LAT_LE[i], (unsigned long long)cum);
+    }
+    cum += m->lat_bucket[GW_LAT_BUCKETS];
+    evbuffer_add_printf(b,
+                        "infercost_upstream_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+                        "infercost_upstream_latency_seconds_sum %.6f\n"
+                        "infercost_upstream_latency_seconds_count %llu\n",
+                        (unsigned long long)cum, m->lat_sum_s, (unsigned long long)m->lat_count);
+}

@@ -1,0 +1,35 @@
+/* metrics.h: the gateway's counters and the /metrics page in Prometheus text format (requests by
+ * status, tokens, exact cost, cache hits and savings, upstream latency histogram, in-flight,
+ * refusals, retries, spool). Event-loop thread only; rendering never touches request state. */
+#ifndef IC_GW_METRICS_H
+#define IC_GW_METRICS_H
+
+#include <stdint.h>
+
+#include "infercost/money.h"
+
+struct evbuffer;
+
+#define GW_LAT_BUCKETS 14
+
+typedef struct gw_metrics {
+    uint64_t req_by_class[6];       /* 1xx..5xx by status/100, [0] other */
+    uint64_t req_by_endpoint[5];    /* chat, responses, embeddings, messages, models */
+    uint64_t input_tokens, output_tokens, cache_read_tokens, reasoning_tokens;
+    ic_money cost, cache_saved;
+    uint64_t unpriced;
+    uint64_t cache_hits, cache_misses;
+    uint64_t refused_budget, refused_rate, refused_auth;
+    uint64_t upstream_errors, retries, fallbacks, client_aborts;
+    uint64_t streams;
+    int64_t inflight;
+    uint64_t lat_bucket[GW_LAT_BUCKETS + 1]; /* cumulative on render */
+    uint64_t lat_count;
+    double lat_sum_s;
+} gw_metrics;
+
+void gw_metrics_observe_upstream(gw_metrics *m, uint64_t us);
+/* extra: spool and cache gauges appended by the caller */
+void gw_metrics_render(const gw_metrics *m, struct evbuffer *out);
+
+#endif

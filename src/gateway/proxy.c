@@ -1,0 +1,1144 @@
+/* proxy.c: the gateway's request path. For each API call: parse the body once (json-c), identify
+ * the virtual key (hashed lookup) and the tags, route to candidates (router.c), serve exact-cache
+ * hits, bound the worst-case cost and reserve it against the key's budget and rate limits, then
+ * forward to the upstream (upstream.c) with the provider key from the environment. Streams pass
+ * through event by event (sse.c) as they arrive; OpenAI chat streams get
+ * stream_options.include_usage added when the client did not ask, and that extra chunk is kept
+ * from the client. At the end: usage from the body or stream (usage.h), exact price (pricing.h),
+ * budget settled, the event appended to the durable spool BEFORE the response's last bytes go
+ * out, a cost header (or, for streams, a final SSE comment line), metrics and the access log.
+ * 429/5xx/transport failures retry along the candidate list with backoff while nothing has
+ * reached the client. It must never put a provider key or a virtual key in a log, an error, an
+ * event or a response. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <json-c/json.h>
+
+#include "infercost/pricing.h"
+#include "infercost/timeutil.h"
+#include "infercost/units.h"
+#include "infercost/usage.h"
+#include "gw_util.h"
+#include "router.h"
+#include "server.h"
+#include "sse.h"
+
+#define LIT(b, s) evbuffer_add((b), s, sizeof(s) - 1)
+
+enum ep { EP_CHAT, EP_RESPONSES, EP_EMBEDDINGS, EP_MESSAGES, EP_MODELS };
+static const char *EP_PATH[] = {"/chat/completions", "/responses", "/embeddings", "/messages",
+                                "/models"};
+static const char *EP_FLAVOR[] = {"chat", "responses", "embeddings", "default", ""};
+
+typedef struct gw_call {
+    gw_server *s;
+    struct evhttp_request *req;
+    struct gw_call *prev, *next;
+    int ep;
+    json_object *body;
+    char model_req[256];
+    bool stream, client_usage, inject_usage, body_changed;
+    uint64_t max_out, prompt_bound;
+    const gw_key_cfg *key;
+    char customer[128], feature[128], task[128];
+    char *tags;                 /* JSON object text or NULL */
+    gw_cand cand[GW_MAX_CANDS];
+    int ncand, attempt, max_attempts;
+    bool cacheable;
+    uint8_t ckey[32];
+    bool reserved;
+    ic_money worst;
+    uint64_t tokens_bound;
+    /* current attempt */
+    gw_up_call *up;
+    int status;
+    char ctype[96];
+    struct evbuffer *resp;      /* non-streamed body (or an error body) */
+    gw_sse sse;
+    struct evbuffer *keep;      /* stream events that carry usage/model, for metering */
+    struct evbuffer *out;
+    bool streaming, client_gone, too_big;
+    struct event *backoff;
+    char last_err[256];
+    uint64_t t0_us, tup_us;
+    int64_t t0_ms;
+    char id[64];
+} gw_call;
+
+/* ---------- small helpers ---------- */
+
+static const char *hdr(struct evhttp_request *r, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r), name);
+}
+
+static void copy_tag(char *dst, size_t cap, const char *v)
+{
+    snprintf(dst, cap, "%s", v ? v : "");
+}
+
+static void log_access(gw_server *s, gw_call *c, struct evhttp_request *req, const char *path,
+                       int status, const char *cache, const char *cost, const char *err)
+{
+    if (s->alog_fd < 0)
+        return;
+    char ts[40];
+    ic_time_format(gw_now_ms(), ts, sizeof ts);
+    struct evbuffer *b = s->alog;
+    evbuffer_add_printf(b, "{\"ts\":\"%s\",\"method\":\"%s\",\"path\":", ts,
+                        evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" : "POST");
+    gw_json_quote(b, path);
+    evbuffer_add_printf(b, ",\"status\":%d", status);
+    if (c) {
+        evbuffer_add_printf(b, ",\"id\":\"%s\",\"latency_ms\":%.3f,\"model\":", c->id,
+                            (double)(gw_mono_us() - c->t0_us) / 1000.0);
+        gw_json_quote(b, c->model_req);
+        if (c->ncand && c->attempt > 0) {
+            const gw_cand *k = &c->cand[(c->attempt - 1) < c->ncand ? c->attempt - 1 : c->ncand - 1];
+            LIT(b, ",\"upstream\":");
+            gw_json_quote(b, s->cfg->upstreams[k->upstream].name);
+            LIT(b, ",\"served\":");
+            gw_json_quote(b, k->model);
+        }
+        evbuffer_add_printf(b, ",\"stream\":%s,\"attempts\":%d", c->stream ? "true" : "false",
+                            c->attempt);
+        if (c->key) {
+            LIT(b, ",\"key_id\":");
+            gw_json_quote(b, c->key->id);
+        }
+        if (c->customer[0]) {
+            LIT(b, ",\"customer\":");
+            gw_json_quote(b, c->customer);
+        }
+    }
+    if (cache)
+        evbuffer_add_printf(b, ",\"cache\":\"%s\"", cache);
+    if (cost)
+        evbuffer_add_printf(b, ",\"cost_usd\":\"%s\"", cost);
+    if (err) {
+        LIT(b, ",\"error\":");
+        gw_json_quote(b, err);
+    }
+    LIT(b, "}\n");
+    if (evbuffer_get_length(b) > 65536)
+        gw_access_log_flush(s);
+}
+
+static void count_status(gw_server *s, int status)
+{
+    int k = status / 100;
+    s->m.req_by_class[k >= 1 && k <= 5 ? k : 0]++;
+}
+
+/* An error in the API's own shape: OpenAI {"error":{...}}, Anthropic {"type":"error",...}. */
+static void send_json_error(gw_server *s, gw_call *c, struct evhttp_request *req, int ep,
+                            int status, const char *type, const char *msg)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (ep == EP_MESSAGES) {
+        evbuffer_add_printf(b, "{\"type\":\"error\",\"error\":{\"type\":\"%s\",\"message\":", type);
+        gw_json_quote(b, msg);
+        LIT(b, "}}");
+    } else {
+        LIT(b, "{\"error\":{\"message\":");
+        gw_json_quote(b, msg);
+        evbuffer_add_printf(b, ",\"type\":\"%s\",\"param\":null,\"code\":\"%s\"}}", type, type);
+    }
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    if (c)
+        evhttp_add_header(h, "X-Infercost-Request-Id", c->id);
+    if (status == 429)
+        evhttp_add_header(h, "Retry-After", "1");
+    evhttp_send_reply(req, status, NULL, b);
+    evbuffer_free(b);
+    count_status(s, status);
+    const char *uri = evhttp_request_get_uri(req);
+    char path[256];
+    size_t pl = strcspn(uri, "?");
+    snprintf(path, sizeof path, "%.*s", (int)(pl < 255 ? pl : 255), uri);
+    log_access(s, c, req, path, status, NULL, NULL, msg);
+}
+
+/* ---------- call lifecycle ---------- */
+
+static void call_free(gw_call *c)
+{
+    gw_server *s = c->s;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->m.inflight--;
+    json_object_put(c->body);
+    free(c->tags);
+    if (c->resp)
+        evbuffer_free(c->resp);
+    if (c->keep)
+        evbuffer_free(c->keep);
+    if (c->out)
+        evbuffer_free(c->out);
+    if (c->backoff)
+        event_free(c->backoff);
+    gw_sse_free(&c->sse);
+    free(c);
+}
+
+static const gw_cand *cur_cand(const gw_call *c)
+{
+    int i = c->attempt - 1;
+    if (i >= c->ncand)
+        i = c->ncand - 1;
+    return &c->cand[i];
+}
+
+/* usage from the upstream's answer; the body's format (not the billing provider) decides how to
+ * read it, so an OpenAI-compatible endpoint of any provider is read as OpenAI. */
+static bool extract_usage(gw_call *c, const char *text, size_t len, bool stream, ic_usage *u,
+                          char *model, size_t mcap, char *why, size_t whycap)
+{
+    gw_server *s = c->s;
+    ic_error err = {0};
+    ic_usage_clear(u);
+    model[0] = 0;
+    if (c->ep == EP_EMBEDDINGS) {
+        json_object *o = json_tokener_parse(text ? text : ""), *us, *pt, *m;
+        bool ok = false;
+        if (o && json_object_object_get_ex(o, "usage", &us) &&
+            json_object_object_get_ex(us, "prompt_tokens", &pt) &&
+            json_object_is_type(pt, json_type_int)) {
+            const char *n = json_object_get_string(pt);
+            ok = ic_usage_set_text(u, "input_tokens", n, strlen(n), &err) == IC_OK;
+            if (json_object_object_get_ex(o, "model", &m) && json_object_is_type(m, json_type_string))
+                snprintf(model, mcap, "%s", json_object_get_string(m));
+        }
+        json_object_put(o);
+        if (!ok)
+            snprintf(why, whycap, "no usage.prompt_tokens in the embeddings response");
+        return ok;
+    }
+    const ic_provider *p =
+        ic_catalog_find_provider(s->cat, c->ep == EP_MESSAGES ? "anthropic" : "openai");
+    ic_status st = stream ? ic_usage_extract_stream(p, EP_FLAVOR[c->ep], text, len, u, model, mcap, &err)
+                          : ic_usage_extract(p, EP_FLAVOR[c->ep], text, len, u, model, mcap, &err);
+    if (st != IC_OK) {
+        snprintf(why, whycap, "%s", err.msg);
+        return false;
+    }
+    return true;
+}
+
+/* worst case for one candidate: the prompt bound as input (also as cache writes, dearer on some
+ * providers) plus the output bound. */
+static bool worst_cost(gw_server *s, const gw_cand *k, uint64_t in, uint64_t out, ic_money *w,
+                       char *why, size_t whycap)
+{
+    const char *prov = s->cfg->upstreams[k->upstream].provider;
+    ic_usage u;
+    ic_cost cost;
+    ic_error err = {0};
+    ic_usage_clear(&u);
+    int ui = ic_unit_find("input_tokens"), uo = ic_unit_find("output_tokens"),
+        uw = ic_unit_find("cache_write_tokens");
+    if (ui < 0 || uo < 0 || ic_usage_set(&u, ui, in, &err) != IC_OK ||
+        (out && ic_usage_set(&u, uo, out, &err) != IC_OK) ||
+        ic_price_call(s->cat, prov, k->model, &u, gw_now_ms(), &cost, &err) != IC_OK) {
+        snprintf(why, whycap, "cannot bound the cost of %.64s/%.128s: %.280s", prov, k->model, err.msg);
+        return false;
+    }
+    *w = cost.total;
+    if (uw >= 0 && in && ic_usage_set(&u, uw, in, &err) == IC_OK &&
+        ic_price_call(s->cat, prov, k->model, &u, gw_now_ms(), &cost, &err) == IC_OK &&
+        cost.total > *w)
+        *w = cost.total;
+    return true;
+}
+
+static void add_tag_fields(gw_call *c, struct evbuffer *b)
+{
+    if (c->customer[0]) {
+        LIT(b, ",\"customer\":");
+        gw_json_quote(b, c->customer);
+    }
+    if (c->feature[0]) {
+        LIT(b, ",\"feature\":");
+        gw_json_quote(b, c->feature);
+    }
+    if (c->task[0]) {
+        LIT(b, ",\"task\":");
+        gw_json_quote(b, c->task);
+    }
+    if (c->key) {
+        LIT(b, ",\"key_id\":");
+        gw_json_quote(b, c->key->id);
+    }
+    if (c->tags) {
+        LIT(b, ",\"tags\":");
+        evbuffer_add(b, c->tags, strlen(c->tags));
+    }
+}
+
+/* The event: the `infercost cost` input form plus the ledger's metadata fields. */
+static void write_event(gw_call *c, const char *provider, const char *model, const ic_usage *u,
+                        const char *status, bool cache_hit)
+{
+    gw_server *s = c->s;
+    struct evbuffer *b = evbuffer_new();
+    char ts[40], ub[2048];
+    ic_time_format(c->t0_ms, ts, sizeof ts);
+    evbuffer_add_printf(b, "{\"id\":\"%s\",\"timestamp\":\"%s\",\"provider\":", c->id, ts);
+    gw_json_quote(b, provider);
+    LIT(b, ",\"model\":");
+    gw_json_quote(b, model);
+    size_t ul = ic_usage_to_json(u, ub, sizeof ub);
+    LIT(b, ",\"usage\":");
+    if (ul)
+        evbuffer_add(b, ub, ul);
+    else
+        LIT(b, "{}");
+    add_tag_fields(c, b);
+    evbuffer_add_printf(b, ",\"status\":\"%s\",\"latency_ms\":%lld,\"cache_hit\":%s", status,
+                        (long long)((gw_mono_us() - c->t0_us) / 1000), cache_hit ? "true" : "false");
+    LIT(b, ",\"routed_from\":");
+    gw_json_quote(b, c->model_req);
+    LIT(b, ",\"model_served\":");
+    gw_json_quote(b, model);
+    LIT(b, ",\"batch\":false}");
+    size_t n = evbuffer_get_length(b);
+    const char *line = (const char *)evbuffer_pullup(b, -1);
+    gw_spool_append(s->spool, line, n);
+    evbuffer_free(b);
+}
+
+static void meter_usage(gw_server *s, const ic_usage *u)
+{
+    int ui = ic_unit_find("input_tokens"), uo = ic_unit_find("output_tokens"),
+        uc = ic_unit_find("cache_read_tokens"), ur = ic_unit_find("output_reasoning_tokens");
+    if (ui >= 0)
+        s->m.input_tokens += ic_usage_get(u, ui);
+    if (uo >= 0)
+        s->m.output_tokens += ic_usage_get(u, uo);
+    if (uc >= 0)
+        s->m.cache_read_tokens += ic_usage_get(u, uc);
+    if (ur >= 0)
+        s->m.reasoning_tokens += ic_usage_get(u, ur);
+}
+
+static uint64_t usage_tokens(const ic_usage *u)
+{
+    int ui = ic_unit_find("input_tokens"), uo = ic_unit_find("output_tokens");
+    return (ui >= 0 ? ic_usage_get(u, ui) : 0) + (uo >= 0 ? ic_usage_get(u, uo) : 0);
+}
+
+static void start_attempt(gw_call *c);
+
+static void on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    start_attempt(arg);
+}
+
+/* Finish: meter, settle, spool, answer. Called once per call. */
+static void finish_call(gw_call *c, bool transport_ok)
+{
+    gw_server *s = c->s;
+    const gw_cand *k = cur_cand(c);
+    const gw_upstream_cfg *up = &s->cfg->upstreams[k->upstream];
+    ic_usage u;
+    ic_usage_clear(&u);
+    char model[256], why[512] = "", costs[IC_MONEY_STRLEN] = "";
+    bool have_usage = false, priced = false;
+    ic_cost cost;
+    char path[128];
+    snprintf(path, sizeof path, "/v1%s", EP_PATH[c->ep]);
+    if (c->streaming) {
+        /* an unfinished last event goes out as it is */
+        if (gw_sse_pending(&c->sse) && !c->client_gone) {
+            struct evbuffer *b = evbuffer_new();
+            evbuffer_add(b, c->sse.buf, c->sse.len);
+            evhttp_send_reply_chunk(c->req, b);
+            evbuffer_free(b);
+        }
+        size_t n = evbuffer_get_length(c->keep);
+        if (n)
+            have_usage = extract_usage(c, (const char *)evbuffer_pullup(c->keep, -1), n, true, &u,
+                                       model, sizeof model, why, sizeof why);
+    } else if (transport_ok && c->status >= 200 && c->status < 300) {
+        size_t n = evbuffer_get_length(c->resp);
+        /* NUL-terminate for json-c, then move the body without the NUL */
+        evbuffer_add(c->resp, "", 1);
+        const char *txt = (const char *)evbuffer_pullup(c->resp, -1);
+        have_usage = extract_usage(c, txt, n, false, &u, model, sizeof model, why, sizeof why);
+        struct evbuffer *tmp = evbuffer_new();
+        evbuffer_remove_buffer(c->resp, tmp, n);
+        evbuffer_free(c->resp);
+        c->resp = tmp;
+    }
+    /* the served model as the provider names it; else the one we asked for */
+    const char *served = k->model;
+    if (have_usage) {
+        ic_error err = {0};
+        if (ic_price_call(s->cat, up->provider, served, &u, c->t0_ms, &cost, &err) == IC_OK) {
+            priced = true;
+            ic_money_format(cost.total, costs, sizeof costs);
+            s->m.cost += cost.total;
+        } else {
+            snprintf(why, sizeof why, "%s", err.msg);
+            s->m.unpriced++;
+        }
+        meter_usage(s, &u);
+    }
+    /* settle: actual cost; unpriced usage keeps the whole reservation charged */
+    if (c->reserved) {
+        ic_money actual = priced ? cost.total : (have_usage ? c->worst : 0);
+        s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, actual,
+                        have_usage ? usage_tokens(&u) : 0, gw_now_ms());
+        c->reserved = false;
+    }
+    char st[32];
+    if (c->client_gone)
+        snprintf(st, sizeof st, "client_closed");
+    else if (!transport_ok)
+        snprintf(st, sizeof st, "upstream_error");
+    else
+        snprintf(st, sizeof st, "%d", c->status);
+    write_event(c, up->provider, served, &u, st, false);
+    if (c->cacheable && priced && !c->streaming && c->status == 200 &&
+        evbuffer_get_length(c->resp) <= s->cfg->cache_max_entry_bytes) {
+        gw_cached v;
+        memset(&v, 0, sizeof v);
+        v.len = evbuffer_get_length(c->resp);
+        v.body = (char *)evbuffer_pullup(c->resp, -1);
+        snprintf(v.ctype, sizeof v.ctype, "%s", c->ctype[0] ? c->ctype : "application/json");
+        snprintf(v.provider, sizeof v.provider, "%s", up->provider);
+        snprintf(v.model, sizeof v.model, "%s", served);
+        snprintf(v.flavor, sizeof v.flavor, "%s", EP_FLAVOR[c->ep]);
+        v.usage = u;
+        s->cops->put(s->cstore, c->ckey, &v, gw_now_ms(), s->cfg->cache_ttl_s);
+    }
+    if (c->attempt > 1 && k != &c->cand[0])
+        s->m.fallbacks++;
+    if (c->streaming) {
+        s->m.streams++;
+        if (!c->client_gone) {
+            struct evbuffer *b = evbuffer_new();
+            if (priced)
+                evbuffer_add_printf(b, ": infercost-cost-usd=%s\n\n", costs);
+            else
+                evbuffer_add_printf(b, ": infercost-cost-usd=unknown\n\n");
+            evhttp_send_reply_chunk(c->req, b);
+            evbuffer_free(b);
+        } else
+            s->m.client_aborts++;
+        evhttp_send_reply_end(c->req);
+        count_status(s, 200);
+        log_access(s, c, c->req, path, 200, c->cacheable ? "miss" : NULL, priced ? costs : NULL,
+                   why[0] ? why : NULL);
+        call_free(c);
+        return;
+    }
+    struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+    evhttp_add_header(h, "X-Infercost-Request-Id", c->id);
+    if (!transport_ok) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "upstream '%s' failed after %d attempt(s): %s", up->name,
+                 c->attempt, c->last_err);
+        send_json_error(s, c, c->req, c->ep, 502, "upstream_error", msg);
+        call_free(c);
+        return;
+    }
+    evhttp_add_header(h, "Content-Type", c->ctype[0] ? c->ctype : "application/json");
+    evhttp_add_header(h, "X-Infercost-Model-Served", served);
+    evhttp_add_header(h, "X-Infercost-Upstream", up->name);
+    if (c->cacheable)
+        evhttp_add_header(h, "X-Infercost-Cache", "miss");
+    if (priced)
+        evhttp_add_header(h, "X-Infercost-Cost", costs);
+    else if (c->status >= 200 && c->status < 300)
+        evhttp_add_header(h, "X-Infercost-Cost-Error", "unpriced (see the spool and the access log)");
+    evhttp_send_reply(c->req, c->status, NULL, c->resp);
+    count_status(s, c->status);
+    log_access(s, c, c->req, path, c->status, c->cacheable ? "miss" : NULL, priced ? costs : NULL,
+               why[0] && c->status < 300 ? why : NULL);
+    call_free(c);
+}
+
+static bool retryable(const gw_call *c, bool ok)
+{
+    return !ok || c->status == 429 || c->status >= 500;
+}
+
+static bool sse_event(void *arg, const char *ev, size_t len)
+{
+    gw_call *c = arg;
+    bool usage = memmem(ev, len, "\"usage\"", 7) != NULL;
+    if (usage || evbuffer_get_length(c->keep) == 0)
+        evbuffer_add(c->keep, ev, len);
+    if (c->inject_usage && usage) {
+        if (gw_sse_is_usage_only_chunk(ev, len))
+            return true; /* the chunk we asked for: metered, not shown */
+        /* the other chunks then carry "usage":null, which the client did not ask for either */
+        const char *p = memmem(ev, len, ",\"usage\":null", 13);
+        if (p) {
+            evbuffer_add(c->out, ev, (size_t)(p - ev));
+            evbuffer_add(c->out, p + 13, len - (size_t)(p - ev) - 13);
+            return true;
+        }
+    }
+    evbuffer_add(c->out, ev, len);
+    return true;
+}
+
+static void up_head(void *arg, int status, const char *ctype)
+{
+    gw_call *c = arg;
+    c->status = status;
+    snprintf(c->ctype, sizeof c->ctype, "%s", ctype ? ctype : "");
+    if (c->stream && status == 200) {
+        c->streaming = true;
+        struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+        const gw_cand *k = cur_cand(c);
+        evhttp_add_header(h, "Content-Type", c->ctype[0] ? c->ctype : "text/event-stream");
+        evhttp_add_header(h, "Cache-Control", "no-cache");
+        evhttp_add_header(h, "X-Infercost-Request-Id", c->id);
+        evhttp_add_header(h, "X-Infercost-Model-Served", k->model);
+        evhttp_add_header(h, "X-Infercost-Upstream", c->s->cfg->upstreams[k->upstream].name);
+        evhttp_send_reply_start(c->req, 200, "OK");
+    }
+}
+
+static bool up_data(void *arg, const char *data, size_t len)
+{
+    gw_call *c = arg;
+    if (c->streaming) {
+        if (!evhttp_request_get_connection(c->req)) {
+            c->client_gone = true;
+            return false;
+        }
+        gw_sse_feed(&c->sse, data, len, sse_event, c);
+        if (evbuffer_get_length(c->out))
+            evhttp_send_reply_chunk(c->req, c->out);
+        return true;
+    }
+    if (evbuffer_get_length(c->resp) + len > c->s->cfg->max_body_bytes * 4) {
+        c->too_big = true;
+        snprintf(c->last_err, sizeof c->last_err, "response larger than %zu bytes",
+                 c->s->cfg->max_body_bytes * 4);
+        return false;
+    }
+    evbuffer_add(c->resp, data, len);
+    return true;
+}
+
+static void up_done(void *arg, bool ok, const char *err)
+{
+    gw_call *c = arg;
+    gw_server *s = c->s;
+    c->up = NULL;
+    gw_metrics_observe_upstream(&s->m, gw_mono_us() - c->tup_us);
+    if (!ok)
+        snprintf(c->last_err, sizeof c->last_err, "%s", c->too_big ? c->last_err : err ? err : "failed");
+    if (retryable(c, ok) && !c->streaming && !c->client_gone && !c->too_big) {
+        s->m.upstream_errors++;
+        if (c->attempt < c->max_attempts && !s->draining) {
+            s->m.retries++;
+            int shift = c->attempt - 1 < 6 ? c->attempt - 1 : 6;
+            long ms = (long)s->cfg->backoff_ms << shift;
+            ms += ms ? (long)(gw_rand64() % (uint64_t)(ms / 2 + 1)) : 0;
+            if (!c->backoff)
+                c->backoff = evtimer_new(s->base, on_backoff, c);
+            struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+            evtimer_add(c->backoff, &tv);
+            return;
+        }
+    }
+    finish_call(c, ok);
+}
+
+static void start_attempt(gw_call *c)
+{
+    gw_server *s = c->s;
+    c->attempt++;
+    const gw_cand *k = cur_cand(c);
+    const gw_upstream_cfg *up = &s->cfg->upstreams[k->upstream];
+    /* reset per-attempt state */
+    c->status = 0;
+    c->ctype[0] = 0;
+    evbuffer_drain(c->resp, evbuffer_get_length(c->resp));
+    evbuffer_drain(c->keep, evbuffer_get_length(c->keep));
+    gw_sse_free(&c->sse);
+    gw_sse_init(&c->sse);
+    char url[1024];
+    snprintf(url, sizeof url, "%s%s", up->base_url, EP_PATH[c->ep]);
+    json_object_object_add(c->body, "model", json_object_new_string(k->model));
+    const char *text = json_object_to_json_string_ext(c->body, JSON_C_TO_STRING_PLAIN |
+                                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
+    char auth[1024], ver[256], beta[512];
+    const char *hs[8];
+    int nh = 0;
+    hs[nh++] = "Content-Type: application/json";
+    if (up->format == GW_FMT_ANTHROPIC) {
+        snprintf(auth, sizeof auth, "x-api-key: %s", up->api_key);
+        const char *v = hdr(c->req, "anthropic-version");
+        snprintf(ver, sizeof ver, "anthropic-version: %s", v ? v : "2023-06-01");
+        hs[nh++] = ver;
+        const char *b = hdr(c->req, "anthropic-beta");
+        if (b) {
+            snprintf(beta, sizeof beta, "anthropic-beta: %s", b);
+            hs[nh++] = beta;
+        }
+    } else
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", up->api_key);
+    hs[nh++] = auth;
+    if (c->stream)
+        hs[nh++] = "Accept: text/event-stream";
+    hs[nh] = NULL;
+    static const gw_up_cb cb = {up_head, up_data, up_done};
+    c->tup_us = gw_mono_us();
+    c->up = gw_up_start(s->up, url, hs, text, strlen(text), up->timeout_ms, &cb, c);
+    memset(auth, 0, sizeof auth);
+    if (!c->up) {
+        snprintf(c->last_err, sizeof c->last_err, "could not start the upstream request");
+        finish_call(c, false);
+    }
+}
+
+/* ---------- request parsing ---------- */
+
+static void prompt_text(json_object *o, struct evbuffer *out, int depth)
+{
+    if (depth > 8 || !o)
+        return;
+    if (json_object_is_type(o, json_type_string)) {
+        evbuffer_add(out, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+        LIT(out, "\n");
+    } else if (json_object_is_type(o, json_type_array)) {
+        size_t n = json_object_array_length(o);
+        for (size_t i = 0; i < n; i++)
+            prompt_text(json_object_array_get_idx(o, i), out, depth + 1);
+    } else if (json_object_is_type(o, json_type_object)) {
+        json_object *v;
+        if (json_object_object_get_ex(o, "content", &v))
+            prompt_text(v, out, depth + 1);
+        if (json_object_object_get_ex(o, "text", &v))
+            prompt_text(v, out, depth + 1);
+    }
+}
+
+/* Normalized request for the cache key: keys sorted at every level, fields that do not change
+ * the answer dropped (stream options, user ids, metadata). */
+static void normalize(json_object *o, struct evbuffer *b, int depth)
+{
+    if (json_object_is_type(o, json_type_object)) {
+        const char *keys[256];
+        size_t n = 0;
+        json_object_object_foreach(o, k, val) {
+            (void)val;
+            if (depth == 0 && (!strcmp(k, "stream") || !strcmp(k, "stream_options") ||
+                               !strcmp(k, "user") || !strcmp(k, "metadata") ||
+                               !strcmp(k, "store") || !strcmp(k, "service_tier")))
+                continue;
+            if (n < 256)
+                keys[n++] = k;
+        }
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+                const char *t = keys[j];
+                keys[j] = keys[j - 1];
+                keys[j - 1] = t;
+            }
+        LIT(b, "{");
+        for (size_t i = 0; i < n; i++) {
+            json_object *v = NULL;
+            json_object_object_get_ex(o, keys[i], &v);
+            if (i)
+                LIT(b, ",");
+            gw_json_quote(b, keys[i]);
+            LIT(b, ":");
+            normalize(v, b, depth + 1);
+        }
+        LIT(b, "}");
+    } else if (json_object_is_type(o, json_type_array)) {
+        size_t n = json_object_array_length(o);
+        LIT(b, "[");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                LIT(b, ",");
+            normalize(json_object_array_get_idx(o, i), b, depth + 1);
+        }
+        LIT(b, "]");
+    } else {
+        const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        evbuffer_add(b, t, strlen(t));
+    }
+}
+
+static bool get_uint(json_object *body, const char *k, uint64_t *out, bool *bad)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(body, k, &v) || json_object_is_type(v, json_type_null))
+        return false;
+    if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) <= 0) {
+        *bad = true;
+        return false;
+    }
+    *out = (uint64_t)json_object_get_int64(v);
+    return true;
+}
+
+static const gw_key_cfg *find_key(const gw_config *cfg, const char *presented)
+{
+    char h[65];
+    gw_sha256_hex(presented, strlen(presented), h);
+    for (size_t i = 0; i < cfg->nkeys; i++)
+        if (!strcmp(cfg->keys[i].hash, h))
+            return &cfg->keys[i];
+    return NULL;
+}
+
+static void serve_cache_hit(gw_call *c, gw_cached *v)
+{
+    gw_server *s = c->s;
+    ic_cost cost;
+    ic_error err = {0};
+    char saved[IC_MONEY_STRLEN] = "";
+    s->m.cache_hits++;
+    if (ic_price_call(s->cat, v->provider, v->model, &v->usage, c->t0_ms, &cost, &err) == IC_OK) {
+        s->m.cache_saved += cost.total;
+        ic_money_format(cost.total, saved, sizeof saved);
+    }
+    /* the event carries the original usage with cache_hit true: what was saved, at $0 */
+    write_event(c, v->provider, v->model, &v->usage, "200", true);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+    evhttp_add_header(h, "Content-Type", v->ctype);
+    evhttp_add_header(h, "X-Infercost-Request-Id", c->id);
+    evhttp_add_header(h, "X-Infercost-Cache", "hit");
+    evhttp_add_header(h, "X-Infercost-Cost", "0");
+    evhttp_add_header(h, "X-Infercost-Model-Served", v->model);
+    if (saved[0])
+        evhttp_add_header(h, "X-Infercost-Saved", saved);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, v->body, v->len);
+    evhttp_send_reply(c->req, 200, "OK", b);
+    evbuffer_free(b);
+    count_status(s, 200);
+    char path[128];
+    snprintf(path, sizeof path, "/v1%s", EP_PATH[c->ep]);
+    log_access(s, c, c->req, path, 200, "hit", "0", NULL);
+    free(v->body);
+    call_free(c);
+}
+
+static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
+{
+    gw_call *c = calloc(1, sizeof *c);
+    if (!c) {
+        evhttp_send_error(req, 503, "out of memory");
+        return;
+    }
+    c->s = s;
+    c->req = req;
+    c->ep = ep;
+    c->t0_us = gw_mono_us();
+    c->t0_ms = gw_now_ms();
+    snprintf(c->id, sizeof c->id, "%s-%llu", s->idprefix, (unsigned long long)++s->seq);
+    c->next = s->calls;
+    if (s->calls)
+        s->calls->prev = c;
+    s->calls = c;
+    s->m.inflight++;
+    s->m.req_by_endpoint[ep]++;
+    c->resp = evbuffer_new();
+    c->keep = evbuffer_new();
+    c->out = evbuffer_new();
+    gw_sse_init(&c->sse);
+
+    struct evbuffer *ib = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(ib);
+    char msg[768];
+    if (len > s->cfg->max_body_bytes) {
+        snprintf(msg, sizeof msg, "request body of %zu bytes exceeds max_body_bytes (%zu)", len,
+                 s->cfg->max_body_bytes);
+        send_json_error(s, c, req, ep, 413, "invalid_request_error", msg);
+        call_free(c);
+        return;
+    }
+    json_tokener *tok = json_tokener_new();
+    c->body = json_tokener_parse_ex(tok, (const char *)evbuffer_pullup(ib, -1), (int)len);
+    bool okj = c->body && json_tokener_get_error(tok) == json_tokener_success &&
+               json_object_is_type(c->body, json_type_object);
+    json_tokener_free(tok);
+    if (!okj) {
+        send_json_error(s, c, req, ep, 400, "invalid_request_error",
+                        "the request body is not a JSON object");
+        call_free(c);
+        return;
+    }
+    json_object *v;
+    if (!json_object_object_get_ex(c->body, "model", &v) || !json_object_is_type(v, json_type_string) ||
+        !json_object_get_string_len(v)) {
+        send_json_error(s, c, req, ep, 400, "invalid_request_error", "the request names no model");
+        call_free(c);
+        return;
+    }
+    snprintf(c->model_req, sizeof c->model_req, "%s", json_object_get_string(v));
+    c->stream = ep != EP_EMBEDDINGS && json_object_object_get_ex(c->body, "stream", &v) &&
+                json_object_get_boolean(v);
+    json_object *so;
+    if (c->stream && json_object_object_get_ex(c->body, "stream_options", &so) &&
+        json_object_object_get_ex(so, "include_usage", &v))
+        c->client_usage = json_object_get_boolean(v);
+
+    /* virtual key */
+    const char *presented = NULL, *a = hdr(req, "Authorization");
+    if (a && !strncasecmp(a, "Bearer ", 7))
+        presented = a + 7;
+    if (!presented)
+        presented = hdr(req, "x-api-key");
+    if (presented && *presented && s->cfg->nkeys)
+        c->key = find_key(s->cfg, presented);
+    if (s->cfg->require_key && !c->key) {
+        s->m.refused_auth++;
+        send_json_error(s, c, req, ep, 401, ep == EP_MESSAGES ? "authentication_error" : "invalid_api_key",
+                        presented && *presented ? "unknown virtual key" : "a virtual key is required "
+                        "(Authorization: Bearer KEY or x-api-key: KEY)");
+        call_free(c);
+        return;
+    }
+    copy_tag(c->customer, sizeof c->customer,
+             c->key && c->key->customer ? c->key->customer : hdr(req, "X-Infercost-Customer"));
+    copy_tag(c->feature, sizeof c->feature,
+             c->key && c->key->feature ? c->key->feature : hdr(req, "X-Infercost-Feature"));
+    copy_tag(c->task, sizeof c->task, hdr(req, "X-Infercost-Task"));
+    const char *tg = hdr(req, "X-Infercost-Tags");
+    if (tg) {
+        json_object *t = json_tokener_parse(tg);
+        bool good = t && json_object_is_type(t, json_type_object);
+        if (good)
+            c->tags = strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN));
+        json_object_put(t);
+        if (!good) {
+            send_json_error(s, c, req, ep, 400, "invalid_request_error",
+                            "X-Infercost-Tags must be a JSON object such as {\"team\":\"search\"}");
+            call_free(c);
+            return;
+        }
+    }
+
+    /* output bound: the client's, or the configured default written into the request */
+    bool bad = false;
+    if (ep == EP_CHAT) {
+        if (!get_uint(c->body, "max_completion_tokens", &c->max_out, &bad) && !bad &&
+            !get_uint(c->body, "max_tokens", &c->max_out, &bad) && !bad) {
+            c->max_out = s->cfg->default_max_tokens;
+            json_object_object_add(c->body, "max_completion_tokens",
+                                   json_object_new_int64((int64_t)c->max_out));
+        }
+    } else if (ep == EP_RESPONSES) {
+        if (!get_uint(c->body, "max_output_tokens", &c->max_out, &bad) && !bad) {
+            c->max_out = s->cfg->default_max_tokens;
+            json_object_object_add(c->body, "max_output_tokens",
+                                   json_object_new_int64((int64_t)c->max_out));
+        }
+    } else if (ep == EP_MESSAGES) {
+        if (!get_uint(c->body, "max_tokens", &c->max_out, &bad) && !bad) {
+            c->max_out = s->cfg->default_max_tokens;
+            json_object_object_add(c->body, "max_tokens", json_object_new_int64((int64_t)c->max_out));
+        }
+    }
+    if (bad) {
+        send_json_error(s, c, req, ep, 400, "invalid_request_error",
+                        "max_tokens / max_completion_tokens / max_output_tokens must be a positive integer");
+        call_free(c);
+        return;
+    }
+    /* Prompt bound: every token of a byte-level BPE covers at least one byte of text, and the
+     * chat template's overhead per message is smaller than its JSON framing, so the body's byte
+     * length bounds the prompt tokens (until the tokenizer gives an exact count). */
+    c->prompt_bound = len;
+
+    /* routing */
+    char *ptext = NULL;
+    struct evbuffer *pt = NULL;
+    if (s->need_prompt_text) {
+        pt = evbuffer_new();
+        json_object *m;
+        if (json_object_object_get_ex(c->body, "messages", &m))
+            prompt_text(m, pt, 0);
+        if (json_object_object_get_ex(c->body, "input", &m))
+            prompt_text(m, pt, 0);
+        if (json_object_object_get_ex(c->body, "system", &m))
+            prompt_text(m, pt, 0);
+        if (json_object_object_get_ex(c->body, "instructions", &m))
+            prompt_text(m, pt, 0);
+        LIT(pt, "\0");
+        ptext = (char *)evbuffer_pullup(pt, -1);
+    }
+    gw_route_req rr = {c->model_req, c->customer, c->feature, c->task, len, ptext,
+                       ep == EP_MESSAGES ? GW_FMT_ANTHROPIC : GW_FMT_OPENAI, c->prompt_bound,
+                       c->max_out};
+    char why[512] = "";
+    c->ncand = gw_route_pick(s, &rr, c->cand, GW_MAX_CANDS, why, sizeof why);
+    if (pt)
+        evbuffer_free(pt);
+    if (c->ncand <= 0) {
+        send_json_error(s, c, req, ep, 400, "invalid_request_error", why);
+        call_free(c);
+        return;
+    }
+    c->max_attempts = 1 + s->cfg->max_retries;
+
+    /* exact cache: deterministic, non-streamed requests */
+    const char *ch = hdr(req, "X-Infercost-Cache");
+    if (s->cfg->cache_enabled && !c->stream && !(ch && !strcasecmp(ch, "off"))) {
+        json_object *t;
+        bool det = ep == EP_EMBEDDINGS || (ch && !strcasecmp(ch, "on"));
+        if (!det && json_object_object_get_ex(c->body, "temperature", &t) &&
+            (json_object_is_type(t, json_type_int) || json_object_is_type(t, json_type_double)) &&
+            json_object_get_double(t) == 0.0)
+            det = true;
+        if (det) {
+            c->cacheable = true;
+            struct evbuffer *nb = evbuffer_new();
+            evbuffer_add_printf(nb, "%s\n", EP_PATH[ep]);
+            normalize(c->body, nb, 0);
+            gw_sha256 sh;
+            gw_sha256_init(&sh);
+            gw_sha256_update(&sh, evbuffer_pullup(nb, -1), evbuffer_get_length(nb));
+            gw_sha256_final(&sh, c->ckey);
+            evbuffer_free(nb);
+            gw_cached hit;
+            if (s->cops->get(s->cstore, c->ckey, gw_now_ms(), &hit)) {
+                serve_cache_hit(c, &hit);
+                return;
+            }
+            s->m.cache_misses++;
+        }
+    }
+
+    /* budget and rate limits: the worst case over the candidates */
+    if (c->key && (c->key->has_day || c->key->has_month || c->key->rpm || c->key->tpm)) {
+        ic_money worst = 0;
+        bool money = c->key->has_day || c->key->has_month;
+        for (int i = 0; i < c->ncand && money; i++) {
+            ic_money w;
+            if (!worst_cost(s, &c->cand[i], c->prompt_bound, c->max_out, &w, why, sizeof why)) {
+                s->m.refused_budget++;
+                snprintf(msg, sizeof msg, "%s; a key with a budget can only call priced models", why);
+                send_json_error(s, c, req, ep, 400, "invalid_request_error", msg);
+                call_free(c);
+                return;
+            }
+            if (w > worst)
+                worst = w;
+        }
+        gw_limits lim = {c->key->has_day, c->key->has_month, c->key->day_usd, c->key->month_usd,
+                         c->key->rpm, c->key->tpm};
+        c->tokens_bound = c->prompt_bound + c->max_out;
+        if (!s->bops->reserve(s->bstore, c->key->id, &lim, worst, c->tokens_bound, gw_now_ms(),
+                              why, sizeof why)) {
+            if (!strncmp(why, "rate", 4))
+                s->m.refused_rate++;
+            else
+                s->m.refused_budget++;
+            send_json_error(s, c, req, ep, 429,
+                            !strncmp(why, "rate", 4) ? "rate_limit_exceeded" : "budget_exceeded", why);
+            call_free(c);
+            return;
+        }
+        c->reserved = true;
+        c->worst = worst;
+    }
+
+    /* usage from streams: ask for it when the client did not */
+    if (ep == EP_CHAT && c->stream && !c->client_usage) {
+        json_object *opts = NULL;
+        if (!json_object_object_get_ex(c->body, "stream_options", &opts) ||
+            !json_object_is_type(opts, json_type_object)) {
+            opts = json_object_new_object();
+            json_object_object_add(c->body, "stream_options", opts);
+        }
+        json_object_object_add(opts, "include_usage", json_object_new_boolean(1));
+        c->inject_usage = true;
+    }
+    start_attempt(c);
+}
+
+/* GET /v1/models: the first OpenAI-format upstream's list, passed through. */
+typedef struct models_call {
+    gw_server *s;
+    struct evhttp_request *req;
+    struct evbuffer *b;
+    int status;
+    char ctype[96];
+} models_call;
+
+static void m_head(void *arg, int status, const char *ct)
+{
+    models_call *m = arg;
+    m->status = status;
+    snprintf(m->ctype, sizeof m->ctype, "%s", ct ? ct : "");
+}
+static bool m_data(void *arg, const char *d, size_t n)
+{
+    models_call *m = arg;
+    evbuffer_add(m->b, d, n);
+    return evbuffer_get_length(m->b) < (8u << 20);
+}
+static void m_done(void *arg, bool ok, const char *err)
+{
+    models_call *m = arg;
+    m->s->m.inflight--;
+    if (!ok) {
+        send_json_error(m->s, NULL, m->req, EP_MODELS, 502, "upstream_error", err ? err : "failed");
+    } else {
+        evhttp_add_header(evhttp_request_get_output_headers(m->req), "Content-Type",
+                          m->ctype[0] ? m->ctype : "application/json");
+        evhttp_send_reply(m->req, m->status, NULL, m->b);
+        count_status(m->s, m->status);
+        log_access(m->s, NULL, m->req, "/v1/models", m->status, NULL, NULL, NULL);
+    }
+    evbuffer_free(m->b);
+    free(m);
+}
+
+static void handle_models(gw_server *s, struct evhttp_request *req)
+{
+    s->m.req_by_endpoint[EP_MODELS]++;
+    for (size_t i = 0; i < s->cfg->nupstreams; i++) {
+        const gw_upstream_cfg *up = &s->cfg->upstreams[i];
+        if (up->format != GW_FMT_OPENAI)
+            continue;
+        models_call *m = calloc(1, sizeof *m);
+        m->s = s;
+        m->req = req;
+        m->b = evbuffer_new();
+        char url[1024], auth[1024];
+        snprintf(url, sizeof url, "%s/models", up->base_url);
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", up->api_key);
+        const char *hs[] = {auth, NULL};
+        static const gw_up_cb cb = {m_head, m_data, m_done};
+        s->m.inflight++;
+        if (!gw_up_start(s->up, url, hs, NULL, 0, up->timeout_ms, &cb, m)) {
+            s->m.inflight--;
+            evbuffer_free(m->b);
+            free(m);
+            break;
+        }
+        memset(auth, 0, sizeof auth);
+        return;
+    }
+    send_json_error(s, NULL, req, EP_MODELS, 404, "not_found", "no OpenAI-format upstream to list models");
+}
+
+void gw_proxy_handle(struct evhttp_request *req, void *arg)
+{
+    gw_server *s = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    char path[256];
+    size_t pl = strcspn(uri, "?");
+    snprintf(path, sizeof path, "%.*s", (int)(pl < 255 ? pl : 255), uri);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    if (!strcmp(path, "/healthz")) {
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add_printf(b, "{\"status\":\"%s\",\"inflight\":%lld}",
+                            s->draining ? "draining" : "ok", (long long)s->m.inflight);
+        evhttp_add_header(oh, "Content-Type", "application/json");
+        evhttp_send_reply(req, s->draining ? 503 : 200, NULL, b);
+        evbuffer_free(b);
+        return;
+    }
+    if (!strcmp(path, "/metrics")) {
+        struct evbuffer *b = evbuffer_new();
+        gw_metrics_render(&s->m, b);
+        uint64_t ce = 0, cb = 0, cv = 0;
+        s->cops->stats(s->cstore, &ce, &cb, &cv);
+        evbuffer_add_printf(b,
+                            "# HELP infercost_cache_entries Entries in the response cache.\n"
+                            "# TYPE infercost_cache_entries gauge\ninfercost_cache_entries %llu\n"
+                            "# HELP infercost_cache_bytes Bytes held by the response cache.\n"
+                            "# TYPE infercost_cache_bytes gauge\ninfercost_cache_bytes %llu\n"
+                            "# HELP infercost_cache_evictions_total LRU evictions.\n"
+                            "# TYPE infercost_cache_evictions_total counter\ninfercost_cache_evictions_total %llu\n"
+                            "# HELP infercost_spool_events_total Events appended to the spool.\n"
+                            "# TYPE infercost_spool_events_total counter\ninfercost_spool_events_total %llu\n"
+                            "# HELP infercost_spool_pending_bytes Journal bytes not yet in the spool file.\n"
+                            "# TYPE infercost_spool_pending_bytes gauge\ninfercost_spool_pending_bytes %llu\n"
+                            "# HELP infercost_spool_stalls_total Appends that waited for a full journal.\n"
+                            "# TYPE infercost_spool_stalls_total counter\ninfercost_spool_stalls_total %llu\n",
+                            (unsigned long long)ce, (unsigned long long)cb, (unsigned long long)cv,
+                            (unsigned long long)gw_spool_events(s->spool),
+                            (unsigned long long)gw_spool_pending_bytes(s->spool),
+                            (unsigned long long)gw_spool_stalls(s->spool));
+        evhttp_add_header(oh, "Content-Type", "text/plain; version=0.0.4");
+        evhttp_send_reply(req, 200, NULL, b);
+        evbuffer_free(b);
+        return;
+    }
+    int ep = -1;
+    const char *p = !strncmp(path, "/v1/", 4) ? path + 3 : path;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(p, EP_PATH[i]))
+            ep = i;
+    if (ep < 0) {
+        send_json_error(s, NULL, req, EP_CHAT, 404, "not_found",
+                        "unknown path (the gateway serves /v1/chat/completions, /v1/responses, "
+                        "/v1/embeddings, /v1/messages, /v1/models, /healthz, /metrics)");
+        return;
+    }
+    if (s->draining) {
+        evhttp_add_header(oh, "Connection", "close");
+        send_json_error(s, NULL, req, ep, 503, "unavailable", "the gateway is shutting down");
+        return;
+    }
+    if (ep == EP_MODELS) {
+        if (cmd != EVHTTP_REQ_GET) {
+            send_json_error(s, NULL, req, ep, 405, "invalid_request_error", "use GET");
+            return;
+        }
+        handle_models(s, req);
+        return;
+    }
+    if (cmd != EVHTTP_REQ_POST) {
+        send_json_error(s, NULL, req, ep, 405, "invalid_request_error", "use POST");
+        return;
+    }
+    handle_api(s, req, ep);
+}
+
+void gw_proxy_abort_all(gw_server *s)
+{
+    while (s->calls) {
+        gw_call *c = s->calls;
+        if (c->up)
+            gw_up_cancel(c->up);
+        c->up = NULL;
+        if (c->reserved)
+            s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, 0, 0, gw_now_ms());
+        if (c->streaming)
+            evhttp_send_reply_end(c->req);
+        else
+            evhttp_send_error(c->req, 503, "shutting down");
+        call_free(c);
+    }
+}
+
+void gw_access_log_flush(gw_server *s)
+{
+    if (s->alog_fd < 0)
+        return;
+    while (evbuffer_get_length(s->alog))
+        if (evbuffer_write(s->alog, s->alog_fd) < 0)
+            break;
+}

@@ -1,0 +1,320 @@
+/* server.c: `infercost serve --config FILE`: loads and validates the configuration and the price
+ * catalog, replays the spool journal, listens (libevent evhttp, HTTP/1.1 keep-alive), runs the
+ * event loop, and on SIGTERM/SIGINT stops accepting, drains in-flight calls (up to
+ * drain_timeout_ms), flushes the spool and the access log, and exits. Also `--check` (validate
+ * only) and `--hash-key` (the SHA-256 to put in the config for a virtual key). The request path
+ * itself is in proxy.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+
+#include "infercost/catalog.h"
+#include "infercost/pricing.h"
+#include "infercost/units.h"
+#include "../cli/cli_common.h"
+#include "../cli/command.h"
+#include "gw_util.h"
+#include "server.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: infercost serve --config FILE [--listen HOST:PORT] [--catalog FILE]\n"
+            "                       [--overlay FILE]... [--check]\n"
+            "       infercost serve --hash-key < key.txt\n"
+            "The gateway (docs/gateway.md): an OpenAI- and Anthropic-compatible HTTP server that\n"
+            "prices, records (JSONL spool), routes, caches and budgets every call it forwards.\n"
+            "  --config FILE     the JSON configuration (required)\n"
+            "  --listen H:P      override the config's listen address (port 0: any free port)\n"
+            "  --catalog/--overlay  price catalog (default: the embedded snapshot + config's)\n"
+            "  --check           validate the configuration and the catalog, then exit\n"
+            "  --hash-key        read a virtual key on stdin, print its sha256 for keys[].sha256\n"
+            "Provider keys come from the environment (upstreams[].api_key_env), never the file.\n"
+            "Prints \"infercost serve listening on http://HOST:PORT\" when ready; SIGTERM drains.\n");
+}
+
+static gw_server *g_srv;
+static struct event *g_drain_timer;
+static uint64_t g_drain_start;
+
+static void drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    gw_server *s = arg;
+    uint64_t waited = (gw_mono_us() - g_drain_start) / 1000;
+    if (s->m.inflight <= 0 || waited >= (uint64_t)s->cfg->drain_timeout_ms) {
+        if (s->m.inflight > 0)
+            fprintf(stderr, "infercost serve: drain timeout: %lld call(s) still in flight are cut\n",
+                    (long long)s->m.inflight);
+        event_base_loopbreak(s->base);
+        return;
+    }
+    struct timeval tv = {0, 20000};
+    evtimer_add(g_drain_timer, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    gw_server *s = arg;
+    if (s->draining) { /* a second signal: stop now */
+        event_base_loopbreak(s->base);
+        return;
+    }
+    fprintf(stderr, "infercost serve: %s: draining %lld in-flight call(s)\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM", (long long)s->m.inflight);
+    s->draining = true;
+    if (s->bound) {
+        evhttp_del_accept_socket(s->http, s->bound);
+        s->bound = NULL;
+    }
+    g_drain_start = gw_mono_us();
+    g_drain_timer = evtimer_new(s->base, drain_tick, s);
+    drain_tick(-1, 0, s);
+}
+
+static void alog_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    gw_access_log_flush(arg);
+}
+
+static int hash_key(void)
+{
+    char buf[4096];
+    if (!fgets(buf, sizeof buf, stdin)) {
+        ic_cli_error("serve --hash-key: expected the key on stdin");
+        return 2;
+    }
+    size_t n = strcspn(buf, "\r\n");
+    buf[n] = 0;
+    if (n < 16) {
+        ic_cli_error("serve --hash-key: a virtual key should be at least 16 characters");
+        return 2;
+    }
+    char h[65];
+    gw_sha256_hex(buf, n, h);
+    memset(buf, 0, sizeof buf);
+    printf("%s\n", h);
+    return 0;
+}
+
+/* Warn (at start) about route models the catalog cannot price: their calls are spooled unpriced. */
+static void check_prices(gw_server *s)
+{
+    const gw_config *c = s->cfg;
+    for (size_t i = 0; i < c->nroutes; i++) {
+        const gw_route *r = &c->routes[i];
+        const gw_target *lists[3] = {r->targets, r->fallbacks, r->tier};
+        size_t ns[3] = {r->ntargets, r->nfallbacks, r->ntier};
+        const char *names[3] = {"targets", "fallbacks", "tier"};
+        for (int l = 0; l < 3; l++)
+            for (size_t k = 0; k < ns[l]; k++) {
+                const gw_target *t = &lists[l][k];
+                if (!t->model)
+                    continue;
+                const ic_provider *p;
+                const ic_model *m;
+                ic_error err = {0};
+                if (ic_catalog_resolve(s->cat, c->upstreams[t->upstream].provider, t->model, &p, &m,
+                                       &err) != IC_OK)
+                    fprintf(stderr, "infercost serve: warning: %s: routes[%zu].%s[%zu]: %s (calls "
+                                    "to it are spooled unpriced; keys with budgets cannot use it)\n",
+                            c->path, i, names[l], k, err.msg);
+            }
+    }
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *cfgpath = NULL, *listen = NULL;
+    bool check = false;
+    ic_cli_catalog_opts co = {0};
+    for (int i = 1; i < argc;) {
+        bool bad = false;
+        const char *v;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--hash-key"))
+            return hash_key();
+        if (!strcmp(argv[i], "--check")) {
+            check = true;
+            i++;
+            continue;
+        }
+        int r = ic_cli_catalog_arg(&co, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if ((v = ic_cli_opt("--config", argc, argv, &i, &bad))) {
+            cfgpath = v;
+            continue;
+        }
+        if (bad)
+            return 2;
+        if ((v = ic_cli_opt("--listen", argc, argv, &i, &bad))) {
+            listen = v;
+            continue;
+        }
+        if (bad)
+            return 2;
+        ic_cli_error("serve: unknown option '%s'", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    if (!cfgpath) {
+        ic_cli_error("serve: --config FILE is required");
+        usage(stderr);
+        return 2;
+    }
+    char err[1024];
+    gw_server *s = calloc(1, sizeof *s);
+    s->alog_fd = -1;
+    s->cfg = gw_config_load(cfgpath, err, sizeof err);
+    if (!s->cfg) {
+        ic_cli_error("%s", err);
+        free(s);
+        return 2;
+    }
+    int rc = 2;
+    if (listen && !gw_parse_listen(listen, s->cfg->host, sizeof s->cfg->host, &s->cfg->port)) {
+        ic_cli_error("--listen: expected HOST:PORT with an IPv4 address, got '%s'", listen);
+        goto out;
+    }
+    if (!co.catalog)
+        co.catalog = s->cfg->catalog;
+    for (size_t i = 0; i < s->cfg->noverlays && co.noverlays < IC_CLI_MAX_OVERLAYS; i++)
+        co.overlays[co.noverlays++] = s->cfg->overlays[i];
+    s->cat = ic_cli_open_catalog(&co);
+    if (!s->cat)
+        goto out;
+    for (size_t i = 0; i < s->cfg->nroutes; i++)
+        if (s->cfg->routes[i].nkeywords || s->cfg->routes[i].regex)
+            s->need_prompt_text = true;
+    check_prices(s);
+    if (check) {
+        printf("%s: OK: %zu upstream(s), %zu route(s), %zu key(s), cache %s\n", cfgpath,
+               s->cfg->nupstreams, s->cfg->nroutes, s->cfg->nkeys,
+               s->cfg->cache_enabled ? "on" : "off");
+        rc = 0;
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    uint64_t replayed = 0;
+    s->spool = gw_spool_open(s->cfg->spool, 16u << 20, s->cfg->spool_fsync, &replayed, err, sizeof err);
+    if (!s->spool) {
+        ic_cli_error("%s", err);
+        goto out;
+    }
+    if (replayed)
+        fprintf(stderr, "infercost serve: recovered %llu event(s) from the journal into %s\n",
+                (unsigned long long)replayed, s->cfg->spool);
+    if (s->cfg->access_log) {
+        if (!strcmp(s->cfg->access_log, "-"))
+            s->alog_fd = 2;
+        else if ((s->alog_fd = open(s->cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                                    0640)) < 0) {
+            ic_cli_error("%s: access_log: cannot open %s: %s", cfgpath, s->cfg->access_log,
+                         strerror(errno));
+            goto out;
+        }
+    }
+    s->alog = evbuffer_new();
+    snprintf(s->idprefix, sizeof s->idprefix, "gw%llx%x", (unsigned long long)gw_now_ms(),
+             (unsigned)getpid() & 0xffff);
+    s->bops = &gw_budget_memory_ops;
+    s->bstore = gw_budget_memory_new();
+    s->cops = &gw_cache_memory_ops;
+    s->cstore = gw_cache_memory_new(s->cfg->cache_max_bytes);
+    s->base = event_base_new();
+    s->http = evhttp_new(s->base);
+    s->up = gw_up_new(s->base, s->cfg->connect_timeout_ms);
+    if (!s->bstore || !s->cstore || !s->base || !s->http || !s->up || !s->alog) {
+        ic_cli_error("serve: out of memory at start");
+        goto out;
+    }
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)s->cfg->max_body_bytes);
+    evhttp_set_gencb(s->http, gw_proxy_handle, s);
+    {
+        struct sockaddr_in sin;
+        memset(&sin, 0, sizeof sin);
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((uint16_t)s->cfg->port);
+        inet_pton(AF_INET, s->cfg->host, &sin.sin_addr);
+        struct evconnlistener *l = evconnlistener_new_bind(
+            s->base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+            4096, (struct sockaddr *)&sin, sizeof sin);
+        if (!l) {
+            ic_cli_error("serve: cannot listen on %s:%d: %s", s->cfg->host, s->cfg->port,
+                         strerror(errno));
+            goto out;
+        }
+        s->bound = evhttp_bind_listener(s->http, l);
+        struct sockaddr_in got;
+        socklen_t gl = sizeof got;
+        getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&got, &gl);
+        printf("infercost serve listening on http://%s:%d\n", s->cfg->host, ntohs(got.sin_port));
+        fflush(stdout);
+    }
+    g_srv = s;
+    struct event *sig1 = evsignal_new(s->base, SIGTERM, on_signal, s);
+    struct event *sig2 = evsignal_new(s->base, SIGINT, on_signal, s);
+    event_add(sig1, NULL);
+    event_add(sig2, NULL);
+    s->alog_timer = event_new(s->base, -1, EV_PERSIST, alog_tick, s);
+    struct timeval tv = {0, 200000};
+    event_add(s->alog_timer, &tv);
+    event_base_dispatch(s->base);
+    gw_proxy_abort_all(s);
+    event_free(sig1);
+    event_free(sig2);
+    if (g_drain_timer)
+        event_free(g_drain_timer);
+    event_free(s->alog_timer);
+    fprintf(stderr, "infercost serve: stopped; %llu event(s) spooled to %s\n",
+            (unsigned long long)gw_spool_events(s->spool), s->cfg->spool);
+    rc = 0;
+out:
+    if (s->http)
+        evhttp_free(s->http);
+    if (s->up)
+        gw_up_free(s->up);
+    if (s->alog) {
+        gw_access_log_flush(s);
+        evbuffer_free(s->alog);
+    }
+    if (s->alog_fd > 2)
+        close(s->alog_fd);
+    if (s->spool)
+        gw_spool_close(s->spool);
+    if (s->cstore)
+        s->cops->free(s->cstore);
+    if (s->bstore)
+        s->bops->free(s->bstore);
+    if (s->base)
+        event_base_free(s->base);
+    if (s->cat)
+        ic_catalog_free(s->cat);
+    gw_config_free(s->cfg);
+    free(s);
+    return rc;
+}
+
+IC_COMMAND(serve, "serve", "the gateway: meter, route, cache and budget every model call", cmd_serve);

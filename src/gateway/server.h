@@ -1,0 +1,56 @@
+/* server.h: the gateway process state shared by server.c (start, listen, signals, drain) and
+ * proxy.c (the request path). One event loop thread owns all of it; the spool writer is the only
+ * other thread and touches only the spool. */
+#ifndef IC_GW_SERVER_H
+#define IC_GW_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "infercost/catalog.h"
+#include "budget.h"
+#include "cache.h"
+#include "config.h"
+#include "metrics.h"
+#include "spool.h"
+#include "upstream.h"
+
+struct event_base;
+struct evhttp;
+struct evbuffer;
+struct event;
+struct evhttp_bound_socket;
+struct evhttp_request;
+struct gw_call;
+
+typedef struct gw_server {
+    gw_config *cfg;
+    ic_catalog *cat;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    gw_up *up;
+    gw_spool *spool;
+    const gw_budget_ops *bops;
+    void *bstore;
+    const gw_cache_ops *cops;
+    void *cstore;
+    gw_metrics m;
+    int alog_fd;            /* -1: no access log */
+    struct evbuffer *alog;
+    struct event *alog_timer;
+    char idprefix[32];
+    uint64_t seq;
+    bool draining;
+    struct gw_call *calls;  /* in flight, for shutdown */
+    bool need_prompt_text;  /* some route matches keywords/regex */
+} gw_server;
+
+/* the evhttp request callback (proxy.c) */
+void gw_proxy_handle(struct evhttp_request *req, void *arg);
+/* cancel and free whatever is still in flight (at exit after the drain timeout) */
+void gw_proxy_abort_all(gw_server *s);
+/* flush the buffered access log (timer and exit) */
+void gw_access_log_flush(gw_server *s);
+
+#endif

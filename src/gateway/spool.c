@@ -1,0 +1,363 @@
+/* spool.c: memory-mapped journal + writer thread (spool.h).
+ *
+ * Journal layout (FILE.wal): a 4096-byte header {magic "ICWAL001", u64 cap, u64 head, u64 tail}
+ * then a ring of cap bytes. head counts bytes ever appended, tail bytes ever copied to FILE; both
+ * only grow. The producer copies a line into the ring and then publishes head (release store);
+ * the writer reads head (acquire), writes [tail, head) to FILE with write(2), fdatasyncs, then
+ * publishes tail. A crash between the writer's write and its tail update leaves events in both
+ * places: replay skips journal lines up to the id of FILE's last complete line. A torn last line
+ * in FILE (a crash inside write) is cut off before replay, and rewritten from the journal. */
+#include "spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HDR 4096
+#define MAGIC "ICWAL001"
+
+typedef struct hdr {
+    char magic[8];
+    uint64_t cap;
+    uint64_t head;
+    uint64_t tail;
+} hdr;
+
+struct gw_spool {
+    int fd, wfd;
+    bool fsync;
+    uint8_t *map;
+    size_t maplen;
+    hdr *h;
+    uint8_t *ring;
+    uint64_t cap;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    uint64_t events, stalls;
+};
+
+static uint64_t ld(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void st(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* copy ring bytes [from, to) into FILE */
+static bool copy_range(gw_spool *s, uint64_t from, uint64_t to)
+{
+    while (from < to) {
+        uint64_t off = from % s->cap;
+        uint64_t n = to - from;
+        if (off + n > s->cap)
+            n = s->cap - off;
+        if (!write_all(s->fd, s->ring + off, n))
+            return false;
+        from += n;
+    }
+    return true;
+}
+
+static void *writer(void *arg)
+{
+    gw_spool *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        if (!s->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 5 * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        }
+        bool stop = s->stop;
+        pthread_mutex_unlock(&s->mu);
+        uint64_t head = ld(&s->h->head), tail = s->h->tail;
+        if (head > tail) {
+            if (copy_range(s, tail, head)) {
+                if (s->fsync)
+                    fdatasync(s->fd);
+                st(&s->h->tail, head);
+            } else {
+                /* disk full or I/O error: keep the bytes in the journal and retry */
+                struct timespec d = {0, 50 * 1000000};
+                nanosleep(&d, NULL);
+                continue;
+            }
+        }
+        if (stop && ld(&s->h->head) == s->h->tail)
+            break;
+    }
+    return NULL;
+}
+
+/* id of the last complete line of FILE, cutting a torn last line */
+static void last_id(int fd, char *id, size_t cap)
+{
+    id[0] = 0;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || sb.st_size == 0)
+        return;
+    size_t want = sb.st_size > 1 << 20 ? 1 << 20 : (size_t)sb.st_size;
+    char *b = malloc(want + 1);
+    if (!b)
+        return;
+    off_t base = sb.st_size - (off_t)want;
+    if (pread(fd, b, want, base) != (ssize_t)want) {
+        free(b);
+        return;
+    }
+    size_t end = want;
+    if (b[end - 1] != '\n') { /* torn write: cut back to the last newline */
+        while (end && b[end - 1] != '\n')
+            end--;
+        if (ftruncate(fd, base + (off_t)end) != 0) {
+            free(b);
+            return;
+        }
+    }
+    if (end == 0) {
+        free(b);
+        return;
+    }
+    size_t ls = end - 1;
+    while (ls && b[ls - 1] != '\n')
+        ls--;
+    b[end - 1] = 0;
+    const char *p = strstr(b + ls, "\"id\":\"");
+    if (p) {
+        p += 6;
+        size_t n = strcspn(p, "\"");
+        if (n < cap) {
+            memcpy(id, p, n);
+            id[n] = 0;
+        }
+    }
+    free(b);
+}
+
+static uint64_t count_lines(gw_spool *s, uint64_t from, uint64_t to)
+{
+    uint64_t n = 0;
+    for (uint64_t i = from; i < to; i++)
+        n += s->ring[i % s->cap] == '\n';
+    return n;
+}
+
+/* Replay [tail, head) into FILE, skipping lines up to the one whose id is FILE's last. */
+static bool replay(gw_spool *s, uint64_t *replayed)
+{
+    uint64_t tail = s->h->tail, head = s->h->head;
+    *replayed = 0;
+    if (head <= tail)
+        return true;
+    char id[160];
+    last_id(s->fd, id, sizeof id);
+    if (id[0]) {
+        char pat[200];
+        int pl = snprintf(pat, sizeof pat, "\"id\":\"%s\"", id);
+        /* scan lines of the pending range */
+        uint64_t ls = tail;
+        for (uint64_t i = tail; i < head; i++) {
+            if (s->ring[i % s->cap] != '\n')
+                continue;
+            uint64_t len = i + 1 - ls;
+            char *line = malloc(len + 1);
+            if (!line)
+                return false;
+            for (uint64_t k = 0; k < len; k++)
+                line[k] = (char)s->ring[(ls + k) % s->cap];
+            line[len] = 0;
+            bool match = pl > 0 && strstr(line, pat) != NULL;
+            free(line);
+            ls = i + 1;
+            if (match) {
+                tail = ls; /* everything up to here is already in FILE */
+                break;
+            }
+        }
+    }
+    /* a torn journal tail (the producer died mid-line) has no newline: drop it */
+    uint64_t end = head;
+    while (end > tail && s->ring[(end - 1) % s->cap] != '\n')
+        end--;
+    *replayed = count_lines(s, tail, end);
+    if (!copy_range(s, tail, end))
+        return false;
+    fdatasync(s->fd);
+    st(&s->h->head, end);
+    st(&s->h->tail, end);
+    return true;
+}
+
+gw_spool *gw_spool_open(const char *path, size_t journal_bytes, bool fsync_, uint64_t *replayed,
+                        char *err, size_t errcap)
+{
+    gw_spool *s = calloc(1, sizeof *s);
+    char wal[4096];
+    uint64_t dummy;
+    if (!replayed)
+        replayed = &dummy;
+    *replayed = 0;
+    if (!s) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    s->fd = s->wfd = -1;
+    s->fsync = fsync_;
+    size_t pg = 4096;
+    journal_bytes = (journal_bytes + pg - 1) / pg * pg;
+    if (journal_bytes < 65536)
+        journal_bytes = 65536;
+    snprintf(wal, sizeof wal, "%s.wal", path);
+    s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (s->fd < 0) {
+        snprintf(err, errcap, "%s: cannot open the spool: %s", path, strerror(errno));
+        goto bad;
+    }
+    /* last_id needs to read FILE */
+    close(s->fd);
+    s->fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+    if (s->fd < 0) {
+        snprintf(err, errcap, "%s: cannot open the spool: %s", path, strerror(errno));
+        goto bad;
+    }
+    s->wfd = open(wal, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (s->wfd < 0) {
+        snprintf(err, errcap, "%s: cannot open the journal: %s", wal, strerror(errno));
+        goto bad;
+    }
+    struct stat sb;
+    fstat(s->wfd, &sb);
+    hdr old = {{0}, 0, 0, 0};
+    if (sb.st_size >= (off_t)sizeof old && pread(s->wfd, &old, sizeof old, 0) == (ssize_t)sizeof old &&
+        !memcmp(old.magic, MAGIC, 8)) {
+        if ((off_t)(HDR + old.cap) != sb.st_size || old.tail > old.head ||
+            old.head - old.tail > old.cap) {
+            snprintf(err, errcap, "%s: the journal is damaged (size or offsets do not agree); move "
+                                  "it away to start without it", wal);
+            goto bad;
+        }
+        journal_bytes = old.cap; /* keep the existing ring size until it is drained */
+    } else if (sb.st_size != 0) {
+        snprintf(err, errcap, "%s: not an infercost journal", wal);
+        goto bad;
+    }
+    if (sb.st_size == 0 && ftruncate(s->wfd, (off_t)(HDR + journal_bytes)) != 0) {
+        snprintf(err, errcap, "%s: cannot size the journal: %s", wal, strerror(errno));
+        goto bad;
+    }
+    s->maplen = HDR + journal_bytes;
+    s->map = mmap(NULL, s->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, s->wfd, 0);
+    if (s->map == MAP_FAILED) {
+        s->map = NULL;
+        snprintf(err, errcap, "%s: cannot map the journal: %s", wal, strerror(errno));
+        goto bad;
+    }
+    s->h = (hdr *)s->map;
+    s->ring = s->map + HDR;
+    s->cap = journal_bytes;
+    if (memcmp(s->h->magic, MAGIC, 8)) {
+        memcpy(s->h->magic, MAGIC, 8);
+        s->h->cap = journal_bytes;
+        s->h->head = s->h->tail = 0;
+    }
+    if (!replay(s, replayed)) {
+        snprintf(err, errcap, "%s: cannot replay the journal into the spool: %s", path, strerror(errno));
+        goto bad;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (pthread_create(&s->th, NULL, writer, s) != 0) {
+        snprintf(err, errcap, "cannot start the spool writer thread");
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+        goto bad;
+    }
+    return s;
+bad:
+    if (s->map)
+        munmap(s->map, s->maplen);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->wfd >= 0)
+        close(s->wfd);
+    free(s);
+    return NULL;
+}
+
+bool gw_spool_append(gw_spool *s, const char *line, size_t len)
+{
+    uint64_t need = len + 1;
+    if (need > s->cap / 2)
+        return false;
+    uint64_t head = s->h->head;
+    bool stalled = false;
+    while (head + need - ld(&s->h->tail) > s->cap) {
+        if (!stalled) {
+            s->stalls++;
+            stalled = true;
+        }
+        pthread_cond_signal(&s->cv);
+        struct timespec d = {0, 200000};
+        nanosleep(&d, NULL);
+    }
+    uint64_t off = head % s->cap;
+    uint64_t first = need - 1 <= s->cap - off ? len : s->cap - off;
+    memcpy(s->ring + off, line, first);
+    if (first < len)
+        memcpy(s->ring, line + first, len - first);
+    s->ring[(head + len) % s->cap] = '\n';
+    st(&s->h->head, head + need);
+    s->events++;
+    return true;
+}
+
+void gw_spool_close(gw_spool *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->th, NULL);
+    fdatasync(s->fd);
+    msync(s->map, HDR, MS_SYNC);
+    munmap(s->map, s->maplen);
+    close(s->fd);
+    close(s->wfd);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
+
+uint64_t gw_spool_events(const gw_spool *s) { return s->events; }
+uint64_t gw_spool_pending_bytes(const gw_spool *s)
+{
+    return ld(&s->h->head) - ld(&s->h->tail);
+}
+uint64_t gw_spool_stalls(const gw_spool *s) { return s->stalls; }

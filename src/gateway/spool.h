@@ -1,0 +1,31 @@
+/* spool.h: the gateway's durable event spool. The request path appends each finished call's event
+ * line into a memory-mapped journal (FILE.wal, MAP_SHARED): a memcpy, no system call, and the
+ * bytes belong to the kernel's page cache at once, so they survive kill -9 of the gateway. A
+ * writer thread copies the journal into the JSONL spool FILE (the `infercost cost` / `ingest`
+ * input form) and fdatasyncs it in batches. At start, journal bytes not yet copied are replayed
+ * into FILE (events already there, by id, are not written twice). Single producer: the event
+ * loop thread. */
+#ifndef IC_GW_SPOOL_H
+#define IC_GW_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct gw_spool gw_spool;
+
+/* Open (creating) FILE and FILE.wal, replay what the journal holds, start the writer.
+ * journal_bytes: ring size (rounded to pages). *replayed: events recovered. */
+gw_spool *gw_spool_open(const char *path, size_t journal_bytes, bool fsync, uint64_t *replayed,
+                        char *err, size_t errcap);
+/* Append one line (without newline; one is added). Never blocks unless the journal is full
+ * (then it waits for the writer: counted in gw_spool_stalls). false if the line is too big. */
+bool gw_spool_append(gw_spool *s, const char *line, size_t len);
+/* Flush everything to FILE, stop the writer, unmap. */
+void gw_spool_close(gw_spool *s);
+
+uint64_t gw_spool_events(const gw_spool *s);
+uint64_t gw_spool_pending_bytes(const gw_spool *s);
+uint64_t gw_spool_stalls(const gw_spool *s);
+
+#endif

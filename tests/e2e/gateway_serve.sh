@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# gateway_serve.sh: `infercost serve` end to end with the real binary, the mock provider and curl:
+# every endpoint streaming and not, both API formats, the provider key taken from the
+# environment (the client's key is not forwarded), include_usage injection and stripping, the
+# cost header equal to `infercost cost` on the same response, the spool readable by `infercost
+# cost`, tags, /metrics, /healthz, error shapes, config validation, no secret in any output.
+. "$(dirname "$0")/gateway_common.bash"
+export IC_TEST_PROVIDER_KEY="sk-fake-provider-key-0123456789"
+start_mock m --expect-key-env IC_TEST_PROVIDER_KEY || { finish; exit 1; }
+cat >"$T/gw.json" <<JSON
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","access_log":"$T/access.log",
+ "upstreams":[
+  {"name":"oa","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"an","provider":"anthropic","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}]}
+JSON
+start_gw "$T/gw.json" || { finish; exit 1; }
+G="http://127.0.0.1:$GW_PORT"
+CK="sk-client-key-must-not-travel"
+J=(-H "Content-Type: application/json" -H "Authorization: Bearer $CK")
+n_calls=0
+
+# chat, not streamed: the header's cost is exactly what `infercost cost` says for the body
+curl -s -D "$T/h" -o "$T/b" "${J[@]}" -H "X-Infercost-Customer: acme" -H "X-Infercost-Feature: search" \
+    -H "X-Infercost-Task: t1" -H 'X-Infercost-Tags: {"team":"blue"}' \
+    "$G/v1/chat/completions" -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hello there"}]}'
+n_calls=$((n_calls + 1))
+eq "chat status" "$(head -n1 "$T/h" | tr -d '\r' | cut -d' ' -f2)" 200
+hc=$(grep -i '^X-Infercost-Cost:' "$T/h" | tr -d '\r' | cut -d' ' -f2)
+want=$(echo "{\"provider\":\"openai\",\"api_flavor\":\"chat\",\"response\":$(cat "$T/b")}" | "$IC" cost | jq -r .total_usd)
+eq "cost header = infercost cost" "$hc" "$want"
+check "cost non-zero" [ -n "$hc" ] && check "cost not 0" [ "$hc" != 0 ]
+eq "default max_tokens injected (mock honours it)" "$(jq -r .choices[0].finish_reason "$T/b")" stop
+
+# chat streamed, client did not ask for usage: no usage anywhere, still metered
+curl -sN "${J[@]}" "$G/v1/chat/completions" -d '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}' >"$T/s1"
+n_calls=$((n_calls + 1))
+eq "stream 1: no usage shown" "$(grep -c usage "$T/s1")" 0
+eq "stream 1: content chunks" "$(grep -c '"content":' "$T/s1")" 25
+eq "stream 1: DONE" "$(grep -c '^data: \[DONE\]' "$T/s1")" 1
+check "stream 1: cost comment" grep -q '^: infercost-cost-usd=0\.0' "$T/s1"
+# streamed, client asked: the usage chunk passes
+curl -sN "${J[@]}" "$G/v1/chat/completions" -d '{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}' >"$T/s2"
+n_calls=$((n_calls + 1))
+eq "stream 2: usage chunk kept" "$(grep -c '"choices":\[\],"usage":{' "$T/s2")" 1
+c1=$(sed -n 's/^: infercost-cost-usd=//p' "$T/s1"); c2=$(sed -n 's/^: infercost-cost-usd=//p' "$T/s2")
+eq "same stream, same cost" "$c1" "$c2"
+
+# responses, both ways
+curl -s -D "$T/h" -o "$T/b" "${J[@]}" "$G/v1/responses" -d '{"model":"o4-mini","input":"hi","max_output_tokens":60}'
+n_calls=$((n_calls + 1))
+hc=$(grep -i '^X-Infercost-Cost:' "$T/h" | tr -d '\r' | cut -d' ' -f2)
+want=$(echo "{\"provider\":\"openai\",\"api_flavor\":\"responses\",\"response\":$(cat "$T/b")}" | "$IC" cost | jq -r .total_usd)
+eq "responses cost header" "$hc" "$want"
+curl -sN "${J[@]}" "$G/v1/responses" -d '{"model":"gpt-4o","input":"hi","stream":true}' >"$T/s3"
+n_calls=$((n_calls + 1))
+eq "responses stream completed" "$(grep -c '^event: response.completed' "$T/s3")" 1
+check "responses stream cost" grep -q '^: infercost-cost-usd=0\.0' "$T/s3"
+
+# embeddings
+curl -s -D "$T/h" -o "$T/b" "${J[@]}" "$G/v1/embeddings" -d '{"model":"text-embedding-3-small","input":"some words to embed"}'
+n_calls=$((n_calls + 1))
+eq "embeddings vectors" "$(jq '.data | length' "$T/b")" 1
+check "embeddings cost header" grep -qi '^X-Infercost-Cost: 0\.0' "$T/h"
+
+# anthropic messages, both ways (x-api-key from the client is not forwarded either)
+curl -s -D "$T/h" -o "$T/b" -H "x-api-key: $CK" -H "anthropic-version: 2023-06-01" "$G/v1/messages" \
+    -d '{"model":"claude-sonnet-4-5","max_tokens":30,"messages":[{"role":"user","content":"hi"}]}'
+n_calls=$((n_calls + 1))
+hc=$(grep -i '^X-Infercost-Cost:' "$T/h" | tr -d '\r' | cut -d' ' -f2)
+want=$(echo "{\"provider\":\"anthropic\",\"response\":$(cat "$T/b")}" | "$IC" cost | jq -r .total_usd)
+eq "messages cost header" "$hc" "$want"
+curl -sN -H "x-api-key: $CK" "$G/v1/messages" -d '{"model":"claude-3-5-haiku-latest","max_tokens":7,"stream":true,"messages":[{"role":"user","content":"hi"}]}' >"$T/s4"
+n_calls=$((n_calls + 1))
+eq "messages stream deltas" "$(grep -c '^event: content_block_delta' "$T/s4")" 7
+check "messages stream cost" grep -q '^: infercost-cost-usd=0\.0' "$T/s4"
+# no max_tokens on /v1/messages: the gateway's default bound is sent (Anthropic requires one)
+code=$(curl -s -o "$T/b" -w '%{http_code}' "$G/v1/messages" -d '{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}]}')
+n_calls=$((n_calls + 1))
+eq "messages without max_tokens is bounded, not refused" "$code" 200
+
+# models list passes through
+eq "models" "$(curl -s "$G/v1/models" | jq '.data | length > 3')" true
+
+# errors in each API's shape, not forwarded
+code=$(curl -s -o "$T/b" -w '%{http_code}' "$G/v1/chat/completions" -d '{"model":')
+eq "bad json 400" "$code" 400
+eq "openai error shape" "$(jq -r .error.type "$T/b")" invalid_request_error
+code=$(curl -s -o "$T/b" -w '%{http_code}' "$G/v1/messages" -d '{"max_tokens":3}')
+eq "no model 400" "$code" 400
+eq "anthropic error shape" "$(jq -r .type "$T/b")" error
+code=$(curl -s -o /dev/null -w '%{http_code}' "$G/v1/nothing")
+eq "unknown path 404" "$code" 404
+code=$(curl -s -o "$T/b" -w '%{http_code}' "$G/v1/chat/completions" -d '{"model":"gpt-4o","max_tokens":-5,"messages":[]}')
+eq "bad max_tokens 400" "$code" 400
+
+# health and metrics
+eq "healthz" "$(curl -s "$G/healthz" | jq -r .status)" ok
+curl -s "$G/metrics" >"$T/metrics"
+check "metrics 2xx count" grep -q "^infercost_requests_total{code=\"2xx\"} $((n_calls + 1))\$" "$T/metrics"
+check "metrics cost" grep -q '^infercost_cost_usd_total 0\.' "$T/metrics"
+check "metrics histogram" grep -q '^infercost_upstream_latency_seconds_count' "$T/metrics"
+check "metrics streams" grep -q '^infercost_streams_total 4$' "$T/metrics"
+
+# graceful stop flushes the spool; every call is one priced event
+kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null
+eq "events = calls" "$(wc -l <"$T/spool.jsonl")" "$n_calls"
+"$IC" cost "$T/spool.jsonl" >"$T/priced" 2>"$T/cerr"
+eq "spool prices cleanly" "$?" 0
+eq "priced lines" "$(grep -c total_usd "$T/priced")" "$n_calls"
+first=$(head -n1 "$T/spool.jsonl")
+eq "tags: customer" "$(echo "$first" | jq -r .customer)" acme
+eq "tags: feature" "$(echo "$first" | jq -r .feature)" search
+eq "tags: task" "$(echo "$first" | jq -r .task)" t1
+eq "tags: object" "$(echo "$first" | jq -r .tags.team)" blue
+eq "event status" "$(echo "$first" | jq -r .status)" 200
+eq "unique ids" "$(jq -r .id "$T/spool.jsonl" | sort -u | wc -l)" "$n_calls"
+# no secret anywhere
+for f in "$T/spool.jsonl" "$T/access.log" "$T/gw.out" "$T/gw.err" "$T/metrics"; do
+    absent "no provider key in $(basename "$f")" "$IC_TEST_PROVIDER_KEY" "$f"
+    absent "no client key in $(basename "$f")" "$CK" "$f"
+done
+eq "access log lines" "$(grep -c '"path":"/v1/' "$T/access.log")" "$((n_calls + 5))"
+
+# config validation: clear message naming file and field, exit 2
+bad_cfg() { # label, json, expected message part
+    echo "$2" >"$T/bad.json"
+    "$IC" serve --config "$T/bad.json" --check >/dev/null 2>"$T/err"; local rc=$?
+    eq "$1: exit" "$rc" 2
+    if grep -q "bad.json: .*$3" "$T/err"; then ok; else bad "$1: message: $(cat "$T/err")"; fi
+}
+U="\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://127.0.0.1:1/v1\",\"api_key_env\":\"IC_TEST_PROVIDER_KEY\"}]"
+bad_cfg "key in file" "{\"spool\":\"x\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://x/v1\",\"api_key\":\"sk-1\"}]}" "upstreams\[0\].api_key: provider keys are not accepted"
+bad_cfg "unknown field" "{\"spool\":\"x\",\"cahce\":{},$U}" "cahce: unknown field"
+bad_cfg "missing env" "{\"spool\":\"x\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://x/v1\",\"api_key_env\":\"IC_NOT_SET_ANYWHERE\"}]}" "IC_NOT_SET_ANYWHERE is not set"
+bad_cfg "bad regex" "{\"spool\":\"x\",$U,\"routes\":[{\"match\":{\"regex\":\"(\"},\"targets\":[{\"upstream\":\"a\"}]}]}" "routes\[0\].match.regex"
+bad_cfg "unknown upstream" "{\"spool\":\"x\",$U,\"routes\":[{\"targets\":[{\"upstream\":\"b\"}]}]}" "routes\[0\].targets\[0\].upstream: no upstream named 'b'"
+bad_cfg "plain key" "{\"spool\":\"x\",$U,\"keys\":[{\"id\":\"k\",\"key\":\"secret\"}]}" "keys\[0\].key: virtual keys are stored hashed"
+bad_cfg "syntax" "{\"spool\":\"x\",
+  $U,,}" "line 2"
+bad_cfg "budget" "{\"spool\":\"x\",$U,\"keys\":[{\"id\":\"k\",\"sha256\":\"$(printf '%064d' 0)\",\"budget_usd_day\":\"ten\"}]}" "keys\[0\].budget_usd_day"
+"$IC" serve --config "$T/gw.json" --check >"$T/out" 2>&1
+eq "good config checks" "$?" 0
+finish
