@@ -5,24 +5,23 @@
 #  (b) `infercost cost FILE` end to end (JSONL in, JSONL out) against the same job written with
 #      @pydantic/genai-prices in node (bench/pricing_job.mjs), same records; and again with
 #      IC_RECORD_FAST_PATH=0 (every line through json-c) to show what the general parser gives.
-# Input: bench/pricing_gen.mjs writes build/bench/pricing.jsonl (IC_BENCH_N records, default 1M).
+#      Then the two outputs are compared line by line (bench/pricing_compare.mjs).
+# Input: bench/pricing_gen.mjs writes build/bench/pricing-MIX-N.jsonl. IC_BENCH_N records (default
+# 1M); IC_BENCH_MIX="catalog mainstream" (default both): catalog spreads records over every model
+# of every provider, mainstream keeps OpenAI/Anthropic/Google models (a typical production log).
 # Needs `make all` first (build/libinfercost.a, build/infercost). Prints figures and ratios.
 set -eu
 cd "$(dirname "$0")/.."
 N=${IC_BENCH_N:-1000000}
+MIXES=${IC_BENCH_MIX:-catalog mainstream}
 B=build/bench
 mkdir -p "$B"
 [ -f build/libinfercost.a ] && [ -x build/infercost ] || { echo "pricing bench: run make all first" >&2; exit 1; }
 LIBS=$(sed -n 's/^LIBS *:= *//p' Makefile)
 cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/bench_pricing.c build/libinfercost.a $LIBS -o "$B/bench_pricing"
-IN="$B/pricing-$N.jsonl"
-[ -s "$IN" ] || node bench/pricing_gen.mjs "$IN" "$N"
 PIN="taskset -c 1"
 command -v taskset >/dev/null || PIN=""
-
-echo "-- (a) ic_price_usage on parsed usage, one core ($PIN); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-$PIN "$B/bench_pricing" "$IN" 5
-
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 ms() { date +%s%N | cut -c1-13; }
 timed() { # out-file, command... : prints the wall time in ms; the command's stdout goes to out-file
     local out=$1; shift
@@ -34,18 +33,25 @@ timed() { # out-file, command... : prints the wall time in ms; the command's std
 }
 count_err() { grep -c '"error"' "$1" || true; }
 
-echo "-- (b) end to end, $N JSONL records in, JSONL out (not pinned); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-ic_ms=$(timed "$B/pricing.ic.out" build/infercost cost "$IN")
-ic0_ms=$(timed "$B/pricing.ic0.out" env IC_RECORD_FAST_PATH=0 build/infercost cost "$IN")
-js_ms=$(timed /dev/null node bench/pricing_job.mjs "$IN" "$B/pricing.ref.out")
-for f in pricing.ic.out pricing.ic0.out pricing.ref.out; do
-    echo "   $f: $(wc -l < "$B/$f") lines, $(count_err "$B/$f") error lines"
+for MIX in $MIXES; do
+    IN="$B/pricing-$MIX-$N.jsonl"
+    [ -s "$IN" ] || node bench/pricing_gen.mjs "$IN" "$N" "$MIX"
+    echo "== pricing, $MIX mix, $N records ($IN)"
+    echo "-- (a) ic_price_usage on parsed usage, one core ($PIN); load $(load)"
+    $PIN "$B/bench_pricing" "$IN" 5
+    echo "-- (b) end to end, JSONL in, JSONL out (not pinned); load $(load)"
+    ic_ms=$(timed "$B/pricing.ic.out" build/infercost cost "$IN")
+    ic0_ms=$(timed "$B/pricing.ic0.out" env IC_RECORD_FAST_PATH=0 build/infercost cost "$IN")
+    js_ms=$(timed /dev/null node bench/pricing_job.mjs "$IN" "$B/pricing.ref.out")
+    for f in pricing.ic.out pricing.ic0.out pricing.ref.out; do
+        echo "   $f: $(wc -l < "$B/$f") lines, $(count_err "$B/$f") error lines"
+    done
+    awk -v n="$N" -v a="$ic_ms" -v z="$ic0_ms" -v j="$js_ms" 'BEGIN {
+        printf "   infercost cost:                        %7.2f s  %10.0f records/s\n", a/1000, n/(a/1000);
+        printf "   infercost cost, IC_RECORD_FAST_PATH=0: %7.2f s  %10.0f records/s\n", z/1000, n/(z/1000);
+        printf "   genai-prices job (node):               %7.2f s  %10.0f records/s\n", j/1000, n/(j/1000);
+        printf "   ratio infercost / genai-prices: %.1fx (json-c path: %.1fx); target >= 30x\n", j/a, j/z;
+    }'
+    echo "-- cross-check: infercost and genai-prices outputs agree; load $(load)"
+    node bench/pricing_compare.mjs "$B/pricing.ic.out" "$B/pricing.ref.out" || true
 done
-awk -v n="$N" -v a="$ic_ms" -v z="$ic0_ms" -v j="$js_ms" 'BEGIN {
-    printf "   infercost cost:                        %7.2f s  %10.0f records/s\n", a/1000, n/(a/1000);
-    printf "   infercost cost, IC_RECORD_FAST_PATH=0: %7.2f s  %10.0f records/s\n", z/1000, n/(z/1000);
-    printf "   genai-prices job (node):               %7.2f s  %10.0f records/s\n", j/1000, n/(j/1000);
-    printf "   ratio infercost / genai-prices: %.1fx (json-c path: %.1fx); target >= 30x\n", j/a, j/z;
-}'
-echo "-- cross-check: infercost and genai-prices outputs agree"
-node bench/pricing_compare.mjs "$B/pricing.ic.out" "$B/pricing.ref.out" || true
