@@ -51,6 +51,24 @@ typedef struct block {
     bool oom;
 } block;
 
+/* newlines in p[0..n), eight bytes at a time (exact: no borrow between bytes) */
+static size_t count_newlines(const char *p, size_t n)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, nl = 0x0a0a0a0a0a0a0a0aULL;
+    size_t c = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= nl; /* a newline byte becomes zero */
+        uint64_t t = ~(((w & lo7) + lo7) | w) & ~lo7; /* high bit where the byte was '\\n' */
+        for (; t; t &= t - 1) /* newlines are sparse: one step per newline */
+            c++;
+    }
+    for (; i < n; i++)
+        c += p[i] == '\n';
+    return c;
+}
+
 static bool out_reserve(block *b, size_t n)
 {
     if (b->out_len + n <= b->out_cap)
@@ -303,9 +321,7 @@ static int run(int argc, char **argv)
                 memcpy(carry, buf + whole, carry_len);
                 len = whole; /* a line longer than a block waits in carry for the next read */
             }
-            size_t nlines = 0;
-            for (char *q = buf; (q = memchr(q, '\n', (size_t)(buf + len - q))); q++)
-                nlines++;
+            size_t nlines = count_newlines(buf, len);
             if (len && buf[len - 1] != '\n')
                 nlines++;
             *b = (block){.cat = cat, .now = now, .summary = summary, .in = buf, .in_len = len,

@@ -199,6 +199,17 @@ static const char *ws(const char *p, const char *e)
 }
 
 /* a string without escapes or control characters; *s..*n its content */
+/* true if any byte of w is '\\' or below 0x20 (exact, eight bytes at a time) */
+static inline bool needs_escape_word(uint64_t w)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t bs = w ^ 0x5c5c5c5c5c5c5c5cULL;               /* zero byte where '\\' */
+    uint64_t is_bs = ~(((bs & lo7) + lo7) | bs) & ~lo7;    /* high bit set where zero */
+    uint64_t is_ctl = ~(((w & lo7) + 0x6060606060606060ULL) | w) & ~lo7; /* byte < 0x20 */
+    return (is_bs | is_ctl) != 0;
+}
+
+/* a string without escapes or control characters; *s..*n its content */
 static bool fstring(const char **pp, const char *e, const char **s, size_t *n)
 {
     const char *p = *pp;
@@ -208,7 +219,14 @@ static bool fstring(const char **pp, const char *e, const char **s, size_t *n)
     const char *q = memchr(p, '"', (size_t)(e - p));
     if (!q)
         return false;
-    for (const char *c = p; c < q; c++)
+    const char *c = p;
+    for (; c + 8 <= q; c += 8) {
+        uint64_t w;
+        memcpy(&w, c, 8);
+        if (needs_escape_word(w))
+            return false;
+    }
+    for (; c < q; c++)
         if (*c == '\\' || (unsigned char)*c < 0x20)
             return false;
     *s = p;
