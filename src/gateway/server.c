@@ -55,10 +55,16 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
     gw_server *s = arg;
     uint64_t waited = (gw_mono_us() - g_drain_start) / 1000;
     if (s->m.inflight <= 0 || waited >= (uint64_t)s->cfg->drain_timeout_ms) {
-        if (s->m.inflight > 0)
+        if (s->m.inflight > 0) {
             fprintf(stderr, "infercost serve: drain timeout: %lld call(s) still in flight are cut\n",
                     (long long)s->m.inflight);
-        event_base_loopbreak(s->base);
+            event_base_loopbreak(s->base);
+            return;
+        }
+        /* the last responses are queued in their connections' output buffers: give the loop a
+         * moment to write them before the connections are closed */
+        struct timeval grace = {0, 200000};
+        event_base_loopexit(s->base, &grace);
         return;
     }
     struct timeval tv = {0, 20000};

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# gateway_crash.sh: durability and shutdown. (1) kill -9 the gateway under load (streamed and
+# plain calls from concurrent clients), restart it: the journal is replayed and every response a
+# client received completely has exactly one event; extra events are bounded by the calls in
+# flight at the kill. (2) SIGTERM during a slow stream: no new connections, the stream finishes,
+# its event is written, exit 0.
+. "$(dirname "$0")/gateway_common.bash"
+export IC_TEST_PROVIDER_KEY="sk-fake-provider-key-crash"
+start_mock m --latency-ms 2 || { finish; exit 1; }
+cat >"$T/gw.json" <<JSON
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl",
+ "upstreams":[{"name":"m","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}]}
+JSON
+start_gw "$T/gw.json" || { finish; exit 1; }
+G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+client() { # n: loop until the gateway is gone (at most 3000 calls), log completed response ids
+    local i code
+    for i in $(seq 1 3000); do
+        if [ $((i % 2)) = 0 ]; then
+            curl -s -N -D "$T/h$1" -o "$T/b$1" --max-time 5 "$G" \
+                -d '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}' || break
+            grep -q '^data: \[DONE\]' "$T/b$1" || break
+        else
+            code=$(curl -s -D "$T/h$1" -o "$T/b$1" -w '%{http_code}' --max-time 5 "$G" \
+                -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}') || break
+            [ "$code" = 200 ] || break
+            jq -e .usage "$T/b$1" >/dev/null 2>&1 || break
+        fi
+        grep -i '^X-Infercost-Request-Id:' "$T/h$1" | tr -d '\r' | cut -d' ' -f2 >>"$T/done$1"
+    done
+}
+CL=()
+for n in 1 2 3 4; do client $n & CL+=($!); done
+sleep 3
+kill -9 "$GW_PID"; wait "$GW_PID" 2>/dev/null
+for p in "${CL[@]}"; do wait "$p"; done
+cat "$T"/done* | sort >"$T/completed"
+ncomp=$(wc -l <"$T/completed")
+check "load ran ($ncomp calls completed)" [ "$ncomp" -ge 20 ]
+# restart: the journal is replayed into the spool
+start_gw "$T/gw.json" || { finish; exit 1; }
+kill -TERM "$GW_PID"; wait "$GW_PID"; rc=$?
+eq "clean stop after restart" "$rc" 0
+jq -r .id "$T/spool.jsonl" | sort >"$T/recorded"
+nrec=$(wc -l <"$T/recorded")
+eq "no duplicate events" "$(sort -u "$T/recorded" | wc -l)" "$nrec"
+eq "every completed response has its event" "$(comm -23 "$T/completed" "$T/recorded" | wc -l)" 0
+extra=$((nrec - ncomp))
+check "extra events ($extra) <= calls in flight at the kill (4)" [ "$extra" -ge 0 ] && check "extra <= 4" [ "$extra" -le 4 ]
+"$IC" cost "$T/spool.jsonl" >/dev/null 2>"$T/cerr"
+eq "every event prices" "$?" 0
+
+# graceful shutdown during a slow stream
+kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null
+start_mock slow --chunk-delay-ms 40 || { finish; exit 1; }
+sed -i "s/127.0.0.1:[0-9]*\/v1/127.0.0.1:$MOCK_PORT\/v1/" "$T/gw.json"
+: >"$T/spool.jsonl"; rm -f "$T/spool.jsonl.wal"
+start_gw "$T/gw.json" || { finish; exit 1; }
+curl -s -N "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
+    -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"slow"}]}' >"$T/slow" &
+SC=$!
+sleep 0.4
+kill -TERM "$GW_PID"
+sleep 0.1
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$GW_PORT/healthz")
+check "not accepting during drain (got $code)" [ "$code" != 200 ]
+wait "$SC"
+wait "$GW_PID"; rc=$?
+eq "drained stream complete" "$(grep -c '^data: \[DONE\]' "$T/slow")" 1
+eq "exit 0 after drain" "$rc" 0
+eq "drained stream metered" "$(wc -l <"$T/spool.jsonl")" 1
+check "stop message" grep -q "draining 1 in-flight" "$T/gw.err"
+finish

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# gateway_policy.sh: budgets, rate limits, virtual keys, the exact cache, routing rules, weights,
+# model "auto", fallbacks on 5xx and on timeouts, with the real gateway and mock providers.
+# Budgets are checked against the spool: what was spent never crosses the budget.
+. "$(dirname "$0")/gateway_common.bash"
+export IC_TEST_PROVIDER_KEY="sk-fake-provider-key-policy"
+start_mock good || { finish; exit 1; }; GOOD=$MOCK_PORT
+start_mock bad --error-rate 1 --error-status 503 || { finish; exit 1; }; BAD=$MOCK_PORT
+start_mock slow --latency-ms 3000 || { finish; exit 1; }; SLOW=$MOCK_PORT
+start_mock lat --latency-ms 150 || { finish; exit 1; }; LAT=$MOCK_PORT
+KA="ick-test-key-alpha-0000000001"; KB="ick-test-key-beta-00000000002"; KC="ick-test-key-gamma-0000000003"
+HA=$(echo "$KA" | "$IC" serve --hash-key); HB=$(echo "$KB" | "$IC" serve --hash-key); HC=$(echo "$KC" | "$IC" serve --hash-key)
+cat >"$T/gw.json" <<JSON
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","require_key":true,"backoff_ms":5,"max_retries":2,
+ "cache":{"ttl_s":60},
+ "upstreams":[
+  {"name":"good","provider":"openai","base_url":"http://127.0.0.1:$GOOD/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"bad","provider":"openai","base_url":"http://127.0.0.1:$BAD/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"slow","provider":"openai","base_url":"http://127.0.0.1:$SLOW/v1","api_key_env":"IC_TEST_PROVIDER_KEY","timeout_ms":300},
+  {"name":"lat","provider":"openai","base_url":"http://127.0.0.1:$LAT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"ant","provider":"anthropic","base_url":"http://127.0.0.1:$GOOD/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
+ "routes":[
+  {"name":"auto","match":{"model":"auto"},"tier":[{"upstream":"good","model":"gpt-4o"},{"upstream":"good","model":"gpt-4.1-nano"},{"upstream":"good","model":"gpt-4o-mini"}]},
+  {"name":"fb","match":{"model":"fb-test"},"targets":[{"upstream":"bad","model":"gpt-4o"}],"fallbacks":[{"upstream":"good","model":"gpt-4o-mini"}]},
+  {"name":"to","match":{"model":"timeout-test"},"targets":[{"upstream":"slow","model":"gpt-4o"}],"fallbacks":[{"upstream":"good","model":"gpt-4.1-mini"}]},
+  {"name":"allbad","match":{"model":"allbad-test"},"targets":[{"upstream":"bad","model":"gpt-4o"}]},
+  {"name":"refunds","match":{"model":"gpt-4o","keywords":["refund"]},"targets":[{"upstream":"good","model":"gpt-4.1"}]},
+  {"name":"codes","match":{"model":"gpt-4o","regex":"ticket #[0-9]+"},"targets":[{"upstream":"good","model":"o4-mini"}]},
+  {"name":"vip","match":{"model":"gpt-4o","customer":"vip"},"targets":[{"upstream":"good","model":"gpt-4.1-mini"}]},
+  {"name":"small","match":{"model":"gpt-4o","max_prompt_bytes":120},"targets":[{"upstream":"good","model":"gpt-4o-mini"}]},
+  {"name":"split","match":{"model":"split-*"},"targets":[{"upstream":"good","model":"gpt-4o","weight":3},{"upstream":"good","model":"gpt-4o-mini","weight":1}]},
+  {"name":"budget","match":{"model":"budget-*"},"targets":[{"upstream":"lat","model":"gpt-4o"}]}],
+ "keys":[
+  {"id":"alpha","sha256":"$HA","customer":"acme","feature":"chat","budget_usd_day":"0.002"},
+  {"id":"beta","sha256":"$HB","customer":"vip","rpm":3},
+  {"id":"gamma","sha256":"$HC","budget_usd_month":"0.01"}]}
+JSON
+start_gw "$T/gw.json" || { finish; exit 1; }
+G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+call() { # key, body -> writes $T/h, $T/b, echoes status
+    curl -s -D "$T/h" -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $1" "$G" -d "$2"
+}
+hget() { grep -i "^$1:" "$T/h" | tr -d '\r' | cut -d' ' -f2; }
+MSG='"messages":[{"role":"user","content":"hello"}]'
+
+# keys
+eq "no key" "$(curl -s -o "$T/b" -w '%{http_code}' "$G" -d "{\"model\":\"gpt-4o-mini\",$MSG}")" 401
+eq "unknown key" "$(call "ick-unknown-key-000000000000" "{\"model\":\"gpt-4o-mini\",$MSG}")" 401
+eq "unknown key message" "$(jq -r .error.message "$T/b")" "unknown virtual key"
+
+# budget: $0.002/day. Worst case per call: 82 body bytes x $2.5/M + 100 x $10/M = $0.001205;
+# actual ~$0.0002625. 4 calls fit (0.0007875 + 0.001205 <= 0.002); the 5th could cross, so it
+# is refused. The spend recorded never exceeds the budget.
+codes=""
+for i in 1 2 3 4 5 6; do codes="$codes $(call "$KA" "{\"model\":\"budget-a\",\"max_tokens\":100,$MSG}")"; done
+eq "budget: first calls pass, then 429" "$codes" " 200 200 200 200 429 429"
+eq "budget error type" "$(jq -r .error.type "$T/b")" budget_exceeded
+check "budget error names the key" grep -q "key 'alpha'" "$T/b"
+# concurrent: 12 calls at once (mock latency 150 ms) against gamma's $0.01 monthly budget
+seq 1 12 | xargs -P 12 -I{} curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $KC" "$G" \
+    -d "{\"model\":\"budget-c\",\"max_tokens\":300,$MSG}" >"$T/par"
+n200=$(grep -c 200 "$T/par"); n429=$(grep -c 429 "$T/par")
+eq "concurrent: all answered" "$((n200 + n429))" 12
+check "concurrent: some refused" [ "$n429" -gt 0 ]
+check "concurrent: some served" [ "$n200" -gt 0 ]
+
+# rate limit: 3 requests per minute for beta
+codes=""
+for i in 1 2 3 4; do codes="$codes $(call "$KB" "{\"model\":\"gpt-4o-mini\",$MSG}")"; done
+eq "rpm 3" "$codes" " 200 200 200 429"
+eq "rate limit type" "$(jq -r .error.type "$T/b")" rate_limit_exceeded
+
+# the spend recorded, from the spool, priced by `infercost cost`
+kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null
+cp "$T/spool.jsonl" "$T/spool1.jsonl"
+spent() { # key id: exact sum of priced events (via infercost cost)
+    jq -c "select(.key_id==\"$1\")" "$T/spool1.jsonl" | "$IC" cost | jq -r .total_usd |
+        awk '{ split($1, p, "."); i += p[1]; f = f + ("0." p[2]) } END { printf "%.12f\n", i + f }'
+}
+sa=$(spent alpha); sc=$(spent gamma)
+check "alpha spent $sa <= 0.002" awk -v s="$sa" 'BEGIN { exit !(s <= 0.002) }'
+check "gamma spent $sc <= 0.01" awk -v s="$sc" 'BEGIN { exit !(s <= 0.01 && s > 0) }'
+eq "alpha events" "$(jq -r 'select(.key_id=="alpha") | .customer' "$T/spool1.jsonl" | sort -u)" acme
+eq "refused calls are not forwarded" "$(jq -r 'select(.key_id=="alpha")' "$T/spool1.jsonl" | jq -s length)" 4
+
+# second gateway without require_key, for routing and cache
+sed -e 's/"require_key":true,//' "$T/gw.json" >"$T/gw2.json"
+start_gw "$T/gw2.json" || { finish; exit 1; }
+G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+served() { curl -s -D "$T/h" -o "$T/b" "$G" "${@:2}" -d "$1" >/dev/null; hget X-Infercost-Model-Served; }
+eq "keyword route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"I want a REFUND now please"}]}')" gpt-4.1
+eq "regex route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"status of ticket #4521 please, and more text"}]}')" o4-mini
+eq "tag route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"a question that is long enough to skip the small rule"}]}' -H "X-Infercost-Customer: vip")" gpt-4.1-mini
+eq "size route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}')" gpt-4o-mini
+eq "no route: as asked" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"a question that is long enough to skip the small-prompt rule of this config"}]}')" gpt-4o
+eq "auto: cheapest of the tier" "$(served '{"model":"auto","messages":[{"role":"user","content":"hi"}]}')" gpt-4.1-nano
+for i in $(seq 1 40); do served "{\"model\":\"split-x\",$MSG}"; done | sort | uniq -c >"$T/split"
+n4o=$(awk '$2=="gpt-4o"{print $1}' "$T/split"); nmini=$(awk '$2=="gpt-4o-mini"{print $1}' "$T/split")
+check "weights 3:1 ($n4o/$nmini)" [ "${n4o:-0}" -gt "${nmini:-0}" ] && check "both served" [ "${nmini:-0}" -gt 0 ]
+# fallbacks
+eq "5xx -> fallback" "$(served "{\"model\":\"fb-test\",$MSG}")" gpt-4o-mini
+eq "fallback upstream" "$(hget X-Infercost-Upstream)" good
+eq "timeout -> fallback" "$(served "{\"model\":\"timeout-test\",$MSG}")" gpt-4.1-mini
+t0=$(date +%s%N)
+code=$(curl -s -o "$T/b" -w '%{http_code}' "$G" -d "{\"model\":\"allbad-test\",$MSG}")
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+eq "all attempts fail: the provider's 503" "$code" 503
+check "bounded retries (${ms} ms)" [ "$ms" -lt 2000 ]
+# cache: temperature 0 is cached, the hit costs 0 and records the saving
+B="{\"model\":\"gpt-4o-mini\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
+curl -s -D "$T/h1" -o "$T/b1" "$G" -d "$B"; curl -s -D "$T/h2" -o "$T/b2" "$G" -d "$B"
+eq "miss then hit" "$(grep -i '^X-Infercost-Cache:' "$T/h1" "$T/h2" | tr -d '\r' | awk '{print $2}' | tr '\n' ' ')" "miss hit "
+check "same body" cmp -s "$T/b1" "$T/b2"
+eq "hit costs 0" "$(grep -i '^X-Infercost-Cost:' "$T/h2" | tr -d '\r' | cut -d' ' -f2)" 0
+eq "saving = first cost" "$(grep -i '^X-Infercost-Saved:' "$T/h2" | tr -d '\r' | cut -d' ' -f2)" "$(grep -i '^X-Infercost-Cost:' "$T/h1" | tr -d '\r' | cut -d' ' -f2)"
+B2="{\"temperature\":0,\"messages\":[{\"content\":\"cache me\",\"role\":\"user\"}],\"model\":\"gpt-4o-mini\",\"stream\":false,\"user\":\"u1\"}"
+curl -s -D "$T/h3" -o /dev/null "$G" -d "$B2"
+eq "normalized: key order, stream, user ignored" "$(hget X-Infercost-Cache < /dev/null; grep -i '^X-Infercost-Cache:' "$T/h3" | tr -d '\r' | cut -d' ' -f2)" hit
+curl -s -D "$T/h4" -o /dev/null "$G" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
+eq "not deterministic: not cached" "$(grep -ci '^X-Infercost-Cache:' "$T/h4")" 0
+curl -s -D "$T/h5" -o /dev/null "$G" -H "X-Infercost-Cache: on" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
+curl -s -D "$T/h5" -o /dev/null "$G" -H "X-Infercost-Cache: on" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
+eq "opt-in header" "$(grep -i '^X-Infercost-Cache:' "$T/h5" | tr -d '\r' | cut -d' ' -f2)" hit
+m=$(curl -s "http://127.0.0.1:$GW_PORT/metrics")
+check "metrics cache hits" grep -q '^infercost_cache_hits_total 3$' <<<"$m"
+check "metrics retries" grep -q '^infercost_retries_total [1-9]' <<<"$m"
+check "metrics fallbacks" grep -q '^infercost_fallbacks_total [1-9]' <<<"$m"
+kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null
+eq "cache hit event" "$(jq -r 'select(.cache_hit) | .model_served' "$T/spool.jsonl" | sort -u)" gpt-4o-mini
+eq "auto event" "$(jq -r 'select(.routed_from=="auto") | .model_served' "$T/spool.jsonl")" gpt-4.1-nano
+eq "fallback event" "$(jq -r 'select(.routed_from=="fb-test") | .model_served + " " + .status' "$T/spool.jsonl")" "gpt-4o-mini 200"
+eq "all-bad event" "$(jq -r 'select(.routed_from=="allbad-test") | .status' "$T/spool.jsonl")" 503
+finish
