@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,35 +637,82 @@ static void put_u64(out_buf *b, uint64_t v)
     put(b, t + 24 - n, (size_t)n);
 }
 
+/* Per unit, the fixed text around an item's numbers: {"unit":"NAME","charged": and
+ * ,"per":PER,"usd":" (built once; the registry never changes after loading). */
+typedef struct frag {
+    char head[96], tail[48];
+    unsigned char head_len, tail_len;
+} frag;
+static frag frags[IC_UNITS_MAX];
+static pthread_once_t frags_once = PTHREAD_ONCE_INIT;
+
+static void build_frags(void)
+{
+    for (int u = 0; u < ic_unit_count(); u++) {
+        int h = snprintf(frags[u].head, sizeof frags[u].head, "{\"unit\":\"%s\",\"charged\":", ic_unit_name(u));
+        int t = snprintf(frags[u].tail, sizeof frags[u].tail, ",\"per\":%llu,\"usd\":\"",
+                         (unsigned long long)ic_unit_per(u));
+        frags[u].head_len = (unsigned char)(h > 0 && h < (int)sizeof frags[u].head ? h : 0);
+        frags[u].tail_len = (unsigned char)(t > 0 && t < (int)sizeof frags[u].tail ? t : 0);
+    }
+}
+
+/* an amount straight into the output: the canonical text of ic_money_format */
+static void put_money(out_buf *b, ic_money m)
+{
+    if (m >= 0 && m <= (ic_money)UINT64_MAX) {
+        uint64_t v = (uint64_t)m, ip = v / 1000000000000ULL, fp = v % 1000000000000ULL;
+        put_u64(b, ip);
+        if (fp) {
+            char d[13];
+            int w = 12;
+            while (fp % 10 == 0) {
+                fp /= 10;
+                w--;
+            }
+            d[0] = '.';
+            for (int k = w; k >= 1; k--, fp /= 10)
+                d[k] = (char)('0' + fp % 10);
+            put(b, d, (size_t)w + 1);
+        }
+        return;
+    }
+    char num[IC_MONEY_STRLEN];
+    ic_money_format(m, num, sizeof num);
+    put(b, num, strlen(num));
+}
+
 size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap)
 {
     out_buf b = {buf, 0, cap, false};
     char num[IC_MONEY_STRLEN];
+    pthread_once(&frags_once, build_frags);
     PUTS(&b, "{\"provider\":");
     put_quoted(&b, cost->provider->id);
     PUTS(&b, ",\"model\":");
     put_quoted(&b, cost->model->id);
     PUTS(&b, ",\"total_usd\":\"");
-    ic_money_format(cost->total, num, sizeof num);
-    put(&b, num, strlen(num));
+    put_money(&b, cost->total);
     PUTS(&b, "\",\"items\":[");
     for (int i = 0; i < cost->nitems; i++) {
         const ic_cost_item *it = &cost->items[i];
+        const frag *f = &frags[it->unit];
         if (i)
             PUTS(&b, ",");
-        PUTS(&b, "{\"unit\":\"");
-        const char *u = ic_unit_name(it->unit);
-        put(&b, u, strlen(u));
-        PUTS(&b, "\",\"charged\":");
+        put(&b, f->head, f->head_len);
         put_u64(&b, it->charged);
         PUTS(&b, ",\"price_per\":\"");
         ic_decimal_format(it->price, num, sizeof num);
         put(&b, num, strlen(num));
-        PUTS(&b, "\",\"per\":");
-        put_u64(&b, it->per);
-        PUTS(&b, ",\"usd\":\"");
-        ic_money_format(it->usd, num, sizeof num);
-        put(&b, num, strlen(num));
+        PUTS(&b, "\"");
+        if (it->per == ic_unit_per(it->unit)) {
+            put(&b, f->tail, f->tail_len);
+        } else {
+            PUTS(&b, ",\"per\":");
+            put_u64(&b, it->per);
+            PUTS(&b, ",\"usd\":\"");
+        }
+        put_money(&b, it->usd);
         PUTS(&b, "\"}");
     }
     PUTS(&b, "]");

@@ -57,9 +57,20 @@ ic_status ic_usage_set_text(ic_usage *u, const char *key, const char *num, size_
                             unit < 0 ? "unknown usage key \"%s\" (see units.yml for the keys)"
                                      : "usage key \"%s\" is not reported: one request is charged per call",
                             key);
+    uint64_t v = 0;
+    if (len > 0 && len <= 15 && !(len > 1 && num[0] == '0')) {
+        /* plain integers (the usual case) need no decimal machinery: <= 15 digits fit the limit */
+        size_t i = 0;
+        while (i < len && num[i] >= '0' && num[i] <= '9')
+            v = v * 10 + (uint64_t)(num[i++] - '0');
+        if (i == len) {
+            u->v[unit] = v;
+            u->present |= 1ULL << unit;
+            return IC_OK;
+        }
+    }
     ic_decimal d;
     ic_status st = ic_decimal_parse(num, len, &d);
-    uint64_t v;
     if (st == IC_ERR_INVALID)
         return ic_error_set(err, st, "usage.%s: negative count %.*s", key, (int)(len > 40 ? 40 : len), num);
     if (st == IC_ERR_RANGE)
