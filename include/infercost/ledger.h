@@ -20,7 +20,9 @@
 #include <stdint.h>
 
 #include "infercost/money.h"
+#include "infercost/pricing.h"
 #include "infercost/status.h"
+#include "infercost/usage.h"
 
 #define IC_LEDGER_SCHEMA_VERSION 2
 
@@ -33,12 +35,16 @@ typedef struct ic_event {
     const char *model;       /* model as requested */
     const char *model_served;/* model that served it (catalog id when priced) */
     const char *api_flavor;
-    /* normalized usage: the common kinds as columns, the full record as JSON text */
+    /* normalized usage: the common kinds as fields; the full record and the cost items travel
+     * packed in detail (ic_event_detail_pack) */
     uint64_t input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens;
-    const char *usage_json;
-    /* exact itemized cost */
     ic_money cost, cost_input, cost_output;
-    const char *items;       /* "unit charged price per usd;..." (docs/ledger.md) */
+    const unsigned char *detail;
+    size_t detail_len;
+    /* scans with filter.detail set also render the detail as text (else NULL):
+     * usage_json {"input_tokens":..,...}; items "unit charged price per usd;..." */
+    const char *usage_json;
+    const char *items;
     const char *customer, *feature, *task, *key_id, *status, *routed_from, *tags;
     int64_t latency_ms;      /* -1 = unknown */
     bool cache_hit, batch;
@@ -60,6 +66,7 @@ typedef struct ic_rollup {
 typedef struct ic_ledger_filter {
     int64_t from_ms, to_ms;
     const char *provider, *model, *customer, *feature;
+    bool detail; /* event scans: render usage_json and items */
 } ic_ledger_filter;
 
 typedef struct ic_ledger_stats {
@@ -131,6 +138,15 @@ ic_status ic_ledger_revenue_put_many(ic_ledger *l, const char *const *customers,
                                      size_t n, ic_error *err);
 ic_status ic_ledger_scan_revenue(ic_ledger *l, ic_revenue_cb cb, void *arg, ic_error *err);
 ic_status ic_ledger_stats_get(ic_ledger *l, ic_ledger_stats *out, ic_error *err);
+
+/* Pack a call's full usage and cost items (unit, charged, rate, per, amount) into buf, in a
+ * compact, stable binary form (unit names are coded by a fixed table, docs/ledger.md). Returns
+ * the length, or 0 if cap is too small (IC_EVENT_DETAIL_MAX always suffices). */
+#define IC_EVENT_DETAIL_MAX 4096
+size_t ic_event_detail_pack(const ic_usage *u, const ic_cost *c, unsigned char *buf, size_t cap);
+/* Render packed detail as text (see ic_event.usage_json / items). IC_ERR_PARSE if malformed. */
+ic_status ic_event_detail_render(const unsigned char *d, size_t len, char *usage_json,
+                                 size_t ucap, char *items, size_t icap);
 
 /* The model a rollup counts an event under: model_served when given, else model. */
 const char *ic_event_rollup_model(const ic_event *e);

@@ -3,24 +3,31 @@
  * Layout (schema version 2; docs/ledger.md):
  *   meta(key, value)             schema_version
  *   names(id, s)                 a dictionary of the repeated strings (provider, model, customer,
- *                                feature, key id, status, ...); 0 means "absent". Kept in memory
- *                                both ways so an insert binds integers, not text.
- *   events(seq, k, id, t, ...)   one row per event in append order. k is the 64-bit XXH3 of the
- *                                id and carries the UNIQUE index that makes inserts idempotent;
- *                                a hit on k compares the full id, so a hash collision is an error,
- *                                never a silent drop.
+ *                                feature, key id, status, source file...); 0 means "absent". Kept
+ *                                in memory both ways so rows carry small integers.
+ *   events(t, k, id, d)          WITHOUT ROWID, PRIMARY KEY (t, k): the time of the call and the
+ *                                64-bit XXH3 of its id. An event is identified by (time, id); as
+ *                                logs arrive roughly in time order, inserts land at the right edge
+ *                                of the B-tree (no random-order unique index to maintain: that
+ *                                index alone halved the insert rate, see BENCHMARKS.md). A hit on
+ *                                (t, k) compares the full id, so a hash collision is an error,
+ *                                never a silent drop. d packs everything else (varints): name ids,
+ *                                token counts, exact costs (128-bit zig-zag), latency, flags, task,
+ *                                tags, source line and the packed usage/cost detail (ledger.c).
+ *                                One blob instead of thirty columns: SQLite's per-column cost was
+ *                                the other half of the insert time.
  *   rollup(day, provider, model, customer, feature, sums...)  WITHOUT ROWID, updated by upsert in
  *                                the same transaction as the events it sums.
  *   revenue(customer, period, amount)
- * Money columns are split in two integers: micro-dollars (floor(pico / 1e6)) and the pico
- * remainder (0..999999), so a per-event amount needs no overflow proof and SUM() of either
- * column stays far inside int64; readers recombine in 128 bits.
+ * Money columns of rollup/revenue are split in two integers: micro-dollars (floor(pico / 1e6))
+ * and the pico remainder (0..999999), so SUM() of either stays far inside int64; readers
+ * recombine in 128 bits.
  *
- * Schema v1 had events only; opening a v1 file adds the rollup and revenue tables and backfills
- * the rollups from the events, in one transaction.
+ * Schema v1 had meta, names and events only; opening a v1 file adds the rollup and revenue tables
+ * and backfills the rollups from the events, in one transaction.
  *
  * Pragmas: WAL, synchronous=NORMAL (a kill -9 loses nothing committed; a power cut may lose the
- * last transactions but never leaves a torn one), a 256 MiB page cache for the unique index.
+ * last transactions but never leaves a torn one), a 256 MiB page cache.
  * This file must not print and must not know about pricing. */
 #include "infercost/ledger.h"
 
@@ -31,6 +38,8 @@
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+
+#include "ledger_internal.h"
 
 typedef struct nslot {
     uint64_t h;
@@ -217,30 +226,18 @@ static ic_status money_split(ic_money m, int64_t *u, int64_t *p, ic_error *err)
 
 static ic_money money_join(int64_t u, int64_t p) { return (ic_money)u * 1000000 + p; }
 
+#define TX(i) ((const char *)sqlite3_column_text(q, i))
+#define I6(i) sqlite3_column_int64(q, i)
+
 /* ---- schema ---- */
 
 static const char *schema_v1 =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE IF NOT EXISTS events("
-    " seq INTEGER PRIMARY KEY, k INTEGER NOT NULL, id TEXT NOT NULL, t INTEGER NOT NULL,"
-    " provider INTEGER NOT NULL, model INTEGER NOT NULL, model_served INTEGER NOT NULL,"
-    " api INTEGER NOT NULL,"
-    " in_tok INTEGER NOT NULL, cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL,"
-    " out_tok INTEGER NOT NULL, reasoning INTEGER NOT NULL, usage TEXT NOT NULL,"
-    " cost_u INTEGER NOT NULL, cost_p INTEGER NOT NULL, cin_u INTEGER NOT NULL,"
-    " cin_p INTEGER NOT NULL, cout_u INTEGER NOT NULL, cout_p INTEGER NOT NULL,"
-    " items TEXT NOT NULL,"
-    " customer INTEGER NOT NULL, feature INTEGER NOT NULL, task TEXT NOT NULL,"
-    " key_id INTEGER NOT NULL, latency INTEGER NOT NULL, status INTEGER NOT NULL,"
-    " cache_hit INTEGER NOT NULL, routed_from INTEGER NOT NULL, batch INTEGER NOT NULL,"
-    " tags TEXT NOT NULL, source TEXT NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS events_k ON events(k);"
-    "CREATE INDEX IF NOT EXISTS events_t ON events(t);";
+    "CREATE TABLE IF NOT EXISTS events(t INTEGER NOT NULL, k INTEGER NOT NULL,"
+    " id TEXT NOT NULL, d BLOB NOT NULL, PRIMARY KEY(t, k)) WITHOUT ROWID;";
 
-/* v1 -> v2: the rollups and the revenue table; rollups backfilled from the events with the same
- * rules ledger.c applies at append time (model_served else model; an error status is one that is
- * not empty, ok/success/completed/unset or a 2xx code). */
+/* v1 -> v2: the rollups and the revenue table; rollups are then backfilled (backfill()). */
 static const char *migrate_v2 =
     "CREATE TABLE rollup(day INTEGER NOT NULL, provider INTEGER NOT NULL,"
     " model INTEGER NOT NULL, customer INTEGER NOT NULL, feature INTEGER NOT NULL,"
@@ -251,17 +248,10 @@ static const char *migrate_v2 =
     " cin_p INTEGER NOT NULL, cout_u INTEGER NOT NULL, cout_p INTEGER NOT NULL,"
     " PRIMARY KEY(day, provider, model, customer, feature)) WITHOUT ROWID;"
     "CREATE TABLE revenue(customer TEXT NOT NULL, period TEXT NOT NULL,"
-    " amount_u INTEGER NOT NULL, amount_p INTEGER NOT NULL, PRIMARY KEY(customer, period));"
-    "INSERT INTO rollup SELECT"
-    " (e.t - (((e.t % 86400000) + 86400000) % 86400000)) / 86400000,"
-    " e.provider, CASE WHEN e.model_served != 0 THEN e.model_served ELSE e.model END,"
-    " e.customer, e.feature, count(*), sum(e.cache_hit),"
-    " sum(CASE WHEN e.status = 0 THEN 0 WHEN lower(n.s) IN ('ok','success','completed','unset')"
-    "      THEN 0 WHEN length(n.s) = 3 AND substr(n.s,1,1) = '2' THEN 0 ELSE 1 END),"
-    " sum(e.in_tok), sum(e.cache_read), sum(e.cache_write), sum(e.out_tok), sum(e.reasoning),"
-    " sum(e.cost_u), sum(e.cost_p), sum(e.cin_u), sum(e.cin_p), sum(e.cout_u), sum(e.cout_p)"
-    " FROM events e LEFT JOIN names n ON n.id = e.status"
-    " GROUP BY 1, 2, 3, 4, 5;";
+    " amount_u INTEGER NOT NULL, amount_p INTEGER NOT NULL, PRIMARY KEY(customer, period));";
+
+static ic_status prepare_writes(sq *s, ic_error *err);
+static ic_status backfill(sq *s, ic_error *err);
 
 static ic_status schema_version(sq *s, int *v, ic_error *err)
 {
@@ -314,6 +304,8 @@ static ic_status migrate(sq *s, ic_error *err)
         goto fail;
     if (v < 2 && (st = exec(s, migrate_v2, err)) != IC_OK)
         goto fail;
+    if (v == 1 && (st = backfill(s, err)) != IC_OK)
+        goto fail;
     if ((st = exec(s, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')", err)) != IC_OK)
         goto fail;
     return exec(s, "COMMIT", err);
@@ -349,6 +341,33 @@ static ic_status prep(sq *s, const char *sql, sqlite3_stmt **q, ic_error *err)
     return IC_OK;
 }
 
+static ic_status prepare_writes(sq *s, ic_error *err)
+{
+    if (s->ins_event)
+        return IC_OK;
+    ic_status st;
+    if ((st = prep(s, "INSERT OR IGNORE INTO events(t,k,id,d) VALUES(?,?,?,?)", &s->ins_event,
+                   err)) != IC_OK ||
+        (st = prep(s, "SELECT id FROM events WHERE t=? AND k=?", &s->get_id, err)) != IC_OK ||
+        (st = prep(s, "INSERT INTO names(s) VALUES(?) RETURNING id", &s->ins_name, err)) !=
+            IC_OK ||
+        (st = prep(s,
+                   "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                   "ON CONFLICT DO UPDATE SET requests=requests+excluded.requests,"
+                   "cache_hits=cache_hits+excluded.cache_hits,errors=errors+excluded.errors,"
+                   "in_tok=in_tok+excluded.in_tok,cache_read=cache_read+excluded.cache_read,"
+                   "cache_write=cache_write+excluded.cache_write,"
+                   "out_tok=out_tok+excluded.out_tok,reasoning=reasoning+excluded.reasoning,"
+                   "cost_u=cost_u+excluded.cost_u,cost_p=cost_p+excluded.cost_p,"
+                   "cin_u=cin_u+excluded.cin_u,cin_p=cin_p+excluded.cin_p,"
+                   "cout_u=cout_u+excluded.cout_u,cout_p=cout_p+excluded.cout_p",
+                   &s->up_rollup, err)) != IC_OK ||
+        (st = prep(s, "INSERT OR REPLACE INTO revenue VALUES(?,?,?,?)", &s->up_revenue, err)) !=
+            IC_OK)
+        return st;
+    return IC_OK;
+}
+
 static ic_status sq_open(void **state, const char *target, bool readonly, ic_error *err)
 {
     *state = NULL;
@@ -376,32 +395,8 @@ static ic_status sq_open(void **state, const char *target, bool readonly, ic_err
         goto fail;
     if ((st = names_load(s, err)) != IC_OK)
         goto fail;
-    if (!readonly) {
-        if ((st = prep(s,
-                       "INSERT OR IGNORE INTO events(k,id,t,provider,model,model_served,api,"
-                       "in_tok,cache_read,cache_write,out_tok,reasoning,usage,cost_u,cost_p,"
-                       "cin_u,cin_p,cout_u,cout_p,items,customer,feature,task,key_id,latency,"
-                       "status,cache_hit,routed_from,batch,tags,source) VALUES(?,?,?,?,?,?,?,?,"
-                       "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       &s->ins_event, err)) != IC_OK ||
-            (st = prep(s, "SELECT id FROM events WHERE k=?", &s->get_id, err)) != IC_OK ||
-            (st = prep(s, "INSERT INTO names(s) VALUES(?) RETURNING id", &s->ins_name, err)) !=
-                IC_OK ||
-            (st = prep(s,
-                       "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                       "ON CONFLICT DO UPDATE SET requests=requests+excluded.requests,"
-                       "cache_hits=cache_hits+excluded.cache_hits,errors=errors+excluded.errors,"
-                       "in_tok=in_tok+excluded.in_tok,cache_read=cache_read+excluded.cache_read,"
-                       "cache_write=cache_write+excluded.cache_write,"
-                       "out_tok=out_tok+excluded.out_tok,reasoning=reasoning+excluded.reasoning,"
-                       "cost_u=cost_u+excluded.cost_u,cost_p=cost_p+excluded.cost_p,"
-                       "cin_u=cin_u+excluded.cin_u,cin_p=cin_p+excluded.cin_p,"
-                       "cout_u=cout_u+excluded.cout_u,cout_p=cout_p+excluded.cout_p",
-                       &s->up_rollup, err)) != IC_OK ||
-            (st = prep(s, "INSERT OR REPLACE INTO revenue VALUES(?,?,?,?)", &s->up_revenue,
-                       err)) != IC_OK)
-            goto fail;
-    }
+    if (!readonly && (st = prepare_writes(s, err)) != IC_OK)
+        goto fail;
     *state = s;
     return IC_OK;
 fail:
@@ -429,57 +424,68 @@ static void sq_rollback(void *state)
 
 static const char *nz(const char *x) { return x ? x : ""; }
 
+/* the source "file:line" as (file name id, line) */
+static ic_status source_split(sq *s, const char *src, int64_t *fid, uint64_t *line, ic_error *err)
+{
+    *line = 0;
+    src = nz(src);
+    const char *colon = strrchr(src, ':');
+    if (colon && colon[1]) {
+        char *end;
+        unsigned long long v = strtoull(colon + 1, &end, 10);
+        if (!*end) {
+            char f[1024];
+            size_t n = (size_t)(colon - src) < sizeof f - 1 ? (size_t)(colon - src) : sizeof f - 1;
+            memcpy(f, src, n);
+            f[n] = 0;
+            *line = v;
+            return names_intern(s, f, fid, err);
+        }
+    }
+    return names_intern(s, src, fid, err);
+}
+
 static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_error *err)
 {
     sq *s = state;
-    sqlite3_stmt *q = s->ins_event;
-    int64_t nm[8];
-    const char *nt[8] = {e->provider, e->model, e->model_served, e->api_flavor, e->customer,
-                         e->feature, e->key_id, e->status};
+    int64_t nm[10];
+    const char *nt[9] = {e->provider, e->model,  e->model_served, e->api_flavor, e->customer,
+                         e->feature,  e->key_id, e->status,       e->routed_from};
     ic_status st;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 9; i++)
         if ((st = names_intern(s, nz(nt[i]), &nm[i], err)) != IC_OK)
             return st;
-    int64_t rf;
-    if ((st = names_intern(s, nz(e->routed_from), &rf, err)) != IC_OK)
+    uint64_t line;
+    if ((st = source_split(s, e->source, &nm[9], &line, err)) != IC_OK)
         return st;
-    int64_t cu = 0, cp = 0, iu = 0, ip = 0, ou = 0, op = 0;
-    if ((st = money_split(e->cost, &cu, &cp, err)) != IC_OK ||
-        (st = money_split(e->cost_input, &iu, &ip, err)) != IC_OK ||
-        (st = money_split(e->cost_output, &ou, &op, err)) != IC_OK)
-        return st;
+    unsigned char buf[IC_EVENT_DETAIL_MAX + 2048];
+    ic__wbuf w = {buf, 0, sizeof buf, false};
+    ic__put_u64(&w, 1); /* row format */
+    for (int i = 0; i < 10; i++)
+        ic__put_u64(&w, (uint64_t)nm[i]);
+    ic__put_u64(&w, line);
+    ic__put_u64(&w, e->input_tokens);
+    ic__put_u64(&w, e->cache_read_tokens);
+    ic__put_u64(&w, e->cache_write_tokens);
+    ic__put_u64(&w, e->output_tokens);
+    ic__put_u64(&w, e->reasoning_tokens);
+    ic__put_money(&w, e->cost);
+    ic__put_money(&w, e->cost_input);
+    ic__put_money(&w, e->cost_output);
+    ic__put_i64(&w, e->latency_ms);
+    ic__put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1);
+    ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
+    ic__put_bytes(&w, nz(e->tags), strlen(nz(e->tags)));
+    ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
+    if (w.overflow)
+        return ic_error_set(err, IC_ERR_RANGE, "event %.100s: too large to store", e->id);
     int64_t k = (int64_t)XXH3_64bits(e->id, strlen(e->id));
+    sqlite3_stmt *q = s->ins_event;
     sqlite3_reset(q);
-    int c = 1;
-    sqlite3_bind_int64(q, c++, k);
-    sqlite3_bind_text(q, c++, e->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, c++, e->t_ms);
-    for (int i = 0; i < 4; i++)
-        sqlite3_bind_int64(q, c++, nm[i]);
-    sqlite3_bind_int64(q, c++, (int64_t)e->input_tokens);
-    sqlite3_bind_int64(q, c++, (int64_t)e->cache_read_tokens);
-    sqlite3_bind_int64(q, c++, (int64_t)e->cache_write_tokens);
-    sqlite3_bind_int64(q, c++, (int64_t)e->output_tokens);
-    sqlite3_bind_int64(q, c++, (int64_t)e->reasoning_tokens);
-    sqlite3_bind_text(q, c++, nz(e->usage_json), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, c++, cu);
-    sqlite3_bind_int64(q, c++, cp);
-    sqlite3_bind_int64(q, c++, iu);
-    sqlite3_bind_int64(q, c++, ip);
-    sqlite3_bind_int64(q, c++, ou);
-    sqlite3_bind_int64(q, c++, op);
-    sqlite3_bind_text(q, c++, nz(e->items), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, c++, nm[4]);
-    sqlite3_bind_int64(q, c++, nm[5]);
-    sqlite3_bind_text(q, c++, nz(e->task), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, c++, nm[6]);
-    sqlite3_bind_int64(q, c++, e->latency_ms);
-    sqlite3_bind_int64(q, c++, nm[7]);
-    sqlite3_bind_int(q, c++, e->cache_hit);
-    sqlite3_bind_int64(q, c++, rf);
-    sqlite3_bind_int(q, c++, e->batch);
-    sqlite3_bind_text(q, c++, nz(e->tags), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, c++, nz(e->source), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 1, e->t_ms);
+    sqlite3_bind_int64(q, 2, k);
+    sqlite3_bind_text(q, 3, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 4, buf, (int)w.n, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE) {
         st = dberr(s, err, "inserting an event");
         sqlite3_reset(q);
@@ -489,10 +495,11 @@ static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_er
     sqlite3_reset(q);
     if (*inserted)
         return IC_OK;
-    /* present already: the same id, or a different id with the same 64-bit key */
+    /* present already: the same id, or a different id with the same time and 64-bit key */
     sqlite3_stmt *g = s->get_id;
     sqlite3_reset(g);
-    sqlite3_bind_int64(g, 1, k);
+    sqlite3_bind_int64(g, 1, e->t_ms);
+    sqlite3_bind_int64(g, 2, k);
     st = IC_OK;
     if (sqlite3_step(g) == SQLITE_ROW) {
         const char *have = (const char *)sqlite3_column_text(g, 0);
@@ -539,6 +546,13 @@ static ic_status sq_rollup_add(void *state, const ic_rollup *r, ic_error *err)
     return IC_OK;
 }
 
+static ic_status backfill_one(sq *s, const ic_event *e, ic_error *err)
+{
+    ic_rollup r;
+    ic__rollup_from_event(e, &r);
+    return sq_rollup_add(s, &r, err);
+}
+
 /* WHERE clause for a filter; returns false if a named value is unknown (nothing can match). */
 static bool where(sq *s, const ic_ledger_filter *f, bool rollup, char *buf, size_t cap,
                   int64_t *binds, int *nb)
@@ -576,66 +590,148 @@ static bool where(sq *s, const ic_ledger_filter *f, bool rollup, char *buf, size
     return true;
 }
 
+/* decode a row; strings point into the scan's scratch buffers or the name dictionary */
+typedef struct rowbuf {
+    char task[1024], tags[4096], source[1200], usage[4096], items[8192];
+} rowbuf;
+
+static bool decode_row(sq *s, const unsigned char *d, size_t len, ic_event *e, rowbuf *rb,
+                       bool detail)
+{
+    ic__rbuf r = {d, len, 0, false};
+    if (ic__get_u64(&r) != 1)
+        return false;
+    int64_t nm[10];
+    for (int i = 0; i < 10; i++)
+        nm[i] = (int64_t)ic__get_u64(&r);
+    uint64_t line = ic__get_u64(&r);
+    e->provider = name_of(s, nm[0]);
+    e->model = name_of(s, nm[1]);
+    e->model_served = name_of(s, nm[2]);
+    e->api_flavor = name_of(s, nm[3]);
+    e->customer = name_of(s, nm[4]);
+    e->feature = name_of(s, nm[5]);
+    e->key_id = name_of(s, nm[6]);
+    e->status = name_of(s, nm[7]);
+    e->routed_from = name_of(s, nm[8]);
+    if (line)
+        snprintf(rb->source, sizeof rb->source, "%.1000s:%llu", name_of(s, nm[9]),
+                 (unsigned long long)line);
+    else
+        snprintf(rb->source, sizeof rb->source, "%.1000s", name_of(s, nm[9]));
+    e->source = rb->source;
+    e->input_tokens = ic__get_u64(&r);
+    e->cache_read_tokens = ic__get_u64(&r);
+    e->cache_write_tokens = ic__get_u64(&r);
+    e->output_tokens = ic__get_u64(&r);
+    e->reasoning_tokens = ic__get_u64(&r);
+    e->cost = ic__get_money(&r);
+    e->cost_input = ic__get_money(&r);
+    e->cost_output = ic__get_money(&r);
+    e->latency_ms = ic__get_i64(&r);
+    uint64_t fl = ic__get_u64(&r);
+    e->cache_hit = fl & 1;
+    e->batch = (fl >> 1) & 1;
+    e->task = ic__get_str(&r, rb->task, sizeof rb->task);
+    e->tags = ic__get_str(&r, rb->tags, sizeof rb->tags);
+    uint64_t dl = ic__get_u64(&r);
+    if (r.bad || dl > r.n - r.at)
+        return false;
+    e->detail = d + r.at;
+    e->detail_len = (size_t)dl;
+    e->usage_json = e->items = NULL;
+    if (detail) {
+        if (ic_event_detail_render(e->detail, e->detail_len, rb->usage, sizeof rb->usage,
+                                   rb->items, sizeof rb->items) != IC_OK)
+            return false;
+        e->usage_json = rb->usage;
+        e->items = rb->items;
+    }
+    return true;
+}
+
 static ic_status sq_scan_events(void *state, const ic_ledger_filter *f, ic_event_cb cb, void *arg,
                                 ic_error *err)
 {
     sq *s = state;
-    char w[512], sql[1536];
-    int64_t b[8];
-    int nb;
+    char sql[256];
     names_load(s, err);
-    if (!where(s, f, false, w, sizeof w, b, &nb))
-        return IC_OK;
-    snprintf(sql, sizeof sql,
-             "SELECT id,t,provider,model,model_served,api,in_tok,cache_read,cache_write,out_tok,"
-             "reasoning,usage,cost_u,cost_p,cin_u,cin_p,cout_u,cout_p,items,customer,feature,"
-             "task,key_id,latency,status,cache_hit,routed_from,batch,tags,source FROM events%s "
-             "ORDER BY seq", w);
+    const char *vals[4] = {f->provider, f->model, f->customer, f->feature};
+    int64_t want[4];
+    for (int i = 0; i < 4; i++) {
+        want[i] = vals[i] ? names_find(s, vals[i]) : -2;
+        if (vals[i] && want[i] < 0)
+            return IC_OK; /* a name never seen: nothing matches */
+    }
+    snprintf(sql, sizeof sql, "SELECT id, t, d FROM events%s%s ORDER BY t, k",
+             f->from_ms ? " WHERE t >= ?1" : " WHERE ?1 IS NULL",
+             f->to_ms ? " AND t < ?2" : " AND ?2 IS NULL");
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return dberr(s, err, "scanning events");
-    for (int i = 0; i < nb; i++)
-        sqlite3_bind_int64(q, i + 1, b[i]);
+    if (f->from_ms)
+        sqlite3_bind_int64(q, 1, f->from_ms);
+    if (f->to_ms)
+        sqlite3_bind_int64(q, 2, f->to_ms);
+    rowbuf *rb = malloc(sizeof *rb);
+    if (!rb) {
+        sqlite3_finalize(q);
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
     int rc;
+    ic_status st = IC_OK;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         ic_event e;
-#define TX(i) ((const char *)sqlite3_column_text(q, i))
-#define I6(i) sqlite3_column_int64(q, i)
-        e.id = TX(0);
-        e.t_ms = I6(1);
-        e.provider = name_of(s, I6(2));
-        e.model = name_of(s, I6(3));
-        e.model_served = name_of(s, I6(4));
-        e.api_flavor = name_of(s, I6(5));
-        e.input_tokens = (uint64_t)I6(6);
-        e.cache_read_tokens = (uint64_t)I6(7);
-        e.cache_write_tokens = (uint64_t)I6(8);
-        e.output_tokens = (uint64_t)I6(9);
-        e.reasoning_tokens = (uint64_t)I6(10);
-        e.usage_json = TX(11);
-        e.cost = money_join(I6(12), I6(13));
-        e.cost_input = money_join(I6(14), I6(15));
-        e.cost_output = money_join(I6(16), I6(17));
-        e.items = TX(18);
-        e.customer = name_of(s, I6(19));
-        e.feature = name_of(s, I6(20));
-        e.task = TX(21);
-        e.key_id = name_of(s, I6(22));
-        e.latency_ms = I6(23);
-        e.status = name_of(s, I6(24));
-        e.cache_hit = I6(25) != 0;
-        e.routed_from = name_of(s, I6(26));
-        e.batch = I6(27) != 0;
-        e.tags = TX(28);
-        e.source = TX(29);
+        const unsigned char *d = sqlite3_column_blob(q, 2);
+        size_t dl = (size_t)sqlite3_column_bytes(q, 2);
+        e.id = (const char *)sqlite3_column_text(q, 0);
+        e.t_ms = sqlite3_column_int64(q, 1);
+        if (!decode_row(s, d, dl, &e, rb, f->detail)) {
+            st = ic_error_set(err, IC_ERR_DB, "%s: event %.100s: malformed row", s->path, e.id);
+            break;
+        }
+        if (want[0] >= 0 && names_find(s, e.provider) != want[0])
+            continue;
+        if (want[1] >= 0 && names_find(s, ic_event_rollup_model(&e)) != want[1])
+            continue;
+        if (want[2] >= 0 && names_find(s, e.customer) != want[2])
+            continue;
+        if (want[3] >= 0 && names_find(s, e.feature) != want[3])
+            continue;
         if (cb(&e, arg))
             break;
     }
-    ic_status st = IC_OK;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (st == IC_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
         st = dberr(s, err, "scanning events");
+    free(rb);
     sqlite3_finalize(q);
     return st;
+}
+
+/* v1 -> v2: rollups from the stored events, with the rules of ic_ledger_append */
+static ic_status backfill_one(sq *s, const ic_event *e, ic_error *err);
+typedef struct bf {
+    sq *s;
+    ic_status st;
+    ic_error *err;
+} bf;
+static int backfill_cb(const ic_event *e, void *arg)
+{
+    bf *b = arg;
+    b->st = backfill_one(b->s, e, b->err);
+    return b->st != IC_OK;
+}
+
+static ic_status backfill(sq *s, ic_error *err)
+{
+    ic_status st;
+    if ((st = names_load(s, err)) != IC_OK || (st = prepare_writes(s, err)) != IC_OK)
+        return st;
+    bf b = {s, IC_OK, err};
+    ic_ledger_filter none = {0};
+    if ((st = sq_scan_events(s, &none, backfill_cb, &b, err)) != IC_OK)
+        return st;
+    return b.st;
 }
 
 static ic_status sq_scan_rollups(void *state, const ic_ledger_filter *f, ic_rollup_cb cb,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "infercost/ledger.h"
+#include "infercost/units.h"
 #include "test.h"
 
 static char dir[] = "/tmp/ic_test_ledger_XXXXXX";
@@ -214,43 +215,32 @@ static void t_backends(void)
     CHECK(strstr(err.msg, "not an infercost ledger") != NULL);
 }
 
-/* A file written by schema v1 (events only) gains rollups, backfilled exactly. */
+/* A file of schema v1 (no rollups, no revenue) is migrated: rollups backfilled exactly. */
 static void t_migrate_v1(void)
 {
     fresh("v1");
-    sqlite3 *db;
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    const char *v1 =
-        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-        "INSERT INTO meta VALUES('schema_version','1');"
-        "CREATE TABLE names(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
-        "INSERT INTO names VALUES(1,'openai'),(2,'gpt-4o'),(3,'acme'),(4,'500');"
-        "CREATE TABLE events(seq INTEGER PRIMARY KEY, k INTEGER NOT NULL, id TEXT NOT NULL,"
-        " t INTEGER NOT NULL, provider INTEGER NOT NULL, model INTEGER NOT NULL,"
-        " model_served INTEGER NOT NULL, api INTEGER NOT NULL, in_tok INTEGER NOT NULL,"
-        " cache_read INTEGER NOT NULL, cache_write INTEGER NOT NULL, out_tok INTEGER NOT NULL,"
-        " reasoning INTEGER NOT NULL, usage TEXT NOT NULL, cost_u INTEGER NOT NULL,"
-        " cost_p INTEGER NOT NULL, cin_u INTEGER NOT NULL, cin_p INTEGER NOT NULL,"
-        " cout_u INTEGER NOT NULL, cout_p INTEGER NOT NULL, items TEXT NOT NULL,"
-        " customer INTEGER NOT NULL, feature INTEGER NOT NULL, task TEXT NOT NULL,"
-        " key_id INTEGER NOT NULL, latency INTEGER NOT NULL, status INTEGER NOT NULL,"
-        " cache_hit INTEGER NOT NULL, routed_from INTEGER NOT NULL, batch INTEGER NOT NULL,"
-        " tags TEXT NOT NULL, source TEXT NOT NULL);"
-        "CREATE UNIQUE INDEX events_k ON events(k);"
-        "CREATE INDEX events_t ON events(t);"
-        "INSERT INTO events VALUES(1,11,'e1',1728000000000,1,2,0,0,100,0,0,10,0,'{}',"
-        " 2,999999,1,0,1,999999,'',3,0,'',0,-1,0,1,0,0,'','')," /* 2.999999 micro + ... */
-        " (2,12,'e2',1728000000001,1,2,0,0,50,0,0,5,0,'{}',0,1,0,0,0,1,'',3,0,'',0,-1,4,0,0,0,'','');";
-    CHECK_INT(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
     ic_ledger *l;
     ic_error err = {0};
     CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    ic_event e[3] = {ev("e1", 1728000000000, "gpt-4o", "acme", 2999999),
+                     ev("e2", 1728000000001, "gpt-4o", "acme", 1),
+                     ev("e3", 1728000000000 + 86400000, "gpt-4o", "acme", 5)};
+    e[1].status = "500";
+    e[0].cache_hit = true;
+    CHECK_INT(ic_ledger_append(l, e, 3, NULL, NULL, &err), IC_OK);
+    ic_ledger_close(l);
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "DROP TABLE rollup; DROP TABLE revenue;"
+                               "UPDATE meta SET value='1' WHERE key='schema_version'",
+                           NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
     sums r = {0};
     CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r, &err), IC_OK);
-    CHECK_INT(r.n, 2);
-    CHECK(r.cost == (ic_money)2 * 1000000 + 999999 + 1);
-    CHECK_INT(r.in, 150);
+    CHECK_INT(r.n, 3);
+    CHECK(r.cost == 2999999 + 1 + 5);
+    CHECK_INT(r.in, 300);
     ic_ledger_close(l);
     CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *q;
@@ -258,12 +248,67 @@ static void t_migrate_v1(void)
     CHECK(sqlite3_step(q) == SQLITE_ROW);
     CHECK_STR((const char *)sqlite3_column_text(q, 0), "2");
     sqlite3_finalize(q);
-    sqlite3_prepare_v2(db, "SELECT errors, cache_hits FROM rollup", -1, &q, NULL);
+    sqlite3_prepare_v2(db, "SELECT errors, cache_hits, requests FROM rollup ORDER BY day", -1, &q,
+                       NULL);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
     CHECK_INT(sqlite3_column_int(q, 0), 1); /* status '500' */
     CHECK_INT(sqlite3_column_int(q, 1), 1);
+    CHECK_INT(sqlite3_column_int(q, 2), 2);
     sqlite3_finalize(q);
+    /* a newer schema than this build is refused */
+    sqlite3_exec(db, "UPDATE meta SET value='99' WHERE key='schema_version'", NULL, NULL, NULL);
     sqlite3_close(db);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_ERR_DB);
+    CHECK(strstr(err.msg, "newer") != NULL);
+}
+
+/* usage and cost items survive the round trip, exactly */
+static int grab(const ic_event *e, void *a)
+{
+    char *out = a;
+    snprintf(out, 512, "%s|%s|%s|%s|%s|%lld|%d", e->usage_json ? e->usage_json : "(null)",
+             e->items ? e->items : "(null)", e->task, e->tags, e->source, (long long)e->latency_ms,
+             e->batch);
+    return 1;
+}
+
+static void t_detail_roundtrip(void)
+{
+    fresh("d");
+    ic_ledger *l;
+    ic_error err = {0};
+    CHECK_INT(ic_units_init(&err), IC_OK);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    ic_usage u;
+    ic_usage_clear(&u);
+    CHECK_INT(ic_usage_set(&u, ic_unit_find("input_tokens"), 4740, &err), IC_OK);
+    CHECK_INT(ic_usage_set(&u, ic_unit_find("cache_write_tokens"), 4735, &err), IC_OK);
+    ic_cost c;
+    memset(&c, 0, sizeof c);
+    c.nitems = 2;
+    c.items[0] = (ic_cost_item){ic_unit_find("input_tokens"), 5, {3, 0}, 1000000, 15000000};
+    c.items[1] = (ic_cost_item){ic_unit_find("cache_write_tokens"), 4735, {375, 2}, 1000000,
+                                (ic_money)17756250000};
+    unsigned char d[IC_EVENT_DETAIL_MAX];
+    size_t dl = ic_event_detail_pack(&u, &c, d, sizeof d);
+    CHECK(dl > 0);
+    CHECK_INT(ic_event_detail_pack(&u, &c, d, 5), 0);
+    ic_event e = ev("rt", 1772359200000, "claude-sonnet-4-5", "acme", 17771250000);
+    e.detail = d;
+    e.detail_len = dl;
+    e.task = "task-9";
+    e.tags = "{\"team\":\"x\"}";
+    e.source = "logs/a.jsonl:17";
+    e.latency_ms = 812;
+    e.batch = true;
+    CHECK_INT(ic_ledger_append(l, &e, 1, NULL, NULL, &err), IC_OK);
+    char out[512] = "";
+    ic_ledger_filter f = {.detail = true};
+    CHECK_INT(ic_ledger_scan_events(l, &f, grab, out, &err), IC_OK);
+    CHECK_STR(out, "{\"input_tokens\":4740,\"cache_write_tokens\":4735}|input_tokens 5 3 "
+                   "1000000 0.000015;cache_write_tokens 4735 3.75 1000000 0.01775625|task-9|"
+                   "{\"team\":\"x\"}|logs/a.jsonl:17|812|1");
+    ic_ledger_close(l);
 }
 
 int main(void)
@@ -278,6 +323,7 @@ int main(void)
     RUN(t_revenue);
     RUN(t_backends);
     RUN(t_migrate_v1);
+    RUN(t_detail_roundtrip);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
