@@ -67,6 +67,11 @@ ic_price_set *ic__price_set_build(ic_arena *a, ic_unit_price *items, size_t n, c
         return NULL;
     ps->items = items;
     ps->n = n;
+    ps->per = ic_arena_alloc(a, (n ? n : 1) * sizeof *ps->per);
+    if (!ps->per)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        ps->per[i] = ic_unit_per(items[i].unit);
     ps->requests_unit = -1;
     ps->input_unit = ic_unit_find("input_tokens");
     for (int u = 0; u < IC_UNITS_MAX; u++)

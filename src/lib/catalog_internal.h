@@ -15,6 +15,7 @@
 struct ic_price_set {
     size_t n;
     ic_unit_price *items;      /* in feed order */
+    uint64_t *per;             /* ic_unit_per() of each item */
     uint64_t priced;           /* bit set of priced units */
     int order[IC_UNITS_MAX];   /* priced units but requests, most specific first */
     int norder;

@@ -178,6 +178,13 @@ ic_status ic_money_of(uint64_t quantity, ic_decimal price, uint64_t per, ic_mone
         if (!mul_u128(den, pow10_u128(price.scale - 12u), &den))
             return IC_ERR_RANGE;
     }
+    if (num <= UINT64_MAX && den <= UINT64_MAX) { /* the usual case: 64-bit division */
+        uint64_t n64 = (uint64_t)num, d64 = (uint64_t)den, q64 = n64 / d64, r64 = n64 % d64;
+        if (r64 > d64 - r64 || (r64 == d64 - r64 && (q64 & 1)))
+            q64++;
+        *out = (ic_money)q64;
+        return IC_OK;
+    }
     ic_u128 q = num / den, r = num % den;
     /* half to even: round up if r > den/2, or r == den/2 exactly and q is odd */
     ic_u128 twice = r * 2; /* r < den <= 10^38, so 2r can overflow only past 2^127: check */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog_internal.h"
+#include "units_internal.h"
 
 /* The reference's B(): the usage value of unit t, or 0 when absent, refusing absences that would
  * under-charge (a positive descendant or a positive overlap whose join is t). */
@@ -20,20 +21,22 @@ static ic_status usage_value(const ic_usage *u, int t, uint64_t *out, ic_error *
     uint64_t pos = 0;
     for (uint64_t bits = u->present; bits; bits &= bits - 1) {
         int k = __builtin_ctzll(bits);
-        if (u->v[k] > 0 && ic_unit_is_reported(k))
+        if (u->v[k] > 0 && ic__unit_reported[k])
             pos |= 1ULL << k;
     }
-    uint64_t desc = pos & ic_unit_descendants(t);
+    uint64_t desc = pos & ic__unit_desc[t];
     if (desc)
         return ic_error_set(err, IC_ERR_INVALID,
                             "missing usage value for %s with positive reported descendant %s",
                             ic_unit_name(t), ic_unit_name(__builtin_ctzll(desc)));
-    for (uint64_t a = pos; a; a &= a - 1) {
+    /* two positive units whose join is t are both ancestors of t */
+    uint64_t cand = pos & ic__unit_anc[t];
+    for (uint64_t a = cand; a && (a & (a - 1)); a &= a - 1) {
         int r = __builtin_ctzll(a);
         for (uint64_t b = a & (a - 1); b; b &= b - 1) {
             int c = __builtin_ctzll(b);
-            if (ic_unit_compatible(r, c) && !ic_unit_is_ancestor(r, c) &&
-                !ic_unit_is_ancestor(c, r) && ic_unit_join(r, c) == t)
+            if ((ic__unit_compat[r] >> c & 1) && !(ic__unit_desc[r] >> c & 1) &&
+                !(ic__unit_desc[c] >> r & 1) && ic__unit_join_tab[r][c] == t)
                 return ic_error_set(err, IC_ERR_INVALID,
                                     "missing usage value for %s with positive reported overlap "
                                     "%s and %s", ic_unit_name(t), ic_unit_name(r), ic_unit_name(c));
@@ -100,9 +103,9 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
         if ((st = usage_value(u, n, &s, err)) != IC_OK)
             return st;
         uint64_t sub = 0;
-        for (uint64_t d = ic_unit_descendants(n) & ps->priced; d; d &= d - 1) {
+        for (uint64_t d = ic__unit_desc[n] & ps->priced; d; d &= d - 1) {
             int k = __builtin_ctzll(d);
-            if (ic_unit_is_reported(k))
+            if (ic__unit_reported[k])
                 sub += leaf[k]; /* computed already: descendants have more dimensions */
         }
         if (sub > s)
@@ -123,14 +126,14 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
         it->unit = up->unit;
         it->charged = q;
         it->price = rate(up, total_input);
-        it->per = ic_unit_per(up->unit);
+        it->per = ps->per[i];
         if ((st = ic_money_of(q, it->price, it->per, &it->usd)) != IC_OK)
             return ic_error_set(err, IC_ERR_RANGE, "%s: %llu is too large to price",
                                 ic_unit_name(up->unit), (unsigned long long)q);
         out->total += it->usd;
-        if (ic_unit_is_input(up->unit))
+        if (ic__unit_in[up->unit])
             out->input += it->usd;
-        else if (ic_unit_is_output(up->unit))
+        else if (ic__unit_out[up->unit])
             out->output += it->usd;
     }
     return IC_OK;

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "embedded.h"
+#include "units_internal.h"
 
 #define MAX_DIMS 8
 
@@ -24,11 +25,11 @@ typedef struct unit {
 
 static unit units[IC_UNITS_MAX];
 static int nunits;
-static uint64_t desc_mask[IC_UNITS_MAX], anc_mask[IC_UNITS_MAX];
-static signed char join_tab[IC_UNITS_MAX][IC_UNITS_MAX];
-static uint64_t compat_mask[IC_UNITS_MAX];
+uint64_t ic__unit_desc[IC_UNITS_MAX], ic__unit_anc[IC_UNITS_MAX];
+signed char ic__unit_join_tab[IC_UNITS_MAX][IC_UNITS_MAX];
+uint64_t ic__unit_compat[IC_UNITS_MAX];
 static const char *direction[IC_UNITS_MAX], *family[IC_UNITS_MAX];
-static bool reported[IC_UNITS_MAX], is_input[IC_UNITS_MAX], is_output[IC_UNITS_MAX];
+bool ic__unit_reported[IC_UNITS_MAX], ic__unit_in[IC_UNITS_MAX], ic__unit_out[IC_UNITS_MAX];
 static signed char by_name[256], by_price_key[256]; /* hash -> unit, -1 empty (open addressing) */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -178,15 +179,15 @@ static ic_status parse_units(void)
     }
     for (int a = 0; a < nunits; a++) {
         direction[a] = dim(&units[a], "direction");
-        reported[a] = strcmp(units[a].name, "requests") != 0;
-        is_input[a] = direction[a] && !strcmp(direction[a], "input");
-        is_output[a] = direction[a] && !strcmp(direction[a], "output");
+        ic__unit_reported[a] = strcmp(units[a].name, "requests") != 0;
+        ic__unit_in[a] = direction[a] && !strcmp(direction[a], "input");
+        ic__unit_out[a] = direction[a] && !strcmp(direction[a], "output");
         family[a] = dim(&units[a], "family");
         for (int b = 0; b < nunits; b++) {
-            join_tab[a][b] = -1;
+            ic__unit_join_tab[a][b] = -1;
             if (a != b && contains(&units[a], &units[b])) {
-                desc_mask[a] |= 1ULL << b;
-                anc_mask[b] |= 1ULL << a;
+                ic__unit_desc[a] |= 1ULL << b;
+                ic__unit_anc[b] |= 1ULL << a;
             }
         }
     }
@@ -194,7 +195,7 @@ static ic_status parse_units(void)
         for (int b = 0; b < nunits; b++) {
             if (!compatible(&units[a], &units[b]))
                 continue;
-            compat_mask[a] |= 1ULL << b;
+            ic__unit_compat[a] |= 1ULL << b;
             /* the join has exactly the union of the two dimension sets */
             for (int j = 0; j < nunits; j++) {
                 const unit *J = &units[j];
@@ -204,7 +205,7 @@ static ic_status parse_units(void)
                         if (!dim(&units[a], units[b].dim_k[i]))
                             want++;
                     if (J->ndims == want) {
-                        join_tab[a][b] = (signed char)j;
+                        ic__unit_join_tab[a][b] = (signed char)j;
                         break;
                     }
                 }
@@ -262,12 +263,12 @@ const char *ic_unit_price_key(int u) { INIT(); return VALID(u) ? units[u].price_
 uint64_t ic_unit_per(int u) { INIT(); return VALID(u) ? units[u].per : 1; }
 const char *ic_unit_direction(int u) { INIT(); return VALID(u) ? direction[u] : NULL; }
 const char *ic_unit_family(int u) { INIT(); return VALID(u) ? family[u] : NULL; }
-bool ic_unit_is_reported(int u) { INIT(); return VALID(u) && reported[u]; }
-bool ic_unit_is_input(int u) { INIT(); return VALID(u) && is_input[u]; }
-bool ic_unit_is_output(int u) { INIT(); return VALID(u) && is_output[u]; }
-bool ic_unit_is_ancestor(int a, int b) { INIT(); return VALID(a) && VALID(b) && (desc_mask[a] >> b & 1); }
-uint64_t ic_unit_descendants(int u) { INIT(); return VALID(u) ? desc_mask[u] : 0; }
-uint64_t ic_unit_ancestors(int u) { INIT(); return VALID(u) ? anc_mask[u] : 0; }
-int ic_unit_join(int a, int b) { INIT(); return VALID(a) && VALID(b) ? join_tab[a][b] : -1; }
-bool ic_unit_compatible(int a, int b) { INIT(); return VALID(a) && VALID(b) && (compat_mask[a] >> b & 1); }
+bool ic_unit_is_reported(int u) { INIT(); return VALID(u) && ic__unit_reported[u]; }
+bool ic_unit_is_input(int u) { INIT(); return VALID(u) && ic__unit_in[u]; }
+bool ic_unit_is_output(int u) { INIT(); return VALID(u) && ic__unit_out[u]; }
+bool ic_unit_is_ancestor(int a, int b) { INIT(); return VALID(a) && VALID(b) && (ic__unit_desc[a] >> b & 1); }
+uint64_t ic_unit_descendants(int u) { INIT(); return VALID(u) ? ic__unit_desc[u] : 0; }
+uint64_t ic_unit_ancestors(int u) { INIT(); return VALID(u) ? ic__unit_anc[u] : 0; }
+int ic_unit_join(int a, int b) { INIT(); return VALID(a) && VALID(b) ? ic__unit_join_tab[a][b] : -1; }
+bool ic_unit_compatible(int a, int b) { INIT(); return VALID(a) && VALID(b) && (ic__unit_compat[a] >> b & 1); }
 int ic_unit_dimension_count(int u) { INIT(); return VALID(u) ? units[u].ndims : 0; }

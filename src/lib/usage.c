@@ -12,6 +12,7 @@
 
 #include "catalog_internal.h"
 #include "usage_internal.h"
+#include "units_internal.h"
 
 ic_status ic_usage_set(ic_usage *u, int unit, uint64_t value, ic_error *err)
 {
@@ -38,7 +39,7 @@ ic_status ic_usage_validate(const ic_usage *u, ic_error *err)
 {
     for (uint64_t bits = u->present; bits; bits &= bits - 1) {
         int k = __builtin_ctzll(bits);
-        for (uint64_t anc = ic_unit_ancestors(k) & u->present; anc; anc &= anc - 1) {
+        for (uint64_t anc = ic__unit_anc[k] & u->present; anc; anc &= anc - 1) {
             int a = __builtin_ctzll(anc);
             if (u->v[k] > u->v[a])
                 return ic_error_set(err, IC_ERR_INVALID, "%s (%llu) cannot exceed %s (%llu)",
