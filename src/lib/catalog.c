@@ -818,18 +818,50 @@ const ic_price_set *ic_model_prices_at(const ic_model *m, int64_t t_ms)
 
 /* -------------------------------------------------------------------------- resolution ---- */
 
-static void lower_trim(const char *s, char *out, size_t cap)
+/* Length of the JavaScript-trim() whitespace character starting at s (0 if none): ASCII space,
+ * \t \n \v \f \r, and in UTF-8 U+00A0, U+1680, U+2000-200A, U+2028, U+2029, U+202F, U+205F,
+ * U+3000, U+FEFF, as String.prototype.trim() removes them. */
+static size_t js_space_at(const unsigned char *s, size_t n)
 {
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r' ||
-                 s[n - 1] == '\f' || s[n - 1] == '\v'))
-        n--;
+    if (n >= 1 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r')))
+        return 1;
+    if (n >= 2 && s[0] == 0xC2 && s[1] == 0xA0)
+        return 2;
+    if (n >= 3) {
+        unsigned cp = (unsigned)(s[0] & 0x0F) << 12 | (unsigned)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        if ((s[0] & 0xF0) == 0xE0 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80 &&
+            (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+             cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF))
+            return 3;
+    }
+    return 0;
+}
+
+static size_t js_space_before(const unsigned char *s, size_t end)
+{
+    if (end >= 1 && js_space_at(s + end - 1, 1) == 1)
+        return 1;
+    if (end >= 2 && js_space_at(s + end - 2, 2) == 2)
+        return 2;
+    if (end >= 3 && js_space_at(s + end - 3, 3) == 3)
+        return 3;
+    return 0;
+}
+
+/* trim (as JavaScript's trim()) and lower-case ASCII letters, as the reference does */
+static void lower_trim(const char *str, char *out, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str), b = 0, k;
+    while ((k = js_space_at(s + b, n - b)) > 0)
+        b += k;
+    while (n > b && (k = js_space_before(s, n)) > 0)
+        n -= k;
+    n -= b;
     if (n >= cap)
         n = cap - 1;
     for (size_t i = 0; i < n; i++)
-        out[i] = (char)tolower((unsigned char)s[i]);
+        out[i] = (char)tolower(s[b + i]);
     out[n] = 0;
 }
 
