@@ -15,6 +15,8 @@ void gw_sse_free(gw_sse *s)
 
 bool gw_sse_feed(gw_sse *s, const char *data, size_t len, gw_sse_cb cb, void *arg)
 {
+    if (len == 0)
+        return true;
     if (s->len + len > s->cap) {
         size_t nc = s->cap ? s->cap : 1024;
         while (nc < s->len + len)

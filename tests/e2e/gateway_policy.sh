@@ -125,7 +125,8 @@ m=$(curl -s "http://127.0.0.1:$GW_PORT/metrics")
 check "metrics cache hits" grep -q '^infercost_cache_hits_total 3$' <<<"$m"
 check "metrics retries" grep -q '^infercost_retries_total [1-9]' <<<"$m"
 check "metrics fallbacks" grep -q '^infercost_fallbacks_total [1-9]' <<<"$m"
-kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "clean exit (no leak, no error)" "$?" 0
 eq "cache hit event" "$(jq -r 'select(.cache_hit) | .model_served' "$T/spool.jsonl" | sort -u)" gpt-4o-mini
 eq "auto event" "$(jq -r 'select(.routed_from=="auto") | .model_served' "$T/spool.jsonl")" gpt-4.1-nano
 eq "fallback event" "$(jq -r 'select(.routed_from=="fb-test") | .model_served + " " + .status' "$T/spool.jsonl")" "gpt-4o-mini 200"

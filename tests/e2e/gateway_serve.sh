@@ -102,7 +102,8 @@ check "metrics histogram" grep -q '^infercost_upstream_latency_seconds_count' "$
 check "metrics streams" grep -q '^infercost_streams_total 4$' "$T/metrics"
 
 # graceful stop flushes the spool; every call is one priced event
-kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "clean exit (no leak, no error)" "$?" 0
 eq "events = calls" "$(wc -l <"$T/spool.jsonl")" "$n_calls"
 "$IC" cost "$T/spool.jsonl" >"$T/priced" 2>"$T/cerr"
 eq "spool prices cleanly" "$?" 0

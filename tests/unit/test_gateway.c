@@ -1,0 +1,367 @@
+/* test_gateway.c: unit tests of the gateway's pieces that need no network: SHA-256 (FIPS 180-4
+ * vectors), the SSE splitter (events split at every byte boundary, CRLF, usage-only chunks), the
+ * LRU/TTL cache, budgets and rate limits (holds, settlement, refusal), the spool journal (replay
+ * after a crash, torn lines, duplicates), config validation messages and the glob. The gateway
+ * sources are compiled in here because the Makefile links unit tests against libinfercost only. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test.h"
+
+#include "../../src/gateway/budget.c"
+#include "../../src/gateway/cache.c"
+#include "../../src/gateway/config.c"
+#include "../../src/gateway/gw_util.c"
+#include "../../src/gateway/spool.c"
+#include "../../src/gateway/sse.c"
+
+static void t_sha256(void)
+{
+    char h[65];
+    gw_sha256_hex("", 0, h);
+    CHECK_STR(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    gw_sha256_hex("abc", 3, h);
+    CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    gw_sha256_hex(two, strlen(two), h);
+    CHECK_STR(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    /* a million 'a' fed in odd pieces */
+    gw_sha256 s;
+    uint8_t d[32];
+    char buf[997];
+    memset(buf, 'a', sizeof buf);
+    gw_sha256_init(&s);
+    size_t left = 1000000;
+    while (left) {
+        size_t n = left < sizeof buf ? left : sizeof buf;
+        gw_sha256_update(&s, buf, n);
+        left -= n;
+    }
+    gw_sha256_final(&s, d);
+    for (int i = 0; i < 32; i++)
+        snprintf(h + 2 * i, 3, "%02x", d[i]);
+    CHECK_STR(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+typedef struct evs {
+    char all[4096];
+    size_t len;
+    int n;
+} evs;
+
+static bool collect(void *arg, const char *ev, size_t len)
+{
+    evs *e = arg;
+    memcpy(e->all + e->len, ev, len);
+    e->len += len;
+    e->n++;
+    return true;
+}
+
+static void t_sse_split(void)
+{
+    const char *text = "event: a\ndata: {\"x\":1}\n\ndata: two\r\n\r\n: comment\n\ndata: [DONE]\n\n";
+    size_t tl = strlen(text);
+    /* every split point gives the same events, byte for byte */
+    for (size_t cut = 0; cut <= tl; cut++) {
+        gw_sse s;
+        evs e = {{0}, 0, 0};
+        gw_sse_init(&s);
+        gw_sse_feed(&s, text, cut, collect, &e);
+        gw_sse_feed(&s, text + cut, tl - cut, collect, &e);
+        CHECK_INT(e.n, 4);
+        CHECK_INT(e.len, tl);
+        CHECK(!memcmp(e.all, text, tl));
+        CHECK_INT(gw_sse_pending(&s), 0);
+        gw_sse_free(&s);
+    }
+    /* byte by byte */
+    gw_sse s;
+    evs e = {{0}, 0, 0};
+    gw_sse_init(&s);
+    for (size_t i = 0; i < tl; i++)
+        gw_sse_feed(&s, text + i, 1, collect, &e);
+    CHECK_INT(e.n, 4);
+    gw_sse_feed(&s, "data: partial", 13, collect, &e);
+    CHECK_INT(gw_sse_pending(&s), 13);
+    gw_sse_free(&s);
+}
+
+static void t_sse_usage_chunk(void)
+{
+    const char *u = "data: {\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":3}}\n\n";
+    const char *c = "data: {\"id\":\"x\",\"choices\":[{\"delta\":{}}],\"usage\":null}\n\n";
+    CHECK(gw_sse_is_usage_only_chunk(u, strlen(u)));
+    CHECK(!gw_sse_is_usage_only_chunk(c, strlen(c)));
+}
+
+static void key_of(uint8_t k[32], int i)
+{
+    char s[32];
+    snprintf(s, sizeof s, "k%d", i);
+    gw_sha256 h;
+    gw_sha256_init(&h);
+    gw_sha256_update(&h, s, strlen(s));
+    gw_sha256_final(&h, k);
+}
+
+static void t_cache_lru_ttl(void)
+{
+    size_t per = sizeof(ent) + 100;
+    void *c = gw_cache_memory_new(per * 3);
+    const gw_cache_ops *o = &gw_cache_memory_ops;
+    char body[100];
+    memset(body, 'x', sizeof body);
+    gw_cached v;
+    memset(&v, 0, sizeof v);
+    v.body = body;
+    v.len = sizeof body;
+    snprintf(v.model, sizeof v.model, "gpt-4o");
+    uint8_t k[5][32];
+    for (int i = 0; i < 5; i++)
+        key_of(k[i], i);
+    o->put(c, k[0], &v, 1000, 10);
+    o->put(c, k[1], &v, 1000, 10);
+    o->put(c, k[2], &v, 1000, 10);
+    gw_cached out;
+    CHECK(o->get(c, k[0], 1001, &out)); /* k0 becomes most recent */
+    CHECK_STR(out.model, "gpt-4o");
+    CHECK_INT(out.len, 100);
+    free(out.body);
+    o->put(c, k[3], &v, 1002, 10);      /* evicts the least recent: k1 */
+    CHECK(!o->get(c, k[1], 1003, &out));
+    CHECK(o->get(c, k[2], 1003, &out));
+    free(out.body);
+    CHECK(o->get(c, k[0], 1003, &out));
+    free(out.body);
+    uint64_t n, b, ev;
+    o->stats(c, &n, &b, &ev);
+    CHECK_INT(n, 3);
+    CHECK_INT(ev, 1);
+    CHECK(b <= per * 3);
+    /* TTL: 10 s */
+    CHECK(!o->get(c, k[3], 1002 + 10000, &out));
+    o->stats(c, &n, &b, &ev);
+    CHECK_INT(n, 2);
+    /* an entry bigger than the cap is not stored */
+    v.len = per * 4;
+    char *big = calloc(1, v.len);
+    v.body = big;
+    o->put(c, k[4], &v, 1000, 10);
+    CHECK(!o->get(c, k[4], 1001, &out));
+    free(big);
+    o->free(c);
+}
+
+static void t_budget(void)
+{
+    void *st = gw_budget_memory_new();
+    const gw_budget_ops *o = &gw_budget_memory_ops;
+    gw_limits lim = {true, false, 10 * IC_PICO_PER_USD, 0, 0, 0};
+    char why[512];
+    int64_t t = 1767225600000LL; /* 2026-01-01 */
+    /* worst $4: two fit, the third is refused while both are in flight */
+    CHECK(o->reserve(st, "k", &lim, 4 * IC_PICO_PER_USD, 0, t, why, sizeof why));
+    CHECK(o->reserve(st, "k", &lim, 4 * IC_PICO_PER_USD, 0, t, why, sizeof why));
+    CHECK(!o->reserve(st, "k", &lim, 4 * IC_PICO_PER_USD, 0, t, why, sizeof why));
+    CHECK(strstr(why, "daily budget") != NULL);
+    /* settle the first at $1: $6 free again minus the $4 hold -> $5 headroom */
+    o->settle(st, "k", 4 * IC_PICO_PER_USD, 0, 1 * IC_PICO_PER_USD, 0, t);
+    CHECK(o->reserve(st, "k", &lim, 5 * IC_PICO_PER_USD, 0, t, why, sizeof why));
+    CHECK(!o->reserve(st, "k", &lim, 1, 0, t, why, sizeof why));
+    ic_money d, m;
+    o->spent(st, "k", t, &d, &m);
+    CHECK(d == 1 * IC_PICO_PER_USD);
+    /* next day: spend resets; holds carry over ($9 held) */
+    CHECK(o->reserve(st, "k", &lim, 1 * IC_PICO_PER_USD, 0, t + 86400000, why, sizeof why));
+    CHECK(!o->reserve(st, "k", &lim, 1, 0, t + 86400000, why, sizeof why));
+    /* requests per minute */
+    gw_limits r = {false, false, 0, 0, 2, 0};
+    CHECK(o->reserve(st, "r", &r, 0, 0, t, why, sizeof why));
+    CHECK(o->reserve(st, "r", &r, 0, 0, t, why, sizeof why));
+    CHECK(!o->reserve(st, "r", &r, 0, 0, t, why, sizeof why));
+    CHECK(strstr(why, "2 requests per minute") != NULL);
+    CHECK(o->reserve(st, "r", &r, 0, 0, t + 60000, why, sizeof why));
+    /* tokens per minute: held tokens count until settled */
+    gw_limits tp = {false, false, 0, 0, 0, 1000};
+    CHECK(o->reserve(st, "t", &tp, 0, 600, t, why, sizeof why));
+    CHECK(o->reserve(st, "t", &tp, 0, 600, t, why, sizeof why)); /* 600 < 1000 when admitted */
+    CHECK(!o->reserve(st, "t", &tp, 0, 10, t, why, sizeof why));
+    o->settle(st, "t", 0, 600, 0, 100, t);
+    o->settle(st, "t", 0, 600, 0, 100, t);
+    CHECK(o->reserve(st, "t", &tp, 0, 10, t, why, sizeof why));
+    o->free(st);
+}
+
+static char *slurp(const char *p, size_t *len)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return NULL;
+    char *b = calloc(1, 1 << 20);
+    *len = fread(b, 1, (1 << 20) - 1, f);
+    fclose(f);
+    return b;
+}
+
+static void t_spool_replay(void)
+{
+    char dir[] = "/tmp/ic-gw-spool-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], wal[300];
+    snprintf(path, sizeof path, "%s/s.jsonl", dir);
+    snprintf(wal, sizeof wal, "%s.wal", path);
+    char err[512];
+    uint64_t rep = 99;
+    gw_spool *s = gw_spool_open(path, 65536, false, &rep, err, sizeof err);
+    CHECK(s != NULL);
+    CHECK_INT(rep, 0);
+    char line[128];
+    for (int i = 1; i <= 2000; i++) { /* wraps the 64 KiB ring several times */
+        int n = snprintf(line, sizeof line, "{\"id\":\"e%d\",\"x\":\"%040d\"}", i, i);
+        CHECK(gw_spool_append(s, line, (size_t)n));
+    }
+    gw_spool_close(s);
+    size_t len;
+    char *txt = slurp(path, &len);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += txt[i] == '\n';
+    CHECK_INT(lines, 2000);
+    CHECK(strstr(txt, "{\"id\":\"e2000\",") != NULL);
+    free(txt);
+
+    /* a crash: the journal holds lines the writer had not copied (tail behind head), the spool
+     * file ends in a torn copy of one of them, and one of them is already in the file whole */
+    int wfd = open(wal, O_RDWR);
+    hdr h;
+    CHECK(pread(wfd, &h, sizeof h, 0) == (ssize_t)sizeof h);
+    uint64_t start = h.head;
+    const char *pend[3] = {"{\"id\":\"p1\"}\n", "{\"id\":\"p2\"}\n", "{\"id\":\"p3\"}\n"};
+    uint64_t off = start;
+    for (int i = 0; i < 3; i++) {
+        size_t l = strlen(pend[i]);
+        for (size_t k = 0; k < l; k++) {
+            char ch = pend[i][k];
+            CHECK(pwrite(wfd, &ch, 1, (off_t)(HDR + (off + k) % h.cap)) == 1);
+        }
+        off += l;
+    }
+    h.head = off;
+    h.tail = start;
+    CHECK(pwrite(wfd, &h, sizeof h, 0) == (ssize_t)sizeof h);
+    close(wfd);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    CHECK(write(fd, "{\"id\":\"p1\"}\n{\"id\":\"p2", 20) == 20); /* p1 whole, p2 torn */
+    close(fd);
+    s = gw_spool_open(path, 65536, false, &rep, err, sizeof err);
+    CHECK(s != NULL);
+    CHECK_INT(rep, 2); /* p2 and p3: p1 was already there */
+    gw_spool_close(s);
+    txt = slurp(path, &len);
+    CHECK(strstr(txt, "{\"id\":\"e2000\",") != NULL);
+    const char *tailp = strstr(txt, "{\"id\":\"p1\"}");
+    CHECK(tailp && !strcmp(tailp, "{\"id\":\"p1\"}\n{\"id\":\"p2\"}\n{\"id\":\"p3\"}\n"));
+    free(txt);
+    /* a damaged journal is refused with a message, not trusted */
+    wfd = open(wal, O_RDWR);
+    CHECK(pread(wfd, &h, sizeof h, 0) == (ssize_t)sizeof h);
+    h.tail = h.head + 1;
+    CHECK(pwrite(wfd, &h, sizeof h, 0) == (ssize_t)sizeof h);
+    close(wfd);
+    CHECK(gw_spool_open(path, 65536, false, &rep, err, sizeof err) == NULL);
+    CHECK(strstr(err, "damaged") != NULL);
+    unlink(path);
+    unlink(wal);
+    rmdir(dir);
+}
+
+static void cfg_err(const char *json, const char *want)
+{
+    char err[1024] = "";
+    gw_config *c = gw_config_parse(json, strlen(json), "t.json", err, sizeof err);
+    CHECK(c == NULL);
+    if (!strstr(err, want)) {
+        fprintf(stderr, "config error '%s' lacks '%s'\n", err, want);
+        ic_t_bad = 1;
+    }
+    gw_config_free(c);
+}
+
+static void t_config(void)
+{
+    setenv("IC_UNIT_FAKE_KEY", "sk-fake-unit", 1);
+    const char *good =
+        "{\"spool\":\"s\",\"listen\":\"127.0.0.1:9\",\"cache\":{\"ttl_s\":5},"
+        "\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1/\","
+        "\"api_key_env\":\"IC_UNIT_FAKE_KEY\"},{\"name\":\"b\",\"provider\":\"anthropic\","
+        "\"base_url\":\"https://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
+        "\"routes\":[{\"match\":{\"model\":\"gpt-*\",\"keywords\":[\"x\"]},\"targets\":[{\"upstream\":\"a\",\"weight\":2}],"
+        "\"fallbacks\":[{\"upstream\":\"a\",\"model\":\"m\"}]}],"
+        "\"keys\":[{\"id\":\"k\",\"sha256\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+        "\",\"budget_usd_day\":\"12.5\",\"rpm\":5}]}";
+    char err[1024] = "";
+    gw_config *c = gw_config_parse(good, strlen(good), "t.json", err, sizeof err);
+    CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_INT(c->port, 9);
+    CHECK_STR(c->upstreams[0].base_url, "http://h/v1");
+    CHECK_INT(c->upstreams[1].format, GW_FMT_ANTHROPIC);
+    CHECK_STR(c->upstreams[0].api_key, "sk-fake-unit");
+    CHECK(c->cache_enabled);
+    CHECK_INT(c->routes[0].targets[0].weight, 2);
+    CHECK(c->keys[0].has_day && c->keys[0].day_usd == 12500000000000LL);
+    CHECK_INT(c->keys[0].rpm, 5);
+    gw_config_free(c);
+    cfg_err("{\"spool\":\"s\"}", "t.json: upstreams: required");
+    cfg_err("[1]", "t.json: expected a JSON object");
+    cfg_err("{\"spool\":\"s\",\n\"upstreams\":[}", "t.json: line 2");
+    cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"ftp://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}]}",
+            "upstreams[0].base_url: 'ftp://h/v1' must start with http");
+    cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}]}",
+            "upstreams[0].base_url: 'http://h' has no API path");
+    cfg_err("{\"spool\":\"s\",\"max_retries\":99,\"upstreams\":[]}", "max_retries: 99 is out of range");
+    cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
+            "\"routes\":[{\"targets\":[{\"upstream\":\"a\",\"weight\":0}]}]}", "routes[0].targets: the weights add up to 0");
+    cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
+            "\"keys\":[{\"id\":\"k\",\"sha256\":\"ABC\"}]}", "keys[0].sha256: expected 64 lower-case hex digits");
+    cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
+            "\"keys\":[{\"id\":\"k\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"budget_usd_month\":\"-3\"}]}",
+            "keys[0].budget_usd_month");
+    cfg_err("{\"spool\":\"s\",\"require_key\":true,\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}]}",
+            "require_key: true but no keys");
+}
+
+static void t_glob_listen(void)
+{
+    CHECK(gw_glob("gpt-*", "gpt-4o"));
+    CHECK(gw_glob("*mini", "gpt-4o-mini"));
+    CHECK(gw_glob("*", ""));
+    CHECK(!gw_glob("gpt-*", "claude"));
+    CHECK(gw_glob("a*b*c", "aXXbYYc"));
+    CHECK(!gw_glob("a*b*c", "aXXbYY"));
+    char host[64];
+    int port;
+    CHECK(gw_parse_listen("127.0.0.1:8080", host, sizeof host, &port) && port == 8080);
+    CHECK(gw_parse_listen(":0", host, sizeof host, &port) && port == 0 && !strcmp(host, "127.0.0.1"));
+    CHECK(!gw_parse_listen("127.0.0.1:70000", host, sizeof host, &port));
+    CHECK(!gw_parse_listen("localhost:80", host, sizeof host, &port));
+}
+
+int main(void)
+{
+    RUN(t_sha256);
+    RUN(t_sse_split);
+    RUN(t_sse_usage_chunk);
+    RUN(t_cache_lru_ttl);
+    RUN(t_budget);
+    RUN(t_spool_replay);
+    RUN(t_config);
+    RUN(t_glob_listen);
+    TEST_END();
+}
