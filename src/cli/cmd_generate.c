@@ -51,14 +51,14 @@ typedef struct customer {
 } customer;
 
 static const customer customers[] = {
-    {"acme-corp", 0.26, {0.5, 0.2, 0.2, 0.1}, 16000},
-    {"globex", 0.18, {0.3, 0.4, 0.1, 0.2}, 9000},
-    {"initech", 0.14, {0.2, 0.1, 0.6, 0.1}, 3000}, /* agent-heavy on a small plan */
-    {"umbrella", 0.12, {0.6, 0.2, 0.0, 0.2}, 7000},
-    {"hooli", 0.11, {0.4, 0.3, 0.2, 0.1}, 6500},
-    {"stark-ind", 0.09, {0.3, 0.2, 0.3, 0.2}, 6000},
-    {"wayne-ent", 0.06, {0.7, 0.1, 0.1, 0.1}, 2500},
-    {"tyrell", 0.04, {0.2, 0.5, 0.2, 0.1}, 1800},
+    {"acme-corp", 0.26, {0.5, 0.2, 0.2, 0.1}, 900},
+    {"globex", 0.18, {0.3, 0.4, 0.1, 0.2}, 700},
+    {"initech", 0.14, {0.2, 0.1, 0.6, 0.1}, 250}, /* agent-heavy on a small plan */
+    {"umbrella", 0.12, {0.6, 0.2, 0.0, 0.2}, 150},
+    {"hooli", 0.11, {0.4, 0.3, 0.2, 0.1}, 450},
+    {"stark-ind", 0.09, {0.3, 0.2, 0.3, 0.2}, 500},
+    {"wayne-ent", 0.06, {0.7, 0.1, 0.1, 0.1}, 300},
+    {"tyrell", 0.04, {0.2, 0.5, 0.2, 0.1}, 260},
 };
 #define NCUST (sizeof customers / sizeof customers[0])
 static const char *features[4] = {"chat", "summarize", "agent", "search"};

@@ -187,6 +187,9 @@ static int run(int argc, char **argv)
         return 2;
     }
     state s = {.rejects_path = rejects, .bar = !quiet && isatty(2)};
+    /* the rejects file holds this run's refusals only */
+    if (access(rejects, F_OK) == 0 && unlink(rejects) != 0)
+        ic_cli_error("%s: cannot remove the previous rejects file", rejects);
     for (int i = 0; i < nfiles; i++) {
         struct stat sb;
         if (strcmp(files[i], "-") && stat(files[i], &sb) == 0 && S_ISREG(sb.st_mode))

@@ -1,0 +1,19 @@
+/* cli_ledger.h: what the ledger subcommands (report, margin, forecast, export) share: the ledger
+ * path (--ledger, else $INFERCOST_LEDGER, else ./infercost.db), the period options and the output
+ * format option. Implemented in cmd_report.c. */
+#ifndef IC_CLI_LEDGER_H
+#define IC_CLI_LEDGER_H
+
+#include <stdbool.h>
+
+#include "infercost/ledger.h"
+#include "infercost/report.h"
+
+const char *ic_cli_ledger_path(const char *opt);
+/* prints the error; NULL on failure */
+ic_ledger *ic_cli_open_ledger(const char *path, bool readonly);
+/* --from/--to/--month into f; -1 (after printing) on a bad value */
+int ic_cli_period(const char *from, const char *to, const char *month, ic_ledger_filter *f);
+int ic_cli_format(const char *v, ic_report_format *out);
+
+#endif

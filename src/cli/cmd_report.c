@@ -1,0 +1,184 @@
+/* cmd_report.c: `infercost report`: spend from the ledger grouped by the chosen dimensions, as a
+ * terminal table, CSV, JSON or Markdown. The numbers come from report.h; this file parses options
+ * (also shared by margin/forecast/export through cli_ledger.h) and writes the result. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "cli_ledger.h"
+#include "command.h"
+#include "infercost/report.h"
+#include "infercost/timeutil.h"
+
+static const char usage_text[] =
+    "usage: infercost report [--ledger PATH] [--from DATE] [--to DATE] [--month YYYY-MM]\n"
+    "                        [--by DIM[,DIM...]] [--provider P] [--model M] [--customer C]\n"
+    "                        [--feature F] [--percentiles] [--raw] [--top N]\n"
+    "                        [--format table|csv|json|md] [--timing]\n"
+    "Spend over a period (docs/ledger.md). DIM: provider, model, customer, feature, task, day,\n"
+    "week, month (default: model). Columns: requests, tokens by kind, share of input served\n"
+    "from cache, cost, cost per request, share of the total; then month over month and the top\n"
+    "movers between the last two months.\n"
+    "  --from DATE      start (inclusive, UTC); --to DATE: through the end of that day\n"
+    "  --month YYYY-MM  that calendar month\n"
+    "  --percentiles    cost per request and per task at p50/p95/p99 (reads every event)\n"
+    "  --raw            sum the events instead of the daily rollups (same totals, slower)\n"
+    "  --top N          show the N costliest rows (default 0 = all)\n"
+    "  --timing         print the time spent reading the ledger on stderr\n";
+
+int ic_cli_period(const char *from, const char *to, const char *month, ic_ledger_filter *f)
+{
+    int64_t t;
+    if (month) {
+        int y, m;
+        char extra;
+        if (sscanf(month, "%4d-%2d%c", &y, &m, &extra) != 2 || m < 1 || m > 12) {
+            ic_cli_error("--month wants YYYY-MM, not '%s'", month);
+            return -1;
+        }
+        f->from_ms = ic_days_from_civil(y, (unsigned)m, 1) * 86400000;
+        f->to_ms = ic_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : (unsigned)m + 1, 1) *
+                   86400000;
+    }
+    if (from) {
+        if (ic_time_parse(from, strlen(from), &t) != IC_OK) {
+            ic_cli_error("--from: '%s' is not a date (YYYY-MM-DD or RFC 3339)", from);
+            return -1;
+        }
+        f->from_ms = t;
+    }
+    if (to) {
+        if (ic_time_parse(to, strlen(to), &t) != IC_OK) {
+            ic_cli_error("--to: '%s' is not a date (YYYY-MM-DD or RFC 3339)", to);
+            return -1;
+        }
+        f->to_ms = strlen(to) == 10 ? t + 86400000 : t;
+    }
+    if (f->from_ms && f->to_ms && f->to_ms <= f->from_ms) {
+        ic_cli_error("the period is empty (--to is not after --from)");
+        return -1;
+    }
+    return 0;
+}
+
+int ic_cli_format(const char *v, ic_report_format *out)
+{
+    static const char *names[] = {"table", "csv", "json", "md"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(v, names[i])) {
+            *out = (ic_report_format)i;
+            return 0;
+        }
+    ic_cli_error("--format wants table, csv, json or md, not '%s'", v);
+    return -1;
+}
+
+const char *ic_cli_ledger_path(const char *opt)
+{
+    if (opt && opt[0])
+        return opt;
+    const char *e = getenv("INFERCOST_LEDGER");
+    return e && e[0] ? e : "infercost.db";
+}
+
+ic_ledger *ic_cli_open_ledger(const char *path, bool readonly)
+{
+    ic_ledger *l = NULL;
+    ic_error err = {0};
+    if (ic_ledger_open(&l, path, readonly, &err) != IC_OK) {
+        ic_cli_error("%s", err.msg);
+        return NULL;
+    }
+    return l;
+}
+
+static int run(int argc, char **argv)
+{
+    const char *ledger = NULL, *from = NULL, *to = NULL, *month = NULL, *by = "model";
+    ic_report_opts o = {0};
+    ic_report_format fmt = IC_FMT_TABLE;
+    bool timing = false;
+    for (int i = 1; i < argc;) {
+        bool bad = false;
+        const char *v;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if ((v = ic_cli_opt("--ledger", argc, argv, &i, &bad)))
+            ledger = v;
+        else if ((v = ic_cli_opt("--from", argc, argv, &i, &bad)))
+            from = v;
+        else if ((v = ic_cli_opt("--to", argc, argv, &i, &bad)))
+            to = v;
+        else if ((v = ic_cli_opt("--month", argc, argv, &i, &bad)))
+            month = v;
+        else if ((v = ic_cli_opt("--by", argc, argv, &i, &bad)))
+            by = v;
+        else if ((v = ic_cli_opt("--provider", argc, argv, &i, &bad)))
+            o.filter.provider = v;
+        else if ((v = ic_cli_opt("--model", argc, argv, &i, &bad)))
+            o.filter.model = v;
+        else if ((v = ic_cli_opt("--customer", argc, argv, &i, &bad)))
+            o.filter.customer = v;
+        else if ((v = ic_cli_opt("--feature", argc, argv, &i, &bad)))
+            o.filter.feature = v;
+        else if ((v = ic_cli_opt("--top", argc, argv, &i, &bad)))
+            o.top = atoi(v);
+        else if ((v = ic_cli_opt("--format", argc, argv, &i, &bad))) {
+            if (ic_cli_format(v, &fmt))
+                return 2;
+        } else if (!strcmp(argv[i], "--percentiles")) {
+            o.percentiles = true;
+            i++;
+        } else if (!strcmp(argv[i], "--raw")) {
+            o.raw = true;
+            i++;
+        } else if (!strcmp(argv[i], "--timing")) {
+            timing = true;
+            i++;
+        } else {
+            if (!bad)
+                ic_cli_error("report: unknown argument '%s' (see infercost report --help)", argv[i]);
+            return 2;
+        }
+    }
+    if (ic_cli_period(from, to, month, &o.filter))
+        return 2;
+    char dims[256];
+    snprintf(dims, sizeof dims, "%s", by);
+    for (char *tok = strtok(dims, ","); tok; tok = strtok(NULL, ",")) {
+        int d = ic_dim_parse(tok);
+        if (d < 0) {
+            ic_cli_error("--by: unknown dimension '%s' (provider, model, customer, feature, task, "
+                         "day, week, month)", tok);
+            return 2;
+        }
+        if (o.ndims == IC_REPORT_MAX_DIMS) {
+            ic_cli_error("--by: at most %d dimensions", IC_REPORT_MAX_DIMS);
+            return 2;
+        }
+        o.dims[o.ndims++] = (ic_dim)d;
+    }
+    ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(ledger), true);
+    if (!l)
+        return 2;
+    ic_report *r = NULL;
+    ic_error err = {0};
+    int rc = 0;
+    if (ic_report_build(l, &o, &r, &err) != IC_OK ||
+        ic_report_write(r, fmt, stdout, &err) != IC_OK) {
+        ic_cli_error("%s", err.msg);
+        rc = 2;
+    }
+    if (timing && r)
+        fprintf(stderr, "report: %.3f s reading the %s\n", r->seconds,
+                r->from_events ? "events" : "rollups");
+    ic_report_free(r);
+    ic_ledger_close(l);
+    return rc;
+}
+
+IC_COMMAND(report, "report", "spend from the ledger by provider/model/customer/feature/task/time",
+           run);

@@ -1,0 +1,1006 @@
+/* report.c: spend reports (report.h). One pass over the rollups or the events feeds a hash table
+ * of groups (key = the chosen dimensions joined by \x1f); the same pass fills the month totals and
+ * the per-(mover key, month) costs that give month-over-month change and the top movers. With
+ * percentiles, each group keeps the cost of every request (16 bytes each) and a second table sums
+ * cost per (group, task). All sums are ic_money; nothing is re-priced. */
+#include "infercost/report.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "infercost/timeutil.h"
+#include "ledger_internal.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+static const char *dim_names[IC_DIM_LAST] = {"provider", "model", "customer", "feature",
+                                             "task",     "day",   "week",     "month"};
+
+int ic_dim_parse(const char *name)
+{
+    for (int i = 0; i < IC_DIM_LAST; i++)
+        if (!strcmp(name, dim_names[i]))
+            return i;
+    return -1;
+}
+
+const char *ic_dim_name(ic_dim d) { return d < IC_DIM_LAST ? dim_names[d] : "?"; }
+
+ic_money ic_money_div_round(ic_money a, uint64_t n)
+{
+    if (n == 0)
+        return 0;
+    bool neg = a < 0;
+    ic_u128 x = neg ? (ic_u128)(-a) : (ic_u128)a;
+    ic_u128 q = x / n, r = x % n;
+    if (2 * r > n || (2 * r == n && (q & 1)))
+        q++;
+    return neg ? -(ic_money)q : (ic_money)q;
+}
+
+/* ---- a string-keyed hash table of indexes ---- */
+
+typedef struct smap {
+    char **keys;
+    size_t *vals;
+    uint64_t *hs;
+    size_t cap, n;
+} smap;
+
+static bool smap_grow(smap *m)
+{
+    size_t nc = m->cap ? m->cap * 2 : 64;
+    char **nk = calloc(nc, sizeof *nk);
+    size_t *nv = calloc(nc, sizeof *nv);
+    uint64_t *nh = calloc(nc, sizeof *nh);
+    if (!nk || !nv || !nh) {
+        free(nk);
+        free(nv);
+        free(nh);
+        return false;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i]) {
+            size_t j = m->hs[i] & (nc - 1);
+            while (nk[j])
+                j = (j + 1) & (nc - 1);
+            nk[j] = m->keys[i];
+            nv[j] = m->vals[i];
+            nh[j] = m->hs[i];
+        }
+    free(m->keys);
+    free(m->vals);
+    free(m->hs);
+    m->keys = nk;
+    m->vals = nv;
+    m->hs = nh;
+    m->cap = nc;
+    return true;
+}
+
+/* index for key; *fresh when it was added with value next; SIZE_MAX on out-of-memory */
+static size_t smap_get(smap *m, const char *key, size_t next, bool *fresh)
+{
+    *fresh = false;
+    if ((m->n + 1) * 2 > m->cap && !smap_grow(m))
+        return SIZE_MAX;
+    uint64_t h = XXH3_64bits(key, strlen(key));
+    size_t j = h & (m->cap - 1);
+    while (m->keys[j]) {
+        if (m->hs[j] == h && !strcmp(m->keys[j], key))
+            return m->vals[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->keys[j] = strdup(key);
+    if (!m->keys[j])
+        return SIZE_MAX;
+    m->vals[j] = next;
+    m->hs[j] = h;
+    m->n++;
+    *fresh = true;
+    return next;
+}
+
+static void smap_free(smap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
+    free(m->keys);
+    free(m->vals);
+    free(m->hs);
+}
+
+/* ---- building ---- */
+
+typedef struct vec {
+    ic_money *v;
+    size_t n, cap;
+} vec;
+
+typedef struct mcost { /* a mover key in one month */
+    size_t mover;
+    char month[8];
+    ic_money cost;
+} mcost;
+
+typedef struct builder {
+    ic_report *r;
+    const ic_report_opts *o;
+    smap groups;
+    size_t cap;
+    vec *req;          /* per group: cost of each request (percentiles) */
+    smap tasks;        /* group \x1f task -> index into task_cost */
+    ic_money *task_cost;
+    size_t *task_group;
+    size_t ntask, task_cap;
+    smap months;
+    size_t months_cap;
+    smap movers;       /* mover key -> index into mover_names */
+    char **mover_names;
+    size_t nmover_names, mover_names_cap;
+    smap mover_month;  /* mover \x1f month -> index into mc */
+    mcost *mc;
+    size_t nmc, mc_cap;
+    bool oom;
+} builder;
+
+typedef struct contrib {
+    int64_t day;
+    const char *provider, *model, *customer, *feature, *task;
+    uint64_t requests, cache_hits, errors;
+    uint64_t in, cr, cw, out, rs;
+    ic_money cost, cin, cout;
+} contrib;
+
+static void day_text(int64_t day, char *buf, size_t cap)
+{
+    int64_t y;
+    unsigned m, d;
+    ic_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, cap, "%04d-%02u-%02u", (int)y, m, d);
+}
+
+static void month_text(int64_t day, char *buf, size_t cap)
+{
+    int64_t y;
+    unsigned m, d;
+    ic_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, cap, "%04d-%02u", (int)y, m);
+}
+
+static void week_text(int64_t day, char *buf, size_t cap)
+{
+    /* ISO 8601 week: the week's Thursday decides the year */
+    int64_t wd = ((day + 3) % 7 + 7) % 7; /* 0 = Monday (1970-01-01 was a Thursday) */
+    int64_t thu = day - wd + 3;
+    int64_t y;
+    unsigned m, d;
+    ic_civil_from_days(thu, &y, &m, &d);
+    int64_t jan1 = ic_days_from_civil(y, 1, 1);
+    int week = (int)((thu - jan1) / 7) + 1;
+    snprintf(buf, cap, "%04d-W%02d", (int)y, week);
+}
+
+static size_t mover_key(const builder *b, const contrib *c, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    bool any = false;
+    for (int i = 0; i < b->o->ndims; i++) {
+        const char *v = NULL;
+        switch (b->o->dims[i]) {
+        case IC_DIM_PROVIDER: v = c->provider; break;
+        case IC_DIM_MODEL: v = c->model; break;
+        case IC_DIM_CUSTOMER: v = c->customer; break;
+        case IC_DIM_FEATURE: v = c->feature; break;
+        case IC_DIM_TASK: v = c->task; break;
+        default: break;
+        }
+        if (!v)
+            continue;
+        n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", any ? " / " : "",
+                              v[0] ? v : "(none)");
+        any = true;
+    }
+    if (!any) /* no entity dimension: movers by model */
+        n = (size_t)snprintf(buf, cap, "%s", c->model[0] ? c->model : "(none)");
+    return n;
+}
+
+static void add(builder *b, const contrib *c, bool one_event)
+{
+    char key[2048], part[1100];
+    size_t n = 0;
+    for (int i = 0; i < b->o->ndims; i++) {
+        const char *v = "";
+        switch (b->o->dims[i]) {
+        case IC_DIM_PROVIDER: v = c->provider; break;
+        case IC_DIM_MODEL: v = c->model; break;
+        case IC_DIM_CUSTOMER: v = c->customer; break;
+        case IC_DIM_FEATURE: v = c->feature; break;
+        case IC_DIM_TASK: v = c->task; break;
+        case IC_DIM_DAY: day_text(c->day, part, sizeof part); v = part; break;
+        case IC_DIM_WEEK: week_text(c->day, part, sizeof part); v = part; break;
+        case IC_DIM_MONTH: month_text(c->day, part, sizeof part); v = part; break;
+        default: break;
+        }
+        n += (size_t)snprintf(key + n, n < sizeof key ? sizeof key - n : 0, "%s%.1000s",
+                              i ? "\x1f" : "", v);
+        if (n >= sizeof key)
+            n = sizeof key - 1;
+    }
+    bool fresh;
+    ic_report *r = b->r;
+    size_t gi = smap_get(&b->groups, key, r->nrows, &fresh);
+    if (gi == SIZE_MAX) {
+        b->oom = true;
+        return;
+    }
+    if (fresh) {
+        if (r->nrows == b->cap) {
+            size_t nc = b->cap ? b->cap * 2 : 64;
+            ic_report_row *nr = realloc(r->rows, nc * sizeof *nr);
+            vec *nv = realloc(b->req, nc * sizeof *nv);
+            if (nr)
+                r->rows = nr;
+            if (nv)
+                b->req = nv;
+            if (!nr || !nv) {
+                b->oom = true;
+                return;
+            }
+            b->cap = nc;
+        }
+        ic_report_row *row = &r->rows[r->nrows];
+        memset(row, 0, sizeof *row);
+        memset(&b->req[r->nrows], 0, sizeof b->req[0]);
+        /* split the key back into its parts */
+        char *save = key;
+        for (int i = 0; i < b->o->ndims; i++) {
+            char *sep = strchr(save, '\x1f');
+            if (sep)
+                *sep = 0;
+            row->key[i] = strdup(save);
+            if (!row->key[i])
+                b->oom = true;
+            save = sep ? sep + 1 : save + strlen(save);
+        }
+        r->nrows++;
+    }
+    ic_report_row *rows[2] = {&r->rows[gi], &r->total};
+    for (int k = 0; k < 2; k++) {
+        ic_report_row *w = rows[k];
+        w->requests += c->requests;
+        w->cache_hits += c->cache_hits;
+        w->errors += c->errors;
+        w->input_tokens += c->in;
+        w->cache_read_tokens += c->cr;
+        w->cache_write_tokens += c->cw;
+        w->output_tokens += c->out;
+        w->reasoning_tokens += c->rs;
+        w->cost += c->cost;
+        w->cost_input += c->cin;
+        w->cost_output += c->cout;
+    }
+    /* months */
+    char mon[16];
+    month_text(c->day, mon, sizeof mon);
+    size_t mi = smap_get(&b->months, mon, r->nmonths, &fresh);
+    if (mi == SIZE_MAX) {
+        b->oom = true;
+        return;
+    }
+    if (fresh) {
+        if (r->nmonths == b->months_cap) {
+            size_t nc = b->months_cap ? b->months_cap * 2 : 16;
+            ic_report_month *nm = realloc(r->months, nc * sizeof *nm);
+            if (!nm) {
+                b->oom = true;
+                return;
+            }
+            r->months = nm;
+            b->months_cap = nc;
+        }
+        memset(&r->months[r->nmonths], 0, sizeof r->months[0]);
+        memcpy(r->months[r->nmonths].month, mon, 8);
+        r->nmonths++;
+    }
+    r->months[mi].requests += c->requests;
+    r->months[mi].cost += c->cost;
+    /* movers */
+    char mk[1200];
+    mover_key(b, c, mk, sizeof mk);
+    size_t mv = smap_get(&b->movers, mk, b->nmover_names, &fresh);
+    if (mv == SIZE_MAX) {
+        b->oom = true;
+        return;
+    }
+    if (fresh) {
+        if (b->nmover_names == b->mover_names_cap) {
+            size_t nc = b->mover_names_cap ? b->mover_names_cap * 2 : 64;
+            char **nn = realloc(b->mover_names, nc * sizeof *nn);
+            if (!nn) {
+                b->oom = true;
+                return;
+            }
+            b->mover_names = nn;
+            b->mover_names_cap = nc;
+        }
+        b->mover_names[b->nmover_names++] = strdup(mk);
+    }
+    char mmk[1300];
+    snprintf(mmk, sizeof mmk, "%zu\x1f%s", mv, mon);
+    size_t ci = smap_get(&b->mover_month, mmk, b->nmc, &fresh);
+    if (ci == SIZE_MAX) {
+        b->oom = true;
+        return;
+    }
+    if (fresh) {
+        if (b->nmc == b->mc_cap) {
+            size_t nc = b->mc_cap ? b->mc_cap * 2 : 256;
+            mcost *nm = realloc(b->mc, nc * sizeof *nm);
+            if (!nm) {
+                b->oom = true;
+                return;
+            }
+            b->mc = nm;
+            b->mc_cap = nc;
+        }
+        b->mc[b->nmc].mover = mv;
+        memcpy(b->mc[b->nmc].month, mon, 8);
+        b->mc[b->nmc].cost = 0;
+        b->nmc++;
+    }
+    b->mc[ci].cost += c->cost;
+    /* per request and per task */
+    if (one_event && b->o->percentiles) {
+        vec *v = &b->req[gi];
+        if (v->n == v->cap) {
+            size_t nc = v->cap ? v->cap * 2 : 64;
+            ic_money *nv = realloc(v->v, nc * sizeof *nv);
+            if (!nv) {
+                b->oom = true;
+                return;
+            }
+            v->v = nv;
+            v->cap = nc;
+        }
+        v->v[v->n++] = c->cost;
+        if (c->task && c->task[0]) {
+            char tk[2400];
+            snprintf(tk, sizeof tk, "%zu\x1f%s", gi, c->task);
+            size_t ti = smap_get(&b->tasks, tk, b->ntask, &fresh);
+            if (ti == SIZE_MAX) {
+                b->oom = true;
+                return;
+            }
+            if (fresh) {
+                if (b->ntask == b->task_cap) {
+                    size_t nc = b->task_cap ? b->task_cap * 2 : 256;
+                    ic_money *ntc = realloc(b->task_cost, nc * sizeof *ntc);
+                    if (ntc)
+                        b->task_cost = ntc;
+                    size_t *ntg = realloc(b->task_group, nc * sizeof *ntg);
+                    if (ntg)
+                        b->task_group = ntg;
+                    if (!ntc || !ntg) {
+                        b->oom = true;
+                        return;
+                    }
+                    b->task_cap = nc;
+                }
+                b->task_cost[b->ntask] = 0;
+                b->task_group[b->ntask] = gi;
+                b->ntask++;
+            }
+            b->task_cost[ti] += c->cost;
+        }
+    }
+}
+
+static int on_rollup(const ic_rollup *x, void *arg)
+{
+    builder *b = arg;
+    contrib c = {x->day, x->provider, x->model, x->customer, x->feature, NULL,
+                 x->requests, x->cache_hits, x->errors, x->input_tokens, x->cache_read_tokens,
+                 x->cache_write_tokens, x->output_tokens, x->reasoning_tokens, x->cost,
+                 x->cost_input, x->cost_output};
+    add(b, &c, false);
+    return b->oom;
+}
+
+static int on_event(const ic_event *e, void *arg)
+{
+    builder *b = arg;
+    ic_rollup x;
+    ic__rollup_from_event(e, &x);
+    contrib c = {x.day, x.provider, x.model, x.customer, x.feature, e->task ? e->task : "",
+                 1, x.cache_hits, x.errors, x.input_tokens, x.cache_read_tokens,
+                 x.cache_write_tokens, x.output_tokens, x.reasoning_tokens, x.cost,
+                 x.cost_input, x.cost_output};
+    add(b, &c, true);
+    return b->oom;
+}
+
+static int cmp_money(const void *a, const void *b)
+{
+    ic_money x = *(const ic_money *)a, y = *(const ic_money *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* nearest-rank percentile of a sorted vector */
+static ic_money pct(const ic_money *v, size_t n, int p)
+{
+    if (!n)
+        return 0;
+    size_t rank = (size_t)(((uint64_t)p * n + 99) / 100); /* ceil(p/100 * n) */
+    if (rank < 1)
+        rank = 1;
+    return v[rank - 1];
+}
+
+static int cmp_row_cost(const void *a, const void *b)
+{
+    const ic_report_row *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    for (int i = 0; i < IC_REPORT_MAX_DIMS && x->key[i] && y->key[i]; i++) {
+        int c = strcmp(x->key[i], y->key[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static const ic_report_opts *sort_opts;
+static bool has_time_dim(const ic_report_opts *o)
+{
+    for (int i = 0; i < o->ndims; i++)
+        if (o->dims[i] >= IC_DIM_DAY)
+            return true;
+    return false;
+}
+
+static int cmp_row_keys(const void *a, const void *b)
+{
+    const ic_report_row *x = a, *y = b;
+    for (int i = 0; i < sort_opts->ndims; i++) {
+        int c = strcmp(x->key[i], y->key[i]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static int cmp_month(const void *a, const void *b)
+{
+    return strcmp(((const ic_report_month *)a)->month, ((const ic_report_month *)b)->month);
+}
+
+static int cmp_mover(const void *a, const void *b)
+{
+    const ic_report_mover *x = a, *y = b;
+    ic_money dx = x->after - x->before, dy = y->after - y->before;
+    if (dx < 0)
+        dx = -dx;
+    if (dy < 0)
+        dy = -dy;
+    if (dx != dy)
+        return dx > dy ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out, ic_error *err)
+{
+    *out = NULL;
+    ic_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    r->opts = *o;
+    builder b = {.r = r, .o = o};
+    bool need_events = o->raw || o->percentiles;
+    for (int i = 0; i < o->ndims; i++)
+        if (o->dims[i] == IC_DIM_TASK)
+            need_events = true;
+    r->from_events = need_events;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ic_status st = need_events ? ic_ledger_scan_events(l, &o->filter, on_event, &b, err)
+                               : ic_ledger_scan_rollups(l, &o->filter, on_rollup, &b, err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (st == IC_OK && b.oom)
+        st = ic_error_set(err, IC_ERR_NOMEM, "out of memory building the report");
+    if (st == IC_OK && o->percentiles) {
+        /* per request */
+        for (size_t g = 0; g < r->nrows; g++) {
+            vec *v = &b.req[g];
+            qsort(v->v, v->n, sizeof *v->v, cmp_money);
+            r->rows[g].p50 = pct(v->v, v->n, 50);
+            r->rows[g].p95 = pct(v->v, v->n, 95);
+            r->rows[g].p99 = pct(v->v, v->n, 99);
+        }
+        /* the total: merge all */
+        size_t all = 0;
+        for (size_t g = 0; g < r->nrows; g++)
+            all += b.req[g].n;
+        ic_money *tv = malloc((all ? all : 1) * sizeof *tv);
+        if (!tv) {
+            st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        } else {
+            size_t k = 0;
+            for (size_t g = 0; g < r->nrows; g++) {
+                memcpy(tv + k, b.req[g].v, b.req[g].n * sizeof *tv);
+                k += b.req[g].n;
+            }
+            qsort(tv, all, sizeof *tv, cmp_money);
+            r->total.p50 = pct(tv, all, 50);
+            r->total.p95 = pct(tv, all, 95);
+            r->total.p99 = pct(tv, all, 99);
+            /* per task: costs of the tasks of each group */
+            size_t *cnt = calloc(r->nrows + 1, sizeof *cnt);
+            ic_money *sorted = malloc((b.ntask ? b.ntask : 1) * sizeof *sorted);
+            size_t *start = calloc(r->nrows + 1, sizeof *start);
+            if (!cnt || !sorted || !start) {
+                st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+            } else {
+                for (size_t t = 0; t < b.ntask; t++)
+                    cnt[b.task_group[t]]++;
+                for (size_t g = 1; g <= r->nrows; g++)
+                    start[g] = start[g - 1] + cnt[g - 1];
+                memset(cnt, 0, (r->nrows + 1) * sizeof *cnt);
+                for (size_t t = 0; t < b.ntask; t++) {
+                    size_t g = b.task_group[t];
+                    sorted[start[g] + cnt[g]++] = b.task_cost[t];
+                }
+                ic_money tsum = 0;
+                for (size_t g = 0; g < r->nrows; g++) {
+                    ic_money *v = sorted + start[g];
+                    size_t n = cnt[g];
+                    ic_money sum = 0;
+                    for (size_t i = 0; i < n; i++)
+                        sum += v[i];
+                    tsum += sum;
+                    qsort(v, n, sizeof *v, cmp_money);
+                    r->rows[g].tasks = n;
+                    r->rows[g].task_mean = ic_money_div_round(sum, n);
+                    r->rows[g].task_p50 = pct(v, n, 50);
+                    r->rows[g].task_p95 = pct(v, n, 95);
+                    r->rows[g].task_p99 = pct(v, n, 99);
+                }
+                /* the total over tasks (a task split over groups counts once per group) */
+                qsort(sorted, b.ntask, sizeof *sorted, cmp_money);
+                r->total.tasks = b.ntask;
+                r->total.task_mean = ic_money_div_round(tsum, b.ntask);
+                r->total.task_p50 = pct(sorted, b.ntask, 50);
+                r->total.task_p95 = pct(sorted, b.ntask, 95);
+                r->total.task_p99 = pct(sorted, b.ntask, 99);
+            }
+            free(cnt);
+            free(sorted);
+            free(start);
+            free(tv);
+        }
+    }
+    if (st == IC_OK) {
+        /* rows: by time when a time dimension is asked for, else largest cost first */
+        if (has_time_dim(o)) {
+            sort_opts = o;
+            qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row_keys);
+        } else {
+            qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row_cost);
+        }
+        qsort(r->months, r->nmonths, sizeof *r->months, cmp_month);
+        /* movers between the last two months */
+        if (r->nmonths >= 2 && b.nmover_names) {
+            const char *m1 = r->months[r->nmonths - 2].month, *m2 = r->months[r->nmonths - 1].month;
+            r->movers = calloc(b.nmover_names, sizeof *r->movers);
+            if (!r->movers) {
+                st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+            } else {
+                for (size_t i = 0; i < b.nmover_names; i++) {
+                    r->movers[i].key = b.mover_names[i];
+                    b.mover_names[i] = NULL;
+                }
+                r->nmovers = b.nmover_names;
+                for (size_t i = 0; i < b.nmc; i++) {
+                    if (!strcmp(b.mc[i].month, m1))
+                        r->movers[b.mc[i].mover].before += b.mc[i].cost;
+                    else if (!strcmp(b.mc[i].month, m2))
+                        r->movers[b.mc[i].mover].after += b.mc[i].cost;
+                }
+                qsort(r->movers, r->nmovers, sizeof *r->movers, cmp_mover);
+                if (r->nmovers > 5) {
+                    for (size_t i = 5; i < r->nmovers; i++)
+                        free(r->movers[i].key);
+                    r->nmovers = 5;
+                }
+            }
+        }
+    }
+    for (size_t g = 0; g < r->nrows && b.req; g++)
+        free(b.req[g].v);
+    free(b.req);
+    smap_free(&b.groups);
+    smap_free(&b.tasks);
+    smap_free(&b.months);
+    smap_free(&b.movers);
+    smap_free(&b.mover_month);
+    for (size_t i = 0; i < b.nmover_names; i++)
+        free(b.mover_names[i]);
+    free(b.mover_names);
+    free(b.mc);
+    free(b.task_cost);
+    free(b.task_group);
+    if (st != IC_OK) {
+        ic_report_free(r);
+        return st;
+    }
+    *out = r;
+    return IC_OK;
+}
+
+void ic_report_free(ic_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nrows; i++)
+        for (int k = 0; k < IC_REPORT_MAX_DIMS; k++)
+            free(r->rows[i].key[k]);
+    free(r->rows);
+    free(r->months);
+    for (size_t i = 0; i < r->nmovers; i++)
+        free(r->movers[i].key);
+    free(r->movers);
+    free(r);
+}
+
+/* ---- writing ---- */
+
+typedef struct cell {
+    char s[1100];
+    bool num;
+} cell;
+
+#define MAXCOLS 32
+
+typedef struct table {
+    const char *head[MAXCOLS];
+    int ncols;
+    cell *cells; /* rows x ncols */
+    size_t nrows, cap;
+} table;
+
+static cell *trow(table *t)
+{
+    if (t->nrows == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 64;
+        cell *n = realloc(t->cells, nc * (size_t)t->ncols * sizeof *n);
+        if (!n)
+            return NULL;
+        t->cells = n;
+        t->cap = nc;
+    }
+    return &t->cells[t->nrows++ * (size_t)t->ncols];
+}
+
+static void pct_text(char *buf, size_t cap, uint64_t part, uint64_t whole)
+{
+    if (!whole)
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%.1f", 100.0 * (double)part / (double)whole);
+}
+
+static void fill(const ic_report *r, const ic_report_row *w, cell *c, bool total)
+{
+    int k = 0;
+    char m[IC_MONEY_STRLEN];
+    for (int i = 0; i < r->opts.ndims; i++, k++) {
+        snprintf(c[k].s, sizeof c[k].s, "%s",
+                 total ? (i == 0 ? "TOTAL" : "") : (w->key[i][0] ? w->key[i] : "(none)"));
+        c[k].num = false;
+    }
+#define NUM(fmt, v) (snprintf(c[k].s, sizeof c[k].s, fmt, v), c[k++].num = true)
+#define MON(v) (snprintf(c[k].s, sizeof c[k].s, "%s", ic_money_format(v, m, sizeof m)), c[k++].num = true)
+    NUM("%llu", (unsigned long long)w->requests);
+    NUM("%llu", (unsigned long long)w->input_tokens);
+    NUM("%llu", (unsigned long long)w->cache_read_tokens);
+    NUM("%llu", (unsigned long long)w->cache_write_tokens);
+    NUM("%llu", (unsigned long long)w->output_tokens);
+    NUM("%llu", (unsigned long long)w->reasoning_tokens);
+    pct_text(c[k].s, sizeof c[k].s, w->cache_read_tokens, w->input_tokens);
+    c[k++].num = true;
+    MON(w->cost);
+    MON(ic_money_div_round(w->cost, w->requests));
+    if (r->opts.percentiles) {
+        MON(w->p50);
+        MON(w->p95);
+        MON(w->p99);
+        NUM("%llu", (unsigned long long)w->tasks);
+        MON(w->task_mean);
+        MON(w->task_p50);
+        MON(w->task_p95);
+        MON(w->task_p99);
+    }
+    /* share of the total cost */
+    if (r->total.cost > 0)
+        snprintf(c[k].s, sizeof c[k].s, "%.1f",
+                 100.0 * ic_money_to_double(w->cost) / ic_money_to_double(r->total.cost));
+    else
+        snprintf(c[k].s, sizeof c[k].s, "-");
+    c[k++].num = true;
+#undef NUM
+#undef MON
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\n\r")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void write_table(const table *t, ic_report_format fmt, FILE *f)
+{
+    size_t w[MAXCOLS] = {0};
+    for (int j = 0; j < t->ncols; j++) {
+        w[j] = strlen(t->head[j]);
+        for (size_t i = 0; i < t->nrows; i++) {
+            size_t l = strlen(t->cells[i * (size_t)t->ncols + (size_t)j].s);
+            if (l > w[j])
+                w[j] = l;
+        }
+    }
+    if (fmt == IC_FMT_CSV) {
+        for (int j = 0; j < t->ncols; j++) {
+            if (j)
+                fputc(',', f);
+            csv_field(f, t->head[j]);
+        }
+        fputc('\n', f);
+        for (size_t i = 0; i < t->nrows; i++) {
+            for (int j = 0; j < t->ncols; j++) {
+                if (j)
+                    fputc(',', f);
+                csv_field(f, t->cells[i * (size_t)t->ncols + (size_t)j].s);
+            }
+            fputc('\n', f);
+        }
+        return;
+    }
+    bool md = fmt == IC_FMT_MD;
+    for (int j = 0; j < t->ncols; j++) {
+        bool num = t->nrows && t->cells[(size_t)j].num;
+        if (md)
+            fprintf(f, "| %-*s ", (int)w[j], t->head[j]);
+        else
+            fprintf(f, num ? "%s%*s" : "%s%-*s", j ? "  " : "", (int)w[j], t->head[j]);
+    }
+    fputs(md ? "|\n" : "\n", f);
+    for (int j = 0; j < t->ncols; j++) {
+        bool num = t->nrows && t->cells[(size_t)j].num;
+        if (md) {
+            fputs("|", f);
+            for (size_t k = 0; k < w[j] + 2; k++)
+                fputc(k == w[j] + 1 && num ? ':' : '-', f);
+        } else {
+            fputs(j ? "  " : "", f);
+            for (size_t k = 0; k < w[j]; k++)
+                fputc('-', f);
+        }
+    }
+    fputs(md ? "|\n" : "\n", f);
+    for (size_t i = 0; i < t->nrows; i++) {
+        for (int j = 0; j < t->ncols; j++) {
+            const cell *c = &t->cells[i * (size_t)t->ncols + (size_t)j];
+            if (md)
+                fprintf(f, c->num ? "| %*s " : "| %-*s ", (int)w[j], c->s);
+            else
+                fprintf(f, c->num ? "%s%*s" : "%s%-*s", j ? "  " : "", (int)w[j], c->s);
+        }
+        fputs(md ? "|\n" : "\n", f);
+    }
+}
+
+static void set_heads(const ic_report *r, table *t)
+{
+    int k = 0;
+    for (int i = 0; i < r->opts.ndims; i++)
+        t->head[k++] = ic_dim_name(r->opts.dims[i]);
+    static const char *h1[] = {"requests", "input_tok", "cache_read", "cache_write", "output_tok",
+                               "reasoning", "cached_%", "cost_usd", "per_request"};
+    for (size_t i = 0; i < sizeof h1 / sizeof h1[0]; i++)
+        t->head[k++] = h1[i];
+    if (r->opts.percentiles) {
+        static const char *h2[] = {"req_p50", "req_p95", "req_p99", "tasks",
+                                   "per_task", "task_p50", "task_p95", "task_p99"};
+        for (size_t i = 0; i < sizeof h2 / sizeof h2[0]; i++)
+            t->head[k++] = h2[i];
+    }
+    t->head[k++] = "share_%";
+    t->ncols = k;
+}
+
+static void change_text(char *buf, size_t cap, ic_money before, ic_money after)
+{
+    if (before == 0)
+        snprintf(buf, cap, after ? "new" : "-");
+    else
+        snprintf(buf, cap, "%+.1f", 100.0 * (ic_money_to_double(after) - ic_money_to_double(before)) /
+                                       ic_money_to_double(before));
+}
+
+static void json_row(const ic_report *r, const ic_report_row *w, FILE *f, bool total)
+{
+    char m[IC_MONEY_STRLEN];
+    fputc('{', f);
+    if (!total) {
+        for (int i = 0; i < r->opts.ndims; i++) {
+            json_str(f, ic_dim_name(r->opts.dims[i]));
+            fputc(':', f);
+            json_str(f, w->key[i]);
+            fputc(',', f);
+        }
+    }
+    fprintf(f, "\"requests\":%llu,\"errors\":%llu,\"cache_hits\":%llu,\"input_tokens\":%llu,"
+               "\"cache_read_tokens\":%llu,\"cache_write_tokens\":%llu,\"output_tokens\":%llu,"
+               "\"reasoning_tokens\":%llu,",
+            (unsigned long long)w->requests, (unsigned long long)w->errors,
+            (unsigned long long)w->cache_hits, (unsigned long long)w->input_tokens,
+            (unsigned long long)w->cache_read_tokens, (unsigned long long)w->cache_write_tokens,
+            (unsigned long long)w->output_tokens, (unsigned long long)w->reasoning_tokens);
+    fprintf(f, "\"cost_usd\":\"%s\",", ic_money_format(w->cost, m, sizeof m));
+    fprintf(f, "\"input_cost_usd\":\"%s\",", ic_money_format(w->cost_input, m, sizeof m));
+    fprintf(f, "\"output_cost_usd\":\"%s\",", ic_money_format(w->cost_output, m, sizeof m));
+    fprintf(f, "\"cost_per_request_usd\":\"%s\"",
+            ic_money_format(ic_money_div_round(w->cost, w->requests), m, sizeof m));
+    if (r->opts.percentiles) {
+        fprintf(f, ",\"request_p50_usd\":\"%s\"", ic_money_format(w->p50, m, sizeof m));
+        fprintf(f, ",\"request_p95_usd\":\"%s\"", ic_money_format(w->p95, m, sizeof m));
+        fprintf(f, ",\"request_p99_usd\":\"%s\"", ic_money_format(w->p99, m, sizeof m));
+        fprintf(f, ",\"tasks\":%llu", (unsigned long long)w->tasks);
+        fprintf(f, ",\"cost_per_task_usd\":\"%s\"", ic_money_format(w->task_mean, m, sizeof m));
+        fprintf(f, ",\"task_p50_usd\":\"%s\"", ic_money_format(w->task_p50, m, sizeof m));
+        fprintf(f, ",\"task_p95_usd\":\"%s\"", ic_money_format(w->task_p95, m, sizeof m));
+        fprintf(f, ",\"task_p99_usd\":\"%s\"", ic_money_format(w->task_p99, m, sizeof m));
+    }
+    fputc('}', f);
+}
+
+ic_status ic_report_write(const ic_report *r, ic_report_format fmt, FILE *f, ic_error *err)
+{
+    char m[IC_MONEY_STRLEN], m2[IC_MONEY_STRLEN], ch[32];
+    size_t shown = r->opts.top > 0 && (size_t)r->opts.top < r->nrows ? (size_t)r->opts.top : r->nrows;
+    if (fmt == IC_FMT_JSON) {
+        fprintf(f, "{\"source\":\"%s\",\"group_by\":[", r->from_events ? "events" : "rollups");
+        for (int i = 0; i < r->opts.ndims; i++) {
+            if (i)
+                fputc(',', f);
+            json_str(f, ic_dim_name(r->opts.dims[i]));
+        }
+        fputs("],\"rows\":[", f);
+        for (size_t i = 0; i < shown; i++) {
+            if (i)
+                fputc(',', f);
+            json_row(r, &r->rows[i], f, false);
+        }
+        fputs("],\"total\":", f);
+        json_row(r, &r->total, f, true);
+        fputs(",\"months\":[", f);
+        for (size_t i = 0; i < r->nmonths; i++) {
+            change_text(ch, sizeof ch, i ? r->months[i - 1].cost : 0, r->months[i].cost);
+            fprintf(f, "%s{\"month\":\"%s\",\"requests\":%llu,\"cost_usd\":\"%s\",\"change_pct\":",
+                    i ? "," : "", r->months[i].month, (unsigned long long)r->months[i].requests,
+                    ic_money_format(r->months[i].cost, m, sizeof m));
+            if (i && r->months[i - 1].cost)
+                fputs(ch, f);
+            else
+                fputs("null", f);
+            fputc('}', f);
+        }
+        fputs("],\"movers\":[", f);
+        for (size_t i = 0; i < r->nmovers; i++) {
+            fprintf(f, "%s{\"key\":", i ? "," : "");
+            json_str(f, r->movers[i].key);
+            fprintf(f, ",\"before_usd\":\"%s\",\"after_usd\":\"%s\"}",
+                    ic_money_format(r->movers[i].before, m, sizeof m),
+                    ic_money_format(r->movers[i].after, m2, sizeof m2));
+        }
+        fputs("]}\n", f);
+        return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+    }
+    table t = {0};
+    set_heads(r, &t);
+    for (size_t i = 0; i < shown; i++) {
+        cell *c = trow(&t);
+        if (!c)
+            goto oom;
+        fill(r, &r->rows[i], c, false);
+    }
+    if (fmt != IC_FMT_CSV) { /* CSV stays one record per group: no total line */
+        cell *c = trow(&t);
+        if (!c)
+            goto oom;
+        fill(r, &r->total, c, true);
+    }
+    if (fmt == IC_FMT_MD)
+        fputs("### Spend\n\n", f);
+    write_table(&t, fmt, f);
+    free(t.cells);
+    if (fmt == IC_FMT_CSV)
+        return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+    if (shown < r->nrows)
+        fprintf(f, "(%zu more rows; --top 0 shows all)\n", r->nrows - shown);
+    /* month over month */
+    if (r->nmonths) {
+        table mt = {.head = {"month", "requests", "cost_usd", "change_%"}, .ncols = 4};
+        for (size_t i = 0; i < r->nmonths; i++) {
+            cell *c = trow(&mt);
+            if (!c)
+                goto oom;
+            snprintf(c[0].s, sizeof c[0].s, "%s", r->months[i].month);
+            c[0].num = false;
+            snprintf(c[1].s, sizeof c[1].s, "%llu", (unsigned long long)r->months[i].requests);
+            snprintf(c[2].s, sizeof c[2].s, "%s", ic_money_format(r->months[i].cost, m, sizeof m));
+            change_text(c[3].s, sizeof c[3].s, i ? r->months[i - 1].cost : 0, r->months[i].cost);
+            if (!i)
+                snprintf(c[3].s, sizeof c[3].s, "-");
+            c[1].num = c[2].num = c[3].num = true;
+        }
+        fputs(fmt == IC_FMT_MD ? "\n### Month over month\n\n" : "\nmonth over month\n", f);
+        write_table(&mt, fmt, f);
+        free(mt.cells);
+    }
+    if (r->nmovers) {
+        table vt = {.head = {"top movers", "before_usd", "after_usd", "change_usd", "change_%"},
+                    .ncols = 5};
+        for (size_t i = 0; i < r->nmovers; i++) {
+            cell *c = trow(&vt);
+            if (!c)
+                goto oom;
+            const ic_report_mover *v = &r->movers[i];
+            snprintf(c[0].s, sizeof c[0].s, "%s", v->key);
+            c[0].num = false;
+            snprintf(c[1].s, sizeof c[1].s, "%s", ic_money_format(v->before, m, sizeof m));
+            snprintf(c[2].s, sizeof c[2].s, "%s", ic_money_format(v->after, m, sizeof m));
+            ic_money d = v->after - v->before;
+            snprintf(c[3].s, sizeof c[3].s, "%s%s", d > 0 ? "+" : "", ic_money_format(d, m, sizeof m));
+            change_text(c[4].s, sizeof c[4].s, v->before, v->after);
+            c[1].num = c[2].num = c[3].num = c[4].num = true;
+        }
+        fprintf(f, fmt == IC_FMT_MD ? "\n### Top movers (%s -> %s)\n\n" : "\ntop movers, %s -> %s\n",
+                r->months[r->nmonths - 2].month, r->months[r->nmonths - 1].month);
+        write_table(&vt, fmt, f);
+        free(vt.cells);
+    }
+    return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+oom:
+    return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+}
