@@ -160,6 +160,15 @@ static bool mul_u128(ic_u128 a, ic_u128 b, ic_u128 *out)
     return !__builtin_mul_overflow(a, b, out);
 }
 
+/* Round num/den half to even (64-bit). */
+static inline uint64_t div_half_even64(uint64_t num, uint64_t den)
+{
+    uint64_t q = num / den, r = num % den;
+    if (r > den - r || (r == den - r && (q & 1)))
+        q++;
+    return q;
+}
+
 ic_status ic_money_of(uint64_t quantity, ic_decimal price, uint64_t per, ic_money *out)
 {
     if (per == 0)
@@ -168,7 +177,16 @@ ic_status ic_money_of(uint64_t quantity, ic_decimal price, uint64_t per, ic_mone
         *out = 0;
         return IC_OK;
     }
-    /* amount_pico = quantity * mant * 10^12 / (per * 10^scale) */
+    /* amount_pico = quantity * mant * 10^12 / (per * 10^scale): all in 64 bits when it fits (the
+     * usual case), else exactly the same in 128 bits */
+    uint64_t n64, d64 = per;
+    if (!__builtin_mul_overflow(quantity, price.mant, &n64) &&
+        (price.scale <= 12 ? !__builtin_mul_overflow(n64, pow10_u64[12 - price.scale], &n64)
+                           : price.scale - 12 < 20 &&
+                                 !__builtin_mul_overflow(d64, pow10_u64[price.scale - 12], &d64))) {
+        *out = (ic_money)div_half_even64(n64, d64);
+        return IC_OK;
+    }
     ic_u128 num = (ic_u128)quantity * price.mant; /* < 2^128: both factors < 2^64 */
     ic_u128 den = per;
     if (price.scale <= 12) {
@@ -178,19 +196,11 @@ ic_status ic_money_of(uint64_t quantity, ic_decimal price, uint64_t per, ic_mone
         if (!mul_u128(den, pow10_u128(price.scale - 12u), &den))
             return IC_ERR_RANGE;
     }
-    if (num <= UINT64_MAX && den <= UINT64_MAX) { /* the usual case: 64-bit division */
-        uint64_t n64 = (uint64_t)num, d64 = (uint64_t)den, q64 = n64 / d64, r64 = n64 % d64;
-        if (r64 > d64 - r64 || (r64 == d64 - r64 && (q64 & 1)))
-            q64++;
-        *out = (ic_money)q64;
-        return IC_OK;
-    }
     ic_u128 q = num / den, r = num % den;
     /* half to even: round up if r > den/2, or r == den/2 exactly and q is odd */
-    ic_u128 twice = r * 2; /* r < den <= 10^38, so 2r can overflow only past 2^127: check */
-    if (r > ((ic_u128)-1) / 2 || twice > den || (twice == den && (q & 1)))
+    if (r > den - r || (r == den - r && (q & 1)))
         q++;
-    if (q > (ic_u128)(((ic_u128)1 << 126)))
+    if (q > ((ic_u128)1 << 126))
         return IC_ERR_RANGE;
     *out = (ic_money)q;
     return IC_OK;
