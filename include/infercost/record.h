@@ -4,7 +4,8 @@
  *    "usage":{"input_tokens":4740,"cache_write_tokens":4735,"output_tokens":255}}
  * or a provider response {"provider":"openai","api_flavor":"chat","timestamp":..,"response":{..}}
  * or a streamed one {"provider":"anthropic","timestamp":..,"stream":"event: ...\ndata: {...}\n\n"}.
- * Optional metadata (id, customer, feature, task, key_id, status, latency_ms, cache_hit,
+ * "api_url" (the provider's API URL) can stand in for the provider, matched by the feed's
+ * api_pattern. Optional metadata (id, customer, feature, task, key_id, status, latency_ms, cache_hit,
  * routed_from, model_served, batch, tags) is carried through for the ledger.
  *
  * Parsing has a fast path, a focused scanner for the flat usage-record shape (the hot path of
@@ -24,6 +25,8 @@ typedef struct ic_record {
     char provider[64];      /* "" when the line names none */
     char model[256];        /* from the line, or from the response body */
     char api_flavor[32];    /* "" = default */
+    char api_url[256];      /* the API base URL called: finds the provider by api_pattern when
+                               no provider is named */
     int64_t t_ms;
     bool has_time;
     bool from_response;     /* usage was extracted from a response body or stream */

@@ -65,6 +65,7 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
     STRFIELD("provider", r->provider)
     STRFIELD("model", r->model)
     STRFIELD("api_flavor", r->api_flavor)
+    STRFIELD("api_url", r->api_url)
     STRFIELD("id", r->id)
     STRFIELD("customer", r->customer)
     STRFIELD("feature", r->feature)
@@ -142,6 +143,13 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
 /* Checks after all fields: what the line must contain. */
 static ic_status finish(const ic_catalog *c, ic_record *r, pending *pd, ic_error *err)
 {
+    if (!r->provider[0] && r->api_url[0]) {
+        const ic_provider *p = ic_catalog_find_provider_by_url(c, r->api_url);
+        if (!p)
+            return ic_error_set(err, IC_ERR_UNKNOWN_PROVIDER, "api_url: no provider's api_pattern matches %s",
+                                r->api_url);
+        snprintf(r->provider, sizeof r->provider, "%s", ic_provider_id(p));
+    }
     int sources = pd->has_usage + (pd->response != NULL) + (pd->stream != NULL);
     if (sources == 0)
         return ic_error_set(err, IC_ERR_INVALID, "no usage: give \"usage\", \"response\" or \"stream\"");
@@ -179,7 +187,7 @@ static ic_status finish(const ic_catalog *c, ic_record *r, pending *pd, ic_error
 
 static void record_init(ic_record *r)
 {
-    r->provider[0] = r->model[0] = r->api_flavor[0] = 0;
+    r->provider[0] = r->model[0] = r->api_flavor[0] = r->api_url[0] = 0;
     r->id[0] = r->customer[0] = r->feature[0] = r->task[0] = r->key_id[0] = 0;
     r->model_served[0] = r->routed_from[0] = r->status[0] = r->tags[0] = 0;
     r->t_ms = 0;

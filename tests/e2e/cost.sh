@@ -56,6 +56,12 @@ expect_has "response without usage" "$(echo "$out" | sed -n 12p)" '{"line":12,"e
 expect_has "line after errors priced" "$(echo "$out" | sed -n 13p)" '"total_usd":"0.0003"'
 expect_has "stderr summary" "$(cat "$T/err")" "10 of 13 lines could not be priced (first: line 2"
 
+# --- the provider from the API URL
+out=$(echo '{"api_url":"https://api.anthropic.com/v1/messages","model":"claude-sonnet-4-5","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":100000}}' | "$IC" cost)
+expect_has "api_url finds the provider" "$out" '{"provider":"anthropic","model":"claude-sonnet-4-5","total_usd":"0.3"'
+out=$(echo '{"api_url":"https://example.com/v1","model":"gpt-4o","usage":{"input_tokens":1}}' | "$IC" cost 2>/dev/null)
+expect_has "api_url that matches nothing" "$out" 'api_url: no provider'
+
 # --- never a silent $0: a model the catalog cannot price exits non-zero
 echo '{"model":"totally-unknown","usage":{"input_tokens":5}}' | "$IC" cost >/dev/null 2>&1
 expect_eq "unknown model exit" "$?" 1
