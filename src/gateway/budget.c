@@ -79,7 +79,7 @@ static bool mem_reserve(void *store, const char *key_id, const gw_limits *lim, i
                         uint64_t tokens, int64_t now_ms, char *why, size_t whycap)
 {
     kstate *k = get(store, key_id, now_ms);
-    char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], c[IC_MONEY_STRLEN];
+    char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], c[IC_MONEY_STRLEN], d[IC_MONEY_STRLEN];
     if (!k) {
         snprintf(why, whycap, "out of memory");
         return false;
@@ -100,7 +100,7 @@ static bool mem_reserve(void *store, const char *key_id, const gw_limits *lim, i
                  "this call could cost up to $%s",
                  key_id, ic_money_format(k->day_spent, a, sizeof a),
                  ic_money_format(lim->day, b, sizeof b), ic_money_format(k->held, c, sizeof c),
-                 ic_money_format(worst, c, sizeof c));
+                 ic_money_format(worst, d, sizeof d));
         return false;
     }
     if (lim->has_month && k->month_spent + k->held + worst > lim->month) {

@@ -167,6 +167,7 @@ static void t_budget(void)
     CHECK(o->reserve(st, "k", &lim, 4 * IC_PICO_PER_USD, 0, t, why, sizeof why));
     CHECK(!o->reserve(st, "k", &lim, 4 * IC_PICO_PER_USD, 0, t, why, sizeof why));
     CHECK(strstr(why, "daily budget") != NULL);
+    CHECK(strstr(why, "could cost up to $4") != NULL);
     /* settle the first at $1: $6 free again minus the $4 hold -> $5 headroom */
     o->settle(st, "k", 4 * IC_PICO_PER_USD, 0, 1 * IC_PICO_PER_USD, 0, t);
     CHECK(o->reserve(st, "k", &lim, 5 * IC_PICO_PER_USD, 0, t, why, sizeof why));
