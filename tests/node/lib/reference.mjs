@@ -32,8 +32,10 @@ export function refPrice(usage, model, provider, timestamp) {
         if (provider !== undefined) opts.providerId = provider;
         const r = calcPrice(usage, model, opts);
         if (r === null) return { error: 'no price (null)' };
+        // which of the model's price entries was in force (for coverage of price changes)
+        const entry = Array.isArray(r.model.prices) ? r.model.prices.findIndex((e) => e.prices === r.model_price) : -1;
         return { provider: r.provider.id, model: r.model.id, total: r.total_price,
-                 input: r.input_price, output: r.output_price };
+                 input: r.input_price, output: r.output_price, entry };
     } catch (e) {
         return { error: 'threw: ' + e.message };
     }
