@@ -15,7 +15,7 @@ import path from 'node:path';
 import { loadReference, refPrice } from './lib/reference.mjs';
 import { makeRng } from './lib/prng.mjs';
 import {
-    loadUnits, namesForModel, nameForRule, variant, timesForModel, randomTime, formatTime,
+    loadUnits, namesForModel, nameForRule, variant, sampleRegex, timesForModel, randomTime, formatTime,
     makeUsage, tierStarts, sparsify,
 } from './lib/gen.mjs';
 import { runCost, Harness } from './lib/run.mjs';
@@ -108,6 +108,24 @@ for (let k = 0; k < 800; k++) {
     addRecord('extra-units', p.id, rng.pick(namesForModel(m, rng)), randomTime(rng), usage);
 }
 
+const T0x = '2026-03-01T10:00:00Z';
+// api_url instead of a provider: the reference's providerApiUrl (api_pattern anchored at the start,
+// case-sensitive); with a provider too, the provider wins.
+for (const p of data) {
+    for (let k = 0; k < 12; k++) {
+        const m = rng.pick(p.models);
+        const { usage } = makeUsage(m, U, rng);
+        let url = sampleRegex('^(?:' + p.api_pattern + ')', rng) + rng.pick(['/v1/chat/completions', '/v1/messages', '', '/v1beta/models/x:generateContent']);
+        if (k === 0) url = url.toUpperCase();
+        const r = { cat: 'api-url', provider: k === 1 ? rng.pick(data).id : undefined, model: rng.pick(namesForModel(m, rng)).trim(),
+            timestamp: formatTime(randomTime(rng), rng), usage, apiUrl: url };
+        records.push(r);
+    }
+}
+records.push({ cat: 'api-url', provider: 'litellm', model: 'gpt-4o', timestamp: T0x, usage: { input_tokens: 10, output_tokens: 5 }, apiUrl: 'https://api.anthropic.com/v1/messages' });
+records.push({ cat: 'api-url', provider: 'litellm', model: 'claude-sonnet-4-5', timestamp: T0x, usage: { input_tokens: 10, output_tokens: 5 }, apiUrl: 'https://api.anthropic.com/v1/messages' });
+records.push({ cat: 'api-url', model: 'gpt-4o', timestamp: T0x, usage: { input_tokens: 10, output_tokens: 5 }, apiUrl: 'https://example.com/v1' });
+
 // Hand-written edge cases, judged by the reference like the rest (raw line text given where the
 // JSON layout itself is the point).
 const T0 = '2026-03-01T10:00:00Z', U0 = { input_tokens: 1000, output_tokens: 3 };
@@ -176,6 +194,7 @@ function lineText(r) {
         if (k === 'model') o.model = r.model;
         if (k === 'timestamp') o.timestamp = r.timestamp;
         if (k === 'usage') o.usage = r.usage;
+        if (k === 'usage' && r.apiUrl !== undefined) o.api_url = r.apiUrl;
     };
     if (rng.chance(0.9)) { ['provider', 'model', 'timestamp', 'usage'].forEach(put); return JSON.stringify(o); }
     ['usage', 'timestamp', 'model', 'provider'].forEach(put);
@@ -184,7 +203,7 @@ function lineText(r) {
 for (const r of records) r.lineText = r.raw ?? (r.edge ? JSON.stringify(r.edge) : lineText(r));
 
 // ---------------------------------------------------------------- reference
-for (const r of records) r.ref = refPrice(r.usage, r.model, r.provider ?? undefined, r.timestamp);
+for (const r of records) r.ref = refPrice(r.usage, r.model, r.provider ?? undefined, r.timestamp, r.apiUrl);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ic-pricing-'));
 const file = path.join(dir, 'usage.jsonl');

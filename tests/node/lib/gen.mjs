@@ -57,9 +57,17 @@ export function sampleRegex(src, rng) {
                 atom = inner;
             } else if (c === '[') {
                 const end = src.indexOf(']', i);
-                const body = src.slice(i + 1, end);
+                let body = src.slice(i + 1, end);
                 i = end + 1;
+                const negated = body.startsWith('^');
+                if (negated) {
+                    const excluded = body.slice(1).replace(/\\(.)/g, '$1');
+                    const pool = 'abcxyz019-'.split('').filter((ch) => !excluded.includes(ch));
+                    atom = () => rng.pick(pool);
+                    body = null;
+                }
                 const chars = [];
+                if (body !== null) {
                 for (let k = 0; k < body.length; k++) {
                     if (body[k + 1] === '-' && k + 2 < body.length) {
                         for (let x = body.charCodeAt(k); x <= body.charCodeAt(k + 2); x++) chars.push(String.fromCharCode(x));
@@ -67,6 +75,7 @@ export function sampleRegex(src, rng) {
                     } else chars.push(body[k]);
                 }
                 atom = () => rng.pick(chars);
+                }
             } else if (c === '\\') {
                 const e = src[i + 1];
                 i += 2;

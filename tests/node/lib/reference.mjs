@@ -26,10 +26,11 @@ export async function loadReference() {
 }
 
 // Reference price for one usage record; {error} when the reference finds no price or throws.
-export function refPrice(usage, model, provider, timestamp) {
+export function refPrice(usage, model, provider, timestamp, apiUrl) {
     try {
         const opts = { timestamp: new Date(timestamp) };
         if (provider !== undefined) opts.providerId = provider;
+        if (apiUrl !== undefined) opts.providerApiUrl = apiUrl;
         const r = calcPrice(usage, model, opts);
         if (r === null) return { error: 'no price (null)' };
         // which of the model's price entries was in force (for coverage of price changes)
