@@ -625,7 +625,7 @@ static void emit(FILE *f, ic_report_format fmt, const char **head, int nc, trow 
 
 ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_error *err)
 {
-    char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], c[IC_MONEY_STRLEN], d[IC_MONEY_STRLEN], s[32];
+    char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], c[IC_MONEY_STRLEN], d[IC_MONEY_STRLEN], e[IC_MONEY_STRLEN], s[32];
     uint32_t tg = m->opts.target_bp;
     if (fmt == IC_FMT_JSON) {
         fprintf(f, "{\"target_cost_share_pct\":\"%u.%02u\",\"customers\":[", tg / 100, tg % 100);
