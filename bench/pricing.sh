@@ -22,14 +22,12 @@ cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/bench_pricing.c build/libinfercost
 PIN="taskset -c 1"
 command -v taskset >/dev/null || PIN=""
 load() { cut -d' ' -f1-3 /proc/loadavg; }
-ms() { date +%s%N | cut -c1-13; }
-timed() { # out-file, command... : prints the wall time in ms; the command's stdout goes to out-file
+timed() { # out-file, command... : prints "wall cpu" seconds (cpu = user + sys of the command);
+          # the command's stdout goes to out-file. CPU time is reported because this machine is
+          # shared: wall time swings with other load, CPU time much less.
     local out=$1; shift
-    local t0 t1
-    t0=$(ms)
-    "$@" > "$out" 2>/dev/null || true
-    t1=$(ms)
-    echo $((t1 - t0))
+    local TIMEFORMAT='%R %U %S'
+    { time "$@" > "$out" 2>/dev/null; } 2>&1 | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'
 }
 count_err() { grep -c '"error"' "$1" || true; }
 
@@ -40,17 +38,18 @@ for MIX in $MIXES; do
     echo "-- (a) ic_price_usage on parsed usage, one core ($PIN); load $(load)"
     $PIN "$B/bench_pricing" "$IN" 5
     echo "-- (b) end to end, JSONL in, JSONL out (not pinned); load $(load)"
-    ic_ms=$(timed "$B/pricing.ic.out" build/infercost cost "$IN")
-    ic0_ms=$(timed "$B/pricing.ic0.out" env IC_RECORD_FAST_PATH=0 build/infercost cost "$IN")
-    js_ms=$(timed /dev/null node bench/pricing_job.mjs "$IN" "$B/pricing.ref.out")
+    ic_t=$(timed "$B/pricing.ic.out" build/infercost cost "$IN")
+    ic0_t=$(timed "$B/pricing.ic0.out" env IC_RECORD_FAST_PATH=0 build/infercost cost "$IN")
+    js_t=$(timed /dev/null node bench/pricing_job.mjs "$IN" "$B/pricing.ref.out")
     for f in pricing.ic.out pricing.ic0.out pricing.ref.out; do
         echo "   $f: $(wc -l < "$B/$f") lines, $(count_err "$B/$f") error lines"
     done
-    awk -v n="$N" -v a="$ic_ms" -v z="$ic0_ms" -v j="$js_ms" 'BEGIN {
-        printf "   infercost cost:                        %7.2f s  %10.0f records/s\n", a/1000, n/(a/1000);
-        printf "   infercost cost, IC_RECORD_FAST_PATH=0: %7.2f s  %10.0f records/s\n", z/1000, n/(z/1000);
-        printf "   genai-prices job (node):               %7.2f s  %10.0f records/s\n", j/1000, n/(j/1000);
-        printf "   ratio infercost / genai-prices: %.1fx (json-c path: %.1fx); target >= 30x\n", j/a, j/z;
+    echo "$ic_t $ic0_t $js_t" | awk -v n="$N" '{
+        printf "   %-38s %8s %12s %8s %12s\n", "", "wall s", "records/s", "cpu s", "records/s";
+        printf "   %-38s %8.2f %12.0f %8.2f %12.0f\n", "infercost cost", $1, n/$1, $2, n/$2;
+        printf "   %-38s %8.2f %12.0f %8.2f %12.0f\n", "infercost cost, IC_RECORD_FAST_PATH=0", $3, n/$3, $4, n/$4;
+        printf "   %-38s %8.2f %12.0f %8.2f %12.0f\n", "genai-prices job (node)", $5, n/$5, $6, n/$6;
+        printf "   ratio infercost / genai-prices: wall %.1fx, cpu %.1fx (json-c path: wall %.1fx, cpu %.1fx); target >= 30x\n", $5/$1, $6/$2, $5/$3, $6/$4;
     }'
     echo "-- cross-check: infercost and genai-prices outputs agree; load $(load)"
     node bench/pricing_compare.mjs "$B/pricing.ic.out" "$B/pricing.ref.out" || true
