@@ -1,0 +1,496 @@
+/* forecast.c: cost and cost-share projections (forecast.h).
+ *
+ * History per calendar month comes from the rollups through report.h (requests, cost, per
+ * provider/model). Growth is the slope of a least-squares line through log(requests per covered
+ * day); the base is the last month's cost per day. The catalog fit reads every model's dated price
+ * entries (ic_model_price_count / ic_model_price_entry): for each price class it averages, over the
+ * models whose input price the feed shows changing, log(last / first) per year of the feed's
+ * observation window (the span between its earliest and latest dated change, at least a year);
+ * a class without such models takes the pooled value. Doubles are used for rates and projections
+ * only; the ledger's sums are read exactly and projections rounded to the cent. */
+#include "infercost/forecast.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infercost/timeutil.h"
+#include "infercost/units.h"
+
+static double dec(ic_decimal d)
+{
+    double v = (double)d.mant;
+    for (int i = 0; i < d.scale; i++)
+        v /= 10;
+    return v;
+}
+
+static int price_class(double p) { return p < 0.5 ? 0 : p < 3 ? 1 : 2; }
+
+static bool input_price(const ic_price_set *ps, int unit, double *out)
+{
+    const ic_unit_price *up = ps ? ic_price_set_find(ps, unit) : NULL;
+    if (!up)
+        return false;
+    *out = dec(up->base);
+    return *out > 0;
+}
+
+double ic_catalog_price_trend(const ic_catalog *c, double input_price_mtok, int *changes,
+                              int *models)
+{
+    int unit = ic_unit_find("input_tokens");
+    double sum[3] = {0}, all = 0;
+    int n[3] = {0}, nall = 0, nchg = 0;
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t pi = 0; pi < ic_catalog_provider_count(c); pi++) {
+            const ic_provider *p = ic_catalog_provider(c, pi);
+            for (size_t mi = 0; mi < ic_provider_model_count(p); mi++) {
+                const ic_model *m = ic_provider_model(p, mi);
+                size_t ne = ic_model_price_count(m);
+                double first = 0, last = 0;
+                int64_t last_t = INT64_MIN;
+                bool have_first = false;
+                int dated = 0;
+                /* the undated default first, then dated entries in time order */
+                for (size_t e = 0; e < ne; e++) {
+                    const ic_price_entry *pe = ic_model_price_entry(m, e);
+                    if (pe->kind == IC_PRICE_ALWAYS && !have_first)
+                        have_first = input_price(pe->prices, unit, &first);
+                }
+                for (;;) {
+                    const ic_price_entry *next = NULL;
+                    for (size_t e = 0; e < ne; e++) {
+                        const ic_price_entry *pe = ic_model_price_entry(m, e);
+                        if (pe->kind == IC_PRICE_FROM_DATE && pe->start_ms > last_t &&
+                            (!next || pe->start_ms < next->start_ms))
+                            next = pe;
+                    }
+                    if (!next)
+                        break;
+                    last_t = next->start_ms;
+                    double v;
+                    if (!input_price(next->prices, unit, &v))
+                        continue;
+                    if (!have_first) {
+                        first = v;
+                        have_first = true;
+                        continue;
+                    }
+                    last = v;
+                    dated++;
+                    if (pass == 0) {
+                        if (next->start_ms < tmin)
+                            tmin = next->start_ms;
+                        if (next->start_ms > tmax)
+                            tmax = next->start_ms;
+                    }
+                }
+                if (pass == 1 && dated > 0 && first > 0 && last > 0) {
+                    double years = (double)(tmax - tmin) / (365.25 * 86400000.0);
+                    if (years < 1)
+                        years = 1;
+                    double lr = log(last / first) / years;
+                    int k = price_class(last);
+                    sum[k] += lr;
+                    n[k]++;
+                    all += lr;
+                    nall++;
+                    nchg += dated;
+                }
+            }
+        }
+        if (tmin == INT64_MAX) /* no dated prices at all */
+            break;
+    }
+    int k = price_class(input_price_mtok);
+    if (changes)
+        *changes = nchg;
+    if (models)
+        *models = n[k] ? n[k] : nall;
+    if (n[k])
+        return exp(sum[k] / n[k]);
+    if (nall)
+        return exp(all / nall);
+    return 1.0;
+}
+
+/* ---- history ---- */
+
+static int month_index(const char *m) { return atoi(m) * 12 + atoi(m + 5) - 1; }
+
+static void month_name(int idx, char *buf)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%04d-%02d", idx / 12, idx % 12 + 1);
+    memcpy(buf, tmp, 7);
+    buf[7] = 0;
+}
+
+static int days_in(int idx)
+{
+    int y = idx / 12, m = idx % 12 + 1;
+    int64_t a = ic_days_from_civil(y, (unsigned)m, 1);
+    int64_t b = ic_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : (unsigned)m + 1, 1);
+    return (int)(b - a);
+}
+
+typedef struct revm {
+    char month[8];
+    ic_money amount;
+} revm;
+
+typedef struct revs {
+    revm *v;
+    size_t n, cap;
+    bool oom;
+} revs;
+
+static int on_rev(const char *c, const char *p, ic_money m, void *arg)
+{
+    revs *r = arg;
+    (void)c;
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->v[i].month, p)) {
+            r->v[i].amount += m;
+            return 0;
+        }
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 16;
+        revm *nv = realloc(r->v, nc * sizeof *nv);
+        if (!nv) {
+            r->oom = true;
+            return 1;
+        }
+        r->v = nv;
+        r->cap = nc;
+    }
+    snprintf(r->v[r->n].month, 8, "%.7s", p);
+    r->v[r->n].amount = m;
+    r->n++;
+    return 0;
+}
+
+/* least-squares slope of y over x = 0..n-1 */
+static double slope(const double *y, int n)
+{
+    if (n < 2)
+        return 0;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int i = 0; i < n; i++) {
+        sx += i;
+        sy += y[i];
+        sxx += (double)i * i;
+        sxy += i * y[i];
+    }
+    double d = n * sxx - sx * sx;
+    return d != 0 ? (n * sxy - sx * sy) / d : 0;
+}
+
+static ic_money cents(double usd)
+{
+    if (!(usd >= 0) || usd > 1e15)
+        usd = usd > 1e15 ? 1e15 : 0;
+    return (ic_money)llround(usd * 100) * (IC_PICO_PER_USD / 100);
+}
+
+ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast **out,
+                            ic_error *err)
+{
+    *out = NULL;
+    if (o->months < 1 || o->months > 120)
+        return ic_error_set(err, IC_ERR_INVALID, "--months must be 1..120");
+    ic_ledger_stats stats;
+    ic_status st = ic_ledger_stats_get(l, &stats, err);
+    if (st != IC_OK)
+        return st;
+    if (!stats.events)
+        return ic_error_set(err, IC_ERR_NOT_FOUND, "the ledger is empty: nothing to project from");
+    ic_report_opts ro = {.ndims = 3, .dims = {IC_DIM_MONTH, IC_DIM_PROVIDER, IC_DIM_MODEL}};
+    ic_report *rep = NULL;
+    if ((st = ic_report_build(l, &ro, &rep, err)) != IC_OK)
+        return st;
+    ic_forecast *f = calloc(1, sizeof *f);
+    if (!f) {
+        ic_report_free(rep);
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
+    f->opts = *o;
+    f->scenario[0] = "flat prices";
+    f->scenario[1] = "5x cheaper/18mo";
+    f->scenario[2] = "10x cheaper/12mo";
+    f->scenario[3] = "catalog trend";
+    /* months of history */
+    int m0 = month_index(rep->months[0].month);
+    int m1 = month_index(rep->months[rep->nmonths - 1].month);
+    int nh = m1 - m0 + 1;
+    int64_t first_day = stats.first_ms / 86400000, last_day = stats.last_ms / 86400000;
+    double *lrate = calloc((size_t)nh, sizeof *lrate);
+    double *req = calloc((size_t)nh, sizeof *req), *cost = calloc((size_t)nh, sizeof *cost);
+    int *cov = calloc((size_t)nh, sizeof *cov);
+    revs rv = {0};
+    if (!lrate || !req || !cost || !cov) {
+        st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < rep->nmonths; i++) {
+        int k = month_index(rep->months[i].month) - m0;
+        req[k] = (double)rep->months[i].requests;
+        cost[k] = ic_money_to_double(rep->months[i].cost);
+    }
+    for (int k = 0; k < nh; k++) {
+        int y = (m0 + k) / 12, mo = (m0 + k) % 12 + 1;
+        int64_t a = ic_days_from_civil(y, (unsigned)mo, 1), b = a + days_in(m0 + k) - 1;
+        if (a < first_day)
+            a = first_day;
+        if (b > last_day)
+            b = last_day;
+        cov[k] = b >= a ? (int)(b - a + 1) : 0;
+    }
+    /* fit on months with data; a month covered by fewer than 7 days is too noisy to fit */
+    int nfit = 0;
+    double ys[240];
+    for (int k = 0; k < nh && nfit < 240; k++)
+        if (cov[k] >= 7 && req[k] > 0)
+            ys[nfit++] = log(req[k] / cov[k]);
+    f->history_months = nfit;
+    f->usage_growth = exp(slope(ys, nfit)) - 1;
+    /* the run-rate of the last month (per covered day) */
+    double base_per_day = cov[nh - 1] ? cost[nh - 1] / cov[nh - 1] : 0;
+    /* revenue */
+    if ((st = ic_ledger_scan_revenue(l, on_rev, &rv, err)) != IC_OK)
+        goto out;
+    if (rv.oom) {
+        st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    int r0 = INT32_MAX, r1 = INT32_MIN;
+    for (size_t i = 0; i < rv.n; i++) {
+        int k = month_index(rv.v[i].month);
+        if (k < r0)
+            r0 = k;
+        if (k > r1)
+            r1 = k;
+    }
+    f->have_revenue = rv.n > 0;
+    double rev_last = 0;
+    if (f->have_revenue) {
+        double ry[240];
+        int nr = 0;
+        for (int k = r0; k <= r1 && nr < 240; k++) {
+            double v = 0;
+            for (size_t i = 0; i < rv.n; i++)
+                if (month_index(rv.v[i].month) == k)
+                    v = ic_money_to_double(rv.v[i].amount);
+            if (v > 0)
+                ry[nr++] = log(v);
+            if (k == r1)
+                rev_last = v;
+        }
+        f->revenue_growth = exp(slope(ry, nr)) - 1;
+    }
+    /* price scenarios */
+    f->monthly_factor[0] = 1;
+    f->monthly_factor[1] = pow(5.0, -1.0 / 18.0);
+    f->monthly_factor[2] = pow(10.0, -1.0 / 12.0);
+    {
+        /* the spend-weighted catalog trend over the models in use */
+        int unit = ic_unit_find("input_tokens");
+        double wsum = 0, lsum = 0;
+        for (size_t i = 0; i < rep->nrows; i++) {
+            const ic_report_row *row = &rep->rows[i];
+            const ic_provider *p;
+            const ic_model *m;
+            ic_error e2;
+            double price = 1.0, w = ic_money_to_double(row->cost);
+            if (o->catalog &&
+                ic_catalog_resolve(o->catalog, row->key[1][0] ? row->key[1] : NULL, row->key[2],
+                                   &p, &m, &e2) == IC_OK) {
+                double v;
+                if (input_price(ic_model_prices_at(m, o->now_ms), unit, &v))
+                    price = v;
+            }
+            int ch = 0, md = 0;
+            double tr = o->catalog ? ic_catalog_price_trend(o->catalog, price, &ch, &md) : 1.0;
+            if (w > 0) {
+                wsum += w;
+                lsum += w * log(tr);
+            }
+        }
+        f->catalog_annual = wsum > 0 ? exp(lsum / wsum) : 1.0;
+        if (o->catalog)
+            ic_catalog_price_trend(o->catalog, 1.0, &f->catalog_changes, &f->catalog_models);
+        f->monthly_factor[3] = pow(f->catalog_annual, 1.0 / 12.0);
+    }
+    /* points: history, then projections */
+    f->npoints = (size_t)nh + (size_t)o->months;
+    f->points = calloc(f->npoints, sizeof *f->points);
+    if (!f->points) {
+        st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int k = 0; k < nh; k++) {
+        ic_forecast_point *pt = &f->points[k];
+        month_name(m0 + k, pt->month);
+        pt->history = true;
+        for (size_t i = 0; i < rep->nmonths; i++)
+            if (month_index(rep->months[i].month) == m0 + k)
+                for (int s = 0; s < IC_FORECAST_SCENARIOS; s++)
+                    pt->cost[s] = rep->months[i].cost;
+        for (size_t i = 0; i < rv.n; i++)
+            if (month_index(rv.v[i].month) == m0 + k)
+                pt->revenue = rv.v[i].amount;
+    }
+    for (int j = 1; j <= o->months; j++) {
+        ic_forecast_point *pt = &f->points[nh - 1 + j];
+        int idx = m1 + j;
+        month_name(idx, pt->month);
+        double usage = base_per_day * days_in(idx) * pow(1 + f->usage_growth, j);
+        for (int s = 0; s < IC_FORECAST_SCENARIOS; s++)
+            pt->cost[s] = cents(usage * pow(f->monthly_factor[s], j));
+        if (f->have_revenue) {
+            /* revenue of a month after the last revenue month grows at the fitted rate */
+            bool known = false;
+            for (size_t i = 0; i < rv.n; i++)
+                if (month_index(rv.v[i].month) == idx) {
+                    pt->revenue = rv.v[i].amount;
+                    known = true;
+                }
+            if (!known)
+                pt->revenue = cents(rev_last * pow(1 + f->revenue_growth, idx - r1));
+        }
+    }
+    /* crossings */
+    const ic_forecast_point *lastp = &f->points[nh - 1];
+    f->above_now = lastp->revenue > 0 &&
+                   lastp->cost[0] * 10000 > lastp->revenue * (ic_money)o->target_bp;
+    for (int s = 0; s < IC_FORECAST_SCENARIOS; s++) {
+        f->cross[s] = -1;
+        for (size_t i = (size_t)nh; i < f->npoints && f->have_revenue; i++) {
+            const ic_forecast_point *pt = &f->points[i];
+            bool above = pt->revenue > 0 && pt->cost[s] * 10000 > pt->revenue * (ic_money)o->target_bp;
+            if (above != f->above_now) {
+                f->cross[s] = (int)i;
+                break;
+            }
+        }
+    }
+out:
+    free(lrate);
+    free(req);
+    free(cost);
+    free(cov);
+    free(rv.v);
+    ic_report_free(rep);
+    if (st != IC_OK) {
+        ic_forecast_free(f);
+        return st;
+    }
+    *out = f;
+    return IC_OK;
+}
+
+void ic_forecast_free(ic_forecast *f)
+{
+    if (!f)
+        return;
+    free(f->points);
+    free(f);
+}
+
+static void share(char *buf, size_t cap, ic_money cost, ic_money rev)
+{
+    if (rev <= 0)
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%.1f", 100.0 * ic_money_to_double(cost) / ic_money_to_double(rev));
+}
+
+ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *out, ic_error *err)
+{
+    char a[IC_MONEY_STRLEN], s[32];
+    uint32_t tg = f->opts.target_bp;
+    if (fmt == IC_FMT_JSON) {
+        fprintf(out, "{\"usage_growth_monthly\":%.4f,\"revenue_growth_monthly\":%.4f,"
+                     "\"history_months\":%d,\"catalog_trend_annual\":%.4f,\"target_pct\":\"%u.%02u\","
+                     "\"scenarios\":[",
+                f->usage_growth, f->have_revenue ? f->revenue_growth : 0.0, f->history_months,
+                f->catalog_annual, tg / 100, tg % 100);
+        for (int i = 0; i < IC_FORECAST_SCENARIOS; i++)
+            fprintf(out, "%s{\"name\":\"%s\",\"monthly_price_factor\":%.6f,\"crosses\":%s%s%s}",
+                    i ? "," : "", f->scenario[i], f->monthly_factor[i],
+                    f->cross[i] >= 0 ? "\"" : "", f->cross[i] >= 0 ? f->points[f->cross[i]].month : "null",
+                    f->cross[i] >= 0 ? "\"" : "");
+        fputs("],\"months\":[", out);
+        for (size_t i = 0; i < f->npoints; i++) {
+            const ic_forecast_point *p = &f->points[i];
+            fprintf(out, "%s{\"month\":\"%s\",\"actual\":%s,\"revenue_usd\":\"%s\",\"cost_usd\":[",
+                    i ? "," : "", p->month, p->history ? "true" : "false",
+                    ic_money_format(p->revenue, a, sizeof a));
+            for (int k = 0; k < IC_FORECAST_SCENARIOS; k++)
+                fprintf(out, "%s\"%s\"", k ? "," : "", ic_money_format(p->cost[k], a, sizeof a));
+            fputs("]}", out);
+        }
+        fputs("]}\n", out);
+        return ferror(out) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+    }
+    if (fmt == IC_FMT_CSV) {
+        fputs("month,kind,revenue_usd", out);
+        for (int k = 0; k < IC_FORECAST_SCENARIOS; k++)
+            fprintf(out, ",cost_usd %s,cost_%% %s", f->scenario[k], f->scenario[k]);
+        fputc('\n', out);
+        for (size_t i = 0; i < f->npoints; i++) {
+            const ic_forecast_point *p = &f->points[i];
+            fprintf(out, "%s,%s,%s", p->month, p->history ? "actual" : "projected",
+                    ic_money_format(p->revenue, a, sizeof a));
+            for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
+                share(s, sizeof s, p->cost[k], p->revenue);
+                fprintf(out, ",%s,%s", ic_money_format(p->cost[k], a, sizeof a), s);
+            }
+            fputc('\n', out);
+        }
+        return ferror(out) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+    }
+    fprintf(out, "usage growth (fitted on %d months of requests/day): %+.1f%%/month\n",
+            f->history_months, 100 * f->usage_growth);
+    if (f->have_revenue)
+        fprintf(out, "revenue growth (fitted): %+.1f%%/month\n", 100 * f->revenue_growth);
+    else
+        fputs("no revenue in the ledger: cost share not projected (infercost revenue import)\n", out);
+    fprintf(out, "catalog price trend for the models in use: x%.3f per year (from %d dated price "
+                 "changes in %d models of the feed)\n",
+            f->catalog_annual, f->catalog_changes, f->catalog_models);
+    fprintf(out, "%-8s  %-9s  %12s", "month", "", "revenue");
+    for (int k = 0; k < IC_FORECAST_SCENARIOS; k++)
+        fprintf(out, "  %16s  %6s", f->scenario[k], "cost%");
+    fputc('\n', out);
+    for (size_t i = 0; i < f->npoints; i++) {
+        const ic_forecast_point *p = &f->points[i];
+        char rvt[40];
+        snprintf(rvt, sizeof rvt, "%.2f", ic_money_to_double(p->revenue));
+        fprintf(out, "%-8s  %-9s  %12s", p->month, p->history ? "actual" : "projected",
+                p->revenue ? rvt : "-");
+        for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
+            char cv[40];
+            snprintf(cv, sizeof cv, "%.2f", ic_money_to_double(p->cost[k]));
+            share(s, sizeof s, p->cost[k], p->revenue);
+            fprintf(out, "  %16s  %6s", cv, s);
+        }
+        fputc('\n', out);
+    }
+    if (f->have_revenue) {
+        fprintf(out, "\ntarget: cost <= %u.%02u%% of revenue (%s now)\n", tg / 100, tg % 100,
+                f->above_now ? "above it" : "within it");
+        for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
+            if (f->cross[k] >= 0)
+                fprintf(out, "  %-18s %s the target in %s\n", f->scenario[k],
+                        f->above_now ? "falls back under" : "crosses", f->points[f->cross[k]].month);
+            else
+                fprintf(out, "  %-18s %s within %d months\n", f->scenario[k],
+                        f->above_now ? "stays above the target" : "stays under the target",
+                        f->opts.months);
+        }
+    }
+    return ferror(out) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+}
