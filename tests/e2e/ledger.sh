@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# tests/e2e/ledger.sh: ingest (cost JSONL, OTLP/JSON spans, LiteLLM JSON and CSV), idempotence,
+# rejects, report, revenue import, margin, forecast and FOCUS export against hand-computed
+# expectations. Prices used (embedded genai-prices snapshot, USD per million tokens):
+#   gpt-4o: input 2.5, cache read 1.25, output 10     gpt-4o-mini: input 0.15, output 0.6
+#   claude-sonnet-4-5: input 3, cache write 3.75, output 15
+# The five fixture calls:
+#   c1 gpt-4o 1000 in / 100 out                          0.0025 + 0.001            = 0.0035
+#   claude 4740 in (4735 cache write) / 255 out         5*3e-6 + 4735*3.75e-6 + 255*15e-6
+#                                                      = 0.000015+0.01775625+0.003825 = 0.02159625
+#   span gpt-4o 2000 in (1000 cache read) / 500 out     0.0025 + 0.00125 + 0.005  = 0.00875
+#   LiteLLM JSON gpt-4o-mini 10000 / 1000               0.0015 + 0.0006           = 0.0021
+#   LiteLLM CSV  gpt-4o-mini 20000 / 2000               0.003 + 0.0012            = 0.0042
+#   total                                                                         = 0.04014625
+set -u
+IC=${IC_BIN:-build/infercost}
+FX="$(cd "$(dirname "$0")" && pwd)/ledger-fixtures"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_eq() { # label, got, want
+    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
+}
+expect_has() { # label, haystack, needle
+    case "$2" in *"$3"*) ok ;; *) bad "$1: '$3' not in: $2" ;; esac
+}
+L="$T/l.db"
+jget() { # json file, JS expression on `d`
+    node -e "const d=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log($2)" "$1"
+}
+
+# --- ingest every form
+for f in calls.jsonl spans.otlp.json litellm.json litellm.csv; do
+    "$IC" ingest --ledger "$L" "$FX/$f" >"$T/out" 2>"$T/err"
+    expect_eq "ingest $f exit" $? 0
+done
+"$IC" report --ledger "$L" --by customer --format json >"$T/r.json"
+expect_eq "total cost" "$(jget "$T/r.json" d.total.cost_usd)" "0.04014625"
+expect_eq "total requests" "$(jget "$T/r.json" d.total.requests)" "5"
+expect_eq "acme cost" "$(jget "$T/r.json" "d.rows.find(r=>r.customer==='acme').cost_usd")" "0.01645"
+expect_eq "beta cost" "$(jget "$T/r.json" "d.rows.find(r=>r.customer==='beta').cost_usd")" "0.02369625"
+expect_eq "cache read tokens" "$(jget "$T/r.json" d.total.cache_read_tokens)" "1000"
+expect_eq "cache write tokens" "$(jget "$T/r.json" d.total.cache_write_tokens)" "4735"
+# the OTel span: trace id is the task, service.name the feature, response model the served one
+"$IC" report --ledger "$L" --by task,feature --format csv >"$T/t.csv"
+expect_has "span task" "$(cat "$T/t.csv")" "5b8efff798038103d269b633813fc60c,search,1,"
+"$IC" report --ledger "$L" --by model --format csv >"$T/m.csv"
+expect_has "served model" "$(cat "$T/m.csv")" "gpt-4o-2024-08-06,1,2000,1000,0,500,0,50.0,0.00875"
+# a raw provider key in an export never reaches the ledger
+if grep -qa "sk-this-is-a-raw-key" "$L" "$L-wal" 2>/dev/null; then bad "raw key stored"; else ok; fi
+
+# --- idempotence: the same files again change nothing
+for f in calls.jsonl spans.otlp.json litellm.json litellm.csv; do
+    "$IC" ingest --ledger "$L" "$FX/$f" >"$T/out" 2>&1
+    expect_has "re-ingest $f" "$(cat "$T/out")" " 0 new"
+done
+"$IC" report --ledger "$L" --format json >"$T/r2.json"
+expect_eq "total after re-ingest" "$(jget "$T/r2.json" d.total.cost_usd)" "0.04014625"
+# the raw scan agrees with the rollups to the pico-dollar
+"$IC" report --ledger "$L" --raw --format json >"$T/r3.json"
+expect_eq "raw total" "$(jget "$T/r3.json" d.total.cost_usd)" "0.04014625"
+
+# --- bad lines: reported with file:line, written to the rejects file, the rest kept
+"$IC" ingest --ledger "$L" --rejects "$T/rej.jsonl" "$FX/bad.jsonl" >"$T/out" 2>"$T/err"
+expect_eq "bad file exit" $? 1
+expect_has "stderr names line 2" "$(cat "$T/err")" "bad.jsonl:2: unknown model"
+expect_has "stderr names line 3" "$(cat "$T/err")" "bad.jsonl:3: no timestamp"
+expect_has "stderr names line 6" "$(cat "$T/err")" "bad.jsonl:6:"
+expect_eq "rejects file lines" "$(wc -l <"$T/rej.jsonl" | tr -d ' ')" "4"
+expect_has "summary" "$(cat "$T/out")" "1 new, 1 already in the ledger, 4 refused"
+expect_eq "rejects keep the line" "$(node -e "const l=require('fs').readFileSync(process.argv[1],'utf8').split('\n')[2]; console.log(JSON.parse(l).line)" "$T/rej.jsonl")" "this is not json"
+"$IC" report --ledger "$L" --format json >"$T/r4.json"
+expect_eq "total with c9" "$(jget "$T/r4.json" d.total.cost_usd)" "0.05014625" # + 4000 * 2.5e-6
+
+# --- report shapes
+"$IC" report --ledger "$L" --by provider --format md >"$T/md"
+expect_has "markdown" "$(cat "$T/md")" "| provider"
+"$IC" report --ledger "$L" --by day --from 2026-03-02 --to 2026-03-03 --format csv >"$T/d.csv"
+expect_eq "day rows" "$(sed -n 2,9p "$T/d.csv" | cut -d, -f1 | tr '\n' ' ')" "2026-03-02 2026-03-03 "
+"$IC" report --ledger "$L" --by customer --percentiles --format json >"$T/p.json"
+# beta's tasks: t-1 (the claude call, 0.02159625) and LiteLLM session s-9 (0.0021): mean 0.011848125
+expect_eq "beta task cost" "$(jget "$T/p.json" "d.rows.find(r=>r.customer==='beta').cost_per_task_usd")" "0.011848125"
+expect_eq "p99 per request" "$(jget "$T/p.json" d.total.request_p99_usd)" "0.02159625"
+expect_eq "p50 per request" "$(jget "$T/p.json" d.total.request_p50_usd)" "0.0042"
+"$IC" report --ledger "$L" --by nonsense >/dev/null 2>"$T/err"
+expect_eq "bad dimension exit" $? 2
+
+# --- revenue and margin
+printf 'customer,period,revenue\nacme,2026-03,0.05\nbeta,2026-03,$0.02\n' >"$T/rev.csv"
+"$IC" revenue import --ledger "$L" "$T/rev.csv" >"$T/out"
+expect_eq "revenue import exit" $? 0
+"$IC" margin --ledger "$L" --format json >"$T/mg.json"
+expect_eq "margin exit (beta under water)" $? 1
+# acme: 0.01645 of 0.05 = 32.90%; beta: 0.02369625 of 0.02 = 118.48% (118.48125 half-even)
+expect_eq "acme share" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='acme').cost_share_pct")" "32.90"
+expect_eq "beta status" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='beta').status")" "UNDER WATER"
+expect_eq "beta margin" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='beta').margin_usd")" "-0.00369625"
+expect_eq "gamma no revenue" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='gamma').status")" "NO REVENUE"
+# price per task at 25%: beta's mean task 0.011848125 / 0.25; one of its two tasks costs more
+expect_eq "task price" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='beta').task_price_for_target_usd")" "0.0473925"
+expect_eq "tasks over target" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='beta').tasks_over_target")" "1"
+"$IC" margin --ledger "$L" --target 40 --format csv >"$T/mg.csv"
+expect_has "acme ok at 40%" "$(cat "$T/mg.csv")" "acme,0.05,0.01645,32.90,0.03355,67.10,ok"
+# a bad revenue file imports nothing and names the line
+printf 'customer,period,revenue\nacme,2026-04,1\nbeta,2026-4,2\n' >"$T/bad.csv"
+"$IC" revenue import --ledger "$L" "$T/bad.csv" >/dev/null 2>"$T/err"
+expect_eq "bad revenue exit" $? 1
+expect_has "bad revenue line" "$(cat "$T/err")" "bad.csv:3: period '2026-4'"
+expect_eq "nothing imported" "$("$IC" revenue list --ledger "$L" | grep -c 2026-04)" "0"
+
+# --- FOCUS export: every mandatory column, the exact total
+"$IC" export --format focus --ledger "$L" --out "$T/focus.csv" 2>/dev/null
+expect_eq "export exit" $? 0
+head -1 "$T/focus.csv" >"$T/head"
+for c in BilledCost EffectiveCost ListCost ContractedCost ChargePeriodStart ChargePeriodEnd \
+    BillingPeriodStart BillingPeriodEnd ChargeCategory ChargeClass ChargeDescription \
+    PricingQuantity PricingUnit ServiceName ServiceCategory ServiceSubcategory ProviderName \
+    PublisherName InvoiceIssuerName Provider Publisher InvoiceIssuer BillingAccountId \
+    BillingAccountName BillingCurrency; do
+    if tr ',' '\n' <"$T/head" | grep -qx "$c"; then ok; else bad "FOCUS column $c missing"; fi
+done
+sum=$(node -e "
+const lines=require('fs').readFileSync(process.argv[1],'utf8').trim().split('\n');
+const h=lines[0].split(','); const i=h.indexOf('BilledCost'); let s=0n;
+for (const l of lines.slice(1)) { const v=l.split(',')[i]; const [a,b='']=v.split('.');
+  s += BigInt(a)*10n**12n + BigInt((b+'000000000000').slice(0,12)); }
+const w=s/10n**12n, f=(s%10n**12n).toString().padStart(12,'0').replace(/0+$/,'');
+console.log(f ? w+'.'+f : String(w));" "$T/focus.csv")
+expect_eq "FOCUS total" "$sum" "0.05014625"
+expect_has "FOCUS category" "$(sed -n 2p "$T/focus.csv")" "AI and Machine Learning"
+
+# --- forecast on a generated 90-day workload with revenue
+"$IC" generate-workload --days 90 --seed 7 --out "$T/wl.jsonl" --revenue "$T/wrev.csv"
+W="$T/w.db"
+"$IC" ingest -q --ledger "$W" "$T/wl.jsonl"
+"$IC" revenue import --ledger "$W" "$T/wrev.csv" >/dev/null
+"$IC" forecast --ledger "$W" --months 6 >"$T/fc"
+expect_eq "forecast exit" $? 0
+expect_has "forecast scenarios" "$(cat "$T/fc")" "10x cheaper/12mo"
+expect_has "forecast target line" "$(cat "$T/fc")" "target: cost <= 25.00% of revenue"
+"$IC" forecast --ledger "$W" --months 6 --format csv >"$T/fc.csv"
+expect_eq "forecast csv rows" "$(grep -c projected "$T/fc.csv")" "6"
+# determinism of the generator
+"$IC" generate-workload --days 90 --seed 7 --out "$T/wl2.jsonl"
+if cmp -s "$T/wl.jsonl" "$T/wl2.jsonl"; then ok; else bad "generator not deterministic"; fi
+# an empty ledger is an error, not a made-up forecast
+"$IC" ingest -q --ledger "$T/empty.db" /dev/null
+"$IC" forecast --ledger "$T/empty.db" >/dev/null 2>"$T/err"
+expect_eq "empty forecast exit" $? 2
+# the PostgreSQL target is refused clearly
+"$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
+expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

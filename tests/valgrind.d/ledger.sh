@@ -1,0 +1,13 @@
+# tests/valgrind.d/ledger.sh: the ledger commands under memcheck on the small fixtures (sourced by
+# tests/valgrind.sh with IC, TMP and check set).
+LFX=tests/e2e/ledger-fixtures
+check "ingest jsonl" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/calls.jsonl"
+check "ingest otlp" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/spans.otlp.json"
+check "ingest litellm csv" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/litellm.csv"
+check "ingest rejects" "$IC" ingest -q --threads 1 --ledger "$TMP/vg.db" "$LFX/bad.jsonl"
+check "report" "$IC" report --ledger "$TMP/vg.db" --by customer,month --percentiles
+printf 'customer,period,revenue\nacme,2026-03,0.05\nbeta,2026-03,0.02\n' >"$TMP/vg-rev.csv"
+check "revenue import" "$IC" revenue import --ledger "$TMP/vg.db" "$TMP/vg-rev.csv"
+check "margin" "$IC" margin --ledger "$TMP/vg.db"
+check "forecast" "$IC" forecast --ledger "$TMP/vg.db" --months 3
+check "export focus" "$IC" export --format focus --ledger "$TMP/vg.db" --out "$TMP/vg-focus.csv"
