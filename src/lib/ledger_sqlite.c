@@ -31,6 +31,7 @@
  * This file must not print and must not know about pricing. */
 #include "infercost/ledger.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,8 +369,16 @@ static ic_status prepare_writes(sq *s, ic_error *err)
     return IC_OK;
 }
 
+static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+static void sq_global_init(void)
+{
+    /* no allocation statistics: they take a global mutex on every malloc (bench/ledger.sh) */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static ic_status sq_open(void **state, const char *target, bool readonly, ic_error *err)
 {
+    pthread_once(&sq_once, sq_global_init);
     *state = NULL;
     sq *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(target))) {
