@@ -12,7 +12,8 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadReference, refPrice } from './lib/reference.mjs';
+import { loadReference, refPrice, updatePrices, waitForUpdate } from './lib/reference.mjs';
+import { synthProvider, SYNTH_ID, SYNTH_NAMES } from './lib/synth.mjs';
 import { makeRng } from './lib/prng.mjs';
 import {
     loadUnits, namesForModel, nameForRule, variant, sampleRegex, timesForModel, randomTime, formatTime,
@@ -341,6 +342,76 @@ const cfile = path.join(dir, 'clean.jsonl');
 writeFileSync(cfile, JSON.stringify(good) + '\n' + JSON.stringify(good) + '\n');
 const cout = runCost(cfile);
 H.check(cout.status === 0 && cout.lines.length === 2, 'clean file: exit status 0, two lines', `exit ${cout.status}, ${cout.lines.length} lines`);
+
+// ---------------------------------------------------------------- synthetic catalog (--catalog)
+// Semantics the shipped snapshot lacks (wrapping and offset time windows, out-of-order start
+// dates, several unsorted tiers, requests, and/or rules, deprecation), through `--catalog FILE`
+// for infercost and setProviderData for the reference, same file.
+const synthData = [...data.map((p) => p), synthProvider()];
+const synthFile = path.join(dir, 'synth-data.json');
+writeFileSync(synthFile, JSON.stringify(synthData));
+updatePrices(({ setProviderData }) => setProviderData(JSON.parse(JSON.stringify(synthData))));
+await waitForUpdate();
+const synthModels = Object.fromEntries(synthProvider().models.map((m) => [m.id, m]));
+const TOD = ['00:00:00', '00:59:59.999', '01:00:00', '05:59:59.999', '06:00:00', '12:00:00.499', '12:00:00.500', '12:29:59.999',
+    '12:30:00', '21:59:59.999', '22:00:00', '22:29:59.999', '22:30:00', '23:00:00', '23:59:59.999'];
+const DATES = ['2024-12-31', '2025-01-01', '2025-02-28', '2025-03-01', '2025-05-31', '2025-06-01', '2025-12-31', '2026-01-01', '2026-07-04'];
+const synth = [];
+for (const name of SYNTH_NAMES) {
+    const m = synthModels[name] || rng.pick(Object.values(synthModels));
+    for (let k = 0; k < 60; k++) {
+        const day = rng.chance(0.6) ? rng.pick(DATES) : new Date(randomTime(rng)).toISOString().slice(0, 10);
+        const tod = rng.chance(0.7) ? rng.pick(TOD) : new Date(randomTime(rng)).toISOString().slice(11, 23);
+        const ms = Date.parse(`${day}T${tod}Z`);
+        const tiersAt = name.startsWith('syn-tiers') && rng.chance(0.6) ? { inputTotal: rng.pick([99, 100, 499, 500, 501, 999, 1000, 1001, 100000, 100001, 250000]) } : {};
+        const { usage } = makeUsage(m, U, rng, tiersAt);
+        if (name.startsWith('syn-requests') && rng.chance(0.5)) usage.web_searches = rng.int(0, 9);
+        const r = rng.next();
+        const provider = r < 0.5 ? SYNTH_ID : r < 0.65 ? rng.pick(['my-synth-gateway', 'SYNTH']) : undefined;
+        synth.push({ cat: 'synth', provider, model: name, timestamp: formatTime(ms, rng), usage });
+    }
+}
+for (const r of synth) {
+    r.ref = refPrice(r.usage, r.model, r.provider, r.timestamp);
+    const o = {};
+    if (r.provider !== undefined) o.provider = r.provider;
+    Object.assign(o, { model: r.model, timestamp: r.timestamp, usage: r.usage });
+    r.lineText = JSON.stringify(o);
+}
+const synFile = path.join(dir, 'synth.jsonl');
+writeFileSync(synFile, synth.map((r) => r.lineText).join('\n') + '\n');
+const yout = runCost(synFile, {}, ['--catalog', synthFile]);
+H.check(yout.signal === null && yout.lines.length === synth.length, `synthetic catalog: one output line per input (${synth.length})`,
+    `got ${yout.lines.length}, signal ${yout.signal}; stderr ${yout.stderr.slice(0, 300)}`);
+let synthPriced = 0, synthRefused = 0, synthEntries = new Set();
+for (let i = 0; i < synth.length; i++) {
+    const r = synth[i], ref = r.ref, got = yout.parsed[i] || {};
+    const where = `synthetic catalog line ${i + 1}: ${r.lineText}`;
+    if (ref.error) {
+        synthRefused++;
+        H.check(got.line === i + 1 && typeof got.error === 'string', where, `reference: ${ref.error}; infercost: ${JSON.stringify(got).slice(0, 300)}`);
+    } else {
+        synthPriced++;
+        synthEntries.add(ref.model + '#' + ref.entry);
+        const ok = got.error === undefined && got.provider === ref.provider && got.model === ref.model && Math.abs(Number(got.total_usd) - ref.total) <= 1e-9;
+        H.check(ok, where, `reference: ${ref.provider}/${ref.model} ${ref.total} (price entry ${ref.entry}); infercost: ${JSON.stringify(got).slice(0, 400)}`);
+        if (ok && ref.model === 'syn-deprecated') H.check(typeof got.warning === 'string', `${where}: deprecated model carries a warning`, JSON.stringify(got).slice(0, 200));
+    }
+}
+const wantEntries = Object.values(synthModels).filter((m) => Array.isArray(m.prices)).flatMap((m) => m.prices.map((_, i) => `${m.id}#${i}`));
+// by construction never in force: syn-dates#2 (2026-01-01) is shadowed by #3 (2025-06-01, tried
+// first), and syn-mixed#0 sits below the unconstrained #1, which ends the last-to-first search
+const UNREACHABLE = new Set(['syn-dates#2', 'syn-mixed#0']);
+const missingEntries = wantEntries.filter((e) => !synthEntries.has(e) && !UNREACHABLE.has(e));
+const reachedUnreachable = [...UNREACHABLE].filter((e) => synthEntries.has(e));
+H.check(reachedUnreachable.length === 0, 'synthetic catalog: shadowed price entries are never chosen by the reference', reachedUnreachable.join(', '));
+if (process.env.IC_DEBUG) {
+    const why = {};
+    for (const r of synth) if (r.ref.error) { const k = r.model + ' ' + (r.provider === undefined ? '-' : 'p') + ': ' + r.ref.error.slice(0, 80); why[k] = (why[k] || 0) + 1; }
+    console.log(why);
+}
+H.check(missingEntries.length === 0, 'synthetic catalog: every price entry in force for some record', missingEntries.join(', '));
+console.log(`synthetic catalog: ${synth.length} records, ${synthPriced} priced by the reference, ${synthRefused} refused`);
 
 // ---------------------------------------------------------------- summary
 console.log(`pricing differential (seed ${SEED}): ${records.length} records, ${stats.priced} priced by the reference ` +

@@ -11,6 +11,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const DATA_PATH = path.join(ROOT, 'data/genai-prices/data.json');
 export const IC_BIN = process.env.IC_BIN || path.join(ROOT, 'build/infercost');
 
+export { updatePrices, waitForUpdate };
 export let warnings = 0;
 export async function loadReference() {
     const data = JSON.parse(readFileSync(DATA_PATH, 'utf8'));
