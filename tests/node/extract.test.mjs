@@ -60,7 +60,7 @@ for (const [p, ext] of flavors) {
         const body = buildBody(ext, modelNameFor(p), U, rng, { optionalRate: k < 10 ? 1 : 0.6 });
         cases.push({ cat: 'body', provider: p.id, flavor: ext.api_flavor, finalBody: body });
     }
-    for (const mutate of ['missing-required', 'no-root', 'zeros', 'negative', 'wrong-type', 'wrong-type-required', 'null-optional', 'null-parent', 'fraction']) {
+    for (const mutate of ['missing-required', 'no-root', 'null-root', 'zeros', 'negative', 'wrong-type', 'wrong-type-required', 'null-optional', 'null-parent', 'fraction']) {
         for (let k = 0; k < 2; k++) {
             const body = buildBody(ext, modelNameFor(p), U, rng, { mutate });
             if (body) cases.push({ cat: 'body-' + mutate, provider: p.id, flavor: ext.api_flavor, finalBody: body });

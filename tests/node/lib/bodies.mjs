@@ -130,6 +130,7 @@ export function buildBody(ext, model, U, rng, opts = {}) {
         case 'negative': { const f = pickPresent(() => true); if (!f) return null; setRaw(f, -rng.int(1, 99)); break; }
         case 'fraction': { const f = pickPresent(() => true); if (!f) return null; setRaw(f, rng.int(1, 99) + 0.5); break; }
         case 'no-root': { delete body[root[0]]; break; }
+        case 'null-root': { body[root[0]] = null; break; }
         default: break;
     }
     return body;
@@ -175,6 +176,13 @@ export function anthropicStream(final, rng, { fullDelta = false } = {}) {
     const startUsage = { ...u, output_tokens: Math.min(1, u.output_tokens) };
     delete startUsage.output_tokens_details;
     delete startUsage.server_tool_use;
+    // Newer API versions repeat the input side in message_delta, cumulative (server tools can grow
+    // it after message_start) or null where unchanged; the final Message carries the delta values.
+    const nulled = new Set();
+    if (fullDelta) {
+        if (rng.chance(0.5)) startUsage.input_tokens = Math.floor(u.input_tokens / 2);
+        for (const k of ['cache_creation_input_tokens', 'cache_read_input_tokens']) if (k in u && rng.chance(0.3)) nulled.add(k);
+    }
     let s = sse('message_start', { type: 'message_start', message: { id: final.id, type: 'message', role: 'assistant', model: final.model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage } });
     s += sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     s += sse('ping', { type: 'ping' });
@@ -183,6 +191,8 @@ export function anthropicStream(final, rng, { fullDelta = false } = {}) {
     // an intermediate cumulative delta (server tools can emit several), then the final one
     if (rng.chance(0.5) && u.output_tokens > 2) s += sse('message_delta', { type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: { output_tokens: Math.floor(u.output_tokens / 2) } });
     const deltaUsage = fullDelta ? { ...u } : { output_tokens: u.output_tokens };
+    for (const k of nulled) deltaUsage[k] = null;
+    if (fullDelta) delete deltaUsage.cache_creation; // not part of MessageDeltaUsage
     if (!fullDelta && u.output_tokens_details) deltaUsage.output_tokens_details = u.output_tokens_details;
     if (!fullDelta && u.server_tool_use) deltaUsage.server_tool_use = u.server_tool_use;
     s += sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: deltaUsage });
