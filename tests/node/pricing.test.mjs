@@ -413,6 +413,61 @@ if (process.env.IC_DEBUG) {
 H.check(missingEntries.length === 0, 'synthetic catalog: every price entry in force for some record', missingEntries.join(', '));
 console.log(`synthetic catalog: ${synth.length} records, ${synthPriced} priced by the reference, ${synthRefused} refused`);
 
+// ---------------------------------------------------------------- overlay (--overlay)
+// An overlay in the feed's schema: a known provider's models are tried before its existing ones,
+// a new provider is added after the others. The reference gets the merged provider list.
+const overlay = [
+    { id: 'openai', name: 'OpenAI', api_pattern: 'https://api\\.openai\\.com', models: [
+        { id: 'gpt-4o-negotiated', match: { or: [{ equals: 'gpt-4o' }, { starts_with: 'gpt-4o-2024' }] }, prices: { input_mtok: 1.9, cache_read_mtok: 0.95, output_mtok: 7.6 } },
+        { id: 'o3-contract', match: { equals: 'o3' }, prices: [{ prices: { input_mtok: 1.5, output_mtok: 6 } }, { constraint: { start_date: '2026-01-01' }, prices: { input_mtok: 1.2, output_mtok: 5 } }] },
+    ] },
+    { id: 'anthropic', name: 'Anthropic', api_pattern: 'https://api\\.anthropic\\.com', models: [
+        { id: 'claude-sonnet-4-5-committed', match: { starts_with: 'claude-sonnet-4-5' }, prices: { input_mtok: 2.4, cache_write_mtok: 3, cache_read_mtok: 0.24, output_mtok: 12, cache_write_1h_mtok: 4.8 } },
+    ] },
+    { id: 'selfhosted', name: 'Self-hosted vLLM', api_pattern: 'http://gpu\\.internal', model_match: { starts_with: 'own-' }, models: [
+        { id: 'own-llama-70b', match: { or: [{ equals: 'own-llama-70b' }, { equals: 'gpt-4o' }] }, prices: { input_mtok: 0.11, output_mtok: 0.22 } },
+        { id: 'own-qwen', match: { starts_with: 'own-qwen' }, prices: { input_mtok: 0.05, output_mtok: 0.1, requests_kcount: 0.01 } },
+    ] },
+];
+const merged = data.map((p) => {
+    const o = overlay.find((x) => x.id === p.id);
+    return o ? { ...p, models: [...o.models, ...p.models] } : p;
+}).concat(overlay.filter((o) => !data.some((p) => p.id === o.id)));
+updatePrices(({ setProviderData }) => setProviderData(JSON.parse(JSON.stringify(merged))));
+await waitForUpdate();
+const ovFile = path.join(dir, 'overlay.json');
+writeFileSync(ovFile, JSON.stringify(overlay));
+const ovNames = [['openai', 'gpt-4o'], ['openai', 'gpt-4o-2024-08-06'], ['openai', 'gpt-4o-mini'], ['openai', 'o3'], ['openai', 'gpt-4.1'],
+    ['anthropic', 'claude-sonnet-4-5'], ['anthropic', 'claude-sonnet-4-5-20250929'], ['anthropic', 'claude-opus-4-1'],
+    ['selfhosted', 'own-llama-70b'], ['selfhosted', 'own-qwen-32b'], ['selfhosted', 'gpt-4o'], ['selfhosted', 'own-unknown'], ['azure', 'gpt-4o']];
+const ovRecs = [];
+for (const [prov, name] of ovNames) {
+    for (let k = 0; k < 24; k++) {
+        const provider = k % 3 === 2 ? undefined : prov;
+        const usage = { input_tokens: rng.int(0, 300000), output_tokens: rng.int(0, 9000) };
+        if (rng.chance(0.5)) usage.cache_read_tokens = rng.int(0, usage.input_tokens);
+        const ts = formatTime(randomTime(rng), rng);
+        const o = provider === undefined ? { model: name, timestamp: ts, usage } : { provider, model: name, timestamp: ts, usage };
+        ovRecs.push({ o, ref: refPrice(usage, name, provider, ts), lineText: JSON.stringify(o) });
+    }
+}
+const ovIn = path.join(dir, 'overlay-usage.jsonl');
+writeFileSync(ovIn, ovRecs.map((r) => r.lineText).join('\n') + '\n');
+const oout = runCost(ovIn, {}, ['--overlay', ovFile]);
+H.check(oout.signal === null && oout.lines.length === ovRecs.length, `overlay: one output line per input (${ovRecs.length})`, `got ${oout.lines.length}; stderr ${oout.stderr.slice(0, 300)}`);
+let ovPriced = 0;
+for (let i = 0; i < ovRecs.length; i++) {
+    const { ref, lineText } = ovRecs[i], got = oout.parsed[i] || {};
+    const where = `overlay line ${i + 1}: ${lineText}`;
+    if (ref.error) H.check(got.line === i + 1 && typeof got.error === 'string', where, `reference: ${ref.error}; infercost: ${JSON.stringify(got).slice(0, 300)}`);
+    else {
+        ovPriced++;
+        H.check(got.error === undefined && got.provider === ref.provider && got.model === ref.model && Math.abs(Number(got.total_usd) - ref.total) <= 1e-9,
+            where, `reference: ${ref.provider}/${ref.model} ${ref.total}; infercost: ${JSON.stringify(got).slice(0, 300)}`);
+    }
+}
+console.log(`overlay: ${ovRecs.length} records, ${ovPriced} priced by the reference on the merged data`);
+
 // ---------------------------------------------------------------- summary
 console.log(`pricing differential (seed ${SEED}): ${records.length} records, ${stats.priced} priced by the reference ` +
     `(${pricedModels.size} distinct models, ${pricedProviders.size}/${data.length} providers), ${stats.errors} refused by it`);
