@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tests/fuzz/build.sh: builds the libFuzzer targets (fuzz_record, fuzz_overlay, fuzz_stream,
+# fuzz_money) into build-fuzz/ with clang, ASan and UBSan, compiling the library sources directly
+# (the Makefile uses gcc, which has no libFuzzer). Only the price feed and unit registry are
+# embedded (the tokenizer ranks are not needed by the pricing core). It never touches build/.
+# Usage: tests/fuzz/build.sh [target...]     (run from anywhere; output in build-fuzz/)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=build-fuzz
+CC=${CC:-clang}
+mkdir -p "$B/obj"
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money)
+
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $SAN -Wall -Wextra -Wno-missing-field-initializers -Iinclude -Isrc/lib -I$B"
+# the pricing core and what it needs; nothing of the ledger, tokenizer or gateway
+LIB=(arena catalog litellm match money pricing record status timeutil units usage usage_stream)
+
+if [ ! -x "$B/embed" ] || [ tools/embed.c -nt "$B/embed" ]; then
+    $CC -std=c11 -O2 tools/embed.c -o "$B/embed"
+fi
+if [ ! -f "$B/embedded.c" ] || [ data/genai-prices/data.json -nt "$B/embedded.c" ] ||
+   [ data/genai-prices/units.yml -nt "$B/embedded.c" ]; then
+    "$B/embed" "$B/embedded.c" data/genai-prices/data.json data/genai-prices/units.yml
+fi
+objs=()
+for f in "${LIB[@]}"; do
+    o="$B/obj/$f.o"
+    if [ ! -f "$o" ] || [ "src/lib/$f.c" -nt "$o" ] || [ -n "$(find include src/lib -name '*.h' -newer "$o" | head -n1)" ]; then
+        $CC $CFLAGS -fsanitize=fuzzer-no-link -c "src/lib/$f.c" -o "$o"
+    fi
+    objs+=("$o")
+done
+[ -f "$B/obj/embedded.o" ] && [ "$B/obj/embedded.o" -nt "$B/embedded.c" ] ||
+    $CC -std=c11 -O0 -c "$B/embedded.c" -o "$B/obj/embedded.o"
+objs+=("$B/obj/embedded.o")
+for t in "${targets[@]}"; do
+    $CC $CFLAGS -fsanitize=fuzzer -DFZ_BASE_CATALOG="\"$PWD/tests/fuzz/base_catalog.json\"" \
+        "tests/fuzz/fuzz_$t.c" "${objs[@]}" -ljson-c -lpcre2-8 -lyaml -lpthread -lm -o "$B/fuzz_$t"
+    echo "built $B/fuzz_$t"
+done
