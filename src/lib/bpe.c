@@ -72,6 +72,8 @@ void ic__ranks_free(ic__ranks *r)
     free(r->blob);
     free(r->off);
     free(r->slots);
+    free(r->pair2);
+    free(r->filter);
     memset(r, 0, sizeof *r);
 }
 
@@ -95,7 +97,8 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
         bits++;
     }
     r->slots = calloc(slots, sizeof *r->slots);
-    if (!r->blob || !r->off || !r->slots) {
+    r->filter = calloc(IC_FILTER_BITS / 64, sizeof *r->filter);
+    if (!r->blob || !r->off || !r->slots || !r->filter) {
         ic__ranks_free(r);
         return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
     }
@@ -152,6 +155,8 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
             h = (h + 1) & r->mask;
         }
         r->slots[h] = (ic__slot){k, n, (uint32_t)tl};
+        uint32_t fb = (uint32_t)(ic__hash64(k, tl) >> 8) & (IC_FILTER_BITS - 1);
+        r->filter[fb >> 6] |= 1ull << (fb & 63);
         r->off[n] = (uint32_t)blob;
         blob += tl;
         if (tl > r->maxlen)
@@ -161,6 +166,15 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
     }
     r->off[n] = (uint32_t)blob;
     r->n = n;
+    r->pair2 = malloc(65536 * sizeof *r->pair2);
+    if (!r->pair2) {
+        ic__ranks_free(r);
+        return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
+    }
+    for (unsigned k = 0; k < 65536; k++) {
+        unsigned char two[2] = {(unsigned char)(k >> 8), (unsigned char)k};
+        r->pair2[k] = ic__rank_of(r, two, 2);
+    }
     for (int b = 0; b < 256; b++) {
         unsigned char c = (unsigned char)b;
         if (ic__rank_of(r, &c, 1) == IC_RANK_NONE) {
@@ -185,7 +199,7 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
     for (size_t i = 0; i <= len; i++)
         start[i] = (uint32_t)i;
     for (size_t i = 0; i + 1 < len; i++)
-        rank[i] = ic__rank_of(r, p + i, 2);
+        rank[i] = r->pair2[p[i] << 8 | p[i + 1]];
     rank[len - 1] = IC_RANK_NONE;
     for (;;) {
         uint32_t best = IC_RANK_NONE;
@@ -264,7 +278,7 @@ static size_t merge_large(const ic__ranks *r, const unsigned char *p, size_t len
     for (size_t i = 0; i < len; i++) {
         next[i] = (uint32_t)(i + 1);
         prev[i] = (uint32_t)(i ? i - 1 : DEAD);
-        pr[i] = i + 1 < len ? ic__rank_of(r, p + i, 2) : IC_RANK_NONE;
+        pr[i] = i + 1 < len ? r->pair2[p[i] << 8 | p[i + 1]] : IC_RANK_NONE;
         if (pr[i] != IC_RANK_NONE)
             heap[hn++] = (uint64_t)pr[i] << 32 | i;
     }

@@ -156,9 +156,54 @@ static inline size_t punct_run(const unsigned char *s, size_t p, size_t n, int s
     return p;
 }
 
+/* ASCII letter classes for the fast paths: 1 upper, 2 lower */
+static inline int ascii_letter(unsigned c) { return (c | 0x20) - 'a' < 26u ? (c & 0x20 ? 2 : 1) : 0; }
+/* an ASCII character that can be the optional prefix: not a letter, digit, \r or \n */
+static inline int ascii_pre(unsigned c)
+{
+    return c < 0x80 && !ascii_letter(c) && c - '0' >= 10u && c != '\r' && c != '\n';
+}
+
+/* The common case, all ASCII: o200k's letter alternatives reduce to P?([A-Z]+[a-z]*|[a-z]+)C?.
+ * Returns 0 when the piece may involve non-ASCII letters or marks (the general path decides). */
+static inline size_t fast_o200k(const unsigned char *s, size_t i, size_t n)
+{
+    size_t p = i;
+    if (ascii_pre(s[p]) && p + 1 < n && ascii_letter(s[p + 1]))
+        p++;
+    if (!ascii_letter(s[p]))
+        return 0;
+    while (p < n && ascii_letter(s[p]) == 1)
+        p++;
+    while (p < n && ascii_letter(s[p]) == 2)
+        p++;
+    if (p < n && s[p] >= 0x80)
+        return 0;
+    return p + contraction(s, p, n);
+}
+
+/* cl100k: P?[A-Za-z]+ when all ASCII; 0 to let the general path decide */
+static inline size_t fast_cl100k(const unsigned char *s, size_t i, size_t n)
+{
+    size_t p = i;
+    if (s[p] == '\'')
+        return 0;
+    if (ascii_pre(s[p]) && p + 1 < n && ascii_letter(s[p + 1]))
+        p++;
+    if (!ascii_letter(s[p]))
+        return 0;
+    while (p < n && ascii_letter(s[p]))
+        p++;
+    if (p < n && s[p] >= 0x80)
+        return 0;
+    return p;
+}
+
 static size_t next_o200k(const unsigned char *s, size_t i, size_t n)
 {
     size_t l0, e;
+    if ((e = fast_o200k(s, i, n)))
+        return e;
     unsigned c0 = cls_at(s, i, n, &l0);
     int pre = is_pre(c0);
     if (pre && (e = x1(s, i + l0, n)))
@@ -195,7 +240,9 @@ contr:
 
 static size_t next_cl100k(const unsigned char *s, size_t i, size_t n)
 {
-    size_t l0, l1;
+    size_t l0, l1, e;
+    if ((e = fast_cl100k(s, i, n)))
+        return e;
     if (s[i] == '\'') {
         size_t k = contraction(s, i, n);
         if (k)
@@ -207,7 +254,7 @@ static size_t next_cl100k(const unsigned char *s, size_t i, size_t n)
     if (c0 & LL)
         return run_of(s, i + l0, n, LL);
     if (c0 & NN) {
-        size_t e = i + l0;
+        e = i + l0;
         for (int k = 1; k < 3; k++) {
             size_t l;
             if (!(cls_at(s, e, n, &l) & NN))

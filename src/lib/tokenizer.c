@@ -179,10 +179,23 @@ uint32_t ic_tokenizer_vocab_size(const ic_tokenizer *t) { return t->vocab; }
 
 /* ---- encoding ---- */
 
+/* A per-call cache of merged pieces (pieces that are not themselves tokens), for long inputs:
+ * words recur, and a hit skips the merge. Direct-mapped; a collision just replaces the entry. */
+#define CACHE_SLOTS 16384
+#define CACHE_MAXLEN 24
+#define CACHE_MAXTOK 8
+#define CACHE_MIN_INPUT 16384 /* below this the cache costs more than it saves */
+typedef struct cache_entry {
+    uint8_t len, ntok;
+    unsigned char bytes[CACHE_MAXLEN];
+    uint32_t ids[CACHE_MAXTOK];
+} cache_entry;
+
 typedef struct sink {
     uint32_t *ids; /* NULL: count only */
     size_t n, cap;
     ic__bpe_scratch scratch;
+    cache_entry *cache;
     int oom;
 } sink;
 
@@ -223,6 +236,27 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
                 if (store)
                     out->ids[out->n] = rk;
                 out->n++;
+            } else if (out->cache && len <= CACHE_MAXLEN) {
+                size_t h = ic__hash(r, ic__key(s + i, len), len) & (CACHE_SLOTS - 1);
+                cache_entry *ce = &out->cache[h];
+                if (ce->len != len || memcmp(ce->bytes, s + i, len) != 0) {
+                    uint32_t tmp[CACHE_MAXLEN];
+                    size_t got = ic__bpe_merge(r, s + i, len, tmp, &out->scratch);
+                    if (got > CACHE_MAXTOK) {
+                        if (store)
+                            memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
+                        out->n += got;
+                        i = e;
+                        continue;
+                    }
+                    ce->len = (uint8_t)len;
+                    ce->ntok = (uint8_t)got;
+                    memcpy(ce->bytes, s + i, len);
+                    memcpy(ce->ids, tmp, got * sizeof *tmp);
+                }
+                if (store)
+                    memcpy(out->ids + out->n, ce->ids, ce->ntok * sizeof *ce->ids);
+                out->n += ce->ntok;
             } else {
                 size_t got = ic__bpe_merge(r, s + i, len, store ? out->ids + out->n : NULL,
                                            &out->scratch);
@@ -317,6 +351,8 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
     const unsigned char *s = clean ? clean : (const unsigned char *)text;
     if (!clean)
         n = len;
+    if (n >= CACHE_MIN_INPUT)
+        out->cache = calloc(CACHE_SLOTS, sizeof *out->cache); /* NULL: run without */
     if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
         encode_ordinary(t, s, n, store, out);
     } else {
@@ -337,6 +373,7 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
         }
     }
     free(clean);
+    free(out->cache);
     ic__bpe_scratch_free(&out->scratch);
     if (out->oom) {
         free(out->ids);

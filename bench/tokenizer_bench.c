@@ -1,0 +1,62 @@
+/* tokenizer_bench.c: infercost's side of bench/tokenizer.sh: tokenizer throughput on one core,
+ * in process (the rank tables are loaded once, outside the timing), as tiktoken's side is
+ * measured inside node. Usage: tokenizer_bench ENCODING FILE [SECONDS]
+ * Prints one JSON line {"encoding":..,"file":..,"bytes":N,"tokens":K,"mb_s":X}. Not a test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "infercost/tokenizer.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: tokenizer_bench ENCODING FILE [SECONDS]\n");
+        return 2;
+    }
+    double budget = argc > 3 ? atof(argv[3]) : 3.0;
+    ic_error err = {0};
+    ic_tokenizer *t;
+    if (ic_tokenizer_open(&t, argv[1], &err) != IC_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    FILE *f = fopen(argv[2], "rb");
+    if (!f) {
+        perror(argv[2]);
+        return 1;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "%s: read error\n", argv[2]);
+        return 1;
+    }
+    fclose(f);
+    uint64_t count = 0;
+    int reps = 0;
+    double t0 = now(), el;
+    do {
+        if (ic_tokenizer_count(t, buf, (size_t)n, 0, &count, &err) != IC_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        reps++;
+        el = now() - t0;
+    } while (el < budget);
+    printf("{\"encoding\":\"%s\",\"file\":\"%s\",\"bytes\":%ld,\"tokens\":%llu,\"reps\":%d,\"mb_s\":%.1f}\n",
+           argv[1], argv[2], n, (unsigned long long)count, reps, (double)n * reps / el / 1e6);
+    free(buf);
+    ic_tokenizer_free(t);
+    return 0;
+}

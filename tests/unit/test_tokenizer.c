@@ -1,0 +1,423 @@
+/* test_tokenizer.c: unit tests of the tokenizer (tokenizer.h) and of pre-request counting
+ * (estimate.h): ids checked against tiktoken 1.0.22 output, the hand-written pre-split scanners
+ * against PCRE2 running tiktoken's regexes verbatim on random strings, linear time on
+ * pathological 10 MB inputs, invalid UTF-8, special tokens, the OpenAI cookbook's chat and tool
+ * examples, the model -> encoding map, and rank-file errors. The 50 MB differential test
+ * against tiktoken itself is tests/node/tokenizer.test.mjs. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "infercost/estimate.h"
+#include "infercost/tokenizer.h"
+#include "pretokenize.h"
+#include "test.h"
+
+static const ic_tokenizer *o200k, *cl100k;
+
+static int ids_equal(const ic_tokenizer *t, const char *s, unsigned flags, const uint32_t *want,
+                     size_t nwant)
+{
+    ic_error err = {0};
+    uint32_t *ids = NULL;
+    size_t n = 0;
+    if (ic_tokenizer_encode(t, s, strlen(s), flags, &ids, &n, &err) != IC_OK) {
+        fprintf(stderr, "encode: %s\n", err.msg);
+        return 0;
+    }
+    int ok = n == nwant && memcmp(ids, want, n * sizeof *ids) == 0;
+    if (!ok) {
+        fprintf(stderr, "  %s: got", ic_tokenizer_name(t));
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, " %u", ids[i]);
+        fprintf(stderr, "\n");
+    }
+    uint64_t c = 0;
+    ic_tokenizer_count(t, s, strlen(s), flags, &c, &err);
+    ok = ok && c == n;
+    /* decode gives the text back */
+    char *back = NULL;
+    size_t bl = 0;
+    ok = ok && ic_tokenizer_decode(t, ids, n, &back, &bl, &err) == IC_OK && bl == strlen(s) &&
+         memcmp(back, s, bl) == 0;
+    free(back);
+    free(ids);
+    return ok;
+}
+#define IDS(t, s, fl, ...)                                                                  \
+    do {                                                                                   \
+        static const uint32_t w_[] = {__VA_ARGS__};                                        \
+        CHECK(ids_equal(t, s, fl, w_, sizeof w_ / sizeof w_[0]));                          \
+    } while (0)
+
+/* expected ids: printed by tiktoken 1.0.22 (npm) encode_ordinary / encode(s, "all") */
+static void known_ids(void)
+{
+    const char *a = "Hello, world! It's 2024.\n\n  indented\tTAB";
+    IDS(o200k, a, 0, 13225, 11, 2375, 0, 7744, 220, 1323, 19, 364, 220, 1383, 23537, 19767, 2912);
+    IDS(cl100k, a, 0, 9906, 11, 1917, 0, 1102, 596, 220, 2366, 19, 382, 220, 1280, 16243, 10473, 1905);
+    const char *b = "中文字符，한국어 and émoji 👨‍👩‍👧 done.   ";
+    IDS(o200k, b, 0, 10667, 67951, 979, 114854, 5959, 326, 1212, 3690, 4133, 61138, 101, 2524, 28823,
+        102, 2524, 28823, 100, 4167, 13, 271);
+    IDS(cl100k, b, 0, 16325, 17161, 49491, 3922, 24486, 89059, 255, 32179, 323, 4046, 6489, 7910,
+        62904, 101, 378, 235, 9468, 239, 102, 378, 235, 9468, 239, 100, 2884, 13, 262);
+    const char *c = "DON'T shout'LL   \r\n\r\n x";
+    IDS(o200k, c, 0, 134882, 51532, 71252, 6, 7454, 271, 1414, 1215);
+    IDS(cl100k, c, 0, 85741, 17773, 42223, 6, 4178, 262, 881, 865);
+}
+
+static void special_tokens(void)
+{
+    const char *s = "<|endoftext|> hi";
+    IDS(o200k, s, 0, 27, 91, 419, 1440, 919, 91, 29, 5911);
+    IDS(cl100k, s, 0, 27, 91, 8862, 728, 428, 91, 29, 15960);
+    IDS(o200k, s, IC_TOK_ALLOW_SPECIAL, 199999, 5911);
+    IDS(cl100k, s, IC_TOK_ALLOW_SPECIAL, 100257, 15960);
+    IDS(cl100k, "<|fim_prefix|><|fim_suffix|>", IC_TOK_ALLOW_SPECIAL, 100258, 100260);
+    CHECK_INT(ic_tokenizer_vocab_size(o200k), 200019);
+    CHECK_INT(ic_tokenizer_vocab_size(cl100k), 100277);
+}
+
+static void empty_and_decode_errors(void)
+{
+    ic_error err = {0};
+    uint64_t n = 99;
+    CHECK_INT(ic_tokenizer_count(o200k, "", 0, 0, &n, &err), IC_OK);
+    CHECK_INT(n, 0);
+    uint32_t bad[] = {5, 250000};
+    char *out = NULL;
+    size_t ol;
+    CHECK_INT(ic_tokenizer_decode(o200k, bad, 2, &out, &ol, &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "250000") != NULL);
+    CHECK(out == NULL);
+}
+
+/* invalid UTF-8 counts as the U+FFFD text a decoder would produce */
+static void invalid_utf8(void)
+{
+    ic_error err = {0};
+    static const char raw[] = "ab\xff\xfe cd \xe4\xb8 e\xf0\x9f\x98 \xc3(\x80x\xed\xa0\x80";
+    static const char rep[] = "ab\xef\xbf\xbd\xef\xbf\xbd cd \xef\xbf\xbd e\xef\xbf\xbd \xef\xbf\xbd("
+                              "\xef\xbf\xbdx\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd";
+    for (int k = 0; k < 2; k++) {
+        const ic_tokenizer *t = k ? cl100k : o200k;
+        uint32_t *a, *b;
+        size_t na, nb;
+        CHECK_INT(ic_tokenizer_encode(t, raw, sizeof raw - 1, 0, &a, &na, &err), IC_OK);
+        CHECK_INT(ic_tokenizer_encode(t, rep, sizeof rep - 1, 0, &b, &nb, &err), IC_OK);
+        CHECK(na == nb && memcmp(a, b, na * sizeof *a) == 0);
+        free(a);
+        free(b);
+    }
+    /* random bytes: no crash, count == number of ids */
+    unsigned char *buf = malloc(1 << 20);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < 1 << 20; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(x >> 16);
+    }
+    uint64_t c;
+    uint32_t *ids;
+    size_t n;
+    CHECK_INT(ic_tokenizer_count(o200k, (char *)buf, 1 << 20, 0, &c, &err), IC_OK);
+    CHECK_INT(ic_tokenizer_encode(o200k, (char *)buf, 1 << 20, 0, &ids, &n, &err), IC_OK);
+    CHECK_INT(c, n);
+    free(ids);
+    free(buf);
+}
+
+/* ---- the scanners against PCRE2 running the regexes verbatim ---- */
+
+/* White_Space spelled out: PCRE2's \s (UCP) leaves out U+0085, Rust's includes it */
+#define WSC "\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
+static const char pat_cl100k[] =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^" WSC
+    "\\p{L}\\p{N}]+[\\r\\n]*|[" WSC "]*[\\r\\n]+|[" WSC "]+(?![^" WSC "])|[" WSC "]+";
+static const char pat_o200k[] =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
+    "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^" WSC
+    "\\p{L}\\p{N}]+[\\r\\n/]*|[" WSC "]*[\\r\\n]+|[" WSC "]+(?![^" WSC "])|[" WSC "]+";
+
+/* characters whose classes are the same in PCRE2's Unicode 14 and tiktoken's Unicode 16 */
+static const char *const alphabet[] = {
+    "a", "b", "s", "t", "r", "e", "v", "m", "l", "d", "S", "T", "R", "E", "L", "D", "Z", "\xc5\xbf",
+    "\xc7\x85", "\xca\xb0", "\xe4\xb8\xad", "\xcc\x81", "\xe0\xa4\x83", "1", "\xd9\xa3", "\xe2\x85\xab",
+    "\xc2\xbd", " ", " ", " ", "\t", "\n", "\r", "\xc2\xa0", "\xe3\x80\x80", "\xc2\x85", "'", "'", ".",
+    "/", "!", "\xf0\x9f\x98\x80", "\xe2\x80\x8d", "\xef\xbf\xbd", "\xc3\xa9", "\xc3\x89", "\xd0\x96",
+    "\xd0\xb6", "\xe0\xb8\x81", "\xe0\xb8\xb4", "\xd7\x90", "\xe2\x80\x8b"};
+
+static int compare_scanner(ic__pretok_kind kind, pcre2_code *re, pcre2_match_data *md,
+                           const unsigned char *s, size_t n)
+{
+    size_t ends[4096], k = 0, i = 0;
+    while (i < n) {
+        size_t got = ic__pretok_split(kind, s, n, i, ends + k, 4096 - k);
+        k += got;
+        i = ends[k - 1];
+    }
+    size_t at = 0, j = 0;
+    while (at < n) {
+        int rc = pcre2_match(re, s, n, at, 0, md, NULL);
+        if (rc < 0)
+            return 0; /* every position matches some alternative */
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        if (ov[0] != at || j >= k || ends[j] != ov[1]) {
+            fprintf(stderr, "  scanner %s differs at byte %zu on \"", kind == IC_PRETOK_O200K ? "o200k" : "cl100k", at);
+            for (size_t q = 0; q < n; q++)
+                fprintf(stderr, s[q] < 0x20 || s[q] >= 0x7f ? "\\x%02x" : "%c", s[q]);
+            fprintf(stderr, "\": pcre2 [%zu,%zu) ours end %zu\n", (size_t)ov[0], (size_t)ov[1],
+                    j < k ? ends[j] : 0);
+            return 0;
+        }
+        at = ov[1];
+        j++;
+    }
+    return j == k;
+}
+
+static void scanners_match_pcre2(void)
+{
+    int ec;
+    PCRE2_SIZE eo;
+    uint32_t opts = PCRE2_UTF | PCRE2_UCP;
+    pcre2_code *ro = pcre2_compile((PCRE2_SPTR)pat_o200k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    pcre2_code *rc = pcre2_compile((PCRE2_SPTR)pat_cl100k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    CHECK(ro && rc);
+    if (!ro || !rc)
+        return;
+    pcre2_jit_compile(ro, PCRE2_JIT_COMPLETE);
+    pcre2_jit_compile(rc, PCRE2_JIT_COMPLETE);
+    pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+    uint32_t x = 2026;
+    unsigned char buf[256];
+    size_t na = sizeof alphabet / sizeof *alphabet;
+    int bad = 0;
+    for (int iter = 0; iter < 60000 && bad < 3; iter++) {
+        size_t n = 0;
+        x = x * 1664525u + 1013904223u;
+        int len = 1 + (int)(x >> 27);
+        for (int c = 0; c < len; c++) {
+            x = x * 1664525u + 1013904223u;
+            const char *ch = alphabet[(x >> 8) % na];
+            memcpy(buf + n, ch, strlen(ch));
+            n += strlen(ch);
+        }
+        if (!compare_scanner(IC_PRETOK_O200K, ro, md, buf, n))
+            bad++;
+        if (!compare_scanner(IC_PRETOK_CL100K, rc, md, buf, n))
+            bad++;
+    }
+    CHECK_INT(bad, 0);
+    pcre2_match_data_free(md);
+    pcre2_code_free(ro);
+    pcre2_code_free(rc);
+}
+
+/* ---- linear time: pathological inputs, 2 MB vs 200 KB of the same (bench/tokenizer.sh times
+ * the 10 MB versions; kept small here so the suite stays fast under ASan and valgrind) ---- */
+
+static double secs(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void fill(char *b, size_t n, int kind)
+{
+    uint32_t x = 99;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1664525u + 1013904223u;
+        switch (kind) {
+        case 0: b[i] = 'a'; break;                              /* one repeated character */
+        case 1: b[i] = ' '; break;                              /* spaces */
+        case 2: b[i] = (char)('0' + (x >> 28) % 10); break;     /* digits */
+        case 3: b[i] = (char)('a' + (x >> 24) % 26); break;     /* one giant word */
+        default: b[i] = (char)(x >> 24); break;                 /* random bytes */
+        }
+    }
+}
+
+static void linear_time(void)
+{
+    static const char *const names[] = {"one char", "spaces", "digits", "giant word", "random bytes"};
+    size_t big = 2000u << 10, small = 200u << 10;
+    char *b = malloc(big);
+    ic_error err = {0};
+    for (int kind = 0; kind < 5; kind++) {
+        double t[2];
+        for (int k = 0; k < 2; k++) {
+            size_t n = k ? big : small;
+            fill(b, n, kind);
+            uint64_t c = 0;
+            double t0 = secs();
+            for (int e = 0; e < 2; e++)
+                CHECK_INT(ic_tokenizer_count(e ? cl100k : o200k, b, n, 0, &c, &err), IC_OK);
+            t[k] = secs() - t0;
+            CHECK(c > 0);
+        }
+        /* linear: x10 input ~ x10 time; quadratic would be x100. Allow x30 for n log n and
+         * noise (timings under 50 ms are too small to judge). */
+        double ratio = t[1] / (t[0] > 0.005 ? t[0] : 0.005);
+        printf("linear time, %-12s: 200 KB %.3f s, 2 MB %.3f s (x%.1f)\n", names[kind], t[0], t[1], ratio);
+        CHECK(t[1] < 0.05 || ratio < 30);
+    }
+    free(b);
+}
+
+/* ---- chat counting: the OpenAI cookbook's worked examples ---- */
+
+static const char cookbook[] =
+    "{\"model\":\"gpt-4o\",\"messages\":["
+    "{\"role\":\"system\",\"content\":\"You are a helpful, pattern-following assistant that translates corporate jargon into plain English.\"},"
+    "{\"role\":\"system\",\"name\":\"example_user\",\"content\":\"New synergies will help drive top-line growth.\"},"
+    "{\"role\":\"system\",\"name\":\"example_assistant\",\"content\":\"Things working well together will increase revenue.\"},"
+    "{\"role\":\"system\",\"name\":\"example_user\",\"content\":\"Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage.\"},"
+    "{\"role\":\"system\",\"name\":\"example_assistant\",\"content\":\"Let's talk later when we're less busy about how to do better.\"},"
+    "{\"role\":\"user\",\"content\":\"This late pivot means we don't have time to boil the ocean for the client deliverable.\"}]}";
+
+static const char cookbook_tools[] =
+    "{\"model\":\"gpt-4o\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_current_weather\","
+    "\"description\":\"Get the current weather in a given location\",\"parameters\":{\"type\":\"object\","
+    "\"properties\":{\"location\":{\"type\":\"string\",\"description\":\"The city and state, e.g. San Francisco, CA\"},"
+    "\"unit\":{\"type\":\"string\",\"description\":\"The unit of temperature to return\",\"enum\":[\"celsius\",\"fahrenheit\"]}},"
+    "\"required\":[\"location\"]}}}],\"messages\":[{\"role\":\"system\",\"content\":\"You are a helpful assistant that can answer to questions about the weather.\"},"
+    "{\"role\":\"user\",\"content\":\"What's the weather like in San Francisco?\"}]}";
+
+static uint64_t chat(const char *body, const char *model)
+{
+    ic_chat_count c;
+    ic_error err = {0};
+    if (ic_chat_count_request(body, strlen(body), model, &c, &err) != IC_OK) {
+        fprintf(stderr, "chat: %s\n", err.msg);
+        return 0;
+    }
+    CHECK(c.method == IC_COUNT_EXACT);
+    CHECK(!c.approximate);
+    return c.prompt_tokens;
+}
+
+static void cookbook_examples(void)
+{
+    /* "129 prompt tokens counted by the OpenAI API" (gpt-3.5-turbo, gpt-4), 124 (gpt-4o, -mini) */
+    CHECK_INT(chat(cookbook, "gpt-3.5-turbo"), 129);
+    CHECK_INT(chat(cookbook, "gpt-4-0613"), 129);
+    CHECK_INT(chat(cookbook, "gpt-4o"), 124);
+    CHECK_INT(chat(cookbook, "gpt-4o-mini"), 124);
+    /* with tools: 105 (gpt-3.5-turbo, gpt-4), 101 (gpt-4o, gpt-4o-mini) */
+    CHECK_INT(chat(cookbook_tools, "gpt-3.5-turbo"), 105);
+    CHECK_INT(chat(cookbook_tools, "gpt-4"), 105);
+    CHECK_INT(chat(cookbook_tools, "gpt-4o"), 101);
+    CHECK_INT(chat(cookbook_tools, "gpt-4o-mini"), 101);
+}
+
+static void chat_parts_and_errors(void)
+{
+    ic_chat_count c;
+    ic_error err = {0};
+    const char *parts = "{\"model\":\"gpt-4o\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":"
+                        "[{\"type\":\"text\",\"text\":\"Hello\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}},"
+                        "{\"type\":\"text\",\"text\":\" world\"}]}]}";
+    CHECK_INT(ic_chat_count_request(parts, strlen(parts), NULL, &c, &err), IC_OK);
+    /* 3 + "user"(1) + "Hello"(1) + " world"(1) + 3 */
+    CHECK_INT(c.prompt_tokens, 9);
+    CHECK(c.approximate);
+    CHECK_INT(c.images, 1);
+    CHECK(c.has_max_tokens && c.max_tokens == 50);
+    const char *bad = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":42}]}";
+    CHECK_INT(ic_chat_count_request(bad, strlen(bad), NULL, &c, &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "messages[0].content") != NULL);
+    const char *broken = "{\"model\":\"gpt-4o\",\n\"messages\":[}";
+    CHECK_INT(ic_chat_count_request(broken, strlen(broken), NULL, &c, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "line 2") != NULL);
+    /* a model without a public tokenizer: an estimate */
+    CHECK_INT(ic_chat_count_request(cookbook, strlen(cookbook), "claude-sonnet-4-5", &c, &err), IC_OK);
+    CHECK(c.method == IC_COUNT_RATIO);
+    CHECK_STR(c.family, "anthropic");
+}
+
+static void ratio_estimate(void)
+{
+    CHECK_INT(ic_estimate_ratio_tokens("abcdefgh", 8, 4.0), 2);
+    CHECK_INT(ic_estimate_ratio_tokens("abcdefghi", 9, 4.0), 3);
+    CHECK_INT(ic_estimate_ratio_tokens("\xe4\xb8\xad\xe6\x96\x87", 6, 4.0), 2); /* two Han: 2 */
+    ic_text_count tc;
+    ic_error err = {0};
+    CHECK_INT(ic_count_text_for_model("gemini-2.5-pro", "abcdefgh", 8, &tc, &err), IC_OK);
+    CHECK(tc.method == IC_COUNT_RATIO && tc.tokens == 2);
+    CHECK_INT(ic_count_text_for_model("gpt-4o", "Hello, world!", 13, &tc, &err), IC_OK);
+    CHECK(tc.method == IC_COUNT_EXACT && tc.tokens == 4);
+}
+
+static void model_map(void)
+{
+    CHECK_STR(ic_tokenizer_encoding_for_model("gpt-4o"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("gpt-4o-mini-2024-07-18"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("openai/gpt-4.1-nano"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("gpt-5-mini"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("o1"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("o3-mini"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("o4-mini-2025-04-16"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("ft:gpt-4o-mini:org::abc"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("gpt-4"), "cl100k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("gpt-4-turbo-2024-04-09"), "cl100k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("gpt-3.5-turbo"), "cl100k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model("text-embedding-3-small"), "cl100k_base");
+    CHECK(ic_tokenizer_encoding_for_model("claude-sonnet-4-5") == NULL);
+    CHECK(ic_tokenizer_encoding_for_model("gemini-2.5-pro") == NULL);
+    CHECK(ic_tokenizer_encoding_for_model("o1x") == NULL);
+    CHECK(ic_tokenizer_encoding_for_model("llama-3.1-8b") == NULL);
+}
+
+static void rank_file_errors(void)
+{
+    char path[] = "/tmp/ic-tok-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("IQ== 0\nIg== 1\nIw 2\n", f);
+    fclose(f);
+    ic_tokenizer *t = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_tokenizer_open_file(&t, "o200k_base", path, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, ":3:") != NULL);
+    CHECK(t == NULL);
+    f = fopen(path, "w");
+    fputs("IQ== 0\nIg== 5\n", f);
+    fclose(f);
+    CHECK_INT(ic_tokenizer_open_file(&t, "o200k_base", path, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "out of order") != NULL);
+    remove(path);
+    CHECK_INT(ic_tokenizer_open_file(&t, "o200k_base", "/nonexistent/x.tiktoken", &err), IC_ERR_IO);
+    CHECK_INT(ic_tokenizer_open(&t, "p50k_base", &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "p50k_base") != NULL);
+}
+
+int main(void)
+{
+    ic_error err = {0};
+    o200k = ic_tokenizer_shared("o200k_base", &err);
+    cl100k = ic_tokenizer_shared("cl100k_base", &err);
+    if (!o200k || !cl100k) {
+        fprintf(stderr, "cannot open tokenizers: %s\n", err.msg);
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    RUN(known_ids);
+    RUN(special_tokens);
+    RUN(empty_and_decode_errors);
+    RUN(invalid_utf8);
+    RUN(scanners_match_pcre2);
+    RUN(linear_time);
+    RUN(cookbook_examples);
+    RUN(chat_parts_and_errors);
+    RUN(ratio_estimate);
+    RUN(model_map);
+    RUN(rank_file_errors);
+    TEST_END();
+}
