@@ -337,6 +337,17 @@ for (let i = 0; i < strictLines.length; i++) {
             `strict: ${label} -> error line`, `input ${l}\n      got ${JSON.stringify(got).slice(0, 300)}`);
     }
 }
+// an unknown model's error names the nearest catalog ids
+{
+    const nfile = path.join(dir, 'near.jsonl');
+    const near = [['openai', 'gpt-4o-minii', 'gpt-4o-mini'], ['anthropic', 'claude-sonet-4-5', 'claude-sonnet-4-5'], [undefined, 'gemini-2.5-flsh', 'gemini-2.5-flash']];
+    writeFileSync(nfile, near.map(([p, m]) => JSON.stringify({ provider: p, model: m, timestamp: '2026-03-01T10:00:00Z', usage: { input_tokens: 1, output_tokens: 1 } })).join('\n') + '\n');
+    const nout = runCost(nfile);
+    near.forEach(([, m, want], i) => {
+        const got = nout.parsed[i] || {};
+        H.check(typeof got.error === 'string' && got.error.includes(want), `unknown model ${m} suggests ${want}`, JSON.stringify(got).slice(0, 300));
+    });
+}
 // a clean file exits 0
 const cfile = path.join(dir, 'clean.jsonl');
 writeFileSync(cfile, JSON.stringify(good) + '\n' + JSON.stringify(good) + '\n');
