@@ -710,6 +710,24 @@ static __attribute__((unused)) int fz_overlay(const uint8_t *data, size_t size, 
                           np, ic_catalog_provider_count(c), nm, ic_catalog_model_count(c));
         goto out;
     }
+    /* a genai-prices overlay adds exactly the models it lists (merged or new providers) */
+    {
+        json_object *o = json_tokener_parse(text);
+        if (o && json_object_is_type(o, json_type_array)) {
+            size_t listed = 0;
+            for (size_t i = 0; i < json_object_array_length(o); i++) {
+                json_object *pv = json_object_array_get_idx(o, i), *ms;
+                if (json_object_object_get_ex(pv, "models", &ms) && json_object_is_type(ms, json_type_array))
+                    listed += json_object_array_length(ms);
+            }
+            if (ic_catalog_model_count(c) != nm + listed)
+                bad = fz_fail(why, cap, "overlay listing %zu models changed the model count from %zu to %zu", listed,
+                              nm, ic_catalog_model_count(c));
+        }
+        json_object_put(o);
+        if (bad)
+            goto out;
+    }
     /* price every model of every provider (bounded), resolve it by its own id */
     ic_usage u;
     ic_usage_clear(&u);
