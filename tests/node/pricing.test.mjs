@@ -348,6 +348,22 @@ for (let i = 0; i < strictLines.length; i++) {
         H.check(typeof got.error === 'string' && got.error.includes(want), `unknown model ${m} suggests ${want}`, JSON.stringify(got).slice(0, 300));
     });
 }
+// standard input ("-") gives the same output as the file, and the json-c path
+// (IC_RECORD_FAST_PATH=0) the same as the record scanner, on the generated lines
+{
+    // (lines the reference prices, and 300 it refuses: an unknown model costs infercost a
+    // nearest-id search, about 1.5 ms a line, which would dominate this test's time)
+    let refusedKept = 0;
+    const subRecs = records.filter((r) => !r.ref.error || refusedKept++ < 300);
+    const sub = subRecs.map((r) => r.lineText).join('\n') + '\n';
+    const subFile = path.join(dir, 'sub.jsonl');
+    writeFileSync(subFile, sub);
+    const a = runCost(subFile), b = runCost('-', {}, [], sub), c = runCost(subFile, { IC_RECORD_FAST_PATH: '0' });
+    H.check(a.lines.length === subRecs.length && a.lines.join('\n') === b.lines.join('\n'), 'cost - (stdin) output equals cost FILE output');
+    const diff = a.lines.findIndex((l, i) => l !== c.lines[i]);
+    H.check(a.lines.length === c.lines.length && diff < 0, 'IC_RECORD_FAST_PATH=0 (json-c) output equals the record scanner output',
+        diff >= 0 ? `line ${diff + 1}: ${sub.split('\n')[diff]}\n      scanner ${a.lines[diff]}\n      json-c  ${c.lines[diff]}` : '');
+}
 // a clean file exits 0
 const cfile = path.join(dir, 'clean.jsonl');
 writeFileSync(cfile, JSON.stringify(good) + '\n' + JSON.stringify(good) + '\n');

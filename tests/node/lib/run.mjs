@@ -4,10 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { IC_BIN } from './reference.mjs';
 
-export function runCost(file, env = {}, args = []) {
+export function runCost(file, env = {}, args = [], input = undefined) {
     if (!existsSync(IC_BIN)) throw new Error(`infercost binary not found at ${IC_BIN} (set IC_BIN or run make all)`);
     const r = spawnSync(IC_BIN, ['cost', ...args, file], {
-        encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, ...env }, timeout: 120000,
+        encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, ...env }, timeout: 120000, input,
     });
     if (r.error) throw r.error;
     const text = r.stdout;
