@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# bench/tokenizer.sh: token counting throughput, MB/s on one core, infercost (C, in process:
+# bench/tokenizer_bench.c) side by side with tiktoken 1.0.22 (WASM), js-tiktoken, gpt-tokenizer
+# and tiktoken-node (native tiktoken-rs, cl100k_base only) on the same natural-text files, both
+# encodings, with the ratio to tiktoken; then infercost's time on 1 MB vs 10 MB pathological
+# inputs (linear time), with tiktoken on 10 KB vs 20 KB of the same for contrast.
+# Inputs come from Debian packages (reproducible): English prose = base-files' licences + the
+# copyright files under /usr/share/doc (sorted); multilingual prose = iso-codes translations;
+# code = libc6-dev/linux-libc-dev headers. Usage: bench/tokenizer.sh [SECONDS per run, default 3]
+set -eu
+cd "$(dirname "$0")/.."
+secs=${1:-3}
+B=build/bench/tok
+mkdir -p "$B"
+cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/tokenizer_bench.c build/libinfercost.a \
+   -ljson-c -lpcre2-8 -lyaml -lsqlite3 -levent -lcurl -lpthread -lm -o "$B/tokenizer_bench"
+
+# --- inputs (2 MB each)
+ABS="$PWD/$B"
+if [ ! -s "$B/english.txt" ] || [ ! -s "$B/code.txt" ]; then
+    { cat /usr/share/common-licenses/*; find /usr/share/doc -name copyright | LC_ALL=C sort | xargs cat; } 2>/dev/null \
+        | head -c 2000000 > "$B/english.txt" || true
+    (cd tests/node && node -e '
+      import("./tokenizer_corpus.mjs").then(({ naturalText }) => {
+        const fs = require("node:fs"), t = naturalText();
+        const cut = (s) => { const b = Buffer.from(s, "utf8").subarray(0, 2000000); return b.toString("utf8").replace(/\uFFFD$/, ""); };
+        fs.writeFileSync(process.argv[1] + "/multilingual.txt", cut(t.prose));
+        fs.writeFileSync(process.argv[1] + "/code.txt", cut(t.code));
+        console.error("inputs from: " + t.sources);
+      });' "$ABS")
+fi
+files=("$B/english.txt" "$B/multilingual.txt" "$B/code.txt")
+out="$B/results.jsonl"
+: > "$out"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for f in "${files[@]}"; do
+    for e in o200k_base cl100k_base; do
+        "$B/tokenizer_bench" "$e" "$f" "$secs" | sed 's/^{/{"peer":"infercost (C)",/' >> "$out"
+    done
+done
+node bench/tokenizer.mjs "$secs" "${files[@]}" >> "$out"
+node -e '
+const rows = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse).filter(r => r.mb_s);
+const ref = {};
+for (const r of rows) if (r.peer === "tiktoken (WASM)") ref[r.encoding + r.file] = r;
+const pad = (s, n) => String(s).padEnd(n);
+console.log(pad("file", 18) + pad("encoding", 13) + pad("peer", 36) + pad("tokens", 10) + pad("MB/s", 9) + "x tiktoken");
+for (const r of rows) {
+  const t = ref[r.encoding + r.file];
+  const same = !t || t.tokens === r.tokens ? "" : "  (count differs from tiktoken: " + t.tokens + ")";
+  console.log(pad(r.file.split("/").pop(), 18) + pad(r.encoding, 13) + pad(r.peer, 36) + pad(r.tokens, 10) + pad(r.mb_s, 9) + (t ? (r.mb_s / t.mb_s).toFixed(1) : "-") + same);
+}' "$out"
+
+# --- linear time on pathological inputs
+echo
+echo "pathological inputs: infercost count (process wall time, both encodings summed)"
+gen() { # kind, bytes, file: deterministic pathological text
+    node -e '
+      const [k, n, f] = [process.argv[1], Number(process.argv[2]), process.argv[3]];
+      const b = Buffer.alloc(n); let x = 12345;
+      const r = () => { x = (Math.imul(x, 1664525) + 1013904223) >>> 0; return x >>> 8; };
+      for (let i = 0; i < n; i++)
+        b[i] = k === "onechar" ? 97 : k === "spaces" ? 32 : k === "digits" ? 48 + r() % 10 : k === "giantword" ? 97 + r() % 26 : r() & 255;
+      require("node:fs").writeFileSync(f, b);' "$1" "$2" "$3"
+}
+for k in onechar spaces digits giantword random; do
+    gen "$k" 1048576 "$B/p1.txt"; gen "$k" 10485760 "$B/p10.txt"
+    t1=0; t10=0
+    for e in o200k_base cl100k_base; do
+        a=$(date +%s.%N); build/infercost count --encoding "$e" "$B/p1.txt" > /dev/null; b=$(date +%s.%N)
+        t1=$(echo "$t1 + $b - $a" | bc -l)
+        a=$(date +%s.%N); build/infercost count --encoding "$e" "$B/p10.txt" > /dev/null; b=$(date +%s.%N)
+        t10=$(echo "$t10 + $b - $a" | bc -l)
+    done
+    printf '  %-10s 1 MB %6.2f s   10 MB %6.2f s   x%.1f for x10 input\n' "$k" "$t1" "$t10" "$(echo "$t10 / $t1" | bc -l)"
+done
+echo "tiktoken (WASM) on the same, 10 KB vs 20 KB (o200k_base):"
+node -e '
+const { createRequire } = require("node:module");
+const req = createRequire(process.cwd() + "/tests/node/node_modules/x.js");
+const enc = req("tiktoken").get_encoding("o200k_base");
+const mk = { onechar: (n) => "a".repeat(n), spaces: (n) => " ".repeat(n), giantword: (n) => { let s = ""; for (let i = 0; i < n; i++) s += String.fromCharCode(97 + (i * 7919 % 26)); return s; } };
+for (const [k, f] of Object.entries(mk)) {
+  const t = []; for (const n of [10000, 20000]) { const s = f(n); const a = performance.now(); enc.encode_ordinary(s); t.push((performance.now() - a) / 1000); }
+  console.log("  " + k.padEnd(10) + " 10 KB " + t[0].toFixed(2) + " s   20 KB " + t[1].toFixed(2) + " s   x" + (t[1] / t[0]).toFixed(1) + " for x2 input");
+}'

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# scripts/demo.d/30-tokens.sh: token counting before a call: exact tiktoken counts for OpenAI
+# models (o200k_base, cl100k_base), a labelled estimate for Claude, and the pre-request cost of
+# a chat request with its worst case.
+set -eu
+printf 'The quick brown fox can'"'"'t jump over 1234567 lazy dogs.\n日本語のテキストも数えます。\n' > "$DEMO/text.txt"
+echo "== infercost count: exact tiktoken ids, as OpenAI counts them"
+echo "\$ infercost count --ids text.txt"
+"$IC" count --ids "$DEMO/text.txt"
+echo "\$ infercost count --model gpt-4 --lines text.txt"
+"$IC" count --model gpt-4 --lines "$DEMO/text.txt"
+echo "\$ infercost count --model claude-sonnet-4-5 text.txt   (no public tokenizer: an estimate)"
+"$IC" count --model claude-sonnet-4-5 "$DEMO/text.txt"
+echo
+cat > "$DEMO/request.json" <<'JSON'
+{"model": "gpt-4o", "max_tokens": 800,
+ "messages": [
+  {"role": "system", "content": "You are a helpful assistant that can answer to questions about the weather."},
+  {"role": "user", "content": "What's the weather like in San Francisco?"}],
+ "tools": [{"type": "function", "function": {"name": "get_current_weather",
+   "description": "Get the current weather in a given location",
+   "parameters": {"type": "object", "properties": {
+     "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+     "unit": {"type": "string", "description": "The unit of temperature to return", "enum": ["celsius", "fahrenheit"]}}}}}]}
+JSON
+echo "== infercost estimate: what a request will cost, before it is sent"
+echo "\$ infercost estimate request.json"
+"$IC" estimate "$DEMO/request.json"
+echo "\$ infercost estimate --model claude-sonnet-4-5 request.json"
+"$IC" estimate --model claude-sonnet-4-5 "$DEMO/request.json"
+echo

