@@ -28,7 +28,7 @@ export function loadUnits() {
         }
     }
     const byPriceKey = {};
-    for (const u of Object.values(units)) byPriceKey[u.priceKey] = u;
+    for (const u of Object.values(units)) { byPriceKey[u.priceKey] = u; u.dimEntries = Object.entries(u.dims); }
     return { units, byPriceKey };
 }
 
@@ -224,9 +224,10 @@ const OUT_MODS = [null, 'text', 'audio', 'image', 'video'];
 
 export function unitValue(unit, cells) {
     let v = 0;
+    const de = unit.dimEntries || Object.entries(unit.dims);
     for (const c of cells) {
         let ok = true;
-        for (const [k, val] of Object.entries(unit.dims)) if (c.dims[k] !== val) { ok = false; break; }
+        for (let i = 0; i < de.length; i++) if (c.dims[de[i][0]] !== de[i][1]) { ok = false; break; }
         if (ok) v += c.n;
     }
     return v;
