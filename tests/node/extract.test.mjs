@@ -144,6 +144,21 @@ for (let k = 0; k < 80; k++) {
     cases.push({ cat: 'stream-gemini-array', provider: 'google', flavor: 'default', finalBody: b, stream: geminiStream(b, rng, { sseForm: false }) });
 }
 
+// Streams for every provider/flavour whose API streams in one of these formats: OpenAI-compatible
+// chat (flavour "chat"), Responses ("responses"), Anthropic Messages (anthropic "default" and every
+// "anthropic" flavour), built from that extractor's generic bodies.
+for (const [p, ext] of flavors) {
+    const f = ext.api_flavor;
+    const kind = f === 'chat' ? 'chat' : f === 'responses' ? 'responses' : (f === 'anthropic' || (p.id === 'anthropic' && f === 'default')) ? 'anthropic' : null;
+    if (!kind) continue;
+    for (let k = 0; k < 6; k++) {
+        const b = buildBody(ext, modelNameFor(p), U, rng, { optionalRate: 0.8 });
+        const fin = { id: b.id, model: b.model, usage: b.usage };
+        const text = kind === 'chat' ? openaiChatStream(fin, rng) : kind === 'responses' ? openaiResponsesStream(fin, rng) : anthropicStream(fin, rng, { fullDelta: k % 2 === 1 });
+        cases.push({ cat: `stream-any-${kind}`, provider: p.id, flavor: f, finalBody: fin, stream: text });
+    }
+}
+
 // SSE framing the spec allows and providers use: CRLF line ends, comment lines (OpenRouter's
 // ": OPENROUTER PROCESSING" keep-alives), "data:" without the space.
 function reframe(text, how) {
