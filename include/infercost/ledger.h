@@ -6,8 +6,8 @@
  * (dedup accounting, rollup accumulation, reports) is backend-agnostic and works on plain C
  * structs; all money is ic_money (exact pico-dollars) and every sum is done in 128 bits.
  *
- * Idempotence: every event has an id (text); the store refuses a second event with the same id,
- * so appending the same batch twice changes nothing. ic_ledger_append() runs one batch in one
+ * Idempotence: every event has an id (text); the store keeps one event per (time, id), so
+ * appending the same batch twice changes nothing. ic_ledger_append() runs one batch in one
  * transaction: the events and the rollup deltas of the events actually inserted commit together
  * or not at all, so a process killed at any point leaves a consistent ledger.
  *
@@ -84,8 +84,7 @@ typedef int (*ic_revenue_cb)(const char *customer, const char *period, ic_money 
 typedef struct ic_ledger ic_ledger;
 
 /* The storage interface. A backend fills every member. insert() reports *inserted = false for
- * an id already present (and fails with IC_ERR_INVALID if a different id shares its storage
- * key). Calls happen on one thread at a time. */
+ * an event already present (same t_ms and id). Calls happen on one thread at a time. */
 typedef struct ic_ledger_ops {
     const char *name;
     ic_status (*open)(void **state, const char *target, bool readonly, ic_error *err);
@@ -119,9 +118,8 @@ const char *ic_ledger_backend(const ic_ledger *l);
 
 /* Append a batch in one transaction: inserts the events, adds the rollup deltas of the ones not
  * already present, commits. *ninserted (may be NULL) counts the new ones; dup_flags (may be
- * NULL, n entries) is set true for each event that was already there. On failure nothing of the
- * batch is kept. An id whose storage key collides with a different id (a 64-bit hash collision) fails the
- * whole batch with IC_ERR_INVALID naming both ids: never a silent drop. */
+ * NULL, n entries) is set true for each event that was already there (same time and id). On
+ * failure nothing of the batch is kept. */
 ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *ninserted,
                            bool *dup_flags, ic_error *err);
 

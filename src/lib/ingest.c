@@ -152,7 +152,7 @@ static ic_status write_batch(ctx *c, batch *b)
         ic_error e = {0};
         ic_status s = ic_ledger_append(c->l, b->ev, b->n, &ins, dup, &e);
         if (s == IC_ERR_INVALID) {
-            /* an id collision (ledger.h): retry one by one, refusing only the colliding ones */
+            /* an event the store refuses (ledger.h): retry one by one, refusing only those */
             ins = 0;
             for (size_t i = 0; i < b->n; i++) {
                 size_t one = 0;

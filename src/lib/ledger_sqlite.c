@@ -5,13 +5,13 @@
  *   names(id, s)                 a dictionary of the repeated strings (provider, model, customer,
  *                                feature, key id, status, source file...); 0 means "absent". Kept
  *                                in memory both ways so rows carry small integers.
- *   events(t, k, id, d)          WITHOUT ROWID, PRIMARY KEY (t, k): the time of the call and the
- *                                64-bit XXH3 of its id. An event is identified by (time, id); as
- *                                logs arrive roughly in time order, inserts land at the right edge
- *                                of the B-tree (no random-order unique index to maintain: that
- *                                index alone halved the insert rate, see BENCHMARKS.md). A hit on
- *                                (t, k) compares the full id, so a hash collision is an error,
- *                                never a silent drop. d packs everything else (varints): name ids,
+ *   events(t, id, d)             WITHOUT ROWID, PRIMARY KEY (t, id): an event is identified by
+ *                                the time of the call and its id. As logs arrive roughly in time
+ *                                order (and ingest sorts each batch), inserts land at the right
+ *                                edge of the B-tree: no random-order unique index to maintain
+ *                                (such an index on a hash of the id halved the insert rate).
+ *                                The id itself is the key, so two ids can never be confused.
+ *                                d packs everything else (varints): name ids,
  *                                token counts, exact costs (128-bit zig-zag), latency, flags, task,
  *                                tags, source line and the packed usage/cost detail (ledger.c).
  *                                One blob instead of thirty columns: SQLite's per-column cost was
@@ -57,7 +57,7 @@ typedef struct sq {
     nslot *slots;
     size_t capslots;
     /* prepared statements */
-    sqlite3_stmt *ins_event, *get_id, *ins_name, *up_rollup, *up_revenue;
+    sqlite3_stmt *ins_event, *ins_name, *up_rollup, *up_revenue;
 } sq;
 
 static ic_status dberr(sq *s, ic_error *err, const char *what)
@@ -235,8 +235,8 @@ static ic_money money_join(int64_t u, int64_t p) { return (ic_money)u * 1000000 
 static const char *schema_v1 =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
-    "CREATE TABLE IF NOT EXISTS events(t INTEGER NOT NULL, k INTEGER NOT NULL,"
-    " id TEXT NOT NULL, d BLOB NOT NULL, PRIMARY KEY(t, k)) WITHOUT ROWID;";
+    "CREATE TABLE IF NOT EXISTS events(t INTEGER NOT NULL, id TEXT NOT NULL, d BLOB NOT NULL,"
+    " PRIMARY KEY(t, id)) WITHOUT ROWID;";
 
 /* v1 -> v2: the rollups and the revenue table; rollups are then backfilled (backfill()). */
 static const char *migrate_v2 =
@@ -323,7 +323,6 @@ static void sq_close(void *state)
     if (!s)
         return;
     sqlite3_finalize(s->ins_event);
-    sqlite3_finalize(s->get_id);
     sqlite3_finalize(s->ins_name);
     sqlite3_finalize(s->up_rollup);
     sqlite3_finalize(s->up_revenue);
@@ -347,9 +346,8 @@ static ic_status prepare_writes(sq *s, ic_error *err)
     if (s->ins_event)
         return IC_OK;
     ic_status st;
-    if ((st = prep(s, "INSERT OR IGNORE INTO events(t,k,id,d) VALUES(?,?,?,?)", &s->ins_event,
+    if ((st = prep(s, "INSERT OR IGNORE INTO events(t,id,d) VALUES(?,?,?)", &s->ins_event,
                    err)) != IC_OK ||
-        (st = prep(s, "SELECT id FROM events WHERE t=? AND k=?", &s->get_id, err)) != IC_OK ||
         (st = prep(s, "INSERT INTO names(s) VALUES(?) RETURNING id", &s->ins_name, err)) !=
             IC_OK ||
         (st = prep(s,
@@ -488,39 +486,20 @@ static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_er
     ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
     if (w.overflow)
         return ic_error_set(err, IC_ERR_RANGE, "event %.100s: too large to store", e->id);
-    int64_t k = (int64_t)XXH3_64bits(e->id, strlen(e->id));
     sqlite3_stmt *q = s->ins_event;
     sqlite3_reset(q);
     sqlite3_bind_int64(q, 1, e->t_ms);
-    sqlite3_bind_int64(q, 2, k);
-    sqlite3_bind_text(q, 3, e->id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 4, buf, (int)w.n, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 3, buf, (int)w.n, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE) {
         st = dberr(s, err, "inserting an event");
         sqlite3_reset(q);
         return st;
     }
+    /* OR IGNORE: no change means (t, id) is already there */
     *inserted = sqlite3_changes(s->db) > 0;
     sqlite3_reset(q);
-    if (*inserted)
-        return IC_OK;
-    /* present already: the same id, or a different id with the same time and 64-bit key */
-    sqlite3_stmt *g = s->get_id;
-    sqlite3_reset(g);
-    sqlite3_bind_int64(g, 1, e->t_ms);
-    sqlite3_bind_int64(g, 2, k);
-    st = IC_OK;
-    if (sqlite3_step(g) == SQLITE_ROW) {
-        const char *have = (const char *)sqlite3_column_text(g, 0);
-        if (strcmp(have, e->id) != 0)
-            st = ic_error_set(err, IC_ERR_INVALID,
-                              "event id '%.100s' collides with stored id '%.100s' (64-bit key); "
-                              "give one of them another id", e->id, have);
-    } else {
-        st = dberr(s, err, "reading back a duplicate id");
-    }
-    sqlite3_reset(g);
-    return st;
+    return IC_OK;
 }
 
 static ic_status sq_rollup_add(void *state, const ic_rollup *r, ic_error *err)
@@ -672,7 +651,7 @@ static ic_status sq_scan_events(void *state, const ic_ledger_filter *f, ic_event
         if (vals[i] && want[i] < 0)
             return IC_OK; /* a name never seen: nothing matches */
     }
-    snprintf(sql, sizeof sql, "SELECT id, t, d FROM events%s%s ORDER BY t, k",
+    snprintf(sql, sizeof sql, "SELECT id, t, d FROM events%s%s ORDER BY t, id",
              f->from_ms ? " WHERE t >= ?1" : " WHERE ?1 IS NULL",
              f->to_ms ? " AND t < ?2" : " AND ?2 IS NULL");
     sqlite3_stmt *q;
