@@ -36,14 +36,17 @@ rm -f "$DIR"/l.db*
 timed "infercost ingest (2 threads)" "$IC" ingest -q --ledger "$DIR/l.db" "$DIR/w.jsonl"
 ING=$WALL
 echo "  -> $(rate "$ING") events/s, ledger $(du -ch "$DIR"/l.db* | tail -1 | cut -f1)"
+if [ -z "${IC_BENCH_QUICK:-}" ]; then # IC_BENCH_QUICK=1: the first ingest and the reports only
 timed "infercost ingest again (all duplicates)" "$IC" ingest -q --ledger "$DIR/l.db" "$DIR/w.jsonl"
 echo "  -> $(rate "$WALL") events/s checked"
 rm -f "$DIR"/l1.db*
 timed "infercost ingest --threads 1" "$IC" ingest -q --threads 1 --ledger "$DIR/l1.db" "$DIR/w.jsonl"
 echo "  -> $(rate "$WALL") events/s"
 rm -f "$DIR"/l1.db*
+fi
 
 # peers
+if [ -z "${IC_BENCH_QUICK:-}" ]; then
 rm -f "$DIR"/s.db*
 cat >"$DIR/load.sql" <<SQL
 PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
@@ -62,6 +65,7 @@ if [ -d tests/node/node_modules/@pydantic/genai-prices ] && [ "$N" -le 2000000 ]
     timed "peer: genai-prices (pricing only, node)" node bench/pricing_job.mjs "$DIR/w.jsonl" "$DIR/gp.out"
     echo "  -> $(rate "$WALL") lines/s, ratio infercost/peer $(echo "scale=2; $WALL / $ING" | bc)x"
     rm -f "$DIR/gp.out"
+fi
 fi
 
 # reports
