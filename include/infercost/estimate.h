@@ -33,11 +33,11 @@ typedef struct ic_text_count {
     ic_count_method method;
     const char *encoding;  /* IC_COUNT_EXACT: "o200k_base" / "cl100k_base" */
     const char *family;    /* IC_COUNT_RATIO: "anthropic", "google", "other" */
-    double chars_per_token; /* IC_COUNT_RATIO: the ratio applied to Latin-script text */
+    double chars_per_token; /* IC_COUNT_RATIO: the ratio applied to ASCII text */
 } ic_text_count;
 
-/* The ratio estimate alone: ceil(non-CJK code points / chars_per_token) + CJK code points
- * (Han, kana, Hangul count one token each). */
+/* The ratio estimate alone: ceil(ASCII characters / chars_per_token) + one token per non-ASCII
+ * character (code point): calibrated in docs/tokenizer.md. */
 uint64_t ic_estimate_ratio_tokens(const char *text, size_t len, double chars_per_token);
 
 /* Tokens of a text for a model: exact when ic_tokenizer_encoding_for_model() knows the model,

@@ -54,34 +54,24 @@ static void family_of(const char *model, const char **fam, double *cpt)
         }
 }
 
-static int is_cjk(uint32_t cp)
-{
-    return (cp >= 0x2E80 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
-           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFFEF) ||
-           (cp >= 0x20000 && cp <= 0x3FFFF) || (cp >= 0x1100 && cp <= 0x11FF);
-}
-
 uint64_t ic_estimate_ratio_tokens(const char *text, size_t len, double chars_per_token)
 {
     const unsigned char *s = (const unsigned char *)text;
-    uint64_t other = 0, cjk = 0;
+    uint64_t ascii = 0, other = 0;
     size_t i = 0, l;
     while (i < len) {
         if (s[i] < 0x80) {
-            other++;
+            ascii++;
             i++;
             continue;
         }
-        uint32_t cp = ic__utf8_decode(s + i, len - i, &l);
-        if (is_cjk(cp))
-            cjk++;
-        else
-            other++;
+        (void)ic__utf8_decode(s + i, len - i, &l);
+        other++;
         i += l;
     }
     if (chars_per_token <= 0)
         chars_per_token = 4.0;
-    return (uint64_t)ceil((double)other / chars_per_token) + cjk;
+    return (uint64_t)ceil((double)ascii / chars_per_token) + other;
 }
 
 typedef struct counter {

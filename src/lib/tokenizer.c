@@ -181,7 +181,8 @@ uint32_t ic_tokenizer_vocab_size(const ic_tokenizer *t) { return t->vocab; }
 
 /* A per-call cache of merged pieces (pieces that are not themselves tokens), for long inputs:
  * words recur, and a hit skips the merge. Direct-mapped; a collision just replaces the entry. */
-#define CACHE_SLOTS 16384
+#define CACHE_SLOTS_MIN 16384
+#define CACHE_SLOTS_MAX 65536 /* 4 MB, for inputs of 2 MB and more */
 #define CACHE_MAXLEN 24
 #define CACHE_MAXTOK 8
 #define CACHE_MIN_INPUT 16384 /* below this the cache costs more than it saves */
@@ -196,6 +197,7 @@ typedef struct sink {
     size_t n, cap;
     ic__bpe_scratch scratch;
     cache_entry *cache;
+    size_t cache_mask;
     int oom;
 } sink;
 
@@ -237,11 +239,12 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
                     out->ids[out->n] = rk;
                 out->n++;
             } else if (out->cache && len <= CACHE_MAXLEN) {
-                size_t h = ic__hash(r, ic__key(s + i, len), len) & (CACHE_SLOTS - 1);
+                size_t h = ic__hash(r, ic__key(s + i, len), len) & out->cache_mask;
                 cache_entry *ce = &out->cache[h];
                 if (ce->len != len || memcmp(ce->bytes, s + i, len) != 0) {
                     uint32_t tmp[CACHE_MAXLEN];
-                    size_t got = ic__bpe_merge(r, s + i, len, tmp, &out->scratch);
+                    /* counting needs no ids: the cache of a count-only call holds counts */
+                    size_t got = ic__bpe_merge(r, s + i, len, store ? tmp : NULL, &out->scratch);
                     if (got > CACHE_MAXTOK) {
                         if (store)
                             memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
@@ -252,7 +255,8 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
                     ce->len = (uint8_t)len;
                     ce->ntok = (uint8_t)got;
                     memcpy(ce->bytes, s + i, len);
-                    memcpy(ce->ids, tmp, got * sizeof *tmp);
+                    if (store)
+                        memcpy(ce->ids, tmp, got * sizeof *tmp);
                 }
                 if (store)
                     memcpy(out->ids + out->n, ce->ids, ce->ntok * sizeof *ce->ids);
@@ -351,8 +355,13 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
     const unsigned char *s = clean ? clean : (const unsigned char *)text;
     if (!clean)
         n = len;
-    if (n >= CACHE_MIN_INPUT)
-        out->cache = calloc(CACHE_SLOTS, sizeof *out->cache); /* NULL: run without */
+    if (n >= CACHE_MIN_INPUT) {
+        size_t slots = CACHE_SLOTS_MIN;
+        while (slots < CACHE_SLOTS_MAX && slots * 32 < n)
+            slots *= 2;
+        out->cache = calloc(slots, sizeof *out->cache); /* NULL: run without */
+        out->cache_mask = slots - 1;
+    }
     if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
         encode_ordinary(t, s, n, store, out);
     } else {

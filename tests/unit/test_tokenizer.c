@@ -346,6 +346,7 @@ static void ratio_estimate(void)
     CHECK_INT(ic_estimate_ratio_tokens("abcdefgh", 8, 4.0), 2);
     CHECK_INT(ic_estimate_ratio_tokens("abcdefghi", 9, 4.0), 3);
     CHECK_INT(ic_estimate_ratio_tokens("\xe4\xb8\xad\xe6\x96\x87", 6, 4.0), 2); /* two Han: 2 */
+    CHECK_INT(ic_estimate_ratio_tokens("caf\xc3\xa9 au lait", 13, 4.0), 4); /* 11 ASCII: 3, 1 other */
     ic_text_count tc;
     ic_error err = {0};
     CHECK_INT(ic_count_text_for_model("gemini-2.5-pro", "abcdefgh", 8, &tc, &err), IC_OK);
