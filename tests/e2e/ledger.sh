@@ -132,7 +132,7 @@ expect_eq "FOCUS total" "$sum" "0.05014625"
 expect_has "FOCUS category" "$(sed -n 2p "$T/focus.csv")" "AI and Machine Learning"
 
 # --- forecast on a generated 90-day workload with revenue
-"$IC" generate-workload --days 90 --seed 7 --out "$T/wl.jsonl" --revenue "$T/wrev.csv"
+"$IC" generate-workload --days 75 --events 20000 --seed 7 --out "$T/wl.jsonl" --revenue "$T/wrev.csv"
 W="$T/w.db"
 "$IC" ingest -q --ledger "$W" "$T/wl.jsonl"
 "$IC" revenue import --ledger "$W" "$T/wrev.csv" >/dev/null
@@ -143,7 +143,7 @@ expect_has "forecast target line" "$(cat "$T/fc")" "target: cost <= 25.00% of re
 "$IC" forecast --ledger "$W" --months 6 --format csv >"$T/fc.csv"
 expect_eq "forecast csv rows" "$(grep -c projected "$T/fc.csv")" "6"
 # determinism of the generator
-"$IC" generate-workload --days 90 --seed 7 --out "$T/wl2.jsonl"
+"$IC" generate-workload --days 75 --events 20000 --seed 7 --out "$T/wl2.jsonl"
 if cmp -s "$T/wl.jsonl" "$T/wl2.jsonl"; then ok; else bad "generator not deterministic"; fi
 # an empty ledger is an error, not a made-up forecast
 "$IC" ingest -q --ledger "$T/empty.db" /dev/null

@@ -12,7 +12,7 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi; }
 
-N=${LEDGER_KILL_EVENTS:-120000}
+N=${LEDGER_KILL_EVENTS:-60000}
 "$IC" generate-workload --events "$N" --days 60 --seed 11 --out "$T/big.jsonl"
 
 # the reference: one clean run
@@ -20,7 +20,7 @@ N=${LEDGER_KILL_EVENTS:-120000}
 "$IC" report --ledger "$T/ref.db" --by customer,model --format csv >"$T/ref.csv"
 
 # the victim: small batches so several commit before the kill
-"$IC" ingest -q --batch 2000 --ledger "$T/v.db" "$T/big.jsonl" &
+"$IC" ingest -q --batch 1000 --ledger "$T/v.db" "$T/big.jsonl" &
 pid=$!
 # wait until some batches are committed (the ledger is readable while it is written)
 for _ in $(seq 1 400); do
