@@ -85,12 +85,16 @@ void gw_metrics_render(const gw_metrics *m, struct evbuffer *b)
                         "# HELP infercost_streams_total Streamed responses.\n"
                         "# TYPE infercost_streams_total counter\n"
                         "infercost_streams_total %llu\n"
+                        "# HELP infercost_stream_pauses_total Times a stream's upstream was paused for a slow client.\n"
+                        "# TYPE infercost_stream_pauses_total counter\n"
+                        "infercost_stream_pauses_total %llu\n"
                         "# HELP infercost_inflight Requests in progress.\n"
                         "# TYPE infercost_inflight gauge\n"
                         "infercost_inflight %lld\n",
                         (unsigned long long)m->upstream_errors, (unsigned long long)m->retries,
                         (unsigned long long)m->fallbacks, (unsigned long long)m->client_aborts,
-                        (unsigned long long)m->streams, (long long)m->inflight);
+                        (unsigned long long)m->streams, (unsigned long long)m->stream_pauses,
+                        (long long)m->inflight);
     evbuffer_add_printf(b, "# HELP infercost_upstream_latency_seconds Time to the upstream's complete response.\n"
                            "# TYPE infercost_upstream_latency_seconds histogram\n");
     uint64_t cum = 0;

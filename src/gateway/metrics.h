@@ -21,7 +21,7 @@ typedef struct gw_metrics {
     uint64_t cache_hits, cache_misses;
     uint64_t refused_budget, refused_rate, refused_auth;
     uint64_t upstream_errors, retries, fallbacks, client_aborts;
-    uint64_t streams;
+    uint64_t streams, stream_pauses;
     int64_t inflight;
     uint64_t lat_bucket[GW_LAT_BUCKETS + 1]; /* cumulative on render */
     uint64_t lat_count;

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -64,7 +65,8 @@ typedef struct gw_call {
     gw_sse sse;
     struct evbuffer *keep;      /* stream events that carry usage/model, for metering */
     struct evbuffer *out;
-    bool streaming, client_gone, too_big;
+    bool streaming, client_gone, too_big, paused;
+    struct event *resume_ev;    /* deferred resume after the client drained its buffer */
     struct event *backoff;
     char last_err[256];
     uint64_t t0_us, tup_us;
@@ -189,6 +191,8 @@ static void call_free(gw_call *c)
         evbuffer_free(c->out);
     if (c->backoff)
         event_free(c->backoff);
+    if (c->resume_ev)
+        event_free(c->resume_ev);
     gw_sse_free(&c->sse);
     free(c);
 }
@@ -430,6 +434,9 @@ static void finish_call(gw_call *c, bool transport_ok)
         s->m.fallbacks++;
     if (c->streaming) {
         s->m.streams++;
+        struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+        if (conn)
+            evhttp_connection_set_closecb(conn, NULL, NULL);
         if (!c->client_gone) {
             struct evbuffer *b = evbuffer_new();
             if (priced)
@@ -517,27 +524,70 @@ static void up_head(void *arg, int status, const char *ctype)
     }
 }
 
-static bool up_data(void *arg, const char *data, size_t len)
+/* Backpressure: a stream whose client has more than this many bytes still unsent pauses its
+ * upstream transfer (curl keeps the bytes) until the client's buffer drains. */
+#define GW_STREAM_PENDING_MAX (64 * 1024)
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    gw_call *c = arg;
+    if (c->paused && c->up) {
+        c->paused = false;
+        gw_up_resume(c->up); /* may end the call: c must not be used after this */
+    }
+}
+
+static void wake(gw_call *c)
+{
+    if (c->paused && c->resume_ev)
+        event_active(c->resume_ev, 0, 0);
+}
+
+static void on_chunk_written(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    wake(arg);
+}
+
+static void on_client_close(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    wake(arg);
+}
+
+static int up_data(void *arg, const char *data, size_t len)
 {
     gw_call *c = arg;
     if (c->streaming) {
-        if (!evhttp_request_get_connection(c->req)) {
+        struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+        if (!conn) {
             c->client_gone = true;
-            return false;
+            return GW_UP_ABORT;
+        }
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+        if (bev && evbuffer_get_length(bufferevent_get_output(bev)) > GW_STREAM_PENDING_MAX) {
+            if (!c->resume_ev)
+                c->resume_ev = event_new(c->s->base, -1, 0, on_resume, c);
+            c->paused = true;
+            c->s->m.stream_pauses++;
+            evhttp_connection_set_closecb(conn, on_client_close, c);
+            return GW_UP_PAUSE;
         }
         gw_sse_feed(&c->sse, data, len, sse_event, c);
         if (evbuffer_get_length(c->out))
-            evhttp_send_reply_chunk(c->req, c->out);
-        return true;
+            evhttp_send_reply_chunk_with_cb(c->req, c->out, on_chunk_written, c);
+        return GW_UP_OK;
     }
     if (evbuffer_get_length(c->resp) + len > c->s->cfg->max_body_bytes * 4) {
         c->too_big = true;
         snprintf(c->last_err, sizeof c->last_err, "response larger than %zu bytes",
                  c->s->cfg->max_body_bytes * 4);
-        return false;
+        return GW_UP_ABORT;
     }
     evbuffer_add(c->resp, data, len);
-    return true;
+    return GW_UP_OK;
 }
 
 static void up_done(void *arg, bool ok, const char *err)
@@ -989,11 +1039,11 @@ static void m_head(void *arg, int status, const char *ct)
     m->status = status;
     snprintf(m->ctype, sizeof m->ctype, "%s", ct ? ct : "");
 }
-static bool m_data(void *arg, const char *d, size_t n)
+static int m_data(void *arg, const char *d, size_t n)
 {
     models_call *m = arg;
     evbuffer_add(m->b, d, n);
-    return evbuffer_get_length(m->b) < (8u << 20);
+    return evbuffer_get_length(m->b) < (8u << 20) ? GW_UP_OK : GW_UP_ABORT;
 }
 static void m_done(void *arg, bool ok, const char *err)
 {

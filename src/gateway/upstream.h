@@ -13,11 +13,14 @@ struct event_base;
 typedef struct gw_up gw_up;         /* the client (one per event loop) */
 typedef struct gw_up_call gw_up_call;
 
+enum { GW_UP_OK = 0, GW_UP_PAUSE = 1, GW_UP_ABORT = -1 };
+
 typedef struct gw_up_cb {
     /* first body bytes (or end with no body) of a response: HTTP status and Content-Type */
     void (*on_head)(void *arg, int status, const char *content_type);
-    /* body bytes as they arrive; return false to abort the call */
-    bool (*on_data)(void *arg, const char *data, size_t len);
+    /* body bytes as they arrive: return GW_UP_OK (consumed), GW_UP_PAUSE (not consumed: the
+     * same bytes come again after gw_up_resume) or GW_UP_ABORT */
+    int (*on_data)(void *arg, const char *data, size_t len);
     /* the call ended: ok, or a transport error (message in err, never containing a key) */
     void (*on_done)(void *arg, bool ok, const char *err);
 } gw_up_cb;
@@ -32,5 +35,7 @@ gw_up_call *gw_up_start(gw_up *u, const char *url, const char *const *headers, c
 /* Cancel a call that has not ended; no callback follows. Not from inside a callback. */
 void gw_up_cancel(gw_up_call *c);
 int gw_up_active(const gw_up *u);
+/* Resume a call whose on_data returned GW_UP_PAUSE. Not from inside a callback. */
+void gw_up_resume(gw_up_call *c);
 
 #endif

@@ -70,4 +70,18 @@ eq "drained stream complete" "$(grep -c '^data: \[DONE\]' "$T/slow")" 1
 eq "exit 0 after drain" "$rc" 0
 eq "drained stream metered" "$(wc -l <"$T/spool.jsonl")" 1
 check "stop message" grep -q "draining 1 in-flight" "$T/gw.err"
+
+# a slow client on a long stream: the upstream is paused (backpressure) instead of the gateway
+# buffering the whole answer; the stream still arrives whole and is metered
+kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null
+start_mock long --output-tokens 20000 || { finish; exit 1; }
+sed -i "s/127.0.0.1:[0-9]*\/v1/127.0.0.1:$MOCK_PORT\/v1/" "$T/gw.json"
+start_gw "$T/gw.json" || { finish; exit 1; }
+curl -s -N --limit-rate 3M "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
+    -d '{"model":"gpt-4o-mini","max_tokens":30000,"stream":true,"messages":[{"role":"user","content":"long"}]}' >"$T/long"
+eq "slow client: every chunk" "$(grep -c '"content":' "$T/long")" 20001
+eq "slow client: DONE" "$(grep -c '^data: \[DONE\]' "$T/long")" 1
+check "slow client: upstream paused" grep -q '^infercost_stream_pauses_total [1-9]' <(curl -s "http://127.0.0.1:$GW_PORT/metrics")
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "slow client: metered" "$(tail -n1 "$T/spool.jsonl" | jq .usage.output_tokens)" 20000
 finish
