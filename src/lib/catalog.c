@@ -277,7 +277,8 @@ static ic_status parse_prices(json_object *v, ic_arena *a, ic_model *m, const ch
             pe->start_ms = ms;
         } else if (json_object_object_get_ex(c, "start_time", &st) &&
                    json_object_object_get_ex(c, "end_time", &et)) {
-            if (!parse_time_of_day(json_object_get_string(st), &pe->tod_start_ms) ||
+            if (!json_object_is_type(st, json_type_string) || !json_object_is_type(et, json_type_string) ||
+                !parse_time_of_day(json_object_get_string(st), &pe->tod_start_ms) ||
                 !parse_time_of_day(json_object_get_string(et), &pe->tod_end_ms))
                 return ic_error_set(err, IC_ERR_CATALOG, "%s: bad time-of-day constraint", where);
             pe->kind = IC_PRICE_TIME_OF_DAY;
@@ -305,8 +306,9 @@ static ic_status parse_path(json_object *v, ic_arena *a, ic_regex_list *rl, ic_p
             out->steps[i].key = ic_arena_strdup(a, json_object_get_string(s));
         } else if (json_object_is_type(s, json_type_object) && i + 1 < n) {
             json_object *f, *m;
-            if (!json_object_object_get_ex(s, "field", &f) || !json_object_object_get_ex(s, "match", &m))
-                return ic_error_set(err, IC_ERR_CATALOG, "%s: array-match step needs field and match", where);
+            if (!json_object_object_get_ex(s, "field", &f) || !json_object_object_get_ex(s, "match", &m) ||
+                !json_object_is_type(f, json_type_string))
+                return ic_error_set(err, IC_ERR_CATALOG, "%s: array-match step needs a field name and a match", where);
             out->steps[i].am_field = ic_arena_strdup(a, json_object_get_string(f));
             if (!(out->steps[i].am_match = ic_match_parse(m, a, rl, where, err)))
                 return err->status;
@@ -322,10 +324,11 @@ static ic_status parse_path(json_object *v, ic_arena *a, ic_regex_list *rl, ic_p
 static ic_status parse_extractor(json_object *e, ic_arena *a, ic_regex_list *rl, ic_extractor *x,
                                  const char *where, ic_error *err)
 {
-    json_object *v;
+    json_object *v = NULL;
     char w[300];
-    x->flavor = json_object_object_get_ex(e, "api_flavor", &v)
-                    ? ic_arena_strdup(a, json_object_get_string(v)) : "default";
+    if (json_object_object_get_ex(e, "api_flavor", &v) && !json_object_is_type(v, json_type_string))
+        return ic_error_set(err, IC_ERR_CATALOG, "%s: extractor api_flavor must be a string", where);
+    x->flavor = v ? ic_arena_strdup(a, json_object_get_string(v)) : "default";
     snprintf(w, sizeof w, "%s: extractor %s", where, x->flavor);
     if (!json_object_object_get_ex(e, "root", &v) || parse_path(v, a, rl, &x->root, w, err) != IC_OK)
         return err->status ? err->status : ic_error_set(err, IC_ERR_CATALOG, "%s: no root", w);
@@ -343,8 +346,9 @@ static ic_status parse_extractor(json_object *e, ic_arena *a, ic_regex_list *rl,
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < x->nmaps; i++) {
         json_object *m = json_object_array_get_idx(maps, i), *p, *d, *r;
-        if (!json_object_object_get_ex(m, "path", &p) || !json_object_object_get_ex(m, "dest", &d))
-            return ic_error_set(err, IC_ERR_CATALOG, "%s: mapping %zu needs path and dest", w, i);
+        if (!json_object_object_get_ex(m, "path", &p) || !json_object_object_get_ex(m, "dest", &d) ||
+            !json_object_is_type(d, json_type_string))
+            return ic_error_set(err, IC_ERR_CATALOG, "%s: mapping %zu needs a path and a dest unit name", w, i);
         if (parse_path(p, a, rl, &x->maps[i].path, w, err) != IC_OK)
             return err->status;
         const char *dest = json_object_get_string(d);
@@ -444,8 +448,12 @@ ic_status ic__parse_providers(json_object *root, ic_arena_list *al, const ic_pro
             p->fallbacks = ic_arena_alloc(a, (p->nfallbacks ? p->nfallbacks : 1) * sizeof *p->fallbacks);
             if (!p->fallbacks)
                 return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-            for (size_t k = 0; k < p->nfallbacks; k++)
-                p->fallbacks[k] = ic_arena_strdup(a, json_object_get_string(json_object_array_get_idx(v, k)));
+            for (size_t k = 0; k < p->nfallbacks; k++) {
+                json_object *fv = json_object_array_get_idx(v, k);
+                if (!json_object_is_type(fv, json_type_string))
+                    return ic_error_set(err, IC_ERR_CATALOG, "%s: fallback_model_providers must list provider ids", where);
+                p->fallbacks[k] = ic_arena_strdup(a, json_object_get_string(fv));
+            }
         }
         if (json_object_object_get_ex(po, "extractors", &v) && json_object_is_type(v, json_type_array)) {
             p->nextractors = json_object_array_length(v);
@@ -630,6 +638,36 @@ static ic_status merge(ic_catalog *c, ic_arena_list *al, const ic_provider **add
                        ic_error *err)
 {
     ic_arena *a = &al->arena;
+    /* one overlay may list a provider id twice: its models are then tried in file order */
+    const ic_provider **uniq = ic_arena_alloc(a, (nadd + 1) * sizeof *uniq);
+    if (!uniq)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    size_t nu = 0;
+    for (size_t i = 0; i < nadd; i++) {
+        size_t j = 0;
+        while (j < nu && strcmp(uniq[j]->id, add[i]->id))
+            j++;
+        if (j == nu) {
+            uniq[nu++] = add[i];
+            continue;
+        }
+        ic_provider *m = ic_arena_alloc(a, sizeof *m);
+        const ic_model **models = ic_arena_alloc(a, (uniq[j]->nmodels + add[i]->nmodels + 1) * sizeof *models);
+        if (!m || !models)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        *m = *uniq[j];
+        memcpy(models, uniq[j]->models, uniq[j]->nmodels * sizeof *models);
+        memcpy(models + uniq[j]->nmodels, add[i]->models, add[i]->nmodels * sizeof *models);
+        m->models = models;
+        m->nmodels = uniq[j]->nmodels + add[i]->nmodels;
+        if (!m->nextractors && add[i]->nextractors) {
+            m->extractors = add[i]->extractors;
+            m->nextractors = add[i]->nextractors;
+        }
+        uniq[j] = m;
+    }
+    add = uniq;
+    nadd = nu;
     const ic_provider **list = ic_arena_alloc(a, (c->nproviders + nadd + 1) * sizeof *list);
     if (!list)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");

@@ -43,8 +43,6 @@ ic_status ic_decimal_parse(const char *s, size_t len, ic_decimal *out)
                     scale++;
                 continue;
             }
-            if (digits >= 19)
-                return IC_ERR_RANGE;
             uint64_t d = (uint64_t)(c - '0');
             if (mant > (UINT64_MAX - d) / 10)
                 return IC_ERR_RANGE;
@@ -190,8 +188,22 @@ ic_status ic_money_of(uint64_t quantity, ic_decimal price, uint64_t per, ic_mone
     ic_u128 num = (ic_u128)quantity * price.mant; /* < 2^128: both factors < 2^64 */
     ic_u128 den = per;
     if (price.scale <= 12) {
-        if (!mul_u128(num, pow10_u128(12u - price.scale), &num))
-            return IC_ERR_RANGE;
+        ic_u128 scale = pow10_u128(12u - price.scale), scaled;
+        if (!mul_u128(num, scale, &scaled)) {
+            /* num * scale / per without the overflowing product: per < 2^64 and scale <= 10^12,
+             * so (num % per) * scale fits */
+            ic_u128 hi, q2 = (num % den) * scale / den, r2 = (num % den) * scale % den;
+            if (!mul_u128(num / den, scale, &hi) || hi + q2 < hi)
+                return IC_ERR_RANGE;
+            ic_u128 q = hi + q2;
+            if (r2 > den - r2 || (r2 == den - r2 && (q & 1)))
+                q++;
+            if (q > ((ic_u128)1 << 126))
+                return IC_ERR_RANGE;
+            *out = (ic_money)q;
+            return IC_OK;
+        }
+        num = scaled;
     } else {
         if (!mul_u128(den, pow10_u128(price.scale - 12u), &den))
             return IC_ERR_RANGE;
@@ -270,8 +282,8 @@ ic_status ic_money_parse(const char *s, size_t len, ic_money *out)
     bool any = false;
     for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
         any = true;
-        if (ip > (((ic_u128)1 << 100) / 10))
-            return IC_ERR_RANGE;
+        if (ip > ((ic_u128)1 << 124))
+            return IC_ERR_RANGE; /* far past any amount; the exact check is below */
         ip = ip * 10 + (ic_u128)(s[i] - '0');
     }
     uint64_t frac = 0;
@@ -291,8 +303,13 @@ ic_status ic_money_parse(const char *s, size_t len, ic_money *out)
     if (!any || i != len)
         return IC_ERR_PARSE;
     frac *= pow10_u64[12 - fd];
-    ic_money v = (ic_money)(ip * (ic_u128)IC_PICO_PER_USD + frac);
-    *out = neg ? -v : v;
+    /* the magnitude must fit: up to 2^127 - 1 pico-dollars, or 2^127 for a negative amount */
+    const ic_u128 limit = ((ic_u128)1 << 127) - (neg ? 0 : 1);
+    ic_u128 mag;
+    if (__builtin_mul_overflow(ip, (ic_u128)IC_PICO_PER_USD, &mag) ||
+        __builtin_add_overflow(mag, (ic_u128)frac, &mag) || mag > limit)
+        return IC_ERR_RANGE;
+    *out = neg ? (ic_money)(0 - mag) : (ic_money)mag;
     return IC_OK;
 }
 

@@ -143,7 +143,21 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
 /* Checks after all fields: what the line must contain. */
 static ic_status finish(const ic_catalog *c, ic_record *r, pending *pd, ic_error *err)
 {
-    if (!r->provider[0] && r->api_url[0]) {
+    /* the reference looks at the API URL when no provider is named, or when the provider is
+     * "litellm" and the model does not start with a known "provider/" */
+    bool litellm = false;
+    if (r->provider[0] && r->api_url[0] && !strcasecmp(r->provider, "litellm") &&
+        !ic_catalog_find_provider(c, r->provider)) {
+        const char *slash = strchr(r->model, '/');
+        char prefix[64];
+        litellm = true;
+        if (slash && slash != r->model && slash[1] && (size_t)(slash - r->model) < sizeof prefix) {
+            memcpy(prefix, r->model, (size_t)(slash - r->model));
+            prefix[slash - r->model] = 0;
+            litellm = ic_catalog_find_provider(c, prefix) == NULL;
+        }
+    }
+    if ((!r->provider[0] || litellm) && r->api_url[0]) {
         const ic_provider *p = ic_catalog_find_provider_by_url(c, r->api_url);
         if (!p)
             return ic_error_set(err, IC_ERR_UNKNOWN_PROVIDER, "api_url: no provider's api_pattern matches %s",
@@ -347,11 +361,51 @@ static bool fskip(const char **pp, const char *e, int depth)
     return false;
 }
 
+/* Canonical text of a tags object: compact JSON as json-c writes it (no "\/"), whichever path
+ * read the line, so that the ledger stores one spelling. */
+static ic_status tags_text(json_object *o, ic_record *r, ic_error *err)
+{
+    const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    return copy_str(r->tags, sizeof r->tags, "tags", t, strlen(t), err);
+}
+
+static json_object *parse_strict(const char *s, size_t n, enum json_tokener_error *je, size_t *end)
+{
+    json_tokener *tok = json_tokener_new();
+    if (!tok) {
+        *je = json_tokener_error_depth; /* no tokener: report as unparseable */
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    json_object *o = json_tokener_parse_ex(tok, s, (int)n);
+    *je = json_tokener_get_error(tok);
+    *end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (*je != json_tokener_success) {
+        json_object_put(o);
+        o = NULL;
+    }
+    return o;
+}
+
+/* The fast path decides a line only when it is sure the general path would decide the same:
+ * the whole line must be well-formed JSON of the flat shape, with no duplicate field and no
+ * escapes; otherwise it bails. Fields are applied in order and the first error wins, but the
+ * scan goes on to the end, so a later syntax error still bails (the general path then reports
+ * the syntax error, as it must). */
 static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len, ic_record *r,
                               ic_status *st, ic_error *err)
 {
     const char *p = line, *e = line + len;
     pending pd = {0};
+    ic_status first = IC_OK;
+    const char *seen_keys[24];
+    size_t seen_len[24], nseen = 0;
+#define APPLY(call)                                                                            \
+    do {                                                                                       \
+        if (first == IC_OK)                                                                    \
+            first = (call);                                                                    \
+    } while (0)
     p = ws(p, e);
     if (p >= e || *p != '{')
         return FAST_BAIL;
@@ -365,6 +419,13 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
             p = ws(p, e);
             if (!fstring(&p, e, &k, &kl))
                 return FAST_BAIL;
+            for (size_t i = 0; i < nseen; i++)
+                if (seen_len[i] == kl && !memcmp(seen_keys[i], k, kl))
+                    return FAST_BAIL; /* a repeated field: json-c's rule (the last wins) decides */
+            if (nseen == sizeof seen_keys / sizeof seen_keys[0])
+                return FAST_BAIL;
+            seen_keys[nseen] = k;
+            seen_len[nseen++] = kl;
             p = ws(p, e);
             if (p >= e || *p != ':')
                 return FAST_BAIL;
@@ -374,6 +435,7 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
             if (kl == 5 && !memcmp(k, "usage", 5) && *p == '{') {
                 p = ws(p + 1, e);
                 pd.has_usage = true;
+                uint64_t usage_keys_seen = 0;
                 if (p < e && *p == '}') {
                     p++;
                 } else
@@ -382,22 +444,23 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                         size_t ukl;
                         char key[64];
                         p = ws(p, e);
-                        if (!fstring(&p, e, &uk, &ukl))
-                            return FAST_BAIL;
+                        if (!fstring(&p, e, &uk, &ukl) || ukl >= sizeof key)
+                            return FAST_BAIL; /* long keys: the general path words the error */
                         p = ws(p, e);
                         if (p >= e || *p != ':')
                             return FAST_BAIL;
                         p = ws(p + 1, e);
                         if (!fnumber(&p, e, &s, &n))
                             return FAST_BAIL; /* null, strings...: the general path words it */
-                        if (ukl >= sizeof key) {
-                            *st = ic_error_set(err, IC_ERR_INVALID, "usage: unknown key \"%.*s...\"", 40, uk);
-                            return FAST_DONE;
-                        }
                         memcpy(key, uk, ukl);
                         key[ukl] = 0;
-                        if ((*st = ic_usage_set_text(&r->usage, key, s, n, err)) != IC_OK)
-                            return FAST_DONE;
+                        int unit = ic_unit_find(key);
+                        if (unit >= 0) {
+                            if (usage_keys_seen >> unit & 1)
+                                return FAST_BAIL;
+                            usage_keys_seen |= 1ULL << unit;
+                        }
+                        APPLY(ic_usage_set_text(&r->usage, key, s, n, err));
                         p = ws(p, e);
                         if (p < e && *p == ',') {
                             p++;
@@ -413,30 +476,32 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                 const char *b = p;
                 if (!fskip(&p, e, 0))
                     return FAST_BAIL;
-                if ((*st = copy_str(r->tags, sizeof r->tags, "tags", b, (size_t)(p - b), err)) != IC_OK)
-                    return FAST_DONE;
+                if (first == IC_OK) {
+                    enum json_tokener_error je;
+                    size_t end;
+                    json_object *o = parse_strict(b, (size_t)(p - b), &je, &end);
+                    if (!o)
+                        return FAST_BAIL;
+                    first = tags_text(o, r, err);
+                    json_object_put(o);
+                }
             } else if (*p == '"') {
                 if (!fstring(&p, e, &s, &n))
                     return FAST_BAIL;
-                if ((*st = apply_scalar(r, k, kl, V_STRING, s, n, &pd, err)) != IC_OK)
-                    return FAST_DONE;
+                APPLY(apply_scalar(r, k, kl, V_STRING, s, n, &pd, err));
             } else if (*p == '{' || *p == '[') {
                 return FAST_BAIL; /* response bodies and anything nested: json-c */
             } else if (fnumber(&p, e, &s, &n)) {
-                if ((*st = apply_scalar(r, k, kl, V_NUMBER, s, n, &pd, err)) != IC_OK)
-                    return FAST_DONE;
+                APPLY(apply_scalar(r, k, kl, V_NUMBER, s, n, &pd, err));
             } else if ((size_t)(e - p) >= 4 && !memcmp(p, "true", 4)) {
                 p += 4;
-                if ((*st = apply_scalar(r, k, kl, V_BOOL, "t", 1, &pd, err)) != IC_OK)
-                    return FAST_DONE;
+                APPLY(apply_scalar(r, k, kl, V_BOOL, "t", 1, &pd, err));
             } else if ((size_t)(e - p) >= 5 && !memcmp(p, "false", 5)) {
                 p += 5;
-                if ((*st = apply_scalar(r, k, kl, V_BOOL, "f", 1, &pd, err)) != IC_OK)
-                    return FAST_DONE;
+                APPLY(apply_scalar(r, k, kl, V_BOOL, "f", 1, &pd, err));
             } else if ((size_t)(e - p) >= 4 && !memcmp(p, "null", 4)) {
                 p += 4;
-                if ((*st = apply_scalar(r, k, kl, V_NULL, "", 0, &pd, err)) != IC_OK)
-                    return FAST_DONE;
+                APPLY(apply_scalar(r, k, kl, V_NULL, "", 0, &pd, err));
             } else {
                 return FAST_BAIL;
             }
@@ -451,9 +516,10 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
             }
             return FAST_BAIL;
         }
+#undef APPLY
     if (ws(p, e) != e)
         return FAST_BAIL;
-    *st = finish(c, r, &pd, err);
+    *st = first != IC_OK ? first : finish(c, r, &pd, err);
     return FAST_DONE;
 }
 
@@ -462,21 +528,25 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
 static ic_status general_parse(const ic_catalog *c, const char *line, size_t len, ic_record *r,
                                ic_error *err)
 {
-    json_tokener *tok = json_tokener_new();
-    if (!tok)
-        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-    json_object *o = json_tokener_parse_ex(tok, line, (int)len);
-    enum json_tokener_error je = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
+    /* json-c would cut a key or value at an escaped NUL: refuse those lines outright */
+    for (const char *q = line; (q = memchr(q, '\\', (size_t)(line + len - q))) != NULL; q += 2) {
+        if (q + 5 < line + len && q[1] == 'u' && q[2] == '0' && q[3] == '0' && q[4] == '0' && q[5] == '0')
+            return ic_error_set(err, IC_ERR_INVALID, "a string contains a NUL character (\\u0000)");
+        if (q + 1 >= line + len)
+            break;
+    }
+    enum json_tokener_error je;
+    size_t end;
+    json_object *o = parse_strict(line, len, &je, &end);
     ic_status st = IC_OK;
-    if (je == json_tokener_success)
+    if (o)
         while (end < len && isspace((unsigned char)line[end]))
             end++;
-    if (!o || je != json_tokener_success || end != len) {
+    if (!o || end != len) {
         st = ic_error_set(err, IC_ERR_PARSE, "invalid JSON: %s",
-                          je != json_tokener_success ? json_tokener_error_desc(je)
-                                                     : "text after the object");
+                          je == json_tokener_continue ? "the line ends inside a value"
+                          : je != json_tokener_success ? json_tokener_error_desc(je)
+                                                       : "text after the object");
         json_object_put(o);
         return st;
     }
@@ -498,17 +568,16 @@ static ic_status general_parse(const ic_catalog *c, const char *line, size_t len
                     goto out;
                 }
                 const char *txt = json_object_get_string(uv);
-                if (json_object_is_type(uv, json_type_int) && json_object_get_int64(uv) == INT64_MAX &&
-                    strcmp(txt, "9223372036854775807"))
-                    txt = "1e30"; /* json-c clamped a larger integer */
+                if (json_object_is_type(uv, json_type_int) &&
+                    (json_object_get_int64(uv) == INT64_MAX || json_object_get_uint64(uv) == UINT64_MAX))
+                    txt = "1e30"; /* json-c clamps integers it cannot hold: too large either way */
                 if ((st = ic_usage_set_text(&r->usage, uk, txt, strlen(txt), err)) != IC_OK)
                     goto out;
             }
         } else if (!strcmp(key, "response") && json_object_is_type(val, json_type_object)) {
             pd.response = val;
         } else if (!strcmp(key, "tags") && json_object_is_type(val, json_type_object)) {
-            const char *t = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
-            if ((st = copy_str(r->tags, sizeof r->tags, "tags", t, strlen(t), err)) != IC_OK)
+            if ((st = tags_text(val, r, err)) != IC_OK)
                 goto out;
         } else {
             vkind k = !val                                         ? V_NULL
@@ -520,10 +589,6 @@ static ic_status general_parse(const ic_catalog *c, const char *line, size_t len
             const char *s = k == V_BOOL ? (json_object_get_boolean(val) ? "t" : "f")
                             : k == V_NULL ? "" : json_object_get_string(val);
             size_t n = k == V_STRING ? (size_t)json_object_get_string_len(val) : strlen(s);
-            if (k == V_STRING && memchr(s, 0, n) && strcmp(key, "stream") != 0) {
-                st = ic_error_set(err, IC_ERR_INVALID, "%s: contains a NUL character", key);
-                goto out;
-            }
             if ((st = apply_scalar(r, key, kl, k, s, n, &pd, err)) != IC_OK)
                 goto out;
         }

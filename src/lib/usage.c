@@ -75,15 +75,16 @@ ic_status ic_usage_set_text(ic_usage *u, const char *key, const char *num, size_
     if (st == IC_ERR_INVALID)
         return ic_error_set(err, st, "usage.%s: negative count %.*s", key, (int)(len > 40 ? 40 : len), num);
     if (st == IC_ERR_RANGE)
-        return ic_error_set(err, st, "usage.%s: number too large: %.*s", key, (int)(len > 40 ? 40 : len), num);
+        return ic_error_set(err, st, "usage.%s: number too large (limit %llu)", key,
+                            (unsigned long long)IC_USAGE_VALUE_MAX);
     if (st != IC_OK)
         return ic_error_set(err, st, "usage.%s: not a number: %.*s", key, (int)(len > 40 ? 40 : len), num);
     if (!ic_decimal_to_u64(d, &v))
         return ic_error_set(err, IC_ERR_INVALID, "usage.%s: fractional count %.*s", key,
                             (int)(len > 40 ? 40 : len), num);
     if (v > IC_USAGE_VALUE_MAX)
-        return ic_error_set(err, IC_ERR_RANGE, "usage.%s: number too large: %.*s", key,
-                            (int)(len > 40 ? 40 : len), num);
+        return ic_error_set(err, IC_ERR_RANGE, "usage.%s: number too large (limit %llu)", key,
+                            (unsigned long long)IC_USAGE_VALUE_MAX);
     u->v[unit] = v;
     u->present |= 1ULL << unit;
     return IC_OK;
@@ -303,6 +304,8 @@ ic_status ic_usage_extract(const ic_provider *p, const char *api_flavor, const c
                            size_t len, ic_usage *out, char *model, size_t model_cap, ic_error *err)
 {
     json_tokener *tok = json_tokener_new();
+    if (tok)
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT); /* no comments, no single quotes */
     if (!tok)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     json_object *o = json_tokener_parse_ex(tok, body, (int)len);

@@ -33,7 +33,8 @@ static void feed(fold *f, json_object *ev)
     if (!json_object_is_type(ev, json_type_object))
         return;
     json_object *type, *v, *usage;
-    const char *t = json_object_object_get_ex(ev, "type", &type) ? json_object_get_string(type) : "";
+    const char *t = json_object_object_get_ex(ev, "type", &type) && json_object_is_type(type, json_type_string)
+                        ? json_object_get_string(type) : "";
     if (!strcmp(t, "message_start") && json_object_object_get_ex(ev, "message", &v) &&
         json_object_is_type(v, json_type_object)) {
         json_object_put(f->anthropic);
@@ -74,6 +75,8 @@ static void feed(fold *f, json_object *ev)
 static json_object *parse(const char *s, size_t n)
 {
     json_tokener *tok = json_tokener_new();
+    if (tok)
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT); /* no comments, no single quotes */
     if (!tok)
         return NULL;
     json_object *o = json_tokener_parse_ex(tok, s, (int)n);
