@@ -4,6 +4,7 @@
 # (the Makefile uses gcc, which has no libFuzzer). Only the price feed and unit registry are
 # embedded (the tokenizer ranks are not needed by the pricing core). It never touches build/.
 # Usage: tests/fuzz/build.sh [target...]     (run from anywhere; output in build-fuzz/)
+#        tests/fuzz/build.sh tsan            (ThreadSanitizer driver build-fuzz/tsan_cost)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=build-fuzz
@@ -12,8 +13,18 @@ mkdir -p "$B/obj"
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money)
 
+# FZ_SRC=head: build from the last commit's src/lib and include (git archive), not the working
+# tree, when someone is in the middle of editing the library
+SRC=.
+if [ "${FZ_SRC:-}" = head ]; then
+    SRC=$B/head
+    rm -rf "$SRC" && mkdir -p "$SRC"
+    git archive HEAD src/lib include | tar -x -C "$SRC"
+    B=$B/headbuild
+    mkdir -p "$B/obj"
+fi
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $SAN -Wall -Wextra -Wno-missing-field-initializers -Iinclude -Isrc/lib -I$B"
+CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $SAN -Wall -Wextra -Wno-missing-field-initializers -I$SRC/include -I$SRC/src/lib -I$B"
 # the pricing core and what it needs; nothing of the ledger, tokenizer or gateway
 LIB=(arena catalog litellm match money pricing record status timeutil units usage usage_stream)
 
@@ -27,14 +38,27 @@ fi
 objs=()
 for f in "${LIB[@]}"; do
     o="$B/obj/$f.o"
-    if [ ! -f "$o" ] || [ "src/lib/$f.c" -nt "$o" ] || [ -n "$(find include src/lib -name '*.h' -newer "$o" | head -n1)" ]; then
-        $CC $CFLAGS -fsanitize=fuzzer-no-link -c "src/lib/$f.c" -o "$o"
+    if [ ! -f "$o" ] || [ "$SRC/src/lib/$f.c" -nt "$o" ] || [ -n "$(find $SRC/include $SRC/src/lib -name '*.h' -newer "$o" | head -n1)" ]; then
+        $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$SRC/src/lib/$f.c" -o "$o"
     fi
     objs+=("$o")
 done
 [ -f "$B/obj/embedded.o" ] && [ "$B/obj/embedded.o" -nt "$B/embedded.c" ] ||
     $CC -std=c11 -O0 -c "$B/embedded.c" -o "$B/obj/embedded.o"
 objs+=("$B/obj/embedded.o")
+if [ "${targets[0]}" = tsan ]; then
+    # ThreadSanitizer driver (tsan_cost.c): its own objects, no libFuzzer
+    TFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -I$SRC/include -I$SRC/src/lib"
+    mkdir -p "$B/tsan"
+    tobjs=()
+    for f in "${LIB[@]}"; do
+        $CC $TFLAGS -c "$SRC/src/lib/$f.c" -o "$B/tsan/$f.o"
+        tobjs+=("$B/tsan/$f.o")
+    done
+    $CC $TFLAGS tests/fuzz/tsan_cost.c "${tobjs[@]}" "$B/obj/embedded.o" -ljson-c -lpcre2-8 -lyaml -lpthread -lm -o "$B/tsan_cost"
+    echo "built $B/tsan_cost"
+    exit 0
+fi
 for t in "${targets[@]}"; do
     $CC $CFLAGS -fsanitize=fuzzer -DFZ_BASE_CATALOG="\"$PWD/tests/fuzz/base_catalog.json\"" \
         "tests/fuzz/fuzz_$t.c" "${objs[@]}" -ljson-c -lpcre2-8 -lyaml -lpthread -lm -o "$B/fuzz_$t"
