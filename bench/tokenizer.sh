@@ -33,12 +33,27 @@ files=("$B/english.txt" "$B/multilingual.txt" "$B/code.txt")
 out="$B/results.jsonl"
 : > "$out"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for f in "${files[@]}"; do
+# interleaved: infercost, the peers, infercost again (averaged), file by file, so that the load
+# of a shared machine weighs on both sides alike
+ours() {
     for e in o200k_base cl100k_base; do
-        "$B/tokenizer_bench" "$e" "$f" "$secs" | sed 's/^{/{"peer":"infercost (C)",/' >> "$out"
+        "$B/tokenizer_bench" "$e" "$1" "$secs" | sed 's/^{/{"peer":"infercost (C)",/' >> "$out.ours"
     done
+}
+: > "$out.ours"
+for f in "${files[@]}"; do
+    ours "$f"
+    node bench/tokenizer.mjs "$secs" "$f" >> "$out"
+    ours "$f"
 done
-node bench/tokenizer.mjs "$secs" "${files[@]}" >> "$out"
+node -e '
+const rows = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+const by = new Map();
+for (const r of rows) { const k = r.encoding + r.file; if (!by.has(k)) by.set(k, []); by.get(k).push(r); }
+for (const rs of by.values()) { const r = { ...rs[0] }; r.mb_s = Number((rs.reduce((a, x) => a + x.mb_s, 0) / rs.length).toFixed(1)); r.runs = rs.map((x) => x.mb_s); console.log(JSON.stringify(r)); }' "$out.ours" > "$out.tmp"
+cat "$out" >> "$out.tmp"
+mv "$out.tmp" "$out"
+rm -f "$out.ours"
 node -e '
 const rows = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse).filter(r => r.mb_s);
 const ref = {};

