@@ -26,6 +26,25 @@ static const char usage_text[] =
     "  --special     recognise special tokens (<|endoftext|>, ...) instead of counting their\n"
     "                text as ordinary text\n";
 
+/* s as JSON string contents (quotes, backslashes and control characters escaped) into buf */
+static const char *jstr(const char *s, char *buf, size_t cap)
+{
+    size_t w = 0;
+    for (; *s && w + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[w++] = '\\';
+            buf[w++] = (char)c;
+        } else if (c < 0x20) {
+            w += (size_t)snprintf(buf + w, cap - w, "\\u%04x", c);
+        } else {
+            buf[w++] = (char)c;
+        }
+    }
+    buf[w] = 0;
+    return buf;
+}
+
 static char *read_all(FILE *f, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;
@@ -203,11 +222,12 @@ static int run(int argc, char **argv)
         ic_tokenizer_free(tok);
         return 2;
     }
-    char head[256];
+    char head[1024], mq[600];
     if (!tok)
-        snprintf(head, sizeof head, "\"model\":\"%s\",", model);
+        snprintf(head, sizeof head, "\"model\":\"%s\",", jstr(model, mq, sizeof mq));
     else if (model)
-        snprintf(head, sizeof head, "\"model\":\"%s\",\"encoding\":\"%s\",", model, encoding);
+        snprintf(head, sizeof head, "\"model\":\"%s\",\"encoding\":\"%s\",", jstr(model, mq, sizeof mq),
+                 encoding);
     else
         snprintf(head, sizeof head, "\"encoding\":\"%s\",", encoding);
     int rc = 0;

@@ -24,6 +24,25 @@ static const char usage_text[] =
     "  --at TIME     price at TIME (\"2026-03-01\" or RFC 3339; default now)\n"
     "  --json        one JSON object instead of text\n";
 
+/* s as JSON string contents (quotes, backslashes and control characters escaped) into buf */
+static const char *jstr(const char *s, char *buf, size_t cap)
+{
+    size_t w = 0;
+    for (; *s && w + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[w++] = '\\';
+            buf[w++] = (char)c;
+        } else if (c < 0x20) {
+            w += (size_t)snprintf(buf + w, cap - w, "\\u%04x", c);
+        } else {
+            buf[w++] = (char)c;
+        }
+    }
+    buf[w] = 0;
+    return buf;
+}
+
 static char *read_all(FILE *f, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;
@@ -57,9 +76,10 @@ static const char *bound_name(ic_output_bound b)
 static void print_json(const ic_request_estimate *e, const char *path)
 {
     const ic_chat_count *c = &e->count;
-    char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], w[IC_MONEY_STRLEN];
-    printf("{\"file\":\"%s\",\"provider\":\"%s\",\"model\":\"%s\",\"prompt_tokens\":%llu,", path,
-           ic_provider_id(e->provider), ic_model_id(e->model), (unsigned long long)c->prompt_tokens);
+    char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], w[IC_MONEY_STRLEN], q1[1024], q2[512], q3[512];
+    printf("{\"file\":\"%s\",\"provider\":\"%s\",\"model\":\"%s\",\"prompt_tokens\":%llu,",
+           jstr(path, q1, sizeof q1), jstr(ic_provider_id(e->provider), q2, sizeof q2),
+           jstr(ic_model_id(e->model), q3, sizeof q3), (unsigned long long)c->prompt_tokens);
     if (c->method == IC_COUNT_EXACT)
         printf("\"count\":\"exact\",\"encoding\":\"%s\",", c->encoding);
     else
