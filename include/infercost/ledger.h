@@ -48,7 +48,7 @@ typedef struct ic_event {
     const char *customer, *feature, *task, *key_id, *status, *routed_from, *tags;
     int64_t latency_ms;      /* -1 = unknown */
     bool cache_hit, batch;
-    const char *source;      /* "file:line" it came from */
+    const char *source;      /* "file:line" it came from (scans: only with filter.detail) */
 } ic_event;
 
 /* One rollup row: the sums of the events of one UTC day and one (provider, model, customer,
@@ -66,7 +66,7 @@ typedef struct ic_rollup {
 typedef struct ic_ledger_filter {
     int64_t from_ms, to_ms;
     const char *provider, *model, *customer, *feature;
-    bool detail; /* event scans: render usage_json and items */
+    bool detail; /* event scans: render usage_json, items and source */
 } ic_ledger_filter;
 
 typedef struct ic_ledger_stats {
