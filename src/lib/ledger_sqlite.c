@@ -58,6 +58,10 @@ typedef struct sq {
     size_t capslots;
     /* prepared statements */
     sqlite3_stmt *ins_event, *ins_name, *up_rollup, *up_revenue;
+    /* the last name seen in each field of sq_insert and its id: consecutive events mostly
+     * repeat them, and a short strcmp beats hashing (bench/ledger.sh) */
+    char last_name[9][64];
+    int64_t last_id[9];
 } sq;
 
 static ic_status dberr(sq *s, ic_error *err, const char *what)
@@ -384,6 +388,8 @@ static ic_status sq_open(void **state, const char *target, bool readonly, ic_err
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     }
     s->readonly = readonly;
+    for (int i = 0; i < 9; i++)
+        s->last_id[i] = -1;
     int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ic_status st;
     if (sqlite3_open_v2(target, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -425,6 +431,8 @@ static void sq_rollback(void *state)
 {
     sq *s = state;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    for (int i = 0; i < 9; i++)
+        s->last_id[i] = -1;
     ic_error e;
     names_load(s, &e); /* names added in the rolled-back transaction are gone */
 }
@@ -459,9 +467,21 @@ static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_er
     const char *nt[9] = {e->provider, e->model,  e->model_served, e->api_flavor, e->customer,
                          e->feature,  e->key_id, e->status,       e->routed_from};
     ic_status st;
-    for (int i = 0; i < 9; i++)
-        if ((st = names_intern(s, nz(nt[i]), &nm[i], err)) != IC_OK)
+    for (int i = 0; i < 9; i++) {
+        const char *v = nz(nt[i]);
+        if (s->last_id[i] >= 0 && !strcmp(s->last_name[i], v)) {
+            nm[i] = s->last_id[i];
+            continue;
+        }
+        if ((st = names_intern(s, v, &nm[i], err)) != IC_OK)
             return st;
+        if (strlen(v) < sizeof s->last_name[i]) {
+            strcpy(s->last_name[i], v);
+            s->last_id[i] = nm[i];
+        } else {
+            s->last_id[i] = -1;
+        }
+    }
     uint64_t line;
     if ((st = source_split(s, e->source, &nm[9], &line, err)) != IC_OK)
         return st;
