@@ -267,7 +267,7 @@ static bool worst_cost(gw_server *s, const gw_cand *k, uint64_t in, uint64_t out
     return true;
 }
 
-static void add_tag_fields(gw_call *c, struct evbuffer *b)
+static void add_tag_fields(gw_call *c, struct evbuffer *b, bool incomplete)
 {
     if (c->customer[0]) {
         LIT(b, ",\"customer\":");
@@ -285,7 +285,16 @@ static void add_tag_fields(gw_call *c, struct evbuffer *b)
         LIT(b, ",\"key_id\":");
         gw_json_quote(b, c->key->id);
     }
-    if (c->tags) {
+    /* a call cut before its usage arrived (the client left, the upstream failed mid-stream) is
+     * marked, so that its cost is not mistaken for a real $0 */
+    if (incomplete) {
+        LIT(b, ",\"tags\":{\"usage_incomplete\":true");
+        if (c->tags && strcmp(c->tags, "{}")) {
+            LIT(b, ",");
+            evbuffer_add(b, c->tags + 1, strlen(c->tags) - 1);
+        } else
+            LIT(b, "}");
+    } else if (c->tags) {
         LIT(b, ",\"tags\":");
         evbuffer_add(b, c->tags, strlen(c->tags));
     }
@@ -293,7 +302,7 @@ static void add_tag_fields(gw_call *c, struct evbuffer *b)
 
 /* The event: the `infercost cost` input form plus the ledger's metadata fields. */
 static void write_event(gw_call *c, const char *provider, const char *model, const ic_usage *u,
-                        const char *status, bool cache_hit)
+                        const char *status, bool cache_hit, bool incomplete)
 {
     gw_server *s = c->s;
     struct evbuffer *b = evbuffer_new();
@@ -309,7 +318,7 @@ static void write_event(gw_call *c, const char *provider, const char *model, con
         evbuffer_add(b, ub, ul);
     else
         LIT(b, "{}");
-    add_tag_fields(c, b);
+    add_tag_fields(c, b, incomplete);
     evbuffer_add_printf(b, ",\"status\":\"%s\",\"latency_ms\":%lld,\"cache_hit\":%s", status,
                         (long long)((gw_mono_us() - c->t0_us) / 1000), cache_hit ? "true" : "false");
     LIT(b, ",\"routed_from\":");
@@ -416,7 +425,9 @@ static void finish_call(gw_call *c, bool transport_ok)
         snprintf(st, sizeof st, "upstream_error");
     else
         snprintf(st, sizeof st, "%d", c->status);
-    write_event(c, up->provider, served, &u, st, false);
+    /* usage is missing or partial when a stream did not end normally */
+    bool incomplete = c->streaming && (c->client_gone || !transport_ok);
+    write_event(c, up->provider, served, &u, st, false, incomplete);
     if (c->cacheable && priced && !c->streaming && c->status == 200 &&
         evbuffer_get_length(c->resp) <= s->cfg->cache_max_entry_bytes) {
         gw_cached v;
@@ -488,10 +499,11 @@ static bool retryable(const gw_call *c, bool ok)
 static bool sse_event(void *arg, const char *ev, size_t len)
 {
     gw_call *c = arg;
-    bool usage = memmem(ev, len, "\"usage\"", 7) != NULL;
-    if (usage || evbuffer_get_length(c->keep) == 0)
+    /* only events that carry a usage object are kept for metering (OpenAI chat chunks with
+     * include_usage all say "usage":null: keeping those would hold the whole stream) */
+    if (memmem(ev, len, "\"usage\":{", 9) || memmem(ev, len, "\"usage\": {", 10))
         evbuffer_add(c->keep, ev, len);
-    if (c->inject_usage && usage) {
+    if (c->inject_usage && memmem(ev, len, "\"usage\"", 7)) {
         if (gw_sse_is_usage_only_chunk(ev, len))
             return true; /* the chunk we asked for: metered, not shown */
         /* the other chunks then carry "usage":null, which the client did not ask for either */
@@ -768,7 +780,7 @@ static void serve_cache_hit(gw_call *c, gw_cached *v)
         ic_money_format(cost.total, saved, sizeof saved);
     }
     /* the event carries the original usage with cache_hit true: what was saved, at $0 */
-    write_event(c, v->provider, v->model, &v->usage, "200", true);
+    write_event(c, v->provider, v->model, &v->usage, "200", true, false);
     struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
     evhttp_add_header(h, "Content-Type", v->ctype);
     evhttp_add_header(h, "X-Infercost-Request-Id", c->id);
@@ -828,6 +840,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     bool okj = c->body && json_tokener_get_error(tok) == json_tokener_success &&
                json_object_is_type(c->body, json_type_object);
     json_tokener_free(tok);
+    evbuffer_drain(ib, len); /* parsed: free the body's buffer now, not at the end of the call */
     if (!okj) {
         send_json_error(s, c, req, ep, 400, "invalid_request_error",
                         "the request body is not a JSON object");

@@ -263,9 +263,9 @@ gw_up_call *gw_up_start(gw_up *u, const char *url, const char *const *headers, c
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, u->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, NULL);
-    /* 8 KiB receive buffer instead of 16: SSE events and API bodies are small, and a thousand
+    /* 4 KiB receive buffer instead of 16: SSE events and API bodies are small, and a thousand
      * concurrent streams each hold one (bench/gateway.sh measures the RSS) */
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
     if (body) {
         c->body = malloc(len ? len : 1);
         if (!c->body) {

@@ -71,6 +71,22 @@ eq "exit 0 after drain" "$rc" 0
 eq "drained stream metered" "$(wc -l <"$T/spool.jsonl")" 1
 check "stop message" grep -q "draining 1 in-flight" "$T/gw.err"
 
+# a client that leaves a stream: the upstream call is cut, the event says client_closed
+kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null
+start_mock slow2 --chunk-delay-ms 50 || { finish; exit 1; }
+sed -i "s/127.0.0.1:[0-9]*\/v1/127.0.0.1:$MOCK_PORT\/v1/" "$T/gw.json"
+: >"$T/spool.jsonl"
+start_gw "$T/gw.json" || { finish; exit 1; }
+curl -s -N --max-time 0.4 "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
+    -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"bye"}]}' >"$T/left"
+sleep 0.3
+check "client abort counted" grep -q '^infercost_client_aborts_total 1$' <(curl -s "http://127.0.0.1:$GW_PORT/metrics")
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "client abort: clean exit" "$?" 0
+eq "client abort event" "$(jq -r .status "$T/spool.jsonl")" client_closed
+eq "client abort: OpenAI sends usage only at the end" "$(jq -r '.usage | length' "$T/spool.jsonl")" 0
+eq "client abort: marked incomplete, not a real \$0" "$(jq -r .tags.usage_incomplete "$T/spool.jsonl")" true
+
 # a slow client on a long stream: the upstream is paused (backpressure) instead of the gateway
 # buffering the whole answer; the stream still arrives whole and is metered
 kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null

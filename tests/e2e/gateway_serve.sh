@@ -44,6 +44,8 @@ n_calls=$((n_calls + 1))
 eq "stream 2: usage chunk kept" "$(grep -c '"choices":\[\],"usage":{' "$T/s2")" 1
 c1=$(sed -n 's/^: infercost-cost-usd=//p' "$T/s1"); c2=$(sed -n 's/^: infercost-cost-usd=//p' "$T/s2")
 eq "same stream, same cost" "$c1" "$c2"
+tr=$(grep -v '^: infercost' "$T/s2" | jq -Rs .)
+eq "stream cost = infercost cost on the transcript" "$c2" "$(echo "{\"provider\":\"openai\",\"api_flavor\":\"chat\",\"stream\":$tr}" | "$IC" cost | jq -r .total_usd)"
 
 # responses, both ways
 curl -s -D "$T/h" -o "$T/b" "${J[@]}" "$G/v1/responses" -d '{"model":"o4-mini","input":"hi","max_output_tokens":60}'
