@@ -192,6 +192,16 @@ void ic__bpe_scratch_free(ic__bpe_scratch *s)
     s->cap = 0;
 }
 
+static inline void prefetch_rank(const ic__ranks *r, const unsigned char *p, size_t len)
+{
+    if (len > r->maxlen)
+        return;
+    uint64_t h = ic__hash64(ic__key(p, len), len);
+    uint32_t b = (uint32_t)(h >> 8) & (IC_FILTER_BITS - 1);
+    __builtin_prefetch(&r->filter[b >> 6]);
+    __builtin_prefetch(&r->slots[h >> r->shift]);
+}
+
 static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
 {
     uint32_t start[SMALL + 1], rank[SMALL + 1];
@@ -215,6 +225,12 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
         memmove(start + bi + 1, start + bi + 2, (m - bi - 1) * sizeof *start);
         memmove(rank + bi + 1, rank + bi + 2, (m - bi - 2) * sizeof *rank);
         m--;
+        /* the two new candidate pairs are independent: start both memory fetches before
+         * waiting on either (the lookups are bound by cache misses) */
+        if (bi + 1 < m)
+            prefetch_rank(r, p + start[bi], start[bi + 2] - start[bi]);
+        if (bi > 0)
+            prefetch_rank(r, p + start[bi - 1], start[bi + 1] - start[bi - 1]);
         rank[bi] = bi + 1 < m ? ic__rank_of(r, p + start[bi], start[bi + 2] - start[bi]) : IC_RANK_NONE;
         if (bi > 0)
             rank[bi - 1] = ic__rank_of(r, p + start[bi - 1], start[bi + 1] - start[bi - 1]);
