@@ -48,10 +48,22 @@ run() { # label url conns delay_ms headers -> RESULT line
 }
 field() { sed -n "s/.*$1=\([0-9.-]*\).*/\1/p"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-bench_target() { # label url conns delay headers: R runs, median of each field into $T/label.*
-    local i
-    for i in $(seq 1 "$R"); do run "$1" "$2" "$3" "$4" "$5"; done >"$T/$1.runs"
+cpu_ticks() { [ -n "${1:-}" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+bench_target() { # label url conns delay headers [pid]: R runs, medians into $T/label.*; with a
+    # pid, also the CPU time that process used per request (user+system, all its threads): a
+    # figure the machine's other load moves much less than rates and latencies
+    local i c0 c1 n
+    : >"$T/$1.cpu"
+    for i in $(seq 1 "$R"); do
+        c0=$(cpu_ticks "${6:-}")
+        run "$1" "$2" "$3" "$4" "$5" | tee -a "$T/$1.runs.tmp" >/dev/null
+        c1=$(cpu_ticks "${6:-}")
+        n=$(tail -n1 "$T/$1.runs.tmp" | field requests)
+        [ "${n:-0}" -gt 0 ] && echo $(( (c1 - c0) * 1000000 / $(getconf CLK_TCK) / n )) >>"$T/$1.cpu"
+    done
+    mv "$T/$1.runs.tmp" "$T/$1.runs"
     for f in rps p50 p99 errors; do field $f <"$T/$1.runs" | median >"$T/$1.$f"; done
+    median <"$T/$1.cpu" >"$T/$1.cpuus"
 }
 # warm up (connection pools, JIT of node)
 run warm "http://127.0.0.1:$GP" 8 0 "" >/dev/null
@@ -73,12 +85,14 @@ done
 fi
 if [[ " $PH " == *" 2 "* ]]; then
 echo "(2) maximum throughput (32 connections, no pause)"
-bench_target direct_t "http://127.0.0.1:$MP" 32 0 ""
-bench_target ic_t "http://127.0.0.1:$GP" 32 0 ""
-bench_target pk_t "http://127.0.0.1:$PP" 32 0 "$PKH"
+bench_target direct_t "http://127.0.0.1:$MP" 32 0 "" "${PIDS[0]}"
+bench_target ic_t "http://127.0.0.1:$GP" 32 0 "" "$GWPID"
+bench_target pk_t "http://127.0.0.1:$PP" 32 0 "$PKH" "$PKPID"
 for t in direct_t ic_t pk_t; do
-    printf "  %-22s %10s rps   p50 %6s us  p99 %7s us  errors %s\n" "$t" "$(v $t.rps)" "$(v $t.p50)" "$(v $t.p99)" "$(v $t.errors)"
+    printf "  %-22s %10s rps   p50 %6s us  p99 %7s us  errors %s  cpu/request %s us\n" "$t" "$(v $t.rps)" \
+        "$(v $t.p50)" "$(v $t.p99)" "$(v $t.errors)" "$(v $t.cpuus)"
 done
+awk -v a="$(v ic_t.cpuus)" -v b="$(v pk_t.cpuus)" 'BEGIN { if (a > 0) printf "  ratio portkey / infercost CPU per request: %.1fx\n", b / a }'
 awk -v a="$(v ic_t.rps)" -v b="$(v pk_t.rps)" 'BEGIN { if (b > 0) printf "  ratio infercost / portkey max RPS: %.1fx\n", a / b }'
 awk -v a="$(v ic_l.p99)" -v b="$(v pk_l.p99)" -v d="$(v direct_l.p99)" 'BEGIN { if (b - d > 0) printf "  ratio portkey / infercost added p99 at 2k RPS: %.1fx\n", (b - d) / ((a - d) > 0 ? (a - d) : 1) }'
 fi

@@ -281,6 +281,10 @@ static reply *reply_new(struct evhttp_request *req, int status, bool stream)
     r->body = evbuffer_new();
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", stream ? "text/event-stream" : "application/json");
+    char rid[48];
+    snprintf(rid, sizeof rid, "req_mock_%llu", next_id());
+    evhttp_add_header(h, "x-request-id", rid);
+    evhttp_add_header(h, "openai-organization", "org-mock-private");
     if (stream)
         evhttp_add_header(h, "Cache-Control", "no-cache");
     return r;

@@ -61,6 +61,7 @@ typedef struct gw_call {
     gw_up_call *up;
     int status;
     char ctype[96];
+    char pass[1024];            /* provider headers passed on (upstream.h) */
     struct evbuffer *resp;      /* non-streamed body (or an error body) */
     gw_sse sse;
     struct evbuffer *keep;      /* stream events that carry usage/model, for metering */
@@ -353,6 +354,7 @@ static uint64_t usage_tokens(const ic_usage *u)
 }
 
 static void start_attempt(gw_call *c);
+static void add_pass_headers(struct evkeyvalq *h, const char *pass);
 
 static void on_backoff(evutil_socket_t fd, short what, void *arg)
 {
@@ -478,6 +480,7 @@ static void finish_call(gw_call *c, bool transport_ok)
     evhttp_add_header(h, "Content-Type", c->ctype[0] ? c->ctype : "application/json");
     evhttp_add_header(h, "X-Infercost-Model-Served", served);
     evhttp_add_header(h, "X-Infercost-Upstream", up->name);
+    add_pass_headers(h, c->pass);
     if (c->cacheable)
         evhttp_add_header(h, "X-Infercost-Cache", "miss");
     if (priced)
@@ -518,11 +521,33 @@ static bool sse_event(void *arg, const char *ev, size_t len)
     return true;
 }
 
-static void up_head(void *arg, int status, const char *ctype)
+static void add_pass_headers(struct evkeyvalq *h, const char *pass)
+{
+    char line[512];
+    while (*pass) {
+        size_t n = strcspn(pass, "\n");
+        if (n < sizeof line) {
+            memcpy(line, pass, n);
+            line[n] = 0;
+            char *colon = strchr(line, ':');
+            if (colon) {
+                *colon = 0;
+                const char *v = colon + 1;
+                while (*v == ' ')
+                    v++;
+                evhttp_add_header(h, line, v);
+            }
+        }
+        pass += n + (pass[n] == '\n');
+    }
+}
+
+static void up_head(void *arg, int status, const char *ctype, const char *pass)
 {
     gw_call *c = arg;
     c->status = status;
     snprintf(c->ctype, sizeof c->ctype, "%s", ctype ? ctype : "");
+    snprintf(c->pass, sizeof c->pass, "%s", pass ? pass : "");
     if (c->stream && status == 200) {
         c->streaming = true;
         struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
@@ -532,6 +557,7 @@ static void up_head(void *arg, int status, const char *ctype)
         evhttp_add_header(h, "X-Infercost-Request-Id", c->id);
         evhttp_add_header(h, "X-Infercost-Model-Served", k->model);
         evhttp_add_header(h, "X-Infercost-Upstream", c->s->cfg->upstreams[k->upstream].name);
+        add_pass_headers(h, c->pass);
         evhttp_send_reply_start(c->req, 200, "OK");
     }
 }
@@ -1046,8 +1072,9 @@ typedef struct models_call {
     char ctype[96];
 } models_call;
 
-static void m_head(void *arg, int status, const char *ct)
+static void m_head(void *arg, int status, const char *ct, const char *pass)
 {
+    (void)pass;
     models_call *m = arg;
     m->status = status;
     snprintf(m->ctype, sizeof m->ctype, "%s", ct ? ct : "");

@@ -33,6 +33,8 @@ struct gw_up_call {
     void *arg;
     bool head_sent;
     char ctype[128];
+    char pass[1024];
+    size_t npass;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -49,7 +51,8 @@ static void head_once(gw_up_call *c)
     c->head_sent = true;
     long code = 0;
     curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
-    c->cb.on_head(c->arg, (int)code, c->ctype);
+    c->pass[c->npass] = 0;
+    c->cb.on_head(c->arg, (int)code, c->ctype, c->pass);
 }
 
 static void call_free(gw_up_call *c)
@@ -214,6 +217,28 @@ static size_t header_cb(char *p, size_t sz, size_t n, void *arg)
 {
     gw_up_call *c = arg;
     size_t len = sz * n;
+    static const char *const PASS[] = {"x-request-id:", "request-id:", "retry-after:",
+                                       "x-ratelimit-", "anthropic-ratelimit-",
+                                       "openai-processing-ms:", "openai-version:", NULL};
+    if (len > 5 && !strncmp(p, "HTTP/", 5)) { /* a new response (after 1xx): start over */
+        c->npass = 0;
+        c->ctype[0] = 0;
+        return len;
+    }
+    for (const char *const *h = PASS; *h; h++) {
+        size_t hl = strlen(*h);
+        if (len > hl && !strncasecmp(p, *h, hl)) {
+            size_t l = len;
+            while (l && (p[l - 1] == '\r' || p[l - 1] == '\n'))
+                l--;
+            if (c->npass + l + 2 < sizeof c->pass) {
+                memcpy(c->pass + c->npass, p, l);
+                c->npass += l;
+                c->pass[c->npass++] = '\n';
+            }
+            return len;
+        }
+    }
     if (len > 13 && !strncasecmp(p, "content-type:", 13)) {
         const char *v = p + 13;
         size_t vl = len - 13;

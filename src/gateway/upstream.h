@@ -16,8 +16,10 @@ typedef struct gw_up_call gw_up_call;
 enum { GW_UP_OK = 0, GW_UP_PAUSE = 1, GW_UP_ABORT = -1 };
 
 typedef struct gw_up_cb {
-    /* first body bytes (or end with no body) of a response: HTTP status and Content-Type */
-    void (*on_head)(void *arg, int status, const char *content_type);
+    /* first body bytes (or end with no body) of a response: HTTP status, Content-Type, and the
+     * provider headers worth passing to the client ("Name: value\n" lines: request ids, rate
+     * limits, Retry-After, processing time; never an organization or project id) */
+    void (*on_head)(void *arg, int status, const char *content_type, const char *pass_headers);
     /* body bytes as they arrive: return GW_UP_OK (consumed), GW_UP_PAUSE (not consumed: the
      * same bytes come again after gw_up_resume) or GW_UP_ABORT */
     int (*on_data)(void *arg, const char *data, size_t len);

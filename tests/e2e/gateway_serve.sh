@@ -28,6 +28,8 @@ eq "chat status" "$(head -n1 "$T/h" | tr -d '\r' | cut -d' ' -f2)" 200
 hc=$(grep -i '^X-Infercost-Cost:' "$T/h" | tr -d '\r' | cut -d' ' -f2)
 want=$(echo "{\"provider\":\"openai\",\"api_flavor\":\"chat\",\"response\":$(cat "$T/b")}" | "$IC" cost | jq -r .total_usd)
 eq "cost header = infercost cost" "$hc" "$want"
+check "provider request id passed on" grep -qi '^x-request-id: req_mock_' "$T/h"
+absent "provider organization not passed on" "org-mock-private" "$T/h"
 check "cost non-zero" [ -n "$hc" ] && check "cost not 0" [ "$hc" != 0 ]
 eq "default max_tokens injected (mock honours it)" "$(jq -r .choices[0].finish_reason "$T/b")" stop
 
