@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,24 @@
 #include "infercost/timeutil.h"
 #include "usage_internal.h"
 
-static bool fast_path_enabled = true;
-static bool fast_path_env_read = false;
+/* -1: not decided yet (IC_RECORD_FAST_PATH is read on first use), 0: off, 1: on */
+static _Atomic int fast_path_state = -1;
 
 void ic_record_set_fast_path(bool enabled)
 {
-    fast_path_enabled = enabled;
-    fast_path_env_read = true;
+    atomic_store(&fast_path_state, enabled ? 1 : 0);
+}
+
+static bool fast_path_enabled(void)
+{
+    int st = atomic_load_explicit(&fast_path_state, memory_order_relaxed);
+    if (st < 0) {
+        const char *e = getenv("IC_RECORD_FAST_PATH");
+        int want = !(e && !strcmp(e, "0")), expected = -1;
+        atomic_compare_exchange_strong(&fast_path_state, &expected, want);
+        st = atomic_load(&fast_path_state);
+    }
+    return st == 1;
 }
 
 /* --------------------------------------------------------------------- field rules ---- */
@@ -602,13 +614,8 @@ out:
 ic_status ic_record_parse(const ic_catalog *c, const char *line, size_t len, ic_record *out,
                           ic_error *err)
 {
-    if (!fast_path_env_read) {
-        const char *e = getenv("IC_RECORD_FAST_PATH");
-        fast_path_enabled = !(e && !strcmp(e, "0"));
-        fast_path_env_read = true;
-    }
     record_init(out);
-    if (fast_path_enabled) {
+    if (fast_path_enabled()) {
         ic_status st = IC_OK;
         if (fast_parse(c, line, len, out, &st, err) == FAST_DONE)
             return st;
