@@ -94,7 +94,32 @@ static inline int ic__filter_has(const ic__ranks *r, uint64_t h)
     return (int)((r->filter[b >> 6] >> (b & 63)) & 1);
 }
 
-/* The rank of the token with exactly these bytes, or IC_RANK_NONE. */
+/* bytes equal, for len > 8 (the first and last 8 bytes are already equal through the key) */
+static inline int ic__same_long(const unsigned char *a, const unsigned char *b, size_t len)
+{
+    for (size_t i = 0; i + 8 < len; i += 8)
+        if (ic__load64(a + i) != ic__load64(b + i))
+            return 0;
+    return ic__load64(a + len - 8) == ic__load64(b + len - 8);
+}
+
+static inline uint32_t ic__probe(const ic__ranks *r, const unsigned char *p, size_t len,
+                                 uint64_t k, uint64_t h64)
+{
+    size_t h = (size_t)(h64 >> r->shift);
+    for (;;) {
+        const ic__slot *s = &r->slots[h];
+        if (s->len == 0)
+            return IC_RANK_NONE;
+        if (s->key == k && s->len == len &&
+            (len <= 8 || ic__same_long(r->blob + r->off[s->rank], p, len)))
+            return s->rank;
+        h = (h + 1) & r->mask;
+    }
+}
+
+/* The rank of the token with exactly these bytes, or IC_RANK_NONE. Through the filter: for the
+ * merge's questions, most of which have the answer "none". */
 static inline uint32_t ic__rank_of(const ic__ranks *r, const unsigned char *p, size_t len)
 {
     if (len > r->maxlen)
@@ -103,16 +128,16 @@ static inline uint32_t ic__rank_of(const ic__ranks *r, const unsigned char *p, s
     uint64_t h64 = ic__hash64(k, len);
     if (!ic__filter_has(r, h64))
         return IC_RANK_NONE;
-    size_t h = (size_t)(h64 >> r->shift);
-    for (;;) {
-        const ic__slot *s = &r->slots[h];
-        if (s->len == 0)
-            return IC_RANK_NONE;
-        if (s->key == k && s->len == len &&
-            (len <= 8 || memcmp(r->blob + r->off[s->rank], p, len) == 0))
-            return s->rank;
-        h = (h + 1) & r->mask;
-    }
+    return ic__probe(r, p, len, k, h64);
+}
+
+/* The same without the filter: for whole pieces, which are tokens more often than not. */
+static inline uint32_t ic__rank_of_piece(const ic__ranks *r, const unsigned char *p, size_t len)
+{
+    if (len > r->maxlen)
+        return IC_RANK_NONE;
+    uint64_t k = ic__key(p, len);
+    return ic__probe(r, p, len, k, ic__hash64(k, len));
 }
 
 #endif

@@ -233,7 +233,7 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
             return;
         for (size_t j = 0; j < k; j++) {
             size_t e = ends[j], len = e - i;
-            uint32_t rk = ic__rank_of(r, s + i, len);
+            uint32_t rk = ic__rank_of_piece(r, s + i, len);
             if (rk != IC_RANK_NONE) {
                 if (store)
                     out->ids[out->n] = rk;
