@@ -614,6 +614,12 @@ static int up_data(void *arg, const char *data, size_t len)
             return GW_UP_PAUSE;
         }
         gw_sse_feed(&c->sse, data, len, sse_event, c);
+        if (gw_sse_pending(&c->sse) > c->s->cfg->max_body_bytes) {
+            /* an "event" that never ends is not an SSE stream: stop rather than buffer it */
+            snprintf(c->last_err, sizeof c->last_err,
+                     "stream event larger than max_body_bytes (%zu)", c->s->cfg->max_body_bytes);
+            return GW_UP_ABORT;
+        }
         if (evbuffer_get_length(c->out))
             evhttp_send_reply_chunk_with_cb(c->req, c->out, on_chunk_written, c);
         return GW_UP_OK;

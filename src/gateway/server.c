@@ -122,6 +122,12 @@ static int hash_key(void)
 static void check_prices(gw_server *s)
 {
     const gw_config *c = s->cfg;
+    for (size_t i = 0; i < c->nupstreams; i++)
+        if (!ic_catalog_find_provider(s->cat, c->upstreams[i].provider))
+            fprintf(stderr, "infercost serve: warning: %s: upstreams[%zu].provider: '%s' is not a "
+                            "provider of the price catalog (calls through '%s' are spooled unpriced "
+                            "until an overlay adds it)\n",
+                    c->path, i, c->upstreams[i].provider, c->upstreams[i].name);
     for (size_t i = 0; i < c->nroutes; i++) {
         const gw_route *r = &c->routes[i];
         const gw_target *lists[3] = {r->targets, r->fallbacks, r->tier};
