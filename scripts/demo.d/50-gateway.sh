@@ -54,3 +54,6 @@ kill -TERM "$GW"; wait "$GW" 2>/dev/null || true
 echo "spool: $(wc -l <"$D/spool.jsonl") events (refused calls never reached the provider); priced again by infercost cost:"
 "$IC" cost "$D/spool.jsonl" | jq -r '[.model, .total_usd] | @tsv' | sort | uniq -c | sed 's/^/  /'
 jq -r 'select(.cache_hit) | "  cache hit recorded: \(.model_served), cache_hit=\(.cache_hit)"' "$D/spool.jsonl"
+echo "the spool into the ledger (infercost ingest), spend by customer (infercost report):"
+"$IC" ingest --ledger "$D/ledger.db" --quiet "$D/spool.jsonl"
+"$IC" report --ledger "$D/ledger.db" --by customer 2>&1 | sed -n '1,5p' | sed 's/^/  /'

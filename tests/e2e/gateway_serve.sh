@@ -112,6 +112,11 @@ eq "events = calls" "$(wc -l <"$T/spool.jsonl")" "$n_calls"
 "$IC" cost "$T/spool.jsonl" >"$T/priced" 2>"$T/cerr"
 eq "spool prices cleanly" "$?" 0
 eq "priced lines" "$(grep -c total_usd "$T/priced")" "$n_calls"
+# the ledger loads the spool as it is (ingest is idempotent by id)
+"$IC" ingest --ledger "$T/ledger.db" --quiet "$T/spool.jsonl" 2>"$T/ierr"
+eq "infercost ingest takes every event" "$?" 0
+"$IC" ingest --ledger "$T/ledger.db" "$T/spool.jsonl" >"$T/iout" 2>&1
+check "ingest again: nothing new" grep -q "0 new, $n_calls already" "$T/iout"
 first=$(head -n1 "$T/spool.jsonl")
 eq "tags: customer" "$(echo "$first" | jq -r .customer)" acme
 eq "tags: feature" "$(echo "$first" | jq -r .feature)" search
