@@ -1220,6 +1220,20 @@ void gw_proxy_abort_all(gw_server *s)
         if (c->up)
             gw_up_cancel(c->up);
         c->up = NULL;
+        if (c->attempt > 0) {
+            /* cut by the drain timeout after reaching a provider, which may bill it: record what
+             * is known, marked incomplete, rather than nothing */
+            ic_usage u;
+            char model[256], why[256];
+            ic_usage_clear(&u);
+            size_t n = evbuffer_get_length(c->keep);
+            if (c->streaming && n)
+                extract_usage(c, (const char *)evbuffer_pullup(c->keep, -1), n, true, &u, model,
+                              sizeof model, why, sizeof why);
+            const gw_cand *k = cur_cand(c);
+            write_event(c, s->cfg->upstreams[k->upstream].provider, k->model, &u, "shutdown", false,
+                        true);
+        }
         if (c->reserved)
             s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, 0, 0, gw_now_ms());
         if (c->streaming)

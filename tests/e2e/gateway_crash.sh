@@ -87,6 +87,21 @@ eq "client abort event" "$(jq -r .status "$T/spool.jsonl")" client_closed
 eq "client abort: OpenAI sends usage only at the end" "$(jq -r '.usage | length' "$T/spool.jsonl")" 0
 eq "client abort: marked incomplete, not a real \$0" "$(jq -r .tags.usage_incomplete "$T/spool.jsonl")" true
 
+# a stream longer than the drain timeout: cut at shutdown, still recorded (marked incomplete)
+sed -i 's/{"listen":"127.0.0.1:0",/{"listen":"127.0.0.1:0","drain_timeout_ms":300,/' "$T/gw.json"
+: >"$T/spool.jsonl"
+start_gw "$T/gw.json" || { finish; exit 1; }
+curl -s -N "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
+    -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"long"}]}' >/dev/null &
+SC=$!
+sleep 0.3
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "drain timeout: exit 0" "$?" 0
+wait "$SC"
+check "drain timeout reported" grep -q "drain timeout: 1 call" "$T/gw.err"
+eq "cut call recorded" "$(jq -r '.status + " " + (.tags.usage_incomplete | tostring)' "$T/spool.jsonl")" "shutdown true"
+sed -i 's/"drain_timeout_ms":300,//' "$T/gw.json"
+
 # a slow client on a long stream: the upstream is paused (backpressure) instead of the gateway
 # buffering the whole answer; the stream still arrives whole and is metered
 kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null
