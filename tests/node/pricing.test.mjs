@@ -37,7 +37,14 @@ function providerSpelling(p) {
     const r = rng.next();
     if (r < 0.62) return { provider: p.id, cat: 'provider-id' };
     if (r < 0.68) return { provider: rng.chance(0.5) ? p.id.toUpperCase() : ` ${p.id} `, cat: 'provider-spelling' };
-    if (r < 0.74 && p.provider_match) return { provider: nameForRule(p.provider_match, rng), cat: 'provider-match' };
+    if (r < 0.74 && p.provider_match) {
+        // infercost refuses provider names over 63 bytes (ic_record.provider; a strict case below)
+        for (let k = 0; k < 10; k++) {
+            const name = nameForRule(p.provider_match, rng);
+            if (Buffer.byteLength(name) <= 63) return { provider: name, cat: 'provider-match' };
+        }
+        return { provider: p.id, cat: 'provider-id' };
+    }
     if (r < 0.8) return { provider: 'litellm', litellm: true, cat: 'litellm' };
     return { provider: undefined, cat: 'no-provider' };
 }
