@@ -10,7 +10,9 @@
  * use tiktoken's own array scan (quadratic in the piece, fastest when short). Longer pieces (CJK
  * sentences, one giant word, 10 MB of one letter) use a doubly linked list of parts and a binary
  * min-heap of (rank, position) with lazy deletion: O(n log n), never quadratic. Both choose the
- * same pair at every step (lowest rank, then lowest position), so they give identical output. */
+ * same pair at every step (lowest rank, then lowest position), so they give identical output.
+ * Before either, a long piece is cut where two adjacent bytes occur together in no token (see
+ * ic__bpe_merge): merges never cross such a point, so the cut is exact. */
 #include "bpe.h"
 
 #include <stdlib.h>
@@ -155,6 +157,10 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
             h = (h + 1) & r->mask;
         }
         r->slots[h] = (ic__slot){k, n, (uint32_t)tl};
+        for (size_t b2 = 0; b2 + 1 < tl; b2++) {
+            unsigned bg = (unsigned)tb[b2] << 8 | tb[b2 + 1];
+            r->inner[bg >> 6] |= 1ull << (bg & 63);
+        }
         uint32_t fb = (uint32_t)(ic__hash64(k, tl) >> 8) & (IC_FILTER_BITS - 1);
         r->filter[fb >> 6] |= 1ull << (fb & 63);
         r->off[n] = (uint32_t)blob;
@@ -344,8 +350,8 @@ static size_t merge_large(const ic__ranks *r, const unsigned char *p, size_t len
     return parts;
 }
 
-size_t ic__bpe_merge(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
-                     ic__bpe_scratch *scratch)
+static size_t merge_one(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
+                        ic__bpe_scratch *scratch)
 {
     if (len == 1) {
         if (out)
@@ -355,4 +361,28 @@ size_t ic__bpe_merge(const ic__ranks *r, const unsigned char *p, size_t len, uin
     if (len <= SMALL)
         return merge_small(r, p, len, out);
     return merge_large(r, p, len, out, scratch);
+}
+
+/* A long piece is first cut where two adjacent bytes occur together in no token: no merge can
+ * ever join across such a point (the joined bytes would contain that pair), so the parts merge
+ * independently and their results concatenate to exactly the whole piece's result. This keeps a
+ * giant word of random letters in short, cache-friendly merges. */
+size_t ic__bpe_merge(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
+                     ic__bpe_scratch *scratch)
+{
+    if (len <= SMALL)
+        return merge_one(r, p, len, out, scratch);
+    size_t total = 0, start = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        unsigned bg = (unsigned)p[i] << 8 | p[i + 1];
+        if (r->inner[bg >> 6] >> (bg & 63) & 1)
+            continue;
+        size_t got = merge_one(r, p + start, i + 1 - start, out ? out + total : NULL, scratch);
+        if (!got)
+            return 0;
+        total += got;
+        start = i + 1;
+    }
+    size_t got = merge_one(r, p + start, len - start, out ? out + total : NULL, scratch);
+    return got ? total + got : 0;
 }

@@ -29,6 +29,7 @@ typedef struct ic__ranks {
     ic__slot *slots;
     uint32_t *pair2;     /* 65536: rank of each 2-byte token, IC_RANK_NONE if none */
     uint64_t *filter;    /* IC_FILTER_BITS bits: a token may have this hash (see ic__rank_of) */
+    uint64_t inner[1024]; /* bit (a << 8 | b): some token has the bytes a, b next to each other */
     size_t mask;
     int shift;
 } ic__ranks;
