@@ -829,9 +829,9 @@ const ic_unit_price *ic_price_set_find(const ic_price_set *ps, int unit)
 
 const ic_price_set *ic_model_prices_at(const ic_model *m, int64_t t_ms)
 {
-    int64_t day_ms = t_ms % 86400000;
-    if (day_ms < 0)
-        day_ms += 86400000;
+    if (m->nentries == 1)
+        return m->entries[0].prices; /* most models: one price, no history */
+    int64_t day_ms = -1;
     for (size_t k = m->nentries; k-- > 0;) {
         const ic_price_entry *e = &m->entries[k];
         switch (e->kind) {
@@ -842,6 +842,8 @@ const ic_price_set *ic_model_prices_at(const ic_model *m, int64_t t_ms)
                 return e->prices;
             break;
         case IC_PRICE_TIME_OF_DAY:
+            if (day_ms < 0)
+                day_ms = ((t_ms % 86400000) + 86400000) % 86400000;
             if (e->tod_end_ms < e->tod_start_ms) {
                 if (day_ms >= e->tod_start_ms || day_ms < e->tod_end_ms)
                     return e->prices;
@@ -1015,6 +1017,9 @@ size_t ic_catalog_suggest(const ic_catalog *c, const char *model, const char **i
     for (size_t i = 0; i < c->nproviders; i++)
         for (size_t k = 0; k < c->providers[i]->nmodels; k++) {
             const char *id = c->providers[i]->models[k]->id;
+            size_t kl = strlen(key), il = strlen(id), gap = kl > il ? kl - il : il - kl;
+            if (n == max && gap > dist[n - 1] * 2 + 2 && !strstr(id, key) && !strstr(key, id))
+                continue; /* the edit distance is at least the length gap: cannot make the list */
             size_t d = edit_distance(key, id);
             if (strstr(id, key) || strstr(key, id))
                 d = d / 2; /* a containing name is a likelier intent */

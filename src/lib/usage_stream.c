@@ -117,12 +117,13 @@ ic_status ic__usage_extract_stream(const ic_provider *p, const char *flavor, con
         if (!data)
             return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
         while (i <= len) {
+            /* a line ends at LF, CRLF or a bare CR (the SSE specification allows all three) */
             size_t e = i;
-            while (e < len && text[e] != '\n')
+            while (e < len && text[e] != '\n' && text[e] != '\r')
                 e++;
             size_t le = e;
-            if (le > i && text[le - 1] == '\r')
-                le--;
+            if (e < len && text[e] == '\r' && e + 1 < len && text[e + 1] == '\n')
+                e++;
             if (le == i) { /* blank line (or end): dispatch */
                 if (dn && !(dn == 6 && !memcmp(data, "[DONE]", 6))) {
                     json_object *o = parse(data, dn);
@@ -164,9 +165,11 @@ ic_status ic__usage_extract_stream(const ic_provider *p, const char *flavor, con
     json_object *final = f.anthropic ? f.anthropic : f.candidate;
     ic_status st;
     if (!final) {
-        st = ic_error_set(err, IC_ERR_INVALID,
-                          "stream has no usage (%zu events%s); for OpenAI chat request "
-                          "stream_options.include_usage", events, bad ? ", some not JSON" : "");
+        bool chat = flavor && !strcmp(flavor, "chat");
+        st = ic_error_set(err, IC_ERR_INVALID, "stream has no usage (%zu events%s)%s", events,
+                          bad ? ", some not JSON" : "",
+                          chat ? "; a chat stream reports usage only when the request sets "
+                                 "stream_options.include_usage" : "");
     } else {
         st = ic__usage_extract_json(p, flavor, final, out, model, model_cap, err);
     }

@@ -278,6 +278,11 @@ static void extraction_bodies_and_streams(void)
     CHECK(ic_usage_extract_stream(go, NULL, gem, strlen(gem), &u, model, sizeof model, &err) == IC_OK);
     CHECK_STR(model, "gemini-2.5-flash");
     CHECK_INT(ic_usage_get(&u, ic_unit_find("output_tokens")), 40);
+    /* a bare CR ends a line too (SSE allows LF, CRLF and CR) */
+    const char *gem_cr =
+        "data: {\"candidates\":[],\"usageMetadata\":{\"promptTokenCount\":7,\"candidatesTokenCount\":3},\"modelVersion\":\"gemini-2.5-flash\"}\r\r";
+    CHECK(ic_usage_extract_stream(go, NULL, gem_cr, strlen(gem_cr), &u, model, sizeof model, &err) == IC_OK);
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("output_tokens")), 3);
     /* unknown flavour names the allowed ones */
     CHECK(ic_usage_extract(oa, "nope", chat, strlen(chat), &u, model, sizeof model, &err) == IC_ERR_INVALID);
     CHECK(strstr(err.msg, "allowed: ") != NULL);
