@@ -352,7 +352,7 @@ static ic_status prepare_writes(sq *s, ic_error *err)
     ic_status st;
     if ((st = prep(s, "INSERT OR IGNORE INTO events(t,id,d) VALUES(?,?,?)", &s->ins_event,
                    err)) != IC_OK ||
-        (st = prep(s, "INSERT INTO names(s) VALUES(?) RETURNING id", &s->ins_name, err)) !=
+        (st = prep(s, "INSERT INTO names(s) VALUES(?) ON CONFLICT(s) DO UPDATE SET s = excluded.s RETURNING id", &s->ins_name, err)) !=
             IC_OK ||
         (st = prep(s,
                    "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "

@@ -1036,7 +1036,7 @@ ic_status ic_report_write(const ic_report *r, ic_report_format fmt, FILE *f, ic_
                     i ? "," : "", r->months[i].month, (unsigned long long)r->months[i].requests,
                     ic_money_format(r->months[i].cost, m, sizeof m));
             if (i && r->months[i - 1].cost)
-                fputs(ch, f);
+                fputs(ch[0] == '+' ? ch + 1 : ch, f); /* JSON numbers take no '+' */
             else
                 fputs("null", f);
             fputc('}', f);

@@ -136,6 +136,9 @@ expect_has "FOCUS category" "$(sed -n 2p "$T/focus.csv")" "AI and Machine Learni
 W="$T/w.db"
 "$IC" ingest -q --ledger "$W" "$T/wl.jsonl"
 "$IC" revenue import --ledger "$W" "$T/wrev.csv" >/dev/null
+# a report spanning months is valid JSON with the month-over-month change and movers
+"$IC" report --ledger "$W" --by customer --format json >"$T/wr.json"
+expect_eq "multi-month json" "$(jget "$T/wr.json" "d.months.length > 1 && typeof d.months[1].change_pct === 'number' && d.movers.length > 0")" "true"
 "$IC" forecast --ledger "$W" --months 6 >"$T/fc"
 expect_eq "forecast exit" $? 0
 expect_has "forecast scenarios" "$(cat "$T/fc")" "10x cheaper/12mo"
@@ -145,6 +148,19 @@ expect_eq "forecast csv rows" "$(grep -c projected "$T/fc.csv")" "6"
 # determinism of the generator
 "$IC" generate-workload --days 75 --events 20000 --seed 7 --out "$T/wl2.jsonl"
 if cmp -s "$T/wl.jsonl" "$T/wl2.jsonl"; then ok; else bad "generator not deterministic"; fi
+# two ingests writing one ledger at the same time (new names in both): the same as one after the other
+"$IC" generate-workload --events 6000 --seed 8 --out "$T/c1.jsonl"
+"$IC" generate-workload --events 6000 --seed 9 --out "$T/c2.jsonl"
+"$IC" ingest -q --batch 200 --ledger "$T/cc.db" "$T/c1.jsonl" &
+cpid=$!
+"$IC" ingest -q --batch 200 --ledger "$T/cc.db" "$T/c2.jsonl"
+expect_eq "concurrent ingest B" $? 0
+wait "$cpid"
+expect_eq "concurrent ingest A" $? 0
+"$IC" ingest -q --ledger "$T/seq.db" "$T/c1.jsonl" "$T/c2.jsonl"
+"$IC" report --ledger "$T/cc.db" --by customer,model --format csv >"$T/cc.csv"
+"$IC" report --ledger "$T/seq.db" --by customer,model --format csv >"$T/seq.csv"
+if cmp -s "$T/cc.csv" "$T/seq.csv"; then ok; else bad "concurrent ingest differs from sequential"; fi
 # an empty ledger is an error, not a made-up forecast
 "$IC" ingest -q --ledger "$T/empty.db" /dev/null
 "$IC" forecast --ledger "$T/empty.db" >/dev/null 2>"$T/err"
