@@ -1119,12 +1119,21 @@ static ic_status resolve_uncached(const ic_catalog *c, const char *provider, con
     return IC_OK;
 }
 
+/* a fast 64-bit string hash, eight bytes at a time (multiply-xorshift mixing) */
 static uint64_t hash_key(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    size_t n = strlen(s);
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x94D049BB133111EBULL;
+    return h ^ (h >> 29);
 }
 
 ic_status ic_catalog_resolve(const ic_catalog *cc, const char *provider, const char *model,

@@ -413,6 +413,7 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
     ic_status first = IC_OK;
     const char *seen_keys[24];
     size_t seen_len[24], nseen = 0;
+    uint64_t seen_bloom = 0; /* a cheap filter before comparing a key with the ones seen */
 #define APPLY(call)                                                                            \
     do {                                                                                       \
         if (first == IC_OK)                                                                    \
@@ -431,9 +432,12 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
             p = ws(p, e);
             if (!fstring(&p, e, &k, &kl))
                 return FAST_BAIL;
-            for (size_t i = 0; i < nseen; i++)
-                if (seen_len[i] == kl && !memcmp(seen_keys[i], k, kl))
-                    return FAST_BAIL; /* a repeated field: json-c's rule (the last wins) decides */
+            uint64_t bit = 1ULL << ((kl * 7 + (unsigned char)k[0] + (kl ? (unsigned char)k[kl - 1] : 0)) & 63);
+            if (seen_bloom & bit)
+                for (size_t i = 0; i < nseen; i++)
+                    if (seen_len[i] == kl && !memcmp(seen_keys[i], k, kl))
+                        return FAST_BAIL; /* a repeated field: json-c's rule (the last wins) decides */
+            seen_bloom |= bit;
             if (nseen == sizeof seen_keys / sizeof seen_keys[0])
                 return FAST_BAIL;
             seen_keys[nseen] = k;
@@ -472,7 +476,7 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                                 return FAST_BAIL;
                             usage_keys_seen |= 1ULL << unit;
                         }
-                        APPLY(ic_usage_set_text(&r->usage, key, s, n, err));
+                        APPLY(ic__usage_set_unit_text(&r->usage, unit, key, s, n, err));
                         p = ws(p, e);
                         if (p < e && *p == ',') {
                             p++;

@@ -35,10 +35,18 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static unsigned name_hash(const char *s)
 {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h & 255;
+    /* eight bytes at a time: unit names are short and looked up once per usage key */
+    size_t n = strlen(s);
+    uint64_t h = n;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    return (unsigned)(h >> 56);
 }
 
 static void index_name(signed char *tab, const char *name, int u)

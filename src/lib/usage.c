@@ -52,8 +52,13 @@ ic_status ic_usage_validate(const ic_usage *u, ic_error *err)
 
 ic_status ic_usage_set_text(ic_usage *u, const char *key, const char *num, size_t len, ic_error *err)
 {
-    int unit = ic_unit_find(key);
-    if (unit < 0 || !ic_unit_is_reported(unit))
+    return ic__usage_set_unit_text(u, ic_unit_find(key), key, num, len, err);
+}
+
+ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const char *num, size_t len,
+                                  ic_error *err)
+{
+    if (unit < 0 || !ic__unit_reported[unit])
         return ic_error_set(err, IC_ERR_INVALID,
                             unit < 0 ? "unknown usage key \"%s\" (see units.yml for the keys)"
                                      : "usage key \"%s\" is not reported: one request is charged per call",
