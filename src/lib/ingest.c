@@ -237,53 +237,52 @@ static void *writer_main(void *arg)
 
 /* hand the current batch to the writer and get an empty one; false if the writer failed */
 /* order a batch by time: logs are roughly time-ordered, and inserting in key order keeps the
- * ledger's B-tree writes at its right edge (measured in bench/ledger.sh) */
-static int cmp_ev_time(const void *a, const void *b)
+ * ledger's B-tree writes at its right edge (measured in bench/ledger.sh). Sorts (time, index)
+ * pairs, then permutes the events once: sorting the events themselves moved too much memory. */
+typedef struct tix {
+    int64_t t;
+    size_t i;
+} tix;
+
+static int cmp_tix(const void *a, const void *b)
 {
-    const ic_event *x = a, *y = b;
-    return x->t_ms < y->t_ms ? -1 : x->t_ms > y->t_ms;
+    const tix *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i; /* stable */
 }
 
 static void sort_batch(batch *b)
 {
-    for (size_t i = 1; i < b->n; i++)
+    size_t n = b->n, i;
+    for (i = 1; i < n; i++)
         if (b->ev[i].t_ms < b->ev[i - 1].t_ms)
-            goto unsorted;
-    return;
-unsorted:
-    /* keep line numbers with their events: sort indexes */
-    {
-        size_t n = b->n;
-        ic_event *ev = malloc(n * sizeof *ev);
-        uint64_t *ln = malloc(n * sizeof *ln);
-        if (!ev || !ln) { /* not sorting is only slower */
-            free(ev);
-            free(ln);
-            return;
-        }
-        memcpy(ev, b->ev, n * sizeof *ev);
-        for (size_t i = 0; i < n; i++)
-            ev[i].latency_ms = (int64_t)i; /* carry the index through the sort */
-        int64_t *lat = malloc(n * sizeof *lat);
-        if (!lat) {
-            free(ev);
-            free(ln);
-            return;
-        }
-        for (size_t i = 0; i < n; i++)
-            lat[i] = b->ev[i].latency_ms;
-        qsort(ev, n, sizeof *ev, cmp_ev_time);
-        for (size_t i = 0; i < n; i++) {
-            size_t from = (size_t)ev[i].latency_ms;
-            ev[i].latency_ms = lat[from];
-            ln[i] = b->lineno[from];
-        }
-        memcpy(b->ev, ev, n * sizeof *ev);
-        memcpy(b->lineno, ln, n * sizeof *ln);
+            break;
+    if (i >= n)
+        return;
+    tix *k = malloc(n * sizeof *k);
+    ic_event *ev = malloc(n * sizeof *ev);
+    uint64_t *ln = malloc(n * sizeof *ln);
+    if (!k || !ev || !ln) { /* not sorting is only slower */
+        free(k);
         free(ev);
         free(ln);
-        free(lat);
+        return;
     }
+    for (i = 0; i < n; i++) {
+        k[i].t = b->ev[i].t_ms;
+        k[i].i = i;
+    }
+    qsort(k, n, sizeof *k, cmp_tix);
+    for (i = 0; i < n; i++) {
+        ev[i] = b->ev[k[i].i];
+        ln[i] = b->lineno[k[i].i];
+    }
+    memcpy(b->ev, ev, n * sizeof *ev);
+    memcpy(b->lineno, ln, n * sizeof *ln);
+    free(k);
+    free(ev);
+    free(ln);
 }
 
 static bool emit(ctx *c, bool last)

@@ -436,15 +436,12 @@ static const char *get_unit(ic__rbuf *r, char *buf, size_t cap)
 size_t ic_event_detail_pack(const ic_usage *u, const ic_cost *c, unsigned char *buf, size_t cap)
 {
     ic__wbuf w = {buf, 0, cap, false};
-    int nu = 0;
-    for (int i = 0; i < IC_UNITS_MAX; i++)
-        nu += (u->present >> i) & 1;
-    ic__put_u64(&w, (uint64_t)nu);
-    for (int i = 0; i < IC_UNITS_MAX; i++)
-        if ((u->present >> i) & 1) {
-            put_unit(&w, i);
-            ic__put_u64(&w, u->v[i]);
-        }
+    ic__put_u64(&w, (uint64_t)__builtin_popcountll(u->present));
+    for (uint64_t bits = u->present; bits; bits &= bits - 1) {
+        int i = __builtin_ctzll(bits);
+        put_unit(&w, i);
+        ic__put_u64(&w, u->v[i]);
+    }
     ic__put_u64(&w, c ? (uint64_t)c->nitems : 0);
     for (int i = 0; c && i < c->nitems; i++) {
         const ic_cost_item *it = &c->items[i];
