@@ -795,8 +795,12 @@ static cell *trow(table *t)
     if (t->nrows == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 64;
         cell *n = realloc(t->cells, nc * (size_t)t->ncols * sizeof *n);
-        if (!n)
+        if (!n) { /* the caller gives up: nothing of the table is kept */
+            free(t->cells);
+            t->cells = NULL;
+            t->cap = t->nrows = 0;
             return NULL;
+        }
         t->cells = n;
         t->cap = nc;
     }
