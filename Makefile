@@ -30,7 +30,7 @@ EMBED   := data/genai-prices/data.json data/genai-prices/units.yml $(sort $(wild
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/embedded.o
 APP_OBJ := $(APP_SRC:%.c=$(B)/%.o)
 TESTS   := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
-DEPS    := $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d)
+DEPS    := $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TEST_SRC:tests/unit/%.c=$(B)/deps/%.d)
 
 .PHONY: all bootstrap demo test test-fast test-san bench clean
 all: $(B)/infercost $(TESTS)
@@ -59,9 +59,10 @@ $(B)/libinfercost.a: $(LIB_OBJ)
 $(B)/infercost: $(APP_OBJ) $(B)/libinfercost.a
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(B)/tests/%: tests/unit/%.c tests/unit/test.h $(B)/libinfercost.a
+$(B)/tests/%: tests/unit/%.c $(B)/libinfercost.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) $< $(B)/libinfercost.a $(LIBS) -o $@
+	@mkdir -p $(B)/deps
+	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -MF $(B)/deps/$*.d -MT $@ $(LDFLAGS) $< $(B)/libinfercost.a $(LIBS) -o $@
 
 # The two README commands.
 demo: bootstrap

@@ -30,6 +30,10 @@ typedef struct ic_cost {
     ic_money total;      /* exact sum of items */
     ic_money input;      /* items whose unit's direction is input */
     ic_money output;     /* ... output */
+    uint64_t unpriced;   /* bit u: unit u was reported (> 0) but the model prices it nowhere,
+                            itself or through an ancestor; it is charged nothing (as the reference
+                            calculator does), and shown, never hidden. A call whose usage is all
+                            unpriced is an IC_ERR_NO_PRICE error instead. */
     int nitems;          /* items with a non-zero charged quantity, in price-set order */
     ic_cost_item items[IC_UNITS_MAX];
 } ic_cost;

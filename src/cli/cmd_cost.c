@@ -189,18 +189,18 @@ static void print_summary(group *g, size_t n, size_t lines, size_t failed)
     printf("Spend by provider and model (%zu calls priced", (size_t)calls);
     if (failed)
         printf(", %zu of %zu lines failed", failed, lines);
-    printf(")\n\n%-12s %-36s %8s %14s %12s %14s %7s %12s\n", "PROVIDER", "MODEL", "CALLS",
+    printf(")\n\n%-12s %-36s %8s %14s %12s %18s %7s %18s\n", "PROVIDER", "MODEL", "CALLS",
            "INPUT TOK", "OUTPUT TOK", "COST $", "SHARE", "CACHE SAVED $");
     for (size_t i = 0; i < n; i++) {
         double share = total ? 100.0 * ic_money_to_double(g[i].cost) / ic_money_to_double(total) : 0;
         ic_money_format(g[i].cost, cost, sizeof cost);
         ic_money_format(g[i].saved, saved, sizeof saved);
-        printf("%-12s %-36s %8llu %14llu %12llu %14.14s %6.1f%% %12.12s\n", g[i].provider, g[i].model,
+        printf("%-12s %-36s %8llu %14llu %12llu %18s %6.1f%% %18s\n", g[i].provider, g[i].model,
                (unsigned long long)g[i].calls, (unsigned long long)g[i].input,
                (unsigned long long)g[i].output, cost, share, saved);
     }
     /* per provider */
-    printf("\n%-12s %14s %12s\n", "PROVIDER", "COST $", "SHARE");
+    printf("\n%-12s %18s %12s\n", "PROVIDER", "COST $", "SHARE");
     for (size_t i = 0; i < n; i++) {
         bool seen = false;
         for (size_t j = 0; j < i; j++)
@@ -212,7 +212,7 @@ static void print_summary(group *g, size_t n, size_t lines, size_t failed)
             if (!strcmp(g[j].provider, g[i].provider))
                 pc += g[j].cost;
         ic_money_format(pc, cost, sizeof cost);
-        printf("%-12s %14s %11.1f%%\n", g[i].provider, cost,
+        printf("%-12s %18s %11.1f%%\n", g[i].provider, cost,
                total ? 100.0 * ic_money_to_double(pc) / ic_money_to_double(total) : 0);
     }
     ic_money_format(total, cost, sizeof cost);

@@ -7,6 +7,7 @@
 #include "cli_common.h"
 #include "command.h"
 #include "infercost/catalog.h"
+#include "infercost/record.h"
 #include "infercost/timeutil.h"
 #include "infercost/units.h"
 
@@ -93,13 +94,16 @@ static int run(int argc, char **argv)
             const ic_price_set *ps = ic_model_prices_at(m, now);
             price_of(ps, "input_mtok", in, sizeof in);
             price_of(ps, "output_mtok", out, sizeof out);
-            if (json)
-                printf("{\"provider\":\"%s\",\"model\":\"%s\",\"context_window\":%llu,"
+            if (json) {
+                char qp[256], qm[600];
+                ic_json_quote(ic_provider_id(p), strlen(ic_provider_id(p)), qp, sizeof qp);
+                ic_json_quote(ic_model_id(m), strlen(ic_model_id(m)), qm, sizeof qm);
+                printf("{\"provider\":%s,\"model\":%s,\"context_window\":%llu,"
                        "\"input_mtok\":\"%s\",\"output_mtok\":\"%s\",\"deprecated\":%s}\n",
-                       ic_provider_id(p), ic_model_id(m), (unsigned long long)ic_model_context_window(m),
+                       qp, qm, (unsigned long long)ic_model_context_window(m),
                        price_of(ps, "input_mtok", in, sizeof in), price_of(ps, "output_mtok", out, sizeof out),
                        ic_model_deprecated(m) ? "true" : "false");
-            else {
+            } else {
                 char ctx[24] = "-";
                 if (ic_model_context_window(m))
                     snprintf(ctx, sizeof ctx, "%llu", (unsigned long long)ic_model_context_window(m));

@@ -6,6 +6,7 @@
 #include "cli_common.h"
 #include "command.h"
 #include "infercost/catalog.h"
+#include "infercost/record.h"
 #include "infercost/timeutil.h"
 #include "infercost/units.h"
 
@@ -119,8 +120,11 @@ static int run(int argc, char **argv)
     char ts[40], desc[64];
     ic_time_format(t, ts, sizeof ts);
     if (json) {
-        printf("{\"provider\":\"%s\",\"model\":\"%s\",\"context_window\":%llu,\"deprecated\":%s,"
-               "\"at\":\"%s\",\"prices\":[", ic_provider_id(p), ic_model_id(m),
+        char qp[256], qm[600];
+        ic_json_quote(ic_provider_id(p), strlen(ic_provider_id(p)), qp, sizeof qp);
+        ic_json_quote(ic_model_id(m), strlen(ic_model_id(m)), qm, sizeof qm);
+        printf("{\"provider\":%s,\"model\":%s,\"context_window\":%llu,\"deprecated\":%s,"
+               "\"at\":\"%s\",\"prices\":[", qp, qm,
                (unsigned long long)ic_model_context_window(m), ic_model_deprecated(m) ? "true" : "false", ts);
         print_set(now, "", true);
         printf("],\"history\":[");

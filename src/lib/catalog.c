@@ -382,7 +382,7 @@ static const char *get_str(json_object *o, const char *k)
 static ic_status parse_model(json_object *mo, ic_arena *a, ic_regex_list *rl, ic_provider *p,
                              ic_model *m, const char *name, size_t idx, ic_error *err)
 {
-    json_object *v;
+    json_object *v = NULL;
     const char *id = get_str(mo, "id");
     char where[300];
     if (!id)
@@ -393,7 +393,9 @@ static ic_status parse_model(json_object *mo, ic_arena *a, ic_regex_list *rl, ic
     m->name = nm ? ic_arena_strdup(a, nm) : NULL;
     if (json_object_object_get_ex(mo, "context_window", &v) && json_object_is_type(v, json_type_int))
         m->context_window = (uint64_t)json_object_get_int64(v);
-    m->deprecated = json_object_object_get_ex(mo, "deprecated", &v) && json_object_get_boolean(v);
+    if (json_object_object_get_ex(mo, "deprecated", &v) && v && !json_object_is_type(v, json_type_boolean))
+        return ic_error_set(err, IC_ERR_CATALOG, "%s: deprecated must be true or false", where);
+    m->deprecated = v && json_object_get_boolean(v);
     if (!json_object_object_get_ex(mo, "match", &v))
         return ic_error_set(err, IC_ERR_CATALOG, "%s: no match rule", where);
     if (!(m->match = ic_match_parse(v, a, rl, where, err)))
@@ -530,6 +532,18 @@ static json_object *parse_json(const char *text, size_t len, const char *name, i
     }
     json_object *o = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error je = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    while (o && je == json_tokener_success && end < len && isspace((unsigned char)text[end]))
+        end++;
+    if (o && je == json_tokener_success && end < len) {
+        size_t line = 1;
+        for (size_t i = 0; i < end; i++)
+            line += text[i] == '\n';
+        ic_error_set(err, IC_ERR_PARSE, "%s:%zu: invalid JSON: text after the end of the document", name, line);
+        json_object_put(o);
+        json_tokener_free(tok);
+        return NULL;
+    }
     if (!o || je != json_tokener_success) {
         /* find the line of the failure */
         size_t off = json_tokener_get_parse_end(tok), line = 1;
@@ -907,8 +921,9 @@ static void lower_trim(const char *str, char *out, size_t cap)
 
 static const ic_provider *provider_by_id(const ic_catalog *c, const char *id)
 {
+    /* ids compare without case: the name asked for is lower-cased, an overlay's id may not be */
     for (size_t i = 0; i < c->nproviders; i++)
-        if (!strcmp(c->providers[i]->id, id))
+        if (!strcasecmp(c->providers[i]->id, id))
             return c->providers[i];
     return NULL;
 }

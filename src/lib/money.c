@@ -31,8 +31,7 @@ ic_status ic_decimal_parse(const char *s, size_t len, ic_decimal *out)
         return st;
     }
     uint64_t mant = 0;
-    int digits = 0;       /* significant digits accumulated */
-    int scale = 0;
+    int scale = 0, pending = 0; /* pending: fraction zeros not yet known to be followed by a digit */
     bool any = false, dot = false;
     for (; i < len; i++) {
         char c = s[i];
@@ -43,11 +42,19 @@ ic_status ic_decimal_parse(const char *s, size_t len, ic_decimal *out)
                     scale++;
                 continue;
             }
+            if (dot && c == '0') {
+                pending++; /* trailing fraction zeros carry no value: "1.000...0" is 1 */
+                continue;
+            }
+            for (; pending > 0; pending--, scale++) {
+                if (mant > UINT64_MAX / 10)
+                    return IC_ERR_RANGE;
+                mant *= 10;
+            }
             uint64_t d = (uint64_t)(c - '0');
             if (mant > (UINT64_MAX - d) / 10)
                 return IC_ERR_RANGE;
             mant = mant * 10 + d;
-            digits++;
             if (dot)
                 scale++;
         } else if (c == '.' && !dot) {
@@ -146,10 +153,14 @@ bool ic_decimal_is_zero(ic_decimal d)
 
 int ic_decimal_cmp(ic_decimal a, ic_decimal b)
 {
-    /* compare a.mant * 10^(S - a.scale) with b.mant * 10^(S - b.scale) in 128 bits */
+    /* compare a.mant * 10^(S - a.scale) with b.mant * 10^(S - b.scale): only the side with the
+     * smaller scale is multiplied, and if that overflows 128 bits it is the larger one */
     unsigned s = a.scale > b.scale ? a.scale : b.scale;
-    ic_u128 x = (ic_u128)a.mant * pow10_u128(s - a.scale);
-    ic_u128 y = (ic_u128)b.mant * pow10_u128(s - b.scale);
+    ic_u128 x, y;
+    bool xo = __builtin_mul_overflow((ic_u128)a.mant, pow10_u128(s - a.scale), &x);
+    bool yo = __builtin_mul_overflow((ic_u128)b.mant, pow10_u128(s - b.scale), &y);
+    if (xo || yo)
+        return xo ? 1 : -1;
     return x < y ? -1 : x > y;
 }
 

@@ -91,6 +91,28 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
             u = &adj;
         }
     }
+    /* usage the model prices nowhere (itself or through an ancestor): reported in out->unpriced;
+     * a call whose positive usage is all unpriced is refused below, never a silent $0 */
+    uint64_t positive = 0;
+    out->unpriced = 0;
+    for (uint64_t bits = u->present; bits; bits &= bits - 1) {
+        int k = __builtin_ctzll(bits);
+        if (u->v[k] > 0) {
+            positive |= 1ULL << k;
+            if (!(ps->priced >> k & 1) && !(ic__unit_anc[k] & ps->priced))
+                out->unpriced |= 1ULL << k;
+        }
+    }
+    if (ps->n == 0) {
+        out->unpriced = 0; /* a model the feed lists with no prices at all is free (":free" tiers) */
+        return IC_OK;
+    }
+    if (positive && positive == out->unpriced && ps->requests_unit < 0) {
+        int k = __builtin_ctzll(positive);
+        return ic_error_set(err, IC_ERR_NO_PRICE, "%s has no price for %s (%llu reported)%s", m->id,
+                            ic_unit_name(k), (unsigned long long)u->v[k],
+                            positive & (positive - 1) ? " nor for the other units reported" : "");
+    }
     uint64_t total_input = 0;
     if (ps->any_tiered) {
         if ((st = usage_value(u, ps->input_unit, &total_input, err)) != IC_OK)

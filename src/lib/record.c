@@ -184,6 +184,8 @@ static ic_status finish(const ic_catalog *c, ic_record *r, pending *pd, ic_error
     if (pd->has_usage) {
         if (!r->model[0])
             return ic_error_set(err, IC_ERR_INVALID, "model: missing");
+        if (!r->usage.present)
+            return ic_error_set(err, IC_ERR_INVALID, "usage is empty: nothing to price");
         return IC_OK;
     }
     if (!r->provider[0])
@@ -805,6 +807,16 @@ size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_
         size_t n = ic_usage_to_json(&r->usage, ub, sizeof ub);
         PUTS(&b, ",\"usage\":");
         put(&b, ub, n);
+    }
+    if (cost->unpriced) {
+        PUTS(&b, ",\"unpriced\":[");
+        for (uint64_t bits = cost->unpriced; bits; bits &= bits - 1) {
+            const char *u = ic_unit_name(__builtin_ctzll(bits));
+            put_quoted(&b, u);
+            if (bits & (bits - 1))
+                PUTS(&b, ",");
+        }
+        PUTS(&b, "]");
     }
     if (ic_model_deprecated(cost->model))
         PUTS(&b, ",\"warning\":\"deprecated model\"");

@@ -24,6 +24,12 @@ static void decimal_keeps_every_digit(void)
     CHECK_STR(fmt_dec("0"), "0");
     CHECK_STR(fmt_dec("-0"), "0");
     CHECK_STR(fmt_dec("0.000"), "0");
+    CHECK_STR(fmt_dec("1.00000000000000000000"), "1"); /* trailing fraction zeros are free */
+    CHECK_STR(fmt_dec("10000000000000000000"), "10000000000000000000"); /* 20 digits, fits */
+    ic_decimal a, b;
+    ic_decimal_parse("1e-30", 5, &a);
+    ic_decimal_parse("18446744073709551615", 20, &b);
+    CHECK(ic_decimal_cmp(a, b) < 0 && ic_decimal_cmp(b, a) > 0); /* no overflow at the extremes */
 }
 
 static void decimal_refusals(void)

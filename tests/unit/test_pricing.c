@@ -198,6 +198,18 @@ static void nesting_and_usage_errors(void)
                  "missing usage value for input_tokens with positive reported descendant cache_read_tokens"));
     CHECK(strstr(price("openai", "gpt-4o", "{\"input_tokens\":10,\"cache_read_tokens\":11}", at),
                  "cache_read_tokens (11) cannot exceed input_tokens (10)"));
+    /* usage the model prices nowhere is shown, not hidden; all-unpriced usage is refused */
+    {
+        ic_usage u2 = U("{\"input_tokens\":1000000,\"input_audio_seconds\":30}");
+        ic_cost c2;
+        ic_error e2;
+        CHECK(ic_price_call(cat, "openai", "gpt-4o", &u2, T(at), &c2, &e2) == IC_OK);
+        CHECK(c2.unpriced == 1ULL << ic_unit_find("input_audio_seconds"));
+    }
+    CHECK(strstr(price("openai", "text-embedding-3-small", "{\"output_tokens\":30}", at),
+                 "ERR: text-embedding-3-small has no price for output_tokens (30 reported)"));
+    /* a model the feed lists with no prices is free: $0 is its price, not a guess */
+    CHECK_STR(price("openrouter", "deepseek/deepseek-r1:free", "{\"input_tokens\":1000,\"output_tokens\":10}", at), "0");
     /* a model that prices requests charges one per call */
     const ic_provider *p;
     const ic_model *m;
@@ -369,6 +381,17 @@ static void catalog_errors(void)
     CHECK(ic_price_call(c2, "p", "m", &u, 0, &c, &err) == IC_ERR_NO_PRICE);
     CHECK(strstr(err.msg, "teleport_kcount") != NULL);
     ic_catalog_free(c2);
+    /* an id with capitals is still found; deprecated must be a boolean; nothing after the JSON */
+    t = "[{\"id\":\"MyCloud\",\"models\":[{\"id\":\"m\",\"match\":{\"equals\":\"m\"},\"prices\":{\"input_mtok\":1}}]}]";
+    CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_OK);
+    CHECK(ic_price_call(c2, "mycloud", "m", &u, 0, &c, &err) == IC_OK);
+    ic_catalog_free(c2);
+    t = "[{\"id\":\"p\",\"models\":[{\"id\":\"m\",\"deprecated\":\"false\",\"match\":{\"equals\":\"m\"},\"prices\":{}}]}]";
+    CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_ERR_CATALOG);
+    CHECK(strstr(err.msg, "deprecated must be true or false") != NULL);
+    t = "[]\n[]";
+    CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "x.json:2: invalid JSON: text after the end") != NULL);
 }
 
 int main(void)
