@@ -206,6 +206,57 @@ static const gw_cand *cur_cand(const gw_call *c)
     return &c->cand[i];
 }
 
+/* Where the value of the top-level key `key` (an object) lies in a JSON text: [*vs, *ve). A
+ * linear scan that tracks nesting and strings (escapes included), so that a "usage" inside
+ * generated text or a nested object is never taken for the top-level one. */
+static bool top_level_object(const char *b, size_t n, const char *key, size_t *vs, size_t *ve)
+{
+    size_t kl = strlen(key);
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = b[i];
+        if (ch == '"') {
+            size_t start = i;
+            for (i++; i < n && b[i] != '"'; i++)
+                if (b[i] == '\\')
+                    i++;
+            if (i >= n)
+                return false;
+            if (depth == 1 && i - start - 1 == kl && !memcmp(b + start + 1, key, kl)) {
+                size_t j = i + 1;
+                while (j < n && (b[j] == ' ' || b[j] == '\n' || b[j] == '\r' || b[j] == '\t'))
+                    j++;
+                if (j < n && b[j] == ':') {
+                    j++;
+                    while (j < n && (b[j] == ' ' || b[j] == '\n' || b[j] == '\r' || b[j] == '\t'))
+                        j++;
+                    if (j >= n || b[j] != '{')
+                        return false;
+                    int d = 0;
+                    for (size_t k = j; k < n; k++) {
+                        if (b[k] == '"') {
+                            for (k++; k < n && b[k] != '"'; k++)
+                                if (b[k] == '\\')
+                                    k++;
+                        } else if (b[k] == '{')
+                            d++;
+                        else if (b[k] == '}' && --d == 0) {
+                            *vs = j;
+                            *ve = k + 1;
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+            }
+        } else if (ch == '{' || ch == '[')
+            depth++;
+        else if (ch == '}' || ch == ']')
+            depth--;
+    }
+    return false;
+}
+
 /* usage from the upstream's answer; the body's format (not the billing provider) decides how to
  * read it, so an OpenAI-compatible endpoint of any provider is read as OpenAI. */
 static bool extract_usage(gw_call *c, const char *text, size_t len, bool stream, ic_usage *u,
@@ -233,6 +284,16 @@ static bool extract_usage(gw_call *c, const char *text, size_t len, bool stream,
     }
     const ic_provider *p =
         ic_catalog_find_provider(s->cat, c->ep == EP_MESSAGES ? "anthropic" : "openai");
+    /* A whole response is mostly generated text; its usage is one small top-level object. Hand
+     * the extractor {"usage":{...}} alone: a scan for it costs far less than parsing the body
+     * (perf: the full parse was 12% of the gateway's CPU per call). Any doubt: the whole body. */
+    char small[2048];
+    size_t vs, ve;
+    if (!stream && top_level_object(text, len, "usage", &vs, &ve) && ve - vs + 12 < sizeof small) {
+        int n = snprintf(small, sizeof small, "{\"usage\":%.*s}", (int)(ve - vs), text + vs);
+        text = small;
+        len = (size_t)n;
+    }
     ic_status st = stream ? ic_usage_extract_stream(p, EP_FLAVOR[c->ep], text, len, u, model, mcap, &err)
                           : ic_usage_extract(p, EP_FLAVOR[c->ep], text, len, u, model, mcap, &err);
     if (st != IC_OK) {

@@ -86,7 +86,7 @@ static void *writer(void *arg)
         if (!s->stop) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 5 * 1000000;
+            ts.tv_nsec += 20 * 1000000; /* batches of 20 ms: fdatasync is the writer's main cost */
             if (ts.tv_nsec >= 1000000000) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000;
