@@ -374,12 +374,13 @@ static void write_event(gw_call *c, const char *provider, const char *model, con
     gw_json_quote(b, provider);
     LIT(b, ",\"model\":");
     gw_json_quote(b, model);
-    size_t ul = ic_usage_to_json(u, ub, sizeof ub);
+    size_t ul = u->present ? ic_usage_to_json(u, ub, sizeof ub) : 0;
     LIT(b, ",\"usage\":");
     if (ul)
         evbuffer_add(b, ub, ul);
-    else
-        LIT(b, "{}");
+    else /* no usage came back: a failed call (providers do not bill those), or a cut one, which
+          * add_tag_fields marks usage_incomplete */
+        LIT(b, "{\"input_tokens\":0,\"output_tokens\":0}");
     add_tag_fields(c, b, incomplete);
     evbuffer_add_printf(b, ",\"status\":\"%s\",\"latency_ms\":%lld,\"cache_hit\":%s", status,
                         (long long)((gw_mono_us() - c->t0_us) / 1000), cache_hit ? "true" : "false");

@@ -84,7 +84,9 @@ check "client abort counted" grep -q '^infercost_client_aborts_total 1$' <(curl 
 kill -TERM "$GW_PID"; wait "$GW_PID"
 eq "client abort: clean exit" "$?" 0
 eq "client abort event" "$(jq -r .status "$T/spool.jsonl")" client_closed
-eq "client abort: OpenAI sends usage only at the end" "$(jq -r '.usage | length' "$T/spool.jsonl")" 0
+eq "client abort: OpenAI sends usage only at the end" "$(jq -c .usage "$T/spool.jsonl")" '{"input_tokens":0,"output_tokens":0}'
+"$IC" ingest --ledger "$T/abort.db" --quiet "$T/spool.jsonl" 2>/dev/null
+eq "client abort: the ledger takes the event" "$?" 0
 eq "client abort: marked incomplete, not a real \$0" "$(jq -r .tags.usage_incomplete "$T/spool.jsonl")" true
 
 # a stream longer than the drain timeout: cut at shutdown, still recorded (marked incomplete)

@@ -131,4 +131,6 @@ eq "cache hit event" "$(jq -r 'select(.cache_hit) | .model_served' "$T/spool.jso
 eq "auto event" "$(jq -r 'select(.routed_from=="auto") | .model_served' "$T/spool.jsonl")" gpt-4.1-nano
 eq "fallback event" "$(jq -r 'select(.routed_from=="fb-test") | .model_served + " " + .status' "$T/spool.jsonl")" "gpt-4o-mini 200"
 eq "all-bad event" "$(jq -r 'select(.routed_from=="allbad-test") | .status' "$T/spool.jsonl")" 503
+"$IC" ingest --ledger "$T/ledger.db" --quiet "$T/spool.jsonl" "$T/spool1.jsonl" 2>"$T/ierr"
+eq "the ledger takes every event, failed calls included" "$?" 0
 finish
