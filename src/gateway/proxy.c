@@ -432,6 +432,7 @@ static void finish_call(gw_call *c, bool transport_ok)
     const gw_cand *k = cur_cand(c);
     const gw_upstream_cfg *up = &s->cfg->upstreams[k->upstream];
     ic_usage u;
+    ic_usage_clear(&u); /* no body, or an extraction that fails early: no usage */
     ic_usage_clear(&u);
     char model[256], why[512] = "", costs[IC_MONEY_STRLEN] = "";
     bool have_usage = false, priced = false;
