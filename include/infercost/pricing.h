@@ -30,6 +30,8 @@ typedef struct ic_cost {
     ic_money total;      /* exact sum of items */
     ic_money input;      /* items whose unit's direction is input */
     ic_money output;     /* ... output */
+    ic_money saved;      /* ic_record_price of a cache hit: what the call would have cost (its
+                            total is then 0 and it has no items); 0 otherwise */
     uint64_t unpriced;   /* bit u: unit u was reported (> 0) but the model prices it nowhere,
                             itself or through an ancestor; it is charged nothing (as the reference
                             calculator does), and shown, never hidden. A call whose usage is all

@@ -55,7 +55,8 @@ ic_status ic_record_parse(const ic_catalog *c, const char *line, size_t len, ic_
 void ic_record_set_fast_path(bool enabled);
 
 /* Price a parsed record: resolve provider/model, choose prices at the record's time (now_ms if
- * it has none), cost it. */
+ * it has none), cost it. A record with "cache_hit":true (answered from a response cache, as the
+ * gateway writes them) costs $0: out->saved holds what it would have cost. */
 ic_status ic_record_price(const ic_catalog *c, const ic_record *r, int64_t now_ms, ic_cost *out,
                           ic_error *err);
 

@@ -633,8 +633,17 @@ ic_status ic_record_parse(const ic_catalog *c, const char *line, size_t len, ic_
 ic_status ic_record_price(const ic_catalog *c, const ic_record *r, int64_t now_ms, ic_cost *out,
                           ic_error *err)
 {
-    return ic_price_call(c, r->provider[0] ? r->provider : NULL, r->model, &r->usage,
-                         r->has_time ? r->t_ms : now_ms, out, err);
+    ic_status st = ic_price_call(c, r->provider[0] ? r->provider : NULL, r->model, &r->usage,
+                                 r->has_time ? r->t_ms : now_ms, out, err);
+    out->saved = 0;
+    if (st == IC_OK && r->cache_hit) {
+        /* answered from a response cache: nothing was paid; what the call would have cost is
+         * the saving */
+        out->saved = out->total;
+        out->total = out->input = out->output = 0;
+        out->nitems = 0;
+    }
+    return st;
 }
 
 /* ---------------------------------------------------------------------------- output ---- */
@@ -802,6 +811,11 @@ size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_
         PUTS(&b, "\"}");
     }
     PUTS(&b, "]");
+    if (r && r->cache_hit) {
+        PUTS(&b, ",\"cache_hit\":true,\"saved_usd\":\"");
+        put_money(&b, cost->saved);
+        PUTS(&b, "\"");
+    }
     if (r && r->from_response) {
         char ub[2048];
         size_t n = ic_usage_to_json(&r->usage, ub, sizeof ub);

@@ -62,6 +62,10 @@ expect_has "api_url finds the provider" "$out" '{"provider":"anthropic","model":
 out=$(echo '{"api_url":"https://example.com/v1","model":"gpt-4o","usage":{"input_tokens":1}}' | "$IC" cost 2>/dev/null)
 expect_has "api_url that matches nothing" "$out" 'api_url: no provider'
 
+# --- a response-cache hit costs nothing and says what it saved
+out=$(echo '{"model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","cache_hit":true,"usage":{"input_tokens":1000000}}' | "$IC" cost)
+expect_eq "cache hit" "$out" '{"provider":"openai","model":"gpt-4o","total_usd":"0","items":[],"cache_hit":true,"saved_usd":"2.5"}'
+
 # --- never a silent $0: a model the catalog cannot price exits non-zero
 echo '{"model":"totally-unknown","usage":{"input_tokens":5}}' | "$IC" cost >/dev/null 2>&1
 expect_eq "unknown model exit" "$?" 1
