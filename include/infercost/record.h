@@ -43,7 +43,7 @@ typedef struct ic_record {
     int64_t latency_ms;
     bool cache_hit;
     bool batch;
-    char tags[512];         /* the tags object as JSON text, "" if none */
+    char tags[2048];        /* the tags object as compact JSON text, "" if none */
 } ic_record;
 
 /* Parse one line (without its newline). The timestamp, when absent, is left unset
