@@ -31,7 +31,9 @@ for (const p of data) {
             const ts = new Date(t).toISOString().replace('.000Z', 'Z');
             const { usage } = makeUsage(m, U, rng);
             const r = refPrice(usage, name, withProvider ? p.id : undefined, ts);
-            if (r.error) continue;
+            // infercost refuses a call none of whose usage the model prices (the reference says
+            // $0): such records are not pricing work, leave them out of the job
+            if (r.error || (r.total === 0 && Object.values(usage).some((v) => v > 0))) continue;
             models.add(r.provider + '/' + r.model);
             pool.push({ provider: withProvider ? p.id : undefined, model: name, t, usage });
         }

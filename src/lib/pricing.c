@@ -12,17 +12,12 @@
 
 /* The reference's B(): the usage value of unit t, or 0 when absent, refusing absences that would
  * under-charge (a positive descendant or a positive overlap whose join is t). */
-static ic_status usage_value(const ic_usage *u, int t, uint64_t *out, ic_error *err)
+static ic_status usage_value(const ic_usage *u, uint64_t pos, int t, uint64_t *out, ic_error *err)
 {
+    /* pos: the reported units with a positive value */
     if (u->present >> t & 1) {
         *out = u->v[t];
         return IC_OK;
-    }
-    uint64_t pos = 0;
-    for (uint64_t bits = u->present; bits; bits &= bits - 1) {
-        int k = __builtin_ctzll(bits);
-        if (u->v[k] > 0 && ic__unit_reported[k])
-            pos |= 1ULL << k;
     }
     uint64_t desc = pos & ic__unit_desc[t];
     if (desc)
@@ -97,7 +92,7 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
     out->unpriced = 0;
     for (uint64_t bits = u->present; bits; bits &= bits - 1) {
         int k = __builtin_ctzll(bits);
-        if (u->v[k] > 0) {
+        if (u->v[k] > 0 && ic__unit_reported[k]) {
             positive |= 1ULL << k;
             if (!(ps->priced >> k & 1) && !(ic__unit_anc[k] & ps->priced))
                 out->unpriced |= 1ULL << k;
@@ -115,14 +110,14 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
     }
     uint64_t total_input = 0;
     if (ps->any_tiered) {
-        if ((st = usage_value(u, ps->input_unit, &total_input, err)) != IC_OK)
+        if ((st = usage_value(u, positive, ps->input_unit, &total_input, err)) != IC_OK)
             return st;
     }
     uint64_t leaf[IC_UNITS_MAX];
     for (int i = 0; i < ps->norder; i++) {
         int n = ps->order[i];
         uint64_t s;
-        if ((st = usage_value(u, n, &s, err)) != IC_OK)
+        if ((st = usage_value(u, positive, n, &s, err)) != IC_OK)
             return st;
         uint64_t sub = 0;
         for (uint64_t d = ic__unit_desc[n] & ps->priced; d; d &= d - 1) {
