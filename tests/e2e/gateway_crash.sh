@@ -5,7 +5,7 @@
 # flight at the kill. (2) SIGTERM during a slow stream: no new connections, the stream finishes,
 # its event is written, exit 0.
 . "$(dirname "$0")/gateway_common.bash"
-export IC_TEST_PROVIDER_KEY="sk-fake-provider-key-crash"
+export IC_TEST_PROVIDER_KEY="sk-fake-crash"
 start_mock m --latency-ms 2 || { finish; exit 1; }
 cat >"$T/gw.json" <<JSON
 {"listen":"127.0.0.1:0","spool":"$T/spool.jsonl",

@@ -3,7 +3,7 @@
 # model "auto", fallbacks on 5xx and on timeouts, with the real gateway and mock providers.
 # Budgets are checked against the spool: what was spent never crosses the budget.
 . "$(dirname "$0")/gateway_common.bash"
-export IC_TEST_PROVIDER_KEY="sk-fake-provider-key-policy"
+export IC_TEST_PROVIDER_KEY="sk-fake-policy"
 start_mock good || { finish; exit 1; }; GOOD=$MOCK_PORT
 start_mock bad --error-rate 1 --error-status 503 || { finish; exit 1; }; BAD=$MOCK_PORT
 start_mock slow --latency-ms 3000 || { finish; exit 1; }; SLOW=$MOCK_PORT

@@ -5,7 +5,7 @@
 # cost header equal to `infercost cost` on the same response, the spool readable by `infercost
 # cost`, tags, /metrics, /healthz, error shapes, config validation, no secret in any output.
 . "$(dirname "$0")/gateway_common.bash"
-export IC_TEST_PROVIDER_KEY="sk-fake-provider-key-0123456789"
+export IC_TEST_PROVIDER_KEY="sk-fake-0123"
 start_mock m --expect-key-env IC_TEST_PROVIDER_KEY || { finish; exit 1; }
 cat >"$T/gw.json" <<JSON
 {"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","access_log":"$T/access.log",
@@ -15,7 +15,7 @@ cat >"$T/gw.json" <<JSON
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT"
-CK="sk-client-key-must-not-travel"
+CK="sk-fake-client"
 J=(-H "Content-Type: application/json" -H "Authorization: Bearer $CK")
 n_calls=0
 

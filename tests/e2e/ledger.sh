@@ -49,7 +49,7 @@ expect_has "span task" "$(cat "$T/t.csv")" "5b8efff798038103d269b633813fc60c,sea
 "$IC" report --ledger "$L" --by model --format csv >"$T/m.csv"
 expect_has "served model" "$(cat "$T/m.csv")" "gpt-4o-2024-08-06,1,2000,1000,0,500,0,50.0,0.00875"
 # a raw provider key in an export never reaches the ledger
-if grep -qa "sk-this-is-a-raw-key" "$L" "$L-wal" 2>/dev/null; then bad "raw key stored"; else ok; fi
+if grep -qa "sk-fake-raw-key" "$L" "$L-wal" 2>/dev/null; then bad "raw key stored"; else ok; fi
 
 # --- idempotence: the same files again change nothing
 for f in calls.jsonl spans.otlp.json litellm.json litellm.csv; do
