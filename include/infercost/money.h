@@ -38,7 +38,6 @@ char *ic_decimal_format(ic_decimal d, char *buf, size_t cap);
 /* The same value as an integer if it is one (1.0, 1e3 are; 1.5 is not). */
 bool ic_decimal_to_u64(ic_decimal d, uint64_t *out);
 
-bool ic_decimal_is_zero(ic_decimal d);
 int ic_decimal_cmp(ic_decimal a, ic_decimal b);
 
 /* quantity * price / per, rounded half-even to the pico-dollar. IC_ERR_RANGE if it cannot be

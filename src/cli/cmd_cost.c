@@ -31,7 +31,7 @@ static const char usage_text[] =
 
 typedef struct group { /* --summary: one provider/model */
     char provider[64], model[128];
-    uint64_t calls, input, output, cache_read;
+    uint64_t calls, input, output;
     ic_money cost, saved;
 } group;
 
@@ -112,7 +112,6 @@ static void add_group(block *b, const ic_record *r, const ic_cost *c)
     g->calls++;
     g->input += ic_usage_get(&r->usage, ic_unit_find("input_tokens"));
     g->output += ic_usage_get(&r->usage, ic_unit_find("output_tokens"));
-    g->cache_read += ic_usage_get(&r->usage, ic_unit_find("cache_read_tokens"));
     g->cost += c->total;
     ic_money saved = 0;
     if (ic_price_cache_saving(c->model, &r->usage, r->has_time ? r->t_ms : b->now, &saved, NULL) == IC_OK)
@@ -372,7 +371,6 @@ static int run(int argc, char **argv)
                     all[j].calls += b->groups[g].calls;
                     all[j].input += b->groups[g].input;
                     all[j].output += b->groups[g].output;
-                    all[j].cache_read += b->groups[g].cache_read;
                     all[j].cost += b->groups[g].cost;
                     all[j].saved += b->groups[g].saved;
                 }

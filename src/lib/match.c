@@ -202,21 +202,3 @@ bool ic_match_eval(const ic_match *m, const char *s)
     }
     return false;
 }
-
-const char *ic_match_literal(const ic_match *m)
-{
-    switch (m->k) {
-    case M_OR:
-    case M_AND:
-        for (size_t i = 0; i < m->nkids; i++) {
-            const char *l = ic_match_literal(m->kids[i]);
-            if (l)
-                return l;
-        }
-        return NULL;
-    case M_REGEX:
-        return NULL;
-    default:
-        return m->s;
-    }
-}

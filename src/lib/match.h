@@ -24,9 +24,6 @@ ic_match *ic_match_parse(json_object *o, ic_arena *a, ic_regex_list *rl, const c
 ic_match *ic_match_equals(ic_arena *a, const char *s);
 ic_match *ic_match_or(ic_arena *a, ic_match **kids, size_t n);
 bool ic_match_eval(const ic_match *m, const char *s);
-/* The first literal a model id could be (equals value, or starts_with/contains text): for
- * suggestions and listings. NULL if none. */
-const char *ic_match_literal(const ic_match *m);
 
 /* Compile a JavaScript-syntax regex (as the feed writes them) with PCRE2; NULL + err on error. */
 void *ic_regex_compile(const char *pattern, ic_regex_list *rl, const char *where, ic_error *err);

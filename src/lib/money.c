@@ -146,11 +146,6 @@ bool ic_decimal_to_u64(ic_decimal d, uint64_t *out)
     return true;
 }
 
-bool ic_decimal_is_zero(ic_decimal d)
-{
-    return d.mant == 0;
-}
-
 int ic_decimal_cmp(ic_decimal a, ic_decimal b)
 {
     /* compare a.mant * 10^(S - a.scale) with b.mant * 10^(S - b.scale): only the side with the

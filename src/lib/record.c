@@ -332,13 +332,9 @@ static bool fskip(const char **pp, const char *e, int depth)
         }
         for (;;) {
             if (obj) {
-                const char *s;
-                size_t n;
                 p = ws(p, e);
                 if (p >= e || *p != '"' || !fskip(&p, e, depth + 1))
                     return false;
-                (void)s;
-                (void)n;
                 p = ws(p, e);
                 if (p >= e || *p != ':')
                     return false;
