@@ -1170,9 +1170,9 @@ ic_status ic_catalog_resolve(const ic_catalog *cc, const char *provider, const c
         const ic_provider *p;
         const ic_model *m;
         char key[96];
-    } memo[64];
+    } memo[1024]; /* about 140 KiB a thread: enough for every model a busy log names */
     size_t klen = pl + ml + 1;
-    unsigned mi = (unsigned)(h >> 58);
+    unsigned mi = (unsigned)(h >> 54);
     if (memo[mi].c == c && memo[mi].gen == c->generation && memo[mi].h == h &&
         klen < sizeof memo[mi].key && !memcmp(memo[mi].key, key, klen + 1)) {
         *pout = memo[mi].p;

@@ -236,39 +236,47 @@ static const char *ws(const char *p, const char *e)
 }
 
 /* a string without escapes or control characters; *s..*n its content */
-/* true if any byte of w is '\\' or below 0x20 (exact, eight bytes at a time) */
-static inline bool needs_escape_word(uint64_t w)
+/* high bit set in each byte of w that is '"', '\\' or below 0x20 (exact, no borrows) */
+static inline uint64_t special_bytes(uint64_t w)
 {
     const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
-    uint64_t bs = w ^ 0x5c5c5c5c5c5c5c5cULL;               /* zero byte where '\\' */
-    uint64_t is_bs = ~(((bs & lo7) + lo7) | bs) & ~lo7;    /* high bit set where zero */
-    uint64_t is_ctl = ~(((w & lo7) + 0x6060606060606060ULL) | w) & ~lo7; /* byte < 0x20 */
-    return (is_bs | is_ctl) != 0;
+    uint64_t q = w ^ 0x2222222222222222ULL, bs = w ^ 0x5c5c5c5c5c5c5c5cULL;
+    uint64_t is_q = ~(((q & lo7) + lo7) | q) & ~lo7;
+    uint64_t is_bs = ~(((bs & lo7) + lo7) | bs) & ~lo7;
+    uint64_t is_ctl = ~(((w & lo7) + 0x6060606060606060ULL) | w) & ~lo7;
+    return is_q | is_bs | is_ctl;
 }
 
-/* a string without escapes or control characters; *s..*n its content */
+/* a string without escapes or control characters; *s..*n its content. One pass, eight bytes at
+ * a time: the first special byte must be the closing quote. */
 static bool fstring(const char **pp, const char *e, const char **s, size_t *n)
 {
     const char *p = *pp;
     if (p >= e || *p != '"')
         return false;
     p++;
-    const char *q = memchr(p, '"', (size_t)(e - p));
-    if (!q)
-        return false;
     const char *c = p;
-    for (; c + 8 <= q; c += 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; c + 8 <= e; c += 8) {
         uint64_t w;
         memcpy(&w, c, 8);
-        if (needs_escape_word(w))
-            return false;
+        uint64_t m = special_bytes(w);
+        if (m) {
+            c += __builtin_ctzll(m) >> 3; /* little-endian: the lowest set byte comes first */
+            goto found;
+        }
     }
-    for (; c < q; c++)
-        if (*c == '\\' || (unsigned char)*c < 0x20)
-            return false;
+#endif
+    while (c < e && *c != '"' && *c != '\\' && (unsigned char)*c >= 0x20)
+        c++;
+    if (c >= e)
+        return false;
+found:
+    if (*c != '"')
+        return false; /* an escape or a control character: the general path decides */
     *s = p;
-    *n = (size_t)(q - p);
-    *pp = q + 1;
+    *n = (size_t)(c - p);
+    *pp = c + 1;
     return true;
 }
 
@@ -717,15 +725,35 @@ static void put_quoted(out_buf *b, const char *s)
     b->o += w;
 }
 
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* decimal digits of v, two at a time, ending at end; returns the first digit's position */
+static char *u64_digits(uint64_t v, char *end)
+{
+    char *p = end;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return p;
+}
+
 static void put_u64(out_buf *b, uint64_t v)
 {
     char t[24];
-    int n = 0;
-    do {
-        t[23 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(b, t + 24 - n, (size_t)n);
+    char *p = u64_digits(v, t + sizeof t);
+    put(b, p, (size_t)(t + sizeof t - p));
 }
 
 /* Per unit, the fixed text around an item's numbers: {"unit":"NAME","charged": and
@@ -756,15 +784,13 @@ static void put_money(out_buf *b, ic_money m)
         put_u64(b, ip);
         if (fp) {
             char d[13];
-            int w = 12;
-            while (fp % 10 == 0) {
-                fp /= 10;
-                w--;
-            }
             d[0] = '.';
-            for (int k = w; k >= 1; k--, fp /= 10)
-                d[k] = (char)('0' + fp % 10);
-            put(b, d, (size_t)w + 1);
+            u64_digits(fp + 1000000000000ULL, d + 13); /* 13 digits: a leading 1, then 12 */
+            d[0] = '.';
+            size_t w = 12;
+            while (d[w] == '0')
+                w--;
+            put(b, d, w + 1);
         }
         return;
     }
