@@ -9,6 +9,15 @@
 #include "infercost/ledger.h"
 #include "infercost/report.h"
 
+/* --ledger, --from, --to and --month, as every ledger command reads them */
+typedef struct ic_cli_ledger_opts {
+    const char *ledger, *from, *to, *month;
+} ic_cli_ledger_opts;
+
+/* If argv[*i] is one of those options, take it, advance *i and return 1; 0 if it is another
+ * argument; -1 (after printing) if its value is missing. */
+int ic_cli_ledger_arg(ic_cli_ledger_opts *o, int argc, char **argv, int *i);
+
 const char *ic_cli_ledger_path(const char *opt);
 /* prints the error; NULL on failure */
 ic_ledger *ic_cli_open_ledger(const char *path, bool readonly);

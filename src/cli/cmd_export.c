@@ -17,8 +17,8 @@ static const char usage_text[] =
 
 static int run(int argc, char **argv)
 {
-    const char *ledger = NULL, *from = NULL, *to = NULL, *month = NULL, *format = NULL,
-               *outp = NULL;
+    ic_cli_ledger_opts lo = {0};
+    const char *format = NULL, *outp = NULL;
     ic_focus_opts o = {0};
     for (int i = 1; i < argc;) {
         bool bad = false;
@@ -27,15 +27,12 @@ static int run(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         }
-        if ((v = ic_cli_opt("--ledger", argc, argv, &i, &bad)))
-            ledger = v;
-        else if ((v = ic_cli_opt("--from", argc, argv, &i, &bad)))
-            from = v;
-        else if ((v = ic_cli_opt("--to", argc, argv, &i, &bad)))
-            to = v;
-        else if ((v = ic_cli_opt("--month", argc, argv, &i, &bad)))
-            month = v;
-        else if ((v = ic_cli_opt("--format", argc, argv, &i, &bad)))
+        int r = ic_cli_ledger_arg(&lo, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if ((v = ic_cli_opt("--format", argc, argv, &i, &bad)))
             format = v;
         else if ((v = ic_cli_opt("--billing-account", argc, argv, &i, &bad)))
             o.billing_account_id = v;
@@ -53,9 +50,9 @@ static int run(int argc, char **argv)
         ic_cli_error("export: --format focus is required (the one export format so far)");
         return 2;
     }
-    if (ic_cli_period(from, to, month, &o.filter))
+    if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))
         return 2;
-    ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(ledger), true);
+    ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(lo.ledger), true);
     if (!l)
         return 2;
     FILE *f = outp ? fopen(outp, "w") : stdout;

@@ -38,7 +38,7 @@ int ic_cli_parse_pct_bp(const char *v, uint32_t *bp)
 
 static int run(int argc, char **argv)
 {
-    const char *ledger = NULL, *from = NULL, *to = NULL, *month = NULL;
+    ic_cli_ledger_opts lo = {0};
     ic_margin_opts o = {.target_bp = 2500};
     ic_report_format fmt = IC_FMT_TABLE;
     for (int i = 1; i < argc;) {
@@ -48,15 +48,12 @@ static int run(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         }
-        if ((v = ic_cli_opt("--ledger", argc, argv, &i, &bad)))
-            ledger = v;
-        else if ((v = ic_cli_opt("--from", argc, argv, &i, &bad)))
-            from = v;
-        else if ((v = ic_cli_opt("--to", argc, argv, &i, &bad)))
-            to = v;
-        else if ((v = ic_cli_opt("--month", argc, argv, &i, &bad)))
-            month = v;
-        else if ((v = ic_cli_opt("--target", argc, argv, &i, &bad))) {
+        int r = ic_cli_ledger_arg(&lo, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if ((v = ic_cli_opt("--target", argc, argv, &i, &bad))) {
             if (ic_cli_parse_pct_bp(v, &o.target_bp))
                 return 2;
         } else if ((v = ic_cli_opt("--format", argc, argv, &i, &bad))) {
@@ -68,9 +65,9 @@ static int run(int argc, char **argv)
             return 2;
         }
     }
-    if (ic_cli_period(from, to, month, &o.filter))
+    if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))
         return 2;
-    ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(ledger), true);
+    ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(lo.ledger), true);
     if (!l)
         return 2;
     ic_margin *m = NULL;

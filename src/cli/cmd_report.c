@@ -74,6 +74,23 @@ int ic_cli_format(const char *v, ic_report_format *out)
     return -1;
 }
 
+int ic_cli_ledger_arg(ic_cli_ledger_opts *o, int argc, char **argv, int *i)
+{
+    static const char *const names[] = {"--ledger", "--from", "--to", "--month"};
+    const char **slots[] = {&o->ledger, &o->from, &o->to, &o->month};
+    bool bad = false;
+    for (int k = 0; k < 4; k++) {
+        const char *v = ic_cli_opt(names[k], argc, argv, i, &bad);
+        if (v) {
+            *slots[k] = v;
+            return 1;
+        }
+        if (bad)
+            return -1;
+    }
+    return 0;
+}
+
 const char *ic_cli_ledger_path(const char *opt)
 {
     if (opt && opt[0])
@@ -95,7 +112,8 @@ ic_ledger *ic_cli_open_ledger(const char *path, bool readonly)
 
 static int run(int argc, char **argv)
 {
-    const char *ledger = NULL, *from = NULL, *to = NULL, *month = NULL, *by = "model";
+    ic_cli_ledger_opts lo = {0};
+    const char *by = "model";
     ic_report_opts o = {0};
     ic_report_format fmt = IC_FMT_TABLE;
     bool timing = false;
@@ -106,15 +124,12 @@ static int run(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         }
-        if ((v = ic_cli_opt("--ledger", argc, argv, &i, &bad)))
-            ledger = v;
-        else if ((v = ic_cli_opt("--from", argc, argv, &i, &bad)))
-            from = v;
-        else if ((v = ic_cli_opt("--to", argc, argv, &i, &bad)))
-            to = v;
-        else if ((v = ic_cli_opt("--month", argc, argv, &i, &bad)))
-            month = v;
-        else if ((v = ic_cli_opt("--by", argc, argv, &i, &bad)))
+        int r = ic_cli_ledger_arg(&lo, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if ((v = ic_cli_opt("--by", argc, argv, &i, &bad)))
             by = v;
         else if ((v = ic_cli_opt("--provider", argc, argv, &i, &bad)))
             o.filter.provider = v;
@@ -144,7 +159,7 @@ static int run(int argc, char **argv)
             return 2;
         }
     }
-    if (ic_cli_period(from, to, month, &o.filter))
+    if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))
         return 2;
     char dims[256];
     snprintf(dims, sizeof dims, "%s", by);
@@ -161,7 +176,7 @@ static int run(int argc, char **argv)
         }
         o.dims[o.ndims++] = (ic_dim)d;
     }
-    ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(ledger), true);
+    ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(lo.ledger), true);
     if (!l)
         return 2;
     ic_report *r = NULL;
