@@ -1,6 +1,10 @@
 /* cli_common.c: shared option handling and error printing for the subcommands (cli_common.h). */
 #include "cli_common.h"
 
+#include <stdlib.h>
+
+#include "infercost/record.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -82,4 +86,37 @@ FILE *ic_cli_open_input(const char *path)
     if (!f)
         ic_cli_error("%s: %s", path, strerror(errno));
     return f;
+}
+
+char *ic_cli_read_all(FILE *f, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                break;
+            buf[n] = 0;
+            *len = n;
+            return buf;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+const char *ic_cli_json_str(const char *s, char *buf, size_t cap)
+{
+    if (!ic_json_quote(s, strlen(s), buf, cap))
+        snprintf(buf, cap, "\"\"");
+    return buf;
 }

@@ -31,6 +31,13 @@ const char *ic_cli_opt(const char *name, int argc, char **argv, int *i, bool *ba
 /* fopen for reading, "-" or NULL meaning stdin; prints the error. */
 FILE *ic_cli_open_input(const char *path);
 
+/* The whole of f into a malloc'd buffer (NUL-terminated; *len excludes the NUL); NULL on a read
+ * error or out of memory. */
+char *ic_cli_read_all(FILE *f, size_t *len);
+
+/* s as a quoted JSON string into buf ("\"\"" if it does not fit); returns buf */
+const char *ic_cli_json_str(const char *s, char *buf, size_t cap);
+
 /* "infercost: " + message on stderr */
 void ic_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

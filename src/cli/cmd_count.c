@@ -26,54 +26,6 @@ static const char usage_text[] =
     "  --special     recognise special tokens (<|endoftext|>, ...) instead of counting their\n"
     "                text as ordinary text\n";
 
-/* s as JSON string contents (quotes, backslashes and control characters escaped) into buf */
-static const char *jstr(const char *s, char *buf, size_t cap)
-{
-    size_t w = 0;
-    for (; *s && w + 7 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            buf[w++] = '\\';
-            buf[w++] = (char)c;
-        } else if (c < 0x20) {
-            w += (size_t)snprintf(buf + w, cap - w, "\\u%04x", c);
-        } else {
-            buf[w++] = (char)c;
-        }
-    }
-    buf[w] = 0;
-    return buf;
-}
-
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 static void print_ids(const uint32_t *ids, size_t n)
 {
     char buf[1 << 16];
@@ -214,7 +166,7 @@ static int run(int argc, char **argv)
         return 2;
     }
     size_t len = 0;
-    char *text = read_all(f, &len);
+    char *text = ic_cli_read_all(f, &len);
     if (f != stdin)
         fclose(f);
     if (!text) {
@@ -224,9 +176,9 @@ static int run(int argc, char **argv)
     }
     char head[1024], mq[600];
     if (!tok)
-        snprintf(head, sizeof head, "\"model\":\"%s\",", jstr(model, mq, sizeof mq));
+        snprintf(head, sizeof head, "\"model\":%s,", ic_cli_json_str(model, mq, sizeof mq));
     else if (model)
-        snprintf(head, sizeof head, "\"model\":\"%s\",\"encoding\":\"%s\",", jstr(model, mq, sizeof mq),
+        snprintf(head, sizeof head, "\"model\":%s,\"encoding\":\"%s\",", ic_cli_json_str(model, mq, sizeof mq),
                  encoding);
     else
         snprintf(head, sizeof head, "\"encoding\":\"%s\",", encoding);

@@ -24,50 +24,6 @@ static const char usage_text[] =
     "  --at TIME     price at TIME (\"2026-03-01\" or RFC 3339; default now)\n"
     "  --json        one JSON object instead of text\n";
 
-/* s as JSON string contents (quotes, backslashes and control characters escaped) into buf */
-static const char *jstr(const char *s, char *buf, size_t cap)
-{
-    size_t w = 0;
-    for (; *s && w + 7 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            buf[w++] = '\\';
-            buf[w++] = (char)c;
-        } else if (c < 0x20) {
-            w += (size_t)snprintf(buf + w, cap - w, "\\u%04x", c);
-        } else {
-            buf[w++] = (char)c;
-        }
-    }
-    buf[w] = 0;
-    return buf;
-}
-
-static char *read_all(FILE *f, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                break;
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                break;
-            *len = n;
-            return buf;
-        }
-    }
-    free(buf);
-    return NULL;
-}
-
 static const char *bound_name(ic_output_bound b)
 {
     return b == IC_BOUND_MAX_TOKENS ? "max_tokens" : b == IC_BOUND_CONTEXT ? "context_window" : "none";
@@ -77,9 +33,9 @@ static void print_json(const ic_request_estimate *e, const char *path)
 {
     const ic_chat_count *c = &e->count;
     char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], w[IC_MONEY_STRLEN], q1[1024], q2[512], q3[512];
-    printf("{\"file\":\"%s\",\"provider\":\"%s\",\"model\":\"%s\",\"prompt_tokens\":%llu,",
-           jstr(path, q1, sizeof q1), jstr(ic_provider_id(e->provider), q2, sizeof q2),
-           jstr(ic_model_id(e->model), q3, sizeof q3), (unsigned long long)c->prompt_tokens);
+    printf("{\"file\":%s,\"provider\":%s,\"model\":%s,\"prompt_tokens\":%llu,",
+           ic_cli_json_str(path, q1, sizeof q1), ic_cli_json_str(ic_provider_id(e->provider), q2, sizeof q2),
+           ic_cli_json_str(ic_model_id(e->model), q3, sizeof q3), (unsigned long long)c->prompt_tokens);
     if (c->method == IC_COUNT_EXACT)
         printf("\"count\":\"exact\",\"encoding\":\"%s\",", c->encoding);
     else
@@ -201,7 +157,7 @@ static int run(int argc, char **argv)
     if (!f)
         return 2;
     size_t len = 0;
-    char *body = read_all(f, &len);
+    char *body = ic_cli_read_all(f, &len);
     if (f != stdin)
         fclose(f);
     if (!body) {
