@@ -9,65 +9,7 @@
 #include <string.h>
 
 #include "infercost/timeutil.h"
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
-/* ---- a tiny string -> index map ---- */
-
-typedef struct smap {
-    char **k;
-    size_t *v;
-    size_t cap, n;
-} smap;
-
-static size_t smap_get(smap *m, const char *key, size_t next, bool *fresh)
-{
-    *fresh = false;
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 64;
-        char **nk = calloc(nc, sizeof *nk);
-        size_t *nv = calloc(nc, sizeof *nv);
-        if (!nk || !nv) {
-            free(nk);
-            free(nv);
-            return SIZE_MAX;
-        }
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->k[i]) {
-                size_t j = XXH3_64bits(m->k[i], strlen(m->k[i])) & (nc - 1);
-                while (nk[j])
-                    j = (j + 1) & (nc - 1);
-                nk[j] = m->k[i];
-                nv[j] = m->v[i];
-            }
-        free(m->k);
-        free(m->v);
-        m->k = nk;
-        m->v = nv;
-        m->cap = nc;
-    }
-    size_t j = XXH3_64bits(key, strlen(key)) & (m->cap - 1);
-    while (m->k[j]) {
-        if (!strcmp(m->k[j], key))
-            return m->v[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    if (!(m->k[j] = strdup(key)))
-        return SIZE_MAX;
-    m->v[j] = next;
-    m->n++;
-    *fresh = true;
-    return next;
-}
-
-static void smap_free(smap *m)
-{
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->k[i]);
-    free(m->k);
-    free(m->v);
-}
+#include "strmap.h"
 
 int64_t ic_cost_share_bp(ic_money part, ic_money revenue)
 {
@@ -154,7 +96,7 @@ ic_status ic_revenue_import_csv(ic_ledger *l, FILE *in, const char *source, size
     char **cust = NULL, **per = NULL;
     ic_money *amt = NULL;
     size_t n = 0, ncap = 0;
-    smap seen = {0};
+    ic_smap seen = {0};
     ic_status st = IC_OK;
     while ((got = getline(&line, &cap, in)) >= 0) {
         lineno++;
@@ -218,7 +160,7 @@ ic_status ic_revenue_import_csv(ic_ledger *l, FILE *in, const char *source, size
         char key[600];
         snprintf(key, sizeof key, "%.500s\x1f%s", c, p);
         bool fresh;
-        if (smap_get(&seen, key, 0, &fresh) == SIZE_MAX) {
+        if (ic__smap_get(&seen, key, 0, &fresh) == SIZE_MAX) {
             st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
             goto out;
         }
@@ -274,7 +216,7 @@ out:
     free(per);
     free(amt);
     free(line);
-    smap_free(&seen);
+    ic__smap_free(&seen);
     return st;
 }
 
@@ -282,7 +224,7 @@ out:
 
 typedef struct mb {
     ic_margin *m;
-    smap cust, tasks, months;
+    ic_smap cust, tasks, months;
     size_t rows_cap, months_cap;
     ic_money *task_cost;
     size_t *task_cust;
@@ -295,7 +237,7 @@ static size_t cust_index(mb *b, const char *c)
 {
     bool fresh;
     ic_margin *m = b->m;
-    size_t i = smap_get(&b->cust, c, m->nrows, &fresh);
+    size_t i = ic__smap_get(&b->cust, c, m->nrows, &fresh);
     if (i == SIZE_MAX)
         return SIZE_MAX;
     if (fresh) {
@@ -320,7 +262,7 @@ static size_t month_index(mb *b, const char *mon)
 {
     bool fresh;
     ic_margin *m = b->m;
-    size_t i = smap_get(&b->months, mon, m->nmonths, &fresh);
+    size_t i = ic__smap_get(&b->months, mon, m->nmonths, &fresh);
     if (i == SIZE_MAX)
         return SIZE_MAX;
     if (fresh) {
@@ -362,7 +304,7 @@ static int on_event(const ic_event *e, void *arg)
         char key[1200];
         snprintf(key, sizeof key, "%zu\x1f%.1000s", ci, e->task);
         bool fresh;
-        size_t ti = smap_get(&b->tasks, key, b->ntask, &fresh);
+        size_t ti = ic__smap_get(&b->tasks, key, b->ntask, &fresh);
         if (ti == SIZE_MAX) {
             b->oom = true;
             return 1;
@@ -526,9 +468,9 @@ ic_status ic_margin_build(ic_ledger *l, const ic_margin_opts *o, ic_margin **out
         qsort(m->rows, m->nrows, sizeof *m->rows, cmp_rows);
         qsort(m->months, m->nmonths, sizeof *m->months, cmp_months);
     }
-    smap_free(&b.cust);
-    smap_free(&b.tasks);
-    smap_free(&b.months);
+    ic__smap_free(&b.cust);
+    ic__smap_free(&b.tasks);
+    ic__smap_free(&b.months);
     free(b.task_cost);
     free(b.task_cust);
     if (st != IC_OK) {

@@ -12,6 +12,7 @@
 
 #include "infercost/timeutil.h"
 #include "ledger_internal.h"
+#include "strmap.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -41,78 +42,6 @@ ic_money ic_money_div_round(ic_money a, uint64_t n)
     return neg ? -(ic_money)q : (ic_money)q;
 }
 
-/* ---- a string-keyed hash table of indexes ---- */
-
-typedef struct smap {
-    char **keys;
-    size_t *vals;
-    uint64_t *hs;
-    size_t cap, n;
-} smap;
-
-static bool smap_grow(smap *m)
-{
-    size_t nc = m->cap ? m->cap * 2 : 64;
-    char **nk = calloc(nc, sizeof *nk);
-    size_t *nv = calloc(nc, sizeof *nv);
-    uint64_t *nh = calloc(nc, sizeof *nh);
-    if (!nk || !nv || !nh) {
-        free(nk);
-        free(nv);
-        free(nh);
-        return false;
-    }
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i]) {
-            size_t j = m->hs[i] & (nc - 1);
-            while (nk[j])
-                j = (j + 1) & (nc - 1);
-            nk[j] = m->keys[i];
-            nv[j] = m->vals[i];
-            nh[j] = m->hs[i];
-        }
-    free(m->keys);
-    free(m->vals);
-    free(m->hs);
-    m->keys = nk;
-    m->vals = nv;
-    m->hs = nh;
-    m->cap = nc;
-    return true;
-}
-
-/* index for key; *fresh when it was added with value next; SIZE_MAX on out-of-memory */
-static size_t smap_get(smap *m, const char *key, size_t next, bool *fresh)
-{
-    *fresh = false;
-    if ((m->n + 1) * 2 > m->cap && !smap_grow(m))
-        return SIZE_MAX;
-    uint64_t h = XXH3_64bits(key, strlen(key));
-    size_t j = h & (m->cap - 1);
-    while (m->keys[j]) {
-        if (m->hs[j] == h && !strcmp(m->keys[j], key))
-            return m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->keys[j] = strdup(key);
-    if (!m->keys[j])
-        return SIZE_MAX;
-    m->vals[j] = next;
-    m->hs[j] = h;
-    m->n++;
-    *fresh = true;
-    return next;
-}
-
-static void smap_free(smap *m)
-{
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->keys[i]);
-    free(m->keys);
-    free(m->vals);
-    free(m->hs);
-}
-
 /* ---- building ---- */
 
 typedef struct vec {
@@ -129,19 +58,19 @@ typedef struct mcost { /* a mover key in one month */
 typedef struct builder {
     ic_report *r;
     const ic_report_opts *o;
-    smap groups;
+    ic_smap groups;
     size_t cap;
     vec *req;          /* per group: cost of each request (percentiles) */
-    smap tasks;        /* group \x1f task -> index into task_cost */
+    ic_smap tasks;        /* group \x1f task -> index into task_cost */
     ic_money *task_cost;
     size_t *task_group;
     size_t ntask, task_cap;
-    smap months;
+    ic_smap months;
     size_t months_cap;
-    smap movers;       /* mover key -> index into mover_names */
+    ic_smap movers;       /* mover key -> index into mover_names */
     char **mover_names;
     size_t nmover_names, mover_names_cap;
-    smap mover_month;  /* mover \x1f month -> index into mc */
+    ic_smap mover_month;  /* mover \x1f month -> index into mc */
     mcost *mc;
     size_t nmc, mc_cap;
     bool oom;
@@ -234,7 +163,7 @@ static void add(builder *b, const contrib *c, bool one_event)
     }
     bool fresh;
     ic_report *r = b->r;
-    size_t gi = smap_get(&b->groups, key, r->nrows, &fresh);
+    size_t gi = ic__smap_get(&b->groups, key, r->nrows, &fresh);
     if (gi == SIZE_MAX) {
         b->oom = true;
         return;
@@ -288,7 +217,7 @@ static void add(builder *b, const contrib *c, bool one_event)
     /* months */
     char mon[16];
     month_text(c->day, mon, sizeof mon);
-    size_t mi = smap_get(&b->months, mon, r->nmonths, &fresh);
+    size_t mi = ic__smap_get(&b->months, mon, r->nmonths, &fresh);
     if (mi == SIZE_MAX) {
         b->oom = true;
         return;
@@ -313,7 +242,7 @@ static void add(builder *b, const contrib *c, bool one_event)
     /* movers */
     char mk[1200];
     mover_key(b, c, mk, sizeof mk);
-    size_t mv = smap_get(&b->movers, mk, b->nmover_names, &fresh);
+    size_t mv = ic__smap_get(&b->movers, mk, b->nmover_names, &fresh);
     if (mv == SIZE_MAX) {
         b->oom = true;
         return;
@@ -333,7 +262,7 @@ static void add(builder *b, const contrib *c, bool one_event)
     }
     char mmk[1300];
     snprintf(mmk, sizeof mmk, "%zu\x1f%s", mv, mon);
-    size_t ci = smap_get(&b->mover_month, mmk, b->nmc, &fresh);
+    size_t ci = ic__smap_get(&b->mover_month, mmk, b->nmc, &fresh);
     if (ci == SIZE_MAX) {
         b->oom = true;
         return;
@@ -372,7 +301,7 @@ static void add(builder *b, const contrib *c, bool one_event)
         if (c->task && c->task[0]) {
             char tk[2400];
             snprintf(tk, sizeof tk, "%zu\x1f%s", gi, c->task);
-            size_t ti = smap_get(&b->tasks, tk, b->ntask, &fresh);
+            size_t ti = ic__smap_get(&b->tasks, tk, b->ntask, &fresh);
             if (ti == SIZE_MAX) {
                 b->oom = true;
                 return;
@@ -740,11 +669,11 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
     for (size_t g = 0; g < r->nrows && b.req; g++)
         free(b.req[g].v);
     free(b.req);
-    smap_free(&b.groups);
-    smap_free(&b.tasks);
-    smap_free(&b.months);
-    smap_free(&b.movers);
-    smap_free(&b.mover_month);
+    ic__smap_free(&b.groups);
+    ic__smap_free(&b.tasks);
+    ic__smap_free(&b.months);
+    ic__smap_free(&b.movers);
+    ic__smap_free(&b.mover_month);
     for (size_t i = 0; i < b.nmover_names; i++)
         free(b.mover_names[i]);
     free(b.mover_names);
