@@ -18,18 +18,31 @@
 /* Largest count accepted for any unit: above it a record is refused as "number too large". */
 #define IC_USAGE_VALUE_MAX 1000000000000000ULL /* 1e15 */
 
+/* Distinct units one record may report (a provider's richest extractor, Google's, maps 21). */
+#define IC_USAGE_MAX_UNITS 24
+
+/* Compact: the values of the reported units only, packed in unit-id order (200 bytes instead of
+ * one slot per known unit), because batch pricing is bound by how many records fit in the
+ * caches. Read it with ic_usage_get() or by walking the bits of present
+ * with a running index into v; write it with ic_usage_set(). */
 typedef struct ic_usage {
-    uint64_t present;          /* bit u: unit u was reported */
-    uint64_t v[IC_UNITS_MAX];  /* count per unit id (tokens, seconds, pixels, ...) */
+    uint64_t present;                /* bit u: unit u was reported */
+    uint64_t v[IC_USAGE_MAX_UNITS];  /* v[i]: the value of the i-th unit set in present */
 } ic_usage;
 
 struct ic_provider;
 
 static inline void ic_usage_clear(ic_usage *u) { u->present = 0; }
+/* Index in v of a unit (whether or not it is present). */
+static inline int ic_usage_slot(const ic_usage *u, int unit)
+{
+    return __builtin_popcountll(u->present & ((1ULL << unit) - 1));
+}
 static inline uint64_t ic_usage_get(const ic_usage *u, int unit)
 {
-    return (u->present >> unit) & 1 ? u->v[unit] : 0;
+    return (u->present >> unit) & 1 ? u->v[ic_usage_slot(u, unit)] : 0;
 }
+/* Set a unit's value; refused above IC_USAGE_VALUE_MAX or past IC_USAGE_MAX_UNITS units. */
 ic_status ic_usage_set(ic_usage *u, int unit, uint64_t value, ic_error *err);
 /* Add to a unit (summing several provider fields into one). */
 ic_status ic_usage_add(ic_usage *u, int unit, uint64_t value, ic_error *err);

@@ -437,10 +437,10 @@ size_t ic_event_detail_pack(const ic_usage *u, const ic_cost *c, unsigned char *
 {
     ic__wbuf w = {buf, 0, cap, false};
     ic__put_u64(&w, (uint64_t)__builtin_popcountll(u->present));
+    int slot = 0;
     for (uint64_t bits = u->present; bits; bits &= bits - 1) {
-        int i = __builtin_ctzll(bits);
-        put_unit(&w, i);
-        ic__put_u64(&w, u->v[i]);
+        put_unit(&w, __builtin_ctzll(bits));
+        ic__put_u64(&w, u->v[slot++]); /* values are packed in unit order (usage.h) */
     }
     ic__put_u64(&w, c ? (uint64_t)c->nitems : 0);
     for (int i = 0; c && i < c->nitems; i++) {

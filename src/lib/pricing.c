@@ -9,14 +9,16 @@
 
 #include "catalog_internal.h"
 #include "units_internal.h"
+#include "usage_internal.h"
 
 /* The reference's B(): the usage value of unit t, or 0 when absent, refusing absences that would
  * under-charge (a positive descendant or a positive overlap whose join is t). */
-static ic_status usage_value(const ic_usage *u, uint64_t pos, int t, uint64_t *out, ic_error *err)
+static ic_status usage_value(uint64_t present, const uint64_t *val, uint64_t pos, int t,
+                             uint64_t *out, ic_error *err)
 {
-    /* pos: the reported units with a positive value */
-    if (u->present >> t & 1) {
-        *out = u->v[t];
+    /* val: the values by unit id of the present units; pos: those with a positive value */
+    if (present >> t & 1) {
+        *out = val[t];
         return IC_OK;
     }
     uint64_t desc = pos & ic__unit_desc[t];
@@ -66,33 +68,31 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
     out->nitems = 0;
     if (ps->invalid)
         return ic_error_set(err, IC_ERR_NO_PRICE, "%s", ps->invalid);
-    ic_status st = ic_usage_validate(usage, err);
+    uint64_t present = usage->present, val[IC_UNITS_MAX];
+    ic__usage_expand(usage, val);
+    ic_status st = ic__usage_validate_dense(present, val, err);
     if (st != IC_OK)
         return st;
-    ic_usage adj;
-    const ic_usage *u = usage;
     if (is_groq_whisper(m)) {
         /* Groq bills transcription with a 10-second minimum per request */
         int as = ic_unit_find("audio_seconds"), ias = ic_unit_find("input_audio_seconds");
-        if (as >= 0 && ias >= 0 && ((u->present >> as & 1) || (u->present >> ias & 1))) {
-            adj = *u;
-            uint64_t d = (u->present >> as & 1) && u->v[as] != 0 ? u->v[as]
-                         : (u->present >> ias & 1)              ? u->v[ias]
-                                                                 : 0;
+        if (as >= 0 && ias >= 0 && ((present >> as & 1) || (present >> ias & 1))) {
+            uint64_t d = (present >> as & 1) && val[as] != 0 ? val[as]
+                         : (present >> ias & 1)          ? val[ias]
+                                                         : 0;
             if (d > 0 && d < 10)
                 d = 10;
-            adj.v[as] = adj.v[ias] = d;
-            adj.present |= 1ULL << as | 1ULL << ias;
-            u = &adj;
+            val[as] = val[ias] = d;
+            present |= 1ULL << as | 1ULL << ias;
         }
     }
     /* usage the model prices nowhere (itself or through an ancestor): reported in out->unpriced;
      * a call whose positive usage is all unpriced is refused below, never a silent $0 */
     uint64_t positive = 0;
     out->unpriced = 0;
-    for (uint64_t bits = u->present; bits; bits &= bits - 1) {
+    for (uint64_t bits = present; bits; bits &= bits - 1) {
         int k = __builtin_ctzll(bits);
-        if (u->v[k] > 0 && ic__unit_reported[k]) {
+        if (val[k] > 0 && ic__unit_reported[k]) {
             positive |= 1ULL << k;
             if (!(ps->priced >> k & 1) && !(ic__unit_anc[k] & ps->priced))
                 out->unpriced |= 1ULL << k;
@@ -105,19 +105,19 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
     if (positive && positive == out->unpriced && ps->requests_unit < 0) {
         int k = __builtin_ctzll(positive);
         return ic_error_set(err, IC_ERR_NO_PRICE, "%s has no price for %s (%llu reported)%s", m->id,
-                            ic_unit_name(k), (unsigned long long)u->v[k],
+                            ic_unit_name(k), (unsigned long long)val[k],
                             positive & (positive - 1) ? " nor for the other units reported" : "");
     }
     uint64_t total_input = 0;
     if (ps->any_tiered) {
-        if ((st = usage_value(u, positive, ps->input_unit, &total_input, err)) != IC_OK)
+        if ((st = usage_value(present, val, positive, ps->input_unit, &total_input, err)) != IC_OK)
             return st;
     }
     uint64_t leaf[IC_UNITS_MAX];
     for (int i = 0; i < ps->norder; i++) {
         int n = ps->order[i];
         uint64_t s;
-        if ((st = usage_value(u, positive, n, &s, err)) != IC_OK)
+        if ((st = usage_value(present, val, positive, n, &s, err)) != IC_OK)
             return st;
         uint64_t sub = 0;
         for (uint64_t d = ic__unit_desc[n] & ps->priced; d; d &= d - 1) {

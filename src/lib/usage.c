@@ -14,6 +14,23 @@
 #include "usage_internal.h"
 #include "units_internal.h"
 
+/* Store a value already checked against IC_USAGE_VALUE_MAX, keeping v packed in unit order. */
+static ic_status put(ic_usage *u, int unit, uint64_t value, ic_error *err)
+{
+    int slot = ic_usage_slot(u, unit);
+    if (!(u->present >> unit & 1)) {
+        int n = __builtin_popcountll(u->present);
+        if (n >= IC_USAGE_MAX_UNITS)
+            return ic_error_set(err, IC_ERR_RANGE,
+                                "%s: too many usage units in one record (at most %d)",
+                                ic_unit_name(unit), IC_USAGE_MAX_UNITS);
+        memmove(&u->v[slot + 1], &u->v[slot], (size_t)(n - slot) * sizeof u->v[0]);
+        u->present |= 1ULL << unit;
+    }
+    u->v[slot] = value;
+    return IC_OK;
+}
+
 ic_status ic_usage_set(ic_usage *u, int unit, uint64_t value, ic_error *err)
 {
     if (unit < 0 || unit >= ic_unit_count())
@@ -22,9 +39,7 @@ ic_status ic_usage_set(ic_usage *u, int unit, uint64_t value, ic_error *err)
         return ic_error_set(err, IC_ERR_RANGE, "%s: %llu is too large (limit %llu)",
                             ic_unit_name(unit), (unsigned long long)value,
                             (unsigned long long)IC_USAGE_VALUE_MAX);
-    u->v[unit] = value;
-    u->present |= 1ULL << unit;
-    return IC_OK;
+    return put(u, unit, value, err);
 }
 
 ic_status ic_usage_add(ic_usage *u, int unit, uint64_t value, ic_error *err)
@@ -35,19 +50,26 @@ ic_status ic_usage_add(ic_usage *u, int unit, uint64_t value, ic_error *err)
     return ic_usage_set(u, unit, cur + value, err);
 }
 
-ic_status ic_usage_validate(const ic_usage *u, ic_error *err)
+ic_status ic__usage_validate_dense(uint64_t present, const uint64_t *val, ic_error *err)
 {
-    for (uint64_t bits = u->present; bits; bits &= bits - 1) {
+    for (uint64_t bits = present; bits; bits &= bits - 1) {
         int k = __builtin_ctzll(bits);
-        for (uint64_t anc = ic__unit_anc[k] & u->present; anc; anc &= anc - 1) {
+        for (uint64_t anc = ic__unit_anc[k] & present; anc; anc &= anc - 1) {
             int a = __builtin_ctzll(anc);
-            if (u->v[k] > u->v[a])
+            if (val[k] > val[a])
                 return ic_error_set(err, IC_ERR_INVALID, "%s (%llu) cannot exceed %s (%llu)",
-                                    ic_unit_name(k), (unsigned long long)u->v[k], ic_unit_name(a),
-                                    (unsigned long long)u->v[a]);
+                                    ic_unit_name(k), (unsigned long long)val[k], ic_unit_name(a),
+                                    (unsigned long long)val[a]);
         }
     }
     return IC_OK;
+}
+
+ic_status ic_usage_validate(const ic_usage *u, ic_error *err)
+{
+    uint64_t val[IC_UNITS_MAX];
+    ic__usage_expand(u, val);
+    return ic__usage_validate_dense(u->present, val, err);
 }
 
 ic_status ic_usage_set_text(ic_usage *u, const char *key, const char *num, size_t len, ic_error *err)
@@ -69,11 +91,8 @@ ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const 
         size_t i = 0;
         while (i < len && num[i] >= '0' && num[i] <= '9')
             v = v * 10 + (uint64_t)(num[i++] - '0');
-        if (i == len) {
-            u->v[unit] = v;
-            u->present |= 1ULL << unit;
-            return IC_OK;
-        }
+        if (i == len)
+            return put(u, unit, v, err);
     }
     ic_decimal d;
     ic_status st = ic_decimal_parse(num, len, &d);
@@ -90,9 +109,7 @@ ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const 
     if (v > IC_USAGE_VALUE_MAX)
         return ic_error_set(err, IC_ERR_RANGE, "usage.%s: number too large (limit %llu)", key,
                             (unsigned long long)IC_USAGE_VALUE_MAX);
-    u->v[unit] = v;
-    u->present |= 1ULL << unit;
-    return IC_OK;
+    return put(u, unit, v, err);
 }
 
 size_t ic_usage_to_json(const ic_usage *u, char *buf, size_t cap)
@@ -103,10 +120,11 @@ size_t ic_usage_to_json(const ic_usage *u, char *buf, size_t cap)
         return 0;
     buf[o++] = '{';
     bool first = true;
-    for (uint64_t bits = u->present; bits; bits &= bits - 1) {
+    int i = 0;
+    for (uint64_t bits = u->present; bits; bits &= bits - 1, i++) {
         int k = __builtin_ctzll(bits);
         n = snprintf(buf + o, cap - o, "%s\"%s\":%llu", first ? "" : ",", ic_unit_name(k),
-                     (unsigned long long)u->v[k]);
+                     (unsigned long long)u->v[i]);
         if (n < 0 || (size_t)n >= cap - o)
             return 0;
         o += (size_t)n;
@@ -294,7 +312,7 @@ ic_status ic__usage_extract_json(const ic_provider *p, const char *flavor, json_
         ic_usage_clear(&one);
         if ((st = ic_usage_set_text(&one, ic_unit_name(mp->dest), txt, strlen(txt), err)) != IC_OK)
             return st;
-        if ((st = ic_usage_add(out, mp->dest, one.v[mp->dest], err)) != IC_OK)
+        if ((st = ic_usage_add(out, mp->dest, one.v[0], err)) != IC_OK)
             return st;
     }
     if (counted && !out->present) {

@@ -1,5 +1,6 @@
 /* usage_internal.h: extraction over an already-parsed json-c body, shared by usage.c,
- * usage_stream.c and record.c (which parses a whole input line once). */
+ * usage_stream.c and record.c (which parses a whole input line once), and the packed record's
+ * expansion that pricing.c uses. */
 #ifndef IC_USAGE_INTERNAL_H
 #define IC_USAGE_INTERNAL_H
 
@@ -16,4 +17,14 @@ ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const 
 ic_status ic__usage_extract_stream(const struct ic_provider *p, const char *flavor, const char *text,
                                    size_t len, ic_usage *out, char *model, size_t model_cap,
                                    ic_error *err);
+
+/* The packed values spread by unit id into val (only the present units' slots are written). */
+static inline void ic__usage_expand(const ic_usage *u, uint64_t *val)
+{
+    int i = 0;
+    for (uint64_t bits = u->present; bits; bits &= bits - 1)
+        val[__builtin_ctzll(bits)] = u->v[i++];
+}
+/* ic_usage_validate over expanded values (no unit may exceed a reported ancestor). */
+ic_status ic__usage_validate_dense(uint64_t present, const uint64_t *val, ic_error *err);
 #endif

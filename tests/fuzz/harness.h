@@ -360,9 +360,10 @@ static int fz_record_diff(const ic_record *a, const ic_record *b, char *why, siz
     FZ_CMP_NUM(from_response)
     FZ_CMP_NUM(usage.present)
     for (int u = 0; u < IC_UNITS_MAX; u++)
-        if ((a->usage.present >> u & 1) && a->usage.v[u] != b->usage.v[u])
+        if (ic_usage_get(&a->usage, u) != ic_usage_get(&b->usage, u))
             return fz_fail(why, cap, "usage.%s differs: fast %llu general %llu", ic_unit_name(u),
-                           (unsigned long long)a->usage.v[u], (unsigned long long)b->usage.v[u]);
+                           (unsigned long long)ic_usage_get(&a->usage, u),
+                           (unsigned long long)ic_usage_get(&b->usage, u));
     FZ_CMP_STR(id)
     FZ_CMP_STR(customer)
     FZ_CMP_STR(feature)

@@ -82,6 +82,49 @@ static void resolves_like_the_reference(void)
     CHECK_STR(ic_model_id(m), "gpt-4o");
 }
 
+/* The packed record: values stay in unit order whatever order they are set in, a set overwrites,
+ * adds accumulate, and the (IC_USAGE_MAX_UNITS + 1)-th distinct unit is refused, not dropped. */
+static void packed_usage_record(void)
+{
+    ic_usage u;
+    ic_error err;
+    ic_usage_clear(&u);
+    int in = ic_unit_find("input_tokens"), out = ic_unit_find("output_tokens"),
+        cr = ic_unit_find("cache_read_tokens"), rs = ic_unit_find("output_reasoning_tokens");
+    CHECK(ic_usage_set(&u, rs, 40, &err) == IC_OK);
+    CHECK(ic_usage_set(&u, in, 1000, &err) == IC_OK);
+    CHECK(ic_usage_set(&u, out, 90, &err) == IC_OK);
+    CHECK(ic_usage_set(&u, cr, 600, &err) == IC_OK);
+    CHECK(ic_usage_add(&u, out, 10, &err) == IC_OK);
+    CHECK(ic_usage_set(&u, in, 2000, &err) == IC_OK);
+    CHECK_INT(ic_usage_get(&u, in), 2000);
+    CHECK_INT(ic_usage_get(&u, out), 100);
+    CHECK_INT(ic_usage_get(&u, cr), 600);
+    CHECK_INT(ic_usage_get(&u, rs), 40);
+    CHECK_INT(ic_usage_get(&u, ic_unit_find("cache_write_tokens")), 0);
+    char js[256];
+    CHECK(ic_usage_to_json(&u, js, sizeof js) > 0);
+    CHECK_STR(js, "{\"input_tokens\":2000,\"output_tokens\":100,\"cache_read_tokens\":600,"
+                  "\"output_reasoning_tokens\":40}");
+    CHECK(ic_usage_validate(&u, &err) == IC_OK);
+    CHECK(ic_usage_set(&u, cr, 2001, &err) == IC_OK);
+    CHECK(ic_usage_validate(&u, &err) == IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "cache_read_tokens (2001) cannot exceed input_tokens (2000)") != NULL);
+    /* one slot per distinct unit: the units after the limit are refused with a message */
+    ic_usage_clear(&u);
+    int set = 0, refused = 0;
+    for (int k = ic_unit_count() - 1; k >= 0; k--) {
+        ic_status st = ic_usage_set(&u, k, (uint64_t)k + 1, &err);
+        set += st == IC_OK;
+        refused += st == IC_ERR_RANGE;
+    }
+    CHECK_INT(set, IC_USAGE_MAX_UNITS);
+    CHECK_INT(refused, ic_unit_count() - IC_USAGE_MAX_UNITS);
+    CHECK(strstr(err.msg, "too many usage units") != NULL);
+    for (int k = ic_unit_count() - IC_USAGE_MAX_UNITS; k < ic_unit_count(); k++)
+        CHECK_INT(ic_usage_get(&u, k), k + 1);
+}
+
 static void issue_example(void)
 {
     CHECK_STR(price("anthropic", "claude-sonnet-4-5",
@@ -402,6 +445,7 @@ int main(void)
         return 1;
     }
     RUN(resolves_like_the_reference);
+    RUN(packed_usage_record);
     RUN(issue_example);
     RUN(tier_cliff_on_total_input);
     RUN(time_of_day_and_dates);
