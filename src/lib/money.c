@@ -167,7 +167,18 @@ static bool mul_u128(ic_u128 a, ic_u128 b, ic_u128 *out)
 /* Round num/den half to even (64-bit). */
 static inline uint64_t div_half_even64(uint64_t num, uint64_t den)
 {
-    uint64_t q = num / den, r = num % den;
+    uint64_t q, r;
+    /* The feed's divisors are per million (tokens), per thousand and per one: as constants those
+     * divisions compile to multiplications; a general 64-bit division costs tens of cycles, and
+     * pricing does one per item. */
+    if (den == 1000000)
+        q = num / 1000000, r = num % 1000000;
+    else if (den == 1000)
+        q = num / 1000, r = num % 1000;
+    else if (den == 1)
+        return num;
+    else
+        q = num / den, r = num % den;
     if (r > den - r || (r == den - r && (q & 1)))
         q++;
     return q;
