@@ -3,9 +3,10 @@
  * status is 1 if any line failed. With --summary it prints spend by provider and model instead.
  *
  * All pricing rules live in the library (ic_record_parse / ic_record_price / ic_cost_to_json);
- * this file only moves bytes: it reads blocks of whole lines, prices the blocks of a round on
- * worker threads (one per core, at most 8), and writes their outputs in input order. */
+ * this file only moves bytes: threads (one per core, at most 8) take turns cutting blocks of
+ * whole lines from the input, price them in parallel, and write their outputs in input order. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,153 @@ static void print_summary(group *g, size_t n, size_t lines, size_t failed)
                                      ic_money_to_double(total + total_saved) : 0.0);
 }
 
+/* The pipeline: every thread loops read -> price -> write. Reads take turns under read_mu (so
+ * blocks are cut from the input in order and numbered), pricing runs in parallel, and writes
+ * wait for their block's turn, so output stays in input order while reading and writing overlap
+ * with the other threads' pricing. */
+typedef struct pipeline {
+    FILE *in;
+    const ic_catalog *cat;
+    int64_t now;
+    bool summary;
+    pthread_mutex_t read_mu; /* guards in, carry, lineno, next_seq, eof */
+    char *carry;             /* the tail of the last read that is not yet a whole line */
+    size_t carry_len, lineno;
+    uint64_t next_seq;
+    bool eof;
+    pthread_mutex_t write_mu; /* guards the rest */
+    pthread_cond_t turn;
+    uint64_t next_write;
+    atomic_int rc;           /* set by any thread: stop reading */
+    size_t lines, failed, first_line;
+    ic_error first;
+    group *all;
+    size_t nall;
+} pipeline;
+
+typedef struct worker {
+    pipeline *pl;
+    block b;
+} worker;
+
+/* Cut the next block of whole lines from the input (under read_mu). 0: a block; 1: no more
+ * input; -1: out of memory. */
+static int read_block(pipeline *pl, block *b, uint64_t *seq)
+{
+    for (;;) {
+        if (pl->eof)
+            return 1;
+        size_t cap = pl->carry_len + BLOCK + 1;
+        char *buf = malloc(cap);
+        if (!buf)
+            return -1;
+        if (pl->carry_len)
+            memcpy(buf, pl->carry, pl->carry_len);
+        size_t len = pl->carry_len + fread(buf + pl->carry_len, 1, BLOCK, pl->in);
+        free(pl->carry);
+        pl->carry = NULL;
+        pl->carry_len = 0;
+        if (len < cap - 1 || feof(pl->in)) {
+            pl->eof = true; /* the last block: everything that is left, partial line included */
+        } else {
+            char *nl = memrchr(buf, '\n', len);
+            size_t whole = nl ? (size_t)(nl - buf) + 1 : 0;
+            pl->carry_len = len - whole;
+            pl->carry = malloc(pl->carry_len ? pl->carry_len : 1);
+            if (!pl->carry) {
+                free(buf);
+                return -1;
+            }
+            memcpy(pl->carry, buf + whole, pl->carry_len);
+            len = whole; /* a line longer than a block waits in carry for the next read */
+        }
+        if (len == 0) { /* nothing left, or no whole line yet: read on */
+            free(buf);
+            continue;
+        }
+        size_t nlines = count_newlines(buf, len);
+        if (buf[len - 1] != '\n')
+            nlines++;
+        free(b->in);
+        *b = (block){.cat = pl->cat, .now = pl->now, .summary = pl->summary, .in = buf,
+                     .in_len = len, .first_line = pl->lineno, .out = b->out,
+                     .out_cap = b->out_cap, .groups = b->groups, .groups_cap = b->groups_cap};
+        pl->lineno += nlines;
+        *seq = pl->next_seq++;
+        return 0;
+    }
+}
+
+/* Merge a priced block into the totals and write it (under write_mu, in block order). */
+static void emit_block(pipeline *pl, block *b)
+{
+    if (b->oom) {
+        ic_cli_error("cost: out of memory");
+        pl->rc = 2;
+    }
+    if (!pl->summary && b->out_len && pl->rc == 0)
+        fwrite(b->out, 1, b->out_len, stdout);
+    if (b->failed && !pl->failed) {
+        pl->first = b->first_fail;
+        pl->first_line = b->first_fail_line;
+    }
+    pl->failed += b->failed;
+    pl->lines += b->lines;
+    for (size_t g = 0; g < b->ngroups && pl->rc == 0; g++) {
+        size_t j = 0;
+        while (j < pl->nall && (strcmp(pl->all[j].provider, b->groups[g].provider) ||
+                                strcmp(pl->all[j].model, b->groups[g].model)))
+            j++;
+        if (j == pl->nall) {
+            group *na = realloc(pl->all, (pl->nall + 1) * sizeof *na);
+            if (!na) {
+                ic_cli_error("cost: out of memory");
+                pl->rc = 2;
+                break;
+            }
+            pl->all = na;
+            pl->all[pl->nall++] = b->groups[g];
+        } else {
+            group *a = &pl->all[j];
+            a->calls += b->groups[g].calls;
+            a->input += b->groups[g].input;
+            a->output += b->groups[g].output;
+            a->cost += b->groups[g].cost;
+            a->saved += b->groups[g].saved;
+        }
+    }
+    b->ngroups = 0;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    pipeline *pl = w->pl;
+    for (;;) {
+        uint64_t seq = 0;
+        pthread_mutex_lock(&pl->read_mu);
+        int r = pl->rc ? 1 : read_block(pl, &w->b, &seq);
+        pthread_mutex_unlock(&pl->read_mu);
+        if (r) {
+            if (r < 0) {
+                pthread_mutex_lock(&pl->write_mu);
+                ic_cli_error("cost: out of memory");
+                pl->rc = 2;
+                pthread_mutex_unlock(&pl->write_mu);
+            }
+            return NULL;
+        }
+        price_block(&w->b);
+        pthread_mutex_lock(&pl->write_mu);
+        while (pl->next_write != seq)
+            pthread_cond_wait(&pl->turn, &pl->write_mu);
+        emit_block(pl, &w->b);
+        pl->next_write++;
+        pthread_cond_broadcast(&pl->turn);
+        pthread_mutex_unlock(&pl->write_mu);
+    }
+}
+
 static int run(int argc, char **argv)
 {
     ic_cli_catalog_opts co = {0};
@@ -276,117 +424,37 @@ static int run(int argc, char **argv)
         return 2;
     }
     const char *name = path && strcmp(path, "-") ? path : "stdin";
-    block blocks[MAX_THREADS];
-    memset(blocks, 0, sizeof blocks);
-    int64_t now = ic_time_now_ms();
-    /* carry: the tail of the last read that is not yet a whole line */
-    char *carry = NULL;
-    size_t carry_len = 0, lineno = 1, lines = 0, failed = 0, first_line = 0;
-    ic_error first = {0};
-    group *all = NULL;
-    size_t nall = 0;
-    int rc = 0;
-    bool eof = false;
-    while (!eof && rc == 0) {
-        int nb = 0;
-        for (; nb < nthreads && !eof; nb++) {
-            block *b = &blocks[nb];
-            size_t cap = carry_len + BLOCK + 1;
-            char *buf = malloc(cap);
-            if (!buf) {
-                ic_cli_error("cost: out of memory");
-                rc = 2;
-                break;
-            }
-            if (carry_len)
-                memcpy(buf, carry, carry_len);
-            size_t len = carry_len + fread(buf + carry_len, 1, BLOCK, in);
-            free(carry);
-            carry = NULL;
-            carry_len = 0;
-            if (len < cap - 1 || feof(in)) {
-                eof = true; /* the last block: everything that is left, partial line included */
-            } else {
-                char *nl = memrchr(buf, '\n', len);
-                size_t whole = nl ? (size_t)(nl - buf) + 1 : 0;
-                carry_len = len - whole;
-                carry = malloc(carry_len ? carry_len : 1);
-                if (!carry) {
-                    free(buf);
-                    ic_cli_error("cost: out of memory");
-                    rc = 2;
-                    break;
-                }
-                memcpy(carry, buf + whole, carry_len);
-                len = whole; /* a line longer than a block waits in carry for the next read */
-            }
-            size_t nlines = count_newlines(buf, len);
-            if (len && buf[len - 1] != '\n')
-                nlines++;
-            *b = (block){.cat = cat, .now = now, .summary = summary, .in = buf, .in_len = len,
-                         .first_line = lineno, .out = b->out, .out_cap = b->out_cap,
-                         .groups = b->groups, .groups_cap = b->groups_cap};
-            lineno += nlines;
-        }
-        pthread_t th[MAX_THREADS];
-        bool started[MAX_THREADS] = {false};
-        for (int k = 1; k < nb; k++)
-            started[k] = pthread_create(&th[k], NULL, price_block, &blocks[k]) == 0;
-        if (nb)
-            price_block(&blocks[0]);
-        for (int k = 1; k < nb; k++) {
-            if (started[k])
-                pthread_join(th[k], NULL);
-            else
-                price_block(&blocks[k]);
-        }
-        for (int k = 0; k < nb; k++) {
-            block *b = &blocks[k];
-            if (b->oom) {
-                ic_cli_error("cost: out of memory");
-                rc = 2;
-            }
-            if (!summary && b->out_len)
-                fwrite(b->out, 1, b->out_len, stdout);
-            if (b->failed && !failed) {
-                first = b->first_fail;
-                first_line = b->first_fail_line;
-            }
-            failed += b->failed;
-            lines += b->lines;
-            for (size_t g = 0; g < b->ngroups; g++) {
-                size_t j = 0;
-                while (j < nall && (strcmp(all[j].provider, b->groups[g].provider) ||
-                                    strcmp(all[j].model, b->groups[g].model)))
-                    j++;
-                if (j == nall) {
-                    group *na = realloc(all, (nall + 1) * sizeof *na);
-                    if (!na) {
-                        rc = 2;
-                        break;
-                    }
-                    all = na;
-                    all[nall++] = b->groups[g];
-                } else {
-                    all[j].calls += b->groups[g].calls;
-                    all[j].input += b->groups[g].input;
-                    all[j].output += b->groups[g].output;
-                    all[j].cost += b->groups[g].cost;
-                    all[j].saved += b->groups[g].saved;
-                }
-            }
-            b->ngroups = 0;
-            free(b->in);
-            b->in = NULL;
-        }
-    }
-    int read_error = ferror(in);
-    free(carry);
+    pipeline pl = {.in = in, .cat = cat, .now = ic_time_now_ms(), .summary = summary, .lineno = 1};
+    pthread_mutex_init(&pl.read_mu, NULL);
+    pthread_mutex_init(&pl.write_mu, NULL);
+    pthread_cond_init(&pl.turn, NULL);
+    worker ws[MAX_THREADS];
+    memset(ws, 0, sizeof ws);
+    pthread_t th[MAX_THREADS];
+    bool started[MAX_THREADS] = {false};
+    for (int k = 0; k < nthreads; k++)
+        ws[k].pl = &pl;
+    for (int k = 1; k < nthreads; k++)
+        started[k] = pthread_create(&th[k], NULL, work, &ws[k]) == 0;
+    work(&ws[0]); /* a thread that could not start leaves its share to the others */
+    for (int k = 1; k < nthreads; k++)
+        if (started[k])
+            pthread_join(th[k], NULL);
+    int rc = pl.rc;
+    size_t lines = pl.lines, failed = pl.failed, first_line = pl.first_line;
+    ic_error first = pl.first;
+    group *all = pl.all;
+    size_t nall = pl.nall;
     for (int k = 0; k < MAX_THREADS; k++) {
-        free(blocks[k].out);
-        free(blocks[k].groups);
-        free(blocks[k].in);
+        free(ws[k].b.out);
+        free(ws[k].b.groups);
+        free(ws[k].b.in);
     }
+    free(pl.carry);
+    pthread_mutex_destroy(&pl.read_mu);
+    pthread_mutex_destroy(&pl.write_mu);
+    pthread_cond_destroy(&pl.turn);
+    int read_error = ferror(in);
     if (in != stdin)
         fclose(in);
     if (rc == 0 && summary)
