@@ -263,6 +263,7 @@ static bool parse_routes(ctx *x, gw_config *c, json_object *root)
         gw_route *rt = &c->routes[i];
         c->nroutes = i + 1;
         rt->min_prompt_bytes = rt->max_prompt_bytes = -1;
+        rt->min_prompt_tokens = rt->max_prompt_tokens = -1;
         char w[64];
         snprintf(w, sizeof w, "routes[%zu]", i);
         if (!json_object_is_type(r, json_type_object))
@@ -276,14 +277,17 @@ static bool parse_routes(ctx *x, gw_config *c, json_object *root)
             if (!json_object_is_type(m, json_type_object))
                 return fail(x, "%s: expected an object", mw);
             static const char *const okm[] = {"model", "customer", "feature", "task",
-                                              "min_prompt_bytes", "max_prompt_bytes", "keywords",
+                                              "min_prompt_bytes", "max_prompt_bytes",
+                                              "min_prompt_tokens", "max_prompt_tokens", "keywords",
                                               "regex", NULL};
             if (!check_keys(x, m, mw, okm) || !get_str(x, m, mw, "model", false, &rt->model) ||
                 !get_str(x, m, mw, "customer", false, &rt->customer) ||
                 !get_str(x, m, mw, "feature", false, &rt->feature) ||
                 !get_str(x, m, mw, "task", false, &rt->task) ||
                 !get_int(x, m, mw, "min_prompt_bytes", 0, INT64_MAX, &rt->min_prompt_bytes) ||
-                !get_int(x, m, mw, "max_prompt_bytes", 0, INT64_MAX, &rt->max_prompt_bytes))
+                !get_int(x, m, mw, "max_prompt_bytes", 0, INT64_MAX, &rt->max_prompt_bytes) ||
+                !get_int(x, m, mw, "min_prompt_tokens", 0, INT64_MAX, &rt->min_prompt_tokens) ||
+                !get_int(x, m, mw, "max_prompt_tokens", 0, INT64_MAX, &rt->max_prompt_tokens))
                 return false;
             if (json_object_object_get_ex(m, "keywords", &v)) {
                 if (!json_object_is_type(v, json_type_array))
@@ -431,7 +435,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     c->cache_max_bytes = 64u << 20;
     c->cache_max_entry_bytes = 1u << 20;
     json_object *v, *cache;
-    static const char *const ok[] = {"listen", "spool", "spool_fsync", "access_log", "catalog",
+    static const char *const ok[] = {"listen", "spool", "spool_fsync", "ledger", "access_log", "catalog",
                                      "overlays", "default_max_tokens", "connect_timeout_ms",
                                      "timeout_ms", "drain_timeout_ms", "max_retries",
                                      "backoff_ms", "require_key", "max_body_bytes", "cache",
@@ -450,6 +454,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     }
     if (!get_str(&x, root, "", "spool", true, &c->spool) ||
         !get_bool(&x, root, "", "spool_fsync", &c->spool_fsync) ||
+        !get_str(&x, root, "", "ledger", false, &c->ledger) ||
         !get_str(&x, root, "", "access_log", false, &c->access_log) ||
         !get_str(&x, root, "", "catalog", false, &c->catalog) ||
         !get_bool(&x, root, "", "require_key", &c->require_key))
@@ -601,6 +606,7 @@ void gw_config_free(gw_config *c)
     free(c->path);
     free(c->spool);
     free(c->access_log);
+    free(c->ledger);
     free(c->catalog);
     free(c);
 }

@@ -39,6 +39,7 @@ typedef struct gw_route {
     char *model;          /* glob on the requested model ('*' wildcard), NULL = any */
     char *customer, *feature, *task; /* tag equality, NULL = any */
     int64_t min_prompt_bytes, max_prompt_bytes; /* -1 = no bound */
+    int64_t min_prompt_tokens, max_prompt_tokens; /* -1 = no bound; counted (router.h) */
     char **keywords;      /* any of them in the prompt text (case-insensitive) */
     size_t nkeywords;
     pcre2_code *regex;    /* on the prompt text */
@@ -63,6 +64,7 @@ typedef struct gw_config {
     int port;
     char *spool;            /* JSONL spool path (journal at spool + ".wal") */
     bool spool_fsync;       /* fdatasync after each batch (default true) */
+    char *ledger;           /* NULL = off; else a ledger target fed from the spool (ledger_sink.h) */
     char *access_log;       /* "-" = stderr, NULL = off */
     char *catalog;          /* NULL = embedded */
     char **overlays; size_t noverlays;

@@ -22,8 +22,10 @@
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 
+#include "infercost/estimate.h"
 #include "infercost/pricing.h"
 #include "infercost/timeutil.h"
+#include "infercost/tokenizer.h"
 #include "infercost/units.h"
 #include "infercost/usage.h"
 #include "gw_util.h"
@@ -46,7 +48,13 @@ typedef struct gw_call {
     json_object *body;
     char model_req[256];
     bool stream, client_usage, inject_usage, body_changed;
-    uint64_t max_out, prompt_bound;
+    uint64_t max_out;
+    /* the request's bytes, valid only until the budget check (then freed): the prompt bound
+     * counts tokens from them, on demand (prompt_bound_for) */
+    const char *raw;
+    size_t rawlen;
+    struct { const char *enc; uint64_t v; } pb[3]; /* memo: bound per tokenizer encoding */
+    int npb;
     const gw_key_cfg *key;
     char customer[128], feature[128], task[128];
     char *tags;                 /* JSON object text or NULL */
@@ -853,6 +861,124 @@ static bool get_uint(json_object *body, const char *k, uint64_t *out, bool *bad)
     return true;
 }
 
+/* ---------- the prompt bound (budgets, token limits) ----------
+ *
+ * Budgets must never be under-reserved, so this is an UPPER bound of the prompt tokens the
+ * provider will bill, for one model:
+ *  - chat/completions to a model with a public tokenizer (OpenAI's o200k/cl100k: estimate.h):
+ *    the exact count by the cookbook's rules when every part of the request is one those rules
+ *    count exactly (text messages; no tools, tool calls, images, audio or files), plus the JSON
+ *    length of every top-level field that may reach the prompt and is not counted there
+ *    (response_format's schema, tool_choice, ...; each token covers at least one byte);
+ *  - embeddings to such a model: the tokens of each input string (token arrays: their length);
+ *  - anything else (Anthropic, Gemini, open models, the Responses API whose framing is not
+ *    published, parts the rules do not count): the request body's byte length. Every token of a
+ *    byte-level BPE covers at least one byte of text, and a chat template's per-message overhead
+ *    is smaller than the JSON framing of the message, so the body's length bounds the prompt.
+ * Counted only when a budget or a token limit needs it, once per encoding per call. */
+static const char *const CHAT_NO_PROMPT[] = {
+    "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "n",
+    "stream", "stream_options", "stop", "presence_penalty", "frequency_penalty", "logit_bias",
+    "logprobs", "top_logprobs", "user", "seed", "store", "metadata", "service_tier",
+    "parallel_tool_calls", "reasoning_effort", "modalities", "safety_identifier",
+    "prompt_cache_key", NULL};
+
+static uint64_t chat_extra_bytes(json_object *body)
+{
+    uint64_t n = 0;
+    json_object_object_foreach(body, k, v) {
+        bool counted = false;
+        for (int i = 0; CHAT_NO_PROMPT[i] && !counted; i++)
+            counted = !strcmp(k, CHAT_NO_PROMPT[i]);
+        if (!counted)
+            n += strlen(k) + strlen(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+    }
+    return n;
+}
+
+/* tokens of an embeddings input (exact), false when a part is not text or token ids */
+static bool embed_tokens(json_object *in, const char *model, int depth, uint64_t *out)
+{
+    if (json_object_is_type(in, json_type_string)) {
+        ic_text_count tc;
+        ic_error err = {0};
+        if (ic_count_text_for_model(model, json_object_get_string(in),
+                                    (size_t)json_object_get_string_len(in), &tc, &err) != IC_OK ||
+            tc.method != IC_COUNT_EXACT)
+            return false;
+        *out += tc.tokens;
+        return true;
+    }
+    if (json_object_is_type(in, json_type_int) && depth > 0) {
+        *out += 1; /* a token id */
+        return true;
+    }
+    if (!json_object_is_type(in, json_type_array) || depth > 1)
+        return false;
+    size_t n = json_object_array_length(in);
+    for (size_t i = 0; i < n; i++)
+        if (!embed_tokens(json_object_array_get_idx(in, i), model, depth + 1, out))
+            return false;
+    return true;
+}
+
+static uint64_t prompt_bound_for(gw_call *c, const char *model)
+{
+    const char *enc = NULL;
+    if ((c->ep == EP_CHAT || c->ep == EP_EMBEDDINGS) && c->raw)
+        enc = ic_tokenizer_encoding_for_model(model);
+    if (!enc)
+        return c->rawlen;
+    for (int i = 0; i < c->npb; i++)
+        if (c->pb[i].enc == enc)
+            return c->pb[i].v;
+    uint64_t v = c->rawlen;
+    ic_error err = {0};
+    if (c->ep == EP_CHAT) {
+        ic_chat_count cc;
+        if (ic_chat_count_request(c->raw, c->rawlen, model, &cc, &err) == IC_OK &&
+            cc.method == IC_COUNT_EXACT && !cc.approximate && !cc.tools && !cc.images &&
+            !cc.other_parts && !cc.tool_calls)
+            v = cc.prompt_tokens + chat_extra_bytes(c->body);
+    } else {
+        json_object *in;
+        uint64_t n = 0;
+        if (json_object_object_get_ex(c->body, "input", &in) && embed_tokens(in, model, 0, &n))
+            v = n;
+    }
+    if (c->npb < (int)(sizeof c->pb / sizeof c->pb[0])) {
+        c->pb[c->npb].enc = enc;
+        c->pb[c->npb++].v = v;
+    }
+    return v;
+}
+
+/* The prompt's size for routing rules on tokens: the requested model's count (exact with its
+ * tiktoken encoding, else the family's characters-per-token estimate, estimate.h); -1 if the
+ * body cannot be counted. */
+static int64_t route_tokens(gw_call *c, const char *ptext)
+{
+    ic_error err = {0};
+    if (c->ep == EP_CHAT) {
+        ic_chat_count cc;
+        if (ic_chat_count_request(c->raw, c->rawlen, c->model_req, &cc, &err) == IC_OK)
+            return (int64_t)cc.prompt_tokens;
+    }
+    if (c->ep == EP_EMBEDDINGS) {
+        json_object *in;
+        uint64_t n = 0;
+        if (json_object_object_get_ex(c->body, "input", &in) &&
+            embed_tokens(in, c->model_req, 0, &n))
+            return (int64_t)n;
+    }
+    if (!ptext)
+        return -1;
+    ic_text_count tc;
+    if (ic_count_text_for_model(c->model_req, ptext, strlen(ptext), &tc, &err) != IC_OK)
+        return -1;
+    return (int64_t)tc.tokens;
+}
+
 static const gw_key_cfg *find_key(const gw_config *cfg, const char *presented)
 {
     char h[65];
@@ -931,11 +1057,12 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         return;
     }
     json_tokener *tok = json_tokener_new();
-    c->body = json_tokener_parse_ex(tok, (const char *)evbuffer_pullup(ib, -1), (int)len);
+    c->raw = (const char *)evbuffer_pullup(ib, -1);
+    c->rawlen = len;
+    c->body = json_tokener_parse_ex(tok, c->raw, (int)len);
     bool okj = c->body && json_tokener_get_error(tok) == json_tokener_success &&
                json_object_is_type(c->body, json_type_object);
     json_tokener_free(tok);
-    evbuffer_drain(ib, len); /* parsed: free the body's buffer now, not at the end of the call */
     if (!okj) {
         send_json_error(s, c, req, ep, 400, "invalid_request_error",
                         "the request body is not a JSON object");
@@ -1020,11 +1147,6 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         call_free(c);
         return;
     }
-    /* Prompt bound: every token of a byte-level BPE covers at least one byte of text, and the
-     * chat template's overhead per message is smaller than its JSON framing, so the body's byte
-     * length bounds the prompt tokens (until the tokenizer gives an exact count). */
-    c->prompt_bound = len;
-
     /* routing */
     char *ptext = NULL;
     struct evbuffer *pt = NULL;
@@ -1043,8 +1165,8 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         ptext = (char *)evbuffer_pullup(pt, -1);
     }
     gw_route_req rr = {c->model_req, c->customer, c->feature, c->task, len, ptext,
-                       ep == EP_MESSAGES ? GW_FMT_ANTHROPIC : GW_FMT_OPENAI, c->prompt_bound,
-                       c->max_out};
+                       s->need_prompt_tokens ? route_tokens(c, ptext) : -1,
+                       ep == EP_MESSAGES ? GW_FMT_ANTHROPIC : GW_FMT_OPENAI, len, c->max_out};
     char why[512] = "";
     c->ncand = gw_route_pick(s, &rr, c->cand, GW_MAX_CANDS, why, sizeof why);
     if (pt)
@@ -1088,9 +1210,15 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     if (c->key && (c->key->has_day || c->key->has_month || c->key->rpm || c->key->tpm)) {
         ic_money worst = 0;
         bool money = c->key->has_day || c->key->has_month;
-        for (int i = 0; i < c->ncand && money; i++) {
+        uint64_t pmax = 0;
+        for (int i = 0; i < c->ncand && (money || c->key->tpm); i++) {
+            uint64_t pb = prompt_bound_for(c, c->cand[i].model);
+            if (pb > pmax)
+                pmax = pb;
             ic_money w;
-            if (!worst_cost(s, &c->cand[i], c->prompt_bound, c->max_out, &w, why, sizeof why)) {
+            if (!money)
+                continue;
+            if (!worst_cost(s, &c->cand[i], pb, c->max_out, &w, why, sizeof why)) {
                 s->m.refused_budget++;
                 snprintf(msg, sizeof msg, "%s; a key with a budget can only call priced models", why);
                 send_json_error(s, c, req, ep, 400, "invalid_request_error", msg);
@@ -1102,7 +1230,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         }
         gw_limits lim = {c->key->has_day, c->key->has_month, c->key->day_usd, c->key->month_usd,
                          c->key->rpm, c->key->tpm};
-        c->tokens_bound = c->prompt_bound + c->max_out;
+        c->tokens_bound = pmax + c->max_out;
         if (!s->bops->reserve(s->bstore, c->key->id, &lim, worst, c->tokens_bound, gw_now_ms(),
                               why, sizeof why)) {
             if (!strncmp(why, "rate", 4))
@@ -1117,6 +1245,10 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         c->reserved = true;
         c->worst = worst;
     }
+
+    /* counted: free the request's bytes now, not at the end of the call */
+    evbuffer_drain(ib, len);
+    c->raw = NULL;
 
     /* usage from streams: ask for it when the client did not */
     if (ep == EP_CHAT && c->stream && !c->client_usage) {

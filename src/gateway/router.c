@@ -35,6 +35,12 @@ static bool matches(const gw_route *rt, const gw_route_req *r)
         return false;
     if (rt->max_prompt_bytes >= 0 && (int64_t)r->prompt_bytes > rt->max_prompt_bytes)
         return false;
+    if ((rt->min_prompt_tokens >= 0 || rt->max_prompt_tokens >= 0) && r->prompt_tokens < 0)
+        return false; /* no count (a body the counter refused): a token rule cannot hold */
+    if (rt->min_prompt_tokens >= 0 && r->prompt_tokens < rt->min_prompt_tokens)
+        return false;
+    if (rt->max_prompt_tokens >= 0 && r->prompt_tokens > rt->max_prompt_tokens)
+        return false;
     if (rt->nkeywords) {
         bool any = false;
         for (size_t i = 0; i < rt->nkeywords && !any; i++)

@@ -1,5 +1,5 @@
 /* router.h: picks the upstream candidates for a call: the first route (config order) whose match
- * holds (model glob, customer/feature/task, prompt size, keywords, regex) gives a weighted
+ * holds (model glob, customer/feature/task, prompt size in bytes or tokens, keywords, regex) gives a weighted
  * choice among its targets followed by its fallbacks in order; model "auto" takes the route's
  * tier sorted by worst-case price, cheapest first. With no matching route, every upstream of the
  * request's API format serves the requested model, in config order. Only candidates whose
@@ -23,6 +23,8 @@ typedef struct gw_route_req {
     const char *model, *customer, *feature, *task;
     size_t prompt_bytes;
     const char *prompt_text; /* NULL unless a route needs it */
+    int64_t prompt_tokens;   /* -1 unless a route matches on tokens: the requested model's count
+                              * (exact with its tiktoken encoding, else the family ratio) */
     int format;
     uint64_t prompt_bound, max_out; /* for pricing the "auto" tier */
 } gw_route_req;

@@ -217,8 +217,13 @@ static int cmd_serve(int argc, char **argv)
     if (!s->cat)
         goto out;
     for (size_t i = 0; i < s->cfg->nroutes; i++)
-        if (s->cfg->routes[i].nkeywords || s->cfg->routes[i].regex)
+    {
+        const gw_route *r = &s->cfg->routes[i];
+        if (r->nkeywords || r->regex || r->min_prompt_tokens >= 0 || r->max_prompt_tokens >= 0)
             s->need_prompt_text = true;
+        if (r->min_prompt_tokens >= 0 || r->max_prompt_tokens >= 0)
+            s->need_prompt_tokens = true;
+    }
     check_prices(s);
     if (check) {
         printf("%s: OK: %zu upstream(s), %zu route(s), %zu key(s), cache %s\n", cfgpath,

@@ -43,7 +43,8 @@ typedef struct gw_server {
     uint64_t seq;
     bool draining;
     struct gw_call *calls;  /* in flight, for shutdown */
-    bool need_prompt_text;  /* some route matches keywords/regex */
+    bool need_prompt_text;  /* some route matches keywords/regex (or tokens, on a non-chat API) */
+    bool need_prompt_tokens;/* some route matches min/max_prompt_tokens */
 } gw_server;
 
 /* the evhttp request callback (proxy.c) */

@@ -9,7 +9,9 @@ start_mock bad --error-rate 1 --error-status 503 || { finish; exit 1; }; BAD=$MO
 start_mock slow --latency-ms 3000 || { finish; exit 1; }; SLOW=$MOCK_PORT
 start_mock lat --latency-ms 150 || { finish; exit 1; }; LAT=$MOCK_PORT
 KA="ick-test-key-alpha-0000000001"; KB="ick-test-key-beta-00000000002"; KC="ick-test-key-gamma-0000000003"
+KD="ick-test-key-delta-0000000004"; KE="ick-test-key-epsil-0000000005"
 HA=$(echo "$KA" | "$IC" serve --hash-key); HB=$(echo "$KB" | "$IC" serve --hash-key); HC=$(echo "$KC" | "$IC" serve --hash-key)
+HD=$(echo "$KD" | "$IC" serve --hash-key); HE=$(echo "$KE" | "$IC" serve --hash-key)
 cat >"$T/gw.json" <<JSON
 {"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","require_key":true,"backoff_ms":5,"max_retries":2,
  "cache":{"ttl_s":60},
@@ -28,12 +30,15 @@ cat >"$T/gw.json" <<JSON
   {"name":"codes","match":{"model":"gpt-4o","regex":"ticket #[0-9]+"},"targets":[{"upstream":"good","model":"o4-mini"}]},
   {"name":"vip","match":{"model":"gpt-4o","customer":"vip"},"targets":[{"upstream":"good","model":"gpt-4.1-mini"}]},
   {"name":"small","match":{"model":"gpt-4o","max_prompt_bytes":120},"targets":[{"upstream":"good","model":"gpt-4o-mini"}]},
+  {"name":"long","match":{"model":"gpt-4.1","min_prompt_tokens":700},"targets":[{"upstream":"good","model":"gpt-4.1-nano"}]},
   {"name":"split","match":{"model":"split-*"},"targets":[{"upstream":"good","model":"gpt-4o","weight":3},{"upstream":"good","model":"gpt-4o-mini","weight":1}]},
   {"name":"budget","match":{"model":"budget-*"},"targets":[{"upstream":"lat","model":"gpt-4o"}]}],
  "keys":[
   {"id":"alpha","sha256":"$HA","customer":"acme","feature":"chat","budget_usd_day":"0.002"},
   {"id":"beta","sha256":"$HB","customer":"vip","rpm":3},
-  {"id":"gamma","sha256":"$HC","budget_usd_month":"0.01"}]}
+  {"id":"gamma","sha256":"$HC","budget_usd_month":"0.01"},
+  {"id":"delta","sha256":"$HD","budget_usd_day":"0.005"},
+  {"id":"epsilon","sha256":"$HE","budget_usd_day":"0.0022"}]}
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
@@ -48,9 +53,9 @@ eq "no key" "$(curl -s -o "$T/b" -w '%{http_code}' "$G" -d "{\"model\":\"gpt-4o-
 eq "unknown key" "$(call "ick-unknown-key-000000000000" "{\"model\":\"gpt-4o-mini\",$MSG}")" 401
 eq "unknown key message" "$(jq -r .error.message "$T/b")" "unknown virtual key"
 
-# budget: $0.002/day. Worst case per call: 82 body bytes x $2.5/M + 100 x $10/M = $0.001205;
-# actual ~$0.0002625. 4 calls fit (0.0007875 + 0.001205 <= 0.002); the 5th could cross, so it
-# is refused. The spend recorded never exceeds the budget.
+# budget: $0.002/day. Worst case per call: 8 prompt tokens (o200k, exact) x $2.5/M + 100 x $10/M
+# = $0.00102; actual ~$0.0002625. 4 calls fit (0.00105 + 0.00102 <= 0.002); the 5th could
+# cross, so it is refused. The spend recorded never exceeds the budget.
 codes=""
 for i in 1 2 3 4 5 6; do codes="$codes $(call "$KA" "{\"model\":\"budget-a\",\"max_tokens\":100,$MSG}")"; done
 eq "budget: first calls pass, then 429" "$codes" " 200 200 200 200 429 429"
@@ -63,6 +68,21 @@ n200=$(grep -c 200 "$T/par"); n429=$(grep -c 429 "$T/par")
 eq "concurrent: all answered" "$((n200 + n429))" 12
 check "concurrent: some refused" [ "$n429" -gt 0 ]
 check "concurrent: some served" [ "$n200" -gt 0 ]
+
+# the prompt bound from the tokenizer: "hello" x 800 is 807 prompt tokens for gpt-4o (o200k,
+# exact) but 4,861 body bytes. With max_tokens 10 the worst case is 807 x $2.5/M + 10 x $10/M =
+# $0.0021175: inside delta's $0.005 (the byte bound, $0.01225, would have refused it) ...
+HELLO=$(printf 'hello %.0s' $(seq 1 799))hello
+BIG="{\"model\":\"budget-d\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"$HELLO\"}]}"
+eq "exact prompt count admits what the byte bound refused" "$(call "$KD" "$BIG")" 200
+# ... and still over alpha's $0.002 (its spend so far only makes that surer)
+eq "exact prompt count still refuses over budget" "$(call "$KA" "$BIG")" 429
+check "refusal prices the exact worst case" grep -q "0.0021175" "$T/b"
+# fields the cookbook does not count are bounded by their bytes: response_format (217 bytes
+# with its name) adds $0.0005425 and crosses epsilon's $0.0022; the same call without it passes
+SCHEMA='"response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":{"type":"object","properties":{"answer":{"type":"string","description":"the answer, in one short sentence please"}},"required":["answer"]}}}'
+eq "uncounted fields bound by their bytes" "$(call "$KE" "${BIG%\}},$SCHEMA}")" 429
+eq "without them: admitted" "$(call "$KE" "$BIG")" 200
 
 # rate limit: 3 requests per minute for beta
 codes=""
@@ -93,6 +113,11 @@ eq "regex route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","conten
 eq "tag route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"a question that is long enough to skip the small rule"}]}' -H "X-Infercost-Customer: vip")" gpt-4.1-mini
 eq "size route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}')" gpt-4o-mini
 eq "no route: as asked" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"a question that is long enough to skip the small-prompt rule of this config"}]}')" gpt-4o
+# a rule on prompt size in tokens (exact, o200k for gpt-4.1): 807 >= 700 takes the rule; 607
+# ("hello" x 600: 3,661 body bytes, 915 by a 4-characters-per-token estimate) does not
+eq "token route: over" "$(served "{\"model\":\"gpt-4.1\",\"messages\":[{\"role\":\"user\",\"content\":\"$HELLO\"}]}")" gpt-4.1-nano
+H600=$(printf 'hello %.0s' $(seq 1 599))hello
+eq "token route: under" "$(served "{\"model\":\"gpt-4.1\",\"messages\":[{\"role\":\"user\",\"content\":\"$H600\"}]}")" gpt-4.1
 eq "auto: cheapest of the tier" "$(served '{"model":"auto","messages":[{"role":"user","content":"hi"}]}')" gpt-4.1-nano
 for i in $(seq 1 40); do served "{\"model\":\"split-x\",$MSG}"; done | sort | uniq -c >"$T/split"
 n4o=$(awk '$2=="gpt-4o"{print $1}' "$T/split"); nmini=$(awk '$2=="gpt-4o-mini"{print $1}' "$T/split")

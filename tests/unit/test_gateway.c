@@ -299,7 +299,8 @@ static void t_config(void)
         "\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1/\","
         "\"api_key_env\":\"IC_UNIT_FAKE_KEY\"},{\"name\":\"b\",\"provider\":\"anthropic\","
         "\"base_url\":\"https://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
-        "\"routes\":[{\"match\":{\"model\":\"gpt-*\",\"keywords\":[\"x\"]},\"targets\":[{\"upstream\":\"a\",\"weight\":2}],"
+        "\"ledger\":\"l.db\","
+        "\"routes\":[{\"match\":{\"model\":\"gpt-*\",\"keywords\":[\"x\"],\"min_prompt_tokens\":100},\"targets\":[{\"upstream\":\"a\",\"weight\":2}],"
         "\"fallbacks\":[{\"upstream\":\"a\",\"model\":\"m\"}]}],"
         "\"keys\":[{\"id\":\"k\",\"sha256\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
         "\",\"budget_usd_day\":\"12.5\",\"rpm\":5}]}";
@@ -316,6 +317,9 @@ static void t_config(void)
     CHECK_STR(c->upstreams[0].api_key, "sk-fake-unit");
     CHECK(c->cache_enabled);
     CHECK_INT(c->routes[0].targets[0].weight, 2);
+    CHECK_INT(c->routes[0].min_prompt_tokens, 100);
+    CHECK_INT(c->routes[0].max_prompt_tokens, -1);
+    CHECK_STR(c->ledger, "l.db");
     CHECK(c->keys[0].has_day && c->keys[0].day_usd == 12500000000000LL);
     CHECK_INT(c->keys[0].rpm, 5);
     gw_config_free(c);
@@ -334,6 +338,10 @@ static void t_config(void)
     cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
             "\"keys\":[{\"id\":\"k\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"budget_usd_month\":\"-3\"}]}",
             "keys[0].budget_usd_month");
+    cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
+            "\"routes\":[{\"match\":{\"max_prompt_tokens\":-1},\"targets\":[{\"upstream\":\"a\"}]}]}",
+            "routes[0].match.max_prompt_tokens: -1 is out of range");
+    cfg_err("{\"spool\":\"s\",\"ledger\":7,\"upstreams\":[]}", "ledger: expected a string");
     cfg_err("{\"spool\":\"s\",\"require_key\":true,\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}]}",
             "require_key: true but no keys");
 }
