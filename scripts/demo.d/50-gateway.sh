@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # 50-gateway.sh: the gateway in front of the mock provider (nothing leaves this machine): calls
 # priced on the fly, a stream metered, "auto" routed to the cheapest tier model, a cache hit at
-# $0, a budget refusal, a crash (kill -9) and the journal's recovery, and the spool priced by
-# `infercost cost`. Run by scripts/demo with IC and DEMO set.
+# $0, a budget refusal, live spend from the ledger the gateway writes, a crash (kill -9) and the
+# journal's recovery, and the spool priced again by `infercost cost`. Run by scripts/demo with IC and DEMO set.
 set -eu
 D="$DEMO/gateway"
 rm -rf "$D"; mkdir -p "$D"
@@ -15,7 +15,7 @@ port_of() { for _ in $(seq 1 100); do grep -q "listening on" "$1" 2>/dev/null &&
 MP=$(port_of "$D/mock.out")
 KEY="ick-demo-customer-key-000001"
 cat >"$D/gw.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$D/spool.jsonl","cache":{"ttl_s":300},
+{"listen":"127.0.0.1:0","spool":"$D/spool.jsonl","ledger":"$D/ledger.db","cache":{"ttl_s":300},
  "upstreams":[{"name":"openai","provider":"openai","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"DEMO_PROVIDER_KEY"},
               {"name":"anthropic","provider":"anthropic","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"DEMO_PROVIDER_KEY"}],
  "routes":[{"name":"cheapest","match":{"model":"auto"},
@@ -46,6 +46,9 @@ for i in 1 2 3 4 5; do
     if [ "$code" = 200 ]; then echo "  call $i: 200, cost \$$(hdr X-Infercost-Cost)"
     else echo "  call $i: $code $(jq -r .error.message "$D/b")"; fi
 done
+sleep 0.3
+echo "live, while the gateway runs: infercost report --ledger (the gateway writes the ledger itself)"
+"$IC" report --ledger "$D/ledger.db" --by customer,model 2>&1 | sed -n '1,8p' | sed 's/^/  /'
 echo "kill -9 the gateway, restart: the journal is replayed"
 kill -9 "$GW"; wait "$GW" 2>/dev/null || true
 start
@@ -54,6 +57,5 @@ kill -TERM "$GW"; wait "$GW" 2>/dev/null || true
 echo "spool: $(wc -l <"$D/spool.jsonl") events (refused calls never reached the provider); priced again by infercost cost:"
 "$IC" cost "$D/spool.jsonl" | jq -r '[.model, .total_usd] | @tsv' | sort | uniq -c | sed 's/^/  /'
 jq -r 'select(.cache_hit) | "  cache hit recorded: \(.model_served), cache_hit=\(.cache_hit)"' "$D/spool.jsonl"
-echo "the spool into the ledger (infercost ingest), spend by customer (infercost report):"
-"$IC" ingest --ledger "$D/ledger.db" --quiet "$D/spool.jsonl"
+echo "the ledger after the crash and restart: every spooled event once (requests = $(wc -l <"$D/spool.jsonl")):"
 "$IC" report --ledger "$D/ledger.db" --by customer 2>&1 | sed -n '1,5p' | sed 's/^/  /'

@@ -1372,6 +1372,24 @@ void gw_proxy_handle(struct evhttp_request *req, void *arg)
                             (unsigned long long)gw_spool_events(s->spool),
                             (unsigned long long)gw_spool_pending_bytes(s->spool),
                             (unsigned long long)gw_spool_stalls(s->spool));
+        if (s->ledger) {
+            gw_ledger_stats ls;
+            gw_ledger_sink_stats(s->ledger, &ls);
+            evbuffer_add_printf(b,
+                                "# HELP infercost_ledger_events_total Spool events stored in the ledger.\n"
+                                "# TYPE infercost_ledger_events_total counter\ninfercost_ledger_events_total %llu\n"
+                                "# HELP infercost_ledger_duplicates_total Spool events the ledger already held (replays).\n"
+                                "# TYPE infercost_ledger_duplicates_total counter\ninfercost_ledger_duplicates_total %llu\n"
+                                "# HELP infercost_ledger_rejected_total Spool lines the ledger's ingest refused.\n"
+                                "# TYPE infercost_ledger_rejected_total counter\ninfercost_ledger_rejected_total %llu\n"
+                                "# HELP infercost_ledger_errors_total Failed ledger passes (retried).\n"
+                                "# TYPE infercost_ledger_errors_total counter\ninfercost_ledger_errors_total %llu\n"
+                                "# HELP infercost_ledger_lag_bytes Spool bytes not yet in the ledger.\n"
+                                "# TYPE infercost_ledger_lag_bytes gauge\ninfercost_ledger_lag_bytes %llu\n",
+                                (unsigned long long)ls.inserted, (unsigned long long)ls.duplicates,
+                                (unsigned long long)ls.rejected, (unsigned long long)ls.errors,
+                                (unsigned long long)ls.lag_bytes);
+        }
         evhttp_add_header(oh, "Content-Type", "text/plain; version=0.0.4");
         evhttp_send_reply(req, 200, NULL, b);
         evbuffer_free(b);

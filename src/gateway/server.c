@@ -242,6 +242,13 @@ static int cmd_serve(int argc, char **argv)
     if (replayed)
         fprintf(stderr, "infercost serve: recovered %llu event(s) from the journal into %s\n",
                 (unsigned long long)replayed, s->cfg->spool);
+    if (s->cfg->ledger) {
+        s->ledger = gw_ledger_sink_open(s->cfg->ledger, s->cfg->spool, s->cat, err, sizeof err);
+        if (!s->ledger) {
+            ic_cli_error("%s: %s", cfgpath, err);
+            goto out;
+        }
+    }
     if (s->cfg->access_log) {
         if (!strcmp(s->cfg->access_log, "-"))
             s->alog_fd = 2;
@@ -321,6 +328,10 @@ out:
         close(s->alog_fd);
     if (s->spool)
         gw_spool_close(s->spool);
+    if (s->ledger && !gw_ledger_sink_close(s->ledger, err, sizeof err)) {
+        fprintf(stderr, "infercost serve: ledger: %s\n", err);
+        rc = rc ? rc : 1;
+    }
     if (s->cstore)
         s->cops->free(s->cstore);
     if (s->bstore)

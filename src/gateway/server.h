@@ -1,6 +1,6 @@
 /* server.h: the gateway process state shared by server.c (start, listen, signals, drain) and
- * proxy.c (the request path). One event loop thread owns all of it; the spool writer is the only
- * other thread and touches only the spool. */
+ * proxy.c (the request path). One event loop thread owns all of it; the spool writer and the
+ * ledger sink are the only other threads and touch only the spool and the ledger. */
 #ifndef IC_GW_SERVER_H
 #define IC_GW_SERVER_H
 
@@ -11,6 +11,7 @@
 #include "budget.h"
 #include "cache.h"
 #include "config.h"
+#include "ledger_sink.h"
 #include "metrics.h"
 #include "spool.h"
 #include "upstream.h"
@@ -31,6 +32,7 @@ typedef struct gw_server {
     struct evhttp_bound_socket *bound;
     gw_up *up;
     gw_spool *spool;
+    gw_ledger_sink *ledger; /* NULL unless the config names a ledger */
     const gw_budget_ops *bops;
     void *bstore;
     const gw_cache_ops *cops;

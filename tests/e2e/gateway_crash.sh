@@ -2,13 +2,16 @@
 # gateway_crash.sh: durability and shutdown. (1) kill -9 the gateway under load (streamed and
 # plain calls from concurrent clients), restart it: the journal is replayed and every response a
 # client received completely has exactly one event; extra events are bounded by the calls in
-# flight at the kill. (2) SIGTERM during a slow stream: no new connections, the stream finishes,
+# flight at the kill. The gateway also feeds the SQLite ledger ("ledger"): after the restart
+# the ledger holds exactly the spool's events (none lost, none counted twice), the same cost as
+# `infercost cost` gives, and a full replay of the spool (its position file removed) adds
+# nothing. (2) SIGTERM during a slow stream: no new connections, the stream finishes,
 # its event is written, exit 0.
 . "$(dirname "$0")/gateway_common.bash"
 export IC_TEST_PROVIDER_KEY="sk-fake-crash"
 start_mock m --latency-ms 2 || { finish; exit 1; }
 cat >"$T/gw.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl",
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","ledger":"$T/ledger.db",
  "upstreams":[{"name":"m","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}]}
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
@@ -47,8 +50,28 @@ eq "no duplicate events" "$(sort -u "$T/recorded" | wc -l)" "$nrec"
 eq "every completed response has its event" "$(comm -23 "$T/completed" "$T/recorded" | wc -l)" 0
 extra=$((nrec - ncomp))
 check "extra events ($extra) <= calls in flight at the kill (4)" [ "$extra" -ge 0 ] && check "extra <= 4" [ "$extra" -le 4 ]
-"$IC" cost "$T/spool.jsonl" >/dev/null 2>"$T/cerr"
+"$IC" cost "$T/spool.jsonl" >"$T/cost.json" 2>"$T/cerr"
 eq "every event prices" "$?" 0
+lreq() { "$IC" report --ledger "$T/ledger.db" "$@" --format json | jq -r .total.requests; }
+lcost() { "$IC" report --ledger "$T/ledger.db" --raw --format json | jq -r .total.cost_usd; }
+eq "ledger events == spool events after kill -9 and restart" "$(lreq --raw)" "$nrec"
+eq "ledger rollups agree" "$(lreq)" "$nrec"
+check "ledger holds every completed response ($ncomp)" [ "$(lreq --raw)" -ge "$ncomp" ]
+eq "ledger cost == infercost cost of the spool" "\$$(lcost)" "$("$IC" cost --summary "$T/spool.jsonl" | sed -n 's/^total spend: *//p')"
+# a replay of the whole spool (as after a crash between a commit and the position file) adds
+# nothing: every event is already there
+rm -f "$T/spool.jsonl.ledger-pos"
+start_gw "$T/gw.json" || { finish; exit 1; }
+for _ in $(seq 1 100); do
+    grep -q "^infercost_ledger_duplicates_total $nrec\$" <(curl -s "http://127.0.0.1:$GW_PORT/metrics") && break
+    sleep 0.05
+done
+check "replay: every event seen as a duplicate" grep -q "^infercost_ledger_duplicates_total $nrec\$" <(curl -s "http://127.0.0.1:$GW_PORT/metrics")
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "replay: clean stop" "$?" 0
+eq "replay: no event counted twice" "$(lreq --raw)" "$nrec"
+eq "replay: rollups unchanged" "$(lreq)" "$nrec"
+sed -i 's|"ledger":"[^"]*",||' "$T/gw.json"
 
 # graceful shutdown during a slow stream
 kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null

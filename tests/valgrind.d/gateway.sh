@@ -36,13 +36,14 @@ vg_server_done() { # label, pid, errfile
 VMOCK=$!
 if MP=$(vg_wait_port "$TMP/mock.out" "$VMOCK"); then
     cat >"$TMP/gw.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$TMP/spool.jsonl","access_log":"$TMP/access.log","backoff_ms":1,"cache":{"ttl_s":60},
+{"listen":"127.0.0.1:0","spool":"$TMP/spool.jsonl","ledger":"$TMP/gwledger.db","access_log":"$TMP/access.log","backoff_ms":1,"cache":{"ttl_s":60},
  "upstreams":[{"name":"dead","provider":"openai","base_url":"http://127.0.0.1:1/v1","api_key_env":"IC_VG_PROVIDER_KEY"},
   {"name":"m","provider":"openai","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"IC_VG_PROVIDER_KEY"},
   {"name":"a","provider":"anthropic","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"IC_VG_PROVIDER_KEY"}],
  "routes":[{"match":{"model":"auto"},"tier":[{"upstream":"m","model":"gpt-4o"},{"upstream":"m","model":"gpt-4o-mini"}]},
   {"match":{"model":"fb"},"targets":[{"upstream":"dead","model":"gpt-4o"}],"fallbacks":[{"upstream":"m","model":"gpt-4o-mini"}]},
-  {"match":{"regex":"re[g]ex"},"targets":[{"upstream":"m","model":"gpt-4.1"}]}],
+  {"match":{"regex":"re[g]ex"},"targets":[{"upstream":"m","model":"gpt-4.1"}]},
+  {"match":{"model":"long","min_prompt_tokens":3},"targets":[{"upstream":"m","model":"gpt-4.1-mini"}]}],
  "keys":[{"id":"k","sha256":"$(echo ick-valgrind-key-00000000000 | "$IC" serve --hash-key)","budget_usd_day":"0.0001"}]}
 JSON
     INFERCOST_NO_JIT=1 "${VG[@]}" "$IC" serve --config "$TMP/gw.json" --listen 127.0.0.1:0 >"$TMP/gw.out" 2>"$TMP/gw.err" &
@@ -56,6 +57,8 @@ JSON
         curl -s -o /dev/null "$G/chat/completions" -d "{\"model\":\"auto\",\"temperature\":0,$M}"
         curl -s -o /dev/null "$G/chat/completions" -d "{\"model\":\"fb\",$M}"
         curl -s -o /dev/null "$G/chat/completions" -H "Authorization: Bearer ick-valgrind-key-00000000000" -d "{\"model\":\"gpt-4o\",\"max_tokens\":1000,$M}"
+        curl -s -o /dev/null "$G/chat/completions" -d "{\"model\":\"long\",$M}"
+        curl -s -o /dev/null "$G/embeddings" -H "Authorization: Bearer ick-valgrind-key-00000000000" -d '{"model":"text-embedding-3-small","input":["a b c",[1,2,3]]}'
         curl -s -o /dev/null "$G/responses" -d '{"model":"gpt-4o","input":"hi","stream":true}'
         curl -s -o /dev/null "$G/embeddings" -d '{"model":"text-embedding-3-small","input":["a","b"]}'
         curl -s -o /dev/null "$G/messages" -d "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":5,\"stream\":true,$M}"

@@ -1,0 +1,315 @@
+/* ledger_sink.c: the spool -> ledger thread (ledger_sink.h).
+ *
+ * Every PASS_MS (or at once when closing) the thread looks at the spool file's size through its
+ * own descriptor (so a renamed spool is still followed), reads the complete lines past its
+ * position in chunks of up to CHUNK bytes and hands each chunk to ic_ingest_stream() through a
+ * memory stream: the ingest prices each event with the gateway's catalog and appends the chunk
+ * in one transaction. Only after that commit does the position move (and get written to
+ * FILE.ledger-pos by write-then-rename). A line the spool writer has only half written (no
+ * newline yet) waits for the next pass. A failing ledger (disk full, locked) keeps the position
+ * and is retried; a restart goes on from the saved position, and whatever was committed but not
+ * yet recorded there is met again and skipped by the ledger (same time and id). */
+#include "ledger_sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "infercost/ingest.h"
+#include "infercost/ledger.h"
+#include "infercost/timeutil.h"
+
+#define PASS_MS 100
+#define CHUNK (1u << 20)
+#define MAX_LINE (64u << 20) /* larger than any line the spool accepts (its journal's half) */
+
+struct gw_ledger_sink {
+    ic_ledger *l;
+    const ic_catalog *cat;
+    char *spool, *posfile, *target;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    uint64_t pos;
+    char *buf;
+    size_t bufcap;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, final_ok;
+    gw_ledger_stats st; /* written by the thread, read with atomic loads */
+    char lasterr[512];
+    char final_err[1200];
+};
+
+static void add(uint64_t *p, uint64_t v) { __atomic_add_fetch(p, v, __ATOMIC_RELAXED); }
+static void set(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static uint64_t get(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+
+/* one line on stderr per distinct message, so a ledger that stays locked does not flood it */
+static void report(gw_ledger_sink *k, const char *msg)
+{
+    if (!strcmp(k->lasterr, msg))
+        return;
+    snprintf(k->lasterr, sizeof k->lasterr, "%s", msg);
+    fprintf(stderr, "infercost serve: ledger: %s\n", msg);
+}
+
+static void on_reject(void *arg, const char *source, uint64_t line, const char *reason,
+                      const char *text, size_t len)
+{
+    (void)text;
+    (void)len; /* the line is in the spool; do not echo it */
+    gw_ledger_sink *k = arg;
+    add(&k->st.rejected, 1);
+    char m[512];
+    snprintf(m, sizeof m, "%s line %" PRIu64 " of that chunk: refused: %s", source, line, reason);
+    report(k, m);
+}
+
+static void save_pos(gw_ledger_sink *k)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", k->posfile);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return; /* the position is an optimisation: without it the next start reloads (dups) */
+    fprintf(f, "ICLEDGERPOS 1\n%llu %llu %" PRIu64 "\n%s\n", (unsigned long long)k->dev,
+            (unsigned long long)k->ino, k->pos, k->target);
+    if (fclose(f) == 0)
+        rename(tmp, k->posfile);
+    else
+        unlink(tmp);
+}
+
+/* the saved position, if it is for this spool file and this ledger; else 0 (load it all) */
+static uint64_t load_pos(gw_ledger_sink *k, uint64_t size)
+{
+    FILE *f = fopen(k->posfile, "r");
+    if (!f)
+        return 0;
+    char magic[32] = "", target[4200] = "";
+    unsigned long long dev = 0, ino = 0;
+    uint64_t pos = 0;
+    bool ok = fscanf(f, "%31s 1\n%llu %llu %" SCNu64 "\n", magic, &dev, &ino, &pos) == 4 &&
+              fgets(target, sizeof target, f) != NULL;
+    fclose(f);
+    target[strcspn(target, "\n")] = 0;
+    if (!ok || strcmp(magic, "ICLEDGERPOS") || dev != (unsigned long long)k->dev ||
+        ino != (unsigned long long)k->ino || strcmp(target, k->target) || pos > size)
+        return 0;
+    return pos;
+}
+
+/* Load the spool's complete lines past pos. false on a failure (position kept). */
+static bool pass(gw_ledger_sink *k)
+{
+    struct stat sb;
+    if (fstat(k->fd, &sb) != 0) {
+        char m[512];
+        snprintf(m, sizeof m, "%s: %s", k->spool, strerror(errno));
+        report(k, m);
+        add(&k->st.errors, 1);
+        return false;
+    }
+    uint64_t size = (uint64_t)sb.st_size;
+    if (size < k->pos) { /* the spool was truncated by hand: load what it holds now */
+        k->pos = 0;
+        save_pos(k);
+    }
+    size_t want = CHUNK;
+    while (k->pos < size) {
+        uint64_t avail = size - k->pos;
+        size_t n = avail < want ? (size_t)avail : want;
+        if (n > k->bufcap) {
+            char *nb = realloc(k->buf, n);
+            if (!nb) {
+                report(k, "out of memory");
+                add(&k->st.errors, 1);
+                return false;
+            }
+            k->buf = nb;
+            k->bufcap = n;
+        }
+        ssize_t r = pread(k->fd, k->buf, n, (off_t)k->pos);
+        if (r != (ssize_t)n) {
+            char m[512];
+            snprintf(m, sizeof m, "%s: read error: %s", k->spool, r < 0 ? strerror(errno) : "short read");
+            report(k, m);
+            add(&k->st.errors, 1);
+            return false;
+        }
+        size_t m = n;
+        while (m && k->buf[m - 1] != '\n')
+            m--;
+        if (!m) {
+            if (n == avail || want >= MAX_LINE)
+                break; /* a line still being written (or absurdly long): next pass */
+            want *= 4;  /* a line longer than the chunk: read more */
+            continue;
+        }
+        FILE *f = fmemopen(k->buf, m, "r");
+        if (!f) {
+            report(k, "cannot open a memory stream");
+            add(&k->st.errors, 1);
+            return false;
+        }
+        char src[4200];
+        snprintf(src, sizeof src, "%s from byte %" PRIu64, k->spool, k->pos);
+        ic_ingest_opts o = {.catalog = k->cat, .now_ms = ic_time_now_ms(), .batch = 0,
+                            .threads = 0, .reject = on_reject, .arg = k};
+        ic_ingest_stats st = {0};
+        ic_error err = {0};
+        ic_status rc = ic_ingest_stream(k->l, &o, f, src, &st, &err);
+        fclose(f);
+        if (rc != IC_OK) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%.400s (kept in the spool; retried)", err.msg);
+            report(k, msg);
+            add(&k->st.errors, 1);
+            set(&k->st.lag_bytes, size - k->pos);
+            return false;
+        }
+        add(&k->st.inserted, st.inserted);
+        add(&k->st.duplicates, st.duplicates);
+        k->pos += m;
+        save_pos(k);
+        k->lasterr[0] = 0;
+        want = CHUNK;
+    }
+    set(&k->st.lag_bytes, size - k->pos);
+    return true;
+}
+
+static void *run(void *arg)
+{
+    gw_ledger_sink *k = arg;
+    for (;;) {
+        pthread_mutex_lock(&k->mu);
+        if (!k->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += PASS_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&k->cv, &k->mu, &ts);
+        }
+        bool stop = k->stop;
+        pthread_mutex_unlock(&k->mu);
+        bool ok = pass(k);
+        if (stop) {
+            k->final_ok = ok && get(&k->st.lag_bytes) == 0;
+            if (!k->final_ok)
+                snprintf(k->final_err, sizeof k->final_err,
+                         "%llu byte(s) of %.300s are not in the ledger yet%s%.512s; they are loaded at the "
+                         "next start (or by infercost ingest)",
+                         (unsigned long long)get(&k->st.lag_bytes), k->spool,
+                         k->lasterr[0] ? ": " : "", k->lasterr);
+            break;
+        }
+        if (!ok) { /* back off a little on a failing ledger */
+            struct timespec d = {0, 400 * 1000000L};
+            nanosleep(&d, NULL);
+        }
+    }
+    return NULL;
+}
+
+static void sink_free(gw_ledger_sink *k)
+{
+    if (k->l)
+        ic_ledger_close(k->l);
+    if (k->fd >= 0)
+        close(k->fd);
+    free(k->spool);
+    free(k->posfile);
+    free(k->target);
+    free(k->buf);
+    free(k);
+}
+
+gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
+                                    const ic_catalog *cat, char *err, size_t errcap)
+{
+    gw_ledger_sink *k = calloc(1, sizeof *k);
+    if (!k) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    k->fd = -1;
+    k->cat = cat;
+    k->spool = strdup(spool_path);
+    k->target = strdup(target);
+    size_t pl = strlen(spool_path) + sizeof ".ledger-pos";
+    k->posfile = malloc(pl);
+    if (!k->spool || !k->target || !k->posfile) {
+        snprintf(err, errcap, "out of memory");
+        sink_free(k);
+        return NULL;
+    }
+    snprintf(k->posfile, pl, "%s.ledger-pos", spool_path);
+    k->fd = open(spool_path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (k->fd < 0 || fstat(k->fd, &sb) != 0) {
+        snprintf(err, errcap, "ledger: cannot read the spool %s: %s", spool_path, strerror(errno));
+        sink_free(k);
+        return NULL;
+    }
+    k->dev = sb.st_dev;
+    k->ino = sb.st_ino;
+    ic_error e = {0};
+    if (ic_ledger_open(&k->l, target, false, &e) != IC_OK) {
+        k->l = NULL;
+        snprintf(err, errcap, "ledger: %s", e.msg);
+        sink_free(k);
+        return NULL;
+    }
+    k->pos = load_pos(k, (uint64_t)sb.st_size);
+    set(&k->st.lag_bytes, (uint64_t)sb.st_size - k->pos);
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    if (pthread_create(&k->th, NULL, run, k) != 0) {
+        snprintf(err, errcap, "ledger: cannot start its thread");
+        pthread_mutex_destroy(&k->mu);
+        pthread_cond_destroy(&k->cv);
+        sink_free(k);
+        return NULL;
+    }
+    return k;
+}
+
+bool gw_ledger_sink_close(gw_ledger_sink *k, char *err, size_t errcap)
+{
+    if (!k)
+        return true;
+    pthread_mutex_lock(&k->mu);
+    k->stop = true;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    pthread_join(k->th, NULL);
+    bool ok = k->final_ok;
+    if (!ok)
+        snprintf(err, errcap, "%s", k->final_err);
+    pthread_mutex_destroy(&k->mu);
+    pthread_cond_destroy(&k->cv);
+    sink_free(k);
+    return ok;
+}
+
+void gw_ledger_sink_stats(gw_ledger_sink *k, gw_ledger_stats *out)
+{
+    out->inserted = get(&k->st.inserted);
+    out->duplicates = get(&k->st.duplicates);
+    out->rejected = get(&k->st.rejected);
+    out->errors = get(&k->st.errors);
+    out->lag_bytes = get(&k->st.lag_bytes);
+}
