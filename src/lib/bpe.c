@@ -76,6 +76,7 @@ void ic__ranks_free(ic__ranks *r)
     free(r->slots);
     free(r->pair2);
     free(r->filter);
+    ic__bt_lazy_free(r->lazy);
     memset(r, 0, sizeof *r);
 }
 
@@ -100,7 +101,8 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
     }
     r->slots = calloc(slots, sizeof *r->slots);
     r->filter = calloc(IC_FILTER_BITS / 64, sizeof *r->filter);
-    if (!r->blob || !r->off || !r->slots || !r->filter) {
+    r->lazy = ic__bt_lazy_new();
+    if (!r->blob || !r->off || !r->slots || !r->filter || !r->lazy) {
         ic__ranks_free(r);
         return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
     }
@@ -350,6 +352,17 @@ static size_t merge_large(const ic__ranks *r, const unsigned char *p, size_t len
     return parts;
 }
 
+size_t ic__bpe_merge_heap(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
+                          ic__bpe_scratch *scratch)
+{
+    if (len == 1) {
+        if (out)
+            out[0] = ic__rank_of(r, p, 1);
+        return 1;
+    }
+    return merge_large(r, p, len, out, scratch);
+}
+
 static size_t merge_one(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
                         ic__bpe_scratch *scratch)
 {
@@ -360,6 +373,12 @@ static size_t merge_one(const ic__ranks *r, const unsigned char *p, size_t len, 
     }
     if (len <= SMALL)
         return merge_small(r, p, len, out);
+    const ic__bt *bt = ic__bt_get(r);
+    if (bt) {
+        size_t got = ic__bt_encode(r, bt, p, len, out, scratch);
+        if (got)
+            return got;
+    }
     return merge_large(r, p, len, out, scratch);
 }
 

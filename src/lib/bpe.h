@@ -21,6 +21,9 @@ typedef struct ic__slot {
     uint32_t len;  /* 0: empty slot */
 } ic__slot;
 
+typedef struct ic__bt ic__bt;           /* backtracking tables (bpe_backtrack.c) */
+typedef struct ic__bt_lazy ic__bt_lazy; /* built on first use, shared by threads */
+
 typedef struct ic__ranks {
     uint32_t n;          /* number of ranks: 0..n-1 */
     uint32_t maxlen;     /* longest token in bytes */
@@ -32,6 +35,7 @@ typedef struct ic__ranks {
     uint64_t inner[1024]; /* bit (a << 8 | b): some token has the bytes a, b next to each other */
     size_t mask;
     int shift;
+    ic__bt_lazy *lazy;   /* the backtracking tables, once a long piece needs them */
 } ic__ranks;
 
 /* Parse a .tiktoken rank file ("BASE64 RANK" per line, ranks 0..n-1 in order); name is used in
@@ -51,6 +55,23 @@ void ic__bpe_scratch_free(ic__bpe_scratch *s);
  * NULL; returns the number of tokens, or 0 when scratch memory could not be allocated. */
 size_t ic__bpe_merge(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
                      ic__bpe_scratch *scratch);
+
+/* Backtracking BPE (bpe_backtrack.c): linear time, same result as ic__bpe_merge. */
+ic__bt *ic__bt_build(const ic__ranks *r); /* NULL: out of memory or vocabulary too large */
+void ic__bt_free(ic__bt *bt);
+ic__bt_lazy *ic__bt_lazy_new(void);
+void ic__bt_lazy_free(ic__bt_lazy *l);
+/* the tables of r, built on first call (thread-safe); NULL if they cannot be built */
+const ic__bt *ic__bt_get(const ic__ranks *r);
+/* whether BPE can output token id (its own bytes merge into it) */
+int ic__bt_usable(const ic__bt *bt, uint32_t id);
+/* Encode p[0..len) (len >= 1): ranks to out (room for len) unless NULL; the number of tokens,
+ * or 0 when scratch memory could not be allocated or the tables are inconsistent. */
+size_t ic__bt_encode(const ic__ranks *r, const ic__bt *bt, const unsigned char *p, size_t len,
+                     uint32_t *out, ic__bpe_scratch *scratch);
+/* The heap merge alone (no cut, no backtracking): the slow reference for tests. */
+size_t ic__bpe_merge_heap(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out,
+                          ic__bpe_scratch *scratch);
 
 static inline uint64_t ic__load64(const unsigned char *p)
 {

@@ -14,6 +14,8 @@
 
 #include "infercost/estimate.h"
 #include "infercost/tokenizer.h"
+#include "bpe.h"
+#include "embedded.h"
 #include "pretokenize.h"
 #include "test.h"
 
@@ -249,6 +251,11 @@ static void linear_time(void)
     size_t big = 1000u << 10, small = 100u << 10;
     char *b = malloc(big);
     ic_error err = {0};
+    /* the backtracking tables are built on the first long piece: not part of the timing */
+    fill(b, 1000, 0);
+    uint64_t warm = 0;
+    CHECK_INT(ic_tokenizer_count(o200k, b, 1000, 0, &warm, &err), IC_OK);
+    CHECK_INT(ic_tokenizer_count(cl100k, b, 1000, 0, &warm, &err), IC_OK);
     for (int kind = 0; kind < 5; kind++) {
         double t[2];
         for (int k = 0; k < 2; k++) {
@@ -261,13 +268,101 @@ static void linear_time(void)
             t[k] = secs() - t0;
             CHECK(c > 0);
         }
-        /* linear: x10 input ~ x10 time; quadratic would be x100. Allow x40 for the heap merge's
-         * n log n, cache effects and a loaded machine (timings under 50 ms are too small to judge). */
+        /* linear: x10 input ~ x10 time; quadratic would be x100. Allow x40 for cache effects and
+         * a loaded machine (timings under 50 ms are too small to judge). */
         double ratio = t[1] / (t[0] > 0.005 ? t[0] : 0.005);
         printf("linear time, %-12s: 100 KB %.3f s, 1 MB %.3f s (x%.1f)\n", names[kind], t[0], t[1], ratio);
         CHECK(t[1] < 0.05 || ratio < 40);
     }
     free(b);
+}
+
+/* ---- backtracking BPE (bpe_backtrack.c) against the heap merge, the direct simulation of
+ * tiktoken's rule, on every token of both vocabularies, random strings over small alphabets
+ * (where merges compete most) and long runs ---- */
+
+static uint32_t bt_rng = 7;
+static uint32_t bt_rand(void)
+{
+    bt_rng = bt_rng * 1664525u + 1013904223u;
+    return bt_rng >> 8;
+}
+
+static void backtracking_matches_heap(void)
+{
+    static const char *const files[] = {"o200k_base.tiktoken", "cl100k_base.tiktoken"};
+    static const char *const alphabets[] = {
+        "ab", " ", "a", "0123456789", "abcdefghijklmnopqrstuvwxyz", " \n\t", "aab ", "ab \n",
+        "\xe4\xb8\x80\xe4\xba\x8c\xe4\xb8\x89", "\xd0\xb0\xd0\xb1\xd0\xb2 ", "=-*#", "\xe0\xa4\x95\xe0\xa5\x8d"};
+    size_t cap = 40000;
+    unsigned char *b = malloc(cap);
+    uint32_t *o1 = malloc(cap * sizeof *o1), *o2 = malloc(cap * sizeof *o2);
+    for (int f = 0; f < 2; f++) {
+        ic__ranks r;
+        ic_error err = {0};
+        size_t len;
+        const unsigned char *data = ic__embedded(files[f], &len);
+        CHECK(data != NULL);
+        if (!data || ic__ranks_load(&r, (const char *)data, len, files[f], &err) != IC_OK) {
+            ic_t_bad = 1;
+            continue;
+        }
+        ic__bt *bt = ic__bt_build(&r);
+        CHECK(bt != NULL);
+        if (!bt) {
+            ic__ranks_free(&r);
+            continue;
+        }
+        ic__bpe_scratch s1 = {0}, s2 = {0};
+        /* a token is matched by the backtracking encoder iff BPE of its bytes is the token */
+        size_t wrong = 0, reachable = 0;
+        for (uint32_t id = 0; id < r.n; id++) {
+            size_t l = r.off[id + 1] - r.off[id];
+            size_t g = ic__bpe_merge_heap(&r, r.blob + r.off[id], l, o1, &s1);
+            int reach = g == 1 && o1[0] == id;
+            reachable += (size_t)reach;
+            wrong += (size_t)(reach != ic__bt_usable(bt, id));
+        }
+        CHECK_INT(wrong, 0);
+        CHECK(reachable > r.n / 2);
+        /* random strings: short ones in bulk, a few long ones */
+        size_t bad = 0;
+        for (int it = 0; it < 20000; it++) {
+            size_t n = 1 + bt_rand() % (it < 40 ? cap : 80);
+            size_t na = sizeof alphabets / sizeof *alphabets;
+            size_t a = bt_rand() % (na + 1);
+            for (size_t i = 0; i < n; i++)
+                b[i] = a == na ? (unsigned char)bt_rand()
+                               : (unsigned char)alphabets[a][bt_rand() % strlen(alphabets[a])];
+            size_t g1 = ic__bpe_merge_heap(&r, b, n, o1, &s1);
+            size_t g2 = ic__bt_encode(&r, bt, b, n, o2, &s2);
+            if (g1 == 0 || g1 != g2 || memcmp(o1, o2, g1 * sizeof *o1) != 0) {
+                if (bad++ < 3)
+                    fprintf(stderr, "  %s: alphabet %zu, %zu bytes: %zu vs %zu tokens\n", files[f], a,
+                            n, g1, g2);
+            }
+        }
+        CHECK_INT(bad, 0);
+        /* runs of one byte, every length up to 600 and a long one */
+        for (int c = 0; c < 3; c++)
+            for (size_t n = 1; n <= 600; n++) {
+                memset(b, c == 0 ? 'a' : c == 1 ? ' ' : '\n', n);
+                size_t g1 = ic__bpe_merge_heap(&r, b, n, o1, &s1);
+                size_t g2 = ic__bt_encode(&r, bt, b, n, o2, &s2);
+                CHECK(g1 == g2 && memcmp(o1, o2, g1 * sizeof *o1) == 0);
+            }
+        memset(b, ' ', cap);
+        size_t g1 = ic__bpe_merge_heap(&r, b, cap, o1, &s1);
+        size_t g2 = ic__bt_encode(&r, bt, b, cap, o2, &s2);
+        CHECK(g1 == g2 && memcmp(o1, o2, g1 * sizeof *o1) == 0);
+        ic__bpe_scratch_free(&s1);
+        ic__bpe_scratch_free(&s2);
+        ic__bt_free(bt);
+        ic__ranks_free(&r);
+    }
+    free(b);
+    free(o1);
+    free(o2);
 }
 
 /* ---- chat counting: the OpenAI cookbook's worked examples ---- */
@@ -415,6 +510,7 @@ int main(void)
     RUN(invalid_utf8);
     RUN(scanners_match_pcre2);
     RUN(linear_time);
+    RUN(backtracking_matches_heap);
     RUN(cookbook_examples);
     RUN(chat_parts_and_errors);
     RUN(ratio_estimate);
