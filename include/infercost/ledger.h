@@ -82,6 +82,7 @@ typedef int (*ic_rollup_cb)(const ic_rollup *r, void *arg);
 typedef int (*ic_revenue_cb)(const char *customer, const char *period, ic_money amount, void *arg);
 
 typedef struct ic_ledger ic_ledger;
+typedef struct ic_ledger_batch ic_ledger_batch;
 
 /* The storage interface. A backend fills every member. insert() reports *inserted = false for
  * an event already present (same t_ms and id). Calls happen on one thread at a time. */
@@ -102,6 +103,10 @@ typedef struct ic_ledger_ops {
                              ic_money amount, ic_error *err);
     ic_status (*scan_revenue)(void *state, ic_revenue_cb cb, void *arg, ic_error *err);
     ic_status (*stats)(void *state, ic_ledger_stats *out, ic_error *err);
+    /* Optional (NULL: ic_ledger_append inserts event by event and ic_ledger_append_batch
+     * refuses): insert a sealed batch (ledger_internal.h), setting dup[i] for each entry i
+     * already present (or repeated within the batch). Rollups are the caller's. */
+    ic_status (*insert_batch)(void *state, ic_ledger_batch *b, bool *dup, ic_error *err);
 } ic_ledger_ops;
 
 extern const ic_ledger_ops ic_ledger_sqlite_ops;
@@ -122,6 +127,29 @@ const char *ic_ledger_backend(const ic_ledger *l);
  * failure nothing of the batch is kept. */
 ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *ninserted,
                            bool *dup_flags, ic_error *err);
+
+/* ---- batches: the fast path (ingest, the gateway's sink) ----
+ * A batch packs events for one append (row bodies, names, rollup deltas, order) on whatever
+ * thread builds it, so that the thread holding the ledger only inserts. A batch is not tied to
+ * a ledger; one thread at a time uses it. */
+ic_status ic_ledger_batch_new(ic_ledger_batch **out, ic_error *err);
+void ic_ledger_batch_free(ic_ledger_batch *b);
+void ic_ledger_batch_clear(ic_ledger_batch *b); /* empty it, keeping its memory */
+size_t ic_ledger_batch_count(const ic_ledger_batch *b);
+/* Copy one event in (its strings need not outlive the call). IC_ERR_INVALID: no id;
+ * IC_ERR_RANGE: too large to store; the batch is then unchanged. */
+ic_status ic_ledger_batch_add(ic_ledger_batch *b, const ic_event *e, ic_error *err);
+/* The same with the source given as file and line (e->source is ignored): no "file:line" text
+ * to format and split again. */
+ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const char *file,
+                                  uint64_t line, ic_error *err);
+/* Order the batch by (time, id). ic_ledger_append_batch does it when needed; calling it on the
+ * producing thread keeps the sort off the writer's. */
+ic_status ic_ledger_batch_seal(ic_ledger_batch *b, ic_error *err);
+/* Append a batch in one transaction, like ic_ledger_append: *ninserted and *cost (may be NULL)
+ * get the count and exact cost of the events that were new. The batch is left as it was. */
+ic_status ic_ledger_append_batch(ic_ledger *l, ic_ledger_batch *b, size_t *ninserted,
+                                 ic_money *cost, ic_error *err);
 
 ic_status ic_ledger_scan_events(ic_ledger *l, const ic_ledger_filter *f, ic_event_cb cb,
                                 void *arg, ic_error *err);

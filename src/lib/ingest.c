@@ -33,76 +33,20 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* ------------------------------------------------------------------ batch arena ---- */
+/* ------------------------------------------------------------------ batches ---- */
 
-typedef struct chunk {
-    struct chunk *next;
-    size_t used, cap;
-    char data[];
-} chunk;
-
+/* A batch is a ledger batch (ledger.h: packed, named and summed here, on the parser thread) plus
+ * the parser's counters as of its end. */
 typedef struct batch {
-    ic_event *ev;
-    uint64_t *lineno;
-    size_t n, cap;
-    chunk *arena;
-    /* parser counters as of the end of this batch */
+    ic_ledger_batch *lb;
     uint64_t lines, bytes, rejected, skipped, events;
     bool last;
 } batch;
 
 static void batch_clear(batch *b)
 {
-    for (chunk *c = b->arena; c; c = c->next)
-        c->used = 0;
-    b->n = 0;
+    ic_ledger_batch_clear(b->lb);
     b->last = false;
-}
-
-static void batch_free(batch *b)
-{
-    chunk *c = b->arena;
-    while (c) {
-        chunk *nx = c->next;
-        free(c);
-        c = nx;
-    }
-    free(b->ev);
-    free(b->lineno);
-    memset(b, 0, sizeof *b);
-}
-
-static char *arena_dup(batch *b, const char *s, size_t len)
-{
-    chunk *c = b->arena;
-    /* chunks are kept in a list; the head is the one being filled */
-    while (c && c->cap - c->used < len + 1)
-        c = c->next;
-    if (!c) {
-        size_t cap = len + 1 > (1u << 20) ? len + 1 : (1u << 20);
-        c = malloc(sizeof *c + cap);
-        if (!c)
-            return NULL;
-        c->used = 0;
-        c->cap = cap;
-        c->next = b->arena;
-        b->arena = c;
-    }
-    char *p = c->data + c->used;
-    memcpy(p, s, len);
-    p[len] = 0;
-    c->used += len + 1;
-    return p;
-}
-
-static const char *adup(batch *b, const char *s, bool *oom)
-{
-    if (!s || !s[0])
-        return "";
-    const char *p = arena_dup(b, s, strlen(s));
-    if (!p)
-        *oom = true;
-    return p ? p : "";
 }
 
 /* ------------------------------------------------------------------ context ---- */
@@ -144,55 +88,19 @@ static void reject(ctx *c, uint64_t line, const char *reason, const char *text, 
 static ic_status write_batch(ctx *c, batch *b)
 {
     ic_ingest_stats *st = c->st;
-    if (b->n) {
-        bool *dup = malloc(b->n * sizeof *dup);
-        if (!dup)
-            return ic_error_set(&c->werr, IC_ERR_NOMEM, "out of memory");
+    size_t n = ic_ledger_batch_count(b->lb);
+    if (n) {
         size_t ins = 0;
+        ic_money cost = 0;
         ic_error e = {0};
-        ic_status s = ic_ledger_append(c->l, b->ev, b->n, &ins, dup, &e);
-        if (s == IC_ERR_INVALID) {
-            /* an event the store refuses (ledger.h): retry one by one, refusing only those */
-            ins = 0;
-            for (size_t i = 0; i < b->n; i++) {
-                size_t one = 0;
-                s = ic_ledger_append(c->l, &b->ev[i], 1, &one, &dup[i], &e);
-                if (s == IC_ERR_INVALID) {
-                    st->rejected++;
-                    if (c->o->reject)
-                        c->o->reject(c->o->arg, c->source, b->lineno[i], e.msg, b->ev[i].id,
-                                     strlen(b->ev[i].id));
-                    dup[i] = false;
-                    continue;
-                }
-                if (s != IC_OK)
-                    break;
-                ins += one;
-                if (one)
-                    dup[i] = false;
-                else
-                    dup[i] = true;
-            }
-        }
-        if (s != IC_OK && s != IC_ERR_INVALID) {
-            free(dup);
+        ic_status s = ic_ledger_append_batch(c->l, b->lb, &ins, &cost, &e);
+        if (s != IC_OK) {
             c->werr = e;
             return s;
         }
-        for (size_t i = 0; i < b->n; i++) {
-            if (dup[i])
-                st->duplicates++;
-        }
         st->inserted += ins;
-        if (ins == b->n) {
-            for (size_t i = 0; i < b->n; i++)
-                st->cost += b->ev[i].cost;
-        } else {
-            for (size_t i = 0; i < b->n; i++)
-                if (!dup[i])
-                    st->cost += b->ev[i].cost;
-        }
-        free(dup);
+        st->duplicates += n - ins;
+        st->cost += cost;
     }
     /* the parser's counters travel with the batch (no shared state with the parser thread) */
     st->lines = b->lines;
@@ -236,59 +144,12 @@ static void *writer_main(void *arg)
 }
 
 /* hand the current batch to the writer and get an empty one; false if the writer failed */
-/* order a batch by time: logs are roughly time-ordered, and inserting in key order keeps the
- * ledger's B-tree writes at its right edge (measured in bench/ledger.sh). Sorts (time, index)
- * pairs, then permutes the events once: sorting the events themselves moved too much memory. */
-typedef struct tix {
-    int64_t t;
-    size_t i;
-} tix;
-
-static int cmp_tix(const void *a, const void *b)
-{
-    const tix *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i; /* stable */
-}
-
-static void sort_batch(batch *b)
-{
-    size_t n = b->n, i;
-    for (i = 1; i < n; i++)
-        if (b->ev[i].t_ms < b->ev[i - 1].t_ms)
-            break;
-    if (i >= n)
-        return;
-    tix *k = malloc(n * sizeof *k);
-    ic_event *ev = malloc(n * sizeof *ev);
-    uint64_t *ln = malloc(n * sizeof *ln);
-    if (!k || !ev || !ln) { /* not sorting is only slower */
-        free(k);
-        free(ev);
-        free(ln);
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        k[i].t = b->ev[i].t_ms;
-        k[i].i = i;
-    }
-    qsort(k, n, sizeof *k, cmp_tix);
-    for (i = 0; i < n; i++) {
-        ev[i] = b->ev[k[i].i];
-        ln[i] = b->lineno[k[i].i];
-    }
-    memcpy(b->ev, ev, n * sizeof *ev);
-    memcpy(b->lineno, ln, n * sizeof *ln);
-    free(k);
-    free(ev);
-    free(ln);
-}
-
 static bool emit(ctx *c, bool last)
 {
     batch *b = c->cur;
-    sort_batch(b);
+    ic_error serr;
+    /* order it here, not on the writer (a failure only leaves that to the append) */
+    (void)ic_ledger_batch_seal(b->lb, &serr);
     b->lines = c->lines;
     b->bytes = c->bytes;
     b->rejected = c->rejected;
@@ -320,31 +181,6 @@ static bool emit(ctx *c, bool last)
 
 /* ------------------------------------------------------------------ events ---- */
 
-static ic_event *new_event(ctx *c, uint64_t line, bool *oom)
-{
-    batch *b = c->cur;
-    if (b->n == b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 1024;
-        ic_event *ne = realloc(b->ev, nc * sizeof *ne);
-        if (!ne) {
-            *oom = true;
-            return NULL;
-        }
-        b->ev = ne;
-        uint64_t *nl = realloc(b->lineno, nc * sizeof *nl);
-        if (!nl) {
-            *oom = true;
-            return NULL;
-        }
-        b->lineno = nl;
-        b->cap = nc;
-    }
-    b->lineno[b->n] = line;
-    ic_event *e = &b->ev[b->n];
-    memset(e, 0, sizeof *e);
-    return e;
-}
-
 static void hash_id(const char *text, size_t len, char out[40])
 {
     XXH128_hash_t h = XXH3_128bits(text, len);
@@ -368,63 +204,43 @@ static bool add_record(ctx *c, const ic_record *r, const char *id, uint64_t line
         reject(c, line, err.msg, text, len);
         return true;
     }
-    bool oom = false;
-    ic_event *e = new_event(c, line, &oom);
-    if (!e)
-        return false;
-    batch *b = c->cur;
     unsigned char detail[IC_EVENT_DETAIL_MAX];
-    size_t dlen = ic_event_detail_pack(&r->usage, &cost, detail, sizeof detail);
-    char src[300];
-    size_t sl = strlen(c->source);
-    if (sl > 250)
-        sl = 250;
-    memcpy(src, c->source, sl);
-    src[sl++] = ':';
-    char digits[24];
-    int nd = 0;
-    uint64_t x = line;
-    do {
-        digits[nd++] = (char)('0' + x % 10);
-        x /= 10;
-    } while (x);
-    while (nd)
-        src[sl++] = digits[--nd];
-    src[sl] = 0;
-    e->id = adup(b, id, &oom);
-    e->t_ms = r->t_ms;
-    e->provider = adup(b, ic_provider_id(cost.provider), &oom);
-    e->model = adup(b, r->model, &oom);
-    e->model_served = adup(b, r->model_served, &oom);
-    e->api_flavor = adup(b, r->api_flavor, &oom);
-    e->input_tokens = ic_usage_get(&r->usage, c->u_in);
-    e->cache_read_tokens = c->u_cr >= 0 ? ic_usage_get(&r->usage, c->u_cr) : 0;
-    e->cache_write_tokens = c->u_cw >= 0 ? ic_usage_get(&r->usage, c->u_cw) : 0;
-    e->output_tokens = ic_usage_get(&r->usage, c->u_out);
-    e->reasoning_tokens = c->u_reason >= 0 ? ic_usage_get(&r->usage, c->u_reason) : 0;
-    e->cost = cost.total;
-    e->cost_input = cost.input;
-    e->cost_output = cost.output;
-    e->detail = (const unsigned char *)arena_dup(b, (const char *)detail, dlen);
-    e->detail_len = dlen;
-    if (!e->detail)
-        oom = true;
-    e->customer = adup(b, r->customer, &oom);
-    e->feature = adup(b, r->feature, &oom);
-    e->task = adup(b, r->task, &oom);
-    e->key_id = adup(b, r->key_id, &oom);
-    e->status = adup(b, r->status, &oom);
-    e->routed_from = adup(b, r->routed_from, &oom);
-    e->tags = adup(b, r->tags, &oom);
-    e->latency_ms = r->latency_ms;
-    e->cache_hit = r->cache_hit;
-    e->batch = r->batch;
-    e->source = adup(b, src, &oom);
-    if (oom)
+    ic_event e = {0};
+    e.id = id;
+    e.t_ms = r->t_ms;
+    e.provider = ic_provider_id(cost.provider);
+    e.model = r->model;
+    e.model_served = r->model_served;
+    e.api_flavor = r->api_flavor;
+    e.input_tokens = ic_usage_get(&r->usage, c->u_in);
+    e.cache_read_tokens = c->u_cr >= 0 ? ic_usage_get(&r->usage, c->u_cr) : 0;
+    e.cache_write_tokens = c->u_cw >= 0 ? ic_usage_get(&r->usage, c->u_cw) : 0;
+    e.output_tokens = ic_usage_get(&r->usage, c->u_out);
+    e.reasoning_tokens = c->u_reason >= 0 ? ic_usage_get(&r->usage, c->u_reason) : 0;
+    e.cost = cost.total;
+    e.cost_input = cost.input;
+    e.cost_output = cost.output;
+    e.detail = detail;
+    e.detail_len = ic_event_detail_pack(&r->usage, &cost, detail, sizeof detail);
+    e.customer = r->customer;
+    e.feature = r->feature;
+    e.task = r->task;
+    e.key_id = r->key_id;
+    e.status = r->status;
+    e.routed_from = r->routed_from;
+    e.tags = r->tags;
+    e.latency_ms = r->latency_ms;
+    e.cache_hit = r->cache_hit;
+    e.batch = r->batch;
+    ic_status s = ic_ledger_batch_add_src(c->cur->lb, &e, c->source, line, &err);
+    if (s == IC_ERR_NOMEM)
         return false;
-    b->n++;
+    if (s != IC_OK) { /* no id, or too large to store: this event only */
+        reject(c, line, err.msg, text, len);
+        return true;
+    }
     c->events++;
-    if (b->n >= c->batch_size)
+    if (ic_ledger_batch_count(c->cur->lb) >= c->batch_size)
         return emit(c, false); /* false: the writer failed, stop parsing */
     return true;
 }
@@ -1266,6 +1082,13 @@ ic_status ic_ingest_stream(ic_ledger *l, const ic_ingest_opts *o, FILE *in, cons
     c->events = st->events;
     uint64_t rej0 = st->rejected, skip0 = st->skipped;
     c->threaded = o->threads >= 2;
+    for (int i = 0; i < 3; i++)
+        if (ic_ledger_batch_new(&c->slots[i].lb, err) != IC_OK) {
+            for (int j = 0; j < i; j++)
+                ic_ledger_batch_free(c->slots[j].lb);
+            free(c);
+            return err->status;
+        }
     c->cur = &c->slots[0];
     ic_error perr = {0};
     bool ok;
@@ -1281,6 +1104,8 @@ ic_status ic_ingest_stream(ic_ledger *l, const ic_ingest_opts *o, FILE *in, cons
         c->nfree = 2;
         pthread_t w;
         if (pthread_create(&w, NULL, writer_main, c) != 0) {
+            for (int i = 0; i < 3; i++)
+                ic_ledger_batch_free(c->slots[i].lb);
             free(c);
             return ic_error_set(err, IC_ERR_NOMEM, "cannot start the writer thread");
         }
@@ -1315,7 +1140,7 @@ ic_status ic_ingest_stream(ic_ledger *l, const ic_ingest_opts *o, FILE *in, cons
         }
     }
     for (int i = 0; i < 3; i++)
-        batch_free(&c->slots[i]);
+        ic_ledger_batch_free(c->slots[i].lb);
     free(c);
     return s;
 }

@@ -194,13 +194,10 @@ static ic_status rtable_add(rtable *t, const ic_event *e, ic_error *err)
     return IC_OK;
 }
 
-ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *ninserted,
-                           bool *dup_flags, ic_error *err)
+/* the old path, for a backend without insert_batch: event by event */
+static ic_status append_each(ic_ledger *l, const ic_event *ev, size_t n, size_t *ninserted,
+                             bool *dup_flags, ic_error *err)
 {
-    if (ninserted)
-        *ninserted = 0;
-    if (n == 0)
-        return IC_OK;
     rtable t = {0};
     size_t added = 0;
     ic_status st = l->ops->begin(l->st, err);
@@ -208,10 +205,6 @@ ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *n
         return st;
     for (size_t i = 0; i < n; i++) {
         bool ins = false;
-        if (!ev[i].id || !ev[i].id[0]) {
-            st = ic_error_set(err, IC_ERR_INVALID, "event without an id");
-            goto fail;
-        }
         st = l->ops->insert(l->st, &ev[i], &ins, err);
         if (st != IC_OK)
             goto fail;
@@ -236,6 +229,454 @@ fail:
     l->ops->rollback(l->st);
     free(t.slots);
     return st;
+}
+
+static ic_status append_batch(ic_ledger *l, ic_ledger_batch *b, size_t *ninserted,
+                              ic_money *cost, bool *dup_flags, ic_error *err);
+
+ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *ninserted,
+                           bool *dup_flags, ic_error *err)
+{
+    if (ninserted)
+        *ninserted = 0;
+    if (n == 0)
+        return IC_OK;
+    for (size_t i = 0; i < n; i++)
+        if (!ev[i].id || !ev[i].id[0])
+            return ic_error_set(err, IC_ERR_INVALID, "event without an id");
+    if (!l->ops->insert_batch)
+        return append_each(l, ev, n, ninserted, dup_flags, err);
+    ic_ledger_batch *b = NULL;
+    ic_status st = ic_ledger_batch_new(&b, err);
+    for (size_t i = 0; i < n && st == IC_OK; i++)
+        st = ic_ledger_batch_add(b, &ev[i], err);
+    if (st == IC_OK)
+        st = append_batch(l, b, ninserted, NULL, dup_flags, err);
+    ic_ledger_batch_free(b);
+    return st;
+}
+
+/* ---- batches (ledger_internal.h has the layout) ---- */
+
+ic_status ic_ledger_batch_new(ic_ledger_batch **out, ic_error *err)
+{
+    ic_ledger_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    *out = b;
+    ic_ledger_batch_clear(b);
+    return IC_OK;
+}
+
+void ic_ledger_batch_free(ic_ledger_batch *b)
+{
+    if (!b)
+        return;
+    free(b->ent);
+    free(b->arena);
+    free(b->name_off);
+    free(b->nhash);
+    free(b->slots);
+    free(b->shash);
+    free(b->order);
+    free(b->dup);
+    free(b);
+}
+
+void ic_ledger_batch_clear(ic_ledger_batch *b)
+{
+    b->n = 0;
+    b->alen = 0;
+    b->nnames = 0;
+    b->nslots = 0;
+    b->sealed = false;
+    if (b->nhash)
+        memset(b->nhash, 0, b->capnhash * sizeof *b->nhash);
+    if (b->shash)
+        memset(b->shash, 0, b->capshash * sizeof *b->shash);
+    for (int i = 0; i < IC__NNAMES; i++)
+        b->last[i] = 0;
+}
+
+size_t ic_ledger_batch_count(const ic_ledger_batch *b) { return b->n; }
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return false;
+    *p = np;
+    *cap = nc;
+    return true;
+}
+
+/* len bytes (plus a NUL when text) at a fresh arena offset, after gap free bytes */
+static bool arena_put(ic_ledger_batch *b, const void *s, size_t len, size_t gap, bool text,
+                      size_t *off)
+{
+    size_t need = b->alen + gap + len + (text ? 1 : 0);
+    if (!grow((void **)&b->arena, &b->acap, need, 1))
+        return false;
+    *off = b->alen + gap;
+    memcpy(b->arena + *off, s, len);
+    if (text)
+        b->arena[*off + len] = 0;
+    b->alen = need;
+    return true;
+}
+
+static bool names_rehash(ic_ledger_batch *b, size_t ncap)
+{
+    uint32_t *nh = calloc(ncap, sizeof *nh);
+    if (!nh)
+        return false;
+    for (size_t i = 1; i < b->nnames; i++) {
+        const char *x = ic__bname(b, (uint32_t)i);
+        size_t j = XXH3_64bits(x, strlen(x)) & (ncap - 1);
+        while (nh[j])
+            j = (j + 1) & (ncap - 1);
+        nh[j] = (uint32_t)i + 1;
+    }
+    free(b->nhash);
+    b->nhash = nh;
+    b->capnhash = ncap;
+    return true;
+}
+
+/* local index of a name (0 for absent or ""); UINT32_MAX when out of memory */
+static uint32_t bname(ic_ledger_batch *b, int field, const char *s)
+{
+    if (!s || !s[0])
+        return 0;
+    uint32_t last = b->last[field];
+    if (last && !strcmp(ic__bname(b, last), s))
+        return last;
+    if (b->nnames == 0) { /* name 0 is "" */
+        size_t off;
+        if (!grow((void **)&b->name_off, &b->capnames, 1, sizeof *b->name_off) ||
+            !arena_put(b, "", 0, 0, true, &off))
+            return UINT32_MAX;
+        b->name_off[0] = off;
+        b->nnames = 1;
+    }
+    if ((b->nnames + 1) * 2 > b->capnhash && !names_rehash(b, b->capnhash ? b->capnhash * 2 : 64))
+        return UINT32_MAX;
+    size_t len = strlen(s);
+    size_t j = XXH3_64bits(s, len) & (b->capnhash - 1);
+    while (b->nhash[j]) {
+        uint32_t i = b->nhash[j] - 1;
+        if (!strcmp(ic__bname(b, i), s))
+            return b->last[field] = i;
+        j = (j + 1) & (b->capnhash - 1);
+    }
+    size_t off;
+    if (!grow((void **)&b->name_off, &b->capnames, b->nnames + 1, sizeof *b->name_off) ||
+        !arena_put(b, s, len, 0, true, &off))
+        return UINT32_MAX;
+    uint32_t i = (uint32_t)b->nnames++;
+    b->name_off[i] = off;
+    b->nhash[j] = i + 1;
+    return b->last[field] = i;
+}
+
+static uint64_t slot_hash(int64_t day, uint32_t p, uint32_t m, uint32_t c, uint32_t f)
+{
+    uint64_t k[3] = {(uint64_t)day, (uint64_t)p << 32 | m, (uint64_t)c << 32 | f};
+    return XXH3_64bits(k, sizeof k);
+}
+
+static bool slots_rehash(ic_ledger_batch *b, size_t ncap)
+{
+    uint32_t *nh = calloc(ncap, sizeof *nh);
+    if (!nh)
+        return false;
+    for (size_t i = 0; i < b->nslots; i++) {
+        const ic__bslot *x = &b->slots[i];
+        size_t j = slot_hash(x->day, x->p, x->m, x->c, x->f) & (ncap - 1);
+        while (nh[j])
+            j = (j + 1) & (ncap - 1);
+        nh[j] = (uint32_t)i + 1;
+    }
+    free(b->shash);
+    b->shash = nh;
+    b->capshash = ncap;
+    return true;
+}
+
+/* the rollup slot of a key; UINT32_MAX when out of memory */
+static uint32_t bslot(ic_ledger_batch *b, int64_t day, uint32_t p, uint32_t m, uint32_t c,
+                      uint32_t f)
+{
+    if (b->n) { /* consecutive events mostly share the key */
+        const ic__bslot *x = &b->slots[b->ent[b->n - 1].slot];
+        if (x->day == day && x->p == p && x->m == m && x->c == c && x->f == f)
+            return b->ent[b->n - 1].slot;
+    }
+    if ((b->nslots + 1) * 2 > b->capshash && !slots_rehash(b, b->capshash ? b->capshash * 2 : 64))
+        return UINT32_MAX;
+    size_t j = slot_hash(day, p, m, c, f) & (b->capshash - 1);
+    while (b->shash[j]) {
+        uint32_t i = b->shash[j] - 1;
+        const ic__bslot *x = &b->slots[i];
+        if (x->day == day && x->p == p && x->m == m && x->c == c && x->f == f)
+            return i;
+        j = (j + 1) & (b->capshash - 1);
+    }
+    if (!grow((void **)&b->slots, &b->capslots, b->nslots + 1, sizeof *b->slots))
+        return UINT32_MAX;
+    uint32_t i = (uint32_t)b->nslots++;
+    ic__bslot *x = &b->slots[i];
+    memset(x, 0, sizeof *x);
+    x->day = day;
+    x->p = p;
+    x->m = m;
+    x->c = c;
+    x->f = f;
+    b->shash[j] = i + 1;
+    return i;
+}
+
+ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const char *file,
+                                  uint64_t line, ic_error *err)
+{
+    if (!e->id || !e->id[0])
+        return ic_error_set(err, IC_ERR_INVALID, "event without an id");
+    /* the row body (docs/ledger.md; ledger_sqlite.c decodes it): everything after the names */
+    unsigned char buf[IC_EVENT_DETAIL_MAX + 2048];
+    ic__wbuf w = {buf, 0, sizeof buf, false};
+    ic__put_u64(&w, line);
+    ic__put_u64(&w, e->input_tokens);
+    ic__put_u64(&w, e->cache_read_tokens);
+    ic__put_u64(&w, e->cache_write_tokens);
+    ic__put_u64(&w, e->output_tokens);
+    ic__put_u64(&w, e->reasoning_tokens);
+    ic__put_money(&w, e->cost);
+    ic__put_money(&w, e->cost_input);
+    ic__put_money(&w, e->cost_output);
+    ic__put_i64(&w, e->latency_ms);
+    ic__put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1);
+    ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
+    ic__put_bytes(&w, nz(e->tags), strlen(nz(e->tags)));
+    ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
+    if (w.overflow || w.n > UINT32_MAX)
+        return ic_error_set(err, IC_ERR_RANGE, "event %.100s: too large to store", e->id);
+    if (b->n >= UINT32_MAX - 1 ||
+        !grow((void **)&b->ent, &b->cap, b->n + 1, sizeof *b->ent))
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    ic__bent *x = &b->ent[b->n];
+    size_t keep = b->alen;
+    if (!arena_put(b, e->id, strlen(e->id), 0, true, &x->id_off) ||
+        !arena_put(b, buf, w.n, IC__ROW_GAP, false, &x->body_off)) {
+        b->alen = keep;
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
+    const char *nt[IC__NNAMES] = {e->provider, e->model,  e->model_served, e->api_flavor,
+                                  e->customer, e->feature, e->key_id, e->status,
+                                  e->routed_from, file};
+    for (int i = 0; i < IC__NNAMES; i++)
+        if ((x->name[i] = bname(b, i, nt[i])) == UINT32_MAX)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    x->t = e->t_ms;
+    x->body_len = (uint32_t)w.n;
+    x->error = status_is_error(e->status);
+    x->cache_hit = e->cache_hit;
+    x->tok[0] = e->input_tokens;
+    x->tok[1] = e->cache_read_tokens;
+    x->tok[2] = e->cache_write_tokens;
+    x->tok[3] = e->output_tokens;
+    x->tok[4] = e->reasoning_tokens;
+    x->cost = e->cost;
+    x->cost_input = e->cost_input;
+    x->cost_output = e->cost_output;
+    /* the rollup model: model_served when given, else model (ic_event_rollup_model) */
+    uint32_t rm = x->name[2] ? x->name[2] : x->name[1];
+    uint32_t si = bslot(b, floor_div(e->t_ms, 86400000), x->name[0], rm, x->name[4], x->name[5]);
+    if (si == UINT32_MAX)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    x->slot = si;
+    ic__bslot *r = &b->slots[si];
+    r->requests++;
+    r->cache_hits += x->cache_hit;
+    r->errors += x->error;
+    for (int k = 0; k < 5; k++)
+        r->tok[k] += x->tok[k];
+    r->cost += x->cost;
+    r->cost_input += x->cost_input;
+    r->cost_output += x->cost_output;
+    b->n++;
+    b->sealed = false;
+    return IC_OK;
+}
+
+ic_status ic_ledger_batch_add(ic_ledger_batch *b, const ic_event *e, ic_error *err)
+{
+    /* split "file:line" as the store keeps it: the file as a name, the line as a number */
+    const char *src = nz(e->source), *colon = strrchr(src, ':');
+    if (colon && colon[1]) {
+        const char *d = colon + 1;
+        uint64_t v = 0;
+        bool ok = true;
+        for (; *d; d++) {
+            if (*d < '0' || *d > '9' || v > (UINT64_MAX - 9) / 10) {
+                ok = false;
+                break;
+            }
+            v = v * 10 + (uint64_t)(*d - '0');
+        }
+        if (ok) {
+            char f[1024];
+            size_t n = (size_t)(colon - src) < sizeof f - 1 ? (size_t)(colon - src) : sizeof f - 1;
+            memcpy(f, src, n);
+            f[n] = 0;
+            return ic_ledger_batch_add_src(b, e, f, v, err);
+        }
+    }
+    return ic_ledger_batch_add_src(b, e, src, 0, err);
+}
+
+typedef struct okey {
+    int64_t t;
+    const char *id;
+    uint32_t i;
+} okey;
+
+static int cmp_okey(const void *a, const void *b)
+{
+    const okey *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    int c = strcmp(x->id, y->id); /* unsigned bytes: SQLite's BINARY order */
+    if (c)
+        return c;
+    return x->i < y->i ? -1 : x->i > y->i; /* stable: the first of two equal events wins */
+}
+
+ic_status ic_ledger_batch_seal(ic_ledger_batch *b, ic_error *err)
+{
+    if (b->sealed)
+        return IC_OK;
+    /* order and dup are sized with the entries */
+    uint32_t *o = realloc(b->order, (b->cap ? b->cap : 1) * sizeof *o);
+    if (!o)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    b->order = o;
+    bool *d = realloc(b->dup, (b->cap ? b->cap : 1) * sizeof *d);
+    if (!d)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    b->dup = d;
+    size_t n = b->n, i;
+    for (i = 1; i < n; i++) { /* logs mostly come in time order already */
+        const ic__bent *p = &b->ent[i - 1], *q = &b->ent[i];
+        if (q->t < p->t || (q->t == p->t && strcmp(ic__bid(b, p), ic__bid(b, q)) > 0))
+            break;
+    }
+    if (i >= n) {
+        for (i = 0; i < n; i++)
+            o[i] = (uint32_t)i;
+    } else {
+        okey *k = malloc(n * sizeof *k);
+        if (!k)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        for (i = 0; i < n; i++) {
+            k[i].t = b->ent[i].t;
+            k[i].id = ic__bid(b, &b->ent[i]);
+            k[i].i = (uint32_t)i;
+        }
+        qsort(k, n, sizeof *k, cmp_okey);
+        for (i = 0; i < n; i++)
+            o[i] = k[i].i;
+        free(k);
+    }
+    b->sealed = true;
+    return IC_OK;
+}
+
+static ic_status append_batch(ic_ledger *l, ic_ledger_batch *b, size_t *ninserted,
+                              ic_money *cost, bool *dup_flags, ic_error *err)
+{
+    if (ninserted)
+        *ninserted = 0;
+    if (cost)
+        *cost = 0;
+    if (b->n == 0)
+        return IC_OK;
+    if (!l->ops->insert_batch)
+        return ic_error_set(err, IC_ERR_INVALID, "the %s ledger backend cannot append batches",
+                            l->ops->name);
+    ic_status st = ic_ledger_batch_seal(b, err);
+    if (st != IC_OK)
+        return st;
+    ic__bslot *sums = malloc(b->nslots * sizeof *sums);
+    if (!sums)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    memcpy(sums, b->slots, b->nslots * sizeof *sums);
+    if ((st = l->ops->begin(l->st, err)) != IC_OK) {
+        free(sums);
+        return st;
+    }
+    memset(b->dup, 0, b->n * sizeof *b->dup);
+    if ((st = l->ops->insert_batch(l->st, b, b->dup, err)) != IC_OK)
+        goto fail;
+    size_t added = 0;
+    ic_money c = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const ic__bent *x = &b->ent[i];
+        if (!b->dup[i]) {
+            added++;
+            c += x->cost;
+            continue;
+        }
+        ic__bslot *r = &sums[x->slot]; /* a duplicate adds nothing to the rollups */
+        r->requests--;
+        r->cache_hits -= x->cache_hit;
+        r->errors -= x->error;
+        for (int k = 0; k < 5; k++)
+            r->tok[k] -= x->tok[k];
+        r->cost -= x->cost;
+        r->cost_input -= x->cost_input;
+        r->cost_output -= x->cost_output;
+    }
+    for (size_t i = 0; i < b->nslots; i++) {
+        const ic__bslot *x = &sums[i];
+        if (!x->requests)
+            continue;
+        ic_rollup r = {
+            .day = x->day, .provider = ic__bname(b, x->p), .model = ic__bname(b, x->m),
+            .customer = ic__bname(b, x->c), .feature = ic__bname(b, x->f),
+            .requests = x->requests, .cache_hits = x->cache_hits, .errors = x->errors,
+            .input_tokens = x->tok[0], .cache_read_tokens = x->tok[1],
+            .cache_write_tokens = x->tok[2], .output_tokens = x->tok[3],
+            .reasoning_tokens = x->tok[4], .cost = x->cost, .cost_input = x->cost_input,
+            .cost_output = x->cost_output,
+        };
+        if ((st = l->ops->rollup_add(l->st, &r, err)) != IC_OK)
+            goto fail;
+    }
+    if ((st = l->ops->commit(l->st, err)) != IC_OK)
+        goto fail;
+    free(sums);
+    if (dup_flags)
+        memcpy(dup_flags, b->dup, b->n * sizeof *dup_flags);
+    if (ninserted)
+        *ninserted = added;
+    if (cost)
+        *cost = c;
+    return IC_OK;
+fail:
+    l->ops->rollback(l->st);
+    free(sums);
+    return st;
+}
+
+ic_status ic_ledger_append_batch(ic_ledger *l, ic_ledger_batch *b, size_t *ninserted,
+                                 ic_money *cost, ic_error *err)
+{
+    return append_batch(l, b, ninserted, cost, NULL, err);
 }
 
 ic_status ic_ledger_scan_events(ic_ledger *l, const ic_ledger_filter *f, ic_event_cb cb,

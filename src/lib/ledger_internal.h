@@ -1,5 +1,6 @@
 /* ledger_internal.h: helpers shared by the ledger's generic layer and its backends: LEB128
- * varints (unsigned, zig-zag signed, 128-bit) for the packed event rows. Not public API. */
+ * varints (unsigned, zig-zag signed, 128-bit) for the packed event rows, and the layout of an
+ * ic_ledger_batch (events packed off the writer thread). Not public API. */
 #ifndef IC_LEDGER_INTERNAL_H
 #define IC_LEDGER_INTERNAL_H
 
@@ -35,5 +36,66 @@ struct ic_event;
 struct ic_rollup;
 /* the rollup row of one event (the rules ic_ledger_append applies) */
 void ic__rollup_from_event(const struct ic_event *e, struct ic_rollup *r);
+
+/* ---- ic_ledger_batch (ledger.h) ----
+ * Everything an append needs, computed on the producing thread: each event's row body packed,
+ * its names (provider, model, ..., source file) as indexes into the batch's own small string
+ * table, the batch's rollup deltas summed per (day, provider, model, customer, feature), and the
+ * order by (time, id). The writer only maps the batch's few distinct names to the store's ids,
+ * prefixes each body with them and inserts. */
+#define IC__NNAMES 10  /* provider model model_served api_flavor customer feature key_id status
+                        * routed_from source-file */
+#define IC__ROW_GAP 112 /* bytes kept free before each body for the row header: the format and
+                         * the 10 name ids as varints (at most 1 + 10 * 10) */
+
+typedef struct ic__bent {
+    int64_t t;
+    size_t id_off;      /* arena offset of the NUL-terminated id */
+    size_t body_off;    /* arena offset of the body; IC__ROW_GAP free bytes precede it */
+    uint32_t body_len;
+    uint32_t slot;      /* rollup slot */
+    uint32_t name[IC__NNAMES];
+    bool error, cache_hit;
+    uint64_t tok[5];    /* input, cache read, cache write, output, reasoning */
+    ic_money cost, cost_input, cost_output;
+} ic__bent;
+
+typedef struct ic__bslot { /* one rollup key of the batch and its sums */
+    int64_t day;
+    uint32_t p, m, c, f; /* local name indexes */
+    uint64_t requests, cache_hits, errors, tok[5];
+    ic_money cost, cost_input, cost_output;
+} ic__bslot;
+
+struct ic_ledger_batch {
+    ic__bent *ent;
+    size_t n, cap;
+    unsigned char *arena; /* ids, bodies (each after a gap) and names */
+    size_t alen, acap;
+    /* local names: offsets into the arena; name 0 is "" */
+    size_t *name_off;
+    size_t nnames, capnames;
+    uint32_t *nhash;      /* open addressing: local index + 1, 0 = empty */
+    size_t capnhash;
+    uint32_t last[IC__NNAMES]; /* the last local name of each field: consecutive events repeat */
+    /* rollup slots */
+    ic__bslot *slots;
+    size_t nslots, capslots;
+    uint32_t *shash;      /* slot index + 1 */
+    size_t capshash;
+    /* (time, id) order, set by ic_ledger_batch_seal */
+    uint32_t *order;
+    bool sealed;
+    bool *dup;            /* by entry: filled by the append */
+};
+
+static inline const char *ic__bname(const struct ic_ledger_batch *b, uint32_t i)
+{
+    return (const char *)b->arena + b->name_off[i];
+}
+static inline const char *ic__bid(const struct ic_ledger_batch *b, const ic__bent *e)
+{
+    return (const char *)b->arena + e->id_off;
+}
 
 #endif

@@ -58,6 +58,8 @@ typedef struct sq {
     size_t capslots;
     /* prepared statements */
     sqlite3_stmt *ins_event, *ins_name, *up_rollup, *up_revenue;
+    /* the batch path: MULTI rows per INSERT, one row, and the stored keys of a time range */
+    sqlite3_stmt *ins_multi, *ins_plain, *sel_range;
     /* the last name seen in each field of sq_insert and its id: consecutive events mostly
      * repeat them, and a short strcmp beats hashing (bench/ledger.sh) */
     char last_name[9][64];
@@ -330,6 +332,9 @@ static void sq_close(void *state)
     sqlite3_finalize(s->ins_name);
     sqlite3_finalize(s->up_rollup);
     sqlite3_finalize(s->up_revenue);
+    sqlite3_finalize(s->ins_multi);
+    sqlite3_finalize(s->ins_plain);
+    sqlite3_finalize(s->sel_range);
     sqlite3_close(s->db);
     names_reset(s);
     free(s->names);
@@ -345,11 +350,25 @@ static ic_status prep(sq *s, const char *sql, sqlite3_stmt **q, ic_error *err)
     return IC_OK;
 }
 
+/* Rows per multi-row INSERT: one statement step, bind and reset for 32 rows instead of one
+ * each halved SQLite's CPU per row in a standalone experiment (1M rows: 1.1 s against 2.2 s
+ * with 16 KiB pages); 64 gained nothing more. */
+#define MULTI 32
+
 static ic_status prepare_writes(sq *s, ic_error *err)
 {
     if (s->ins_event)
         return IC_OK;
     ic_status st;
+    char multi[64 + MULTI * 10];
+    size_t mn = (size_t)snprintf(multi, sizeof multi, "INSERT INTO events(t,id,d) VALUES(?,?,?)");
+    for (int i = 1; i < MULTI; i++)
+        mn += (size_t)snprintf(multi + mn, sizeof multi - mn, ",(?,?,?)");
+    if ((st = prep(s, multi, &s->ins_multi, err)) != IC_OK ||
+        (st = prep(s, "INSERT INTO events(t,id,d) VALUES(?,?,?)", &s->ins_plain, err)) != IC_OK ||
+        (st = prep(s, "SELECT t, id FROM events WHERE t >= ?1 AND t <= ?2 ORDER BY t, id",
+                   &s->sel_range, err)) != IC_OK)
+        return st;
     if ((st = prep(s, "INSERT OR IGNORE INTO events(t,id,d) VALUES(?,?,?)", &s->ins_event,
                    err)) != IC_OK ||
         (st = prep(s, "INSERT INTO names(s) VALUES(?) ON CONFLICT(s) DO UPDATE SET s = excluded.s RETURNING id", &s->ins_name, err)) !=
@@ -399,7 +418,10 @@ static ic_status sq_open(void **state, const char *target, bool readonly, ic_err
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    if (!readonly && (st = exec(s, "PRAGMA journal_mode=WAL", err)) != IC_OK)
+    /* 16 KiB pages for a new ledger (no effect on an existing one): a quarter of the page
+     * splits, WAL frames and B-tree levels of 4 KiB pages on the append-only event table */
+    if (!readonly && (st = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", err)) !=
+                         IC_OK)
         goto fail;
     if ((st = exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;"
                       "PRAGMA temp_store=MEMORY;", err)) != IC_OK)
@@ -520,6 +542,170 @@ static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_er
     *inserted = sqlite3_changes(s->db) > 0;
     sqlite3_reset(q);
     return IC_OK;
+}
+
+/* ---- the batch path (ledger.h: insert_batch; the batch's layout is in ledger_internal.h) ---- */
+
+/* Write the row header (format 1 and the ten name ids, as sq_insert packs them) into the gap
+ * before the entry's body; returns the whole row. */
+static const unsigned char *batch_row(ic_ledger_batch *b, const ic__bent *x, const int64_t *gid,
+                                      size_t *len)
+{
+    unsigned char h[IC__ROW_GAP];
+    ic__wbuf w = {h, 0, sizeof h, false};
+    ic__put_u64(&w, 1);
+    for (int i = 0; i < IC__NNAMES; i++)
+        ic__put_u64(&w, (uint64_t)gid[x->name[i]]);
+    unsigned char *start = b->arena + x->body_off - w.n;
+    memcpy(start, h, w.n);
+    *len = w.n + x->body_len;
+    return start;
+}
+
+/* From sorted position k on, event by event with INSERT OR IGNORE: the answer to "was it
+ * there" then comes from SQLite itself (a wide time range over a full ledger, or a conflict the
+ * merge did not foresee). */
+static ic_status batch_slow(sq *s, ic_ledger_batch *b, const int64_t *gid, size_t k, bool *dup,
+                            ic_error *err)
+{
+    sqlite3_stmt *q = s->ins_event;
+    for (; k < b->n; k++) {
+        uint32_t i = b->order[k];
+        const ic__bent *x = &b->ent[i];
+        size_t len;
+        const unsigned char *row = batch_row(b, x, gid, &len);
+        sqlite3_bind_int64(q, 1, x->t);
+        sqlite3_bind_text(q, 2, ic__bid(b, x), -1, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 3, row, (int)len, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            ic_status st = dberr(s, err, "inserting an event");
+            sqlite3_reset(q);
+            return st;
+        }
+        dup[i] = sqlite3_changes(s->db) == 0;
+        sqlite3_reset(q);
+    }
+    return IC_OK;
+}
+
+/* compare a stored key with an entry's, in the table's order (t, then id bytes) */
+static int key_cmp(int64_t t1, const void *id1, size_t l1, int64_t t2, const char *id2)
+{
+    if (t1 != t2)
+        return t1 < t2 ? -1 : 1;
+    size_t l2 = strlen(id2);
+    int c = memcmp(id1, id2, l1 < l2 ? l1 : l2);
+    if (c)
+        return c;
+    return l1 < l2 ? -1 : l1 > l2;
+}
+
+static ic_status sq_insert_batch(void *state, ic_ledger_batch *b, bool *dup, ic_error *err)
+{
+    sq *s = state;
+    if (!b->n)
+        return IC_OK;
+    ic_status st = IC_OK;
+    int64_t *gid = malloc((b->nnames ? b->nnames : 1) * sizeof *gid);
+    if (!gid)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    gid[0] = 0;
+    for (size_t i = 1; i < b->nnames && st == IC_OK; i++)
+        st = names_intern(s, ic__bname(b, (uint32_t)i), &gid[i], err);
+    if (st != IC_OK)
+        goto out;
+    /* Which events are there already: the stored keys of the batch's time range, read in key
+     * order and merged with the sorted batch. A fresh time range (the common case: logs arrive
+     * in time order) costs one B-tree seek. When the range holds far more stored events than
+     * the batch (a batch spanning months of a full ledger), event-by-event lookups are cheaper. */
+    sqlite3_stmt *q = s->sel_range;
+    sqlite3_bind_int64(q, 1, b->ent[b->order[0]].t);
+    sqlite3_bind_int64(q, 2, b->ent[b->order[b->n - 1]].t);
+    size_t fetched = 0, cap = 4 * b->n + 1024;
+    int rc = sqlite3_step(q);
+    fetched += rc == SQLITE_ROW;
+    bool slow = false;
+    int64_t pt = 0;
+    const char *pid = NULL;
+    for (size_t k = 0; k < b->n && !slow; k++) {
+        uint32_t i = b->order[k];
+        const ic__bent *x = &b->ent[i];
+        const char *id = ic__bid(b, x);
+        if (pid && x->t == pt && !strcmp(id, pid)) { /* the same event twice in the batch */
+            dup[i] = true;
+            continue;
+        }
+        pt = x->t;
+        pid = id;
+        while (rc == SQLITE_ROW) {
+            int c = key_cmp(sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1),
+                            (size_t)sqlite3_column_bytes(q, 1), x->t, id);
+            if (c > 0)
+                break;
+            if (c == 0) {
+                dup[i] = true;
+                break;
+            }
+            if (++fetched > cap) {
+                slow = true;
+                break;
+            }
+            rc = sqlite3_step(q);
+        }
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        st = dberr(s, err, "reading stored events");
+        sqlite3_reset(q);
+        goto out;
+    }
+    sqlite3_reset(q);
+    if (slow) {
+        memset(dup, 0, b->n * sizeof *dup);
+        st = batch_slow(s, b, gid, 0, dup, err);
+        goto out;
+    }
+    /* the new ones, MULTI rows per statement, then the rest one by one */
+    size_t pend[MULTI], np = 0; /* sorted positions */
+    for (size_t k = 0; k <= b->n; k++) {
+        if (k < b->n) {
+            if (dup[b->order[k]])
+                continue;
+            pend[np++] = k;
+            if (np < MULTI)
+                continue;
+        }
+        sqlite3_stmt *w = np == MULTI ? s->ins_multi : s->ins_plain;
+        size_t per = np == MULTI ? MULTI : 1;
+        for (size_t j0 = 0; j0 < np; j0 += per) {
+            for (size_t j = 0; j < per; j++) {
+                const ic__bent *x = &b->ent[b->order[pend[j0 + j]]];
+                size_t len;
+                const unsigned char *row = batch_row(b, x, gid, &len);
+                sqlite3_bind_int64(w, (int)(3 * j + 1), x->t);
+                sqlite3_bind_text(w, (int)(3 * j + 2), ic__bid(b, x), -1, SQLITE_STATIC);
+                sqlite3_bind_blob(w, (int)(3 * j + 3), row, (int)len, SQLITE_STATIC);
+            }
+            rc = sqlite3_step(w);
+            sqlite3_reset(w);
+            if (rc == SQLITE_CONSTRAINT) {
+                /* stored meanwhile (cannot happen inside our write transaction, but the
+                 * answer must not depend on that): the statement undid itself; settle the
+                 * rest of the batch event by event */
+                for (size_t kk = pend[j0]; kk < b->n; kk++)
+                    dup[b->order[kk]] = false;
+                st = batch_slow(s, b, gid, pend[j0], dup, err);
+                goto out;
+            }
+            if (rc != SQLITE_DONE) {
+                st = dberr(s, err, "inserting events");
+                goto out;
+            }
+        }
+        np = 0;
+    }
+out:
+    free(gid);
+    return st;
 }
 
 static ic_status sq_rollup_add(void *state, const ic_rollup *r, ic_error *err)
@@ -869,4 +1055,5 @@ const ic_ledger_ops ic_ledger_sqlite_ops = {
     .revenue_put = sq_revenue_put,
     .scan_revenue = sq_scan_revenue,
     .stats = sq_stats,
+    .insert_batch = sq_insert_batch,
 };
