@@ -53,6 +53,7 @@ typedef struct ic__bent {
     size_t id_off;      /* arena offset of the NUL-terminated id */
     size_t body_off;    /* arena offset of the body; IC__ROW_GAP free bytes precede it */
     uint32_t body_len;
+    uint32_t id_len;
     uint32_t slot;      /* rollup slot */
     uint32_t name[IC__NNAMES];
     bool error, cache_hit;
