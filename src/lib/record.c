@@ -18,6 +18,7 @@
 
 #include "catalog_internal.h"
 #include "infercost/timeutil.h"
+#include "units_internal.h"
 #include "usage_internal.h"
 
 /* -1: not decided yet (IC_RECORD_FAST_PATH is read on first use), 0: off, 1: on */
@@ -476,7 +477,7 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                             return FAST_BAIL; /* null, strings...: the general path words it */
                         memcpy(key, uk, ukl);
                         key[ukl] = 0;
-                        int unit = ic_unit_find(key);
+                        int unit = ic__unit_find_n(uk, ukl);
                         if (unit >= 0) {
                             if (usage_keys_seen >> unit & 1)
                                 return FAST_BAIL;
@@ -799,10 +800,29 @@ static void put_money(out_buf *b, ic_money m)
     put(b, num, strlen(num));
 }
 
+/* A price as decimal text. A log names few distinct prices, so each thread keeps the text of the
+ * ones it formatted last (direct-mapped on the value). */
+static void put_decimal(out_buf *b, ic_decimal d)
+{
+    static _Thread_local struct {
+        uint64_t mant;
+        uint8_t scale, len; /* len 0: empty slot */
+        char text[IC_MONEY_STRLEN];
+    } memo[128];
+    uint64_t h = (d.mant ^ (uint64_t)d.scale << 58) * 0x9E3779B97F4A7C15ULL;
+    unsigned i = (unsigned)(h >> 57);
+    if (!memo[i].len || memo[i].mant != d.mant || memo[i].scale != d.scale) {
+        ic_decimal_format(d, memo[i].text, sizeof memo[i].text);
+        memo[i].mant = d.mant;
+        memo[i].scale = d.scale;
+        memo[i].len = (uint8_t)strlen(memo[i].text);
+    }
+    put(b, memo[i].text, memo[i].len);
+}
+
 size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap)
 {
     out_buf b = {buf, 0, cap, false};
-    char num[IC_MONEY_STRLEN];
     pthread_once(&frags_once, build_frags);
     PUTS(&b, "{\"provider\":");
     put_quoted(&b, cost->provider->id);
@@ -819,8 +839,7 @@ size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_
         put(&b, f->head, f->head_len);
         put_u64(&b, it->charged);
         PUTS(&b, ",\"price_per\":\"");
-        ic_decimal_format(it->price, num, sizeof num);
-        put(&b, num, strlen(num));
+        put_decimal(&b, it->price);
         PUTS(&b, "\"");
         if (it->per == ic_unit_per(it->unit)) {
             put(&b, f->tail, f->tail_len);

@@ -16,6 +16,7 @@
 
 typedef struct unit {
     char name[48];
+    size_t name_len;
     char price_key[48];
     uint64_t per;
     int ndims;
@@ -33,10 +34,9 @@ bool ic__unit_reported[IC_UNITS_MAX], ic__unit_in[IC_UNITS_MAX], ic__unit_out[IC
 static signed char by_name[256], by_price_key[256]; /* hash -> unit, -1 empty (open addressing) */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static unsigned name_hash(const char *s)
+static unsigned name_hash_n(const char *s, size_t n)
 {
     /* eight bytes at a time: unit names are short and looked up once per usage key */
-    size_t n = strlen(s);
     uint64_t h = n;
     for (; n >= 8; s += 8, n -= 8) {
         uint64_t w;
@@ -48,6 +48,8 @@ static unsigned name_hash(const char *s)
     h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
     return (unsigned)(h >> 56);
 }
+
+static unsigned name_hash(const char *s) { return name_hash_n(s, strlen(s)); }
 
 static void index_name(signed char *tab, const char *name, int u)
 {
@@ -135,6 +137,7 @@ static ic_status parse_units(void)
             goto out;
         }
         strcpy(u->name, name);
+        u->name_len = strlen(name);
         strcpy(u->price_key, name);
         for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
             const char *field = scalar(yaml_document_get_node(&doc, q->key));
@@ -264,6 +267,18 @@ static int lookup(const signed char *tab, const char *key, bool price_key)
 }
 
 int ic_unit_find(const char *key) { return lookup(by_name, key, false); }
+
+int ic__unit_find_n(const char *key, size_t n)
+{
+    /* valid after ic_units_init(): no INIT() on this path (the record scanner calls it per key) */
+    for (unsigned h = name_hash_n(key, n);; h = (h + 1) & 255) {
+        int u = by_name[h];
+        if (u < 0 || u >= nunits)
+            return -1;
+        if (units[u].name_len == n && !memcmp(units[u].name, key, n))
+            return u;
+    }
+}
 int ic_unit_find_price_key(const char *key) { return lookup(by_price_key, key, true); }
 
 const char *ic_unit_name(int u) { INIT(); return VALID(u) ? units[u].name : "?"; }

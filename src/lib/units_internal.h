@@ -5,6 +5,7 @@
 #define IC_UNITS_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "infercost/units.h"
@@ -14,5 +15,9 @@ extern uint64_t ic__unit_anc[IC_UNITS_MAX];    /* ancestors */
 extern uint64_t ic__unit_compat[IC_UNITS_MAX]; /* units it can overlap with */
 extern signed char ic__unit_join_tab[IC_UNITS_MAX][IC_UNITS_MAX];
 extern bool ic__unit_reported[IC_UNITS_MAX], ic__unit_in[IC_UNITS_MAX], ic__unit_out[IC_UNITS_MAX];
+
+
+/* ic_unit_find for a key that is not NUL-terminated (n bytes). */
+int ic__unit_find_n(const char *key, size_t n);
 
 #endif
