@@ -4,12 +4,15 @@
 # `infercost mock-provider`, load from wrk (bench/gateway.lua). Pinning (2-core machine): the
 # gateway under test alone on core 0; the mock and wrk share core 1. Each figure is the median
 # of IC_BENCH_REPEAT runs (default 3).
-#  (1) latency added at a held rate (~2,000 RPS: 4 connections, a 2 ms pause between requests on
-#      each): p50/p99 through each gateway minus calling the mock directly;
+#  (1) latency added at a held rate (IC_BENCH_RATE, default 2,000 RPS, paced by bench/gateway.lua
+#      over IC_BENCH_CONNS connections, default 32): p50/p99 through each gateway minus calling
+#      the mock directly. The achieved rate of every run is printed; a run more than 3% under
+#      the target is marked MISSED and makes the script exit 3 (its latencies are not a
+#      measurement at that rate);
 #  (2) maximum throughput: 32 connections, no pause, non-streamed chat completions;
 #  (3) memory: a fresh infercost's RSS while holding 1,000 concurrent streams (the mock spaces
 #      events 250 ms, so each stream lasts about 6.5 s).
-# IC_BENCH_PHASES="1 2 3" picks phases.
+# IC_BENCH_PHASES="1 2 3" picks phases; IC_BENCH_PORTKEY=0 leaves Portkey out (development runs).
 # Needs `make all` and wrk. Prints figures and the ratio; BENCHMARKS.md records them.
 set -u
 cd "$(dirname "$0")/.."
@@ -37,13 +40,19 @@ JSON
 ulimit -n 20000 2>/dev/null || true
 $C0 "$IC" serve --config "$T/gw.json" >"$T/gw.out" 2>"$T/gw.err" & GWPID=$!; PIDS+=($GWPID)
 GP=$(port_of "$T/gw.out")
-PP=$((20000 + RANDOM % 20000))
-$C0 node "$PK" --port=$PP --headless >"$T/pk.out" 2>&1 & PKPID=$!; PIDS+=($PKPID)
-for _ in $(seq 1 100); do grep -q "Ready" "$T/pk.out" 2>/dev/null && break; sleep 0.1; done
+PORTKEY=${IC_BENCH_PORTKEY:-1}
+PP=$((20000 + RANDOM % 20000)); PKPID=""
+if [ "$PORTKEY" = 1 ]; then
+    $C0 node "$PK" --port=$PP --headless >"$T/pk.out" 2>&1 & PKPID=$!; PIDS+=($PKPID)
+    for _ in $(seq 1 100); do grep -q "Ready" "$T/pk.out" 2>/dev/null && break; sleep 0.1; done
+fi
 PKH="x-portkey-provider: openai|x-portkey-custom-host: http://127.0.0.1:$MP/v1"
+RATE=${IC_BENCH_RATE:-2000}
+CONNS=${IC_BENCH_CONNS:-32}
+MISSED=0
 
-run() { # label url conns delay_ms headers -> RESULT line
-    BENCH_DELAY_MS=$4 BENCH_HEADERS=$5 $C1 wrk -t1 -c"$3" -d"${D}s" -s bench/gateway.lua "$2" 2>&1 |
+run() { # label url conns rate headers -> RESULT line (rate 0: as fast as possible)
+    BENCH_RATE=$4 BENCH_HEADERS=$5 $C1 wrk -t1 -c"$3" -d"${D}s" -s bench/gateway.lua "$2" 2>&1 |
         grep '^RESULT' || echo "RESULT rps=0 p50=0 p90=0 p99=0 requests=0 errors=-1"
 }
 field() { sed -n "s/.*$1=\([0-9.-]*\).*/\1/p"; }
@@ -59,6 +68,15 @@ bench_target() { # label url conns delay headers [pid]: R runs, medians into $T/
         run "$1" "$2" "$3" "$4" "$5" | tee -a "$T/$1.runs.tmp" >/dev/null
         c1=$(cpu_ticks "${6:-}")
         n=$(tail -n1 "$T/$1.runs.tmp" | field requests)
+        if [ "$4" -gt 0 ]; then # a held rate: say what was achieved; a miss fails the bench
+            local got; got=$(tail -n1 "$T/$1.runs.tmp" | field rps)
+            if awk -v g="$got" -v r="$4" 'BEGIN { exit !(g < 0.97 * r) }'; then
+                echo "  $1 run $i: MISSED the rate: $got of $4 RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f2-))"
+                MISSED=1
+            else
+                echo "  $1 run $i: held $got RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f3-5))"
+            fi
+        fi
         [ "${n:-0}" -gt 0 ] && echo $(( (c1 - c0) * 1000000 / $(getconf CLK_TCK) / n )) >>"$T/$1.cpu"
     done
     mv "$T/$1.runs.tmp" "$T/$1.runs"
@@ -67,36 +85,42 @@ bench_target() { # label url conns delay headers [pid]: R runs, medians into $T/
 }
 # warm up (connection pools, JIT of node)
 run warm "http://127.0.0.1:$GP" 8 0 "" >/dev/null
-run warm "http://127.0.0.1:$PP" 8 0 "$PKH" >/dev/null
+[ "$PORTKEY" = 1 ] && run warm "http://127.0.0.1:$PP" 8 0 "$PKH" >/dev/null
 
+v() { cat "$T/$1"; }
 echo "gateway bench: load $(cut -d' ' -f1-3 /proc/loadavg), ${R} runs of ${D}s each, medians"
 PH=${IC_BENCH_PHASES:-1 2 3}
 if [[ " $PH " == *" 1 "* ]]; then
-echo "(1) latency at ~2,000 RPS (4 connections, 2 ms pause), microseconds"
-bench_target direct_l "http://127.0.0.1:$MP" 4 2 ""
-bench_target ic_l "http://127.0.0.1:$GP" 4 2 ""
-bench_target pk_l "http://127.0.0.1:$PP" 4 2 "$PKH"
-v() { cat "$T/$1"; }
-printf "  %-22s %10s %8s %8s %10s %10s\n" target rps p50 p99 "added p50" "added p99"
-for t in direct_l ic_l pk_l; do
-    printf "  %-22s %10s %8s %8s %10s %10s\n" "$t" "$(v $t.rps)" "$(v $t.p50)" "$(v $t.p99)" \
-        "$(( $(v $t.p50) - $(v direct_l.p50) ))" "$(( $(v $t.p99) - $(v direct_l.p99) ))"
+echo "(1) latency at $RATE RPS held ($CONNS connections, paced), microseconds"
+L1="direct_l ic_l"
+bench_target direct_l "http://127.0.0.1:$MP" "$CONNS" "$RATE" ""
+bench_target ic_l "http://127.0.0.1:$GP" "$CONNS" "$RATE" "" "$GWPID"
+if [ "$PORTKEY" = 1 ]; then
+    bench_target pk_l "http://127.0.0.1:$PP" "$CONNS" "$RATE" "$PKH" "$PKPID"
+    L1="$L1 pk_l"
+fi
+printf "  %-22s %10s %8s %8s %10s %10s %12s\n" target rps p50 p99 "added p50" "added p99" "cpu/request"
+for t in $L1; do
+    printf "  %-22s %10s %8s %8s %10s %10s %12s\n" "$t" "$(v $t.rps)" "$(v $t.p50)" "$(v $t.p99)" \
+        "$(( $(v $t.p50) - $(v direct_l.p50) ))" "$(( $(v $t.p99) - $(v direct_l.p99) ))" "$(v $t.cpuus)"
 done
+[ "$MISSED" = 0 ] || echo "  FAILED: some run did not hold $RATE RPS; its latencies do not describe that rate"
 fi
 if [[ " $PH " == *" 2 "* ]]; then
 echo "(2) maximum throughput (32 connections, no pause)"
 bench_target direct_t "http://127.0.0.1:$MP" 32 0 "" "${PIDS[0]}"
 bench_target ic_t "http://127.0.0.1:$GP" 32 0 "" "$GWPID"
-bench_target pk_t "http://127.0.0.1:$PP" 32 0 "$PKH" "$PKPID"
-for t in direct_t ic_t pk_t; do
+L2="direct_t ic_t"
+if [ "$PORTKEY" = 1 ]; then bench_target pk_t "http://127.0.0.1:$PP" 32 0 "$PKH" "$PKPID"; L2="$L2 pk_t"; fi
+for t in $L2; do
     printf "  %-22s %10s rps   p50 %6s us  p99 %7s us  errors %s  cpu/request %s us\n" "$t" "$(v $t.rps)" \
         "$(v $t.p50)" "$(v $t.p99)" "$(v $t.errors)" "$(v $t.cpuus)"
 done
-awk -v a="$(v ic_t.cpuus)" -v b="$(v pk_t.cpuus)" 'BEGIN { if (a > 0) printf "  ratio portkey / infercost CPU per request: %.1fx\n", b / a }'
-awk -v a="$(v ic_t.rps)" -v b="$(v pk_t.rps)" 'BEGIN { if (b > 0) printf "  ratio infercost / portkey max RPS: %.1fx\n", a / b }'
-awk -v a="$(v ic_l.p99)" -v b="$(v pk_l.p99)" -v d="$(v direct_l.p99)" 'BEGIN { if (b - d > 0) printf "  ratio portkey / infercost added p99 at 2k RPS: %.1fx\n", (b - d) / ((a - d) > 0 ? (a - d) : 1) }'
+[ "$PORTKEY" = 1 ] && awk -v a="$(v ic_t.cpuus)" -v b="$(v pk_t.cpuus)" 'BEGIN { if (a > 0) printf "  ratio portkey / infercost CPU per request: %.1fx\n", b / a }'
+[ "$PORTKEY" = 1 ] && awk -v a="$(v ic_t.rps)" -v b="$(v pk_t.rps)" 'BEGIN { if (b > 0) printf "  ratio infercost / portkey max RPS: %.1fx\n", a / b }'
+[ "$PORTKEY" = 1 ] && [ -f "$T/pk_l.p99" ] && awk -v a="$(v ic_l.p99)" -v b="$(v pk_l.p99)" -v d="$(v direct_l.p99)" -v r="$RATE" 'BEGIN { if (b - d > 0) printf "  ratio portkey / infercost added p99 at %s RPS: %.1fx\n", r, (b - d) / ((a - d) > 0 ? (a - d) : 1) }'
 fi
-kill "$PKPID" 2>/dev/null
+[ -n "$PKPID" ] && kill "$PKPID" 2>/dev/null
 
 if [[ " $PH " == *" 3 "* ]]; then
 echo "(3) memory with 1,000 concurrent streams (a fresh gateway; the mock spaces events 250 ms)"
@@ -121,3 +145,4 @@ wait "$WP"
 echo "  RSS idle ${rss0} KiB; peak while streaming $((peak)) KiB ($((peak / 1024)) MiB) with up to ${inflight} streams in flight"
 grep '^RESULT' "$T/streams.out" | sed 's/^/  streams: /'
 fi
+exit $((MISSED ? 3 : 0))

@@ -25,6 +25,7 @@
 #include "infercost/ingest.h"
 #include "infercost/ledger.h"
 #include "infercost/timeutil.h"
+#include "spool.h"
 
 #define PASS_MS 100
 #define CHUNK (1u << 20)
@@ -191,6 +192,7 @@ static bool pass(gw_ledger_sink *k)
 static void *run(void *arg)
 {
     gw_ledger_sink *k = arg;
+    gw_background_priority();
     for (;;) {
         pthread_mutex_lock(&k->mu);
         if (!k->stop) {

@@ -192,18 +192,79 @@ static void call_free(gw_call *c)
     s->m.inflight--;
     json_object_put(c->body);
     free(c->tags);
+    if (c->backoff)
+        event_free(c->backoff);
+    if (c->resume_ev)
+        event_free(c->resume_ev);
+    gw_sse_free(&c->sse);
+    /* Recycle the call with its three (emptied) buffers: a call is larger than malloc's small
+     * bins, and allocating one after many small frees made glibc consolidate its fast bins on
+     * every request (perf: malloc_consolidate ~1.6% of the gateway's CPU at 2,000 RPS). */
+    if (s->nfree_calls < GW_FREE_CALLS && c->resp && c->keep && c->out) {
+        struct evbuffer *b[3] = {c->resp, c->keep, c->out};
+        for (int i = 0; i < 3; i++)
+            evbuffer_drain(b[i], evbuffer_get_length(b[i]));
+        memset(c, 0, sizeof *c);
+        c->resp = b[0];
+        c->keep = b[1];
+        c->out = b[2];
+        c->next = s->free_calls;
+        s->free_calls = c;
+        s->nfree_calls++;
+        return;
+    }
     if (c->resp)
         evbuffer_free(c->resp);
     if (c->keep)
         evbuffer_free(c->keep);
     if (c->out)
         evbuffer_free(c->out);
-    if (c->backoff)
-        event_free(c->backoff);
-    if (c->resume_ev)
-        event_free(c->resume_ev);
-    gw_sse_free(&c->sse);
     free(c);
+}
+
+/* a zeroed call with empty buffers, from the free list when it has one */
+static gw_call *call_new(gw_server *s)
+{
+    gw_call *c = s->free_calls;
+    if (c) {
+        s->free_calls = c->next;
+        s->nfree_calls--;
+        c->next = NULL;
+        return c;
+    }
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->resp = evbuffer_new();
+    c->keep = evbuffer_new();
+    c->out = evbuffer_new();
+    if (!c->resp || !c->keep || !c->out) {
+        if (c->resp)
+            evbuffer_free(c->resp);
+        if (c->keep)
+            evbuffer_free(c->keep);
+        if (c->out)
+            evbuffer_free(c->out);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void gw_proxy_free_pool(gw_server *s)
+{
+    while (s->free_calls) {
+        gw_call *c = s->free_calls;
+        s->free_calls = c->next;
+        evbuffer_free(c->resp);
+        evbuffer_free(c->keep);
+        evbuffer_free(c->out);
+        free(c);
+    }
+    s->nfree_calls = 0;
+    if (s->tok)
+        json_tokener_free(s->tok);
+    s->tok = NULL;
 }
 
 static const gw_cand *cur_cand(const gw_call *c)
@@ -1024,7 +1085,7 @@ static void serve_cache_hit(gw_call *c, gw_cached *v)
 
 static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
 {
-    gw_call *c = calloc(1, sizeof *c);
+    gw_call *c = call_new(s);
     if (!c) {
         evhttp_send_error(req, 503, "out of memory");
         return;
@@ -1041,9 +1102,6 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     s->calls = c;
     s->m.inflight++;
     s->m.req_by_endpoint[ep]++;
-    c->resp = evbuffer_new();
-    c->keep = evbuffer_new();
-    c->out = evbuffer_new();
     gw_sse_init(&c->sse);
 
     struct evbuffer *ib = evhttp_request_get_input_buffer(req);
@@ -1056,13 +1114,23 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         call_free(c);
         return;
     }
-    json_tokener *tok = json_tokener_new();
+    /* one tokener for the process (the event loop is single-threaded), reset per request */
+    if (!s->tok && !(s->tok = json_tokener_new())) {
+        send_json_error(s, c, req, ep, 503, "server_error", "out of memory");
+        call_free(c);
+        return;
+    }
+    json_tokener *tok = s->tok;
+    json_tokener_reset(tok);
     c->raw = (const char *)evbuffer_pullup(ib, -1);
     c->rawlen = len;
     c->body = json_tokener_parse_ex(tok, c->raw, (int)len);
     bool okj = c->body && json_tokener_get_error(tok) == json_tokener_success &&
                json_object_is_type(c->body, json_type_object);
-    json_tokener_free(tok);
+    if (c->body && !okj) { /* an incomplete document leaves no object to keep */
+        json_object_put(c->body);
+        c->body = NULL;
+    }
     if (!okj) {
         send_json_error(s, c, req, ep, 400, "invalid_request_error",
                         "the request body is not a JSON object");

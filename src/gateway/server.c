@@ -266,7 +266,20 @@ static int cmd_serve(int argc, char **argv)
     s->bstore = gw_budget_memory_new();
     s->cops = &gw_cache_memory_ops;
     s->cstore = gw_cache_memory_new(s->cfg->cache_max_bytes);
-    s->base = event_base_new();
+    {
+        /* epoll changelist: the interest changes of one loop pass (evhttp toggling read/write on
+         * a client connection, curl's socket callbacks) are merged and applied in one go before
+         * epoll_wait, instead of an epoll_ctl each: strace showed ~6 epoll_ctl per proxied call.
+         * Safe here: no fd is dup()ed behind libevent's back. */
+        struct event_config *ec = event_config_new();
+        if (ec) {
+            event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+            s->base = event_base_new_with_config(ec);
+            event_config_free(ec);
+        }
+        if (!s->base)
+            s->base = event_base_new();
+    }
     s->http = evhttp_new(s->base);
     s->up = gw_up_new(s->base, s->cfg->connect_timeout_ms);
     if (!s->bstore || !s->cstore || !s->base || !s->http || !s->up || !s->alog) {
@@ -307,6 +320,7 @@ static int cmd_serve(int argc, char **argv)
     event_add(s->alog_timer, &tv);
     event_base_dispatch(s->base);
     gw_proxy_abort_all(s);
+    gw_proxy_free_pool(s);
     event_free(sig1);
     event_free(sig2);
     if (g_drain_timer)

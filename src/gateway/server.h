@@ -45,14 +45,21 @@ typedef struct gw_server {
     uint64_t seq;
     bool draining;
     struct gw_call *calls;  /* in flight, for shutdown */
+    struct gw_call *free_calls; /* recycled calls (proxy.c), at most GW_FREE_CALLS */
+    int nfree_calls;
+    struct json_tokener *tok;   /* the request parser, reused */
     bool need_prompt_text;  /* some route matches keywords/regex (or tokens, on a non-chat API) */
     bool need_prompt_tokens;/* some route matches min/max_prompt_tokens */
 } gw_server;
+
+#define GW_FREE_CALLS 256
 
 /* the evhttp request callback (proxy.c) */
 void gw_proxy_handle(struct evhttp_request *req, void *arg);
 /* cancel and free whatever is still in flight (at exit after the drain timeout) */
 void gw_proxy_abort_all(gw_server *s);
+/* free the recycled calls and the parser (at exit) */
+void gw_proxy_free_pool(gw_server *s);
 /* flush the buffered access log (timer and exit) */
 void gw_access_log_flush(gw_server *s);
 

@@ -28,4 +28,8 @@ uint64_t gw_spool_events(const gw_spool *s);
 uint64_t gw_spool_pending_bytes(const gw_spool *s);
 uint64_t gw_spool_stalls(const gw_spool *s);
 
+/* Lower the calling thread to the lowest normal priority (background threads: the spool writer,
+ * the ledger sink), so that their wake-ups do not preempt the event loop. */
+void gw_background_priority(void);
+
 #endif
