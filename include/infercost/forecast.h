@@ -4,8 +4,13 @@
  * history); revenue growth likewise from the revenue table. The run-rate of the last month of
  * history is the base. Prices follow four scenarios: flat; the field's range, 5x cheaper per 18
  * months and 10x cheaper per 12 months for the same capability tier; and a decline fitted from the
- * catalog's own price history (ic_model_price_entry) for the price classes of the models in use,
- * weighted by their spend. It says in which month the cost share crosses the target.
+ * catalog's own price history (ic_model_price_entry), per price class of the models in use
+ * (ic_catalog_class_trends). A class's fit rests on the feed's real dated price changes (a price
+ * that differs from the one before it; the same change on the same day at several resellers
+ * counts once); with fewer than IC_TREND_MIN_CHANGES of them, or when they say prices rose, the
+ * class has no fitted decline, says why, and is held at today's prices in that scenario; when no
+ * class in use has one, there is no catalog scenario at all (catalog_scenario false) rather than
+ * a made-up one. It says in which month the cost share crosses the target.
  *
  * Projections are estimates: they are computed in floating point and rounded to the cent, unlike
  * the ledger's exact sums. Nothing here prints on its own. */
@@ -21,6 +26,28 @@
 #include "infercost/report.h"
 
 #define IC_FORECAST_SCENARIOS 4 /* flat, 5x/18 months, 10x/12 months, catalog fit */
+
+#define IC_PRICE_CLASSES 3     /* by input price per million tokens: budget, mid, frontier */
+#define IC_TREND_MIN_CHANGES 3 /* dated price changes a class's fit needs */
+
+/* What the catalog's price history says about one price class. */
+typedef struct ic_class_trend {
+    const char *name;        /* "budget", "mid", "frontier" */
+    const char *range;       /* "< $0.50/M input", "$0.50-3/M input", ">= $3/M input" */
+    int changes, cuts, rises;/* distinct dated price changes of models in the class (the class
+                              * of the price before the change) */
+    int models;              /* catalog models with such a change (resellers each count) */
+    int64_t first_ms, last_ms;
+    double years;            /* the window the rate is taken over: first to last change, >= 1 */
+    double annual;           /* exp(mean log(after / before) / years); 1 with no change */
+    bool usable;             /* >= IC_TREND_MIN_CHANGES changes and annual < 1 */
+    char why[200];           /* when not usable, plainly why */
+} ic_class_trend;
+
+/* The class of a model priced at input_price_mtok USD per million input tokens (0..2). */
+int ic_price_class(double input_price_mtok);
+/* Fit every class from the catalog's dated price entries. */
+void ic_catalog_class_trends(const ic_catalog *c, ic_class_trend out[IC_PRICE_CLASSES]);
 
 typedef struct ic_forecast_opts {
     int months;             /* months to project (1..120) */
@@ -45,9 +72,16 @@ typedef struct ic_forecast {
     int history_months;      /* months used for the usage fit */
     bool have_revenue;
     /* the catalog fit */
-    int catalog_changes;     /* dated price changes used */
-    int catalog_models;      /* models with a price history */
-    double catalog_annual;   /* price multiplier per year fitted from the catalog */
+    int catalog_changes;     /* dated price changes behind the fits of the classes in use */
+    int catalog_models;      /* catalog models with such changes */
+    double catalog_annual;   /* the catalog scenario's price multiplier over the first year
+                              * (spend-weighted; 1 without a catalog scenario) */
+    ic_class_trend classes[IC_PRICE_CLASSES];
+    double class_share[IC_PRICE_CLASSES]; /* share of the last month's cost by class */
+    double unclassed_share;  /* models the catalog does not price: held flat */
+    bool catalog_scenario;   /* some class in use has a fitted decline; else cost[3] repeats
+                              * the flat scenario and the writers leave it out */
+    double catalog_covered;  /* share of the last month's cost whose class has a fitted decline */
     ic_forecast_point *points; /* history months, then projections */
     size_t npoints;
     int cross[IC_FORECAST_SCENARIOS]; /* index into points where the share first passes the
@@ -62,7 +96,8 @@ void ic_forecast_free(ic_forecast *f);
 ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *out, ic_error *err);
 
 /* The catalog's fitted price multiplier per year for models priced like `input_price_mtok`
- * (a class: under $0.50, $0.50 to $3, $3 and above per million input tokens). */
+ * (its class's ic_class_trend.annual; 1 when the class has no change), with the class's number
+ * of distinct changes and of models. Kept for callers of the first version. */
 double ic_catalog_price_trend(const ic_catalog *c, double input_price_mtok, int *changes,
                               int *models);
 

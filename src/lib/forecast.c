@@ -2,12 +2,17 @@
  *
  * History per calendar month comes from the rollups through report.h (requests, cost, per
  * provider/model). Growth is the slope of a least-squares line through log(requests per covered
- * day); the base is the last month's cost per day. The catalog fit reads every model's dated price
- * entries (ic_model_price_count / ic_model_price_entry): for each price class it averages, over the
- * models whose input price the feed shows changing, log(last / first) per year of the feed's
- * observation window (the span between its earliest and latest dated change, at least a year);
- * a class without such models takes the pooled value. Doubles are used for rates and projections
- * only; the ledger's sums are read exactly and projections rounded to the cent. */
+ * day); the base is the last month's cost per day. The catalog fit reads every model's price
+ * entries (ic_model_price_count / ic_model_price_entry): the undated price, then the dated ones in
+ * time order. Each step whose input price differs from the one before is a dated price change,
+ * filed under the class of the price before it. The same change (same day, same ratio) seen at
+ * several resellers of one model counts once. A class's annual multiplier is the mean
+ * log(after / before) of its changes per year of the window they span (at least a year). It is
+ * used only when it rests on IC_TREND_MIN_CHANGES changes or more and shows a decline; otherwise
+ * the class says why and stays at today's prices in the catalog scenario (a feed whose few dated
+ * entries are mostly introductory prices ending would otherwise project prices rising). Doubles
+ * are used for rates and projections only; the ledger's sums are read exactly and projections
+ * rounded to the cent. */
 #include "infercost/forecast.h"
 
 #include <math.h>
@@ -25,7 +30,7 @@ static double dec(ic_decimal d)
     return v;
 }
 
-static int price_class(double p) { return p < 0.5 ? 0 : p < 3 ? 1 : 2; }
+int ic_price_class(double p) { return p < 0.5 ? 0 : p < 3 ? 1 : 2; }
 
 static bool input_price(const ic_price_set *ps, int unit, double *out)
 {
@@ -36,84 +41,130 @@ static bool input_price(const ic_price_set *ps, int unit, double *out)
     return *out > 0;
 }
 
+typedef struct pchange {
+    int64_t t;
+    double lr; /* log(after / before) */
+    int cls;
+} pchange;
+
+void ic_catalog_class_trends(const ic_catalog *c, ic_class_trend out[IC_PRICE_CLASSES])
+{
+    static const char *names[IC_PRICE_CLASSES] = {"budget", "mid", "frontier"};
+    static const char *ranges[IC_PRICE_CLASSES] = {"< $0.50/M input", "$0.50-3/M input",
+                                                   ">= $3/M input"};
+    memset(out, 0, IC_PRICE_CLASSES * sizeof *out);
+    for (int k = 0; k < IC_PRICE_CLASSES; k++) {
+        out[k].name = names[k];
+        out[k].range = ranges[k];
+        out[k].annual = 1;
+    }
+    int unit = ic_unit_find("input_tokens");
+    pchange *v = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t pi = 0; c && pi < ic_catalog_provider_count(c); pi++) {
+        const ic_provider *p = ic_catalog_provider(c, pi);
+        for (size_t mi = 0; mi < ic_provider_model_count(p); mi++) {
+            const ic_model *m = ic_provider_model(p, mi);
+            size_t ne = ic_model_price_count(m);
+            double prev = 0;
+            bool have = false;
+            int first_cls = -1;
+            for (size_t e = 0; e < ne && !have; e++) { /* the undated price comes first */
+                const ic_price_entry *pe = ic_model_price_entry(m, e);
+                if (pe->kind == IC_PRICE_ALWAYS)
+                    have = input_price(pe->prices, unit, &prev);
+            }
+            int64_t last_t = INT64_MIN;
+            for (;;) { /* then the dated ones, in time order */
+                const ic_price_entry *next = NULL;
+                for (size_t e = 0; e < ne; e++) {
+                    const ic_price_entry *pe = ic_model_price_entry(m, e);
+                    if (pe->kind == IC_PRICE_FROM_DATE && pe->start_ms > last_t &&
+                        (!next || pe->start_ms < next->start_ms))
+                        next = pe;
+                }
+                if (!next)
+                    break;
+                last_t = next->start_ms;
+                double cur;
+                if (!input_price(next->prices, unit, &cur))
+                    continue;
+                if (have && cur != prev) {
+                    pchange x = {next->start_ms, log(cur / prev), ic_price_class(prev)};
+                    if (first_cls < 0)
+                        first_cls = x.cls;
+                    bool seen = false; /* a reseller repeating the same change */
+                    for (size_t i = 0; i < n && !seen; i++)
+                        seen = v[i].t == x.t && v[i].cls == x.cls && fabs(v[i].lr - x.lr) < 1e-9;
+                    if (!seen) {
+                        if (n == cap) {
+                            size_t nc = cap ? cap * 2 : 32;
+                            pchange *nv = realloc(v, nc * sizeof *nv);
+                            if (!nv) /* out of memory: fit on what was read */
+                                goto fit;
+                            v = nv;
+                            cap = nc;
+                        }
+                        v[n++] = x;
+                    }
+                }
+                prev = cur;
+                have = true;
+            }
+            if (first_cls >= 0) /* a model counts in the class it was in before its first change */
+                out[first_cls].models++;
+        }
+    }
+fit:
+    for (int k = 0; k < IC_PRICE_CLASSES; k++) {
+        ic_class_trend *t = &out[k];
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (v[i].cls != k)
+                continue;
+            if (!t->changes || v[i].t < t->first_ms)
+                t->first_ms = v[i].t;
+            if (!t->changes || v[i].t > t->last_ms)
+                t->last_ms = v[i].t;
+            t->changes++;
+            t->cuts += v[i].lr < 0;
+            t->rises += v[i].lr > 0;
+            sum += v[i].lr;
+        }
+        if (!t->changes) {
+            snprintf(t->why, sizeof t->why, "no dated price change in the catalog");
+            continue;
+        }
+        t->years = (double)(t->last_ms - t->first_ms) / (365.25 * 86400000.0);
+        if (t->years < 1)
+            t->years = 1;
+        t->annual = exp(sum / t->changes / t->years);
+        if (t->changes < IC_TREND_MIN_CHANGES)
+            snprintf(t->why, sizeof t->why,
+                     "%d dated price change%s in the catalog: too few to fit a trend (%d needed)",
+                     t->changes, t->changes == 1 ? "" : "s", IC_TREND_MIN_CHANGES);
+        else if (t->annual >= 1)
+            snprintf(t->why, sizeof t->why,
+                     "its %d dated price changes (%d cuts, %d rises) show prices rising "
+                     "(x%.2f/yr), not falling",
+                     t->changes, t->cuts, t->rises, t->annual);
+        else
+            t->usable = true;
+    }
+    free(v);
+}
+
 double ic_catalog_price_trend(const ic_catalog *c, double input_price_mtok, int *changes,
                               int *models)
 {
-    int unit = ic_unit_find("input_tokens");
-    double sum[3] = {0}, all = 0;
-    int n[3] = {0}, nall = 0, nchg = 0;
-    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t pi = 0; pi < ic_catalog_provider_count(c); pi++) {
-            const ic_provider *p = ic_catalog_provider(c, pi);
-            for (size_t mi = 0; mi < ic_provider_model_count(p); mi++) {
-                const ic_model *m = ic_provider_model(p, mi);
-                size_t ne = ic_model_price_count(m);
-                double first = 0, last = 0;
-                int64_t last_t = INT64_MIN;
-                bool have_first = false;
-                int dated = 0;
-                /* the undated default first, then dated entries in time order */
-                for (size_t e = 0; e < ne; e++) {
-                    const ic_price_entry *pe = ic_model_price_entry(m, e);
-                    if (pe->kind == IC_PRICE_ALWAYS && !have_first)
-                        have_first = input_price(pe->prices, unit, &first);
-                }
-                for (;;) {
-                    const ic_price_entry *next = NULL;
-                    for (size_t e = 0; e < ne; e++) {
-                        const ic_price_entry *pe = ic_model_price_entry(m, e);
-                        if (pe->kind == IC_PRICE_FROM_DATE && pe->start_ms > last_t &&
-                            (!next || pe->start_ms < next->start_ms))
-                            next = pe;
-                    }
-                    if (!next)
-                        break;
-                    last_t = next->start_ms;
-                    double v;
-                    if (!input_price(next->prices, unit, &v))
-                        continue;
-                    if (!have_first) {
-                        first = v;
-                        have_first = true;
-                        continue;
-                    }
-                    last = v;
-                    dated++;
-                    if (pass == 0) {
-                        if (next->start_ms < tmin)
-                            tmin = next->start_ms;
-                        if (next->start_ms > tmax)
-                            tmax = next->start_ms;
-                    }
-                }
-                if (pass == 1 && dated > 0 && first > 0 && last > 0) {
-                    double years = (double)(tmax - tmin) / (365.25 * 86400000.0);
-                    if (years < 1)
-                        years = 1;
-                    double lr = log(last / first) / years;
-                    int k = price_class(last);
-                    sum[k] += lr;
-                    n[k]++;
-                    all += lr;
-                    nall++;
-                    nchg += dated;
-                }
-            }
-        }
-        if (tmin == INT64_MAX) /* no dated prices at all */
-            break;
-    }
-    int k = price_class(input_price_mtok);
+    ic_class_trend t[IC_PRICE_CLASSES];
+    ic_catalog_class_trends(c, t);
+    int k = ic_price_class(input_price_mtok);
     if (changes)
-        *changes = nchg;
+        *changes = t[k].changes;
     if (models)
-        *models = n[k] ? n[k] : nall;
-    if (n[k])
-        return exp(sum[k] / n[k]);
-    if (nall)
-        return exp(all / nall);
-    return 1.0;
+        *models = t[k].models;
+    return t[k].annual;
 }
 
 /* ---- history ---- */
@@ -294,35 +345,50 @@ ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast
     f->monthly_factor[0] = 1;
     f->monthly_factor[1] = pow(5.0, -1.0 / 18.0);
     f->monthly_factor[2] = pow(10.0, -1.0 / 12.0);
+    /* the catalog trend, per price class of the models in use, weighted by the last month's
+     * cost (the base the projections grow from) */
+    ic_catalog_class_trends(o->catalog, f->classes);
+    double cls_cost[IC_PRICE_CLASSES] = {0}, unclassed = 0, last_total = 0;
     {
-        /* the spend-weighted catalog trend over the models in use */
         int unit = ic_unit_find("input_tokens");
-        double wsum = 0, lsum = 0;
+        char lastm[8];
+        month_name(m1, lastm);
         for (size_t i = 0; i < rep->nrows; i++) {
             const ic_report_row *row = &rep->rows[i];
+            if (strcmp(row->key[0], lastm))
+                continue;
             const ic_provider *p;
             const ic_model *m;
             ic_error e2;
-            double price = 1.0, w = ic_money_to_double(row->cost);
+            double w = ic_money_to_double(row->cost), price;
+            if (w <= 0)
+                continue;
+            last_total += w;
             if (o->catalog &&
                 ic_catalog_resolve(o->catalog, row->key[1][0] ? row->key[1] : NULL, row->key[2],
-                                   &p, &m, &e2) == IC_OK) {
-                double v;
-                if (input_price(ic_model_prices_at(m, o->now_ms), unit, &v))
-                    price = v;
-            }
-            int ch = 0, md = 0;
-            double tr = o->catalog ? ic_catalog_price_trend(o->catalog, price, &ch, &md) : 1.0;
-            if (w > 0) {
-                wsum += w;
-                lsum += w * log(tr);
-            }
+                                   &p, &m, &e2) == IC_OK &&
+                input_price(ic_model_prices_at(m, o->now_ms), unit, &price))
+                cls_cost[ic_price_class(price)] += w;
+            else
+                unclassed += w;
         }
-        f->catalog_annual = wsum > 0 ? exp(lsum / wsum) : 1.0;
-        if (o->catalog)
-            ic_catalog_price_trend(o->catalog, 1.0, &f->catalog_changes, &f->catalog_models);
-        f->monthly_factor[3] = pow(f->catalog_annual, 1.0 / 12.0);
     }
+    double lsum = 0;
+    for (int k = 0; k < IC_PRICE_CLASSES; k++) {
+        f->class_share[k] = last_total > 0 ? cls_cost[k] / last_total : 0;
+        if (f->class_share[k] <= 0)
+            continue;
+        f->catalog_changes += f->classes[k].changes;
+        f->catalog_models += f->classes[k].models;
+        if (f->classes[k].usable) {
+            f->catalog_scenario = true;
+            f->catalog_covered += f->class_share[k];
+            lsum += f->class_share[k] * log(f->classes[k].annual);
+        }
+    }
+    f->unclassed_share = last_total > 0 ? unclassed / last_total : 0;
+    f->catalog_annual = f->catalog_scenario ? exp(lsum) : 1.0;
+    f->monthly_factor[3] = pow(f->catalog_annual, 1.0 / 12.0);
     /* points: history, then projections */
     f->npoints = (size_t)nh + (size_t)o->months;
     f->points = calloc(f->npoints, sizeof *f->points);
@@ -347,8 +413,14 @@ ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast
         int idx = m1 + j;
         month_name(idx, pt->month);
         double usage = base_per_day * days_in(idx) * pow(1 + f->usage_growth, j);
-        for (int s = 0; s < IC_FORECAST_SCENARIOS; s++)
+        for (int s = 0; s < 3; s++)
             pt->cost[s] = cents(usage * pow(f->monthly_factor[s], j));
+        /* catalog trend: each class at its own fitted rate, the rest at today's prices */
+        double mix = 1 - f->catalog_covered;
+        for (int k = 0; k < IC_PRICE_CLASSES; k++)
+            if (f->class_share[k] > 0 && f->classes[k].usable)
+                mix += f->class_share[k] * pow(f->classes[k].annual, j / 12.0);
+        pt->cost[3] = f->catalog_scenario ? cents(usage * mix) : pt->cost[0];
         if (f->have_revenue) {
             /* revenue of a month after the last revenue month grows at the fitted rate */
             bool known = false;
@@ -417,19 +489,41 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
                      "\"scenarios\":[",
                 f->usage_growth, f->have_revenue ? f->revenue_growth : 0.0, f->history_months,
                 f->catalog_annual, tg / 100, tg % 100);
-        for (int i = 0; i < IC_FORECAST_SCENARIOS; i++)
-            fprintf(out, "%s{\"name\":\"%s\",\"monthly_price_factor\":%.6f,\"crosses\":%s%s%s}",
-                    i ? "," : "", f->scenario[i], f->monthly_factor[i],
-                    f->cross[i] >= 0 ? "\"" : "", f->cross[i] >= 0 ? f->points[f->cross[i]].month : "null",
-                    f->cross[i] >= 0 ? "\"" : "");
+        for (int i = 0; i < IC_FORECAST_SCENARIOS; i++) {
+            bool on = i < 3 || f->catalog_scenario;
+            fprintf(out, "%s{\"name\":\"%s\",\"available\":%s,\"monthly_price_factor\":%.6f,"
+                         "\"crosses\":%s%s%s}",
+                    i ? "," : "", f->scenario[i], on ? "true" : "false", f->monthly_factor[i],
+                    on && f->cross[i] >= 0 ? "\"" : "",
+                    on && f->cross[i] >= 0 ? f->points[f->cross[i]].month : "null",
+                    on && f->cross[i] >= 0 ? "\"" : "");
+        }
+        fprintf(out, "],\"catalog_covered_share\":%.4f,\"price_classes\":[", f->catalog_covered);
+        for (int k = 0; k < IC_PRICE_CLASSES; k++) {
+            const ic_class_trend *t = &f->classes[k];
+            fprintf(out, "%s{\"class\":\"%s\",\"range\":\"%s\",\"spend_share\":%.4f,"
+                         "\"dated_changes\":%d,\"cuts\":%d,\"rises\":%d,\"years\":%.2f,"
+                         "\"annual_factor\":%.4f,\"fitted\":%s,\"why_not\":",
+                    k ? "," : "", t->name, t->range, f->class_share[k], t->changes, t->cuts,
+                    t->rises, t->years, t->annual, t->usable ? "true" : "false");
+            if (t->usable)
+                fputs("null}", out);
+            else
+                fprintf(out, "\"%s\"}", t->why); /* our own text: no quotes or escapes in it */
+        }
         fputs("],\"months\":[", out);
         for (size_t i = 0; i < f->npoints; i++) {
             const ic_forecast_point *p = &f->points[i];
             fprintf(out, "%s{\"month\":\"%s\",\"actual\":%s,\"revenue_usd\":\"%s\",\"cost_usd\":[",
                     i ? "," : "", p->month, p->history ? "true" : "false",
                     ic_money_format(p->revenue, a, sizeof a));
-            for (int k = 0; k < IC_FORECAST_SCENARIOS; k++)
-                fprintf(out, "%s\"%s\"", k ? "," : "", ic_money_format(p->cost[k], a, sizeof a));
+            for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
+                if (k == 3 && !f->catalog_scenario)
+                    fputs(",null", out);
+                else
+                    fprintf(out, "%s\"%s\"", k ? "," : "",
+                            ic_money_format(p->cost[k], a, sizeof a));
+            }
             fputs("]}", out);
         }
         fputs("]}\n", out);
@@ -445,6 +539,10 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
             fprintf(out, "%s,%s,%s", p->month, p->history ? "actual" : "projected",
                     ic_money_format(p->revenue, a, sizeof a));
             for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
+                if (k == 3 && !f->catalog_scenario) { /* no fitted decline: no numbers */
+                    fputs(",,", out);
+                    continue;
+                }
                 share(s, sizeof s, p->cost[k], p->revenue);
                 fprintf(out, ",%s,%s", ic_money_format(p->cost[k], a, sizeof a), s);
             }
@@ -458,11 +556,36 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
         fprintf(out, "revenue growth (fitted): %+.1f%%/month\n", 100 * f->revenue_growth);
     else
         fputs("no revenue in the ledger: cost share not projected (infercost revenue import)\n", out);
-    fprintf(out, "catalog price trend for the models in use: x%.3f per year (from %d dated price "
-                 "changes in %d models of the feed)\n",
-            f->catalog_annual, f->catalog_changes, f->catalog_models);
+    int nsc = f->catalog_scenario ? IC_FORECAST_SCENARIOS : 3;
+    fputs("catalog price history, per price class in use (one change seen at several resellers "
+          "counts once):\n", out);
+    for (int k = IC_PRICE_CLASSES - 1; k >= 0; k--) {
+        const ic_class_trend *t = &f->classes[k];
+        if (f->class_share[k] <= 0)
+            continue;
+        char head[64];
+        snprintf(head, sizeof head, "%s (%s)", t->name, t->range);
+        if (t->usable)
+            fprintf(out, "  %-28s %5.1f%% of spend: x%.3f/yr, fitted on %d dated price changes "
+                         "(%d cuts, %d rises) over %.1f yr\n",
+                    head, 100 * f->class_share[k], t->annual, t->changes, t->cuts, t->rises,
+                    t->years);
+        else
+            fprintf(out, "  %-28s %5.1f%% of spend: no fitted decline: %s\n", head,
+                    100 * f->class_share[k], t->why);
+    }
+    if (f->unclassed_share > 0)
+        fprintf(out, "  %-28s %5.1f%% of spend: not priced by the catalog\n", "other models",
+                100 * f->unclassed_share);
+    if (f->catalog_scenario)
+        fprintf(out, "catalog trend scenario: the fitted declines cover %.1f%% of the spend (x%.3f "
+                     "in the first year overall); the rest stays at today's prices\n",
+                100 * f->catalog_covered, f->catalog_annual);
+    else
+        fputs("no catalog trend scenario: the catalog's price history gives no fitted decline for "
+              "the price classes in use\n", out);
     fprintf(out, "%-8s  %-9s  %12s", "month", "", "revenue");
-    for (int k = 0; k < IC_FORECAST_SCENARIOS; k++)
+    for (int k = 0; k < nsc; k++)
         fprintf(out, "  %16s  %6s", f->scenario[k], "cost%");
     fputc('\n', out);
     for (size_t i = 0; i < f->npoints; i++) {
@@ -471,7 +594,7 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
         snprintf(rvt, sizeof rvt, "%.2f", ic_money_to_double(p->revenue));
         fprintf(out, "%-8s  %-9s  %12s", p->month, p->history ? "actual" : "projected",
                 p->revenue ? rvt : "-");
-        for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
+        for (int k = 0; k < nsc; k++) {
             char cv[40];
             snprintf(cv, sizeof cv, "%.2f", ic_money_to_double(p->cost[k]));
             share(s, sizeof s, p->cost[k], p->revenue);
@@ -482,7 +605,7 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
     if (f->have_revenue) {
         fprintf(out, "\ntarget: cost <= %u.%02u%% of revenue (%s now)\n", tg / 100, tg % 100,
                 f->above_now ? "above it" : "within it");
-        for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
+        for (int k = 0; k < nsc; k++) {
             if (f->cross[k] >= 0)
                 fprintf(out, "  %-18s %s the target in %s\n", f->scenario[k],
                         f->above_now ? "falls back under" : "crosses", f->points[f->cross[k]].month);
