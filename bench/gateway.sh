@@ -16,7 +16,7 @@
 # Needs `make all` and wrk. Prints figures and the ratio; BENCHMARKS.md records them.
 set -u
 cd "$(dirname "$0")/.."
-IC="$PWD/build/infercost"
+IC="${IC_BENCH_BIN:-$PWD/build/infercost}" # IC_BENCH_BIN: another build, for before/after runs
 R=${IC_BENCH_REPEAT:-3}
 D=${IC_BENCH_SECONDS:-5}
 PK=tests/node/node_modules/@portkey-ai/gateway/build/start-server.js

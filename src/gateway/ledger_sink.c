@@ -50,12 +50,12 @@ struct gw_ledger_sink {
     char final_err[1200];
 };
 
-static void add(uint64_t *p, uint64_t v) { __atomic_add_fetch(p, v, __ATOMIC_RELAXED); }
-static void set(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
-static uint64_t get(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static void sk_add(uint64_t *p, uint64_t v) { __atomic_add_fetch(p, v, __ATOMIC_RELAXED); }
+static void sk_set(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static uint64_t sk_get(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
 /* one line on stderr per distinct message, so a ledger that stays locked does not flood it */
-static void report(gw_ledger_sink *k, const char *msg)
+static void sk_report(gw_ledger_sink *k, const char *msg)
 {
     if (!strcmp(k->lasterr, msg))
         return;
@@ -63,19 +63,19 @@ static void report(gw_ledger_sink *k, const char *msg)
     fprintf(stderr, "infercost serve: ledger: %s\n", msg);
 }
 
-static void on_reject(void *arg, const char *source, uint64_t line, const char *reason,
+static void sk_on_reject(void *arg, const char *source, uint64_t line, const char *reason,
                       const char *text, size_t len)
 {
     (void)text;
     (void)len; /* the line is in the spool; do not echo it */
     gw_ledger_sink *k = arg;
-    add(&k->st.rejected, 1);
+    sk_add(&k->st.rejected, 1);
     char m[512];
     snprintf(m, sizeof m, "%s line %" PRIu64 " of that chunk: refused: %s", source, line, reason);
-    report(k, m);
+    sk_report(k, m);
 }
 
-static void save_pos(gw_ledger_sink *k)
+static void sk_save_pos(gw_ledger_sink *k)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", k->posfile);
@@ -91,7 +91,7 @@ static void save_pos(gw_ledger_sink *k)
 }
 
 /* the saved position, if it is for this spool file and this ledger; else 0 (load it all) */
-static uint64_t load_pos(gw_ledger_sink *k, uint64_t size)
+static uint64_t sk_load_pos(gw_ledger_sink *k, uint64_t size)
 {
     FILE *f = fopen(k->posfile, "r");
     if (!f)
@@ -110,20 +110,20 @@ static uint64_t load_pos(gw_ledger_sink *k, uint64_t size)
 }
 
 /* Load the spool's complete lines past pos. false on a failure (position kept). */
-static bool pass(gw_ledger_sink *k)
+static bool sk_pass(gw_ledger_sink *k)
 {
     struct stat sb;
     if (fstat(k->fd, &sb) != 0) {
         char m[512];
         snprintf(m, sizeof m, "%s: %s", k->spool, strerror(errno));
-        report(k, m);
-        add(&k->st.errors, 1);
+        sk_report(k, m);
+        sk_add(&k->st.errors, 1);
         return false;
     }
     uint64_t size = (uint64_t)sb.st_size;
     if (size < k->pos) { /* the spool was truncated by hand: load what it holds now */
         k->pos = 0;
-        save_pos(k);
+        sk_save_pos(k);
     }
     size_t want = CHUNK;
     while (k->pos < size) {
@@ -132,8 +132,8 @@ static bool pass(gw_ledger_sink *k)
         if (n > k->bufcap) {
             char *nb = realloc(k->buf, n);
             if (!nb) {
-                report(k, "out of memory");
-                add(&k->st.errors, 1);
+                sk_report(k, "out of memory");
+                sk_add(&k->st.errors, 1);
                 return false;
             }
             k->buf = nb;
@@ -143,8 +143,8 @@ static bool pass(gw_ledger_sink *k)
         if (r != (ssize_t)n) {
             char m[512];
             snprintf(m, sizeof m, "%s: read error: %s", k->spool, r < 0 ? strerror(errno) : "short read");
-            report(k, m);
-            add(&k->st.errors, 1);
+            sk_report(k, m);
+            sk_add(&k->st.errors, 1);
             return false;
         }
         size_t m = n;
@@ -158,14 +158,14 @@ static bool pass(gw_ledger_sink *k)
         }
         FILE *f = fmemopen(k->buf, m, "r");
         if (!f) {
-            report(k, "cannot open a memory stream");
-            add(&k->st.errors, 1);
+            sk_report(k, "cannot open a memory stream");
+            sk_add(&k->st.errors, 1);
             return false;
         }
         char src[4200];
         snprintf(src, sizeof src, "%s from byte %" PRIu64, k->spool, k->pos);
         ic_ingest_opts o = {.catalog = k->cat, .now_ms = ic_time_now_ms(), .batch = 0,
-                            .threads = 0, .reject = on_reject, .arg = k};
+                            .threads = 0, .reject = sk_on_reject, .arg = k};
         ic_ingest_stats st = {0};
         ic_error err = {0};
         ic_status rc = ic_ingest_stream(k->l, &o, f, src, &st, &err);
@@ -173,23 +173,23 @@ static bool pass(gw_ledger_sink *k)
         if (rc != IC_OK) {
             char msg[512];
             snprintf(msg, sizeof msg, "%.400s (kept in the spool; retried)", err.msg);
-            report(k, msg);
-            add(&k->st.errors, 1);
-            set(&k->st.lag_bytes, size - k->pos);
+            sk_report(k, msg);
+            sk_add(&k->st.errors, 1);
+            sk_set(&k->st.lag_bytes, size - k->pos);
             return false;
         }
-        add(&k->st.inserted, st.inserted);
-        add(&k->st.duplicates, st.duplicates);
+        sk_add(&k->st.inserted, st.inserted);
+        sk_add(&k->st.duplicates, st.duplicates);
         k->pos += m;
-        save_pos(k);
+        sk_save_pos(k);
         k->lasterr[0] = 0;
         want = CHUNK;
     }
-    set(&k->st.lag_bytes, size - k->pos);
+    sk_set(&k->st.lag_bytes, size - k->pos);
     return true;
 }
 
-static void *run(void *arg)
+static void *sk_run(void *arg)
 {
     gw_ledger_sink *k = arg;
     gw_background_priority();
@@ -207,14 +207,14 @@ static void *run(void *arg)
         }
         bool stop = k->stop;
         pthread_mutex_unlock(&k->mu);
-        bool ok = pass(k);
+        bool ok = sk_pass(k);
         if (stop) {
-            k->final_ok = ok && get(&k->st.lag_bytes) == 0;
+            k->final_ok = ok && sk_get(&k->st.lag_bytes) == 0;
             if (!k->final_ok)
                 snprintf(k->final_err, sizeof k->final_err,
                          "%llu byte(s) of %.300s are not in the ledger yet%s%.512s; they are loaded at the "
                          "next start (or by infercost ingest)",
-                         (unsigned long long)get(&k->st.lag_bytes), k->spool,
+                         (unsigned long long)sk_get(&k->st.lag_bytes), k->spool,
                          k->lasterr[0] ? ": " : "", k->lasterr);
             break;
         }
@@ -226,7 +226,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-static void sink_free(gw_ledger_sink *k)
+static void sk_free(gw_ledger_sink *k)
 {
     if (k->l)
         ic_ledger_close(k->l);
@@ -255,7 +255,7 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     k->posfile = malloc(pl);
     if (!k->spool || !k->target || !k->posfile) {
         snprintf(err, errcap, "out of memory");
-        sink_free(k);
+        sk_free(k);
         return NULL;
     }
     snprintf(k->posfile, pl, "%s.ledger-pos", spool_path);
@@ -263,7 +263,7 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     struct stat sb;
     if (k->fd < 0 || fstat(k->fd, &sb) != 0) {
         snprintf(err, errcap, "ledger: cannot read the spool %s: %s", spool_path, strerror(errno));
-        sink_free(k);
+        sk_free(k);
         return NULL;
     }
     k->dev = sb.st_dev;
@@ -272,24 +272,24 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     if (ic_ledger_open(&k->l, target, false, &e) != IC_OK) {
         k->l = NULL;
         snprintf(err, errcap, "ledger: %s", e.msg);
-        sink_free(k);
+        sk_free(k);
         return NULL;
     }
-    k->pos = load_pos(k, (uint64_t)sb.st_size);
-    set(&k->st.lag_bytes, (uint64_t)sb.st_size - k->pos);
+    k->pos = sk_load_pos(k, (uint64_t)sb.st_size);
+    sk_set(&k->st.lag_bytes, (uint64_t)sb.st_size - k->pos);
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
-    if (pthread_create(&k->th, NULL, run, k) != 0) {
+    if (pthread_create(&k->th, NULL, sk_run, k) != 0) {
         snprintf(err, errcap, "ledger: cannot start its thread");
         pthread_mutex_destroy(&k->mu);
         pthread_cond_destroy(&k->cv);
-        sink_free(k);
+        sk_free(k);
         return NULL;
     }
     return k;
 }
 
-bool gw_ledger_sink_close(gw_ledger_sink *k, char *err, size_t errcap)
+bool gw_ledger_sink_close(gw_ledger_sink *k, gw_ledger_stats *final, char *err, size_t errcap)
 {
     if (!k)
         return true;
@@ -299,19 +299,21 @@ bool gw_ledger_sink_close(gw_ledger_sink *k, char *err, size_t errcap)
     pthread_mutex_unlock(&k->mu);
     pthread_join(k->th, NULL);
     bool ok = k->final_ok;
+    if (final)
+        gw_ledger_sink_stats(k, final);
     if (!ok)
         snprintf(err, errcap, "%s", k->final_err);
     pthread_mutex_destroy(&k->mu);
     pthread_cond_destroy(&k->cv);
-    sink_free(k);
+    sk_free(k);
     return ok;
 }
 
 void gw_ledger_sink_stats(gw_ledger_sink *k, gw_ledger_stats *out)
 {
-    out->inserted = get(&k->st.inserted);
-    out->duplicates = get(&k->st.duplicates);
-    out->rejected = get(&k->st.rejected);
-    out->errors = get(&k->st.errors);
-    out->lag_bytes = get(&k->st.lag_bytes);
+    out->inserted = sk_get(&k->st.inserted);
+    out->duplicates = sk_get(&k->st.duplicates);
+    out->rejected = sk_get(&k->st.rejected);
+    out->errors = sk_get(&k->st.errors);
+    out->lag_bytes = sk_get(&k->st.lag_bytes);
 }

@@ -31,8 +31,9 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
                                     const ic_catalog *cat, char *err, size_t errcap);
 /* Load the spool up to its end once more, stop the thread, close the ledger. Returns false (and
  * a message) if the spool's end could not be loaded: what is missing is loaded at the next start
- * or by `infercost ingest`. Call after the spool is closed (flushed). */
-bool gw_ledger_sink_close(gw_ledger_sink *k, char *err, size_t errcap);
+ * or by `infercost ingest`. final (may be NULL) receives the counts. Call after the spool is
+ * closed (flushed). */
+bool gw_ledger_sink_close(gw_ledger_sink *k, gw_ledger_stats *final, char *err, size_t errcap);
 void gw_ledger_sink_stats(gw_ledger_sink *k, gw_ledger_stats *out);
 
 #endif

@@ -342,7 +342,7 @@ out:
         close(s->alog_fd);
     if (s->spool)
         gw_spool_close(s->spool);
-    if (s->ledger && !gw_ledger_sink_close(s->ledger, err, sizeof err)) {
+    if (s->ledger && !gw_ledger_sink_close(s->ledger, NULL, err, sizeof err)) {
         fprintf(stderr, "infercost serve: ledger: %s\n", err);
         rc = rc ? rc : 1;
     }

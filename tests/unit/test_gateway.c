@@ -1,7 +1,8 @@
 /* test_gateway.c: unit tests of the gateway's pieces that need no network: SHA-256 (FIPS 180-4
  * vectors), the SSE splitter (events split at every byte boundary, CRLF, usage-only chunks), the
  * LRU/TTL cache, budgets and rate limits (holds, settlement, refusal), the spool journal (replay
- * after a crash, torn lines, duplicates), config validation messages and the glob. The gateway
+ * after a crash, torn lines, duplicates), the ledger sink (complete lines only, its position
+ * file, a replay that adds nothing), config validation messages and the glob. The gateway
  * sources are compiled in here because the Makefile links unit tests against libinfercost only. */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "../../src/gateway/cache.c"
 #include "../../src/gateway/config.c"
 #include "../../src/gateway/gw_util.c"
+#include "../../src/gateway/ledger_sink.c"
 #include "../../src/gateway/spool.c"
 #include "../../src/gateway/sse.c"
 
@@ -279,6 +281,71 @@ static void t_spool_replay(void)
     rmdir(dir);
 }
 
+static uint64_t ledger_count(const char *db)
+{
+    ic_ledger *l = NULL;
+    ic_error e = {0};
+    ic_ledger_stats st = {0};
+    if (ic_ledger_open(&l, db, true, &e) != IC_OK)
+        return UINT64_MAX;
+    ic_ledger_stats_get(l, &st, &e);
+    ic_ledger_close(l);
+    return st.events;
+}
+
+static void t_ledger_sink(void)
+{
+    char dir[] = "/tmp/ic-gw-sink-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char spool[256], db[256], pos[300], err[1200];
+    snprintf(spool, sizeof spool, "%s/s.jsonl", dir);
+    snprintf(db, sizeof db, "%s/l.db", dir);
+    snprintf(pos, sizeof pos, "%s.ledger-pos", spool);
+    ic_catalog *cat = NULL;
+    ic_error e = {0};
+    CHECK(ic_catalog_open(&cat, NULL, &e) == IC_OK);
+    const char *ev = "{\"id\":\"gw-%d\",\"timestamp\":\"2026-11-27T10:00:0%dZ\",\"provider\":\"openai\","
+                     "\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":10,\"output_tokens\":5}}\n";
+    FILE *f = fopen(spool, "w");
+    for (int i = 1; i <= 3; i++)
+        fprintf(f, ev, i, i);
+    fputs("{\"id\":\"gw-4\",\"timestamp\":\"2026-11-27T10:00", f); /* being written */
+    fclose(f);
+    gw_ledger_sink *k = gw_ledger_sink_open(db, spool, cat, err, sizeof err);
+    CHECK(k != NULL);
+    if (!k)
+        return;
+    bool ok = gw_ledger_sink_close(k, NULL, err, sizeof err); /* loads up to the end: the torn line waits */
+    CHECK(!ok);
+    CHECK(strstr(err, "not in the ledger yet") != NULL);
+    CHECK_INT(ledger_count(db), 3);
+    /* the line completes; a restart goes on from the position file */
+    f = fopen(spool, "a");
+    fputs(":04Z\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}\n", f);
+    fclose(f);
+    k = gw_ledger_sink_open(db, spool, cat, err, sizeof err);
+    CHECK(k != NULL);
+    CHECK(gw_ledger_sink_close(k, NULL, err, sizeof err));
+    CHECK_INT(ledger_count(db), 4);
+    /* no position file: the whole spool again, every event already there */
+    unlink(pos);
+    k = gw_ledger_sink_open(db, spool, cat, err, sizeof err);
+    CHECK(k != NULL);
+    gw_ledger_stats st = {0};
+    CHECK(gw_ledger_sink_close(k, &st, err, sizeof err));
+    CHECK_INT(st.duplicates, 4);
+    CHECK_INT(st.inserted, 0);
+    CHECK_INT(ledger_count(db), 4);
+    /* a ledger that cannot be opened is refused at start, with its path */
+    k = gw_ledger_sink_open("/nonexistent-dir/x.db", spool, cat, err, sizeof err);
+    CHECK(k == NULL);
+    CHECK(strstr(err, "/nonexistent-dir/x.db") != NULL);
+    ic_catalog_free(cat);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 static void cfg_err(const char *json, const char *want)
 {
     char err[1024] = "";
@@ -370,6 +437,7 @@ int main(void)
     RUN(t_cache_lru_ttl);
     RUN(t_budget);
     RUN(t_spool_replay);
+    RUN(t_ledger_sink);
     RUN(t_config);
     RUN(t_glob_listen);
     TEST_END();
