@@ -336,7 +336,14 @@ static bool extract_usage(gw_call *c, const char *text, size_t len, bool stream,
     ic_usage_clear(u);
     model[0] = 0;
     if (c->ep == EP_EMBEDDINGS) {
-        json_object *o = json_tokener_parse(text ? text : ""), *us, *pt, *m;
+        json_tokener *tk = json_tokener_new();
+        json_object *o = tk && text ? json_tokener_parse_ex(tk, text, (int)len) : NULL, *us, *pt, *m;
+        if (o && json_tokener_get_error(tk) != json_tokener_success) {
+            json_object_put(o);
+            o = NULL;
+        }
+        if (tk)
+            json_tokener_free(tk);
         bool ok = false;
         if (o && json_object_object_get_ex(o, "usage", &us) &&
             json_object_object_get_ex(us, "prompt_tokens", &pt) &&
@@ -522,14 +529,9 @@ static void finish_call(gw_call *c, bool transport_ok)
                                        model, sizeof model, why, sizeof why);
     } else if (transport_ok && c->status >= 200 && c->status < 300) {
         size_t n = evbuffer_get_length(c->resp);
-        /* NUL-terminate for json-c, then move the body without the NUL */
-        evbuffer_add(c->resp, "", 1);
+        /* every parse below is length-bounded: no NUL needed, no copy of the body */
         const char *txt = (const char *)evbuffer_pullup(c->resp, -1);
         have_usage = extract_usage(c, txt, n, false, &u, model, sizeof model, why, sizeof why);
-        struct evbuffer *tmp = evbuffer_new();
-        evbuffer_remove_buffer(c->resp, tmp, n);
-        evbuffer_free(c->resp);
-        c->resp = tmp;
     }
     /* the served model as the provider names it; else the one we asked for */
     const char *served = k->model;
