@@ -19,6 +19,10 @@
 #include <string.h>
 
 #define SMALL 48
+/* Pieces from this length on use the backtracking encoder (linear); shorter ones the heap merge
+ * (n log n, small n), so that ordinary text never pays for building the backtracking tables
+ * (about 0.1-0.2 s, on first use). */
+#define BACKTRACK_MIN 2048
 
 static int b64val(unsigned char c)
 {
@@ -373,7 +377,7 @@ static size_t merge_one(const ic__ranks *r, const unsigned char *p, size_t len, 
     }
     if (len <= SMALL)
         return merge_small(r, p, len, out);
-    const ic__bt *bt = ic__bt_get(r);
+    const ic__bt *bt = len >= BACKTRACK_MIN ? ic__bt_get(r) : NULL;
     if (bt) {
         size_t got = ic__bt_encode(r, bt, p, len, out, scratch);
         if (got)

@@ -186,6 +186,7 @@ uint32_t ic_tokenizer_vocab_size(const ic_tokenizer *t) { return t->vocab; }
 #define CACHE_MAXLEN 24
 #define CACHE_MAXTOK 8
 #define CACHE_MIN_INPUT 16384 /* below this the cache costs more than it saves */
+#define BATCH 64              /* pieces split, looked up and merged together */
 typedef struct cache_entry {
     uint8_t len, ntok;
     unsigned char bytes[CACHE_MAXLEN];
@@ -220,58 +221,90 @@ static int sink_reserve(sink *s, size_t more)
     return 1;
 }
 
-/* ordinary text s[0..n): count (store == 0) or append ids */
+/* a piece that is not itself a token: through the per-call cache, or merged */
+static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, size_t h,
+                       int store, sink *out)
+{
+    if (out->cache && len <= CACHE_MAXLEN) {
+        cache_entry *ce = &out->cache[h & out->cache_mask];
+        if (ce->len != len || memcmp(ce->bytes, p, len) != 0) {
+            uint32_t tmp[CACHE_MAXLEN];
+            /* counting needs no ids: the cache of a count-only call holds counts */
+            size_t got = ic__bpe_merge(r, p, len, store ? tmp : NULL, &out->scratch);
+            if (got > CACHE_MAXTOK) {
+                if (store)
+                    memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
+                out->n += got;
+                return 1;
+            }
+            ce->len = (uint8_t)len;
+            ce->ntok = (uint8_t)got;
+            memcpy(ce->bytes, p, len);
+            if (store)
+                memcpy(ce->ids, tmp, got * sizeof *tmp);
+        }
+        if (store)
+            memcpy(out->ids + out->n, ce->ids, ce->ntok * sizeof *ce->ids);
+        out->n += ce->ntok;
+        return 1;
+    }
+    size_t got = ic__bpe_merge(r, p, len, store ? out->ids + out->n : NULL, &out->scratch);
+    if (got == 0) {
+        out->oom = 1;
+        return 0;
+    }
+    out->n += got;
+    return 1;
+}
+
+/* ordinary text s[0..n): count (store == 0) or append ids.
+ * Pieces come in batches; the table lookups of a batch are bound by memory latency, so each
+ * pass first starts the fetches of all pieces (slot of the rank table, then cache entry of the
+ * pieces that are not tokens) and only then reads them. */
 static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_t n, int store,
                             sink *out)
 {
     const ic__ranks *r = &t->ranks;
-    size_t ends[256];
+    size_t ends[BATCH];
+    uint64_t hash[BATCH], key[BATCH];
+    uint32_t rank[BATCH];
     size_t i = 0;
     while (i < n) {
-        size_t k = ic__pretok_split(t->def->kind, s, n, i, ends, 256);
+        size_t k = ic__pretok_split(t->def->kind, s, n, i, ends, BATCH);
         if (store && !sink_reserve(out, ends[k - 1] - i))
             return;
+        size_t st = i;
         for (size_t j = 0; j < k; j++) {
-            size_t e = ends[j], len = e - i;
-            uint32_t rk = ic__rank_of_piece(r, s + i, len);
-            if (rk != IC_RANK_NONE) {
-                if (store)
-                    out->ids[out->n] = rk;
-                out->n++;
-            } else if (out->cache && len <= CACHE_MAXLEN) {
-                size_t h = ic__hash(r, ic__key(s + i, len), len) & out->cache_mask;
-                cache_entry *ce = &out->cache[h];
-                if (ce->len != len || memcmp(ce->bytes, s + i, len) != 0) {
-                    uint32_t tmp[CACHE_MAXLEN];
-                    /* counting needs no ids: the cache of a count-only call holds counts */
-                    size_t got = ic__bpe_merge(r, s + i, len, store ? tmp : NULL, &out->scratch);
-                    if (got > CACHE_MAXTOK) {
-                        if (store)
-                            memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
-                        out->n += got;
-                        i = e;
-                        continue;
-                    }
-                    ce->len = (uint8_t)len;
-                    ce->ntok = (uint8_t)got;
-                    memcpy(ce->bytes, s + i, len);
-                    if (store)
-                        memcpy(ce->ids, tmp, got * sizeof *tmp);
-                }
-                if (store)
-                    memcpy(out->ids + out->n, ce->ids, ce->ntok * sizeof *ce->ids);
-                out->n += ce->ntok;
-            } else {
-                size_t got = ic__bpe_merge(r, s + i, len, store ? out->ids + out->n : NULL,
-                                           &out->scratch);
-                if (got == 0) {
-                    out->oom = 1;
-                    return;
-                }
-                out->n += got;
+            size_t len = ends[j] - st;
+            hash[j] = 0;
+            if (len <= r->maxlen) {
+                key[j] = ic__key(s + st, len);
+                hash[j] = ic__hash64(key[j], len);
+                __builtin_prefetch(&r->slots[hash[j] >> r->shift]);
             }
-            i = e;
+            st = ends[j];
         }
+        st = i;
+        for (size_t j = 0; j < k; j++) {
+            size_t len = ends[j] - st;
+            rank[j] = len <= r->maxlen ? ic__probe(r, s + st, len, key[j], hash[j]) : IC_RANK_NONE;
+            if (rank[j] == IC_RANK_NONE && out->cache && len <= CACHE_MAXLEN)
+                __builtin_prefetch(&out->cache[(hash[j] >> r->shift) & out->cache_mask]);
+            st = ends[j];
+        }
+        st = i;
+        for (size_t j = 0; j < k; j++) {
+            if (rank[j] != IC_RANK_NONE) {
+                if (store)
+                    out->ids[out->n] = rank[j];
+                out->n++;
+            } else if (!merge_piece(r, s + st, ends[j] - st, (size_t)(hash[j] >> r->shift), store,
+                                    out)) {
+                return;
+            }
+            st = ends[j];
+        }
+        i = ends[k - 1];
     }
 }
 
