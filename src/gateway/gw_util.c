@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,10 @@ int gw_http_listen(struct event_base *base, struct evhttp *http, const char *hos
         1024, (struct sockaddr *)&sin, sizeof sin);
     if (!l)
         return -1;
+    /* no Nagle on the accepted connections (inherited from the listener): streamed events go
+     * out as written, not held for the peer's delayed ACK (server.c says more) */
+    int one = 1;
+    setsockopt(evconnlistener_get_fd(l), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (!evhttp_bind_listener(http, l)) {
         evconnlistener_free(l);
         return -1;

@@ -3,7 +3,8 @@
 # every endpoint streaming and not, both API formats, the provider key taken from the
 # environment (the client's key is not forwarded), include_usage injection and stripping, the
 # cost header equal to `infercost cost` on the same response, the spool readable by `infercost
-# cost`, tags, /metrics, /healthz, error shapes, config validation, no secret in any output.
+# cost`, tags, /metrics, /healthz, error shapes, config validation, no secret in any output, and
+# stream events passed on as they come (no Nagle clumping on a kept-alive client connection).
 . "$(dirname "$0")/gateway_common.bash"
 export IC_TEST_PROVIDER_KEY="sk-fake-0123"
 start_mock m --expect-key-env IC_TEST_PROVIDER_KEY || { finish; exit 1; }
@@ -150,4 +151,36 @@ bad_cfg "syntax" "{\"spool\":\"x\",
 bad_cfg "budget" "{\"spool\":\"x\",$U,\"keys\":[{\"id\":\"k\",\"sha256\":\"$(printf '%064d' 0)\",\"budget_usd_day\":\"ten\"}]}" "keys\[0\].budget_usd_day"
 "$IC" serve --config "$T/gw.json" --check >"$T/out" 2>&1
 eq "good config checks" "$?" 0
+
+# stream events go out as they come: seven streams on one kept-alive connection (past TCP's
+# quick-ack start), a mock event every 10 ms. With Nagle on (sockets without TCP_NODELAY, as
+# before the fix) an event written while the previous one waited for the peer's delayed ACK was
+# held up to 40 ms and went out with the next: 13 of 168 gaps under 3 ms; now none. A few are
+# allowed for a loaded machine's scheduling.
+kill "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null
+start_mock slow --chunk-delay-ms 10 || { finish; exit 1; }
+sed -i "s/127.0.0.1:[0-9]*\/v1/127.0.0.1:$MOCK_PORT\/v1/" "$T/gw.json"
+start_gw "$T/gw.json" || { finish; exit 1; }
+cat >"$T/gaps.mjs" <<'JS'
+import net from 'node:net';
+const port = Number(process.argv[2]), n = Number(process.argv[3]);
+const body = '{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"tick"}]}';
+const req = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-fake-client\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+const s = net.connect(port, '127.0.0.1');
+let k = 0, buf = '', times = [], clumps = 0, events = 0;
+const timer = setTimeout(() => { console.log('timeout'); process.exit(1); }, 20000);
+s.on('connect', () => s.write(req));
+s.on('data', (d) => {
+  const t = performance.now(), txt = d.toString();
+  for (let i = txt.split('data: ').length - 1; i > 0; i--) times.push(t);
+  buf += txt;
+  if (!buf.includes('\r\n0\r\n\r\n')) return;
+  if (k > 0) { for (let i = 1; i < times.length; i++) if (times[i] - times[i - 1] < 3) clumps++; events += times.length; }
+  k++; buf = ''; times = [];
+  if (k < n) s.write(req); else { console.log(`${clumps} ${events}`); clearTimeout(timer); s.end(); }
+});
+JS
+read -r clumps nev < <(node "$T/gaps.mjs" "$GW_PORT" 7)
+eq "six streams' events arrived" "$nev" 168
+check "stream events not clumped ($clumps of 168 gaps under 3 ms)" [ "${clumps:-99}" -le 4 ]
 finish
