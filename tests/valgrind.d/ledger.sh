@@ -11,3 +11,6 @@ check "revenue import" "$IC" revenue import --ledger "$TMP/vg.db" "$TMP/vg-rev.c
 check "margin" "$IC" margin --ledger "$TMP/vg.db"
 check "forecast" "$IC" forecast --ledger "$TMP/vg.db" --months 3
 check "export focus" "$IC" export --format focus --ledger "$TMP/vg.db" --out "$TMP/vg-focus.csv"
+# the same file again: every event found by the batch path's range read, nothing inserted
+check "ingest duplicates" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/calls.jsonl"
+check "forecast json" "$IC" forecast --ledger "$TMP/vg.db" --months 2 --format json
