@@ -188,6 +188,36 @@ static void t_litellm_csv(void)
     ic_ledger_close(l);
 }
 
+/* The block reader: a line of 3 MiB (longer than its 1 MiB reads) between good lines, CRLF line
+ * ends, and a last line without a newline; line numbers and byte counts stay exact. */
+static void t_long_lines(void)
+{
+    ic_ledger *l = fresh("long");
+    const char *good = "{\"id\":\"g%d\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+                       "\"timestamp\":\"2026-03-01T10:00:0%dZ\",\"usage\":{\"input_tokens\":10}}";
+    size_t big = 3u << 20, cap = big + 4096, n = 0;
+    char *text = malloc(cap);
+    n += (size_t)snprintf(text + n, cap - n, good, 1, 1);
+    n += (size_t)snprintf(text + n, cap - n, "\r\n");
+    text[n++] = '{';
+    memset(text + n, 'x', big);
+    n += big;
+    text[n++] = '\n';
+    n += (size_t)snprintf(text + n, cap - n, good, 2, 2);
+    n += (size_t)snprintf(text + n, cap - n, "\r\n");
+    n += (size_t)snprintf(text + n, cap - n, good, 3, 3); /* no newline at the end */
+    ic_ingest_stats st = {0};
+    rej r = {0};
+    CHECK_INT(run(l, text, 2, &st, &r), IC_OK);
+    CHECK_INT(st.lines, 4);
+    CHECK_INT(st.bytes, n);
+    CHECK_INT(st.inserted, 3);
+    CHECK_INT(r.n, 1);
+    CHECK_INT(r.line[0], 2);
+    free(text);
+    ic_ledger_close(l);
+}
+
 static void t_exact_helpers(void)
 {
     CHECK(ic_money_div_round(5, 2) == 2);  /* 2.5 -> 2 */
@@ -245,6 +275,7 @@ int main(void)
     RUN(t_threads_agree);
     RUN(t_otlp_document);
     RUN(t_litellm_csv);
+    RUN(t_long_lines);
     RUN(t_exact_helpers);
     RUN(t_report_weeks);
     ic_catalog_free(cat);
