@@ -718,18 +718,18 @@ static ic_status sq_insert_batch(void *state, ic_ledger_batch *b, bool *dup, ic_
         goto out;
     /* Which events are there already: the stored keys of the batch's time range, read in key
      * order and merged with the sorted batch. A fresh time range (the common case: logs arrive
-     * in time order) costs one B-tree seek. When the range holds far more stored events than
-     * the batch (a batch spanning months of a full ledger), event-by-event lookups are cheaper. */
+     * in time order) costs one B-tree seek. Where stored events lie thick between two of the
+     * batch's (a day's later batch over its earlier ones, a batch spanning months of a full
+     * ledger), the cursor is not stepped through them: after SEEK_AFTER rows it seeks again, to
+     * the batch event's time. So the read costs at most a few steps and a seek per event. */
+    enum { SEEK_AFTER = 16 };
     sqlite3_stmt *q = s->sel_range;
     sqlite3_bind_int64(q, 1, b->ent[b->order[0]].t);
     sqlite3_bind_int64(q, 2, b->ent[b->order[b->n - 1]].t);
-    size_t fetched = 0, cap = 4 * b->n + 1024;
     int rc = sqlite3_step(q);
-    fetched += rc == SQLITE_ROW;
-    bool slow = false;
     int64_t pt = 0;
     const char *pid = NULL;
-    for (size_t k = 0; k < b->n && !slow; k++) {
+    for (size_t k = 0; k < b->n && (rc == SQLITE_ROW || rc == SQLITE_DONE); k++) {
         uint32_t i = b->order[k];
         const ic__bent *x = &b->ent[i];
         const char *id = ic__bid(b, x);
@@ -739,18 +739,21 @@ static ic_status sq_insert_batch(void *state, ic_ledger_batch *b, bool *dup, ic_
         }
         pt = x->t;
         pid = id;
+        int steps = 0;
         while (rc == SQLITE_ROW) {
-            int c = key_cmp(sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1),
-                            (size_t)sqlite3_column_bytes(q, 1), x->t, id, x->id_len);
+            int64_t rt = sqlite3_column_int64(q, 0);
+            int c = key_cmp(rt, sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
+                            x->t, id, x->id_len);
             if (c > 0)
                 break;
             if (c == 0) {
                 dup[i] = true;
                 break;
             }
-            if (++fetched > cap) {
-                slow = true;
-                break;
+            if (++steps > SEEK_AFTER && rt < x->t) { /* forward only: never loops */
+                sqlite3_reset(q);
+                sqlite3_bind_int64(q, 1, x->t);
+                steps = 0;
             }
             rc = sqlite3_step(q);
         }
@@ -761,11 +764,6 @@ static ic_status sq_insert_batch(void *state, ic_ledger_batch *b, bool *dup, ic_
         goto out;
     }
     sqlite3_reset(q);
-    if (slow) {
-        memset(dup, 0, b->n * sizeof *dup);
-        st = batch_slow(s, b, gid, 0, dup, err);
-        goto out;
-    }
     /* The new ones, MULTI rows per INSERT OR IGNORE, then the rest one by one. OR IGNORE: a
      * plain INSERT of several rows keeps a statement journal to undo itself on a conflict (a
      * tenth of the writer's time); here a conflict cannot happen inside our write transaction,

@@ -312,8 +312,8 @@ static void t_detail_roundtrip(void)
 }
 
 /* The batch path: duplicates found by the range read (stored before, and twice in one batch),
- * the event-by-event path when the range holds many more stored events than the batch, and the
- * batch API itself; rollups equal the raw events every time. */
+ * a batch whose range holds many more stored events than itself, and the batch API itself;
+ * rollups equal the raw events every time. */
 static void check_rollups_match(ic_ledger *l, uint64_t want_n, ic_money want_cost)
 {
     ic_error err = {0};
@@ -360,8 +360,8 @@ static void t_batch_paths(void)
     total += 300;
     check_rollups_match(l, N + 2, total);
 
-    /* a batch spanning the whole ledger with few events: event-by-event (the range read would
-     * cost more than the batch); same answers */
+    /* a batch spanning the whole ledger with few events: the range read seeks past the 3000
+     * stored events between them instead of stepping through them; same answers */
     ic_event w[3] = {ev("e0", t0, "m2", "b", 1), ev("wide", t0 + 1500 * 1000 + 1, "m1", "a", 5),
                      ev("e2999", t0 + 2999 * 1000, "m2", "a", 3000)};
     CHECK_INT(ic_ledger_append(l, w, 3, &n, dup, &err), IC_OK);
