@@ -435,7 +435,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     c->cache_max_bytes = 64u << 20;
     c->cache_max_entry_bytes = 1u << 20;
     json_object *v, *cache;
-    static const char *const ok[] = {"listen", "spool", "spool_fsync", "ledger", "access_log", "catalog",
+    static const char *const ok[] = {"listen", "spool", "journal", "spool_fsync", "ledger", "access_log", "catalog",
                                      "overlays", "default_max_tokens", "connect_timeout_ms",
                                      "timeout_ms", "drain_timeout_ms", "max_retries",
                                      "backoff_ms", "require_key", "max_body_bytes", "cache",
@@ -455,6 +455,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     if (!get_str(&x, root, "", "spool", true, &c->spool) ||
         !get_bool(&x, root, "", "spool_fsync", &c->spool_fsync) ||
         !get_str(&x, root, "", "ledger", false, &c->ledger) ||
+        !get_str(&x, root, "", "journal", false, &c->journal) ||
         !get_str(&x, root, "", "access_log", false, &c->access_log) ||
         !get_str(&x, root, "", "catalog", false, &c->catalog) ||
         !get_bool(&x, root, "", "require_key", &c->require_key))
@@ -607,6 +608,7 @@ void gw_config_free(gw_config *c)
     free(c->spool);
     free(c->access_log);
     free(c->ledger);
+    free(c->journal);
     free(c->catalog);
     free(c);
 }

@@ -62,7 +62,8 @@ typedef struct gw_config {
     char *path;
     char host[64];
     int port;
-    char *spool;            /* JSONL spool path (journal at spool + ".wal") */
+    char *spool;            /* JSONL spool path */
+    char *journal;          /* its journal; NULL = spool + ".wal" */
     bool spool_fsync;       /* fdatasync after each batch (default true) */
     char *ledger;           /* NULL = off; else a ledger target fed from the spool (ledger_sink.h) */
     char *access_log;       /* "-" = stderr, NULL = off */

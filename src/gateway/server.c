@@ -235,7 +235,8 @@ static int cmd_serve(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     uint64_t replayed = 0;
-    s->spool = gw_spool_open(s->cfg->spool, 16u << 20, s->cfg->spool_fsync, &replayed, err, sizeof err);
+    s->spool = gw_spool_open_at(s->cfg->spool, s->cfg->journal, 16u << 20, s->cfg->spool_fsync,
+                                &replayed, err, sizeof err);
     if (!s->spool) {
         ic_cli_error("%s", err);
         goto out;

@@ -231,6 +231,12 @@ static bool replay(gw_spool *s, uint64_t *replayed)
 gw_spool *gw_spool_open(const char *path, size_t journal_bytes, bool fsync_, uint64_t *replayed,
                         char *err, size_t errcap)
 {
+    return gw_spool_open_at(path, NULL, journal_bytes, fsync_, replayed, err, errcap);
+}
+
+gw_spool *gw_spool_open_at(const char *path, const char *journal, size_t journal_bytes,
+                           bool fsync_, uint64_t *replayed, char *err, size_t errcap)
+{
     gw_spool *s = calloc(1, sizeof *s);
     char wal[4096];
     uint64_t dummy;
@@ -247,7 +253,10 @@ gw_spool *gw_spool_open(const char *path, size_t journal_bytes, bool fsync_, uin
     journal_bytes = (journal_bytes + pg - 1) / pg * pg;
     if (journal_bytes < 65536)
         journal_bytes = 65536;
-    snprintf(wal, sizeof wal, "%s.wal", path);
+    if (journal)
+        snprintf(wal, sizeof wal, "%s", journal);
+    else
+        snprintf(wal, sizeof wal, "%s.wal", path);
     s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (s->fd < 0) {
         snprintf(err, errcap, "%s: cannot open the spool: %s", path, strerror(errno));

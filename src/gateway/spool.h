@@ -18,6 +18,11 @@ typedef struct gw_spool gw_spool;
  * journal_bytes: ring size (rounded to pages). *replayed: events recovered. */
 gw_spool *gw_spool_open(const char *path, size_t journal_bytes, bool fsync, uint64_t *replayed,
                         char *err, size_t errcap);
+/* The same with the journal at journal (NULL: FILE.wal): e.g. on tmpfs, where writing into the
+ * mapping never faults into the file system (a journaling file system updates the file's mtime
+ * in a transaction at such faults, which can wait for a commit). */
+gw_spool *gw_spool_open_at(const char *path, const char *journal, size_t journal_bytes,
+                           bool fsync, uint64_t *replayed, char *err, size_t errcap);
 /* Append one line (without newline; one is added). Never blocks unless the journal is full
  * (then it waits for the writer: counted in gw_spool_stalls). false if the line is too big. */
 bool gw_spool_append(gw_spool *s, const char *line, size_t len);

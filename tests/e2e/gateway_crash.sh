@@ -10,8 +10,9 @@
 . "$(dirname "$0")/gateway_common.bash"
 export IC_TEST_PROVIDER_KEY="sk-fake-crash"
 start_mock m --latency-ms 2 || { finish; exit 1; }
+mkdir -p "$T/shm" # the journal where the config puts it ("journal"; on tmpfs in production)
 cat >"$T/gw.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","ledger":"$T/ledger.db",
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","journal":"$T/shm/crash.wal","ledger":"$T/ledger.db",
  "upstreams":[{"name":"m","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}]}
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
@@ -41,6 +42,7 @@ cat "$T"/done* | sort >"$T/completed"
 ncomp=$(wc -l <"$T/completed")
 check "load ran ($ncomp calls completed)" [ "$ncomp" -ge 20 ]
 # restart: the journal is replayed into the spool
+check "the journal is where the config says" [ -s "$T/shm/crash.wal" ] && check "and not beside the spool" [ ! -e "$T/spool.jsonl.wal" ]
 start_gw "$T/gw.json" || { finish; exit 1; }
 kill -TERM "$GW_PID"; wait "$GW_PID"; rc=$?
 eq "clean stop after restart" "$rc" 0
@@ -52,7 +54,7 @@ extra=$((nrec - ncomp))
 check "extra events ($extra) <= calls in flight at the kill (4)" [ "$extra" -ge 0 ] && check "extra <= 4" [ "$extra" -le 4 ]
 "$IC" cost "$T/spool.jsonl" >"$T/cost.json" 2>"$T/cerr"
 eq "every event prices" "$?" 0
-lreq() { "$IC" report --ledger "$T/ledger.db" "$@" --format json | jq -r .total.requests; }
+lreq() { "$IC" report --ledger "$T/ledger.db" "$@" --format json 2>>"$T/report.err" | jq -r .total.requests; [ -s "$T/report.err" ] && cat "$T/report.err" >&2; : >"$T/report.err"; }
 lcost() { "$IC" report --ledger "$T/ledger.db" --raw --format json | jq -r .total.cost_usd; }
 eq "ledger events == spool events after kill -9 and restart" "$(lreq --raw)" "$nrec"
 eq "ledger rollups agree" "$(lreq)" "$nrec"
@@ -77,7 +79,7 @@ sed -i 's|"ledger":"[^"]*",||' "$T/gw.json"
 kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null
 start_mock slow --chunk-delay-ms 40 || { finish; exit 1; }
 sed -i "s/127.0.0.1:[0-9]*\/v1/127.0.0.1:$MOCK_PORT\/v1/" "$T/gw.json"
-: >"$T/spool.jsonl"; rm -f "$T/spool.jsonl.wal"
+: >"$T/spool.jsonl"; rm -f "$T/shm/crash.wal"
 start_gw "$T/gw.json" || { finish; exit 1; }
 curl -s -N "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
     -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"slow"}]}' >"$T/slow" &

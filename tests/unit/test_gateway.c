@@ -366,7 +366,7 @@ static void t_config(void)
         "\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1/\","
         "\"api_key_env\":\"IC_UNIT_FAKE_KEY\"},{\"name\":\"b\",\"provider\":\"anthropic\","
         "\"base_url\":\"https://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
-        "\"ledger\":\"l.db\","
+        "\"ledger\":\"l.db\",\"journal\":\"/dev/shm/j.wal\","
         "\"routes\":[{\"match\":{\"model\":\"gpt-*\",\"keywords\":[\"x\"],\"min_prompt_tokens\":100},\"targets\":[{\"upstream\":\"a\",\"weight\":2}],"
         "\"fallbacks\":[{\"upstream\":\"a\",\"model\":\"m\"}]}],"
         "\"keys\":[{\"id\":\"k\",\"sha256\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
@@ -387,6 +387,7 @@ static void t_config(void)
     CHECK_INT(c->routes[0].min_prompt_tokens, 100);
     CHECK_INT(c->routes[0].max_prompt_tokens, -1);
     CHECK_STR(c->ledger, "l.db");
+    CHECK_STR(c->journal, "/dev/shm/j.wal");
     CHECK(c->keys[0].has_day && c->keys[0].day_usd == 12500000000000LL);
     CHECK_INT(c->keys[0].rpm, 5);
     gw_config_free(c);
