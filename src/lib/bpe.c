@@ -17,6 +17,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define SMALL 48
 /* Pieces from this length on use the backtracking encoder (linear); shorter ones the heap merge
@@ -214,42 +217,84 @@ static inline void prefetch_rank(const ic__ranks *r, const unsigned char *p, siz
     __builtin_prefetch(&r->slots[h >> r->shift]);
 }
 
+/* The lowest of keys k[0..n4 * 4): four lanes at a time where SSE2 is there (x86-64 always);
+ * keys are below 2^31, so signed compares order them. */
+static inline uint32_t min_key(const int32_t *k, size_t n4)
+{
+#ifdef __SSE2__
+    __m128i best = _mm_load_si128((const __m128i *)k);
+    for (size_t v = 1; v < n4; v++) {
+        __m128i x = _mm_load_si128((const __m128i *)k + v);
+        __m128i lt = _mm_cmplt_epi32(x, best);
+        best = _mm_or_si128(_mm_and_si128(lt, x), _mm_andnot_si128(lt, best));
+    }
+    int32_t lane[4];
+    _mm_storeu_si128((__m128i *)lane, best);
+    int32_t a = lane[0] < lane[1] ? lane[0] : lane[1], b = lane[2] < lane[3] ? lane[2] : lane[3];
+    return (uint32_t)(a < b ? a : b);
+#else
+    int32_t best = INT32_MAX;
+    for (size_t i = 0; i < n4 * 4; i++)
+        best = k[i] < best ? k[i] : best;
+    return (uint32_t)best;
+#endif
+}
+
+/* tiktoken's array scan for short pieces, with less work per step: parts are a linked list over
+ * byte positions (no memmove), and each live pair is one key (rank << 6 | position), so the
+ * lowest rank, leftmost on ties, is a branch-free minimum over a fixed array (min_key). Needs
+ * ranks below 2^25 (ic__bpe_merge checks). */
 static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
 {
-    uint32_t start[SMALL + 1], rank[SMALL + 1];
+    _Alignas(16) int32_t key[SMALL];
+    uint8_t next[SMALL + 1], prev[SMALL + 1];
+    const int32_t NONE = INT32_MAX;
+    size_t n4 = (len + 2) / 4; /* vectors covering keys 0..len-2 */
+    for (size_t i = 0; i + 1 < len; i++) {
+        uint32_t rk = r->pair2[p[i] << 8 | p[i + 1]];
+        key[i] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)i);
+    }
+    for (size_t i = len - 1; i < n4 * 4; i++)
+        key[i] = NONE;
+    for (size_t i = 0; i <= len; i++) {
+        next[i] = (uint8_t)(i + 1);
+        prev[i] = (uint8_t)(i - 1); /* prev[0] unused */
+    }
     size_t m = len;
-    for (size_t i = 0; i <= len; i++)
-        start[i] = (uint32_t)i;
-    for (size_t i = 0; i + 1 < len; i++)
-        rank[i] = r->pair2[p[i] << 8 | p[i + 1]];
-    rank[len - 1] = IC_RANK_NONE;
     for (;;) {
-        uint32_t best = IC_RANK_NONE;
-        size_t bi = 0;
-        for (size_t i = 0; i + 1 < m; i++)
-            if (rank[i] < best) {
-                best = rank[i];
-                bi = i;
-            }
-        if (best == IC_RANK_NONE)
+        uint32_t best = min_key(key, n4);
+        if (best == (uint32_t)NONE)
             break;
-        /* join part bi with bi+1 */
-        memmove(start + bi + 1, start + bi + 2, (m - bi - 1) * sizeof *start);
-        memmove(rank + bi + 1, rank + bi + 2, (m - bi - 2) * sizeof *rank);
+        size_t a = best & 63, b = next[a], c = next[b];
+        /* join the parts at a and b: [a, c) */
+        key[b] = NONE;
+        next[a] = (uint8_t)c;
+        prev[c] = (uint8_t)a;
         m--;
+        size_t d = c < len ? next[c] : 0;
+        size_t z = a > 0 ? prev[a] : 0;
         /* the two new candidate pairs are independent: start both memory fetches before
          * waiting on either (the lookups are bound by cache misses) */
-        if (bi + 1 < m)
-            prefetch_rank(r, p + start[bi], start[bi + 2] - start[bi]);
-        if (bi > 0)
-            prefetch_rank(r, p + start[bi - 1], start[bi + 1] - start[bi - 1]);
-        rank[bi] = bi + 1 < m ? ic__rank_of(r, p + start[bi], start[bi + 2] - start[bi]) : IC_RANK_NONE;
-        if (bi > 0)
-            rank[bi - 1] = ic__rank_of(r, p + start[bi - 1], start[bi + 1] - start[bi - 1]);
+        if (c < len)
+            prefetch_rank(r, p + a, d - a);
+        if (a > 0)
+            prefetch_rank(r, p + z, c - z);
+        if (c < len) {
+            uint32_t rk = ic__rank_of(r, p + a, d - a);
+            key[a] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)a);
+        } else {
+            key[a] = NONE;
+        }
+        if (a > 0) {
+            uint32_t rk = ic__rank_of(r, p + z, c - z);
+            key[z] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)z);
+        }
     }
-    if (out)
-        for (size_t i = 0; i < m; i++)
-            out[i] = ic__rank_of(r, p + start[i], start[i + 1] - start[i]);
+    if (out) {
+        size_t o = 0;
+        for (size_t i = 0; i < len; i = next[i])
+            out[o++] = ic__rank_of(r, p + i, next[i] - i);
+    }
     return m;
 }
 
@@ -375,7 +420,7 @@ static size_t merge_one(const ic__ranks *r, const unsigned char *p, size_t len, 
             out[0] = ic__rank_of(r, p, 1);
         return 1;
     }
-    if (len <= SMALL)
+    if (len <= SMALL && r->n < (1u << 25))
         return merge_small(r, p, len, out);
     const ic__bt *bt = len >= BACKTRACK_MIN ? ic__bt_get(r) : NULL;
     if (bt) {

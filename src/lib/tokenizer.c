@@ -182,9 +182,10 @@ uint32_t ic_tokenizer_vocab_size(const ic_tokenizer *t) { return t->vocab; }
 /* A per-call cache of merged pieces (pieces that are not themselves tokens), for long inputs:
  * words recur, and a hit skips the merge. Direct-mapped; a collision just replaces the entry. */
 #define CACHE_SLOTS_MIN 16384
-#define CACHE_SLOTS_MAX 65536 /* 4 MB, for inputs of 2 MB and more */
-#define CACHE_MAXLEN 24
-#define CACHE_MAXTOK 8
+#define CACHE_SLOTS_MAX 65536 /* 6 MB, for inputs of 2 MB and more */
+#define CACHE_MAXLEN 40
+#define IC_TOK_PIECE_MAX CACHE_MAXLEN
+#define CACHE_MAXTOK 12
 #define CACHE_MIN_INPUT 16384 /* below this the cache costs more than it saves */
 #define BATCH 64              /* pieces split, looked up and merged together */
 typedef struct cache_entry {
@@ -221,27 +222,45 @@ static int sink_reserve(sink *s, size_t more)
     return 1;
 }
 
-/* a piece that is not itself a token: through the per-call cache, or merged */
+static inline int cache_has(const cache_entry *ce, const unsigned char *p, size_t len)
+{
+    return ce->len == len && memcmp(ce->bytes, p, len) == 0;
+}
+
+/* a piece that is not itself a token: through the per-call cache, or merged. The cache is
+ * 2-way: entries h and h ^ 1 (adjacent in memory); a new piece goes in h, the old one there
+ * moves to h ^ 1. */
 static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, size_t h,
                        int store, sink *out)
 {
     if (out->cache && len <= CACHE_MAXLEN) {
         cache_entry *ce = &out->cache[h & out->cache_mask];
-        if (ce->len != len || memcmp(ce->bytes, p, len) != 0) {
-            uint32_t tmp[CACHE_MAXLEN];
-            /* counting needs no ids: the cache of a count-only call holds counts */
-            size_t got = ic__bpe_merge(r, p, len, store ? tmp : NULL, &out->scratch);
-            if (got > CACHE_MAXTOK) {
+        if (!cache_has(ce, p, len)) {
+            cache_entry *alt = &out->cache[(h & out->cache_mask) ^ 1];
+            if (cache_has(alt, p, len)) {
+                ce = alt;
+            } else {
+                uint32_t tmp[IC_TOK_PIECE_MAX];
+                /* counting needs no ids: the cache of a count-only call holds counts */
+                size_t got = ic__bpe_merge(r, p, len, store ? tmp : NULL, &out->scratch);
+                if (got == 0) {
+                    out->oom = 1;
+                    return 0;
+                }
+                if (got > CACHE_MAXTOK) {
+                    if (store)
+                        memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
+                    out->n += got;
+                    return 1;
+                }
+                if (ce->len)
+                    *alt = *ce;
+                ce->len = (uint8_t)len;
+                ce->ntok = (uint8_t)got;
+                memcpy(ce->bytes, p, len);
                 if (store)
-                    memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
-                out->n += got;
-                return 1;
+                    memcpy(ce->ids, tmp, got * sizeof *tmp);
             }
-            ce->len = (uint8_t)len;
-            ce->ntok = (uint8_t)got;
-            memcpy(ce->bytes, p, len);
-            if (store)
-                memcpy(ce->ids, tmp, got * sizeof *tmp);
         }
         if (store)
             memcpy(out->ids + out->n, ce->ids, ce->ntok * sizeof *ce->ids);
@@ -288,8 +307,11 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
         for (size_t j = 0; j < k; j++) {
             size_t len = ends[j] - st;
             rank[j] = len <= r->maxlen ? ic__probe(r, s + st, len, key[j], hash[j]) : IC_RANK_NONE;
-            if (rank[j] == IC_RANK_NONE && out->cache && len <= CACHE_MAXLEN)
-                __builtin_prefetch(&out->cache[(hash[j] >> r->shift) & out->cache_mask]);
+            if (rank[j] == IC_RANK_NONE && out->cache && len <= CACHE_MAXLEN) {
+                size_t ch = (size_t)(hash[j] >> r->shift) & out->cache_mask;
+                __builtin_prefetch(&out->cache[ch]);
+                __builtin_prefetch(&out->cache[ch ^ 1]);
+            }
             st = ends[j];
         }
         st = i;
