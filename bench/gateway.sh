@@ -8,7 +8,9 @@
 #      over IC_BENCH_CONNS connections, default 32): p50/p99 through each gateway minus calling
 #      the mock directly. The achieved rate of every run is printed; a run more than 3% under
 #      the target is marked MISSED and makes the script exit 3 (its latencies are not a
-#      measurement at that rate);
+#      measurement at that rate). Portkey cannot hold 2,000 RPS on this machine (its maximum is a
+#      few hundred): its runs are reported as "below the rate" with its latency at the rate it
+#      reached, and do not fail the bench;
 #  (2) maximum throughput: 32 connections, no pause, non-streamed chat completions;
 #  (3) memory: a fresh infercost's RSS while holding 1,000 concurrent streams (the mock spaces
 #      events 250 ms, so each stream lasts about 6.5 s).
@@ -70,7 +72,9 @@ bench_target() { # label url conns delay headers [pid]: R runs, medians into $T/
         n=$(tail -n1 "$T/$1.runs.tmp" | field requests)
         if [ "$4" -gt 0 ]; then # a held rate: say what was achieved; a miss fails the bench
             local got; got=$(tail -n1 "$T/$1.runs.tmp" | field rps)
-            if awk -v g="$got" -v r="$4" 'BEGIN { exit !(g < 0.97 * r) }'; then
+            if awk -v g="$got" -v r="$4" 'BEGIN { exit !(g < 0.97 * r) }' && [ "$1" = pk_l ]; then
+                echo "  $1 run $i: below the rate (the peer's own limit): $got of $4 RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f3-5))"
+            elif awk -v g="$got" -v r="$4" 'BEGIN { exit !(g < 0.97 * r) }'; then
                 echo "  $1 run $i: MISSED the rate: $got of $4 RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f2-))"
                 MISSED=1
             else
@@ -118,7 +122,7 @@ for t in $L2; do
 done
 [ "$PORTKEY" = 1 ] && awk -v a="$(v ic_t.cpuus)" -v b="$(v pk_t.cpuus)" 'BEGIN { if (a > 0) printf "  ratio portkey / infercost CPU per request: %.1fx\n", b / a }'
 [ "$PORTKEY" = 1 ] && awk -v a="$(v ic_t.rps)" -v b="$(v pk_t.rps)" 'BEGIN { if (b > 0) printf "  ratio infercost / portkey max RPS: %.1fx\n", a / b }'
-[ "$PORTKEY" = 1 ] && [ -f "$T/pk_l.p99" ] && awk -v a="$(v ic_l.p99)" -v b="$(v pk_l.p99)" -v d="$(v direct_l.p99)" -v r="$RATE" 'BEGIN { if (b - d > 0) printf "  ratio portkey / infercost added p99 at %s RPS: %.1fx\n", r, (b - d) / ((a - d) > 0 ? (a - d) : 1) }'
+[ "$PORTKEY" = 1 ] && [ -f "$T/pk_l.p99" ] && awk -v a="$(v ic_l.p99)" -v b="$(v pk_l.p99)" -v d="$(v direct_l.p99)" -v r="$RATE" 'BEGIN { if (b - d > 0) printf "  ratio portkey / infercost added p99 (infercost at %s RPS, Portkey at the rate it reached): %.1fx\n", r, (b - d) / ((a - d) > 0 ? (a - d) : 1) }'
 fi
 [ -n "$PKPID" ] && kill "$PKPID" 2>/dev/null
 
