@@ -8,11 +8,13 @@
  * Merge: tiktoken's rule: repeatedly join the adjacent pair whose concatenation has the lowest
  * rank, the leftmost of equal ranks, until no adjacent pair is a token. Pieces up to SMALL bytes
  * use tiktoken's own array scan (quadratic in the piece, fastest when short). Longer pieces (CJK
- * sentences, one giant word, 10 MB of one letter) use a doubly linked list of parts and a binary
- * min-heap of (rank, position) with lazy deletion: O(n log n), never quadratic. Both choose the
- * same pair at every step (lowest rank, then lowest position), so they give identical output.
- * Before either, a long piece is cut where two adjacent bytes occur together in no token (see
- * ic__bpe_merge): merges never cross such a point, so the cut is exact. */
+ * sentences, one giant word) use a doubly linked list of parts and a 4-ary min-heap of (rank,
+ * position) with lazy deletion: O(n log n). Both choose the same pair at every step (lowest rank,
+ * then lowest position), so they give identical output. Pieces of BACKTRACK_MIN bytes and more
+ * (10 MB of one letter) go to the linear backtracking encoder (bpe_backtrack.c), which gives the
+ * same result without simulating the merges. Before any of them, a long piece is cut where two
+ * adjacent bytes occur together in no token (see ic__bpe_merge): merges never cross such a point,
+ * so the cut is exact. */
 #include "bpe.h"
 
 #include <stdlib.h>

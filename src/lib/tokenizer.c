@@ -3,8 +3,9 @@
  * merge (bpe.c) over each piece, and decodes. Also the model -> encoding map. It never prints and
  * knows nothing about chat requests or prices (estimate.c does).
  *
- * The hot loop: pieces are produced in batches of 256 ends; a piece that is itself a token (most
- * of them) costs one hash probe; only the rest go through the merge. Special-token text is found
+ * The hot loop: pieces are produced in batches of 64 ends; a piece that is itself a token (most
+ * of them) costs one hash probe, the probes of a batch overlapping in memory; the rest go through
+ * a per-call cache of merged pieces, then the merge. Special-token text is found
  * with memmem on "<|" only when IC_TOK_ALLOW_SPECIAL is set; the ordinary text before a special
  * is split as if the text ended there, as tiktoken does. */
 #include "infercost/tokenizer.h"
@@ -356,6 +357,11 @@ static unsigned char *sanitize(const unsigned char *s, size_t n, size_t *outn, i
 {
     size_t i = 0;
     while (i < n) {
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) {
+            i += 8; /* eight ASCII bytes */
+            continue;
+        }
         if (s[i] < 0x80) {
             i++;
             continue;
