@@ -237,3 +237,80 @@ double gw_rand01(void)
 {
     return (double)(gw_rand64() >> 11) / 9007199254740992.0;
 }
+
+void gw_sb_init(gw_sbuf *b, char *stack, size_t cap)
+{
+    b->p = stack;
+    b->len = 0;
+    b->cap = cap;
+    b->heap = b->oom = false;
+}
+
+void gw_sb_add(gw_sbuf *b, const void *data, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n > b->cap) {
+        size_t cap = (b->len + n) * 2;
+        char *np = b->heap ? realloc(b->p, cap) : malloc(cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        if (!b->heap)
+            memcpy(np, b->p, b->len);
+        b->p = np;
+        b->cap = cap;
+        b->heap = true;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+void gw_sb_str(gw_sbuf *b, const char *s) { gw_sb_add(b, s, strlen(s)); }
+
+void gw_sb_quote(gw_sbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    gw_sb_add(b, "\"", 1);
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20) {
+            if (p > run)
+                gw_sb_add(b, run, (size_t)(p - run));
+            if (c == '"')
+                gw_sb_add(b, "\\\"", 2);
+            else if (c == '\\')
+                gw_sb_add(b, "\\\\", 2);
+            else if (c == '\n')
+                gw_sb_add(b, "\\n", 2);
+            else {
+                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                gw_sb_add(b, u, 6);
+            }
+            run = p + 1;
+        }
+    }
+    if (*run)
+        gw_sb_add(b, run, strlen(run));
+    gw_sb_add(b, "\"", 1);
+}
+
+void gw_sb_u64(gw_sbuf *b, uint64_t v)
+{
+    char d[24];
+    int i = 24;
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    gw_sb_add(b, d + i, (size_t)(24 - i));
+}
+
+void gw_sb_free(gw_sbuf *b)
+{
+    if (b->heap)
+        free(b->p);
+    b->heap = false;
+}

@@ -38,6 +38,21 @@ int gw_http_listen(struct event_base *base, struct evhttp *http, const char *hos
 /* Append s as a JSON string literal (with quotes) to b. */
 void gw_json_quote(struct evbuffer *b, const char *s);
 
+/* A text builder over a caller's (stack) buffer that moves to the heap when it outgrows it:
+ * for hot-path lines (spool events) without printf. oom is set (and appends stop) if the heap
+ * refuses; gw_sb_free releases the heap copy, if any. */
+typedef struct gw_sbuf {
+    char *p;
+    size_t len, cap;
+    bool heap, oom;
+} gw_sbuf;
+void gw_sb_init(gw_sbuf *b, char *stack, size_t cap);
+void gw_sb_add(gw_sbuf *b, const void *data, size_t n);
+void gw_sb_str(gw_sbuf *b, const char *s);   /* s as is */
+void gw_sb_quote(gw_sbuf *b, const char *s); /* s as a JSON string literal */
+void gw_sb_u64(gw_sbuf *b, uint64_t v);      /* decimal */
+void gw_sb_free(gw_sbuf *b);
+
 /* xorshift random in [0,1) from a per-thread state seeded once. */
 double gw_rand01(void);
 uint64_t gw_rand64(void);

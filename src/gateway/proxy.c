@@ -405,70 +405,106 @@ static bool worst_cost(gw_server *s, const gw_cand *k, uint64_t in, uint64_t out
     return true;
 }
 
-static void add_tag_fields(gw_call *c, struct evbuffer *b, bool incomplete)
+#define SBLIT(b, s) gw_sb_add((b), s, sizeof(s) - 1)
+
+static void add_tag_fields(gw_call *c, gw_sbuf *b, bool incomplete)
 {
     if (c->customer[0]) {
-        LIT(b, ",\"customer\":");
-        gw_json_quote(b, c->customer);
+        SBLIT(b, ",\"customer\":");
+        gw_sb_quote(b, c->customer);
     }
     if (c->feature[0]) {
-        LIT(b, ",\"feature\":");
-        gw_json_quote(b, c->feature);
+        SBLIT(b, ",\"feature\":");
+        gw_sb_quote(b, c->feature);
     }
     if (c->task[0]) {
-        LIT(b, ",\"task\":");
-        gw_json_quote(b, c->task);
+        SBLIT(b, ",\"task\":");
+        gw_sb_quote(b, c->task);
     }
     if (c->key) {
-        LIT(b, ",\"key_id\":");
-        gw_json_quote(b, c->key->id);
+        SBLIT(b, ",\"key_id\":");
+        gw_sb_quote(b, c->key->id);
     }
     /* a call cut before its usage arrived (the client left, the upstream failed mid-stream) is
      * marked, so that its cost is not mistaken for a real $0 */
     if (incomplete) {
-        LIT(b, ",\"tags\":{\"usage_incomplete\":true");
+        SBLIT(b, ",\"tags\":{\"usage_incomplete\":true");
         if (c->tags && strcmp(c->tags, "{}")) {
-            LIT(b, ",");
-            evbuffer_add(b, c->tags + 1, strlen(c->tags) - 1);
+            SBLIT(b, ",");
+            gw_sb_str(b, c->tags + 1);
         } else
-            LIT(b, "}");
+            SBLIT(b, "}");
     } else if (c->tags) {
-        LIT(b, ",\"tags\":");
-        evbuffer_add(b, c->tags, strlen(c->tags));
+        SBLIT(b, ",\"tags\":");
+        gw_sb_str(b, c->tags);
     }
 }
 
-/* The event: the `infercost cost` input form plus the ledger's metadata fields. */
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ": the part up to the seconds is formatted once per second */
+static void event_time(gw_server *s, int64_t ms, gw_sbuf *b)
+{
+    int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    if (sec != s->ts_sec || !s->ts_prefix[0]) {
+        char full[40];
+        ic_time_format(sec * 1000, full, sizeof full);
+        if (strlen(full) != 24) { /* not the expected form: no cache, the library's text */
+            ic_time_format(ms, full, sizeof full);
+            gw_sb_str(b, full);
+            return;
+        }
+        memcpy(s->ts_prefix, full, 19);
+        s->ts_prefix[19] = 0;
+        s->ts_sec = sec;
+    }
+    int m = (int)(ms - sec * 1000);
+    char tail[6] = {'.', (char)('0' + m / 100), (char)('0' + m / 10 % 10), (char)('0' + m % 10), 'Z', 0};
+    gw_sb_add(b, s->ts_prefix, 19);
+    gw_sb_add(b, tail, 5);
+}
+
+/* The event: the `infercost cost` input form plus the ledger's metadata fields. Built without
+ * printf in a stack buffer (perf: evbuffer_add_printf made vfprintf most of this function). */
 static void write_event(gw_call *c, const char *provider, const char *model, const ic_usage *u,
                         const char *status, bool cache_hit, bool incomplete)
 {
     gw_server *s = c->s;
-    struct evbuffer *b = evbuffer_new();
-    char ts[40], ub[2048];
-    ic_time_format(c->t0_ms, ts, sizeof ts);
-    evbuffer_add_printf(b, "{\"id\":\"%s\",\"timestamp\":\"%s\",\"provider\":", c->id, ts);
-    gw_json_quote(b, provider);
-    LIT(b, ",\"model\":");
-    gw_json_quote(b, model);
+    char stack[4096], ub[2048];
+    gw_sbuf b;
+    gw_sb_init(&b, stack, sizeof stack);
+    SBLIT(&b, "{\"id\":\"");
+    gw_sb_str(&b, c->id);
+    SBLIT(&b, "\",\"timestamp\":\"");
+    event_time(s, c->t0_ms, &b);
+    SBLIT(&b, "\",\"provider\":");
+    gw_sb_quote(&b, provider);
+    SBLIT(&b, ",\"model\":");
+    gw_sb_quote(&b, model);
     size_t ul = u->present ? ic_usage_to_json(u, ub, sizeof ub) : 0;
-    LIT(b, ",\"usage\":");
+    SBLIT(&b, ",\"usage\":");
     if (ul)
-        evbuffer_add(b, ub, ul);
+        gw_sb_add(&b, ub, ul);
     else /* no usage came back: a failed call (providers do not bill those), or a cut one, which
           * add_tag_fields marks usage_incomplete */
-        LIT(b, "{\"input_tokens\":0,\"output_tokens\":0}");
-    add_tag_fields(c, b, incomplete);
-    evbuffer_add_printf(b, ",\"status\":\"%s\",\"latency_ms\":%lld,\"cache_hit\":%s", status,
-                        (long long)((gw_mono_us() - c->t0_us) / 1000), cache_hit ? "true" : "false");
-    LIT(b, ",\"routed_from\":");
-    gw_json_quote(b, c->model_req);
-    LIT(b, ",\"model_served\":");
-    gw_json_quote(b, model);
-    LIT(b, ",\"batch\":false}");
-    size_t n = evbuffer_get_length(b);
-    const char *line = (const char *)evbuffer_pullup(b, -1);
-    gw_spool_append(s->spool, line, n);
-    evbuffer_free(b);
+        SBLIT(&b, "{\"input_tokens\":0,\"output_tokens\":0}");
+    add_tag_fields(c, &b, incomplete);
+    SBLIT(&b, ",\"status\":\"");
+    gw_sb_str(&b, status);
+    SBLIT(&b, "\",\"latency_ms\":");
+    gw_sb_u64(&b, (gw_mono_us() - c->t0_us) / 1000);
+    if (cache_hit)
+        SBLIT(&b, ",\"cache_hit\":true");
+    else
+        SBLIT(&b, ",\"cache_hit\":false");
+    SBLIT(&b, ",\"routed_from\":");
+    gw_sb_quote(&b, c->model_req);
+    SBLIT(&b, ",\"model_served\":");
+    gw_sb_quote(&b, model);
+    SBLIT(&b, ",\"batch\":false}");
+    if (b.oom)
+        fprintf(stderr, "infercost serve: out of memory: event %s not spooled\n", c->id);
+    else
+        gw_spool_append(s->spool, b.p, b.len);
+    gw_sb_free(&b);
 }
 
 static void meter_usage(gw_server *s, const ic_usage *u)

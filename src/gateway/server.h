@@ -48,6 +48,8 @@ typedef struct gw_server {
     struct gw_call *free_calls; /* recycled calls (proxy.c), at most GW_FREE_CALLS */
     int nfree_calls;
     struct json_tokener *tok;   /* the request parser, reused */
+    int64_t ts_sec;             /* event timestamps: the second ts_prefix holds */
+    char ts_prefix[24];
     bool need_prompt_text;  /* some route matches keywords/regex (or tokens, on a non-chat API) */
     bool need_prompt_tokens;/* some route matches min/max_prompt_tokens */
 } gw_server;
