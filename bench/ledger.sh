@@ -6,7 +6,8 @@
 #   - @pydantic/genai-prices pricing the same lines (bench/pricing_job.mjs): pricing alone.
 # Then the grouped monthly report from the rollups and from a raw scan of every event.
 # (genai-prices runs at N <= 2M only: at ~10,000 lines/s, 10M would take a quarter of an hour.)
-# Prints CPU time next to wall time: on the shared 2-core machine wall time depends on the load.
+# Prints CPU time next to wall time, and the 1-minute load average when each step ended: on the
+# shared 2-core machine wall time depends on the load.
 set -u
 cd "$(dirname "$0")/.."
 IC=${IC_BIN:-build/infercost}
@@ -27,8 +28,8 @@ timed() { # label, command...: prints wall and CPU seconds; sets WALL
     t1=$(date +%s.%N)
     WALL=$(echo "$t1 - $t0" | bc)
     read -r u s <"$DIR/cpu" 2>/dev/null || { u=0; s=0; }
-    printf "%-44s wall %7.2f s  cpu %7.2f s  %s\n" "$label" "$WALL" "$(echo "$u + $s" | bc)" \
-        "$( [ $rc -ne 0 ] && echo "(exit $rc)")"
+    printf "%-44s wall %7.2f s  cpu %7.2f s  load %s %s\n" "$label" "$WALL" "$(echo "$u + $s" | bc)" \
+        "$(cut -d' ' -f1 /proc/loadavg)" "$( [ $rc -ne 0 ] && echo "(exit $rc)")"
 }
 rate() { echo "$N / $1" | bc; }
 
