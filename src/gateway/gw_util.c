@@ -314,3 +314,21 @@ void gw_sb_free(gw_sbuf *b)
         free(b->p);
     b->heap = false;
 }
+
+size_t gw_scopy(char *dst, size_t cap, const char *a, const char *b)
+{
+    if (!cap)
+        return 0;
+    size_t n = 0;
+    for (const char *src = a; src; src = src == a ? b : NULL) {
+        size_t l = strlen(src);
+        if (l > cap - 1 - n)
+            l = cap - 1 - n;
+        memcpy(dst + n, src, l);
+        n += l;
+        if (src == b)
+            break;
+    }
+    dst[n] = 0;
+    return n;
+}

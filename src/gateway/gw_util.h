@@ -53,6 +53,10 @@ void gw_sb_quote(gw_sbuf *b, const char *s); /* s as a JSON string literal */
 void gw_sb_u64(gw_sbuf *b, uint64_t v);      /* decimal */
 void gw_sb_free(gw_sbuf *b);
 
+/* dst = a followed by b (b may be NULL), cut to cap - 1 bytes, NUL-terminated; returns the
+ * length written. For the hot path's string copies, instead of snprintf("%s%s"). */
+size_t gw_scopy(char *dst, size_t cap, const char *a, const char *b);
+
 /* xorshift random in [0,1) from a per-thread state seeded once. */
 double gw_rand01(void);
 uint64_t gw_rand64(void);

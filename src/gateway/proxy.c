@@ -92,7 +92,7 @@ static const char *hdr(struct evhttp_request *r, const char *name)
 
 static void copy_tag(char *dst, size_t cap, const char *v)
 {
-    snprintf(dst, cap, "%s", v ? v : "");
+    gw_scopy(dst, cap, v ? v : "", NULL);
 }
 
 static void log_access(gw_server *s, gw_call *c, struct evhttp_request *req, const char *path,
@@ -174,7 +174,10 @@ static void send_json_error(gw_server *s, gw_call *c, struct evhttp_request *req
     const char *uri = evhttp_request_get_uri(req);
     char path[256];
     size_t pl = strcspn(uri, "?");
-    snprintf(path, sizeof path, "%.*s", (int)(pl < 255 ? pl : 255), uri);
+    if (pl > 255)
+        pl = 255;
+    memcpy(path, uri, pl);
+    path[pl] = 0;
     log_access(s, c, req, path, status, NULL, NULL, msg);
 }
 
@@ -550,7 +553,7 @@ static void finish_call(gw_call *c, bool transport_ok)
     bool have_usage = false, priced = false;
     ic_cost cost;
     char path[128];
-    snprintf(path, sizeof path, "/v1%s", EP_PATH[c->ep]);
+    gw_scopy(path, sizeof path, "/v1", EP_PATH[c->ep]);
     if (c->streaming) {
         /* an unfinished last event goes out as it is */
         if (gw_sse_pending(&c->sse) && !c->client_gone) {
@@ -595,7 +598,12 @@ static void finish_call(gw_call *c, bool transport_ok)
         snprintf(st, sizeof st, "client_closed");
     else if (!transport_ok)
         snprintf(st, sizeof st, "upstream_error");
-    else
+    else if (c->status >= 100 && c->status <= 999) {
+        st[0] = (char)('0' + c->status / 100);
+        st[1] = (char)('0' + c->status / 10 % 10);
+        st[2] = (char)('0' + c->status % 10);
+        st[3] = 0;
+    } else
         snprintf(st, sizeof st, "%d", c->status);
     /* usage is missing or partial when a stream did not end normally */
     bool incomplete = c->streaming && (c->client_gone || !transport_ok);
@@ -716,8 +724,8 @@ static void up_head(void *arg, int status, const char *ctype, const char *pass)
 {
     gw_call *c = arg;
     c->status = status;
-    snprintf(c->ctype, sizeof c->ctype, "%s", ctype ? ctype : "");
-    snprintf(c->pass, sizeof c->pass, "%s", pass ? pass : "");
+    gw_scopy(c->ctype, sizeof c->ctype, ctype ? ctype : "", NULL);
+    gw_scopy(c->pass, sizeof c->pass, pass ? pass : "", NULL);
     if (c->stream && status == 200) {
         c->streaming = true;
         struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
@@ -843,7 +851,7 @@ static void start_attempt(gw_call *c)
     gw_sse_free(&c->sse);
     gw_sse_init(&c->sse);
     char url[1024];
-    snprintf(url, sizeof url, "%s%s", up->base_url, EP_PATH[c->ep]);
+    gw_scopy(url, sizeof url, up->base_url, EP_PATH[c->ep]);
     json_object_object_add(c->body, "model", json_object_new_string(k->model));
     const char *text = json_object_to_json_string_ext(c->body, JSON_C_TO_STRING_PLAIN |
                                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -852,7 +860,7 @@ static void start_attempt(gw_call *c)
     int nh = 0;
     hs[nh++] = "Content-Type: application/json";
     if (up->format == GW_FMT_ANTHROPIC) {
-        snprintf(auth, sizeof auth, "x-api-key: %s", up->api_key);
+        gw_scopy(auth, sizeof auth, "x-api-key: ", up->api_key);
         const char *v = hdr(c->req, "anthropic-version");
         snprintf(ver, sizeof ver, "anthropic-version: %s", v ? v : "2023-06-01");
         hs[nh++] = ver;
@@ -862,7 +870,7 @@ static void start_attempt(gw_call *c)
             hs[nh++] = beta;
         }
     } else
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", up->api_key);
+        gw_scopy(auth, sizeof auth, "Authorization: Bearer ", up->api_key);
     hs[nh++] = auth;
     if (c->stream)
         hs[nh++] = "Accept: text/event-stream";
@@ -1115,7 +1123,7 @@ static void serve_cache_hit(gw_call *c, gw_cached *v)
     evbuffer_free(b);
     count_status(s, 200);
     char path[128];
-    snprintf(path, sizeof path, "/v1%s", EP_PATH[c->ep]);
+    gw_scopy(path, sizeof path, "/v1", EP_PATH[c->ep]);
     log_access(s, c, c->req, path, 200, "hit", "0", NULL);
     free(v->body);
     call_free(c);
@@ -1133,7 +1141,23 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     c->ep = ep;
     c->t0_us = gw_mono_us();
     c->t0_ms = gw_now_ms();
-    snprintf(c->id, sizeof c->id, "%s-%llu", s->idprefix, (unsigned long long)++s->seq);
+    {
+        /* idprefix-seq, without printf */
+        char d[24];
+        int i = 24;
+        uint64_t n = ++s->seq;
+        do {
+            d[--i] = (char)('0' + n % 10);
+            n /= 10;
+        } while (n);
+        d[--i] = '-';
+        size_t pl = gw_scopy(c->id, sizeof c->id, s->idprefix, NULL);
+        size_t dl = (size_t)(24 - i);
+        if (pl + dl < sizeof c->id) {
+            memcpy(c->id + pl, d + i, dl);
+            c->id[pl + dl] = 0;
+        }
+    }
     c->next = s->calls;
     if (s->calls)
         s->calls->prev = c;
@@ -1182,7 +1206,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         call_free(c);
         return;
     }
-    snprintf(c->model_req, sizeof c->model_req, "%s", json_object_get_string(v));
+    gw_scopy(c->model_req, sizeof c->model_req, json_object_get_string(v), NULL);
     c->stream = ep != EP_EMBEDDINGS && json_object_object_get_ex(c->body, "stream", &v) &&
                 json_object_get_boolean(v);
     json_object *so;
@@ -1444,7 +1468,10 @@ void gw_proxy_handle(struct evhttp_request *req, void *arg)
     const char *uri = evhttp_request_get_uri(req);
     char path[256];
     size_t pl = strcspn(uri, "?");
-    snprintf(path, sizeof path, "%.*s", (int)(pl < 255 ? pl : 255), uri);
+    if (pl > 255)
+        pl = 255;
+    memcpy(path, uri, pl);
+    path[pl] = 0;
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     if (!strcmp(path, "/healthz")) {

@@ -414,6 +414,30 @@ static void t_config(void)
             "require_key: true but no keys");
 }
 
+static void t_text_helpers(void)
+{
+    char d[8];
+    CHECK_INT(gw_scopy(d, sizeof d, "abc", "de"), 5);
+    CHECK_STR(d, "abcde");
+    CHECK_INT(gw_scopy(d, sizeof d, "abcdef", "ghij"), 7); /* cut to the buffer */
+    CHECK_STR(d, "abcdefg");
+    CHECK_INT(gw_scopy(d, sizeof d, "", NULL), 0);
+    CHECK_STR(d, "");
+    char st[8];
+    gw_sbuf b;
+    gw_sb_init(&b, st, sizeof st); /* outgrows the stack buffer: moves to the heap */
+    gw_sb_str(&b, "{");
+    gw_sb_quote(&b, "a\"b\\c\n\x01");
+    gw_sb_add(&b, ":", 1);
+    gw_sb_u64(&b, 0);
+    gw_sb_add(&b, ",", 1);
+    gw_sb_u64(&b, 18446744073709551615ULL);
+    gw_sb_add(&b, "", 1);
+    CHECK(b.heap && !b.oom);
+    CHECK_STR(b.p, "{\"a\\\"b\\\\c\\n\\u0001\":0,18446744073709551615");
+    gw_sb_free(&b);
+}
+
 static void t_glob_listen(void)
 {
     CHECK(gw_glob("gpt-*", "gpt-4o"));
@@ -441,5 +465,6 @@ int main(void)
     RUN(t_ledger_sink);
     RUN(t_config);
     RUN(t_glob_listen);
+    RUN(t_text_helpers);
     TEST_END();
 }
