@@ -446,9 +446,23 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
 {
     if (!e->id || !e->id[0])
         return ic_error_set(err, IC_ERR_INVALID, "event without an id");
-    /* the row body (docs/ledger.md; ledger_sqlite.c decodes it): everything after the names */
-    unsigned char buf[IC_EVENT_DETAIL_MAX + 2048];
-    ic__wbuf w = {buf, 0, sizeof buf, false};
+    if (b->n >= UINT32_MAX - 1 ||
+        !grow((void **)&b->ent, &b->cap, b->n + 1, sizeof *b->ent))
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    ic__bent *x = &b->ent[b->n];
+    size_t idl = strlen(e->id);
+    if (idl > INT32_MAX)
+        return ic_error_set(err, IC_ERR_RANGE, "event %.100s: id too long", e->id);
+    /* the id, then the gap for the row header, then the row body packed in place (docs/ledger.md;
+     * ledger_sqlite.c decodes it): everything after the names */
+    enum { BODY_MAX = IC_EVENT_DETAIL_MAX + 2048 };
+    if (!grow((void **)&b->arena, &b->acap, b->alen + idl + 1 + IC__ROW_GAP + BODY_MAX, 1))
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    x->id_len = (uint32_t)idl;
+    x->id_off = b->alen;
+    memcpy(b->arena + x->id_off, e->id, idl + 1);
+    x->body_off = x->id_off + idl + 1 + IC__ROW_GAP;
+    ic__wbuf w = {b->arena + x->body_off, 0, BODY_MAX, false};
     ic__put_u64(&w, line);
     ic__put_u64(&w, e->input_tokens);
     ic__put_u64(&w, e->cache_read_tokens);
@@ -463,22 +477,9 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
     ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
     ic__put_bytes(&w, nz(e->tags), strlen(nz(e->tags)));
     ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
-    if (w.overflow || w.n > UINT32_MAX)
+    if (w.overflow)
         return ic_error_set(err, IC_ERR_RANGE, "event %.100s: too large to store", e->id);
-    if (b->n >= UINT32_MAX - 1 ||
-        !grow((void **)&b->ent, &b->cap, b->n + 1, sizeof *b->ent))
-        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-    ic__bent *x = &b->ent[b->n];
-    size_t keep = b->alen;
-    size_t idl = strlen(e->id);
-    if (idl > INT32_MAX)
-        return ic_error_set(err, IC_ERR_RANGE, "event %.100s: id too long", e->id);
-    x->id_len = (uint32_t)idl;
-    if (!arena_put(b, e->id, idl, 0, true, &x->id_off) ||
-        !arena_put(b, buf, w.n, IC__ROW_GAP, false, &x->body_off)) {
-        b->alen = keep;
-        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-    }
+    b->alen = x->body_off + w.n;
     const char *nt[IC__NNAMES] = {e->provider, e->model,  e->model_served, e->api_flavor,
                                   e->customer, e->feature, e->key_id, e->status,
                                   e->routed_from, file};
