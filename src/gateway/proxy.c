@@ -369,9 +369,12 @@ static bool extract_usage(gw_call *c, const char *text, size_t len, bool stream,
     char small[2048];
     size_t vs, ve;
     if (!stream && top_level_object(text, len, "usage", &vs, &ve) && ve - vs + 12 < sizeof small) {
-        int n = snprintf(small, sizeof small, "{\"usage\":%.*s}", (int)(ve - vs), text + vs);
+        memcpy(small, "{\"usage\":", 9);
+        memcpy(small + 9, text + vs, ve - vs);
+        small[9 + (ve - vs)] = '}';
+        small[10 + (ve - vs)] = 0;
         text = small;
-        len = (size_t)n;
+        len = 10 + (ve - vs);
     }
     ic_status st = stream ? ic_usage_extract_stream(p, EP_FLAVOR[c->ep], text, len, u, model, mcap, &err)
                           : ic_usage_extract(p, EP_FLAVOR[c->ep], text, len, u, model, mcap, &err);
