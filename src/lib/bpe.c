@@ -209,11 +209,8 @@ void ic__bpe_scratch_free(ic__bpe_scratch *s)
     s->cap = 0;
 }
 
-static inline void prefetch_rank(const ic__ranks *r, const unsigned char *p, size_t len)
+static inline void prefetch_hashed(const ic__ranks *r, uint64_t h)
 {
-    if (len > r->maxlen)
-        return;
-    uint64_t h = ic__hash64(ic__key(p, len), len);
     uint32_t b = (uint32_t)(h >> 8) & (IC_FILTER_BITS - 1);
     __builtin_prefetch(&r->filter[b >> 6]);
     __builtin_prefetch(&r->slots[h >> r->shift]);
@@ -275,20 +272,24 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
         m--;
         size_t d = c < len ? next[c] : 0;
         size_t z = a > 0 ? prev[a] : 0;
-        /* the two new candidate pairs are independent: start both memory fetches before
-         * waiting on either (the lookups are bound by cache misses) */
-        if (c < len)
-            prefetch_rank(r, p + a, d - a);
-        if (a > 0)
-            prefetch_rank(r, p + z, c - z);
-        if (c < len) {
-            uint32_t rk = ic__rank_of(r, p + a, d - a);
-            key[a] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)a);
-        } else {
-            key[a] = NONE;
+        /* the two new candidate pairs are independent: hash both and start both memory fetches
+         * before waiting on either (the lookups are bound by cache misses) */
+        uint64_t k1 = 0, h1 = 0, k0 = 0, h0 = 0;
+        int right = c < len && d - a <= r->maxlen, left = a > 0 && c - z <= r->maxlen;
+        if (right) {
+            k1 = ic__key(p + a, d - a);
+            h1 = ic__hash64(k1, d - a);
+            prefetch_hashed(r, h1);
         }
+        if (left) {
+            k0 = ic__key(p + z, c - z);
+            h0 = ic__hash64(k0, c - z);
+            prefetch_hashed(r, h0);
+        }
+        uint32_t rk = right && ic__filter_has(r, h1) ? ic__probe(r, p + a, d - a, k1, h1) : IC_RANK_NONE;
+        key[a] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)a);
         if (a > 0) {
-            uint32_t rk = ic__rank_of(r, p + z, c - z);
+            rk = left && ic__filter_has(r, h0) ? ic__probe(r, p + z, c - z, k0, h0) : IC_RANK_NONE;
             key[z] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)z);
         }
     }
