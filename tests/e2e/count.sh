@@ -2,7 +2,8 @@
 # tests/e2e/count.sh: `infercost count` and `infercost estimate` end to end through the real
 # binary ($IC_BIN): the rank files' checksums, exact ids (as tiktoken 1.0.22 prints them),
 # --lines numbering and newline handling, --model mapping and estimates, special tokens, the
-# cookbook's chat and tool examples, output bounds (max_tokens, context window, unbounded), and
+# cookbook's chat and tool examples, output bounds (max_tokens, context window, unbounded), long
+# runs through the backtracking encoder (ids as tiktoken gives them), and
 # bad input. Prints "P passed, F failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -121,6 +122,33 @@ printf '{"model":"gpt-4o","messages":[{"role":"user","content":7}]}' > "$T/badc.
 expect_has "bad content path" "$(cat "$T/err")" "messages[0].content"
 "$IC" estimate --model no-such-model-zz "$T/tools.json" >/dev/null 2>&1; expect_eq "unknown model exit" "$?" 1
 "$IC" estimate >/dev/null 2>&1; expect_eq "no file exit" "$?" 2
+
+# --- long runs (pieces of 2048 bytes and more take the backtracking encoder): the id sequences
+# tiktoken 1.0.22 gives, as the SHA-256 (first 16 hex digits) of the ids one per line
+run_text() { # kind
+    case $1 in
+    a5000) head -c 5000 /dev/zero | tr '\0' a ;;
+    sp4096x) head -c 4096 /dev/zero | tr '\0' ' '; printf x ;;
+    nl3000) head -c 3000 /dev/zero | tr '\0' '\n' ;;
+    ab3000) head -c 3000 /dev/zero | tr '\0' a | sed 's/aa/ab/g' ;;
+    esac
+}
+while read -r enc kind n digest; do
+    run_text "$kind" > "$T/run.txt"
+    out=$("$IC" count --encoding "$enc" --ids "$T/run.txt")
+    expect_has "$enc $kind count" "$out" "\"tokens\":$n,"
+    got=$(printf '%s\n' "$out" | sed 's/.*"ids":\[//; s/\].*//' | tr ',' '\n' | sha256sum | cut -c1-16)
+    expect_eq "$enc $kind ids" "$got" "$digest"
+done <<'EOF2'
+o200k_base a5000 625 fb535ed11ffb6e6b
+o200k_base sp4096x 34 52a2511edfad4caf
+o200k_base nl3000 188 d12f88165eb0309a
+o200k_base ab3000 750 9a073070fd306921
+cl100k_base a5000 625 f5ed12452b119570
+cl100k_base sp4096x 34 8b805d740ba6bcba
+cl100k_base nl3000 95 b967004e08f991a0
+cl100k_base ab3000 1500 cc6d3c77bbce792d
+EOF2
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
