@@ -6,6 +6,7 @@
  * against tiktoken itself is tests/node/tokenizer.test.mjs. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,6 +367,49 @@ static void backtracking_matches_heap(void)
     free(o2);
 }
 
+/* ---- the backtracking tables are built on first use, once, while other threads count ---- */
+
+typedef struct race_arg {
+    const ic_tokenizer *t;
+    const char *text;
+    size_t len;
+    uint64_t count;
+    ic_status st;
+} race_arg;
+
+static void *race_count(void *p)
+{
+    race_arg *a = p;
+    ic_error err = {0};
+    a->st = ic_tokenizer_count(a->t, a->text, a->len, 0, &a->count, &err);
+    return NULL;
+}
+
+static void lazy_tables_threads(void)
+{
+    ic_tokenizer *t = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_tokenizer_open(&t, "o200k_base", &err), IC_OK);
+    if (!t)
+        return;
+    size_t n = 10000;
+    char *text = malloc(n);
+    memset(text, 'a', n); /* one 10000-byte piece: 1250 tokens of eight letters */
+    pthread_t th[4];
+    race_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (race_arg){t, text, n, 0, IC_ERR_INVALID};
+        CHECK_INT(pthread_create(&th[i], NULL, race_count, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_INT(args[i].st, IC_OK);
+        CHECK_INT(args[i].count, 1250);
+    }
+    free(text);
+    ic_tokenizer_free(t);
+}
+
 /* ---- chat counting: the OpenAI cookbook's worked examples ---- */
 
 static const char cookbook[] =
@@ -512,6 +556,7 @@ int main(void)
     RUN(scanners_match_pcre2);
     RUN(linear_time);
     RUN(backtracking_matches_heap);
+    RUN(lazy_tables_threads);
     RUN(cookbook_examples);
     RUN(chat_parts_and_errors);
     RUN(ratio_estimate);
