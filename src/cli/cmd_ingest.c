@@ -23,7 +23,7 @@ static const char usage_text[] =
     "(JSON or CSV). Idempotent: an event already in the ledger (same id) is not added again.\n"
     "  --ledger PATH    the ledger (default $INFERCOST_LEDGER, else ./infercost.db)\n"
     "  --rejects FILE   where refused lines go, one JSON line each (default LEDGER.rejects.jsonl)\n"
-    "  --batch N        events per transaction (default 20000)\n"
+    "  --batch N        events per transaction (default 50000)\n"
     "  --threads N      1: parse and write in turn; 2 (default): in parallel\n"
     "  --quiet          no progress bar and no summary\n"
     "Exit status: 0 all stored, 1 some lines refused, 2 usage, file or ledger error.\n";

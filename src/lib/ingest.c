@@ -1134,7 +1134,7 @@ ic_status ic_ingest_stream(ic_ledger *l, const ic_ingest_opts *o, FILE *in, cons
     c->l = l;
     c->o = o;
     c->source = source ? source : "-";
-    c->batch_size = o->batch ? o->batch : 20000;
+    c->batch_size = o->batch ? o->batch : IC_INGEST_BATCH;
     c->u_in = ic_unit_find("input_tokens");
     c->u_out = ic_unit_find("output_tokens");
     c->u_cr = ic_unit_find("cache_read_tokens");
