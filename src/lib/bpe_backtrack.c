@@ -18,7 +18,7 @@
  *   position from which no compatible continuation exists is marked dead (a bit per byte) and
  *   the previous token is retried shorter. Every position dies at most once: linear time for a
  *   bounded token length.
- * The tables (about 10 MB for o200k_base) are built on first use by ic__bt_get, not at load:
+ * The tables (about 7 MB for o200k_base) are built on first use by ic__bt_get, not at load:
  * ordinary text rarely has a piece long enough to need them. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,7 +27,7 @@
 
 #include "bpe.h"
 
-#define PFX_BITS (1u << 24) /* prefix filter: "some token starts with these bytes" */
+#define PFX_BITS (1u << 22) /* prefix filter: "some token starts with these bytes" (512 KB) */
 #define ID_BITS 20          /* pair table packs three ids of up to 20 bits in one word */
 
 struct ic__bt {
