@@ -2,11 +2,12 @@
  *
  * Shape: a parser reads the stream, recognizes each line's form, turns it into ic_record(s),
  * prices each with the pricing core (ic_record_parse / ic_record_price: the only place a price
- * is computed) and packs the events into a batch whose strings live in the batch's own arena.
- * A full batch goes to the writer, which appends it to the ledger in one transaction. With
- * threads = 2 the parser runs on its own thread and hands batches over through a two-slot queue,
- * so parsing/pricing and SQLite writing overlap on a 2-core machine (bench/ledger.sh measures
- * both modes).
+ * is computed) and adds the events to an ic_ledger_batch (ledger.h), which packs them there and
+ * then: rows, names, rollup sums, order. A full batch goes to the writer, which appends it to the
+ * ledger in one transaction. With threads = 2 the parser runs on its own thread and hands
+ * batches over through a two-slot queue, so parsing/pricing and SQLite writing overlap on a
+ * 2-core machine (bench/ledger.sh measures both modes). JSONL after its first line is read in
+ * 1 MiB blocks and handled in place.
  *
  * Forms (detected per line, or once for a whole-document file):
  *   - a line containing "resourceSpans": OTLP/JSON traces; each span with GenAI attributes

@@ -1,7 +1,12 @@
 /* ledger.c: the backend-agnostic half of the ledger (ledger.h). It picks a backend from the
- * target name, runs each appended batch as one transaction, and accumulates the batch's rollup
- * deltas in a small hash table (only for events the backend actually inserted) so the daily
- * rollups commit together with the events. It never prices and never prints. */
+ * target name and runs each appended batch as one transaction, with the batch's rollup deltas
+ * (only for events the backend actually inserted) so the daily rollups commit together with the
+ * events. It builds ic_ledger_batch (layout in ledger_internal.h): on the producer's thread each
+ * event's row body is packed, its names numbered in the batch's own table, its rollup delta
+ * summed per key, and the batch ordered by (time, id), so the thread holding the ledger only
+ * inserts. ic_ledger_append goes through a batch too; a backend without insert_batch gets the
+ * old event-by-event path. Also the varints and the event detail format. It never prices and
+ * never prints. */
 #include "infercost/ledger.h"
 
 #include <pthread.h>

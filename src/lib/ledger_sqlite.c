@@ -27,7 +27,12 @@
  * and backfills the rollups from the events, in one transaction.
  *
  * Pragmas: WAL, synchronous=NORMAL (a kill -9 loses nothing committed; a power cut may lose the
- * last transactions but never leaves a torn one), a 256 MiB page cache.
+ * last transactions but never leaves a torn one), a 256 MiB page cache, 16 KiB pages for a new
+ * file.
+ *
+ * Batches (insert_batch, the fast path): the batch's names mapped to ids, one range read merged
+ * with the sorted batch to find what is stored already, the rest inserted 32 rows per statement;
+ * WAL checkpoints on a thread of their own (see "background checkpoints" below).
  * This file must not print and must not know about pricing. */
 #include "infercost/ledger.h"
 
