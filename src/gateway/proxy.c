@@ -890,6 +890,42 @@ static void start_attempt(gw_call *c)
 
 /* ---------- request parsing ---------- */
 
+/* The request headers the gateway reads, found in one pass over the list (the first of each
+ * wins, as evhttp_find_header would give) instead of one case-insensitive scan per name. */
+typedef struct req_hdrs {
+    const char *auth, *api_key, *customer, *feature, *task, *tags, *cache;
+} req_hdrs;
+
+static void scan_headers(struct evhttp_request *r, req_hdrs *h)
+{
+    memset(h, 0, sizeof *h);
+    struct evkeyvalq *q = evhttp_request_get_input_headers(r);
+    for (struct evkeyval *kv = q->tqh_first; kv; kv = kv->next.tqe_next) {
+        const char *k = kv->key, **slot = NULL;
+        if ((k[0] | 0x20) == 'a') {
+            if (!strcasecmp(k, "Authorization"))
+                slot = &h->auth;
+        } else if ((k[0] | 0x20) == 'x') {
+            if (!strncasecmp(k, "X-Infercost-", 12)) {
+                const char *t = k + 12;
+                if (!strcasecmp(t, "Customer"))
+                    slot = &h->customer;
+                else if (!strcasecmp(t, "Feature"))
+                    slot = &h->feature;
+                else if (!strcasecmp(t, "Task"))
+                    slot = &h->task;
+                else if (!strcasecmp(t, "Tags"))
+                    slot = &h->tags;
+                else if (!strcasecmp(t, "Cache"))
+                    slot = &h->cache;
+            } else if (!strcasecmp(k, "x-api-key"))
+                slot = &h->api_key;
+        }
+        if (slot && !*slot)
+            *slot = kv->value;
+    }
+}
+
 static void prompt_text(json_object *o, struct evbuffer *out, int depth)
 {
     if (depth > 8 || !o)
@@ -1218,11 +1254,13 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         c->client_usage = json_object_get_boolean(v);
 
     /* virtual key */
-    const char *presented = NULL, *a = hdr(req, "Authorization");
+    req_hdrs rh;
+    scan_headers(req, &rh);
+    const char *presented = NULL, *a = rh.auth;
     if (a && !strncasecmp(a, "Bearer ", 7))
         presented = a + 7;
     if (!presented)
-        presented = hdr(req, "x-api-key");
+        presented = rh.api_key;
     if (presented && *presented && s->cfg->nkeys)
         c->key = find_key(s->cfg, presented);
     if (s->cfg->require_key && !c->key) {
@@ -1234,11 +1272,11 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         return;
     }
     copy_tag(c->customer, sizeof c->customer,
-             c->key && c->key->customer ? c->key->customer : hdr(req, "X-Infercost-Customer"));
+             c->key && c->key->customer ? c->key->customer : rh.customer);
     copy_tag(c->feature, sizeof c->feature,
-             c->key && c->key->feature ? c->key->feature : hdr(req, "X-Infercost-Feature"));
-    copy_tag(c->task, sizeof c->task, hdr(req, "X-Infercost-Task"));
-    const char *tg = hdr(req, "X-Infercost-Tags");
+             c->key && c->key->feature ? c->key->feature : rh.feature);
+    copy_tag(c->task, sizeof c->task, rh.task);
+    const char *tg = rh.tags;
     if (tg) {
         json_object *t = json_tokener_parse(tg);
         bool good = t && json_object_is_type(t, json_type_object);
@@ -1312,7 +1350,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     c->max_attempts = 1 + s->cfg->max_retries;
 
     /* exact cache: deterministic, non-streamed requests */
-    const char *ch = hdr(req, "X-Infercost-Cache");
+    const char *ch = rh.cache;
     if (s->cfg->cache_enabled && !c->stream && !(ch && !strcasecmp(ch, "off"))) {
         json_object *t;
         bool det = ep == EP_EMBEDDINGS || (ch && !strcasecmp(ch, "on"));
