@@ -57,6 +57,6 @@ case_kill() {
 
 case_kill small "${LEDGER_KILL_EVENTS:-60000}" 1000 1
 # ~130 bytes an event: past 150,000 events the log has passed 1000 16-KiB frames
-case_kill checkpointing 300000 5000 150000
+case_kill checkpointing 400000 5000 150000
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
