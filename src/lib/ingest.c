@@ -216,11 +216,25 @@ static bool add_record(ctx *c, const ic_record *r, const char *id, uint64_t line
     e.model = r->model;
     e.model_served = r->model_served;
     e.api_flavor = r->api_flavor;
-    e.input_tokens = ic_usage_get(&r->usage, c->u_in);
-    e.cache_read_tokens = c->u_cr >= 0 ? ic_usage_get(&r->usage, c->u_cr) : 0;
-    e.cache_write_tokens = c->u_cw >= 0 ? ic_usage_get(&r->usage, c->u_cw) : 0;
-    e.output_tokens = ic_usage_get(&r->usage, c->u_out);
-    e.reasoning_tokens = c->u_reason >= 0 ? ic_usage_get(&r->usage, c->u_reason) : 0;
+    /* the five common kinds in one walk over the reported units (usage.h): ic_usage_get finds
+     * a value's slot with a popcount, a libgcc call on a build without -mpopcnt */
+    e.input_tokens = e.cache_read_tokens = e.cache_write_tokens = e.output_tokens =
+        e.reasoning_tokens = 0;
+    int slot = 0;
+    for (uint64_t bits = r->usage.present; bits; bits &= bits - 1, slot++) {
+        int u = __builtin_ctzll(bits);
+        uint64_t v = r->usage.v[slot];
+        if (u == c->u_in)
+            e.input_tokens = v;
+        else if (u == c->u_out)
+            e.output_tokens = v;
+        else if (u == c->u_cr)
+            e.cache_read_tokens = v;
+        else if (u == c->u_cw)
+            e.cache_write_tokens = v;
+        else if (u == c->u_reason)
+            e.reasoning_tokens = v;
+    }
     e.cost = cost.total;
     e.cost_input = cost.input;
     e.cost_output = cost.output;

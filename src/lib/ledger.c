@@ -965,7 +965,10 @@ size_t ic_event_detail_pack(const ic_usage *u, const ic_cost *c, unsigned char *
 {
     ic__wbuf w = {buf, 0, cap, false};
     pthread_once(&codes_once, codes_init);
-    ic__put_u64(&w, (uint64_t)__builtin_popcountll(u->present));
+    uint64_t nset = 0; /* counted, not __builtin_popcountll: a libgcc call without -mpopcnt */
+    for (uint64_t bits = u->present; bits; bits &= bits - 1)
+        nset++;
+    ic__put_u64(&w, nset);
     int slot = 0;
     for (uint64_t bits = u->present; bits; bits &= bits - 1) {
         put_unit(&w, __builtin_ctzll(bits));
