@@ -1,0 +1,69 @@
+/* tokenizer_cpu.c: CPU time of ic_tokenizer_count per call, for bench/tokenizer_cpu.sh (before/after
+ * comparisons on a shared machine, where wall-clock rates swing with the other load). Usage:
+ * tokenizer_cpu ENCODING REPS FILE...; prints per file the best and mean MB/s over REPS calls,
+ * timed with CLOCK_THREAD_CPUTIME_ID (the first call, which may build tables, included).
+ * Not a test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "infercost/tokenizer.h"
+
+static double cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: tokenizer_cpu ENCODING REPS FILE...\n");
+        return 2;
+    }
+    ic_error err = {0};
+    ic_tokenizer *t;
+    if (ic_tokenizer_open(&t, argv[1], &err) != IC_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    int reps = atoi(argv[2]);
+    if (reps < 1)
+        reps = 1;
+    for (int a = 3; a < argc; a++) {
+        FILE *f = fopen(argv[a], "rb");
+        if (!f) {
+            perror(argv[a]);
+            return 1;
+        }
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        rewind(f);
+        char *b = malloc((size_t)n + 1);
+        if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
+            fprintf(stderr, "%s: read error\n", argv[a]);
+            return 1;
+        }
+        fclose(f);
+        double best = 1e30, total = 0;
+        uint64_t c = 0;
+        for (int r = 0; r < reps; r++) {
+            double t0 = cpu();
+            if (ic_tokenizer_count(t, b, (size_t)n, 0, &c, &err) != IC_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            double d = cpu() - t0;
+            total += d;
+            if (d < best)
+                best = d;
+        }
+        printf("{\"encoding\":\"%s\",\"file\":\"%s\",\"tokens\":%llu,\"best_mb_s\":%.1f,\"mean_mb_s\":%.1f}\n",
+               argv[1], argv[a], (unsigned long long)c, (double)n / best / 1e6,
+               (double)n * reps / total / 1e6);
+        free(b);
+    }
+    ic_tokenizer_free(t);
+    return 0;
+}
