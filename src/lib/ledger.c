@@ -26,6 +26,10 @@ struct ic_ledger {
     void *st;
 };
 
+/* varint writers inlined into the packers (defined with the varints below) */
+static inline void put_u64(ic__wbuf *w, uint64_t v);
+static inline void put_money(ic__wbuf *w, ic_money v);
+
 const char *ic_event_rollup_model(const ic_event *e)
 {
     if (e->model_served && e->model_served[0])
@@ -468,17 +472,17 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
     memcpy(b->arena + x->id_off, e->id, idl + 1);
     x->body_off = x->id_off + idl + 1 + IC__ROW_GAP;
     ic__wbuf w = {b->arena + x->body_off, 0, BODY_MAX, false};
-    ic__put_u64(&w, line);
-    ic__put_u64(&w, e->input_tokens);
-    ic__put_u64(&w, e->cache_read_tokens);
-    ic__put_u64(&w, e->cache_write_tokens);
-    ic__put_u64(&w, e->output_tokens);
-    ic__put_u64(&w, e->reasoning_tokens);
-    ic__put_money(&w, e->cost);
-    ic__put_money(&w, e->cost_input);
-    ic__put_money(&w, e->cost_output);
+    put_u64(&w, line);
+    put_u64(&w, e->input_tokens);
+    put_u64(&w, e->cache_read_tokens);
+    put_u64(&w, e->cache_write_tokens);
+    put_u64(&w, e->output_tokens);
+    put_u64(&w, e->reasoning_tokens);
+    put_money(&w, e->cost);
+    put_money(&w, e->cost_input);
+    put_money(&w, e->cost_output);
     ic__put_i64(&w, e->latency_ms);
-    ic__put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1);
+    put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1);
     ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
     ic__put_bytes(&w, nz(e->tags), strlen(nz(e->tags)));
     ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
@@ -833,7 +837,7 @@ void ic__put_i64(ic__wbuf *w, int64_t v)
 {
     put_u128(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
-void ic__put_money(ic__wbuf *w, ic_money v)
+static inline void put_money(ic__wbuf *w, ic_money v)
 {
     ic_u128 z = ((ic_u128)v << 1) ^ (ic_u128)(v >> 127);
     if (z <= UINT64_MAX)
@@ -841,6 +845,7 @@ void ic__put_money(ic__wbuf *w, ic_money v)
     else
         put_u128(w, z);
 }
+void ic__put_money(ic__wbuf *w, ic_money v) { put_money(w, v); }
 void ic__put_bytes(ic__wbuf *w, const void *s, size_t len)
 {
     ic__put_u64(w, len);
@@ -938,10 +943,10 @@ static void codes_init(void)
     }
 }
 
-static void put_unit(ic__wbuf *w, int unit) /* after codes_init */
+static inline void put_unit(ic__wbuf *w, int unit) /* after codes_init */
 {
     if (unit >= 0 && unit < IC_UNITS_MAX && code_of_unit[unit]) {
-        ic__put_u64(w, (uint64_t)code_of_unit[unit]);
+        put_u64(w, (uint64_t)code_of_unit[unit]);
         return;
     }
     const char *name = ic_unit_name(unit);
@@ -968,21 +973,21 @@ size_t ic_event_detail_pack(const ic_usage *u, const ic_cost *c, unsigned char *
     uint64_t nset = 0; /* counted, not __builtin_popcountll: a libgcc call without -mpopcnt */
     for (uint64_t bits = u->present; bits; bits &= bits - 1)
         nset++;
-    ic__put_u64(&w, nset);
+    put_u64(&w, nset);
     int slot = 0;
     for (uint64_t bits = u->present; bits; bits &= bits - 1) {
         put_unit(&w, __builtin_ctzll(bits));
-        ic__put_u64(&w, u->v[slot++]); /* values are packed in unit order (usage.h) */
+        put_u64(&w, u->v[slot++]); /* values are packed in unit order (usage.h) */
     }
-    ic__put_u64(&w, c ? (uint64_t)c->nitems : 0);
+    put_u64(&w, c ? (uint64_t)c->nitems : 0);
     for (int i = 0; c && i < c->nitems; i++) {
         const ic_cost_item *it = &c->items[i];
         put_unit(&w, it->unit);
-        ic__put_u64(&w, it->charged);
-        ic__put_u64(&w, it->price.mant);
-        ic__put_u64(&w, it->price.scale);
-        ic__put_u64(&w, it->per);
-        ic__put_money(&w, it->usd);
+        put_u64(&w, it->charged);
+        put_u64(&w, it->price.mant);
+        put_u64(&w, it->price.scale);
+        put_u64(&w, it->per);
+        put_money(&w, it->usd);
     }
     return w.overflow ? 0 : w.n;
 }
