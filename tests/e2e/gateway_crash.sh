@@ -84,7 +84,7 @@ start_gw "$T/gw.json" || { finish; exit 1; }
 curl -s -N "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
     -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"slow"}]}' >"$T/slow" &
 SC=$!
-sleep 0.4
+wait_inflight 1
 kill -TERM "$GW_PID"
 sleep 0.1
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$GW_PORT/healthz")
@@ -104,8 +104,7 @@ sed -i "s/127.0.0.1:[0-9]*\/v1/127.0.0.1:$MOCK_PORT\/v1/" "$T/gw.json"
 start_gw "$T/gw.json" || { finish; exit 1; }
 curl -s -N --max-time 0.4 "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
     -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"bye"}]}' >"$T/left"
-sleep 0.3
-check "client abort counted" grep -q '^infercost_client_aborts_total 1$' <(curl -s "http://127.0.0.1:$GW_PORT/metrics")
+check "client abort counted" wait_metric '^infercost_client_aborts_total 1$'
 kill -TERM "$GW_PID"; wait "$GW_PID"
 eq "client abort: clean exit" "$?" 0
 eq "client abort event" "$(jq -r .status "$T/spool.jsonl")" client_closed
@@ -121,7 +120,7 @@ start_gw "$T/gw.json" || { finish; exit 1; }
 curl -s -N "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
     -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"long"}]}' >/dev/null &
 SC=$!
-sleep 0.3
+wait_inflight 1
 kill -TERM "$GW_PID"; wait "$GW_PID"
 eq "drain timeout: exit 0" "$?" 0
 wait "$SC"
