@@ -55,6 +55,7 @@ typedef struct gw_call {
     size_t rawlen;
     struct { const char *enc; uint64_t v; } pb[3]; /* memo: bound per tokenizer encoding */
     int npb;
+    int media;                  /* image/audio/file parts: -1 not looked yet, 0 no, 1 yes */
     const gw_key_cfg *key;
     char customer[128], feature[128], task[128];
     char *tags;                 /* JSON object text or NULL */
@@ -1068,7 +1069,7 @@ static bool embed_tokens(json_object *in, const char *model, int depth, uint64_t
     return true;
 }
 
-static uint64_t prompt_bound_for(gw_call *c, const char *model)
+static uint64_t text_bound_for(gw_call *c, const char *model)
 {
     const char *enc = NULL;
     if ((c->ep == EP_CHAT || c->ep == EP_EMBEDDINGS) && c->raw)
@@ -1097,6 +1098,62 @@ static uint64_t prompt_bound_for(gw_call *c, const char *model)
         c->pb[c->npb++].v = v;
     }
     return v;
+}
+
+/* Parts whose tokens do not follow from the request's bytes: images (by URL or inline), audio,
+ * files and documents (by id, URL or inline). A 100-byte image URL or a file id can cost
+ * thousands of prompt tokens, so neither the byte bound nor the text count bounds them. */
+static bool has_media(json_object *o, int depth)
+{
+    static const char *const MEDIA[] = {"image_url", "input_image", "image", "input_audio",
+                                        "audio", "file", "input_file", "document", NULL};
+    if (!o || depth > 16)
+        return false;
+    if (json_object_is_type(o, json_type_array)) {
+        size_t n = json_object_array_length(o);
+        for (size_t i = 0; i < n; i++)
+            if (has_media(json_object_array_get_idx(o, i), depth + 1))
+                return true;
+        return false;
+    }
+    if (!json_object_is_type(o, json_type_object))
+        return false;
+    json_object *t;
+    if (json_object_object_get_ex(o, "type", &t) && json_object_is_type(t, json_type_string))
+        for (int i = 0; MEDIA[i]; i++)
+            if (!strcmp(json_object_get_string(t), MEDIA[i]))
+                return true;
+    json_object_object_foreach(o, k, v) {
+        (void)k;
+        if ((json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_object)) &&
+            has_media(v, depth + 1))
+            return true;
+    }
+    return false;
+}
+
+#define GW_UNBOUNDED UINT64_MAX
+
+/* The prompt bound for one candidate: the text bound (text_bound_for), or, when the request has
+ * image/audio/file parts, the candidate model's context window (no prompt can be longer); with
+ * no context window in the catalog, GW_UNBOUNDED (the caller refuses: nothing bounds it). */
+static uint64_t prompt_bound_for(gw_call *c, const gw_cand *k)
+{
+    uint64_t v = text_bound_for(c, k->model);
+    if (c->media < 0)
+        c->media = has_media(c->body, 0);
+    if (!c->media)
+        return v;
+    const ic_provider *p = NULL;
+    const ic_model *m = NULL;
+    ic_error err = {0};
+    uint64_t cw = 0;
+    if (ic_catalog_resolve(c->s->cat, c->s->cfg->upstreams[k->upstream].provider, k->model, &p,
+                           &m, &err) == IC_OK && m)
+        cw = ic_model_context_window(m);
+    if (!cw)
+        return GW_UNBOUNDED;
+    return cw > v ? cw : v;
 }
 
 /* The prompt's size for routing rules on tokens: the requested model's count (exact with its
@@ -1178,6 +1235,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     c->s = s;
     c->req = req;
     c->ep = ep;
+    c->media = -1;
     c->t0_us = gw_mono_us();
     c->t0_ms = gw_now_ms();
     {
@@ -1383,7 +1441,17 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         bool money = c->key->has_day || c->key->has_month;
         uint64_t pmax = 0;
         for (int i = 0; i < c->ncand && (money || c->key->tpm); i++) {
-            uint64_t pb = prompt_bound_for(c, c->cand[i].model);
+            uint64_t pb = prompt_bound_for(c, &c->cand[i]);
+            if (pb == GW_UNBOUNDED) {
+                s->m.refused_budget++;
+                snprintf(msg, sizeof msg,
+                         "cannot bound the prompt of this call to %.128s: it has image, audio or "
+                         "file parts and the catalog gives no context window for the model; a "
+                         "key with a budget or a token limit needs a bound", c->cand[i].model);
+                send_json_error(s, c, req, ep, 400, "invalid_request_error", msg);
+                call_free(c);
+                return;
+            }
             if (pb > pmax)
                 pmax = pb;
             ic_money w;

@@ -83,6 +83,14 @@ check "refusal prices the exact worst case" grep -q "0.0021175" "$T/b"
 SCHEMA='"response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":{"type":"object","properties":{"answer":{"type":"string","description":"the answer, in one short sentence please"}},"required":["answer"]}}}'
 eq "uncounted fields bound by their bytes" "$(call "$KE" "${BIG%\}},$SCHEMA}")" 429
 eq "without them: admitted" "$(call "$KE" "$BIG")" 200
+# an image by URL costs prompt tokens its bytes do not bound: the bound is the model's context
+# window (gpt-4o: 128,000 x $2.5/M + 10 x $10/M = $0.3201), so delta's $0.005 refuses it; with
+# no context window in the catalog (o1-pro) nothing bounds it and a budgeted key cannot call
+IMG='"messages":[{"role":"user","content":[{"type":"text","text":"what is this?"},{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]'
+eq "image part: bounded by the context window" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":10,$IMG}")" 429
+check "image part: priced as a full context window" grep -q '\$0.3201' "$T/b"
+eq "image part, no context window: refused" "$(call "$KD" "{\"model\":\"o1-pro\",\"max_tokens\":10,$IMG}")" 400
+check "image part, no context window: says why" grep -q "cannot bound the prompt" "$T/b"
 
 # rate limit: 3 requests per minute for beta
 codes=""
