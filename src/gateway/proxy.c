@@ -48,7 +48,8 @@ typedef struct gw_call {
     json_object *body;
     char model_req[256];
     bool stream, client_usage, inject_usage, body_changed;
-    uint64_t max_out;
+    uint64_t max_out;           /* output bound of one choice */
+    uint64_t out_bound;         /* of the whole call: max_out x n (chat "n" choices) */
     /* the request's bytes, valid only until the budget check (then freed): the prompt bound
      * counts tokens from them, on demand (prompt_bound_for) */
     const char *raw;
@@ -1376,6 +1377,13 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         call_free(c);
         return;
     }
+    /* chat "n": each choice may write max_out tokens, all billed */
+    c->out_bound = c->max_out;
+    if (ep == EP_CHAT && json_object_object_get_ex(c->body, "n", &v) &&
+        json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 1) {
+        int64_t n = json_object_get_int64(v);
+        c->out_bound = c->max_out * (uint64_t)(n > 1000000 ? 1000000 : n);
+    }
     /* routing */
     char *ptext = NULL;
     struct evbuffer *pt = NULL;
@@ -1457,7 +1465,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             ic_money w;
             if (!money)
                 continue;
-            if (!worst_cost(s, &c->cand[i], pb, c->max_out, &w, why, sizeof why)) {
+            if (!worst_cost(s, &c->cand[i], pb, c->out_bound, &w, why, sizeof why)) {
                 s->m.refused_budget++;
                 snprintf(msg, sizeof msg, "%s; a key with a budget can only call priced models", why);
                 send_json_error(s, c, req, ep, 400, "invalid_request_error", msg);
@@ -1469,7 +1477,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         }
         gw_limits lim = {c->key->has_day, c->key->has_month, c->key->day_usd, c->key->month_usd,
                          c->key->rpm, c->key->tpm};
-        c->tokens_bound = pmax + c->max_out;
+        c->tokens_bound = pmax + c->out_bound;
         if (!s->bops->reserve(s->bstore, c->key->id, &lim, worst, c->tokens_bound, gw_now_ms(),
                               why, sizeof why)) {
             if (!strncmp(why, "rate", 4))

@@ -91,6 +91,11 @@ eq "image part: bounded by the context window" "$(call "$KD" "{\"model\":\"budge
 check "image part: priced as a full context window" grep -q '\$0.3201' "$T/b"
 eq "image part, no context window: refused" "$(call "$KD" "{\"model\":\"o1-pro\",\"max_tokens\":10,$IMG}")" 400
 check "image part, no context window: says why" grep -q "cannot bound the prompt" "$T/b"
+# "n" choices each write up to max_tokens: n=2 doubles the output bound (8 x $2.5/M + 2 x 100 x
+# $10/M = $0.00202, over what delta has left, about $0.0017); n=1 ($0.00102) still fits
+eq "n=2: twice the output bound, refused" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":2,$MSG}")" 429
+check "n=2: priced for both choices" grep -q '\$0.00202' "$T/b"
+eq "n=1: admitted" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":1,$MSG}")" 200
 
 # rate limit: 3 requests per minute for beta
 codes=""
