@@ -387,30 +387,45 @@ static bool extract_usage(gw_call *c, const char *text, size_t len, bool stream,
     return true;
 }
 
-/* worst case for one candidate: the prompt bound as input (also as cache writes, dearer on some
- * providers) plus the output bound. */
+/* worst case for one candidate: the prompt bound as input, the output bound as output, each
+ * priced also as its dearer kinds (input as cache writes or as audio, output as audio: the
+ * catalog prices those kinds as parts of the input and output), the dearest combination wins.
+ * The plain combination must price; the others count where the model prices them. */
 static bool worst_cost(gw_server *s, const gw_cand *k, uint64_t in, uint64_t out, ic_money *w,
                        char *why, size_t whycap)
 {
     const char *prov = s->cfg->upstreams[k->upstream].provider;
-    ic_usage u;
-    ic_cost cost;
-    ic_error err = {0};
-    ic_usage_clear(&u);
-    int ui = ic_unit_find("input_tokens"), uo = ic_unit_find("output_tokens"),
-        uw = ic_unit_find("cache_write_tokens");
-    if (ui < 0 || uo < 0 || ic_usage_set(&u, ui, in, &err) != IC_OK ||
-        (out && ic_usage_set(&u, uo, out, &err) != IC_OK) ||
-        ic_price_call(s->cat, prov, k->model, &u, gw_now_ms(), &cost, &err) != IC_OK) {
-        snprintf(why, whycap, "cannot bound the cost of %.64s/%.128s: %.280s", prov, k->model, err.msg);
-        return false;
-    }
-    *w = cost.total;
-    if (uw >= 0 && in && ic_usage_set(&u, uw, in, &err) == IC_OK &&
-        ic_price_call(s->cat, prov, k->model, &u, gw_now_ms(), &cost, &err) == IC_OK &&
-        cost.total > *w)
-        *w = cost.total;
-    return true;
+    int ui = ic_unit_find("input_tokens"), uo = ic_unit_find("output_tokens");
+    const int in_kind[3] = {-1, ic_unit_find("cache_write_tokens"), ic_unit_find("input_audio_tokens")};
+    const int out_kind[2] = {-1, ic_unit_find("output_audio_tokens")};
+    int64_t now = gw_now_ms();
+    bool any = false;
+    ic_error first = {0};
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 2; b++) {
+            if ((a && (in_kind[a] < 0 || !in)) || (b && (out_kind[b] < 0 || !out)))
+                continue;
+            ic_usage u;
+            ic_cost cost;
+            ic_error err = {0};
+            ic_usage_clear(&u);
+            bool ok = ui >= 0 && uo >= 0 && ic_usage_set(&u, ui, in, &err) == IC_OK &&
+                      (!out || ic_usage_set(&u, uo, out, &err) == IC_OK) &&
+                      (!a || ic_usage_set(&u, in_kind[a], in, &err) == IC_OK) &&
+                      (!b || ic_usage_set(&u, out_kind[b], out, &err) == IC_OK) &&
+                      ic_price_call(s->cat, prov, k->model, &u, now, &cost, &err) == IC_OK;
+            if (!a && !b && !ok) {
+                first = err;
+                snprintf(why, whycap, "cannot bound the cost of %.64s/%.128s: %.280s", prov,
+                         k->model, first.msg);
+                return false;
+            }
+            if (ok && (!any || cost.total > *w)) {
+                *w = cost.total;
+                any = true;
+            }
+        }
+    return any;
 }
 
 #define SBLIT(b, s) gw_sb_add((b), s, sizeof(s) - 1)
@@ -1462,7 +1477,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             }
             if (pb > pmax)
                 pmax = pb;
-            ic_money w;
+            ic_money w = 0;
             if (!money)
                 continue;
             if (!worst_cost(s, &c->cand[i], pb, c->out_bound, &w, why, sizeof why)) {

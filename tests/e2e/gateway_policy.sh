@@ -95,6 +95,11 @@ check "image part, no context window: says why" grep -q "cannot bound the prompt
 # $10/M = $0.00202, over what delta has left, about $0.0017); n=1 ($0.00102) still fits
 eq "n=2: twice the output bound, refused" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":2,$MSG}")" 429
 check "n=2: priced for both choices" grep -q '\$0.00202' "$T/b"
+# an audio model's output may be audio, priced higher than text (gpt-audio: $64/M against $10/M):
+# the worst case prices it so (epsilon, already spent, refuses and names the worst case)
+eq "audio model: refused" "$(call "$KE" "{\"model\":\"gpt-audio\",\"max_tokens\":100,$MSG}")" 429
+wa=$(jq -r .error.message "$T/b" | sed -n 's/.*could cost up to \$\([0-9.]*\).*/\1/p')
+check "audio model: output priced as audio (worst \$$wa >= \$0.0064)" awk -v w="$wa" 'BEGIN { exit !(w >= 0.0064) }'
 eq "n=1: admitted" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":1,$MSG}")" 200
 
 # rate limit: 3 requests per minute for beta
