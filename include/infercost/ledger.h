@@ -129,9 +129,9 @@ ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *n
                            bool *dup_flags, ic_error *err);
 
 /* ---- batches: the fast path (ingest, the gateway's sink) ----
- * A batch packs events for one append (row bodies, names, rollup deltas, order) on whatever
- * thread builds it, so that the thread holding the ledger only inserts. A batch is not tied to
- * a ledger; one thread at a time uses it. */
+ * A batch packs events for one append (row bodies, names; then order and rollup deltas, see
+ * ic_ledger_batch_seal) on whatever thread builds it, so that the thread holding the ledger
+ * mostly inserts. A batch is not tied to a ledger; one thread at a time uses it. */
 ic_status ic_ledger_batch_new(ic_ledger_batch **out, ic_error *err);
 void ic_ledger_batch_free(ic_ledger_batch *b);
 void ic_ledger_batch_clear(ic_ledger_batch *b); /* empty it, keeping its memory */
@@ -143,8 +143,8 @@ ic_status ic_ledger_batch_add(ic_ledger_batch *b, const ic_event *e, ic_error *e
  * to format and split again. */
 ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const char *file,
                                   uint64_t line, ic_error *err);
-/* Order the batch by (time, id). ic_ledger_append_batch does it when needed; calling it on the
- * producing thread keeps the sort off the writer's. */
+/* Order the batch by (time, id) and sum its rollup deltas. ic_ledger_append_batch does it when
+ * needed; call it on the producing thread to move that work there. */
 ic_status ic_ledger_batch_seal(ic_ledger_batch *b, ic_error *err);
 /* Append a batch in one transaction, like ic_ledger_append: *ninserted and *cost (may be NULL)
  * get the count and exact cost of the events that were new. The batch is left as it was. */

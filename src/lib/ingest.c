@@ -2,8 +2,8 @@
  *
  * Shape: a parser reads the stream, recognizes each line's form, turns it into ic_record(s),
  * prices each with the pricing core (ic_record_parse / ic_record_price: the only place a price
- * is computed) and adds the events to an ic_ledger_batch (ledger.h), which packs them there and
- * then: rows, names, rollup sums, order. A full batch goes to the writer, which appends it to the
+ * is computed) and adds the events to an ic_ledger_batch (ledger.h), which packs their rows and
+ * numbers their names there and then. A full batch goes to the writer, which appends it to the
  * ledger in one transaction. With threads = 2 the parser runs on its own thread and hands
  * batches over through a two-slot queue, so parsing/pricing and SQLite writing overlap on a
  * 2-core machine (bench/ledger.sh measures both modes). JSONL after its first line is read in
@@ -148,9 +148,9 @@ static void *writer_main(void *arg)
 static bool emit(ctx *c, bool last)
 {
     batch *b = c->cur;
-    ic_error serr;
-    /* order it here, not on the writer (a failure only leaves that to the append) */
-    (void)ic_ledger_batch_seal(b->lb, &serr);
+    /* Not sealed here: ordering the batch and summing its rollups is left to the writer's
+     * append, which waits for the parser about a quarter of the time (bench/ledger.sh). With
+     * threads = 1 it makes no difference. */
     b->lines = c->lines;
     b->bytes = c->bytes;
     b->rejected = c->rejected;

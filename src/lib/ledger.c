@@ -2,9 +2,8 @@
  * target name and runs each appended batch as one transaction, with the batch's rollup deltas
  * (only for events the backend actually inserted) so the daily rollups commit together with the
  * events. It builds ic_ledger_batch (layout in ledger_internal.h): on the producer's thread each
- * event's row body is packed, its names numbered in the batch's own table, its rollup delta
- * summed per key, and the batch ordered by (time, id), so the thread holding the ledger only
- * inserts. ic_ledger_append goes through a batch too; a backend without insert_batch gets the
+ * event's row body is packed and its names numbered in the batch's own table; sealing it (on
+ * either thread) orders it by (time, id) and sums its rollup deltas per key. ic_ledger_append goes through a batch too; a backend without insert_batch gets the
  * old event-by-event path. Also the varints and the event detail format. It never prices and
  * never prints. */
 #include "infercost/ledger.h"
@@ -418,13 +417,13 @@ static bool slots_rehash(ic_ledger_batch *b, size_t ncap)
 }
 
 /* the rollup slot of a key; UINT32_MAX when out of memory */
-static uint32_t bslot(ic_ledger_batch *b, int64_t day, uint32_t p, uint32_t m, uint32_t c,
-                      uint32_t f)
+static uint32_t bslot(ic_ledger_batch *b, uint32_t prev, int64_t day, uint32_t p, uint32_t m,
+                      uint32_t c, uint32_t f)
 {
-    if (b->n) { /* consecutive events mostly share the key */
-        const ic__bslot *x = &b->slots[b->ent[b->n - 1].slot];
+    if (prev != UINT32_MAX) { /* consecutive events mostly share the key */
+        const ic__bslot *x = &b->slots[prev];
         if (x->day == day && x->p == p && x->m == m && x->c == c && x->f == f)
-            return b->ent[b->n - 1].slot;
+            return prev;
     }
     if ((b->nslots + 1) * 2 > b->capshash && !slots_rehash(b, b->capshash ? b->capshash * 2 : 64))
         return UINT32_MAX;
@@ -507,21 +506,7 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
     x->cost = e->cost;
     x->cost_input = e->cost_input;
     x->cost_output = e->cost_output;
-    /* the rollup model: model_served when given, else model (ic_event_rollup_model) */
-    uint32_t rm = x->name[2] ? x->name[2] : x->name[1];
-    uint32_t si = bslot(b, floor_div(e->t_ms, 86400000), x->name[0], rm, x->name[4], x->name[5]);
-    if (si == UINT32_MAX)
-        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-    x->slot = si;
-    ic__bslot *r = &b->slots[si];
-    r->requests++;
-    r->cache_hits += x->cache_hit;
-    r->errors += x->error;
-    for (int k = 0; k < 5; k++)
-        r->tok[k] += x->tok[k];
-    r->cost += x->cost;
-    r->cost_input += x->cost_input;
-    r->cost_output += x->cost_output;
+    x->slot = UINT32_MAX; /* summed by ic_ledger_batch_seal */
     b->n++;
     b->sealed = false;
     return IC_OK;
@@ -628,10 +613,43 @@ static void sort_ties(const ic_ledger_batch *b, tkey *a, size_t n)
     }
 }
 
+/* the batch's rollup deltas, from scratch: one slot per (day, provider, model, customer,
+ * feature), each entry pointing at its slot */
+static ic_status batch_roll(ic_ledger_batch *b, ic_error *err)
+{
+    b->nslots = 0;
+    if (b->shash)
+        memset(b->shash, 0, b->capshash * sizeof *b->shash);
+    uint32_t prev = UINT32_MAX;
+    for (size_t i = 0; i < b->n; i++) {
+        ic__bent *x = &b->ent[i];
+        /* the rollup model: model_served when given, else model (ic_event_rollup_model) */
+        uint32_t rm = x->name[2] ? x->name[2] : x->name[1];
+        uint32_t si = bslot(b, prev, floor_div(x->t, 86400000), x->name[0], rm, x->name[4],
+                            x->name[5]);
+        if (si == UINT32_MAX)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        x->slot = prev = si;
+        ic__bslot *r = &b->slots[si];
+        r->requests++;
+        r->cache_hits += x->cache_hit;
+        r->errors += x->error;
+        for (int k = 0; k < 5; k++)
+            r->tok[k] += x->tok[k];
+        r->cost += x->cost;
+        r->cost_input += x->cost_input;
+        r->cost_output += x->cost_output;
+    }
+    return IC_OK;
+}
+
 ic_status ic_ledger_batch_seal(ic_ledger_batch *b, ic_error *err)
 {
     if (b->sealed)
         return IC_OK;
+    ic_status st = batch_roll(b, err);
+    if (st != IC_OK)
+        return st;
     /* order and dup are sized with the entries */
     uint32_t *o = realloc(b->order, (b->cap ? b->cap : 1) * sizeof *o);
     if (!o)

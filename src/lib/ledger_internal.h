@@ -38,11 +38,11 @@ struct ic_rollup;
 void ic__rollup_from_event(const struct ic_event *e, struct ic_rollup *r);
 
 /* ---- ic_ledger_batch (ledger.h) ----
- * Everything an append needs, computed on the producing thread: each event's row body packed,
- * its names (provider, model, ..., source file) as indexes into the batch's own small string
- * table, the batch's rollup deltas summed per (day, provider, model, customer, feature), and the
- * order by (time, id). The writer only maps the batch's few distinct names to the store's ids,
- * prefixes each body with them and inserts. */
+ * Everything an append needs: each event's row body packed and its names (provider, model, ...,
+ * source file) as indexes into the batch's own small string table, on the producing thread; then
+ * (ic_ledger_batch_seal) the batch's rollup deltas summed per (day, provider, model, customer,
+ * feature) and the order by (time, id). The writer maps the batch's few distinct names to the
+ * store's ids, prefixes each body with them and inserts. */
 #define IC__NNAMES 10  /* provider model model_served api_flavor customer feature key_id status
                         * routed_from source-file */
 #define IC__ROW_GAP 112 /* bytes kept free before each body for the row header: the format and
