@@ -33,10 +33,18 @@ typedef struct ic_usage {
 struct ic_provider;
 
 static inline void ic_usage_clear(ic_usage *u) { u->present = 0; }
+/* Bits set in x. Inline SWAR: without -mpopcnt, __builtin_popcountll is a library call. */
+static inline int ic_popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
 /* Index in v of a unit (whether or not it is present). */
 static inline int ic_usage_slot(const ic_usage *u, int unit)
 {
-    return __builtin_popcountll(u->present & ((1ULL << unit) - 1));
+    return ic_popcount64(u->present & ((1ULL << unit) - 1));
 }
 static inline uint64_t ic_usage_get(const ic_usage *u, int unit)
 {

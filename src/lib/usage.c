@@ -19,7 +19,7 @@ static ic_status put(ic_usage *u, int unit, uint64_t value, ic_error *err)
 {
     int slot = ic_usage_slot(u, unit);
     if (!(u->present >> unit & 1)) {
-        int n = __builtin_popcountll(u->present);
+        int n = ic_popcount64(u->present);
         if (n >= IC_USAGE_MAX_UNITS)
             return ic_error_set(err, IC_ERR_RANGE,
                                 "%s: too many usage units in one record (at most %d)",
