@@ -16,7 +16,6 @@
 
 typedef struct unit {
     char name[48];
-    size_t name_len;
     char price_key[48];
     uint64_t per;
     int ndims;
@@ -137,7 +136,6 @@ static ic_status parse_units(void)
             goto out;
         }
         strcpy(u->name, name);
-        u->name_len = strlen(name);
         strcpy(u->price_key, name);
         for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
             const char *field = scalar(yaml_document_get_node(&doc, q->key));
@@ -252,34 +250,33 @@ int ic_unit_count(void)
     return nunits;
 }
 
-static int lookup(const signed char *tab, const char *key, bool price_key)
+/* Open-addressing probe of a name table for the n bytes of key (no INIT: callers do it, or run
+ * after ic_units_init() as the record scanner does, once per usage key). */
+static int probe(const signed char *tab, const char *key, size_t n, bool price_key)
 {
-    INIT();
-    if (!nunits)
-        return -1;
-    for (unsigned h = name_hash(key);; h = (h + 1) & 255) {
-        int u = tab[h];
-        if (u < 0)
-            return -1;
-        if (!strcmp(price_key ? units[u].price_key : units[u].name, key))
-            return u;
-    }
-}
-
-int ic_unit_find(const char *key) { return lookup(by_name, key, false); }
-
-int ic__unit_find_n(const char *key, size_t n)
-{
-    /* valid after ic_units_init(): no INIT() on this path (the record scanner calls it per key) */
     for (unsigned h = name_hash_n(key, n);; h = (h + 1) & 255) {
-        int u = by_name[h];
+        int u = tab[h];
         if (u < 0 || u >= nunits)
             return -1;
-        if (units[u].name_len == n && !memcmp(units[u].name, key, n))
+        const char *name = price_key ? units[u].price_key : units[u].name;
+        if (strlen(name) == n && !memcmp(name, key, n))
             return u;
     }
 }
-int ic_unit_find_price_key(const char *key) { return lookup(by_price_key, key, true); }
+
+int ic_unit_find(const char *key)
+{
+    INIT();
+    return probe(by_name, key, strlen(key), false);
+}
+
+int ic__unit_find_n(const char *key, size_t n) { return probe(by_name, key, n, false); }
+
+int ic_unit_find_price_key(const char *key)
+{
+    INIT();
+    return probe(by_price_key, key, strlen(key), true);
+}
 
 const char *ic_unit_name(int u) { INIT(); return VALID(u) ? units[u].name : "?"; }
 const char *ic_unit_price_key(int u) { INIT(); return VALID(u) ? units[u].price_key : "?"; }
