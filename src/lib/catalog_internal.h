@@ -16,6 +16,9 @@ struct ic_price_set {
     size_t n;
     ic_unit_price *items;      /* in feed order */
     uint64_t *per;             /* ic_unit_per() of each item */
+    uint64_t *pico;            /* per item: the exact pico-dollars per unit of an untiered price
+                                  whose rate divides evenly (3 USD/Mtok -> 3000000), so pricing is
+                                  one multiplication, no rounding; 0: use ic_money_of */
     uint64_t priced;           /* bit set of priced units */
     int order[IC_UNITS_MAX];   /* priced units but requests, most specific first */
     int norder;

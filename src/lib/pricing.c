@@ -13,14 +13,9 @@
 
 /* The reference's B(): the usage value of unit t, or 0 when absent, refusing absences that would
  * under-charge (a positive descendant or a positive overlap whose join is t). */
-static ic_status usage_value(uint64_t present, const uint64_t *val, uint64_t pos, int t,
-                             uint64_t *out, ic_error *err)
+static ic_status absent_value(uint64_t pos, int t, uint64_t *out, ic_error *err)
 {
-    /* val: the values by unit id of the present units; pos: those with a positive value */
-    if (present >> t & 1) {
-        *out = val[t];
-        return IC_OK;
-    }
+    /* t is absent; pos: the units reported with a positive value */
     uint64_t desc = pos & ic__unit_desc[t];
     if (desc)
         return ic_error_set(err, IC_ERR_INVALID,
@@ -43,6 +38,17 @@ static ic_status usage_value(uint64_t present, const uint64_t *val, uint64_t pos
     return IC_OK;
 }
 
+/* val: the values by unit id of the present units */
+static inline ic_status usage_value(uint64_t present, const uint64_t *val, uint64_t pos, int t,
+                                    uint64_t *out, ic_error *err)
+{
+    if (present >> t & 1) {
+        *out = val[t];
+        return IC_OK;
+    }
+    return absent_value(pos, t, out, err);
+}
+
 static ic_decimal rate(const ic_unit_price *up, uint64_t total_input)
 {
     ic_decimal p = up->base;
@@ -54,7 +60,7 @@ static ic_decimal rate(const ic_unit_price *up, uint64_t total_input)
 
 static bool is_groq_whisper(const ic_model *m)
 {
-    return m->provider && !strcmp(m->provider->id, "groq") &&
+    return m->id[0] == 'w' && m->provider && !strcmp(m->provider->id, "groq") &&
            (!strcmp(m->id, "whisper-large-v3") || !strcmp(m->id, "whisper-large-v3-turbo"));
 }
 
@@ -144,7 +150,10 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
         it->charged = q;
         it->price = rate(up, total_input);
         it->per = ps->per[i];
-        if ((st = ic_money_of(q, it->price, it->per, &it->usd)) != IC_OK)
+        uint64_t exact;
+        if (ps->pico[i] && !__builtin_mul_overflow(q, ps->pico[i], &exact))
+            it->usd = (ic_money)exact;
+        else if ((st = ic_money_of(q, it->price, it->per, &it->usd)) != IC_OK)
             return ic_error_set(err, IC_ERR_RANGE, "%s: %llu is too large to price",
                                 ic_unit_name(up->unit), (unsigned long long)q);
         out->total += it->usd;

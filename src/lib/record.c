@@ -769,6 +769,15 @@ static char *u64_digits(uint64_t v, char *end)
     return p;
 }
 
+/* v < 10^6 as exactly six digits at p */
+static inline void put6(uint32_t v, char *p)
+{
+    uint32_t a = v / 10000, r = v % 10000;
+    memcpy(p, digit_pairs + 2 * a, 2);
+    memcpy(p + 2, digit_pairs + 2 * (r / 100), 2);
+    memcpy(p + 4, digit_pairs + 2 * (r % 100), 2);
+}
+
 static void put_u64(out_buf *b, uint64_t v)
 {
     char t[24];
@@ -803,11 +812,17 @@ static void put_money(out_buf *b, ic_money m)
         uint64_t v = (uint64_t)m, ip = v / 1000000000000ULL, fp = v % 1000000000000ULL;
         put_u64(b, ip);
         if (fp) {
+            /* the 12 fraction digits as two 6-digit halves in 32 bits; most amounts need only
+             * the first half (0.153432 is 153432000000 pico) */
             char d[13];
+            uint32_t hi = (uint32_t)(fp / 1000000), lo = (uint32_t)(fp % 1000000);
             d[0] = '.';
-            u64_digits(fp + 1000000000000ULL, d + 13); /* 13 digits: a leading 1, then 12 */
-            d[0] = '.';
-            size_t w = 12;
+            put6(hi, d + 1);
+            size_t w = 6;
+            if (lo) {
+                put6(lo, d + 7);
+                w = 12;
+            }
             while (d[w] == '0')
                 w--;
             put(b, d, w + 1);

@@ -4,6 +4,7 @@
  * streams, and the record parser's two paths agreeing. */
 #include <stdlib.h>
 
+#include "catalog_internal.h" /* the price set's precomputed exact factors */
 #include "infercost/catalog.h"
 #include "infercost/pricing.h"
 #include "infercost/record.h"
@@ -405,6 +406,92 @@ static void output_line(void)
     CHECK_STR(ic_money_format(saved, buf, sizeof buf), "0.27"); /* 0.3 - 0.03 */
 }
 
+/* Every untiered catalog price that pricing multiplies by a precomputed pico-dollar factor gives
+ * what ic_money_of's exact division and rounding gives, for quantities small, large and random. */
+static void exact_factors_agree(void)
+{
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
+    size_t checked = 0, fast = 0;
+    for (size_t i = 0; i < ic_catalog_provider_count(cat); i++) {
+        const ic_provider *p = ic_catalog_provider(cat, i);
+        for (size_t j = 0; j < ic_provider_model_count(p); j++) {
+            const ic_model *m = ic_provider_model(p, j);
+            for (size_t e = 0; e < ic_model_price_count(m); e++) {
+                const ic_price_set *ps = ic_model_price_entry(m, e)->prices;
+                for (size_t k = 0; k < ps->n; k++) {
+                    const ic_unit_price *up = &ps->items[k];
+                    fast += ps->pico[k] != 0;
+                    for (int t = 0; t < 8; t++) {
+                        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+                        uint64_t q = t == 0 ? 1 : t == 1 ? 999999 : t == 2 ? (1ULL << 40) + 7 : seed >> (t * 6);
+                        ic_money slow, quick;
+                        ic_status st = ic_money_of(q, up->base, ps->per[k], &slow);
+                        uint64_t v;
+                        if (!ps->pico[k] || __builtin_mul_overflow(q, ps->pico[k], &v))
+                            continue;
+                        quick = (ic_money)v;
+                        CHECK_INT(st, IC_OK);
+                        if (quick != slow) {
+                            char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN];
+                            fprintf(stderr, "%s %s: q=%llu fast %s slow %s\n", ic_model_id(m),
+                                    ic_unit_name(up->unit), (unsigned long long)q,
+                                    ic_money_format(quick, a, sizeof a), ic_money_format(slow, b, sizeof b));
+                            CHECK(0);
+                        }
+                        checked++;
+                    }
+                }
+            }
+        }
+    }
+    CHECK(fast > 1000); /* the fast path is the usual case (most prices are whole micro-dollars per token) */
+    CHECK(checked > 5000);
+    /* prices that are not whole pico-dollars per unit keep the rounding path: 0.1234567 USD/Mtok
+     * is 123456.7 pico a token (3 tokens: 370370.1, rounded to 370370), and 0.08333333333333334 */
+    const char *t = "[{\"id\":\"p\",\"models\":[{\"id\":\"m\",\"match\":{\"equals\":\"m\"},"
+                    "\"prices\":{\"input_mtok\":0.1234567,\"output_mtok\":2,\"cache_read_mtok\":0.08333333333333334}}]}]";
+    ic_catalog *c2 = NULL;
+    ic_error err;
+    CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_OK);
+    const ic_price_set *ps = ic_model_price_entry(ic_provider_model(ic_catalog_provider(c2, 0), 0), 0)->prices;
+    CHECK(ps->n == 3 && ps->pico[0] == 0 && ps->pico[1] == 2000000 && ps->pico[2] == 0);
+    ic_usage u;
+    ic_usage_clear(&u);
+    ic_cost c;
+    CHECK(ic_usage_set(&u, ic_unit_find("input_tokens"), 3, &err) == IC_OK);
+    CHECK(ic_usage_set(&u, ic_unit_find("output_tokens"), 5, &err) == IC_OK);
+    CHECK(ic_price_call(c2, "p", "m", &u, 0, &c, &err) == IC_OK);
+    CHECK(c.nitems == 2 && c.items[0].usd == 370370 && c.items[1].usd == 10000000);
+    ic_catalog_free(c2);
+}
+
+/* The output line's money text (its own digit writer) is ic_money_format's, on amounts with zeros
+ * in either half of the 12 fraction digits, whole dollars, and above 2^64 pico-dollars. */
+static void output_money_text(void)
+{
+    const ic_money cases[] = {0, 1, 10, 999999, 1000000, 1000001, 100000000000LL, 120000000001LL,
+                              999999999999LL, 1000000000000LL, 1000000000001LL, 1234567890123456789LL,
+                              (ic_money)UINT64_MAX, (ic_money)UINT64_MAX + 1, (ic_money)1 << 100};
+    const char *line = "{\"provider\":\"openai\",\"model\":\"gpt-4o\",\"timestamp\":\"2026-03-01T10:00:00Z\","
+                       "\"usage\":{\"input_tokens\":1}}";
+    ic_record r;
+    ic_cost c;
+    ic_error err;
+    CHECK(ic_record_parse(cat, line, strlen(line), &r, &err) == IC_OK);
+    CHECK(ic_record_price(cat, &r, 0, &c, &err) == IC_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[4096], want[IC_MONEY_STRLEN + 40], m[IC_MONEY_STRLEN];
+        c.total = c.items[0].usd = cases[i];
+        CHECK(ic_cost_to_json(&r, &c, buf, sizeof buf) > 0);
+        snprintf(want, sizeof want, "\"total_usd\":\"%s\"", ic_money_format(cases[i], m, sizeof m));
+        CHECK(strstr(buf, want) != NULL);
+        snprintf(want, sizeof want, "\"usd\":\"%s\"}", m);
+        CHECK(strstr(buf, want) != NULL);
+        if (!strstr(buf, want))
+            fprintf(stderr, "money %zu: %s\n", i, buf);
+    }
+}
+
 static void catalog_errors(void)
 {
     ic_catalog *c2 = NULL;
@@ -455,6 +542,8 @@ int main(void)
     RUN(extraction_bodies_and_streams);
     RUN(two_parsers_agree);
     RUN(output_line);
+    RUN(output_money_text);
+    RUN(exact_factors_agree);
     RUN(catalog_errors);
     ic_catalog_free(cat);
     TEST_END();
