@@ -7,6 +7,21 @@
 static const double LAT_LE[GW_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                               0.1,    0.25,  0.5,    1,     2.5,  5,    10};
 
+/* fine buckets at the low end: the target is a p99 under 0.5 ms */
+static const double OVH_LE[GW_OVH_BUCKETS] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                              0.005,   0.01,   0.025,   0.05,   0.1,   0.25, 1};
+
+void gw_metrics_observe_overhead(gw_metrics *m, uint64_t us)
+{
+    double s = (double)us / 1e6;
+    int i = 0;
+    while (i < GW_OVH_BUCKETS && s > OVH_LE[i])
+        i++;
+    m->ovh_bucket[i]++;
+    m->ovh_count++;
+    m->ovh_sum_s += s;
+}
+
 void gw_metrics_observe_upstream(gw_metrics *m, uint64_t us)
 {
     double s = (double)us / 1e6;
@@ -109,4 +124,18 @@ void gw_metrics_render(const gw_metrics *m, struct evbuffer *b)
                         "infercost_upstream_latency_seconds_sum %.6f\n"
                         "infercost_upstream_latency_seconds_count %llu\n",
                         (unsigned long long)cum, m->lat_sum_s, (unsigned long long)m->lat_count);
+    evbuffer_add_printf(b, "# HELP infercost_gateway_overhead_seconds The gateway's own time per API call: from the request fully read to the response fully written to the client socket, minus the time spent waiting for upstream attempts and retry backoff.\n"
+                           "# TYPE infercost_gateway_overhead_seconds histogram\n");
+    cum = 0;
+    for (int i = 0; i < GW_OVH_BUCKETS; i++) {
+        cum += m->ovh_bucket[i];
+        evbuffer_add_printf(b, "infercost_gateway_overhead_seconds_bucket{le=\"%g\"} %llu\n",
+                            OVH_LE[i], (unsigned long long)cum);
+    }
+    cum += m->ovh_bucket[GW_OVH_BUCKETS];
+    evbuffer_add_printf(b,
+                        "infercost_gateway_overhead_seconds_bucket{le=\"+Inf\"} %llu\n"
+                        "infercost_gateway_overhead_seconds_sum %.6f\n"
+                        "infercost_gateway_overhead_seconds_count %llu\n",
+                        (unsigned long long)cum, m->ovh_sum_s, (unsigned long long)m->ovh_count);
 }

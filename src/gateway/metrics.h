@@ -1,6 +1,7 @@
 /* metrics.h: the gateway's counters and the /metrics page in Prometheus text format (requests by
- * status, tokens, exact cost, cache hits and savings, upstream latency histogram, in-flight,
- * refusals, retries, spool). Event-loop thread only; rendering never touches request state. */
+ * status, tokens, exact cost, cache hits and savings, upstream latency histogram, the gateway's
+ * own overhead histogram, in-flight, refusals, retries, spool). Event-loop thread only;
+ * rendering never touches request state. */
 #ifndef IC_GW_METRICS_H
 #define IC_GW_METRICS_H
 
@@ -11,6 +12,7 @@
 struct evbuffer;
 
 #define GW_LAT_BUCKETS 14
+#define GW_OVH_BUCKETS 13
 
 typedef struct gw_metrics {
     uint64_t req_by_class[6];       /* 1xx..5xx by status/100, [0] other */
@@ -26,9 +28,15 @@ typedef struct gw_metrics {
     uint64_t lat_bucket[GW_LAT_BUCKETS + 1]; /* cumulative on render */
     uint64_t lat_count;
     double lat_sum_s;
+    /* the gateway's own time per API call: request read -> response written to the client
+     * socket, minus the upstream attempts and retry backoff (proxy.c) */
+    uint64_t ovh_bucket[GW_OVH_BUCKETS + 1];
+    uint64_t ovh_count;
+    double ovh_sum_s;
 } gw_metrics;
 
 void gw_metrics_observe_upstream(gw_metrics *m, uint64_t us);
+void gw_metrics_observe_overhead(gw_metrics *m, uint64_t us);
 /* extra: spool and cache gauges appended by the caller */
 void gw_metrics_render(const gw_metrics *m, struct evbuffer *out);
 

@@ -81,11 +81,35 @@ typedef struct gw_call {
     struct event *backoff;
     char last_err[256];
     uint64_t t0_us, tup_us;
+    uint64_t excl_us;           /* upstream attempts + retry backoff: not the gateway's time */
+    uint64_t tbackoff_us;
     int64_t t0_ms;
     char id[64];
 } gw_call;
 
 /* ---------- small helpers ---------- */
+
+/* The overhead histogram (metrics.h): when the reply's last byte has been written to the client
+ * socket, libevent calls on_reply_written with the call's "virtual start" (its start plus the
+ * time spent on upstream attempts and backoff), so the call itself may be recycled meanwhile.
+ * One event loop per process: the metrics it feeds are the server's (set in gw_proxy_handle). */
+static gw_metrics *g_ovh_metrics;
+
+static void on_reply_written(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    uint64_t vstart = (uint64_t)(uintptr_t)arg, now = gw_mono_us();
+    if (g_ovh_metrics)
+        gw_metrics_observe_overhead(g_ovh_metrics, now > vstart ? now - vstart : 0);
+}
+
+/* call just before the call's final evhttp_send_reply / evhttp_send_reply_end */
+static void arm_overhead(gw_call *c)
+{
+    if (c && c->req && !c->client_gone)
+        evhttp_request_set_on_complete_cb(c->req, on_reply_written,
+                                          (void *)(uintptr_t)(c->t0_us + c->excl_us));
+}
 
 static const char *hdr(struct evhttp_request *r, const char *name)
 {
@@ -170,6 +194,7 @@ static void send_json_error(gw_server *s, gw_call *c, struct evhttp_request *req
         evhttp_add_header(h, "X-Infercost-Request-Id", c->id);
     if (status == 429)
         evhttp_add_header(h, "Retry-After", "1");
+    arm_overhead(c);
     evhttp_send_reply(req, status, NULL, b);
     evbuffer_free(b);
     count_status(s, status);
@@ -557,7 +582,9 @@ static void on_backoff(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    start_attempt(arg);
+    gw_call *c = arg;
+    c->excl_us += gw_mono_us() - c->tbackoff_us;
+    start_attempt(c);
 }
 
 /* Finish: meter, settle, spool, answer. Called once per call. */
@@ -658,6 +685,7 @@ static void finish_call(gw_call *c, bool transport_ok)
             evbuffer_free(b);
         } else
             s->m.client_aborts++;
+        arm_overhead(c);
         evhttp_send_reply_end(c->req);
         count_status(s, 200);
         log_access(s, c, c->req, path, 200, c->cacheable ? "miss" : NULL, priced ? costs : NULL,
@@ -685,6 +713,7 @@ static void finish_call(gw_call *c, bool transport_ok)
         evhttp_add_header(h, "X-Infercost-Cost", costs);
     else if (c->status >= 200 && c->status < 300)
         evhttp_add_header(h, "X-Infercost-Cost-Error", "unpriced (see the spool and the access log)");
+    arm_overhead(c);
     evhttp_send_reply(c->req, c->status, NULL, c->resp);
     count_status(s, c->status);
     log_access(s, c, c->req, path, c->status, c->cacheable ? "miss" : NULL, priced ? costs : NULL,
@@ -837,7 +866,9 @@ static void up_done(void *arg, bool ok, const char *err)
     gw_call *c = arg;
     gw_server *s = c->s;
     c->up = NULL;
-    gw_metrics_observe_upstream(&s->m, gw_mono_us() - c->tup_us);
+    uint64_t now = gw_mono_us();
+    gw_metrics_observe_upstream(&s->m, now - c->tup_us);
+    c->excl_us += now - c->tup_us;
     if (!ok)
         snprintf(c->last_err, sizeof c->last_err, "%s", c->too_big ? c->last_err : err ? err : "failed");
     if (retryable(c, ok) && !c->streaming && !c->client_gone && !c->too_big) {
@@ -851,6 +882,7 @@ static void up_done(void *arg, bool ok, const char *err)
                 c->backoff = evtimer_new(s->base, on_backoff, c);
             struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
             evtimer_add(c->backoff, &tv);
+            c->tbackoff_us = now;
             return;
         }
     }
@@ -1231,6 +1263,7 @@ static void serve_cache_hit(gw_call *c, gw_cached *v)
         evhttp_add_header(h, "X-Infercost-Saved", saved);
     struct evbuffer *b = evbuffer_new();
     evbuffer_add(b, v->body, v->len);
+    arm_overhead(c);
     evhttp_send_reply(c->req, 200, "OK", b);
     evbuffer_free(b);
     count_status(s, 200);
@@ -1597,6 +1630,7 @@ static void handle_models(gw_server *s, struct evhttp_request *req)
 void gw_proxy_handle(struct evhttp_request *req, void *arg)
 {
     gw_server *s = arg;
+    g_ovh_metrics = &s->m;
     const char *uri = evhttp_request_get_uri(req);
     char path[256];
     size_t pl = strcspn(uri, "?");

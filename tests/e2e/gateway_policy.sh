@@ -143,7 +143,16 @@ check "weights 3:1 ($n4o/$nmini)" [ "${n4o:-0}" -gt "${nmini:-0}" ] && check "bo
 # fallbacks
 eq "5xx -> fallback" "$(served "{\"model\":\"fb-test\",$MSG}")" gpt-4o-mini
 eq "fallback upstream" "$(hget X-Infercost-Upstream)" good
+# the overhead histogram (/metrics) is the gateway's own time: this call waits 300 ms for the
+# slow upstream's timeout, then 5+ ms of backoff, and neither may count as overhead
+ovh() { curl -s "http://127.0.0.1:$GW_PORT/metrics" | sed -n "s/^infercost_gateway_overhead_seconds_$1 //p"; }
+osum0=$(ovh sum); ocount0=$(ovh count); t0=$(date +%s%N)
 eq "timeout -> fallback" "$(served "{\"model\":\"timeout-test\",$MSG}")" gpt-4.1-mini
+ms=$(( ($(date +%s%N) - t0) / 1000000 )); osum1=$(ovh sum)
+eq "overhead: one more call" "$(ovh count)" $((ocount0 + 1))
+check "overhead excludes the upstream wait ($(awk -v a="$osum0" -v b="$osum1" 'BEGIN {printf "%.1f", (b - a) * 1000}') ms of $ms ms)" \
+    awk -v a="$osum0" -v b="$osum1" -v w="$ms" 'BEGIN { exit !(w >= 300 && b - a >= 0 && b - a < 0.15) }'
+eq "overhead +Inf bucket = count" "$(ovh 'bucket{le="+Inf"}')" "$(ovh count)"
 t0=$(date +%s%N)
 code=$(curl -s -o "$T/b" -w '%{http_code}' "$G" -d "{\"model\":\"allbad-test\",$MSG}")
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
