@@ -235,7 +235,8 @@ typedef enum { FAST_DONE, FAST_BAIL } fast_result;
 
 static const char *ws(const char *p, const char *e)
 {
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    /* one comparison for the usual case, a byte that is not white space at all */
+    while (p < e && (unsigned char)*p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
         p++;
     return p;
 }
@@ -727,9 +728,14 @@ static void put(out_buf *b, const char *s, size_t n)
 
 static void put_quoted(out_buf *b, const char *s)
 {
-    size_t n = strlen(s);
+    size_t n = strlen(s), i = 0;
     bool plain = true;
-    for (size_t i = 0; i < n && plain; i++)
+    for (; i + 8 <= n && plain; i += 8) { /* eight bytes a step: ids are 5 to 60 bytes */
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        plain = !special_bytes(w);
+    }
+    for (; i < n && plain; i++)
         plain = s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20;
     if (plain) {
         put(b, "\"", 1);
@@ -790,6 +796,7 @@ static void put_u64(out_buf *b, uint64_t v)
 typedef struct frag {
     char head[96], tail[48];
     unsigned char head_len, tail_len;
+    uint64_t per; /* the unit's own divisor: the tail holds it */
 } frag;
 static frag frags[IC_UNITS_MAX];
 static pthread_once_t frags_once = PTHREAD_ONCE_INIT;
@@ -800,6 +807,7 @@ static void build_frags(void)
         int h = snprintf(frags[u].head, sizeof frags[u].head, "{\"unit\":\"%s\",\"charged\":", ic_unit_name(u));
         int t = snprintf(frags[u].tail, sizeof frags[u].tail, ",\"per\":%llu,\"usd\":\"",
                          (unsigned long long)ic_unit_per(u));
+        frags[u].per = ic_unit_per(u);
         frags[u].head_len = (unsigned char)(h > 0 && h < (int)sizeof frags[u].head ? h : 0);
         frags[u].tail_len = (unsigned char)(t > 0 && t < (int)sizeof frags[u].tail ? t : 0);
     }
@@ -875,7 +883,7 @@ size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_
         PUTS(&b, ",\"price_per\":\"");
         put_decimal(&b, it->price);
         PUTS(&b, "\"");
-        if (it->per == ic_unit_per(it->unit)) {
+        if (it->per == f->per) {
             put(&b, f->tail, f->tail_len);
         } else {
             PUTS(&b, ",\"per\":");

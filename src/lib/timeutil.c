@@ -4,6 +4,8 @@
 #include "infercost/timeutil.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -53,8 +55,43 @@ static int days_in_month(int y, int m)
     return dm[m - 1];
 }
 
+/* no byte of w outside '0'..'9' (exact: when all are digits nothing carries or borrows) */
+static inline bool all_digits8(uint64_t w)
+{
+    return !(((w + 0x4646464646464646ULL) | (w - 0x3030303030303030ULL)) & 0x8080808080808080ULL);
+}
+
+static inline int d2(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+/* The forms logs write, "YYYY-MM-DDTHH:MM:SSZ" and "YYYY-MM-DDTHH:MM:SS.mmmZ", checked eight
+ * bytes at a time; false sends anything else (or anything out of range) to the general parser,
+ * which decides. */
+static bool parse_canonical(const char *s, size_t len, int64_t *ms_out)
+{
+    if ((len != 20 && len != 24) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[len - 1] != 'Z' || (len == 24 && s[19] != '.'))
+        return false;
+    char b[24];
+    memcpy(b, s, len);
+    if (len == 20)
+        memcpy(b + 20, "0000", 4);
+    b[4] = b[7] = b[10] = b[13] = b[16] = b[19] = b[23] = '0'; /* separators, checked above */
+    uint64_t w[3];
+    memcpy(w, b, sizeof w);
+    if (!all_digits8(w[0]) || !all_digits8(w[1]) || !all_digits8(w[2]))
+        return false;
+    int y = d2(s) * 100 + d2(s + 2), mo = d2(s + 5), d = d2(s + 8), h = d2(s + 11), mi = d2(s + 14),
+        se = d2(s + 17), ms = len == 24 ? d2(s + 20) * 10 + (s[22] - '0') : 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
+        return false;
+    *ms_out = (ic_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms;
+    return true;
+}
+
 ic_status ic_time_parse(const char *s, size_t len, int64_t *ms_out)
 {
+    if (parse_canonical(s, len, ms_out))
+        return IC_OK;
     int y, mo, d, h = 0, mi = 0, se = 0, ms = 0;
     if (!digits(s, len, 0, 4, &y) || len < 10 || s[4] != '-' || !digits(s, len, 5, 2, &mo) ||
         s[7] != '-' || !digits(s, len, 8, 2, &d))

@@ -31,6 +31,7 @@ uint64_t ic__unit_compat[IC_UNITS_MAX];
 static const char *direction[IC_UNITS_MAX], *family[IC_UNITS_MAX];
 bool ic__unit_reported[IC_UNITS_MAX], ic__unit_in[IC_UNITS_MAX], ic__unit_out[IC_UNITS_MAX];
 static signed char by_name[256], by_price_key[256]; /* hash -> unit, -1 empty (open addressing) */
+static unsigned char name_len[IC_UNITS_MAX], price_key_len[IC_UNITS_MAX]; /* strlen of each */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static unsigned name_hash_n(const char *s, size_t n)
@@ -43,7 +44,8 @@ static unsigned name_hash_n(const char *s, size_t n)
         h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
     }
     uint64_t w = 0;
-    memcpy(&w, s, n);
+    for (size_t i = 0; i < n; i++) /* the last 0-7 bytes (no call to a variable-length memcpy) */
+        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
     h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
     return (unsigned)(h >> 56);
 }
@@ -185,6 +187,8 @@ static ic_status parse_units(void)
     for (int a = 0; a < nunits; a++) {
         index_name(by_name, units[a].name, a);
         index_name(by_price_key, units[a].price_key, a);
+        name_len[a] = (unsigned char)strlen(units[a].name); /* < 48: checked above */
+        price_key_len[a] = (unsigned char)strlen(units[a].price_key);
     }
     for (int a = 0; a < nunits; a++) {
         direction[a] = dim(&units[a], "direction");
@@ -258,8 +262,8 @@ static int probe(const signed char *tab, const char *key, size_t n, bool price_k
         int u = tab[h];
         if (u < 0 || u >= nunits)
             return -1;
-        const char *name = price_key ? units[u].price_key : units[u].name;
-        if (strlen(name) == n && !memcmp(name, key, n))
+        if ((price_key ? price_key_len[u] : name_len[u]) == n &&
+            !memcmp(price_key ? units[u].price_key : units[u].name, key, n))
             return u;
     }
 }

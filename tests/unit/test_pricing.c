@@ -146,6 +146,43 @@ static void tier_cliff_on_total_input(void)
                     "2026-03-01T00:00:00Z"), "0.42"); /* 50000*6/1e6 + 200000*0.6/1e6 */
 }
 
+/* Timestamps in the two forms logs write take a shortcut in ic_time_parse; the same instants
+ * written with "+00:00" go the general way. Both must agree on every value, and refuse alike. */
+static void timestamp_forms_agree(void)
+{
+    uint64_t x = 88172645463325252ULL;
+    static const char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int y = 1970 + (int)(x % 130), mo = 1 + (int)(x >> 8) % 12, d = 1 + (int)((x >> 16) % 31),
+            h = (int)((x >> 24) % 25), mi = (int)((x >> 32) % 61), se = (int)((x >> 40) % 62),
+            ms = (int)((x >> 48) % 1000);
+        if (i % 7 == 0)
+            d = mdays[mo - 1]; /* month ends, Feb 29 in leap and other years */
+        char a[64], b[64];
+        if (i & 1) {
+            snprintf(a, sizeof a, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, h, mi, se, ms);
+            snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+00:00", y, mo, d, h, mi, se, ms);
+        } else {
+            snprintf(a, sizeof a, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, se);
+            snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d+00:00", y, mo, d, h, mi, se);
+        }
+        if (i % 11 == 0) /* a stray byte in a digit position */
+            a[(x >> 56) % 19] = b[(x >> 56) % 19] = "x/:9 \xb0"[(x >> 3) % 6];
+        int64_t ta = -1, tb = -2;
+        ic_status sa = ic_time_parse(a, strlen(a), &ta), sb = ic_time_parse(b, strlen(b), &tb);
+        CHECK_INT(sa, sb);
+        if (sa == IC_OK)
+            CHECK(ta == tb);
+        if (sa != sb || (sa == IC_OK && ta != tb))
+            fprintf(stderr, "%s vs %s\n", a, b);
+    }
+    int64_t t;
+    CHECK(ic_time_parse("2024-02-29T23:59:60Z", 20, &t) == IC_OK && t == T("2024-03-01T00:00:00Z"));
+    CHECK(ic_time_parse("2023-02-29T00:00:00Z", 20, &t) != IC_OK);
+    CHECK(ic_time_parse("2026-03-01T10:00:00.5Z", 22, &t) == IC_OK && t % 1000 == 500);
+}
+
 static void time_of_day_and_dates(void)
 {
     /* deepseek-chat: 0.27 in 00:30-16:30 UTC, 0.135 otherwise (start inclusive, end exclusive) */
@@ -535,6 +572,7 @@ int main(void)
     RUN(packed_usage_record);
     RUN(issue_example);
     RUN(tier_cliff_on_total_input);
+    RUN(timestamp_forms_agree);
     RUN(time_of_day_and_dates);
     RUN(overlays_add_and_override);
     RUN(litellm_import);
