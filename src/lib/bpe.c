@@ -85,8 +85,81 @@ void ic__ranks_free(ic__ranks *r)
     free(r->slots);
     free(r->pair2);
     free(r->filter);
+    free(r->shortb);
+    free(r->e2);
+    free(r->s2);
     ic__bt_lazy_free(r->lazy);
     memset(r, 0, sizeof *r);
+}
+
+/* the table of 3- and 4-byte tokens (see bpe.h); 0, or -1 when out of memory. Left out (NULL,
+ * lookups use the main table) when a rank does not fit in 24 bits. */
+static int build_short(ic__ranks *r)
+{
+    size_t count = 0;
+    for (uint32_t k = 0; k < r->n; k++) {
+        uint32_t l = r->off[k + 1] - r->off[k];
+        count += l == 3 || l == 4;
+    }
+    if (r->n >= (1u << 24))
+        return 0;
+    size_t buckets = 1;
+    int bits = 0;
+    while (buckets * IC_SHORT_WAYS * 2 < count * 3) { /* load <= 2/3 */
+        buckets <<= 1;
+        bits++;
+    }
+    ic__short_bucket *t = aligned_alloc(64, buckets * sizeof *t);
+    if (!t)
+        return -1;
+    memset(t, 0, buckets * sizeof *t);
+    r->short_mask = buckets - 1;
+    r->short_shift = 64 - bits; /* bits == 0: one bucket, h >> 64 is avoided below */
+    if (bits == 0)
+        r->short_shift = 63, r->short_mask = 0;
+    for (uint32_t k = 0; k < r->n; k++) {
+        uint32_t l = r->off[k + 1] - r->off[k];
+        if (l != 3 && l != 4)
+            continue;
+        uint32_t key = ic__short_key(r->blob + r->off[k], l);
+        size_t b = ic__short_bucket_of(r, key, l);
+        for (;;) {
+            int i = 0;
+            while (i < IC_SHORT_WAYS && t[b].val[i])
+                i++;
+            if (i < IC_SHORT_WAYS) {
+                t[b].key[i] = key;
+                t[b].val[i] = k | l << 24;
+                break;
+            }
+            b = (b + 1) & r->short_mask;
+        }
+    }
+    r->shortb = t;
+    return 0;
+}
+
+/* r->e2 and r->s2 (see bpe.h); 0, or -1 when out of memory */
+static int build_edges(ic__ranks *r)
+{
+    r->e2 = malloc(30 * 256 * sizeof *r->e2);
+    r->s2 = malloc(64 * 256 * sizeof *r->s2);
+    if (!r->e2 || !r->s2)
+        return -1;
+    memset(r->e2, 0xFF, 30 * 256 * sizeof *r->e2);
+    memset(r->s2, 0xFF, 64 * 256 * sizeof *r->s2);
+    for (uint32_t k = 0; k < r->n; k++) {
+        uint32_t l = r->off[k + 1] - r->off[k];
+        const unsigned char *t = r->blob + r->off[k];
+        if (l < 2)
+            continue;
+        unsigned z = t[l - 2], a = t[l - 1], b = t[0], d = t[1];
+        if (a - 0xC2u <= 0xDFu - 0xC2u && k < r->e2[(a - 0xC2) << 8 | z])
+            r->e2[(a - 0xC2) << 8 | z] = k;
+        if ((b & 0xC0) == 0x80 && k < r->s2[(b - 0x80) << 8 | d])
+            r->s2[(b - 0x80) << 8 | d] = k;
+    }
+    return 0;
 }
 
 ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char *name,
@@ -194,10 +267,14 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
     }
     for (int b = 0; b < 256; b++) {
         unsigned char c = (unsigned char)b;
-        if (ic__rank_of(r, &c, 1) == IC_RANK_NONE) {
+        if ((r->byte1[b] = ic__rank_of(r, &c, 1)) == IC_RANK_NONE) {
             ic__ranks_free(r);
             return ic_error_set(err, IC_ERR_PARSE, "%s: byte 0x%02x has no rank", name, b);
         }
+    }
+    if (build_short(r) != 0 || build_edges(r) != 0) {
+        ic__ranks_free(r);
+        return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
     }
     return IC_OK;
 }
@@ -207,6 +284,35 @@ void ic__bpe_scratch_free(ic__bpe_scratch *s)
     free(s->mem);
     s->mem = NULL;
     s->cap = 0;
+}
+
+/* a candidate of the merge: its key and hash (or short-table bucket), fetch started */
+typedef struct cand {
+    uint64_t k, h;
+} cand;
+
+static inline void prefetch_hashed(const ic__ranks *r, uint64_t h);
+
+__attribute__((always_inline)) static inline cand cand_start(const ic__ranks *r, const unsigned char *p, size_t len)
+{
+    cand c;
+    if (len - 3 <= 1 && r->shortb) {
+        c.k = ic__short_key(p, len);
+        c.h = ic__short_bucket_of(r, (uint32_t)c.k, len);
+        __builtin_prefetch(&r->shortb[c.h]);
+    } else {
+        c.k = ic__key(p, len);
+        c.h = ic__hash64(c.k, len);
+        prefetch_hashed(r, c.h);
+    }
+    return c;
+}
+
+__attribute__((always_inline)) static inline uint32_t cand_rank(const ic__ranks *r, const unsigned char *p, size_t len, cand c)
+{
+    if (len - 3 <= 1 && r->shortb)
+        return ic__short_find(r, (uint32_t)c.k, len, c.h);
+    return ic__filter_has(r, c.h) ? ic__probe(r, p, len, c.k, c.h) : IC_RANK_NONE;
 }
 
 static inline void prefetch_hashed(const ic__ranks *r, uint64_t h)
@@ -239,6 +345,64 @@ static inline uint32_t min_key(const int32_t *k, size_t n4)
 #endif
 }
 
+/* Pre-merge of 2-byte characters (Cyrillic, Greek, Arabic, Hebrew, Latin supplements...):
+ * a character ab (lead byte a, continuation b) that is itself a token of rank F is joined before
+ * the merge starts when nothing else can touch a or b first. A merge that joins a with the part
+ * on its left makes a token ending in the two bytes z a (z: the byte before a); one that joins b
+ * with the part on its right makes a token starting with b d (d: the byte after b). If every
+ * token ending in z a and every token starting with b d has a rank above F (r->e2, r->s2: the
+ * lowest such ranks), the lowest-rank-first merge joins a and b at rank F before either could
+ * join anything else, so joining them up front changes nothing else in the order of merges:
+ * the result is the same, with one merge step (and its two rank lookups) fewer per character.
+ * Sets the parts (next, prev) and the keys of the pairs around joined characters; returns the
+ * number of parts. */
+static size_t premerge2(const ic__ranks *r, const unsigned char *p, size_t len, int32_t *key,
+                        uint8_t *next, uint8_t *prev)
+{
+    const int32_t NONE = INT32_MAX;
+    uint8_t start[SMALL + 1];
+    size_t nu = 0, joined = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned a = p[i];
+        start[nu++] = (uint8_t)i;
+        if (a - 0xC2u <= 0xDFu - 0xC2u && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+            unsigned b = p[i + 1];
+            uint32_t f = r->pair2[a << 8 | b];
+            if (f != IC_RANK_NONE && (i == 0 || f < r->e2[(a - 0xC2) << 8 | p[i - 1]]) &&
+                (i + 2 >= len || f < r->s2[(b - 0x80) << 8 | p[i + 2]])) {
+                key[i] = NONE;
+                key[i + 1] = NONE;
+                i += 2;
+                joined++;
+                continue;
+            }
+        }
+        i++;
+    }
+    if (!joined)
+        return len;
+    start[nu] = (uint8_t)len;
+    for (size_t u = 0; u < nu; u++) {
+        next[start[u]] = start[u + 1];
+        prev[start[u + 1]] = start[u];
+    }
+    /* the pairs that involve a joined character: their keys, lookups overlapped */
+    cand cs[SMALL];
+    for (size_t u = 0; u + 1 < nu; u++) {
+        size_t a = start[u], e = start[u + 2];
+        if (e - a > 2)
+            cs[u] = cand_start(r, p + a, e - a);
+    }
+    for (size_t u = 0; u + 1 < nu; u++) {
+        size_t a = start[u], e = start[u + 2];
+        if (e - a > 2) {
+            uint32_t rk = cand_rank(r, p + a, e - a, cs[u]);
+            key[a] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)a);
+        }
+    }
+    return nu;
+}
+
 /* tiktoken's array scan for short pieces, with less work per step: parts are a linked list over
  * byte positions (no memmove), and each live pair is one key (rank << 6 | position), so the
  * lowest rank, leftmost on ties, is a branch-free minimum over a fixed array (min_key). Needs
@@ -249,9 +413,12 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
     uint8_t next[SMALL + 1], prev[SMALL + 1];
     const int32_t NONE = INT32_MAX;
     size_t n4 = (len + 2) / 4; /* vectors covering keys 0..len-2 */
+    size_t m = len;
+    unsigned lead2 = 0; /* some byte is the lead byte of a 2-byte character */
     for (size_t i = 0; i + 1 < len; i++) {
         uint32_t rk = r->pair2[p[i] << 8 | p[i + 1]];
         key[i] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)i);
+        lead2 |= p[i] - 0xC2u <= 0xDFu - 0xC2u;
     }
     for (size_t i = len - 1; i < n4 * 4; i++)
         key[i] = NONE;
@@ -259,7 +426,10 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
         next[i] = (uint8_t)(i + 1);
         prev[i] = (uint8_t)(i - 1); /* prev[0] unused */
     }
-    size_t m = len;
+    /* fetch now the short-table buckets the merge may ask for (see ic__bpe_prefetch) */
+    ic__bpe_prefetch(r, p, len);
+    if (lead2 && r->e2)
+        m = premerge2(r, p, len, key, next, prev);
     for (;;) {
         uint32_t best = min_key(key, n4);
         if (best == (uint32_t)NONE)
@@ -274,22 +444,16 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
         size_t z = a > 0 ? prev[a] : 0;
         /* the two new candidate pairs are independent: hash both and start both memory fetches
          * before waiting on either (the lookups are bound by cache misses) */
-        uint64_t k1 = 0, h1 = 0, k0 = 0, h0 = 0;
+        cand c1 = {0, 0}, c0 = {0, 0};
         int right = c < len && d - a <= r->maxlen, left = a > 0 && c - z <= r->maxlen;
-        if (right) {
-            k1 = ic__key(p + a, d - a);
-            h1 = ic__hash64(k1, d - a);
-            prefetch_hashed(r, h1);
-        }
-        if (left) {
-            k0 = ic__key(p + z, c - z);
-            h0 = ic__hash64(k0, c - z);
-            prefetch_hashed(r, h0);
-        }
-        uint32_t rk = right && ic__filter_has(r, h1) ? ic__probe(r, p + a, d - a, k1, h1) : IC_RANK_NONE;
+        if (right)
+            c1 = cand_start(r, p + a, d - a);
+        if (left)
+            c0 = cand_start(r, p + z, c - z);
+        uint32_t rk = right ? cand_rank(r, p + a, d - a, c1) : IC_RANK_NONE;
         key[a] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)a);
         if (a > 0) {
-            rk = left && ic__filter_has(r, h0) ? ic__probe(r, p + z, c - z, k0, h0) : IC_RANK_NONE;
+            rk = left ? cand_rank(r, p + z, c - z, c0) : IC_RANK_NONE;
             key[z] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)z);
         }
     }

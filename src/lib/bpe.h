@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "infercost/status.h"
 
@@ -21,6 +24,17 @@ typedef struct ic__slot {
     uint32_t len;  /* 0: empty slot */
 } ic__slot;
 
+/* The tokens of 3 and 4 bytes (a third of the merge's lookups and most short pieces) in a table
+ * of their own, small enough to stay in the L2 cache (512 KB for o200k_base): a 64-byte bucket
+ * holds 8 exact keys (the bytes themselves) and values (rank | len << 24), filled in order, so
+ * one cache line answers both "this rank" and "no such token" (without the Bloom filter and the
+ * 8 MB table). A full bucket continues in the next one. */
+#define IC_SHORT_WAYS 8
+typedef struct ic__short_bucket {
+    uint32_t key[IC_SHORT_WAYS];
+    uint32_t val[IC_SHORT_WAYS]; /* 0: empty (no token of 3 or 4 bytes has val 0) */
+} ic__short_bucket;
+
 typedef struct ic__bt ic__bt;           /* backtracking tables (bpe_backtrack.c) */
 typedef struct ic__bt_lazy ic__bt_lazy; /* built on first use, shared by threads */
 
@@ -31,6 +45,14 @@ typedef struct ic__ranks {
     uint32_t *off;       /* n + 1 offsets into blob */
     ic__slot *slots;
     uint32_t *pair2;     /* 65536: rank of each 2-byte token, IC_RANK_NONE if none */
+    uint32_t byte1[256]; /* rank of each single byte */
+    /* for the pre-merge of 2-byte characters (bpe.c): e2[(a - 0xC2) << 8 | z], the lowest rank
+     * of a token ending in bytes z a (a a lead byte 0xC2..0xDF); s2[(b - 0x80) << 8 | d], the
+     * lowest rank of a token starting with b d (b a continuation byte); UINT32_MAX: none */
+    uint32_t *e2, *s2;
+    ic__short_bucket *shortb; /* the 3- and 4-byte tokens; NULL when ranks do not fit 24 bits */
+    size_t short_mask;
+    int short_shift;
     uint64_t *filter;    /* IC_FILTER_BITS bits: a token may have this hash (see ic__rank_of) */
     uint64_t inner[1024]; /* bit (a << 8 | b): some token has the bytes a, b next to each other */
     size_t mask;
@@ -125,6 +147,61 @@ static inline int ic__same_long(const unsigned char *a, const unsigned char *b, 
     return ic__load64(a + len - 8) == ic__load64(b + len - 8);
 }
 
+/* 3- and 4-byte tokens: key (the bytes, little-endian; equal to (uint32_t)ic__key for these
+ * lengths), its bucket, and the lookup */
+static inline uint32_t ic__short_key(const unsigned char *p, size_t len)
+{
+    return len == 4 ? ic__load32(p) : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+}
+static inline size_t ic__short_bucket_of(const ic__ranks *r, uint32_t key, size_t len)
+{
+    uint64_t h = ((uint64_t)key << 3 | len) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> r->short_shift) & r->short_mask;
+}
+static inline uint32_t ic__short_find(const ic__ranks *r, uint32_t key, size_t len, size_t b)
+{
+    for (;;) {
+        const ic__short_bucket *bk = &r->shortb[b];
+#ifdef __SSE2__
+        __m128i k = _mm_set1_epi32((int)key);
+        unsigned m = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+                         _mm_cmpeq_epi32(k, _mm_load_si128((const __m128i *)bk->key)))) |
+                     (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+                         _mm_cmpeq_epi32(k, _mm_load_si128((const __m128i *)bk->key + 1))))
+                         << 4;
+        while (m) {
+            unsigned i = (unsigned)__builtin_ctz(m);
+            if (bk->val[i] >> 24 == len)
+                return bk->val[i] & 0xFFFFFFu;
+            m &= m - 1;
+        }
+        if (bk->val[IC_SHORT_WAYS - 1] == 0)
+            return IC_RANK_NONE;
+#else
+        for (int i = 0; i < IC_SHORT_WAYS; i++) {
+            uint32_t v = bk->val[i];
+            if (v == 0)
+                return IC_RANK_NONE;
+            if (bk->key[i] == key && v >> 24 == len)
+                return v & 0xFFFFFFu;
+        }
+#endif
+        b = (b + 1) & r->short_mask;
+    }
+}
+
+/* Start the fetches of the short-table buckets of every 3- and 4-byte substring of p[0..len):
+ * the merge asks about some of them one step after another, each step waiting on the previous
+ * one; fetched together ahead of time, their cache misses overlap. Only a hint. */
+static inline void ic__bpe_prefetch(const ic__ranks *r, const unsigned char *p, size_t len)
+{
+    if (r->shortb && len >= 4)
+        for (size_t i = 0; i + 4 <= len; i++) {
+            __builtin_prefetch(&r->shortb[ic__short_bucket_of(r, ic__short_key(p + i, 3), 3)]);
+            __builtin_prefetch(&r->shortb[ic__short_bucket_of(r, ic__load32(p + i), 4)]);
+        }
+}
+
 static inline uint32_t ic__probe(const ic__ranks *r, const unsigned char *p, size_t len,
                                  uint64_t k, uint64_t h64)
 {
@@ -146,6 +223,10 @@ static inline uint32_t ic__rank_of(const ic__ranks *r, const unsigned char *p, s
 {
     if (len > r->maxlen)
         return IC_RANK_NONE;
+    if (len - 3 <= 1 && r->shortb) {
+        uint32_t k = ic__short_key(p, len);
+        return ic__short_find(r, k, len, ic__short_bucket_of(r, k, len));
+    }
     uint64_t k = ic__key(p, len);
     uint64_t h64 = ic__hash64(k, len);
     if (!ic__filter_has(r, h64))
@@ -158,6 +239,10 @@ static inline uint32_t ic__rank_of_piece(const ic__ranks *r, const unsigned char
 {
     if (len > r->maxlen)
         return IC_RANK_NONE;
+    if (len - 3 <= 1 && r->shortb) {
+        uint32_t k = ic__short_key(p, len);
+        return ic__short_find(r, k, len, ic__short_bucket_of(r, k, len));
+    }
     uint64_t k = ic__key(p, len);
     return ic__probe(r, p, len, k, ic__hash64(k, len));
 }

@@ -47,6 +47,12 @@ static inline unsigned cls_at(const unsigned char *s, size_t i, size_t n, size_t
         *len = 1;
         return ic__uni_stage2[c]; /* block 0 is stage2[0..255] */
     }
+    /* 2-byte characters (Latin supplements, Greek, Cyrillic, Armenian, Hebrew, Arabic, ...)
+     * decoded in line: the common non-ASCII case skips the general decoder */
+    if (c - 0xC2u <= 0xDFu - 0xC2u && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+        *len = 2;
+        return ic__uni_class((c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu));
+    }
     return ic__uni_class(ic__utf8_decode(s + i, n - i, len));
 }
 

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "bpe.h"
 #include "embedded.h"
@@ -181,25 +184,31 @@ uint32_t ic_tokenizer_vocab_size(const ic_tokenizer *t) { return t->vocab; }
 /* ---- encoding ---- */
 
 /* A per-call cache of merged pieces (pieces that are not themselves tokens), for long inputs:
- * words recur, and a hit skips the merge. Direct-mapped; a collision just replaces the entry. */
+ * words recur, and a hit skips the merge. 2-way: the two entries of a set share one 64-byte
+ * cache line (one memory fetch per lookup); a new piece goes in the first way, the old one there
+ * moves to the second. An entry holds the piece's bytes and its token count; a call that stores
+ * ids keeps them in a parallel array (cache_ids), read only on a hit. */
 #define CACHE_SLOTS_MIN 16384
-#define CACHE_SLOTS_MAX 65536 /* 6 MB, for inputs of 2 MB and more */
-#define CACHE_MAXLEN 40
-#define IC_TOK_PIECE_MAX CACHE_MAXLEN
+#define CACHE_SLOTS_MAX 65536 /* 2 MB of entries, for inputs of 2 MB and more */
+#define CACHE_MAXLEN 30
 #define CACHE_MAXTOK 12
 #define CACHE_MIN_INPUT 16384 /* below this the cache costs more than it saves */
 #define BATCH 64              /* pieces split, looked up and merged together */
 typedef struct cache_entry {
     uint8_t len, ntok;
     unsigned char bytes[CACHE_MAXLEN];
-    uint32_t ids[CACHE_MAXTOK];
 } cache_entry;
+_Static_assert(sizeof(cache_entry) == 32, "two entries per 64-byte line");
+typedef struct cache_ids {
+    uint32_t ids[CACHE_MAXTOK];
+} cache_ids;
 
 typedef struct sink {
     uint32_t *ids; /* NULL: count only */
     size_t n, cap;
     ic__bpe_scratch scratch;
-    cache_entry *cache;
+    cache_entry *cache; /* aligned to 64 bytes: a set is one cache line */
+    cache_ids *cache_ids; /* when storing ids */
     size_t cache_mask;
     int oom;
 } sink;
@@ -223,25 +232,42 @@ static int sink_reserve(sink *s, size_t more)
     return 1;
 }
 
-static inline int cache_has(const cache_entry *ce, const unsigned char *p, size_t len)
+/* a == b over len bytes (len <= CACHE_MAXLEN), in word loads rather than a memcmp call */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t len)
 {
-    return ce->len == len && memcmp(ce->bytes, p, len) == 0;
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 < len; i += 8)
+            if (ic__load64(a + i) != ic__load64(b + i))
+                return 0;
+        return ic__load64(a + len - 8) == ic__load64(b + len - 8);
+    }
+    if (len >= 4)
+        return ic__load32(a) == ic__load32(b) && ic__load32(a + len - 4) == ic__load32(b + len - 4);
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
 }
 
-/* a piece that is not itself a token: through the per-call cache, or merged. The cache is
- * 2-way: entries h and h ^ 1 (adjacent in memory); a new piece goes in h, the old one there
- * moves to h ^ 1. */
+static inline int cache_has(const cache_entry *ce, const unsigned char *p, size_t len)
+{
+    return ce->len == len && same_bytes(ce->bytes, p, len);
+}
+
+/* a piece that is not itself a token: through the per-call cache, or merged */
 static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, size_t h,
                        int store, sink *out)
 {
     if (out->cache && len <= CACHE_MAXLEN) {
-        cache_entry *ce = &out->cache[h & out->cache_mask];
+        size_t slot = h & out->cache_mask;
+        cache_entry *ce = &out->cache[slot];
         if (!cache_has(ce, p, len)) {
-            cache_entry *alt = &out->cache[(h & out->cache_mask) ^ 1];
+            cache_entry *alt = &out->cache[slot ^ 1];
             if (cache_has(alt, p, len)) {
+                slot ^= 1;
                 ce = alt;
             } else {
-                uint32_t tmp[IC_TOK_PIECE_MAX];
+                uint32_t tmp[CACHE_MAXLEN]; /* a piece of len bytes merges into <= len tokens */
                 /* counting needs no ids: the cache of a count-only call holds counts */
                 size_t got = ic__bpe_merge(r, p, len, store ? tmp : NULL, &out->scratch);
                 if (got == 0) {
@@ -254,17 +280,20 @@ static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, s
                     out->n += got;
                     return 1;
                 }
-                if (ce->len)
+                if (ce->len) {
                     *alt = *ce;
+                    if (store)
+                        out->cache_ids[slot ^ 1] = out->cache_ids[slot];
+                }
                 ce->len = (uint8_t)len;
                 ce->ntok = (uint8_t)got;
                 memcpy(ce->bytes, p, len);
                 if (store)
-                    memcpy(ce->ids, tmp, got * sizeof *tmp);
+                    memcpy(out->cache_ids[slot].ids, tmp, got * sizeof *tmp);
             }
         }
         if (store)
-            memcpy(out->ids + out->n, ce->ids, ce->ntok * sizeof *ce->ids);
+            memcpy(out->ids + out->n, out->cache_ids[slot].ids, ce->ntok * sizeof(uint32_t));
         out->n += ce->ntok;
         return 1;
     }
@@ -310,10 +339,23 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
             rank[j] = len <= r->maxlen ? ic__probe(r, s + st, len, key[j], hash[j]) : IC_RANK_NONE;
             if (rank[j] == IC_RANK_NONE && out->cache && len <= CACHE_MAXLEN) {
                 size_t ch = (size_t)(hash[j] >> r->shift) & out->cache_mask;
-                __builtin_prefetch(&out->cache[ch]);
-                __builtin_prefetch(&out->cache[ch ^ 1]);
+                __builtin_prefetch(&out->cache[ch]); /* the set's line: both ways */
             }
             st = ends[j];
+        }
+        /* the pieces that will miss the cache: their merges' lookups fetched ahead */
+        if (out->cache) {
+            st = i;
+            for (size_t j = 0; j < k; j++) {
+                size_t len = ends[j] - st;
+                if (rank[j] == IC_RANK_NONE && len <= CACHE_MAXLEN) {
+                    size_t ch = (size_t)(hash[j] >> r->shift) & out->cache_mask;
+                    if (!cache_has(&out->cache[ch], s + st, len) &&
+                        !cache_has(&out->cache[ch ^ 1], s + st, len))
+                        ic__bpe_prefetch(r, s + st, len);
+                }
+                st = ends[j];
+            }
         }
         st = i;
         for (size_t j = 0; j < k; j++) {
@@ -352,26 +394,58 @@ static long find_special(const ic_tokenizer *t, const unsigned char *s, size_t n
     return -1;
 }
 
-/* Replace each maximal invalid UTF-8 subsequence with U+FFFD; NULL if already valid. */
-static unsigned char *sanitize(const unsigned char *s, size_t n, size_t *outn, int *oom)
+/* The length of the longest valid UTF-8 prefix of s[0..n): sixteen ASCII bytes per step where
+ * SSE2 is there, and the common 2- and 3-byte sequences checked in line (the checks are those of
+ * ic__utf8_decode_strict: no overlong forms, no surrogates, nothing above U+10FFFF). This pass
+ * runs over every byte of every call, so it is kept to a few instructions per character. */
+static size_t valid_prefix(const unsigned char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        uint64_t w;
-        if (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull))) {
-            i += 8; /* eight ASCII bytes */
-            continue;
+#ifdef __SSE2__
+        if (i + 16 <= n) {
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s + i)));
+            if (!m) {
+                i += 16;
+                continue;
+            }
+            i += (size_t)__builtin_ctz(m);
         }
-        if (s[i] < 0x80) {
-            i++;
-            continue;
+#endif
+        /* a run of characters, until the next ASCII byte after a non-ASCII one */
+        while (i < n) {
+            unsigned c = s[i];
+            if (c < 0x80) {
+                i++;
+                if (i < n && s[i] >= 0x80)
+                    continue;
+                break;
+            }
+            if (c - 0xC2u <= 0xDFu - 0xC2u) {
+                if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+                    return i;
+                i += 2;
+            } else if (c - 0xE0u <= 0xEFu - 0xE0u) {
+                unsigned c1 = i + 1 < n ? s[i + 1] : 0;
+                unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+                if (c1 < lo || c1 > hi || i + 2 >= n || (s[i + 2] & 0xC0) != 0x80)
+                    return i;
+                i += 3;
+            } else {
+                size_t l;
+                if (ic__utf8_decode_strict(s + i, n - i, &l) == UINT32_MAX)
+                    return i;
+                i += l;
+            }
         }
-        size_t l;
-        uint32_t cp = ic__utf8_decode_strict(s + i, n - i, &l);
-        if (cp == UINT32_MAX)
-            break;
-        i += l;
     }
+    return i;
+}
+
+/* Replace each maximal invalid UTF-8 subsequence with U+FFFD; NULL if already valid. */
+static unsigned char *sanitize(const unsigned char *s, size_t n, size_t *outn, int *oom)
+{
+    size_t i = valid_prefix(s, n);
     if (i == n)
         return NULL;
     unsigned char *o = malloc(n * 3 + 1);
@@ -420,7 +494,18 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
         size_t slots = CACHE_SLOTS_MIN;
         while (slots < CACHE_SLOTS_MAX && slots * 32 < n)
             slots *= 2;
-        out->cache = calloc(slots, sizeof *out->cache); /* NULL: run without */
+        /* NULL: run without */
+        out->cache = aligned_alloc(64, slots * sizeof *out->cache);
+        if (out->cache && store) {
+            out->cache_ids = malloc(slots * sizeof *out->cache_ids);
+            if (!out->cache_ids) {
+                free(out->cache);
+    free(out->cache_ids);
+                out->cache = NULL;
+            }
+        }
+        if (out->cache)
+            memset(out->cache, 0, slots * sizeof *out->cache);
         out->cache_mask = slots - 1;
     }
     if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
@@ -444,6 +529,7 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
     }
     free(clean);
     free(out->cache);
+    free(out->cache_ids);
     ic__bpe_scratch_free(&out->scratch);
     if (out->oom) {
         free(out->ids);

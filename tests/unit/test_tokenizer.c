@@ -19,6 +19,7 @@
 #include "embedded.h"
 #include "pretokenize.h"
 #include "test.h"
+#include "unicode_tables.h"
 
 static const ic_tokenizer *o200k, *cl100k;
 
@@ -219,6 +220,208 @@ static void scanners_match_pcre2(void)
     pcre2_match_data_free(md);
     pcre2_code_free(ro);
     pcre2_code_free(rc);
+}
+
+/* ---- the 2-byte characters: every code point 0x80..0x7FF through the scanners (against PCRE2,
+ * where PCRE2's Unicode tables classify it as tiktoken's do) in many contexts; the short-token
+ * table against the main one; the merge with 2-byte characters joined up front (bpe.c,
+ * premerge2) against the heap merge, on every such character in many contexts and on random
+ * mixed-script words ---- */
+
+static size_t put_cp(unsigned char *b, uint32_t cp)
+{
+    if (cp < 0x80) {
+        b[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        b[0] = (unsigned char)(0xC0 | cp >> 6);
+        b[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    b[0] = (unsigned char)(0xE0 | cp >> 12);
+    b[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+    b[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+}
+
+/* whether PCRE2 (Unicode 14) gives cp the classes tiktoken's tables (Unicode 16) give it */
+static int pcre2_agrees(uint32_t cp)
+{
+    static const char *const cls[] = {"[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]",
+                                      "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]", "\\p{L}", "\\p{N}",
+                                      "[" WSC "]"};
+    static pcre2_code *re[5];
+    static pcre2_match_data *md;
+    int ec;
+    PCRE2_SIZE eo;
+    if (!md) {
+        for (int k = 0; k < 5; k++)
+            re[k] = pcre2_compile((PCRE2_SPTR)cls[k], PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
+                                  &ec, &eo, NULL);
+        md = pcre2_match_data_create(2, NULL);
+    }
+    unsigned char b[4];
+    size_t n = put_cp(b, cp);
+    static const unsigned bit[5] = {IC_U_UP, IC_U_LO, IC_U_L, IC_U_N, IC_U_WS};
+    unsigned mine = ic__uni_class(cp), same = 1;
+    for (int k = 0; k < 5; k++) {
+        int rc = pcre2_match(re[k], b, n, 0, PCRE2_ANCHORED, md, NULL);
+        unsigned theirs = rc >= 0 ? 1u : 0u, want = (mine & bit[k]) ? 1u : 0u;
+        same &= theirs == want;
+    }
+    return (int)same;
+}
+
+static void two_byte_scanners(void)
+{
+    int ec;
+    PCRE2_SIZE eo;
+    uint32_t opts = PCRE2_UTF | PCRE2_UCP;
+    pcre2_code *ro = pcre2_compile((PCRE2_SPTR)pat_o200k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    pcre2_code *rc = pcre2_compile((PCRE2_SPTR)pat_cl100k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    CHECK(ro && rc);
+    if (!ro || !rc)
+        return;
+    pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+    /* contexts: X is the code point under test, Y the previous/next one, M a combining mark */
+    static const char *const ctx[] = {"X", " X", "XX", "aXb", "X's", "X'S", "X1", "1X", " XYX", "XY",
+                                      "X\n", "\nX", "X.", ".X", "AXa", "aXA", "X\xcc\x81", "\xcc\x81X",
+                                      "X\xd0\xb6", "\xd0\x96X", "'X", "X ", "  X", "X/", "X\xe4\xb8\xad"};
+    int bad = 0, tested = 0;
+    for (uint32_t cp = 0x80; cp < 0x800 && bad < 3; cp++) {
+        if (!pcre2_agrees(cp) || !pcre2_agrees(cp < 0x7FF ? cp + 1 : 0x80))
+            continue;
+        tested++;
+        for (size_t c = 0; c < sizeof ctx / sizeof *ctx; c++) {
+            unsigned char b[64];
+            size_t n = 0;
+            for (const char *q = ctx[c]; *q; q++) {
+                if (*q == 'X')
+                    n += put_cp(b + n, cp);
+                else if (*q == 'Y')
+                    n += put_cp(b + n, cp < 0x7FF ? cp + 1 : 0x80);
+                else
+                    b[n++] = (unsigned char)*q;
+            }
+            if (!compare_scanner(IC_PRETOK_O200K, ro, md, b, n))
+                bad++;
+            if (!compare_scanner(IC_PRETOK_CL100K, rc, md, b, n))
+                bad++;
+        }
+    }
+    CHECK_INT(bad, 0);
+    printf("2-byte scanners: %d of 1920 code points checked against PCRE2\n", tested);
+    CHECK(tested > 1500); /* almost all of the 1,920 agree between Unicode 14 and 16 */
+    pcre2_match_data_free(md);
+    pcre2_code_free(ro);
+    pcre2_code_free(rc);
+}
+
+static uint32_t mx_rng = 11;
+static uint32_t mx_rand(void)
+{
+    mx_rng = mx_rng * 1664525u + 1013904223u;
+    return mx_rng >> 8;
+}
+
+/* one merge against the heap merge (the direct simulation of tiktoken's rule) */
+static int merge_agrees(const ic__ranks *r, const unsigned char *b, size_t n, ic__bpe_scratch *s1,
+                        ic__bpe_scratch *s2)
+{
+    uint32_t o1[64], o2[64];
+    size_t g1 = ic__bpe_merge_heap(r, b, n, o1, s1);
+    size_t g2 = ic__bpe_merge(r, b, n, o2, s2);
+    size_t g3 = ic__bpe_merge(r, b, n, NULL, s2);
+    return g1 && g1 == g2 && g2 == g3 && memcmp(o1, o2, g1 * sizeof *o1) == 0;
+}
+
+static void short_table_and_premerge(void)
+{
+    static const char *const files[] = {"o200k_base.tiktoken", "cl100k_base.tiktoken"};
+    /* neighbours: ASCII letters, space, apostrophe, digits, combining marks, Cyrillic, Greek,
+     * Arabic, Hebrew, Armenian, Latin-1, CJK, Devanagari */
+    static const uint32_t near[] = {'a', 'n', 'E', ' ', '\'', '1', 0x301, 0x308, 0x430, 0x43E,
+                                    0x456, 0x3B1, 0x627, 0x644, 0x5D0, 0x561, 0xE9, 0xDF,
+                                    0x4E2D, 0x915, 0x94D};
+    size_t nn = sizeof near / sizeof *near;
+    for (int f = 0; f < 2; f++) {
+        ic__ranks r;
+        ic_error err = {0};
+        size_t len;
+        const unsigned char *data = ic__embedded(files[f], &len);
+        if (!data || ic__ranks_load(&r, (const char *)data, len, files[f], &err) != IC_OK) {
+            CHECK(0);
+            continue;
+        }
+        CHECK(r.shortb != NULL && r.e2 != NULL);
+        /* every token of 3 or 4 bytes is found with its rank; random 3- and 4-byte strings
+         * get the main table's answer */
+        size_t wrong = 0;
+        for (uint32_t id = 0; id < r.n; id++) {
+            size_t l = r.off[id + 1] - r.off[id];
+            if (l == 3 || l == 4)
+                wrong += ic__rank_of(&r, r.blob + r.off[id], l) != id;
+        }
+        for (int it = 0; it < 200000; it++) {
+            unsigned char b[4];
+            size_t l = 3 + (size_t)(it & 1);
+            uint32_t id = mx_rand() % r.n;
+            size_t tl = r.off[id + 1] - r.off[id];
+            for (size_t i = 0; i < l; i++) /* bytes from tokens, so that many are tokens */
+                b[i] = i < tl && it % 3 ? r.blob[r.off[id] + i] : (unsigned char)mx_rand();
+            uint64_t k = ic__key(b, l);
+            wrong += ic__rank_of(&r, b, l) != ic__probe(&r, b, l, k, ic__hash64(k, l));
+        }
+        CHECK_INT(wrong, 0);
+        ic__bpe_scratch s1 = {0}, s2 = {0};
+        size_t bad = 0;
+        /* every 2-byte code point, alone and between neighbours */
+        for (uint32_t cp = 0x80; cp < 0x800; cp++) {
+            for (size_t a = 0; a < nn; a++)
+                for (int form = 0; form < 6; form++) {
+                    unsigned char b[64];
+                    size_t n = 0;
+                    uint32_t y = near[(a + (size_t)form) % nn];
+                    switch (form) {
+                    case 0: n += put_cp(b, cp); break;
+                    case 1: n += put_cp(b, near[a]); n += put_cp(b + n, cp); break;
+                    case 2: n += put_cp(b, cp); n += put_cp(b + n, near[a]); break;
+                    case 3: n += put_cp(b, near[a]); n += put_cp(b + n, cp); n += put_cp(b + n, y); break;
+                    case 4: n += put_cp(b, cp); n += put_cp(b + n, cp); n += put_cp(b + n, near[a]);
+                            n += put_cp(b + n, cp); break;
+                    default: n += put_cp(b, ' '); n += put_cp(b + n, cp); n += put_cp(b + n, near[a]);
+                             n += put_cp(b + n, near[a]); n += put_cp(b + n, cp); break;
+                    }
+                    if (!merge_agrees(&r, b, n, &s1, &s2) && bad++ < 3)
+                        fprintf(stderr, "  %s: U+%04X form %d\n", files[f], cp, form);
+                }
+        }
+        /* random words of 2-byte letters of one script or mixed, with ASCII, marks, digits */
+        static const uint32_t lo[] = {0x430, 0x3B1, 0x620, 0x5D0, 0x561, 0xC0, 0x400, 0x300, 0x80};
+        static const uint32_t span[] = {32, 25, 43, 27, 38, 64, 96, 112, 0x780};
+        for (int it = 0; it < 100000; it++) {
+            unsigned char b[64];
+            size_t n = 0;
+            int sc = (int)(mx_rand() % 9);
+            while (n + 3 <= 48) {
+                uint32_t x = mx_rand() % 16;
+                uint32_t cp = x < 11 ? lo[sc] + mx_rand() % span[sc]
+                            : x < 13 ? (uint32_t)"aeiostn' 1"[mx_rand() % 10]
+                            : x < 15 ? lo[mx_rand() % 9] + mx_rand() % 24
+                                     : 0x300 + mx_rand() % 0x70;
+                n += put_cp(b + n, cp);
+                if (mx_rand() % 12 == 0)
+                    break;
+            }
+            if (!merge_agrees(&r, b, n, &s1, &s2) && bad++ < 3)
+                fprintf(stderr, "  %s: random word of script %d, %zu bytes\n", files[f], sc, n);
+        }
+        CHECK_INT(bad, 0);
+        ic__bpe_scratch_free(&s1);
+        ic__bpe_scratch_free(&s2);
+        ic__ranks_free(&r);
+    }
 }
 
 /* ---- linear time: pathological inputs, 1 MB vs 100 KB of the same (bench/tokenizer.sh times
@@ -554,6 +757,8 @@ int main(void)
     RUN(empty_and_decode_errors);
     RUN(invalid_utf8);
     RUN(scanners_match_pcre2);
+    RUN(two_byte_scanners);
+    RUN(short_table_and_premerge);
     RUN(linear_time);
     RUN(backtracking_matches_heap);
     RUN(lazy_tables_threads);
