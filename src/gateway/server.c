@@ -6,6 +6,7 @@
  * itself is in proxy.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +320,17 @@ static int cmd_serve(int argc, char **argv)
         fflush(stdout);
     }
     g_srv = s;
+    {
+        /* json-c's parser switches the thread to a "C" LC_NUMERIC locale around every parse
+         * (uselocale(NULL), duplocale, newlocale, ..., freelocale): mallocs and a getenv on each
+         * request parse and each usage extraction (perf: ~1.4% of the gateway's CPU per parse).
+         * glibc hands back its static C locale object for all of these, without allocating, when
+         * the thread already runs in it, so the event loop thread does. Nothing here formats
+         * for humans in a locale (and metrics and JSON want '.' decimals anyway). */
+        locale_t cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+        if (cloc)
+            uselocale(cloc);
+    }
     struct event *sig1 = evsignal_new(s->base, SIGTERM, on_signal, s);
     struct event *sig2 = evsignal_new(s->base, SIGINT, on_signal, s);
     event_add(sig1, NULL);

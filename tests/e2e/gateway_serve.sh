@@ -152,6 +152,26 @@ bad_cfg "budget" "{\"spool\":\"x\",$U,\"keys\":[{\"id\":\"k\",\"sha256\":\"$(pri
 "$IC" serve --config "$T/gw.json" --check >"$T/out" 2>&1
 eq "good config checks" "$?" 0
 
+# the forwarded body: when the gateway only adds the output bound, the client's bytes go out with
+# that key spliced in (no re-serialization); duplicate keys, lenient JSON and an added
+# stream_options take the parsed body instead. default_max_tokens 5: the mock stops at 5 tokens,
+# so every case shows the bound reached the provider in a body it could parse.
+sed -e 's/"listen"/"default_max_tokens":5,"listen"/' "$T/gw.json" >"$T/gw5.json"
+start_gw "$T/gw5.json" || { finish; exit 1; }
+G5="http://127.0.0.1:$GW_PORT"
+out5() { curl -s "${J[@]}" "$G5$1" -d "$2" | jq -r "$3"; }
+eq "splice: odd spacing, escapes, braces in strings" \
+    "$(out5 /v1/chat/completions $' \n {"messages" : [ {"role":"user","content":"h\\u00e9llo {\\"k\\": [1]}"} ] ,\t"model":"gpt-4o-mini" } ' '.usage.completion_tokens,.choices[0].finish_reason' | tr '\n' ' ')" "5 length "
+eq "splice: anthropic max_tokens" "$(out5 /v1/messages '{"model":"claude-3-5-haiku-latest","messages":[{"role":"user","content":"hi"}]}' .usage.output_tokens)" 5
+eq "splice: responses max_output_tokens" "$(out5 /v1/responses '{"model":"gpt-4o-mini","input":"hi"}' .usage.output_tokens)" 5
+eq "client's own bound kept" "$(out5 /v1/chat/completions '{"model":"gpt-4o-mini","max_tokens":3,"messages":[{"role":"user","content":"hi"}]}' .usage.completion_tokens)" 3
+eq "duplicate keys: parsed body sent" "$(out5 /v1/chat/completions '{"model":"gpt-4o","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' .usage.completion_tokens,.model | tr '\n' ' ')" "5 gpt-4o-mini "
+code=$(curl -s -o "$T/b5" -w '%{http_code}' "${J[@]}" "$G5/v1/chat/completions" -d "{'model':'gpt-4o-mini','messages':[{'role':'user','content':'hi'}]}")
+if [ "$code" = 200 ]; then eq "lenient JSON: parsed body sent" "$(jq -r .usage.completion_tokens "$T/b5")" 5
+else eq "lenient JSON refused" "$code" 400; fi
+eq "stream_options added: parsed body sent" "$(curl -sN "${J[@]}" "$G5/v1/chat/completions" -d '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}' | grep -c '"delta":{"content"')" 5
+kill -TERM "$GW_PID"; wait "$GW_PID"
+
 # stream events go out as they come: seven streams on one kept-alive connection (past TCP's
 # quick-ack start), a mock event every 10 ms. With Nagle on (sockets without TCP_NODELAY, as
 # before the fix) an event written while the previous one waited for the peer's delayed ACK was
