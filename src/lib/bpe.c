@@ -7,7 +7,9 @@
  *
  * Merge: tiktoken's rule: repeatedly join the adjacent pair whose concatenation has the lowest
  * rank, the leftmost of equal ranks, until no adjacent pair is a token. Pieces up to SMALL bytes
- * use tiktoken's own array scan (quadratic in the piece, fastest when short). Longer pieces (CJK
+ * use tiktoken's own array scan (quadratic in the piece, fastest when short), with the 2-byte
+ * characters that provably merge first joined up front (premerge2) and the 3-4 byte lookups in a
+ * small table of their own (ic__short_bucket, bpe.h). Longer pieces (CJK
  * sentences, one giant word) use a doubly linked list of parts and a 4-ary min-heap of (rank,
  * position) with lazy deletion: O(n log n). Both choose the same pair at every step (lowest rank,
  * then lowest position), so they give identical output. Pieces of BACKTRACK_MIN bytes and more

@@ -202,6 +202,14 @@ _Static_assert(sizeof(cache_entry) == 32, "two entries per 64-byte line");
 typedef struct cache_ids {
     uint32_t ids[CACHE_MAXTOK];
 } cache_ids;
+/* longer pieces (31 to 62 bytes: long words, runs of punctuation) in a direct-mapped cache of
+ * one 64-byte line per entry, an eighth of the slots */
+#define LCACHE_MAXLEN 62
+typedef struct lcache_entry {
+    uint8_t len, ntok;
+    unsigned char bytes[LCACHE_MAXLEN];
+} lcache_entry;
+_Static_assert(sizeof(lcache_entry) == 64, "one entry per line");
 
 typedef struct sink {
     uint32_t *ids; /* NULL: count only */
@@ -210,6 +218,9 @@ typedef struct sink {
     cache_entry *cache; /* aligned to 64 bytes: a set is one cache line */
     cache_ids *cache_ids; /* when storing ids */
     size_t cache_mask;
+    lcache_entry *lcache; /* NULL: none (then no cache at all) */
+    cache_ids *lcache_ids;
+    size_t lcache_mask;
     int oom;
 } sink;
 
@@ -232,7 +243,7 @@ static int sink_reserve(sink *s, size_t more)
     return 1;
 }
 
-/* a == b over len bytes (len <= CACHE_MAXLEN), in word loads rather than a memcmp call */
+/* a == b over len bytes (len <= LCACHE_MAXLEN), in word loads rather than a memcmp call */
 static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t len)
 {
     if (len >= 8) {
@@ -297,6 +308,33 @@ static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, s
         out->n += ce->ntok;
         return 1;
     }
+    if (out->lcache && len <= LCACHE_MAXLEN) {
+        size_t slot = (h >> 3) & out->lcache_mask;
+        lcache_entry *le = &out->lcache[slot];
+        if (le->len != len || !same_bytes(le->bytes, p, len)) {
+            uint32_t tmp[LCACHE_MAXLEN];
+            size_t got = ic__bpe_merge(r, p, len, store ? tmp : NULL, &out->scratch);
+            if (got == 0) {
+                out->oom = 1;
+                return 0;
+            }
+            if (got > CACHE_MAXTOK) {
+                if (store)
+                    memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
+                out->n += got;
+                return 1;
+            }
+            le->len = (uint8_t)len;
+            le->ntok = (uint8_t)got;
+            memcpy(le->bytes, p, len);
+            if (store)
+                memcpy(out->lcache_ids[slot].ids, tmp, got * sizeof *tmp);
+        }
+        if (store)
+            memcpy(out->ids + out->n, out->lcache_ids[slot].ids, le->ntok * sizeof(uint32_t));
+        out->n += le->ntok;
+        return 1;
+    }
     size_t got = ic__bpe_merge(r, p, len, store ? out->ids + out->n : NULL, &out->scratch);
     if (got == 0) {
         out->oom = 1;
@@ -337,9 +375,12 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
         for (size_t j = 0; j < k; j++) {
             size_t len = ends[j] - st;
             rank[j] = len <= r->maxlen ? ic__probe(r, s + st, len, key[j], hash[j]) : IC_RANK_NONE;
-            if (rank[j] == IC_RANK_NONE && out->cache && len <= CACHE_MAXLEN) {
-                size_t ch = (size_t)(hash[j] >> r->shift) & out->cache_mask;
-                __builtin_prefetch(&out->cache[ch]); /* the set's line: both ways */
+            if (rank[j] == IC_RANK_NONE && out->cache) {
+                size_t ch = (size_t)(hash[j] >> r->shift);
+                if (len <= CACHE_MAXLEN)
+                    __builtin_prefetch(&out->cache[ch & out->cache_mask]); /* both ways */
+                else if (len <= LCACHE_MAXLEN)
+                    __builtin_prefetch(&out->lcache[(ch >> 3) & out->lcache_mask]);
             }
             st = ends[j];
         }
@@ -348,10 +389,16 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
             st = i;
             for (size_t j = 0; j < k; j++) {
                 size_t len = ends[j] - st;
-                if (rank[j] == IC_RANK_NONE && len <= CACHE_MAXLEN) {
-                    size_t ch = (size_t)(hash[j] >> r->shift) & out->cache_mask;
+                size_t ch = (size_t)(hash[j] >> r->shift);
+                if (rank[j] != IC_RANK_NONE || len > LCACHE_MAXLEN) {
+                } else if (len <= CACHE_MAXLEN) {
+                    ch &= out->cache_mask;
                     if (!cache_has(&out->cache[ch], s + st, len) &&
                         !cache_has(&out->cache[ch ^ 1], s + st, len))
+                        ic__bpe_prefetch(r, s + st, len);
+                } else {
+                    const lcache_entry *le = &out->lcache[(ch >> 3) & out->lcache_mask];
+                    if (le->len != len || !same_bytes(le->bytes, s + st, len))
                         ic__bpe_prefetch(r, s + st, len);
                 }
                 st = ends[j];
@@ -494,18 +541,27 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
         size_t slots = CACHE_SLOTS_MIN;
         while (slots < CACHE_SLOTS_MAX && slots * 32 < n)
             slots *= 2;
-        /* NULL: run without */
+        /* any allocation failing: run without */
+        size_t lslots = slots / 8;
         out->cache = aligned_alloc(64, slots * sizeof *out->cache);
-        if (out->cache && store) {
+        out->lcache = aligned_alloc(64, lslots * sizeof *out->lcache);
+        if (store) {
             out->cache_ids = malloc(slots * sizeof *out->cache_ids);
-            if (!out->cache_ids) {
-                free(out->cache);
-    free(out->cache_ids);
-                out->cache = NULL;
-            }
+            out->lcache_ids = malloc(lslots * sizeof *out->lcache_ids);
         }
-        if (out->cache)
+        if (!out->cache || !out->lcache || (store && (!out->cache_ids || !out->lcache_ids))) {
+            free(out->cache);
+            free(out->lcache);
+            free(out->cache_ids);
+            free(out->lcache_ids);
+            out->cache = NULL;
+            out->lcache = NULL;
+            out->cache_ids = out->lcache_ids = NULL;
+        } else {
             memset(out->cache, 0, slots * sizeof *out->cache);
+            memset(out->lcache, 0, lslots * sizeof *out->lcache);
+        }
+        out->lcache_mask = lslots - 1;
         out->cache_mask = slots - 1;
     }
     if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
@@ -530,6 +586,8 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
     free(clean);
     free(out->cache);
     free(out->cache_ids);
+    free(out->lcache);
+    free(out->lcache_ids);
     ic__bpe_scratch_free(&out->scratch);
     if (out->oom) {
         free(out->ids);
