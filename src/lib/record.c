@@ -478,7 +478,9 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
             if (kl == 5 && !memcmp(k, "usage", 5) && *p == '{') {
                 p = ws(p + 1, e);
                 pd.has_usage = true;
-                uint64_t usage_keys_seen = 0;
+                /* counts gathered by unit id and packed once at the end of the object */
+                uint64_t usage_keys_seen = 0, staged[IC_UNITS_MAX];
+                int nstaged = 0;
                 if (p < e && *p == '}') {
                     p++;
                 } else
@@ -500,10 +502,17 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                         int unit = ic__unit_find_n(uk, ukl);
                         if (unit >= 0) {
                             if (usage_keys_seen >> unit & 1)
-                                return FAST_BAIL;
+                                return FAST_BAIL; /* a repeated key: json-c's rule decides */
                             usage_keys_seen |= 1ULL << unit;
                         }
-                        APPLY(ic__usage_set_unit_text(&r->usage, unit, key, s, n, err));
+                        uint64_t count;
+                        APPLY(ic__usage_count_text(unit, key, s, n, &count, err));
+                        if (first == IC_OK) {
+                            if (nstaged == IC_USAGE_MAX_UNITS)
+                                first = ic__usage_too_many(unit, err);
+                            staged[unit] = count;
+                            nstaged++;
+                        }
                         p = ws(p, e);
                         if (p < e && *p == ',') {
                             p++;
@@ -511,6 +520,8 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                         }
                         if (p < e && *p == '}') {
                             p++;
+                            if (first == IC_OK) /* then every key seen was staged */
+                                ic__usage_pack(&r->usage, usage_keys_seen, staged);
                             break;
                         }
                         return FAST_BAIL;

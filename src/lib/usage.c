@@ -14,6 +14,12 @@
 #include "usage_internal.h"
 #include "units_internal.h"
 
+ic_status ic__usage_too_many(int unit, ic_error *err)
+{
+    return ic_error_set(err, IC_ERR_RANGE, "%s: too many usage units in one record (at most %d)",
+                        ic_unit_name(unit), IC_USAGE_MAX_UNITS);
+}
+
 /* Store a value already checked against IC_USAGE_VALUE_MAX, keeping v packed in unit order. */
 static ic_status put(ic_usage *u, int unit, uint64_t value, ic_error *err)
 {
@@ -21,9 +27,7 @@ static ic_status put(ic_usage *u, int unit, uint64_t value, ic_error *err)
     if (!(u->present >> unit & 1)) {
         int n = ic_popcount64(u->present);
         if (n >= IC_USAGE_MAX_UNITS)
-            return ic_error_set(err, IC_ERR_RANGE,
-                                "%s: too many usage units in one record (at most %d)",
-                                ic_unit_name(unit), IC_USAGE_MAX_UNITS);
+            return ic__usage_too_many(unit, err);
         memmove(&u->v[slot + 1], &u->v[slot], (size_t)(n - slot) * sizeof u->v[0]);
         u->present |= 1ULL << unit;
     }
@@ -80,6 +84,14 @@ ic_status ic_usage_set_text(ic_usage *u, const char *key, const char *num, size_
 ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const char *num, size_t len,
                                   ic_error *err)
 {
+    uint64_t v;
+    ic_status st = ic__usage_count_text(unit, key, num, len, &v, err);
+    return st == IC_OK ? put(u, unit, v, err) : st;
+}
+
+ic_status ic__usage_count_text(int unit, const char *key, const char *num, size_t len, uint64_t *out,
+                               ic_error *err)
+{
     if (unit < 0 || !ic__unit_reported[unit])
         return ic_error_set(err, IC_ERR_INVALID,
                             unit < 0 ? "unknown usage key \"%s\" (see units.yml for the keys)"
@@ -91,8 +103,10 @@ ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const 
         size_t i = 0;
         while (i < len && num[i] >= '0' && num[i] <= '9')
             v = v * 10 + (uint64_t)(num[i++] - '0');
-        if (i == len)
-            return put(u, unit, v, err);
+        if (i == len) {
+            *out = v;
+            return IC_OK;
+        }
     }
     ic_decimal d;
     ic_status st = ic_decimal_parse(num, len, &d);
@@ -109,7 +123,8 @@ ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const 
     if (v > IC_USAGE_VALUE_MAX)
         return ic_error_set(err, IC_ERR_RANGE, "usage.%s: number too large (limit %llu)", key,
                             (unsigned long long)IC_USAGE_VALUE_MAX);
-    return put(u, unit, v, err);
+    *out = v;
+    return IC_OK;
 }
 
 size_t ic_usage_to_json(const ic_usage *u, char *buf, size_t cap)

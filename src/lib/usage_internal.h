@@ -18,6 +18,21 @@ ic_status ic__usage_extract_stream(const struct ic_provider *p, const char *flav
                                    size_t len, ic_usage *out, char *model, size_t model_cap,
                                    ic_error *err);
 
+/* The count a usage key's JSON number text gives (the checks and messages of ic_usage_set_text),
+ * without storing it: the record scanner gathers a line's counts by unit id, then packs them once
+ * with ic__usage_pack. */
+ic_status ic__usage_count_text(int unit, const char *key, const char *num, size_t len, uint64_t *out,
+                               ic_error *err);
+/* The error for a record's (IC_USAGE_MAX_UNITS + 1)-th unit. */
+ic_status ic__usage_too_many(int unit, ic_error *err);
+/* Pack values gathered by unit id (val[k] for each bit k of present, at most IC_USAGE_MAX_UNITS). */
+static inline void ic__usage_pack(ic_usage *u, uint64_t present, const uint64_t *val)
+{
+    int i = 0;
+    u->present = present;
+    for (uint64_t bits = present; bits; bits &= bits - 1)
+        u->v[i++] = val[__builtin_ctzll(bits)];
+}
 /* The packed values spread by unit id into val (only the present units' slots are written). */
 static inline void ic__usage_expand(const ic_usage *u, uint64_t *val)
 {
