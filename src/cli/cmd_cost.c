@@ -41,7 +41,7 @@ typedef struct block {
     int64_t now;
     bool summary;
     char *in;          /* whole lines */
-    size_t in_len;
+    size_t in_len, in_cap; /* in is kept from block to block (fresh pages cost a fault each) */
     size_t first_line; /* number of the first line */
     char *out;
     size_t out_len, out_cap;
@@ -260,9 +260,16 @@ static int read_block(pipeline *pl, block *b, uint64_t *seq)
         if (pl->eof)
             return 1;
         size_t cap = pl->carry_len + BLOCK + 1;
-        char *buf = malloc(cap);
-        if (!buf)
-            return -1;
+        char *buf = b->in;
+        if (b->in_cap < cap) {
+            free(b->in);
+            b->in = NULL;
+            b->in_cap = 0;
+            if (!(buf = malloc(cap)))
+                return -1;
+            b->in = buf;
+            b->in_cap = cap;
+        }
         if (pl->carry_len)
             memcpy(buf, pl->carry, pl->carry_len);
         size_t len = pl->carry_len + fread(buf + pl->carry_len, 1, BLOCK, pl->in);
@@ -276,23 +283,18 @@ static int read_block(pipeline *pl, block *b, uint64_t *seq)
             size_t whole = nl ? (size_t)(nl - buf) + 1 : 0;
             pl->carry_len = len - whole;
             pl->carry = malloc(pl->carry_len ? pl->carry_len : 1);
-            if (!pl->carry) {
-                free(buf);
+            if (!pl->carry)
                 return -1;
-            }
             memcpy(pl->carry, buf + whole, pl->carry_len);
             len = whole; /* a line longer than a block waits in carry for the next read */
         }
-        if (len == 0) { /* nothing left, or no whole line yet: read on */
-            free(buf);
+        if (len == 0) /* nothing left, or no whole line yet: read on */
             continue;
-        }
         size_t nlines = count_newlines(buf, len);
         if (buf[len - 1] != '\n')
             nlines++;
-        free(b->in);
         *b = (block){.cat = pl->cat, .now = pl->now, .summary = pl->summary, .in = buf,
-                     .in_len = len, .first_line = pl->lineno, .out = b->out,
+                     .in_len = len, .in_cap = b->in_cap, .first_line = pl->lineno, .out = b->out,
                      .out_cap = b->out_cap, .groups = b->groups, .groups_cap = b->groups_cap};
         pl->lineno += nlines;
         *seq = pl->next_seq++;
