@@ -247,8 +247,12 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
             unsigned bg = (unsigned)tb[b2] << 8 | tb[b2 + 1];
             r->inner[bg >> 6] |= 1ull << (bg & 63);
         }
-        uint32_t fb = (uint32_t)(ic__hash64(k, tl) >> 8) & (IC_FILTER_BITS - 1);
-        r->filter[fb >> 6] |= 1ull << (fb & 63);
+        /* tokens of 3 and 4 bytes are looked up in the short table instead (built below when
+         * the ranks fit in 24 bits, the same condition as in build_short) */
+        if (tl - 3 > 1 || lines >= (1u << 24)) {
+            uint64_t fh = ic__hash64(k, tl);
+            r->filter[ic__filter_word(fh)] |= ic__filter_bits(fh);
+        }
         r->off[n] = (uint32_t)blob;
         blob += tl;
         if (tl > r->maxlen)
@@ -319,8 +323,7 @@ __attribute__((always_inline)) static inline uint32_t cand_rank(const ic__ranks 
 
 static inline void prefetch_hashed(const ic__ranks *r, uint64_t h)
 {
-    uint32_t b = (uint32_t)(h >> 8) & (IC_FILTER_BITS - 1);
-    __builtin_prefetch(&r->filter[b >> 6]);
+    __builtin_prefetch(&r->filter[ic__filter_word(h)]);
     __builtin_prefetch(&r->slots[h >> r->shift]);
 }
 
@@ -428,8 +431,6 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
         next[i] = (uint8_t)(i + 1);
         prev[i] = (uint8_t)(i - 1); /* prev[0] unused */
     }
-    /* fetch now the short-table buckets the merge may ask for (see ic__bpe_prefetch) */
-    ic__bpe_prefetch(r, p, len);
     if (lead2 && r->e2)
         m = premerge2(r, p, len, key, next, prev);
     for (;;) {

@@ -14,9 +14,12 @@
 #include "infercost/status.h"
 
 #define IC_RANK_NONE UINT32_MAX
-/* A one-hash Bloom filter in front of the table: most byte strings the merge asks about are not
- * tokens, and the filter (512 KB, cache-resident) answers those without touching the 8 MB table. */
-#define IC_FILTER_BITS (1u << 22)
+/* A Bloom filter in front of the table: most byte strings the merge asks about are not tokens,
+ * and the filter (256 KB, cache-resident) answers those without touching the 8 MB table. Blocked:
+ * a token sets two bits of one 64-bit word, so a query reads one word. It holds the tokens that
+ * are not in the short table (bpe.c: 1-2 and 5+ bytes), about 155,000 for o200k_base: about 2%
+ * false positives. */
+#define IC_FILTER_BITS (1u << 21)
 
 typedef struct ic__slot {
     uint64_t key;  /* canonical bytes (<= 8) or a digest (longer) */
@@ -132,10 +135,15 @@ static inline size_t ic__hash(const ic__ranks *r, uint64_t key, size_t len)
     return (size_t)(ic__hash64(key, len) >> r->shift);
 }
 
+static inline size_t ic__filter_word(uint64_t h) { return (size_t)(h >> 8) & (IC_FILTER_BITS / 64 - 1); }
+static inline uint64_t ic__filter_bits(uint64_t h)
+{
+    return 1ull << ((h >> 30) & 63) | 1ull << ((h >> 36) & 63);
+}
 static inline int ic__filter_has(const ic__ranks *r, uint64_t h)
 {
-    uint32_t b = (uint32_t)(h >> 8) & (IC_FILTER_BITS - 1);
-    return (int)((r->filter[b >> 6] >> (b & 63)) & 1);
+    uint64_t m = ic__filter_bits(h);
+    return (r->filter[ic__filter_word(h)] & m) == m;
 }
 
 /* bytes equal, for len > 8 (the first and last 8 bytes are already equal through the key) */
@@ -193,12 +201,23 @@ static inline uint32_t ic__short_find(const ic__ranks *r, uint32_t key, size_t l
 /* Start the fetches of the short-table buckets of every 3- and 4-byte substring of p[0..len):
  * the merge asks about some of them one step after another, each step waiting on the previous
  * one; fetched together ahead of time, their cache misses overlap. Only a hint. */
+/* A prefetch the compiler keeps: GCC deletes a loop whose body is only __builtin_prefetch
+ * calls (they have no side effect it must preserve), so on x86 the instruction is written out. */
+static inline void ic__prefetch(const void *a)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)a));
+#else
+    __builtin_prefetch(a);
+#endif
+}
+
 static inline void ic__bpe_prefetch(const ic__ranks *r, const unsigned char *p, size_t len)
 {
     if (r->shortb && len >= 4)
         for (size_t i = 0; i + 4 <= len; i++) {
-            __builtin_prefetch(&r->shortb[ic__short_bucket_of(r, ic__short_key(p + i, 3), 3)]);
-            __builtin_prefetch(&r->shortb[ic__short_bucket_of(r, ic__load32(p + i), 4)]);
+            ic__prefetch(&r->shortb[ic__short_bucket_of(r, ic__short_key(p + i, 3), 3)]);
+            ic__prefetch(&r->shortb[ic__short_bucket_of(r, ic__load32(p + i), 4)]);
         }
 }
 
