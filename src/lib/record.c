@@ -255,7 +255,7 @@ static inline uint64_t special_bytes(uint64_t w)
 
 /* a string without escapes or control characters; *s..*n its content. One pass, eight bytes at
  * a time: the first special byte must be the closing quote. */
-static bool fstring(const char **pp, const char *e, const char **s, size_t *n)
+static inline __attribute__((always_inline)) bool fstring(const char **pp, const char *e, const char **s, size_t *n)
 {
     const char *p = *pp;
     if (p >= e || *p != '"')
@@ -301,7 +301,7 @@ found:
     return true;
 }
 
-static bool fnumber(const char **pp, const char *e, const char **s, size_t *n)
+static inline __attribute__((always_inline)) bool fnumber(const char **pp, const char *e, const char **s, size_t *n)
 {
     const char *p = *pp, *b = p;
     if (p < e && *p == '-')
