@@ -227,6 +227,8 @@ static int cmd_serve(int argc, char **argv)
             s->need_prompt_tokens = true;
     }
     check_prices(s);
+    s->prov_openai = ic_catalog_find_provider(s->cat, "openai");
+    s->prov_anthropic = ic_catalog_find_provider(s->cat, "anthropic");
     if (check) {
         printf("%s: OK: %zu upstream(s), %zu route(s), %zu key(s), cache %s\n", cfgpath,
                s->cfg->nupstreams, s->cfg->nroutes, s->cfg->nkeys,

@@ -50,6 +50,9 @@ typedef struct gw_server {
     struct json_tokener *tok;   /* the request parser, reused */
     int64_t ts_sec;             /* event timestamps: the second ts_prefix holds */
     char ts_prefix[24];
+    int64_t date_sec;           /* the response Date header: the second date holds */
+    char date[40];
+    const struct ic_provider *prov_openai, *prov_anthropic; /* usage extractors, found once */
     bool need_prompt_text;  /* some route matches keywords/regex (or tokens, on a non-chat API) */
     bool need_prompt_tokens;/* some route matches min/max_prompt_tokens */
 } gw_server;

@@ -156,7 +156,14 @@ eq "good config checks" "$?" 0
 # that key spliced in (no re-serialization); duplicate keys, lenient JSON and an added
 # stream_options take the parsed body instead. default_max_tokens 5: the mock stops at 5 tokens,
 # so every case shows the bound reached the provider in a body it could parse.
-sed -e 's/"listen"/"default_max_tokens":5,"listen"/' "$T/gw.json" >"$T/gw5.json"
+cat >"$T/gw5.json" <<JSON
+{"listen":"127.0.0.1:0","spool":"$T/spool5.jsonl","default_max_tokens":5,"max_retries":0,
+ "upstreams":[
+  {"name":"oa","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"an","provider":"anthropic","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"dead","provider":"openai","base_url":"http://127.0.0.1:1/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
+ "routes":[{"name":"dead","match":{"model":"dead-*"},"targets":[{"upstream":"dead","model":"gpt-4o"}]}]}
+JSON
 start_gw "$T/gw5.json" || { finish; exit 1; }
 G5="http://127.0.0.1:$GW_PORT"
 out5() { curl -s "${J[@]}" "$G5$1" -d "$2" | jq -r "$3"; }
@@ -169,6 +176,12 @@ eq "duplicate keys: parsed body sent" "$(out5 /v1/chat/completions '{"model":"gp
 code=$(curl -s -o "$T/b5" -w '%{http_code}' "${J[@]}" "$G5/v1/chat/completions" -d "{'model':'gpt-4o-mini','messages':[{'role':'user','content':'hi'}]}")
 if [ "$code" = 200 ]; then eq "lenient JSON: parsed body sent" "$(jq -r .usage.completion_tokens "$T/b5")" 5
 else eq "lenient JSON refused" "$code" 400; fi
+curl -s -D "$T/h5" -o /dev/null "${J[@]}" "$G5/v1/chat/completions" -d '{"model":"dead-x","messages":[{"role":"user","content":"hi"}]}'
+eq "upstream down: 502" "$(head -n1 "$T/h5" | tr -d '\r' | cut -d' ' -f2)" 502
+eq "502: one request id, one Date" "$(grep -ci '^x-infercost-request-id:' "$T/h5") $(grep -ci '^date:' "$T/h5")" "1 1"
+curl -s -D "$T/h5" -o /dev/null "${J[@]}" "$G5/v1/chat/completions" -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
+eq "200: one request id, one Date" "$(grep -ci '^x-infercost-request-id:' "$T/h5") $(grep -ci '^date:' "$T/h5")" "1 1"
+check "Date is an HTTP date" grep -Eq '^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT' "$T/h5"
 eq "stream_options added: parsed body sent" "$(curl -sN "${J[@]}" "$G5/v1/chat/completions" -d '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}' | grep -c '"delta":{"content"')" 5
 kill -TERM "$GW_PID"; wait "$GW_PID"
 
