@@ -260,6 +260,13 @@ static inline int same_bytes(const unsigned char *a, const unsigned char *b, siz
     return 1;
 }
 
+/* an entry that is probably this piece (same length, first and last bytes): enough for a hint */
+static inline int likely_has(const unsigned char *bytes, size_t elen, const unsigned char *p,
+                             size_t len)
+{
+    return elen == len && bytes[0] == p[0] && bytes[len - 1] == p[len - 1];
+}
+
 static inline int cache_has(const cache_entry *ce, const unsigned char *p, size_t len)
 {
     return ce->len == len && same_bytes(ce->bytes, p, len);
@@ -393,12 +400,12 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
                 if (rank[j] != IC_RANK_NONE || len > LCACHE_MAXLEN) {
                 } else if (len <= CACHE_MAXLEN) {
                     ch &= out->cache_mask;
-                    if (!cache_has(&out->cache[ch], s + st, len) &&
-                        !cache_has(&out->cache[ch ^ 1], s + st, len))
+                    if (!likely_has(out->cache[ch].bytes, out->cache[ch].len, s + st, len) &&
+                        !likely_has(out->cache[ch ^ 1].bytes, out->cache[ch ^ 1].len, s + st, len))
                         ic__bpe_prefetch(r, s + st, len);
                 } else {
                     const lcache_entry *le = &out->lcache[(ch >> 3) & out->lcache_mask];
-                    if (le->len != len || !same_bytes(le->bytes, s + st, len))
+                    if (!likely_has(le->bytes, le->len, s + st, len))
                         ic__bpe_prefetch(r, s + st, len);
                 }
                 st = ends[j];
