@@ -6,6 +6,9 @@
  * this file only moves bytes: threads (one per core, at most 8) take turns cutting blocks of
  * whole lines from the input, price them in parallel, and write their outputs in input order. */
 #include <pthread.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,11 +55,21 @@ typedef struct block {
     bool oom;
 } block;
 
-/* newlines in p[0..n), eight bytes at a time (exact: no borrow between bytes) */
+/* newlines in p[0..n): sixteen bytes a step with SSE2 (part of x86-64), else eight at a time
+ * (exact: no borrow between bytes) */
 static size_t count_newlines(const char *p, size_t n)
 {
     const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, nl = 0x0a0a0a0a0a0a0a0aULL;
     size_t c = 0, i = 0;
+#if defined(__SSE2__)
+    const __m128i nl16 = _mm_set1_epi8('\n');
+    for (; i + 16 <= n; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), nl16));
+        for (; m; m &= m - 1) /* newlines are sparse: one step per newline */
+            c++;
+    }
+#endif
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);

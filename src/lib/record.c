@@ -497,16 +497,18 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                         p = ws(p + 1, e);
                         if (!fnumber(&p, e, &s, &n))
                             return FAST_BAIL; /* null, strings...: the general path words it */
-                        memcpy(key, uk, ukl);
-                        key[ukl] = 0;
                         int unit = ic__unit_find_n(uk, ukl);
                         if (unit >= 0) {
                             if (usage_keys_seen >> unit & 1)
                                 return FAST_BAIL; /* a repeated key: json-c's rule decides */
                             usage_keys_seen |= 1ULL << unit;
                         }
-                        uint64_t count;
-                        APPLY(ic__usage_count_text(unit, key, s, n, &count, err));
+                        uint64_t count = 0;
+                        if (first == IC_OK && !ic__usage_plain_count(unit, s, n, &count)) {
+                            memcpy(key, uk, ukl); /* the checks and messages of the general rule */
+                            key[ukl] = 0;
+                            first = ic__usage_count_text(unit, key, s, n, &count, err);
+                        }
                         if (first == IC_OK) {
                             if (nstaged == IC_USAGE_MAX_UNITS)
                                 first = ic__usage_too_many(unit, err);

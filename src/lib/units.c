@@ -37,6 +37,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static unsigned name_hash_n(const char *s, size_t n)
 {
     /* eight bytes at a time: unit names are short and looked up once per usage key */
+    const size_t s_len = n;
     uint64_t h = n;
     for (; n >= 8; s += 8, n -= 8) {
         uint64_t w;
@@ -44,8 +45,13 @@ static unsigned name_hash_n(const char *s, size_t n)
         h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
     }
     uint64_t w = 0;
-    for (size_t i = 0; i < n; i++) /* the last 0-7 bytes (no call to a variable-length memcpy) */
-        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    if (n && s_len >= 8) {
+        memcpy(&w, s + n - 8, 8); /* the last 1-7 bytes as the end of an overlapping word */
+        w >>= 8 * (8 - n);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    }
     h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
     return (unsigned)(h >> 56);
 }
@@ -254,6 +260,24 @@ int ic_unit_count(void)
     return nunits;
 }
 
+/* a[0..n) == b[0..n), eight bytes a step and one overlapping word for the rest (names are 8 to
+ * 47 bytes; shorter ones byte by byte) */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n < 8)
+        return !memcmp(a, b, n);
+    uint64_t x, y;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return false;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+}
+
 /* Open-addressing probe of a name table for the n bytes of key (no INIT: callers do it, or run
  * after ic_units_init() as the record scanner does, once per usage key). */
 static int probe(const signed char *tab, const char *key, size_t n, bool price_key)
@@ -263,7 +287,7 @@ static int probe(const signed char *tab, const char *key, size_t n, bool price_k
         if (u < 0 || u >= nunits)
             return -1;
         if ((price_key ? price_key_len[u] : name_len[u]) == n &&
-            !memcmp(price_key ? units[u].price_key : units[u].name, key, n))
+            same_bytes(price_key ? units[u].price_key : units[u].name, key, n))
             return u;
     }
 }

@@ -98,16 +98,8 @@ ic_status ic__usage_count_text(int unit, const char *key, const char *num, size_
                                      : "usage key \"%s\" is not reported: one request is charged per call",
                             key);
     uint64_t v = 0;
-    if (len > 0 && len <= 15 && !(len > 1 && num[0] == '0')) {
-        /* plain integers (the usual case) need no decimal machinery: <= 15 digits fit the limit */
-        size_t i = 0;
-        while (i < len && num[i] >= '0' && num[i] <= '9')
-            v = v * 10 + (uint64_t)(num[i++] - '0');
-        if (i == len) {
-            *out = v;
-            return IC_OK;
-        }
-    }
+    if (ic__usage_plain_count(unit, num, len, out))
+        return IC_OK; /* plain integers (the usual case) need no decimal machinery */
     ic_decimal d;
     ic_status st = ic_decimal_parse(num, len, &d);
     if (st == IC_ERR_INVALID)

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "infercost/usage.h"
+#include "units_internal.h"
 
 struct ic_provider;
 ic_status ic__usage_extract_json(const struct ic_provider *p, const char *flavor, json_object *body,
@@ -18,6 +19,22 @@ ic_status ic__usage_extract_stream(const struct ic_provider *p, const char *flav
                                    size_t len, ic_usage *out, char *model, size_t model_cap,
                                    ic_error *err);
 
+/* The usual count, decided inline: a plain integer of 1 to 15 digits (so below the limit) with no
+ * leading zero, for a reported unit. false: ic__usage_count_text decides (and words any error). */
+static inline bool ic__usage_plain_count(int unit, const char *s, size_t n, uint64_t *out)
+{
+    if (unit < 0 || !ic__unit_reported[unit] || n == 0 || n > 15 || (n > 1 && s[0] == '0'))
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
 /* The count a usage key's JSON number text gives (the checks and messages of ic_usage_set_text),
  * without storing it: the record scanner gathers a line's counts by unit id, then packs them once
  * with ic__usage_pack. */

@@ -4,7 +4,8 @@
  * streams, and the record parser's two paths agreeing. */
 #include <stdlib.h>
 
-#include "catalog_internal.h" /* the price set's precomputed exact factors */
+#include "catalog_internal.h"
+#include "units_internal.h" /* ic__unit_find_n: the scanner's in-place lookup */ /* the price set's precomputed exact factors */
 #include "infercost/catalog.h"
 #include "infercost/pricing.h"
 #include "infercost/record.h"
@@ -551,6 +552,27 @@ static void output_money_text(void)
     }
 }
 
+/* Every unit by its name and its price key, from a buffer with other bytes around it (the record
+ * scanner looks keys up in place); near misses are not found. */
+static void unit_names_found(void)
+{
+    for (int u = 0; u < ic_unit_count(); u++) {
+        const char *names[2] = {ic_unit_name(u), ic_unit_price_key(u)};
+        for (int k = 0; k < 2; k++) {
+            char buf[128];
+            size_t n = strlen(names[k]);
+            snprintf(buf, sizeof buf, "%s\":12}", names[k]);
+            CHECK_INT(k ? ic_unit_find_price_key(names[k]) : ic__unit_find_n(buf, n), u);
+            CHECK(ic__unit_find_n(buf, n - 1) != u);  /* a prefix */
+            CHECK(ic__unit_find_n(buf + 1, n - 1) != u); /* a suffix */
+            buf[n / 2] ^= 0x20;
+            CHECK(ic__unit_find_n(buf, n) != u || k); /* one byte off */
+        }
+    }
+    CHECK_INT(ic_unit_find("input_tokens_x"), -1);
+    CHECK_INT(ic_unit_find(""), -1);
+}
+
 static void catalog_errors(void)
 {
     ic_catalog *c2 = NULL;
@@ -604,6 +626,7 @@ int main(void)
     RUN(output_line);
     RUN(output_money_text);
     RUN(exact_factors_agree);
+    RUN(unit_names_found);
     RUN(catalog_errors);
     ic_catalog_free(cat);
     TEST_END();
