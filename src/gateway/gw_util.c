@@ -332,3 +332,117 @@ size_t gw_scopy(char *dst, size_t cap, const char *a, const char *b)
     dst[n] = 0;
     return n;
 }
+
+/* the index of the quote closing the string opened at b[i], or n: the next quote not escaped
+ * (an even number of backslashes before it), found with memchr rather than byte by byte, since
+ * strings (generated text) are most of a response */
+static size_t json_string_end(const char *b, size_t n, size_t i)
+{
+    size_t j = i + 1;
+    while (j < n) {
+        const char *q = memchr(b + j, '"', n - j);
+        if (!q)
+            return n;
+        size_t k = (size_t)(q - b), bs = 0;
+        while (k - bs > i + 1 && b[k - bs - 1] == '\\')
+            bs++;
+        if (bs % 2 == 0)
+            return k;
+        j = k + 1;
+    }
+    return n;
+}
+
+static bool json_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+bool gw_json_top_object(const char *b, size_t n, const char *key, size_t *vs, size_t *ve)
+{
+    size_t kl = strlen(key);
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = b[i];
+        if (ch == '"') {
+            size_t start = i;
+            i = json_string_end(b, n, i);
+            if (i >= n)
+                return false;
+            if (depth == 1 && i - start - 1 == kl && !memcmp(b + start + 1, key, kl)) {
+                size_t j = i + 1;
+                while (j < n && json_ws(b[j]))
+                    j++;
+                if (j < n && b[j] == ':') {
+                    j++;
+                    while (j < n && json_ws(b[j]))
+                        j++;
+                    if (j >= n || b[j] != '{')
+                        return false;
+                    int d = 0;
+                    for (size_t k = j; k < n; k++) {
+                        if (b[k] == '"') {
+                            k = json_string_end(b, n, k);
+                            if (k >= n)
+                                return false;
+                        } else if (b[k] == '{')
+                            d++;
+                        else if (b[k] == '}' && --d == 0) {
+                            *vs = j;
+                            *ve = k + 1;
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+            }
+        } else if (ch == '{' || ch == '[')
+            depth++;
+        else if (ch == '}' || ch == ']')
+            depth--;
+    }
+    return false;
+}
+
+bool gw_json_object_keys(const char *b, size_t n, size_t *keys, size_t *open)
+{
+    int depth = 0;
+    size_t k = 0;
+    bool seen_open = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = b[i];
+        if (ch == '"') {
+            if (!seen_open)
+                return false;
+            i = json_string_end(b, n, i);
+            if (i >= n)
+                return false;
+            if (depth == 1) { /* a key if a colon follows */
+                size_t j = i + 1;
+                while (j < n && json_ws(b[j]))
+                    j++;
+                if (j < n && b[j] == ':')
+                    k++;
+            }
+        } else if (ch == '{' || ch == '[') {
+            if (!seen_open) {
+                if (ch != '{')
+                    return false;
+                seen_open = true;
+                *open = i + 1;
+            } else if (depth == 0)
+                return false; /* a second value after the object */
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth < 0)
+                return false;
+            size_t j = i; /* a trailing comma, which a lenient parser forgives */
+            while (j > 0 && json_ws(b[j - 1]))
+                j--;
+            if (j > 0 && b[j - 1] == ',')
+                return false;
+        } else if (!strchr(" \t\r\n,:-+.0123456789eEtrufalsn", ch) || !ch)
+            return false;
+        else if (depth == 0 && !json_ws(ch))
+            return false; /* anything but white space around the object */
+    }
+    *keys = k;
+    return seen_open && depth == 0;
+}

@@ -35,6 +35,18 @@ bool gw_parse_listen(const char *s, char *host, size_t hostcap, int *port);
  * to http. Returns the bound port, or -1 (errno set). */
 int gw_http_listen(struct event_base *base, struct evhttp *http, const char *host, int port);
 
+/* Byte-level scans of JSON text for the request path, without a parse. Both follow strings
+ * (escapes included, skipped with memchr) and nesting.
+ * gw_json_top_object: where the value of the top-level key `key`, an object, lies in an object
+ * text: [*vs, *ve); false when absent or not an object. A "usage" inside generated text or a
+ * nested object is never taken for the top-level one.
+ * gw_json_object_keys: the number of top-level keys of an object text (duplicates counted each
+ * time) and the offset just past its opening brace; false unless the text is one object whose
+ * bytes outside strings are plain JSON (structure, numbers, true/false/null: no comments or
+ * single quotes, which a lenient parser would have accepted). */
+bool gw_json_top_object(const char *b, size_t n, const char *key, size_t *vs, size_t *ve);
+bool gw_json_object_keys(const char *b, size_t n, size_t *keys, size_t *open);
+
 /* Append s as a JSON string literal (with quotes) to b. */
 void gw_json_quote(struct evbuffer *b, const char *s);
 

@@ -330,102 +330,9 @@ static const gw_cand *cur_cand(const gw_call *c)
     return &c->cand[i];
 }
 
-/* Where the value of the top-level key `key` (an object) lies in a JSON text: [*vs, *ve). A
- * linear scan that tracks nesting and strings (escapes included), so that a "usage" inside
- * generated text or a nested object is never taken for the top-level one. */
-static bool top_level_object(const char *b, size_t n, const char *key, size_t *vs, size_t *ve)
-{
-    size_t kl = strlen(key);
-    int depth = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = b[i];
-        if (ch == '"') {
-            size_t start = i;
-            for (i++; i < n && b[i] != '"'; i++)
-                if (b[i] == '\\')
-                    i++;
-            if (i >= n)
-                return false;
-            if (depth == 1 && i - start - 1 == kl && !memcmp(b + start + 1, key, kl)) {
-                size_t j = i + 1;
-                while (j < n && (b[j] == ' ' || b[j] == '\n' || b[j] == '\r' || b[j] == '\t'))
-                    j++;
-                if (j < n && b[j] == ':') {
-                    j++;
-                    while (j < n && (b[j] == ' ' || b[j] == '\n' || b[j] == '\r' || b[j] == '\t'))
-                        j++;
-                    if (j >= n || b[j] != '{')
-                        return false;
-                    int d = 0;
-                    for (size_t k = j; k < n; k++) {
-                        if (b[k] == '"') {
-                            for (k++; k < n && b[k] != '"'; k++)
-                                if (b[k] == '\\')
-                                    k++;
-                        } else if (b[k] == '{')
-                            d++;
-                        else if (b[k] == '}' && --d == 0) {
-                            *vs = j;
-                            *ve = k + 1;
-                            return true;
-                        }
-                    }
-                    return false;
-                }
-            }
-        } else if (ch == '{' || ch == '[')
-            depth++;
-        else if (ch == '}' || ch == ']')
-            depth--;
-    }
-    return false;
-}
 
 /* usage from the upstream's answer; the body's format (not the billing provider) decides how to
  * read it, so an OpenAI-compatible endpoint of any provider is read as OpenAI. */
-/* Count the top-level keys of a JSON object text, checking on the way that everything outside
- * strings is plain JSON (structure, numbers, true/false/null): the parser the gateway uses also
- * takes comments and single quotes, which this scan does not follow. Returns the offset just past
- * the opening brace in *open, or false for anything else. */
-static bool raw_object_keys(const char *b, size_t n, size_t *keys, size_t *open)
-{
-    int depth = 0;
-    size_t k = 0;
-    bool seen_open = false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = b[i];
-        if (ch == '"') {
-            if (!seen_open)
-                return false;
-            for (i++; i < n && b[i] != '"'; i++)
-                if (b[i] == '\\')
-                    i++;
-            if (i >= n)
-                return false;
-            if (depth == 1) { /* a key if a colon follows */
-                size_t j = i + 1;
-                while (j < n && (b[j] == ' ' || b[j] == '\n' || b[j] == '\r' || b[j] == '\t'))
-                    j++;
-                if (j < n && b[j] == ':')
-                    k++;
-            }
-        } else if (ch == '{' || ch == '[') {
-            if (!seen_open) {
-                if (ch != '{')
-                    return false;
-                seen_open = true;
-                *open = i + 1;
-            }
-            depth++;
-        } else if (ch == '}' || ch == ']') {
-            if (--depth < 0)
-                return false;
-        } else if (!strchr(" \t\r\n,:-+.0123456789eEtrufalsn", ch))
-            return false;
-    }
-    *keys = k;
-    return seen_open && depth == 0;
-}
 
 /* The forwarded body without a re-serialization (callgrind: json-c's serializer was 5% of the
  * gateway's instructions per call): when the parse kept every key of the client's text (no
@@ -435,7 +342,7 @@ static bool raw_object_keys(const char *b, size_t n, size_t *keys, size_t *open)
 static void fwd_body(gw_call *c)
 {
     size_t keys = 0, open = 0;
-    if (!c->raw || !raw_object_keys(c->raw, c->rawlen, &keys, &open))
+    if (!c->raw || !gw_json_object_keys(c->raw, c->rawlen, &keys, &open))
         return;
     size_t want = (size_t)json_object_object_length(c->body) - (c->inj_key ? 1 : 0);
     if (keys != want || !keys)
@@ -515,7 +422,7 @@ static bool extract_usage(gw_call *c, const char *text, size_t len, bool stream,
      * (perf: the full parse was 12% of the gateway's CPU per call). Any doubt: the whole body. */
     char small[2048];
     size_t vs, ve;
-    if (!stream && top_level_object(text, len, "usage", &vs, &ve) && ve - vs + 12 < sizeof small) {
+    if (!stream && gw_json_top_object(text, len, "usage", &vs, &ve) && ve - vs + 12 < sizeof small) {
         memcpy(small, "{\"usage\":", 9);
         memcpy(small + 9, text + vs, ve - vs);
         small[9 + (ve - vs)] = '}';

@@ -454,6 +454,51 @@ static void t_glob_listen(void)
     CHECK(!gw_parse_listen("localhost:80", host, sizeof host, &port));
 }
 
+/* the request path's JSON text scans (gw_util.c): strings with escapes, nesting, lenient input */
+static bool top_is(const char *txt, const char *key, const char *want)
+{
+    size_t vs = 0, ve = 0;
+    if (!gw_json_top_object(txt, strlen(txt), key, &vs, &ve))
+        return want == NULL;
+    return want && ve - vs == strlen(want) && !memcmp(txt + vs, want, ve - vs);
+}
+
+static void t_json_scans(void)
+{
+    CHECK(top_is("{\"id\":\"x\",\"usage\":{\"a\":1,\"d\":{\"b\":2}},\"z\":3}", "usage",
+                 "{\"a\":1,\"d\":{\"b\":2}}"));
+    CHECK(top_is("{ \"usage\" :\n {\"a\":\"}\"} }", "usage", "{\"a\":\"}\"}"));
+    /* a "usage" key inside a string or a nested object is not the top-level one */
+    CHECK(top_is("{\"t\":\"\\\"usage\\\":{\\\"a\\\":1}\",\"usage\":{\"b\":2}}", "usage", "{\"b\":2}"));
+    CHECK(top_is("{\"c\":[{\"usage\":{\"a\":1}}]}", "usage", NULL));
+    CHECK(top_is("{\"c\":{\"usage\":{\"a\":1}}}", "usage", NULL));
+    /* a string ending in an escaped backslash ends there; one with an escaped quote does not */
+    CHECK(top_is("{\"t\":\"a\\\\\",\"usage\":{\"b\":2}}", "usage", "{\"b\":2}"));
+    CHECK(top_is("{\"t\":\"a\\\",\\\"usage\\\":{}\",\"usage\":{\"b\":3}}", "usage", "{\"b\":3}"));
+    CHECK(top_is("{\"usage\":null}", "usage", NULL));
+    CHECK(top_is("{\"usage\":{\"a\":\"unterminated}", "usage", NULL));
+    CHECK(top_is("{\"t\":\"unterminated", "usage", NULL));
+
+    size_t k = 99, open = 0;
+    const char *a = "  {\"model\" : \"m\", \"messages\":[{\"role\":\"user\",\"content\":\"x: \\\"y\\\" {\"}],"
+                    "\"n\":-1.5e3,\"s\":true,\"t\":null,\"o\":{\"k\":1}} \n";
+    CHECK(gw_json_object_keys(a, strlen(a), &k, &open));
+    CHECK_INT(k, 6);
+    CHECK_INT(open, 3);
+    const char *dup = "{\"model\":\"a\",\"model\":\"b\"}";
+    CHECK(gw_json_object_keys(dup, strlen(dup), &k, &open) && k == 2);
+    static const char *const bad[] = {"{'model':'a'}", "{\"a\":1} // c", "{\"a\":1}{\"b\":2}",
+                                      "[1]", "{\"a\":1", "{\"a\":1}}", "x{\"a\":1}", "{\"a\":\"x}",
+                                      "{\"a\":1,}x", "{\"a\":NaN}", "{\"a\":1 , }",
+                                      "{\"a\":[1,]}", NULL};
+    for (int i = 0; bad[i]; i++) {
+        bool ok = gw_json_object_keys(bad[i], strlen(bad[i]), &k, &open);
+        if (ok)
+            fprintf(stderr, "accepted: %s\n", bad[i]);
+        CHECK(!ok);
+    }
+}
+
 int main(void)
 {
     RUN(t_sha256);
@@ -466,5 +511,6 @@ int main(void)
     RUN(t_config);
     RUN(t_glob_listen);
     RUN(t_text_helpers);
+    RUN(t_json_scans);
     TEST_END();
 }
