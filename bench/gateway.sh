@@ -6,7 +6,9 @@
 # of IC_BENCH_REPEAT runs (default 3).
 #  (1) latency added at a held rate (IC_BENCH_RATE, default 2,000 RPS, paced by bench/gateway.lua
 #      over IC_BENCH_CONNS connections, default 32, and IC_BENCH_THREADS wrk threads on
-#      interleaved schedules, default 4): p50/p99 through each gateway minus calling
+#      interleaved schedules, default 4; the repetitions alternate the direct mock and each
+#      gateway, and each run prints core 0's steal and how long the gateway's event loop
+#      waited for a CPU): p50/p99 through each gateway minus calling
 #      the mock directly. The achieved rate of every run is printed; a run more than 3% under
 #      the target is marked MISSED and makes the script exit 3 (its latencies are not a
 #      measurement at that rate). Portkey cannot hold 2,000 RPS on this machine (its maximum is a
@@ -72,34 +74,41 @@ cpu_ticks() { [ -n "${1:-}" ] && awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/
 # milliseconds beside a second of waiting is the machine's (BENCHMARKS.md, gateway, session 3)
 run_wait_ns() { [ -n "${1:-}" ] && awk '{printf "%.0f\n", $2}' /proc/"$1"/task/"$1"/schedstat 2>/dev/null || echo 0; }
 steal0() { awk '/^cpu0 / {print $9}' /proc/stat; }
-bench_target() { # label url conns delay headers [pid]: R runs, medians into $T/label.*; with a
-    # pid, also the CPU time that process used per request (user+system, all its threads): a
-    # figure the machine's other load moves much less than rates and latencies
-    local i c0 c1 n w0 w1 s0 s1 mach
-    : >"$T/$1.cpu"
-    for i in $(seq 1 "$R"); do
-        c0=$(cpu_ticks "${6:-}"); w0=$(run_wait_ns "${6:-}"); s0=$(steal0)
-        run "$1" "$2" "$3" "$4" "$5" | tee -a "$T/$1.runs.tmp" >/dev/null
-        c1=$(cpu_ticks "${6:-}"); w1=$(run_wait_ns "${6:-}"); s1=$(steal0)
-        mach="; core 0 steal $((s1 - s0)) ticks"
-        [ -n "${6:-}" ] && mach="$mach, its event loop waited for a CPU $(( (w1 - w0) / 1000000 )) ms"
-        n=$(tail -n1 "$T/$1.runs.tmp" | field requests)
-        if [ "$4" -gt 0 ]; then # a held rate: say what was achieved; a miss fails the bench
-            local got; got=$(tail -n1 "$T/$1.runs.tmp" | field rps)
-            if awk -v g="$got" -v r="$4" 'BEGIN { exit !(g < 0.97 * r) }' && [ "$1" = pk_l ]; then
-                echo "  $1 run $i: below the rate (the peer's own limit): $got of $4 RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f3-5)$mach)"
-            elif awk -v g="$got" -v r="$4" 'BEGIN { exit !(g < 0.97 * r) }'; then
-                echo "  $1 run $i: MISSED the rate: $got of $4 RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f2-)$mach)"
-                MISSED=1
-            else
-                echo "  $1 run $i: held $got RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f3-5)$mach)"
-            fi
+one_run() { # label url conns rate headers pid i: one run, appended to $T/label.runs.tmp and, with a
+    # pid, the CPU time that process used per request (user+system, all its threads) to
+    # $T/label.cpu: a figure the machine's other load moves much less than rates and latencies
+    local c0 c1 n w0 w1 s0 s1 mach i=$7
+    c0=$(cpu_ticks "$6"); w0=$(run_wait_ns "$6"); s0=$(steal0)
+    run "$1" "$2" "$3" "$4" "$5" | tee -a "$T/$1.runs.tmp" >/dev/null
+    c1=$(cpu_ticks "$6"); w1=$(run_wait_ns "$6"); s1=$(steal0)
+    mach="; core 0 steal $((s1 - s0)) ticks"
+    [ -n "$6" ] && mach="$mach, its event loop waited for a CPU $(( (w1 - w0) / 1000000 )) ms"
+    n=$(tail -n1 "$T/$1.runs.tmp" | field requests)
+    if [ "$4" -gt 0 ]; then # a held rate: say what was achieved; a miss fails the bench
+        local got; got=$(tail -n1 "$T/$1.runs.tmp" | field rps)
+        if awk -v g="$got" -v r="$4" 'BEGIN { exit !(g < 0.97 * r) }' && [ "$1" = pk_l ]; then
+            echo "  $1 run $i: below the rate (the peer's own limit): $got of $4 RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f3-5)$mach)"
+        elif awk -v g="$got" -v r="$4" 'BEGIN { exit !(g < 0.97 * r) }'; then
+            echo "  $1 run $i: MISSED the rate: $got of $4 RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f2-)$mach)"
+            MISSED=1
+        else
+            echo "  $1 run $i: held $got RPS ($(tail -n1 "$T/$1.runs.tmp" | cut -d' ' -f3-5)$mach)"
         fi
-        [ "${n:-0}" -gt 0 ] && echo $(( (c1 - c0) * 1000000 / $(getconf CLK_TCK) / n )) >>"$T/$1.cpu"
-    done
+    fi
+    [ "${n:-0}" -gt 0 ] && echo $(( (c1 - c0) * 1000000 / $(getconf CLK_TCK) / n )) >>"$T/$1.cpu"
+    return 0
+}
+start_target() { : >"$T/$1.cpu"; : >"$T/$1.runs.tmp"; }
+finish_target() { # label: medians of its runs into $T/label.*
     mv "$T/$1.runs.tmp" "$T/$1.runs"
     for f in rps p50 p99 errors; do field $f <"$T/$1.runs" | median >"$T/$1.$f"; done
     median <"$T/$1.cpu" >"$T/$1.cpuus"
+}
+bench_target() { # label url conns rate headers [pid]: R runs in a row, medians into $T/label.*
+    local i
+    start_target "$1"
+    for i in $(seq 1 "$R"); do one_run "$1" "$2" "$3" "$4" "$5" "${6:-}" "$i"; done
+    finish_target "$1"
 }
 # warm up (connection pools, JIT of node)
 run warm "http://127.0.0.1:$GP" 8 0 "" >/dev/null
@@ -111,12 +120,16 @@ PH=${IC_BENCH_PHASES:-1 2 3}
 if [[ " $PH " == *" 1 "* ]]; then
 echo "(1) latency at $RATE RPS held ($CONNS connections, $WT wrk threads, paced), microseconds"
 L1="direct_l ic_l"
-bench_target direct_l "http://127.0.0.1:$MP" "$CONNS" "$RATE" ""
-bench_target ic_l "http://127.0.0.1:$GP" "$CONNS" "$RATE" "" "$GWPID"
-if [ "$PORTKEY" = 1 ]; then
-    bench_target pk_l "http://127.0.0.1:$PP" "$CONNS" "$RATE" "$PKH" "$PKPID"
-    L1="$L1 pk_l"
-fi
+[ "$PORTKEY" = 1 ] && L1="$L1 pk_l"
+for t in $L1; do start_target "$t"; done
+# interleaved: each repetition runs the mock directly and then each gateway, back to back, so a
+# change in the machine's load between repetitions hits the baseline and the gateways alike
+for i in $(seq 1 "$R"); do
+    one_run direct_l "http://127.0.0.1:$MP" "$CONNS" "$RATE" "" "" "$i"
+    one_run ic_l "http://127.0.0.1:$GP" "$CONNS" "$RATE" "" "$GWPID" "$i"
+    [ "$PORTKEY" = 1 ] && one_run pk_l "http://127.0.0.1:$PP" "$CONNS" "$RATE" "$PKH" "$PKPID" "$i"
+done
+for t in $L1; do finish_target "$t"; done
 printf "  %-22s %10s %8s %8s %10s %10s %12s\n" target rps p50 p99 "added p50" "added p99" "cpu/request"
 for t in $L1; do
     printf "  %-22s %10s %8s %8s %10s %10s %12s\n" "$t" "$(v $t.rps)" "$(v $t.p50)" "$(v $t.p99)" \
