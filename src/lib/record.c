@@ -831,7 +831,10 @@ static void put_money(out_buf *b, ic_money m)
 {
     if (m >= 0 && m <= (ic_money)UINT64_MAX) {
         uint64_t v = (uint64_t)m, ip = v / 1000000000000ULL, fp = v % 1000000000000ULL;
-        put_u64(b, ip);
+        if (ip == 0) /* most amounts are under a dollar */
+            put(b, "0", 1);
+        else
+            put_u64(b, ip);
         if (fp) {
             /* the 12 fraction digits as two 6-digit halves in 32 bits; most amounts need only
              * the first half (0.153432 is 153432000000 pico) */
