@@ -78,7 +78,7 @@ steal0() { awk '/^cpu0 / {print $9}' /proc/stat; }
 # The gateway under test runs alone on core 0: the other gateway is stopped (SIGSTOP) during
 # its runs and continued after. An idle node process still wakes for its timers and GC threads:
 # with Portkey idle beside it, infercost's p99 at 2,000 RPS was 6.6 ms against 2.8 ms without
-# (BENCHMARKS.md, gateway, session 2).
+# (BENCHMARKS.md, the session-2 headline and the re-run below it).
 others() { # pid-under-test STOP|CONT
     local p
     for p in "$GWPID" "$PKPID"; do [ -n "$p" ] && [ "$p" != "$1" ] && kill -"$2" "$p" 2>/dev/null; done
