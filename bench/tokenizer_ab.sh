@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# bench/tokenizer_ab.sh: in-process A/B of the tokenizer on a shared machine. Compiles the
+# tokenizer sources (src/lib/{tokenizer,bpe,bpe_backtrack,pretokenize}.c and their headers) of
+# git revision A (or a directory holding them) and of B (default: the working tree), partially
+# links each into one object whose only global symbols are the entry points, renamed A_* and
+# B_*, and runs bench/tokenizer_ab.c: the two versions alternate call by call on the inputs of
+# bench/tokenizer.sh, so the load of the other sessions weighs on both alike. Prints best and
+# median MB/s (thread CPU time) and the ratios B/A. Needs the inputs (bench/tokenizer.sh makes
+# them) and `make all` (build/embedded.o).
+# Usage: bench/tokenizer_ab.sh A [B] [REPS (default 20)] [ENCODING...]
+set -eu
+cd "$(dirname "$0")/.."
+a=${1:?usage: bench/tokenizer_ab.sh A [B] [REPS] [ENCODING...]}
+b=${2:-tree}
+reps=${3:-20}
+shift $(($# < 3 ? $# : 3))
+encs=${*:-o200k_base cl100k_base}
+W=build/bench/tokab
+rm -rf "$W"
+mkdir -p "$W"
+srcs() { # revision-or-dir-or-"tree" -> directory with the sources
+    local d="$W/$2"
+    mkdir -p "$d"
+    if [ "$1" = tree ]; then
+        cp src/lib/{tokenizer.c,bpe.c,bpe.h,bpe_backtrack.c,pretokenize.c,pretokenize.h} "$d/"
+    elif [ -d "$1" ]; then
+        cp "$1"/*.c "$1"/*.h "$d/"
+    else
+        for f in tokenizer.c bpe.c bpe.h bpe_backtrack.c pretokenize.c pretokenize.h; do
+            git show "$1:src/lib/$f" > "$d/$f"
+        done
+    fi
+    echo "$d"
+}
+obj() { # prefix dir -> object
+    local p=$1 d=$2
+    for f in tokenizer bpe bpe_backtrack pretokenize; do
+        cc -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -I"$d" -Isrc/lib -c "$d/$f.c" -o "$d/$f.o"
+    done
+    ld -r -o "$d/all.o" "$d"/tokenizer.o "$d"/bpe.o "$d"/bpe_backtrack.o "$d"/pretokenize.o
+    objcopy -G ic_tokenizer_open -G ic_tokenizer_count -G ic_tokenizer_free "$d/all.o" "$d/g.o"
+    objcopy --redefine-sym ic_tokenizer_open=${p}_ic_tokenizer_open \
+        --redefine-sym ic_tokenizer_count=${p}_ic_tokenizer_count \
+        --redefine-sym ic_tokenizer_free=${p}_ic_tokenizer_free "$d/g.o" "$W/$p.o"
+}
+obj A "$(srcs "$a" a)"
+obj B "$(srcs "$b" b)"
+cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/tokenizer_ab.c "$W/A.o" "$W/B.o" src/lib/unicode_tables.c \
+    src/lib/status.c build/embedded.o -lpthread -lm -o "$W/tokenizer_ab"
+echo "A = $a, B = $b; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for e in $encs; do
+    "$W/tokenizer_ab" "$e" "$reps" build/bench/tok/multilingual.txt build/bench/tok/english.txt build/bench/tok/code.txt
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
