@@ -379,25 +379,31 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
             st = ends[j];
         }
         st = i;
+        size_t nm = 0; /* the pieces that are not tokens: merge[0..nm) */
+        uint8_t merge[BATCH];
         for (size_t j = 0; j < k; j++) {
             size_t len = ends[j] - st;
             rank[j] = len <= r->maxlen ? ic__probe(r, s + st, len, key[j], hash[j]) : IC_RANK_NONE;
-            if (rank[j] == IC_RANK_NONE && out->cache) {
+            if (rank[j] == IC_RANK_NONE) {
                 size_t ch = (size_t)(hash[j] >> r->shift);
-                if (len <= CACHE_MAXLEN)
+                if (!out->cache) {
+                } else if (len <= CACHE_MAXLEN) {
                     __builtin_prefetch(&out->cache[ch & out->cache_mask]); /* both ways */
-                else if (len <= LCACHE_MAXLEN)
+                } else if (len <= LCACHE_MAXLEN) {
                     __builtin_prefetch(&out->lcache[(ch >> 3) & out->lcache_mask]);
+                }
+                merge[nm++] = (uint8_t)j;
             }
             st = ends[j];
         }
         /* the pieces that will miss the cache: their merges' lookups fetched ahead */
         if (out->cache) {
-            st = i;
-            for (size_t j = 0; j < k; j++) {
+            for (size_t q = 0; q < nm; q++) {
+                size_t j = merge[q];
+                st = j ? ends[j - 1] : i;
                 size_t len = ends[j] - st;
                 size_t ch = (size_t)(hash[j] >> r->shift);
-                if (rank[j] != IC_RANK_NONE || len > LCACHE_MAXLEN) {
+                if (len > LCACHE_MAXLEN) {
                 } else if (len <= CACHE_MAXLEN) {
                     ch &= out->cache_mask;
                     if (!likely_has(out->cache[ch].bytes, out->cache[ch].len, s + st, len) &&
@@ -408,20 +414,26 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
                     if (!likely_has(le->bytes, le->len, s + st, len))
                         ic__bpe_prefetch(r, s + st, len);
                 }
-                st = ends[j];
             }
         }
-        st = i;
-        for (size_t j = 0; j < k; j++) {
-            if (rank[j] != IC_RANK_NONE) {
-                if (store)
-                    out->ids[out->n] = rank[j];
-                out->n++;
-            } else if (!merge_piece(r, s + st, ends[j] - st, (size_t)(hash[j] >> r->shift), store,
-                                    out)) {
-                return;
+        if (!store) { /* counting: the tokens at once, then the other pieces */
+            out->n += k - nm;
+            for (size_t q = 0; q < nm; q++) {
+                size_t j = merge[q];
+                st = j ? ends[j - 1] : i;
+                if (!merge_piece(r, s + st, ends[j] - st, (size_t)(hash[j] >> r->shift), 0, out))
+                    return;
             }
-            st = ends[j];
+        } else {
+            st = i;
+            for (size_t j = 0; j < k; j++) {
+                if (rank[j] != IC_RANK_NONE)
+                    out->ids[out->n++] = rank[j];
+                else if (!merge_piece(r, s + st, ends[j] - st, (size_t)(hash[j] >> r->shift), 1,
+                                      out))
+                    return;
+                st = ends[j];
+            }
         }
         i = ends[k - 1];
     }
