@@ -216,6 +216,8 @@ static inline void ic__bpe_prefetch(const ic__ranks *r, const unsigned char *p, 
 {
     if (r->shortb && len >= 4)
         for (size_t i = 0; i + 4 <= len; i++) {
+            if ((p[i] & 0xC0) == 0x80) /* mid-character: seldom where a part starts */
+                continue;
             ic__prefetch(&r->shortb[ic__short_bucket_of(r, ic__short_key(p + i, 3), 3)]);
             ic__prefetch(&r->shortb[ic__short_bucket_of(r, ic__load32(p + i), 4)]);
         }
