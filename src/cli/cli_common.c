@@ -1,13 +1,12 @@
 /* cli_common.c: shared option handling and error printing for the subcommands (cli_common.h). */
 #include "cli_common.h"
 
-#include <stdlib.h>
-
-#include "infercost/record.h"
-
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "infercost/record.h"
 
 void ic_cli_error(const char *fmt, ...)
 {
@@ -38,6 +37,35 @@ const char *ic_cli_opt(const char *name, int argc, char **argv, int *i, bool *ba
     }
     *i += 2;
     return argv[*i - 1];
+}
+
+int ic_cli_uint(const char *name, const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t x = 0;
+    bool ok = *v != 0;
+    for (const char *p = v; *p && ok; p++)
+        ok = *p >= '0' && *p <= '9' && !__builtin_mul_overflow(x, 10, &x) &&
+             !__builtin_add_overflow(x, (uint64_t)(*p - '0'), &x);
+    if (!ok || x < min || x > max) {
+        ic_cli_error("%s wants a whole number from %llu to %llu, not '%s'", name,
+                     (unsigned long long)min, (unsigned long long)max, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int ic_cli_real(const char *name, const char *v, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || errno || !(x >= min && x <= max)) {
+        ic_cli_error("%s wants a number from %g to %g, not '%s'", name, min, max, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
 }
 
 int ic_cli_catalog_arg(ic_cli_catalog_opts *o, int argc, char **argv, int *i)

@@ -4,6 +4,7 @@
 #define IC_CLI_COMMON_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "infercost/catalog.h"
@@ -27,6 +28,13 @@ ic_catalog *ic_cli_open_catalog(const ic_cli_catalog_opts *o);
 /* Value of "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i. NULL if not that option;
  * prints and sets *bad if the value is missing. */
 const char *ic_cli_opt(const char *name, int argc, char **argv, int *i, bool *bad);
+
+/* v as a whole number from min to max (decimal digits only: "-5", "3x" and "" are refused);
+ * 0 and *out set, or -1 after printing "NAME wants a whole number from MIN to MAX, not 'V'". */
+int ic_cli_uint(const char *name, const char *v, uint64_t min, uint64_t max, uint64_t *out);
+
+/* v as a decimal number from min to max; 0, or -1 after printing what was wanted. */
+int ic_cli_real(const char *name, const char *v, double min, double max, double *out);
 
 /* fopen for reading, "-" or NULL meaning stdin; prints the error. */
 FILE *ic_cli_open_input(const char *path);

@@ -399,11 +399,10 @@ static int run(int argc, char **argv)
         if (r > 0)
             continue;
         if ((v = ic_cli_opt("--threads", argc, argv, &i, &bad))) {
-            nthreads = atol(v);
-            if (nthreads < 1) {
-                ic_cli_error("cost: --threads needs a number of threads, got \"%s\"", v);
+            uint64_t t;
+            if (ic_cli_uint("--threads", v, 1, 1024, &t))
                 return 2;
-            }
+            nthreads = (long)t; /* more than MAX_THREADS: MAX_THREADS */
             continue;
         }
         if (bad)

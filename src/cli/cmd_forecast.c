@@ -45,12 +45,9 @@ static int run(int argc, char **argv)
         if ((v = ic_cli_opt("--ledger", argc, argv, &i, &bad)))
             ledger = v;
         else if ((v = ic_cli_opt("--months", argc, argv, &i, &bad))) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || n < 1 || n > 120) {
-                ic_cli_error("--months wants 1..120, not '%s'", v);
+            uint64_t n;
+            if (ic_cli_uint("--months", v, 1, 120, &n))
                 return 2;
-            }
             o.months = (int)n;
         } else if ((v = ic_cli_opt("--target", argc, argv, &i, &bad))) {
             if (ic_cli_parse_pct_bp(v, &o.target_bp))

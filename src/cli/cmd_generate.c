@@ -87,30 +87,35 @@ static int run(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         }
-        if ((v = ic_cli_opt("--days", argc, argv, &i, &bad)))
-            days = atoi(v);
-        else if ((v = ic_cli_opt("--start", argc, argv, &i, &bad)))
+        uint64_t n;
+        if ((v = ic_cli_opt("--days", argc, argv, &i, &bad))) {
+            if (ic_cli_uint("--days", v, 1, 3660, &n))
+                return 2;
+            days = (int)n;
+        } else if ((v = ic_cli_opt("--start", argc, argv, &i, &bad))) {
             start = v;
-        else if ((v = ic_cli_opt("--seed", argc, argv, &i, &bad)))
-            seed = strtoull(v, NULL, 10);
-        else if ((v = ic_cli_opt("--events", argc, argv, &i, &bad)))
-            events = strtoull(v, NULL, 10);
-        else if ((v = ic_cli_opt("--growth", argc, argv, &i, &bad)))
-            growth = atof(v);
-        else if ((v = ic_cli_opt("--out", argc, argv, &i, &bad)))
+        } else if ((v = ic_cli_opt("--seed", argc, argv, &i, &bad))) {
+            if (ic_cli_uint("--seed", v, 0, UINT64_MAX, &seed))
+                return 2;
+        } else if ((v = ic_cli_opt("--events", argc, argv, &i, &bad))) {
+            if (ic_cli_uint("--events", v, 1, 1000000000, &events))
+                return 2;
+        } else if ((v = ic_cli_opt("--growth", argc, argv, &i, &bad))) {
+            if (ic_cli_real("--growth", v, -90, 1000, &growth))
+                return 2;
+        } else if ((v = ic_cli_opt("--out", argc, argv, &i, &bad))) {
             out = v;
-        else if ((v = ic_cli_opt("--revenue", argc, argv, &i, &bad)))
+        } else if ((v = ic_cli_opt("--revenue", argc, argv, &i, &bad))) {
             revenue = v;
-        else {
+        } else {
             if (!bad)
                 ic_cli_error("generate-workload: unknown argument '%s'", argv[i]);
             return 2;
         }
     }
     int64_t t0;
-    if (days < 1 || days > 3660 || ic_time_parse(start, strlen(start), &t0) != IC_OK ||
-        growth < -90 || growth > 1000) {
-        ic_cli_error("generate-workload: --days 1..3660, --start YYYY-MM-DD, --growth -90..1000");
+    if (ic_time_parse(start, strlen(start), &t0) != IC_OK) {
+        ic_cli_error("generate-workload: --start wants a date like 2026-06-01, not '%s'", start);
         return 2;
     }
     t0 -= t0 % 86400000;

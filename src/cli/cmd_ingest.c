@@ -136,19 +136,15 @@ static int run(int argc, char **argv)
         } else if ((v = ic_cli_opt("--rejects", argc, argv, &i, &bad))) {
             rejects = v;
         } else if ((v = ic_cli_opt("--batch", argc, argv, &i, &bad))) {
-            char *end;
-            long long b = strtoll(v, &end, 10);
-            if (*end || b < 1 || b > 10000000) {
-                ic_cli_error("--batch wants a number from 1 to 10000000, not '%s'", v);
+            uint64_t b;
+            if (ic_cli_uint("--batch", v, 1, 10000000, &b))
                 return 2;
-            }
             batch = (size_t)b;
         } else if ((v = ic_cli_opt("--threads", argc, argv, &i, &bad))) {
-            if (strcmp(v, "1") && strcmp(v, "2")) {
-                ic_cli_error("--threads wants 1 or 2, not '%s'", v);
+            uint64_t t;
+            if (ic_cli_uint("--threads", v, 1, 2, &t))
                 return 2;
-            }
-            threads = atoi(v);
+            threads = (int)t;
         } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
             quiet = true;
             i++;

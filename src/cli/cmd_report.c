@@ -139,8 +139,12 @@ static int run(int argc, char **argv)
             o.filter.customer = v;
         else if ((v = ic_cli_opt("--feature", argc, argv, &i, &bad)))
             o.filter.feature = v;
-        else if ((v = ic_cli_opt("--top", argc, argv, &i, &bad)))
-            o.top = atoi(v);
+        else if ((v = ic_cli_opt("--top", argc, argv, &i, &bad))) {
+            uint64_t t;
+            if (ic_cli_uint("--top", v, 0, 1000000, &t))
+                return 2;
+            o.top = (int)t;
+        }
         else if ((v = ic_cli_opt("--format", argc, argv, &i, &bad))) {
             if (ic_cli_format(v, &fmt))
                 return 2;

@@ -117,6 +117,20 @@ out=$(echo '{"provider":"openai","model":"my-model","usage":{"input_tokens":1000
 expect_has "litellm overlay" "$out" '"total_usd":"0.0045"'
 "$IC" cost --bogus < /dev/null 2>/dev/null
 expect_eq "unknown option exit" "$?" 2
+# numeric options: a value that is not a whole number in range is refused, named, exit 2, and
+# nothing is written (generate-workload --events -5 once wrapped to 2^64 - 5 events)
+for args in "cost --threads 0" "cost --threads 2x" "generate-workload --events -5" \
+            "generate-workload --days abc" "generate-workload --growth 5x" "generate-workload --seed 1e3" \
+            "report --top -1" "forecast --months 0" "ingest --batch 0" "ingest --threads 3"; do
+    # shellcheck disable=SC2086
+    err=$("$IC" $args < /dev/null 2>&1 > "$T/numeric.out")
+    expect_eq "numeric option refused: $args" "$?" 2
+    set -- $args
+    expect_has "numeric option named: $args" "$err" "$2 wants a"
+    expect_has "numeric option quoted: $args" "$err" "not '$3'"
+    expect_eq "numeric option writes nothing: $args" "$(wc -c < "$T/numeric.out")" 0
+done
+expect_eq "generate-workload --events N" "$("$IC" generate-workload --days 3 --events 10 | wc -l)" 10
 
 # --- price and models
 out=$("$IC" price claude-sonnet-4-5 --provider anthropic --at 2026-03-01)
