@@ -7,6 +7,7 @@
 #include "infercost/usage.h"
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -314,12 +315,20 @@ ic_status ic__usage_extract_json(const ic_provider *p, const char *flavor, json_
                 return st;
             continue;
         }
-        const char *txt = json_object_get_string(v);
-        ic_usage one;
-        ic_usage_clear(&one);
-        if ((st = ic_usage_set_text(&one, ic_unit_name(mp->dest), txt, strlen(txt), err)) != IC_OK)
-            return st;
-        if ((st = ic_usage_add(out, mp->dest, one.v[0], err)) != IC_OK)
+        uint64_t count;
+        int64_t iv;
+        if (json_object_is_type(v, json_type_int) && (iv = json_object_get_int64(v)) >= 0 &&
+            (uint64_t)iv <= IC_USAGE_VALUE_MAX && ic__unit_reported[mp->dest]) {
+            count = (uint64_t)iv; /* the usual count, read as json-c holds it */
+        } else {
+            /* anything else by its text, with the record parser's checks and messages (json-c
+             * writes an integer back as it read it, and keeps a double's own text) */
+            const char *txt = json_object_get_string(v);
+            if ((st = ic__usage_count_text(mp->dest, ic_unit_name(mp->dest), txt, strlen(txt),
+                                           &count, err)) != IC_OK)
+                return st;
+        }
+        if ((st = ic_usage_add(out, mp->dest, count, err)) != IC_OK)
             return st;
     }
     if (counted && !out->present) {
@@ -330,17 +339,37 @@ ic_status ic__usage_extract_json(const ic_provider *p, const char *flavor, json_
     return IC_OK;
 }
 
+/* One strict tokener per thread, reset for each body (a new one per call was 5% of the gateway's
+ * work per proxied call); freed when the thread ends. */
+static pthread_key_t tok_key;
+static pthread_once_t tok_once = PTHREAD_ONCE_INIT;
+static void tok_free(void *t) { json_tokener_free(t); }
+static void tok_key_init(void) { (void)pthread_key_create(&tok_key, tok_free); }
+
+static json_tokener *thread_tokener(void)
+{
+    pthread_once(&tok_once, tok_key_init);
+    json_tokener *tok = pthread_getspecific(tok_key);
+    if (!tok && (tok = json_tokener_new()) != NULL) {
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT); /* no comments, no single quotes */
+        if (pthread_setspecific(tok_key, tok) != 0) {
+            json_tokener_free(tok);
+            return NULL;
+        }
+    }
+    if (tok)
+        json_tokener_reset(tok);
+    return tok;
+}
+
 ic_status ic_usage_extract(const ic_provider *p, const char *api_flavor, const char *body,
                            size_t len, ic_usage *out, char *model, size_t model_cap, ic_error *err)
 {
-    json_tokener *tok = json_tokener_new();
-    if (tok)
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT); /* no comments, no single quotes */
+    json_tokener *tok = thread_tokener();
     if (!tok)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     json_object *o = json_tokener_parse_ex(tok, body, (int)len);
     enum json_tokener_error je = json_tokener_get_error(tok);
-    json_tokener_free(tok);
     if (!o || je != json_tokener_success) {
         json_object_put(o);
         return ic_error_set(err, IC_ERR_PARSE, "response is not valid JSON: %s", json_tokener_error_desc(je));
