@@ -521,9 +521,17 @@ static ic_status sq_open(void **state, const char *target, bool readonly, ic_err
     sqlite3_busy_timeout(s->db, 10000);
     /* 16 KiB pages for a new ledger (no effect on an existing one): a quarter of the page
      * splits, WAL frames and B-tree levels of 4 KiB pages on the append-only event table */
-    if (!readonly && (st = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", err)) !=
-                         IC_OK)
-        goto fail;
+    /* Switching a new ledger to WAL needs the file to itself for an instant, and SQLite answers
+     * BUSY at once for it (the busy timeout does not apply) when another process is opening the
+     * same new ledger just then (two first ingests: about 1 start in 30 here). Retry, within the
+     * busy timeout. */
+    for (int tries = 0; !readonly; tries++) {
+        if ((st = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", err)) == IC_OK)
+            break;
+        if (sqlite3_errcode(s->db) != SQLITE_BUSY || tries == 1000)
+            goto fail;
+        sqlite3_sleep(10);
+    }
     if ((st = exec(s, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;"
                       "PRAGMA temp_store=MEMORY;", err)) != IC_OK)
         goto fail;
