@@ -32,6 +32,7 @@ static const char usage_text[] =
 
 #define BLOCK (1u << 20) /* bytes of input per block, extended to the end of a line */
 #define MAX_THREADS 8
+#define SLOTS 16 /* priced blocks that may wait for their turn to be written */
 
 typedef struct group { /* --summary: one provider/model */
     char provider[64], model[128];
@@ -236,10 +237,12 @@ static void print_summary(group *g, size_t n, size_t lines, size_t failed)
                                      ic_money_to_double(total + total_saved) : 0.0);
 }
 
-/* The pipeline: every thread loops read -> price -> write. Reads take turns under read_mu (so
- * blocks are cut from the input in order and numbered), pricing runs in parallel, and writes
- * wait for their block's turn, so output stays in input order while reading and writing overlap
- * with the other threads' pricing. */
+/* The pipeline: every thread loops read -> price -> hand over. Reads take turns under read_mu (so
+ * blocks are cut from the input in order and numbered) and pricing runs in parallel. A priced
+ * block is left in its slot of a reorder buffer and the thread goes on with the next block; the
+ * thread that finds the next block in order there writes it and every one after it that is
+ * ready. So a thread never waits for a slower one (a descheduled vCPU, a block of long lines)
+ * unless it is SLOTS blocks ahead, output stays in input order, and memory stays bounded. */
 typedef struct pipeline {
     FILE *in;
     const ic_catalog *cat;
@@ -251,8 +254,12 @@ typedef struct pipeline {
     uint64_t next_seq;
     bool eof;
     pthread_mutex_t write_mu; /* guards the rest */
-    pthread_cond_t turn;
+    pthread_cond_t turn;      /* next_write moved */
     uint64_t next_write;
+    block *ready[SLOTS];      /* priced blocks by seq % SLOTS, until written */
+    block *spare[SLOTS + MAX_THREADS + 1]; /* blocks free for reading into */
+    int nspare;
+    bool writing;             /* a thread is writing ready blocks (outside the lock) */
     atomic_int rc;           /* set by any thread: stop reading */
     size_t lines, failed, first_line;
     ic_error first;
@@ -260,10 +267,6 @@ typedef struct pipeline {
     size_t nall;
 } pipeline;
 
-typedef struct worker {
-    pipeline *pl;
-    block b;
-} worker;
 
 /* Cut the next block of whole lines from the input (under read_mu). 0: a block; 1: no more
  * input; -1: out of memory. */
@@ -356,31 +359,54 @@ static void emit_block(pipeline *pl, block *b)
     b->ngroups = 0;
 }
 
+/* Write the ready blocks from next_write on, in order (under write_mu on entry and exit; the
+ * writing itself runs unlocked, one writer at a time). */
+static void write_ready(pipeline *pl)
+{
+    if (pl->writing)
+        return; /* that writer will find this block too */
+    pl->writing = true;
+    block *b;
+    while ((b = pl->ready[pl->next_write % SLOTS]) != NULL) {
+        pl->ready[pl->next_write % SLOTS] = NULL;
+        pthread_mutex_unlock(&pl->write_mu);
+        emit_block(pl, b); /* pl's totals are the writer's alone */
+        pthread_mutex_lock(&pl->write_mu);
+        pl->next_write++;
+        pl->spare[pl->nspare++] = b;
+        pthread_cond_broadcast(&pl->turn);
+    }
+    pl->writing = false;
+}
+
 static void *work(void *arg)
 {
-    worker *w = arg;
-    pipeline *pl = w->pl;
+    pipeline *pl = arg;
+    pthread_mutex_lock(&pl->write_mu);
+    block *b = pl->spare[--pl->nspare]; /* the pool has a block for every thread and slot */
+    pthread_mutex_unlock(&pl->write_mu);
     for (;;) {
         uint64_t seq = 0;
         pthread_mutex_lock(&pl->read_mu);
-        int r = pl->rc ? 1 : read_block(pl, &w->b, &seq);
+        int r = pl->rc ? 1 : read_block(pl, b, &seq);
         pthread_mutex_unlock(&pl->read_mu);
         if (r) {
+            pthread_mutex_lock(&pl->write_mu);
             if (r < 0) {
-                pthread_mutex_lock(&pl->write_mu);
                 ic_cli_error("cost: out of memory");
                 pl->rc = 2;
-                pthread_mutex_unlock(&pl->write_mu);
             }
+            pl->spare[pl->nspare++] = b;
+            pthread_mutex_unlock(&pl->write_mu);
             return NULL;
         }
-        price_block(&w->b);
+        price_block(b);
         pthread_mutex_lock(&pl->write_mu);
-        while (pl->next_write != seq)
+        while (seq - pl->next_write >= SLOTS) /* too far ahead: its slot is still taken */
             pthread_cond_wait(&pl->turn, &pl->write_mu);
-        emit_block(pl, &w->b);
-        pl->next_write++;
-        pthread_cond_broadcast(&pl->turn);
+        pl->ready[seq % SLOTS] = b;
+        write_ready(pl);
+        b = pl->spare[--pl->nspare];
         pthread_mutex_unlock(&pl->write_mu);
     }
 }
@@ -442,15 +468,15 @@ static int run(int argc, char **argv)
     pthread_mutex_init(&pl.read_mu, NULL);
     pthread_mutex_init(&pl.write_mu, NULL);
     pthread_cond_init(&pl.turn, NULL);
-    worker ws[MAX_THREADS];
-    memset(ws, 0, sizeof ws);
+    static block pool[SLOTS + MAX_THREADS + 1];
+    memset(pool, 0, sizeof pool);
+    for (size_t k = 0; k < sizeof pool / sizeof pool[0]; k++)
+        pl.spare[pl.nspare++] = &pool[k];
     pthread_t th[MAX_THREADS];
     bool started[MAX_THREADS] = {false};
-    for (int k = 0; k < nthreads; k++)
-        ws[k].pl = &pl;
     for (int k = 1; k < nthreads; k++)
-        started[k] = pthread_create(&th[k], NULL, work, &ws[k]) == 0;
-    work(&ws[0]); /* a thread that could not start leaves its share to the others */
+        started[k] = pthread_create(&th[k], NULL, work, &pl) == 0;
+    work(&pl); /* a thread that could not start leaves its share to the others */
     for (int k = 1; k < nthreads; k++)
         if (started[k])
             pthread_join(th[k], NULL);
@@ -459,10 +485,10 @@ static int run(int argc, char **argv)
     ic_error first = pl.first;
     group *all = pl.all;
     size_t nall = pl.nall;
-    for (int k = 0; k < MAX_THREADS; k++) {
-        free(ws[k].b.out);
-        free(ws[k].b.groups);
-        free(ws[k].b.in);
+    for (size_t k = 0; k < sizeof pool / sizeof pool[0]; k++) {
+        free(pool[k].out);
+        free(pool[k].groups);
+        free(pool[k].in);
     }
     free(pl.carry);
     pthread_mutex_destroy(&pl.read_mu);
