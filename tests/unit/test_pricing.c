@@ -155,7 +155,7 @@ static void timestamp_forms_agree(void)
     static const char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     for (int i = 0; i < 20000; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        int y = 1970 + (int)(x % 130), mo = 1 + (int)(x >> 8) % 12, d = 1 + (int)((x >> 16) % 31),
+        int y = 1970 + (int)(x % 130), mo = 1 + (int)((x >> 8) % 12), d = 1 + (int)((x >> 16) % 31),
             h = (int)((x >> 24) % 25), mi = (int)((x >> 32) % 61), se = (int)((x >> 40) % 62),
             ms = (int)((x >> 48) % 1000);
         if (i % 7 == 0)
