@@ -11,6 +11,21 @@ static const double LAT_LE[GW_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01
 static const double OVH_LE[GW_OVH_BUCKETS] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                               0.005,   0.01,   0.025,   0.05,   0.1,   0.25, 1};
 
+/* One Prometheus histogram: cumulative buckets (n finite bounds, then +Inf at bucket[n]), sum, count. */
+static void histogram(struct evbuffer *b, const char *name, const char *help, const double *le,
+                      const uint64_t *bucket, int n, double sum, uint64_t count)
+{
+    evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cum = 0;
+    for (int i = 0; i < n; i++) {
+        cum += bucket[i];
+        evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, le[i], (unsigned long long)cum);
+    }
+    cum += bucket[n];
+    evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+                        (unsigned long long)cum, name, sum, name, (unsigned long long)count);
+}
+
 void gw_metrics_observe_overhead(gw_metrics *m, uint64_t us)
 {
     double s = (double)us / 1e6;
@@ -110,32 +125,11 @@ void gw_metrics_render(const gw_metrics *m, struct evbuffer *b)
                         (unsigned long long)m->fallbacks, (unsigned long long)m->client_aborts,
                         (unsigned long long)m->streams, (unsigned long long)m->stream_pauses,
                         (long long)m->inflight);
-    evbuffer_add_printf(b, "# HELP infercost_upstream_latency_seconds Time to the upstream's complete response.\n"
-                           "# TYPE infercost_upstream_latency_seconds histogram\n");
-    uint64_t cum = 0;
-    for (int i = 0; i < GW_LAT_BUCKETS; i++) {
-        cum += m->lat_bucket[i];
-        evbuffer_add_printf(b, "infercost_upstream_latency_seconds_bucket{le=\"%g\"} %llu\n",
-                            LAT_LE[i], (unsigned long long)cum);
-    }
-    cum += m->lat_bucket[GW_LAT_BUCKETS];
-    evbuffer_add_printf(b,
-                        "infercost_upstream_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-                        "infercost_upstream_latency_seconds_sum %.6f\n"
-                        "infercost_upstream_latency_seconds_count %llu\n",
-                        (unsigned long long)cum, m->lat_sum_s, (unsigned long long)m->lat_count);
-    evbuffer_add_printf(b, "# HELP infercost_gateway_overhead_seconds The gateway's own time per API call: from the request fully read to the response fully written to the client socket, minus the time spent waiting for upstream attempts and retry backoff.\n"
-                           "# TYPE infercost_gateway_overhead_seconds histogram\n");
-    cum = 0;
-    for (int i = 0; i < GW_OVH_BUCKETS; i++) {
-        cum += m->ovh_bucket[i];
-        evbuffer_add_printf(b, "infercost_gateway_overhead_seconds_bucket{le=\"%g\"} %llu\n",
-                            OVH_LE[i], (unsigned long long)cum);
-    }
-    cum += m->ovh_bucket[GW_OVH_BUCKETS];
-    evbuffer_add_printf(b,
-                        "infercost_gateway_overhead_seconds_bucket{le=\"+Inf\"} %llu\n"
-                        "infercost_gateway_overhead_seconds_sum %.6f\n"
-                        "infercost_gateway_overhead_seconds_count %llu\n",
-                        (unsigned long long)cum, m->ovh_sum_s, (unsigned long long)m->ovh_count);
+    histogram(b, "infercost_upstream_latency_seconds", "Time to the upstream's complete response.",
+              LAT_LE, m->lat_bucket, GW_LAT_BUCKETS, m->lat_sum_s, m->lat_count);
+    histogram(b, "infercost_gateway_overhead_seconds",
+              "The gateway's own time per API call: from the request fully read to the response "
+              "fully written to the client socket, minus the time spent waiting for upstream "
+              "attempts and retry backoff.",
+              OVH_LE, m->ovh_bucket, GW_OVH_BUCKETS, m->ovh_sum_s, m->ovh_count);
 }
