@@ -509,9 +509,9 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                             key[ukl] = 0;
                             first = ic__usage_count_text(unit, key, s, n, &count, err);
                         }
-                        if (first == IC_OK) {
-                            if (nstaged == IC_USAGE_MAX_UNITS)
-                                first = ic__usage_too_many(unit, err);
+                        if (first == IC_OK && nstaged == IC_USAGE_MAX_UNITS) {
+                            first = ic__usage_too_many(unit, err);
+                        } else if (first == IC_OK) {
                             staged[unit] = count;
                             nstaged++;
                         }
