@@ -272,6 +272,26 @@ static inline int cache_has(const cache_entry *ce, const unsigned char *p, size_
     return ce->len == len && same_bytes(ce->bytes, p, len);
 }
 
+/* Merge a piece on its way into a cache entry: its ids into tmp (none when counting: the cache
+ * of a count-only call holds counts). Returns the count to cache, or 0 when the piece is settled
+ * here: out of memory (out->oom), or more tokens than an entry holds (appended to out at once). */
+static inline size_t merge_for_cache(const ic__ranks *r, const unsigned char *p, size_t len,
+                                     int store, sink *out, uint32_t *tmp)
+{
+    size_t got = ic__bpe_merge(r, p, len, store ? tmp : NULL, &out->scratch);
+    if (got == 0) {
+        out->oom = 1;
+        return 0;
+    }
+    if (got > CACHE_MAXTOK) {
+        if (store)
+            memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
+        out->n += got;
+        return 0;
+    }
+    return got;
+}
+
 /* a piece that is not itself a token: through the per-call cache, or merged */
 static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, size_t h,
                        int store, sink *out)
@@ -286,18 +306,9 @@ static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, s
                 ce = alt;
             } else {
                 uint32_t tmp[CACHE_MAXLEN]; /* a piece of len bytes merges into <= len tokens */
-                /* counting needs no ids: the cache of a count-only call holds counts */
-                size_t got = ic__bpe_merge(r, p, len, store ? tmp : NULL, &out->scratch);
-                if (got == 0) {
-                    out->oom = 1;
-                    return 0;
-                }
-                if (got > CACHE_MAXTOK) {
-                    if (store)
-                        memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
-                    out->n += got;
-                    return 1;
-                }
+                size_t got = merge_for_cache(r, p, len, store, out, tmp);
+                if (got == 0)
+                    return !out->oom;
                 if (ce->len) {
                     *alt = *ce;
                     if (store)
@@ -320,17 +331,9 @@ static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, s
         lcache_entry *le = &out->lcache[slot];
         if (le->len != len || !same_bytes(le->bytes, p, len)) {
             uint32_t tmp[LCACHE_MAXLEN];
-            size_t got = ic__bpe_merge(r, p, len, store ? tmp : NULL, &out->scratch);
-            if (got == 0) {
-                out->oom = 1;
-                return 0;
-            }
-            if (got > CACHE_MAXTOK) {
-                if (store)
-                    memcpy(out->ids + out->n, tmp, got * sizeof *tmp);
-                out->n += got;
-                return 1;
-            }
+            size_t got = merge_for_cache(r, p, len, store, out, tmp);
+            if (got == 0)
+                return !out->oom;
             le->len = (uint8_t)len;
             le->ntok = (uint8_t)got;
             memcpy(le->bytes, p, len);
