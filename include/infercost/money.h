@@ -44,6 +44,11 @@ int ic_decimal_cmp(ic_decimal a, ic_decimal b);
  * represented (it never silently wraps). */
 ic_status ic_money_of(uint64_t quantity, ic_decimal price, uint64_t per, ic_money *out);
 
+/* The pico-dollars one unit costs at price per `per` units, when that is a whole number that fits
+ * 64 bits (3 USD per million tokens: 3,000,000); 0 otherwise. q units then cost exactly q times
+ * it, the same amount ic_money_of gives, with nothing to round. */
+uint64_t ic_money_unit_pico(ic_decimal price, uint64_t per);
+
 /* Canonical decimal text of an amount in USD. Returns buf. */
 char *ic_money_format(ic_money m, char *buf, size_t cap);
 

@@ -60,19 +60,6 @@ static int cmp_dims_desc(const void *a, const void *b)
     return strcmp(ic_unit_name(x), ic_unit_name(y));
 }
 
-/* mant * 10^(12-scale) / per when that is a whole number of pico-dollars that fits 64 bits (then
- * q units cost exactly q times it, the same as ic_money_of's rounding of an exact quotient), else 0 */
-static uint64_t exact_pico_per_unit(ic_decimal price, uint64_t per)
-{
-    uint64_t v = price.mant;
-    if (per == 0 || price.scale > 12)
-        return 0;
-    for (unsigned i = price.scale; i < 12; i++)
-        if (__builtin_mul_overflow(v, 10, &v))
-            return 0;
-    return v % per == 0 ? v / per : 0;
-}
-
 ic_price_set *ic__price_set_build(ic_arena *a, ic_unit_price *items, size_t n, const char *where)
 {
     ic_price_set *ps = ic_arena_alloc(a, sizeof *ps);
@@ -86,7 +73,7 @@ ic_price_set *ic__price_set_build(ic_arena *a, ic_unit_price *items, size_t n, c
         return NULL;
     for (size_t i = 0; i < n; i++) {
         ps->per[i] = ic_unit_per(items[i].unit);
-        ps->pico[i] = items[i].ntiers ? 0 : exact_pico_per_unit(items[i].base, ps->per[i]);
+        ps->pico[i] = items[i].ntiers ? 0 : ic_money_unit_pico(items[i].base, ps->per[i]);
     }
     ps->requests_unit = -1;
     ps->input_unit = ic_unit_find("input_tokens");

@@ -184,6 +184,15 @@ static inline uint64_t div_half_even64(uint64_t num, uint64_t den)
     return q;
 }
 
+uint64_t ic_money_unit_pico(ic_decimal price, uint64_t per)
+{
+    uint64_t v;
+    if (per == 0 || price.scale > 12 ||
+        __builtin_mul_overflow(price.mant, pow10_u64[12 - price.scale], &v))
+        return 0;
+    return v % per == 0 ? v / per : 0;
+}
+
 ic_status ic_money_of(uint64_t quantity, ic_decimal price, uint64_t per, ic_money *out)
 {
     if (per == 0)
