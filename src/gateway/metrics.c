@@ -26,26 +26,27 @@ static void histogram(struct evbuffer *b, const char *name, const char *help, co
                         (unsigned long long)cum, name, sum, name, (unsigned long long)count);
 }
 
-void gw_metrics_observe_overhead(gw_metrics *m, uint64_t us)
+/* one observation into a histogram of n finite bounds (bucket[n] is +Inf) */
+static void observe(const double *le, int n, uint64_t *bucket, uint64_t *count, double *sum,
+                    uint64_t us)
 {
     double s = (double)us / 1e6;
     int i = 0;
-    while (i < GW_OVH_BUCKETS && s > OVH_LE[i])
+    while (i < n && s > le[i])
         i++;
-    m->ovh_bucket[i]++;
-    m->ovh_count++;
-    m->ovh_sum_s += s;
+    bucket[i]++;
+    (*count)++;
+    *sum += s;
+}
+
+void gw_metrics_observe_overhead(gw_metrics *m, uint64_t us)
+{
+    observe(OVH_LE, GW_OVH_BUCKETS, m->ovh_bucket, &m->ovh_count, &m->ovh_sum_s, us);
 }
 
 void gw_metrics_observe_upstream(gw_metrics *m, uint64_t us)
 {
-    double s = (double)us / 1e6;
-    int i = 0;
-    while (i < GW_LAT_BUCKETS && s > LAT_LE[i])
-        i++;
-    m->lat_bucket[i]++;
-    m->lat_count++;
-    m->lat_sum_s += s;
+    observe(LAT_LE, GW_LAT_BUCKETS, m->lat_bucket, &m->lat_count, &m->lat_sum_s, us);
 }
 
 void gw_metrics_render(const gw_metrics *m, struct evbuffer *b)

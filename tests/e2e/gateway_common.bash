@@ -56,21 +56,16 @@ start_gw() { # config, extra args... -> sets GW_PORT, GW_PID
     PIDS+=("$GW_PID")
     GW_PORT=$(wait_port "$T/gw.out" "$GW_PID") || { cat "$T/gw.err" >&2; return 1; }
 }
-# wait (at most 5 s) until the gateway on GW_PORT reports N calls in flight (/healthz)
-wait_inflight() { # n
+# wait (at most 5 s) until the gateway's PATH answers with a line matching the regex
+wait_page() { # path regex
     local i
     for i in $(seq 1 100); do
-        curl -s --max-time 1 "http://127.0.0.1:$GW_PORT/healthz" | grep -q "\"inflight\":$1}" && return 0
+        curl -s --max-time 1 "http://127.0.0.1:$GW_PORT$1" | grep -q "$2" && return 0
         sleep 0.05
     done
     return 1
 }
-# wait (at most 5 s) until the gateway's /metrics has a line matching the regex
-wait_metric() { # regex
-    local i
-    for i in $(seq 1 100); do
-        curl -s --max-time 1 "http://127.0.0.1:$GW_PORT/metrics" | grep -q "$1" && return 0
-        sleep 0.05
-    done
-    return 1
-}
+# ... until the gateway reports N calls in flight (/healthz)
+wait_inflight() { wait_page /healthz "\"inflight\":$1}"; } # n
+# ... until the gateway's /metrics has a line matching the regex
+wait_metric() { wait_page /metrics "$1"; } # regex
