@@ -184,15 +184,22 @@ static int compare_scanner(ic__pretok_kind kind, pcre2_code *re, pcre2_match_dat
     return j == k;
 }
 
-static void scanners_match_pcre2(void)
+/* the two encodings' pre-split regexes as PCRE2 compiles them (the reference for the scanners) */
+static bool compile_patterns(pcre2_code **ro, pcre2_code **rc)
 {
     int ec;
     PCRE2_SIZE eo;
     uint32_t opts = PCRE2_UTF | PCRE2_UCP;
-    pcre2_code *ro = pcre2_compile((PCRE2_SPTR)pat_o200k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
-    pcre2_code *rc = pcre2_compile((PCRE2_SPTR)pat_cl100k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
-    CHECK(ro && rc);
-    if (!ro || !rc)
+    *ro = pcre2_compile((PCRE2_SPTR)pat_o200k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    *rc = pcre2_compile((PCRE2_SPTR)pat_cl100k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    CHECK(*ro && *rc);
+    return *ro && *rc;
+}
+
+static void scanners_match_pcre2(void)
+{
+    pcre2_code *ro, *rc;
+    if (!compile_patterns(&ro, &rc))
         return;
     pcre2_jit_compile(ro, PCRE2_JIT_COMPLETE);
     pcre2_jit_compile(rc, PCRE2_JIT_COMPLETE);
@@ -275,13 +282,8 @@ static int pcre2_agrees(uint32_t cp)
 
 static void two_byte_scanners(void)
 {
-    int ec;
-    PCRE2_SIZE eo;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP;
-    pcre2_code *ro = pcre2_compile((PCRE2_SPTR)pat_o200k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
-    pcre2_code *rc = pcre2_compile((PCRE2_SPTR)pat_cl100k, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
-    CHECK(ro && rc);
-    if (!ro || !rc)
+    pcre2_code *ro, *rc;
+    if (!compile_patterns(&ro, &rc))
         return;
     pcre2_match_data *md = pcre2_match_data_create(4, NULL);
     /* contexts: X is the code point under test, Y the previous/next one, M a combining mark */
