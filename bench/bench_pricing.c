@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 
 #include "infercost/catalog.h"
 #include "infercost/pricing.h"
@@ -21,26 +22,6 @@ typedef struct bench_rec {
     ic_usage usage;
 } bench_rec;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of this thread: on a shared machine it moves much less with other load than wall time. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -69,7 +50,7 @@ int main(int argc, char **argv)
     size_t lcap = 0;
     ssize_t len;
     size_t lineno = 0, bad = 0;
-    double t_setup = now_s();
+    double t_setup = bench_wall_s();
     while ((len = getline(&line, &lcap, f)) > 0) {
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
@@ -95,7 +76,7 @@ int main(int argc, char **argv)
     }
     free(line);
     fclose(f);
-    t_setup = now_s() - t_setup;
+    t_setup = bench_wall_s() - t_setup;
     fprintf(stderr, "setup: %zu records parsed and resolved in %.2f s (%zu refused)\n", n, t_setup, bad);
     if (n == 0) return 1;
 
@@ -106,7 +87,7 @@ int main(int argc, char **argv)
     ic_cost cost;
     for (int pass = 0; pass < passes; pass++) {
         ic_money sum = 0;
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = bench_wall_s(), c0 = bench_cpu_s();
         for (size_t i = 0; i < n; i++) {
             if (ic_price_usage(recs[i].model, &recs[i].usage, recs[i].t_ms, &cost, &err) != IC_OK) {
                 failed++;
@@ -114,13 +95,13 @@ int main(int argc, char **argv)
             }
             sum += cost.total;
         }
-        double dt = now_s() - t0, dc = cpu_s() - c0;
+        double dt = bench_wall_s() - t0, dc = bench_cpu_s() - c0;
         rates[pass] = (double)n / dt;
         cpu_rates[pass] = (double)n / dc;
         checksum = sum;
     }
-    qsort(rates, (size_t)passes, sizeof *rates, cmp_double);
-    qsort(cpu_rates, (size_t)passes, sizeof *cpu_rates, cmp_double);
+    qsort(rates, (size_t)passes, sizeof *rates, bench_cmp_double);
+    qsort(cpu_rates, (size_t)passes, sizeof *cpu_rates, bench_cmp_double);
     char buf[IC_MONEY_STRLEN];
     printf("ic_price_usage: %zu records x %d passes: wall best %.0f, median %.0f records/s; "
            "per CPU second best %.0f, median %.0f records/s; total of one pass %s USD; "

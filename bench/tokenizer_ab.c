@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 
 #include "infercost/tokenizer.h"
 
@@ -17,18 +18,7 @@
 DECL(A_)
 DECL(B_)
 
-static double cpu(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -47,32 +37,22 @@ int main(int argc, char **argv)
     }
     double *da = malloc((size_t)reps * sizeof *da), *db = malloc((size_t)reps * sizeof *db);
     for (int f = 3; f < argc; f++) {
-        FILE *fp = fopen(argv[f], "rb");
-        if (!fp) {
-            perror(argv[f]);
+        size_t n;
+        char *b = bench_read_file(argv[f], &n);
+        if (!b)
             return 1;
-        }
-        fseek(fp, 0, SEEK_END);
-        long n = ftell(fp);
-        rewind(fp);
-        char *b = malloc((size_t)n + 1);
-        if (!b || fread(b, 1, (size_t)n, fp) != (size_t)n) {
-            fprintf(stderr, "%s: read error\n", argv[f]);
-            return 1;
-        }
-        fclose(fp);
         uint64_t ca = 0, cb = 0;
         for (int r = 0; r < reps; r++) {
-            double t0 = cpu();
+            double t0 = bench_cpu_s();
             A_ic_tokenizer_count(ta, b, (size_t)n, 0, &ca, &e);
-            double t1 = cpu();
+            double t1 = bench_cpu_s();
             B_ic_tokenizer_count(tb, b, (size_t)n, 0, &cb, &e);
-            double t2 = cpu();
+            double t2 = bench_cpu_s();
             da[r] = t1 - t0;
             db[r] = t2 - t1;
         }
-        qsort(da, (size_t)reps, sizeof *da, cmpd);
-        qsort(db, (size_t)reps, sizeof *db, cmpd);
+        qsort(da, (size_t)reps, sizeof *da, bench_cmp_double);
+        qsort(db, (size_t)reps, sizeof *db, bench_cmp_double);
         const char *fn = strrchr(argv[f], '/');
         fn = fn ? fn + 1 : argv[f];
         printf("%-11s %-17s A best %6.1f med %6.1f | B best %6.1f med %6.1f MB/s | B/A med %.3f best %.3f%s\n",

@@ -6,15 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 
 #include "infercost/tokenizer.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -29,30 +24,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    FILE *f = fopen(argv[2], "rb");
-    if (!f) {
-        perror(argv[2]);
+    size_t n;
+    char *buf = bench_read_file(argv[2], &n);
+    if (!buf)
         return 1;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "%s: read error\n", argv[2]);
-        return 1;
-    }
-    fclose(f);
     uint64_t count = 0;
     int reps = 0;
-    double t0 = now(), el;
+    double t0 = bench_wall_s(), el;
     do {
         if (ic_tokenizer_count(t, buf, (size_t)n, 0, &count, &err) != IC_OK) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
         reps++;
-        el = now() - t0;
+        el = bench_wall_s() - t0;
     } while (el < budget);
     printf("{\"encoding\":\"%s\",\"file\":\"%s\",\"bytes\":%ld,\"tokens\":%llu,\"reps\":%d,\"mb_s\":%.1f}\n",
            argv[1], argv[2], n, (unsigned long long)count, reps, (double)n * reps / el / 1e6);

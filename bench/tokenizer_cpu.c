@@ -6,15 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "bench_util.h"
 
 #include "infercost/tokenizer.h"
 
-static double cpu(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -32,29 +27,19 @@ int main(int argc, char **argv)
     if (reps < 1)
         reps = 1;
     for (int a = 3; a < argc; a++) {
-        FILE *f = fopen(argv[a], "rb");
-        if (!f) {
-            perror(argv[a]);
+        size_t n;
+        char *b = bench_read_file(argv[a], &n);
+        if (!b)
             return 1;
-        }
-        fseek(f, 0, SEEK_END);
-        long n = ftell(f);
-        rewind(f);
-        char *b = malloc((size_t)n + 1);
-        if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
-            fprintf(stderr, "%s: read error\n", argv[a]);
-            return 1;
-        }
-        fclose(f);
         double best = 1e30, total = 0;
         uint64_t c = 0;
         for (int r = 0; r < reps; r++) {
-            double t0 = cpu();
+            double t0 = bench_cpu_s();
             if (ic_tokenizer_count(t, b, (size_t)n, 0, &c, &err) != IC_OK) {
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
             }
-            double d = cpu() - t0;
+            double d = bench_cpu_s() - t0;
             total += d;
             if (d < best)
                 best = d;
