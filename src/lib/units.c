@@ -36,23 +36,19 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static unsigned name_hash_n(const char *s, size_t n)
 {
-    /* eight bytes at a time: unit names are short and looked up once per usage key */
-    const size_t s_len = n;
-    uint64_t h = n;
-    for (; n >= 8; s += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-    }
-    uint64_t w = 0;
-    if (n && s_len >= 8) {
-        memcpy(&w, s + n - 8, 8); /* the last 1-7 bytes as the end of an overlapping word */
-        w >>= 8 * (8 - n);
+    /* the length and the first and last eight bytes (overlapping below 16): unit names are short,
+     * differ in those, and are looked up once per usage key; equal hashes are told apart by the
+     * probe's comparison */
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
     } else {
         for (size_t i = 0; i < n; i++)
-            w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+            a |= (uint64_t)(unsigned char)s[i] << (8 * i);
     }
-    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b + n);
+    h *= 0xC2B2AE3D27D4EB4FULL;
     return (unsigned)(h >> 56);
 }
 
@@ -298,7 +294,17 @@ int ic_unit_find(const char *key)
     return probe(by_name, key, strlen(key), false);
 }
 
-int ic__unit_find_n(const char *key, size_t n) { return probe(by_name, key, n, false); }
+/* probe() for unit names only, as one leaf function: the record scanner calls it per usage key */
+int ic__unit_find_n(const char *key, size_t n)
+{
+    for (unsigned h = name_hash_n(key, n);; h = (h + 1) & 255) {
+        int u = by_name[h];
+        if (u < 0 || u >= nunits)
+            return -1;
+        if (name_len[u] == n && same_bytes(units[u].name, key, n))
+            return u;
+    }
+}
 
 int ic_unit_find_price_key(const char *key)
 {
