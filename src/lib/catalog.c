@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "infercost/record.h"
 #include "infercost/timeutil.h"
 
 /* unique across all catalogs ever opened, so a per-thread memo never confuses a freed catalog
@@ -382,6 +383,32 @@ static const char *get_str(json_object *o, const char *k)
                ? json_object_get_string(v) : NULL;
 }
 
+/* m->json_head, from m->provider's id and m's: see catalog_internal.h */
+static void build_json_head(ic_arena *a, ic_model *m)
+{
+    static const char h1[] = "{\"provider\":", h2[] = ",\"model\":", h3[] = ",\"total_usd\":\"";
+    size_t pl = strlen(m->provider->id), ml = strlen(m->id);
+    size_t cap = sizeof h1 + sizeof h2 + sizeof h3 + 6 * (pl + ml) + 8; /* \u00XX: 6 per byte */
+    char *t = ic_arena_alloc(a, cap);
+    m->json_head = NULL;
+    if (!t)
+        return;
+    size_t o = 0, w;
+    memcpy(t, h1, sizeof h1 - 1);
+    o += sizeof h1 - 1;
+    if (!(w = ic_json_quote(m->provider->id, pl, t + o, cap - o)))
+        return;
+    o += w;
+    memcpy(t + o, h2, sizeof h2 - 1);
+    o += sizeof h2 - 1;
+    if (!(w = ic_json_quote(m->id, ml, t + o, cap - o)))
+        return;
+    o += w;
+    memcpy(t + o, h3, sizeof h3);
+    m->json_head = t;
+    m->json_head_len = o + sizeof h3 - 1;
+}
+
 static ic_status parse_model(json_object *mo, ic_arena *a, ic_regex_list *rl, ic_provider *p,
                              ic_model *m, const char *name, size_t idx, ic_error *err)
 {
@@ -408,6 +435,7 @@ static ic_status parse_model(json_object *mo, ic_arena *a, ic_regex_list *rl, ic
     if (parse_prices(v, a, m, where, err) != IC_OK)
         return err->status;
     m->provider = p;
+    build_json_head(a, m);
     return IC_OK;
 }
 

@@ -38,6 +38,10 @@ struct ic_model {
     ic_price_entry *entries;
     size_t nentries;
     const ic_provider *provider;
+    /* the opening of its `cost` output line, {"provider":"P","model":"M","total_usd":" with
+     * both ids JSON-quoted, built once at load (NULL if it could not be) */
+    const char *json_head;
+    size_t json_head_len;
 };
 
 typedef struct ic_path_step {

@@ -722,22 +722,53 @@ size_t ic_json_quote(const char *s, size_t len, char *buf, size_t cap)
     return o;
 }
 
+/* An output line is written either "checked", every piece tested against the room left (the
+ * caller's buffer may be small: the contract is the whole line or 0, never a truncated line), or
+ * "unchecked" when the buffer holds the line's worst case (nearly always): pieces are then
+ * written straight through, fixed-size pieces copied whole. The writers are always inlined, with
+ * `checked` a constant, so each path gets its own copy. */
+#define OUT_INLINE static inline __attribute__((always_inline))
+
 typedef struct out_buf {
     char *p;
     size_t o, cap;
     bool full;
 } out_buf;
 
-static void put(out_buf *b, const char *s, size_t n)
+/* where the next n bytes go, or NULL (and the buffer full) when they do not fit with the NUL */
+OUT_INLINE char *room(out_buf *b, size_t n, bool checked)
 {
-    if (b->full || b->o + n + 1 > b->cap) {
+    if (checked && (b->full || b->o + n + 1 > b->cap)) {
         b->full = true;
-        return;
+        return NULL;
     }
-    memcpy(b->p + b->o, s, n);
-    b->o += n;
+    return b->p + b->o;
 }
+
+OUT_INLINE void put_c(out_buf *b, const char *s, size_t n, bool checked)
+{
+    char *d = room(b, n, checked);
+    if (d) {
+        memcpy(d, s, n);
+        b->o += n;
+    }
+}
+
+/* n bytes of s, which has cap readable bytes: unchecked, all cap are copied (a constant size,
+ * no call) and the next piece overwrites the rest */
+OUT_INLINE void put_upto(out_buf *b, const char *s, size_t n, size_t cap, bool checked)
+{
+    if (checked) {
+        put_c(b, s, n, true);
+    } else {
+        memcpy(b->p + b->o, s, cap);
+        b->o += n;
+    }
+}
+
+static void put(out_buf *b, const char *s, size_t n) { put_c(b, s, n, true); }
 #define PUTS(b, lit) put(b, lit, sizeof(lit) - 1)
+#define PUTS_C(b, lit, checked) put_c(b, lit, sizeof(lit) - 1, checked)
 
 static void put_quoted(out_buf *b, const char *s)
 {
@@ -770,7 +801,7 @@ static const char digit_pairs[201] =
     "8081828384858687888990919293949596979899";
 
 /* decimal digits of v, two at a time, ending at end; returns the first digit's position */
-static char *u64_digits(uint64_t v, char *end)
+static inline char *u64_digits(uint64_t v, char *end)
 {
     char *p = end;
     while (v >= 100) {
@@ -788,6 +819,14 @@ static char *u64_digits(uint64_t v, char *end)
     return p;
 }
 
+static inline size_t u64_len(uint64_t v)
+{
+    size_t n = 1;
+    for (uint64_t t = 10; n < 20 && v >= t; t *= 10)
+        n++;
+    return n;
+}
+
 /* v < 10^6 as exactly six digits at p */
 static inline void put6(uint32_t v, char *p)
 {
@@ -797,11 +836,21 @@ static inline void put6(uint32_t v, char *p)
     memcpy(p + 4, digit_pairs + 2 * (r % 100), 2);
 }
 
-static void put_u64(out_buf *b, uint64_t v)
+OUT_INLINE void put_u64(out_buf *b, uint64_t v, bool checked)
 {
-    char t[24];
-    char *p = u64_digits(v, t + sizeof t);
-    put(b, p, (size_t)(t + sizeof t - p));
+    if (!checked) { /* the digits end at t + 20 and all 20 bytes before are copied */
+        char t[40];
+        char *p = u64_digits(v, t + 20);
+        memcpy(b->p + b->o, p, 20);
+        b->o += (size_t)(t + 20 - p);
+        return;
+    }
+    size_t n = u64_len(v);
+    char *d = room(b, n, true);
+    if (d) {
+        u64_digits(v, d + n);
+        b->o += n;
+    }
 }
 
 /* Per unit, the fixed text around an item's numbers: {"unit":"NAME","charged": and
@@ -826,114 +875,148 @@ static void build_frags(void)
     }
 }
 
-/* an amount straight into the output: the canonical text of ic_money_format */
-static void put_money(out_buf *b, ic_money m)
+/* The canonical text of ic_money_format, at d (IC_MONEY_STRLEN bytes of room); returns its
+ * length. Amounts from 0 to 2^64-1 pico-dollars (any call) take the short way. */
+static inline size_t money_text(ic_money m, char *d)
 {
-    if (m >= 0 && m <= (ic_money)UINT64_MAX) {
-        uint64_t v = (uint64_t)m, ip = v / 1000000000000ULL, fp = v % 1000000000000ULL;
-        if (ip == 0) /* most amounts are under a dollar */
-            put(b, "0", 1);
-        else
-            put_u64(b, ip);
-        if (fp) {
-            /* the 12 fraction digits as two 6-digit halves in 32 bits; most amounts need only
-             * the first half (0.153432 is 153432000000 pico) */
-            char d[13];
-            uint32_t hi = (uint32_t)(fp / 1000000), lo = (uint32_t)(fp % 1000000);
-            d[0] = '.';
-            put6(hi, d + 1);
-            size_t w = 6;
-            if (lo) {
-                put6(lo, d + 7);
-                w = 12;
-            }
-            while (d[w] == '0')
-                w--;
-            put(b, d, w + 1);
-        }
-        return;
+    if (m < 0 || m > (ic_money)UINT64_MAX) {
+        ic_money_format(m, d, IC_MONEY_STRLEN);
+        return strlen(d);
     }
-    char num[IC_MONEY_STRLEN];
-    ic_money_format(m, num, sizeof num);
-    put(b, num, strlen(num));
+    uint64_t v = (uint64_t)m, ip = v / 1000000000000ULL, fp = v % 1000000000000ULL;
+    size_t n = 1;
+    if (ip == 0) /* most amounts are under a dollar */
+        d[0] = '0';
+    else
+        u64_digits(ip, d + (n = u64_len(ip)));
+    if (fp) {
+        /* the 12 fraction digits as two 6-digit halves in 32 bits; most amounts need only the
+         * first half (0.153432 is 153432000000 pico) */
+        uint32_t hi = (uint32_t)(fp / 1000000), lo = (uint32_t)(fp % 1000000);
+        d[n] = '.';
+        put6(hi, d + n + 1);
+        size_t w = n + 6;
+        if (lo) {
+            put6(lo, d + n + 7);
+            w = n + 12;
+        }
+        while (d[w] == '0')
+            w--;
+        n = w + 1;
+    }
+    return n;
+}
+
+OUT_INLINE void put_money(out_buf *b, ic_money m, bool checked)
+{
+    if (checked) {
+        char t[IC_MONEY_STRLEN];
+        put_c(b, t, money_text(m, t), true);
+    } else {
+        b->o += money_text(m, b->p + b->o);
+    }
 }
 
 /* A price as decimal text. A log names few distinct prices, so each thread keeps the text of the
  * ones it formatted last (direct-mapped on the value). */
-static void put_decimal(out_buf *b, ic_decimal d)
+typedef struct decimal_memo {
+    uint64_t mant;
+    uint8_t scale, len; /* len 0: empty slot */
+    char text[IC_MONEY_STRLEN];
+} decimal_memo;
+
+static const decimal_memo *decimal_text(ic_decimal d)
 {
-    static _Thread_local struct {
-        uint64_t mant;
-        uint8_t scale, len; /* len 0: empty slot */
-        char text[IC_MONEY_STRLEN];
-    } memo[128];
+    static _Thread_local decimal_memo memo[512];
     uint64_t h = (d.mant ^ (uint64_t)d.scale << 58) * 0x9E3779B97F4A7C15ULL;
-    unsigned i = (unsigned)(h >> 57);
-    if (!memo[i].len || memo[i].mant != d.mant || memo[i].scale != d.scale) {
-        ic_decimal_format(d, memo[i].text, sizeof memo[i].text);
-        memo[i].mant = d.mant;
-        memo[i].scale = d.scale;
-        memo[i].len = (uint8_t)strlen(memo[i].text);
+    decimal_memo *e = &memo[h >> 55];
+    if (!e->len || e->mant != d.mant || e->scale != d.scale) {
+        ic_decimal_format(d, e->text, sizeof e->text);
+        e->mant = d.mant;
+        e->scale = d.scale;
+        e->len = (uint8_t)strlen(e->text);
     }
-    put(b, memo[i].text, memo[i].len);
+    return e;
+}
+
+/* the most one item can take: head, count, price, tail (or its long form), amount, separators */
+#define ITEM_MAX (sizeof frags[0].head + 20 + 16 + IC_MONEY_STRLEN + sizeof frags[0].tail + \
+                  IC_MONEY_STRLEN + 8)
+
+OUT_INLINE void cost_json(const ic_record *r, const ic_cost *cost, out_buf *b, bool checked)
+{
+    if (cost->model->json_head && cost->model->provider->id == cost->provider->id) {
+        put_c(b, cost->model->json_head, cost->model->json_head_len, checked);
+    } else { /* priced under another provider (a fallback): the same text, built here */
+        PUTS(b, "{\"provider\":");
+        put_quoted(b, cost->provider->id);
+        PUTS(b, ",\"model\":");
+        put_quoted(b, cost->model->id);
+        PUTS(b, ",\"total_usd\":\"");
+    }
+    put_money(b, cost->total, checked);
+    PUTS_C(b, "\",\"items\":[", checked);
+    for (int i = 0; i < cost->nitems; i++) {
+        const ic_cost_item *it = &cost->items[i];
+        const frag *f = &frags[it->unit];
+        if (i)
+            PUTS_C(b, ",", checked);
+        put_upto(b, f->head, f->head_len, sizeof f->head, checked);
+        put_u64(b, it->charged, checked);
+        PUTS_C(b, ",\"price_per\":\"", checked);
+        const decimal_memo *dm = decimal_text(it->price);
+        put_upto(b, dm->text, dm->len, sizeof dm->text, checked);
+        PUTS_C(b, "\"", checked);
+        if (it->per == f->per) {
+            put_upto(b, f->tail, f->tail_len, sizeof f->tail, checked);
+        } else {
+            PUTS_C(b, ",\"per\":", checked);
+            put_u64(b, it->per, checked);
+            PUTS_C(b, ",\"usd\":\"", checked);
+        }
+        put_money(b, it->usd, checked);
+        PUTS_C(b, "\"}", checked);
+    }
+    PUTS_C(b, "]", checked);
+    if (r && r->cache_hit) {
+        PUTS_C(b, ",\"cache_hit\":true,\"saved_usd\":\"", checked);
+        put_money(b, cost->saved, checked);
+        PUTS_C(b, "\"", checked);
+    }
+    if (r && r->from_response) { /* (checked only: see ic_cost_to_json) */
+        char ub[2048];
+        size_t n = ic_usage_to_json(&r->usage, ub, sizeof ub);
+        PUTS(b, ",\"usage\":");
+        put(b, ub, n);
+    }
+    if (cost->unpriced) { /* (checked only) */
+        PUTS(b, ",\"unpriced\":[");
+        for (uint64_t bits = cost->unpriced; bits; bits &= bits - 1) {
+            const char *u = ic_unit_name(__builtin_ctzll(bits));
+            put_quoted(b, u);
+            if (bits & (bits - 1))
+                PUTS(b, ",");
+        }
+        PUTS(b, "]");
+    }
+    if (ic_model_deprecated(cost->model))
+        PUTS_C(b, ",\"warning\":\"deprecated model\"", checked);
+    PUTS_C(b, "}", checked);
 }
 
 size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap)
 {
     out_buf b = {buf, 0, cap, false};
     pthread_once(&frags_once, build_frags);
-    PUTS(&b, "{\"provider\":");
-    put_quoted(&b, cost->provider->id);
-    PUTS(&b, ",\"model\":");
-    put_quoted(&b, cost->model->id);
-    PUTS(&b, ",\"total_usd\":\"");
-    put_money(&b, cost->total);
-    PUTS(&b, "\",\"items\":[");
-    for (int i = 0; i < cost->nitems; i++) {
-        const ic_cost_item *it = &cost->items[i];
-        const frag *f = &frags[it->unit];
-        if (i)
-            PUTS(&b, ",");
-        put(&b, f->head, f->head_len);
-        put_u64(&b, it->charged);
-        PUTS(&b, ",\"price_per\":\"");
-        put_decimal(&b, it->price);
-        PUTS(&b, "\"");
-        if (it->per == f->per) {
-            put(&b, f->tail, f->tail_len);
-        } else {
-            PUTS(&b, ",\"per\":");
-            put_u64(&b, it->per);
-            PUTS(&b, ",\"usd\":\"");
-        }
-        put_money(&b, it->usd);
-        PUTS(&b, "\"}");
-    }
-    PUTS(&b, "]");
-    if (r && r->cache_hit) {
-        PUTS(&b, ",\"cache_hit\":true,\"saved_usd\":\"");
-        put_money(&b, cost->saved);
-        PUTS(&b, "\"");
-    }
-    if (r && r->from_response) {
-        char ub[2048];
-        size_t n = ic_usage_to_json(&r->usage, ub, sizeof ub);
-        PUTS(&b, ",\"usage\":");
-        put(&b, ub, n);
-    }
-    if (cost->unpriced) {
-        PUTS(&b, ",\"unpriced\":[");
-        for (uint64_t bits = cost->unpriced; bits; bits &= bits - 1) {
-            const char *u = ic_unit_name(__builtin_ctzll(bits));
-            put_quoted(&b, u);
-            if (bits & (bits - 1))
-                PUTS(&b, ",");
-        }
-        PUTS(&b, "]");
-    }
-    if (ic_model_deprecated(cost->model))
-        PUTS(&b, ",\"warning\":\"deprecated model\"");
-    PUTS(&b, "}");
+    /* the unchecked path when the worst case of this line fits: the shared head, the total, the
+     * items, the cache and deprecation notes (lines with usage or unpriced units are checked) */
+    size_t bound = (cost->model->json_head ? cost->model->json_head_len : 0) + IC_MONEY_STRLEN + 16 +
+                   (size_t)cost->nitems * ITEM_MAX + 40 + IC_MONEY_STRLEN + 32 + 8;
+    if (cost->model->json_head && cost->model->provider->id == cost->provider->id &&
+        !(r && r->from_response) && !cost->unpriced && bound < cap)
+        cost_json(r, cost, &b, false);
+    else
+        cost_json(r, cost, &b, true);
     if (b.full)
         return 0;
     buf[b.o] = 0;
