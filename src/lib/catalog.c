@@ -1194,22 +1194,26 @@ ic_status ic_catalog_resolve(const ic_catalog *cc, const char *provider, const c
     key[pl] = '\x1f';
     memcpy(key + pl + 1, model, ml + 1);
     uint64_t h = hash_key(key);
-    /* a per-thread memo of recent successes keeps the shared cache's lock off the hot path */
-    static _Thread_local struct {
+    /* A per-thread memo of recent successes keeps the shared cache's lock off the hot path:
+     * 2,048 sets of two, the newer first, each remembering the shared cache's copy of its key
+     * (freed only when the generation changes). */
+    typedef struct memo_entry {
         const ic_catalog *c;
         uint64_t gen, h;
         const ic_provider *p;
         const ic_model *m;
-        char key[96];
-    } memo[1024]; /* about 140 KiB a thread: enough for every model a busy log names */
+        const char *key;
+    } memo_entry;
+    static _Thread_local memo_entry memo[2048][2]; /* 192 KiB a thread */
     size_t klen = pl + ml + 1;
-    unsigned mi = (unsigned)(h >> 54);
-    if (memo[mi].c == c && memo[mi].gen == c->generation && memo[mi].h == h &&
-        klen < sizeof memo[mi].key && !memcmp(memo[mi].key, key, klen + 1)) {
-        *pout = memo[mi].p;
-        *mout = memo[mi].m;
-        return IC_OK;
-    }
+    memo_entry *set = memo[h >> 53];
+    for (int w = 0; w < 2; w++)
+        if (set[w].c == c && set[w].gen == c->generation && set[w].h == h &&
+            !memcmp(set[w].key, key, klen + 1)) {
+            *pout = set[w].p;
+            *mout = set[w].m;
+            return IC_OK;
+        }
     pthread_mutex_lock(&c->lock);
     if (c->cache_cap) {
         for (size_t i = h & (c->cache_cap - 1);; i = (i + 1) & (c->cache_cap - 1)) {
@@ -1221,14 +1225,8 @@ ic_status ic_catalog_resolve(const ic_catalog *cc, const char *provider, const c
                 if (st == IC_OK) {
                     *pout = s->p;
                     *mout = s->m;
-                    if (klen < sizeof memo[mi].key) {
-                        memo[mi].c = c;
-                        memo[mi].gen = c->generation;
-                        memo[mi].h = h;
-                        memo[mi].p = s->p;
-                        memo[mi].m = s->m;
-                        memcpy(memo[mi].key, key, klen + 1);
-                    }
+                    set[1] = set[0];
+                    set[0] = (memo_entry){c, c->generation, h, s->p, s->m, s->key};
                 } else {
                     ic_error_set(err, st, "%s", s->msg);
                 }

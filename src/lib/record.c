@@ -301,31 +301,34 @@ found:
     return true;
 }
 
+/* isdigit() without the locale table: JSON digits are ASCII */
+static inline bool is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
 static inline __attribute__((always_inline)) bool fnumber(const char **pp, const char *e, const char **s, size_t *n)
 {
     const char *p = *pp, *b = p;
     if (p < e && *p == '-')
         p++;
-    if (p >= e || !isdigit((unsigned char)*p))
+    if (p >= e || !is_digit(*p))
         return false;
-    if (*p == '0' && p + 1 < e && isdigit((unsigned char)p[1]))
+    if (*p == '0' && p + 1 < e && is_digit(p[1]))
         return false; /* leading zero: let json-c word the error */
-    while (p < e && isdigit((unsigned char)*p))
+    while (p < e && is_digit(*p))
         p++;
     if (p < e && *p == '.') {
         p++;
-        if (p >= e || !isdigit((unsigned char)*p))
+        if (p >= e || !is_digit(*p))
             return false;
-        while (p < e && isdigit((unsigned char)*p))
+        while (p < e && is_digit(*p))
             p++;
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < e && (*p == '+' || *p == '-'))
             p++;
-        if (p >= e || !isdigit((unsigned char)*p))
+        if (p >= e || !is_digit(*p))
             return false;
-        while (p < e && isdigit((unsigned char)*p))
+        while (p < e && is_digit(*p))
             p++;
     }
     *s = b;
