@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # bench/gateway.sh: the gateway's overhead and throughput on loopback, side by side with the
 # Portkey gateway (npm @portkey-ai/gateway, tests/node/node_modules), both in front of the same
-# `infercost mock-provider`, load from wrk (bench/gateway.lua). Pinning (2-core machine): the
-# gateway under test alone on core 0 (the other one is stopped meanwhile); the mock and wrk share
-# core 1. Each figure is the median
+# `infercost mock-provider`, load from wrk (bench/gateway.lua). Pinning (2-core machine): wrk on
+# core 1; the gateway under test on core 0 (the other one is stopped meanwhile). The mock sits on
+# the server side, core 0, for the latency phase (1): the direct baseline (wrk -> mock) then
+# crosses between the cores exactly as the gateway path does (wrk -> gateway, gateway -> wrk),
+# and what is added is the gateway's work, not extra cross-core wake-ups of the VM's halted vCPUs
+# (IC_BENCH_MOCK_CORE=1 puts it beside wrk instead, sessions 1-3's placement: the gateway path
+# then crosses four times per request and the baseline never). For phases (2) and (3) the mock
+# moves to core 1, so that the gateway has core 0 to itself. Each figure is the median
 # of IC_BENCH_REPEAT runs (default 3).
 #  (1) latency added at a held rate (IC_BENCH_RATE, default 2,000 RPS, paced by bench/gateway.lua
 #      over IC_BENCH_CONNS connections, default 32, and IC_BENCH_THREADS wrk threads on
@@ -39,6 +44,7 @@ port_of() { for _ in $(seq 1 200); do grep -q "listening on" "$1" 2>/dev/null &&
 export BENCH_PROVIDER_KEY="sk-bench-fake-key"
 $C1 "$IC" mock-provider --listen 127.0.0.1:0 >"$T/mock.out" 2>&1 & PIDS+=($!)
 MP=$(port_of "$T/mock.out")
+mock_to_core() { [ -n "$C0" ] && taskset -a -p -c "$1" "${PIDS[0]}" >/dev/null; return 0; }
 cat >"$T/gw.json" <<JSON
 {"listen":"127.0.0.1:0","spool":"$T/spool.jsonl",
  "upstreams":[{"name":"mock","provider":"openai","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"BENCH_PROVIDER_KEY"}]}
@@ -130,7 +136,9 @@ v() { cat "$T/$1"; }
 echo "gateway bench: load $(cut -d' ' -f1-3 /proc/loadavg), ${R} runs of ${D}s each, medians"
 PH=${IC_BENCH_PHASES:-1 2 3}
 if [[ " $PH " == *" 1 "* ]]; then
-echo "(1) latency at $RATE RPS held ($CONNS connections, $WT wrk threads, paced), microseconds"
+MOCK_CORE=${IC_BENCH_MOCK_CORE:-0}
+mock_to_core "$MOCK_CORE"
+echo "(1) latency at $RATE RPS held ($CONNS connections, $WT wrk threads, paced; wrk on core 1, the gateway on core 0, the mock on core $MOCK_CORE), microseconds"
 L1="direct_l ic_l"
 [ "$PORTKEY" = 1 ] && L1="$L1 pk_l"
 for t in $L1; do start_target "$t"; done
@@ -150,7 +158,8 @@ done
 [ "$MISSED" = 0 ] || echo "  FAILED: some run did not hold $RATE RPS; its latencies do not describe that rate"
 fi
 if [[ " $PH " == *" 2 "* ]]; then
-echo "(2) maximum throughput (32 connections, no pause)"
+mock_to_core 1
+echo "(2) maximum throughput (32 connections, no pause; wrk and the mock on core 1, the gateway on core 0)"
 bench_target direct_t "http://127.0.0.1:$MP" 32 0 "" "${PIDS[0]}"
 bench_target ic_t "http://127.0.0.1:$GP" 32 0 "" "$GWPID"
 L2="direct_t ic_t"
