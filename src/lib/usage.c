@@ -339,6 +339,204 @@ ic_status ic__usage_extract_json(const ic_provider *p, const char *flavor, json_
     return IC_OK;
 }
 
+/* ------------------------------------------------------- small bodies without json-c ---- */
+
+/* A usage object is a few hundred bytes of nested mappings and integer counts; json-c's object
+ * tree for one cost about 30,000 instructions, most of the gateway's extraction. A body of up to
+ * SMALL_MAX bytes is first read into a flat list of nodes, and the extractor's paths are walked
+ * there when everything the walk meets is plain: mappings, integers of up to 18 digits, strings
+ * without escapes, true/false/null. Anything else (arrays, escapes, negative or fractional
+ * numbers, a required value that is missing or of the wrong type, a syntax the scan does not
+ * take) sends the body to json-c, which decides and words the message: the fast path answers
+ * only where json-c's path would give the same answer. */
+#define SMALL_MAX 4096
+#define SMALL_NODES 128
+
+enum { SN_OBJ, SN_STR, SN_INT, SN_LIT };
+
+typedef struct snode {
+    const char *key; /* in the body; NULL for the root */
+    uint32_t klen, slen;
+    const char *s;   /* a string's bytes */
+    uint64_t v;      /* an integer's value */
+    int16_t first, next; /* an object's first member; the next member of the same object */
+    uint8_t type;
+} snode;
+
+typedef struct sscan {
+    const char *p, *e;
+    snode *n;
+    int nn, depth;
+} sscan;
+
+static inline const char *sws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* a string at sc->p (its opening quote) with no escape and no control byte */
+static bool sstring(sscan *sc, const char **s, uint32_t *n)
+{
+    const char *b = sc->p + 1, *q = memchr(b, '"', (size_t)(sc->e - b));
+    if (!q)
+        return false;
+    for (const char *c = b; c < q; c++)
+        if (*c == '\\' || (unsigned char)*c < 0x20)
+            return false;
+    *s = b;
+    *n = (uint32_t)(q - b);
+    sc->p = q + 1;
+    return true;
+}
+
+/* the value at sc->p as node index, or -1: not for this path */
+static int svalue(sscan *sc, const char *key, uint32_t klen)
+{
+    if (sc->nn == SMALL_NODES || sc->p >= sc->e)
+        return -1;
+    int i = sc->nn++;
+    snode *n = &sc->n[i];
+    *n = (snode){.key = key, .klen = klen, .first = -1, .next = -1, .type = SN_LIT};
+    char c = *sc->p;
+    if (c == '"') {
+        n->type = SN_STR;
+        return sstring(sc, &n->s, &n->slen) ? i : -1;
+    }
+    if (c >= '0' && c <= '9') {
+        const char *q = sc->p;
+        if (*q == '0' && q + 1 < sc->e && q[1] >= '0' && q[1] <= '9')
+            return -1;
+        uint64_t v = 0;
+        for (int d = 0; q < sc->e && *q >= '0' && *q <= '9'; q++) {
+            if (++d > 18)
+                return -1;
+            v = v * 10 + (uint64_t)(*q - '0');
+        }
+        if (q < sc->e && (*q == '.' || *q == 'e' || *q == 'E'))
+            return -1;
+        n->type = SN_INT;
+        n->v = v;
+        sc->p = q;
+        return i;
+    }
+    if (c == '{') {
+        if (++sc->depth > 16)
+            return -1;
+        n->type = SN_OBJ;
+        sc->p = sws(sc->p + 1, sc->e);
+        if (sc->p < sc->e && *sc->p == '}') {
+            sc->p++;
+            sc->depth--;
+            return i;
+        }
+        for (int last = -1;;) {
+            const char *k;
+            uint32_t kl;
+            sc->p = sws(sc->p, sc->e);
+            if (sc->p >= sc->e || *sc->p != '"' || !sstring(sc, &k, &kl))
+                return -1;
+            sc->p = sws(sc->p, sc->e);
+            if (sc->p >= sc->e || *sc->p != ':')
+                return -1;
+            sc->p = sws(sc->p + 1, sc->e);
+            int m = svalue(sc, k, kl);
+            if (m < 0)
+                return -1;
+            if (last < 0)
+                sc->n[i].first = (int16_t)m;
+            else
+                sc->n[last].next = (int16_t)m;
+            last = m;
+            sc->p = sws(sc->p, sc->e);
+            if (sc->p < sc->e && *sc->p == ',') {
+                sc->p++;
+                continue;
+            }
+            if (sc->p < sc->e && *sc->p == '}') {
+                sc->p++;
+                sc->depth--;
+                return i;
+            }
+            return -1;
+        }
+    }
+    static const char *const lits[] = {"true", "false", "null"};
+    for (int k = 0; k < 3; k++) {
+        size_t l = strlen(lits[k]);
+        if ((size_t)(sc->e - sc->p) >= l && !memcmp(sc->p, lits[k], l)) {
+            sc->p += l;
+            return i;
+        }
+    }
+    return -1; /* arrays, negative numbers, anything else */
+}
+
+/* The node at path from node cur, or -1 where walk() finds nothing: a missing key, or a
+ * non-mapping on the way (the scan holds no arrays, so an array-match step finds nothing). A
+ * duplicated key gives its last value, as json-c keeps it. */
+static int swalk(const snode *n, const ic_path *path, int cur)
+{
+    for (size_t i = 0; i < path->n; i++) {
+        const char *key = path->steps[i].key;
+        if (!key || n[cur].type != SN_OBJ)
+            return -1;
+        size_t kl = strlen(key);
+        int found = -1;
+        for (int k = n[cur].first; k >= 0; k = n[k].next)
+            if (n[k].klen == kl && !memcmp(n[k].key, key, kl))
+                found = k;
+        if (found < 0)
+            return -1;
+        cur = found;
+    }
+    return cur;
+}
+
+bool ic__usage_extract_small(const ic_provider *p, const char *flavor, const char *body, size_t len,
+                          ic_usage *out, char *model, size_t model_cap, ic_error *err)
+{
+    snode n[SMALL_NODES];
+    sscan sc = {body, body + len, n, 0, 0};
+    if (len > SMALL_MAX)
+        return false;
+    sc.p = sws(sc.p, sc.e);
+    if (sc.p >= sc.e || *sc.p != '{' || svalue(&sc, NULL, 0) != 0 || sws(sc.p, sc.e) != sc.e)
+        return false;
+    const ic_extractor *x = ic__find_extractor(p, flavor);
+    if (!x)
+        return false;
+    ic_usage_clear(out);
+    if (model && model_cap)
+        model[0] = 0;
+    if (x->has_model_path && model) {
+        int m = swalk(n, &x->model_path, 0);
+        if (m >= 0 && n[m].type == SN_STR)
+            snprintf(model, model_cap, "%.*s", (int)n[m].slen, n[m].s);
+    }
+    int root = 0;
+    if (x->root.n && ((root = swalk(n, &x->root, 0)) < 0 || n[root].type != SN_OBJ))
+        return false;
+    size_t counted = 0;
+    for (size_t i = 0; i < x->nmaps; i++) {
+        const ic_mapping *mp = &x->maps[i];
+        if (mp->dest < 0)
+            continue;
+        counted++;
+        int v = swalk(n, &mp->path, root);
+        if (v < 0 || n[v].type != SN_INT) {
+            if (mp->required)
+                return false; /* json-c's path words the error */
+            continue; /* absent, or not a number: walk() passes over it when not required */
+        }
+        if (n[v].v > IC_USAGE_VALUE_MAX || !ic__unit_reported[mp->dest] ||
+            ic_usage_add(out, mp->dest, n[v].v, err) != IC_OK)
+            return false;
+    }
+    return !(counted && !out->present);
+}
+
 /* One strict tokener per thread, reset for each body (a new one per call was 5% of the gateway's
  * work per proxied call); freed when the thread ends. */
 static pthread_key_t tok_key;
@@ -365,6 +563,8 @@ static json_tokener *thread_tokener(void)
 ic_status ic_usage_extract(const ic_provider *p, const char *api_flavor, const char *body,
                            size_t len, ic_usage *out, char *model, size_t model_cap, ic_error *err)
 {
+    if (ic__usage_extract_small(p, api_flavor, body, len, out, model, model_cap, err))
+        return IC_OK;
     json_tokener *tok = thread_tokener();
     if (!tok)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");

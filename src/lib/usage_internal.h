@@ -12,6 +12,10 @@
 struct ic_provider;
 ic_status ic__usage_extract_json(const struct ic_provider *p, const char *flavor, json_object *body,
                                  ic_usage *out, char *model, size_t model_cap, ic_error *err);
+/* ic__usage_extract_json's answer for a plain small body without json-c (usage.c explains which
+ * bodies), or false: then json-c's path decides. ic_usage_extract tries it first. */
+bool ic__usage_extract_small(const struct ic_provider *p, const char *flavor, const char *body,
+                             size_t len, ic_usage *out, char *model, size_t model_cap, ic_error *err);
 /* ic_usage_set_text with the key already looked up (unit = ic_unit_find(key), may be -1) */
 ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const char *num, size_t len,
                                   ic_error *err);

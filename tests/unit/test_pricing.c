@@ -2,9 +2,11 @@
  * reference does it, price choice over time, tier cliffs, unit nesting and its errors, overlays
  * (genai-prices schema and LiteLLM) and their failure atomicity, extraction from bodies and
  * streams, and the record parser's two paths agreeing. */
+#include <json-c/json.h>
 #include <stdlib.h>
 
 #include "catalog_internal.h"
+#include "usage_internal.h" /* ic__usage_extract_small, ic__usage_extract_json */
 #include "units_internal.h" /* ic__unit_find_n: the scanner's in-place lookup */ /* the price set's precomputed exact factors */
 #include "infercost/catalog.h"
 #include "infercost/pricing.h"
@@ -605,6 +607,143 @@ static void catalog_errors(void)
     CHECK(strstr(err.msg, "x.json:2: invalid JSON: text after the end") != NULL);
 }
 
+/* ---- the small-body fast path of ic_usage_extract against json-c's path ---- */
+
+/* obj[path] = v, creating the mappings on the way; false for array-match steps */
+static bool put_path(json_object *obj, const ic_path *path, json_object *v)
+{
+    for (size_t i = 0; i < path->n; i++) {
+        if (!path->steps[i].key) {
+            json_object_put(v);
+            return false;
+        }
+        if (i + 1 == path->n) {
+            json_object_object_add(obj, path->steps[i].key, v);
+            return true;
+        }
+        json_object *next;
+        if (!json_object_object_get_ex(obj, path->steps[i].key, &next) ||
+            !json_object_is_type(next, json_type_object)) {
+            next = json_object_new_object();
+            json_object_object_add(obj, path->steps[i].key, next);
+        }
+        obj = next;
+    }
+    json_object_put(v);
+    return true;
+}
+
+static int fast_taken, fast_bodies;
+
+/* one body through both paths: where the fast path answers, json-c's path must answer the same */
+static void same_answer(const ic_provider *p, const char *flavor, const char *text, bool expect_fast)
+{
+    ic_usage a, b;
+    char ma[64], mb[64];
+    ic_error ea = {0}, eb = {0};
+    fast_bodies++;
+    bool fast = ic__usage_extract_small(p, flavor, text, strlen(text), &a, ma, sizeof ma, &ea);
+    if (expect_fast && !fast)
+        fprintf(stderr, "fast path not taken (%s %s): %.300s\n", p->id, flavor, text);
+    if (expect_fast)
+        CHECK(fast);
+    if (!fast)
+        return;
+    fast_taken++;
+    json_tokener *tok = json_tokener_new();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    json_object *o = json_tokener_parse_ex(tok, text, (int)strlen(text));
+    bool parsed = o && json_tokener_get_error(tok) == json_tokener_success;
+    json_tokener_free(tok);
+    CHECK(parsed);
+    if (!parsed) {
+        json_object_put(o);
+        return;
+    }
+    ic_status sb = ic__usage_extract_json(p, flavor, o, &b, mb, sizeof mb, &eb);
+    json_object_put(o);
+    if (sb != IC_OK || a.present != b.present || strcmp(ma, mb))
+        fprintf(stderr, "fast path differs (%s %s): json-c %d %s; %.300s\n", p->id, flavor, sb, eb.msg, text);
+    CHECK_INT(sb, IC_OK);
+    CHECK(a.present == b.present);
+    CHECK_STR(ma, mb);
+    for (int u = 0; u < ic_unit_count(); u++)
+        CHECK(ic_usage_get(&a, u) == ic_usage_get(&b, u));
+}
+
+static void extraction_fast_path_agrees(void)
+{
+    unsigned seed = 20261128;
+    for (size_t pi = 0; pi < ic_catalog_provider_count(cat); pi++) {
+        const ic_provider *p = ic_catalog_provider(cat, pi);
+        for (size_t xi = 0; xi < p->nextractors; xi++) {
+            const ic_extractor *x = &p->extractors[xi];
+            for (int variant = 0; variant < 14; variant++) {
+                json_object *body = json_object_new_object(), *root = body;
+                bool plain = true;
+                if (x->has_model_path)
+                    plain &= put_path(body, &x->model_path, json_object_new_string("model-\xc3\xa9-1"));
+                if (x->root.n) {
+                    root = json_object_new_object();
+                    plain &= put_path(body, &x->root, root);
+                }
+                size_t mapped = 0;
+                for (size_t i = 0; i < x->nmaps; i++) {
+                    const ic_mapping *mp = &x->maps[i];
+                    seed = seed * 1103515245u + 12345u;
+                    /* variant 1 leaves out the optional values, 2 to 9 spoil one of them */
+                    if (variant == 1 && !mp->required)
+                        continue;
+                    json_object *v = json_object_new_int64((int64_t)(seed >> 8) % 100000);
+                    if (variant >= 2 && variant <= 9 && mapped == 0 && !mp->required) {
+                        static const char *const spoilt[] = {"null", "\"12\"", "1.5", "-3", "true", "{}",
+                                                             "12345678901234567", "[]"};
+                        json_object_put(v);
+                        v = json_tokener_parse(spoilt[variant - 2]);
+                        if (!v)
+                            v = json_object_new_null();
+                    }
+                    plain &= put_path(root, &mp->path, v);
+                    mapped++;
+                }
+                if (!plain) { /* array-match steps: not the fast path's */
+                    json_object_put(body);
+                    continue;
+                }
+                json_object_object_add(body, "id", json_object_new_string("resp_1"));
+                const char *t = json_object_to_json_string_ext(
+                    body, variant == 10 ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+                char text[8192];
+                size_t tl = strlen(t);
+                if (tl + 64 >= sizeof text) {
+                    json_object_put(body);
+                    continue;
+                }
+                bool fast = variant <= 2 || variant == 10; /* plain bodies: the fast path answers */
+                if (variant == 11) { /* a duplicated key: the last one counts */
+                    snprintf(text, sizeof text, "{\"id\":\"x\",%s", t + 1);
+                    fast = true;
+                } else if (variant == 12) { /* an escape: json-c's */
+                    snprintf(text, sizeof text, "{\"note\":\"a\\\"b\",%s", t + 1);
+                    fast = false;
+                } else if (variant == 13) { /* trailing bytes: json-c's */
+                    snprintf(text, sizeof text, "%s x", t);
+                    fast = false;
+                } else {
+                    snprintf(text, sizeof text, "%s", t);
+                }
+                if (variant >= 3 && variant <= 9 && mapped)
+                    fast = variant == 2 || variant == 3 || variant == 6 || variant == 7; /* null "12" true {}: skipped, as walk() does */
+                same_answer(p, x->flavor, text, fast && mapped > 0);
+                json_object_put(body);
+            }
+        }
+    }
+    CHECK(fast_taken > 100);
+    printf("  fast path: %d of %d bodies answered without json-c, every one as json-c's path\n", fast_taken,
+           fast_bodies);
+}
+
 int main(void)
 {
     ic_error err;
@@ -622,6 +761,7 @@ int main(void)
     RUN(litellm_import);
     RUN(nesting_and_usage_errors);
     RUN(extraction_bodies_and_streams);
+    RUN(extraction_fast_path_agrees);
     RUN(two_parsers_agree);
     RUN(output_line);
     RUN(output_money_text);
