@@ -1205,11 +1205,10 @@ ic_status ic_catalog_resolve(const ic_catalog *cc, const char *provider, const c
         const char *key;
     } memo_entry;
     static _Thread_local memo_entry memo[2048][2]; /* 192 KiB a thread */
-    size_t klen = pl + ml + 1;
     memo_entry *set = memo[h >> 53];
     for (int w = 0; w < 2; w++)
         if (set[w].c == c && set[w].gen == c->generation && set[w].h == h &&
-            !memcmp(set[w].key, key, klen + 1)) {
+            !strcmp(set[w].key, key)) {
             *pout = set[w].p;
             *mout = set[w].m;
             return IC_OK;
