@@ -8,8 +8,8 @@
  * Merge: tiktoken's rule: repeatedly join the adjacent pair whose concatenation has the lowest
  * rank, the leftmost of equal ranks, until no adjacent pair is a token. Pieces up to SMALL bytes
  * use tiktoken's own array scan (quadratic in the piece, fastest when short), with the 2-byte
- * characters that provably merge first joined up front (premerge2) and the 3-4 byte lookups in a
- * small table of their own (ic__short_bucket, bpe.h). Longer pieces (CJK
+ * characters that provably merge first joined up front and the 3-4 byte lookups in a small table
+ * of their own (ic__short_bucket, bpe.h). Longer pieces (CJK
  * sentences, one giant word) use a doubly linked list of parts and a 4-ary min-heap of (rank,
  * position) with lazy deletion: O(n log n). Both choose the same pair at every step (lowest rank,
  * then lowest position), so they give identical output. Pieces of BACKTRACK_MIN bytes and more
@@ -327,56 +327,39 @@ static inline void prefetch_hashed(const ic__ranks *r, uint64_t h)
     __builtin_prefetch(&r->slots[h >> r->shift]);
 }
 
-/* The lowest of keys k[0..n4 * 4): four lanes at a time where SSE2 is there (x86-64 always);
- * keys are below 2^31, so signed compares order them. */
-static inline uint32_t min_key(const int32_t *k, size_t n4)
+/* tiktoken's array scan for short pieces, with less work per step. The parts sit in compact
+ * arrays: st[0..m] their start offsets (st[m] = len), rk[u] the rank of parts u and u + 1 joined,
+ * shifted left by 6 (NONE: no such token). A join shifts the tails down by one, so the scan for
+ * the lowest rank reads the live parts only, with narrow loads of what the step before stored
+ * (the earlier form scanned every byte position in 16-byte loads of 4-byte stores, which stall
+ * the store forwarding). Ties go to the leftmost pair: the scan ors the index in below the rank.
+ * Needs ranks below 2^25 (ic__bpe_merge checks).
+ *
+ * Before the scan, 2-byte characters (Cyrillic, Greek, Arabic, Hebrew, Latin supplements...)
+ * that provably merge first start as one part. A character ab (lead byte a, continuation b) that
+ * is itself a token of rank F is joined up front when nothing else can touch a or b first: a
+ * merge that joins a with the part on its left makes a token ending in the two bytes z a (z:
+ * the byte before a); one that joins b with the part on its right makes a token starting with
+ * b d (d: the byte after b). If every token ending in z a and every token starting with b d has
+ * a rank above F (r->e2, r->s2: the lowest such ranks), the lowest-rank-first merge joins a and
+ * b at rank F before either could join anything else, so joining them up front changes nothing
+ * else in the order of merges: the same result, one merge step (and its two rank lookups) fewer
+ * per character. */
+static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
 {
-#ifdef __SSE2__
-    __m128i best = _mm_load_si128((const __m128i *)k);
-    for (size_t v = 1; v < n4; v++) {
-        __m128i x = _mm_load_si128((const __m128i *)k + v);
-        __m128i lt = _mm_cmplt_epi32(x, best);
-        best = _mm_or_si128(_mm_and_si128(lt, x), _mm_andnot_si128(lt, best));
-    }
-    int32_t lane[4];
-    _mm_storeu_si128((__m128i *)lane, best);
-    int32_t a = lane[0] < lane[1] ? lane[0] : lane[1], b = lane[2] < lane[3] ? lane[2] : lane[3];
-    return (uint32_t)(a < b ? a : b);
-#else
-    int32_t best = INT32_MAX;
-    for (size_t i = 0; i < n4 * 4; i++)
-        best = k[i] < best ? k[i] : best;
-    return (uint32_t)best;
-#endif
-}
-
-/* Pre-merge of 2-byte characters (Cyrillic, Greek, Arabic, Hebrew, Latin supplements...):
- * a character ab (lead byte a, continuation b) that is itself a token of rank F is joined before
- * the merge starts when nothing else can touch a or b first. A merge that joins a with the part
- * on its left makes a token ending in the two bytes z a (z: the byte before a); one that joins b
- * with the part on its right makes a token starting with b d (d: the byte after b). If every
- * token ending in z a and every token starting with b d has a rank above F (r->e2, r->s2: the
- * lowest such ranks), the lowest-rank-first merge joins a and b at rank F before either could
- * join anything else, so joining them up front changes nothing else in the order of merges:
- * the result is the same, with one merge step (and its two rank lookups) fewer per character.
- * Sets the parts (next, prev) and the keys of the pairs around joined characters; returns the
- * number of parts. */
-static size_t premerge2(const ic__ranks *r, const unsigned char *p, size_t len, int32_t *key,
-                        uint8_t *next, uint8_t *prev)
-{
-    const int32_t NONE = INT32_MAX;
-    uint8_t start[SMALL + 1];
-    size_t nu = 0, joined = 0;
+    const uint32_t NONE = UINT32_MAX & ~63u;
+    uint8_t st[SMALL + 33];  /* room for the 16-byte shifts below */
+    uint32_t rk[SMALL + 8];
+    size_t m = 0, joined = 0;
+    const uint32_t *e2 = r->e2;
     for (size_t i = 0; i < len;) {
         unsigned a = p[i];
-        start[nu++] = (uint8_t)i;
-        if (a - 0xC2u <= 0xDFu - 0xC2u && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+        st[m++] = (uint8_t)i;
+        if (a - 0xC2u <= 0xDFu - 0xC2u && e2 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
             unsigned b = p[i + 1];
             uint32_t f = r->pair2[a << 8 | b];
-            if (f != IC_RANK_NONE && (i == 0 || f < r->e2[(a - 0xC2) << 8 | p[i - 1]]) &&
+            if (f != IC_RANK_NONE && (i == 0 || f < e2[(a - 0xC2) << 8 | p[i - 1]]) &&
                 (i + 2 >= len || f < r->s2[(b - 0x80) << 8 | p[i + 2]])) {
-                key[i] = NONE;
-                key[i + 1] = NONE;
                 i += 2;
                 joined++;
                 continue;
@@ -384,87 +367,71 @@ static size_t premerge2(const ic__ranks *r, const unsigned char *p, size_t len, 
         }
         i++;
     }
-    if (!joined)
-        return len;
-    start[nu] = (uint8_t)len;
-    for (size_t u = 0; u < nu; u++) {
-        next[start[u]] = start[u + 1];
-        prev[start[u + 1]] = start[u];
-    }
-    /* the pairs that involve a joined character: their keys, lookups overlapped */
-    cand cs[SMALL];
-    for (size_t u = 0; u + 1 < nu; u++) {
-        size_t a = start[u], e = start[u + 2];
-        if (e - a > 2)
-            cs[u] = cand_start(r, p + a, e - a);
-    }
-    for (size_t u = 0; u + 1 < nu; u++) {
-        size_t a = start[u], e = start[u + 2];
-        if (e - a > 2) {
-            uint32_t rk = cand_rank(r, p + a, e - a, cs[u]);
-            key[a] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)a);
+    st[m] = (uint8_t)len;
+    if (!joined) {
+        for (size_t u = 0; u + 1 < m; u++) {
+            uint32_t x = r->pair2[p[u] << 8 | p[u + 1]];
+            rk[u] = x == IC_RANK_NONE ? NONE : x << 6;
+        }
+    } else {
+        /* the pairs that involve a joined character: lookups started together, then read */
+        cand cs[SMALL];
+        for (size_t u = 0; u + 1 < m; u++) {
+            size_t a = st[u], e = st[u + 2];
+            if (e - a > 2)
+                cs[u] = cand_start(r, p + a, e - a);
+        }
+        for (size_t u = 0; u + 1 < m; u++) {
+            size_t a = st[u], e = st[u + 2];
+            uint32_t x = e - a == 2 ? r->pair2[p[a] << 8 | p[a + 1]]
+                                    : cand_rank(r, p + a, e - a, cs[u]);
+            rk[u] = x == IC_RANK_NONE ? NONE : x << 6;
         }
     }
-    return nu;
-}
-
-/* tiktoken's array scan for short pieces, with less work per step: parts are a linked list over
- * byte positions (no memmove), and each live pair is one key (rank << 6 | position), so the
- * lowest rank, leftmost on ties, is a branch-free minimum over a fixed array (min_key). Needs
- * ranks below 2^25 (ic__bpe_merge checks). */
-static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
-{
-    _Alignas(16) int32_t key[SMALL];
-    uint8_t next[SMALL + 1], prev[SMALL + 1];
-    const int32_t NONE = INT32_MAX;
-    size_t n4 = (len + 2) / 4; /* vectors covering keys 0..len-2 */
-    size_t m = len;
-    unsigned lead2 = 0; /* some byte is the lead byte of a 2-byte character */
-    for (size_t i = 0; i + 1 < len; i++) {
-        uint32_t rk = r->pair2[p[i] << 8 | p[i + 1]];
-        key[i] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)i);
-        lead2 |= p[i] - 0xC2u <= 0xDFu - 0xC2u;
-    }
-    for (size_t i = len - 1; i < n4 * 4; i++)
-        key[i] = NONE;
-    for (size_t i = 0; i <= len; i++) {
-        next[i] = (uint8_t)(i + 1);
-        prev[i] = (uint8_t)(i - 1); /* prev[0] unused */
-    }
-    if (lead2 && r->e2)
-        m = premerge2(r, p, len, key, next, prev);
-    for (;;) {
-        uint32_t best = min_key(key, n4);
-        if (best == (uint32_t)NONE)
+    while (m > 1) {
+        uint32_t best = rk[0];
+        for (size_t u = 1; u + 1 < m; u++) {
+            uint32_t k = rk[u] | (uint32_t)u;
+            best = k < best ? k : best;
+        }
+        if (best >= NONE)
             break;
-        size_t a = best & 63, b = next[a], c = next[b];
-        /* join the parts at a and b: [a, c) */
-        key[b] = NONE;
-        next[a] = (uint8_t)c;
-        prev[c] = (uint8_t)a;
+        size_t b = best & 63;
+        /* join parts b and b + 1: drop st[b + 1] and rk[b + 1] */
+#ifdef __SSE2__
+        /* 16 bytes at a time (not a memmove call): each chunk is loaded before it is stored
+         * over, and the next chunk lies past what was stored */
+        for (size_t u = b + 1; u < m; u += 16)
+            _mm_storeu_si128((__m128i *)(st + u), _mm_loadu_si128((const __m128i *)(st + u + 1)));
+        for (size_t u = b + 1; u + 2 < m; u += 4)
+            _mm_storeu_si128((__m128i *)(rk + u), _mm_loadu_si128((const __m128i *)(rk + u + 1)));
+#else
+        for (size_t u = b + 1; u < m; u++)
+            st[u] = st[u + 1];
+        for (size_t u = b + 1; u + 2 < m; u++)
+            rk[u] = rk[u + 1];
+#endif
         m--;
-        size_t d = c < len ? next[c] : 0;
-        size_t z = a > 0 ? prev[a] : 0;
+        size_t a = st[b], c = st[b + 1];
+        size_t d = b + 2 <= m ? st[b + 2] : 0, z = b > 0 ? st[b - 1] : 0;
         /* the two new candidate pairs are independent: hash both and start both memory fetches
          * before waiting on either (the lookups are bound by cache misses) */
         cand c1 = {0, 0}, c0 = {0, 0};
-        int right = c < len && d - a <= r->maxlen, left = a > 0 && c - z <= r->maxlen;
+        int right = b + 1 < m && d - a <= r->maxlen, left = b > 0 && c - z <= r->maxlen;
         if (right)
             c1 = cand_start(r, p + a, d - a);
         if (left)
             c0 = cand_start(r, p + z, c - z);
-        uint32_t rk = right ? cand_rank(r, p + a, d - a, c1) : IC_RANK_NONE;
-        key[a] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)a);
-        if (a > 0) {
-            rk = left ? cand_rank(r, p + z, c - z, c0) : IC_RANK_NONE;
-            key[z] = rk == IC_RANK_NONE ? NONE : (int32_t)(rk << 6 | (uint32_t)z);
+        uint32_t x = right ? cand_rank(r, p + a, d - a, c1) : IC_RANK_NONE;
+        rk[b] = x == IC_RANK_NONE ? NONE : x << 6;
+        if (b > 0) {
+            x = left ? cand_rank(r, p + z, c - z, c0) : IC_RANK_NONE;
+            rk[b - 1] = x == IC_RANK_NONE ? NONE : x << 6;
         }
     }
-    if (out) {
-        size_t o = 0;
-        for (size_t i = 0; i < len; i = next[i])
-            out[o++] = ic__rank_of(r, p + i, next[i] - i);
-    }
+    if (out)
+        for (size_t u = 0; u < m; u++)
+            out[u] = ic__rank_of(r, p + st[u], st[u + 1] - st[u]);
     return m;
 }
 
