@@ -473,9 +473,23 @@ static size_t valid_prefix(const unsigned char *s, size_t n)
     while (i < n) {
 #ifdef __SSE2__
         if (i + 16 <= n) {
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s + i)));
+            __m128i x = _mm_loadu_si128((const __m128i *)(s + i));
+            unsigned m = (unsigned)_mm_movemask_epi8(x);
             if (!m) {
                 i += 16;
+                continue;
+            }
+            /* ASCII and 2-byte characters only (Cyrillic, Greek, Arabic, Hebrew, Latin
+             * supplements): every non-ASCII byte a lead byte C2..DF or a continuation byte, and
+             * the continuations exactly the bytes after the leads (i is at a character start);
+             * a lead in the last byte is left for the next step */
+            unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_and_si128(x, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80)));
+            unsigned lead = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC1)),
+                              _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xE0))));
+            if ((cont | lead) == m && cont == ((lead << 1) & 0xFFFFu)) {
+                i += 16 - (lead >> 15);
                 continue;
             }
             i += (size_t)__builtin_ctz(m);
