@@ -463,10 +463,11 @@ static long find_special(const ic_tokenizer *t, const unsigned char *s, size_t n
     return -1;
 }
 
-/* The length of the longest valid UTF-8 prefix of s[0..n): sixteen ASCII bytes per step where
- * SSE2 is there, and the common 2- and 3-byte sequences checked in line (the checks are those of
- * ic__utf8_decode_strict: no overlong forms, no surrogates, nothing above U+10FFFF). This pass
- * runs over every byte of every call, so it is kept to a few instructions per character. */
+/* The length of the longest valid UTF-8 prefix of s[0..n): sixteen bytes per step where SSE2 is
+ * there and they are ASCII or 2-byte characters, and the common 2- and 3-byte sequences checked
+ * in line (the checks are those of ic__utf8_decode_strict: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). This pass runs over every byte of every call, so it is kept to a few
+ * instructions per character. */
 static size_t valid_prefix(const unsigned char *s, size_t n)
 {
     size_t i = 0;
