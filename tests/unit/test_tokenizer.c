@@ -232,7 +232,7 @@ static void scanners_match_pcre2(void)
 /* ---- the 2-byte characters: every code point 0x80..0x7FF through the scanners (against PCRE2,
  * where PCRE2's Unicode tables classify it as tiktoken's do) in many contexts; the short-token
  * table against the main one; the merge with 2-byte characters joined up front (bpe.c,
- * premerge2) against the heap merge, on every such character in many contexts and on random
+ * merge_small) against the heap merge, on every such character in many contexts and on random
  * mixed-script words ---- */
 
 static size_t put_cp(unsigned char *b, uint32_t cp)
