@@ -37,8 +37,10 @@ T=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
+MOCK_CORE=${IC_BENCH_MOCK_CORE:-0}
+case "$MOCK_CORE" in 0|1) ;; *) echo "gateway bench: IC_BENCH_MOCK_CORE must be 0 or 1, not '$MOCK_CORE'" >&2; exit 2 ;; esac
 C0="taskset -c 0"; C1="taskset -c 1"
-[ "$(nproc)" -ge 2 ] || { C0=""; C1=""; }
+[ "$(nproc)" -ge 2 ] || { C0=""; C1=""; echo "gateway bench: one core, nothing is pinned (the placements printed below do not apply)"; }
 port_of() { for _ in $(seq 1 200); do grep -q "listening on" "$1" 2>/dev/null && break; sleep 0.05; done
             sed -n 's/.*:\([0-9]*\)$/\1/p' "$1" | head -n1; }
 export BENCH_PROVIDER_KEY="sk-bench-fake-key"
@@ -136,7 +138,6 @@ v() { cat "$T/$1"; }
 echo "gateway bench: load $(cut -d' ' -f1-3 /proc/loadavg), ${R} runs of ${D}s each, medians"
 PH=${IC_BENCH_PHASES:-1 2 3}
 if [[ " $PH " == *" 1 "* ]]; then
-MOCK_CORE=${IC_BENCH_MOCK_CORE:-0}
 mock_to_core "$MOCK_CORE"
 echo "(1) latency at $RATE RPS held ($CONNS connections, $WT wrk threads, paced; wrk on core 1, the gateway on core 0, the mock on core $MOCK_CORE), microseconds"
 L1="direct_l ic_l"

@@ -497,10 +497,10 @@ static int swalk(const snode *n, const ic_path *path, int cur)
 bool ic__usage_extract_small(const ic_provider *p, const char *flavor, const char *body, size_t len,
                           ic_usage *out, char *model, size_t model_cap, ic_error *err)
 {
+    if (!body || len > SMALL_MAX)
+        return false;
     snode n[SMALL_NODES];
     sscan sc = {body, body + len, n, 0, 0};
-    if (len > SMALL_MAX)
-        return false;
     sc.p = sws(sc.p, sc.e);
     if (sc.p >= sc.e || *sc.p != '{' || svalue(&sc, NULL, 0) != 0 || sws(sc.p, sc.e) != sc.e)
         return false;
