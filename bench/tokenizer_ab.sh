@@ -18,19 +18,10 @@ encs=${*:-o200k_base cl100k_base}
 W=build/bench/tokab
 rm -rf "$W"
 mkdir -p "$W"
-srcs() { # revision-or-dir-or-"tree" -> directory with the sources
-    local d="$W/$2"
-    mkdir -p "$d"
-    if [ "$1" = tree ]; then
-        cp src/lib/{tokenizer.c,bpe.c,bpe.h,bpe_backtrack.c,pretokenize.c,pretokenize.h} "$d/"
-    elif [ -d "$1" ]; then
-        cp "$1"/*.c "$1"/*.h "$d/"
-    else
-        for f in tokenizer.c bpe.c bpe.h bpe_backtrack.c pretokenize.c pretokenize.h; do
-            git show "$1:src/lib/$f" > "$d/$f"
-        done
-    fi
-    echo "$d"
+. bench/tok_sources.sh
+srcs() { # revision-or-dir-or-"tree", name -> directory with the sources
+    tok_sources "$1" "$W/$2"
+    echo "$W/$2"
 }
 obj() { # prefix dir -> object
     local p=$1 d=$2

@@ -18,18 +18,10 @@ files=${*:-build/bench/tok/multilingual.txt}
 W=build/bench/tokparts
 rm -rf "$W"
 mkdir -p "$W"
+. bench/tok_sources.sh
 so() { # revision-or-dir-or-"tree", name
     local d="$W/$2"
-    mkdir -p "$d"
-    if [ "$1" = tree ]; then
-        cp src/lib/{tokenizer.c,bpe.c,bpe.h,bpe_backtrack.c,pretokenize.c,pretokenize.h} "$d/"
-    elif [ -d "$1" ]; then
-        cp "$1"/*.c "$1"/*.h "$d/"
-    else
-        for f in tokenizer.c bpe.c bpe.h bpe_backtrack.c pretokenize.c pretokenize.h; do
-            git show "$1:src/lib/$f" > "$d/$f"
-        done
-    fi
+    tok_sources "$1" "$d"
     cc -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared -Iinclude -I"$d" -Isrc/lib -Ibuild \
         bench/tokenizer_parts_lib.c src/lib/unicode_tables.c src/lib/status.c build/embedded.o \
         -lpthread -lm -o "$W/$2.so"
