@@ -15,11 +15,11 @@
 #      interleaved schedules, default 4; the repetitions alternate the direct mock and each
 #      gateway, and each run prints core 0's steal and how long the gateway's event loop
 #      waited for a CPU): p50/p99 through each gateway minus calling the mock directly, in the
-#      same repetition (the median of those paired differences). The achieved rate of every run is printed; a run more than 3% under
-#      the target is marked MISSED and makes the script exit 3 (its latencies are not a
-#      measurement at that rate). Portkey cannot hold 2,000 RPS on this machine (its maximum is a
-#      few hundred): its runs are reported as "below the rate" with its latency at the rate it
-#      reached, and do not fail the bench;
+#      same repetition (the median of those paired differences). The achieved rate of every run
+#      is printed; a run more than 3% under the target is marked MISSED and makes the script
+#      exit 3 (its latencies are not a measurement at that rate). Portkey cannot hold 2,000 RPS
+#      on this machine (its maximum is a few hundred): its runs are reported as "below the
+#      rate" with its latency at the rate it reached, and do not fail the bench;
 #  (2) maximum throughput: 32 connections, no pause, non-streamed chat completions;
 #  (3) memory: a fresh infercost's RSS while holding 1,000 concurrent streams (the mock spaces
 #      events 250 ms, so each stream lasts about 6.5 s).
