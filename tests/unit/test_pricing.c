@@ -744,6 +744,27 @@ static void extraction_fast_path_agrees(void)
            fast_bodies);
 }
 
+/* no body, or an empty one: the fast path declines, the json-c path says the response is not
+ * JSON (no crash, no empty message) */
+static void extraction_without_a_body(void)
+{
+    const ic_provider *p = ic_catalog_find_provider(cat, "openai");
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    ic_usage u;
+    char model[64];
+    ic_error err = {0};
+    CHECK(!ic__usage_extract_small(p, "chat", NULL, 0, &u, model, sizeof model, &err));
+    CHECK(!ic__usage_extract_small(p, "chat", "", 0, &u, model, sizeof model, &err));
+    const char *const bodies[] = {NULL, ""};
+    for (int i = 0; i < 2; i++) {
+        err = (ic_error){0};
+        CHECK(ic_usage_extract(p, "chat", bodies[i], 0, &u, model, sizeof model, &err) == IC_ERR_PARSE);
+        CHECK(strstr(err.msg, "not valid JSON") != NULL);
+    }
+}
+
 int main(void)
 {
     ic_error err;
@@ -762,6 +783,7 @@ int main(void)
     RUN(nesting_and_usage_errors);
     RUN(extraction_bodies_and_streams);
     RUN(extraction_fast_path_agrees);
+    RUN(extraction_without_a_body);
     RUN(two_parsers_agree);
     RUN(output_line);
     RUN(output_money_text);
