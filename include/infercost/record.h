@@ -63,7 +63,8 @@ ic_status ic_record_price(const ic_catalog *c, const ic_record *r, int64_t now_m
 /* The output line of `infercost cost` for a priced record:
  * {"provider":..,"model":..,"total_usd":"..","items":[{"unit":..,"charged":..,"price_per":"..",
  *  "per":..,"usd":".."}...]} plus "usage" for lines whose usage came from a response, and
- * "warning" for a deprecated model. Returns bytes written or 0 if cap is too small. */
+ * "warning" for a deprecated model. Returns bytes written or 0 if cap is too small. The bytes of
+ * buf past the returned length are scratch: the writer may have left anything there. */
 size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap);
 
 /* Append s to buf as a JSON string literal with quotes; returns bytes written or 0 (too small). */

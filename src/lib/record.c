@@ -842,7 +842,9 @@ static inline void put6(uint32_t v, char *p)
 OUT_INLINE void put_u64(out_buf *b, uint64_t v, bool checked)
 {
     if (!checked) { /* the digits end at t + 20 and all 20 bytes before are copied */
-        char t[40] = {0}; /* the bytes copied past the digits are zeros, not stack leftovers */
+        /* not zeroed: the bytes copied past the digits land beyond b->o, where the next write
+         * or the end of the line leaves them unread (zeroing cost 8 instructions a line) */
+        char t[40];
         char *p = u64_digits(v, t + 20);
         memcpy(b->p + b->o, p, 20);
         b->o += (size_t)(t + 20 - p);
