@@ -3,7 +3,8 @@
 # bench/tokenizer_bench.c) side by side with tiktoken 1.0.22 (WASM), js-tiktoken, gpt-tokenizer
 # and tiktoken-node (native tiktoken-rs, cl100k_base only) on the same natural-text files, both
 # encodings, with the ratio to tiktoken; then infercost's time on 1 MB vs 10 MB pathological
-# inputs (linear time), with tiktoken on 10 KB vs 20 KB of the same for contrast.
+# inputs (linear time), with tiktoken on 10 KB vs 20 KB of the same for contrast; then the time
+# to open each encoding, against tiktoken's get_encoding.
 # Inputs come from Debian packages (reproducible): English prose = base-files' licences + the
 # copyright files under /usr/share/doc (sorted); multilingual prose = iso-codes translations;
 # code = libc6-dev/linux-libc-dev headers. Usage: bench/tokenizer.sh [SECONDS per run, default 3]
@@ -99,3 +100,18 @@ for (const [k, f] of Object.entries(mk)) {
   const t = []; for (const n of [10000, 20000]) { const s = f(n); const a = performance.now(); enc.encode_ordinary(s); t.push((performance.now() - a) / 1000); }
   console.log("  " + k.padEnd(10) + " 10 KB " + t[0].toFixed(2) + " s   20 KB " + t[1].toFixed(2) + " s   x" + (t[1] / t[0]).toFixed(1) + " for x2 input");
 }'
+
+# --- opening an encoding: what every process pays once before its first count
+echo
+echo "opening an encoding, ms, median of 5 fresh processes (infercost: ic_tokenizer_open; tiktoken: get_encoding, its WASM module already loaded)"
+for e in o200k_base cl100k_base; do
+    ours=$(for i in 1 2 3 4 5; do "$B/tokenizer_bench" "$e" --open; done | sort -n | sed -n 3p)
+    theirs=$(for i in 1 2 3 4 5; do
+        node -e '
+          const { createRequire } = require("node:module");
+          const req = createRequire(process.cwd() + "/tests/node/node_modules/x.js");
+          const { get_encoding } = req("tiktoken");
+          const a = performance.now(); get_encoding(process.argv[1]); console.log((performance.now() - a).toFixed(1));' "$e"
+    done | sort -n | sed -n 3p)
+    printf '  %-12s infercost %6.1f ms   tiktoken (WASM) %6.1f ms   x%.1f\n' "$e" "$ours" "$theirs" "$(echo "$theirs / $ours" | bc -l)"
+done

@@ -1,7 +1,9 @@
 /* tokenizer_bench.c: infercost's side of bench/tokenizer.sh: tokenizer throughput on one core,
  * in process (the rank tables are loaded once, outside the timing), as tiktoken's side is
  * measured inside node. Usage: tokenizer_bench ENCODING FILE [SECONDS]
- * Prints one JSON line {"encoding":..,"file":..,"bytes":N,"tokens":K,"mb_s":X}. Not a test. */
+ * Prints one JSON line {"encoding":..,"file":..,"bytes":N,"tokens":K,"mb_s":X}.
+ * tokenizer_bench ENCODING --open: the milliseconds of opening the encoding (parsing the
+ * embedded rank file, building the tables), the first thing a process does. Not a test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +22,15 @@ int main(int argc, char **argv)
     double budget = argc > 3 ? atof(argv[3]) : 3.0;
     ic_error err = {0};
     ic_tokenizer *t;
+    double o0 = bench_wall_s();
     if (ic_tokenizer_open(&t, argv[1], &err) != IC_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
+    }
+    if (strcmp(argv[2], "--open") == 0) {
+        printf("%.1f\n", (bench_wall_s() - o0) * 1e3);
+        ic_tokenizer_free(t);
+        return 0;
     }
     size_t n;
     char *buf = bench_read_file(argv[2], &n);

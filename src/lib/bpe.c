@@ -31,49 +31,48 @@
  * (about 0.1-0.2 s, on first use). */
 #define BACKTRACK_MIN 2048
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
+/* base64 digit value + 1 of each byte, 0 for anything else ('=' included: padding is handled
+ * apart) */
+static const unsigned char b64tab[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
 
-/* decode base64 s[0..n) into out; returns bytes written or -1 */
+static inline int b64val(unsigned char c) { return b64tab[c] - 1; }
+
+/* decode base64 s[0..n) into out; returns bytes written or -1. Four digits at a time through
+ * the table; the last group may end in one or two '='. */
 static long b64dec(const char *s, size_t n, unsigned char *out)
 {
     if (n == 0 || n % 4)
         return -1;
     long o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            unsigned char c = (unsigned char)s[i + k];
-            if (c == '=' && i + 4 == n && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else {
-                if (pad)
-                    return -1;
-                v[k] = b64val(c);
-                if (v[k] < 0)
-                    return -1;
-            }
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+    const unsigned char *u = (const unsigned char *)s;
+    size_t full = u[n - 1] == '=' ? n - 4 : n; /* groups without padding */
+    for (size_t i = 0; i < full; i += 4) {
+        int a = b64val(u[i]), b = b64val(u[i + 1]), c = b64val(u[i + 2]), d = b64val(u[i + 3]);
+        if ((a | b | c | d) < 0)
+            return -1;
+        uint32_t w = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
         out[o++] = (unsigned char)(w >> 16);
-        if (pad < 2)
+        out[o++] = (unsigned char)(w >> 8);
+        out[o++] = (unsigned char)w;
+    }
+    if (full < n) { /* "xx==" or "xxx=" */
+        const unsigned char *g = u + full;
+        int a = b64val(g[0]), b = b64val(g[1]), c = g[2] == '=' ? 0 : b64val(g[2]);
+        if ((a | b | c) < 0)
+            return -1;
+        uint32_t w = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+        out[o++] = (unsigned char)(w >> 16);
+        if (g[2] != '=')
             out[o++] = (unsigned char)(w >> 8);
-        if (pad < 1)
-            out[o++] = (unsigned char)w;
     }
     return o;
 }
@@ -164,48 +163,73 @@ static int build_edges(ic__ranks *r)
     return 0;
 }
 
+/* Put every token into the hash table and the Bloom filter, sixteen at a time: their slots are
+ * hashed and fetched together first (the table is 8 MB, the inserts land at random), then filled.
+ * Returns the first token whose bytes repeat an earlier token's, or UINT32_MAX. */
+static uint32_t insert_tokens(ic__ranks *r)
+{
+    enum { GROUP = 16 };
+    uint64_t key[GROUP], hash[GROUP];
+    for (uint32_t g = 0; g < r->n; g += GROUP) {
+        uint32_t e = r->n - g < GROUP ? r->n : g + GROUP;
+        for (uint32_t t = g; t < e; t++) {
+            uint32_t tl = r->off[t + 1] - r->off[t];
+            key[t - g] = ic__key(r->blob + r->off[t], tl);
+            hash[t - g] = ic__hash64(key[t - g], tl);
+            __builtin_prefetch(&r->slots[hash[t - g] >> r->shift], 1);
+            __builtin_prefetch(&r->filter[ic__filter_word(hash[t - g])], 1);
+        }
+        for (uint32_t t = g; t < e; t++) {
+            const unsigned char *tb = r->blob + r->off[t];
+            uint32_t tl = r->off[t + 1] - r->off[t];
+            size_t h = (size_t)(hash[t - g] >> r->shift);
+            while (r->slots[h].len) {
+                const ic__slot *sl = &r->slots[h];
+                if (sl->len == tl && memcmp(r->blob + r->off[sl->rank], tb, tl) == 0)
+                    return t;
+                h = (h + 1) & r->mask;
+            }
+            r->slots[h] = (ic__slot){key[t - g], t, tl};
+            /* tokens of 3 and 4 bytes are looked up in the short table instead (built by
+             * build_short when the ranks fit in 24 bits, the same condition as there) */
+            if (tl - 3 > 1 || r->n >= (1u << 24))
+                r->filter[ic__filter_word(hash[t - g])] |= ic__filter_bits(hash[t - g]);
+        }
+    }
+    return UINT32_MAX;
+}
+
+/* Two passes: the lines are parsed in order (tokens decoded into the blob, their offsets, the
+ * byte pairs that occur inside tokens), then the tokens go into the hash table in groups. */
 ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char *name,
                          ic_error *err)
 {
     memset(r, 0, sizeof *r);
-    size_t lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
-    if (len && text[len - 1] != '\n')
-        lines++;
-    if (lines == 0 || lines >= UINT32_MAX / 2)
+    /* a valid line takes at least 7 characters ("XXXX 0\n", 6 for a last line without its
+     * newline) and an invalid one stops the parse: at most len / 7 + 1 tokens */
+    size_t maxlines = len / 7 + 2;
+    if (len == 0 || maxlines >= UINT32_MAX / 2)
         return ic_error_set(err, IC_ERR_PARSE, "%s: no ranks", name);
     r->blob = malloc(len); /* decoded bytes are shorter than the text */
-    r->off = malloc((lines + 1) * sizeof *r->off);
-    size_t slots = 1;
-    int bits = 0;
-    while (slots < lines * 5 / 2) {
-        slots <<= 1;
-        bits++;
-    }
-    r->slots = calloc(slots, sizeof *r->slots);
+    r->off = malloc((maxlines + 1) * sizeof *r->off);
     r->filter = calloc(IC_FILTER_BITS / 64, sizeof *r->filter);
     r->lazy = ic__bt_lazy_new();
-    if (!r->blob || !r->off || !r->slots || !r->filter || !r->lazy) {
+    if (!r->blob || !r->off || !r->filter || !r->lazy) {
         ic__ranks_free(r);
         return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
     }
-    r->mask = slots - 1;
-    r->shift = 64 - bits;
     size_t pos = 0, blob = 0;
     uint32_t n = 0;
     while (pos < len) {
-        size_t eol = pos;
-        while (eol < len && text[eol] != '\n')
-            eol++;
-        size_t sp = pos;
-        while (sp < eol && text[sp] != ' ')
-            sp++;
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t eol = nl ? (size_t)(nl - text) : len;
+        const char *spp = memchr(text + pos, ' ', eol - pos);
         unsigned long lineno = (unsigned long)n + 1;
-        if (sp == eol) {
+        if (!spp) {
             ic__ranks_free(r);
             return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: expected \"BASE64 RANK\"", name, lineno);
         }
+        size_t sp = (size_t)(spp - text);
         long dl = b64dec(text + pos, sp - pos, r->blob + blob);
         if (dl <= 0) {
             ic__ranks_free(r);
@@ -231,27 +255,9 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
         }
         const unsigned char *tb = r->blob + blob;
         size_t tl = (size_t)dl;
-        uint64_t k = ic__key(tb, tl);
-        size_t h = ic__hash(r, k, tl);
-        while (r->slots[h].len) {
-            const ic__slot *s = &r->slots[h];
-            if (s->len == tl && memcmp(r->blob + r->off[s->rank], tb, tl) == 0) {
-                ic__ranks_free(r);
-                return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: token repeats rank %u", name,
-                                    lineno, s->rank);
-            }
-            h = (h + 1) & r->mask;
-        }
-        r->slots[h] = (ic__slot){k, n, (uint32_t)tl};
         for (size_t b2 = 0; b2 + 1 < tl; b2++) {
             unsigned bg = (unsigned)tb[b2] << 8 | tb[b2 + 1];
             r->inner[bg >> 6] |= 1ull << (bg & 63);
-        }
-        /* tokens of 3 and 4 bytes are looked up in the short table instead (built below when
-         * the ranks fit in 24 bits, the same condition as in build_short) */
-        if (tl - 3 > 1 || lines >= (1u << 24)) {
-            uint64_t fh = ic__hash64(k, tl);
-            r->filter[ic__filter_word(fh)] |= ic__filter_bits(fh);
         }
         r->off[n] = (uint32_t)blob;
         blob += tl;
@@ -262,6 +268,28 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
     }
     r->off[n] = (uint32_t)blob;
     r->n = n;
+    size_t slots = 1;
+    int bits = 0;
+    while (slots < (size_t)n * 5 / 2) {
+        slots <<= 1;
+        bits++;
+    }
+    r->slots = calloc(slots, sizeof *r->slots);
+    if (!r->slots) {
+        ic__ranks_free(r);
+        return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
+    }
+    r->mask = slots - 1;
+    r->shift = 64 - bits;
+    uint32_t t = insert_tokens(r);
+    if (t != UINT32_MAX) {
+        const unsigned char *tb = r->blob + r->off[t];
+        uint32_t tl = r->off[t + 1] - r->off[t];
+        uint32_t first = ic__rank_of_piece(r, tb, tl);
+        ic__ranks_free(r);
+        return ic_error_set(err, IC_ERR_PARSE, "%s:%lu: token repeats rank %u", name,
+                            (unsigned long)t + 1, first);
+    }
     r->pair2 = malloc(65536 * sizeof *r->pair2);
     if (!r->pair2) {
         ic__ranks_free(r);

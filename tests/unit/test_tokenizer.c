@@ -764,6 +764,32 @@ static void rank_file_errors(void)
     fclose(f);
     CHECK_INT(ic_tokenizer_open_file(&t, "o200k_base", path, &err), IC_ERR_PARSE);
     CHECK(strstr(err.msg, "out of order") != NULL);
+    /* each malformed file: the message names the line and what is wrong with it */
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"", "no ranks"},
+        {"IQ== 0\nIg== 1\nIQ== 2\n", ":3: token repeats rank 0"},
+        {"IQ== 0\nI!== 1\n", ":2: bad base64"},
+        {"IQ== 0\nI=g= 1\n", ":2: bad base64"},
+        {"IQ== 0\nIg=A 1\n", ":2: bad base64"},
+        {"IQ== 0\nIg== \n", ":2: missing rank"},
+        {"IQ== 0\nIg== 1x\n", ":2: bad rank"},
+        {"IQ== 0\nIg==\n", ":2: expected \"BASE64 RANK\""},
+        {"IQ== 0\n\nIg== 1\n", ":2: expected \"BASE64 RANK\""},
+        /* well-formed (every padding form, no final newline) but without every byte */
+        {"IQ== 0\nIWI= 1\nIWJj 2\nIWJjZA== 3", "byte 0x00 has no rank"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        f = fopen(path, "w");
+        fputs(bad[i].text, f);
+        fclose(f);
+        CHECK_INT(ic_tokenizer_open_file(&t, "o200k_base", path, &err), IC_ERR_PARSE);
+        if (!strstr(err.msg, bad[i].want))
+            fprintf(stderr, "rank file %zu: got \"%s\", want \"%s\"\n", i, err.msg, bad[i].want);
+        CHECK(strstr(err.msg, bad[i].want) != NULL);
+        CHECK(t == NULL);
+    }
     remove(path);
     CHECK_INT(ic_tokenizer_open_file(&t, "o200k_base", "/nonexistent/x.tiktoken", &err), IC_ERR_IO);
     CHECK_INT(ic_tokenizer_open(&t, "p50k_base", &err), IC_ERR_INVALID);
