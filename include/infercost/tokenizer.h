@@ -24,7 +24,9 @@ typedef struct ic_tokenizer ic_tokenizer;
 
 /* Open an encoding by name ("o200k_base", "cl100k_base") from the embedded rank data. */
 ic_status ic_tokenizer_open(ic_tokenizer **out, const char *encoding, ic_error *err);
-/* The same, reading the rank file at path (a .tiktoken file for that encoding). */
+/* The same, reading the rank file at path (a .tiktoken file for that encoding). The file is also
+ * checked for what the merge's pre-merge shortcut assumes (every token of 2+ bytes is two
+ * lower-ranked tokens joined; the shortcut is dropped if not): about 0.1 s more than the above. */
 ic_status ic_tokenizer_open_file(ic_tokenizer **out, const char *encoding, const char *path,
                                  ic_error *err);
 void ic_tokenizer_free(ic_tokenizer *t);

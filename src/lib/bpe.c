@@ -141,26 +141,48 @@ static int build_short(ic__ranks *r)
 }
 
 /* r->e2 and r->s2 (see bpe.h); 0, or -1 when out of memory */
-static int build_edges(ic__ranks *r)
+static int build_pairs(ic__ranks *r)
 {
-    r->e2 = malloc(30 * 256 * sizeof *r->e2);
-    r->s2 = malloc(64 * 256 * sizeof *r->s2);
+    r->e2 = malloc(65536 * sizeof *r->e2);
+    r->s2 = malloc(65536 * sizeof *r->s2);
     if (!r->e2 || !r->s2)
         return -1;
-    memset(r->e2, 0xFF, 30 * 256 * sizeof *r->e2);
-    memset(r->s2, 0xFF, 64 * 256 * sizeof *r->s2);
-    for (uint32_t k = 0; k < r->n; k++) {
-        uint32_t l = r->off[k + 1] - r->off[k];
+    memset(r->e2, 0xFF, 65536 * sizeof *r->e2);
+    memset(r->s2, 0xFF, 65536 * sizeof *r->s2);
+    /* ranks in increasing order: the first token to show a pair has its lowest rank */
+    for (uint32_t k = 0; k < r->n && k < 0xFFFF; k++) {
         const unsigned char *t = r->blob + r->off[k];
+        uint32_t l = r->off[k + 1] - r->off[k];
         if (l < 2)
             continue;
-        unsigned z = t[l - 2], a = t[l - 1], b = t[0], d = t[1];
-        if (a - 0xC2u <= 0xDFu - 0xC2u && k < r->e2[(a - 0xC2) << 8 | z])
-            r->e2[(a - 0xC2) << 8 | z] = k;
-        if ((b & 0xC0) == 0x80 && k < r->s2[(b - 0x80) << 8 | d])
-            r->s2[(b - 0x80) << 8 | d] = k;
+        unsigned e = (unsigned)t[l - 2] << 8 | t[l - 1], st = (unsigned)t[0] << 8 | t[1];
+        if (r->e2[e] == 0xFFFF)
+            r->e2[e] = (uint16_t)k;
+        if (r->s2[st] == 0xFFFF)
+            r->s2[st] = (uint16_t)k;
     }
     return 0;
+}
+
+/* The pre-merge in merge_small is exact when every token of 2+ bytes is two tokens of lower
+ * rank joined, as BPE training makes them (the embedded encodings are, tests/unit checks). For a
+ * rank file from elsewhere this checks it, and drops the pre-merge when it does not hold. */
+void ic__ranks_check_premerge(ic__ranks *r)
+{
+    for (uint32_t id = 0; id < r->n && r->e2; id++) {
+        const unsigned char *t = r->blob + r->off[id];
+        uint32_t l = r->off[id + 1] - r->off[id], k = 1;
+        for (; k < l; k++) {
+            uint32_t x = ic__rank_of_piece(r, t, k);
+            if (x < id && ic__rank_of_piece(r, t + k, l - k) < id)
+                break;
+        }
+        if (l >= 2 && k == l) {
+            free(r->e2);
+            free(r->s2);
+            r->e2 = r->s2 = NULL;
+        }
+    }
 }
 
 /* Put every token into the hash table and the Bloom filter, sixteen at a time: their slots are
@@ -306,7 +328,7 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
             return ic_error_set(err, IC_ERR_PARSE, "%s: byte 0x%02x has no rank", name, b);
         }
     }
-    if (build_short(r) != 0 || build_edges(r) != 0) {
+    if (build_short(r) != 0 || build_pairs(r) != 0) {
         ic__ranks_free(r);
         return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
     }
@@ -363,31 +385,35 @@ static inline void prefetch_hashed(const ic__ranks *r, uint64_t h)
  * the store forwarding). Ties go to the leftmost pair: the scan ors the index in below the rank.
  * Needs ranks below 2^25 (ic__bpe_merge checks).
  *
- * Before the scan, 2-byte characters (Cyrillic, Greek, Arabic, Hebrew, Latin supplements...)
- * that provably merge first start as one part. A character ab (lead byte a, continuation b) that
- * is itself a token of rank F is joined up front when nothing else can touch a or b first: a
+ * Before the scan, pairs of bytes that provably merge with each other first start as one part
+ * (2-byte characters, and in ASCII words the pairs that rank below their neighbours). Bytes a b
+ * that make a token of rank F are joined up front when nothing else can touch a or b first: a
  * merge that joins a with the part on its left makes a token ending in the two bytes z a (z:
  * the byte before a); one that joins b with the part on its right makes a token starting with
  * b d (d: the byte after b). If every token ending in z a and every token starting with b d has
  * a rank above F (r->e2, r->s2: the lowest such ranks), the lowest-rank-first merge joins a and
- * b at rank F before either could join anything else, so joining them up front changes nothing
- * else in the order of merges: the same result, one merge step (and its two rank lookups) fewer
- * per character. */
+ * b at rank F before either could join anything else. Joining them up front also brings the
+ * pairs (left part, ab) and (ab, right part) in early; each of those tokens ranks above F too,
+ * provided every token of 2+ bytes is two tokens of lower rank joined (true of BPE training
+ * and checked for a rank file by ic__ranks_check_premerge): a token ending in z a b is either
+ * (... z a) + b, ranked above a token ending in z a, or a token ranked above a b itself, or
+ * (... z a b) shorter, and so on down. So the merges come in the same order: the same result,
+ * one join (and its two rank lookups) fewer per pair. */
 static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
 {
     const uint32_t NONE = UINT32_MAX & ~63u;
     uint8_t st[SMALL + 33];  /* room for the 16-byte shifts below */
     uint32_t rk[SMALL + 8];
     size_t m = 0, joined = 0;
-    const uint32_t *e2 = r->e2;
+    const uint16_t *e2 = r->e2, *s2 = r->s2;
     for (size_t i = 0; i < len;) {
         unsigned a = p[i];
         st[m++] = (uint8_t)i;
-        if (a - 0xC2u <= 0xDFu - 0xC2u && e2 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+        if (e2 && i + 1 < len) {
             unsigned b = p[i + 1];
             uint32_t f = r->pair2[a << 8 | b];
-            if (f != IC_RANK_NONE && (i == 0 || f < e2[(a - 0xC2) << 8 | p[i - 1]]) &&
-                (i + 2 >= len || f < r->s2[(b - 0x80) << 8 | p[i + 2]])) {
+            if (f < 0xFFFF && (i == 0 || f < e2[p[i - 1] << 8 | a]) &&
+                (i + 2 >= len || f < s2[b << 8 | p[i + 2]])) {
                 i += 2;
                 joined++;
                 continue;

@@ -49,10 +49,9 @@ typedef struct ic__ranks {
     ic__slot *slots;
     uint32_t *pair2;     /* 65536: rank of each 2-byte token, IC_RANK_NONE if none */
     uint32_t byte1[256]; /* rank of each single byte */
-    /* for the pre-merge of 2-byte characters (bpe.c): e2[(a - 0xC2) << 8 | z], the lowest rank
-     * of a token ending in bytes z a (a a lead byte 0xC2..0xDF); s2[(b - 0x80) << 8 | d], the
-     * lowest rank of a token starting with b d (b a continuation byte); UINT32_MAX: none */
-    uint32_t *e2, *s2;
+    /* for the pre-merge (bpe.c): e2[z << 8 | a], the lowest rank of a token ending in bytes
+     * z a; s2[b << 8 | d], of a token starting with b d; capped at 0xFFFF (that rank or above) */
+    uint16_t *e2, *s2;
     ic__short_bucket *shortb; /* the 3- and 4-byte tokens; NULL when ranks do not fit 24 bits */
     size_t short_mask;
     int short_shift;
@@ -68,6 +67,9 @@ typedef struct ic__ranks {
 ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char *name,
                          ic_error *err);
 void ic__ranks_free(ic__ranks *r);
+/* Keep the pre-merge of bpe.c only if every token of 2+ bytes is two lower-ranked tokens
+ * joined (what makes it exact): for rank files that do not come with the build. */
+void ic__ranks_check_premerge(ic__ranks *r);
 
 /* Scratch memory for long pieces, reused across pieces of one call. */
 typedef struct ic__bpe_scratch {

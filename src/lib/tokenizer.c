@@ -148,6 +148,8 @@ ic_status ic_tokenizer_open_file(ic_tokenizer **out, const char *encoding, const
     }
     ic_status st = open_text(out, d, buf, len, path, err);
     free(buf);
+    if (st == IC_OK) /* a file from elsewhere: the merge's shortcut only if it is exact for it */
+        ic__ranks_check_premerge(&(*out)->ranks);
     return st;
 }
 

@@ -365,6 +365,55 @@ static int merge_agrees(const ic__ranks *r, const unsigned char *b, size_t n, ic
     return g1 && g1 == g2 && g2 == g3 && memcmp(o1, o2, g1 * sizeof *o1) == 0;
 }
 
+/* A rank file of the 256 bytes, then the extra tokens given (NULL-terminated), base64 */
+static char *rank_text(const char *const *extra, size_t *len)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t cap = 64 * 1024, n = 0;
+    char *t = malloc(cap);
+    unsigned rank = 0;
+    for (int i = 0; i < 256 || extra[i - 256]; i++) {
+        unsigned char tok[16];
+        size_t tl = 0;
+        if (i < 256)
+            tok[tl++] = (unsigned char)i;
+        else
+            for (const char *c = extra[i - 256]; *c; c++)
+                tok[tl++] = (unsigned char)*c;
+        for (size_t q = 0; q < tl; q += 3) {
+            uint32_t w = (uint32_t)tok[q] << 16 | (q + 1 < tl ? (uint32_t)tok[q + 1] << 8 : 0) |
+                         (q + 2 < tl ? tok[q + 2] : 0);
+            t[n++] = b64[w >> 18];
+            t[n++] = b64[w >> 12 & 63];
+            t[n++] = q + 1 < tl ? b64[w >> 6 & 63] : '=';
+            t[n++] = q + 2 < tl ? b64[w & 63] : '=';
+        }
+        n += (size_t)snprintf(t + n, cap - n, " %u\n", rank++);
+    }
+    *len = n;
+    return t;
+}
+
+static void premerge_check_rank_files(void)
+{
+    /* "xyz" is not two lower-ranked tokens joined ("xy", "yz" are no tokens): no pre-merge */
+    static const char *const trained[] = {"ab", "abc", "xy", "xyz", NULL};
+    static const char *const odd[] = {"ab", "abc", "xyz", NULL};
+    const char *const *sets[2] = {trained, odd};
+    for (int k = 0; k < 2; k++) {
+        size_t len;
+        char *text = rank_text(sets[k], &len);
+        ic__ranks r;
+        ic_error err = {0};
+        CHECK_INT(ic__ranks_load(&r, text, len, "test.tiktoken", &err), IC_OK);
+        CHECK(r.e2 != NULL);
+        ic__ranks_check_premerge(&r);
+        CHECK((r.e2 != NULL) == (k == 0));
+        ic__ranks_free(&r);
+        free(text);
+    }
+}
+
 static void short_table_and_premerge(void)
 {
     static const char *const files[] = {"o200k_base.tiktoken", "cl100k_base.tiktoken"};
@@ -384,6 +433,9 @@ static void short_table_and_premerge(void)
             continue;
         }
         CHECK(r.shortb != NULL && r.e2 != NULL);
+        /* the pre-merge's condition holds for the shipped encodings: the check keeps it */
+        ic__ranks_check_premerge(&r);
+        CHECK(r.e2 != NULL && r.s2 != NULL);
         /* every token is found with its rank (the short table for 3 or 4 bytes, the filter and
          * the main table otherwise); random 3- and 4-byte strings get the main table's answer */
         size_t wrong = 0;
@@ -444,6 +496,27 @@ static void short_table_and_premerge(void)
             }
             if (!merge_agrees(&r, b, n, &s1, &s2) && bad++ < 3)
                 fprintf(stderr, "  %s: random word of script %d, %zu bytes\n", files[f], sc, n);
+        }
+        /* ASCII words (where most pre-merged pairs are), as text has them and random; and
+         * pieces made of real tokens' bytes */
+        for (int it = 0; it < 200000; it++) {
+            unsigned char b[64];
+            size_t n = 0, want = 2 + mx_rand() % (it % 4 ? 14 : 46);
+            if (mx_rand() % 2)
+                b[n++] = " ,.'(-\"/"[mx_rand() % 8];
+            while (n < want) {
+                if (it % 3 == 2) { /* a token's bytes */
+                    uint32_t id = mx_rand() % r.n;
+                    for (uint32_t q = r.off[id]; q < r.off[id + 1] && n < want; q++)
+                        b[n++] = r.blob[q];
+                } else {
+                    const char *abc = it % 3 ? "etaoinshrdlucmfwypvbgkqjxz" : "abcdefghijklmnopqrstuvwxyz";
+                    unsigned c = (unsigned char)abc[mx_rand() % (it % 3 ? 12 + mx_rand() % 15 : 26)];
+                    b[n++] = (unsigned char)(mx_rand() % 7 == 0 ? c - 32 : c);
+                }
+            }
+            if (!merge_agrees(&r, b, n, &s1, &s2) && bad++ < 3)
+                fprintf(stderr, "  %s: word %.*s\n", files[f], (int)n, (const char *)b);
         }
         CHECK_INT(bad, 0);
         ic__bpe_scratch_free(&s1);
@@ -813,6 +886,7 @@ int main(void)
     RUN(scanners_match_pcre2);
     RUN(two_byte_scanners);
     RUN(short_table_and_premerge);
+    RUN(premerge_check_rank_files);
     RUN(linear_time);
     RUN(backtracking_matches_heap);
     RUN(lazy_tables_threads);
