@@ -169,18 +169,17 @@ static int build_pairs(ic__ranks *r)
  * rank file from elsewhere this checks it, and drops the pre-merge when it does not hold. */
 void ic__ranks_check_premerge(ic__ranks *r)
 {
-    for (uint32_t id = 0; id < r->n && r->e2; id++) {
+    for (uint32_t id = 0; id < r->n; id++) {
         const unsigned char *t = r->blob + r->off[id];
         uint32_t l = r->off[id + 1] - r->off[id], k = 1;
-        for (; k < l; k++) {
-            uint32_t x = ic__rank_of_piece(r, t, k);
-            if (x < id && ic__rank_of_piece(r, t + k, l - k) < id)
-                break;
-        }
+        while (k < l && !(ic__rank_of_piece(r, t, k) < id &&
+                          ic__rank_of_piece(r, t + k, l - k) < id))
+            k++;
         if (l >= 2 && k == l) {
             free(r->e2);
             free(r->s2);
             r->e2 = r->s2 = NULL;
+            return;
         }
     }
 }
@@ -212,9 +211,9 @@ static uint32_t insert_tokens(ic__ranks *r)
                 h = (h + 1) & r->mask;
             }
             r->slots[h] = (ic__slot){key[t - g], t, tl};
-            /* tokens of 3 and 4 bytes are looked up in the short table instead (built by
-             * build_short when the ranks fit in 24 bits, the same condition as there) */
-            if (tl - 3 > 1 || r->n >= (1u << 24))
+            /* tokens of 3 and 4 bytes are looked up in the short table instead, when there
+             * is one (build_short runs first) */
+            if (tl - 3 > 1 || !r->shortb)
                 r->filter[ic__filter_word(hash[t - g])] |= ic__filter_bits(hash[t - g]);
         }
     }
@@ -303,6 +302,10 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
     }
     r->mask = slots - 1;
     r->shift = 64 - bits;
+    if (build_short(r) != 0) {
+        ic__ranks_free(r);
+        return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
+    }
     uint32_t t = insert_tokens(r);
     if (t != UINT32_MAX) {
         const unsigned char *tb = r->blob + r->off[t];
@@ -328,7 +331,7 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
             return ic_error_set(err, IC_ERR_PARSE, "%s: byte 0x%02x has no rank", name, b);
         }
     }
-    if (build_short(r) != 0 || build_pairs(r) != 0) {
+    if (build_pairs(r) != 0) {
         ic__ranks_free(r);
         return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", name);
     }
