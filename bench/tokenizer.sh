@@ -2,7 +2,10 @@
 # bench/tokenizer.sh: token counting throughput, MB/s on one core, infercost (C, in process:
 # bench/tokenizer_bench.c) side by side with tiktoken 1.0.22 (WASM), js-tiktoken, gpt-tokenizer
 # and tiktoken-node (native tiktoken-rs, cl100k_base only) on the same natural-text files, both
-# encodings, with the ratio to tiktoken; then infercost's time on 1 MB vs 10 MB pathological
+# encodings, with the ratio to tiktoken; then the ratio to tiktoken again from alternating
+# rounds (bench/tokenizer_rounds.mjs: the headline figure, since one pass of each side can
+# catch the host in a slow minute for one and a fast one for the other; IC_BENCH_ROUNDS, default
+# 5); then infercost's time on 1 MB vs 10 MB pathological
 # inputs (linear time), with tiktoken on 10 KB vs 20 KB of the same for contrast; then the time
 # to open each encoding, against tiktoken's get_encoding.
 # Inputs come from Debian packages (reproducible): English prose = base-files' licences + the
@@ -66,6 +69,18 @@ for (const r of rows) {
   const same = !t || t.tokens === r.tokens ? "" : "  (count differs from tiktoken: " + t.tokens + ")";
   console.log(pad(r.file.split("/").pop(), 18) + pad(r.encoding, 13) + pad(r.peer, 36) + pad(r.tokens, 10) + pad(r.mb_s, 9) + (t ? (r.mb_s / t.mb_s).toFixed(1) : "-") + same);
 }' "$out"
+
+# --- the headline ratio: infercost and tiktoken (WASM) in alternating rounds
+rounds=${IC_BENCH_ROUNDS:-5}
+echo
+echo "infercost / tiktoken (WASM), $rounds alternating rounds of 1 s each side: median ratio [lowest, highest] (wall clock; by CPU time)"
+node bench/tokenizer_rounds.mjs "$B/tokenizer_bench" "$rounds" 1 "${files[@]}" > "$B/rounds.jsonl"
+node -e '
+const rows = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+for (const r of rows)
+  console.log("  " + r.file.split("/").pop().padEnd(18) + r.encoding.padEnd(13) + (r.ratio.toFixed(1) + "x").padEnd(7) +
+    "[" + r.ratio_min.toFixed(1) + ", " + r.ratio_max.toFixed(1) + "]".padEnd(4) + "CPU " + r.cpu_ratio.toFixed(1) + "x   " +
+    "(infercost " + r.ours_mb_s + " MB/s, tiktoken " + r.tiktoken_mb_s + " MB/s, medians)");' "$B/rounds.jsonl"
 
 # --- linear time on pathological inputs
 echo
