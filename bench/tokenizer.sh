@@ -5,7 +5,7 @@
 # encodings, with the ratio to tiktoken; then the ratio to tiktoken again from alternating
 # rounds (bench/tokenizer_rounds.mjs: the headline figure, since one pass of each side can
 # catch the host in a slow minute for one and a fast one for the other; IC_BENCH_ROUNDS, default
-# 5); then infercost's time on 1 MB vs 10 MB pathological
+# 7); then infercost's time on 1 MB vs 10 MB pathological
 # inputs (linear time), with tiktoken on 10 KB vs 20 KB of the same for contrast; then the time
 # to open each encoding, against tiktoken's get_encoding.
 # Inputs come from Debian packages (reproducible): English prose = base-files' licences + the
@@ -71,7 +71,7 @@ for (const r of rows) {
 }' "$out"
 
 # --- the headline ratio: infercost and tiktoken (WASM) in alternating rounds
-rounds=${IC_BENCH_ROUNDS:-5}
+rounds=${IC_BENCH_ROUNDS:-7}
 echo
 echo "infercost / tiktoken (WASM), $rounds alternating rounds of 1 s each side: median ratio [lowest, highest] (wall clock; by CPU time)"
 node bench/tokenizer_rounds.mjs "$B/tokenizer_bench" "$rounds" 1 "${files[@]}" > "$B/rounds.jsonl"
