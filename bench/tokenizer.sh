@@ -5,7 +5,8 @@
 # encodings, with the ratio to tiktoken; then the ratio to tiktoken again from alternating
 # rounds (bench/tokenizer_rounds.mjs: the headline figure, since one pass of each side can
 # catch the host in a slow minute for one and a fast one for the other; IC_BENCH_ROUNDS, default
-# 7); then infercost's time on 1 MB vs 10 MB pathological
+# 7), for the whole file and line by line (`infercost count --lines`); then infercost's time on
+# 1 MB vs 10 MB pathological
 # inputs (linear time), with tiktoken on 10 KB vs 20 KB of the same for contrast; then the time
 # to open each encoding, against tiktoken's get_encoding.
 # Inputs come from Debian packages (reproducible): English prose = base-files' licences + the
@@ -75,10 +76,12 @@ rounds=${IC_BENCH_ROUNDS:-7}
 echo
 echo "infercost / tiktoken (WASM), $rounds alternating rounds of 1 s each side: median ratio [lowest, highest] (wall clock; by CPU time)"
 node bench/tokenizer_rounds.mjs "$B/tokenizer_bench" "$rounds" 1 "${files[@]}" > "$B/rounds.jsonl"
+# the same, each line counted on its own (infercost count --lines; tiktoken one call a line)
+node bench/tokenizer_rounds.mjs "$B/tokenizer_bench" "$rounds" 1 --lines "${files[@]}" >> "$B/rounds.jsonl"
 node -e '
 const rows = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
 for (const r of rows)
-  console.log("  " + r.file.split("/").pop().padEnd(18) + r.encoding.padEnd(13) + (r.ratio.toFixed(1) + "x").padEnd(7) +
+  console.log("  " + (r.file.split("/").pop() + (r.lines ? " by line" : "")).padEnd(26) + r.encoding.padEnd(13) + (r.ratio.toFixed(1) + "x").padEnd(7) +
     "[" + r.ratio_min.toFixed(1) + ", " + r.ratio_max.toFixed(1) + "]".padEnd(4) + "CPU " + r.cpu_ratio.toFixed(1) + "x   " +
     "(infercost " + r.ours_mb_s + " MB/s, tiktoken " + r.tiktoken_mb_s + " MB/s, medians)");' "$B/rounds.jsonl"
 

@@ -3,6 +3,9 @@
  * measured inside node. Usage: tokenizer_bench ENCODING FILE [SECONDS]
  * Prints one JSON line {"encoding":..,"file":..,"bytes":N,"tokens":K,"reps":R,"mb_s":X,"cpu_mb_s":Y}:
  * MB/s by the wall clock and by the thread's CPU time (which leaves out what the host steals).
+ * tokenizer_bench ENCODING FILE SECONDS --lines: the same, counting each line of FILE on its own
+ * (without its newline) through one ic_tokenizer_counter, as `infercost count --lines` does;
+ * --lines-each: each line by ic_tokenizer_count, with no cache kept between the lines.
  * tokenizer_bench ENCODING --open: the milliseconds of opening the encoding (parsing the
  * embedded rank file, building the tables), the first thing a process does. Not a test. */
 #include <stdio.h>
@@ -17,7 +20,7 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: tokenizer_bench ENCODING FILE [SECONDS]\n");
+        fprintf(stderr, "usage: tokenizer_bench ENCODING FILE [SECONDS [--lines|--lines-each]]\n       tokenizer_bench ENCODING --open\n");
         return 2;
     }
     double budget = argc > 3 ? atof(argv[3]) : 3.0;
@@ -37,11 +40,32 @@ int main(int argc, char **argv)
     char *buf = bench_read_file(argv[2], &n);
     if (!buf)
         return 1;
+    int lines = argc > 4 && strcmp(argv[4], "--lines") == 0;
+    int each = argc > 4 && strcmp(argv[4], "--lines-each") == 0;
+    ic_tokenizer_counter *counter = NULL;
+    if (lines && ic_tokenizer_counter_new(&counter, t, &err) != IC_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
     uint64_t count = 0;
     int reps = 0;
     double t0 = bench_wall_s(), c0 = bench_cpu_s(), el;
     do {
-        if (ic_tokenizer_count(t, buf, (size_t)n, 0, &count, &err) != IC_OK) {
+        if (lines || each) {
+            count = 0;
+            for (size_t s = 0; s < n;) {
+                const char *nl = memchr(buf + s, '\n', n - s);
+                size_t end = nl ? (size_t)(nl - buf) : n;
+                uint64_t c;
+                if ((lines ? ic_tokenizer_counter_count(counter, buf + s, end - s, 0, &c, &err)
+                           : ic_tokenizer_count(t, buf + s, end - s, 0, &c, &err)) != IC_OK) {
+                    fprintf(stderr, "%s\n", err.msg);
+                    return 1;
+                }
+                count += c;
+                s = nl ? end + 1 : n;
+            }
+        } else if (ic_tokenizer_count(t, buf, (size_t)n, 0, &count, &err) != IC_OK) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
@@ -54,6 +78,7 @@ int main(int argc, char **argv)
            argv[1], argv[2], n, (unsigned long long)count, reps, (double)n * reps / el / 1e6,
            (double)n * reps / cpu / 1e6);
     free(buf);
+    ic_tokenizer_counter_free(counter);
     ic_tokenizer_free(t);
     return 0;
 }

@@ -7,7 +7,9 @@
 // ratio is taken per round: the median over the rounds is the figure, with its lowest and
 // highest. MB/s by the wall clock, and by CPU time (tokenizer_bench: its thread; node: its whole
 // process, as process.cpuUsage counts it), which leaves out what the host steals.
-// Usage: node bench/tokenizer_rounds.mjs TOKENIZER_BENCH ROUNDS SECONDS FILE...
+// With --lines, each side counts every line of the file on its own (infercost through one
+// ic_tokenizer_counter, as `infercost count --lines` does; tiktoken one encode_ordinary a line).
+// Usage: node bench/tokenizer_rounds.mjs TOKENIZER_BENCH ROUNDS SECONDS [--lines] FILE...
 // -> one JSON line per (encoding, file). Not a test.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -17,7 +19,9 @@ import { fileURLToPath } from "node:url";
 
 const nm = path.join(path.dirname(fileURLToPath(import.meta.url)), "../tests/node/node_modules");
 const require = createRequire(path.join(nm, "x.js"));
-const [bin, roundsArg, secsArg, ...files] = process.argv.slice(2);
+const [bin, roundsArg, secsArg, ...rest] = process.argv.slice(2);
+const lines = rest[0] === "--lines";
+const files = lines ? rest.slice(1) : rest;
 const rounds = Number(roundsArg) || 5;
 const secs = Number(secsArg) || 1;
 const tiktoken = require("tiktoken");
@@ -30,9 +34,11 @@ const r2 = (x) => Number(x.toFixed(2));
 
 function theirs(enc, text, bytes) {
   let reps = 0, tokens = 0, el;
+  const parts = lines ? text.split("\n") : [text];
   const c0 = process.cpuUsage(), t0 = performance.now();
   do {
-    tokens = enc.encode_ordinary(text).length;
+    tokens = 0;
+    for (const p of parts) tokens += enc.encode_ordinary(p).length;
     reps++;
     el = (performance.now() - t0) / 1000;
   } while (el < secs);
@@ -41,7 +47,7 @@ function theirs(enc, text, bytes) {
 }
 
 function ours(encName, file) {
-  const out = execFileSync(bin, [encName, file, String(secs)], { encoding: "utf8" });
+  const out = execFileSync(bin, [encName, file, String(secs), ...(lines ? ["--lines"] : [])], { encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").pop());
 }
 
@@ -68,7 +74,7 @@ for (const file of files) {
     enc.free();
     const ratios = rows.map((r) => r.ratio);
     console.log(JSON.stringify({
-      encoding: encName, file, bytes, tokens: rows[0].ours.tokens, rounds, seconds: secs,
+      encoding: encName, file, lines, bytes, tokens: rows[0].ours.tokens, rounds, seconds: secs,
       ours_mb_s: r2(median(rows.map((r) => r.ours.mb_s))), tiktoken_mb_s: r2(median(rows.map((r) => r.theirs.mb_s))),
       ratio: r2(median(ratios)), ratio_min: r2(Math.min(...ratios)), ratio_max: r2(Math.max(...ratios)),
       cpu_ratio: r2(median(rows.map((r) => r.cpu_ratio))),

@@ -54,6 +54,7 @@ static void print_ids(const uint32_t *ids, size_t n)
 
 typedef struct job {
     const ic_tokenizer *tok; /* NULL: estimate */
+    ic_tokenizer_counter *counter; /* --lines: one cache of merged pieces for all the lines */
     const char *model;
     bool ids, special;
 } job;
@@ -87,7 +88,8 @@ static int one(const job *j, const char *text, size_t len)
         return 0;
     }
     uint64_t n;
-    if (ic_tokenizer_count(j->tok, text, len, fl, &n, &err) != IC_OK) {
+    if ((j->counter ? ic_tokenizer_counter_count(j->counter, text, len, fl, &n, &err)
+                    : ic_tokenizer_count(j->tok, text, len, fl, &n, &err)) != IC_OK) {
         ic_cli_error("%s", err.msg);
         return 1;
     }
@@ -187,6 +189,14 @@ static int run(int argc, char **argv)
         printf("{%s", head);
         rc = one(&j, text, len);
     } else {
+        /* without it each line would be merged from scratch: no line is long enough for the
+         * cache of a single call */
+        if (tok && !j.ids && ic_tokenizer_counter_new(&j.counter, tok, &err) != IC_OK) {
+            ic_cli_error("count: %s", err.msg);
+            free(text);
+            ic_tokenizer_free(tok);
+            return 1;
+        }
         size_t start = 0, lineno = 0;
         while (start < len) {
             const char *nl = memchr(text + start, '\n', len - start);
@@ -200,6 +210,7 @@ static int run(int argc, char **argv)
         }
     }
     free(text);
+    ic_tokenizer_counter_free(j.counter);
     ic_tokenizer_free(tok);
     if (fflush(stdout) != 0) {
         ic_cli_error("count: write error");

@@ -562,8 +562,38 @@ static unsigned char *sanitize(const unsigned char *s, size_t n, size_t *outn, i
     return o;
 }
 
+/* The cache arrays of out for slots entries (and slots / 8 long entries; the ids too when
+ * storing), zeroed. 0 when an allocation failed (then out has none). */
+static int cache_alloc(sink *out, size_t slots, int store)
+{
+    size_t lslots = slots / 8;
+    out->cache = aligned_alloc(64, slots * sizeof *out->cache);
+    out->lcache = aligned_alloc(64, lslots * sizeof *out->lcache);
+    if (store) {
+        out->cache_ids = malloc(slots * sizeof *out->cache_ids);
+        out->lcache_ids = malloc(lslots * sizeof *out->lcache_ids);
+    }
+    if (!out->cache || !out->lcache || (store && (!out->cache_ids || !out->lcache_ids))) {
+        free(out->cache);
+        free(out->lcache);
+        free(out->cache_ids);
+        free(out->lcache_ids);
+        out->cache = NULL;
+        out->lcache = NULL;
+        out->cache_ids = out->lcache_ids = NULL;
+        return 0;
+    }
+    memset(out->cache, 0, slots * sizeof *out->cache);
+    memset(out->lcache, 0, lslots * sizeof *out->lcache);
+    out->lcache_mask = lslots - 1;
+    out->cache_mask = slots - 1;
+    return 1;
+}
+
+/* one call: count (store == 0) or encode text into out. keep: a counter's cache, used and kept
+ * instead of a cache of the call's own (count only) */
 static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
-                     int store, sink *out, ic_error *err)
+                     int store, const sink *keep, sink *out, ic_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!text && len)
@@ -576,32 +606,13 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
     const unsigned char *s = clean ? clean : (const unsigned char *)text;
     if (!clean)
         n = len;
-    if (n >= CACHE_MIN_INPUT) {
+    if (keep) {
+        *out = *keep;
+    } else if (n >= CACHE_MIN_INPUT) {
         size_t slots = CACHE_SLOTS_MIN;
         while (slots < CACHE_SLOTS_MAX && slots * 32 < n)
             slots *= 2;
-        /* any allocation failing: run without */
-        size_t lslots = slots / 8;
-        out->cache = aligned_alloc(64, slots * sizeof *out->cache);
-        out->lcache = aligned_alloc(64, lslots * sizeof *out->lcache);
-        if (store) {
-            out->cache_ids = malloc(slots * sizeof *out->cache_ids);
-            out->lcache_ids = malloc(lslots * sizeof *out->lcache_ids);
-        }
-        if (!out->cache || !out->lcache || (store && (!out->cache_ids || !out->lcache_ids))) {
-            free(out->cache);
-            free(out->lcache);
-            free(out->cache_ids);
-            free(out->lcache_ids);
-            out->cache = NULL;
-            out->lcache = NULL;
-            out->cache_ids = out->lcache_ids = NULL;
-        } else {
-            memset(out->cache, 0, slots * sizeof *out->cache);
-            memset(out->lcache, 0, lslots * sizeof *out->lcache);
-        }
-        out->lcache_mask = lslots - 1;
-        out->cache_mask = slots - 1;
+        (void)cache_alloc(out, slots, store); /* failing: run without */
     }
     if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
         encode_ordinary(t, s, n, store, out);
@@ -623,10 +634,12 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
         }
     }
     free(clean);
-    free(out->cache);
-    free(out->cache_ids);
-    free(out->lcache);
-    free(out->lcache_ids);
+    if (!keep) {
+        free(out->cache);
+        free(out->cache_ids);
+        free(out->lcache);
+        free(out->lcache_ids);
+    }
     ic__bpe_scratch_free(&out->scratch);
     if (out->oom) {
         free(out->ids);
@@ -640,9 +653,46 @@ ic_status ic_tokenizer_count(const ic_tokenizer *t, const char *text, size_t len
                              uint64_t *count, ic_error *err)
 {
     sink s;
-    ic_status st = run(t, text, len, flags, 0, &s, err);
+    ic_status st = run(t, text, len, flags, 0, NULL, &s, err);
     *count = st == IC_OK ? (uint64_t)s.n : 0;
     return st;
+}
+
+struct ic_tokenizer_counter {
+    const ic_tokenizer *t;
+    sink cache; /* its cache fields only */
+};
+
+ic_status ic_tokenizer_counter_new(ic_tokenizer_counter **out, const ic_tokenizer *t,
+                                   ic_error *err)
+{
+    *out = NULL;
+    ic_tokenizer_counter *c = calloc(1, sizeof *c);
+    if (!c || !cache_alloc(&c->cache, CACHE_SLOTS_MAX, 0)) {
+        free(c);
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory for a token counter");
+    }
+    c->t = t;
+    *out = c;
+    return IC_OK;
+}
+
+ic_status ic_tokenizer_counter_count(ic_tokenizer_counter *c, const char *text, size_t len,
+                                     unsigned flags, uint64_t *count, ic_error *err)
+{
+    sink s;
+    ic_status st = run(c->t, text, len, flags, 0, &c->cache, &s, err);
+    *count = st == IC_OK ? (uint64_t)s.n : 0;
+    return st;
+}
+
+void ic_tokenizer_counter_free(ic_tokenizer_counter *c)
+{
+    if (!c)
+        return;
+    free(c->cache.cache);
+    free(c->cache.lcache);
+    free(c);
 }
 
 ic_status ic_tokenizer_encode(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
@@ -651,7 +701,7 @@ ic_status ic_tokenizer_encode(const ic_tokenizer *t, const char *text, size_t le
     sink s;
     *ids = NULL;
     *nids = 0;
-    ic_status st = run(t, text, len, flags, 1, &s, err);
+    ic_status st = run(t, text, len, flags, 1, NULL, &s, err);
     if (st != IC_OK)
         return st;
     if (!s.ids) {

@@ -57,6 +57,18 @@ expect_eq "lines" "$("$IC" count --lines --ids --encoding cl100k_base "$T/l.txt"
 {"line":2,"tokens":2,"ids":[1820,8415]}
 {"line":3,"tokens":0,"ids":[]}
 {"line":4,"tokens":1,"ids":[4354]}'
+# without --ids the lines share one cache of merged pieces (ic_tokenizer_counter): the same
+# counts as the ids, line by line, with words that recur from line to line
+for i in $(seq 1 300); do
+    printf 'Murmanskaja oblast %d, Мурманская область; Donaudampfschiff%d 中华人民共和国 <|endoftext|>\n' "$i" "$((i % 7))"
+done > "$T/many.txt"
+for e in o200k_base cl100k_base; do
+    for sp in "" --special; do
+        a=$("$IC" count --lines $sp --encoding "$e" "$T/many.txt" | md5sum)
+        b=$("$IC" count --lines --ids $sp --encoding "$e" "$T/many.txt" | sed 's/,"ids":\[[0-9,]*\]//' | md5sum)
+        expect_eq "lines $e $sp: counts as the ids" "$a" "$b"
+    done
+done
 
 # --- models without a public tokenizer: an estimate, labelled as such, never ids
 out=$(printf 'abcdefgh abcdefgh' | "$IC" count --model claude-sonnet-4-5)

@@ -869,6 +869,69 @@ static void rank_file_errors(void)
     CHECK(strstr(err.msg, "p50k_base") != NULL);
 }
 
+/* a counter (its cache kept from call to call) counts as ic_tokenizer_count, over many texts
+ * that share their words: seeded lines of words in several scripts (pieces short, of 31-62
+ * bytes, and longer, so every cache of the counter is used), counted twice over (the second
+ * time from the cache), then all of them as one text, with and without special tokens */
+static void counter_matches_count(void)
+{
+    static const char *const parts[] = {
+        "the", " cat", "'S", "'ll", " Mur", "man", "skaja", " Мур", "ман", "ская", " Ελλ",
+        "άδα", "中华", "人民", "共和国", " नमस्", "ते", " สวัส", "ดี", "👨‍👩‍👧", "123", "4567",
+        "  ", "\t", ", ", "...", "<|endoftext|>", "\xff\xfe", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "xyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzy", "Donau",
+        "dampf", "schiff", "fahrt", "gesellschaft"};
+    const size_t np = sizeof parts / sizeof parts[0];
+    enum { LINES = 3000 };
+    size_t cap = (size_t)LINES * 200, len = 0;
+    char *text = malloc(cap);
+    size_t *starts = malloc((LINES + 1) * sizeof *starts);
+    uint32_t x = 2024;
+    for (int l = 0; l < LINES; l++) {
+        starts[l] = len;
+        int words = 1 + (int)(x % 9);
+        for (int w = 0; w < words; w++) {
+            x = x * 1103515245u + 12345u;
+            const char *p = parts[(x >> 16) % np];
+            size_t pl = strlen(p);
+            memcpy(text + len, p, pl);
+            len += pl;
+        }
+        text[len++] = '\n';
+    }
+    starts[LINES] = len;
+    ic_error err = {0};
+    for (int k = 0; k < 2; k++) {
+        const ic_tokenizer *t = k ? cl100k : o200k;
+        ic_tokenizer_counter *c = NULL;
+        CHECK_INT(ic_tokenizer_counter_new(&c, t, &err), IC_OK);
+        int bad = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (int l = 0; l < LINES; l++) {
+                const char *s = text + starts[l];
+                size_t n = starts[l + 1] - starts[l] - 1;
+                unsigned fl = l % 3 == 0 ? IC_TOK_ALLOW_SPECIAL : 0;
+                uint64_t want = 0, got = 0;
+                CHECK_INT(ic_tokenizer_count(t, s, n, fl, &want, &err), IC_OK);
+                CHECK_INT(ic_tokenizer_counter_count(c, s, n, fl, &got, &err), IC_OK);
+                if (got != want && bad++ < 3)
+                    fprintf(stderr, "  %s line %d pass %d: counter %llu, count %llu\n",
+                            ic_tokenizer_name(t), l + 1, pass, (unsigned long long)got,
+                            (unsigned long long)want);
+            }
+        CHECK_INT(bad, 0);
+        for (unsigned fl = 0; fl <= IC_TOK_ALLOW_SPECIAL; fl++) {
+            uint64_t want = 0, got = 0;
+            CHECK_INT(ic_tokenizer_count(t, text, len, fl, &want, &err), IC_OK);
+            CHECK_INT(ic_tokenizer_counter_count(c, text, len, fl, &got, &err), IC_OK);
+            CHECK_INT(got, want);
+        }
+        ic_tokenizer_counter_free(c);
+    }
+    free(starts);
+    free(text);
+}
+
 int main(void)
 {
     ic_error err = {0};
@@ -883,6 +946,7 @@ int main(void)
     RUN(special_tokens);
     RUN(empty_and_decode_errors);
     RUN(invalid_utf8);
+    RUN(counter_matches_count);
     RUN(scanners_match_pcre2);
     RUN(two_byte_scanners);
     RUN(short_table_and_premerge);

@@ -5,6 +5,7 @@ printf 'Hello, world! It'"'"'s <|endoftext|> 中文 \xff\xfe émoji 👨‍👩�
 head -c 3000 /dev/zero | tr '\0' 'a' >> "$TMP/tok.txt"
 check "count o200k --ids" "$IC" count --ids "$TMP/tok.txt"
 check "count cl100k --lines --special" "$IC" count --encoding cl100k_base --lines --special --ids "$TMP/tok.txt"
+check "count o200k --lines" "$IC" count --lines "$TMP/tok.txt"
 check "count --model estimate" "$IC" count --model claude-sonnet-4-5 "$TMP/tok.txt"
 check "count bad encoding" "$IC" count --encoding nope "$TMP/tok.txt"
 printf '{"model":"gpt-4o","max_tokens":100,"tools":[{"type":"function","function":{"name":"f","description":"d.","parameters":{"type":"object","properties":{"u":{"type":"string","enum":["a","b"]}}}}}],"messages":[{"role":"user","name":"x","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"u"}}]}]}' > "$TMP/req.json"
