@@ -26,6 +26,25 @@ static const char usage_text[] =
     "  --special     recognise special tokens (<|endoftext|>, ...) instead of counting their\n"
     "                text as ordinary text\n";
 
+/* pre, the decimal v, post: printf's work without parsing a format, for the millions of lines
+ * of --lines */
+static void put_u64(const char *pre, uint64_t v, const char *post)
+{
+    char buf[64], tmp[24];
+    size_t pl = strlen(pre), ql = strlen(post), w = 0;
+    int k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(buf, pre, pl);
+    w = pl;
+    while (k)
+        buf[w++] = tmp[--k];
+    memcpy(buf + w, post, ql);
+    fwrite(buf, 1, w + ql, stdout);
+}
+
 static void print_ids(const uint32_t *ids, size_t n)
 {
     char buf[1 << 16];
@@ -93,7 +112,7 @@ static int one(const job *j, const char *text, size_t len)
         ic_cli_error("%s", err.msg);
         return 1;
     }
-    printf("\"tokens\":%llu}\n", (unsigned long long)n);
+    put_u64("\"tokens\":", n, "}\n");
     return 0;
 }
 
@@ -167,49 +186,55 @@ static int run(int argc, char **argv)
         ic_tokenizer_free(tok);
         return 2;
     }
-    size_t len = 0;
-    char *text = ic_cli_read_all(f, &len);
-    if (f != stdin)
-        fclose(f);
-    if (!text) {
-        ic_cli_error("%s: cannot read", path ? path : "stdin");
-        ic_tokenizer_free(tok);
-        return 2;
-    }
-    char head[1024], mq[600];
-    if (!tok)
-        snprintf(head, sizeof head, "\"model\":%s,", ic_cli_json_str(model, mq, sizeof mq));
-    else if (model)
-        snprintf(head, sizeof head, "\"model\":%s,\"encoding\":\"%s\",", ic_cli_json_str(model, mq, sizeof mq),
-                 encoding);
-    else
-        snprintf(head, sizeof head, "\"encoding\":\"%s\",", encoding);
     int rc = 0;
-    if (!lines) {
-        printf("{%s", head);
-        rc = one(&j, text, len);
-    } else {
-        /* without it each line would be merged from scratch: no line is long enough for the
-         * cache of a single call */
+    if (lines) {
+        /* read line by line (a dataset of any size in constant memory), and count through one
+         * counter: no line is long enough for the cache of a single call, and without one each
+         * line would be merged from scratch */
         if (tok && !j.ids && ic_tokenizer_counter_new(&j.counter, tok, &err) != IC_OK) {
             ic_cli_error("count: %s", err.msg);
-            free(text);
-            ic_tokenizer_free(tok);
-            return 1;
+            rc = 1;
         }
-        size_t start = 0, lineno = 0;
-        while (start < len) {
-            const char *nl = memchr(text + start, '\n', len - start);
-            size_t end = nl ? (size_t)(nl - text) : len, tl = end - start;
-            if (nl && tl && text[end - 1] == '\r')
+        char *line = NULL;
+        size_t cap = 0, lineno = 0;
+        ssize_t got;
+        while (!rc && (got = getline(&line, &cap, f)) > 0) {
+            size_t tl = (size_t)got;
+            if (line[tl - 1] == '\n' && --tl && line[tl - 1] == '\r')
                 tl--;
-            printf("{\"line\":%zu,", ++lineno);
-            if (one(&j, text + start, tl))
+            put_u64("{\"line\":", ++lineno, ",");
+            if (one(&j, line, tl))
                 rc = 1;
-            start = nl ? end + 1 : len;
         }
+        if (ferror(f)) {
+            ic_cli_error("%s: cannot read after line %zu", path ? path : "stdin", lineno);
+            rc = 2;
+        }
+        free(line);
+        if (f != stdin)
+            fclose(f);
+    } else {
+        size_t len = 0;
+        char *text = ic_cli_read_all(f, &len);
+        if (f != stdin)
+            fclose(f);
+        if (!text) {
+            ic_cli_error("%s: cannot read", path ? path : "stdin");
+            ic_tokenizer_free(tok);
+            return 2;
+        }
+        char head[1024], mq[600];
+        if (!tok)
+            snprintf(head, sizeof head, "\"model\":%s,", ic_cli_json_str(model, mq, sizeof mq));
+        else if (model)
+            snprintf(head, sizeof head, "\"model\":%s,\"encoding\":\"%s\",",
+                     ic_cli_json_str(model, mq, sizeof mq), encoding);
+        else
+            snprintf(head, sizeof head, "\"encoding\":\"%s\",", encoding);
+        printf("{%s", head);
+        rc = one(&j, text, len);
+        free(text);
     }
-    free(text);
     ic_tokenizer_counter_free(j.counter);
     ic_tokenizer_free(tok);
     if (fflush(stdout) != 0) {
