@@ -76,8 +76,46 @@ uint64_t ic_estimate_ratio_tokens(const char *text, size_t len, double chars_per
 
 typedef struct counter {
     const ic_tokenizer *tok; /* NULL: ratio */
+    ic_tokenizer_counter *kept; /* the cache's counter for tok, or NULL */
     double cpt;
 } counter;
+
+/* one counter per exact encoding, made on first use */
+#define COUNTS_MAX 4
+struct ic_count_cache {
+    const ic_tokenizer *tok[COUNTS_MAX];
+    ic_tokenizer_counter *ctr[COUNTS_MAX];
+};
+
+ic_count_cache *ic_count_cache_new(void) { return calloc(1, sizeof(ic_count_cache)); }
+
+void ic_count_cache_free(ic_count_cache *cc)
+{
+    if (!cc)
+        return;
+    for (int i = 0; i < COUNTS_MAX; i++)
+        ic_tokenizer_counter_free(cc->ctr[i]);
+    free(cc);
+}
+
+/* the cache's counter for t, made now if need be; NULL (count without) if it cannot be made */
+static ic_tokenizer_counter *kept_counter(ic_count_cache *cc, const ic_tokenizer *t)
+{
+    if (!cc)
+        return NULL;
+    for (int i = 0; i < COUNTS_MAX; i++) {
+        if (cc->tok[i] == t)
+            return cc->ctr[i];
+        if (!cc->tok[i]) {
+            ic_error e = {0};
+            if (ic_tokenizer_counter_new(&cc->ctr[i], t, &e) != IC_OK)
+                return NULL;
+            cc->tok[i] = t;
+            return cc->ctr[i];
+        }
+    }
+    return NULL;
+}
 
 static ic_status count_str(const counter *c, const char *s, size_t len, uint64_t *n, ic_error *err)
 {
@@ -85,12 +123,14 @@ static ic_status count_str(const counter *c, const char *s, size_t len, uint64_t
         *n = ic_estimate_ratio_tokens(s, len, c->cpt);
         return IC_OK;
     }
+    if (c->kept)
+        return ic_tokenizer_counter_count(c->kept, s, len, 0, n, err);
     return ic_tokenizer_count(c->tok, s, len, 0, n, err);
 }
 
-static ic_status counter_for(const char *model, counter *c, ic_count_method *method,
-                             const char **encoding, const char **family, double *cpt,
-                             ic_error *err)
+static ic_status counter_for(ic_count_cache *cc, const char *model, counter *c,
+                             ic_count_method *method, const char **encoding, const char **family,
+                             double *cpt, ic_error *err)
 {
     memset(c, 0, sizeof *c);
     const char *enc = ic_tokenizer_encoding_for_model(model);
@@ -101,6 +141,7 @@ static ic_status counter_for(const char *model, counter *c, ic_count_method *met
         c->tok = ic_tokenizer_shared(enc, err);
         if (!c->tok)
             return err ? err->status : IC_ERR_INVALID;
+        c->kept = kept_counter(cc, c->tok);
         *method = IC_COUNT_EXACT;
         *encoding = enc;
         return IC_OK;
@@ -114,9 +155,15 @@ static ic_status counter_for(const char *model, counter *c, ic_count_method *met
 ic_status ic_count_text_for_model(const char *model, const char *text, size_t len,
                                   ic_text_count *out, ic_error *err)
 {
+    return ic_count_text_for_model_in(NULL, model, text, len, out, err);
+}
+
+ic_status ic_count_text_for_model_in(ic_count_cache *cache, const char *model, const char *text,
+                                     size_t len, ic_text_count *out, ic_error *err)
+{
     memset(out, 0, sizeof *out);
     counter c;
-    ic_status st = counter_for(model, &c, &out->method, &out->encoding, &out->family,
+    ic_status st = counter_for(cache, model, &c, &out->method, &out->encoding, &out->family,
                                &out->chars_per_token, err);
     if (st != IC_OK)
         return st;
@@ -324,6 +371,12 @@ static ic_status get_uint(json_object *root, const char *key, bool *has, uint64_
 ic_status ic_chat_count_request(const char *body, size_t len, const char *model,
                                 ic_chat_count *out, ic_error *err)
 {
+    return ic_chat_count_request_in(NULL, body, len, model, out, err);
+}
+
+ic_status ic_chat_count_request_in(ic_count_cache *cache, const char *body, size_t len,
+                                   const char *model, ic_chat_count *out, ic_error *err)
+{
     memset(out, 0, sizeof *out);
     json_tokener *tk = json_tokener_new();
     if (!tk)
@@ -354,7 +407,7 @@ ic_status ic_chat_count_request(const char *body, size_t len, const char *model,
     const char *body_model = str_or(root, "model", "");
     snprintf(out->model, sizeof out->model, "%s", body_model);
     const char *m = model ? model : (body_model[0] ? body_model : NULL);
-    if ((st = counter_for(m, &c, &out->method, &out->encoding, &out->family, &out->chars_per_token,
+    if ((st = counter_for(cache, m, &c, &out->method, &out->encoding, &out->family, &out->chars_per_token,
                           err)) != IC_OK)
         goto done;
     if (!json_object_object_get_ex(root, "messages", &msgs) ||

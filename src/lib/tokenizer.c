@@ -563,8 +563,8 @@ static unsigned char *sanitize(const unsigned char *s, size_t n, size_t *outn, i
 }
 
 /* The cache arrays of out for slots entries (and slots / 8 long entries; the ids too when
- * storing), zeroed. 0 when an allocation failed (then out has none). */
-static int cache_alloc(sink *out, size_t slots, int store)
+ * storing), zeroed; none when an allocation fails (the call runs without). */
+static void cache_alloc(sink *out, size_t slots, int store)
 {
     size_t lslots = slots / 8;
     out->cache = aligned_alloc(64, slots * sizeof *out->cache);
@@ -581,13 +581,12 @@ static int cache_alloc(sink *out, size_t slots, int store)
         out->cache = NULL;
         out->lcache = NULL;
         out->cache_ids = out->lcache_ids = NULL;
-        return 0;
+        return;
     }
     memset(out->cache, 0, slots * sizeof *out->cache);
     memset(out->lcache, 0, lslots * sizeof *out->lcache);
     out->lcache_mask = lslots - 1;
     out->cache_mask = slots - 1;
-    return 1;
 }
 
 /* one call: count (store == 0) or encode text into out. keep: a counter's cache, used and kept
@@ -612,7 +611,7 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
         size_t slots = CACHE_SLOTS_MIN;
         while (slots < CACHE_SLOTS_MAX && slots * 32 < n)
             slots *= 2;
-        (void)cache_alloc(out, slots, store); /* failing: run without */
+        cache_alloc(out, slots, store);
     }
     if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
         encode_ordinary(t, s, n, store, out);
@@ -661,17 +660,29 @@ ic_status ic_tokenizer_count(const ic_tokenizer *t, const char *text, size_t len
 struct ic_tokenizer_counter {
     const ic_tokenizer *t;
     sink cache; /* its cache fields only */
+    void *mem;  /* both caches, in one block */
 };
 
 ic_status ic_tokenizer_counter_new(ic_tokenizer_counter **out, const ic_tokenizer *t,
                                    ic_error *err)
 {
     *out = NULL;
+    size_t slots = CACHE_SLOTS_MAX, lslots = slots / 8;
     ic_tokenizer_counter *c = calloc(1, sizeof *c);
-    if (!c || !cache_alloc(&c->cache, CACHE_SLOTS_MAX, 0)) {
+    /* calloc rather than a memset: a block this large comes zeroed from the system, and its
+     * pages are only mapped as the cache fills (a gateway counting short prompts stays small) */
+    void *mem = c ? calloc(1, slots * sizeof(cache_entry) + lslots * sizeof(lcache_entry) + 64)
+                  : NULL;
+    if (!mem) {
         free(c);
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory for a token counter");
     }
+    unsigned char *a = (unsigned char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    c->mem = mem;
+    c->cache.cache = (cache_entry *)a;
+    c->cache.lcache = (lcache_entry *)(a + slots * sizeof(cache_entry));
+    c->cache.cache_mask = slots - 1;
+    c->cache.lcache_mask = lslots - 1;
     c->t = t;
     *out = c;
     return IC_OK;
@@ -690,8 +701,7 @@ void ic_tokenizer_counter_free(ic_tokenizer_counter *c)
 {
     if (!c)
         return;
-    free(c->cache.cache);
-    free(c->cache.lcache);
+    free(c->mem);
     free(c);
 }
 

@@ -760,6 +760,48 @@ static void cookbook_examples(void)
     CHECK_INT(chat(cookbook_tools, "gpt-4o-mini"), 101);
 }
 
+/* counts through an ic_count_cache (the gateway's way) equal those without, request after
+ * request: the cookbook's examples for each model, then requests whose long system prompt
+ * recurs (its words from the counters' caches the second time), and a plain text */
+static void count_cache_matches(void)
+{
+    ic_count_cache *cc = ic_count_cache_new();
+    CHECK(cc != NULL);
+    ic_error err = {0};
+    static const char *const models[] = {"gpt-4o", "gpt-4", "gpt-3.5-turbo", "claude-sonnet-4-5"};
+    static const char *const reqs[2] = {cookbook, cookbook_tools};
+    for (int round = 0; round < 2; round++)
+        for (size_t m = 0; m < 4; m++)
+            for (int r = 0; r < 2; r++) {
+                ic_chat_count a, b;
+                CHECK_INT(ic_chat_count_request(reqs[r], strlen(reqs[r]), models[m], &a, &err), IC_OK);
+                CHECK_INT(ic_chat_count_request_in(cc, reqs[r], strlen(reqs[r]), models[m], &b, &err),
+                          IC_OK);
+                CHECK_INT(b.prompt_tokens, a.prompt_tokens);
+                CHECK(b.method == a.method);
+            }
+    char *body = malloc(64 * 1024);
+    for (int q = 0; q < 6; q++) {
+        size_t w = (size_t)sprintf(body, "{\"model\":\"%s\",\"messages\":[{\"role\":\"system\","
+                                          "\"content\":\"", q % 2 ? "gpt-4" : "gpt-4o");
+        for (int k = 0; k < 300; k++)
+            w += (size_t)sprintf(body + w, "Rule %d: answer in Русский, Ελληνικά or 中文 when asked; "
+                                           "Donaudampfschifffahrt. ", k % 37);
+        w += (size_t)sprintf(body + w, "\"},{\"role\":\"user\",\"content\":\"question %d\"}]}", q);
+        ic_chat_count a, b;
+        CHECK_INT(ic_chat_count_request(body, w, NULL, &a, &err), IC_OK);
+        CHECK_INT(ic_chat_count_request_in(cc, body, w, NULL, &b, &err), IC_OK);
+        CHECK_INT(b.prompt_tokens, a.prompt_tokens);
+        CHECK(a.prompt_tokens > 5000);
+        ic_text_count ta, tb;
+        CHECK_INT(ic_count_text_for_model("gpt-4o", body, w, &ta, &err), IC_OK);
+        CHECK_INT(ic_count_text_for_model_in(cc, "gpt-4o", body, w, &tb, &err), IC_OK);
+        CHECK_INT(tb.tokens, ta.tokens);
+    }
+    free(body);
+    ic_count_cache_free(cc);
+}
+
 static void chat_parts_and_errors(void)
 {
     ic_chat_count c;
@@ -956,6 +998,7 @@ int main(void)
     RUN(lazy_tables_threads);
     RUN(cookbook_examples);
     RUN(chat_parts_and_errors);
+    RUN(count_cache_matches);
     RUN(ratio_estimate);
     RUN(model_map);
     RUN(rank_file_errors);
