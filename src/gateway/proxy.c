@@ -320,6 +320,8 @@ void gw_proxy_free_pool(gw_server *s)
     if (s->tok)
         json_tokener_free(s->tok);
     s->tok = NULL;
+    ic_count_cache_free(s->counts);
+    s->counts = NULL;
 }
 
 static const gw_cand *cur_cand(const gw_call *c)
@@ -1140,14 +1142,26 @@ static uint64_t chat_extra_bytes(json_object *body)
     return n;
 }
 
+/* The event loop's token counters, made on first use (NULL: count without them). They keep
+ * the merged words of one request for the next: a system prompt sent with every request is
+ * merged once. */
+static ic_count_cache *counts_of(gw_server *s)
+{
+    if (!s->counts)
+        s->counts = ic_count_cache_new();
+    return s->counts;
+}
+
 /* tokens of an embeddings input (exact), false when a part is not text or token ids */
-static bool embed_tokens(json_object *in, const char *model, int depth, uint64_t *out)
+static bool embed_tokens(ic_count_cache *cc, json_object *in, const char *model, int depth,
+                         uint64_t *out)
 {
     if (json_object_is_type(in, json_type_string)) {
         ic_text_count tc;
         ic_error err = {0};
-        if (ic_count_text_for_model(model, json_object_get_string(in),
-                                    (size_t)json_object_get_string_len(in), &tc, &err) != IC_OK ||
+        if (ic_count_text_for_model_in(cc, model, json_object_get_string(in),
+                                       (size_t)json_object_get_string_len(in), &tc,
+                                       &err) != IC_OK ||
             tc.method != IC_COUNT_EXACT)
             return false;
         *out += tc.tokens;
@@ -1161,7 +1175,7 @@ static bool embed_tokens(json_object *in, const char *model, int depth, uint64_t
         return false;
     size_t n = json_object_array_length(in);
     for (size_t i = 0; i < n; i++)
-        if (!embed_tokens(json_object_array_get_idx(in, i), model, depth + 1, out))
+        if (!embed_tokens(cc, json_object_array_get_idx(in, i), model, depth + 1, out))
             return false;
     return true;
 }
@@ -1180,14 +1194,16 @@ static uint64_t text_bound_for(gw_call *c, const char *model)
     ic_error err = {0};
     if (c->ep == EP_CHAT) {
         ic_chat_count cc;
-        if (ic_chat_count_request(c->raw, c->rawlen, model, &cc, &err) == IC_OK &&
+        ic_count_cache *cs = counts_of(c->s);
+        if (ic_chat_count_request_in(cs, c->raw, c->rawlen, model, &cc, &err) == IC_OK &&
             cc.method == IC_COUNT_EXACT && !cc.approximate && !cc.tools && !cc.images &&
             !cc.other_parts && !cc.tool_calls)
             v = cc.prompt_tokens + chat_extra_bytes(c->body);
     } else {
         json_object *in;
         uint64_t n = 0;
-        if (json_object_object_get_ex(c->body, "input", &in) && embed_tokens(in, model, 0, &n))
+        if (json_object_object_get_ex(c->body, "input", &in) &&
+            embed_tokens(counts_of(c->s), in, model, 0, &n))
             v = n;
     }
     if (c->npb < (int)(sizeof c->pb / sizeof c->pb[0])) {
@@ -1261,20 +1277,22 @@ static int64_t route_tokens(gw_call *c, const char *ptext)
     ic_error err = {0};
     if (c->ep == EP_CHAT) {
         ic_chat_count cc;
-        if (ic_chat_count_request(c->raw, c->rawlen, c->model_req, &cc, &err) == IC_OK)
+        if (ic_chat_count_request_in(counts_of(c->s), c->raw, c->rawlen, c->model_req, &cc,
+                                     &err) == IC_OK)
             return (int64_t)cc.prompt_tokens;
     }
     if (c->ep == EP_EMBEDDINGS) {
         json_object *in;
         uint64_t n = 0;
         if (json_object_object_get_ex(c->body, "input", &in) &&
-            embed_tokens(in, c->model_req, 0, &n))
+            embed_tokens(counts_of(c->s), in, c->model_req, 0, &n))
             return (int64_t)n;
     }
     if (!ptext)
         return -1;
     ic_text_count tc;
-    if (ic_count_text_for_model(c->model_req, ptext, strlen(ptext), &tc, &err) != IC_OK)
+    if (ic_count_text_for_model_in(counts_of(c->s), c->model_req, ptext, strlen(ptext), &tc,
+                                   &err) != IC_OK)
         return -1;
     return (int64_t)tc.tokens;
 }

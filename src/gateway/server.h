@@ -48,6 +48,7 @@ typedef struct gw_server {
     struct gw_call *free_calls; /* recycled calls (proxy.c), at most GW_FREE_CALLS */
     int nfree_calls;
     struct json_tokener *tok;   /* the request parser, reused */
+    struct ic_count_cache *counts; /* token counters kept from request to request (estimate.h) */
     int64_t ts_sec;             /* event timestamps: the second ts_prefix holds */
     char ts_prefix[24];
     int64_t date_sec;           /* the response Date header: the second date holds */
