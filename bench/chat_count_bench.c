@@ -2,7 +2,8 @@
  * chat/completions request body again and again, as the gateway does for every request that a
  * budget or a token routing rule looks at (ic_chat_count_request: parse the JSON, count each
  * message by the cookbook's rules). With --cache, through one ic_count_cache kept across the
- * calls (the gateway's way: the words of a system prompt that recurs are merged once), else
+ * calls (the gateway's way, 640 KB a counter: the words of a system prompt that recurs are
+ * merged once), else
  * each call on its own. Usage: chat_count_bench REQUEST.json SECONDS [--cache]
  * Prints one JSON line {"tokens":N,"calls":K,"us":X,"cpu_us":Y} (microseconds per request, by
  * the wall clock and by the thread's CPU time). Not a test. */
@@ -25,7 +26,7 @@ int main(int argc, char **argv)
         return 1;
     double budget = atof(argv[2]);
     ic_count_cache *cc = NULL;
-    if (argc > 3 && strcmp(argv[3], "--cache") == 0 && !(cc = ic_count_cache_new())) {
+    if (argc > 3 && strcmp(argv[3], "--cache") == 0 && !(cc = ic_count_cache_new(640 * 1024))) {
         fprintf(stderr, "out of memory\n");
         return 1;
     }

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
     int lines = argc > 4 && strcmp(argv[4], "--lines") == 0;
     int each = argc > 4 && strcmp(argv[4], "--lines-each") == 0;
     ic_tokenizer_counter *counter = NULL;
-    if (lines && ic_tokenizer_counter_new(&counter, t, &err) != IC_OK) {
+    if (lines && ic_tokenizer_counter_new(&counter, t, 0, &err) != IC_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

@@ -48,9 +48,10 @@ ic_status ic_count_text_for_model(const char *model, const char *text, size_t le
 /* For a caller that counts many texts or requests in one thread (the gateway's event loop):
  * one ic_tokenizer_counter per exact encoding (tokenizer.h), made on first use and kept, so the
  * words of a system prompt sent with every request are merged once, not once per request. The
- * counts are the same as without. About 2.5 MB per encoding used; not thread-safe. */
+ * counts are the same as without. Each counter's cache takes at most bytes (as
+ * ic_tokenizer_counter_new: 0 for 2.5 MB); not thread-safe. */
 typedef struct ic_count_cache ic_count_cache;
-ic_count_cache *ic_count_cache_new(void); /* NULL: out of memory */
+ic_count_cache *ic_count_cache_new(size_t bytes); /* NULL: out of memory */
 void ic_count_cache_free(ic_count_cache *c);
 /* ic_count_text_for_model through cache's counters (cache NULL: the same as without) */
 ic_status ic_count_text_for_model_in(ic_count_cache *cache, const char *model, const char *text,

@@ -191,7 +191,7 @@ static int run(int argc, char **argv)
         /* read line by line (a dataset of any size in constant memory), and count through one
          * counter: no line is long enough for the cache of a single call, and without one each
          * line would be merged from scratch */
-        if (tok && !j.ids && ic_tokenizer_counter_new(&j.counter, tok, &err) != IC_OK) {
+        if (tok && !j.ids && ic_tokenizer_counter_new(&j.counter, tok, 0, &err) != IC_OK) {
             ic_cli_error("count: %s", err.msg);
             rc = 1;
         }

@@ -1144,11 +1144,13 @@ static uint64_t chat_extra_bytes(json_object *body)
 
 /* The event loop's token counters, made on first use (NULL: count without them). They keep
  * the merged words of one request for the next: a system prompt sent with every request is
- * merged once. */
+ * merged once. 640 KB each (16,384 entries): plenty for the prompts that recur, and little
+ * next to the gateway's own memory. */
+#define GW_COUNTS_BYTES (640 * 1024)
 static ic_count_cache *counts_of(gw_server *s)
 {
     if (!s->counts)
-        s->counts = ic_count_cache_new();
+        s->counts = ic_count_cache_new(GW_COUNTS_BYTES);
     return s->counts;
 }
 

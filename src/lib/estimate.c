@@ -83,11 +83,18 @@ typedef struct counter {
 /* one counter per exact encoding, made on first use */
 #define COUNTS_MAX 4
 struct ic_count_cache {
+    size_t bytes; /* of each counter's cache */
     const ic_tokenizer *tok[COUNTS_MAX];
     ic_tokenizer_counter *ctr[COUNTS_MAX];
 };
 
-ic_count_cache *ic_count_cache_new(void) { return calloc(1, sizeof(ic_count_cache)); }
+ic_count_cache *ic_count_cache_new(size_t bytes)
+{
+    ic_count_cache *cc = calloc(1, sizeof *cc);
+    if (cc)
+        cc->bytes = bytes;
+    return cc;
+}
 
 void ic_count_cache_free(ic_count_cache *cc)
 {
@@ -108,7 +115,7 @@ static ic_tokenizer_counter *kept_counter(ic_count_cache *cc, const ic_tokenizer
             return cc->ctr[i];
         if (!cc->tok[i]) {
             ic_error e = {0};
-            if (ic_tokenizer_counter_new(&cc->ctr[i], t, &e) != IC_OK)
+            if (ic_tokenizer_counter_new(&cc->ctr[i], t, cc->bytes, &e) != IC_OK)
                 return NULL;
             cc->tok[i] = t;
             return cc->ctr[i];

@@ -664,10 +664,15 @@ struct ic_tokenizer_counter {
 };
 
 ic_status ic_tokenizer_counter_new(ic_tokenizer_counter **out, const ic_tokenizer *t,
-                                   ic_error *err)
+                                   size_t bytes, ic_error *err)
 {
     *out = NULL;
-    size_t slots = CACHE_SLOTS_MAX, lslots = slots / 8;
+    /* a power of two of entries, and an eighth of that of long ones: 40 bytes an entry */
+    size_t slots = CACHE_SLOTS_MAX;
+    if (bytes)
+        while (slots > 1024 && slots * 40 > bytes)
+            slots /= 2;
+    size_t lslots = slots / 8;
     ic_tokenizer_counter *c = calloc(1, sizeof *c);
     /* calloc rather than a memset: a block this large comes zeroed from the system, and its
      * pages are only mapped as the cache fills (a gateway counting short prompts stays small) */
