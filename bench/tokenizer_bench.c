@@ -1,8 +1,9 @@
 /* tokenizer_bench.c: infercost's side of bench/tokenizer.sh: tokenizer throughput on one core,
  * in process (the rank tables are loaded once, outside the timing), as tiktoken's side is
  * measured inside node. Usage: tokenizer_bench ENCODING FILE [SECONDS]
- * Prints one JSON line {"encoding":..,"file":..,"bytes":N,"tokens":K,"reps":R,"mb_s":X,"cpu_mb_s":Y}:
- * MB/s by the wall clock and by the thread's CPU time (which leaves out what the host steals).
+ * Prints one JSON line {"encoding":..,"file":..,"bytes":N,"tokens":K,"reps":R,"mb_s":X,
+ * "cpu_mb_s":Y}: MB/s by the wall clock and by the thread's CPU time (which leaves out what the
+ * host steals).
  * tokenizer_bench ENCODING FILE SECONDS --lines: the same, counting each line of FILE on its own
  * (without its newline) through one ic_tokenizer_counter, as `infercost count --lines` does;
  * --lines-each: each line by ic_tokenizer_count, with no cache kept between the lines.
@@ -20,7 +21,8 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: tokenizer_bench ENCODING FILE [SECONDS [--lines|--lines-each]]\n       tokenizer_bench ENCODING --open\n");
+        fprintf(stderr, "usage: tokenizer_bench ENCODING FILE [SECONDS [--lines|--lines-each]]\n"
+                        "       tokenizer_bench ENCODING --open\n");
         return 2;
     }
     double budget = argc > 3 ? atof(argv[3]) : 3.0;

@@ -191,14 +191,16 @@ static int run(int argc, char **argv)
         /* read line by line (a dataset of any size in constant memory), and count through one
          * counter: no line is long enough for the cache of a single call, and without one each
          * line would be merged from scratch */
+        bool ready = true;
         if (tok && !j.ids && ic_tokenizer_counter_new(&j.counter, tok, 0, &err) != IC_OK) {
             ic_cli_error("count: %s", err.msg);
+            ready = false;
             rc = 1;
         }
         char *line = NULL;
         size_t cap = 0, lineno = 0;
         ssize_t got;
-        while (!rc && (got = getline(&line, &cap, f)) > 0) {
+        while (ready && (got = getline(&line, &cap, f)) > 0) {
             size_t tl = (size_t)got;
             if (line[tl - 1] == '\n' && --tl && line[tl - 1] == '\r')
                 tl--;

@@ -414,8 +414,8 @@ ic_status ic_chat_count_request_in(ic_count_cache *cache, const char *body, size
     const char *body_model = str_or(root, "model", "");
     snprintf(out->model, sizeof out->model, "%s", body_model);
     const char *m = model ? model : (body_model[0] ? body_model : NULL);
-    if ((st = counter_for(cache, m, &c, &out->method, &out->encoding, &out->family, &out->chars_per_token,
-                          err)) != IC_OK)
+    if ((st = counter_for(cache, m, &c, &out->method, &out->encoding, &out->family,
+                          &out->chars_per_token, err)) != IC_OK)
         goto done;
     if (!json_object_object_get_ex(root, "messages", &msgs) ||
         !json_object_is_type(msgs, json_type_array)) {

@@ -5,9 +5,9 @@
  *
  * The hot loop: pieces are produced in batches of 64 ends; a piece that is itself a token (most
  * of them) costs one hash probe, the probes of a batch overlapping in memory; the rest go through
- * a per-call cache of merged pieces, then the merge. Special-token text is found
- * with memmem on "<|" only when IC_TOK_ALLOW_SPECIAL is set; the ordinary text before a special
- * is split as if the text ended there, as tiktoken does. */
+ * a per-call cache of merged pieces (or a counter's, kept from call to call), then the merge.
+ * Special-token text is found with memmem on "<|" only when IC_TOK_ALLOW_SPECIAL is set; the
+ * ordinary text before a special is split as if the text ended there, as tiktoken does. */
 #include "infercost/tokenizer.h"
 
 #include <pthread.h>
