@@ -47,8 +47,9 @@ ic_status ic_tokenizer_count(const ic_tokenizer *t, const char *text, size_t len
  * a counter keeps its cache of merged pieces from one call to the next, so a word that an
  * earlier text had is not merged again (ic_tokenizer_count has a cache of its own for texts of
  * 16 KB and more, dropped at the end of the call). Same counts as ic_tokenizer_count. The
- * cache takes at most bytes (0: 2.5 MB, for the words of a large text; at least 40 KB), mapped
- * as it fills; it is not thread-safe (one per thread) and must not outlive t. */
+ * cache takes about bytes (0: 2.5 MB, for the words of a large text; at least 40 KB); a text
+ * that would get a larger cache of its own gets that instead. Not thread-safe (one per
+ * thread); must not outlive t. */
 typedef struct ic_tokenizer_counter ic_tokenizer_counter;
 ic_status ic_tokenizer_counter_new(ic_tokenizer_counter **out, const ic_tokenizer *t,
                                    size_t bytes, ic_error *err);

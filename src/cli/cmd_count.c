@@ -188,7 +188,7 @@ static int run(int argc, char **argv)
     }
     int rc = 0;
     if (lines) {
-        /* read line by line (a dataset of any size in constant memory), and count through one
+        /* read line by line (memory bounded by the longest line), and count through one
          * counter: no line is long enough for the cache of a single call, and without one each
          * line would be merged from scratch */
         bool ready = true;

@@ -23,6 +23,7 @@
 #include "infercost/tokenizer.h"
 #include "infercost/units.h"
 #include "infercost/usage.h"
+#include "tokenizer_internal.h"
 #include "unicode_tables.h"
 
 /* Characters per token, by family, for Latin-script text (docs/tokenizer.md, "Estimates"):
@@ -105,7 +106,7 @@ void ic_count_cache_free(ic_count_cache *cc)
     free(cc);
 }
 
-/* the cache's counter for t, made now if need be; NULL (count without) if it cannot be made */
+/* the cache's counter for t, made now if need be; NULL (count without) if it could not be made */
 static ic_tokenizer_counter *kept_counter(ic_count_cache *cc, const ic_tokenizer *t)
 {
     if (!cc)
@@ -114,13 +115,23 @@ static ic_tokenizer_counter *kept_counter(ic_count_cache *cc, const ic_tokenizer
         if (cc->tok[i] == t)
             return cc->ctr[i];
         if (!cc->tok[i]) {
+            /* made once: after a failure this encoding counts without (ctr[i] stays NULL) */
             ic_error e = {0};
-            if (ic_tokenizer_counter_new(&cc->ctr[i], t, cc->bytes, &e) != IC_OK)
-                return NULL;
             cc->tok[i] = t;
+            if (ic_tokenizer_counter_new(&cc->ctr[i], t, cc->bytes, &e) != IC_OK)
+                cc->ctr[i] = NULL;
             return cc->ctr[i];
         }
     }
+    return NULL;
+}
+
+const ic_tokenizer_counter *ic__count_cache_counter(const ic_count_cache *cc,
+                                                    const ic_tokenizer *t)
+{
+    for (int i = 0; i < COUNTS_MAX; i++)
+        if (cc->tok[i] == t)
+            return cc->ctr[i];
     return NULL;
 }
 

@@ -20,6 +20,7 @@
 
 #include "bpe.h"
 #include "embedded.h"
+#include "tokenizer_internal.h"
 #include "pretokenize.h"
 #include "unicode_tables.h"
 
@@ -589,6 +590,17 @@ static void cache_alloc(sink *out, size_t slots, int store)
     out->cache_mask = slots - 1;
 }
 
+/* the entries of the cache of one call over n bytes: 0 (none) below CACHE_MIN_INPUT */
+static size_t call_slots(size_t n)
+{
+    if (n < CACHE_MIN_INPUT)
+        return 0;
+    size_t slots = CACHE_SLOTS_MIN;
+    while (slots < CACHE_SLOTS_MAX && slots * 32 < n)
+        slots *= 2;
+    return slots;
+}
+
 /* one call: count (store == 0) or encode text into out. keep: a counter's cache, used and kept
  * instead of a cache of the call's own (count only) */
 static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
@@ -605,14 +617,10 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
     const unsigned char *s = clean ? clean : (const unsigned char *)text;
     if (!clean)
         n = len;
-    if (keep) {
+    if (keep)
         *out = *keep;
-    } else if (n >= CACHE_MIN_INPUT) {
-        size_t slots = CACHE_SLOTS_MIN;
-        while (slots < CACHE_SLOTS_MAX && slots * 32 < n)
-            slots *= 2;
-        cache_alloc(out, slots, store);
-    }
+    else if (call_slots(n))
+        cache_alloc(out, call_slots(n), store);
     if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
         encode_ordinary(t, s, n, store, out);
     } else {
@@ -674,8 +682,8 @@ ic_status ic_tokenizer_counter_new(ic_tokenizer_counter **out, const ic_tokenize
             slots /= 2;
     size_t lslots = slots / 8;
     ic_tokenizer_counter *c = calloc(1, sizeof *c);
-    /* calloc rather than a memset: a block this large comes zeroed from the system, and its
-     * pages are only mapped as the cache fills (a gateway counting short prompts stays small) */
+    /* calloc rather than aligned_alloc and a memset: a large block fresh from the system is
+     * zero already, and its pages are mapped as entries land on them */
     void *mem = c ? calloc(1, slots * sizeof(cache_entry) + lslots * sizeof(lcache_entry) + 64)
                   : NULL;
     if (!mem) {
@@ -697,9 +705,22 @@ ic_status ic_tokenizer_counter_count(ic_tokenizer_counter *c, const char *text, 
                                      unsigned flags, uint64_t *count, ic_error *err)
 {
     sink s;
-    ic_status st = run(c->t, text, len, flags, 0, &c->cache, &s, err);
+    /* a text whose own cache would be larger than the counter's gets its own, as without a
+     * counter: it would evict most of what the counter keeps, and merge more for want of room */
+    const sink *keep = call_slots(len) > c->cache.cache_mask + 1 ? NULL : &c->cache;
+    ic_status st = run(c->t, text, len, flags, 0, keep, &s, err);
     *count = st == IC_OK ? (uint64_t)s.n : 0;
     return st;
+}
+
+size_t ic__counter_entries(const ic_tokenizer_counter *c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i <= c->cache.cache_mask; i++)
+        k += c->cache.cache[i].len != 0;
+    for (size_t i = 0; i <= c->cache.lcache_mask; i++)
+        k += c->cache.lcache[i].len != 0;
+    return k;
 }
 
 void ic_tokenizer_counter_free(ic_tokenizer_counter *c)

@@ -18,6 +18,7 @@
 #include "bpe.h"
 #include "embedded.h"
 #include "pretokenize.h"
+#include "tokenizer_internal.h"
 #include "test.h"
 #include "unicode_tables.h"
 
@@ -765,7 +766,7 @@ static void cookbook_examples(void)
  * recurs (its words from the counters' caches the second time), and a plain text */
 static void count_cache_matches(void)
 {
-    ic_count_cache *cc = ic_count_cache_new(64 * 1024); /* small: entries evicted */
+    ic_count_cache *cc = ic_count_cache_new(0);
     CHECK(cc != NULL);
     ic_error err = {0};
     static const char *const models[] = {"gpt-4o", "gpt-4", "gpt-3.5-turbo", "claude-sonnet-4-5"};
@@ -799,6 +800,11 @@ static void count_cache_matches(void)
         CHECK_INT(tb.tokens, ta.tokens);
     }
     free(body);
+    /* both encodings' counters were made and used */
+    for (int k = 0; k < 2; k++) {
+        const ic_tokenizer_counter *ctr = ic__count_cache_counter(cc, k ? cl100k : o200k);
+        CHECK(ctr != NULL && ic__counter_entries(ctr) > 0);
+    }
     ic_count_cache_free(cc);
 }
 
@@ -950,7 +956,9 @@ static void counter_matches_count(void)
         CHECK_INT(ic_tokenizer_counter_new(&c, t, 0, &err), IC_OK);
         CHECK_INT(ic_tokenizer_counter_new(&small, t, 40 * 1024, &err), IC_OK);
         int bad = 0;
-        for (int pass = 0; pass < 2; pass++)
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1) /* the lines' merged pieces are in the counters' caches */
+                CHECK(ic__counter_entries(c) > 100 && ic__counter_entries(small) > 100);
             for (int l = 0; l < LINES; l++) {
                 const char *s = text + starts[l];
                 size_t n = starts[l + 1] - starts[l] - 1;
@@ -967,6 +975,7 @@ static void counter_matches_count(void)
                             ic_tokenizer_name(t), l + 1, pass, (unsigned long long)got,
                             (unsigned long long)want);
             }
+        }
         CHECK_INT(bad, 0);
         for (unsigned fl = 0; fl <= IC_TOK_ALLOW_SPECIAL; fl++) {
             uint64_t want = 0, got = 0;
