@@ -3,8 +3,8 @@
  * budget or a token routing rule looks at (ic_chat_count_request: parse the JSON, count each
  * message by the cookbook's rules). With --cache, through one ic_count_cache kept across the
  * calls (the gateway's way, 640 KB a counter: the words of a system prompt that recurs are
- * merged once), else
- * each call on its own. Usage: chat_count_bench REQUEST.json SECONDS [--cache]
+ * merged once; the untimed first call fills it), else each call on its own.
+ * Usage: chat_count_bench REQUEST.json SECONDS [--cache]
  * Prints one JSON line {"tokens":N,"calls":K,"us":X,"cpu_us":Y} (microseconds per request, by
  * the wall clock and by the thread's CPU time). Not a test. */
 #include <stdio.h>
