@@ -9,22 +9,13 @@
 // ratios. Not a test.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const nm = path.join(path.dirname(fileURLToPath(import.meta.url)), "../tests/node/node_modules");
-const require = createRequire(path.join(nm, "x.js"));
+import { median, peerRequire as require, r2 } from "./rounds_util.mjs";
+
 const [bin, roundsArg, secsArg, ...files] = process.argv.slice(2);
 const rounds = Number(roundsArg) || 5;
 const secs = Number(secsArg) || 1;
 const enc = require("tiktoken").get_encoding("o200k_base"); // the requests name gpt-4o
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const r2 = (x) => Number(x.toFixed(2));
 
 function cookbook(body) {
   const req = JSON.parse(body);

@@ -13,24 +13,15 @@
 // -> one JSON line per (encoding, file). Not a test.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const nm = path.join(path.dirname(fileURLToPath(import.meta.url)), "../tests/node/node_modules");
-const require = createRequire(path.join(nm, "x.js"));
+import { median, peerRequire as require, r2 } from "./rounds_util.mjs";
+
 const [bin, roundsArg, secsArg, ...rest] = process.argv.slice(2);
 const lines = rest[0] === "--lines";
 const files = lines ? rest.slice(1) : rest;
 const rounds = Number(roundsArg) || 5;
 const secs = Number(secsArg) || 1;
 const tiktoken = require("tiktoken");
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const r2 = (x) => Number(x.toFixed(2));
 
 function theirs(enc, text, bytes) {
   let reps = 0, tokens = 0, el;
