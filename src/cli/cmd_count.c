@@ -26,21 +26,28 @@ static const char usage_text[] =
     "  --special     recognise special tokens (<|endoftext|>, ...) instead of counting their\n"
     "                text as ordinary text\n";
 
-/* pre, the decimal v, post: printf's work without parsing a format, for the millions of lines
- * of --lines */
-static void put_u64(const char *pre, uint64_t v, const char *post)
+/* the decimal digits of v at d (room for 20): their number. printf's work without parsing a
+ * format, for the millions of numbers of --lines and --ids */
+static size_t fmt_u64(char *d, uint64_t v)
 {
-    char buf[64], tmp[24];
-    size_t pl = strlen(pre), ql = strlen(post), w = 0;
-    int k = 0;
+    char tmp[20];
+    size_t k = 0, w = 0;
     do {
         tmp[k++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    memcpy(buf, pre, pl);
-    w = pl;
     while (k)
-        buf[w++] = tmp[--k];
+        d[w++] = tmp[--k];
+    return w;
+}
+
+/* pre, the decimal v, post (pre and post short) */
+static void put_u64(const char *pre, uint64_t v, const char *post)
+{
+    char buf[64];
+    size_t pl = strlen(pre), ql = strlen(post);
+    memcpy(buf, pre, pl);
+    size_t w = pl + fmt_u64(buf + pl, v);
     memcpy(buf + w, post, ql);
     fwrite(buf, 1, w + ql, stdout);
 }
@@ -57,15 +64,7 @@ static void print_ids(const uint32_t *ids, size_t n)
         }
         if (i)
             buf[w++] = ',';
-        char tmp[12];
-        int k = 0;
-        uint32_t v = ids[i];
-        do {
-            tmp[k++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        while (k)
-            buf[w++] = tmp[--k];
+        w += fmt_u64(buf + w, ids[i]);
     }
     fwrite(buf, 1, w, stdout);
     fputc(']', stdout);

@@ -617,10 +617,11 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
     const unsigned char *s = clean ? clean : (const unsigned char *)text;
     if (!clean)
         n = len;
+    size_t slots = keep ? 0 : call_slots(n);
     if (keep)
         *out = *keep;
-    else if (call_slots(n))
-        cache_alloc(out, call_slots(n), store);
+    else if (slots)
+        cache_alloc(out, slots, store);
     if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
         encode_ordinary(t, s, n, store, out);
     } else {
