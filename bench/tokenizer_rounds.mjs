@@ -7,8 +7,9 @@
 // ratio is taken per round: the median over the rounds is the figure, with its lowest and
 // highest. MB/s by the wall clock, and by CPU time (tokenizer_bench: its thread; node: its whole
 // process, as process.cpuUsage counts it), which leaves out what the host steals.
-// With --lines, each side counts every line of the file on its own (infercost through one
-// ic_tokenizer_counter, as `infercost count --lines` does; tiktoken one encode_ordinary a line).
+// With --lines, each side counts every line of the file on its own (infercost in blocks of 1,024
+// lines through one ic_tokenizer_counter, as `infercost count --lines` does; tiktoken one
+// encode_ordinary a line).
 // Usage: node bench/tokenizer_rounds.mjs TOKENIZER_BENCH ROUNDS SECONDS [--lines] FILE...
 // -> one JSON line per (encoding, file). Not a test.
 import { execFileSync } from "node:child_process";

@@ -55,6 +55,14 @@ ic_status ic_tokenizer_counter_new(ic_tokenizer_counter **out, const ic_tokenize
                                    size_t bytes, ic_error *err);
 ic_status ic_tokenizer_counter_count(ic_tokenizer_counter *c, const char *text, size_t len,
                                      unsigned flags, uint64_t *count, ic_error *err);
+/* Count n texts in one call: counts[i] is what ic_tokenizer_counter_count gives for texts[i]
+ * (lens[i] bytes; NULL only with 0). Faster than a call a text when the texts are short (the
+ * lines of a file, the rows of a dataset): the pieces of several texts go through the table
+ * lookups together, so their memory fetches overlap. *done (if not NULL) receives n, or on
+ * error the index of the text that failed: the texts before it are counted, the rest are not. */
+ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *const *texts,
+                                          const size_t *lens, size_t n, unsigned flags,
+                                          uint64_t *counts, size_t *done, ic_error *err);
 void ic_tokenizer_counter_free(ic_tokenizer_counter *c);
 
 /* Encode text[0..len) into a malloc'd array of ids (free() it); *nids receives the count. */

@@ -77,18 +77,19 @@ typedef struct job {
     bool ids, special;
 } job;
 
-/* count one text and print the rest of its JSON object (after the opening fields) */
-static int one(const job *j, const char *text, size_t len)
+/* count one text and print its JSON object: head (the '{' and the opening fields), then the
+ * count; nothing on stdout when it cannot be counted (the error names where: "line N: ", or "") */
+static int one(const job *j, const char *head, const char *where, const char *text, size_t len)
 {
     ic_error err = {0};
     if (!j->tok) {
         ic_text_count tc;
         if (ic_count_text_for_model(j->model, text, len, &tc, &err) != IC_OK) {
-            ic_cli_error("%s", err.msg);
+            ic_cli_error("count: %s%s", where, err.msg);
             return 1;
         }
-        printf("\"tokens\":%llu,\"estimate\":true,\"family\":\"%s\",\"chars_per_token\":%.1f}\n",
-               (unsigned long long)tc.tokens, tc.family, tc.chars_per_token);
+        printf("%s\"tokens\":%llu,\"estimate\":true,\"family\":\"%s\",\"chars_per_token\":%.1f}\n",
+               head, (unsigned long long)tc.tokens, tc.family, tc.chars_per_token);
         return 0;
     }
     unsigned fl = j->special ? IC_TOK_ALLOW_SPECIAL : 0;
@@ -96,23 +97,135 @@ static int one(const job *j, const char *text, size_t len)
         uint32_t *ids;
         size_t n;
         if (ic_tokenizer_encode(j->tok, text, len, fl, &ids, &n, &err) != IC_OK) {
-            ic_cli_error("%s", err.msg);
+            ic_cli_error("count: %s%s", where, err.msg);
             return 1;
         }
-        printf("\"tokens\":%zu", n);
+        fputs(head, stdout);
+        put_u64("\"tokens\":", n, "");
         print_ids(ids, n);
         fputs("}\n", stdout);
         free(ids);
         return 0;
     }
     uint64_t n;
-    if ((j->counter ? ic_tokenizer_counter_count(j->counter, text, len, fl, &n, &err)
-                    : ic_tokenizer_count(j->tok, text, len, fl, &n, &err)) != IC_OK) {
-        ic_cli_error("%s", err.msg);
+    if (ic_tokenizer_count(j->tok, text, len, fl, &n, &err) != IC_OK) {
+        ic_cli_error("count: %s%s", where, err.msg);
         return 1;
     }
+    fputs(head, stdout);
     put_u64("\"tokens\":", n, "}\n");
     return 0;
+}
+
+/* --lines, counting only: lines gathered in blocks, each block counted in one call through
+ * one counter (ic_tokenizer_counter_count_many: one cache of merged pieces for all the lines,
+ * and the lookups of many short lines overlapping). Memory: a block plus the longest line. */
+#define BLOCK_LINES 1024
+#define BLOCK_BYTES (1u << 20)
+typedef struct block {
+    char *buf;
+    size_t len, cap, n, first; /* n lines; the first is line first + 1 */
+    size_t off[BLOCK_LINES], lens[BLOCK_LINES];
+    const char *texts[BLOCK_LINES];
+    uint64_t counts[BLOCK_LINES];
+} block;
+
+/* count and print the block's lines; a line that cannot be counted is reported (and has no
+ * output line), the others are still counted. 0, or 1 if a line failed */
+static int flush_block(const job *j, block *b)
+{
+    int rc = 0;
+    unsigned fl = j->special ? IC_TOK_ALLOW_SPECIAL : 0;
+    for (size_t q = 0; q < b->n; q++)
+        b->texts[q] = b->buf + b->off[q];
+    for (size_t from = 0; from < b->n;) {
+        size_t done;
+        ic_error err = {0};
+        ic_status st = ic_tokenizer_counter_count_many(j->counter, b->texts + from, b->lens + from,
+                                                       b->n - from, fl, b->counts + from, &done,
+                                                       &err);
+        for (size_t q = from; q < from + done; q++) {
+            put_u64("{\"line\":", b->first + q + 1, ",");
+            put_u64("\"tokens\":", b->counts[q], "}\n");
+        }
+        if (st == IC_OK)
+            break;
+        ic_cli_error("count: line %zu: %s", b->first + from + done + 1, err.msg);
+        rc = 1;
+        from += done + 1;
+    }
+    b->first += b->n;
+    b->n = b->len = 0;
+    return rc;
+}
+
+static int count_lines(job *j, FILE *f, const char *name)
+{
+    ic_error err = {0};
+    if (j->tok && !j->ids && ic_tokenizer_counter_new(&j->counter, j->tok, 0, &err) != IC_OK) {
+        ic_cli_error("count: %s", err.msg);
+        return 1;
+    }
+    block *b = j->counter ? calloc(1, sizeof *b) : NULL;
+    if (b && !(b->buf = malloc(b->cap = 4096))) {
+        free(b);
+        b = NULL;
+    }
+    if (j->counter && !b) {
+        ic_cli_error("count: out of memory");
+        return 1;
+    }
+    int rc = 0;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) > 0) {
+        size_t tl = (size_t)got;
+        if (line[tl - 1] == '\n' && --tl && line[tl - 1] == '\r')
+            tl--;
+        lineno++;
+        if (!b) { /* ids, or an estimate: line by line */
+            char head[48], where[48];
+            memcpy(head, "{\"line\":", 8);
+            head[8 + fmt_u64(head + 8, lineno)] = 0;
+            strcat(head, ",");
+            snprintf(where, sizeof where, "line %zu: ", lineno);
+            if (one(j, head, where, line, tl))
+                rc = 1;
+            continue;
+        }
+        if (tl && b->len + tl > b->cap) {
+            size_t nc = b->cap;
+            while (nc < b->len + tl)
+                nc *= 2;
+            char *p = realloc(b->buf, nc);
+            if (!p) {
+                ic_cli_error("count: out of memory at line %zu", lineno);
+                rc = 1;
+                break;
+            }
+            b->buf = p;
+            b->cap = nc;
+        }
+        if (tl)
+            memcpy(b->buf + b->len, line, tl);
+        b->off[b->n] = b->len;
+        b->lens[b->n++] = tl;
+        b->len += tl;
+        if (b->n == BLOCK_LINES || b->len >= BLOCK_BYTES)
+            rc |= flush_block(j, b);
+    }
+    if (b) {
+        rc |= flush_block(j, b);
+        free(b->buf);
+        free(b);
+    }
+    if (ferror(f)) {
+        ic_cli_error("%s: cannot read after line %zu", name, lineno);
+        rc = 2;
+    }
+    free(line);
+    return rc;
 }
 
 static int run(int argc, char **argv)
@@ -187,31 +300,7 @@ static int run(int argc, char **argv)
     }
     int rc = 0;
     if (lines) {
-        /* read line by line (memory bounded by the longest line), and count through one
-         * counter: no line is long enough for the cache of a single call, and without one each
-         * line would be merged from scratch */
-        bool ready = true;
-        if (tok && !j.ids && ic_tokenizer_counter_new(&j.counter, tok, 0, &err) != IC_OK) {
-            ic_cli_error("count: %s", err.msg);
-            ready = false;
-            rc = 1;
-        }
-        char *line = NULL;
-        size_t cap = 0, lineno = 0;
-        ssize_t got;
-        while (ready && (got = getline(&line, &cap, f)) > 0) {
-            size_t tl = (size_t)got;
-            if (line[tl - 1] == '\n' && --tl && line[tl - 1] == '\r')
-                tl--;
-            put_u64("{\"line\":", ++lineno, ",");
-            if (one(&j, line, tl))
-                rc = 1;
-        }
-        if (ferror(f)) {
-            ic_cli_error("%s: cannot read after line %zu", path ? path : "stdin", lineno);
-            rc = 2;
-        }
-        free(line);
+        rc = count_lines(&j, f, path ? path : "stdin");
         if (f != stdin)
             fclose(f);
     } else {
@@ -226,14 +315,13 @@ static int run(int argc, char **argv)
         }
         char head[1024], mq[600];
         if (!tok)
-            snprintf(head, sizeof head, "\"model\":%s,", ic_cli_json_str(model, mq, sizeof mq));
+            snprintf(head, sizeof head, "{\"model\":%s,", ic_cli_json_str(model, mq, sizeof mq));
         else if (model)
-            snprintf(head, sizeof head, "\"model\":%s,\"encoding\":\"%s\",",
+            snprintf(head, sizeof head, "{\"model\":%s,\"encoding\":\"%s\",",
                      ic_cli_json_str(model, mq, sizeof mq), encoding);
         else
-            snprintf(head, sizeof head, "\"encoding\":\"%s\",", encoding);
-        printf("{%s", head);
-        rc = one(&j, text, len);
+            snprintf(head, sizeof head, "{\"encoding\":\"%s\",", encoding);
+        rc = one(&j, head, "", text, len);
         free(text);
     }
     ic_tokenizer_counter_free(j.counter);

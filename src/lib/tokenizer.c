@@ -6,6 +6,7 @@
  * The hot loop: pieces are produced in batches of 64 ends; a piece that is itself a token (most
  * of them) costs one hash probe, the probes of a batch overlapping in memory; the rest go through
  * a per-call cache of merged pieces (or a counter's, kept from call to call), then the merge.
+ * A counter's count_many fills its batches with the pieces of several texts.
  * Special-token text is found with memmem on "<|" only when IC_TOK_ALLOW_SPECIAL is set; the
  * ordinary text before a special is split as if the text ended there, as tiktoken does. */
 #include "infercost/tokenizer.h"
@@ -357,88 +358,101 @@ static int merge_piece(const ic__ranks *r, const unsigned char *p, size_t len, s
     return 1;
 }
 
-/* ordinary text s[0..n): count (store == 0) or append ids.
- * Pieces come in batches; the table lookups of a batch are bound by memory latency, so each
- * pass first starts the fetches of all pieces (slot of the rank table, then cache entry of the
- * pieces that are not tokens) and only then reads them. */
+/* A batch of pieces: piece j is p[j][0..len[j]). The pieces of one text, or of several (a
+ * counter's many texts). */
+typedef struct batch {
+    const unsigned char *p[BATCH];
+    size_t len[BATCH];
+    uint64_t hash[BATCH];
+    uint32_t rank[BATCH];
+    uint8_t merge[BATCH]; /* the pieces that are not tokens: merge[0..nm) */
+} batch;
+
+/* The lookups of a batch's k pieces: rank[j] (IC_RANK_NONE for a piece that is not a token);
+ * returns nm. The lookups are bound by memory latency, so each pass first starts the fetches of
+ * all pieces (slot of the rank table, then cache entry of the pieces that are not tokens) and
+ * only then reads them. */
+static inline size_t lookup_batch(const ic__ranks *r, batch *b, size_t k, const sink *out)
+{
+    uint64_t key[BATCH];
+    for (size_t j = 0; j < k; j++) {
+        size_t len = b->len[j];
+        b->hash[j] = 0;
+        if (len <= r->maxlen) {
+            key[j] = ic__key(b->p[j], len);
+            b->hash[j] = ic__hash64(key[j], len);
+            __builtin_prefetch(&r->slots[b->hash[j] >> r->shift]);
+        }
+    }
+    size_t nm = 0;
+    for (size_t j = 0; j < k; j++) {
+        size_t len = b->len[j];
+        b->rank[j] = len <= r->maxlen ? ic__probe(r, b->p[j], len, key[j], b->hash[j])
+                                      : IC_RANK_NONE;
+        if (b->rank[j] == IC_RANK_NONE) {
+            size_t ch = (size_t)(b->hash[j] >> r->shift);
+            if (!out->cache) {
+            } else if (len <= CACHE_MAXLEN) {
+                __builtin_prefetch(&out->cache[ch & out->cache_mask]); /* both ways */
+            } else if (len <= LCACHE_MAXLEN) {
+                __builtin_prefetch(&out->lcache[(ch >> 3) & out->lcache_mask]);
+            }
+            b->merge[nm++] = (uint8_t)j;
+        }
+    }
+    /* the pieces that will miss the cache: their merges' lookups fetched ahead */
+    if (out->cache) {
+        for (size_t q = 0; q < nm; q++) {
+            size_t j = b->merge[q], len = b->len[j];
+            const unsigned char *p = b->p[j];
+            size_t ch = (size_t)(b->hash[j] >> r->shift);
+            if (len > LCACHE_MAXLEN) {
+            } else if (len <= CACHE_MAXLEN) {
+                ch &= out->cache_mask;
+                if (!likely_has(out->cache[ch].bytes, out->cache[ch].len, p, len) &&
+                    !likely_has(out->cache[ch ^ 1].bytes, out->cache[ch ^ 1].len, p, len))
+                    ic__bpe_prefetch(r, p, len);
+            } else {
+                const lcache_entry *le = &out->lcache[(ch >> 3) & out->lcache_mask];
+                if (!likely_has(le->bytes, le->len, p, len))
+                    ic__bpe_prefetch(r, p, len);
+            }
+        }
+    }
+    return nm;
+}
+
+/* ordinary text s[0..n): count (store == 0) or append ids, a batch of pieces at a time */
 static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_t n, int store,
                             sink *out)
 {
     const ic__ranks *r = &t->ranks;
     size_t ends[BATCH];
-    uint64_t hash[BATCH], key[BATCH];
-    uint32_t rank[BATCH];
+    batch b;
     size_t i = 0;
     while (i < n) {
         size_t k = ic__pretok_split(t->def->kind, s, n, i, ends, BATCH);
         if (store && !sink_reserve(out, ends[k - 1] - i))
             return;
-        size_t st = i;
-        for (size_t j = 0; j < k; j++) {
-            size_t len = ends[j] - st;
-            hash[j] = 0;
-            if (len <= r->maxlen) {
-                key[j] = ic__key(s + st, len);
-                hash[j] = ic__hash64(key[j], len);
-                __builtin_prefetch(&r->slots[hash[j] >> r->shift]);
-            }
-            st = ends[j];
+        for (size_t j = 0, st = i; j < k; st = ends[j++]) {
+            b.p[j] = s + st;
+            b.len[j] = ends[j] - st;
         }
-        st = i;
-        size_t nm = 0; /* the pieces that are not tokens: merge[0..nm) */
-        uint8_t merge[BATCH];
-        for (size_t j = 0; j < k; j++) {
-            size_t len = ends[j] - st;
-            rank[j] = len <= r->maxlen ? ic__probe(r, s + st, len, key[j], hash[j]) : IC_RANK_NONE;
-            if (rank[j] == IC_RANK_NONE) {
-                size_t ch = (size_t)(hash[j] >> r->shift);
-                if (!out->cache) {
-                } else if (len <= CACHE_MAXLEN) {
-                    __builtin_prefetch(&out->cache[ch & out->cache_mask]); /* both ways */
-                } else if (len <= LCACHE_MAXLEN) {
-                    __builtin_prefetch(&out->lcache[(ch >> 3) & out->lcache_mask]);
-                }
-                merge[nm++] = (uint8_t)j;
-            }
-            st = ends[j];
-        }
-        /* the pieces that will miss the cache: their merges' lookups fetched ahead */
-        if (out->cache) {
-            for (size_t q = 0; q < nm; q++) {
-                size_t j = merge[q];
-                st = j ? ends[j - 1] : i;
-                size_t len = ends[j] - st;
-                size_t ch = (size_t)(hash[j] >> r->shift);
-                if (len > LCACHE_MAXLEN) {
-                } else if (len <= CACHE_MAXLEN) {
-                    ch &= out->cache_mask;
-                    if (!likely_has(out->cache[ch].bytes, out->cache[ch].len, s + st, len) &&
-                        !likely_has(out->cache[ch ^ 1].bytes, out->cache[ch ^ 1].len, s + st, len))
-                        ic__bpe_prefetch(r, s + st, len);
-                } else {
-                    const lcache_entry *le = &out->lcache[(ch >> 3) & out->lcache_mask];
-                    if (!likely_has(le->bytes, le->len, s + st, len))
-                        ic__bpe_prefetch(r, s + st, len);
-                }
-            }
-        }
+        size_t nm = lookup_batch(r, &b, k, out);
         if (!store) { /* counting: the tokens at once, then the other pieces */
             out->n += k - nm;
             for (size_t q = 0; q < nm; q++) {
-                size_t j = merge[q];
-                st = j ? ends[j - 1] : i;
-                if (!merge_piece(r, s + st, ends[j] - st, (size_t)(hash[j] >> r->shift), 0, out))
+                size_t j = b.merge[q];
+                if (!merge_piece(r, b.p[j], b.len[j], (size_t)(b.hash[j] >> r->shift), 0, out))
                     return;
             }
         } else {
-            st = i;
             for (size_t j = 0; j < k; j++) {
-                if (rank[j] != IC_RANK_NONE)
-                    out->ids[out->n++] = rank[j];
-                else if (!merge_piece(r, s + st, ends[j] - st, (size_t)(hash[j] >> r->shift), 1,
+                if (b.rank[j] != IC_RANK_NONE)
+                    out->ids[out->n++] = b.rank[j];
+                else if (!merge_piece(r, b.p[j], b.len[j], (size_t)(b.hash[j] >> r->shift), 1,
                                       out))
                     return;
-                st = ends[j];
             }
         }
         i = ends[k - 1];
@@ -711,6 +725,94 @@ ic_status ic_tokenizer_counter_count(ic_tokenizer_counter *c, const char *text, 
     const sink *keep = call_slots(len) > c->cache.cache_mask + 1 ? NULL : &c->cache;
     ic_status st = run(c->t, text, len, flags, 0, keep, &s, err);
     *count = st == IC_OK ? (uint64_t)s.n : 0;
+    return st;
+}
+
+/* a text count_many hands to ic_tokenizer_counter_count on its own: invalid UTF-8 (counted on a
+ * repaired copy), a special token to recognise, or a text large enough for a cache of its own */
+static int count_alone(const ic_tokenizer_counter *c, const unsigned char *s, size_t n,
+                       unsigned flags)
+{
+    size_t at;
+    return call_slots(n) > c->cache.cache_mask + 1 || valid_prefix(s, n) != n ||
+           ((flags & IC_TOK_ALLOW_SPECIAL) && find_special(c->t, s, n, 0, &at) >= 0);
+}
+
+ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *const *texts,
+                                          const size_t *lens, size_t n, unsigned flags,
+                                          uint64_t *counts, size_t *done, ic_error *err)
+{
+    const ic__ranks *r = &c->t->ranks;
+    sink out = c->cache;
+    batch b;
+    size_t own[BATCH]; /* the text of each piece */
+    size_t ends[BATCH];
+    size_t next = 0;         /* the next text to start */
+    size_t cur = n, pos = 0; /* the text being split (n: none), and where */
+    size_t failed = n;
+    ic_status st = IC_OK;
+    for (;;) {
+        size_t k = 0;
+        while (k < BATCH) {
+            if (cur == n) {
+                if (next == n)
+                    break;
+                size_t i = next;
+                const unsigned char *s = (const unsigned char *)texts[i];
+                int bad = !s && lens[i];
+                if (bad || (lens[i] && count_alone(c, s, lens[i], flags))) {
+                    if (k) /* the batch first, so that the texts before this one are counted */
+                        break;
+                    next++;
+                    st = bad ? ic_error_set(err, IC_ERR_INVALID, "no text (text %zu of %zu)",
+                                            i + 1, n)
+                             : ic_tokenizer_counter_count(c, texts[i], lens[i], flags,
+                                                          &counts[i], err);
+                    if (st != IC_OK) {
+                        failed = i;
+                        goto end;
+                    }
+                    continue;
+                }
+                next++;
+                counts[i] = 0;
+                if (lens[i]) {
+                    cur = i;
+                    pos = 0;
+                }
+                continue;
+            }
+            const unsigned char *s = (const unsigned char *)texts[cur];
+            size_t got = ic__pretok_split(c->t->def->kind, s, lens[cur], pos, ends, BATCH - k);
+            for (size_t j = 0; j < got; pos = ends[j++], k++) {
+                b.p[k] = s + pos;
+                b.len[k] = ends[j] - pos;
+                own[k] = cur;
+            }
+            if (pos == lens[cur])
+                cur = n;
+        }
+        if (k == 0)
+            break;
+        size_t nm = lookup_batch(r, &b, k, &out);
+        for (size_t j = 0; j < k; j++)
+            counts[own[j]] += b.rank[j] != IC_RANK_NONE;
+        /* in text order: when a merge fails, the texts before its text are counted */
+        for (size_t q = 0; q < nm; q++) {
+            size_t j = b.merge[q], before = out.n;
+            if (!merge_piece(r, b.p[j], b.len[j], (size_t)(b.hash[j] >> r->shift), 0, &out)) {
+                failed = own[j];
+                st = ic_error_set(err, IC_ERR_NOMEM, "out of memory while tokenizing text %zu",
+                                  failed + 1);
+                goto end;
+            }
+            counts[own[j]] += out.n - before;
+        }
+    }
+end:
+    ic__bpe_scratch_free(&out.scratch);
+    if (done)
+        *done = failed;
     return st;
 }
 

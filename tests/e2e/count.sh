@@ -57,16 +57,20 @@ expect_eq "lines" "$("$IC" count --lines --ids --encoding cl100k_base "$T/l.txt"
 {"line":2,"tokens":2,"ids":[1820,8415]}
 {"line":3,"tokens":0,"ids":[]}
 {"line":4,"tokens":1,"ids":[4354]}'
-# without --ids the lines share one cache of merged pieces (ic_tokenizer_counter): the same
-# counts as the ids, line by line, with words that recur from line to line
-for i in $(seq 1 300); do
+# without --ids the lines are counted in blocks of up to 1,024 through one cache of merged
+# pieces (ic_tokenizer_counter_count_many): the same counts as the ids, line by line, with words
+# that recur from line to line, empty lines and invalid UTF-8, over three blocks
+for i in $(seq 1 2500); do
+    if ((i % 100 == 0)); then echo; continue; fi
+    if ((i % 250 == 1)); then printf 'bad \xff\xfe byte %d\n' "$i"; continue; fi
     printf 'Murmanskaja oblast %d, Мурманская область; Donaudampfschiff%d 中华人民共和国 <|endoftext|>\n' "$i" "$((i % 7))"
 done > "$T/many.txt"
 for e in o200k_base cl100k_base; do
     for sp in "" --special; do
         a=$("$IC" count --lines ${sp:+"$sp"} --encoding "$e" "$T/many.txt")
         b=$("$IC" count --lines --ids ${sp:+"$sp"} --encoding "$e" "$T/many.txt" | sed 's/,"ids":\[[0-9,]*\]//')
-        expect_eq "lines $e $sp: 300 counted" "$(grep -c '^{"line":[0-9]*,"tokens":[1-9][0-9]*}$' <<< "$a")" 300
+        expect_eq "lines $e $sp: 2500 counted" "$(grep -c '^{"line":[0-9]*,"tokens":[0-9]*}$' <<< "$a")" 2500
+        expect_eq "lines $e $sp: 25 empty" "$(grep -c '"tokens":0}$' <<< "$a")" 25
         expect_eq "lines $e $sp: counts as the ids" "$a" "$b"
     done
 done

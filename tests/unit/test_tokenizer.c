@@ -992,6 +992,104 @@ static void counter_matches_count(void)
     free(text);
 }
 
+/* ic_tokenizer_counter_count_many gives each text the count ic_tokenizer_count gives it: short
+ * lines whose pieces share batches, empty texts, texts with invalid UTF-8, special tokens, texts
+ * long enough to be counted on their own, in groups of several sizes (batch boundaries fall
+ * inside texts and between them), with the default counter and one that evicts */
+static void count_many_matches(void)
+{
+    static const char *const parts[] = {
+        "the", " cat", "'S", " Mur", "skaja", " Мур", "ская", " Ελλ", "中华", "人民",
+        " नमस्", " สวัส", "👨‍👩‍👧", "123", "4567", "  ", "\t", ", ", "<|endoftext|>",
+        "\xff\xfe", "\xe4\xb8", "xyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzyxyzzy",
+        "Donau", "dampfschiff", "\n"};
+    const size_t np = sizeof parts / sizeof parts[0];
+    enum { TEXTS = 2500, BIG = 40000 };
+    char **texts = calloc(TEXTS, sizeof *texts);
+    size_t *lens = calloc(TEXTS, sizeof *lens);
+    uint64_t *want[2] = {calloc(TEXTS, sizeof(uint64_t)), calloc(TEXTS, sizeof(uint64_t))};
+    uint64_t *got = calloc(TEXTS, sizeof *got);
+    uint32_t x = 77;
+    for (int i = 0; i < TEXTS; i++) {
+        /* every 97th text is long (counted on its own), every 13th empty */
+        size_t cap = i % 97 == 50 ? BIG + 100 : 400, len = 0;
+        char *t = malloc(cap);
+        int words = i % 13 == 0 ? 0 : 1 + (int)(x % 11);
+        while (i % 97 == 50 ? len < BIG : words-- > 0) {
+            x = x * 1103515245u + 12345u;
+            const char *pp = parts[(x >> 16) % np];
+            size_t pl = strlen(pp);
+            memcpy(t + len, pp, pl);
+            len += pl;
+        }
+        texts[i] = t;
+        lens[i] = len;
+    }
+    ic_error err = {0};
+    for (int k = 0; k < 2; k++) {
+        const ic_tokenizer *t = k ? cl100k : o200k;
+        for (unsigned fl = 0; fl <= IC_TOK_ALLOW_SPECIAL; fl++)
+            for (int i = 0; i < TEXTS; i++)
+                CHECK_INT(ic_tokenizer_count(t, texts[i], lens[i], fl, &want[fl][i], &err), IC_OK);
+        ic_tokenizer_counter *c = NULL, *small = NULL;
+        CHECK_INT(ic_tokenizer_counter_new(&c, t, 0, &err), IC_OK);
+        CHECK_INT(ic_tokenizer_counter_new(&small, t, 40 * 1024, &err), IC_OK);
+        static const size_t groups[] = {1, 7, 64, 65, 500, TEXTS};
+        int bad = 0;
+        for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
+            unsigned fl = g % 2 ? IC_TOK_ALLOW_SPECIAL : 0;
+            ic_tokenizer_counter *use = g % 3 == 2 ? small : c;
+            for (size_t from = 0; from < TEXTS; from += groups[g]) {
+                size_t n = TEXTS - from < groups[g] ? TEXTS - from : groups[g], done = 0;
+                memset(got + from, 0xAB, n * sizeof *got);
+                CHECK_INT(ic_tokenizer_counter_count_many(use, (const char *const *)texts + from,
+                                                          lens + from, n, fl, got + from, &done,
+                                                          &err),
+                          IC_OK);
+                CHECK_INT(done, n);
+            }
+            for (int i = 0; i < TEXTS; i++)
+                if (got[i] != want[fl][i] && bad++ < 3)
+                    fprintf(stderr, "  %s group %zu text %d: many %llu, count %llu\n",
+                            ic_tokenizer_name(t), groups[g], i, (unsigned long long)got[i],
+                            (unsigned long long)want[fl][i]);
+        }
+        CHECK_INT(bad, 0);
+        CHECK(ic__counter_entries(c) > 100 && ic__counter_entries(small) > 100);
+        /* a NULL text with bytes: an error naming it; the texts before it are counted */
+        const char *nul[3] = {"a b", NULL, "b"};
+        size_t nl[3] = {3, 2, 1}, done = 9;
+        got[0] = 0;
+        CHECK_INT(ic_tokenizer_counter_count_many(c, nul, nl, 3, 0, got, &done, &err),
+                  IC_ERR_INVALID);
+        CHECK_INT(done, 1);
+        CHECK_INT(got[0], 2);
+        CHECK(strstr(err.msg, "text 2 of 3") != NULL);
+        /* after a text counted on its own (invalid UTF-8) */
+        const char *nul2[4] = {"a b", "\xff", NULL, "b"};
+        size_t nl2[4] = {3, 1, 5, 1};
+        got[0] = got[1] = 0;
+        CHECK_INT(ic_tokenizer_counter_count_many(c, nul2, nl2, 4, 0, got, &done, &err),
+                  IC_ERR_INVALID);
+        CHECK_INT(done, 2);
+        CHECK_INT(got[0], 2);
+        CHECK_INT(got[1], 1);
+        nl[1] = 0; /* NULL with no bytes is an empty text */
+        CHECK_INT(ic_tokenizer_counter_count_many(c, nul, nl, 3, 0, got, &done, &err), IC_OK);
+        CHECK_INT(got[0] + got[1] + got[2], 3);
+        CHECK_INT(done, 3);
+        ic_tokenizer_counter_free(c);
+        ic_tokenizer_counter_free(small);
+    }
+    for (int i = 0; i < TEXTS; i++)
+        free(texts[i]);
+    free(texts);
+    free(lens);
+    free(want[0]);
+    free(want[1]);
+    free(got);
+}
+
 int main(void)
 {
     ic_error err = {0};
@@ -1007,6 +1105,7 @@ int main(void)
     RUN(empty_and_decode_errors);
     RUN(invalid_utf8);
     RUN(counter_matches_count);
+    RUN(count_many_matches);
     RUN(scanners_match_pcre2);
     RUN(two_byte_scanners);
     RUN(short_table_and_premerge);
