@@ -186,9 +186,7 @@ static int count_lines(job *j, FILE *f, const char *name)
         lineno++;
         if (!b) { /* ids, or an estimate: line by line */
             char head[48], where[48];
-            memcpy(head, "{\"line\":", 8);
-            head[8 + fmt_u64(head + 8, lineno)] = 0;
-            strcat(head, ",");
+            snprintf(head, sizeof head, "{\"line\":%zu,", lineno);
             snprintf(where, sizeof where, "line %zu: ", lineno);
             if (one(j, head, where, line, tl))
                 rc = 1;
