@@ -59,7 +59,8 @@ ic_status ic_tokenizer_counter_count(ic_tokenizer_counter *c, const char *text, 
  * (lens[i] bytes; NULL only with 0). Faster than a call a text when the texts are short (the
  * lines of a file, the rows of a dataset): the pieces of several texts go through the table
  * lookups together, so their memory fetches overlap. *done (if not NULL) receives n, or on
- * error the index of the text that failed: the texts before it are counted, the rest are not. */
+ * error the index of the text that failed: the texts before it are counted; the counts from
+ * there on are unspecified. */
 ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *const *texts,
                                           const size_t *lens, size_t n, unsigned flags,
                                           uint64_t *counts, size_t *done, ic_error *err);

@@ -2,9 +2,12 @@
  * (o200k_base, cl100k_base), or, for a model without a public tokenizer, an estimate that says
  * so. Whole input, or one JSON line per input line (--lines); ids on request (--ids). It holds
  * no tokenizer logic (src/lib/tokenizer.c, estimate.c). */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_common.h"
 #include "command.h"
@@ -117,46 +120,65 @@ static int one(const job *j, const char *head, const char *where, const char *te
     return 0;
 }
 
-/* --lines, counting only: lines gathered in blocks, each block counted in one call through
- * one counter (ic_tokenizer_counter_count_many: one cache of merged pieces for all the lines,
- * and the lookups of many short lines overlapping). Memory: a block plus the longest line. */
+/* --lines. The input is read with read(2) into one buffer (1 MB, or more for a longer line); the
+ * complete lines in it are counted without a copy: without --ids, in blocks of up to 1,024
+ * through one counter (ic_tokenizer_counter_count_many: one cache of merged pieces for all the
+ * lines, and the lookups of many short lines overlapping), else one at a time. What a read
+ * brings is counted and printed before the next read waits, so lines piped in slowly (tail -f)
+ * come out as they arrive. */
 #define BLOCK_LINES 1024
-#define BLOCK_BYTES (1u << 20)
-typedef struct block {
-    char *buf;
-    size_t len, cap, n, first; /* n lines; the first is line first + 1 */
-    size_t off[BLOCK_LINES], lens[BLOCK_LINES];
+#define BUF_MIN (1u << 20)
+typedef struct line_reader {
+    job *j;
+    int rc;
+    size_t lineno; /* lines seen */
+    size_t n;      /* the block: lines lineno - n + 1 .. lineno, pointing into the buffer */
     const char *texts[BLOCK_LINES];
+    size_t lens[BLOCK_LINES];
     uint64_t counts[BLOCK_LINES];
-} block;
+} line_reader;
 
-/* count and print the block's lines; a line that cannot be counted is reported (and has no
- * output line), the others are still counted. 0, or 1 if a line failed */
-static int flush_block(const job *j, block *b)
+/* count and print the block; a line that cannot be counted is reported and has no output line,
+ * the others are still counted */
+static void flush_block(line_reader *L)
 {
-    int rc = 0;
-    unsigned fl = j->special ? IC_TOK_ALLOW_SPECIAL : 0;
-    for (size_t q = 0; q < b->n; q++)
-        b->texts[q] = b->buf + b->off[q];
-    for (size_t from = 0; from < b->n;) {
+    unsigned fl = L->j->special ? IC_TOK_ALLOW_SPECIAL : 0;
+    size_t first = L->lineno - L->n + 1;
+    for (size_t from = 0; from < L->n;) {
         size_t done;
         ic_error err = {0};
-        ic_status st = ic_tokenizer_counter_count_many(j->counter, b->texts + from, b->lens + from,
-                                                       b->n - from, fl, b->counts + from, &done,
-                                                       &err);
+        ic_status st = ic_tokenizer_counter_count_many(L->j->counter, L->texts + from,
+                                                       L->lens + from, L->n - from, fl,
+                                                       L->counts + from, &done, &err);
         for (size_t q = from; q < from + done; q++) {
-            put_u64("{\"line\":", b->first + q + 1, ",");
-            put_u64("\"tokens\":", b->counts[q], "}\n");
+            put_u64("{\"line\":", first + q, ",");
+            put_u64("\"tokens\":", L->counts[q], "}\n");
         }
         if (st == IC_OK)
             break;
-        ic_cli_error("count: line %zu: %s", b->first + from + done + 1, err.msg);
-        rc = 1;
+        ic_cli_error("count: line %zu: %s", first + from + done, err.msg);
+        L->rc = 1;
         from += done + 1;
     }
-    b->first += b->n;
-    b->n = b->len = 0;
-    return rc;
+    L->n = 0;
+}
+
+/* one complete line (without its newline) */
+static void emit(line_reader *L, const char *p, size_t len)
+{
+    L->lineno++;
+    if (!L->j->counter) { /* ids, or an estimate: line by line */
+        char head[48], where[48];
+        snprintf(head, sizeof head, "{\"line\":%zu,", L->lineno);
+        snprintf(where, sizeof where, "line %zu: ", L->lineno);
+        if (one(L->j, head, where, p, len))
+            L->rc = 1;
+        return;
+    }
+    L->texts[L->n] = p;
+    L->lens[L->n++] = len;
+    if (L->n == BLOCK_LINES)
+        flush_block(L);
 }
 
 static int count_lines(job *j, FILE *f, const char *name)
@@ -166,63 +188,78 @@ static int count_lines(job *j, FILE *f, const char *name)
         ic_cli_error("count: %s", err.msg);
         return 1;
     }
-    block *b = j->counter ? calloc(1, sizeof *b) : NULL;
-    if (b && !(b->buf = malloc(b->cap = 4096))) {
-        free(b);
-        b = NULL;
-    }
-    if (j->counter && !b) {
+    line_reader *L = calloc(1, sizeof *L);
+    size_t cap = BUF_MIN, start = 0, end = 0; /* buf[start..end): the lines not yet counted */
+    char *buf = L ? malloc(cap) : NULL;
+    if (!buf) {
+        free(L);
         ic_cli_error("count: out of memory");
         return 1;
     }
-    int rc = 0;
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t got;
-    while ((got = getline(&line, &cap, f)) > 0) {
-        size_t tl = (size_t)got;
-        if (line[tl - 1] == '\n' && --tl && line[tl - 1] == '\r')
-            tl--;
-        lineno++;
-        if (!b) { /* ids, or an estimate: line by line */
-            char head[48], where[48];
-            snprintf(head, sizeof head, "{\"line\":%zu,", lineno);
-            snprintf(where, sizeof where, "line %zu: ", lineno);
-            if (one(j, head, where, line, tl))
-                rc = 1;
-            continue;
-        }
-        if (tl && b->len + tl > b->cap) {
-            size_t nc = b->cap;
-            while (nc < b->len + tl)
-                nc *= 2;
-            char *p = realloc(b->buf, nc);
-            if (!p) {
-                ic_cli_error("count: out of memory at line %zu", lineno);
-                rc = 1;
-                break;
+    L->j = j;
+    int fd = fileno(f), skipping = 0, failed = 0; /* skipping: a line too long for memory */
+    for (;;) {
+        if (end == cap) { /* room: the block's lines point into buf, so count them first */
+            flush_block(L);
+            if (start > 0) {
+                memmove(buf, buf + start, end - start);
+                end -= start;
+                start = 0;
+            } else {
+                char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+                if (nb) {
+                    buf = nb;
+                    cap *= 2;
+                } else {
+                    if (!skipping)
+                        ic_cli_error("count: line %zu: out of memory (the line is longer than "
+                                     "%zu bytes); skipped", L->lineno + 1, cap);
+                    L->rc = 1;
+                    skipping = 1;
+                    start = end = 0;
+                }
             }
-            b->buf = p;
-            b->cap = nc;
         }
-        if (tl)
-            memcpy(b->buf + b->len, line, tl);
-        b->off[b->n] = b->len;
-        b->lens[b->n++] = tl;
-        b->len += tl;
-        if (b->n == BLOCK_LINES || b->len >= BLOCK_BYTES)
-            rc |= flush_block(j, b);
+        size_t want = cap - end;
+        ssize_t r = read(fd, buf + end, want);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            failed = r < 0;
+            break;
+        }
+        size_t from = end;
+        end += (size_t)r;
+        const char *nl;
+        while ((nl = memchr(buf + from, '\n', end - from))) {
+            size_t e = (size_t)(nl - buf), len = e - start;
+            if (skipping) {
+                skipping = 0;
+                L->lineno++;
+            } else {
+                emit(L, buf + start, len && buf[e - 1] == '\r' ? len - 1 : len);
+            }
+            start = from = e + 1;
+        }
+        if (skipping) {
+            start = end = 0;
+        } else if ((size_t)r < want) { /* nothing more was waiting: show what there is */
+            flush_block(L);
+            fflush(stdout);
+        }
     }
-    if (b) {
-        rc |= flush_block(j, b);
-        free(b->buf);
-        free(b);
+    if (!failed && start < end && !skipping)
+        emit(L, buf + start, end - start); /* the last line, without a newline */
+    else if (!failed && skipping)
+        L->lineno++;
+    flush_block(L);
+    if (failed) {
+        ic_cli_error("%s: cannot read after line %zu: %s", name, L->lineno, strerror(errno));
+        L->rc = 2;
     }
-    if (ferror(f)) {
-        ic_cli_error("%s: cannot read after line %zu", name, lineno);
-        rc = 2;
-    }
-    free(line);
+    int rc = L->rc;
+    free(buf);
+    free(L);
     return rc;
 }
 

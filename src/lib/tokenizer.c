@@ -750,6 +750,7 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
     size_t next = 0;         /* the next text to start */
     size_t cur = n, pos = 0; /* the text being split (n: none), and where */
     size_t failed = n;
+    size_t alone = n; /* a text found to be counted on its own, waiting for the batch before it */
     ic_status st = IC_OK;
     for (;;) {
         size_t k = 0;
@@ -760,9 +761,11 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
                 size_t i = next;
                 const unsigned char *s = (const unsigned char *)texts[i];
                 int bad = !s && lens[i];
-                if (bad || (lens[i] && count_alone(c, s, lens[i], flags))) {
-                    if (k) /* the batch first, so that the texts before this one are counted */
+                if (bad || alone == i || (lens[i] && count_alone(c, s, lens[i], flags))) {
+                    if (k) { /* the batch first, so that the texts before this one are counted */
+                        alone = i;
                         break;
+                    }
                     next++;
                     st = bad ? ic_error_set(err, IC_ERR_INVALID, "no text (text %zu of %zu)",
                                             i + 1, n)
@@ -802,8 +805,8 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
             size_t j = b.merge[q], before = out.n;
             if (!merge_piece(r, b.p[j], b.len[j], (size_t)(b.hash[j] >> r->shift), 0, &out)) {
                 failed = own[j];
-                st = ic_error_set(err, IC_ERR_NOMEM, "out of memory while tokenizing text %zu",
-                                  failed + 1);
+                st = ic_error_set(err, IC_ERR_NOMEM, "out of memory while tokenizing %zu bytes",
+                                  lens[failed]);
                 goto end;
             }
             counts[own[j]] += out.n - before;

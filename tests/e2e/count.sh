@@ -75,6 +75,18 @@ for e in o200k_base cl100k_base; do
     done
 done
 
+# lines piped in slowly come out as they arrive: the first line's count is read back before the
+# second line is written
+coproc CNT { "$IC" count --lines; }
+echo "hello world" >&"${CNT[1]}"
+got=$(read -t 10 -r l <&"${CNT[0]}" && echo "$l")
+expect_eq "lines streamed" "$got" '{"line":1,"tokens":2}'
+echo "x" >&"${CNT[1]}"
+exec {CNT[1]}>&-
+got=$(read -t 10 -r l <&"${CNT[0]}" && echo "$l")
+expect_eq "lines streamed, then the end" "$got" '{"line":2,"tokens":1}'
+wait
+
 # --- models without a public tokenizer: an estimate, labelled as such, never ids
 out=$(printf 'abcdefgh abcdefgh' | "$IC" count --model claude-sonnet-4-5)
 expect_eq "claude estimate" "$out" '{"model":"claude-sonnet-4-5","tokens":5,"estimate":true,"family":"anthropic","chars_per_token":3.5}'
