@@ -201,6 +201,7 @@ static int count_lines(job *j, FILE *f, const char *name)
     for (;;) {
         if (end == cap) { /* room: the block's lines point into buf, so count them first */
             flush_block(L);
+            fflush(stdout);
             if (start > 0) {
                 memmove(buf, buf + start, end - start);
                 end -= start;
@@ -361,7 +362,7 @@ static int run(int argc, char **argv)
     }
     ic_tokenizer_counter_free(j.counter);
     ic_tokenizer_free(tok);
-    if (fflush(stdout) != 0) {
+    if (fflush(stdout) != 0 || ferror(stdout)) {
         ic_cli_error("count: write error");
         return 1;
     }

@@ -87,6 +87,26 @@ got=$(read -t 10 -r l <&"${CNT[0]}" && echo "$l")
 expect_eq "lines streamed, then the end" "$got" '{"line":2,"tokens":1}'
 wait
 
+# the same when a read fills the 1 MB buffer exactly: 65,536 lines of 16 bytes, then a pause
+coproc CNT { "$IC" count --lines; }
+exec {W}>&"${CNT[1]}" {R}<&"${CNT[0]}" # copies for subshells: bash closes a coproc's fds there
+{ for i in $(seq 1 4096); do printf 'abcdefghijklmno\n%.0s' {1..16}; done; exec sleep 20; } >&"$W" &
+writer=$!
+n=$(timeout 20 head -n 65536 <&"$R" | wc -l)
+expect_eq "lines streamed after a full buffer" "$n" 65536
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+exec {W}>&- {R}<&- {CNT[1]}>&-
+wait
+
+# a write error is an error, with --lines too
+printf 'hello\nworld\n' > "$T/two.txt"
+for a in "" --lines; do
+    "$IC" count $a "$T/two.txt" > /dev/full 2>"$T/err"; rc=$?
+    expect_eq "write error $a: exit" "$rc" 1
+    expect_has "write error $a: message" "$(cat "$T/err")" "write error"
+done
+
 # --- models without a public tokenizer: an estimate, labelled as such, never ids
 out=$(printf 'abcdefgh abcdefgh' | "$IC" count --model claude-sonnet-4-5)
 expect_eq "claude estimate" "$out" '{"model":"claude-sonnet-4-5","tokens":5,"estimate":true,"family":"anthropic","chars_per_token":3.5}'
