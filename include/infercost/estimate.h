@@ -67,7 +67,8 @@ typedef struct ic_chat_count {
     uint32_t messages;
     uint32_t tools;            /* tool / function definitions counted */
     uint32_t images;           /* image parts (not counted: their size is unknown here) */
-    uint32_t other_parts;      /* audio, file or unknown parts (not counted) */
+    uint32_t other_parts;      /* audio, file or unknown parts, tools that are not functions
+                                * (web search, ...): not counted */
     uint32_t tool_calls;       /* assistant tool_calls (name + arguments counted, approximate) */
     bool has_max_tokens;
     uint64_t max_tokens;       /* max_completion_tokens, else max_tokens */

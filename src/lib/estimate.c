@@ -292,7 +292,8 @@ static ic_status count_tools(const counter *c, json_object *root, int func_init,
             json_object *t = json_object_array_get_idx(tools, i), *fn;
             snprintf(path, sizeof path, "tools[%zu]", i);
             if (!json_object_object_get_ex(t, "function", &fn)) {
-                out->approximate = true; /* a non-function tool (web search, ...) */
+                out->approximate = true; /* a non-function tool (web search, ...): not counted */
+                out->other_parts++;
                 continue;
             }
             if ((st = count_function(c, fn, func_init, path, total, err)) != IC_OK)

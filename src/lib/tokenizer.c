@@ -193,7 +193,7 @@ uint32_t ic_tokenizer_vocab_size(const ic_tokenizer *t) { return t->vocab; }
  * moves to the second. An entry holds the piece's bytes and its token count; a call that stores
  * ids keeps them in a parallel array (cache_ids), read only on a hit. */
 #define CACHE_SLOTS_MIN 16384
-#define CACHE_SLOTS_MAX 65536 /* 2 MB of entries, for inputs of 2 MB and more */
+#define CACHE_SLOTS_MAX 65536 /* 2 MB of entries, for inputs of more than 1 MB */
 #define CACHE_MAXLEN 30
 #define CACHE_MAXTOK 12
 #define CACHE_MIN_INPUT 16384 /* below this the cache costs more than it saves */

@@ -821,6 +821,14 @@ static void chat_parts_and_errors(void)
     CHECK(c.approximate);
     CHECK_INT(c.images, 1);
     CHECK(c.has_max_tokens && c.max_tokens == 50);
+    /* a tool that is not a function: not counted, and reported */
+    const char *web = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                      "\"tools\":[{\"type\":\"web_search\"}]}";
+    CHECK_INT(ic_chat_count_request(web, strlen(web), NULL, &c, &err), IC_OK);
+    CHECK_INT(c.prompt_tokens, 8); /* 3 + "user"(1) + "Hi"(1) + 3 */
+    CHECK(c.approximate);
+    CHECK_INT(c.other_parts, 1);
+    CHECK_INT(c.tools, 0);
     const char *bad = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":42}]}";
     CHECK_INT(ic_chat_count_request(bad, strlen(bad), NULL, &c, &err), IC_ERR_INVALID);
     CHECK(strstr(err.msg, "messages[0].content") != NULL);
