@@ -197,7 +197,8 @@ static int count_lines(job *j, FILE *f, const char *name)
         return 1;
     }
     L->j = j;
-    int fd = fileno(f), skipping = 0, failed = 0; /* skipping: a line too long for memory */
+    int fd = fileno(f), skipping = 0, failed = 0; /* skipping: a line too long for memory;
+                                                    * failed: the read's errno */
     for (;;) {
         if (end == cap) { /* room: the block's lines point into buf, so count them first */
             flush_block(L);
@@ -226,7 +227,7 @@ static int count_lines(job *j, FILE *f, const char *name)
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            failed = r < 0;
+            failed = r < 0 ? errno : 0; /* kept: the counting below may change errno */
             break;
         }
         size_t from = end;
@@ -255,7 +256,7 @@ static int count_lines(job *j, FILE *f, const char *name)
         L->lineno++;
     flush_block(L);
     if (failed) {
-        ic_cli_error("%s: cannot read after line %zu: %s", name, L->lineno, strerror(errno));
+        ic_cli_error("%s: cannot read after line %zu: %s", name, L->lineno, strerror(failed));
         L->rc = 2;
     }
     int rc = L->rc;
