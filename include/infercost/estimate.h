@@ -56,6 +56,13 @@ void ic_count_cache_free(ic_count_cache *c);
 /* ic_count_text_for_model through cache's counters (cache NULL: the same as without) */
 ic_status ic_count_text_for_model_in(ic_count_cache *cache, const char *model, const char *text,
                                      size_t len, ic_text_count *out, ic_error *err);
+/* The tokens of n texts (texts[i], lens[i] bytes) for model, summed in out->tokens: the total of
+ * n calls of ic_count_text_for_model_in. With an exact encoding and a counter in cache, the texts
+ * are counted together (ic_tokenizer_counter_count_many), their lookups overlapping: an
+ * embeddings request's many short inputs. */
+ic_status ic_count_texts_for_model_in(ic_count_cache *cache, const char *model,
+                                      const char *const *texts, const size_t *lens, size_t n,
+                                      ic_text_count *out, ic_error *err);
 
 typedef struct ic_chat_count {
     uint64_t prompt_tokens;

@@ -1175,7 +1175,32 @@ static bool embed_tokens(ic_count_cache *cc, json_object *in, const char *model,
     }
     if (!json_object_is_type(in, json_type_array) || depth > 1)
         return false;
-    size_t n = json_object_array_length(in);
+    size_t n = json_object_array_length(in), strings = 0;
+    while (depth == 0 && strings < n &&
+           json_object_is_type(json_object_array_get_idx(in, strings), json_type_string))
+        strings++;
+    if (n > 1 && strings == n) { /* a batch of texts: counted in one call */
+        const char **texts = malloc(n * sizeof *texts);
+        size_t *lens = malloc(n * sizeof *lens);
+        bool ok = false, done = texts && lens;
+        if (done) {
+            for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(in, i);
+                texts[i] = json_object_get_string(e);
+                lens[i] = (size_t)json_object_get_string_len(e);
+            }
+            ic_text_count tc;
+            ic_error err = {0};
+            ok = ic_count_texts_for_model_in(cc, model, texts, lens, n, &tc, &err) == IC_OK &&
+                 tc.method == IC_COUNT_EXACT;
+            if (ok)
+                *out += tc.tokens;
+        }
+        free(texts);
+        free(lens);
+        if (done)
+            return ok;
+    }
     for (size_t i = 0; i < n; i++)
         if (!embed_tokens(cc, json_object_array_get_idx(in, i), model, depth + 1, out))
             return false;

@@ -188,6 +188,33 @@ ic_status ic_count_text_for_model_in(ic_count_cache *cache, const char *model, c
     return count_str(&c, text, len, &out->tokens, err);
 }
 
+ic_status ic_count_texts_for_model_in(ic_count_cache *cache, const char *model,
+                                      const char *const *texts, const size_t *lens, size_t n,
+                                      ic_text_count *out, ic_error *err)
+{
+    memset(out, 0, sizeof *out);
+    counter c;
+    ic_status st = counter_for(cache, model, &c, &out->method, &out->encoding, &out->family,
+                               &out->chars_per_token, err);
+    if (st != IC_OK)
+        return st;
+    uint64_t counts[256];
+    for (size_t i = 0; i < n;) {
+        size_t m = c.kept ? (n - i < 256 ? n - i : 256) : 1;
+        if (c.kept)
+            st = ic_tokenizer_counter_count_many(c.kept, texts + i, lens + i, m, 0, counts, NULL,
+                                                 err);
+        else
+            st = count_str(&c, texts[i], lens[i], &counts[0], err);
+        if (st != IC_OK)
+            return st;
+        for (size_t q = 0; q < m; q++)
+            out->tokens += counts[q];
+        i += m;
+    }
+    return IC_OK;
+}
+
 /* ---- chat requests ---- */
 
 static ic_status add_str(const counter *c, json_object *v, uint64_t *total, ic_error *err)

@@ -31,6 +31,7 @@ cat >"$T/gw.json" <<JSON
   {"name":"vip","match":{"model":"gpt-4o","customer":"vip"},"targets":[{"upstream":"good","model":"gpt-4.1-mini"}]},
   {"name":"small","match":{"model":"gpt-4o","max_prompt_bytes":120},"targets":[{"upstream":"good","model":"gpt-4o-mini"}]},
   {"name":"long","match":{"model":"gpt-4.1","min_prompt_tokens":700},"targets":[{"upstream":"good","model":"gpt-4.1-nano"}]},
+  {"name":"embedlong","match":{"model":"text-embedding-3-small","min_prompt_tokens":300},"targets":[{"upstream":"good","model":"text-embedding-3-large"}]},
   {"name":"split","match":{"model":"split-*"},"targets":[{"upstream":"good","model":"gpt-4o","weight":3},{"upstream":"good","model":"gpt-4o-mini","weight":1}]},
   {"name":"budget","match":{"model":"budget-*"},"targets":[{"upstream":"lat","model":"gpt-4o"}]}],
  "keys":[
@@ -136,6 +137,19 @@ eq "no route: as asked" "$(served '{"model":"gpt-4o","messages":[{"role":"user",
 eq "token route: over" "$(served "{\"model\":\"gpt-4.1\",\"messages\":[{\"role\":\"user\",\"content\":\"$HELLO\"}]}")" gpt-4.1-nano
 H600=$(printf 'hello %.0s' $(seq 1 599))hello
 eq "token route: under" "$(served "{\"model\":\"gpt-4.1\",\"messages\":[{\"role\":\"user\",\"content\":\"$H600\"}]}")" gpt-4.1
+# the same on embeddings (cl100k, exact): inputs "hello world" are 2 tokens each, so 150 of them
+# are 300 (the rule) and 149 are 298 (not), counted in one call (ic_count_texts_for_model_in);
+# one text of 298 tokens, and token ids (one token each: 2 x 150), count as well
+E="http://127.0.0.1:$GW_PORT/v1/embeddings"
+embed_served() { curl -s -D "$T/h" -o "$T/b" "$E" -d "$1" >/dev/null; hget X-Infercost-Model-Served; }
+inputs() { printf '"hello world"%.0s,' $(seq 1 "$1") | sed 's/,$//'; }
+EMB='"model":"text-embedding-3-small","input"'
+eq "embeddings token route: 300" "$(embed_served "{$EMB:[$(inputs 150)]}")" text-embedding-3-large
+eq "embeddings token route: 298" "$(embed_served "{$EMB:[$(inputs 149)]}")" text-embedding-3-small
+H149="$(printf 'hello world %.0s' $(seq 1 148))hello world"
+eq "embeddings token route: one text of 298" "$(embed_served "{$EMB:\"$H149\"}")" text-embedding-3-small
+IDS=$(printf '15339,%.0s' $(seq 1 149))15339
+eq "embeddings token route: 300 ids" "$(embed_served "{$EMB:[[$IDS],[$IDS]]}")" text-embedding-3-large
 eq "auto: cheapest of the tier" "$(served '{"model":"auto","messages":[{"role":"user","content":"hi"}]}')" gpt-4.1-nano
 for i in $(seq 1 40); do served "{\"model\":\"split-x\",$MSG}"; done | sort | uniq -c >"$T/split"
 n4o=$(awk '$2=="gpt-4o"{print $1}' "$T/split"); nmini=$(awk '$2=="gpt-4o-mini"{print $1}' "$T/split")

@@ -800,6 +800,42 @@ static void count_cache_matches(void)
         CHECK_INT(tb.tokens, ta.tokens);
     }
     free(body);
+    /* many texts at once (an embeddings request's inputs): the total of one call each, with and
+     * without the cache, exact and estimated, over more than one group of 256 */
+    enum { NT = 700 };
+    char *pool = malloc(NT * 64);
+    const char *texts[NT];
+    size_t lens[NT];
+    static const char *const words[] = {"hello", " world", " Мурманская", " 中文", "\xff", " 42",
+                                        "<|endoftext|>", " Donaudampfschifffahrt", ""};
+    for (int i = 0; i < NT; i++) {
+        char *p = pool + i * 64;
+        size_t w = 0;
+        for (int k = 0; k <= i % 4; k++)
+            w += (size_t)sprintf(p + w, "%s", words[(i * 7 + k) % 9]);
+        texts[i] = p;
+        lens[i] = w;
+    }
+    for (size_t m = 0; m < 4; m++) {
+        uint64_t want = 0;
+        for (int i = 0; i < NT; i++) {
+            ic_text_count t1;
+            CHECK_INT(ic_count_text_for_model(models[m], texts[i], lens[i], &t1, &err), IC_OK);
+            want += t1.tokens;
+        }
+        for (int with = 0; with < 2; with++) {
+            ic_text_count all;
+            CHECK_INT(ic_count_texts_for_model_in(with ? cc : NULL, models[m], texts, lens, NT,
+                                                  &all, &err),
+                      IC_OK);
+            CHECK_INT(all.tokens, want);
+            CHECK(all.method == (m == 3 ? IC_COUNT_RATIO : IC_COUNT_EXACT));
+        }
+    }
+    ic_text_count none;
+    CHECK_INT(ic_count_texts_for_model_in(cc, "gpt-4o", texts, lens, 0, &none, &err), IC_OK);
+    CHECK_INT(none.tokens, 0);
+    free(pool);
     /* both encodings' counters were made and used */
     for (int k = 0; k < 2; k++) {
         const ic_tokenizer_counter *ctr = ic__count_cache_counter(cc, k ? cl100k : o200k);
