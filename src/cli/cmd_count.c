@@ -265,6 +265,70 @@ static int count_lines(job *j, FILE *f, const char *name)
     return rc;
 }
 
+/* The whole input with an exact encoding, counting only: read 1 MB at a time and counted a part
+ * at a time through one counter, each part ending where ic_tokenizer_cut allows (the start of a
+ * line that begins with a letter), so that the parts add up to the whole text's count. Memory:
+ * 1 MB, or more where the text has no such line for longer. 0, 1 (count failed), 2 (read). */
+static int count_stream(job *j, FILE *f, const char *name, const char *head)
+{
+    ic_error err = {0};
+    if (ic_tokenizer_counter_new(&j->counter, j->tok, 0, &err) != IC_OK) {
+        ic_cli_error("count: %s", err.msg);
+        return 1;
+    }
+    unsigned fl = j->special ? IC_TOK_ALLOW_SPECIAL : 0;
+    size_t cap = BUF_MIN, end = 0;
+    char *buf = malloc(cap);
+    uint64_t total = 0, n;
+    int fd = fileno(f), failed = 0;
+    for (;;) {
+        if (buf && end == cap) { /* full: count up to the last cut, or make room */
+            size_t cut = ic_tokenizer_cut(j->tok, buf, end);
+            if (cut) {
+                if (ic_tokenizer_counter_count(j->counter, buf, cut, fl, &n, &err) != IC_OK) {
+                    ic_cli_error("count: %s", err.msg);
+                    free(buf);
+                    return 1;
+                }
+                total += n;
+                memmove(buf, buf + cut, end - cut);
+                end -= cut;
+            } else {
+                char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+                if (!nb)
+                    free(buf);
+                buf = nb;
+                cap *= 2;
+            }
+        }
+        if (!buf) {
+            ic_cli_error("%s: out of memory: no place to cut the text in %zu bytes", name, cap / 2);
+            return 1;
+        }
+        ssize_t r = read(fd, buf + end, cap - end);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            failed = r < 0 ? errno : 0;
+            break;
+        }
+        end += (size_t)r;
+    }
+    int rc = 0;
+    if (failed) {
+        ic_cli_error("%s: cannot read: %s", name, strerror(failed));
+        rc = 2;
+    } else if (ic_tokenizer_counter_count(j->counter, buf, end, fl, &n, &err) != IC_OK) {
+        ic_cli_error("count: %s", err.msg);
+        rc = 1;
+    } else {
+        fputs(head, stdout);
+        put_u64("\"tokens\":", total + n, "}\n");
+    }
+    free(buf);
+    return rc;
+}
+
 static int run(int argc, char **argv)
 {
     const char *encoding = NULL, *model = NULL, *path = NULL;
@@ -341,15 +405,6 @@ static int run(int argc, char **argv)
         if (f != stdin)
             fclose(f);
     } else {
-        size_t len = 0;
-        char *text = ic_cli_read_all(f, &len);
-        if (f != stdin)
-            fclose(f);
-        if (!text) {
-            ic_cli_error("%s: cannot read", path ? path : "stdin");
-            ic_tokenizer_free(tok);
-            return 2;
-        }
         char head[1024], mq[600];
         if (!tok)
             snprintf(head, sizeof head, "{\"model\":%s,", ic_cli_json_str(model, mq, sizeof mq));
@@ -358,8 +413,21 @@ static int run(int argc, char **argv)
                      ic_cli_json_str(model, mq, sizeof mq), encoding);
         else
             snprintf(head, sizeof head, "{\"encoding\":\"%s\",", encoding);
-        rc = one(&j, head, "", text, len);
-        free(text);
+        if (tok && !j.ids) {
+            rc = count_stream(&j, f, path ? path : "stdin", head);
+        } else { /* ids (printed after the count), or an estimate: the whole text at once */
+            size_t len = 0;
+            char *text = ic_cli_read_all(f, &len);
+            if (!text) {
+                ic_cli_error("%s: cannot read", path ? path : "stdin");
+                rc = 2;
+            } else {
+                rc = one(&j, head, "", text, len);
+                free(text);
+            }
+        }
+        if (f != stdin)
+            fclose(f);
     }
     ic_tokenizer_counter_free(j.counter);
     ic_tokenizer_free(tok);

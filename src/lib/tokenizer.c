@@ -837,6 +837,26 @@ void ic_tokenizer_counter_free(ic_tokenizer_counter *c)
     free(c);
 }
 
+/* Why the cut is exact. Let p follow a "\n" and hold an ASCII letter. No piece of either
+ * pre-split regex (pretokenize.c) contains both s[p - 1] and s[p]: a letter piece cannot contain
+ * "\n" (its optional prefix excludes \r \n); digits and spaces pieces stop before a letter; a
+ * punctuation piece's trailing [\r\n]* (o200k: [\r\n/]*) stops at the letter; a whitespace run
+ * holding a newline matches \s*[\r\n]+ (tried before \s+(?!\S)), which ends after its last
+ * newline, that is at p. No match that starts before p looks past s[p], and at s[p] every
+ * alternative stops as it would at the end of the text (the one that would not, \s+(?!\S), is
+ * never reached for a run ending in a newline). No regex looks behind, so the pieces from p on
+ * are those of s[p..] alone. Special tokens hold no "\n", so none spans p; invalid UTF-8 is
+ * repaired the same on either side of an ASCII byte. Same pieces, so the same merges and ids. */
+size_t ic_tokenizer_cut(const ic_tokenizer *t, const char *text, size_t len)
+{
+    (void)t; /* both encodings' regexes allow the same cuts */
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t p = len; p-- > 1;)
+        if (s[p - 1] == '\n' && (unsigned)((s[p] | 0x20) - 'a') < 26u)
+            return p;
+    return 0;
+}
+
 ic_status ic_tokenizer_encode(const ic_tokenizer *t, const char *text, size_t len, unsigned flags,
                               uint32_t **ids, size_t *nids, ic_error *err)
 {

@@ -107,6 +107,21 @@ for a in "" --lines; do
     expect_has "write error $a: message" "$(cat "$T/err")" "write error"
 done
 
+# the whole input is counted 1 MB at a time, cut at the start of a line that begins with a
+# letter (ic_tokenizer_cut): the same count as the text at once (--ids reads it whole), on 3 MB
+# of what sits around such cuts
+frag=$'foo.\nBar  \n\nbaz x \r\nA\'s\nQ Мурманская\nZ<|endoftext|>\nw 12\n\tk//\nm'
+for i in $(seq 1 45000); do printf '%s' "$frag"; done > "$T/big.txt"
+expect_eq "3 MB input" "$(($(wc -c < "$T/big.txt") > 3000000))" 1
+for e in o200k_base cl100k_base; do
+    for sp in "" --special; do
+        a=$("$IC" count ${sp:+"$sp"} --encoding "$e" "$T/big.txt")
+        b=$("$IC" count --ids ${sp:+"$sp"} --encoding "$e" "$T/big.txt" | sed 's/,"ids":.*/}/')
+        expect_eq "whole input in parts $e $sp" "$a" "$b"
+    done
+done
+expect_eq "whole input in parts, from a pipe" "$(cat "$T/big.txt" | "$IC" count)" "$("$IC" count "$T/big.txt")"
+
 # --- models without a public tokenizer: an estimate, labelled as such, never ids
 out=$(printf 'abcdefgh abcdefgh' | "$IC" count --model claude-sonnet-4-5)
 expect_eq "claude estimate" "$out" '{"model":"claude-sonnet-4-5","tokens":5,"estimate":true,"family":"anthropic","chars_per_token":3.5}'

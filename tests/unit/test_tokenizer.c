@@ -1134,6 +1134,61 @@ static void count_many_matches(void)
     free(got);
 }
 
+/* ic_tokenizer_cut: the two parts' ids, one after the other, are the whole text's ids, at every
+ * cut the rule allows, on texts made of what could cross it (newlines before punctuation,
+ * whitespace runs ending in newlines, \r\n, apostrophes, marks, specials, invalid bytes) */
+static void cut_is_exact(void)
+{
+    static const char *const parts[] = {
+        "\n", "\r\n", "\n\n", " \n", "\t\n", "  ", " ", "Word", "word", "A", "x", "'s", "'S",
+        "'ll", ".", "...", "/", "//", "42", "1234", "Мурманская", "中文", "\xcc\x81", "<|endoftext|>",
+        "\xff", "\xe4\xb8", "\u00a0", "é", "-", "\"", "(", "ſ", "\r", "\v"};
+    const size_t np = sizeof parts / sizeof parts[0];
+    ic_error err = {0};
+    uint32_t x = 99;
+    int bad = 0, cuts = 0;
+    char text[400];
+    for (int it = 0; it < 3000; it++) {
+        size_t len = 0;
+        while (len < 300) {
+            x = x * 1103515245u + 12345u;
+            const char *pp = parts[(x >> 16) % np];
+            size_t pl = strlen(pp);
+            memcpy(text + len, pp, pl);
+            len += pl;
+        }
+        for (int k = 0; k < 2; k++) {
+            const ic_tokenizer *t = k ? cl100k : o200k;
+            for (unsigned fl = 0; fl <= IC_TOK_ALLOW_SPECIAL; fl++) {
+                uint32_t *whole = NULL, *a = NULL, *b = NULL;
+                size_t nw = 0, na = 0, nb = 0;
+                CHECK_INT(ic_tokenizer_encode(t, text, len, fl, &whole, &nw, &err), IC_OK);
+                /* every allowed cut: the last one in each prefix */
+                for (size_t end = len, c; (c = ic_tokenizer_cut(t, text, end)) > 0; end = c - 1) {
+                    cuts++;
+                    CHECK_INT(ic_tokenizer_encode(t, text, c, fl, &a, &na, &err), IC_OK);
+                    CHECK_INT(ic_tokenizer_encode(t, text + c, len - c, fl, &b, &nb, &err), IC_OK);
+                    int same = na + nb == nw && !memcmp(a, whole, na * sizeof *a) &&
+                               !memcmp(b, whole + na, nb * sizeof *b);
+                    if (!same && bad++ < 3)
+                        fprintf(stderr, "  %s: cut at %zu of %zu changes the ids\n",
+                                ic_tokenizer_name(t), c, len);
+                    free(a);
+                    free(b);
+                }
+                free(whole);
+            }
+        }
+    }
+    CHECK_INT(bad, 0);
+    CHECK(cuts > 10000);
+    /* the rule: after "\n", before an ASCII letter; none in a text without one */
+    CHECK_INT(ic_tokenizer_cut(o200k, "ab\ncd\n1x\n", 10), 3);
+    CHECK_INT(ic_tokenizer_cut(o200k, "ab cd", 5), 0);
+    CHECK_INT(ic_tokenizer_cut(o200k, "\nZ", 2), 1);
+    CHECK_INT(ic_tokenizer_cut(o200k, "", 0), 0);
+}
+
 int main(void)
 {
     ic_error err = {0};
@@ -1150,6 +1205,7 @@ int main(void)
     RUN(invalid_utf8);
     RUN(counter_matches_count);
     RUN(count_many_matches);
+    RUN(cut_is_exact);
     RUN(scanners_match_pcre2);
     RUN(two_byte_scanners);
     RUN(short_table_and_premerge);
