@@ -846,7 +846,9 @@ void ic_tokenizer_counter_free(ic_tokenizer_counter *c)
  * alternative stops as it would at the end of the text (the one that would not, \s+(?!\S), is
  * never reached for a run ending in a newline). No regex looks behind, so the pieces from p on
  * are those of s[p..] alone. Special tokens hold no "\n", so none spans p; invalid UTF-8 is
- * repaired the same on either side of an ASCII byte. Same pieces, so the same merges and ids. */
+ * repaired the same on either side of an ASCII byte. Same pieces, so the same merges and ids.
+ * Checked against tiktoken itself on ~590,000 cuts (session 9). Do not widen it to any character
+ * after the newline: o200k's [\r\n/]* joins "_\n//" across the cut. */
 size_t ic_tokenizer_cut(const ic_tokenizer *t, const char *text, size_t len)
 {
     (void)t; /* both encodings' regexes allow the same cuts */
