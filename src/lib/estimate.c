@@ -176,13 +176,20 @@ ic_status ic_count_text_for_model(const char *model, const char *text, size_t le
     return ic_count_text_for_model_in(NULL, model, text, len, out, err);
 }
 
+/* out cleared, with the method for model, and the counter to count with */
+static ic_status text_counter(ic_count_cache *cache, const char *model, counter *c,
+                              ic_text_count *out, ic_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return counter_for(cache, model, c, &out->method, &out->encoding, &out->family,
+                       &out->chars_per_token, err);
+}
+
 ic_status ic_count_text_for_model_in(ic_count_cache *cache, const char *model, const char *text,
                                      size_t len, ic_text_count *out, ic_error *err)
 {
-    memset(out, 0, sizeof *out);
     counter c;
-    ic_status st = counter_for(cache, model, &c, &out->method, &out->encoding, &out->family,
-                               &out->chars_per_token, err);
+    ic_status st = text_counter(cache, model, &c, out, err);
     if (st != IC_OK)
         return st;
     return count_str(&c, text, len, &out->tokens, err);
@@ -192,10 +199,8 @@ ic_status ic_count_texts_for_model_in(ic_count_cache *cache, const char *model,
                                       const char *const *texts, const size_t *lens, size_t n,
                                       ic_text_count *out, ic_error *err)
 {
-    memset(out, 0, sizeof *out);
     counter c;
-    ic_status st = counter_for(cache, model, &c, &out->method, &out->encoding, &out->family,
-                               &out->chars_per_token, err);
+    ic_status st = text_counter(cache, model, &c, out, err);
     if (st != IC_OK)
         return st;
     uint64_t counts[256];
