@@ -46,7 +46,7 @@ int main(int argc, char **argv)
     if (!buf)
         return 1;
     int many = argc > 4 && strcmp(argv[4], "--lines") == 0;
-    int lines = argc > 4 && strcmp(argv[4], "--lines-one") == 0;
+    int one = argc > 4 && strcmp(argv[4], "--lines-one") == 0;
     int each = argc > 4 && strcmp(argv[4], "--lines-each") == 0;
     enum { BLOCK = 1024 };
     const char *texts[BLOCK];
@@ -81,9 +81,9 @@ int main(int argc, char **argv)
                     count += counts[q];
             }
             ic_tokenizer_counter_free(counter);
-        } else if (lines || each) {
+        } else if (one || each) {
             ic_tokenizer_counter *counter = NULL;
-            if (lines && ic_tokenizer_counter_new(&counter, t, 0, &err) != IC_OK) {
+            if (one && ic_tokenizer_counter_new(&counter, t, 0, &err) != IC_OK) {
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
             }
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
                 const char *nl = memchr(buf + s, '\n', n - s);
                 size_t end = nl ? (size_t)(nl - buf) : n;
                 uint64_t c;
-                if ((lines ? ic_tokenizer_counter_count(counter, buf + s, end - s, 0, &c, &err)
+                if ((one ? ic_tokenizer_counter_count(counter, buf + s, end - s, 0, &c, &err)
                            : ic_tokenizer_count(t, buf + s, end - s, 0, &c, &err)) != IC_OK) {
                     fprintf(stderr, "%s\n", err.msg);
                     return 1;
