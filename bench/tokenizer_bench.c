@@ -56,49 +56,41 @@ int main(int argc, char **argv)
     int reps = 0;
     double t0 = bench_wall_s(), c0 = bench_cpu_s(), el;
     do {
-        if (many) {
+        if (many || one || each) {
             ic_tokenizer_counter *counter = NULL;
-            if (ic_tokenizer_counter_new(&counter, t, 0, &err) != IC_OK) {
+            if (!each && ic_tokenizer_counter_new(&counter, t, 0, &err) != IC_OK) {
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
             }
             count = 0;
-            for (size_t s = 0; s < n;) {
-                size_t k = 0;
-                while (k < BLOCK && s < n) {
+            size_t k = 0; /* --lines: the block so far */
+            for (size_t s = 0; s < n || k;) {
+                int last = s >= n;
+                if (!last) {
                     const char *nl = memchr(buf + s, '\n', n - s);
                     size_t end = nl ? (size_t)(nl - buf) : n;
                     texts[k] = buf + s;
                     lens[k++] = end - s;
                     s = nl ? end + 1 : n;
                 }
-                if (ic_tokenizer_counter_count_many(counter, texts, lens, k, 0, counts, NULL,
-                                                    &err) != IC_OK) {
+                ic_status st = IC_OK;
+                if (!many) {
+                    st = one ? ic_tokenizer_counter_count(counter, texts[0], lens[0], 0, counts,
+                                                          &err)
+                             : ic_tokenizer_count(t, texts[0], lens[0], 0, counts, &err);
+                } else if (k == BLOCK || last || s >= n) {
+                    st = ic_tokenizer_counter_count_many(counter, texts, lens, k, 0, counts, NULL,
+                                                         &err);
+                } else {
+                    continue;
+                }
+                if (st != IC_OK) {
                     fprintf(stderr, "%s\n", err.msg);
                     return 1;
                 }
                 for (size_t q = 0; q < k; q++)
                     count += counts[q];
-            }
-            ic_tokenizer_counter_free(counter);
-        } else if (one || each) {
-            ic_tokenizer_counter *counter = NULL;
-            if (one && ic_tokenizer_counter_new(&counter, t, 0, &err) != IC_OK) {
-                fprintf(stderr, "%s\n", err.msg);
-                return 1;
-            }
-            count = 0;
-            for (size_t s = 0; s < n;) {
-                const char *nl = memchr(buf + s, '\n', n - s);
-                size_t end = nl ? (size_t)(nl - buf) : n;
-                uint64_t c;
-                if ((one ? ic_tokenizer_counter_count(counter, buf + s, end - s, 0, &c, &err)
-                           : ic_tokenizer_count(t, buf + s, end - s, 0, &c, &err)) != IC_OK) {
-                    fprintf(stderr, "%s\n", err.msg);
-                    return 1;
-                }
-                count += c;
-                s = nl ? end + 1 : n;
+                k = 0;
             }
             ic_tokenizer_counter_free(counter);
         } else if (ic_tokenizer_count(t, buf, (size_t)n, 0, &count, &err) != IC_OK) {

@@ -120,6 +120,28 @@ static int one(const job *j, const char *head, const char *where, const char *te
     return 0;
 }
 
+/* read(2) into p[0..n), again when a signal interrupts it: bytes read, 0 at the end, or -1 with
+ * errno set */
+static ssize_t read_some(int fd, char *p, size_t n)
+{
+    ssize_t r;
+    do
+        r = read(fd, p, n);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+/* *buf doubled (*cap with it); 0 when it cannot be (then *buf is as it was) */
+static int grow(char **buf, size_t *cap)
+{
+    char *nb = *cap <= SIZE_MAX / 2 ? realloc(*buf, *cap * 2) : NULL;
+    if (!nb)
+        return 0;
+    *buf = nb;
+    *cap *= 2;
+    return 1;
+}
+
 /* --lines. The input is read with read(2) into one buffer (1 MB, or more for a longer line); the
  * complete lines in it are counted without a copy: without --ids, in blocks of up to 1,024
  * through one counter (ic_tokenizer_counter_count_many: one cache of merged pieces for all the
@@ -207,25 +229,17 @@ static int count_lines(job *j, FILE *f, const char *name)
                 memmove(buf, buf + start, end - start);
                 end -= start;
                 start = 0;
-            } else {
-                char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-                if (nb) {
-                    buf = nb;
-                    cap *= 2;
-                } else {
-                    if (!skipping)
-                        ic_cli_error("count: line %zu: out of memory (the line is longer than "
-                                     "%zu bytes); skipped", L->lineno + 1, cap);
-                    L->rc = 1;
-                    skipping = 1;
-                    start = end = 0;
-                }
+            } else if (!grow(&buf, &cap)) {
+                if (!skipping)
+                    ic_cli_error("count: line %zu: out of memory (the line is longer than %zu "
+                                 "bytes); skipped", L->lineno + 1, cap);
+                L->rc = 1;
+                skipping = 1;
+                start = end = 0;
             }
         }
         size_t want = cap - end;
-        ssize_t r = read(fd, buf + end, want);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = read_some(fd, buf + end, want);
         if (r <= 0) {
             failed = r < 0 ? errno : 0; /* kept: the counting below may change errno */
             break;
@@ -279,10 +293,14 @@ static int count_stream(job *j, FILE *f, const char *name, const char *head)
     unsigned fl = j->special ? IC_TOK_ALLOW_SPECIAL : 0;
     size_t cap = BUF_MIN, end = 0;
     char *buf = malloc(cap);
+    if (!buf) {
+        ic_cli_error("count: out of memory");
+        return 1;
+    }
     uint64_t total = 0, n;
     int fd = fileno(f), failed = 0;
     for (;;) {
-        if (buf && end == cap) { /* full: count up to the last cut, or make room */
+        if (end == cap) { /* full: count up to the last cut, or make room */
             size_t cut = ic_tokenizer_cut(j->tok, buf, end);
             if (cut) {
                 if (ic_tokenizer_counter_count(j->counter, buf, cut, fl, &n, &err) != IC_OK) {
@@ -293,21 +311,14 @@ static int count_stream(job *j, FILE *f, const char *name, const char *head)
                 total += n;
                 memmove(buf, buf + cut, end - cut);
                 end -= cut;
-            } else {
-                char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-                if (!nb)
-                    free(buf);
-                buf = nb;
-                cap *= 2;
+            } else if (!grow(&buf, &cap)) {
+                ic_cli_error("%s: out of memory: no place to cut the text in %zu bytes", name,
+                             cap);
+                free(buf);
+                return 1;
             }
         }
-        if (!buf) {
-            ic_cli_error("%s: out of memory: no place to cut the text in %zu bytes", name, cap / 2);
-            return 1;
-        }
-        ssize_t r = read(fd, buf + end, cap - end);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = read_some(fd, buf + end, cap - end);
         if (r <= 0) {
             failed = r < 0 ? errno : 0;
             break;

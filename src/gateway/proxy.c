@@ -1179,11 +1179,11 @@ static bool embed_tokens(ic_count_cache *cc, json_object *in, const char *model,
     while (depth == 0 && strings < n &&
            json_object_is_type(json_object_array_get_idx(in, strings), json_type_string))
         strings++;
-    if (n > 1 && strings == n) { /* a batch of texts: counted in one call */
+    if (n && strings == n) { /* texts: counted in one call (out of memory: unknown, false) */
         const char **texts = malloc(n * sizeof *texts);
         size_t *lens = malloc(n * sizeof *lens);
-        bool ok = false, done = texts && lens;
-        if (done) {
+        bool ok = false;
+        if (texts && lens) {
             for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(in, i);
                 texts[i] = json_object_get_string(e);
@@ -1198,8 +1198,7 @@ static bool embed_tokens(ic_count_cache *cc, json_object *in, const char *model,
         }
         free(texts);
         free(lens);
-        if (done)
-            return ok;
+        return ok;
     }
     for (size_t i = 0; i < n; i++)
         if (!embed_tokens(cc, json_object_array_get_idx(in, i), model, depth + 1, out))
