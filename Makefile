@@ -64,6 +64,9 @@ $(B)/tests/%: tests/unit/%.c $(B)/libinfercost.a
 	@mkdir -p $(B)/deps
 	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -MF $(B)/deps/$*.d -MT $@ $(LDFLAGS) $< $(B)/libinfercost.a $(LIBS) -o $@
 
+# test_oom fails the library's allocations one by one: its own malloc and friends, by the linker
+$(B)/tests/test_oom: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc
+
 # The two README commands.
 demo: bootstrap
 	@$(MAKE) --no-print-directory all

@@ -20,7 +20,8 @@ typedef struct ic_provider ic_provider;
 typedef struct ic_model ic_model;
 typedef struct ic_price_set ic_price_set;
 
-/* Open the catalog from a genai-prices v2 data.json, or the embedded snapshot if path is NULL. */
+/* Open the catalog from a genai-prices v2 data.json, or the embedded snapshot if path is NULL.
+ * On failure *out is NULL. */
 ic_status ic_catalog_open(ic_catalog **out, const char *path, ic_error *err);
 /* The same from text in memory; name is used in error messages. */
 ic_status ic_catalog_open_text(ic_catalog **out, const char *text, size_t len, const char *name,

@@ -603,6 +603,7 @@ static void arena_list_free(ic_arena_list *al)
 ic_status ic_catalog_open_text(ic_catalog **out, const char *text, size_t len, const char *name,
                                ic_error *err)
 {
+    *out = NULL;
     if (ic_units_init(err) != IC_OK)
         return err ? err->status : IC_ERR_CATALOG;
     ic_catalog *c = calloc(1, sizeof *c);
@@ -629,6 +630,7 @@ ic_status ic_catalog_open_text(ic_catalog **out, const char *text, size_t len, c
 
 ic_status ic_catalog_open(ic_catalog **out, const char *path, ic_error *err)
 {
+    *out = NULL;
     if (!path) {
         size_t len;
         const unsigned char *d = ic__embedded("data.json", &len);
