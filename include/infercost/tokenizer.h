@@ -72,7 +72,8 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
 void ic_tokenizer_counter_free(ic_tokenizer_counter *c);
 
 /* Where a long text can be cut so that its two parts count (and encode) exactly as the whole:
- * the start of its last line that begins with an ASCII letter (a position after a "\n"), or 0
+ * the start of its last line that begins with a letter or a digit, of any script (a position
+ * after a "\n"), or 0
  * when there is none. For counting a stream a part at a time (infercost count reads 1 MB at a
  * time); the same for both encodings, with or without IC_TOK_ALLOW_SPECIAL. */
 size_t ic_tokenizer_cut(const ic_tokenizer *t, const char *text, size_t len);

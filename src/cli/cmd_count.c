@@ -281,7 +281,7 @@ static int count_lines(job *j, FILE *f, const char *name)
 
 /* The whole input with an exact encoding, counting only: read 1 MB at a time and counted a part
  * at a time through one counter, each part ending where ic_tokenizer_cut allows (the start of a
- * line that begins with a letter), so that the parts add up to the whole text's count. Memory:
+ * line that begins with a letter or a digit), so that the parts add up to the whole text's count. Memory:
  * 1 MB, or more where the text has no such line for longer. 0, 1 (count failed), 2 (read). */
 static int count_stream(job *j, FILE *f, const char *name, const char *head)
 {

@@ -108,8 +108,8 @@ for a in "" --lines; do
 done
 
 # the whole input is counted 1 MB at a time, cut at the start of a line that begins with a
-# letter (ic_tokenizer_cut): the same count as the text at once (--ids reads it whole), on 3 MB
-# of what sits around such cuts
+# letter or a digit (ic_tokenizer_cut): the same count as the text at once (--ids reads it
+# whole), on 3 MB of what sits around such cuts
 frag=$'foo.\nBar  \n\nbaz x \r\nA\'s\nQ Мурманская\nZ<|endoftext|>\nw 12\n\tk//\nm'
 for i in $(seq 1 45000); do printf '%s' "$frag"; done > "$T/big.txt"
 expect_eq "3 MB input" "$(($(wc -c < "$T/big.txt") > 3000000))" 1
@@ -121,6 +121,20 @@ for e in o200k_base cl100k_base; do
     done
 done
 expect_eq "whole input in parts, from a pipe" "$(cat "$T/big.txt" | "$IC" count)" "$("$IC" count "$T/big.txt")"
+# lines in other scripts, no ASCII letter at all: cut before Cyrillic, CJK, Arabic digits
+frag=$'Мурманская область\n 中文文本。\n١٢٣ ٤\n...Ελλάδα\n東京\n/ক\n'
+for i in $(seq 1 40000); do printf '%s' "$frag"; done > "$T/other.txt"
+for e in o200k_base cl100k_base; do
+    a=$("$IC" count --encoding "$e" "$T/other.txt")
+    b=$("$IC" count --ids --encoding "$e" "$T/other.txt" | sed 's/,"ids":.*/}/')
+    expect_eq "other scripts in parts $e" "$a" "$b"
+done
+# and memory stays near 1 MB of text, not the whole 30 MB (peak RSS against a 1 KB input's)
+for i in $(seq 1 10); do cat "$T/other.txt"; done > "$T/other30.txt"
+head -c 1000 "$T/other.txt" > "$T/other1k.txt"
+rss() { /usr/bin/time -f %M "$IC" count "$1" 2>&1 >/dev/null | tail -n 1; }
+small=$(rss "$T/other1k.txt") large=$(rss "$T/other30.txt")
+expect_eq "30 MB in other scripts: peak memory ${small} KB -> ${large} KB" "$((large - small < 10000))" 1
 
 # --- models without a public tokenizer: an estimate, labelled as such, never ids
 out=$(printf 'abcdefgh abcdefgh' | "$IC" count --model claude-sonnet-4-5)

@@ -1137,6 +1137,21 @@ static void count_many_matches(void)
 /* ic_tokenizer_cut: the two parts' ids, one after the other, are the whole text's ids, at every
  * cut the rule allows, on texts made of what could cross it (newlines before punctuation,
  * whitespace runs ending in newlines, \r\n, apostrophes, marks, specials, invalid bytes) */
+/* the pre-split's pieces of s[start..n): their end offsets into ends (room for n - start) */
+static size_t split_all(ic__pretok_kind kind, const char *s, size_t n, size_t start, size_t *ends)
+{
+    size_t k = 0, i = start;
+    while (i < n) {
+        size_t got = ic__pretok_split(kind, (const unsigned char *)s, n, i, ends + k, 64);
+        k += got;
+        i = ends[k - 1];
+    }
+    return k;
+}
+
+/* Each cut must be where the whole text's pre-split ends a piece, and the pieces after it must be
+ * those of the text after it alone (the ids alone can agree by chance: "...\n//" merges into the
+ * same tokens either way); then the ids of the two parts are the whole's. */
 static void cut_is_exact(void)
 {
     static const char *const parts[] = {
@@ -1163,9 +1178,22 @@ static void cut_is_exact(void)
                 uint32_t *whole = NULL, *a = NULL, *b = NULL;
                 size_t nw = 0, na = 0, nb = 0;
                 CHECK_INT(ic_tokenizer_encode(t, text, len, fl, &whole, &nw, &err), IC_OK);
+                size_t ends[400], tail[400];
+                ic__pretok_kind kind = k ? IC_PRETOK_CL100K : IC_PRETOK_O200K;
+                size_t np_ = split_all(kind, text, len, 0, ends);
                 /* every allowed cut: the last one in each prefix */
                 for (size_t end = len, c; (c = ic_tokenizer_cut(t, text, end)) > 0; end = c - 1) {
                     cuts++;
+                    size_t at = 0;
+                    while (at < np_ && ends[at] < c)
+                        at++;
+                    size_t nt = split_all(kind, text + c, len - c, 0, tail);
+                    int pieces = at < np_ && ends[at] == c && nt == np_ - at - 1;
+                    for (size_t q = 0; pieces && q < nt; q++)
+                        pieces = tail[q] + c == ends[at + 1 + q];
+                    if (!pieces && bad++ < 3)
+                        fprintf(stderr, "  %s: cut at %zu of %zu is not between the same pieces\n",
+                                ic_tokenizer_name(t), c, len);
                     CHECK_INT(ic_tokenizer_encode(t, text, c, fl, &a, &na, &err), IC_OK);
                     CHECK_INT(ic_tokenizer_encode(t, text + c, len - c, fl, &b, &nb, &err), IC_OK);
                     int same = na + nb == nw && !memcmp(a, whole, na * sizeof *a) &&
@@ -1182,8 +1210,12 @@ static void cut_is_exact(void)
     }
     CHECK_INT(bad, 0);
     CHECK(cuts > 10000);
-    /* the rule: after "\n", before an ASCII letter; none in a text without one */
-    CHECK_INT(ic_tokenizer_cut(o200k, "ab\ncd\n1x\n", 10), 3);
+    /* the rule: after "\n", before a letter or digit of any script; none in a text without one */
+    CHECK_INT(ic_tokenizer_cut(o200k, "ab\ncd\n1x\n", 10), 6);
+    CHECK_INT(ic_tokenizer_cut(o200k, "ab\ncd\n/x\n", 10), 3);
+    CHECK_INT(ic_tokenizer_cut(o200k, "a\n\xd0\x9c\n \n\xcc\x81", 11), 2); /* not a space, a mark */
+    CHECK_INT(ic_tokenizer_cut(o200k, "a\n\xe4\xb8\xad", 5), 2);
+    CHECK_INT(ic_tokenizer_cut(o200k, "a\n\xe4\xb8\xad", 4), 0); /* 中 cut short */
     CHECK_INT(ic_tokenizer_cut(o200k, "ab cd", 5), 0);
     CHECK_INT(ic_tokenizer_cut(o200k, "\nZ", 2), 1);
     CHECK_INT(ic_tokenizer_cut(o200k, "", 0), 0);
