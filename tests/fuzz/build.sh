@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/fuzz/build.sh: builds the libFuzzer targets (fuzz_record, fuzz_overlay, fuzz_stream,
-# fuzz_money) into build-fuzz/ with clang, ASan and UBSan, compiling the library sources directly
-# (the Makefile uses gcc, which has no libFuzzer). Only the price feed and unit registry are
-# embedded (the tokenizer ranks are not needed by the pricing core). It never touches build/.
+# fuzz_money for the pricing core; fuzz_tokenizer, fuzz_chat for token counting and estimates) into
+# build-fuzz/ with clang, ASan and UBSan, compiling the library sources directly (the Makefile uses
+# gcc, which has no libFuzzer). The price feed, the unit registry and the two encodings' ranks are
+# embedded. It never touches build/.
 # Usage: tests/fuzz/build.sh [target...]     (run from anywhere; output in build-fuzz/)
 #        tests/fuzz/build.sh tsan            (ThreadSanitizer driver build-fuzz/tsan_cost)
 set -euo pipefail
@@ -11,7 +12,7 @@ B=build-fuzz
 CC=${CC:-clang}
 mkdir -p "$B/obj"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money)
+[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money tokenizer chat)
 
 # FZ_SRC=head: build from the last commit's src/lib and include (git archive), not the working
 # tree, when someone is in the middle of editing the library
@@ -25,15 +26,18 @@ if [ "${FZ_SRC:-}" = head ]; then
 fi
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $SAN -Wall -Wextra -Wno-missing-field-initializers -I$SRC/include -I$SRC/src/lib -I$B"
-# the pricing core and what it needs; nothing of the ledger, tokenizer or gateway
-LIB=(arena catalog litellm match money pricing record status timeutil units usage usage_stream)
+# the pricing core, the tokenizer and estimates, and what they need; nothing of the ledger or
+# the gateway
+LIB=(arena catalog litellm match money pricing record status timeutil units usage usage_stream
+     tokenizer bpe bpe_backtrack pretokenize unicode_tables estimate)
 
 if [ ! -x "$B/embed" ] || [ tools/embed.c -nt "$B/embed" ]; then
     $CC -std=c11 -O2 tools/embed.c -o "$B/embed"
 fi
-if [ ! -f "$B/embedded.c" ] || [ data/genai-prices/data.json -nt "$B/embedded.c" ] ||
-   [ data/genai-prices/units.yml -nt "$B/embedded.c" ]; then
-    "$B/embed" "$B/embedded.c" data/genai-prices/data.json data/genai-prices/units.yml
+EMBED=(data/genai-prices/data.json data/genai-prices/units.yml data/tokenizer/*.tiktoken)
+if [ ! -f "$B/embedded.c" ] || [ -n "$(find "${EMBED[@]}" -newer "$B/embedded.c" | head -n1)" ] ||
+   ! grep -q tiktoken "$B/embedded.c"; then
+    "$B/embed" "$B/embedded.c" "${EMBED[@]}"
 fi
 objs=()
 for f in "${LIB[@]}"; do

@@ -80,4 +80,26 @@ ov.forEach((o, i) => put('overlay', `o${i}`, JSON.stringify(o, null, i & 1 ? 1 :
 ['0', '3', '0.075', '3e-06', '1.5E+3', '-0', '0.08333333333333334', '12.5', '-0.000001', '18446744073709551615',
  '0.000000000000000000000000000001', '170141183460469231731.687303715884105728', '1e-30', '99999999999999999999999']
     .forEach((s, i) => put('money', `m${i}`, s));
+// (e) texts for the tokenizer: byte 0 = encoding (bit 0) and specials allowed (bit 1)
+const texts = [
+    'hello world', "He said: 'Don't!' THEY'RE HERE, we'll see.", 'Мурманская область\n中文文本。\n١٢٣ ٤',
+    'ক দেশ ไทย עברית العربية Ελλάδα 😀 👩‍👩‍👧', 'a <|endoftext|> b<|endofprompt|><|fim_prefix|>',
+    '    indented\n\n\tcode(x) { return x+1; }\r\n', '1234567890 3.14159 1e-9', '_\n//\nZ\n\n \nword',
+    'x'.repeat(3000), ' '.repeat(100) + 'a', 'İstanbul ǅ ʰ ﬁ ſ\u0301\u200d\u2028\u0085\u00a0end'];
+texts.forEach((t, i) => { for (let b = 0; b < 4; b++) put('tokenizer', `t${i}-${b}`, Buffer.concat([Buffer.from([b]), Buffer.from(t)])); });
+put('tokenizer', 'invalid', Buffer.from([1, 0x61, 0xff, 0xfe, 0xc3, 0x20, 0xe2, 0x82, 0x0a, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80]));
+
+// (f) chat/completions request bodies (the cookbook's shapes, tools, multi-part content, models)
+const chats = [
+    { model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', name: 'ann', content: 'Hi! How much is 2+2?' }], max_tokens: 100 },
+    { model: 'gpt-4-0613', messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe' }, { type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'low' } }] }],
+      tools: [{ type: 'function', function: { name: 'get_weather', description: 'Weather.', parameters: { type: 'object', properties: { location: { type: 'string', description: 'City' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['location'] } } }] },
+    { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Привет, мир' }], max_completion_tokens: 10 },
+    { model: 'gpt-5', messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }, { role: 'tool', tool_call_id: 'c1', content: '42' }],
+      functions: [{ name: 'f', parameters: { type: 'object', properties: { a: { type: 'number' } } } }], tools: [{ type: 'web_search' }] },
+    { model: 'o3-mini', messages: [] }, { messages: [{ role: 'user', content: 'no model' }] },
+    { model: 'text-embedding-3-small', input: ['a', 'b'] }, { model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'x'.repeat(500) }] },
+];
+chats.forEach((c, i) => put('chat', `c${i}`, JSON.stringify(c)));
+put('chat', 'broken', '{"model":"gpt-4o","messages":[{"role":"user","content":');
 console.log('seeds written to', out);
