@@ -121,6 +121,24 @@ for e in o200k_base cl100k_base; do
     done
 done
 expect_eq "whole input in parts, from a pipe" "$(cat "$T/big.txt" | "$IC" count)" "$("$IC" count "$T/big.txt")"
+# a file of 4 MB or more is counted in spans side by side (--threads), each from a cut: the same
+# count with any number of threads, from the file or from stdin redirected to it; also when a
+# span's share ends inside one 3 MB line (no place to cut there: fewer spans)
+cat "$T/big.txt" "$T/big.txt" "$T/big.txt" > "$T/big9.txt"
+{ head -c 2000000 "$T/big.txt"; head -c 3000000 /dev/zero | tr '\0' x; printf '\n'; cat "$T/big.txt"; } > "$T/mixed.txt"
+for f in big9 mixed; do
+    for sp in "" --special; do
+        ref=$("$IC" count --threads 1 ${sp:+"$sp"} --encoding cl100k_base "$T/$f.txt")
+        for t in 2 3 8; do
+            expect_eq "$f $sp in $t spans" "$("$IC" count --threads $t ${sp:+"$sp"} --encoding cl100k_base "$T/$f.txt")" "$ref"
+        done
+        expect_eq "$f $sp from stdin in spans" "$("$IC" count --threads 4 ${sp:+"$sp"} --encoding cl100k_base < "$T/$f.txt")" "$ref"
+    done
+done
+expect_eq "spans = one part at a time = a pipe" "$("$IC" count "$T/big9.txt")" "$(cat "$T/big9.txt" | "$IC" count --threads 1)"
+"$IC" count --threads 0 "$T/big9.txt" > /dev/null 2>"$T/err"; rc=$?
+expect_eq "--threads 0: exit" "$rc" 2
+expect_has "--threads 0: message" "$(cat "$T/err")" "expected 1 to 64"
 # lines in other scripts, no ASCII letter at all: cut before Cyrillic, CJK, Arabic digits
 frag=$'Мурманская область\n 中文文本。\n١٢٣ ٤\n...Ελλάδα\n東京\n/ক\n'
 for i in $(seq 1 40000); do printf '%s' "$frag"; done > "$T/other.txt"
