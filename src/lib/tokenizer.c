@@ -443,14 +443,29 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
         size_t k = ic__pretok_split(t->def->kind, s, n, i, ends, BATCH);
         if (store && !sink_reserve(out, ends[k - 1] - i))
             return;
-        for (size_t j = 0, st = i; j < k; st = ends[j++]) {
-            b.p[j] = s + st;
-            b.len[j] = ends[j] - st;
+        size_t kk = 0, ones = 0;
+        if (!store) {
+            /* counting: a piece of one byte (a newline, a space, a comma: a third of the pieces
+             * of some texts) is one token without a lookup; it is left out of the batch without
+             * a branch, which would go either way from piece to piece */
+            for (size_t j = 0, st = i; j < k; st = ends[j++]) {
+                size_t l = ends[j] - st;
+                b.p[kk] = s + st;
+                b.len[kk] = l;
+                kk += l != 1;
+                ones += l == 1;
+            }
+        } else {
+            for (size_t j = 0, st = i; j < k; st = ends[j++]) {
+                b.p[j] = s + st;
+                b.len[j] = ends[j] - st;
+            }
+            kk = k;
         }
-        size_t nm = lookup_batch(r, &b, k, out, filter);
+        size_t nm = lookup_batch(r, &b, kk, out, filter);
         filter = nm * 4 > k;
         if (!store) { /* counting: the tokens at once, then the other pieces */
-            out->n += k - nm;
+            out->n += kk - nm + ones;
             for (size_t q = 0; q < nm; q++) {
                 size_t j = b.merge[q];
                 if (!merge_piece(r, b.p[j], b.len[j], (size_t)(b.hash[j] >> r->shift), 0, out))
@@ -762,6 +777,7 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
     size_t failed = n;
     size_t alone = n; /* a text found to be counted on its own, waiting for the batch before it */
     int filter = 0; /* as in encode_ordinary */
+    size_t pieces = 0; /* split into the batch, one-byte ones included */
     ic_status st = IC_OK;
     for (;;) {
         size_t k = 0;
@@ -798,18 +814,23 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
             }
             const unsigned char *s = (const unsigned char *)texts[cur];
             size_t got = ic__pretok_split(c->t->def->kind, s, lens[cur], pos, ends, BATCH - k);
-            for (size_t j = 0; j < got; pos = ends[j++], k++) {
+            for (size_t j = 0; j < got; pos = ends[j++]) { /* one byte: one token, no lookup */
+                size_t l = ends[j] - pos;
                 b.p[k] = s + pos;
-                b.len[k] = ends[j] - pos;
+                b.len[k] = l;
                 own[k] = cur;
+                counts[cur] += l == 1;
+                k += l != 1;
             }
+            pieces += got;
             if (pos == lens[cur])
                 cur = n;
         }
-        if (k == 0)
+        if (k == 0) /* every text split (one-byte pieces are counted as they are split) */
             break;
         size_t nm = lookup_batch(r, &b, k, &out, filter);
-        filter = nm * 4 > k;
+        filter = nm * 4 > pieces;
+        pieces = 0;
         for (size_t j = 0; j < k; j++)
             counts[own[j]] += b.rank[j] != IC_RANK_NONE;
         /* in text order: when a merge fails, the texts before its text are counted */
