@@ -363,12 +363,13 @@ static void *count_span(void *arg)
             s->rc = 2;
             break;
         }
-        if (r == 0) {
+        if (r == 0) { /* the end: the rest */
             if (ic_tokenizer_counter_count(counter, buf, end, s->fl, &n, &err) != IC_OK) {
                 snprintf(s->msg, sizeof s->msg, "%s", err.msg);
                 s->rc = 1;
+            } else {
+                s->tokens += n;
             }
-            s->tokens += n;
             break;
         }
         end += (size_t)r;
