@@ -236,11 +236,20 @@ static inline size_t fast_cl100k(const unsigned char *s, size_t i, size_t n)
     return p;
 }
 
+/* a newline before an ASCII character that is not whitespace (or before the end): a piece of its
+ * own in both regexes (\s*[\r\n]+ gives the newline back to [\r\n]+); the line ends of most text */
+static inline int lone_newline(const unsigned char *s, size_t i, size_t n)
+{
+    return s[i] == '\n' && (i + 1 == n || (s[i + 1] > ' ' && s[i + 1] < 0x80));
+}
+
 static size_t next_o200k(const unsigned char *s, size_t i, size_t n)
 {
     size_t l0, e;
     if ((e = fast_o200k(s, i, n)))
         return e;
+    if (lone_newline(s, i, n))
+        return i + 1;
     unsigned c0 = cls_at(s, i, n, &l0);
     int pre = is_pre(c0);
     if (pre && (e = x1(s, i + l0, n)))
@@ -280,6 +289,8 @@ static size_t next_cl100k(const unsigned char *s, size_t i, size_t n)
     size_t l0, l1, e;
     if ((e = fast_cl100k(s, i, n)))
         return e;
+    if (lone_newline(s, i, n))
+        return i + 1;
     if (s[i] == '\'') {
         size_t k = contraction(s, i, n);
         if (k)
