@@ -3,9 +3,11 @@
  * merge (bpe.c) over each piece, and decodes. Also the model -> encoding map. It never prints and
  * knows nothing about chat requests or prices (estimate.c does).
  *
- * The hot loop: pieces are produced in batches of 64 ends; a piece that is itself a token (most
- * of them) costs one hash probe, the probes of a batch overlapping in memory; the rest go through
- * a per-call cache of merged pieces (or a counter's, kept from call to call), then the merge.
+ * The hot loop: pieces are produced in batches of 64 ends; when counting, a piece of one byte is
+ * one token without a lookup; a piece that is itself a token (most of them) costs one hash probe
+ * (where many are not, the Bloom filter is asked first), the probes of a batch overlapping in
+ * memory; the rest go through a per-call cache of merged pieces (or a counter's, kept from call
+ * to call), then the merge.
  * A counter's count_many fills its batches with the pieces of several texts.
  * Special-token text is found with memmem on "<|" only when IC_TOK_ALLOW_SPECIAL is set; the
  * ordinary text before a special is split as if the text ended there, as tiktoken does. */
