@@ -83,8 +83,8 @@ static int nomem(ic_status st, const ic_error *err)
 /* texts: prose in several scripts (a per-call cache from 16 KB on), invalid UTF-8 (a repaired
  * copy), a 5,000-byte word (scratch memory for the long merge), a special token */
 static char big[48 * 1024];
-static char *texts[6];
-static size_t lens[6];
+static char *texts[5];
+static size_t lens[5];
 
 static void make_texts(void)
 {
@@ -111,8 +111,7 @@ static void make_texts(void)
     texts[2] = bad;
     texts[3] = longword;
     texts[4] = special;
-    texts[5] = small;
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 5; i++)
         lens[i] = strlen(texts[i]);
 }
 
@@ -201,8 +200,8 @@ static void counter(void)
     ic_tokenizer *t;
     ic_error err = {0};
     CHECK_INT(ic_tokenizer_open(&t, "o200k_base", &err), IC_OK);
-    uint64_t want[6];
-    for (int i = 0; i < 6; i++)
+    uint64_t want[5];
+    for (int i = 0; i < 5; i++)
         CHECK_INT(ic_tokenizer_count(t, texts[i], lens[i], 0, &want[i], &err), IC_OK);
     long points = 0;
     ic_tokenizer_counter *c = (ic_tokenizer_counter *)0x1;
@@ -217,19 +216,18 @@ static void counter(void)
     CHECK(points >= 2);
     /* a counter too small for the 48 KB text, which then gets a cache of its own */
     CHECK_INT(ic_tokenizer_counter_new(&c, t, 64 * 1024, &err), IC_OK);
-    for (int i = 0; i < 6; i++) {
-        EACH_FAILURE(k, hit, st, ic_tokenizer_counter_count(c, texts[i], lens[i], 0, &want[5], &err), {
-            if (st != IC_OK)
+    for (int i = 0; i < 5; i++) {
+        uint64_t got1 = 0;
+        EACH_FAILURE(k, hit, st, ic_tokenizer_counter_count(c, texts[i], lens[i], 0, &got1, &err), {
+            if (st == IC_OK)
+                CHECK_INT(got1, want[i]);
+            else
                 CHECK(hit && nomem(st, &err));
-            uint64_t again = 0;
+            uint64_t again = 0; /* the counter is still right after a failure */
             CHECK_INT(ic_tokenizer_counter_count(c, texts[i], lens[i], 0, &again, &err), IC_OK);
-            uint64_t ref = 0;
-            CHECK_INT(ic_tokenizer_count(t, texts[i], lens[i], 0, &ref, &err), IC_OK);
-            CHECK_INT(again, ref);
+            CHECK_INT(again, want[i]);
         });
     }
-    for (int i = 0; i < 6; i++)
-        CHECK_INT(ic_tokenizer_count(t, texts[i], lens[i], 0, &want[i], &err), IC_OK);
     /* many texts: short ones batched together around the ones counted alone */
     enum { N = 40 };
     const char *many[N];
