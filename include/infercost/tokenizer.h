@@ -73,9 +73,9 @@ void ic_tokenizer_counter_free(ic_tokenizer_counter *c);
 
 /* Where a long text can be cut so that its two parts count (and encode) exactly as the whole:
  * the start of its last line that begins with a letter or a digit, of any script (a position
- * after a "\n"), or 0
- * when there is none. For counting a stream a part at a time (infercost count reads 1 MB at a
- * time); the same for both encodings, with or without IC_TOK_ALLOW_SPECIAL. */
+ * after a "\n"), or 0 when there is none. For counting a stream a part at a time (infercost
+ * count reads 1 MB at a time, and cuts a large file into spans for its threads); the same for
+ * both encodings, with or without IC_TOK_ALLOW_SPECIAL. */
 size_t ic_tokenizer_cut(const ic_tokenizer *t, const char *text, size_t len);
 
 /* Encode text[0..len) into a malloc'd array of ids (free() it); *nids receives the count. */
