@@ -545,6 +545,8 @@ static size_t valid_prefix(const unsigned char *s, size_t n)
                 continue;
             }
             i += (size_t)__builtin_ctz(m);
+        } else if (n >= 16 && !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s + n - 16)))) {
+            return n; /* the rest, under 16 bytes, lies in the last 16, all ASCII */
         }
 #endif
         /* a run of characters, until the next ASCII byte after a non-ASCII one */
