@@ -118,6 +118,44 @@ static void invalid_utf8(void)
         free(a);
         free(b);
     }
+    /* one bad byte (or a cut-short character) at every place of texts of 1 to 40 bytes, ASCII
+     * or Cyrillic around it: the short texts' and the tails' quick checks must see it (the ids
+     * are those of the text with U+FFFD in its place) */
+    static const char *const bad[] = {"\xff", "\x80", "\xc3", "\xe4\xb8", "\xed\xa0\x80"};
+    static const int nbad[] = {1, 1, 1, 1, 3}; /* U+FFFDs each becomes */
+    int wrong = 0;
+    for (int k = 0; k < 2; k++)
+        for (size_t len = 1; len <= 40; len++)
+            for (size_t at = 0; at < len; at++)
+                for (size_t q = 0; q < sizeof bad / sizeof bad[0]; q++) {
+                    char raw2[64], rep2[96];
+                    size_t bl = strlen(bad[q]), rl = 0, wl = 0;
+                    for (size_t i = 0; i < len; i++) {
+                        if (i == at) {
+                            memcpy(raw2 + rl, bad[q], bl);
+                            rl += bl;
+                            for (int r = 0; r < nbad[q]; r++, wl += 3)
+                                memcpy(rep2 + wl, "\xef\xbf\xbd", 3);
+                        } else if (k && i % 3 == 0 && i + 1 < len && i + 1 != at) {
+                            memcpy(raw2 + rl, "\xd0\x96", 2); /* a Cyrillic letter */
+                            memcpy(rep2 + wl, "\xd0\x96", 2);
+                            rl += 2, wl += 2, i++;
+                        } else {
+                            raw2[rl++] = rep2[wl++] = (char)('a' + i % 26);
+                        }
+                    }
+                    uint64_t ca = 0;
+                    uint32_t *a = NULL, *b = NULL;
+                    size_t na = 0, nb = 0;
+                    ic_tokenizer_count(o200k, raw2, rl, 0, &ca, &err);
+                    ic_tokenizer_encode(o200k, raw2, rl, 0, &a, &na, &err);
+                    ic_tokenizer_encode(o200k, rep2, wl, 0, &b, &nb, &err);
+                    if (ca != nb || na != nb || memcmp(a, b, na * sizeof *a))
+                        wrong++;
+                    free(a);
+                    free(b);
+                }
+    CHECK_INT(wrong, 0);
     /* random bytes: no crash, count == number of ids */
     unsigned char *buf = malloc(1 << 20);
     uint32_t x = 12345;
