@@ -306,6 +306,16 @@ typedef struct span {
     char msg[sizeof(((ic_error *)0)->msg) + 64];
 } span;
 
+/* pread(2), again when a signal interrupts it */
+static ssize_t pread_some(int fd, char *p, size_t n, int64_t off)
+{
+    ssize_t r;
+    do
+        r = pread(fd, p, n, (off_t)off);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
 /* up to n bytes of the span into p: bytes read, 0 at its end, or -1 with errno set */
 static ssize_t span_read(span *s, char *p, size_t n)
 {
@@ -313,12 +323,7 @@ static ssize_t span_read(span *s, char *p, size_t n)
         return read_some(s->fd, p, n);
     if ((uint64_t)n > (uint64_t)(s->end - s->off))
         n = (size_t)(s->end - s->off);
-    if (n == 0)
-        return 0;
-    ssize_t r;
-    do
-        r = pread(s->fd, p, n, (off_t)s->off);
-    while (r < 0 && errno == EINTR);
+    ssize_t r = n ? pread_some(s->fd, p, n, s->off) : 0;
     if (r > 0)
         s->off += r;
     return r;
@@ -394,10 +399,7 @@ static size_t split_file(const span *proto, int64_t base, int64_t size, size_t t
                                                                        : spans[ns - 1].off + 1;
         if (from >= nominal)
             continue;
-        ssize_t r;
-        do
-            r = pread(proto->fd, win, (size_t)(nominal - from), (off_t)from);
-        while (r < 0 && errno == EINTR);
+        ssize_t r = pread_some(proto->fd, win, (size_t)(nominal - from), from);
         size_t cut = r > 0 ? ic_tokenizer_cut(proto->tok, win, (size_t)r) : 0;
         if (!cut)
             continue;

@@ -449,7 +449,9 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
         if (!store) {
             /* counting: a piece of one byte (a newline, a space, a comma: a third of the pieces
              * of some texts) is one token without a lookup; it is left out of the batch without
-             * a branch, which would go either way from piece to piece */
+             * a branch, which would go either way from piece to piece. (One loop for both modes,
+             * the one-byte test masked by !store, measured about 1% slower: store is not known
+             * when this is compiled.) */
             for (size_t j = 0, st = i; j < k; st = ends[j++]) {
                 size_t l = ends[j] - st;
                 b.p[kk] = s + st;
