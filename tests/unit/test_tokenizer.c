@@ -1172,9 +1172,6 @@ static void count_many_matches(void)
     free(got);
 }
 
-/* ic_tokenizer_cut: the two parts' ids, one after the other, are the whole text's ids, at every
- * cut the rule allows, on texts made of what could cross it (newlines before punctuation,
- * whitespace runs ending in newlines, \r\n, apostrophes, marks, specials, invalid bytes) */
 /* the pre-split's pieces of s[start..n): their end offsets into ends (room for n - start) */
 static size_t split_all(ic__pretok_kind kind, const char *s, size_t n, size_t start, size_t *ends)
 {
@@ -1187,9 +1184,11 @@ static size_t split_all(ic__pretok_kind kind, const char *s, size_t n, size_t st
     return k;
 }
 
-/* Each cut must be where the whole text's pre-split ends a piece, and the pieces after it must be
- * those of the text after it alone (the ids alone can agree by chance: "...\n//" merges into the
- * same tokens either way); then the ids of the two parts are the whole's. */
+/* ic_tokenizer_cut, at every cut the rule allows, on texts made of what could cross it (newlines
+ * before punctuation, whitespace runs ending in newlines, \r\n, apostrophes, marks, specials,
+ * invalid bytes): the whole text's pre-split must end a piece there, and the pieces after it must
+ * be those of the text after it alone (the ids alone can agree by chance: "...\n//" merges into
+ * the same tokens either way); then the two parts' ids, one after the other, are the whole's. */
 static void cut_is_exact(void)
 {
     static const char *const parts[] = {
