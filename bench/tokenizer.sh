@@ -9,9 +9,13 @@
 # 1 MB vs 10 MB pathological
 # inputs (linear time), with tiktoken on 10 KB vs 20 KB of the same for contrast; then the time
 # to open each encoding, against tiktoken's get_encoding.
-# Inputs come from Debian packages (reproducible): English prose = base-files' licences + the
-# copyright files under /usr/share/doc (sorted); multilingual prose = iso-codes translations;
-# code = libc6-dev/linux-libc-dev headers. Usage: bench/tokenizer.sh [SECONDS per run, default 3]
+# Inputs come from Debian packages (reproducible), 2 MB each: English prose = base-files'
+# licences + the copyright files under /usr/share/doc (sorted); multilingual = iso-codes
+# translations (names of languages, countries, currencies in ~160 languages); messages = user
+# messages (sentences) of apt and Essential packages in ~90 languages, an even share of each
+# gettext catalogue; cjk = the same from the Chinese, Japanese and Korean catalogues only; code =
+# libc6-dev/linux-libc-dev headers (tests/node/tokenizer_corpus.mjs builds the texts).
+# Usage: bench/tokenizer.sh [SECONDS per run, default 3]
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-3}
@@ -22,7 +26,7 @@ cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/tokenizer_bench.c build/libinferco
 
 # --- inputs (2 MB each)
 ABS="$PWD/$B"
-if [ ! -s "$B/english.txt" ] || [ ! -s "$B/code.txt" ]; then
+if [ ! -s "$B/english.txt" ] || [ ! -s "$B/code.txt" ] || [ ! -s "$B/messages.txt" ] || [ ! -s "$B/cjk.txt" ]; then
     { cat /usr/share/common-licenses/*; find /usr/share/doc -name copyright | LC_ALL=C sort | xargs cat; } 2>/dev/null \
         | head -c 2000000 > "$B/english.txt" || true
     (cd tests/node && node -e '
@@ -31,10 +35,12 @@ if [ ! -s "$B/english.txt" ] || [ ! -s "$B/code.txt" ]; then
         const cut = (s) => { const b = Buffer.from(s, "utf8").subarray(0, 2000000); return b.toString("utf8").replace(/\uFFFD$/, ""); };
         fs.writeFileSync(process.argv[1] + "/multilingual.txt", cut(t.prose));
         fs.writeFileSync(process.argv[1] + "/code.txt", cut(t.code));
+        fs.writeFileSync(process.argv[1] + "/messages.txt", cut(t.messages));
+        fs.writeFileSync(process.argv[1] + "/cjk.txt", cut(t.cjk));
         console.error("inputs from: " + t.sources);
       });' "$ABS")
 fi
-files=("$B/english.txt" "$B/multilingual.txt" "$B/code.txt")
+files=("$B/english.txt" "$B/multilingual.txt" "$B/messages.txt" "$B/cjk.txt" "$B/code.txt")
 out="$B/results.jsonl"
 : > "$out"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -7,7 +7,8 @@
 # bench/tokenizer.sh, so the load of the other sessions weighs on both alike. Prints best and
 # median MB/s (thread CPU time) and the ratios B/A. Needs the inputs (bench/tokenizer.sh makes
 # them) and `make all` (build/embedded.o).
-# Usage: bench/tokenizer_ab.sh A [B] [REPS (default 20)] [ENCODING...]
+# Usage: bench/tokenizer_ab.sh A [B] [REPS (default 20)] [ENCODING...]; IC_AB_FILES (a space-separated
+# list) replaces the five inputs.
 set -eu
 cd "$(dirname "$0")/.."
 a=${1:?usage: bench/tokenizer_ab.sh A [B] [REPS] [ENCODING...]}
@@ -38,8 +39,11 @@ obj A "$(srcs "$a" a)"
 obj B "$(srcs "$b" b)"
 cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/tokenizer_ab.c "$W/A.o" "$W/B.o" src/lib/unicode_tables.c \
     src/lib/status.c build/embedded.o -lpthread -lm -o "$W/tokenizer_ab"
+T=build/bench/tok
+files=${IC_AB_FILES:-$T/multilingual.txt $T/messages.txt $T/cjk.txt $T/english.txt $T/code.txt}
 echo "A = $a, B = $b; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for e in $encs; do
-    "$W/tokenizer_ab" "$e" "$reps" build/bench/tok/multilingual.txt build/bench/tok/english.txt build/bench/tok/code.txt
+    # shellcheck disable=SC2086
+    "$W/tokenizer_ab" "$e" "$reps" $files
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,7 +2,7 @@
 # bench/tokenizer_cpu.sh: before/after comparison of the tokenizer on a shared machine. Builds
 # bench/tokenizer_cpu.c twice, against the working tree's tokenizer sources and against those of
 # git revision REV (src/lib/{tokenizer,bpe,bpe_backtrack,pretokenize}.c and their headers; the
-# rest of the library is not needed), then on the three inputs of bench/tokenizer.sh, both
+# rest of the library is not needed), then on the five inputs of bench/tokenizer.sh, both
 # encodings:
 #  - CPU time per call (CLOCK_THREAD_CPUTIME_ID), REV and the tree alternately, ROUNDS rounds of
 #    REPS calls; prints the best and the mean MB/s of each;
@@ -31,7 +31,7 @@ common="src/lib/unicode_tables.c src/lib/status.c build/embedded.o -lpthread -lm
 cc $CF -I"$B/old" -Isrc/lib bench/tokenizer_cpu.c "$B/old/tokenizer.c" "$B/old/bpe.c" $old_bt "$B/old/pretokenize.c" $common -o "$B/old/tokenizer_cpu"
 # shellcheck disable=SC2086
 cc $CF -Isrc/lib bench/tokenizer_cpu.c src/lib/tokenizer.c src/lib/bpe.c src/lib/bpe_backtrack.c src/lib/pretokenize.c $common -o "$B/tokenizer_cpu"
-files=(build/bench/tok/english.txt build/bench/tok/multilingual.txt build/bench/tok/code.txt)
+files=(build/bench/tok/english.txt build/bench/tok/multilingual.txt build/bench/tok/messages.txt build/bench/tok/cjk.txt build/bench/tok/code.txt)
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $rev vs working tree"
 : > "$B/cpu.jsonl"
 for ((r = 0; r < rounds; r++)); do

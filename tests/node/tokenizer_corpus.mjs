@@ -5,7 +5,10 @@
 //
 // Sections: (1) Debian text: every translation in iso-codes' .mo catalogues (language, country,
 // currency and script names in ~160 languages: Latin, Cyrillic, Greek, Arabic, Hebrew,
-// Devanagari and other Indic scripts, Thai, CJK, Hangul, Ethiopic, ...) and C headers (code);
+// Devanagari and other Indic scripts, Thai, CJK, Hangul, Ethiopic, ...), C headers (code), and
+// user messages (sentences) from the catalogues of apt and Essential packages (coreutils, tar,
+// dpkg, ...): an even share of each of ~450 catalogues in ~90 languages, and of the Chinese,
+// Japanese and Korean ones alone;
 // (2) seeded synthetic text from those words: random casing, contractions in every case ('S,
 // 'RE, 'Ll, U+017F), NFD-decomposed words (combining marks), digit runs in many scripts,
 // whitespace runs of every kind and newline convention, emoji ZWJ sequences, flags, keycaps,
@@ -45,21 +48,52 @@ function packageVersion(p) {
   return execFileSync("dpkg-query", ["-W", "-f=${Version}", p], { encoding: "utf8" });
 }
 
-// GNU gettext .mo: the translated strings (plural forms split), as text
+// GNU gettext .mo: the translated strings (plural forms split), as text, decoded by the
+// catalogue's own charset (its header's Content-Type; a few are ISO-8859-x, not UTF-8)
 function moStrings(buf) {
   const le = buf.readUInt32LE(0) === 0x950412de;
   const u32 = (o) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const n = u32(8), tOff = u32(16);
-  const dec = new TextDecoder("utf-8");
+  const at = (i) => buf.subarray(u32(tOff + 8 * i + 4), u32(tOff + 8 * i + 4) + u32(tOff + 8 * i));
+  let charset = "utf-8";
+  for (let i = 0; i < n; i++) {
+    const m = /Content-Type:.*charset=([A-Za-z0-9_-]+)/.exec(at(i).toString("latin1"));
+    if (m) { charset = m[1].toLowerCase() === "charset" ? "utf-8" : m[1]; break; }
+  }
+  const dec = new TextDecoder(charset);
   const out = [];
   for (let i = 0; i < n; i++) {
-    const len = u32(tOff + 8 * i), off = u32(tOff + 8 * i + 4);
-    const s = dec.decode(buf.subarray(off, off + len));
+    const s = dec.decode(at(i));
     if (s.startsWith("Project-Id-Version") || s.includes("Content-Type:")) continue; // header
     for (const part of s.split("\0")) if (part) out.push(part);
   }
   return out;
 }
+
+// the first `bytes` bytes of s's UTF-8, whole characters
+function cutUtf8(s, bytes) {
+  return Buffer.from(s, "utf8").subarray(0, bytes).toString("utf8").replace(/\uFFFD$/, "");
+}
+
+// An even share of each catalogue's text (its beginning, whole characters), about `bytes`
+// together: the same cap for all, raised until the catalogues that have less than it are used
+// whole and the rest fill the size
+function catalogueSample(files, bytes) {
+  const texts = files.map((f) => moStrings(fs.readFileSync(f)).join("\n"));
+  const sizes = texts.map((t) => Buffer.byteLength(t));
+  let lo = 0, hi = bytes;
+  while (lo < hi) {
+    const cap = Math.ceil((lo + hi) / 2);
+    if (sizes.reduce((n, x) => n + Math.min(x, cap), 0) <= bytes) lo = cap;
+    else hi = cap - 1;
+  }
+  return texts.map((t) => cutUtf8(t, lo)).join("\n\n");
+}
+
+// Packages present on every Debian system (Essential, and apt) whose catalogues hold user
+// messages (sentences, option help, errors) in about 90 languages
+const MESSAGE_PACKAGES = ["apt", "bash", "coreutils", "diffutils", "dpkg", "findutils", "grep", "sed", "tar"];
+const CJK = /\/locale\/(ja|ko|zh_CN|zh_TW)\//;
 
 export function debianText() {
   const mo = packageFiles(["iso-codes"], /\.mo$/);
@@ -67,10 +101,17 @@ export function debianText() {
   const prose = [];
   for (const f of mo) prose.push(moStrings(fs.readFileSync(f)).join("\n"));
   const code = headers.map((f) => fs.readFileSync(f, "latin1")).join("\n");
+  const msgMo = packageFiles(MESSAGE_PACKAGES, /\.mo$/);
+  const cjkMo = msgMo.filter((f) => CJK.test(f));
   return {
     prose: prose.join("\n\n"),
     code,
-    sources: `iso-codes ${packageVersion("iso-codes")} (${mo.length} .mo), libc6-dev ${packageVersion("libc6-dev")} + linux-libc-dev ${packageVersion("linux-libc-dev")} (${headers.length} headers)`,
+    // sentences: about 2 MB from every catalogue, and about 2 MB from the Chinese, Japanese and
+    // Korean ones (long pieces: CJK is written without spaces)
+    messages: catalogueSample(msgMo, 2_000_000),
+    cjk: catalogueSample(cjkMo, 2_000_000),
+    sources: `iso-codes ${packageVersion("iso-codes")} (${mo.length} .mo), libc6-dev ${packageVersion("libc6-dev")} + linux-libc-dev ${packageVersion("linux-libc-dev")} (${headers.length} headers), ` +
+      `${MESSAGE_PACKAGES.map((p) => p + " " + packageVersion(p)).join(", ")} (${msgMo.length} .mo, ${cjkMo.length} of them CJK)`,
   };
 }
 
@@ -147,7 +188,7 @@ export function buildCorpus(minBytes = 52_000_000, seed = 20260301) {
   const rnd = mulberry32(seed);
   const deb = debianText();
   const words = [...new Set((deb.prose + " " + deb.code).split(/\s+/).filter((w) => w.length > 0 && w.length < 40))].sort();
-  const fixed = [deb.prose, deb.code, everyCodePoint(rnd), longRuns(rnd)];
+  const fixed = [deb.prose, deb.code, everyCodePoint(rnd), longRuns(rnd), deb.messages, deb.cjk];
   let have = fixed.reduce((n, s) => n + Buffer.byteLength(s), 0);
   // synthetic text fills the rest, in 1 MB slices until the corpus reaches minBytes
   const synthParts = [];
@@ -158,19 +199,20 @@ export function buildCorpus(minBytes = 52_000_000, seed = 20260301) {
     synthBytes += Buffer.byteLength(part);
   } while (have + synthBytes + 4 < minBytes);
   const synth = synthParts.join("");
-  const text = [fixed[0], synth, fixed[1], fixed[2], fixed[3]].join("\n");
+  const text = [fixed[0], synth, fixed[1], fixed[2], fixed[3], fixed[4], fixed[5]].join("\n");
   const buf = Buffer.from(text, "utf8");
   return {
     text,
     buf,
     sha256: crypto.createHash("sha256").update(buf).digest("hex"),
     sources: deb.sources,
-    sections: { debian_prose: Buffer.byteLength(deb.prose), debian_code: Buffer.byteLength(deb.code), synthetic: Buffer.byteLength(synth), every_code_point: Buffer.byteLength(fixed[2]), long_runs: Buffer.byteLength(fixed[3]) },
+    sections: { debian_prose: Buffer.byteLength(deb.prose), debian_code: Buffer.byteLength(deb.code), synthetic: Buffer.byteLength(synth), every_code_point: Buffer.byteLength(fixed[2]), long_runs: Buffer.byteLength(fixed[3]), debian_messages: Buffer.byteLength(deb.messages), debian_cjk: Buffer.byteLength(deb.cjk) },
   };
 }
 
-// Natural text only (for the benchmark): the Debian prose and code, without synthetic noise.
+// Natural text only (for the benchmark): the Debian prose, code and messages, without
+// synthetic noise.
 export function naturalText() {
   const deb = debianText();
-  return { prose: deb.prose, code: deb.code, sources: deb.sources };
+  return { prose: deb.prose, code: deb.code, messages: deb.messages, cjk: deb.cjk, sources: deb.sources };
 }
