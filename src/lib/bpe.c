@@ -7,9 +7,9 @@
  *
  * Merge: tiktoken's rule: repeatedly join the adjacent pair whose concatenation has the lowest
  * rank, the leftmost of equal ranks, until no adjacent pair is a token. Pieces up to SMALL bytes
- * use tiktoken's own array scan (quadratic in the piece, fastest when short), with the 2-byte
- * characters that provably merge first joined up front and the 3-4 byte lookups in a small table
- * of their own (ic__short_bucket, bpe.h). Longer pieces (CJK
+ * use tiktoken's own array scan (quadratic in the piece, fastest when short), with the byte
+ * pairs and 3-byte characters that provably merge first joined up front and the 3-4 byte
+ * lookups in a small table of their own (ic__short_bucket, bpe.h). Longer pieces (CJK
  * sentences, one giant word) use a doubly linked list of parts and a 4-ary min-heap of (rank,
  * position) with lazy deletion: O(n log n). Both choose the same pair at every step (lowest rank,
  * then lowest position), so they give identical output. Pieces of BACKTRACK_MIN bytes and more
@@ -25,7 +25,10 @@
 #include <emmintrin.h>
 #endif
 
-#define SMALL 48
+#define SMALL 128
+/* merge_small keeps a part's index below its pair's rank: IDX_BITS bits for up to SMALL parts */
+#define IDX_BITS 7
+#define IDX_MASK ((1u << IDX_BITS) - 1)
 /* Pieces from this length on use the backtracking encoder (linear); shorter ones the heap merge
  * (n log n, small n), so that ordinary text never pays for building the backtracking tables
  * (about 0.1-0.2 s, on first use). */
@@ -89,6 +92,7 @@ void ic__ranks_free(ic__ranks *r)
     free(r->shortb);
     free(r->e2);
     free(r->s2);
+    free(r->c3);
     ic__bt_lazy_free(r->lazy);
     memset(r, 0, sizeof *r);
 }
@@ -140,26 +144,51 @@ static int build_short(ic__ranks *r)
     return 0;
 }
 
-/* r->e2 and r->s2 (see bpe.h); 0, or -1 when out of memory */
+static inline int cont(unsigned c) { return (c & 0xC0) == 0x80; }
+static inline int lead3(unsigned c) { return (c & 0xF0) == 0xE0; }
+
+static inline void lower(uint16_t *slot, uint32_t k)
+{
+    if (*slot == 0xFFFF)
+        *slot = (uint16_t)k;
+}
+
+/* r->e2, r->s2 and the 3-byte character tables (see bpe.h); 0, or -1 when out of memory */
 static int build_pairs(ic__ranks *r)
 {
+    enum { C3 = 65536, E3 = 65536, E3X = 1024, S3 = 65536, S3X = 4096 };
     r->e2 = malloc(65536 * sizeof *r->e2);
     r->s2 = malloc(65536 * sizeof *r->s2);
-    if (!r->e2 || !r->s2)
+    r->c3 = malloc((C3 + E3 + E3X + S3 + S3X) * sizeof *r->c3);
+    if (!r->e2 || !r->s2 || !r->c3)
         return -1;
+    r->e3 = r->c3 + C3;
+    r->e3x = r->e3 + E3;
+    r->s3 = r->e3x + E3X;
+    r->s3x = r->s3 + S3;
     memset(r->e2, 0xFF, 65536 * sizeof *r->e2);
     memset(r->s2, 0xFF, 65536 * sizeof *r->s2);
+    memset(r->c3, 0xFF, (C3 + E3 + E3X + S3 + S3X) * sizeof *r->c3);
     /* ranks in increasing order: the first token to show a pair has its lowest rank */
     for (uint32_t k = 0; k < r->n && k < 0xFFFF; k++) {
         const unsigned char *t = r->blob + r->off[k];
         uint32_t l = r->off[k + 1] - r->off[k];
         if (l < 2)
             continue;
-        unsigned e = (unsigned)t[l - 2] << 8 | t[l - 1], st = (unsigned)t[0] << 8 | t[1];
-        if (r->e2[e] == 0xFFFF)
-            r->e2[e] = (uint16_t)k;
-        if (r->s2[st] == 0xFFFF)
-            r->s2[st] = (uint16_t)k;
+        lower(&r->e2[(unsigned)t[l - 2] << 8 | t[l - 1]], k);
+        lower(&r->s2[(unsigned)t[0] << 8 | t[1]], k);
+        if (l < 3)
+            continue;
+        unsigned x = t[l - 3], a = t[l - 2], b = t[l - 1];
+        if (l == 3 && lead3(x) && cont(a) && cont(b))
+            lower(&r->c3[(x & 15) << 12 | (a & 63) << 6 | (b & 63)], k);
+        if (lead3(a) && cont(b))
+            lower(cont(x) ? &r->e3[(x & 63) << 10 | (a & 15) << 6 | (b & 63)]
+                          : &r->e3x[(a & 15) << 6 | (b & 63)], k);
+        unsigned b0 = t[0], c0 = t[1], d0 = t[2];
+        if (cont(b0) && cont(c0))
+            lower(lead3(d0) ? &r->s3[(b0 & 63) << 10 | (c0 & 63) << 4 | (d0 & 15)]
+                            : &r->s3x[(b0 & 63) << 6 | (c0 & 63)], k);
     }
     return 0;
 }
@@ -178,7 +207,8 @@ void ic__ranks_check_premerge(ic__ranks *r)
         if (l >= 2 && k == l) {
             free(r->e2);
             free(r->s2);
-            r->e2 = r->s2 = NULL;
+            free(r->c3);
+            r->e2 = r->s2 = r->c3 = NULL;
             return;
         }
     }
@@ -386,7 +416,7 @@ static inline void prefetch_hashed(const ic__ranks *r, uint64_t h)
  * the lowest rank reads the live parts only, with narrow loads of what the step before stored
  * (the earlier form scanned every byte position in 16-byte loads of 4-byte stores, which stall
  * the store forwarding). Ties go to the leftmost pair: the scan ors the index in below the rank.
- * Needs ranks below 2^25 (ic__bpe_merge checks).
+ * Needs ranks below 2^(32 - IDX_BITS) (merge_one checks).
  *
  * Before the scan, pairs of bytes that provably merge with each other first start as one part
  * (2-byte characters, and in ASCII words the pairs that rank below their neighbours). Bytes a b
@@ -402,9 +432,39 @@ static inline void prefetch_hashed(const ic__ranks *r, uint64_t h)
  * (... z a) + b, ranked above a token ending in z a, or a token ranked above a b itself, or
  * (... z a b) shorter, and so on down. So the merges come in the same order: the same result,
  * one join (and its two rank lookups) fewer per pair. */
+/* The same for a whole 3-byte character a b c at p[i] (i + 2 < len) that is a token of rank F:
+ * before it is one part, a merge across its left edge makes a token ending in z a, or z a b once
+ * a b are joined; one across its right edge a token starting with c d, or b c d. If all of those
+ * rank above F, the character is joined first, and a token ending in z a b c or starting with
+ * a b c d ranks above F by the argument above. */
+static inline int char3_first(const ic__ranks *r, const unsigned char *p, size_t len, size_t i)
+{
+    unsigned a = p[i], b = p[i + 1], c = p[i + 2];
+    if (!cont(b) || !cont(c))
+        return 0;
+    uint32_t f = r->c3[(a & 15) << 12 | (b & 63) << 6 | (c & 63)];
+    if (f == 0xFFFF)
+        return 0;
+    if (i > 0) {
+        unsigned z = p[i - 1];
+        uint32_t e = cont(z) ? r->e3[(z & 63) << 10 | (a & 15) << 6 | (b & 63)]
+                             : r->e3x[(a & 15) << 6 | (b & 63)];
+        if (f >= e || f >= r->e2[z << 8 | a])
+            return 0;
+    }
+    if (i + 3 < len) {
+        unsigned d = p[i + 3];
+        uint32_t s = lead3(d) ? r->s3[(b & 63) << 10 | (c & 63) << 4 | (d & 15)]
+                              : r->s3x[(b & 63) << 6 | (c & 63)];
+        if (f >= s || f >= r->s2[c << 8 | d])
+            return 0;
+    }
+    return 1;
+}
+
 static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
 {
-    const uint32_t NONE = UINT32_MAX & ~63u;
+    const uint32_t NONE = UINT32_MAX & ~IDX_MASK;
     uint8_t st[SMALL + 33];  /* room for the 16-byte shifts below */
     uint32_t rk[SMALL + 8];
     size_t m = 0, joined = 0;
@@ -412,6 +472,11 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
     for (size_t i = 0; i < len;) {
         unsigned a = p[i];
         st[m++] = (uint8_t)i;
+        if (e2 && lead3(a) && i + 2 < len && char3_first(r, p, len, i)) {
+            i += 3;
+            joined++;
+            continue;
+        }
         if (e2 && i + 1 < len) {
             unsigned b = p[i + 1];
             uint32_t f = r->pair2[a << 8 | b];
@@ -428,7 +493,7 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
     if (!joined) {
         for (size_t u = 0; u + 1 < m; u++) {
             uint32_t x = r->pair2[p[u] << 8 | p[u + 1]];
-            rk[u] = x == IC_RANK_NONE ? NONE : x << 6;
+            rk[u] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
         }
     } else {
         /* the pairs that involve a joined character: lookups started together, then read */
@@ -442,7 +507,7 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
             size_t a = st[u], e = st[u + 2];
             uint32_t x = e - a == 2 ? r->pair2[p[a] << 8 | p[a + 1]]
                                     : cand_rank(r, p + a, e - a, cs[u]);
-            rk[u] = x == IC_RANK_NONE ? NONE : x << 6;
+            rk[u] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
         }
     }
     while (m > 1) {
@@ -453,7 +518,7 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
         }
         if (best >= NONE)
             break;
-        size_t b = best & 63;
+        size_t b = best & IDX_MASK;
         /* join parts b and b + 1: drop st[b + 1] and rk[b + 1] */
 #ifdef __SSE2__
         /* 16 bytes at a time (not a memmove call): each chunk is loaded before it is stored
@@ -480,10 +545,10 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
         if (left)
             c0 = cand_start(r, p + z, c - z);
         uint32_t x = right ? cand_rank(r, p + a, d - a, c1) : IC_RANK_NONE;
-        rk[b] = x == IC_RANK_NONE ? NONE : x << 6;
+        rk[b] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
         if (b > 0) {
             x = left ? cand_rank(r, p + z, c - z, c0) : IC_RANK_NONE;
-            rk[b - 1] = x == IC_RANK_NONE ? NONE : x << 6;
+            rk[b - 1] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
         }
     }
     if (out)
@@ -614,7 +679,7 @@ static size_t merge_one(const ic__ranks *r, const unsigned char *p, size_t len, 
             out[0] = ic__rank_of(r, p, 1);
         return 1;
     }
-    if (len <= SMALL && r->n < (1u << 25))
+    if (len <= SMALL && r->n < (1u << (32 - IDX_BITS)))
         return merge_small(r, p, len, out);
     const ic__bt *bt = len >= BACKTRACK_MIN ? ic__bt_get(r) : NULL;
     if (bt) {

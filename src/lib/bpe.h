@@ -53,6 +53,13 @@ typedef struct ic__ranks {
     /* for the pre-merge (bpe.c): e2[z << 8 | a], the lowest rank of a token ending in bytes
      * z a; s2[b << 8 | d], of a token starting with b d; capped at 0xFFFF (that rank or above) */
     uint16_t *e2, *s2;
+    /* for the pre-merge of whole 3-byte characters (bpe.c), the same kind of 16-bit ranks, indexed
+     * by the low bits of the bytes (a 3-byte lead & 15, a continuation byte & 63):
+     * c3[a b c] the character's own rank; e3[z a b] the lowest rank of a token ending in z a b (z a
+     * continuation byte), e3x[a b] of one ending in a b after any other byte; s3[b c d] of a token
+     * starting with b c d (d a 3-byte lead), s3x[b c] of one starting with b c then any other byte.
+     * One block from c3 on (NULL with e2). */
+    uint16_t *c3, *e3, *e3x, *s3, *s3x;
     ic__short_bucket *shortb; /* the 3- and 4-byte tokens; NULL when ranks do not fit 24 bits */
     size_t short_mask;
     int short_shift;
