@@ -533,17 +533,28 @@ static size_t valid_prefix(const unsigned char *s, size_t n)
                 i += 16;
                 continue;
             }
-            /* ASCII and 2-byte characters only (Cyrillic, Greek, Arabic, Hebrew, Latin
-             * supplements): every non-ASCII byte a lead byte C2..DF or a continuation byte, and
-             * the continuations exactly the bytes after the leads (i is at a character start);
-             * a lead in the last byte is left for the next step */
+            /* ASCII, 2- and 3-byte characters (Cyrillic, Greek, Arabic, Hebrew, the Latin
+             * supplements; CJK, kana, Hangul, Indic, Thai): every non-ASCII byte a lead byte
+             * C2..DF or E0..EF or a continuation byte, the continuations exactly the bytes
+             * after the leads (i is at a character start), E0 followed by A0..BF and ED by
+             * 80..9F (no overlong forms, no surrogates); a character cut by the block's end is
+             * left for the next step. The signed compares take bytes 80..FF as negative. */
             unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
                 _mm_and_si128(x, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80)));
-            unsigned lead = (unsigned)_mm_movemask_epi8(
+            unsigned lead2 = (unsigned)_mm_movemask_epi8(
                 _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC1)),
                               _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xE0))));
-            if ((cont | lead) == m && cont == ((lead << 1) & 0xFFFFu)) {
-                i += 16 - (lead >> 15);
+            unsigned lead3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_and_si128(x, _mm_set1_epi8((char)0xF0)), _mm_set1_epi8((char)0xE0)));
+            unsigned upper = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_and_si128(x, _mm_set1_epi8((char)0xE0)), _mm_set1_epi8((char)0xA0)));
+            unsigned e0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE0)));
+            unsigned ed = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xED)));
+            if ((cont | lead2 | lead3) == m &&
+                cont == (((lead2 | lead3) << 1 | lead3 << 2) & 0xFFFFu) &&
+                ((e0 << 1) & ~upper & 0xFFFFu) == 0 && ((ed << 1) & upper) == 0) {
+                unsigned cut = (lead3 & 0xC000u) | (lead2 & 0x8000u);
+                i += cut ? (size_t)__builtin_ctz(cut) : 16;
                 continue;
             }
             i += (size_t)__builtin_ctz(m);

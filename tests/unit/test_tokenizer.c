@@ -118,28 +118,35 @@ static void invalid_utf8(void)
         free(a);
         free(b);
     }
-    /* one bad byte (or a cut-short character) at every place of texts of 1 to 40 bytes, ASCII
-     * or Cyrillic around it: the short texts' and the tails' quick checks must see it (the ids
-     * are those of the text with U+FFFD in its place) */
-    static const char *const bad[] = {"\xff", "\x80", "\xc3", "\xe4\xb8", "\xed\xa0\x80"};
-    static const int nbad[] = {1, 1, 1, 1, 3}; /* U+FFFDs each becomes */
+    /* one bad byte (or a cut-short character, an overlong form, a surrogate) at every place of
+     * texts of 1 to 40 characters, ASCII, Cyrillic or CJK and Devanagari around it: the short
+     * texts' and the tails' quick checks and the 16-byte blocks' must see it (the ids are those
+     * of the text with U+FFFD in its place) */
+    static const char *const bad[] = {"\xff", "\x80", "\xc3", "\xe4\xb8", "\xed\xa0\x80",
+                                      "\xe0\x9f\xbf", "\xe4(", "\xf0\x9f\x98"};
+#define FFFD "\xef\xbf\xbd"
+    static const char *const good[] = {FFFD, FFFD, FFFD, FFFD, FFFD FFFD FFFD, FFFD FFFD FFFD,
+                                       FFFD "(", FFFD}; /* what a decoder makes of each */
+#undef FFFD
+    static const char *const wide[] = {"\xd0\x96", "\xe4\xb8\xad", "\xe0\xa4\x95"};
     int wrong = 0;
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < 3; k++)
         for (size_t len = 1; len <= 40; len++)
             for (size_t at = 0; at < len; at++)
                 for (size_t q = 0; q < sizeof bad / sizeof bad[0]; q++) {
-                    char raw2[64], rep2[96];
-                    size_t bl = strlen(bad[q]), rl = 0, wl = 0;
+                    char raw2[160], rep2[160];
+                    size_t bl = strlen(bad[q]), gl = strlen(good[q]), rl = 0, wl = 0;
                     for (size_t i = 0; i < len; i++) {
+                        const char *w = k == 2 ? wide[1 + i % 4 / 2] : wide[0];
+                        size_t ww = strlen(w);
                         if (i == at) {
                             memcpy(raw2 + rl, bad[q], bl);
-                            rl += bl;
-                            for (int r = 0; r < nbad[q]; r++, wl += 3)
-                                memcpy(rep2 + wl, "\xef\xbf\xbd", 3);
-                        } else if (k && i % 3 == 0 && i + 1 < len && i + 1 != at) {
-                            memcpy(raw2 + rl, "\xd0\x96", 2); /* a Cyrillic letter */
-                            memcpy(rep2 + wl, "\xd0\x96", 2);
-                            rl += 2, wl += 2, i++;
+                            memcpy(rep2 + wl, good[q], gl);
+                            rl += bl, wl += gl;
+                        } else if (k && i % (5 - (size_t)k) != 1) {
+                            memcpy(raw2 + rl, w, ww); /* a Cyrillic, CJK or Devanagari letter */
+                            memcpy(rep2 + wl, w, ww);
+                            rl += ww, wl += ww;
                         } else {
                             raw2[rl++] = rep2[wl++] = (char)('a' + i % 26);
                         }
