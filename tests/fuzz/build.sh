@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/fuzz/build.sh: builds the libFuzzer targets (fuzz_record, fuzz_overlay, fuzz_stream,
-# fuzz_money for the pricing core; fuzz_tokenizer, fuzz_chat for token counting and estimates) into
-# build-fuzz/ with clang, ASan and UBSan, compiling the library sources directly (the Makefile uses
-# gcc, which has no libFuzzer). The price feed, the unit registry and the two encodings' ranks are
+# fuzz_money for the pricing core; fuzz_tokenizer, fuzz_chat, fuzz_merge for token counting and
+# estimates) into build-fuzz/ with clang, ASan and UBSan, compiling the library sources directly
+# (the Makefile uses gcc, which has no libFuzzer). The price feed, the unit registry and the two encodings' ranks are
 # embedded. It never touches build/.
 # Usage: tests/fuzz/build.sh [target...]     (run from anywhere; output in build-fuzz/)
 #        tests/fuzz/build.sh tsan            (ThreadSanitizer driver build-fuzz/tsan_cost)
@@ -12,7 +12,7 @@ B=build-fuzz
 CC=${CC:-clang}
 mkdir -p "$B/obj"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money tokenizer chat)
+[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money tokenizer chat merge)
 
 # FZ_SRC=head: build from the last commit's src/lib and include (git archive), not the working
 # tree, when someone is in the middle of editing the library

@@ -89,6 +89,19 @@ const texts = [
 texts.forEach((t, i) => { for (let b = 0; b < 4; b++) put('tokenizer', `t${i}-${b}`, Buffer.concat([Buffer.from([b]), Buffer.from(t)])); });
 put('tokenizer', 'invalid', Buffer.from([1, 0x61, 0xff, 0xfe, 0xc3, 0x20, 0xe2, 0x82, 0x0a, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80]));
 
+// (g) pieces for the merge: byte 0 = encoding (bit 0); words and runs of the bench's sentences in
+// many scripts (CJK without spaces: long pieces), cut where tiktoken's pre-split would roughly cut
+{
+    const { naturalText } = await import('../node/tokenizer_corpus.mjs');
+    const t = naturalText();
+    const words = [...new Set((t.messages + '\n' + t.cjk).split(/[\s,.;:!?()"'%]+/u)
+        .filter((w) => w && Buffer.byteLength(w) <= 200))].sort();
+    for (let i = 0; i < 600; i++) {
+        const w = rng.pick(words);
+        put('merge', `w${i}`, Buffer.concat([Buffer.from([i & 1]), Buffer.from((i % 3 ? ' ' : '') + w)]));
+    }
+}
+
 // (f) chat/completions request bodies (the cookbook's shapes, tools, multi-part content, models)
 const chats = [
     { model: 'gpt-4o', messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', name: 'ann', content: 'Hi! How much is 2+2?' }], max_tokens: 100 },

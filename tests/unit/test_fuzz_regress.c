@@ -1,14 +1,16 @@
 /* test_fuzz_regress.c: replays every reproducer saved under tests/fuzz/regress/ through the same
  * API calls and property checks as the fuzz target that found it (tests/fuzz/harness.h). The
- * target is the file name's prefix: record-*, overlay-*, stream-*, money-*, tokenizer-*, chat-*. Each file runs in a
- * forked child so that a crash is reported as a failure of that file and the others still run.
- * A file fails while its bug is unfixed; that is the point. Runs from the repository root
- * (tests/run.sh does), or set FZ_REGRESS_DIR and FZ_BASE_CATALOG. Must stay under a few seconds. */
+ * target is the file name's prefix: record-*, overlay-*, stream-*, money-*, tokenizer-*, chat-*,
+ * merge-*. Each file runs in a forked child so that a crash is reported as a failure of that file
+ * and the others still run. A file fails while its bug is unfixed; that is the point. Runs from
+ * the repository root (tests/run.sh does), or set FZ_REGRESS_DIR and FZ_BASE_CATALOG. Must stay
+ * under a few seconds. */
 #include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../fuzz/harness_merge.h"
 #include "../fuzz/harness_tokenizer.h"
 #include "test.h"
 
@@ -52,6 +54,8 @@ int main(void)
     (void)fz_base_text(&blen);
     (void)fz_tok(0);
     (void)fz_tok(1);
+    (void)fz_ranks(0);
+    (void)fz_ranks(1);
 
     DIR *d = opendir(dir);
     ic_t_name = "regress dir";
@@ -79,6 +83,7 @@ int main(void)
             : !strncmp(names[i], "money-", 6)   ? fz_money
             : !strncmp(names[i], "tokenizer-", 10) ? fz_tokenizer
             : !strncmp(names[i], "chat-", 5)    ? fz_chat
+            : !strncmp(names[i], "merge-", 6)   ? fz_merge
                                                 : NULL;
         ic_t_name = names[i];
         ic_t_bad = 0;
