@@ -7,7 +7,7 @@
 // currency and script names in ~160 languages: Latin, Cyrillic, Greek, Arabic, Hebrew,
 // Devanagari and other Indic scripts, Thai, CJK, Hangul, Ethiopic, ...), C headers (code), and
 // user messages (sentences) from the catalogues of apt and Essential packages (coreutils, tar,
-// dpkg, ...): an even share of each of ~450 catalogues in ~90 languages, and of the Chinese,
+// dpkg, ...): an even share of each of ~400 catalogues in ~90 languages, and of the Chinese,
 // Japanese and Korean ones alone;
 // (2) seeded synthetic text from those words: random casing, contractions in every case ('S,
 // 'RE, 'Ll, U+017F), NFD-decomposed words (combining marks), digit runs in many scripts,
@@ -55,12 +55,13 @@ function moStrings(buf) {
   const u32 = (o) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const n = u32(8), tOff = u32(16);
   const at = (i) => buf.subarray(u32(tOff + 8 * i + 4), u32(tOff + 8 * i + 4) + u32(tOff + 8 * i));
-  let charset = "utf-8";
+  let dec = new TextDecoder("utf-8");
   for (let i = 0; i < n; i++) {
-    const m = /Content-Type:.*charset=([A-Za-z0-9_-]+)/.exec(at(i).toString("latin1"));
-    if (m) { charset = m[1].toLowerCase() === "charset" ? "utf-8" : m[1]; break; }
+    const m = /Content-Type:.*charset=([A-Za-z0-9_.:-]+)/.exec(at(i).toString("latin1"));
+    if (!m) continue;
+    try { dec = new TextDecoder(m[1]); } catch { /* a label TextDecoder does not know: UTF-8 */ }
+    break;
   }
-  const dec = new TextDecoder(charset);
   const out = [];
   for (let i = 0; i < n; i++) {
     const s = dec.decode(at(i));

@@ -644,8 +644,10 @@ static void short_table_and_premerge(void)
                 uint32_t x = mx_rand() % 20, cp;
                 if (x < 13)
                     cp = tok3[mx_rand() % (it % 2 ? 200 : n3)]; /* frequent ones, or any */
-                else if (x < 17)
-                    cp = blk[x < 16 ? sb : mx_rand() % nb] + mx_rand() % blen[sb];
+                else if (x < 17) { /* this word's block, sometimes another */
+                    size_t bk = x < 16 ? sb : mx_rand() % nb;
+                    cp = blk[bk] + mx_rand() % blen[bk];
+                }
                 else if (x < 19)
                     cp = (uint32_t)"aeiost n1,.%"[mx_rand() % 12];
                 else
