@@ -208,7 +208,7 @@ void ic__ranks_check_premerge(ic__ranks *r)
             free(r->e2);
             free(r->s2);
             free(r->c3);
-            r->e2 = r->s2 = r->c3 = NULL;
+            r->e2 = r->s2 = r->c3 = r->e3 = r->e3x = r->s3 = r->s3x = NULL;
             return;
         }
     }
