@@ -474,12 +474,9 @@ static int run(int argc, char **argv)
             continue;
         }
         if ((v = ic_cli_opt("--threads", argc, argv, &i, &bad))) {
-            char *e;
-            long t = strtol(v, &e, 10);
-            if (*e || e == v || t < 1 || t > MAX_THREADS) {
-                ic_cli_error("count: --threads: expected 1 to %d, got '%s'", MAX_THREADS, v);
+            uint64_t t;
+            if (ic_cli_uint("--threads", v, 1, MAX_THREADS, &t))
                 return 2;
-            }
             j.threads = (int)t;
             continue;
         }
