@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,8 +32,9 @@ static const char usage_text[] =
     "  --ids         add the token ids: \"ids\":[...] (exact encodings only)\n"
     "  --special     recognise special tokens (<|endoftext|>, ...) instead of counting their\n"
     "                text as ordinary text\n"
-    "  --threads N   count a file of 4 MB or more in N parts at once (default: the CPUs, up\n"
-    "                to 8; 1: one part at a time); the count is the same\n";
+    "  --threads N   count a file of 4 MB or more in N parts at once, and with --lines\n"
+    "                N groups of lines at once (default: the CPUs, up to 8; 1: one at a\n"
+    "                time); the counts are the same\n";
 
 /* the decimal digits of v at d (room for 20): their number. printf's work without parsing a
  * format, for the millions of numbers of --lines and --ids */
@@ -80,10 +82,10 @@ static void print_ids(const uint32_t *ids, size_t n)
 
 typedef struct job {
     const ic_tokenizer *tok; /* NULL: estimate */
-    ic_tokenizer_counter *counter; /* --lines: one cache of merged pieces for all the lines */
     const char *model;
     bool ids, special;
-    int threads; /* the whole input of a large regular file: counted in this many spans at once */
+    int threads; /* the whole input of a large regular file: counted in this many spans at once;
+                  * --lines: in this many groups of lines */
 } job;
 
 /* count one text and print its JSON object: head (the '{' and the opening fields), then the
@@ -148,54 +150,135 @@ static int grow(char **buf, size_t *cap)
     return 1;
 }
 
-/* --lines. The input is read with read(2) into one buffer (1 MB, or more for a longer line); the
- * complete lines in it are counted without a copy: without --ids, in blocks of up to 1,024
- * through one counter (ic_tokenizer_counter_count_many: one cache of merged pieces for all the
- * lines, and the lookups of many short lines overlapping), else one at a time. What a read
- * brings is counted and printed before the next read waits, so lines piped in slowly (tail -f)
- * come out as they arrive. */
+/* --lines. The input is read with read(2) into one buffer (1 MB per thread, or more for a longer
+ * line); the complete lines in it are counted without a copy: without --ids, many at a time
+ * (ic_tokenizer_counter_count_many, in blocks of up to 1,024 lines: one cache of merged pieces
+ * for all the lines, and the lookups of many short lines overlapping), else one at a time. What
+ * a read brings is counted and printed before the next read waits, so lines piped in slowly
+ * (tail -f) come out as they arrive. With --threads N (N > 1) and PAR_LINES_MIN bytes of lines
+ * waiting, the waiting lines are cut into N groups of about the same bytes, counted side by side,
+ * each through a counter of its own (kept from group to group), then printed in order. */
 #define BLOCK_LINES 1024
+#define GROUP_LINES 16384 /* lines waiting per thread, at most */
 #define BUF_MIN (1u << 20)
+#define PAR_LINES_MIN (256u << 10)
+#define MAX_THREADS 64
+
+/* a line of a group that could not be counted (its count is FAILED) */
+#define FAILED UINT64_MAX
+typedef struct line_fail {
+    size_t q; /* its index among the waiting lines */
+    char msg[sizeof(((ic_error *)0)->msg)];
+} line_fail;
+
+typedef struct group {
+    ic_tokenizer_counter *counter;
+    unsigned fl;
+    const char *const *texts;
+    const size_t *lens;
+    uint64_t *counts;
+    size_t from, n; /* the waiting lines from .. from + n - 1 */
+    line_fail *fails; /* in order of q; NULL (and "out of memory" said) when none could be kept */
+    size_t nfail, capfail;
+} group;
+
 typedef struct line_reader {
     job *j;
     int rc;
     size_t lineno; /* lines seen */
-    size_t n;      /* the block: lines lineno - n + 1 .. lineno, pointing into the buffer */
-    const char *texts[BLOCK_LINES];
-    size_t lens[BLOCK_LINES];
-    uint64_t counts[BLOCK_LINES];
+    size_t n, cap; /* waiting: lines lineno - n + 1 .. lineno, pointing into the buffer */
+    size_t bytes;  /* of the waiting lines */
+    const char **texts;
+    size_t *lens;
+    uint64_t *counts;
+    int ngroups; /* threads: a group and a counter each */
+    group groups[MAX_THREADS];
 } line_reader;
 
-/* count and print the block; a line that cannot be counted is reported and has no output line,
- * the others are still counted */
+static void fail_line(group *g, size_t q, const char *msg)
+{
+    g->counts[q] = FAILED;
+    if (g->nfail == g->capfail) {
+        size_t nc = g->capfail ? g->capfail * 2 : 4;
+        line_fail *nf = realloc(g->fails, nc * sizeof *nf);
+        if (!nf)
+            return; /* printed as "out of memory" */
+        g->fails = nf;
+        g->capfail = nc;
+    }
+    g->fails[g->nfail].q = q;
+    snprintf(g->fails[g->nfail++].msg, sizeof g->fails->msg, "%s", msg);
+}
+
+/* count the group's lines; a line that cannot be counted is marked FAILED, the others are still
+ * counted */
+static void *count_group(void *arg)
+{
+    group *g = arg;
+    g->nfail = 0;
+    for (size_t q = g->from, end = g->from + g->n; q < end;) {
+        size_t k = end - q < BLOCK_LINES ? end - q : BLOCK_LINES, done;
+        ic_error err = {0};
+        ic_status st = ic_tokenizer_counter_count_many(g->counter, g->texts + q, g->lens + q, k,
+                                                       g->fl, g->counts + q, &done, &err);
+        q += done;
+        if (st != IC_OK)
+            fail_line(g, q++, err.msg);
+    }
+    return NULL;
+}
+
+/* count and print the waiting lines */
 static void flush_block(line_reader *L)
 {
-    unsigned fl = L->j->special ? IC_TOK_ALLOW_SPECIAL : 0;
-    size_t first = L->lineno - L->n + 1;
-    for (size_t from = 0; from < L->n;) {
-        size_t done;
-        ic_error err = {0};
-        ic_status st = ic_tokenizer_counter_count_many(L->j->counter, L->texts + from,
-                                                       L->lens + from, L->n - from, fl,
-                                                       L->counts + from, &done, &err);
-        for (size_t q = from; q < from + done; q++) {
-            put_u64("{\"line\":", first + q, ",");
-            put_u64("\"tokens\":", L->counts[q], "}\n");
+    if (!L->n)
+        return;
+    int ng = L->bytes >= PAR_LINES_MIN ? L->ngroups : 1;
+    size_t first = L->lineno - L->n + 1, q = 0, b = 0;
+    for (int k = 0; k < ng; k++) { /* the lines cut into ng runs of about the same bytes */
+        group *g = &L->groups[k];
+        size_t goal = L->bytes / (size_t)ng * (size_t)(k + 1);
+        g->from = q;
+        while (q < L->n && (b < goal || k == ng - 1))
+            b += L->lens[q++];
+        g->n = q - g->from;
+    }
+    pthread_t th[MAX_THREADS];
+    bool started[MAX_THREADS] = {false};
+    for (int k = 1; k < ng; k++)
+        started[k] = pthread_create(&th[k], NULL, count_group, &L->groups[k]) == 0;
+    count_group(&L->groups[0]);
+    for (int k = 1; k < ng; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            count_group(&L->groups[k]); /* no thread to be had: counted here */
+    }
+    for (int k = 0; k < ng; k++) {
+        group *g = &L->groups[k];
+        size_t f = 0;
+        for (size_t u = g->from; u < g->from + g->n; u++) {
+            if (L->counts[u] != FAILED) {
+                put_u64("{\"line\":", first + u, ",");
+                put_u64("\"tokens\":", L->counts[u], "}\n");
+                continue;
+            }
+            const char *msg = "out of memory";
+            if (f < g->nfail && g->fails[f].q == u)
+                msg = g->fails[f++].msg;
+            ic_cli_error("count: line %zu: %s", first + u, msg);
+            L->rc = 1;
         }
-        if (st == IC_OK)
-            break;
-        ic_cli_error("count: line %zu: %s", first + from + done, err.msg);
-        L->rc = 1;
-        from += done + 1;
     }
     L->n = 0;
+    L->bytes = 0;
 }
 
 /* one complete line (without its newline) */
 static void emit(line_reader *L, const char *p, size_t len)
 {
     L->lineno++;
-    if (!L->j->counter) { /* ids, or an estimate: line by line */
+    if (!L->cap) { /* ids, or an estimate: line by line */
         char head[48], where[48];
         snprintf(head, sizeof head, "{\"line\":%zu,", L->lineno);
         snprintf(where, sizeof where, "line %zu: ", L->lineno);
@@ -205,26 +288,78 @@ static void emit(line_reader *L, const char *p, size_t len)
     }
     L->texts[L->n] = p;
     L->lens[L->n++] = len;
-    if (L->n == BLOCK_LINES)
+    L->bytes += len;
+    if (L->n == L->cap)
         flush_block(L);
+}
+
+static void reader_free(line_reader *L)
+{
+    if (!L)
+        return;
+    for (int k = 0; k < MAX_THREADS; k++) {
+        ic_tokenizer_counter_free(L->groups[k].counter);
+        free(L->groups[k].fails);
+    }
+    free(L->texts);
+    free(L->lens);
+    free(L->counts);
+    free(L);
+}
+
+/* the reader of --lines: with an exact encoding and without --ids, a counter for each of
+ * threads groups and room for their waiting lines; NULL when out of memory (said) */
+static line_reader *reader_new(job *j, int threads)
+{
+    line_reader *L = calloc(1, sizeof *L);
+    if (!L) {
+        ic_cli_error("count: out of memory");
+        return NULL;
+    }
+    L->j = j;
+    if (!j->tok || j->ids)
+        return L;
+    L->ngroups = threads;
+    L->cap = (size_t)threads * GROUP_LINES;
+    L->texts = malloc(L->cap * sizeof *L->texts);
+    L->lens = malloc(L->cap * sizeof *L->lens);
+    L->counts = malloc(L->cap * sizeof *L->counts);
+    ic_error err = {0};
+    bool ok = L->texts && L->lens && L->counts;
+    for (int k = 0; ok && k < threads; k++) {
+        group *g = &L->groups[k];
+        g->fl = j->special ? IC_TOK_ALLOW_SPECIAL : 0;
+        g->texts = L->texts;
+        g->lens = L->lens;
+        g->counts = L->counts;
+        ok = ic_tokenizer_counter_new(&g->counter, j->tok, 0, &err) == IC_OK;
+    }
+    if (!ok) {
+        ic_cli_error("count: %s", err.msg[0] ? err.msg : "out of memory");
+        reader_free(L);
+        return NULL;
+    }
+    return L;
+}
+
+/* more input to be read at once (a pipe delivers at most its 64 KB a read) */
+static int waiting(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
 static int count_lines(job *j, FILE *f, const char *name)
 {
-    ic_error err = {0};
-    if (j->tok && !j->ids && ic_tokenizer_counter_new(&j->counter, j->tok, 0, &err) != IC_OK) {
-        ic_cli_error("count: %s", err.msg);
-        return 1;
-    }
-    line_reader *L = calloc(1, sizeof *L);
-    size_t cap = BUF_MIN, start = 0, end = 0; /* buf[start..end): the lines not yet counted */
-    char *buf = L ? malloc(cap) : NULL;
+    line_reader *L = reader_new(j, j->threads);
+    size_t cap = BUF_MIN * (size_t)(L && L->ngroups ? L->ngroups : 1), start = 0, end = 0;
+    char *buf = L ? malloc(cap) : NULL; /* buf[start..end): the lines not yet counted */
     if (!buf) {
-        free(L);
-        ic_cli_error("count: out of memory");
+        if (L)
+            ic_cli_error("count: out of memory");
+        reader_free(L);
         return 1;
     }
-    L->j = j;
     int fd = fileno(f), skipping = 0, failed = 0; /* skipping: a line too long for memory;
                                                     * failed: the read's errno */
     for (;;) {
@@ -265,7 +400,8 @@ static int count_lines(job *j, FILE *f, const char *name)
         }
         if (skipping) {
             start = end = 0;
-        } else if ((size_t)r < want) { /* nothing more was waiting: show what there is */
+        } else if ((size_t)r < want && !waiting(fd)) { /* the next read would wait: show what
+                                                       * there is */
             flush_block(L);
             fflush(stdout);
         }
@@ -281,7 +417,7 @@ static int count_lines(job *j, FILE *f, const char *name)
     }
     int rc = L->rc;
     free(buf);
-    free(L);
+    reader_free(L);
     return rc;
 }
 
@@ -292,7 +428,6 @@ static int count_lines(job *j, FILE *f, const char *name)
  * counted side by side, each through a counter of its own: the sum is the same count. Memory per
  * span: 1 MB (more where the text has no such line for longer) and its counter's 2.5 MB. */
 #define PAR_MIN (4u << 20)
-#define MAX_THREADS 64
 
 typedef struct span {
     const ic_tokenizer *tok;
@@ -564,7 +699,6 @@ static int run(int argc, char **argv)
         if (f != stdin)
             fclose(f);
     }
-    ic_tokenizer_counter_free(j.counter);
     ic_tokenizer_free(tok);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         ic_cli_error("count: write error");

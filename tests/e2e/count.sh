@@ -75,6 +75,21 @@ for e in o200k_base cl100k_base; do
     done
 done
 
+# with --threads N the waiting lines (256 KB or more) are cut into N groups, counted side by side
+# and printed in order: the same output for any N, from a file or a pipe (which is read on
+# while more is waiting, so that it fills groups too), over many buffers and groups (6.5 MB,
+# 65,000 lines, more than 16,384 a thread, and a 2 MB line among them)
+{ for i in $(seq 1 20); do cat "$T/many.txt"; done; head -c 2000000 /dev/zero | tr '\0' y; echo; for i in $(seq 1 6); do cat "$T/many.txt"; done; } > "$T/many26.txt"
+for e in o200k_base cl100k_base; do
+    ref=$("$IC" count --lines --threads 1 --encoding "$e" "$T/many26.txt" | md5sum)
+    expect_eq "lines $e: 65,001 counted" "$("$IC" count --lines --threads 1 --encoding "$e" "$T/many26.txt" | grep -c '^{"line":[0-9]*,"tokens":[0-9]*}$')" 65001
+    for t in 2 3 8; do
+        expect_eq "lines $e in $t groups" "$("$IC" count --lines --threads $t --encoding "$e" "$T/many26.txt" | md5sum)" "$ref"
+    done
+    expect_eq "lines $e in 3 groups from a pipe" "$(cat "$T/many26.txt" | "$IC" count --lines --threads 3 --encoding "$e" | md5sum)" "$ref"
+done
+expect_eq "lines in groups, --special" "$("$IC" count --lines --special --threads 4 "$T/many26.txt" | md5sum)" "$("$IC" count --lines --special --threads 1 "$T/many26.txt" | md5sum)"
+
 # lines piped in slowly come out as they arrive: the first line's count is read back before the
 # second line is written
 coproc CNT { "$IC" count --lines; }
@@ -88,7 +103,8 @@ expect_eq "lines streamed, then the end" "$got" '{"line":2,"tokens":1}'
 wait
 
 # the same when a read fills the 1 MB buffer exactly: 65,536 lines of 16 bytes, then a pause
-coproc CNT { "$IC" count --lines; }
+# (one thread: the buffer is 1 MB a thread)
+coproc CNT { "$IC" count --lines --threads 1; }
 exec {W}>&"${CNT[1]}" {R}<&"${CNT[0]}" # copies for subshells: bash closes a coproc's fds there
 { for i in $(seq 1 4096); do printf 'abcdefghijklmno\n%.0s' {1..16}; done; exec sleep 20; } >&"$W" &
 writer=$!
