@@ -162,6 +162,7 @@ static int grow(char **buf, size_t *cap)
 #define GROUP_LINES 16384 /* lines waiting per thread, at most */
 #define BUF_MIN (1u << 20)
 #define PAR_LINES_MIN (256u << 10)
+#define OUT_LINE_MAX 64 /* {"line":N,"tokens":K}\n with N and K of up to 20 digits */
 #define MAX_THREADS 64
 
 /* a line of a group that could not be counted (its count is FAILED) */
@@ -180,6 +181,9 @@ typedef struct group {
     size_t from, n; /* the waiting lines from .. from + n - 1 */
     line_fail *fails; /* in order of q; NULL (and "out of memory" said) when none could be kept */
     size_t nfail, capfail;
+    size_t first;   /* the line number of the waiting line 0 */
+    char *out;      /* the group's output lines, made by its thread when all its lines counted */
+    size_t outlen, outcap; /* outlen 0: none made (then the lines are printed one by one) */
 } group;
 
 typedef struct line_reader {
@@ -225,6 +229,28 @@ static void *count_group(void *arg)
         if (st != IC_OK)
             fail_line(g, q++, err.msg);
     }
+    /* the output lines, made here so that the threads share the work of formatting too */
+    g->outlen = 0;
+    size_t need = g->n * OUT_LINE_MAX;
+    if (g->nfail || !g->n)
+        return NULL;
+    if (need > g->outcap) {
+        char *nb = realloc(g->out, need);
+        if (!nb)
+            return NULL;
+        g->out = nb;
+        g->outcap = need;
+    }
+    char *w = g->out;
+    for (size_t u = g->from; u < g->from + g->n; u++) {
+        memcpy(w, "{\"line\":", 8);
+        w += 8 + fmt_u64(w + 8, g->first + u);
+        memcpy(w, ",\"tokens\":", 10);
+        w += 10 + fmt_u64(w + 10, g->counts[u]);
+        memcpy(w, "}\n", 2);
+        w += 2;
+    }
+    g->outlen = (size_t)(w - g->out);
     return NULL;
 }
 
@@ -239,6 +265,7 @@ static void flush_block(line_reader *L)
         group *g = &L->groups[k];
         size_t goal = L->bytes / (size_t)ng * (size_t)(k + 1);
         g->from = q;
+        g->first = first;
         while (q < L->n && (b < goal || k == ng - 1))
             b += L->lens[q++];
         g->n = q - g->from;
@@ -257,6 +284,10 @@ static void flush_block(line_reader *L)
     for (int k = 0; k < ng; k++) {
         group *g = &L->groups[k];
         size_t f = 0;
+        if (g->outlen) {
+            fwrite(g->out, 1, g->outlen, stdout);
+            continue;
+        }
         for (size_t u = g->from; u < g->from + g->n; u++) {
             if (L->counts[u] != FAILED) {
                 put_u64("{\"line\":", first + u, ",");
@@ -300,6 +331,7 @@ static void reader_free(line_reader *L)
     for (int k = 0; k < MAX_THREADS; k++) {
         ic_tokenizer_counter_free(L->groups[k].counter);
         free(L->groups[k].fails);
+        free(L->groups[k].out);
     }
     free(L->texts);
     free(L->lens);
