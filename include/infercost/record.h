@@ -67,7 +67,9 @@ ic_status ic_record_price(const ic_catalog *c, const ic_record *r, int64_t now_m
  * buf past the returned length are scratch: the writer may have left anything there. */
 size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap);
 
-/* Append s to buf as a JSON string literal with quotes; returns bytes written or 0 (too small). */
+/* Append s to buf as a JSON string literal with quotes; returns bytes written or 0 (too small).
+ * Each maximal ill-formed UTF-8 subpart of s is written as \ufffd, so the output is valid JSON
+ * whatever s holds (at most 6 bytes out per byte in, plus 3). */
 size_t ic_json_quote(const char *s, size_t len, char *buf, size_t cap);
 
 #endif

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "catalog_internal.h"
+#include "unicode_tables.h"
 #include "infercost/timeutil.h"
 #include "units_internal.h"
 #include "usage_internal.h"
@@ -716,8 +717,18 @@ size_t ic_json_quote(const char *s, size_t len, char *buf, size_t cap)
                 buf[o++] = hex[ch >> 4];
                 buf[o++] = hex[ch & 15];
             }
-        } else {
+        } else if (ch < 0x80) {
             buf[o++] = (char)ch;
+        } else { /* valid UTF-8 as it is; each maximal ill-formed subpart as U+FFFD */
+            size_t l;
+            if (ic__utf8_decode_strict((const unsigned char *)s + i, len - i, &l) == UINT32_MAX) {
+                memcpy(buf + o, "\\ufffd", 6);
+                o += 6;
+            } else {
+                memcpy(buf + o, s + i, l);
+                o += l;
+            }
+            i += l - 1;
         }
     }
     buf[o++] = '"';
@@ -780,10 +791,10 @@ static void put_quoted(out_buf *b, const char *s)
     for (; i + 8 <= n && plain; i += 8) { /* eight bytes a step: ids are 5 to 60 bytes */
         uint64_t w;
         memcpy(&w, s + i, 8);
-        plain = !special_bytes(w);
+        plain = !(special_bytes(w) | (w & 0x8080808080808080ULL)); /* non-ASCII: checked below */
     }
     for (; i < n && plain; i++)
-        plain = s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] >= 0x20;
+        plain = s[i] != '"' && s[i] != '\\' && (unsigned char)s[i] - 0x20u < 0x60u;
     if (plain) {
         put(b, "\"", 1);
         put(b, s, n);

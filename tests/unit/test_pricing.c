@@ -765,6 +765,26 @@ static void extraction_without_a_body(void)
     }
 }
 
+/* JSON strings out: escapes, valid UTF-8 as it is, each ill-formed subpart as \ufffd */
+static void json_quote_any_bytes(void)
+{
+    char buf[128];
+    static const struct { const char *in, *out; } cases[] = {
+        {"a\"b\\c\n\x01", "\"a\\\"b\\\\c\\n\\u0001\""},
+        {"caf\xC3\xA9 \xE6\x97\xA5 \xF0\x9F\x98\x80", "\"caf\xC3\xA9 \xE6\x97\xA5 \xF0\x9F\x98\x80\""},
+        {"a\xFF" "b", "\"a\\ufffdb\""},
+        {"\xE2\x82x", "\"\\ufffdx\""},             /* a cut 3-byte character: one */
+        {"\xED\xA0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* a surrogate: three */
+        {"\xC3", "\"\\ufffd\""},                    /* cut at the end */
+        {"\xC0\xAF", "\"\\ufffd\\ufffd\""},           /* overlong */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = ic_json_quote(cases[i].in, strlen(cases[i].in), buf, sizeof buf);
+        CHECK(n == strlen(cases[i].out));
+        CHECK_STR(buf, cases[i].out);
+    }
+}
+
 int main(void)
 {
     ic_error err;
@@ -786,6 +806,7 @@ int main(void)
     RUN(extraction_without_a_body);
     RUN(two_parsers_agree);
     RUN(output_line);
+    RUN(json_quote_any_bytes);
     RUN(output_money_text);
     RUN(exact_factors_agree);
     RUN(unit_names_found);
