@@ -77,8 +77,13 @@ typedef struct ic_chat_count {
     uint32_t other_parts;      /* audio, file or unknown parts, tools that are not functions
                                 * (web search, ...): not counted */
     uint32_t tool_calls;       /* assistant tool_calls (name + arguments counted, approximate) */
+    bool response_format;      /* a response_format schema (json_schema, json_object): not counted,
+                                * approximate */
+    bool odd_enums;            /* tool parameter enums with values that are not strings: counted
+                                * as their JSON text, approximate */
     bool has_max_tokens;
-    uint64_t max_tokens;       /* max_completion_tokens, else max_tokens */
+    uint64_t max_tokens;       /* max_completion_tokens, else max_tokens (at most 10^15) */
+    uint32_t choices;          /* "n": the choices asked for (1 to 128; 1 without it) */
     char model[128];           /* "model" of the body ("" if absent) */
 } ic_chat_count;
 
@@ -105,9 +110,13 @@ typedef struct ic_request_estimate {
     bool exceeds_context;      /* the prompt alone is larger than the context window */
     ic_money input_usd;        /* the prompt at the input price */
     ic_output_bound bound;
-    uint64_t output_tokens;    /* the bound (0 when IC_BOUND_NONE) */
-    ic_money output_usd;       /* worst-case output cost (not valid when IC_BOUND_NONE) */
-    ic_money worst_usd;        /* prompt + worst-case output, priced together (tiers) */
+    uint64_t output_tokens;    /* the bound, of all count.choices together (0 when IC_BOUND_NONE) */
+    ic_money output_usd;       /* worst-case output cost (not valid when IC_BOUND_NONE or
+                                * output_unpriced) */
+    ic_money worst_usd;        /* prompt + worst-case output, priced together (tiers); not valid
+                                * when IC_BOUND_NONE or output_unpriced */
+    bool output_unpriced;      /* the catalog prices no output tokens for the model (an embedding
+                                * model, a gap in the feed): the worst case is not known */
 } ic_request_estimate;
 
 /* Count and price a chat request against the catalog at time t_ms. provider may be NULL; model

@@ -120,19 +120,27 @@ char *ic_cli_read_all(FILE *f, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
+    if (!buf)
+        errno = ENOMEM;
     while (buf) {
         if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
+            char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!nb) {
+                errno = ENOMEM;
                 break;
+            }
             buf = nb;
             cap *= 2;
         }
+        errno = 0;
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0) {
-            if (ferror(f))
+            if (ferror(f)) {
+                if (!errno)
+                    errno = EIO;
                 break;
+            }
             buf[n] = 0;
             *len = n;
             return buf;
@@ -140,6 +148,14 @@ char *ic_cli_read_all(FILE *f, size_t *len)
     }
     free(buf);
     return NULL;
+}
+
+void ic_cli_read_error(const char *cmd, const char *name, int err)
+{
+    if (err == ENOMEM)
+        ic_cli_error("%s: %s: out of memory (the input is read whole)", cmd, name);
+    else
+        ic_cli_error("%s: cannot read: %s", name, strerror(err));
 }
 
 const char *ic_cli_json_str(const char *s, char *buf, size_t cap)

@@ -40,8 +40,12 @@ int ic_cli_real(const char *name, const char *v, double min, double max, double 
 FILE *ic_cli_open_input(const char *path);
 
 /* The whole of f into a malloc'd buffer (NUL-terminated; *len excludes the NUL); NULL on a read
- * error or out of memory. */
+ * error or out of memory, with errno set (ENOMEM for out of memory). */
 char *ic_cli_read_all(FILE *f, size_t *len);
+
+/* the error of ic_cli_read_all (err: its errno): "CMD: NAME: out of memory (...)" for ENOMEM
+ * (exit 1), else "NAME: cannot read: REASON" (exit 2) */
+void ic_cli_read_error(const char *cmd, const char *name, int err);
 
 /* s as a quoted JSON string into buf ("\"\"" if it does not fit); returns buf */
 const char *ic_cli_json_str(const char *s, char *buf, size_t cap);

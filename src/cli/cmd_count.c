@@ -162,7 +162,8 @@ static int grow(char **buf, size_t *cap)
 #define GROUP_LINES 16384 /* lines waiting per thread, at most */
 #define BUF_MIN (1u << 20)
 #define PAR_LINES_MIN (256u << 10)
-#define OUT_LINE_MAX 64 /* {"line":N,"tokens":K}\n with N and K of up to 20 digits */
+#define OUT_LINE_MAX 64
+#define MODEL_MAX 256 /* bytes of a --model name (catalog ids have under 100) */ /* {"line":N,"tokens":K}\n with N and K of up to 20 digits */
 #define MAX_THREADS 64
 
 /* a line of a group that could not be counted (its count is FAILED) */
@@ -674,6 +675,10 @@ static int run(int argc, char **argv)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         j.threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
     }
+    if (model && (!model[0] || strlen(model) > MODEL_MAX)) {
+        ic_cli_error("count: --model wants a model name of 1 to %d bytes", MODEL_MAX);
+        return 2;
+    }
     if (model) {
         encoding = ic_tokenizer_encoding_for_model(model);
         if (!encoding && j.ids) {
@@ -707,7 +712,7 @@ static int run(int argc, char **argv)
         if (f != stdin)
             fclose(f);
     } else {
-        char head[1024], mq[600];
+        char head[MODEL_MAX * 6 + 64], mq[MODEL_MAX * 6 + 3];
         if (!tok)
             snprintf(head, sizeof head, "{\"model\":%s,", ic_cli_json_str(model, mq, sizeof mq));
         else if (model)
@@ -721,8 +726,9 @@ static int run(int argc, char **argv)
             size_t len = 0;
             char *text = ic_cli_read_all(f, &len);
             if (!text) {
-                ic_cli_error("%s: cannot read", path ? path : "stdin");
-                rc = 2;
+                int e = errno;
+                ic_cli_read_error("count", path ? path : "stdin", e);
+                rc = e == ENOMEM ? 1 : 2;
             } else {
                 rc = one(&j, head, "", text, len);
                 free(text);

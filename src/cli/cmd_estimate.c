@@ -2,6 +2,8 @@
  * before it is sent: prompt tokens (exact for OpenAI models, an estimate otherwise), the input
  * cost, and the worst case if the model writes max_tokens (or fills its context window). The
  * counting and pricing live in src/lib/estimate.c; this file parses options and prints. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,8 @@ static const char *bound_name(ic_output_bound b)
 static void print_json(const ic_request_estimate *e, const char *path)
 {
     const ic_chat_count *c = &e->count;
-    char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], w[IC_MONEY_STRLEN], q1[1024], q2[512], q3[512];
+    char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], w[IC_MONEY_STRLEN], q1[PATH_MAX * 6 + 3], q2[512],
+        q3[512];
     printf("{\"file\":%s,\"provider\":%s,\"model\":%s,\"prompt_tokens\":%llu,",
            ic_cli_json_str(path, q1, sizeof q1), ic_cli_json_str(ic_provider_id(e->provider), q2, sizeof q2),
            ic_cli_json_str(ic_model_id(e->model), q3, sizeof q3), (unsigned long long)c->prompt_tokens);
@@ -42,9 +45,9 @@ static void print_json(const ic_request_estimate *e, const char *path)
         printf("\"count\":\"estimate\",\"family\":\"%s\",\"chars_per_token\":%.1f,", c->family,
                c->chars_per_token);
     printf("\"approximate\":%s,\"messages\":%u,\"tools\":%u,\"images\":%u,\"other_parts\":%u,"
-           "\"tool_calls\":%u,",
+           "\"tool_calls\":%u,\"response_format\":%s,\"choices\":%u,",
            c->approximate ? "true" : "false", c->messages, c->tools, c->images, c->other_parts,
-           c->tool_calls);
+           c->tool_calls, c->response_format ? "true" : "false", c->choices);
     if (e->context_window)
         printf("\"context_window\":%llu,", (unsigned long long)e->context_window);
     printf("\"exceeds_context\":%s,\"input_usd\":\"%s\",\"output_bound\":\"%s\",",
@@ -52,6 +55,10 @@ static void print_json(const ic_request_estimate *e, const char *path)
            bound_name(e->bound));
     if (e->bound == IC_BOUND_NONE)
         printf("\"max_output_tokens\":null,\"worst_case_output_usd\":null,\"worst_case_usd\":\"unbounded\"}\n");
+    else if (e->output_unpriced)
+        printf("\"max_output_tokens\":%llu,\"output_unpriced\":true,\"worst_case_output_usd\":null,"
+               "\"worst_case_usd\":null}\n",
+               (unsigned long long)e->output_tokens);
     else
         printf("\"max_output_tokens\":%llu,\"worst_case_output_usd\":\"%s\",\"worst_case_usd\":\"%s\"}\n",
                (unsigned long long)e->output_tokens, ic_money_format(e->output_usd, b, sizeof b),
@@ -74,25 +81,46 @@ static void print_text(const ic_request_estimate *e)
     else
         printf(" (ESTIMATE: %s has no public tokenizer; %.1f characters per token)\n",
                ic_model_id(e->model), c->chars_per_token);
-    if (c->approximate)
-        printf("                 approximate: not counted: %u image part%s, %u other part%s;"
-               " %u tool call%s counted as name + arguments\n",
-               c->images, c->images == 1 ? "" : "s", c->other_parts, c->other_parts == 1 ? "" : "s",
-               c->tool_calls, c->tool_calls == 1 ? "" : "s");
+    if (c->approximate) { /* what the cookbook's rules do not cover, as present */
+        printf("                 approximate:");
+        const char *sep = " ";
+        if (c->images)
+            printf("%s%u image part%s not counted", sep, c->images, c->images == 1 ? "" : "s"), sep = "; ";
+        if (c->other_parts)
+            printf("%s%u other part%s not counted", sep, c->other_parts, c->other_parts == 1 ? "" : "s"), sep = "; ";
+        if (c->response_format)
+            printf("%sresponse_format schema not counted", sep), sep = "; ";
+        if (c->tool_calls)
+            printf("%s%u tool call%s counted as name + arguments", sep, c->tool_calls,
+                   c->tool_calls == 1 ? "" : "s"), sep = "; ";
+        if (c->odd_enums)
+            printf("%senum values that are not strings counted as JSON text", sep);
+        printf("\n");
+    }
     if (e->exceeds_context)
         printf("                 WARNING: the prompt is longer than the context window\n");
     printf("input cost       $%s\n", ic_money_format(e->input_usd, a, sizeof a));
+    char each[64] = "";
+    if (c->choices > 1)
+        snprintf(each, sizeof each, " for each of n = %u choices", c->choices);
     switch (e->bound) {
     case IC_BOUND_MAX_TOKENS:
-        printf("output at most   %llu tokens (max_tokens)\n", (unsigned long long)e->output_tokens);
+        printf("output at most   %llu tokens (max_tokens%s)\n", (unsigned long long)e->output_tokens,
+               each);
         break;
     case IC_BOUND_CONTEXT:
-        printf("output at most   %llu tokens (no max_tokens: context window minus prompt)\n",
-               (unsigned long long)e->output_tokens);
+        printf("output at most   %llu tokens (no max_tokens: context window minus prompt%s)\n",
+               (unsigned long long)e->output_tokens, each);
         break;
     case IC_BOUND_NONE:
         printf("output           unbounded (no max_tokens, and the catalog has no context window)\n");
         printf("worst-case cost  unbounded\n");
+        return;
+    }
+    if (e->output_unpriced) {
+        printf("output cost      NOT PRICED: the catalog has no output price for %s/%s\n",
+               ic_provider_id(e->provider), ic_model_id(e->model));
+        printf("worst-case cost  unknown\n");
         return;
     }
     printf("output cost      up to $%s\n", ic_money_format(e->output_usd, b, sizeof b));
@@ -147,6 +175,10 @@ static int run(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
+    if (model && !model[0]) {
+        ic_cli_error("estimate: --model wants a model name, not ''");
+        return 2;
+    }
     int64_t t_ms = ic_time_now_ms();
     ic_error err = {0};
     if (at && ic_time_parse(at, strlen(at), &t_ms) != IC_OK) {
@@ -158,11 +190,12 @@ static int run(int argc, char **argv)
         return 2;
     size_t len = 0;
     char *body = ic_cli_read_all(f, &len);
+    int read_errno = errno;
     if (f != stdin)
         fclose(f);
     if (!body) {
-        ic_cli_error("%s: cannot read", path);
-        return 2;
+        ic_cli_read_error("estimate", strcmp(path, "-") ? path : "stdin", read_errno);
+        return read_errno == ENOMEM ? 1 : 2;
     }
     ic_catalog *cat = ic_cli_open_catalog(&co);
     if (!cat) {
@@ -181,6 +214,10 @@ static int run(int argc, char **argv)
     }
     ic_catalog_free(cat);
     free(body);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        ic_cli_error("estimate: write error");
+        return 1;
+    }
     return rc;
 }
 

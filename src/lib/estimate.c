@@ -26,6 +26,8 @@
 #include "tokenizer_internal.h"
 #include "unicode_tables.h"
 
+#define CHOICES_MAX 128 /* the API's limit on "n" */
+
 /* Characters per token, by family, for Latin-script text (docs/tokenizer.md, "Estimates"):
  * Google documents ~4 characters per token for Gemini; Anthropic does not publish a ratio: 3.5
  * (more tokens than OpenAI's ~4 for English) keeps budget checks on the safe side; others 4. */
@@ -267,9 +269,10 @@ static const char *str_or(json_object *o, const char *key, const char *dflt)
     return dflt;
 }
 
-/* one function definition (the object holding name/description/parameters) */
+/* one function definition (the object holding name/description/parameters); out->odd_enums set
+ * when an enum holds values that are not strings, which the cookbook's rules do not cover */
 static ic_status count_function(const counter *c, json_object *fn, int func_init, const char *path,
-                                int64_t *total, ic_error *err)
+                                int64_t *total, ic_chat_count *out, ic_error *err)
 {
     const char *name = str_or(fn, "name", NULL);
     if (!name)
@@ -294,7 +297,15 @@ static ic_status count_function(const counter *c, json_object *fn, int func_init
                 for (size_t k = 0; k < json_object_array_length(en); k++) {
                     json_object *item = json_object_array_get_idx(en, k);
                     *total += 3; /* enum_item */
-                    const char *is = json_object_get_string(item);
+                    /* the cookbook's items are strings; another (null, a number) as its JSON
+                     * text, approximate */
+                    const char *is = json_object_is_type(item, json_type_string)
+                                         ? json_object_get_string(item)
+                                         : json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN);
+                    if (!json_object_is_type(item, json_type_string))
+                        out->approximate = out->odd_enums = true;
+                    if (!is)
+                        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
                     uint64_t k_n = 0;
                     if ((st = count_str(c, is, strlen(is), &k_n, err)) != IC_OK)
                         return st;
@@ -328,7 +339,8 @@ static ic_status count_tools(const counter *c, json_object *root, int func_init,
                 out->other_parts++;
                 continue;
             }
-            if ((st = count_function(c, fn, func_init, path, total, err)) != IC_OK)
+            if ((st = count_function(c, fn, func_init, path, total, out, err)) !=
+                IC_OK)
                 return st;
             out->tools++;
             any = 1;
@@ -340,7 +352,7 @@ static ic_status count_tools(const counter *c, json_object *root, int func_init,
         for (size_t i = 0; i < json_object_array_length(tools); i++) {
             snprintf(path, sizeof path, "functions[%zu]", i);
             if ((st = count_function(c, json_object_array_get_idx(tools, i), func_init, path,
-                                     total, err)) != IC_OK)
+                                     total, out, err)) != IC_OK)
                 return st;
             out->tools++;
             any = 1;
@@ -363,6 +375,10 @@ static ic_status count_content(const counter *c, json_object *v, size_t mi, ic_c
                             "messages[%zu].content: expected a string or an array of parts", mi);
     for (size_t k = 0; k < json_object_array_length(v); k++) {
         json_object *part = json_object_array_get_idx(v, k), *txt;
+        if (!json_object_is_type(part, json_type_object))
+            return ic_error_set(err, IC_ERR_INVALID,
+                                "messages[%zu].content[%zu]: expected an object (a content part)",
+                                mi, k);
         const char *type = str_or(part, "type", NULL);
         if (!type)
             return ic_error_set(err, IC_ERR_INVALID, "messages[%zu].content[%zu]: a part needs a \"type\"",
@@ -407,13 +423,18 @@ static ic_status count_tool_calls(const counter *c, json_object *v, ic_chat_coun
     return IC_OK;
 }
 
-static ic_status get_uint(json_object *root, const char *key, bool *has, uint64_t *v, ic_error *err)
+static ic_status get_uint(json_object *root, const char *key, uint64_t min, uint64_t max, bool *has,
+                          uint64_t *v, ic_error *err)
 {
     json_object *x;
     if (!json_object_object_get_ex(root, key, &x) || json_object_is_type(x, json_type_null))
         return IC_OK;
-    if (!json_object_is_type(x, json_type_int) || json_object_get_int64(x) < 0)
-        return ic_error_set(err, IC_ERR_INVALID, "%s: expected a non-negative integer", key);
+    if (!json_object_is_type(x, json_type_int) || json_object_get_int64(x) < (int64_t)min)
+        return ic_error_set(err, IC_ERR_INVALID, "%s: expected %s integer", key,
+                            min ? "a positive" : "a non-negative");
+    /* json-c holds a larger number as INT64_MAX: the limit is named, not the number */
+    if ((uint64_t)json_object_get_int64(x) > max)
+        return ic_error_set(err, IC_ERR_RANGE, "%s: more than %llu", key, (unsigned long long)max);
     *has = true;
     *v = (uint64_t)json_object_get_int64(x);
     return IC_OK;
@@ -429,22 +450,35 @@ ic_status ic_chat_count_request_in(ic_count_cache *cache, const char *body, size
                                    const char *model, ic_chat_count *out, ic_error *err)
 {
     memset(out, 0, sizeof *out);
+    out->choices = 1;
+    /* strict JSON, as the API takes it (no comments, single quotes, trailing commas), after an
+     * optional UTF-8 byte order mark, and nothing but whitespace after it */
+    size_t bom = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    if (len - bom > INT32_MAX)
+        return ic_error_set(err, IC_ERR_RANGE, "the request is larger than 2 GB");
     json_tokener *tk = json_tokener_new();
     if (!tk)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-    json_object *root = json_tokener_parse_ex(tk, body, (int)len);
+    json_tokener_set_flags(tk, JSON_TOKENER_STRICT);
+    json_object *root = json_tokener_parse_ex(tk, body + bom, (int)(len - bom));
     enum json_tokener_error jerr = json_tokener_get_error(tk);
-    size_t end = json_tokener_get_parse_end(tk);
+    size_t end = bom + json_tokener_get_parse_end(tk);
     json_tokener_free(tk);
-    if (!root || jerr != json_tokener_success) {
+    const char *what = jerr == json_tokener_continue ? "unexpected end of JSON"
+                                                     : json_tokener_error_desc(jerr);
+    if (root && jerr == json_tokener_success) {
+        while (end < len && (body[end] == ' ' || body[end] == '\t' || body[end] == '\n' ||
+                             body[end] == '\r'))
+            end++;
+        what = end < len ? "unexpected text after the request's JSON object" : NULL;
+    }
+    if (what) {
         if (root)
             json_object_put(root);
         size_t line = 1;
         for (size_t i = 0; i < end && i < len; i++)
             line += body[i] == '\n';
-        return ic_error_set(err, IC_ERR_PARSE, "line %zu: %s", line,
-                            jerr == json_tokener_continue ? "unexpected end of JSON"
-                                                          : json_tokener_error_desc(jerr));
+        return ic_error_set(err, IC_ERR_PARSE, "line %zu: %s", line, what);
     }
     ic_status st = IC_OK;
     counter c;
@@ -455,7 +489,22 @@ ic_status ic_chat_count_request_in(ic_count_cache *cache, const char *body, size
         st = ic_error_set(err, IC_ERR_INVALID, "expected a JSON object (a chat/completions request)");
         goto done;
     }
-    const char *body_model = str_or(root, "model", "");
+    json_object *mv;
+    const char *body_model = "";
+    if (json_object_object_get_ex(root, "model", &mv) && !json_object_is_type(mv, json_type_null)) {
+        if (!json_object_is_type(mv, json_type_string)) {
+            st = ic_error_set(err, IC_ERR_INVALID, "model: expected a string");
+            goto done;
+        }
+        body_model = json_object_get_string(mv);
+        size_t ml = (size_t)json_object_get_string_len(mv);
+        if (ml != strlen(body_model) || ml >= sizeof out->model) {
+            st = ic_error_set(err, IC_ERR_INVALID, "model: %s",
+                              ml != strlen(body_model) ? "contains a NUL character"
+                                                       : "longer than 127 bytes");
+            goto done;
+        }
+    }
     snprintf(out->model, sizeof out->model, "%s", body_model);
     const char *m = model ? model : (body_model[0] ? body_model : NULL);
     if ((st = counter_for(cache, m, &c, &out->method, &out->encoding, &out->family,
@@ -506,10 +555,25 @@ ic_status ic_chat_count_request_in(ic_count_cache *cache, const char *body, size
         goto done;
     total += (int64_t)text;
     out->prompt_tokens = total > 0 ? (uint64_t)total : 0;
-    if ((st = get_uint(root, "max_completion_tokens", &out->has_max_tokens, &out->max_tokens, err)) != IC_OK)
+    /* structured outputs: the schema is billed as prompt, by rules not published */
+    json_object *rf;
+    if (json_object_object_get_ex(root, "response_format", &rf) &&
+        json_object_is_type(rf, json_type_object) && strcmp(str_or(rf, "type", "text"), "text")) {
+        out->approximate = true;
+        out->response_format = true;
+    }
+    if ((st = get_uint(root, "max_completion_tokens", 0, IC_USAGE_VALUE_MAX, &out->has_max_tokens,
+                       &out->max_tokens, err)) != IC_OK)
         goto done;
-    if (!out->has_max_tokens)
-        st = get_uint(root, "max_tokens", &out->has_max_tokens, &out->max_tokens, err);
+    if (!out->has_max_tokens &&
+        (st = get_uint(root, "max_tokens", 0, IC_USAGE_VALUE_MAX, &out->has_max_tokens,
+                       &out->max_tokens, err)) != IC_OK)
+        goto done;
+    bool has_n = false;
+    uint64_t n = 1;
+    if ((st = get_uint(root, "n", 1, CHOICES_MAX, &has_n, &n, err)) != IC_OK)
+        goto done;
+    out->choices = (uint32_t)n;
 done:
     json_object_put(root);
     return st;
@@ -517,8 +581,10 @@ done:
 
 /* ---- pricing ---- */
 
+/* the cost of in input and outk output tokens; *out_unpriced set when output tokens were given
+ * and the model prices them nowhere */
 static ic_status price(const ic_model *m, uint64_t in, uint64_t outk, int64_t t_ms, ic_money *usd,
-                       ic_error *err)
+                       bool *out_unpriced, ic_error *err)
 {
     ic_usage u;
     ic_usage_clear(&u);
@@ -537,6 +603,7 @@ static ic_status price(const ic_model *m, uint64_t in, uint64_t outk, int64_t t_
     if ((st = ic_price_usage(m, &u, t_ms, &cost, err)) != IC_OK)
         return st;
     *usd = cost.total;
+    *out_unpriced = outk && (cost.unpriced >> uo & 1);
     return IC_OK;
 }
 
@@ -564,23 +631,29 @@ ic_status ic_estimate_request(const ic_catalog *c, const char *provider, const c
         return st;
     uint64_t prompt = out->count.prompt_tokens;
     out->context_window = ic_model_context_window(out->model);
-    if ((st = price(out->model, prompt, 0, t_ms, &out->input_usd, err)) != IC_OK)
+    bool unpriced;
+    if ((st = price(out->model, prompt, 0, t_ms, &out->input_usd, &unpriced, err)) != IC_OK)
         return st;
     if (out->context_window && prompt > out->context_window)
         out->exceeds_context = true;
+    /* every choice ("n") may write the bound, and each is billed */
     if (out->count.has_max_tokens) {
         out->bound = IC_BOUND_MAX_TOKENS;
-        out->output_tokens = out->count.max_tokens;
+        out->output_tokens = out->count.max_tokens * out->count.choices;
     } else if (out->context_window) {
         out->bound = IC_BOUND_CONTEXT;
-        out->output_tokens = out->exceeds_context ? 0 : out->context_window - prompt;
+        out->output_tokens =
+            out->exceeds_context ? 0 : (out->context_window - prompt) * out->count.choices;
     } else {
         out->bound = IC_BOUND_NONE;
         out->worst_usd = out->input_usd;
         return IC_OK;
     }
-    if ((st = price(out->model, prompt, out->output_tokens, t_ms, &out->worst_usd, err)) != IC_OK)
+    if ((st = price(out->model, prompt, out->output_tokens, t_ms, &out->worst_usd,
+                    &out->output_unpriced, err)) != IC_OK)
         return st;
+    if (out->output_unpriced) /* never a silent $0: the worst case is not known */
+        out->worst_usd = out->input_usd;
     out->output_usd = out->worst_usd - out->input_usd;
     return IC_OK;
 }

@@ -171,6 +171,14 @@ rss() { /usr/bin/time -f %M "$IC" count --threads 1 "$1" 2>&1 >/dev/null | tail 
 small=$(rss "$T/other1k.txt") large=$(rss "$T/other30.txt")
 expect_eq "30 MB in other scripts: peak memory ${small} KB -> ${large} KB" "$((large - small < 10000))" 1
 
+# --- model names: valid JSON out whatever the bytes in; an empty or overlong name refused
+expect_eq "model with invalid UTF-8" "$(printf 'ab' | "$IC" count --model $'gpt-\xff\xe2\x82x')" '{"model":"gpt-\ufffd\ufffdx","tokens":1,"estimate":true,"family":"other","chars_per_token":4.0}'
+for m in "" "$(printf 'gpt-4o-%0300d' 0)"; do
+    printf 'ab' | "$IC" count --model "$m" >/dev/null 2>"$T/err"; rc=$?
+    expect_eq "count --model of ${#m} bytes: exit" "$rc" 2
+    expect_has "count --model of ${#m} bytes: message" "$(cat "$T/err")" "--model wants a model name of 1 to 256 bytes"
+done
+
 # --- models without a public tokenizer: an estimate, labelled as such, never ids
 out=$(printf 'abcdefgh abcdefgh' | "$IC" count --model claude-sonnet-4-5)
 expect_eq "claude estimate" "$out" '{"model":"claude-sonnet-4-5","tokens":5,"estimate":true,"family":"anthropic","chars_per_token":3.5}'
@@ -233,6 +241,56 @@ expect_has "broken json names file and line" "$(cat "$T/err")" "broken.json: lin
 printf '{"model":"gpt-4o","messages":[{"role":"user","content":7}]}' > "$T/badc.json"
 "$IC" estimate "$T/badc.json" >/dev/null 2>"$T/err"
 expect_has "bad content path" "$(cat "$T/err")" "messages[0].content"
+# "n" choices: each may write max_tokens, all billed
+sed 's/"max_tokens":1,/"max_tokens":1,"n":3,/' "$T/cookbook.json" > "$T/n3.json"
+out=$("$IC" estimate --json --at 2026-03-01 "$T/n3.json")
+expect_has "n choices" "$out" '"choices":3,"context_window":128000,"exceeds_context":false,"input_usd":"0.00031","output_bound":"max_tokens","max_output_tokens":3,"worst_case_output_usd":"0.00003","worst_case_usd":"0.00034"'
+expect_has "n choices text" "$("$IC" estimate "$T/n3.json")" "output at most   3 tokens (max_tokens for each of n = 3 choices)"
+# a model the catalog prices no output for: never a silent $0 for the worst case
+out=$("$IC" estimate --json --model text-embedding-3-small --provider openai "$T/cookbook.json")
+expect_has "output unpriced" "$out" '"max_output_tokens":1,"output_unpriced":true,"worst_case_output_usd":null,"worst_case_usd":null}'
+expect_has "output unpriced text" "$("$IC" estimate --model text-embedding-3-small --provider openai "$T/cookbook.json")" "output cost      NOT PRICED"
+# what the cookbook's rules do not cover is counted as approximate, and said
+printf '{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"properties":{"a":{"enum":[null,1,"b"]}}}}}]}' > "$T/enums.json"
+out=$("$IC" estimate --json "$T/enums.json"); rc=$?
+expect_eq "enum of null and numbers: exit" "$rc" 0
+expect_has "enum of null and numbers: approximate" "$out" '"approximate":true'
+expect_has "enum text" "$("$IC" estimate "$T/enums.json")" "enum values that are not strings counted as JSON text"
+printf '{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object"}}}}' > "$T/rf.json"
+expect_has "response_format approximate" "$("$IC" estimate --json "$T/rf.json")" '"approximate":true,"messages":1,"tools":0,"images":0,"other_parts":0,"tool_calls":0,"response_format":true,'
+# strict JSON, one object, an optional byte order mark; fields of the wrong type named
+printf '\xef\xbb\xbf{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}\n\n' > "$T/bom.json"
+expect_has "byte order mark" "$("$IC" estimate --json "$T/bom.json")" '"prompt_tokens":8,'
+while IFS='|' read -r name body want; do
+    printf '%s' "$body" > "$T/bad.json"
+    "$IC" estimate "$T/bad.json" >/dev/null 2>"$T/err"; rc=$?
+    expect_eq "$name: exit" "$rc" 1
+    expect_has "$name: message" "$(cat "$T/err")" "bad.json: $want"
+done <<'EOF3'
+trailing text|{"model":"gpt-4o","messages":[]} x|line 1: unexpected
+two objects|{"model":"gpt-4o","messages":[]}{}|line 1: unexpected
+a comment|{"model":"gpt-4o", /* c */ "messages":[]}|line 1: quoted object property name expected
+single quotes|{'model':'gpt-4o','messages':[]}|line 1: unexpected
+trailing comma|{"model":"gpt-4o","messages":[],}|line 1: unexpected
+model not a string|{"model":7,"messages":[]}|model: expected a string
+model with a NUL|{"model":"gpt-4o\u0000x","messages":[]}|model: contains a NUL character
+part not an object|{"model":"gpt-4o","messages":[{"role":"user","content":[7]}]}|messages[0].content[0]: expected an object
+n not a number|{"model":"gpt-4o","n":"2","messages":[]}|n: expected a positive integer
+n zero|{"model":"gpt-4o","n":0,"messages":[]}|n: expected a positive integer
+n over 128|{"model":"gpt-4o","n":129,"messages":[]}|n: more than 128
+max_tokens too large|{"model":"gpt-4o","max_tokens":100000000000000000000,"messages":[]}|max_tokens: more than 1000000000000000
+EOF3
+"$IC" estimate --model '' "$T/tools.json" >/dev/null 2>"$T/err"; rc=$?
+expect_eq "estimate --model '': exit" "$rc" 2
+mkdir -p "$T/adir"
+"$IC" estimate "$T/adir" >/dev/null 2>"$T/err"; rc=$?
+expect_eq "estimate a directory: exit" "$rc" 2
+expect_has "estimate a directory: message" "$(cat "$T/err")" "adir: cannot read: Is a directory"
+if [ -w /dev/full ]; then
+    "$IC" estimate "$T/tools.json" > /dev/full 2>"$T/err"; rc=$?
+    expect_eq "estimate write error: exit" "$rc" 1
+    expect_has "estimate write error: message" "$(cat "$T/err")" "write error"
+fi
 "$IC" estimate --model no-such-model-zz "$T/tools.json" >/dev/null 2>&1; expect_eq "unknown model exit" "$?" 1
 "$IC" estimate >/dev/null 2>&1; expect_eq "no file exit" "$?" 2
 

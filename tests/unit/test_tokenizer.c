@@ -1034,6 +1034,37 @@ static void chat_parts_and_errors(void)
     const char *broken = "{\"model\":\"gpt-4o\",\n\"messages\":[}";
     CHECK_INT(ic_chat_count_request(broken, strlen(broken), NULL, &c, &err), IC_ERR_PARSE);
     CHECK(strstr(err.msg, "line 2") != NULL);
+    /* one strict JSON object: text after it, comments, trailing commas refused; a byte order
+     * mark and trailing whitespace taken */
+    const char *refused[] = {"{\"model\":\"gpt-4o\",\"messages\":[]}\n{}",
+                             "{\"model\":\"gpt-4o\",\"messages\":[]} x",
+                             "{\"model\":\"gpt-4o\",\"messages\":[] // c\n}",
+                             "{\"model\":\"gpt-4o\",\"messages\":[],}"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+        CHECK_INT(ic_chat_count_request(refused[i], strlen(refused[i]), NULL, &c, &err), IC_ERR_PARSE);
+    const char *bom = "\xEF\xBB\xBF{\"model\":\"gpt-4o\",\"messages\":[]} \r\n";
+    CHECK_INT(ic_chat_count_request(bom, strlen(bom), NULL, &c, &err), IC_OK);
+    CHECK_INT(c.prompt_tokens, 3);
+    CHECK_INT(c.choices, 1);
+    /* enum values of any JSON type (a nullable enum): counted as their JSON text, approximate */
+    const char *enums = "{\"model\":\"gpt-4o\",\"n\":4,\"messages\":[],\"tools\":[{\"type\":\"function\","
+                        "\"function\":{\"name\":\"f\",\"parameters\":{\"properties\":{\"a\":"
+                        "{\"enum\":[\"x\",null]}}}}}]}";
+    CHECK_INT(ic_chat_count_request(enums, strlen(enums), NULL, &c, &err), IC_OK);
+    CHECK(c.approximate && c.odd_enums);
+    CHECK_INT(c.choices, 4);
+    uint64_t with_null = c.prompt_tokens;
+    const char *enums2 = "{\"model\":\"gpt-4o\",\"messages\":[],\"tools\":[{\"type\":\"function\","
+                         "\"function\":{\"name\":\"f\",\"parameters\":{\"properties\":{\"a\":"
+                         "{\"enum\":[\"x\",\"null\"]}}}}}]}";
+    CHECK_INT(ic_chat_count_request(enums2, strlen(enums2), NULL, &c, &err), IC_OK);
+    CHECK(!c.approximate && !c.odd_enums);
+    CHECK_INT(c.prompt_tokens, with_null);
+    const char *rf = "{\"model\":\"gpt-4o\",\"messages\":[],\"response_format\":{\"type\":\"json_object\"}}";
+    CHECK_INT(ic_chat_count_request(rf, strlen(rf), NULL, &c, &err), IC_OK);
+    CHECK(c.approximate && c.response_format);
+    const char *nul = "{\"model\":\"gpt-4o\\u0000x\",\"messages\":[]}";
+    CHECK_INT(ic_chat_count_request(nul, strlen(nul), NULL, &c, &err), IC_ERR_INVALID);
     /* a model without a public tokenizer: an estimate */
     CHECK_INT(ic_chat_count_request(cookbook, strlen(cookbook), "claude-sonnet-4-5", &c, &err), IC_OK);
     CHECK(c.method == IC_COUNT_RATIO);
