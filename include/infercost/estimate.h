@@ -79,8 +79,9 @@ typedef struct ic_chat_count {
     uint32_t tool_calls;       /* assistant tool_calls (name + arguments counted, approximate) */
     bool response_format;      /* a response_format schema (json_schema, json_object): not counted,
                                 * approximate */
-    bool odd_enums;            /* tool parameter enums with values that are not strings: counted
-                                * as their JSON text, approximate */
+    bool odd_params;           /* tool parameters outside the cookbook's shapes (an enum value or
+                                * a "type" that is not a string, as in a nullable field):
+                                * counted as their JSON text, approximate */
     bool has_max_tokens;
     uint64_t max_tokens;       /* max_completion_tokens, else max_tokens (at most 10^15) */
     uint32_t choices;          /* "n": the choices asked for (1 to 128; 1 without it) */

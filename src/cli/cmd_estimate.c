@@ -93,8 +93,9 @@ static void print_text(const ic_request_estimate *e)
         if (c->tool_calls)
             printf("%s%u tool call%s counted as name + arguments", sep, c->tool_calls,
                    c->tool_calls == 1 ? "" : "s"), sep = "; ";
-        if (c->odd_enums)
-            printf("%senum values that are not strings counted as JSON text", sep);
+        if (c->odd_params)
+            printf("%stool parameters with an enum value or type that is not a string counted as "
+                   "JSON text", sep);
         printf("\n");
     }
     if (e->exceeds_context)

@@ -269,8 +269,9 @@ static const char *str_or(json_object *o, const char *key, const char *dflt)
     return dflt;
 }
 
-/* one function definition (the object holding name/description/parameters); out->odd_enums set
- * when an enum holds values that are not strings, which the cookbook's rules do not cover */
+/* one function definition (the object holding name/description/parameters); out->odd_params set
+ * for an enum value or a property "type" that is not a string, which the cookbook's rules do not
+ * cover (counted as its JSON text) */
 static ic_status count_function(const counter *c, json_object *fn, int func_init, const char *path,
                                 int64_t *total, ic_chat_count *out, ic_error *err)
 {
@@ -303,7 +304,7 @@ static ic_status count_function(const counter *c, json_object *fn, int func_init
                                          ? json_object_get_string(item)
                                          : json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN);
                     if (!json_object_is_type(item, json_type_string))
-                        out->approximate = out->odd_enums = true;
+                        out->approximate = out->odd_params = true;
                     if (!is)
                         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
                     uint64_t k_n = 0;
@@ -312,7 +313,16 @@ static ic_status count_function(const counter *c, json_object *fn, int func_init
                     n += k_n;
                 }
             }
-            const char *type = str_or(pv, "type", "");
+            json_object *tv = NULL;
+            const char *type = "";
+            if (json_object_object_get_ex(pv, "type", &tv) && !json_object_is_type(tv, json_type_string)) {
+                type = json_object_to_json_string_ext(tv, JSON_C_TO_STRING_PLAIN);
+                out->approximate = out->odd_params = true;
+                if (!type)
+                    return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+            } else if (tv) {
+                type = json_object_get_string(tv);
+            }
             if ((st = add_line(c, key, type, str_or(pv, "description", ""), &n, err)) != IC_OK)
                 return st;
         }

@@ -255,7 +255,7 @@ printf '{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"tools":[{"
 out=$("$IC" estimate --json "$T/enums.json"); rc=$?
 expect_eq "enum of null and numbers: exit" "$rc" 0
 expect_has "enum of null and numbers: approximate" "$out" '"approximate":true'
-expect_has "enum text" "$("$IC" estimate "$T/enums.json")" "enum values that are not strings counted as JSON text"
+expect_has "enum text" "$("$IC" estimate "$T/enums.json")" "tool parameters with an enum value or type that is not a string counted as JSON text"
 printf '{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object"}}}}' > "$T/rf.json"
 expect_has "response_format approximate" "$("$IC" estimate --json "$T/rf.json")" '"approximate":true,"messages":1,"tools":0,"images":0,"other_parts":0,"tool_calls":0,"response_format":true,'
 # strict JSON, one object, an optional byte order mark; fields of the wrong type named

@@ -1051,15 +1051,28 @@ static void chat_parts_and_errors(void)
                         "\"function\":{\"name\":\"f\",\"parameters\":{\"properties\":{\"a\":"
                         "{\"enum\":[\"x\",null]}}}}}]}";
     CHECK_INT(ic_chat_count_request(enums, strlen(enums), NULL, &c, &err), IC_OK);
-    CHECK(c.approximate && c.odd_enums);
+    CHECK(c.approximate && c.odd_params);
     CHECK_INT(c.choices, 4);
     uint64_t with_null = c.prompt_tokens;
     const char *enums2 = "{\"model\":\"gpt-4o\",\"messages\":[],\"tools\":[{\"type\":\"function\","
                          "\"function\":{\"name\":\"f\",\"parameters\":{\"properties\":{\"a\":"
                          "{\"enum\":[\"x\",\"null\"]}}}}}]}";
     CHECK_INT(ic_chat_count_request(enums2, strlen(enums2), NULL, &c, &err), IC_OK);
-    CHECK(!c.approximate && !c.odd_enums);
+    CHECK(!c.approximate && !c.odd_params);
     CHECK_INT(c.prompt_tokens, with_null);
+    /* a nullable type: its JSON text, approximate; the same count as that text given as a string */
+    const char *types = "{\"model\":\"gpt-4o\",\"messages\":[],\"tools\":[{\"type\":\"function\","
+                        "\"function\":{\"name\":\"f\",\"parameters\":{\"properties\":{\"a\":"
+                        "{\"type\":[\"string\",\"null\"]}}}}}]}";
+    CHECK_INT(ic_chat_count_request(types, strlen(types), NULL, &c, &err), IC_OK);
+    CHECK(c.approximate && c.odd_params);
+    uint64_t with_list = c.prompt_tokens;
+    const char *types2 = "{\"model\":\"gpt-4o\",\"messages\":[],\"tools\":[{\"type\":\"function\","
+                         "\"function\":{\"name\":\"f\",\"parameters\":{\"properties\":{\"a\":"
+                         "{\"type\":\"[\\\"string\\\",\\\"null\\\"]\"}}}}}]}";
+    CHECK_INT(ic_chat_count_request(types2, strlen(types2), NULL, &c, &err), IC_OK);
+    CHECK(!c.approximate);
+    CHECK_INT(c.prompt_tokens, with_list);
     const char *rf = "{\"model\":\"gpt-4o\",\"messages\":[],\"response_format\":{\"type\":\"json_object\"}}";
     CHECK_INT(ic_chat_count_request(rf, strlen(rf), NULL, &c, &err), IC_OK);
     CHECK(c.approximate && c.response_format);
