@@ -109,6 +109,9 @@ typedef struct ic_request_estimate {
     const ic_model *model;
     uint64_t context_window;   /* 0: unknown */
     bool exceeds_context;      /* the prompt alone is larger than the context window */
+    bool max_tokens_over_context; /* prompt + max_tokens is more than the context window (the
+                                   * prompt alone is not): the API may refuse the request; the
+                                   * bound is max_tokens still */
     ic_money input_usd;        /* the prompt at the input price */
     ic_output_bound bound;
     uint64_t output_tokens;    /* the bound, of all count.choices together (0 when IC_BOUND_NONE) */

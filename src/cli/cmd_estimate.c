@@ -50,9 +50,10 @@ static void print_json(const ic_request_estimate *e, const char *path)
            c->tool_calls, c->response_format ? "true" : "false", c->choices);
     if (e->context_window)
         printf("\"context_window\":%llu,", (unsigned long long)e->context_window);
-    printf("\"exceeds_context\":%s,\"input_usd\":\"%s\",\"output_bound\":\"%s\",",
-           e->exceeds_context ? "true" : "false", ic_money_format(e->input_usd, a, sizeof a),
-           bound_name(e->bound));
+    printf("\"exceeds_context\":%s,%s\"input_usd\":\"%s\",\"output_bound\":\"%s\",",
+           e->exceeds_context ? "true" : "false",
+           e->max_tokens_over_context ? "\"max_tokens_over_context\":true," : "",
+           ic_money_format(e->input_usd, a, sizeof a), bound_name(e->bound));
     if (e->bound == IC_BOUND_NONE)
         printf("\"max_output_tokens\":null,\"worst_case_output_usd\":null,\"worst_case_usd\":\"unbounded\"}\n");
     else if (e->output_unpriced)
@@ -100,6 +101,9 @@ static void print_text(const ic_request_estimate *e)
     }
     if (e->exceeds_context)
         printf("                 WARNING: the prompt is longer than the context window\n");
+    else if (e->max_tokens_over_context)
+        printf("                 WARNING: prompt + max_tokens is more than the context window: the "
+               "API may refuse the request\n");
     printf("input cost       $%s\n", ic_money_format(e->input_usd, a, sizeof a));
     char each[64] = "";
     if (c->choices > 1)

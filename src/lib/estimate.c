@@ -650,6 +650,8 @@ ic_status ic_estimate_request(const ic_catalog *c, const char *provider, const c
     if (out->count.has_max_tokens) {
         out->bound = IC_BOUND_MAX_TOKENS;
         out->output_tokens = out->count.max_tokens * out->count.choices;
+        out->max_tokens_over_context = out->context_window && !out->exceeds_context &&
+                                       prompt + out->count.max_tokens > out->context_window;
     } else if (out->context_window) {
         out->bound = IC_BOUND_CONTEXT;
         out->output_tokens =

@@ -246,6 +246,12 @@ sed 's/"max_tokens":1,/"max_tokens":1,"n":3,/' "$T/cookbook.json" > "$T/n3.json"
 out=$("$IC" estimate --json --at 2026-03-01 "$T/n3.json")
 expect_has "n choices" "$out" '"choices":3,"context_window":128000,"exceeds_context":false,"input_usd":"0.00031","output_bound":"max_tokens","max_output_tokens":3,"worst_case_output_usd":"0.00003","worst_case_usd":"0.00034"'
 expect_has "n choices text" "$("$IC" estimate "$T/n3.json")" "output at most   3 tokens (max_tokens for each of n = 3 choices)"
+# max_tokens past the context window: said, the bound kept
+sed 's/"max_tokens":1,/"max_tokens":127900,/' "$T/cookbook.json" > "$T/over.json"
+expect_has "max_tokens over context" "$("$IC" estimate --json "$T/over.json")" '"exceeds_context":false,"max_tokens_over_context":true,"input_usd"'
+expect_has "max_tokens over context text" "$("$IC" estimate "$T/over.json")" "WARNING: prompt + max_tokens is more than the context window"
+sed 's/"max_tokens":1,/"max_tokens":127876,/' "$T/cookbook.json" > "$T/over.json"
+expect_has "max_tokens at the context window" "$("$IC" estimate --json "$T/over.json")" '"exceeds_context":false,"input_usd"'
 # a model the catalog prices no output for: never a silent $0 for the worst case
 out=$("$IC" estimate --json --model text-embedding-3-small --provider openai "$T/cookbook.json")
 expect_has "output unpriced" "$out" '"max_output_tokens":1,"output_unpriced":true,"worst_case_output_usd":null,"worst_case_usd":null}'
