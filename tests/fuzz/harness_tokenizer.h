@@ -206,19 +206,31 @@ static __attribute__((unused)) int fz_chat(const uint8_t *data, size_t size, cha
     if (e.input_usd < 0 || e.worst_usd < e.input_usd)
         bad = fz_fail(why, cap, "estimate: input %lld, worst case %lld pico-USD",
                       (long long)e.input_usd, (long long)e.worst_usd);
+    else if (e.count.choices < 1 || e.count.choices > 128)
+        bad = fz_fail(why, cap, "estimate: %u choices", e.count.choices);
     else if (e.bound == IC_BOUND_MAX_TOKENS &&
-             (!e.count.has_max_tokens || e.output_tokens != e.count.max_tokens))
-        bad = fz_fail(why, cap, "estimate: output bound %llu, max_tokens %llu",
-                      (unsigned long long)e.output_tokens, (unsigned long long)e.count.max_tokens);
+             (!e.count.has_max_tokens || e.output_tokens != e.count.max_tokens * e.count.choices))
+        bad = fz_fail(why, cap, "estimate: output bound %llu, max_tokens %llu x %u choices",
+                      (unsigned long long)e.output_tokens, (unsigned long long)e.count.max_tokens,
+                      e.count.choices);
     else if (e.bound == IC_BOUND_CONTEXT &&
-             (!e.context_window || e.output_tokens + (e.exceeds_context ? 0 : e.count.prompt_tokens) !=
-                                       (e.exceeds_context ? 0 : e.context_window)))
+             (!e.context_window ||
+              e.output_tokens != (e.exceeds_context ? 0
+                                                    : (e.context_window - e.count.prompt_tokens) *
+                                                          e.count.choices)))
         bad = fz_fail(why, cap, "estimate: output bound %llu with context %llu, prompt %llu",
                       (unsigned long long)e.output_tokens, (unsigned long long)e.context_window,
                       (unsigned long long)e.count.prompt_tokens);
     else if (e.bound == IC_BOUND_NONE && (e.output_tokens || e.worst_usd != e.input_usd))
         bad = fz_fail(why, cap, "estimate: unbounded, yet an output bound of %llu",
                       (unsigned long long)e.output_tokens);
+    else if (e.output_unpriced && (e.bound == IC_BOUND_NONE || e.worst_usd != e.input_usd))
+        bad = fz_fail(why, cap, "estimate: output unpriced, yet a worst case of %lld pico-USD",
+                      (long long)e.worst_usd);
+    else if (e.max_tokens_over_context !=
+             (e.bound == IC_BOUND_MAX_TOKENS && e.context_window && !e.exceeds_context &&
+              e.count.prompt_tokens + e.count.max_tokens > e.context_window))
+        bad = fz_fail(why, cap, "estimate: max_tokens_over_context %d", e.max_tokens_over_context);
     else if (e.exceeds_context != (e.context_window && e.count.prompt_tokens > e.context_window))
         bad = fz_fail(why, cap, "estimate: exceeds_context %d with prompt %llu, context %llu",
                       e.exceeds_context, (unsigned long long)e.count.prompt_tokens,
