@@ -62,6 +62,11 @@ for i in 1 2 3 4 5 6; do codes="$codes $(call "$KA" "{\"model\":\"budget-a\",\"m
 eq "budget: first calls pass, then 429" "$codes" " 200 200 200 200 429 429"
 eq "budget error type" "$(jq -r .error.type "$T/b")" budget_exceeded
 check "budget error names the key" grep -q "key 'alpha'" "$T/b"
+# a tool with a nullable enum under a budgeted key: the prompt is counted for the budget, and
+# the gateway stays up (a null enum value crashed the count, so the gateway, before 85a5ce4)
+TOOL='"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"u":{"type":["string","null"],"enum":["c",null]}}}}}]'
+eq "nullable enum, budgeted key" "$(call "$KD" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG,$TOOL}")" 200
+eq "nullable enum: gateway alive" "$(curl -s "http://127.0.0.1:$GW_PORT/healthz" | jq -r .status)" ok
 # concurrent: 12 calls at once (mock latency 150 ms) against gamma's $0.01 monthly budget
 seq 1 12 | xargs -P 12 -I{} curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $KC" "$G" \
     -d "{\"model\":\"budget-c\",\"max_tokens\":300,$MSG}" >"$T/par"
