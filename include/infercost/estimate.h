@@ -37,8 +37,19 @@ typedef struct ic_text_count {
 } ic_text_count;
 
 /* The ratio estimate alone: ceil(ASCII characters / chars_per_token) + one token per non-ASCII
- * character (code point): calibrated in docs/tokenizer.md. */
+ * character (code point; each maximal ill-formed UTF-8 subpart counts as one): calibrated in
+ * docs/tokenizer.md. */
 uint64_t ic_estimate_ratio_tokens(const char *text, size_t len, double chars_per_token);
+
+/* The same over a text given in parts (a file read a block at a time): ic_char_tally_add counts
+ * the characters of text[0..len) and returns the bytes it took: all of them, but for a UTF-8
+ * character cut at the end (at most 3 bytes), which the caller puts before the next part; with
+ * final set, everything. ic_char_tally_tokens then gives ic_estimate_ratio_tokens of the whole. */
+typedef struct ic_char_tally {
+    uint64_t ascii, other;
+} ic_char_tally;
+size_t ic_char_tally_add(ic_char_tally *t, const char *text, size_t len, bool final);
+uint64_t ic_char_tally_tokens(const ic_char_tally *t, double chars_per_token);
 
 /* Tokens of a text for a model: exact when ic_tokenizer_encoding_for_model() knows the model,
  * else the family ratio (model NULL or unknown: "other"). */

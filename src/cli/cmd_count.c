@@ -621,6 +621,43 @@ static int count_stream(const job *j, FILE *f, const char *name, const char *hea
     return 0;
 }
 
+/* The whole input, estimated for a model without a public tokenizer: its characters counted 1 MB
+ * at a time (ic_char_tally_add), so any size of input takes the same memory. */
+static int estimate_stream(const char *model, FILE *f, const char *name, const char *head)
+{
+    ic_text_count tc; /* the model's family and ratio, from an empty text */
+    ic_error err = {0};
+    if (ic_count_text_for_model(model, "", 0, &tc, &err) != IC_OK) {
+        ic_cli_error("count: %s", err.msg);
+        return 1;
+    }
+    char *buf = malloc(BUF_MIN);
+    if (!buf) {
+        ic_cli_error("count: out of memory");
+        return 1;
+    }
+    ic_char_tally t = {0, 0};
+    size_t have = 0; /* bytes of a cut character kept from the last read */
+    ssize_t r;
+    while ((r = read_some(fileno(f), buf + have, BUF_MIN - have)) > 0) {
+        size_t n = have + (size_t)r, took = ic_char_tally_add(&t, buf, n, false);
+        memmove(buf, buf + took, n - took);
+        have = n - took;
+    }
+    int e = errno;
+    (void)ic_char_tally_add(&t, buf, have, true); /* a character cut by the end of the text */
+    free(buf);
+    if (r < 0) {
+        ic_cli_error("%s: cannot read: %s", name, strerror(e));
+        return 2;
+    }
+    fputs(head, stdout);
+    put_u64("\"tokens\":", ic_char_tally_tokens(&t, tc.chars_per_token), "");
+    printf(",\"estimate\":true,\"family\":\"%s\",\"chars_per_token\":%.1f}\n", tc.family,
+           tc.chars_per_token);
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     const char *encoding = NULL, *model = NULL, *path = NULL;
@@ -722,7 +759,9 @@ static int run(int argc, char **argv)
             snprintf(head, sizeof head, "{\"encoding\":\"%s\",", encoding);
         if (tok && !j.ids) {
             rc = count_stream(&j, f, path ? path : "stdin", head);
-        } else { /* ids (printed after the count), or an estimate: the whole text at once */
+        } else if (!tok) {
+            rc = estimate_stream(model, f, path ? path : "stdin", head);
+        } else { /* ids (printed after the count): the whole text at once */
             size_t len = 0;
             char *text = ic_cli_read_all(f, &len);
             if (!text) {

@@ -57,24 +57,51 @@ static void family_of(const char *model, const char **fam, double *cpt)
         }
 }
 
-uint64_t ic_estimate_ratio_tokens(const char *text, size_t len, double chars_per_token)
+size_t ic_char_tally_add(ic_char_tally *t, const char *text, size_t len, bool final)
 {
     const unsigned char *s = (const unsigned char *)text;
-    uint64_t ascii = 0, other = 0;
+    size_t end = len;
+    if (!final) { /* a lead byte in the last 3 whose character goes on past the end: kept back
+                   * (no sequence before a lead byte reaches into it, so the rest decodes as in
+                   * the whole text) */
+        for (size_t k = len; k > 0 && k + 3 >= len; k--) {
+            unsigned c = s[k - 1];
+            if (c >= 0xC0) {
+                size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+                if (len - (k - 1) < need)
+                    end = k - 1;
+                break;
+            }
+            if (c < 0x80)
+                break;
+        }
+    }
     size_t i = 0, l;
-    while (i < len) {
+    while (i < end) {
         if (s[i] < 0x80) {
-            ascii++;
+            t->ascii++;
             i++;
             continue;
         }
-        (void)ic__utf8_decode(s + i, len - i, &l);
-        other++;
+        (void)ic__utf8_decode(s + i, end - i, &l);
+        t->other++;
         i += l;
     }
+    return end;
+}
+
+uint64_t ic_char_tally_tokens(const ic_char_tally *t, double chars_per_token)
+{
     if (chars_per_token <= 0)
         chars_per_token = 4.0;
-    return (uint64_t)ceil((double)ascii / chars_per_token) + other;
+    return (uint64_t)ceil((double)t->ascii / chars_per_token) + t->other;
+}
+
+uint64_t ic_estimate_ratio_tokens(const char *text, size_t len, double chars_per_token)
+{
+    ic_char_tally t = {0, 0};
+    (void)ic_char_tally_add(&t, text, len, true);
+    return ic_char_tally_tokens(&t, chars_per_token);
 }
 
 typedef struct counter {

@@ -171,6 +171,25 @@ rss() { /usr/bin/time -f %M "$IC" count --threads 1 "$1" 2>&1 >/dev/null | tail 
 small=$(rss "$T/other1k.txt") large=$(rss "$T/other30.txt")
 expect_eq "30 MB in other scripts: peak memory ${small} KB -> ${large} KB" "$((large - small < 10000))" 1
 
+# --- an estimate of a whole input is counted 1 MB at a time: the same as the characters a UTF-8
+# decoder (node's TextDecoder: each ill-formed subpart one U+FFFD) finds in the whole, with
+# characters cut at every kind of place by the reads; in the memory of a small input
+node -e '
+const parts = ["a", "b c", "\u00e9", "\u4e2d", "\u{1F600}", Buffer.from([0xff]), Buffer.from([0xe2, 0x82]), Buffer.from([0xf0, 0x9f])];
+let seed = 7, out = [], n = 0;
+while (n < 3500000) { seed = (seed * 1103515245 + 12345) % 2147483648; const p = parts[seed % parts.length]; const b = Buffer.isBuffer(p) ? p : Buffer.from(p); out.push(b); n += b.length; }
+require("node:fs").writeFileSync(process.argv[1], Buffer.concat(out));' "$T/est.txt"
+want=$(node -e '
+const t = new TextDecoder().decode(require("node:fs").readFileSync(process.argv[1]));
+let ascii = 0, other = 0; for (const ch of t) { if (ch.codePointAt(0) < 128) ascii++; else other++; }
+console.log(Math.ceil(ascii / 3.5) + other);' "$T/est.txt")
+expect_eq "estimate in parts = whole" "$("$IC" count --model claude-sonnet-4-5 "$T/est.txt")" "{\"model\":\"claude-sonnet-4-5\",\"tokens\":$want,\"estimate\":true,\"family\":\"anthropic\",\"chars_per_token\":3.5}"
+expect_eq "estimate in parts from a pipe" "$(cat "$T/est.txt" "$T/est.txt" | "$IC" count --model claude-sonnet-4-5 | jq .tokens)" "$((2 * want))"
+for i in 1 2 3 4 5 6 7 8; do cat "$T/est.txt"; done > "$T/est28.txt"
+small=$(/usr/bin/time -f %M "$IC" count --model claude-sonnet-4-5 "$T/l.txt" 2>&1 >/dev/null | tail -n 1)
+large=$(/usr/bin/time -f %M "$IC" count --model claude-sonnet-4-5 "$T/est28.txt" 2>&1 >/dev/null | tail -n 1)
+expect_eq "estimate of 28 MB: peak memory ${small} KB -> ${large} KB" "$((large - small < 4000))" 1
+
 # --- model names: valid JSON out whatever the bytes in; an empty or overlong name refused
 expect_eq "model with invalid UTF-8" "$(printf 'ab' | "$IC" count --model $'gpt-\xff\xe2\x82x')" '{"model":"gpt-\ufffd\ufffdx","tokens":1,"estimate":true,"family":"other","chars_per_token":4.0}'
 for m in "" "$(printf 'gpt-4o-%0300d' 0)"; do

@@ -1096,6 +1096,38 @@ static void ratio_estimate(void)
     CHECK(tc.method == IC_COUNT_RATIO && tc.tokens == 2);
     CHECK_INT(ic_count_text_for_model("gpt-4o", "Hello, world!", 13, &tc, &err), IC_OK);
     CHECK(tc.method == IC_COUNT_EXACT && tc.tokens == 4);
+    /* in parts: the same as the whole text, wherever the parts end (cut characters of 2, 3 and 4
+     * bytes, ill-formed sequences, a lead byte at the very end) */
+    static const char *const atoms[] = {"a", " ", "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80",
+                                        "\xff", "\xe2\x82", "\xed\xa0\x80", "\xf0\x9f", "\xc3", "\x80"};
+    char text[600];
+    for (int round = 0; round < 400; round++) {
+        size_t n = 0;
+        while (n < sizeof text - 8) {
+            const char *a = atoms[mx_rand() % (sizeof atoms / sizeof *atoms)];
+            memcpy(text + n, a, strlen(a));
+            n += strlen(a);
+        }
+        ic_char_tally whole = {0, 0}, parts = {0, 0};
+        CHECK_INT(ic_char_tally_add(&whole, text, n, true), n);
+        /* a reader's loop: parts of 1 to 16 bytes, what was not taken put first in the next */
+        char buf[64];
+        size_t have = 0, at = 0;
+        while (at < n) {
+            size_t r = 1 + mx_rand() % 16;
+            if (r > n - at)
+                r = n - at;
+            memcpy(buf + have, text + at, r);
+            at += r;
+            size_t took = ic_char_tally_add(&parts, buf, have + r, false);
+            CHECK(have + r - took <= 3);
+            memmove(buf, buf + took, have + r - took);
+            have = have + r - took;
+        }
+        ic_char_tally_add(&parts, buf, have, true);
+        CHECK(parts.ascii == whole.ascii && parts.other == whole.other);
+        CHECK_INT(ic_char_tally_tokens(&whole, 3.5), ic_estimate_ratio_tokens(text, n, 3.5));
+    }
 }
 
 static void model_map(void)
