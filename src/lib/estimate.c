@@ -296,9 +296,18 @@ static const char *str_or(json_object *o, const char *key, const char *dflt)
     return dflt;
 }
 
-/* one function definition (the object holding name/description/parameters); out->odd_params set
- * for an enum value or a property "type" that is not a string, which the cookbook's rules do not
- * cover (counted as its JSON text) */
+/* the text of a tool parameter's enum value or "type": a string as it is; anything else (null in
+ * a nullable enum, ["string","null"]), which the cookbook's rules do not cover, as its JSON text,
+ * and out->odd_params set. NULL: out of memory */
+static const char *param_text(json_object *v, ic_chat_count *out)
+{
+    if (json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    out->approximate = out->odd_params = true;
+    return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+/* one function definition (the object holding name/description/parameters) */
 static ic_status count_function(const counter *c, json_object *fn, int func_init, const char *path,
                                 int64_t *total, ic_chat_count *out, ic_error *err)
 {
@@ -325,13 +334,7 @@ static ic_status count_function(const counter *c, json_object *fn, int func_init
                 for (size_t k = 0; k < json_object_array_length(en); k++) {
                     json_object *item = json_object_array_get_idx(en, k);
                     *total += 3; /* enum_item */
-                    /* the cookbook's items are strings; another (null, a number) as its JSON
-                     * text, approximate */
-                    const char *is = json_object_is_type(item, json_type_string)
-                                         ? json_object_get_string(item)
-                                         : json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN);
-                    if (!json_object_is_type(item, json_type_string))
-                        out->approximate = out->odd_params = true;
+                    const char *is = param_text(item, out);
                     if (!is)
                         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
                     uint64_t k_n = 0;
@@ -340,16 +343,10 @@ static ic_status count_function(const counter *c, json_object *fn, int func_init
                     n += k_n;
                 }
             }
-            json_object *tv = NULL;
-            const char *type = "";
-            if (json_object_object_get_ex(pv, "type", &tv) && !json_object_is_type(tv, json_type_string)) {
-                type = json_object_to_json_string_ext(tv, JSON_C_TO_STRING_PLAIN);
-                out->approximate = out->odd_params = true;
-                if (!type)
-                    return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-            } else if (tv) {
-                type = json_object_get_string(tv);
-            }
+            json_object *tv;
+            const char *type = json_object_object_get_ex(pv, "type", &tv) ? param_text(tv, out) : "";
+            if (!type)
+                return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
             if ((st = add_line(c, key, type, str_or(pv, "description", ""), &n, err)) != IC_OK)
                 return st;
         }
@@ -376,8 +373,7 @@ static ic_status count_tools(const counter *c, json_object *root, int func_init,
                 out->other_parts++;
                 continue;
             }
-            if ((st = count_function(c, fn, func_init, path, total, out, err)) !=
-                IC_OK)
+            if ((st = count_function(c, fn, func_init, path, total, out, err)) != IC_OK)
                 return st;
             out->tools++;
             any = 1;
