@@ -573,8 +573,8 @@ static void write_event(gw_call *c, const char *provider, const char *model, con
             gw_sb_u64(&b, u->v[i]);
         }
         SBLIT(&b, "}");
-    } else /* no usage came back: a failed call (providers do not bill those), or a cut one, which
-          * add_tag_fields marks usage_incomplete */
+    } else /* no usage came back: a failed call (providers do not bill those), or a cut one or an
+          * answer without readable usage, which add_tag_fields marks usage_incomplete */
         SBLIT(&b, "{\"input_tokens\":0,\"output_tokens\":0}");
     add_tag_fields(c, &b, incomplete);
     SBLIT(&b, ",\"status\":\"");
@@ -675,9 +675,13 @@ static void finish_call(gw_call *c, bool transport_ok)
         }
         meter_usage(s, &u);
     }
-    /* settle: actual cost; unpriced usage keeps the whole reservation charged */
+    /* an answer the provider bills (2xx, or a stream that began) whose usage could not be read:
+     * its cost is not known, so it is never taken for $0 */
+    bool usage_unknown = !have_usage && c->status >= 200 && c->status < 300 &&
+                         (transport_ok || c->streaming);
+    /* settle: actual cost; unpriced or unknown usage keeps the whole reservation charged */
     if (c->reserved) {
-        ic_money actual = priced ? cost.total : (have_usage ? c->worst : 0);
+        ic_money actual = priced ? cost.total : (have_usage || usage_unknown ? c->worst : 0);
         s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, actual,
                         have_usage ? usage_tokens(&u) : 0, gw_now_ms());
         c->reserved = false;
@@ -694,8 +698,9 @@ static void finish_call(gw_call *c, bool transport_ok)
         st[3] = 0;
     } else
         snprintf(st, sizeof st, "%d", c->status);
-    /* usage is missing or partial when a stream did not end normally */
-    bool incomplete = c->streaming && (c->client_gone || !transport_ok);
+    /* usage is missing or partial when a stream did not end normally, or an answer came without
+     * usage that could be read */
+    bool incomplete = (c->streaming && (c->client_gone || !transport_ok)) || usage_unknown;
     write_event(c, up->provider, served, &u, st, false, incomplete);
     if (c->cacheable && priced && !c->streaming && c->status == 200 &&
         evbuffer_get_length(c->resp) <= s->cfg->cache_max_entry_bytes) {
@@ -1047,9 +1052,12 @@ static void prompt_text(json_object *o, struct evbuffer *out, int depth)
 }
 
 /* Normalized request for the cache key: keys sorted at every level, fields that do not change
- * the answer dropped (stream options, user ids, metadata). */
-static void normalize(json_object *o, struct evbuffer *b, int depth)
+ * the answer dropped (stream options, user ids, metadata). Returns false when an object has more
+ * keys than it sorts (256): then the key does not stand for the whole request, and the request
+ * is not cached. */
+static bool normalize(json_object *o, struct evbuffer *b, int depth)
 {
+    bool whole = true;
     if (json_object_is_type(o, json_type_object)) {
         const char *keys[256];
         size_t n = 0;
@@ -1059,8 +1067,9 @@ static void normalize(json_object *o, struct evbuffer *b, int depth)
                                !strcmp(k, "user") || !strcmp(k, "metadata") ||
                                !strcmp(k, "store") || !strcmp(k, "service_tier")))
                 continue;
-            if (n < 256)
-                keys[n++] = k;
+            if (n == 256)
+                return false;
+            keys[n++] = k;
         }
         for (size_t i = 1; i < n; i++)
             for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
@@ -1076,7 +1085,7 @@ static void normalize(json_object *o, struct evbuffer *b, int depth)
                 LIT(b, ",");
             gw_json_quote(b, keys[i]);
             LIT(b, ":");
-            normalize(v, b, depth + 1);
+            whole = whole && normalize(v, b, depth + 1);
         }
         LIT(b, "}");
     } else if (json_object_is_type(o, json_type_array)) {
@@ -1085,13 +1094,37 @@ static void normalize(json_object *o, struct evbuffer *b, int depth)
         for (size_t i = 0; i < n; i++) {
             if (i)
                 LIT(b, ",");
-            normalize(json_object_array_get_idx(o, i), b, depth + 1);
+            whole = whole && normalize(json_object_array_get_idx(o, i), b, depth + 1);
         }
         LIT(b, "]");
     } else {
         const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         evbuffer_add(b, t, strlen(t));
     }
+    return whole;
+}
+
+/* body[k] is absent, null, true or false */
+static bool bool_or_absent(json_object *body, const char *k)
+{
+    json_object *v;
+    return !json_object_object_get_ex(body, k, &v) || json_object_is_type(v, json_type_null) ||
+           json_object_is_type(v, json_type_boolean);
+}
+
+/* a \u0000 escape in the JSON text p[0..n) (a backslash is always inside a string in valid
+ * JSON, and starts either \uXXXX or a two-character escape) */
+static bool has_escaped_nul(const char *p, size_t n)
+{
+    const char *e = p + n, *b;
+    while ((b = memchr(p, '\\', (size_t)(e - p)))) {
+        if (e - b >= 6 && b[1] == 'u' && !memcmp(b + 2, "0000", 4))
+            return true;
+        p = b + (e - b >= 2 && b[1] == 'u' ? 6 : 2);
+        if (p >= e)
+            break;
+    }
+    return false;
 }
 
 static bool get_uint(json_object *body, const char *k, uint64_t *out, bool *bad)
@@ -1445,6 +1478,23 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         call_free(c);
         return;
     }
+    /* what the gateway reserves for must be what the upstream reads: a NUL (\u0000), which json-c
+     * cuts keys at ("max_tokens\u0000" would be read as max_tokens here and ignored upstream), and
+     * "stream" or "include_usage" that are not booleans ("false" is true to json-c) are refused */
+    const char *why_bad = has_escaped_nul(c->raw, c->rawlen)
+                              ? "the request body contains a NUL character (\\u0000)"
+                          : !bool_or_absent(c->body, "stream")
+                              ? "stream must be true or false"
+                          : json_object_object_get_ex(c->body, "stream_options", &v) &&
+                                  !bool_or_absent(v, "include_usage")
+                              ? "stream_options.include_usage must be true or false"
+                              : NULL;
+    if (why_bad) {
+        send_json_error(s, c, req, ep, 400, "invalid_request_error", why_bad);
+        call_free(c);
+        return;
+    }
+    json_object_object_get_ex(c->body, "model", &v);
     gw_scopy(c->model_req, sizeof c->model_req, json_object_get_string(v), NULL);
     c->stream = ep != EP_EMBEDDINGS && json_object_object_get_ex(c->body, "stream", &v) &&
                 json_object_get_boolean(v);
@@ -1478,14 +1528,25 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     copy_tag(c->task, sizeof c->task, rh.task);
     const char *tg = rh.tags;
     if (tg) {
-        json_object *t = json_tokener_parse(tg);
-        bool good = t && json_object_is_type(t, json_type_object);
-        if (good)
-            c->tags = strdup(json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN));
+        /* what the ledger takes (record.c): an object of at most 2,047 bytes as written, no NUL;
+         * usage_incomplete is the gateway's own tag */
+        json_object *t = json_tokener_parse(tg), *x;
+        const char *tw = NULL;
+        if (t && json_object_is_type(t, json_type_object))
+            tw = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN);
+        const char *why_tags =
+            !tw ? "X-Infercost-Tags must be a JSON object such as {\"team\":\"search\"}"
+            : strlen(tw) > 2047 ? "X-Infercost-Tags is longer than 2047 bytes"
+            : has_escaped_nul(tg, strlen(tg)) ? "X-Infercost-Tags contains a NUL character"
+            : json_object_object_get_ex(t, "usage_incomplete", &x)
+                ? "X-Infercost-Tags: usage_incomplete is the gateway's own tag"
+                : NULL;
+        bool oom = !why_tags && !(c->tags = strdup(tw));
         json_object_put(t);
-        if (!good) {
-            send_json_error(s, c, req, ep, 400, "invalid_request_error",
-                            "X-Infercost-Tags must be a JSON object such as {\"team\":\"search\"}");
+        if (why_tags || oom) {
+            send_json_error(s, c, req, ep, oom ? 503 : 400,
+                            oom ? "server_error" : "invalid_request_error",
+                            oom ? "out of memory" : why_tags);
             call_free(c);
             return;
         }
@@ -1521,13 +1582,24 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         call_free(c);
         return;
     }
-    /* chat "n": each choice may write max_out tokens, all billed */
-    c->out_bound = c->max_out;
-    if (ep == EP_CHAT && json_object_object_get_ex(c->body, "n", &v) &&
-        json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 1) {
-        int64_t n = json_object_get_int64(v);
-        c->out_bound = c->max_out * (uint64_t)(n > 1000000 ? 1000000 : n);
+    /* chat "n": each choice may write max_out tokens, all billed. n is 1 to 128 (the API's
+     * range) and max_out at most 10^15, so the bound cannot wrap */
+    uint64_t choices = 1;
+    if (ep == EP_CHAT && (get_uint(c->body, "n", &choices, &bad) || bad) &&
+        (bad || choices > 128)) {
+        send_json_error(s, c, req, ep, 400, "invalid_request_error",
+                        "n must be an integer from 1 to 128");
+        call_free(c);
+        return;
     }
+    if (c->max_out > IC_USAGE_VALUE_MAX) {
+        send_json_error(s, c, req, ep, 400, "invalid_request_error",
+                        "max_tokens / max_completion_tokens / max_output_tokens is more than "
+                        "1000000000000000");
+        call_free(c);
+        return;
+    }
+    c->out_bound = c->max_out * choices;
     /* routing */
     char *ptext = NULL;
     struct evbuffer *pt = NULL;
@@ -1569,21 +1641,23 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             json_object_get_double(t) == 0.0)
             det = true;
         if (det) {
-            c->cacheable = true;
             struct evbuffer *nb = evbuffer_new();
             evbuffer_add_printf(nb, "%s\n", EP_PATH[ep]);
-            normalize(c->body, nb, 0);
-            gw_sha256 sh;
-            gw_sha256_init(&sh);
-            gw_sha256_update(&sh, evbuffer_pullup(nb, -1), evbuffer_get_length(nb));
-            gw_sha256_final(&sh, c->ckey);
+            c->cacheable = normalize(c->body, nb, 0);
+            if (c->cacheable) {
+                gw_sha256 sh;
+                gw_sha256_init(&sh);
+                gw_sha256_update(&sh, evbuffer_pullup(nb, -1), evbuffer_get_length(nb));
+                gw_sha256_final(&sh, c->ckey);
+            }
             evbuffer_free(nb);
             gw_cached hit;
-            if (s->cops->get(s->cstore, c->ckey, gw_now_ms(), &hit)) {
+            if (c->cacheable && s->cops->get(s->cstore, c->ckey, gw_now_ms(), &hit)) {
                 serve_cache_hit(c, &hit);
                 return;
             }
-            s->m.cache_misses++;
+            if (c->cacheable)
+                s->m.cache_misses++;
         }
     }
 

@@ -293,6 +293,7 @@ static int cmd_serve(int argc, char **argv)
     }
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)s->cfg->max_body_bytes);
+    evhttp_set_max_headers_size(s->http, 64 * 1024); /* else one huge header line grows memory */
     evhttp_set_gencb(s->http, gw_proxy_handle, s);
     {
         struct sockaddr_in sin;

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# gateway_guard.sh: requests that would have the gateway reserve less than the upstream bills, or
+# record a billed call as $0, are refused or charged in full: "stream" / "include_usage" that are
+# not booleans, a NUL (\u0000) in a key, "n" outside 1-128 or not an integer, an output bound
+# past 10^15 (with n at most 128 the bound cannot wrap), X-Infercost-Tags the ledger would refuse or that claim the gateway's own tag,
+# huge request headers; an answer without readable usage keeps its reservation charged and is
+# spooled as usage_incomplete; a request with more keys than the cache key covers is not cached.
+# The upstreams: the mock provider, and a node stand-in that answers without usage.
+. "$(dirname "$0")/gateway_common.bash"
+export IC_TEST_PROVIDER_KEY="sk-fake-guard"
+start_mock m --expect-key-env IC_TEST_PROVIDER_KEY || { finish; exit 1; }
+# an OpenAI-style upstream whose answers carry no usage (a provider that omits it)
+node -e '
+const http = require("node:http");
+const srv = http.createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(200, {"Content-Type": "application/json"});
+    res.end(JSON.stringify({id: "x", object: "chat.completion", model: "gpt-4o-mini",
+      choices: [{index: 0, message: {role: "assistant", content: "hi"}, finish_reason: "stop"}]}));
+  });
+});
+srv.listen(0, "127.0.0.1", () => console.log("listening on http://127.0.0.1:" + srv.address().port));' >"$T/nousage.out" 2>&1 &
+NU_PID=$!
+PIDS+=("$NU_PID")
+NU_PORT=$(wait_port "$T/nousage.out" "$NU_PID") || { finish; exit 1; }
+K1="ick-guard-key-one-000000000000"
+K2="ick-guard-key-two-000000000000"
+H1=$(printf '%s' "$K1" | sha256sum | cut -d' ' -f1)
+H2=$(printf '%s' "$K2" | sha256sum | cut -d' ' -f1)
+cat >"$T/gw.json" <<JSON
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","cache":{"enabled":true},
+ "upstreams":[
+  {"name":"oa","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"nu","provider":"openai","base_url":"http://127.0.0.1:$NU_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
+ "routes":[{"name":"nu","match":{"model":"nousage-*"},"targets":[{"upstream":"nu","model":"gpt-4o-mini"}]}],
+ "keys":[{"id":"one","sha256":"$H1","budget_usd_day":"0.01"},
+         {"id":"two","sha256":"$H2","budget_usd_day":"0.0001"}]}
+JSON
+start_gw "$T/gw.json" || { finish; exit 1; }
+G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+call() { # key, body -> writes $T/b, echoes status
+    curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $1" "$G" -d "$2"
+}
+MSG='"messages":[{"role":"user","content":"hello"}]'
+
+# refused with 400, each naming what is wrong
+while IFS='|' read -r name body want; do
+    eq "$name: status" "$(call "$K1" "$body")" 400
+    check "$name: message" grep -qF -- "$want" "$T/b"
+done <<EOF
+stream as a string|{"model":"gpt-4o-mini","stream":"false",$MSG}|stream must be true or false
+include_usage as a string|{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":"false"},$MSG}|include_usage must be true or false
+a NUL in a key|{"model":"gpt-4o-mini","max_tokens\\u0000":5,$MSG}|NUL character
+a NUL in the model|{"model":"gpt-4o-mini\\u0000-ft",$MSG}|NUL character
+n as a string|{"model":"gpt-4o-mini","max_tokens":5,"n":"8",$MSG}|n must be an integer from 1 to 128
+n over 128|{"model":"gpt-4o-mini","max_tokens":5,"n":129,$MSG}|n must be an integer from 1 to 128
+n zero|{"model":"gpt-4o-mini","max_tokens":5,"n":0,$MSG}|n must be an integer from 1 to 128
+a bound past 10^15|{"model":"gpt-4o-mini","max_tokens":10000000000000000,$MSG}|more than 1000000000000000
+EOF
+# an escaped backslash before "u0000" is text, not a NUL
+eq "an escaped backslash is not a NUL" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"a\\\\\\\\u0000b\"}]}")" 200
+eq "n within range" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,\"n\":2,$MSG}")" 200
+
+# tags: what the ledger would refuse, and the gateway's own tag
+long=$(head -c 2100 /dev/zero | tr '\0' a)
+for tags in "{\"t\":\"$long\"}" '{"usage_incomplete":false}' '{"a\u0000b":"c"}'; do
+    code=$(curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $K1" -H "X-Infercost-Tags: $tags" "$G" \
+        -d "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}")
+    eq "tags ${tags:0:24}: status" "$code" 400
+done
+check "tags: message" grep -qF "X-Infercost-Tags contains a NUL character" "$T/b"
+
+# request headers past 64 KB: refused, and the gateway stays up
+{ printf 'X-Big: '; head -c 200000 /dev/zero | tr '\0' a; echo; } > "$T/hdr"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H @"$T/hdr" -H "Authorization: Bearer $K1" "$G" \
+    -d "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}")
+check "huge headers refused ($code)" [ "$code" = 400 ] || [ "$code" = 431 ] || [ "$code" = 000 ]
+eq "huge headers: gateway alive" "$(curl -s "http://127.0.0.1:$GW_PORT/healthz" | jq -r .status)" ok
+
+# an answer without usage: its reservation stays charged (key two's $0.0001 a day holds one call
+# of 5 output tokens of gpt-4o-mini at most, so the second is refused), and it is spooled as
+# usage_incomplete, not as a $0 call
+eq "no usage: first call served" "$(call "$K2" "{\"model\":\"nousage-a\",\"max_tokens\":100,$MSG}")" 200
+eq "no usage: the reservation was kept" "$(call "$K2" "{\"model\":\"nousage-a\",\"max_tokens\":100,$MSG}")" 429
+sleep 0.3
+line=$(grep '"key_id":"two"' "$T/spool.jsonl" | head -n 1)
+eq "no usage: spooled as incomplete" "$(echo "$line" | jq -r .tags.usage_incomplete)" true
+
+# a request with more keys than the cache key sorts (256 in one object) is not cached: the same
+# padding with another model is not answered from the first one's cache entry
+pad=$(for i in $(seq 1 260); do printf '"x%03d":1,' "$i"; done)
+r1=$(curl -s -D "$T/h1" -o /dev/null -H "Authorization: Bearer $K1" -H "X-Infercost-Cache: on" "$G" \
+    -d "{$pad\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}")
+curl -s -D "$T/h2" -o /dev/null -H "Authorization: Bearer $K1" -H "X-Infercost-Cache: on" "$G" \
+    -d "{$pad\"model\":\"gpt-4o\",\"max_tokens\":5,$MSG}"
+absent "many keys: no cache hit" "X-Infercost-Cache: hit" "$T/h2"
+eq "gateway alive at the end" "$(curl -s "http://127.0.0.1:$GW_PORT/healthz" | jq -r .status)" ok
+finish
