@@ -496,14 +496,20 @@ ic_status ic_chat_count_request_in(ic_count_cache *cache, const char *body, size
     json_object *root = json_tokener_parse_ex(tk, body + bom, (int)(len - bom));
     enum json_tokener_error jerr = json_tokener_get_error(tk);
     size_t end = bom + json_tokener_get_parse_end(tk);
+    if (jerr == json_tokener_continue) { /* the end of the text ends a bare literal ("null") */
+        root = json_tokener_parse_ex(tk, "", 1);
+        jerr = json_tokener_get_error(tk);
+    }
     json_tokener_free(tk);
     const char *what = jerr == json_tokener_continue ? "unexpected end of JSON"
                                                      : json_tokener_error_desc(jerr);
-    if (root && jerr == json_tokener_success) {
+    if (jerr == json_tokener_success) {
         while (end < len && (body[end] == ' ' || body[end] == '\t' || body[end] == '\n' ||
                              body[end] == '\r'))
             end++;
-        what = end < len ? "unexpected text after the request's JSON object" : NULL;
+        what = end < len ? "unexpected text after the request's JSON object"
+               : !root   ? "expected a JSON object (a chat/completions request), not null"
+                         : NULL;
     }
     if (what) {
         if (root)

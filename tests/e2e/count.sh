@@ -304,6 +304,7 @@ n not a number|{"model":"gpt-4o","n":"2","messages":[]}|n: expected a positive i
 n zero|{"model":"gpt-4o","n":0,"messages":[]}|n: expected a positive integer
 n over 128|{"model":"gpt-4o","n":129,"messages":[]}|n: more than 128
 max_tokens too large|{"model":"gpt-4o","max_tokens":100000000000000000000,"messages":[]}|max_tokens: more than 1000000000000000
+null|null|line 1: expected a JSON object (a chat/completions request), not null
 EOF3
 "$IC" estimate --model '' "$T/tools.json" >/dev/null 2>"$T/err"; rc=$?
 expect_eq "estimate --model '': exit" "$rc" 2
