@@ -67,6 +67,11 @@ ic_status ic_record_price(const ic_catalog *c, const ic_record *r, int64_t now_m
  * buf past the returned length are scratch: the writer may have left anything there. */
 size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap);
 
+/* Whether JSON text[0..len) holds a \u0000 escape (a NUL in a string). json-c cuts object keys
+ * at a NUL, so a key "max_tokens\u0000x" would read as max_tokens: readers that must see what
+ * the writer meant refuse such text. A backslash is always inside a string in valid JSON. */
+bool ic_json_has_nul(const char *text, size_t len);
+
 /* Append s to buf as a JSON string literal with quotes; returns bytes written or 0 (too small).
  * Each maximal ill-formed UTF-8 subpart of s is written as \ufffd, so the output is valid JSON
  * whatever s holds (at most 6 bytes out per byte in, plus 3). */

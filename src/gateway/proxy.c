@@ -25,6 +25,7 @@
 
 #include "infercost/estimate.h"
 #include "infercost/pricing.h"
+#include "infercost/record.h"
 #include "infercost/timeutil.h"
 #include "infercost/tokenizer.h"
 #include "infercost/units.h"
@@ -1112,21 +1113,6 @@ static bool bool_or_absent(json_object *body, const char *k)
            json_object_is_type(v, json_type_boolean);
 }
 
-/* a \u0000 escape in the JSON text p[0..n) (a backslash is always inside a string in valid
- * JSON, and starts either \uXXXX or a two-character escape) */
-static bool has_escaped_nul(const char *p, size_t n)
-{
-    const char *e = p + n, *b;
-    while ((b = memchr(p, '\\', (size_t)(e - p)))) {
-        if (e - b >= 6 && b[1] == 'u' && !memcmp(b + 2, "0000", 4))
-            return true;
-        p = b + (e - b >= 2 && b[1] == 'u' ? 6 : 2);
-        if (p >= e)
-            break;
-    }
-    return false;
-}
-
 static bool get_uint(json_object *body, const char *k, uint64_t *out, bool *bad)
 {
     json_object *v;
@@ -1481,7 +1467,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     /* what the gateway reserves for must be what the upstream reads: a NUL (\u0000), which json-c
      * cuts keys at ("max_tokens\u0000" would be read as max_tokens here and ignored upstream), and
      * "stream" or "include_usage" that are not booleans ("false" is true to json-c) are refused */
-    const char *why_bad = has_escaped_nul(c->raw, c->rawlen)
+    const char *why_bad = ic_json_has_nul(c->raw, c->rawlen)
                               ? "the request body contains a NUL character (\\u0000)"
                           : !bool_or_absent(c->body, "stream")
                               ? "stream must be true or false"
@@ -1537,7 +1523,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         const char *why_tags =
             !tw ? "X-Infercost-Tags must be a JSON object such as {\"team\":\"search\"}"
             : strlen(tw) > 2047 ? "X-Infercost-Tags is longer than 2047 bytes"
-            : has_escaped_nul(tg, strlen(tg)) ? "X-Infercost-Tags contains a NUL character"
+            : ic_json_has_nul(tg, strlen(tg)) ? "X-Infercost-Tags contains a NUL character"
             : json_object_object_get_ex(t, "usage_incomplete", &x)
                 ? "X-Infercost-Tags: usage_incomplete is the gateway's own tag"
                 : NULL;

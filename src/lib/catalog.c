@@ -272,11 +272,12 @@ static ic_status parse_prices(json_object *v, ic_arena *a, ic_model *m, const ch
             continue;
         json_object *sd, *st, *et;
         if (json_object_object_get_ex(c, "start_date", &sd)) {
-            const char *s = json_object_get_string(sd);
+            const char *s = json_object_is_type(sd, json_type_string) ? json_object_get_string(sd)
+                                                                       : NULL;
             int64_t ms;
-            if (!json_object_is_type(sd, json_type_string) || strlen(s) != 10 ||
-                ic_time_parse(s, 10, &ms) != IC_OK)
-                return ic_error_set(err, IC_ERR_CATALOG, "%s: bad start_date \"%s\"", where, s);
+            if (!s || strlen(s) != 10 || ic_time_parse(s, 10, &ms) != IC_OK)
+                return ic_error_set(err, IC_ERR_CATALOG, "%s: bad start_date %s", where,
+                                    json_object_to_json_string_ext(sd, JSON_C_TO_STRING_PLAIN));
             pe->kind = IC_PRICE_FROM_DATE;
             pe->start_ms = ms;
         } else if (json_object_object_get_ex(c, "start_time", &st) &&

@@ -484,8 +484,8 @@ ic_status ic_chat_count_request_in(ic_count_cache *cache, const char *body, size
 {
     memset(out, 0, sizeof *out);
     out->choices = 1;
-    /* strict JSON, as the API takes it (no comments, single quotes, trailing commas), after an
-     * optional UTF-8 byte order mark, and nothing but whitespace after it */
+    /* strict JSON, as the API takes it (no comments, trailing commas, single-quoted values), after
+     * an optional UTF-8 byte order mark, and nothing but whitespace after it */
     size_t bom = len >= 3 && !memcmp(body, "\xEF\xBB\xBF", 3) ? 3 : 0;
     if (len - bom > INT32_MAX)
         return ic_error_set(err, IC_ERR_RANGE, "the request is larger than 2 GB");

@@ -22,6 +22,7 @@
 #include "infercost/ingest.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -334,7 +335,8 @@ static bool jcount(json_object *v, uint64_t *out, bool *bad)
     }
     if (json_object_is_type(v, json_type_double)) {
         double d = json_object_get_double(v);
-        if (d < 0 || d != (double)(uint64_t)d || d > 1e15) {
+        if (!(d >= 0 && d <= 1e15) || d != (double)(uint64_t)d) { /* range first: the cast of a
+                                                                  * larger double, or NaN, is UB */
             *bad = true;
             return false;
         }
@@ -346,8 +348,9 @@ static bool jcount(json_object *v, uint64_t *out, bool *bad)
         if (!*s)
             return false;
         char *end;
+        errno = 0;
         unsigned long long x = strtoull(s, &end, 10);
-        if (*end || s[0] == '-' || !isdigit((unsigned char)s[0])) {
+        if (*end || s[0] == '-' || !isdigit((unsigned char)s[0]) || errno == ERANGE) {
             *bad = true;
             return false;
         }
@@ -1049,9 +1052,14 @@ static bool parse_stream(ctx *c, FILE *in, ic_error *perr)
         free(line);
         c->bytes += alen;
         json_tokener *tok = json_tokener_new();
-        json_tokener_set_flags(tok, 0);
-        json_object *o = json_tokener_parse_ex(tok, all, (int)alen);
-        if (!o || json_tokener_get_error(tok) != json_tokener_success) {
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT); /* as a JSONL line is read */
+        bool nul = ic_json_has_nul(all, alen); /* json-c would cut keys at it */
+        json_object *o = nul ? NULL : json_tokener_parse_ex(tok, all, (int)alen);
+        if (nul) {
+            c->lines++;
+            reject(c, 1, "the JSON document contains a NUL character (\\u0000)", all,
+                   alen > 200 ? 200 : alen);
+        } else if (!o || json_tokener_get_error(tok) != json_tokener_success) {
             char why[160];
             snprintf(why, sizeof why, "malformed JSON document: %s",
                      json_tokener_error_desc(json_tokener_get_error(tok)));

@@ -536,6 +536,8 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
                 const char *b = p;
                 if (!fskip(&p, e, 0))
                     return FAST_BAIL;
+                if (ic_json_has_nul(b, (size_t)(p - b)))
+                    return FAST_BAIL; /* the general path says why */
                 if (first == IC_OK) {
                     enum json_tokener_error je;
                     size_t end;
@@ -583,18 +585,23 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
     return FAST_DONE;
 }
 
+bool ic_json_has_nul(const char *text, size_t len)
+{
+    const char *e = text + len;
+    for (const char *q = text; q < e && (q = memchr(q, '\\', (size_t)(e - q))) != NULL; q += 2)
+        if (e - q >= 6 && !memcmp(q + 1, "u0000", 5))
+            return true;
+    return false;
+}
+
 /* --------------------------------------------------------------------- general path ---- */
 
 static ic_status general_parse(const ic_catalog *c, const char *line, size_t len, ic_record *r,
                                ic_error *err)
 {
     /* json-c would cut a key or value at an escaped NUL: refuse those lines outright */
-    for (const char *q = line; (q = memchr(q, '\\', (size_t)(line + len - q))) != NULL; q += 2) {
-        if (q + 5 < line + len && q[1] == 'u' && q[2] == '0' && q[3] == '0' && q[4] == '0' && q[5] == '0')
-            return ic_error_set(err, IC_ERR_INVALID, "a string contains a NUL character (\\u0000)");
-        if (q + 1 >= line + len)
-            break;
-    }
+    if (ic_json_has_nul(line, len))
+        return ic_error_set(err, IC_ERR_INVALID, "a string contains a NUL character (\\u0000)");
     enum json_tokener_error je;
     size_t end;
     json_object *o = parse_strict(line, len, &je, &end);

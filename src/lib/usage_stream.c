@@ -170,6 +170,11 @@ ic_status ic__usage_extract_stream(const ic_provider *p, const char *flavor, con
                           bad ? ", some not JSON" : "",
                           chat ? "; a chat stream reports usage only when the request sets "
                                  "stream_options.include_usage" : "");
+    } else if (bad) { /* the usage an unreadable event held (Anthropic's output count comes in a
+                       * late message_delta) would be missing: never priced as if complete */
+        st = ic_error_set(err, IC_ERR_INVALID,
+                          "stream: %zu of %zu events are not JSON (a cut or garbled stream): its "
+                          "usage may be incomplete", bad, bad + events);
     } else {
         st = ic__usage_extract_json(p, flavor, final, out, model, model_cap, err);
     }

@@ -295,7 +295,7 @@ done <<'EOF3'
 trailing text|{"model":"gpt-4o","messages":[]} x|line 1: unexpected
 two objects|{"model":"gpt-4o","messages":[]}{}|line 1: unexpected
 a comment|{"model":"gpt-4o", /* c */ "messages":[]}|line 1: quoted object property name expected
-single quotes|{'model':'gpt-4o','messages':[]}|line 1: unexpected
+single-quoted values|{"model":'gpt-4o',"messages":[]}|line 1: unexpected
 trailing comma|{"model":"gpt-4o","messages":[],}|line 1: unexpected
 model not a string|{"model":7,"messages":[]}|model: expected a string
 model with a NUL|{"model":"gpt-4o\u0000x","messages":[]}|model: contains a NUL character

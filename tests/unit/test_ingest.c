@@ -166,6 +166,39 @@ static void t_otlp_document(void)
     ic_ledger_close(l);
 }
 
+/* A JSON document is read as strictly as a JSONL line: a trailing comma, or a NUL (\u0000, which json-c
+ * cuts keys at: "input_tokens\u0000junk" would be priced as input_tokens) refuse it; counts out
+ * of range (a timestamp past 2^64 ns, 1e300 tokens) are refused, not wrapped or cast */
+static void t_strict_documents(void)
+{
+    static const char *const refused[] = {
+        "[{\"id\":\"n1\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"timestamp\":\"2026-03-01T10:00:00Z\","
+        "\"usage\":{\"input_tokens\\u0000junk\":5000}}]\n",
+        "[{\"id\":\"n2\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"timestamp\":\"2026-03-01T10:00:00Z\","
+        "\"usage\":{\"input_tokens\":10}},]\n",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"aa\",\"spanId\":\"s1\",\"startTimeUnixNano\":"
+        "\"99999999999999999999999\",\"attributes\":[{\"key\":\"gen_ai.provider.name\",\"value\":"
+        "{\"stringValue\":\"openai\"}},{\"key\":\"gen_ai.request.model\",\"value\":{\"stringValue\":"
+        "\"gpt-4o\"}},{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"intValue\":\"100\"}}]}]}]}]}\n",
+        "[{\"request_id\":\"r9\",\"call_type\":\"acompletion\",\"model\":\"gpt-4o\",\"custom_llm_provider\":"
+        "\"openai\",\"prompt_tokens\":1e300,\"completion_tokens\":1,\"startTime\":\"2026-03-01T00:00:00Z\"}]\n",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "strict%zu", i);
+        ic_ledger *l = fresh(name);
+        ic_ingest_stats st = {0};
+        rej r = {0};
+        CHECK_INT(run(l, refused[i], 1, &st, &r), IC_OK);
+        CHECK_INT(st.inserted, 0);
+        CHECK_INT(st.rejected, 1);
+        static const char *const why[] = {"NUL character", "malformed JSON document",
+                                           "no timestamp", "not a non-negative integer"};
+        CHECK(strstr(r.reason[0], why[i]) != NULL);
+        ic_ledger_close(l);
+    }
+}
+
 static const char *litellm_csv =
     "request_id,model,custom_llm_provider,prompt_tokens,completion_tokens,startTime,metadata,"
     "end_user\n"
@@ -274,6 +307,7 @@ int main(void)
     RUN(t_records);
     RUN(t_threads_agree);
     RUN(t_otlp_document);
+    RUN(t_strict_documents);
     RUN(t_litellm_csv);
     RUN(t_long_lines);
     RUN(t_exact_helpers);

@@ -355,6 +355,16 @@ static void extraction_bodies_and_streams(void)
     CHECK(ic_usage_extract_stream(an, NULL, sse, strlen(sse), &u, model, sizeof model, &err) == IC_OK);
     CHECK_INT(ic_usage_get(&u, ic_unit_find("output_tokens")), 255);
     CHECK_INT(ic_usage_get(&u, ic_unit_find("input_tokens")), 4740);
+    /* the same stream with its message_delta cut: an error, not 1 output token priced as if the
+     * stream were whole */
+    const char *cut =
+        "event: message_start\n"
+        "data: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-5\",\"usage\":"
+        "{\"input_tokens\":10,\"output_tokens\":1}}}\n\n"
+        "event: message_delta\n"
+        "data: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":500}\n\n";
+    CHECK(ic_usage_extract_stream(an, NULL, cut, strlen(cut), &u, model, sizeof model, &err) == IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "1 of 2 events are not JSON") != NULL);
     /* OpenAI chat stream with include_usage (CRLF line ends too) */
     const char *oas =
         "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\r\n\r\n"
@@ -602,6 +612,11 @@ static void catalog_errors(void)
     t = "[{\"id\":\"p\",\"models\":[{\"id\":\"m\",\"deprecated\":\"false\",\"match\":{\"equals\":\"m\"},\"prices\":{}}]}]";
     CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_ERR_CATALOG);
     CHECK(strstr(err.msg, "deprecated must be true or false") != NULL);
+    /* a start_date that is not a string is named as written (it was passed to %s as NULL) */
+    t = "[{\"id\":\"p\",\"models\":[{\"id\":\"m\",\"match\":{\"equals\":\"m\"},\"prices\":[{\"constraint\":"
+        "{\"start_date\":null},\"prices\":{\"input_mtok\":1}}]}]}]";
+    CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_ERR_CATALOG);
+    CHECK(strstr(err.msg, "bad start_date null") != NULL);
     t = "[]\n[]";
     CHECK(ic_catalog_open_text(&c2, t, strlen(t), "x.json", &err) == IC_ERR_PARSE);
     CHECK(strstr(err.msg, "x.json:2: invalid JSON: text after the end") != NULL);
