@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "infercost/catalog.h"
 #include "infercost/pricing.h"
@@ -66,6 +67,10 @@ ic_status ic_record_price(const ic_catalog *c, const ic_record *r, int64_t now_m
  * "warning" for a deprecated model. Returns bytes written or 0 if cap is too small. The bytes of
  * buf past the returned length are scratch: the writer may have left anything there. */
 size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_t cap);
+
+/* s (NUL-terminated) to f as a JSON string literal, as ic_json_quote writes it; 0, or EOF when it
+ * could not be written (or out of memory). */
+int ic_json_fputs(const char *s, FILE *f);
 
 /* Whether JSON text[0..len) holds a \u0000 escape (a NUL in a string). json-c cuts object keys
  * at a NUL, so a key "max_tokens\u0000x" would read as max_tokens: readers that must see what

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "infercost/record.h"
 
@@ -148,6 +149,15 @@ char *ic_cli_read_all(FILE *f, size_t *len)
     }
     free(buf);
     return NULL;
+}
+
+bool ic_cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!strncmp(b, "sqlite:", 7))
+        b += 7;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 void ic_cli_read_error(const char *cmd, const char *name, int err)

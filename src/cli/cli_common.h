@@ -43,6 +43,10 @@ FILE *ic_cli_open_input(const char *path);
  * error or out of memory, with errno set (ENOMEM for out of memory). */
 char *ic_cli_read_all(FILE *f, size_t *len);
 
+/* whether paths a and b (b may carry a ledger's "sqlite:" prefix) name one existing file: an
+ * output must not overwrite the ledger or an input */
+bool ic_cli_same_file(const char *a, const char *b);
+
 /* the error of ic_cli_read_all (err: its errno): "CMD: NAME: out of memory (...)" for ENOMEM
  * (exit 1), else "NAME: cannot read: REASON" (exit 2) */
 void ic_cli_read_error(const char *cmd, const char *name, int err);

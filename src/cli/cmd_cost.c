@@ -501,7 +501,7 @@ static int run(int argc, char **argv)
         print_summary(all, nall, lines, failed);
     free(all);
     ic_catalog_free(cat);
-    if (fflush(stdout) != 0) {
+    if (fflush(stdout) != 0 || ferror(stdout)) {
         ic_cli_error("cost: cannot write the output");
         return 2;
     }

@@ -52,7 +52,12 @@ static int run(int argc, char **argv)
     }
     if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))
         return 2;
-    ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(lo.ledger), true);
+    const char *lp = ic_cli_ledger_path(lo.ledger);
+    if (outp && ic_cli_same_file(outp, lp)) {
+        ic_cli_error("export: --out %s is the ledger", outp);
+        return 2;
+    }
+    ic_ledger *l = ic_cli_open_ledger(lp, true);
     if (!l)
         return 2;
     FILE *f = outp ? fopen(outp, "w") : stdout;

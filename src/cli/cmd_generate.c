@@ -119,6 +119,10 @@ static int run(int argc, char **argv)
         return 2;
     }
     t0 -= t0 % 86400000;
+    if (out && revenue && (!strcmp(out, revenue) || ic_cli_same_file(out, revenue))) {
+        ic_cli_error("generate-workload: --out and --revenue are one file (%s)", out);
+        return 2;
+    }
     FILE *f = out ? fopen(out, "w") : stdout;
     if (!f) {
         ic_cli_error("%s: cannot write", out);

@@ -37,6 +37,7 @@ typedef struct state {
     uint64_t base_bytes; /* bytes of the files before the current one */
     struct timespec t0, last;
     bool failed_open;
+    bool failed_write; /* a refused line could not be written to the rejects file */
 } state;
 
 static double since(const struct timespec *a)
@@ -80,8 +81,8 @@ static void on_reject(void *arg, const char *source, uint64_t line, const char *
     n += ic_json_quote(reason, strlen(reason), buf + n, cap - n);
     n += (size_t)snprintf(buf + n, cap - n, ",\"line\":");
     n += ic_json_quote(text, len > (1u << 20) ? (1u << 20) : len, buf + n, cap - n);
-    fwrite(buf, 1, n, s->rejects);
-    fputs("}\n", s->rejects);
+    if (fwrite(buf, 1, n, s->rejects) != n || fputs("}\n", s->rejects) == EOF)
+        s->failed_write = true;
     free(buf);
 }
 
@@ -183,8 +184,25 @@ static int run(int argc, char **argv)
         return 2;
     }
     state s = {.rejects_path = rejects, .bar = !quiet && isatty(2)};
-    /* the rejects file holds this run's refusals only */
-    if (access(rejects, F_OK) == 0 && unlink(rejects) != 0)
+    /* the rejects file must not be an input or the ledger (it is replaced below) */
+    struct stat rs, fs;
+    bool exists = stat(rejects, &rs) == 0;
+    if (exists) {
+        for (int i = 0; i <= nfiles; i++) {
+            const char *f = i < nfiles ? files[i] : ledger;
+            if (strcmp(f, "-") && stat(f, &fs) == 0 && fs.st_dev == rs.st_dev &&
+                fs.st_ino == rs.st_ino) {
+                ic_cli_error("ingest: the rejects file %s is also %s", rejects,
+                             i < nfiles ? "an input file" : "the ledger");
+                ic_ledger_close(l);
+                ic_catalog_free(cat);
+                return 2;
+            }
+        }
+    }
+    /* the rejects file holds this run's refusals only: a previous one (a regular file; never a
+     * device such as /dev/stderr) is removed */
+    if (exists && S_ISREG(rs.st_mode) && unlink(rejects) != 0)
         ic_cli_error("%s: cannot remove the previous rejects file", rejects);
     for (int i = 0; i < nfiles; i++) {
         struct stat sb;
@@ -222,12 +240,18 @@ static int run(int argc, char **argv)
     if (s.bar)
         fputs("\r\033[K", stderr);
     double el = since(&s.t0);
-    if (s.rejects)
-        fclose(s.rejects);
+    if (s.rejects && fclose(s.rejects) != 0)
+        s.failed_write = true;
     if (s.nrejects > 20)
         ic_cli_error("... and %llu more refused lines", (unsigned long long)(s.nrejects - 20));
-    if (s.nrejects && !s.failed_open)
+    if (s.failed_write) {
+        ic_cli_error("%s: cannot write the refused lines (%llu): they are only reported here",
+                     rejects, (unsigned long long)s.nrejects);
+        if (rc == 0)
+            rc = 2;
+    } else if (s.nrejects && !s.failed_open) {
         ic_cli_error("%llu refused lines written to %s", (unsigned long long)s.nrejects, rejects);
+    }
     if (!quiet) {
         char m[IC_MONEY_STRLEN];
         printf("ingested %llu events from %llu lines in %.2fs (%.0f events/s): %llu new, "

@@ -41,8 +41,16 @@ int main(int argc, char **argv)
         return 0;
     }
     for (const ic_command *c = __start_ic_commands; c < __stop_ic_commands; c++)
-        if (!strcmp(c->name, argv[1]))
-            return c->run(argc - 1, argv + 1);
+        if (!strcmp(c->name, argv[1])) {
+            int rc = c->run(argc - 1, argv + 1);
+            /* output that could not be written (a full disk, a closed pipe) is an error, for
+             * every command: one that said nothing of it is not taken as a success */
+            if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
+                fprintf(stderr, "infercost: %s: cannot write the output\n", c->name);
+                rc = 1;
+            }
+            return rc;
+        }
     fprintf(stderr, "infercost: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infercost/record.h"
 #include "infercost/timeutil.h"
+#include "csvout.h"
 #include "strmap.h"
 
 int64_t ic_cost_share_bp(ic_money part, ic_money revenue)
@@ -516,24 +518,26 @@ static const char *status_of(const ic_margin_row *r, uint32_t target)
 }
 
 #define NC 16
+#define CELL 136 /* a name of the ledger (at most 127 bytes) and its NUL */
 typedef struct trow {
-    char c[NC][64];
+    char c[NC][CELL];
 } trow;
 
 static void emit(FILE *f, ic_report_format fmt, const char **head, int nc, trow *rows, size_t n,
                  const bool *num)
 {
     if (fmt == IC_FMT_CSV) {
-        for (int j = 0; j < nc; j++)
-            fprintf(f, "%s%s", j ? "," : "", head[j]);
+        for (int j = 0; j < nc; j++) {
+            if (j)
+                fputc(',', f);
+            ic__csv_field(f, head[j]);
+        }
         fputc('\n', f);
         for (size_t i = 0; i < n; i++) {
             for (int j = 0; j < nc; j++) {
-                const char *s = rows[i].c[j];
-                if (strpbrk(s, ",\""))
-                    fprintf(f, "%s\"%s\"", j ? "," : "", s);
-                else
-                    fprintf(f, "%s%s", j ? "," : "", s);
+                if (j)
+                    fputc(',', f);
+                ic__csv_field(f, rows[i].c[j]);
             }
             fputc('\n', f);
         }
@@ -579,14 +583,9 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
                 fputc(',', f);
             fputc('{', f);
             if (r->customer) {
-                fputs("\"customer\":\"", f);
-                for (const char *p = r->customer; *p; p++) {
-                    if (*p == '"' || *p == '\\')
-                        fputc('\\', f);
-                    if ((unsigned char)*p >= 0x20)
-                        fputc(*p, f);
-                }
-                fputs("\",", f);
+                fputs("\"customer\":", f);
+                (void)ic_json_fputs(r->customer, f);
+                fputc(',', f);
             }
             share_text(s, sizeof s, r->cost, r->revenue);
             fprintf(f, "\"revenue_usd\":\"%s\",\"cost_usd\":\"%s\",\"margin_usd\":\"%s\","
@@ -637,13 +636,13 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
         if (i == m->nrows && fmt == IC_FMT_CSV)
             break;
         trow *t = &rows[n++];
-        snprintf(t->c[0], 64, "%.63s", r->customer ? (r->customer[0] ? r->customer : "(none)") : "TOTAL");
-        snprintf(t->c[1], 64, "%s", ic_money_format(r->revenue, a, sizeof a));
-        snprintf(t->c[2], 64, "%s", ic_money_format(r->cost, a, sizeof a));
-        share_text(t->c[3], 64, r->cost, r->revenue);
-        snprintf(t->c[4], 64, "%s", ic_money_format(r->margin, a, sizeof a));
-        share_text(t->c[5], 64, r->margin, r->revenue);
-        snprintf(t->c[6], 64, "%s", status_of(r, tg));
+        snprintf(t->c[0], CELL, "%s", r->customer ? (r->customer[0] ? r->customer : "(none)") : "TOTAL");
+        snprintf(t->c[1], CELL, "%s", ic_money_format(r->revenue, a, sizeof a));
+        snprintf(t->c[2], CELL, "%s", ic_money_format(r->cost, a, sizeof a));
+        share_text(t->c[3], CELL, r->cost, r->revenue);
+        snprintf(t->c[4], CELL, "%s", ic_money_format(r->margin, a, sizeof a));
+        share_text(t->c[5], CELL, r->margin, r->revenue);
+        snprintf(t->c[6], CELL, "%s", status_of(r, tg));
     }
     if (fmt == IC_FMT_MD)
         fprintf(f, "### Margin (target: inference cost <= %u.%02u%% of revenue)\n\n", tg / 100, tg % 100);
@@ -658,10 +657,10 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
     n = 0;
     for (size_t i = 0; i < m->nmonths; i++) {
         trow *t = &rows[n++];
-        snprintf(t->c[0], 64, "%s", m->months[i].month);
-        snprintf(t->c[1], 64, "%s", ic_money_format(m->months[i].revenue, a, sizeof a));
-        snprintf(t->c[2], 64, "%s", ic_money_format(m->months[i].cost, a, sizeof a));
-        share_text(t->c[3], 64, m->months[i].cost, m->months[i].revenue);
+        snprintf(t->c[0], CELL, "%s", m->months[i].month);
+        snprintf(t->c[1], CELL, "%s", ic_money_format(m->months[i].revenue, a, sizeof a));
+        snprintf(t->c[2], CELL, "%s", ic_money_format(m->months[i].cost, a, sizeof a));
+        share_text(t->c[3], CELL, m->months[i].cost, m->months[i].revenue);
     }
     if (n) {
         const char *mh[] = {"month", "revenue_usd", "cost_usd", "cost_%"};
@@ -676,19 +675,19 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
         if (!r->tasks)
             continue;
         trow *t = &rows[n++];
-        snprintf(t->c[0], 64, "%.63s", r->customer ? (r->customer[0] ? r->customer : "(none)") : "TOTAL");
-        snprintf(t->c[1], 64, "%llu", (unsigned long long)r->tasks);
-        snprintf(t->c[2], 64, "%s", ic_money_format(r->task_mean, a, sizeof a));
-        snprintf(t->c[3], 64, "%s", ic_money_format(r->task_p50, a, sizeof a));
-        snprintf(t->c[4], 64, "%s", ic_money_format(r->task_p95, a, sizeof a));
-        snprintf(t->c[5], 64, "%s", ic_money_format(r->task_p99, a, sizeof a));
+        snprintf(t->c[0], CELL, "%s", r->customer ? (r->customer[0] ? r->customer : "(none)") : "TOTAL");
+        snprintf(t->c[1], CELL, "%llu", (unsigned long long)r->tasks);
+        snprintf(t->c[2], CELL, "%s", ic_money_format(r->task_mean, a, sizeof a));
+        snprintf(t->c[3], CELL, "%s", ic_money_format(r->task_p50, a, sizeof a));
+        snprintf(t->c[4], CELL, "%s", ic_money_format(r->task_p95, a, sizeof a));
+        snprintf(t->c[5], CELL, "%s", ic_money_format(r->task_p99, a, sizeof a));
         if (r->task_p50 > 0)
-            snprintf(t->c[6], 64, "%.1fx", ic_money_to_double(r->task_p99) / ic_money_to_double(r->task_p50));
+            snprintf(t->c[6], CELL, "%.1fx", ic_money_to_double(r->task_p99) / ic_money_to_double(r->task_p50));
         else
-            snprintf(t->c[6], 64, "-");
-        snprintf(t->c[7], 64, "%s", ic_money_format(r->task_price, a, sizeof a));
-        snprintf(t->c[8], 64, "%.1f", 100.0 * (double)r->tasks_over_price / (double)r->tasks);
-        snprintf(t->c[9], 64, "%.1f", 100.0 * (double)r->tasks_over_target / (double)r->tasks);
+            snprintf(t->c[6], CELL, "-");
+        snprintf(t->c[7], CELL, "%s", ic_money_format(r->task_price, a, sizeof a));
+        snprintf(t->c[8], CELL, "%.1f", 100.0 * (double)r->tasks_over_price / (double)r->tasks);
+        snprintf(t->c[9], CELL, "%.1f", 100.0 * (double)r->tasks_over_target / (double)r->tasks);
     }
     if (n) {
         const char *th[] = {"tasks of", "tasks", "cost_mean", "p50", "p95", "p99", "p99/p50",

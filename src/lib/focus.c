@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvout.h"
+#include "infercost/record.h"
 #include "infercost/timeutil.h"
 
 static const char *cols[] = {
@@ -33,39 +35,8 @@ typedef struct ctx {
 
 static void field(FILE *f, const char *s, bool last)
 {
-    if (strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
+    ic__csv_field(f, s);
     fputc(last ? '\n' : ',', f);
-}
-
-static void json_str(char *buf, size_t cap, const char *s)
-{
-    size_t n = 0;
-    if (n < cap)
-        buf[n++] = '"';
-    for (; *s && n + 8 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            buf[n++] = '\\';
-            buf[n++] = (char)c;
-        } else if (c < 0x20) {
-            n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", c);
-        } else {
-            buf[n++] = (char)c;
-        }
-    }
-    if (n < cap)
-        buf[n++] = '"';
-    buf[n < cap ? n : cap - 1] = 0;
 }
 
 static void iso(int64_t day, char *buf, size_t cap)
@@ -94,15 +65,17 @@ static int on_rollup(const ic_rollup *r, void *arg)
             cost += r->cost - r->cost_input - r->cost_output;
         if (cost == 0 && qty == 0)
             continue;
-        char money[IC_MONEY_STRLEN], q[32], desc[1400], tags[1400], t1[600], t2[600], rid[600],
+        char money[IC_MONEY_STRLEN], q[32], desc[1400], tags[1700], t1[800], t2[800], rid[600],
             svc[200], sku[700], reqs[32], crt[32], cwt[32];
         ic_money_format(cost, money, sizeof money);
         snprintf(q, sizeof q, "%llu", (unsigned long long)qty);
         snprintf(desc, sizeof desc, "%.300s %s tokens for %.200s/%.200s", r->model,
                  dir == 0 ? "input" : "output", r->customer[0] ? r->customer : "(no customer)",
                  r->feature[0] ? r->feature : "(no feature)");
-        json_str(t1, sizeof t1, r->customer);
-        json_str(t2, sizeof t2, r->feature);
+        /* the ledger's names are at most 127 bytes: quoted, at most 6 bytes a byte (ic_json_quote) */
+        if (!ic_json_quote(r->customer, strnlen(r->customer, 127), t1, sizeof t1) ||
+            !ic_json_quote(r->feature, strnlen(r->feature, 127), t2, sizeof t2))
+            return 1;
         snprintf(tags, sizeof tags, "{\"customer\":%s,\"feature\":%s}", t1, t2);
         snprintf(rid, sizeof rid, "%.250s/%.250s", r->provider, r->model);
         snprintf(svc, sizeof svc, "%.150s inference", r->provider);

@@ -78,11 +78,51 @@ typedef struct ctx {
     batch slots[3];
 } ctx;
 
+/* the length of a provider key at p ("sk-..." of OpenAI and Anthropic, "AIza..." of Google),
+ * or 0: the key characters after the prefix, at least 16 of them */
+static size_t key_at(const char *p, const char *e)
+{
+    size_t pre = e - p >= 3 && !memcmp(p, "sk-", 3) ? 3 : e - p >= 4 && !memcmp(p, "AIza", 4) ? 4 : 0;
+    if (!pre)
+        return 0;
+    size_t n = pre;
+    while (p + n < e && (isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '_'))
+        n++;
+    return n - pre >= 16 ? n : 0;
+}
+
+/* A refused line goes to the caller as it was read, but for provider keys in it (a LiteLLM row's
+ * raw api_key, a key pasted into a log): each is cut to its first 6 characters and
+ * "[redacted]", so that no key reaches a rejects file. */
 static void reject(ctx *c, uint64_t line, const char *reason, const char *text, size_t len)
 {
     c->rejected++;
-    if (c->o->reject)
-        c->o->reject(c->o->arg, c->source, line, reason, text, len);
+    if (!c->o->reject)
+        return;
+    const char *e = text + len;
+    char *clean = NULL;
+    size_t w = 0;
+    for (const char *p = text; p < e; p++) {
+        size_t k = (*p == 's' || *p == 'A') && (p == text || !isalnum((unsigned char)p[-1]))
+                       ? key_at(p, e) : 0;
+        if (!k) {
+            if (clean)
+                clean[w++] = *p;
+            continue;
+        }
+        if (!clean) {
+            if (!(clean = malloc(len))) /* a key of 19+ characters becomes 16: never longer */
+                return;
+            memcpy(clean, text, (size_t)(p - text));
+            w = (size_t)(p - text);
+        }
+        memcpy(clean + w, p, 6);
+        memcpy(clean + w + 6, "[redacted]", 10);
+        w += 16;
+        p += k - 1;
+    }
+    c->o->reject(c->o->arg, c->source, line, reason, clean ? clean : text, clean ? w : len);
+    free(clean);
 }
 
 /* ------------------------------------------------------------------ writer ---- */

@@ -76,6 +76,8 @@ ic_status ic_ledger_open(ic_ledger **out, const char *target, bool readonly, ic_
                             "(use a SQLite file path)", target);
     if (!strncmp(target, "sqlite:", 7))
         target += 7;
+    if (!target[0]) /* SQLite would open a temporary database, lost at close */
+        return ic_error_set(err, IC_ERR_INVALID, "no ledger path given after sqlite:");
     return ic_ledger_open_with(out, &ic_ledger_sqlite_ops, target, readonly, err);
 }
 

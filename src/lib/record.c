@@ -585,6 +585,20 @@ static fast_result fast_parse(const ic_catalog *c, const char *line, size_t len,
     return FAST_DONE;
 }
 
+int ic_json_fputs(const char *s, FILE *f)
+{
+    size_t n = strlen(s);
+    char small[512];
+    char *buf = n * 6 + 3 <= sizeof small ? small : malloc(n * 6 + 3);
+    if (!buf)
+        return EOF;
+    size_t w = ic_json_quote(s, n, buf, n * 6 + 3);
+    int rc = fwrite(buf, 1, w, f) == w ? 0 : EOF;
+    if (buf != small)
+        free(buf);
+    return rc;
+}
+
 bool ic_json_has_nul(const char *text, size_t len)
 {
     const char *e = text + len;

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "infercost/record.h"
 #include "infercost/timeutil.h"
+#include "csvout.h"
 #include "ledger_internal.h"
 #include "strmap.h"
 
@@ -786,35 +788,7 @@ static void fill(const ic_report *r, const ic_report_row *w, cell *c, bool total
 #undef MON
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
+static void json_str(FILE *f, const char *s) { (void)ic_json_fputs(s, f); }
 
 static void write_table(const table *t, ic_report_format fmt, FILE *f)
 {
@@ -831,14 +805,14 @@ static void write_table(const table *t, ic_report_format fmt, FILE *f)
         for (int j = 0; j < t->ncols; j++) {
             if (j)
                 fputc(',', f);
-            csv_field(f, t->head[j]);
+            ic__csv_field(f, t->head[j]);
         }
         fputc('\n', f);
         for (size_t i = 0; i < t->nrows; i++) {
             for (int j = 0; j < t->ncols; j++) {
                 if (j)
                     fputc(',', f);
-                csv_field(f, t->cells[i * (size_t)t->ncols + (size_t)j].s);
+                ic__csv_field(f, t->cells[i * (size_t)t->ncols + (size_t)j].s);
             }
             fputc('\n', f);
         }

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# tests/e2e/cli_guard.sh: what a command must never do with its files and outputs, whatever it is
+# given: overwrite the ledger or an input (export --out, ingest --rejects, generate-workload
+# --out/--revenue), remove a device given as the rejects file, exit 0 when its output could not
+# be written (every command, through main), lose refused lines silently, write a provider key
+# into a rejects file, open a throwaway ledger for "sqlite:", or write invalid JSON or CSV for
+# names with odd bytes (report, margin, FOCUS tags).
+set -u
+IC=${IC_BIN:-build/infercost}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_eq() { # label, got, want
+    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
+}
+expect_has() { # label, haystack, needle
+    case "$2" in *"$3"*) ok ;; *) bad "$1: '$3' not in: $2" ;; esac
+}
+"$IC" generate-workload --days 3 --seed 7 --out "$T/wl.jsonl" --revenue "$T/rev.csv" 2>/dev/null
+"$IC" ingest --quiet --ledger "$T/l.db" "$T/wl.jsonl"
+before=$("$IC" report --ledger "$T/l.db" --format csv | md5sum)
+
+# --- outputs that are the ledger or an input are refused before anything is written
+"$IC" export --format focus --ledger "$T/l.db" --out "$T/l.db" 2>"$T/err"; rc=$?
+expect_eq "export --out the ledger: exit" "$rc" 2
+expect_has "export --out the ledger: message" "$(cat "$T/err")" "is the ledger"
+expect_eq "export --out the ledger: ledger intact" "$("$IC" report --ledger "$T/l.db" --format csv | md5sum)" "$before"
+"$IC" export --format focus --ledger "sqlite:$T/l.db" --out "$T/l.db" 2>/dev/null
+expect_eq "export --out the sqlite: ledger: ledger intact" "$("$IC" report --ledger "$T/l.db" --format csv | md5sum)" "$before"
+cp "$T/wl.jsonl" "$T/in.jsonl"
+n_in=$(wc -l < "$T/in.jsonl")
+"$IC" ingest --quiet --ledger "$T/m.db" --rejects "$T/in.jsonl" "$T/in.jsonl" 2>"$T/err"; rc=$?
+expect_eq "ingest --rejects an input: exit" "$rc" 2
+expect_has "ingest --rejects an input: message" "$(cat "$T/err")" "is also an input file"
+expect_eq "ingest --rejects an input: input intact" "$(wc -l < "$T/in.jsonl")" "$n_in"
+"$IC" ingest --quiet --ledger "$T/l.db" --rejects "$T/l.db" "$T/in.jsonl" 2>"$T/err"; rc=$?
+expect_eq "ingest --rejects the ledger: exit" "$rc" 2
+expect_has "ingest --rejects the ledger: message" "$(cat "$T/err")" "is also the ledger"
+"$IC" generate-workload --days 1 --out "$T/x.csv" --revenue "$T/x.csv" 2>"$T/err"; rc=$?
+expect_eq "generate-workload --out = --revenue: exit" "$rc" 2
+"$IC" ingest --quiet --ledger "sqlite:" "$T/in.jsonl" 2>"$T/err"; rc=$?
+expect_eq "ingest --ledger sqlite: (no path): exit" "$rc" 2
+expect_has "ingest --ledger sqlite: message" "$(cat "$T/err")" "no ledger path given after sqlite:"
+
+# --- a device as the rejects file is written to, never removed
+printf 'not json\n' > "$T/bad.jsonl"
+"$IC" ingest --quiet --ledger "$T/l.db" --rejects /dev/null "$T/bad.jsonl" 2>/dev/null; rc=$?
+expect_eq "rejects to /dev/null: exit (a line refused)" "$rc" 1
+if [ -c /dev/null ]; then ok; else bad "/dev/null is no longer a device"; fi
+if [ -c /dev/full ]; then
+    "$IC" ingest --quiet --ledger "$T/l.db" --rejects /dev/full "$T/bad.jsonl" 2>"$T/err"; rc=$?
+    expect_eq "rejects to a full device: exit" "$rc" 2
+    expect_has "rejects to a full device: message" "$(cat "$T/err")" "cannot write the refused lines"
+    if [ -c /dev/full ]; then ok; else bad "/dev/full is no longer a device"; fi
+    # --- every command: output that cannot be written is an error
+    for args in "price gpt-4o" "models gpt" "report --ledger $T/l.db" "margin --ledger $T/l.db" \
+                "forecast --ledger $T/l.db" "generate-workload --days 3" "cost $T/wl.jsonl" \
+                "count $T/wl.jsonl" "export --format focus --ledger $T/l.db"; do
+        # shellcheck disable=SC2086
+        "$IC" $args > /dev/full 2>"$T/err"; rc=$?
+        check_rc=$([ "$rc" != 0 ] && echo nonzero || echo "0: $(head -c 200 "$T/err")")
+        expect_eq "${args%% *} to a full disk" "$check_rc" nonzero
+    done
+fi
+
+# --- a provider key in a refused line never reaches the rejects file
+printf 'request_id,model,custom_llm_provider,prompt_tokens,completion_tokens,startTime,api_key\nr1,no-such-model,openai,10,10,2026-03-01T00:00:00Z,sk-proj-FAKEFAKEFAKEFAKE00001234\n' > "$T/ll.csv"
+"$IC" ingest --quiet --ledger "$T/k.db" --rejects "$T/k.rej" "$T/ll.csv" 2>/dev/null
+if grep -q "FAKEFAKEFAKEFAKE" "$T/k.rej"; then bad "a key reached the rejects file"; else ok; fi
+expect_has "the refused line is kept, its key redacted" "$(cat "$T/k.rej")" "sk-pro[redacted]"
+
+# --- names with odd bytes: the JSON outputs stay valid JSON, the CSV outputs valid CSV
+printf '{"id":"u1","provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":10},"customer":"bad\xff\xfeutf"}\n{"id":"u2","provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":10},"customer":"a\\"b,c"}\n' > "$T/odd.jsonl"
+"$IC" ingest --quiet --ledger "$T/o.db" "$T/odd.jsonl"
+printf 'customer,period,revenue\n"a""b,c",2026-03,100\n' > "$T/orev.csv"
+"$IC" revenue import --ledger "$T/o.db" "$T/orev.csv" >/dev/null
+"$IC" report --ledger "$T/o.db" --by customer --format json > "$T/r.json"
+"$IC" margin --ledger "$T/o.db" --format json > "$T/m.json"
+for f in r.json m.json; do
+    if LC_ALL=C grep -q $'[\x80-\xff]' "$T/$f"; then bad "$f: raw non-ASCII bytes"; else ok; fi
+    expect_has "$f: the bad bytes as U+FFFD" "$(cat "$T/$f")" 'bad\ufffd\ufffdutf'
+    node -e 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"))' "$T/$f" && ok || bad "$f: not JSON"
+done
+expect_has "margin csv: a name with a quote and a comma" "$("$IC" margin --ledger "$T/o.db" --format csv)" '"a""b,c",100,'
+finish_line="$pass passed, $fail failed"
+echo "$finish_line"
+[ "$fail" = 0 ]
