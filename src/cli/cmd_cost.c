@@ -148,8 +148,11 @@ static void *price_block(void *arg)
             len--;
         b->lines++;
         ic_status st;
-        if (len == 0)
-            st = ic_error_set(&err, IC_ERR_PARSE, "empty line");
+        size_t sp = 0;
+        while (sp < len && (p[sp] == ' ' || p[sp] == '\t'))
+            sp++;
+        if (sp == len)
+            st = ic_error_set(&err, IC_ERR_PARSE, len ? "empty line (only spaces)" : "empty line");
         else if ((st = ic_record_parse(b->cat, p, len, &rec, &err)) == IC_OK)
             st = ic_record_price(b->cat, &rec, b->now, &cost, &err);
         p = next;

@@ -119,6 +119,13 @@ static int run(int argc, char **argv)
         return 2;
     }
     t0 -= t0 % 86400000;
+    int64_t max_day; /* 9999-12-31: timestamps past it are not RFC 3339 (four-digit years) */
+    ic_time_parse("9999-12-31", 10, &max_day);
+    if (t0 + (int64_t)(days - 1) * 86400000 > max_day) {
+        ic_cli_error("generate-workload: --start %s with --days %d goes past 9999-12-31", start,
+                     days);
+        return 2;
+    }
     if (out && revenue && (!strcmp(out, revenue) || ic_cli_same_file(out, revenue))) {
         ic_cli_error("generate-workload: --out and --revenue are one file (%s)", out);
         return 2;

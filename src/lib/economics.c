@@ -159,6 +159,12 @@ ic_status ic_revenue_import_csv(ic_ledger *l, FILE *in, const char *source, size
                               (unsigned long long)lineno, f[ri]);
             goto out;
         }
+        if (m / 1000000 > INT64_MAX || m / 1000000 < INT64_MIN) { /* the ledger's range */
+            st = ic_error_set(err, IC_ERR_RANGE, "%s:%llu: revenue '%.40s' is more than the "
+                              "ledger holds (9223372036854.775807)", source,
+                              (unsigned long long)lineno, f[ri]);
+            goto out;
+        }
         char key[600];
         snprintf(key, sizeof key, "%.500s\x1f%s", c, p);
         bool fresh;

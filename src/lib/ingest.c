@@ -1062,9 +1062,15 @@ static bool parse_stream(ctx *c, FILE *in, ic_error *perr)
     ssize_t got;
     uint64_t lineno = 0;
     bool ok = true;
+    errno = 0;
     got = getline(&line, &cap, in);
     if (got < 0) {
         free(line);
+        if (ferror(in)) { /* a directory, an I/O error: not an empty input */
+            ic_error_set(perr, IC_ERR_IO, "%s: cannot read: %s", c->source,
+                         strerror(errno ? errno : EIO));
+            return false;
+        }
         return true;
     }
     /* look at the first line to choose the mode */

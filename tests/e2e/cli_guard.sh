@@ -44,6 +44,19 @@ expect_eq "generate-workload --out = --revenue: exit" "$rc" 2
 expect_eq "ingest --ledger sqlite: (no path): exit" "$rc" 2
 expect_has "ingest --ledger sqlite: message" "$(cat "$T/err")" "no ledger path given after sqlite:"
 
+# --- inputs that are not what they seem: named, with the right exit
+mkdir -p "$T/adir"
+"$IC" ingest --quiet --ledger "$T/l.db" "$T/adir" 2>"$T/err"; rc=$?
+expect_eq "ingest a directory: exit" "$rc" 2
+expect_has "ingest a directory: message" "$(cat "$T/err")" "Is a directory"
+expect_eq "cost: a line of spaces" "$(printf '  \t\n' | "$IC" cost 2>/dev/null)" '{"line":1,"error":"empty line (only spaces)"}'
+"$IC" generate-workload --start 9999-12-31 --days 2 >/dev/null 2>"$T/err"; rc=$?
+expect_eq "generate-workload past 9999: exit" "$rc" 2
+printf 'customer,period,revenue\nacme,2026-03,100000000000000000000\n' > "$T/bigrev.csv"
+"$IC" revenue import --ledger "$T/l.db" "$T/bigrev.csv" 2>"$T/err"; rc=$?
+expect_eq "revenue too large: exit" "$rc" 1
+expect_has "revenue too large: file, line and field" "$(cat "$T/err")" "bigrev.csv:2: revenue '100000000000000000000' is more than the ledger holds"
+
 # --- a device as the rejects file is written to, never removed
 printf 'not json\n' > "$T/bad.jsonl"
 "$IC" ingest --quiet --ledger "$T/l.db" --rejects /dev/null "$T/bad.jsonl" 2>/dev/null; rc=$?
