@@ -460,7 +460,8 @@ ic_status ic_margin_build(ic_ledger *l, const ic_margin_opts *o, ic_margin **out
                         v[n++] = b.task_cost[t];
                 tasks_stats(&m->rows[c], v, n, o->target_bp);
             }
-            memcpy(v, b.task_cost, b.ntask * sizeof *v);
+            if (b.ntask) /* none: task_cost is NULL, and memcpy from NULL is undefined */
+                memcpy(v, b.task_cost, b.ntask * sizeof *v);
             tasks_stats(&m->total, v, b.ntask, o->target_bp);
             free(v);
         }
