@@ -79,10 +79,10 @@ if [ -c /dev/full ]; then
 fi
 
 # --- a provider key in a refused line never reaches the rejects file
-printf 'request_id,model,custom_llm_provider,prompt_tokens,completion_tokens,startTime,api_key\nr1,no-such-model,openai,10,10,2026-03-01T00:00:00Z,sk-proj-FAKEFAKEFAKEFAKE00001234\n' > "$T/ll.csv"
+printf 'request_id,model,custom_llm_provider,prompt_tokens,completion_tokens,startTime,api_key\nr1,no-such-model,openai,10,10,2026-03-01T00:00:00Z,sk-FAKE0FAKE0FAKE01\n' > "$T/ll.csv"
 "$IC" ingest --quiet --ledger "$T/k.db" --rejects "$T/k.rej" "$T/ll.csv" 2>/dev/null
-if grep -q "FAKEFAKEFAKEFAKE" "$T/k.rej"; then bad "a key reached the rejects file"; else ok; fi
-expect_has "the refused line is kept, its key redacted" "$(cat "$T/k.rej")" "sk-pro[redacted]"
+if grep -q "FAKE0FAKE0FAKE01" "$T/k.rej"; then bad "a key reached the rejects file"; else ok; fi
+expect_has "the refused line is kept, its key redacted" "$(cat "$T/k.rej")" "sk-FAK[redacted]"
 
 # --- names with odd bytes: the JSON outputs stay valid JSON, the CSV outputs valid CSV
 printf '{"id":"u1","provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":10},"customer":"bad\xff\xfeutf"}\n{"id":"u2","provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":10},"customer":"a\\"b,c"}\n' > "$T/odd.jsonl"
