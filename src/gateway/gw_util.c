@@ -18,6 +18,8 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "infercost/record.h"
+
 int64_t gw_now_ms(void)
 {
     struct timespec ts;
@@ -188,29 +190,38 @@ int gw_http_listen(struct event_base *base, struct evhttp *http, const char *hos
     return ntohs(got.sin_port);
 }
 
+/* the bytes of s that need no escape: printable ASCII other than '"' and '\\' (names, ids,
+ * models nearly always are) */
+static size_t plain_prefix(const char *s)
+{
+    size_t i = 0;
+    while ((unsigned char)s[i] - 0x20u < 0x60u && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+/* s (n bytes) quoted by ic_json_quote (escapes; invalid UTF-8 as \ufffd) into *t, which is buf
+ * (cap bytes) or a malloc'd block the caller frees; the length, or 0 when out of memory */
+static size_t quote_any(const char *s, size_t n, char *buf, size_t cap, char **t)
+{
+    *t = n * 6 + 3 <= cap ? buf : malloc(n * 6 + 3);
+    return *t ? ic_json_quote(s, n, *t, n * 6 + 3) : 0;
+}
+
 void gw_json_quote(struct evbuffer *b, const char *s)
 {
-    evbuffer_add(b, "\"", 1);
-    const char *run = s;
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\' || c < 0x20) {
-            if (p > run)
-                evbuffer_add(b, run, (size_t)(p - run));
-            if (c == '"')
-                evbuffer_add(b, "\\\"", 2);
-            else if (c == '\\')
-                evbuffer_add(b, "\\\\", 2);
-            else if (c == '\n')
-                evbuffer_add(b, "\\n", 2);
-            else
-                evbuffer_add_printf(b, "\\u%04x", c);
-            run = p + 1;
-        }
+    size_t n = strlen(s);
+    if (plain_prefix(s) == n) {
+        evbuffer_add(b, "\"", 1);
+        evbuffer_add(b, s, n);
+        evbuffer_add(b, "\"", 1);
+        return;
     }
-    if (*run)
-        evbuffer_add(b, run, strlen(run));
-    evbuffer_add(b, "\"", 1);
+    char buf[768], *t;
+    size_t w = quote_any(s, n, buf, sizeof buf, &t);
+    evbuffer_add(b, w ? t : "\"\"", w ? w : 2);
+    if (t != buf)
+        free(t);
 }
 
 static _Thread_local uint64_t rng_state;
@@ -271,30 +282,21 @@ void gw_sb_str(gw_sbuf *b, const char *s) { gw_sb_add(b, s, strlen(s)); }
 
 void gw_sb_quote(gw_sbuf *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    gw_sb_add(b, "\"", 1);
-    const char *run = s;
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\' || c < 0x20) {
-            if (p > run)
-                gw_sb_add(b, run, (size_t)(p - run));
-            if (c == '"')
-                gw_sb_add(b, "\\\"", 2);
-            else if (c == '\\')
-                gw_sb_add(b, "\\\\", 2);
-            else if (c == '\n')
-                gw_sb_add(b, "\\n", 2);
-            else {
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                gw_sb_add(b, u, 6);
-            }
-            run = p + 1;
-        }
+    size_t n = strlen(s);
+    if (plain_prefix(s) == n) {
+        gw_sb_add(b, "\"", 1);
+        gw_sb_add(b, s, n);
+        gw_sb_add(b, "\"", 1);
+        return;
     }
-    if (*run)
-        gw_sb_add(b, run, strlen(run));
-    gw_sb_add(b, "\"", 1);
+    char buf[768], *t;
+    size_t w = quote_any(s, n, buf, sizeof buf, &t);
+    if (!w)
+        b->oom = true;
+    else
+        gw_sb_add(b, t, w);
+    if (t != buf)
+        free(t);
 }
 
 void gw_sb_u64(gw_sbuf *b, uint64_t v)

@@ -87,6 +87,13 @@ sleep 0.3
 line=$(grep '"key_id":"two"' "$T/spool.jsonl" | head -n 1)
 eq "no usage: spooled as incomplete" "$(echo "$line" | jq -r .tags.usage_incomplete)" true
 
+# a customer header with bytes that are not UTF-8: spooled as valid JSON, the bytes as U+FFFD
+curl -s -o /dev/null -H "Authorization: Bearer $K1" -H $'X-Infercost-Customer: bad\xffname' "$G" \
+    -d "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}"
+sleep 0.3
+check "odd customer bytes: spooled as U+FFFD" grep -qF 'bad\ufffdname' "$T/spool.jsonl"
+if LC_ALL=C grep -q $'\xff' "$T/spool.jsonl"; then bad "odd customer bytes: raw in the spool"; else ok; fi
+
 # a request with more keys than the cache key sorts (256 in one object) is not cached: the same
 # padding with another model is not answered from the first one's cache entry
 pad=$(for i in $(seq 1 260); do printf '"x%03d":1,' "$i"; done)
