@@ -72,6 +72,11 @@ size_t ic_cost_to_json(const ic_record *r, const ic_cost *cost, char *buf, size_
  * could not be written (or out of memory). */
 int ic_json_fputs(const char *s, FILE *f);
 
+/* Whether s[0..n) is valid UTF-8 (eight ASCII bytes a step first). Record fields and revenue
+ * customers that are not are refused, so that the ledger holds only what every output (JSON,
+ * CSV) can print as written. */
+bool ic_utf8_valid(const char *s, size_t n);
+
 /* Whether JSON text[0..len) holds a \u0000 escape (a NUL in a string). json-c cuts object keys
  * at a NUL, so a key "max_tokens\u0000x" would read as max_tokens: readers that must see what
  * the writer meant refuse such text. A backslash is always inside a string in valid JSON. */

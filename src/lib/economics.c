@@ -145,6 +145,11 @@ ic_status ic_revenue_import_csv(ic_ledger *l, FILE *in, const char *source, size
                               (unsigned long long)lineno);
             goto out;
         }
+        if (!ic_utf8_valid(c, strlen(c))) {
+            st = ic_error_set(err, IC_ERR_INVALID, "%s:%llu: customer is not valid UTF-8", source,
+                              (unsigned long long)lineno);
+            goto out;
+        }
         if (!period_ok(p)) {
             st = ic_error_set(err, IC_ERR_PARSE, "%s:%llu: period '%.40s' is not YYYY-MM", source,
                               (unsigned long long)lineno, p);

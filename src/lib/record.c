@@ -50,11 +50,35 @@ static bool fast_path_enabled(void)
 
 typedef enum { V_STRING, V_NUMBER, V_BOOL, V_NULL, V_OBJECT, V_OTHER } vkind;
 
+bool ic_utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0, l;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ULL)
+            break;
+    }
+    while (i < n) {
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if (ic__utf8_decode_strict((const unsigned char *)s + i, n - i, &l) == UINT32_MAX)
+            return false;
+        i += l;
+    }
+    return true;
+}
+
 static ic_status copy_str(char *dst, size_t cap, const char *field, const char *s, size_t n,
                           ic_error *err)
 {
     if (n >= cap)
         return ic_error_set(err, IC_ERR_INVALID, "%s: longer than %zu bytes", field, cap - 1);
+    /* kept as written, so what the ledger holds any output can print (JSON, CSV) */
+    if (!ic_utf8_valid(s, n))
+        return ic_error_set(err, IC_ERR_INVALID, "%s: not valid UTF-8", field);
     memcpy(dst, s, n);
     dst[n] = 0;
     return IC_OK;
