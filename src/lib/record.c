@@ -136,7 +136,7 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
         }
         if (k != V_STRING || ic_time_parse(s, n, &r->t_ms) != IC_OK)
             return ic_error_set(err, IC_ERR_INVALID,
-                                "timestamp: expected an RFC 3339 time like \"2026-03-01T10:00:00Z\", got %.*s",
+                                "timestamp: expected an RFC 3339 time like \"2026-03-01T10:00:00Z\", got \"%.*s\"",
                                 (int)(n > 40 ? 40 : n), s);
         r->has_time = true;
         if (n < sizeof last) {
@@ -370,10 +370,20 @@ static bool fskip(const char **pp, const char *e, int depth)
         return false;
     if (*p == '"') {
         for (p++; p < e && *p != '"'; p++)
-            if (*p == '\\')
-                p++;
-            else if ((unsigned char)*p < 0x20)
+            if (*p == '\\') { /* an escape json-c takes: \uXXXX or one of "\/bfnrt */
+                if (++p >= e)
+                    return false;
+                if (*p == 'u') {
+                    for (int k = 1; k <= 4; k++)
+                        if (p + k >= e || !isxdigit((unsigned char)p[k]))
+                            return false;
+                    p += 4;
+                } else if (!strchr("\"\\/bfnrt", *p)) {
+                    return false;
+                }
+            } else if ((unsigned char)*p < 0x20) {
                 return false;
+            }
         if (p >= e)
             return false;
         *pp = p + 1;
