@@ -120,6 +120,15 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
             return IC_OK;
         if (k != V_STRING && k != V_NUMBER)
             return ic_error_set(err, IC_ERR_INVALID, "status: expected a string or a number");
+        if (k == V_NUMBER) { /* an HTTP status: json-c would clamp a longer number, which the
+                              * fast path keeps as written */
+            bool http = n >= 1 && n <= 3;
+            for (size_t i = 0; i < n && http; i++)
+                http = s[i] >= '0' && s[i] <= '9';
+            if (!http)
+                return ic_error_set(err, IC_ERR_INVALID,
+                                    "status: a number must be an HTTP status (0 to 999)");
+        }
         return copy_str(r->status, sizeof r->status, "status", s, n, err);
     }
     if (KEY("timestamp")) {
