@@ -59,6 +59,9 @@ typedef struct ic_forecast_opts {
 typedef struct ic_forecast_point {
     char month[8];
     bool history;           /* a month of the ledger (actual) rather than a projection */
+    int days;               /* history: the days of the month the ledger covers (fewer than the
+                             * month's at the ends of the ledger: a partial month) */
+    int month_days;         /* history: the days of the month */
     ic_money revenue;       /* projected or actual; 0 when unknown */
     ic_money cost[IC_FORECAST_SCENARIOS];
 } ic_forecast_point;

@@ -400,6 +400,8 @@ ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast
         ic_forecast_point *pt = &f->points[k];
         month_name(m0 + k, pt->month);
         pt->history = true;
+        pt->days = cov[k];
+        pt->month_days = days_in(m0 + k);
         for (size_t i = 0; i < rep->nmonths; i++)
             if (month_index(rep->months[i].month) == m0 + k)
                 for (int s = 0; s < IC_FORECAST_SCENARIOS; s++)
@@ -514,8 +516,11 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
         fputs("],\"months\":[", out);
         for (size_t i = 0; i < f->npoints; i++) {
             const ic_forecast_point *p = &f->points[i];
-            fprintf(out, "%s{\"month\":\"%s\",\"actual\":%s,\"revenue_usd\":\"%s\",\"cost_usd\":[",
-                    i ? "," : "", p->month, p->history ? "true" : "false",
+            fprintf(out, "%s{\"month\":\"%s\",\"actual\":%s,", i ? "," : "", p->month,
+                    p->history ? "true" : "false");
+            if (p->history) /* the days the ledger covers: fewer in a partial month */
+                fprintf(out, "\"days\":%d,\"month_days\":%d,", p->days, p->month_days);
+            fprintf(out, "\"revenue_usd\":\"%s\",\"cost_usd\":[",
                     ic_money_format(p->revenue, a, sizeof a));
             for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
                 if (k == 3 && !f->catalog_scenario)
@@ -550,8 +555,12 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
         }
         return ferror(out) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
     }
-    fprintf(out, "usage growth (fitted on %d months of requests/day): %+.1f%%/month\n",
-            f->history_months, 100 * f->usage_growth);
+    if (f->history_months < 2) /* slope() fits nothing from fewer: usage is held flat */
+        fprintf(out, "usage growth: not fitted (%d month%s with 7 days or more of data; 2 needed): "
+                     "usage held flat\n", f->history_months, f->history_months == 1 ? "" : "s");
+    else
+        fprintf(out, "usage growth (fitted on %d months of requests/day): %+.1f%%/month\n",
+                f->history_months, 100 * f->usage_growth);
     if (f->have_revenue)
         fprintf(out, "revenue growth (fitted): %+.1f%%/month\n", 100 * f->revenue_growth);
     else
@@ -592,7 +601,14 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
         const ic_forecast_point *p = &f->points[i];
         char rvt[40];
         snprintf(rvt, sizeof rvt, "%.2f", ic_money_to_double(p->revenue));
-        fprintf(out, "%-8s  %-9s  %12s", p->month, p->history ? "actual" : "projected",
+        char label[24];
+        if (!p->history)
+            snprintf(label, sizeof label, "projected");
+        else if (p->days < p->month_days) /* the ledger's first or last month, not whole */
+            snprintf(label, sizeof label, "%d days", p->days);
+        else
+            snprintf(label, sizeof label, "actual");
+        fprintf(out, "%-8s  %-9s  %12s", p->month, label,
                 p->revenue ? rvt : "-");
         for (int k = 0; k < nsc; k++) {
             char cv[40];

@@ -145,6 +145,15 @@ expect_has "forecast scenarios" "$(cat "$T/fc")" "10x cheaper/12mo"
 expect_has "forecast target line" "$(cat "$T/fc")" "target: cost <= 25.00% of revenue"
 "$IC" forecast --ledger "$W" --months 6 --format csv >"$T/fc.csv"
 expect_eq "forecast csv rows" "$(grep -c projected "$T/fc.csv")" "6"
+# 75 days from 2026-06-01: June and July whole (actual), August's 14 days a partial month
+expect_has "forecast: a whole month is actual" "$(cat "$T/fc")" "2026-07   actual"
+expect_has "forecast: a partial month says its days" "$(cat "$T/fc")" "2026-08   14 days"
+"$IC" forecast --ledger "$W" --months 1 --format json >"$T/fc.json"
+expect_eq "forecast json: days of the partial month" "$(jget "$T/fc.json" "d.months.filter((m) => m.actual).map((m) => m.days + '/' + m.month_days).join(' ')")" "30/30 31/31 14/31"
+# three days of history: no growth is fitted, and the forecast says so rather than "+0.0%"
+"$IC" generate-workload --days 3 --seed 7 --out "$T/wl3.jsonl"
+"$IC" ingest -q --ledger "$T/w3.db" "$T/wl3.jsonl"
+expect_has "forecast on 3 days" "$("$IC" forecast --ledger "$T/w3.db" --months 2)" "usage growth: not fitted (0 months with 7 days or more of data; 2 needed): usage held flat"
 # determinism of the generator
 "$IC" generate-workload --days 75 --events 20000 --seed 7 --out "$T/wl2.jsonl"
 if cmp -s "$T/wl.jsonl" "$T/wl2.jsonl"; then ok; else bad "generator not deterministic"; fi
