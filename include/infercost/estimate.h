@@ -75,6 +75,8 @@ ic_status ic_count_texts_for_model_in(ic_count_cache *cache, const char *model,
                                       const char *const *texts, const size_t *lens, size_t n,
                                       ic_text_count *out, ic_error *err);
 
+#define IC_CHAT_CHOICES_MAX 128 /* the API's limit on a chat request's "n" */
+
 typedef struct ic_chat_count {
     uint64_t prompt_tokens;
     ic_count_method method;
@@ -95,7 +97,7 @@ typedef struct ic_chat_count {
                                 * counted as their JSON text, approximate */
     bool has_max_tokens;
     uint64_t max_tokens;       /* max_completion_tokens, else max_tokens (at most 10^15) */
-    uint32_t choices;          /* "n": the choices asked for (1 to 128; 1 without it) */
+    uint32_t choices;          /* "n": the choices asked for (1 to IC_CHAT_CHOICES_MAX; 1 without) */
     char model[128];           /* "model" of the body ("" if absent) */
 } ic_chat_count;
 

@@ -46,7 +46,8 @@ int main(int argc, char **argv)
             /* output that could not be written (a full disk, a closed pipe) is an error, for
              * every command: one that said nothing of it is not taken as a success */
             if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
-                fprintf(stderr, "infercost: %s: cannot write the output\n", c->name);
+                fprintf(stderr, "infercost: %s: write error: the output could not be written\n",
+                        c->name);
                 rc = 1;
             }
             return rc;

@@ -190,38 +190,15 @@ int gw_http_listen(struct event_base *base, struct evhttp *http, const char *hos
     return ntohs(got.sin_port);
 }
 
-/* the bytes of s that need no escape: printable ASCII other than '"' and '\\' (names, ids,
- * models nearly always are) */
-static size_t plain_prefix(const char *s)
-{
-    size_t i = 0;
-    while ((unsigned char)s[i] - 0x20u < 0x60u && s[i] != '"' && s[i] != '\\')
-        i++;
-    return i;
-}
-
-/* s (n bytes) quoted by ic_json_quote (escapes; invalid UTF-8 as \ufffd) into *t, which is buf
- * (cap bytes) or a malloc'd block the caller frees; the length, or 0 when out of memory */
-static size_t quote_any(const char *s, size_t n, char *buf, size_t cap, char **t)
-{
-    *t = n * 6 + 3 <= cap ? buf : malloc(n * 6 + 3);
-    return *t ? ic_json_quote(s, n, *t, n * 6 + 3) : 0;
-}
-
+/* s as a JSON string literal into b (gw_sb_quote): one quoter for the spool and the logs */
 void gw_json_quote(struct evbuffer *b, const char *s)
 {
-    size_t n = strlen(s);
-    if (plain_prefix(s) == n) {
-        evbuffer_add(b, "\"", 1);
-        evbuffer_add(b, s, n);
-        evbuffer_add(b, "\"", 1);
-        return;
-    }
-    char buf[768], *t;
-    size_t w = quote_any(s, n, buf, sizeof buf, &t);
-    evbuffer_add(b, w ? t : "\"\"", w ? w : 2);
-    if (t != buf)
-        free(t);
+    char stack[512];
+    gw_sbuf sb;
+    gw_sb_init(&sb, stack, sizeof stack);
+    gw_sb_quote(&sb, s);
+    evbuffer_add(b, sb.oom ? "\"\"" : sb.p, sb.oom ? 2 : sb.len);
+    gw_sb_free(&sb);
 }
 
 static _Thread_local uint64_t rng_state;
@@ -280,17 +257,23 @@ void gw_sb_add(gw_sbuf *b, const void *data, size_t n)
 
 void gw_sb_str(gw_sbuf *b, const char *s) { gw_sb_add(b, s, strlen(s)); }
 
+/* s as a JSON string literal: printable ASCII other than '"' and '\\' (names, ids, models nearly
+ * always are) as it is; anything else through ic_json_quote (escapes, invalid UTF-8 as \ufffd) */
 void gw_sb_quote(gw_sbuf *b, const char *s)
 {
-    size_t n = strlen(s);
-    if (plain_prefix(s) == n) {
+    size_t n = 0;
+    while ((unsigned char)s[n] - 0x20u < 0x60u && s[n] != '"' && s[n] != '\\')
+        n++;
+    if (!s[n]) {
         gw_sb_add(b, "\"", 1);
         gw_sb_add(b, s, n);
         gw_sb_add(b, "\"", 1);
         return;
     }
-    char buf[768], *t;
-    size_t w = quote_any(s, n, buf, sizeof buf, &t);
+    n += strlen(s + n);
+    char buf[768];
+    char *t = n * 6 + 3 <= sizeof buf ? buf : malloc(n * 6 + 3);
+    size_t w = t ? ic_json_quote(s, n, t, n * 6 + 3) : 0;
     if (!w)
         b->oom = true;
     else

@@ -1522,7 +1522,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             tw = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN);
         const char *why_tags =
             !tw ? "X-Infercost-Tags must be a JSON object such as {\"team\":\"search\"}"
-            : strlen(tw) > 2047 ? "X-Infercost-Tags is longer than 2047 bytes"
+            : strlen(tw) >= sizeof(((ic_record *)0)->tags) ? "X-Infercost-Tags is longer than 2047 bytes"
             : ic_json_has_nul(tg, strlen(tg)) ? "X-Infercost-Tags contains a NUL character"
             : json_object_object_get_ex(t, "usage_incomplete", &x)
                 ? "X-Infercost-Tags: usage_incomplete is the gateway's own tag"
@@ -1572,7 +1572,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
      * range) and max_out at most 10^15, so the bound cannot wrap */
     uint64_t choices = 1;
     if (ep == EP_CHAT && (get_uint(c->body, "n", &choices, &bad) || bad) &&
-        (bad || choices > 128)) {
+        (bad || choices > IC_CHAT_CHOICES_MAX)) {
         send_json_error(s, c, req, ep, 400, "invalid_request_error",
                         "n must be an integer from 1 to 128");
         call_free(c);

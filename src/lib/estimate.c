@@ -26,8 +26,6 @@
 #include "tokenizer_internal.h"
 #include "unicode_tables.h"
 
-#define CHOICES_MAX 128 /* the API's limit on "n" */
-
 /* Characters per token, by family, for Latin-script text (docs/tokenizer.md, "Estimates"):
  * Google documents ~4 characters per token for Gemini; Anthropic does not publish a ratio: 3.5
  * (more tokens than OpenAI's ~4 for English) keeps budget checks on the safe side; others 4. */
@@ -610,7 +608,7 @@ ic_status ic_chat_count_request_in(ic_count_cache *cache, const char *body, size
         goto done;
     bool has_n = false;
     uint64_t n = 1;
-    if ((st = get_uint(root, "n", 1, CHOICES_MAX, &has_n, &n, err)) != IC_OK)
+    if ((st = get_uint(root, "n", 1, IC_CHAT_CHOICES_MAX, &has_n, &n, err)) != IC_OK)
         goto done;
     out->choices = (uint32_t)n;
 done:

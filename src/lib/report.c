@@ -788,8 +788,6 @@ static void fill(const ic_report *r, const ic_report_row *w, cell *c, bool total
 #undef MON
 }
 
-static void json_str(FILE *f, const char *s) { (void)ic_json_fputs(s, f); }
-
 static void write_table(const table *t, ic_report_format fmt, FILE *f)
 {
     size_t w[MAXCOLS] = {0};
@@ -886,9 +884,9 @@ static void json_row(const ic_report *r, const ic_report_row *w, FILE *f, bool t
     fputc('{', f);
     if (!total) {
         for (int i = 0; i < r->opts.ndims; i++) {
-            json_str(f, ic_dim_name(r->opts.dims[i]));
+            ic_json_fputs(ic_dim_name(r->opts.dims[i]), f);
             fputc(':', f);
-            json_str(f, w->key[i]);
+            ic_json_fputs(w->key[i], f);
             fputc(',', f);
         }
     }
@@ -926,7 +924,7 @@ ic_status ic_report_write(const ic_report *r, ic_report_format fmt, FILE *f, ic_
         for (int i = 0; i < r->opts.ndims; i++) {
             if (i)
                 fputc(',', f);
-            json_str(f, ic_dim_name(r->opts.dims[i]));
+            ic_json_fputs(ic_dim_name(r->opts.dims[i]), f);
         }
         fputs("],\"rows\":[", f);
         for (size_t i = 0; i < shown; i++) {
@@ -951,7 +949,7 @@ ic_status ic_report_write(const ic_report *r, ic_report_format fmt, FILE *f, ic_
         fputs("],\"movers\":[", f);
         for (size_t i = 0; i < r->nmovers; i++) {
             fprintf(f, "%s{\"key\":", i ? "," : "");
-            json_str(f, r->movers[i].key);
+            ic_json_fputs(r->movers[i].key, f);
             fprintf(f, ",\"before_usd\":\"%s\",\"after_usd\":\"%s\"}",
                     ic_money_format(r->movers[i].before, m, sizeof m),
                     ic_money_format(r->movers[i].after, m2, sizeof m2));

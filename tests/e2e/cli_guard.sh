@@ -5,19 +5,7 @@
 # be written (every command, through main), lose refused lines silently, write a provider key
 # into a rejects file, open a throwaway ledger for "sqlite:", or write invalid JSON or CSV for
 # names with odd bytes (report, margin, FOCUS tags).
-set -u
-IC=${IC_BIN:-build/infercost}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_eq() { # label, got, want
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-expect_has() { # label, haystack, needle
-    case "$2" in *"$3"*) ok ;; *) bad "$1: '$3' not in: $2" ;; esac
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 "$IC" generate-workload --days 3 --seed 7 --out "$T/wl.jsonl" --revenue "$T/rev.csv" 2>/dev/null
 "$IC" ingest --quiet --ledger "$T/l.db" "$T/wl.jsonl"
 before=$("$IC" report --ledger "$T/l.db" --format csv | md5sum)
@@ -106,6 +94,4 @@ for f in r.json m.json; do
     node -e 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"))' "$T/$f" && ok || bad "$f: not JSON"
 done
 expect_has "margin csv: a name with a quote and a comma" "$("$IC" margin --ledger "$T/o.db" --format csv)" '"a""b,c",100,'
-finish_line="$pass passed, $fail failed"
-echo "$finish_line"
-[ "$fail" = 0 ]
+finish

@@ -2,19 +2,7 @@
 # tests/e2e/cost.sh: the pricing commands end to end through the real binary ($IC_BIN):
 # cost (good lines, every kind of bad line, exit codes, order across threads and blocks,
 # --summary, overlays), price and models. Prints "P passed, F failed".
-set -u
-IC=${IC_BIN:-build/infercost}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_eq() { # label, actual, expected
-    if [ "$2" == "$3" ]; then ok; else bad "$1"; echo "  expected: $3"; echo "  actual:   $2"; fi
-}
-expect_has() { # label, haystack, needle
-    case "$2" in *"$3"*) ok ;; *) bad "$1"; echo "  missing: $3"; echo "  in: ${2:0:400}" ;; esac
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # --- the issue's example, exactly
 line='{"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":4740,"cache_write_tokens":4735,"output_tokens":255}}'
@@ -150,5 +138,4 @@ expect_has "models json" "$out" '"model":"gpt-4o-mini"'
 out=$("$IC" --help)
 expect_has "help lists cost" "$out" "cost"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

