@@ -174,6 +174,10 @@ size_t ic_event_detail_pack(const ic_usage *u, const ic_cost *c, unsigned char *
 ic_status ic_event_detail_render(const unsigned char *d, size_t len, char *usage_json,
                                  size_t ucap, char *items, size_t icap);
 
+/* The usage packed in detail back into *u. IC_ERR_PARSE if malformed or naming a unit this
+ * build does not know. */
+ic_status ic_event_detail_usage(const unsigned char *d, size_t len, ic_usage *u, ic_error *err);
+
 /* The model a rollup counts an event under: model_served when given, else model. */
 const char *ic_event_rollup_model(const ic_event *e);
 

@@ -174,3 +174,16 @@ const char *ic_cli_json_str(const char *s, char *buf, size_t cap)
         snprintf(buf, cap, "\"\"");
     return buf;
 }
+
+int ic_cli_parse_pct_bp(const char *name, const char *v, uint32_t *bp)
+{
+    ic_money m;
+    if (ic_money_parse(v, strlen(v), &m) != IC_OK || m <= 0 || m > 100 * IC_PICO_PER_USD ||
+        (m * 100) % IC_PICO_PER_USD != 0) {
+        ic_cli_error("%s wants a percentage above 0 and at most 100 with at most two decimals, "
+                     "not '%s'", name, v);
+        return -1;
+    }
+    *bp = (uint32_t)(m * 100 / IC_PICO_PER_USD);
+    return 0;
+}

@@ -36,6 +36,10 @@ int ic_cli_uint(const char *name, const char *v, uint64_t min, uint64_t max, uin
 /* v as a decimal number from min to max; 0, or -1 after printing what was wanted. */
 int ic_cli_real(const char *name, const char *v, double min, double max, double *out);
 
+/* v as a percentage above 0 and at most 100 with at most two decimals ("25", "27.5") in basis
+ * points, exactly; 0, or -1 after printing "NAME wants a percentage ...". */
+int ic_cli_parse_pct_bp(const char *name, const char *v, uint32_t *bp);
+
 /* fopen for reading, "-" or NULL meaning stdin; prints the error. */
 FILE *ic_cli_open_input(const char *path);
 

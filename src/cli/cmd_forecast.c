@@ -22,8 +22,6 @@ static const char usage_text[] =
     "  --months N    months to project (default 12)\n"
     "  --target PCT  cost share of revenue to stay under (default 25)\n";
 
-int ic_cli_parse_pct_bp(const char *v, uint32_t *bp); /* cmd_margin.c */
-
 static int run(int argc, char **argv)
 {
     const char *ledger = NULL;
@@ -50,7 +48,7 @@ static int run(int argc, char **argv)
                 return 2;
             o.months = (int)n;
         } else if ((v = ic_cli_opt("--target", argc, argv, &i, &bad))) {
-            if (ic_cli_parse_pct_bp(v, &o.target_bp))
+            if (ic_cli_parse_pct_bp("--target", v, &o.target_bp))
                 return 2;
         } else if ((v = ic_cli_opt("--format", argc, argv, &i, &bad))) {
             if (ic_cli_format(v, &fmt))

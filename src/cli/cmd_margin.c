@@ -20,22 +20,6 @@ static const char usage_text[] =
     "than that price (sold at a loss) or more than the target share of it.\n"
     "Exit status: 0, or 1 when a customer is under water (cost above revenue).\n";
 
-int ic_cli_parse_pct_bp(const char *v, uint32_t *bp);
-
-int ic_cli_parse_pct_bp(const char *v, uint32_t *bp)
-{
-    /* "25", "27.5", "12.25": basis points, exactly */
-    ic_money m;
-    if (ic_money_parse(v, strlen(v), &m) != IC_OK || m <= 0 || m > 100 * IC_PICO_PER_USD ||
-        (m * 100) % IC_PICO_PER_USD != 0) {
-        ic_cli_error("--target wants a percentage above 0 and at most 100 with at most two "
-                     "decimals, not '%s'", v);
-        return -1;
-    }
-    *bp = (uint32_t)(m * 100 / IC_PICO_PER_USD);
-    return 0;
-}
-
 static int run(int argc, char **argv)
 {
     ic_cli_ledger_opts lo = {0};
@@ -54,7 +38,7 @@ static int run(int argc, char **argv)
         if (r > 0)
             continue;
         if ((v = ic_cli_opt("--target", argc, argv, &i, &bad))) {
-            if (ic_cli_parse_pct_bp(v, &o.target_bp))
+            if (ic_cli_parse_pct_bp("--target", v, &o.target_bp))
                 return 2;
         } else if ((v = ic_cli_opt("--format", argc, argv, &i, &bad))) {
             if (ic_cli_format(v, &fmt))

@@ -508,16 +508,6 @@ void ic_margin_free(ic_margin *m)
 
 /* ---- writing ---- */
 
-static void share_text(char *buf, size_t cap, ic_money cost, ic_money revenue)
-{
-    int64_t bp = ic_cost_share_bp(cost, revenue);
-    if (bp == INT64_MIN)
-        snprintf(buf, cap, cost > 0 ? "no revenue" : "-");
-    else
-        snprintf(buf, cap, "%s%lld.%02lld", bp < 0 ? "-" : "", (long long)(bp < 0 ? -bp : bp) / 100,
-                 (long long)(bp < 0 ? -bp : bp) % 100);
-}
-
 static const char *status_of(const ic_margin_row *r, uint32_t target)
 {
     if (!r->has_revenue)
@@ -527,58 +517,6 @@ static const char *status_of(const ic_margin_row *r, uint32_t target)
     if (ic_cost_share_bp(r->cost, r->revenue) > (int64_t)target)
         return "above target";
     return "ok";
-}
-
-#define NC 16
-#define CELL 136 /* a name of the ledger (at most 127 bytes) and its NUL */
-typedef struct trow {
-    char c[NC][CELL];
-} trow;
-
-static void emit(FILE *f, ic_report_format fmt, const char **head, int nc, trow *rows, size_t n,
-                 const bool *num)
-{
-    if (fmt == IC_FMT_CSV) {
-        for (int j = 0; j < nc; j++) {
-            if (j)
-                fputc(',', f);
-            ic__csv_field(f, head[j]);
-        }
-        fputc('\n', f);
-        for (size_t i = 0; i < n; i++) {
-            for (int j = 0; j < nc; j++) {
-                if (j)
-                    fputc(',', f);
-                ic__csv_field(f, rows[i].c[j]);
-            }
-            fputc('\n', f);
-        }
-        return;
-    }
-    size_t w[NC];
-    for (int j = 0; j < nc; j++) {
-        w[j] = strlen(head[j]);
-        for (size_t i = 0; i < n; i++)
-            if (strlen(rows[i].c[j]) > w[j])
-                w[j] = strlen(rows[i].c[j]);
-    }
-    bool md = fmt == IC_FMT_MD;
-    for (int j = 0; j < nc; j++)
-        fprintf(f, md ? "| %s%-*s " : (num[j] ? "%s%*s" : "%s%-*s"), md ? "" : (j ? "  " : ""),
-                (int)w[j], head[j]);
-    fputs(md ? "|\n" : "\n", f);
-    for (int j = 0; j < nc; j++) {
-        fputs(md ? "|" : (j ? "  " : ""), f);
-        for (size_t k = 0; k < w[j] + (md ? 2 : 0); k++)
-            fputc(md && num[j] && k == w[j] + 1 ? ':' : '-', f);
-    }
-    fputs(md ? "|\n" : "\n", f);
-    for (size_t i = 0; i < n; i++) {
-        for (int j = 0; j < nc; j++)
-            fprintf(f, md ? (num[j] ? "| %s%*s " : "| %s%-*s ") : (num[j] ? "%s%*s" : "%s%-*s"),
-                    md ? "" : (j ? "  " : ""), (int)w[j], rows[i].c[j]);
-        fputs(md ? "|\n" : "\n", f);
-    }
 }
 
 ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_error *err)
@@ -599,7 +537,7 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
                 (void)ic_json_fputs(r->customer, f);
                 fputc(',', f);
             }
-            share_text(s, sizeof s, r->cost, r->revenue);
+            ic__share_text(s, sizeof s, r->cost, r->revenue);
             fprintf(f, "\"revenue_usd\":\"%s\",\"cost_usd\":\"%s\",\"margin_usd\":\"%s\","
                        "\"cost_share_pct\":%s%s%s,\"status\":\"%s\",\"requests\":%llu,\"tasks\":%llu",
                     ic_money_format(r->revenue, a, sizeof a), ic_money_format(r->cost, b, sizeof b),
@@ -624,7 +562,7 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
         }
         fputs(",\"months\":[", f);
         for (size_t i = 0; i < m->nmonths; i++) {
-            share_text(s, sizeof s, m->months[i].cost, m->months[i].revenue);
+            ic__share_text(s, sizeof s, m->months[i].cost, m->months[i].revenue);
             fprintf(f, "%s{\"month\":\"%s\",\"revenue_usd\":\"%s\",\"cost_usd\":\"%s\","
                        "\"cost_share_pct\":%s%s%s}",
                     i ? "," : "", m->months[i].month,
@@ -636,7 +574,7 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
         fputs("]}\n", f);
         return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
     }
-    trow *rows = calloc(m->nrows + m->nmonths + 2, sizeof *rows);
+    ic__trow *rows = calloc(m->nrows + m->nmonths + 2, sizeof *rows);
     if (!rows)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     const char *head[] = {"customer", "revenue_usd", "cost_usd", "cost_%", "margin_usd", "margin_%",
@@ -647,20 +585,20 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
         const ic_margin_row *r = i < m->nrows ? &m->rows[i] : &m->total;
         if (i == m->nrows && fmt == IC_FMT_CSV)
             break;
-        trow *t = &rows[n++];
-        snprintf(t->c[0], CELL, "%s", r->customer ? (r->customer[0] ? r->customer : "(none)") : "TOTAL");
-        snprintf(t->c[1], CELL, "%s", ic_money_format(r->revenue, a, sizeof a));
-        snprintf(t->c[2], CELL, "%s", ic_money_format(r->cost, a, sizeof a));
-        share_text(t->c[3], CELL, r->cost, r->revenue);
-        snprintf(t->c[4], CELL, "%s", ic_money_format(r->margin, a, sizeof a));
-        share_text(t->c[5], CELL, r->margin, r->revenue);
-        snprintf(t->c[6], CELL, "%s", status_of(r, tg));
+        ic__trow *t = &rows[n++];
+        snprintf(t->c[0], IC__CELL, "%s", r->customer ? (r->customer[0] ? r->customer : "(none)") : "TOTAL");
+        snprintf(t->c[1], IC__CELL, "%s", ic_money_format(r->revenue, a, sizeof a));
+        snprintf(t->c[2], IC__CELL, "%s", ic_money_format(r->cost, a, sizeof a));
+        ic__share_text(t->c[3], IC__CELL, r->cost, r->revenue);
+        snprintf(t->c[4], IC__CELL, "%s", ic_money_format(r->margin, a, sizeof a));
+        ic__share_text(t->c[5], IC__CELL, r->margin, r->revenue);
+        snprintf(t->c[6], IC__CELL, "%s", status_of(r, tg));
     }
     if (fmt == IC_FMT_MD)
         fprintf(f, "### Margin (target: inference cost <= %u.%02u%% of revenue)\n\n", tg / 100, tg % 100);
     else if (fmt == IC_FMT_TABLE)
         fprintf(f, "margin, target: inference cost <= %u.%02u%% of revenue\n", tg / 100, tg % 100);
-    emit(f, fmt, head, 7, rows, n, num);
+    ic__table_emit(f, fmt, head, 7, rows, n, num);
     if (fmt == IC_FMT_CSV) {
         free(rows);
         return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
@@ -668,17 +606,17 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
     /* months */
     n = 0;
     for (size_t i = 0; i < m->nmonths; i++) {
-        trow *t = &rows[n++];
-        snprintf(t->c[0], CELL, "%s", m->months[i].month);
-        snprintf(t->c[1], CELL, "%s", ic_money_format(m->months[i].revenue, a, sizeof a));
-        snprintf(t->c[2], CELL, "%s", ic_money_format(m->months[i].cost, a, sizeof a));
-        share_text(t->c[3], CELL, m->months[i].cost, m->months[i].revenue);
+        ic__trow *t = &rows[n++];
+        snprintf(t->c[0], IC__CELL, "%s", m->months[i].month);
+        snprintf(t->c[1], IC__CELL, "%s", ic_money_format(m->months[i].revenue, a, sizeof a));
+        snprintf(t->c[2], IC__CELL, "%s", ic_money_format(m->months[i].cost, a, sizeof a));
+        ic__share_text(t->c[3], IC__CELL, m->months[i].cost, m->months[i].revenue);
     }
     if (n) {
         const char *mh[] = {"month", "revenue_usd", "cost_usd", "cost_%"};
         bool mn[] = {false, true, true, true};
         fputs(fmt == IC_FMT_MD ? "\n### By month\n\n" : "\nby month\n", f);
-        emit(f, fmt, mh, 4, rows, n, mn);
+        ic__table_emit(f, fmt, mh, 4, rows, n, mn);
     }
     /* tasks */
     n = 0;
@@ -686,20 +624,20 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
         const ic_margin_row *r = i < m->nrows ? &m->rows[i] : &m->total;
         if (!r->tasks)
             continue;
-        trow *t = &rows[n++];
-        snprintf(t->c[0], CELL, "%s", r->customer ? (r->customer[0] ? r->customer : "(none)") : "TOTAL");
-        snprintf(t->c[1], CELL, "%llu", (unsigned long long)r->tasks);
-        snprintf(t->c[2], CELL, "%s", ic_money_format(r->task_mean, a, sizeof a));
-        snprintf(t->c[3], CELL, "%s", ic_money_format(r->task_p50, a, sizeof a));
-        snprintf(t->c[4], CELL, "%s", ic_money_format(r->task_p95, a, sizeof a));
-        snprintf(t->c[5], CELL, "%s", ic_money_format(r->task_p99, a, sizeof a));
+        ic__trow *t = &rows[n++];
+        snprintf(t->c[0], IC__CELL, "%s", r->customer ? (r->customer[0] ? r->customer : "(none)") : "TOTAL");
+        snprintf(t->c[1], IC__CELL, "%llu", (unsigned long long)r->tasks);
+        snprintf(t->c[2], IC__CELL, "%s", ic_money_format(r->task_mean, a, sizeof a));
+        snprintf(t->c[3], IC__CELL, "%s", ic_money_format(r->task_p50, a, sizeof a));
+        snprintf(t->c[4], IC__CELL, "%s", ic_money_format(r->task_p95, a, sizeof a));
+        snprintf(t->c[5], IC__CELL, "%s", ic_money_format(r->task_p99, a, sizeof a));
         if (r->task_p50 > 0)
-            snprintf(t->c[6], CELL, "%.1fx", ic_money_to_double(r->task_p99) / ic_money_to_double(r->task_p50));
+            snprintf(t->c[6], IC__CELL, "%.1fx", ic_money_to_double(r->task_p99) / ic_money_to_double(r->task_p50));
         else
-            snprintf(t->c[6], CELL, "-");
-        snprintf(t->c[7], CELL, "%s", ic_money_format(r->task_price, a, sizeof a));
-        snprintf(t->c[8], CELL, "%.1f", 100.0 * (double)r->tasks_over_price / (double)r->tasks);
-        snprintf(t->c[9], CELL, "%.1f", 100.0 * (double)r->tasks_over_target / (double)r->tasks);
+            snprintf(t->c[6], IC__CELL, "-");
+        snprintf(t->c[7], IC__CELL, "%s", ic_money_format(r->task_price, a, sizeof a));
+        snprintf(t->c[8], IC__CELL, "%.1f", 100.0 * (double)r->tasks_over_price / (double)r->tasks);
+        snprintf(t->c[9], IC__CELL, "%.1f", 100.0 * (double)r->tasks_over_target / (double)r->tasks);
     }
     if (n) {
         const char *th[] = {"tasks of", "tasks", "cost_mean", "p50", "p95", "p99", "p99/p50",
@@ -709,7 +647,7 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
                                     : "\nper task: the price that puts the mean task at %u.%02u%% of "
                                       "it, and how many tasks would still cost more\n",
                 tg / 100, tg % 100);
-        emit(f, fmt, th, 10, rows, n, tn);
+        ic__table_emit(f, fmt, th, 10, rows, n, tn);
     }
     free(rows);
     return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;

@@ -1012,6 +1012,29 @@ size_t ic_event_detail_pack(const ic_usage *u, const ic_cost *c, unsigned char *
     return w.overflow ? 0 : w.n;
 }
 
+ic_status ic_event_detail_usage(const unsigned char *d, size_t len, ic_usage *u, ic_error *err)
+{
+    ic__rbuf r = {d, len, 0, false};
+    char nb[128];
+    ic_usage_clear(u);
+    uint64_t nu = ic__get_u64(&r);
+    for (uint64_t i = 0; i < nu && !r.bad; i++) {
+        const char *name = get_unit(&r, nb, sizeof nb);
+        uint64_t v = ic__get_u64(&r);
+        if (r.bad)
+            break;
+        int unit = ic_unit_find(name);
+        if (unit < 0)
+            return ic_error_set(err, IC_ERR_PARSE, "recorded usage has a unit this build does not "
+                                "know: %s", name);
+        if (ic_usage_set(u, unit, v, err) != IC_OK)
+            return IC_ERR_PARSE;
+    }
+    if (r.bad)
+        return ic_error_set(err, IC_ERR_PARSE, "recorded usage is malformed");
+    return IC_OK;
+}
+
 ic_status ic_event_detail_render(const unsigned char *d, size_t len, char *usage_json,
                                  size_t ucap, char *items, size_t icap)
 {

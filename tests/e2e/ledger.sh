@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/e2e/ledger.sh: ingest (cost JSONL, OTLP/JSON spans, LiteLLM JSON and CSV), idempotence,
-# rejects, report, revenue import, margin, forecast and FOCUS export against hand-computed
+# rejects, report, revenue import, margin, what-if, forecast and FOCUS export against hand-computed
 # expectations. Prices used (embedded genai-prices snapshot, USD per million tokens):
 #   gpt-4o: input 2.5, cache read 1.25, output 10     gpt-4o-mini: input 0.15, output 0.6
 #   claude-sonnet-4-5: input 3, cache write 3.75, output 15
@@ -91,6 +91,46 @@ expect_eq "task price" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='b
 expect_eq "tasks over target" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='beta').tasks_over_target")" "1"
 "$IC" margin --ledger "$L" --target 40 --format csv >"$T/mg.csv"
 expect_has "acme ok at 40%" "$(cat "$T/mg.csv")" "acme,0.05,0.01645,32.90,0.03355,67.10,ok"
+# --- what-if: the calls priced again under a scenario
+# gpt-4o -> gpt-4o-mini: c1 1000/100 = 0.00015 + 0.00006 = 0.00021 (from 0.0035); c9 4000 in =
+# 0.0006 (from 0.01); the span's gpt-4o-2024-08-06 is another model and stays
+"$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --by customer --format json >"$T/w.json"
+expect_eq "whatif exit" $? 0
+expect_eq "whatif saving" "$(jget "$T/w.json" d.total.saving_usd)" "0.01269"
+expect_eq "whatif moved" "$(jget "$T/w.json" d.total.moved)" "2"
+expect_eq "whatif acme after" "$(jget "$T/w.json" "d.rows.find(r=>r.key==='acme').whatif_usd")" "0.01316"
+# acme's cost share: 0.01316 of 0.05 = 26.32%
+expect_eq "whatif acme share" "$(jget "$T/w.json" "d.rows.find(r=>r.key==='acme').whatif_cost_share_pct")" "26.32"
+expect_eq "whatif period" "$(jget "$T/w.json" d.total.period_whatif_usd)" "0.03745625"
+# the batch API: every call at half price, the claude call 0.02159625 / 2 = 0.010798125
+"$IC" whatif --ledger "$L" --batch --by provider --format csv >"$T/w.csv"
+expect_has "whatif batch anthropic" "$(cat "$T/w.csv")" "anthropic,1,0,1,0,0.02159625,0.010798125,0.010798125,50.00"
+# only the calls of one customer, half of them moved: each call moves whole (0.0035 or 0.0094
+# saved), and the same ones every run
+"$IC" whatif --ledger "$L" --swap '*=gpt-4o-mini' --customer gamma --format json >"$T/w2.json"
+expect_eq "whatif one customer" "$(jget "$T/w2.json" d.total.calls)" "1"
+expect_eq "whatif rest of period kept" "$(jget "$T/w2.json" d.total.period_whatif_usd)" "0.04074625"
+a=$("$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share 50 --format csv)
+expect_eq "whatif share reproducible" "$("$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share 50 --format csv)" "$a"
+# scenario errors: named, exit 2, nothing printed on stdout
+"$IC" whatif --ledger "$L" >"$T/out" 2>"$T/err"
+expect_eq "whatif no scenario exit" $? 2
+expect_has "whatif no scenario" "$(cat "$T/err")" "give a scenario"
+"$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4oo-mini >"$T/out" 2>"$T/err"
+expect_eq "whatif unknown model exit" $? 2
+expect_has "whatif unknown model" "$(cat "$T/err")" "--swap gpt-4o=gpt-4oo-mini:"
+expect_eq "whatif unknown model stdout" "$(cat "$T/out")" ""
+"$IC" whatif --ledger "$L" --swap gpt-4o >/dev/null 2>"$T/err"
+expect_has "whatif swap syntax" "$(cat "$T/err")" "--swap wants FROM=TO"
+"$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share 0 >/dev/null 2>"$T/err"
+expect_has "whatif share 0" "$(cat "$T/err")" "--share wants a percentage"
+"$IC" whatif --ledger "$L" --batch --by task >/dev/null 2>"$T/err"
+expect_eq "whatif by task exit" $? 2
+"$IC" whatif --ledger "$L" --swap gpt-5=gpt-4o-mini >"$T/out" 2>"$T/err"
+expect_has "whatif swap matches nothing" "$(cat "$T/err")" "no call in the period is served by gpt-5"
+"$IC" whatif --ledger "$L" --at 2026-13-01 >/dev/null 2>"$T/err"
+expect_has "whatif bad date" "$(cat "$T/err")" "--at: '2026-13-01' is not a date"
+
 # a bad revenue file imports nothing and names the line
 printf 'customer,period,revenue\nacme,2026-04,1\nbeta,2026-4,2\n' >"$T/bad.csv"
 "$IC" revenue import --ledger "$L" "$T/bad.csv" >/dev/null 2>"$T/err"

@@ -10,6 +10,9 @@ printf 'customer,period,revenue\nacme,2026-03,0.05\nbeta,2026-03,0.02\n' >"$TMP/
 check "revenue import" "$IC" revenue import --ledger "$TMP/vg.db" "$TMP/vg-rev.csv"
 check "margin" "$IC" margin --ledger "$TMP/vg.db"
 check "forecast" "$IC" forecast --ledger "$TMP/vg.db" --months 3
+check "whatif" "$IC" whatif --ledger "$TMP/vg.db" --swap gpt-4o=gpt-4o-mini --share 50 --batch --by customer
+check "whatif json" "$IC" whatif --ledger "$TMP/vg.db" --at 2026-08-01 --format json
+check "whatif bad model" "$IC" whatif --ledger "$TMP/vg.db" --swap gpt-4o=no-such-model
 check "export focus" "$IC" export --format focus --ledger "$TMP/vg.db" --out "$TMP/vg-focus.csv"
 # the same file again: every event found by the batch path's range read, nothing inserted
 check "ingest duplicates" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/calls.jsonl"

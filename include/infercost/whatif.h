@@ -1,0 +1,85 @@
+/* whatif.h: what-if savings from the ledger. The calls of a period are priced again, through the
+ * pricing core, under a scenario: some of them moved to another model (all of a model's calls, or
+ * a share chosen by event id, as a router would send them), sent through the provider's batch API
+ * at its discount, or priced at another date's prices (today's, or a later price change). The
+ * answer is, per group (model, customer, feature, provider or month), what those calls cost and
+ * what they would have cost, exactly, and the period's cost as a share of revenue before and
+ * after.
+ *
+ * Each call keeps its recorded usage (tokens of each kind, requests, seconds): a swap assumes the
+ * other model would have used the same tokens. A call the scenario cannot price (the other model
+ * does not price one of its units, or it has no recorded usage) keeps its recorded cost and is
+ * counted and named, never priced at $0. Cache hits of the gateway (recorded at $0) stay $0.
+ * Amounts are exact ic_money; the batch discount is applied to each call's total and rounded
+ * half-even to the pico-dollar. Nothing here prints on its own. */
+#ifndef INFERCOST_WHATIF_H
+#define INFERCOST_WHATIF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "infercost/catalog.h"
+#include "infercost/ledger.h"
+#include "infercost/report.h"
+
+#define IC_WHATIF_MAX_SWAPS 16
+
+/* Calls served by `from` (the model the ledger counts them under: ic_event_rollup_model; "*" for
+ * every model) priced on `to` instead. */
+typedef struct ic_whatif_swap {
+    const char *from;
+    const ic_model *to;
+} ic_whatif_swap;
+
+typedef struct ic_whatif_opts {
+    const ic_catalog *catalog;
+    ic_ledger_filter filter;   /* the period, and the calls the scenario applies to (provider,
+                                  model, customer, feature: exact matches); the rest of the
+                                  period is counted in the totals as it is */
+    ic_whatif_swap swaps[IC_WHATIF_MAX_SWAPS]; /* the first that matches a call applies */
+    int nswaps;
+    uint32_t share_bp;         /* of the calls a swap matches, the share moved (10000 = all);
+                                  a call moves when the hash of its id falls in the share, so a
+                                  run is reproducible and a larger share moves a superset */
+    bool batch;                /* the batch discount for calls not already batched */
+    uint32_t batch_bp;         /* the discount for every provider (0: each provider's published
+                                  one, ic_whatif_batch_discount_bp; providers without one are
+                                  left as they are) */
+    int64_t at_ms;             /* price every call at this time (0: at its own time) */
+    ic_dim by;                 /* provider, model, customer, feature or month */
+} ic_whatif_opts;
+
+typedef struct ic_whatif_row {
+    char *key;                 /* NULL for the total */
+    uint64_t requests;         /* calls of the group the scenario applies to */
+    uint64_t moved;            /* of which moved to another model */
+    uint64_t batched;          /* of which given the batch discount */
+    uint64_t unpriced;         /* of which the scenario could not price (kept as they were) */
+    ic_money before, after;    /* their cost as recorded, and under the scenario */
+    ic_money revenue;          /* by customer: the customer's revenue in the period */
+    ic_money period_cost;      /* by customer: all the customer's calls in the period, before */
+    bool has_revenue;
+} ic_whatif_row;
+
+typedef struct ic_whatif {
+    ic_whatif_opts opts;
+    ic_whatif_row *rows;       /* largest saving first */
+    size_t nrows;
+    ic_whatif_row total;       /* revenue and period_cost: the whole period's */
+    char first_unpriced[512];  /* why the first call that could not be priced was not ("" if
+                                  none): the event's id and the pricing core's message */
+    uint64_t no_batch_price;   /* calls left undiscounted: their provider publishes no discount */
+    uint64_t swap_matched[IC_WHATIF_MAX_SWAPS]; /* calls each swap matched (moved or not) */
+} ic_whatif;
+
+/* The batch API discount a provider publishes, in basis points of the price (5000 = half
+ * price), for the providers that publish one for every model and usage kind; 0 otherwise.
+ * Sources in docs/ledger.md ("What-if"). */
+uint32_t ic_whatif_batch_discount_bp(const char *provider_id);
+
+ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out, ic_error *err);
+void ic_whatif_free(ic_whatif *w);
+ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_error *err);
+
+#endif

@@ -1,0 +1,188 @@
+/* cmd_whatif.c: `infercost whatif`: what the ledger's calls would have cost under a scenario
+ * (another model for some of them, the batch API, another date's prices), per group and against
+ * revenue. The numbers come from whatif.h; this file parses options and writes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "cli_ledger.h"
+#include "command.h"
+#include "infercost/timeutil.h"
+#include "infercost/whatif.h"
+
+static const char usage_text[] =
+    "usage: infercost whatif [--ledger PATH] [--from DATE] [--to DATE] [--month YYYY-MM]\n"
+    "                        [--swap FROM=TO]... [--share PCT] [--batch] [--batch-discount PCT]\n"
+    "                        [--at DATE|now] [--provider P] [--model M] [--customer C]\n"
+    "                        [--feature F] [--by model|provider|customer|feature|month]\n"
+    "                        [--catalog FILE] [--overlay FILE]... [--format table|csv|json|md]\n"
+    "What the period's calls would have cost under a scenario, priced again from their recorded\n"
+    "usage (docs/ledger.md, \"What-if\"):\n"
+    "  --swap FROM=TO      calls served by model FROM (as `report --by model` names it; * for\n"
+    "                      all) priced on TO ([PROVIDER:]MODEL, a catalog model) instead\n"
+    "  --share PCT         move only this share of FROM's calls, chosen by event id as a\n"
+    "                      router would spread them (default 100)\n"
+    "  --batch             the batch API's discount on calls not already batched (OpenAI,\n"
+    "                      Anthropic, Google: 50%); --batch-discount PCT: this one, any provider\n"
+    "  --at DATE|now       every call at that date's prices (today's, a scheduled change)\n"
+    "  --provider, --model, --customer, --feature: the calls the scenario applies to (default\n"
+    "                      all); the period's total and cost share count the rest as they are\n"
+    "  --by DIM            rows by model (default), provider, customer (with revenue and cost\n"
+    "                      share before and after), feature or month\n"
+    "The calls keep their token counts: another model's tokenizer may count differently.\n";
+
+static int parse_swap(const ic_catalog *cat, const char *v, ic_whatif_swap *s)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1]) {
+        ic_cli_error("--swap wants FROM=TO (a model of the ledger, or *, and a catalog model), "
+                     "not '%s'", v);
+        return -1;
+    }
+    char *from = strndup(v, (size_t)(eq - v)), *to = strdup(eq + 1);
+    if (!from || !to) {
+        free(from);
+        free(to);
+        ic_cli_error("out of memory");
+        return -1;
+    }
+    char *colon = strchr(to, ':');
+    const char *provider = NULL, *model = to;
+    if (colon) {
+        *colon = 0;
+        provider = to;
+        model = colon + 1;
+    }
+    const ic_provider *p;
+    ic_error err = {0};
+    if (ic_catalog_resolve(cat, provider, model, &p, &s->to, &err) != IC_OK) {
+        ic_cli_error("--swap %s: %s", v, err.msg);
+        free(from);
+        free(to);
+        return -1;
+    }
+    free(to);
+    s->from = from;
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    ic_cli_ledger_opts lo = {0};
+    ic_cli_catalog_opts co = {0};
+    ic_whatif_opts o = {.share_bp = 10000, .by = IC_DIM_MODEL};
+    ic_report_format fmt = IC_FMT_TABLE;
+    const char *swaps[IC_WHATIF_MAX_SWAPS], *at = NULL, *by = "model";
+    int nswaps = 0;
+    for (int i = 1; i < argc;) {
+        bool bad = false;
+        const char *v;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        int r = ic_cli_ledger_arg(&lo, argc, argv, &i);
+        if (r == 0)
+            r = ic_cli_catalog_arg(&co, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (!strcmp(argv[i], "--batch")) {
+            o.batch = true;
+            i++;
+        } else if ((v = ic_cli_opt("--swap", argc, argv, &i, &bad))) {
+            if (nswaps == IC_WHATIF_MAX_SWAPS) {
+                ic_cli_error("at most %d --swap options", IC_WHATIF_MAX_SWAPS);
+                return 2;
+            }
+            swaps[nswaps++] = v;
+        } else if ((v = ic_cli_opt("--share", argc, argv, &i, &bad))) {
+            if (ic_cli_parse_pct_bp("--share", v, &o.share_bp))
+                return 2;
+        } else if ((v = ic_cli_opt("--batch-discount", argc, argv, &i, &bad))) {
+            if (ic_cli_parse_pct_bp("--batch-discount", v, &o.batch_bp))
+                return 2;
+            if (o.batch_bp >= 10000) {
+                ic_cli_error("--batch-discount must be below 100");
+                return 2;
+            }
+            o.batch = true;
+        } else if ((v = ic_cli_opt("--at", argc, argv, &i, &bad))) {
+            at = v;
+        } else if ((v = ic_cli_opt("--by", argc, argv, &i, &bad))) {
+            by = v;
+        } else if ((v = ic_cli_opt("--provider", argc, argv, &i, &bad))) {
+            o.filter.provider = v;
+        } else if ((v = ic_cli_opt("--model", argc, argv, &i, &bad))) {
+            o.filter.model = v;
+        } else if ((v = ic_cli_opt("--customer", argc, argv, &i, &bad))) {
+            o.filter.customer = v;
+        } else if ((v = ic_cli_opt("--feature", argc, argv, &i, &bad))) {
+            o.filter.feature = v;
+        } else if ((v = ic_cli_opt("--format", argc, argv, &i, &bad))) {
+            if (ic_cli_format(v, &fmt))
+                return 2;
+        } else {
+            if (!bad)
+                ic_cli_error("whatif: unknown argument '%s' (see infercost whatif --help)", argv[i]);
+            return 2;
+        }
+    }
+    int d = ic_dim_parse(by);
+    if (d != IC_DIM_MODEL && d != IC_DIM_PROVIDER && d != IC_DIM_CUSTOMER && d != IC_DIM_FEATURE &&
+        d != IC_DIM_MONTH) {
+        ic_cli_error("--by wants model, provider, customer, feature or month, not '%s'", by);
+        return 2;
+    }
+    o.by = (ic_dim)d;
+    if (at) {
+        if (!strcmp(at, "now")) {
+            o.at_ms = ic_time_now_ms();
+        } else if (ic_time_parse(at, strlen(at), &o.at_ms) != IC_OK || o.at_ms <= 0) {
+            ic_cli_error("--at: '%s' is not a date (YYYY-MM-DD, RFC 3339 or now)", at);
+            return 2;
+        }
+    }
+    if (!nswaps && !o.batch && !o.at_ms) {
+        ic_cli_error("whatif: give a scenario: --swap FROM=TO, --batch or --at DATE (see "
+                     "infercost whatif --help)");
+        return 2;
+    }
+    if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))
+        return 2;
+    ic_catalog *cat = ic_cli_open_catalog(&co);
+    if (!cat)
+        return 2;
+    o.catalog = cat;
+    int rc = 0;
+    for (; o.nswaps < nswaps; o.nswaps++)
+        if (parse_swap(cat, swaps[o.nswaps], &o.swaps[o.nswaps])) {
+            rc = 2;
+            break;
+        }
+    ic_ledger *l = rc ? NULL : ic_cli_open_ledger(ic_cli_ledger_path(lo.ledger), true);
+    if (!l)
+        rc = 2;
+    ic_whatif *w = NULL;
+    ic_error err = {0};
+    if (!rc && (ic_whatif_build(l, &o, &w, &err) != IC_OK ||
+                ic_whatif_write(w, fmt, stdout, &err) != IC_OK)) {
+        ic_cli_error("%s", err.msg);
+        rc = 2;
+    }
+    for (int i = 0; w && i < o.nswaps; i++)
+        if (!w->swap_matched[i])
+            ic_cli_error("--swap %s: no call in the period is served by %s (see infercost report "
+                         "--by model)", swaps[i], o.swaps[i].from);
+    ic_whatif_free(w);
+    ic_ledger_close(l);
+    for (int i = 0; i < o.nswaps; i++)
+        free((char *)o.swaps[i].from);
+    ic_catalog_free(cat);
+    return rc;
+}
+
+IC_COMMAND(whatif, "whatif", "what-if savings: the ledger's calls priced on another model, batched "
+           "or at other prices", run);

@@ -1,0 +1,441 @@
+/* whatif.c: what-if savings (whatif.h). One pass over the period's events: each call the scenario
+ * applies to is priced again through the pricing core (ic_price_usage, from the usage packed in
+ * the event) when it moves to another model or to another date's prices, then given the batch
+ * discount; sums per group and for the whole period are exact ic_money. Revenue comes from the
+ * margin (economics.h), so both commands count the same months. */
+#include "infercost/whatif.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "infercost/economics.h"
+#include "infercost/pricing.h"
+#include "infercost/record.h"
+#include "infercost/timeutil.h"
+#include "csvout.h"
+#include "strmap.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+/* The batch APIs that take every model's calls at one discount on all usage kinds:
+ * OpenAI Batch API and Anthropic Message Batches (50% of input and output, cache reads and
+ * writes included), Gemini Batch Mode (50%). Sources: docs/ledger.md. */
+static const struct {
+    const char *provider;
+    uint32_t bp;
+} batch_discounts[] = {{"openai", 5000}, {"anthropic", 5000}, {"google", 5000}};
+
+uint32_t ic_whatif_batch_discount_bp(const char *provider_id)
+{
+    for (size_t i = 0; provider_id && i < sizeof batch_discounts / sizeof batch_discounts[0]; i++)
+        if (!strcmp(provider_id, batch_discounts[i].provider))
+            return batch_discounts[i].bp;
+    return 0;
+}
+
+typedef struct wb {
+    ic_whatif *w;
+    const ic_whatif_opts *o;
+    ic_smap groups;
+    size_t cap;
+    bool oom;
+} wb;
+
+static ic_whatif_row *row_of(wb *b, const char *key)
+{
+    bool fresh;
+    ic_whatif *w = b->w;
+    size_t i = ic__smap_get(&b->groups, key, w->nrows, &fresh);
+    if (i == SIZE_MAX)
+        return NULL;
+    if (fresh) {
+        if (w->nrows == b->cap) {
+            size_t nc = b->cap ? b->cap * 2 : 32;
+            ic_whatif_row *nr = realloc(w->rows, nc * sizeof *nr);
+            if (!nr)
+                return NULL;
+            w->rows = nr;
+            b->cap = nc;
+        }
+        memset(&w->rows[w->nrows], 0, sizeof w->rows[0]);
+        if (!(w->rows[w->nrows].key = strdup(key)))
+            return NULL;
+        w->nrows++;
+    }
+    return &w->rows[i];
+}
+
+static bool eq_or_any(const char *want, const char *have)
+{
+    return !want || !*want || !strcmp(want, have ? have : "");
+}
+
+static void note_unpriced(ic_whatif *w, const ic_event *e, const char *why)
+{
+    if (!w->first_unpriced[0])
+        snprintf(w->first_unpriced, sizeof w->first_unpriced, "event %.200s: %.300s", e->id, why);
+}
+
+/* The call's cost under the scenario; *moved, *batched and *unpriced say what happened to it. */
+static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batched, bool *unpriced)
+{
+    const ic_whatif_opts *o = b->o;
+    const char *served = ic_event_rollup_model(e);
+    const ic_model *m = NULL;
+    *moved = *batched = *unpriced = false;
+    if (e->cache_hit)
+        return e->cost;
+    for (int i = 0; i < o->nswaps; i++) {
+        if (strcmp(o->swaps[i].from, "*") && strcmp(o->swaps[i].from, served ? served : ""))
+            continue;
+        b->w->swap_matched[i]++;
+        if (o->share_bp >= 10000 || XXH3_64bits(e->id, strlen(e->id)) % 10000 < o->share_bp) {
+            m = o->swaps[i].to;
+            *moved = true;
+        }
+        break;
+    }
+    ic_money cost = e->cost;
+    ic_error err = {0};
+    if (*moved || o->at_ms) {
+        ic_usage u;
+        ic_cost c;
+        const ic_provider *p;
+        if (!m && ic_catalog_resolve(o->catalog, e->provider, served, &p, &m, &err) != IC_OK) {
+            note_unpriced(b->w, e, err.msg);
+        } else if (!e->detail_len) {
+            note_unpriced(b->w, e, "no usage recorded");
+        } else if (ic_event_detail_usage(e->detail, e->detail_len, &u, &err) != IC_OK ||
+                   ic_price_usage(m, &u, o->at_ms ? o->at_ms : e->t_ms, &c, &err) != IC_OK) {
+            note_unpriced(b->w, e, err.msg);
+        } else if (c.unpriced) {
+            for (int unit = 0; unit < IC_UNITS_MAX; unit++)
+                if ((c.unpriced >> unit) & 1) {
+                    char why[256];
+                    snprintf(why, sizeof why, "%s has no price for %s", ic_model_id(m),
+                             ic_unit_name(unit));
+                    note_unpriced(b->w, e, why);
+                    break;
+                }
+        } else {
+            cost = c.total;
+            goto priced;
+        }
+        *moved = false;
+        *unpriced = true;
+        return e->cost;
+    }
+priced:
+    if (o->batch && !e->batch) {
+        const char *pid = m ? ic_provider_id(ic_model_provider(m)) : e->provider;
+        uint32_t bp = o->batch_bp ? o->batch_bp : ic_whatif_batch_discount_bp(pid);
+        if (bp) {
+            cost = ic_money_div_round(cost * (ic_money)(10000 - bp), 10000);
+            *batched = true;
+        } else {
+            b->w->no_batch_price++;
+        }
+    }
+    return cost;
+}
+
+static int on_event(const ic_event *e, void *arg)
+{
+    wb *b = arg;
+    const ic_whatif_opts *o = b->o;
+    const ic_ledger_filter *f = &o->filter;
+    const char *served = ic_event_rollup_model(e);
+    bool applies = eq_or_any(f->provider, e->provider) && eq_or_any(f->model, served) &&
+                   eq_or_any(f->customer, e->customer) && eq_or_any(f->feature, e->feature);
+    b->w->total.period_cost += e->cost;
+    if (!applies && o->by != IC_DIM_CUSTOMER)
+        return 0; /* in no row: only the period's total counts it */
+    char month[8];
+    const char *key;
+    switch (o->by) {
+    case IC_DIM_PROVIDER: key = e->provider; break;
+    case IC_DIM_MODEL: key = served; break;
+    case IC_DIM_CUSTOMER: key = e->customer; break;
+    case IC_DIM_FEATURE: key = e->feature; break;
+    default: {
+        int64_t y;
+        unsigned mo, d;
+        int64_t day = e->t_ms / 86400000 - (e->t_ms % 86400000 < 0);
+        ic_civil_from_days(day, &y, &mo, &d);
+        snprintf(month, sizeof month, "%04d-%02u", (int)y, mo);
+        key = month;
+    }
+    }
+    ic_whatif_row *r = row_of(b, key ? key : "");
+    if (!r) {
+        b->oom = true;
+        return 1;
+    }
+    r->period_cost += e->cost;
+    if (!applies)
+        return 0;
+    bool moved, batched, unpriced;
+    ic_money after = scenario_cost(b, e, &moved, &batched, &unpriced);
+    r->requests++;
+    r->moved += moved;
+    r->batched += batched;
+    r->unpriced += unpriced;
+    r->before += e->cost;
+    r->after += after;
+    return 0;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const ic_whatif_row *x = a, *y = b;
+    ic_money sx = x->before - x->after, sy = y->before - y->after;
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    if (x->before != y->before)
+        return x->before > y->before ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static int cmp_month_rows(const void *a, const void *b)
+{
+    return strcmp(((const ic_whatif_row *)a)->key, ((const ic_whatif_row *)b)->key);
+}
+
+ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out, ic_error *err)
+{
+    *out = NULL;
+    if (!o->catalog)
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: no catalog");
+    if (o->nswaps < 0 || o->nswaps > IC_WHATIF_MAX_SWAPS)
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: at most %d model swaps",
+                            IC_WHATIF_MAX_SWAPS);
+    for (int i = 0; i < o->nswaps; i++)
+        if (!o->swaps[i].from || !o->swaps[i].to)
+            return ic_error_set(err, IC_ERR_INVALID, "what-if: a swap needs both models");
+    if (o->share_bp > 10000 || o->batch_bp >= 10000)
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: a share or discount above 100%%");
+    if (o->by != IC_DIM_PROVIDER && o->by != IC_DIM_MODEL && o->by != IC_DIM_CUSTOMER &&
+        o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
+                            "feature or month");
+    if (!o->nswaps && !o->batch && !o->at_ms)
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: no scenario (a model swap, the batch "
+                            "discount or another date's prices)");
+    ic_whatif *w = calloc(1, sizeof *w);
+    if (!w)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    w->opts = *o;
+    wb b = {.w = w, .o = &w->opts};
+    ic_ledger_filter period = {.from_ms = o->filter.from_ms, .to_ms = o->filter.to_ms};
+    ic_status st = ic_ledger_scan_events(l, &period, on_event, &b, err);
+    if (st == IC_OK && b.oom)
+        st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    ic_margin *m = NULL;
+    if (st == IC_OK) {
+        ic_margin_opts mo = {.filter = period, .target_bp = 2500};
+        st = ic_margin_build(l, &mo, &m, err);
+    }
+    if (st == IC_OK) {
+        for (size_t i = 0; i < w->nrows; i++) {
+            ic_whatif_row *r = &w->rows[i];
+            w->total.requests += r->requests;
+            w->total.moved += r->moved;
+            w->total.batched += r->batched;
+            w->total.unpriced += r->unpriced;
+            w->total.before += r->before;
+            w->total.after += r->after;
+            for (size_t c = 0; o->by == IC_DIM_CUSTOMER && c < m->nrows; c++)
+                if (!strcmp(m->rows[c].customer, r->key)) {
+                    r->revenue = m->rows[c].revenue;
+                    r->has_revenue = m->rows[c].has_revenue;
+                }
+        }
+        w->total.revenue = m->total.revenue;
+        w->total.has_revenue = m->total.has_revenue;
+        qsort(w->rows, w->nrows, sizeof *w->rows, o->by == IC_DIM_MONTH ? cmp_month_rows : cmp_rows);
+    }
+    ic_margin_free(m);
+    ic__smap_free(&b.groups);
+    if (st != IC_OK) {
+        ic_whatif_free(w);
+        return st;
+    }
+    *out = w;
+    return IC_OK;
+}
+
+void ic_whatif_free(ic_whatif *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nrows; i++)
+        free(w->rows[i].key);
+    free(w->rows);
+    free(w);
+}
+
+/* ---- writing ---- */
+
+/* "12.34" (percent, two decimals, half-even) of part in whole; "-" when whole is 0 */
+static void pct_text(char *buf, size_t cap, ic_money part, ic_money whole)
+{
+    if (whole <= 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    ic__share_text(buf, cap, part, whole);
+}
+
+static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < o->nswaps && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s -> %s:%s", i ? ", " : "",
+                              !strcmp(o->swaps[i].from, "*") ? "every model" : o->swaps[i].from,
+                              ic_provider_id(ic_model_provider(o->swaps[i].to)),
+                              ic_model_id(o->swaps[i].to));
+    if (o->nswaps && o->share_bp < 10000 && n < cap)
+        n += (size_t)snprintf(buf + n, cap - n, " for %u.%02u%% of the calls (chosen by event id)",
+                              o->share_bp / 100, o->share_bp % 100);
+    if (o->batch && n < cap) {
+        if (o->batch_bp)
+            n += (size_t)snprintf(buf + n, cap - n, "%sbatch API at %u.%02u%% off", n ? "; " : "",
+                                  o->batch_bp / 100, o->batch_bp % 100);
+        else
+            n += (size_t)snprintf(buf + n, cap - n, "%sbatch API at each provider's discount",
+                                  n ? "; " : "");
+    }
+    if (o->at_ms && n < cap) {
+        char d[32];
+        ic_time_format(o->at_ms, d, sizeof d);
+        n += (size_t)snprintf(buf + n, cap - n, "%sprices of %.10s", n ? "; " : "", d);
+    }
+}
+
+static void json_money(FILE *f, const char *name, ic_money m)
+{
+    char a[IC_MONEY_STRLEN];
+    fprintf(f, ",\"%s\":\"%s\"", name, ic_money_format(m, a, sizeof a));
+}
+
+static void json_pct(FILE *f, const char *name, ic_money part, ic_money whole)
+{
+    char s[32];
+    pct_text(s, sizeof s, part, whole);
+    if (s[0] == '-' && !s[1])
+        fprintf(f, ",\"%s\":null", name);
+    else
+        fprintf(f, ",\"%s\":\"%s\"", name, s);
+}
+
+static void json_row(FILE *f, const ic_whatif *w, const ic_whatif_row *r)
+{
+    bool cust = w->opts.by == IC_DIM_CUSTOMER;
+    fputc('{', f);
+    if (r->key) {
+        fputs("\"key\":", f);
+        (void)ic_json_fputs(r->key, f);
+        fputc(',', f);
+    }
+    fprintf(f, "\"calls\":%llu,\"moved\":%llu,\"batched\":%llu,\"unpriced\":%llu",
+            (unsigned long long)r->requests, (unsigned long long)r->moved,
+            (unsigned long long)r->batched, (unsigned long long)r->unpriced);
+    json_money(f, "cost_usd", r->before);
+    json_money(f, "whatif_usd", r->after);
+    json_money(f, "saving_usd", r->before - r->after);
+    json_pct(f, "saving_pct", r->before - r->after, r->before);
+    if ((cust || !r->key) && r->has_revenue) {
+        json_money(f, "revenue_usd", r->revenue);
+        json_pct(f, "cost_share_pct", r->period_cost, r->revenue);
+        json_pct(f, "whatif_cost_share_pct", r->period_cost - (r->before - r->after), r->revenue);
+    }
+}
+
+ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_error *err)
+{
+    char sc[2048], a[IC_MONEY_STRLEN];
+    scenario_text(&w->opts, sc, sizeof sc);
+    bool cust = w->opts.by == IC_DIM_CUSTOMER;
+    const ic_whatif_row *t = &w->total;
+    if (fmt == IC_FMT_JSON) {
+        fputs("{\"scenario\":", f);
+        (void)ic_json_fputs(sc, f);
+        fprintf(f, ",\"by\":\"%s\",\"rows\":[", ic_dim_name(w->opts.by));
+        for (size_t i = 0; i < w->nrows; i++) {
+            if (i)
+                fputc(',', f);
+            json_row(f, w, &w->rows[i]);
+            fputc('}', f);
+        }
+        fputs("],\"total\":", f);
+        json_row(f, w, t);
+        json_money(f, "period_cost_usd", t->period_cost);
+        json_money(f, "period_whatif_usd", t->period_cost - (t->before - t->after));
+        fprintf(f, ",\"no_batch_discount\":%llu,\"first_unpriced\":",
+                (unsigned long long)w->no_batch_price);
+        if (w->first_unpriced[0])
+            (void)ic_json_fputs(w->first_unpriced, f);
+        else
+            fputs("null", f);
+        fputs("}}\n", f);
+        return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+    }
+    ic__trow *rows = calloc(w->nrows + 1, sizeof *rows);
+    if (!rows)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i <= w->nrows; i++) {
+        const ic_whatif_row *r = i < w->nrows ? &w->rows[i] : t;
+        if (i == w->nrows && fmt == IC_FMT_CSV)
+            break;
+        ic__trow *c = &rows[n++];
+        snprintf(c->c[0], IC__CELL, "%s", r->key ? (r->key[0] ? r->key : "(none)") : "TOTAL");
+        snprintf(c->c[1], IC__CELL, "%llu", (unsigned long long)r->requests);
+        snprintf(c->c[2], IC__CELL, "%llu", (unsigned long long)r->moved);
+        snprintf(c->c[3], IC__CELL, "%llu", (unsigned long long)r->batched);
+        snprintf(c->c[4], IC__CELL, "%llu", (unsigned long long)r->unpriced);
+        snprintf(c->c[5], IC__CELL, "%s", ic_money_format(r->before, a, sizeof a));
+        snprintf(c->c[6], IC__CELL, "%s", ic_money_format(r->after, a, sizeof a));
+        snprintf(c->c[7], IC__CELL, "%s", ic_money_format(r->before - r->after, a, sizeof a));
+        pct_text(c->c[8], IC__CELL, r->before - r->after, r->before);
+        if (cust) {
+            snprintf(c->c[9], IC__CELL, "%s",
+                     r->has_revenue ? ic_money_format(r->revenue, a, sizeof a) : "-");
+            ic__share_text(c->c[10], IC__CELL, r->period_cost, r->revenue);
+            ic__share_text(c->c[11], IC__CELL, r->period_cost - (r->before - r->after), r->revenue);
+        }
+    }
+    const char *head[] = {ic_dim_name(w->opts.by), "calls", "moved", "batched", "unpriced",
+                          "cost_usd", "whatif_usd", "saving_usd", "saving_%", "revenue_usd",
+                          "cost_%", "whatif_cost_%"};
+    bool num[] = {false, true, true, true, true, true, true, true, true, true, true, true};
+    if (fmt == IC_FMT_MD)
+        fprintf(f, "### What if: %s\n\n", sc);
+    else if (fmt == IC_FMT_TABLE)
+        fprintf(f, "what if: %s\n", sc);
+    ic__table_emit(f, fmt, head, cust ? 12 : 9, rows, n, num);
+    free(rows);
+    if (fmt != IC_FMT_CSV) {
+        char b[IC_MONEY_STRLEN], s1[32], s2[32];
+        ic_money after = t->period_cost - (t->before - t->after);
+        fprintf(f, "%sthe period: $%s -> $%s", fmt == IC_FMT_MD ? "\n" : "\n",
+                ic_money_format(t->period_cost, a, sizeof a), ic_money_format(after, b, sizeof b));
+        if (t->has_revenue) {
+            ic__share_text(s1, sizeof s1, t->period_cost, t->revenue);
+            ic__share_text(s2, sizeof s2, after, t->revenue);
+            fprintf(f, ", cost share of revenue %s%% -> %s%%", s1, s2);
+        }
+        fputs("\n", f);
+        if (w->no_batch_price)
+            fprintf(f, "%llu calls left at full price: their provider publishes no batch discount "
+                       "(give one with --batch-discount)\n",
+                    (unsigned long long)w->no_batch_price);
+        if (t->unpriced)
+            fprintf(f, "%llu calls kept at their recorded cost: the scenario could not price them "
+                       "(first: %s)\n",
+                    (unsigned long long)t->unpriced, w->first_unpriced);
+    }
+    return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+}

@@ -1,0 +1,296 @@
+/* test_whatif.c: what-if savings on a ledger whose every cost is known by hand (prices of the
+ * shipped snapshot, June 2026):
+ *   a1, a2  openai gpt-4o, 1M in + 100k out = 2.5 + 1.0 = $3.50 each (acme, chat);
+ *           on gpt-4o-mini 0.15 + 0.06 = $0.21
+ *   a3      openai gpt-4o, a gateway cache hit: $0 (acme)
+ *   x1      openai gpt-4o, $1 recorded without usage (appended directly; acme)
+ *   b1      anthropic claude-sonnet-4-5, 100k in + 10k out + 1 web search = $0.46 (beta, agent)
+ *   b2      the same without the search, sent through the batch API already: $0.45 (beta, agent)
+ *   c1      openai gpt-5.6-luna, 100k in + 100k out = 0.1 + 0.6 = $0.70 (beta, chat); at the
+ *           prices in force from 2026-07-30: 0.02 + 0.12 = $0.14
+ *   d1      deepseek deepseek-chat at 00:00 UTC (off-peak), 1M in + 1M out = $0.685 (beta, chat)
+ * Revenue: acme $100, beta $10 for 2026-06. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "infercost/catalog.h"
+#include "infercost/economics.h"
+#include "infercost/ingest.h"
+#include "infercost/whatif.h"
+#include "test.h"
+
+#define USD(x) ((ic_money)((x) * 1000000) * 1000000) /* whole micro-dollars only */
+
+static char dir[] = "/tmp/ic_test_whatif_XXXXXX";
+static ic_catalog *cat;
+static ic_ledger *led;
+
+static const char jsonl[] =
+    "{\"id\":\"a1\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"timestamp\":\"2026-06-10T10:00:00Z\","
+    "\"usage\":{\"input_tokens\":1000000,\"output_tokens\":100000},\"customer\":\"acme\",\"feature\":\"chat\"}\n"
+    "{\"id\":\"a2\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"timestamp\":\"2026-06-10T11:00:00Z\","
+    "\"usage\":{\"input_tokens\":1000000,\"output_tokens\":100000},\"customer\":\"acme\",\"feature\":\"chat\"}\n"
+    "{\"id\":\"a3\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"timestamp\":\"2026-06-10T12:00:00Z\","
+    "\"usage\":{\"input_tokens\":1000000,\"output_tokens\":100000},\"customer\":\"acme\",\"feature\":\"chat\","
+    "\"cache_hit\":true}\n"
+    "{\"id\":\"b1\",\"provider\":\"anthropic\",\"model\":\"claude-sonnet-4-5\",\"timestamp\":\"2026-06-11T10:00:00Z\","
+    "\"usage\":{\"input_tokens\":100000,\"output_tokens\":10000,\"web_searches\":1},\"customer\":\"beta\",\"feature\":\"agent\"}\n"
+    "{\"id\":\"b2\",\"provider\":\"anthropic\",\"model\":\"claude-sonnet-4-5\",\"timestamp\":\"2026-06-11T11:00:00Z\","
+    "\"usage\":{\"input_tokens\":100000,\"output_tokens\":10000},\"customer\":\"beta\",\"feature\":\"agent\","
+    "\"batch\":true}\n"
+    "{\"id\":\"c1\",\"provider\":\"openai\",\"model\":\"gpt-5.6-luna\",\"timestamp\":\"2026-06-12T10:00:00Z\","
+    "\"usage\":{\"input_tokens\":100000,\"output_tokens\":100000},\"customer\":\"beta\",\"feature\":\"chat\"}\n"
+    "{\"id\":\"d1\",\"provider\":\"deepseek\",\"model\":\"deepseek-chat\",\"timestamp\":\"2026-06-13T00:00:00Z\","
+    "\"usage\":{\"input_tokens\":1000000,\"output_tokens\":1000000},\"customer\":\"beta\",\"feature\":\"chat\"}\n";
+
+static const ic_model *model(const char *provider, const char *id)
+{
+    const ic_provider *p;
+    const ic_model *m = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_catalog_resolve(cat, provider, id, &p, &m, &err), IC_OK);
+    return m;
+}
+
+static const ic_whatif_row *row(const ic_whatif *w, const char *key)
+{
+    for (size_t i = 0; i < w->nrows; i++)
+        if (!strcmp(w->rows[i].key, key))
+            return &w->rows[i];
+    fprintf(stderr, "no row %s\n", key);
+    return &w->total;
+}
+
+static ic_whatif *build(const ic_whatif_opts *o)
+{
+    ic_whatif *w = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_whatif_build(led, o, &w, &err), IC_OK);
+    if (!w)
+        fprintf(stderr, "%s\n", err.msg);
+    return w;
+}
+
+static void t_setup(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/w.db", dir);
+    ic_error err = {0};
+    CHECK_INT(ic_catalog_open(&cat, NULL, &err), IC_OK);
+    CHECK_INT(ic_ledger_open(&led, path, false, &err), IC_OK);
+    FILE *in = fmemopen((void *)jsonl, sizeof jsonl - 1, "r");
+    ic_ingest_opts io = {.catalog = cat};
+    ic_ingest_stats st = {0};
+    CHECK_INT(ic_ingest_stream(led, &io, in, "w.jsonl", &st, &err), IC_OK);
+    fclose(in);
+    CHECK_INT(st.inserted, 7);
+    CHECK(st.cost == USD(3.5) * 2 + USD(0.46) + USD(0.45) + USD(0.7) + USD(0.685));
+    ic_event x = {.id = "x1", .t_ms = 1781092800000 /* 2026-06-10T12:00Z */, .provider = "openai",
+                  .model = "gpt-4o", .customer = "acme", .feature = "chat",
+                  .cost = IC_PICO_PER_USD, .latency_ms = -1};
+    CHECK_INT(ic_ledger_append(led, &x, 1, NULL, NULL, &err), IC_OK);
+    CHECK_INT(ic_ledger_revenue_put(led, "acme", "2026-06", 100 * IC_PICO_PER_USD, &err), IC_OK);
+    CHECK_INT(ic_ledger_revenue_put(led, "beta", "2026-06", 10 * IC_PICO_PER_USD, &err), IC_OK);
+}
+
+static const ic_money period = USD(3.5) * 2 + USD(1) + USD(0.46) + USD(0.45) + USD(0.7) + USD(0.685);
+
+static void t_swap_all(void)
+{
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_MODEL, .nswaps = 1};
+    o.swaps[0] = (ic_whatif_swap){"gpt-4o", model("openai", "gpt-4o-mini")};
+    ic_whatif *w = build(&o);
+    if (!w)
+        return;
+    const ic_whatif_row *r = row(w, "gpt-4o");
+    CHECK_INT(r->requests, 4);
+    CHECK_INT(r->moved, 2);    /* a1, a2: a3 is a cache hit, x1 has no usage */
+    CHECK_INT(r->unpriced, 1); /* x1 keeps its recorded $1 */
+    CHECK(r->before == USD(8));
+    CHECK(r->after == USD(0.21) * 2 + USD(1));
+    CHECK_INT(w->swap_matched[0], 3);
+    CHECK(strstr(w->first_unpriced, "x1") && strstr(w->first_unpriced, "no usage recorded"));
+    const ic_whatif_row *s = row(w, "claude-sonnet-4-5");
+    CHECK(s->before == s->after && s->moved == 0);
+    CHECK(w->total.before == period);
+    CHECK(w->total.period_cost == period);
+    CHECK(w->total.after == period - (USD(3.5) - USD(0.21)) * 2);
+    CHECK(w->rows[0].key && !strcmp(w->rows[0].key, "gpt-4o")); /* largest saving first */
+    CHECK(w->total.has_revenue && w->total.revenue == 110 * IC_PICO_PER_USD);
+    ic_whatif_free(w);
+}
+
+static void t_swap_unpriced_unit(void)
+{
+    /* gpt-4o-mini prices no web search: b1 cannot move and says why; b2 can */
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_CUSTOMER, .nswaps = 1};
+    o.swaps[0] = (ic_whatif_swap){"claude-sonnet-4-5", model("openai", "gpt-4o-mini")};
+    ic_whatif *w = build(&o);
+    if (!w)
+        return;
+    const ic_whatif_row *r = row(w, "beta");
+    CHECK_INT(r->moved, 1);
+    CHECK_INT(r->unpriced, 1);
+    CHECK(strstr(w->first_unpriced, "b1") && strstr(w->first_unpriced, "web_searches"));
+    /* b2 on gpt-4o-mini: 100k x 0.15 + 10k x 0.6 per M = 0.015 + 0.006 */
+    CHECK(r->after == r->before - USD(0.45) + USD(0.021));
+    ic_whatif_free(w);
+}
+
+static void t_batch(void)
+{
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_PROVIDER, .batch = true};
+    ic_whatif *w = build(&o);
+    if (!w)
+        return;
+    const ic_whatif_row *oa = row(w, "openai"), *an = row(w, "anthropic"), *ds = row(w, "deepseek");
+    CHECK_INT(oa->batched, 4); /* a1, a2, x1, c1; not the cache hit */
+    CHECK(oa->after == (USD(3.5) * 2 + USD(1) + USD(0.7)) / 2);
+    CHECK_INT(an->batched, 1); /* b2 was batched already */
+    CHECK(an->after == USD(0.23) + USD(0.45));
+    CHECK(ds->after == ds->before && ds->batched == 0);
+    CHECK_INT(w->no_batch_price, 1);
+    ic_whatif_free(w);
+    /* one discount for every provider, rounded half-even per call: 0.685 x 0.8 = 0.548 */
+    o.batch_bp = 2000;
+    w = build(&o);
+    if (!w)
+        return;
+    CHECK(row(w, "deepseek")->after == USD(0.548));
+    CHECK_INT(w->no_batch_price, 0);
+    ic_whatif_free(w);
+    /* rounding: 1 pico-dollar at 50% is half a pico-dollar, to even: 0 */
+    CHECK(ic_money_div_round((ic_money)1 * 5000, 10000) == 0);
+    CHECK(ic_money_div_round((ic_money)3 * 5000, 10000) == 2);
+}
+
+static void t_at_and_filter(void)
+{
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_FEATURE,
+                        .at_ms = 1785542400000 /* 2026-08-01 */};
+    o.filter.model = "gpt-5.6-luna";
+    ic_whatif *w = build(&o);
+    if (!w)
+        return;
+    CHECK_INT(w->nrows, 1);
+    const ic_whatif_row *r = row(w, "chat");
+    CHECK_INT(r->requests, 1);
+    CHECK(r->before == USD(0.7) && r->after == USD(0.14));
+    CHECK(w->total.period_cost == period); /* the rest of the period is counted as it is */
+    ic_whatif_free(w);
+}
+
+static void t_customer_shares(void)
+{
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_CUSTOMER, .nswaps = 1};
+    o.swaps[0] = (ic_whatif_swap){"gpt-4o", model("openai", "gpt-4o-mini")};
+    o.filter.feature = "chat";
+    ic_whatif *w = build(&o);
+    if (!w)
+        return;
+    const ic_whatif_row *a = row(w, "acme"), *b = row(w, "beta");
+    CHECK(a->has_revenue && a->revenue == 100 * IC_PICO_PER_USD);
+    CHECK(a->period_cost == USD(8) && a->after == USD(1.42));
+    CHECK_INT(b->requests, 2); /* c1, d1: beta's agent calls are outside the filter */
+    CHECK(b->period_cost == USD(0.46) + USD(0.45) + USD(0.7) + USD(0.685));
+    CHECK(ic_cost_share_bp(a->period_cost - (a->before - a->after), a->revenue) == 142);
+    char buf[1 << 14];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    ic_error err = {0};
+    CHECK_INT(ic_whatif_write(w, IC_FMT_JSON, f, &err), IC_OK);
+    fclose(f);
+    CHECK(strstr(buf, "\"key\":\"acme\",\"calls\":4,\"moved\":2,\"batched\":0,\"unpriced\":1,"
+                      "\"cost_usd\":\"8\",\"whatif_usd\":\"1.42\",\"saving_usd\":\"6.58\","
+                      "\"saving_pct\":\"82.25\",\"revenue_usd\":\"100\",\"cost_share_pct\":\"8.00\","
+                      "\"whatif_cost_share_pct\":\"1.42\"},{\"key\":\"beta\",") != NULL);
+    CHECK(strstr(buf, "\"total\":{\"calls\":6,") != NULL);
+    CHECK(strstr(buf, "\"period_cost_usd\":\"10.295\",\"period_whatif_usd\":\"3.715\"") != NULL);
+    ic_whatif_free(w);
+}
+
+static void t_share(void)
+{
+    /* 1,000 more calls on another day: moving a share moves about that share, each call either
+     * wholly or not at all, and the same calls on every run */
+    char path[256];
+    snprintf(path, sizeof path, "%s/s.db", dir);
+    ic_ledger *l = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    size_t cap = 1000 * 256, n = 0;
+    char *text = malloc(cap);
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(text + n, cap - n,
+                              "{\"id\":\"s%d\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+                              "\"timestamp\":\"2026-06-20T10:00:00Z\",\"usage\":{\"input_tokens\":"
+                              "1000000,\"output_tokens\":100000}}\n", i);
+    FILE *in = fmemopen(text, n, "r");
+    ic_ingest_opts io = {.catalog = cat};
+    ic_ingest_stats st = {0};
+    CHECK_INT(ic_ingest_stream(l, &io, in, "s.jsonl", &st, &err), IC_OK);
+    fclose(in);
+    free(text);
+    uint64_t last = 0;
+    for (uint32_t share = 1000; share <= 10000; share += 3000) {
+        ic_whatif_opts o = {.catalog = cat, .share_bp = share, .by = IC_DIM_MODEL, .nswaps = 1};
+        o.swaps[0] = (ic_whatif_swap){"gpt-4o", model("openai", "gpt-4o-mini")};
+        ic_whatif *w = NULL, *again = NULL;
+        CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+        CHECK_INT(ic_whatif_build(l, &o, &again, &err), IC_OK);
+        if (!w || !again)
+            break;
+        uint64_t m = w->total.moved;
+        CHECK(m * 10000 >= (uint64_t)share * 1000 - 60 * 10000 &&
+              m * 10000 <= (uint64_t)share * 1000 + 60 * 10000);
+        CHECK(m >= last);
+        CHECK(w->total.after == USD(3.5) * 1000 - (USD(3.5) - USD(0.21)) * (ic_money)m);
+        CHECK(again->total.after == w->total.after);
+        last = m;
+        ic_whatif_free(w);
+        ic_whatif_free(again);
+    }
+    CHECK_INT(last, 1000);
+    ic_ledger_close(l);
+}
+
+static void t_refused(void)
+{
+    ic_whatif *w = NULL;
+    ic_error err = {0};
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_MODEL};
+    CHECK_INT(ic_whatif_build(led, &o, &w, &err), IC_ERR_INVALID); /* no scenario */
+    CHECK(strstr(err.msg, "no scenario") != NULL);
+    o.batch = true;
+    o.by = IC_DIM_TASK;
+    CHECK_INT(ic_whatif_build(led, &o, &w, &err), IC_ERR_INVALID);
+    o.by = IC_DIM_MODEL;
+    o.share_bp = 10001;
+    CHECK_INT(ic_whatif_build(led, &o, &w, &err), IC_ERR_INVALID);
+    CHECK(w == NULL);
+    CHECK_INT(ic_whatif_batch_discount_bp("openai"), 5000);
+    CHECK_INT(ic_whatif_batch_discount_bp("deepseek"), 0);
+    CHECK_INT(ic_whatif_batch_discount_bp(NULL), 0);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 2;
+    RUN(t_setup);
+    if (cat && led) {
+        RUN(t_swap_all);
+        RUN(t_swap_unpriced_unit);
+        RUN(t_batch);
+        RUN(t_at_and_filter);
+        RUN(t_customer_shares);
+        RUN(t_share);
+        RUN(t_refused);
+    }
+    ic_ledger_close(led);
+    ic_catalog_free(cat);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    TEST_END();
+}
