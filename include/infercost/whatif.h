@@ -42,6 +42,9 @@ typedef struct ic_whatif_opts {
     uint32_t share_bp;         /* of the calls a swap matches, the share moved (10000 = all);
                                   a call moves when the hash of its id falls in the share, so a
                                   run is reproducible and a larger share moves a superset */
+    bool share_smallest;       /* move instead the share with the fewest input tokens (ties by
+                                  the hash of the id), as a prompt-size rule would route: the
+                                  longest prompts stay on their model */
     bool batch;                /* the batch discount for calls not already batched */
     uint32_t batch_bp;         /* the discount for every provider (0: each provider's published
                                   one, ic_whatif_batch_discount_bp; providers without one are

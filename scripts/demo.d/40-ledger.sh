@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/demo.d/40-ledger.sh: the ledger on a small AI product's last 90 days: generate a
 # deterministic workload (8 customers, 4 features, 5 models, agent tasks, growth) and its revenue,
-# ingest it (twice: the second run adds nothing), then report, margin, what-if and forecast.
+# ingest it (twice: the second run adds nothing), then report, margin, a routing evaluation, what-if and forecast.
 set -eu
 L="$DEMO/ledger.db"
 rm -f "$L" "$L-wal" "$L-shm" "$L.rejects.jsonl"
@@ -21,8 +21,12 @@ echo
 echo "\$ infercost margin"
 "$IC" margin --ledger "$L" || true # exit 1: a customer is under water
 echo
-echo "\$ infercost whatif --swap claude-sonnet-4-5=claude-haiku-4-5 --share 50 --by customer"
-"$IC" whatif --ledger "$L" --swap claude-sonnet-4-5=claude-haiku-4-5 --share 50 --by customer
+echo "\$ infercost route-eval --set gsm8k   (what a routing rule keeps: RouteLLM's GSM8K, GPT-4 vs Mixtral)"
+"$IC" route-eval --set gsm8k --router random --router prompt-tokens --router 'regex:(?i)how many|total' --router optimal
+echo
+echo "\$ infercost whatif --swap claude-sonnet-4-5=claude-haiku-4-5 --share 64 --share-by input-tokens --by customer"
+echo "  (that prompt-size rule on this product's traffic: the longest 36% of prompts stay on Sonnet)"
+"$IC" whatif --ledger "$L" --swap claude-sonnet-4-5=claude-haiku-4-5 --share 64 --share-by input-tokens --by customer
 echo
 echo "\$ infercost whatif --batch --feature summarize"
 "$IC" whatif --ledger "$L" --batch --feature summarize

@@ -13,7 +13,8 @@
 
 static const char usage_text[] =
     "usage: infercost whatif [--ledger PATH] [--from DATE] [--to DATE] [--month YYYY-MM]\n"
-    "                        [--swap FROM=TO]... [--share PCT] [--batch] [--batch-discount PCT]\n"
+    "                        [--swap FROM=TO]... [--share PCT] [--share-by id|input-tokens]\n"
+    "                        [--batch] [--batch-discount PCT]\n"
     "                        [--at DATE|now] [--provider P] [--model M] [--customer C]\n"
     "                        [--feature F] [--by model|provider|customer|feature|month]\n"
     "                        [--catalog FILE] [--overlay FILE]... [--format table|csv|json|md]\n"
@@ -21,8 +22,10 @@ static const char usage_text[] =
     "usage (docs/ledger.md, \"What-if\"):\n"
     "  --swap FROM=TO      calls served by model FROM (as `report --by model` names it; * for\n"
     "                      all) priced on TO ([PROVIDER:]MODEL, a catalog model) instead\n"
-    "  --share PCT         move only this share of FROM's calls, chosen by event id as a\n"
-    "                      router would spread them (default 100)\n"
+    "  --share PCT         move only this share of FROM's calls (default 100): chosen by\n"
+    "                      event id (--share-by id, the default: a random router), or those\n"
+    "                      with the fewest input tokens (--share-by input-tokens: a prompt-size\n"
+    "                      rule, the longest stay; see infercost route-eval)\n"
     "  --batch             the batch API's discount on calls not already batched (OpenAI,\n"
     "                      Anthropic, Google: 50%); --batch-discount PCT: this one, any provider\n"
     "  --at DATE|now       every call at that date's prices (today's, a scheduled change)\n"
@@ -101,6 +104,12 @@ static int run(int argc, char **argv)
         } else if ((v = ic_cli_opt("--share", argc, argv, &i, &bad))) {
             if (ic_cli_parse_pct_bp("--share", v, &o.share_bp))
                 return 2;
+        } else if ((v = ic_cli_opt("--share-by", argc, argv, &i, &bad))) {
+            if (strcmp(v, "id") && strcmp(v, "input-tokens")) {
+                ic_cli_error("--share-by wants id or input-tokens, not '%s'", v);
+                return 2;
+            }
+            o.share_smallest = !strcmp(v, "input-tokens");
         } else if ((v = ic_cli_opt("--batch-discount", argc, argv, &i, &bad))) {
             if (ic_cli_parse_pct_bp("--batch-discount", v, &o.batch_bp))
                 return 2;

@@ -34,13 +34,40 @@ uint32_t ic_whatif_batch_discount_bp(const char *provider_id)
     return 0;
 }
 
+typedef struct sizekey { /* a call's place in the order of --share by size */
+    uint64_t tokens, h;
+} sizekey;
+
+typedef struct keyvec {
+    sizekey *v;
+    size_t n, cap;
+} keyvec;
+
 typedef struct wb {
     ic_whatif *w;
     const ic_whatif_opts *o;
     ic_smap groups;
     size_t cap;
     bool oom;
+    keyvec sizes[IC_WHATIF_MAX_SWAPS]; /* share_smallest: the keys of each swap's calls */
+    sizekey cutoff[IC_WHATIF_MAX_SWAPS]; /* ... and the first key that does not move */
 } wb;
+
+static bool key_less(sizekey a, sizekey b)
+{
+    return a.tokens != b.tokens ? a.tokens < b.tokens : a.h < b.h;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    sizekey x = *(const sizekey *)a, y = *(const sizekey *)b;
+    return key_less(x, y) ? -1 : key_less(y, x);
+}
+
+static sizekey key_of(const ic_event *e)
+{
+    return (sizekey){e->input_tokens, XXH3_64bits(e->id, strlen(e->id))};
+}
 
 static ic_whatif_row *row_of(wb *b, const char *key)
 {
@@ -77,6 +104,46 @@ static void note_unpriced(ic_whatif *w, const ic_event *e, const char *why)
         snprintf(w->first_unpriced, sizeof w->first_unpriced, "event %.200s: %.300s", e->id, why);
 }
 
+/* the first swap that matches the call, or -1 */
+static int swap_of(const ic_whatif_opts *o, const ic_event *e)
+{
+    const char *served = ic_event_rollup_model(e);
+    for (int i = 0; i < o->nswaps; i++)
+        if (!strcmp(o->swaps[i].from, "*") || !strcmp(o->swaps[i].from, served ? served : ""))
+            return i;
+    return -1;
+}
+
+/* whether the scenario applies to the call (the filter's exact matches) */
+static bool applies(const ic_whatif_opts *o, const ic_event *e)
+{
+    const ic_ledger_filter *f = &o->filter;
+    return eq_or_any(f->provider, e->provider) && eq_or_any(f->model, ic_event_rollup_model(e)) &&
+           eq_or_any(f->customer, e->customer) && eq_or_any(f->feature, e->feature);
+}
+
+/* share_smallest, first pass: the size keys of the calls each swap matches */
+static int on_event_size(const ic_event *e, void *arg)
+{
+    wb *b = arg;
+    int i;
+    if (e->cache_hit || !applies(b->o, e) || (i = swap_of(b->o, e)) < 0)
+        return 0;
+    keyvec *kv = &b->sizes[i];
+    if (kv->n == kv->cap) {
+        size_t nc = kv->cap ? kv->cap * 2 : 1024;
+        sizekey *nv = realloc(kv->v, nc * sizeof *nv);
+        if (!nv) {
+            b->oom = true;
+            return 1;
+        }
+        kv->v = nv;
+        kv->cap = nc;
+    }
+    kv->v[kv->n++] = key_of(e);
+    return 0;
+}
+
 /* The call's cost under the scenario; *moved, *batched and *unpriced say what happened to it. */
 static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batched, bool *unpriced)
 {
@@ -86,15 +153,16 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batch
     *moved = *batched = *unpriced = false;
     if (e->cache_hit)
         return e->cost;
-    for (int i = 0; i < o->nswaps; i++) {
-        if (strcmp(o->swaps[i].from, "*") && strcmp(o->swaps[i].from, served ? served : ""))
-            continue;
+    int i = swap_of(o, e);
+    if (i >= 0) {
         b->w->swap_matched[i]++;
-        if (o->share_bp >= 10000 || XXH3_64bits(e->id, strlen(e->id)) % 10000 < o->share_bp) {
+        bool in = o->share_bp >= 10000 ||
+                  (o->share_smallest ? key_less(key_of(e), b->cutoff[i])
+                                     : XXH3_64bits(e->id, strlen(e->id)) % 10000 < o->share_bp);
+        if (in) {
             m = o->swaps[i].to;
             *moved = true;
         }
-        break;
     }
     ic_money cost = e->cost;
     ic_error err = {0};
@@ -144,12 +212,10 @@ static int on_event(const ic_event *e, void *arg)
 {
     wb *b = arg;
     const ic_whatif_opts *o = b->o;
-    const ic_ledger_filter *f = &o->filter;
     const char *served = ic_event_rollup_model(e);
-    bool applies = eq_or_any(f->provider, e->provider) && eq_or_any(f->model, served) &&
-                   eq_or_any(f->customer, e->customer) && eq_or_any(f->feature, e->feature);
+    bool in = applies(o, e);
     b->w->total.period_cost += e->cost;
-    if (!applies && o->by != IC_DIM_CUSTOMER)
+    if (!in && o->by != IC_DIM_CUSTOMER)
         return 0; /* in no row: only the period's total counts it */
     char month[8];
     const char *key;
@@ -173,7 +239,7 @@ static int on_event(const ic_event *e, void *arg)
         return 1;
     }
     r->period_cost += e->cost;
-    if (!applies)
+    if (!in)
         return 0;
     bool moved, batched, unpriced;
     ic_money after = scenario_cost(b, e, &moved, &batched, &unpriced);
@@ -228,7 +294,20 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
     w->opts = *o;
     wb b = {.w = w, .o = &w->opts};
     ic_ledger_filter period = {.from_ms = o->filter.from_ms, .to_ms = o->filter.to_ms};
-    ic_status st = ic_ledger_scan_events(l, &period, on_event, &b, err);
+    ic_status st = IC_OK;
+    if (o->share_smallest && o->share_bp < 10000) {
+        st = ic_ledger_scan_events(l, &period, on_event_size, &b, err);
+        for (int i = 0; st == IC_OK && i < o->nswaps; i++) {
+            keyvec *kv = &b.sizes[i];
+            qsort(kv->v, kv->n, sizeof *kv->v, cmp_key);
+            size_t k = (size_t)((uint64_t)kv->n * o->share_bp / 10000);
+            b.cutoff[i] = k < kv->n ? kv->v[k] : (sizekey){UINT64_MAX, UINT64_MAX};
+        }
+    }
+    if (st == IC_OK && !b.oom)
+        st = ic_ledger_scan_events(l, &period, on_event, &b, err);
+    for (int i = 0; i < IC_WHATIF_MAX_SWAPS; i++)
+        free(b.sizes[i].v);
     if (st == IC_OK && b.oom)
         st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     ic_margin *m = NULL;
@@ -297,8 +376,10 @@ static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
                               ic_provider_id(ic_model_provider(o->swaps[i].to)),
                               ic_model_id(o->swaps[i].to));
     if (o->nswaps && o->share_bp < 10000 && n < cap)
-        n += (size_t)snprintf(buf + n, cap - n, " for %u.%02u%% of the calls (chosen by event id)",
-                              o->share_bp / 100, o->share_bp % 100);
+        n += (size_t)snprintf(buf + n, cap - n, " for %u.%02u%% of the calls (%s)",
+                              o->share_bp / 100, o->share_bp % 100,
+                              o->share_smallest ? "those with the fewest input tokens"
+                                                : "chosen by event id");
     if (o->batch && n < cap) {
         if (o->batch_bp)
             n += (size_t)snprintf(buf + n, cap - n, "%sbatch API at %u.%02u%% off", n ? "; " : "",

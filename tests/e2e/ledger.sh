@@ -112,6 +112,11 @@ expect_eq "whatif one customer" "$(jget "$T/w2.json" d.total.calls)" "1"
 expect_eq "whatif rest of period kept" "$(jget "$T/w2.json" d.total.period_whatif_usd)" "0.04074625"
 a=$("$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share 50 --format csv)
 expect_eq "whatif share reproducible" "$("$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share 50 --format csv)" "$a"
+# by size: of gpt-4o's two calls (1000 and 4000 input tokens) half moves, the smaller: c1
+"$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share 50 --share-by input-tokens --format json >"$T/w3.json"
+expect_eq "whatif share by size" "$(jget "$T/w3.json" d.total.saving_usd)" "0.00329"
+"$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share-by size >/dev/null 2>"$T/err"
+expect_has "whatif share-by bad" "$(cat "$T/err")" "--share-by wants id or input-tokens"
 # scenario errors: named, exit 2, nothing printed on stdout
 "$IC" whatif --ledger "$L" >"$T/out" 2>"$T/err"
 expect_eq "whatif no scenario exit" $? 2

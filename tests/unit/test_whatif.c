@@ -253,6 +253,45 @@ static void t_share(void)
     ic_ledger_close(l);
 }
 
+static void t_share_by_size(void)
+{
+    /* gpt-4o calls of 1,000 x i input tokens (i = 1..10), no output: $0.0025 x i each, on
+     * gpt-4o-mini $0.00015 x i. The smallest 30% are i = 1, 2, 3: saving 0.00235 x 6. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/z.db", dir);
+    ic_ledger *l = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    char text[4096];
+    size_t n = 0;
+    for (int i = 10; i >= 1; i--) /* in any order */
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "{\"id\":\"z%d\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+                              "\"timestamp\":\"2026-06-20T10:00:00Z\",\"usage\":{\"input_tokens\":"
+                              "%d,\"output_tokens\":0}}\n", i, 1000 * i);
+    FILE *in = fmemopen(text, n, "r");
+    ic_ingest_opts io = {.catalog = cat};
+    ic_ingest_stats st = {0};
+    CHECK_INT(ic_ingest_stream(l, &io, in, "z.jsonl", &st, &err), IC_OK);
+    fclose(in);
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 3000, .share_smallest = true,
+                        .by = IC_DIM_MODEL, .nswaps = 1};
+    o.swaps[0] = (ic_whatif_swap){"gpt-4o", model("openai", "gpt-4o-mini")};
+    ic_whatif *w = NULL;
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+    if (w) {
+        CHECK_INT(w->total.moved, 3);
+        CHECK(w->total.before - w->total.after == (USD(0.0025) - USD(0.00015)) * 6);
+    }
+    ic_whatif_free(w);
+    o.share_bp = 1; /* less than one call: none moves */
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+    if (w)
+        CHECK_INT(w->total.moved, 0);
+    ic_whatif_free(w);
+    ic_ledger_close(l);
+}
+
 static void t_refused(void)
 {
     ic_whatif *w = NULL;
@@ -284,6 +323,7 @@ int main(void)
         RUN(t_at_and_filter);
         RUN(t_customer_shares);
         RUN(t_share);
+        RUN(t_share_by_size);
         RUN(t_refused);
     }
     ic_ledger_close(led);

@@ -1,5 +1,5 @@
-# tests/valgrind.d/ledger.sh: the ledger commands under memcheck on the small fixtures (sourced by
-# tests/valgrind.sh with IC, TMP and check set).
+# tests/valgrind.d/ledger.sh: the ledger commands under memcheck on the small fixtures, and
+# route-eval on one shipped set (sourced by tests/valgrind.sh with IC, TMP and check set).
 LFX=tests/e2e/ledger-fixtures
 check "ingest jsonl" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/calls.jsonl"
 check "ingest otlp" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/spans.otlp.json"
@@ -17,3 +17,4 @@ check "export focus" "$IC" export --format focus --ledger "$TMP/vg.db" --out "$T
 # the same file again: every event found by the batch path's range read, nothing inserted
 check "ingest duplicates" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/calls.jsonl"
 check "forecast json" "$IC" forecast --ledger "$TMP/vg.db" --months 2 --format json
+check "route-eval" "$IC" route-eval --set gsm8k --router prompt-tokens --router 'regex:(?i)how many' --router keywords:total,sum --router optimal

@@ -1,0 +1,806 @@
+/* route_eval.c: routing rules measured on prompts with known outcomes (route_eval.h). Loads the
+ * evaluation sets (a CSV reader for quoted multi-line fields, json-c for the JSONL files), scores
+ * each prompt by the router, sorts by score and walks the curve of quality against the share of
+ * strong calls, ties moving together. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "infercost/route_eval.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infercost/record.h"
+#include "infercost/report.h"
+#include "infercost/tokenizer.h"
+#include "strmap.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+static char *read_file(const char *path, size_t *len, ic_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ic_error_set(err, IC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf) {
+        ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    if (bad) {
+        free(buf);
+        ic_error_set(err, IC_ERR_IO, "%s: cannot read", path);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* ---- CSV (RFC 4180): fields separated by commas, records by CRLF or LF; a quoted field may
+ * hold commas, line breaks and doubled quotes ---- */
+
+typedef struct csvp {
+    char *p, *end;
+    size_t line;  /* line of the record being read */
+    char **f;     /* fields of the current record: pointers into the buffer, NUL-terminated */
+    size_t n, cap;
+} csvp;
+
+/* 1: a record in c->f; 0: end of input; -1: an unterminated quote or out of memory (*why) */
+static int csv_next(csvp *c, const char **why)
+{
+    c->n = 0;
+    if (c->p >= c->end)
+        return 0;
+    for (;;) {
+        if (c->n == c->cap) {
+            size_t nc = c->cap ? c->cap * 2 : 8;
+            char **nf = realloc(c->f, nc * sizeof *nf);
+            if (!nf) {
+                *why = "out of memory";
+                return -1;
+            }
+            c->f = nf;
+            c->cap = nc;
+        }
+        char *out = c->p, *start = c->p;
+        if (*c->p == '"') {
+            c->p++;
+            for (;;) {
+                if (c->p >= c->end) {
+                    *why = "a quoted field is not closed";
+                    return -1;
+                }
+                if (*c->p == '"') {
+                    if (c->p + 1 < c->end && c->p[1] == '"') {
+                        *out++ = '"';
+                        c->p += 2;
+                        continue;
+                    }
+                    c->p++;
+                    break;
+                }
+                if (*c->p == '\n')
+                    c->line++;
+                *out++ = *c->p++;
+            }
+        } else {
+            while (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r')
+                c->p++;
+            out = c->p;
+        }
+        char stop = c->p < c->end ? *c->p : '\n';
+        if (stop != ',' && stop != '\n' && stop != '\r') {
+            *why = "text after a quoted field";
+            return -1;
+        }
+        c->f[c->n++] = start;
+        if (stop == ',') {
+            *out = 0;
+            c->p++;
+            continue;
+        }
+        if (stop == '\r' && c->p + 1 < c->end && c->p[1] == '\n')
+            c->p++;
+        *out = 0;
+        if (c->p < c->end)
+            c->p++;
+        return 1;
+    }
+}
+
+/* ---- sets ---- */
+
+void ic_route_set_free(ic_route_set *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->items[i].prompt);
+    free(s->items);
+    free(s->name);
+    free(s->strong_model);
+    free(s->weak_model);
+    free(s);
+}
+
+static ic_status set_new(ic_route_set **set, const char *name, const char *strong,
+                         const char *weak, ic_error *err)
+{
+    if (*set)
+        return IC_OK;
+    ic_route_set *s = calloc(1, sizeof *s);
+    if (!s || !(s->name = strdup(name)) || !(s->strong_model = strdup(strong)) ||
+        !(s->weak_model = strdup(weak))) {
+        ic_route_set_free(s);
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
+    *set = s;
+    return IC_OK;
+}
+
+static ic_status add_item(ic_route_set *s, const char *prompt, double strong, double weak,
+                          ic_error *err)
+{
+    if ((s->n & (s->n - 1)) == 0) { /* grow at powers of two */
+        ic_route_item *ni = realloc(s->items, (s->n ? s->n * 2 : 64) * sizeof *ni);
+        if (!ni)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        s->items = ni;
+    }
+    char *p = strdup(prompt);
+    if (!p)
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    s->items[s->n++] = (ic_route_item){p, strong, weak};
+    return IC_OK;
+}
+
+/* the "eval_prompt" of every line of a JSONL file, into m */
+static ic_status load_exclude(ic_smap *m, const char *path, ic_error *err)
+{
+    if (!path)
+        return IC_OK;
+    size_t len;
+    char *buf = read_file(path, &len, err);
+    if (!buf)
+        return err->status;
+    ic_status st = IC_OK;
+    size_t line = 0;
+    for (char *p = buf, *nl; st == IC_OK && p < buf + len; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(buf + len - p));
+        if (!nl)
+            nl = buf + len;
+        *nl = 0;
+        line++;
+        if (strspn(p, " \t\r") == strlen(p))
+            continue;
+        json_object *o = json_tokener_parse(p), *v;
+        if (!o || !json_object_object_get_ex(o, "eval_prompt", &v) ||
+            !json_object_is_type(v, json_type_string)) {
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: eval_prompt: expected a JSON object "
+                              "with an \"eval_prompt\" string", path, line);
+        } else {
+            bool fresh;
+            if (ic__smap_get(m, json_object_get_string(v), 1, &fresh) == SIZE_MAX)
+                st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        }
+        json_object_put(o);
+    }
+    free(buf);
+    return st;
+}
+
+/* whether load_exclude put prompt in m (its value 1); a prompt looked up is kept with value 0 */
+static bool excluded(ic_smap *m, const char *prompt)
+{
+    bool fresh;
+    return m->n && ic__smap_get(m, prompt, 0, &fresh) == 1;
+}
+
+static bool parse_outcome(const char *s, double *out)
+{
+    if (!strcmp(s, "True") || !strcmp(s, "true")) {
+        *out = 1;
+        return true;
+    }
+    if (!strcmp(s, "False") || !strcmp(s, "false")) {
+        *out = 0;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char *path,
+                                const char *strong_col, const char *weak_col,
+                                const char *exclude_path, ic_error *err)
+{
+    ic_smap ex = {0};
+    ic_status st = load_exclude(&ex, exclude_path, err);
+    size_t len = 0;
+    char *buf = st == IC_OK ? read_file(path, &len, err) : NULL;
+    if (!buf) {
+        ic__smap_free(&ex);
+        return st == IC_OK ? err->status : st;
+    }
+    bool fresh_set = !*set;
+    st = set_new(set, name, strong_col, weak_col, err);
+    csvp c = {.p = buf, .end = buf + len, .line = 1};
+    const char *why = NULL;
+    int ip = -1, is = -1, iw = -1;
+    size_t ncols = 0;
+    if (st == IC_OK) {
+        int r = csv_next(&c, &why);
+        if (r <= 0) {
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:1: %s", path, r < 0 ? why : "empty file");
+        } else {
+            ncols = c.n;
+            for (size_t i = 0; i < c.n; i++) {
+                if (!strcmp(c.f[i], "prompt"))
+                    ip = (int)i;
+                else if (!strcmp(c.f[i], strong_col))
+                    is = (int)i;
+                else if (!strcmp(c.f[i], weak_col))
+                    iw = (int)i;
+            }
+            if (ip < 0 || is < 0 || iw < 0)
+                st = ic_error_set(err, IC_ERR_PARSE, "%s:1: the header has no \"%s\" column",
+                                  path, ip < 0 ? "prompt" : is < 0 ? strong_col : weak_col);
+        }
+    }
+    while (st == IC_OK) {
+        c.line++;
+        size_t line = c.line;
+        int r = csv_next(&c, &why);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: %s", path, line, why);
+            break;
+        }
+        if (c.n == 1 && !c.f[0][0])
+            continue; /* a blank line */
+        if (c.n != ncols) {
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: %zu fields, the header has %zu", path,
+                              line, c.n, ncols);
+            break;
+        }
+        double sv, wv;
+        if (!parse_outcome(c.f[is], &sv) || !parse_outcome(c.f[iw], &wv)) {
+            bool s_bad = !parse_outcome(c.f[is], &sv);
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: %s: expected True, False or a number, "
+                              "not '%.40s'", path, line, s_bad ? strong_col : weak_col,
+                              s_bad ? c.f[is] : c.f[iw]);
+            break;
+        }
+        if (!ic_utf8_valid(c.f[ip], strlen(c.f[ip]))) {
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: prompt: not valid UTF-8", path, line);
+            break;
+        }
+        if (excluded(&ex, c.f[ip]))
+            (*set)->contaminated++;
+        else
+            st = add_item(*set, c.f[ip], sv, wv, err);
+    }
+    free(c.f);
+    free(buf);
+    ic__smap_free(&ex);
+    if (st != IC_OK && fresh_set) {
+        ic_route_set_free(*set);
+        *set = NULL;
+    }
+    return st;
+}
+
+ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_path,
+                                    const char *judgements_path, const char *strong_model,
+                                    const char *weak_model, const char *exclude_path,
+                                    ic_error *err)
+{
+    ic_smap ex = {0}, qids = {0};
+    ic_status st = load_exclude(&ex, exclude_path, err);
+    size_t qlen = 0, jlen = 0;
+    char *qbuf = st == IC_OK ? read_file(questions_path, &qlen, err) : NULL;
+    char *jbuf = qbuf ? read_file(judgements_path, &jlen, err) : NULL;
+    if (!jbuf) {
+        free(qbuf);
+        ic__smap_free(&ex);
+        return st == IC_OK ? err->status : st;
+    }
+    bool fresh_set = !*set;
+    st = set_new(set, "mt-bench", strong_model, weak_model, err);
+    ic_route_set *s = *set;
+    size_t first = s ? s->n : 0;
+    /* scores[k][model][turn], k = the item's index from first */
+    double (*sum)[2][2] = NULL;
+    int (*cnt)[2][2] = NULL;
+    size_t line = 0;
+    for (char *p = qbuf, *nl; st == IC_OK && p < qbuf + qlen; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(qbuf + qlen - p));
+        if (!nl)
+            nl = qbuf + qlen;
+        *nl = 0;
+        line++;
+        if (strspn(p, " \t\r") == strlen(p))
+            continue;
+        json_object *o = json_tokener_parse(p), *id, *turns;
+        if (!o || !json_object_object_get_ex(o, "question_id", &id) ||
+            !json_object_object_get_ex(o, "turns", &turns) ||
+            !json_object_is_type(turns, json_type_array) || json_object_array_length(turns) < 2 ||
+            !json_object_is_type(json_object_array_get_idx(turns, 0), json_type_string) ||
+            !json_object_is_type(json_object_array_get_idx(turns, 1), json_type_string)) {
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: expected question_id and two string "
+                              "turns", questions_path, line);
+        } else {
+            const char *t1 = json_object_get_string(json_object_array_get_idx(turns, 0));
+            const char *t2 = json_object_get_string(json_object_array_get_idx(turns, 1));
+            if (excluded(&ex, t1) || excluded(&ex, t2)) {
+                s->contaminated++;
+            } else {
+                bool fresh;
+                size_t k = ic__smap_get(&qids, json_object_get_string(id), s->n - first, &fresh);
+                if (k == SIZE_MAX)
+                    st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+                else if (!fresh)
+                    st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: question_id %s twice",
+                                      questions_path, line, json_object_get_string(id));
+                else
+                    st = add_item(s, t1, 0, 0, err);
+            }
+        }
+        json_object_put(o);
+    }
+    size_t nq = s ? s->n - first : 0;
+    if (st == IC_OK && (!(sum = calloc(nq ? nq : 1, sizeof *sum)) ||
+                        !(cnt = calloc(nq ? nq : 1, sizeof *cnt))))
+        st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    line = 0;
+    for (char *p = jbuf, *nl; st == IC_OK && p < jbuf + jlen; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(jbuf + jlen - p));
+        if (!nl)
+            nl = jbuf + jlen;
+        *nl = 0;
+        line++;
+        if (strspn(p, " \t\r") == strlen(p))
+            continue;
+        json_object *o = json_tokener_parse(p), *id, *model, *score, *turn;
+        if (!o || !json_object_object_get_ex(o, "question_id", &id) ||
+            !json_object_object_get_ex(o, "model", &model) ||
+            !json_object_object_get_ex(o, "score", &score) ||
+            !json_object_object_get_ex(o, "turn", &turn) ||
+            !json_object_is_type(model, json_type_string) ||
+            !(json_object_is_type(score, json_type_int) ||
+              json_object_is_type(score, json_type_double)) ||
+            !json_object_is_type(turn, json_type_int)) {
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: expected question_id, model, score "
+                              "and turn", judgements_path, line);
+            json_object_put(o);
+            break;
+        }
+        const char *m = json_object_get_string(model);
+        int mi = !strcmp(m, strong_model) ? 0 : !strcmp(m, weak_model) ? 1 : -1;
+        int64_t t = json_object_get_int64(turn);
+        double sc = json_object_get_double(score);
+        bool fresh; /* a question not kept (left out, or not in the questions) gets nq */
+        size_t k = mi < 0 ? nq : ic__smap_get(&qids, json_object_get_string(id), nq, &fresh);
+        if (k == SIZE_MAX) {
+            st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        } else if (k < nq) {
+            if (t < 1 || t > 2 || !isfinite(sc)) {
+                st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: turn must be 1 or 2 and score a "
+                                  "number", judgements_path, line);
+            } else {
+                sum[k][mi][t - 1] += sc;
+                cnt[k][mi][t - 1]++;
+            }
+        }
+        json_object_put(o);
+    }
+    /* each question: the mean of each model's two turns (a turn judged twice: their mean) */
+    for (size_t k = 0; st == IC_OK && k < nq; k++) {
+        for (int mi = 0; mi < 2 && st == IC_OK; mi++) {
+            double q = 0;
+            for (int t = 0; t < 2; t++) {
+                if (!cnt[k][mi][t]) {
+                    st = ic_error_set(err, IC_ERR_PARSE, "%s: no score of %s for the question "
+                                      "\"%.60s\", turn %d", judgements_path,
+                                      mi ? weak_model : strong_model, s->items[first + k].prompt,
+                                      t + 1);
+                    break;
+                }
+                q += sum[k][mi][t] / cnt[k][mi][t] / 2;
+            }
+            if (mi == 0)
+                s->items[first + k].strong = q;
+            else
+                s->items[first + k].weak = q;
+        }
+    }
+    free(sum);
+    free(cnt);
+    free(qbuf);
+    free(jbuf);
+    ic__smap_free(&ex);
+    ic__smap_free(&qids);
+    if (st != IC_OK && fresh_set) {
+        ic_route_set_free(*set);
+        *set = NULL;
+    }
+    return st;
+}
+
+#define STRONG "gpt-4-1106-preview"
+#define WEAK "mistralai/Mixtral-8x7B-Instruct-v0.1"
+
+static const char *const mmlu_domains[] = {
+    "abstract_algebra", "anatomy", "astronomy", "business_ethics", "clinical_knowledge",
+    "college_biology", "college_chemistry", "college_computer_science", "college_mathematics",
+    "college_medicine", "college_physics", "computer_security", "conceptual_physics",
+    "econometrics", "electrical_engineering", "elementary_mathematics", "formal_logic",
+    "global_facts", "high_school_biology", "high_school_chemistry",
+    "high_school_computer_science", "high_school_european_history", "high_school_geography",
+    "high_school_government_and_politics", "high_school_macroeconomics",
+    "high_school_mathematics", "high_school_microeconomics", "high_school_physics",
+    "high_school_psychology", "high_school_statistics", "high_school_us_history",
+    "high_school_world_history", "human_aging", "human_sexuality", "international_law",
+    "jurisprudence", "logical_fallacies", "machine_learning", "management", "marketing",
+    "medical_genetics", "miscellaneous", "moral_disputes", "moral_scenarios", "nutrition",
+    "philosophy", "prehistory", "professional_accounting", "professional_law",
+    "professional_medicine", "professional_psychology", "public_relations", "security_studies",
+    "sociology", "us_foreign_policy", "virology", "world_religions"};
+
+ic_status ic_route_set_load_builtin(ic_route_set **set, const char *dir, const char *name,
+                                    ic_error *err)
+{
+    char a[4096], b[4096], c[4096];
+    *set = NULL;
+    if (!strcmp(name, "mt-bench")) {
+        snprintf(a, sizeof a, "%s/mt_bench_question.jsonl", dir);
+        snprintf(b, sizeof b, "%s/mt_bench__judgements.jsonl", dir);
+        snprintf(c, sizeof c, "%s/mt_bench__contaminated_prompts.jsonl", dir);
+        return ic_route_set_load_mtbench(set, a, b, STRONG, WEAK, c, err);
+    }
+    if (!strcmp(name, "gsm8k")) {
+        snprintf(a, sizeof a, "%s/gsm8k__gsm8k_responses.csv", dir);
+        snprintf(c, sizeof c, "%s/gsm8k__contaminated_prompts.jsonl", dir);
+        return ic_route_set_load_csv(set, "gsm8k", a, STRONG, WEAK, c, err);
+    }
+    if (!strcmp(name, "mmlu")) {
+        snprintf(c, sizeof c, "%s/mmlu__contaminated_prompts.jsonl", dir);
+        for (size_t i = 0; i < sizeof mmlu_domains / sizeof mmlu_domains[0]; i++) {
+            snprintf(a, sizeof a, "%s/mmlu/mmlu_%s.csv", dir, mmlu_domains[i]);
+            ic_status st = ic_route_set_load_csv(set, "mmlu", a, STRONG, WEAK, c, err);
+            if (st != IC_OK) {
+                ic_route_set_free(*set);
+                *set = NULL;
+                return st;
+            }
+        }
+        return IC_OK;
+    }
+    return ic_error_set(err, IC_ERR_INVALID, "no evaluation set '%s' (mt-bench, gsm8k, mmlu)",
+                        name);
+}
+
+/* ---- routers and the curve ---- */
+
+typedef struct scored {
+    double score;
+    size_t i;
+} scored;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static bool ci_contains(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (!n)
+        return false;
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return true;
+    return false;
+}
+
+static ic_status score_items(const ic_route_set *s, const char *router, scored *sc,
+                             ic_error *err)
+{
+    if (!strcmp(router, "random")) {
+        for (size_t i = 0; i < s->n; i++)
+            sc[i].score = (double)(XXH3_64bits(s->items[i].prompt, strlen(s->items[i].prompt)) >>
+                                   11);
+    } else if (!strcmp(router, "optimal")) {
+        for (size_t i = 0; i < s->n; i++)
+            sc[i].score = s->items[i].strong - s->items[i].weak;
+    } else if (!strcmp(router, "prompt-tokens")) {
+        const ic_tokenizer *t = ic_tokenizer_shared("o200k_base", err);
+        if (!t)
+            return err->status;
+        for (size_t i = 0; i < s->n; i++) {
+            uint64_t n;
+            if (ic_tokenizer_count(t, s->items[i].prompt, strlen(s->items[i].prompt), 0, &n,
+                                   err) != IC_OK)
+                return err->status;
+            sc[i].score = (double)n;
+        }
+    } else if (!strncmp(router, "keywords:", 9)) {
+        char *list = strdup(router + 9);
+        if (!list)
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        size_t nk = 0;
+        for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
+            nk += *tok != 0;
+        if (!nk) {
+            free(list);
+            return ic_error_set(err, IC_ERR_INVALID, "router %s: no keyword", router);
+        }
+        for (size_t i = 0; i < s->n; i++) {
+            bool any = false;
+            for (const char *k = list, *end = list + strlen(router + 9); k < end && !any;
+                 k += strlen(k) + 1)
+                any = *k && ci_contains(s->items[i].prompt, k);
+            sc[i].score = any;
+        }
+        free(list);
+    } else if (!strncmp(router, "regex:", 6)) {
+        int ec;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)(router + 6), PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+                                       &ec, &off, NULL);
+        if (!re) {
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(ec, msg, sizeof msg);
+            return ic_error_set(err, IC_ERR_INVALID, "router %s: bad regex at offset %zu: %s",
+                                router, (size_t)off, (char *)msg);
+        }
+        pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+        if (!md) {
+            pcre2_code_free(re);
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < s->n; i++)
+            sc[i].score = pcre2_match(re, (PCRE2_SPTR)s->items[i].prompt,
+                                      strlen(s->items[i].prompt), 0, 0, md, NULL) >= 0;
+        pcre2_match_data_free(md);
+        pcre2_code_free(re);
+    } else {
+        return ic_error_set(err, IC_ERR_INVALID, "no router '%s' (random, prompt-tokens, "
+                            "keywords:A,B, regex:PATTERN, optimal)", router);
+    }
+    for (size_t i = 0; i < s->n; i++)
+        sc[i].i = i;
+    return IC_OK;
+}
+
+/* the value at share x of the piecewise-linear curve through (xs[k], ys[k]), xs ascending */
+static double interp(const double *xs, const double *ys, size_t n, double x)
+{
+    for (size_t k = 1; k < n; k++)
+        if (x <= xs[k]) {
+            if (xs[k] == xs[k - 1])
+                return ys[k];
+            return ys[k - 1] + (ys[k] - ys[k - 1]) * (x - xs[k - 1]) / (xs[k] - xs[k - 1]);
+        }
+    return ys[n - 1];
+}
+
+/* the first share at which the curve reaches y; -1 if it never does */
+static double first_reach(const double *xs, const double *ys, size_t n, double y)
+{
+    if (ys[0] >= y)
+        return xs[0];
+    for (size_t k = 1; k < n; k++)
+        if (ys[k] >= y)
+            return xs[k - 1] + (xs[k] - xs[k - 1]) * (y - ys[k - 1]) / (ys[k] - ys[k - 1]);
+    return -1;
+}
+
+static ic_status evaluate(const ic_route_set *s, const char *router, double qs, double qw,
+                          ic_route_result *r, ic_error *err)
+{
+    size_t n = s->n;
+    scored *sc = malloc(n * sizeof *sc);
+    double *xs = malloc((n + 1) * sizeof *xs), *ys = malloc((n + 1) * sizeof *ys);
+    if (!sc || !xs || !ys || !(r->router = strdup(router))) {
+        free(sc);
+        free(xs);
+        free(ys);
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
+    ic_status st = score_items(s, router, sc, err);
+    if (st == IC_OK) {
+        qsort(sc, n, sizeof *sc, cmp_scored);
+        /* quality with the first k prompts on the strong model: the weak total plus the gains */
+        double total = 0;
+        for (size_t i = 0; i < n; i++)
+            total += s->items[i].weak;
+        size_t np = 0;
+        xs[np] = 0;
+        ys[np++] = 0;
+        for (size_t k = 0; k < n;) {
+            size_t j = k;
+            for (; j < n && sc[j].score == sc[k].score; j++)
+                total += s->items[sc[j].i].strong - s->items[sc[j].i].weak;
+            k = j;
+            xs[np] = (double)k / (double)n;
+            ys[np++] = (total / (double)n - qw) / (qs - qw);
+        }
+        ys[np - 1] = 1; /* all on the strong model: exactly the strong quality */
+        r->apgr = 0;
+        for (size_t k = 1; k < np; k++)
+            r->apgr += (xs[k] - xs[k - 1]) * (ys[k] + ys[k - 1]) / 2;
+        r->cpt50 = first_reach(xs, ys, np, 0.5);
+        r->cpt80 = first_reach(xs, ys, np, 0.8);
+        for (int d = 0; d < IC_ROUTE_CURVE_POINTS; d++) {
+            r->pgr_at[d] = interp(xs, ys, np, d / 10.0);
+            r->quality_at[d] = qw + r->pgr_at[d] * (qs - qw);
+        }
+    }
+    free(sc);
+    free(xs);
+    free(ys);
+    return st;
+}
+
+ic_status ic_route_eval_run(const ic_route_set *set, const char *const *routers, size_t nrouters,
+                            ic_route_eval **out, ic_error *err)
+{
+    *out = NULL;
+    if (!set || !set->n)
+        return ic_error_set(err, IC_ERR_INVALID, "the evaluation set has no prompts");
+    double qs = 0, qw = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        qs += set->items[i].strong;
+        qw += set->items[i].weak;
+    }
+    qs /= (double)set->n;
+    qw /= (double)set->n;
+    if (!(qs > qw))
+        return ic_error_set(err, IC_ERR_INVALID, "%s: %s (%.4g) does no better than %s (%.4g): "
+                            "no gap for a router to recover", set->name, set->strong_model, qs,
+                            set->weak_model, qw);
+    ic_route_eval *e = calloc(1, sizeof *e);
+    if (!e || !(e->results = calloc(nrouters ? nrouters : 1, sizeof *e->results))) {
+        free(e);
+        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    }
+    e->set = set;
+    e->strong_quality = qs;
+    e->weak_quality = qw;
+    for (size_t i = 0; i < nrouters; i++) {
+        ic_status st = evaluate(set, routers[i], qs, qw, &e->results[i], err);
+        e->nresults = i + 1;
+        if (st != IC_OK) {
+            ic_route_eval_free(e);
+            return st;
+        }
+    }
+    *out = e;
+    return IC_OK;
+}
+
+void ic_route_eval_free(ic_route_eval *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->nresults; i++)
+        free(e->results[i].router);
+    free(e->results);
+    free(e);
+}
+
+/* ---- writing ---- */
+
+static void pct(char *buf, size_t cap, double share)
+{
+    if (share < 0)
+        snprintf(buf, cap, "never");
+    else
+        snprintf(buf, cap, "%.1f%%", share * 100);
+}
+
+ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FILE *f,
+                              ic_error *err)
+{
+    if (fmt == IC_FMT_JSON) {
+        fputs("{\"sets\":[", f);
+        for (size_t i = 0; i < n; i++) {
+            const ic_route_eval *e = evals[i];
+            fputs(i ? ",{\"set\":" : "{\"set\":", f);
+            (void)ic_json_fputs(e->set->name, f);
+            fputs(",\"strong_model\":", f);
+            (void)ic_json_fputs(e->set->strong_model, f);
+            fputs(",\"weak_model\":", f);
+            (void)ic_json_fputs(e->set->weak_model, f);
+            fprintf(f, ",\"prompts\":%zu,\"contaminated_left_out\":%zu,\"strong_quality\":%.6g,"
+                       "\"weak_quality\":%.6g,\"routers\":[",
+                    e->set->n, e->set->contaminated, e->strong_quality, e->weak_quality);
+            for (size_t j = 0; j < e->nresults; j++) {
+                const ic_route_result *r = &e->results[j];
+                fputs(j ? ",{\"router\":" : "{\"router\":", f);
+                (void)ic_json_fputs(r->router, f);
+                fprintf(f, ",\"apgr\":%.4f,\"cpt50\":", r->apgr);
+                if (r->cpt50 < 0)
+                    fputs("null", f);
+                else
+                    fprintf(f, "%.4f", r->cpt50);
+                fputs(",\"cpt80\":", f);
+                if (r->cpt80 < 0)
+                    fputs("null", f);
+                else
+                    fprintf(f, "%.4f", r->cpt80);
+                fputs(",\"curve\":[", f);
+                for (int d = 0; d < IC_ROUTE_CURVE_POINTS; d++)
+                    fprintf(f, "%s{\"strong_share\":%.1f,\"pgr\":%.4f,\"quality\":%.6g}",
+                            d ? "," : "", d / 10.0, r->pgr_at[d], r->quality_at[d]);
+                fputs("]}", f);
+            }
+            fputs("]}", f);
+        }
+        fputs("]}\n", f);
+        return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+    }
+    bool md = fmt == IC_FMT_MD;
+    for (size_t i = 0; i < n; i++) {
+        const ic_route_eval *e = evals[i];
+        bool binary = e->strong_quality <= 1 && e->weak_quality >= 0;
+        fprintf(f, md ? "%s### %s: %zu prompts (%zu left out as contaminated)\n\n"
+                      : "%s%s: %zu prompts (%zu left out as contaminated)\n",
+                i ? "\n" : "", e->set->name, e->set->n, e->set->contaminated);
+        if (binary)
+            fprintf(f, "%s%s %.1f%%, %s %.1f%% correct\n%s", md ? "" : "  ", e->set->strong_model,
+                    e->strong_quality * 100, e->set->weak_model, e->weak_quality * 100,
+                    md ? "\n" : "");
+        else
+            fprintf(f, "%s%s %.3f, %s %.3f mean score\n%s", md ? "" : "  ", e->set->strong_model,
+                    e->strong_quality, e->set->weak_model, e->weak_quality, md ? "\n" : "");
+        fprintf(f, md ? "| router | APGR | CPT(50%%) | CPT(80%%) | PGR at 20%% | at 50%% |\n"
+                        "|---|---:|---:|---:|---:|---:|\n"
+                      : "  %-26s %6s %9s %9s %10s %6s\n",
+                "router", "APGR", "CPT(50%)", "CPT(80%)", "PGR at 20%", "at 50%");
+        for (size_t j = 0; j < e->nresults; j++) {
+            const ic_route_result *r = &e->results[j];
+            char a[32], b[32];
+            pct(a, sizeof a, r->cpt50);
+            pct(b, sizeof b, r->cpt80);
+            fprintf(f, md ? "| %s | %.3f | %s | %s | %.3f | %.3f |\n"
+                          : "  %-26.26s %6.3f %9s %9s %10.3f %6.3f\n",
+                    r->router, r->apgr, a, b, r->pgr_at[2], r->pgr_at[5]);
+        }
+    }
+    return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
+}

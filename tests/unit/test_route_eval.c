@@ -1,0 +1,231 @@
+/* test_route_eval.c: routing evaluation on sets small enough to work out by hand, the CSV and
+ * MT-Bench readers on their edge cases, and the shipped sets' sizes and model qualities.
+ *
+ * The hand set (prompt, strong, weak): "one" 1/0, "one two" 1/0, "one two three" 1/1,
+ * "one two three four" 0/0: strong 0.75, weak 0.25, gap 0.5.
+ *   optimal (gain first): PGR 0 -> 1 at 50% -> 1: APGR 0.25 + 0.5 = 0.75, CPT(50%) 25%,
+ *     CPT(80%) 40%
+ *   prompt-tokens (4, 3, 2, 1 tokens: longest first): PGR 0, 0, 0, 0.5, 1 at 0..100%:
+ *     APGR 0.0625 + 0.1875 = 0.25, CPT(50%) 75%, CPT(80%) 90%
+ *   regex:two (the last three, one tie group): PGR 0, 0.5 at 75%, 1: APGR 0.375
+ *   keywords:FOUR (the last only): PGR 0, 0 at 25%, 1: APGR 0.375, CPT(50%) 62.5% */
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "infercost/route_eval.h"
+#include "test.h"
+
+static char dir[] = "/tmp/ic_test_route_XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[8][256];
+    static int k;
+    char *p = path[k++ % 8];
+    snprintf(p, 256, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return p;
+}
+
+#define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
+
+static void t_hand_set(void)
+{
+    const char *p = write_file("hand.csv", "prompt,S,W\n"
+                                           "one,True,False\n"
+                                           "one two,1,0\n"
+                                           "one two three,true,1\n"
+                                           "one two three four,False,false\n");
+    ic_route_set *s = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_route_set_load_csv(&s, "hand", p, "S", "W", NULL, &err), IC_OK);
+    if (!s)
+        return;
+    CHECK_INT(s->n, 4);
+    const char *routers[] = {"optimal", "prompt-tokens", "regex:two", "keywords:FOUR", "random"};
+    ic_route_eval *e = NULL;
+    CHECK_INT(ic_route_eval_run(s, routers, 5, &e, &err), IC_OK);
+    if (e) {
+        CHECK(NEAR(e->strong_quality, 0.75) && NEAR(e->weak_quality, 0.25));
+        const ic_route_result *o = &e->results[0], *t = &e->results[1], *r = &e->results[2],
+                              *k = &e->results[3];
+        CHECK(NEAR(o->apgr, 0.75));
+        CHECK(NEAR(o->cpt50, 0.25) && NEAR(o->cpt80, 0.4));
+        CHECK(NEAR(t->apgr, 0.25));
+        CHECK(NEAR(t->cpt50, 0.75) && NEAR(t->cpt80, 0.9));
+        CHECK(NEAR(t->pgr_at[5], 0) && NEAR(t->pgr_at[10], 1));
+        CHECK(NEAR(t->quality_at[10], 0.75) && NEAR(t->quality_at[0], 0.25));
+        CHECK(NEAR(r->apgr, 0.375) && NEAR(r->cpt50, 0.75));
+        CHECK(NEAR(k->apgr, 0.375) && NEAR(k->cpt50, 0.625));
+        CHECK(e->results[4].apgr >= 0 && e->results[4].apgr <= 1);
+        char buf[8192];
+        FILE *f = fmemopen(buf, sizeof buf, "w");
+        ic_route_eval *one[] = {e};
+        CHECK_INT(ic_route_eval_write(one, 1, 2 /* IC_FMT_JSON */, f, &err), IC_OK);
+        fclose(f);
+        CHECK(strstr(buf, "\"router\":\"optimal\",\"apgr\":0.7500,\"cpt50\":0.2500,\"cpt80\":0.4000")
+              != NULL);
+        CHECK(strstr(buf, "\"prompts\":4,\"contaminated_left_out\":0") != NULL);
+    }
+    ic_route_eval_free(e);
+    /* errors: an unknown router, a bad regex, an empty keyword list */
+    const char *bad[] = {"smart"}, *badre[] = {"regex:(unclosed"}, *nokw[] = {"keywords:,,"};
+    CHECK_INT(ic_route_eval_run(s, bad, 1, &e, &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "no router 'smart'") != NULL);
+    CHECK_INT(ic_route_eval_run(s, badre, 1, &e, &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "bad regex") != NULL);
+    CHECK_INT(ic_route_eval_run(s, nokw, 1, &e, &err), IC_ERR_INVALID);
+    CHECK(e == NULL);
+    ic_route_set_free(s);
+}
+
+static void t_csv_reader(void)
+{
+    /* quoted fields with commas, line breaks and doubled quotes; CRLF; a blank line; an
+     * excluded prompt; extra columns */
+    const char *p = write_file("q.csv", "x,prompt,W,S\r\n"
+                                        "a,\"He said \"\"hi\"\", then,\nleft\",0,1\r\n"
+                                        "\r\n"
+                                        "b,plain,0.5,2.5\n"
+                                        "c,\"gone\",1,0\n");
+    const char *ex = write_file("ex.jsonl", "{\"eval_prompt\":\"gone\",\"train_prompt\":\"x\"}\n");
+    ic_route_set *s = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_route_set_load_csv(&s, "q", p, "S", "W", ex, &err), IC_OK);
+    if (s) {
+        CHECK_INT(s->n, 2);
+        CHECK_INT(s->contaminated, 1);
+        CHECK_STR(s->items[0].prompt, "He said \"hi\", then,\nleft");
+        CHECK(s->items[0].strong == 1 && s->items[0].weak == 0);
+        CHECK(s->items[1].strong == 2.5 && s->items[1].weak == 0.5);
+    }
+    ic_route_set_free(s);
+    s = NULL;
+    /* errors name the file, the line (of the record's start) and the field */
+    p = write_file("bad1.csv", "prompt,S,W\n\"two\nlines\",1,0\nthird,yes,0\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "bad1.csv:4: S: expected True, False or a number, not 'yes'") != NULL);
+    CHECK(s == NULL);
+    p = write_file("bad2.csv", "prompt,S\nx,1\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "bad2.csv:1: the header has no \"W\" column") != NULL);
+    p = write_file("bad3.csv", "prompt,S,W\n\"open,1,0\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "bad3.csv:2: a quoted field is not closed") != NULL);
+    p = write_file("bad4.csv", "prompt,S,W\nx,1\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "bad4.csv:2: 2 fields, the header has 3") != NULL);
+    p = write_file("bad5.csv", "prompt,S,W\n\"x\"y,1,0\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "text after a quoted field") != NULL);
+    p = write_file("bad6.csv", "prompt,S,W\n\xff\xfe,1,0\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "prompt: not valid UTF-8") != NULL);
+    CHECK_INT(ic_route_set_load_csv(&s, "b", "/nonexistent/x.csv", "S", "W", NULL, &err), IC_ERR_IO);
+    /* no gap: the strong model is not better */
+    p = write_file("flat.csv", "prompt,S,W\nx,1,1\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "flat", p, "S", "W", NULL, &err), IC_OK);
+    ic_route_eval *e = NULL;
+    const char *r[] = {"random"};
+    CHECK_INT(ic_route_eval_run(s, r, 1, &e, &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "no gap") != NULL);
+    ic_route_set_free(s);
+}
+
+static void t_mtbench(void)
+{
+    /* q1: strong 10 and 8 (mean 9), weak 6 and 6; q2: strong 7, 7, weak 8, 8; q3 left out
+     * (its second turn is contaminated); another model's scores are ignored */
+    const char *q = write_file("q.jsonl",
+                               "{\"question_id\":1,\"turns\":[\"first one\",\"second one\"]}\n"
+                               "{\"question_id\":2,\"turns\":[\"first two\",\"second two\"]}\n"
+                               "{\"question_id\":3,\"turns\":[\"first three\",\"bad\"]}\n");
+    const char *j = write_file("j.jsonl",
+                               "{\"question_id\":1,\"model\":\"S\",\"score\":10,\"turn\":1}\n"
+                               "{\"question_id\":1,\"model\":\"S\",\"score\":8,\"turn\":2}\n"
+                               "{\"question_id\":1,\"model\":\"W\",\"score\":6,\"turn\":1}\n"
+                               "{\"question_id\":1,\"model\":\"W\",\"score\":6.0,\"turn\":2}\n"
+                               "{\"question_id\":2,\"model\":\"S\",\"score\":7,\"turn\":1}\n"
+                               "{\"question_id\":2,\"model\":\"S\",\"score\":7,\"turn\":2}\n"
+                               "{\"question_id\":2,\"model\":\"W\",\"score\":8,\"turn\":1}\n"
+                               "{\"question_id\":2,\"model\":\"W\",\"score\":8,\"turn\":2}\n"
+                               "{\"question_id\":2,\"model\":\"X\",\"score\":1,\"turn\":2}\n"
+                               "{\"question_id\":3,\"model\":\"S\",\"score\":1,\"turn\":1}\n");
+    const char *ex = write_file("mex.jsonl", "{\"eval_prompt\":\"bad\"}\n");
+    ic_route_set *s = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_route_set_load_mtbench(&s, q, j, "S", "W", ex, &err), IC_OK);
+    if (s) {
+        CHECK_INT(s->n, 2);
+        CHECK_INT(s->contaminated, 1);
+        CHECK_STR(s->items[0].prompt, "first one");
+        CHECK(NEAR(s->items[0].strong, 9) && NEAR(s->items[0].weak, 6));
+        CHECK(NEAR(s->items[1].strong, 7) && NEAR(s->items[1].weak, 8));
+    }
+    ic_route_set_free(s);
+    s = NULL;
+    /* a missing score is named */
+    const char *j2 = write_file("j2.jsonl",
+                                "{\"question_id\":1,\"model\":\"S\",\"score\":10,\"turn\":1}\n");
+    CHECK_INT(ic_route_set_load_mtbench(&s, q, j2, "S", "W", ex, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "no score of S for the question \"first one\", turn 2") != NULL);
+    CHECK(s == NULL);
+}
+
+static void t_shipped(void)
+{
+    /* the RouteLLM sets as shipped: their sizes after decontamination and the two models'
+     * qualities as RouteLLM reports them */
+    const char *d = "data/routellm";
+    if (access(d, R_OK) != 0) {
+        fprintf(stderr, "%s not found (run from the repository)\n", d);
+        CHECK(0);
+        return;
+    }
+    ic_route_set *s = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_route_set_load_builtin(&s, d, "gsm8k", &err), IC_OK);
+    if (s) {
+        CHECK_INT(s->n, 1307);
+        CHECK_INT(s->contaminated, 12);
+    }
+    ic_route_set_free(s);
+    CHECK_INT(ic_route_set_load_builtin(&s, d, "mmlu", &err), IC_OK);
+    if (s) {
+        CHECK_INT(s->n, 14037);
+        CHECK_INT(s->contaminated, 5);
+        const char *r[] = {"optimal"};
+        ic_route_eval *e = NULL;
+        CHECK_INT(ic_route_eval_run(s, r, 1, &e, &err), IC_OK);
+        /* GPT-4 11,318 of 14,037 right (80.6%), Mixtral 9,563 (68.1%) */
+        if (e)
+            CHECK(fabs(e->strong_quality - 0.806) < 0.0005 && fabs(e->weak_quality - 0.681) < 0.0005);
+        ic_route_eval_free(e);
+    }
+    ic_route_set_free(s);
+    CHECK_INT(ic_route_set_load_builtin(&s, d, "mt-bench", &err), IC_OK);
+    if (s)
+        CHECK_INT(s->n, 72);
+    ic_route_set_free(s);
+    CHECK_INT(ic_route_set_load_builtin(&s, d, "arena", &err), IC_ERR_INVALID);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 2;
+    RUN(t_hand_set);
+    RUN(t_csv_reader);
+    RUN(t_mtbench);
+    RUN(t_shipped);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    TEST_END();
+}
