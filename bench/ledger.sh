@@ -4,7 +4,8 @@
 #   - sqlite3 CLI loading the same JSONL lines into a table with a unique id index (the cost of
 #     storing the lines at all, no parsing or pricing): the storage floor;
 #   - @pydantic/genai-prices pricing the same lines (bench/pricing_job.mjs): pricing alone.
-# Then the grouped monthly report from the rollups and from a raw scan of every event.
+# Then the grouped monthly report from the rollups and from a raw scan of every event, and a
+# what-if (every event priced again on another model) against genai-prices pricing the log so.
 # (genai-prices runs at N <= 2M only: at ~10,000 lines/s, 10M would take a quarter of an hour.)
 # Prints CPU time next to wall time, and the 1-minute load average when each step ended: on the
 # shared 2-core machine wall time depends on the load.
@@ -79,3 +80,15 @@ grep -h "report:" "$DIR/err"
 timed "report --by month,customer --percentiles" "$IC" report --ledger "$DIR/l.db" --by month,customer --percentiles --timing
 grep -h "report:" "$DIR/err"
 head -3 "$DIR/out"
+
+# what-if: every call of the ledger priced again on another model, against the reference
+# calculator pricing the same log with the model replaced (what a user without infercost would run)
+timed "whatif --swap '*=openai:gpt-4o-mini'" "$IC" whatif --ledger "$DIR/l.db" --swap '*=openai:gpt-4o-mini' --format json
+WI=$WALL
+echo "  -> $(rate "$WI") events/s priced again; saving $(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).total.saving_usd)' "$DIR/out" 2>/dev/null) USD"
+if [ -d tests/node/node_modules/@pydantic/genai-prices ] && [ "$N" -le 2000000 ]; then
+    sed 's/"provider":"[^"]*","model":"[^"]*"/"provider":"openai","model":"gpt-4o-mini"/' "$DIR/w.jsonl" >"$DIR/ws.jsonl"
+    timed "peer: genai-prices on the swapped log (node)" node bench/pricing_job.mjs "$DIR/ws.jsonl" "$DIR/gp.out"
+    echo "  -> $(rate "$WALL") lines/s, ratio infercost/peer $(echo "scale=2; $WALL / $WI" | bc)x"
+    rm -f "$DIR/gp.out" "$DIR/ws.jsonl"
+fi

@@ -447,7 +447,7 @@ ic_status ic_margin_build(ic_ledger *l, const ic_margin_opts *o, ic_margin **out
         month_of(o->filter.from_ms, b.from_month);
     if (o->filter.to_ms)
         month_of(o->filter.to_ms - 1, b.to_month);
-    ic_status st = ic_ledger_scan_events(l, &o->filter, on_event, &b, err);
+    ic_status st = o->revenue_only ? IC_OK : ic_ledger_scan_events(l, &o->filter, on_event, &b, err);
     if (st == IC_OK)
         st = ic_ledger_scan_revenue(l, on_revenue, &b, err);
     if (st == IC_OK && b.oom)

@@ -312,7 +312,7 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     ic_margin *m = NULL;
     if (st == IC_OK) {
-        ic_margin_opts mo = {.filter = period, .target_bp = 2500};
+        ic_margin_opts mo = {.filter = period, .target_bp = 2500, .revenue_only = true};
         st = ic_margin_build(l, &mo, &m, err);
     }
     if (st == IC_OK) {
