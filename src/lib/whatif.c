@@ -144,11 +144,43 @@ static int on_event_size(const ic_event *e, void *arg)
     return 0;
 }
 
+/* The call priced on m (NULL: the model that priced it) at the scenario's time into *cost; false,
+ * with the reason noted, when it cannot be priced whole. */
+static bool reprice(wb *b, const ic_event *e, const ic_model *m, ic_money *cost)
+{
+    ic_error err = {0};
+    ic_usage u;
+    ic_cost c;
+    const ic_provider *p;
+    if (!m && ic_catalog_resolve(b->o->catalog, e->provider, ic_event_rollup_model(e), &p, &m,
+                                 &err) != IC_OK) {
+        note_unpriced(b->w, e, err.msg);
+        return false;
+    }
+    if (!e->detail_len) {
+        note_unpriced(b->w, e, "no usage recorded");
+        return false;
+    }
+    if (ic_event_detail_usage(e->detail, e->detail_len, &u, &err) != IC_OK ||
+        ic_price_usage(m, &u, b->o->at_ms ? b->o->at_ms : e->t_ms, &c, &err) != IC_OK) {
+        note_unpriced(b->w, e, err.msg);
+        return false;
+    }
+    for (int unit = 0; c.unpriced && unit < IC_UNITS_MAX; unit++)
+        if ((c.unpriced >> unit) & 1) {
+            char why[256];
+            snprintf(why, sizeof why, "%s has no price for %s", ic_model_id(m), ic_unit_name(unit));
+            note_unpriced(b->w, e, why);
+            return false;
+        }
+    *cost = c.total;
+    return true;
+}
+
 /* The call's cost under the scenario; *moved, *batched and *unpriced say what happened to it. */
 static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batched, bool *unpriced)
 {
     const ic_whatif_opts *o = b->o;
-    const char *served = ic_event_rollup_model(e);
     const ic_model *m = NULL;
     *moved = *batched = *unpriced = false;
     if (e->cache_hit)
@@ -165,36 +197,11 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batch
         }
     }
     ic_money cost = e->cost;
-    ic_error err = {0};
-    if (*moved || o->at_ms) {
-        ic_usage u;
-        ic_cost c;
-        const ic_provider *p;
-        if (!m && ic_catalog_resolve(o->catalog, e->provider, served, &p, &m, &err) != IC_OK) {
-            note_unpriced(b->w, e, err.msg);
-        } else if (!e->detail_len) {
-            note_unpriced(b->w, e, "no usage recorded");
-        } else if (ic_event_detail_usage(e->detail, e->detail_len, &u, &err) != IC_OK ||
-                   ic_price_usage(m, &u, o->at_ms ? o->at_ms : e->t_ms, &c, &err) != IC_OK) {
-            note_unpriced(b->w, e, err.msg);
-        } else if (c.unpriced) {
-            for (int unit = 0; unit < IC_UNITS_MAX; unit++)
-                if ((c.unpriced >> unit) & 1) {
-                    char why[256];
-                    snprintf(why, sizeof why, "%s has no price for %s", ic_model_id(m),
-                             ic_unit_name(unit));
-                    note_unpriced(b->w, e, why);
-                    break;
-                }
-        } else {
-            cost = c.total;
-            goto priced;
-        }
+    if ((*moved || o->at_ms) && !reprice(b, e, m, &cost)) {
         *moved = false;
         *unpriced = true;
         return e->cost;
     }
-priced:
     if (o->batch && !e->batch) {
         const char *pid = m ? ic_provider_id(ic_model_provider(m)) : e->provider;
         uint32_t bp = o->batch_bp ? o->batch_bp : ic_whatif_batch_discount_bp(pid);
