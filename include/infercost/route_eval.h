@@ -42,7 +42,8 @@ void ic_route_set_free(ic_route_set *s);
 
 /* A CSV (RFC 4180; quoted fields may span lines) with a "prompt" column and a column per model
  * (True/False, true/false, 1/0, or a number): the GSM8K and MMLU files of RouteLLM, or the
- * user's own. strong_col and weak_col name the two columns. Prompts listed in exclude (may be
+ * user's own (a UTF-8 byte order mark is skipped). strong_col and weak_col name the two
+ * columns, two others than "prompt"; each of the three must appear once. Prompts listed in exclude (may be
  * NULL; JSONL with "eval_prompt", RouteLLM's contaminated_prompts files) are left out. Errors
  * name the file, line and column. Appends to *set if it is not NULL (MMLU comes in 57 files). */
 ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char *path,
@@ -69,6 +70,14 @@ ic_status ic_route_set_load_builtin(ic_route_set **set, const char *dir, const c
  * keywords and regex rules; or "optimal" (the oracle: the prompts where the strong model does
  * better first; the upper bound). */
 #define IC_ROUTE_CURVE_POINTS 11 /* shares 0%, 10%, ..., 100% */
+/* Outcomes and scores are at most this in magnitude (a set's sums stay finite and exact to far
+ * below what the metrics show). */
+#define IC_ROUTE_OUTCOME_MAX 1e9
+/* PCRE2's match limit for a routing regex, here and in the gateway: a pattern that backtracks
+ * catastrophically on a prompt fails after about this many steps (milliseconds with JIT)
+ * instead of holding the gateway's event loop. route-eval reports such a failure; the gateway
+ * does not route the call by that rule. */
+#define IC_ROUTE_REGEX_MATCH_LIMIT 1000000
 
 typedef struct ic_route_result {
     char *router;

@@ -7,9 +7,10 @@
  * after.
  *
  * Each call keeps its recorded usage (tokens of each kind, requests, seconds): a swap assumes the
- * other model would have used the same tokens. A call the scenario cannot price (the other model
- * does not price one of its units, or it has no recorded usage) keeps its recorded cost and is
- * counted and named, never priced at $0. Cache hits of the gateway (recorded at $0) stay $0.
+ * other model would have used the same tokens. A call the scenario cannot price as asked (the
+ * other model does not price one of its units, or it has no recorded usage) stays on its model,
+ * at its recorded cost (or the other date's prices, when those can be had) and still batched, and
+ * is counted and named: never priced at $0. Cache hits of the gateway (recorded at $0) stay $0.
  * Amounts are exact ic_money; the batch discount is applied to each call's total and rounded
  * half-even to the pico-dollar. Nothing here prints on its own. */
 #ifndef INFERCOST_WHATIF_H
@@ -49,7 +50,10 @@ typedef struct ic_whatif_opts {
     uint32_t batch_bp;         /* the discount for every provider (0: each provider's published
                                   one, ic_whatif_batch_discount_bp; providers without one are
                                   left as they are) */
-    int64_t at_ms;             /* price every call at this time (0: at its own time) */
+    bool at;                   /* price every call at the prices in force on at_ms's UTC date,
+                                  at the call's own time of day (so time-of-day prices keep
+                                  their hours); false: at the call's own time */
+    int64_t at_ms;
     ic_dim by;                 /* provider, model, customer, feature or month */
 } ic_whatif_opts;
 
@@ -74,6 +78,8 @@ typedef struct ic_whatif {
                                   none): the event's id and the pricing core's message */
     uint64_t no_batch_price;   /* calls left undiscounted: their provider publishes no discount */
     uint64_t swap_matched[IC_WHATIF_MAX_SWAPS]; /* calls each swap matched (moved or not) */
+    uint64_t swap_seen[IC_WHATIF_MAX_SWAPS];    /* calls of the period served by its FROM,
+                                                   whatever the filters, earlier swaps or cache */
 } ic_whatif;
 
 /* The batch API discount a provider publishes, in basis points of the price (5000 = half

@@ -38,14 +38,18 @@ static bool is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* the shipped sets: $INFERCOST_DATA/routellm, then ../data/routellm from the binary, then
- * ./data/routellm */
+/* the shipped sets: $INFERCOST_DATA/routellm when set, else ../data/routellm from the binary,
+ * then ./data/routellm */
 static const char *find_data(char *buf, size_t cap)
 {
     const char *env = getenv("INFERCOST_DATA");
     if (env && *env) {
         snprintf(buf, cap, "%s/routellm", env);
-        return is_dir(buf) ? buf : NULL;
+        if (is_dir(buf))
+            return buf;
+        ic_cli_error("route-eval: %s is not a directory (INFERCOST_DATA): give --data DIR or "
+                     "unset it", buf);
+        return NULL;
     }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -60,7 +64,11 @@ static const char *find_data(char *buf, size_t cap)
         }
     }
     snprintf(buf, cap, "data/routellm");
-    return is_dir(buf) ? buf : NULL;
+    if (is_dir(buf))
+        return buf;
+    ic_cli_error("route-eval: the RouteLLM sets are not found (looked beside the binary, in "
+                 "../data/routellm, and in ./data/routellm): give --data DIR");
+    return NULL;
 }
 
 #define MAX_ITEMS 16
@@ -79,10 +87,16 @@ static int run(int argc, char **argv)
             return 0;
         }
         if ((v = ic_cli_opt("--set", argc, argv, &i, &bad))) {
-            if (!strcmp(v, "all")) {
-                sets[0] = "mt-bench", sets[1] = "gsm8k", sets[2] = "mmlu";
-                nsets = 3;
-            } else if (nsets < MAX_ITEMS) {
+            bool all = !strcmp(v, "all");
+            if (nsets + (all ? 3 : 1) > MAX_ITEMS) {
+                ic_cli_error("at most %d sets", MAX_ITEMS);
+                return 2;
+            }
+            if (all) {
+                sets[nsets++] = "mt-bench";
+                sets[nsets++] = "gsm8k";
+                sets[nsets++] = "mmlu";
+            } else {
                 sets[nsets++] = v;
             }
         } else if ((v = ic_cli_opt("--router", argc, argv, &i, &bad))) {
@@ -131,11 +145,8 @@ static int run(int argc, char **argv)
         nsets = 3;
     }
     char dbuf[PATH_MAX + 32];
-    if (nsets && !data && !(data = find_data(dbuf, sizeof dbuf))) {
-        ic_cli_error("route-eval: the RouteLLM sets are not found (looked in $INFERCOST_DATA/"
-                     "routellm, beside the binary, ./data/routellm): give --data DIR");
+    if (nsets && !data && !(data = find_data(dbuf, sizeof dbuf)))
         return 2;
-    }
     size_t n = nsets + (csv != NULL);
     ic_route_set *loaded[MAX_ITEMS + 1] = {0};
     ic_route_eval *evals[MAX_ITEMS + 1] = {0};

@@ -28,7 +28,8 @@ static const char usage_text[] =
     "                      rule, the longest stay; see infercost route-eval)\n"
     "  --batch             the batch API's discount on calls not already batched (OpenAI,\n"
     "                      Anthropic, Google: 50%); --batch-discount PCT: this one, any provider\n"
-    "  --at DATE|now       every call at that date's prices (today's, a scheduled change)\n"
+    "  --at DATE|now       every call at the prices in force on that date (today's, a\n"
+    "                      scheduled change), at its own time of day\n"
     "  --provider, --model, --customer, --feature: the calls the scenario applies to (default\n"
     "                      all); the period's total and cost share count the rest as they are\n"
     "  --by DIM            rows by model (default), provider, customer (with revenue and cost\n"
@@ -38,9 +39,9 @@ static const char usage_text[] =
 static int parse_swap(const ic_catalog *cat, const char *v, ic_whatif_swap *s)
 {
     const char *eq = strchr(v, '=');
-    if (!eq || eq == v || !eq[1]) {
+    if (!eq || eq == v || !eq[1] || eq - v > 256) {
         ic_cli_error("--swap wants FROM=TO (a model of the ledger, or *, and a catalog model), "
-                     "not '%s'", v);
+                     "not '%.300s'", v);
         return -1;
     }
     char *from = strndup(v, (size_t)(eq - v)), *to = strdup(eq + 1);
@@ -76,7 +77,8 @@ static int run(int argc, char **argv)
     ic_cli_catalog_opts co = {0};
     ic_whatif_opts o = {.share_bp = 10000, .by = IC_DIM_MODEL};
     ic_report_format fmt = IC_FMT_TABLE;
-    const char *swaps[IC_WHATIF_MAX_SWAPS], *at = NULL, *by = "model";
+    const char *swaps[IC_WHATIF_MAX_SWAPS], *at = NULL, *by = "model", *share = NULL,
+               *share_by = NULL;
     int nswaps = 0;
     for (int i = 1; i < argc;) {
         bool bad = false;
@@ -104,7 +106,9 @@ static int run(int argc, char **argv)
         } else if ((v = ic_cli_opt("--share", argc, argv, &i, &bad))) {
             if (ic_cli_parse_pct_bp("--share", v, &o.share_bp))
                 return 2;
+            share = v;
         } else if ((v = ic_cli_opt("--share-by", argc, argv, &i, &bad))) {
+            share_by = v;
             if (strcmp(v, "id") && strcmp(v, "input-tokens")) {
                 ic_cli_error("--share-by wants id or input-tokens, not '%s'", v);
                 return 2;
@@ -147,14 +151,19 @@ static int run(int argc, char **argv)
     }
     o.by = (ic_dim)d;
     if (at) {
+        o.at = true;
         if (!strcmp(at, "now")) {
             o.at_ms = ic_time_now_ms();
-        } else if (ic_time_parse(at, strlen(at), &o.at_ms) != IC_OK || o.at_ms <= 0) {
+        } else if (ic_time_parse(at, strlen(at), &o.at_ms) != IC_OK) {
             ic_cli_error("--at: '%s' is not a date (YYYY-MM-DD, RFC 3339 or now)", at);
             return 2;
         }
     }
-    if (!nswaps && !o.batch && !o.at_ms) {
+    if (!nswaps && (share || share_by)) {
+        ic_cli_error("--share and --share-by choose which calls a --swap moves: give a --swap");
+        return 2;
+    }
+    if (!nswaps && !o.batch && !o.at) {
         ic_cli_error("whatif: give a scenario: --swap FROM=TO, --batch or --at DATE (see "
                      "infercost whatif --help)");
         return 2;
@@ -181,10 +190,24 @@ static int run(int argc, char **argv)
         ic_cli_error("%s", err.msg);
         rc = 2;
     }
-    for (int i = 0; w && i < o.nswaps; i++)
-        if (!w->swap_matched[i])
+    for (int i = 0; w && i < o.nswaps; i++) {
+        if (w->swap_matched[i])
+            continue;
+        int shadow = -1;
+        for (int j = 0; j < i && shadow < 0; j++)
+            if (!strcmp(o.swaps[j].from, "*") || !strcmp(o.swaps[j].from, o.swaps[i].from))
+                shadow = j;
+        if (!w->swap_seen[i])
             ic_cli_error("--swap %s: no call in the period is served by %s (see infercost report "
                          "--by model)", swaps[i], o.swaps[i].from);
+        else if (shadow >= 0)
+            ic_cli_error("--swap %s: moved nothing: the first --swap that matches a call applies, "
+                         "and --swap %s comes first", swaps[i], swaps[shadow]);
+        else
+            ic_cli_error("--swap %s: moved nothing: the period's %llu calls served by %s are "
+                         "outside the filters or gateway cache hits", swaps[i],
+                         (unsigned long long)w->swap_seen[i], o.swaps[i].from);
+    }
     ic_whatif_free(w);
     ic_ledger_close(l);
     for (int i = 0; i < o.nswaps; i++)

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "infercost/route_eval.h"
 #include "gw_util.h"
 
 typedef struct ctx {
@@ -320,6 +321,11 @@ static bool parse_routes(ctx *x, gw_config *c, json_object *root)
                 if (!getenv("INFERCOST_NO_JIT"))
                     pcre2_jit_compile(rt->regex, PCRE2_JIT_COMPLETE);
                 free(re);
+                /* a pattern that backtracks catastrophically on some prompt gives up after the
+                 * limit (milliseconds) instead of holding the event loop */
+                if (!(rt->regex_mc = pcre2_match_context_create(NULL)))
+                    return fail(x, "%s.regex: out of memory", mw);
+                pcre2_set_match_limit(rt->regex_mc, IC_ROUTE_REGEX_MATCH_LIMIT);
             }
         }
         if (!parse_targets(x, c, r, w, "targets", &rt->targets, &rt->ntargets) ||
@@ -590,6 +596,7 @@ void gw_config_free(gw_config *c)
         free(r->keywords);
         if (r->regex)
             pcre2_code_free(r->regex);
+        pcre2_match_context_free(r->regex_mc);
         free_targets(r->targets, r->ntargets);
         free_targets(r->fallbacks, r->nfallbacks);
         free_targets(r->tier, r->ntier);

@@ -43,6 +43,7 @@ typedef struct gw_route {
     char **keywords;      /* any of them in the prompt text (case-insensitive) */
     size_t nkeywords;
     pcre2_code *regex;    /* on the prompt text */
+    pcre2_match_context *regex_mc; /* its match limit (IC_ROUTE_REGEX_MATCH_LIMIT) */
     gw_target *targets;   size_t ntargets;   /* weighted choice */
     gw_target *fallbacks; size_t nfallbacks; /* in order after the chosen target */
     gw_target *tier;      size_t ntier;      /* model "auto": cheapest of these first */

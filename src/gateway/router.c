@@ -53,7 +53,7 @@ static bool matches(const gw_route *rt, const gw_route_req *r)
             return false;
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(rt->regex, NULL);
         int rc = pcre2_match(rt->regex, (PCRE2_SPTR)r->prompt_text, strlen(r->prompt_text), 0, 0,
-                             md, NULL);
+                             md, rt->regex_mc); /* the match limit's error: no match */
         pcre2_match_data_free(md);
         if (rc < 0)
             return false;

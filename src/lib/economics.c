@@ -386,7 +386,8 @@ static ic_money task_price(ic_money mean, uint32_t target_bp)
 
 static void tasks_stats(ic_margin_row *r, ic_money *v, size_t n, uint32_t target_bp)
 {
-    qsort(v, n, sizeof *v, cmp_money);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_money);
     ic_money sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += v[i];
@@ -479,8 +480,10 @@ ic_status ic_margin_build(ic_ledger *l, const ic_margin_opts *o, ic_margin **out
             m->total.has_revenue |= r->has_revenue;
         }
         m->total.margin = m->total.revenue - m->total.cost;
-        qsort(m->rows, m->nrows, sizeof *m->rows, cmp_rows);
-        qsort(m->months, m->nmonths, sizeof *m->months, cmp_months);
+        if (m->nrows > 1)
+            qsort(m->rows, m->nrows, sizeof *m->rows, cmp_rows);
+        if (m->nmonths > 1)
+            qsort(m->months, m->nmonths, sizeof *m->months, cmp_months);
     }
     ic__smap_free(&b.cust);
     ic__smap_free(&b.tasks);

@@ -565,7 +565,8 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
         /* per request */
         for (size_t g = 0; g < r->nrows; g++) {
             vec *v = &b.req[g];
-            qsort(v->v, v->n, sizeof *v->v, cmp_money);
+            if (v->n > 1)
+                qsort(v->v, v->n, sizeof *v->v, cmp_money);
             r->rows[g].p50 = pct(v->v, v->n, 50);
             r->rows[g].p95 = pct(v->v, v->n, 95);
             r->rows[g].p99 = pct(v->v, v->n, 99);
@@ -583,7 +584,8 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
                 memcpy(tv + k, b.req[g].v, b.req[g].n * sizeof *tv);
                 k += b.req[g].n;
             }
-            qsort(tv, all, sizeof *tv, cmp_money);
+            if (all > 1)
+                qsort(tv, all, sizeof *tv, cmp_money);
             r->total.p50 = pct(tv, all, 50);
             r->total.p95 = pct(tv, all, 95);
             r->total.p99 = pct(tv, all, 99);
@@ -611,7 +613,8 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
                     for (size_t i = 0; i < n; i++)
                         sum += v[i];
                     tsum += sum;
-                    qsort(v, n, sizeof *v, cmp_money);
+                    if (n > 1)
+                        qsort(v, n, sizeof *v, cmp_money);
                     r->rows[g].tasks = n;
                     r->rows[g].task_mean = ic_money_div_round(sum, n);
                     r->rows[g].task_p50 = pct(v, n, 50);
@@ -619,7 +622,8 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
                     r->rows[g].task_p99 = pct(v, n, 99);
                 }
                 /* the total over tasks (a task split over groups counts once per group) */
-                qsort(sorted, b.ntask, sizeof *sorted, cmp_money);
+                if (b.ntask > 1)
+                    qsort(sorted, b.ntask, sizeof *sorted, cmp_money);
                 r->total.tasks = b.ntask;
                 r->total.task_mean = ic_money_div_round(tsum, b.ntask);
                 r->total.task_p50 = pct(sorted, b.ntask, 50);
@@ -636,11 +640,14 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
         /* rows: by time when a time dimension is asked for, else largest cost first */
         if (has_time_dim(o)) {
             sort_opts = o;
-            qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row_keys);
+            if (r->nrows > 1)
+                qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row_keys);
         } else {
-            qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row_cost);
+            if (r->nrows > 1)
+                qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row_cost);
         }
-        qsort(r->months, r->nmonths, sizeof *r->months, cmp_month);
+        if (r->nmonths > 1)
+            qsort(r->months, r->nmonths, sizeof *r->months, cmp_month);
         /* movers between the last two months */
         if (r->nmonths >= 2 && b.nmover_names) {
             const char *m1 = r->months[r->nmonths - 2].month, *m2 = r->months[r->nmonths - 1].month;
@@ -659,7 +666,8 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
                     else if (!strcmp(b.mc[i].month, m2))
                         r->movers[b.mc[i].mover].after += b.mc[i].cost;
                 }
-                qsort(r->movers, r->nmovers, sizeof *r->movers, cmp_mover);
+                if (r->nmovers > 1)
+                    qsort(r->movers, r->nmovers, sizeof *r->movers, cmp_mover);
                 if (r->nmovers > 5) {
                     for (size_t i = 5; i < r->nmovers; i++)
                         free(r->movers[i].key);

@@ -220,6 +220,8 @@ static bool excluded(ic_smap *m, const char *prompt)
     return m->n && ic__smap_get(m, prompt, 0, &fresh) == 1;
 }
 
+/* True/False (any case of the first letter), or a plain decimal number ("7", "-0.5", "8.25e1")
+ * of magnitude at most IC_ROUTE_OUTCOME_MAX, so that sums over any set stay exact enough */
 static bool parse_outcome(const char *s, double *out)
 {
     if (!strcmp(s, "True") || !strcmp(s, "true")) {
@@ -230,10 +232,16 @@ static bool parse_outcome(const char *s, double *out)
         *out = 0;
         return true;
     }
+    const char *p = s + (*s == '-' || *s == '+');
+    if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
+        return false;
+    for (const char *q = p; *q; q++)
+        if (!isdigit((unsigned char)*q) && !strchr(".eE+-", *q))
+            return false;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v))
+    if (*end || errno || !isfinite(v) || fabs(v) > IC_ROUTE_OUTCOME_MAX)
         return false;
     *out = v;
     return true;
@@ -254,6 +262,20 @@ ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char
     bool fresh_set = !*set;
     st = set_new(set, name, strong_col, weak_col, err);
     csvp c = {.p = buf, .end = buf + len, .line = 1};
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+        c.p += 3; /* a UTF-8 byte order mark (Excel's "CSV UTF-8") */
+    const char *nul = memchr(buf, 0, len);
+    if (st == IC_OK && nul) {
+        size_t line = 1;
+        for (const char *q = buf; q < nul; q++)
+            line += *q == '\n';
+        st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: a NUL byte", path, line);
+    }
+    if (st == IC_OK && (!strcmp(strong_col, weak_col) || !strcmp(strong_col, "prompt") ||
+                        !strcmp(weak_col, "prompt")))
+        st = ic_error_set(err, IC_ERR_INVALID, "%s: the strong and weak columns must be two "
+                          "columns other than \"prompt\", not '%s' and '%s'", path, strong_col,
+                          weak_col);
     const char *why = NULL;
     int ip = -1, is = -1, iw = -1;
     size_t ncols = 0;
@@ -263,15 +285,18 @@ ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char
             st = ic_error_set(err, IC_ERR_PARSE, "%s:1: %s", path, r < 0 ? why : "empty file");
         } else {
             ncols = c.n;
-            for (size_t i = 0; i < c.n; i++) {
-                if (!strcmp(c.f[i], "prompt"))
-                    ip = (int)i;
-                else if (!strcmp(c.f[i], strong_col))
-                    is = (int)i;
-                else if (!strcmp(c.f[i], weak_col))
-                    iw = (int)i;
+            for (size_t i = 0; i < c.n && st == IC_OK; i++) {
+                int *slot = !strcmp(c.f[i], "prompt")   ? &ip
+                            : !strcmp(c.f[i], strong_col) ? &is
+                            : !strcmp(c.f[i], weak_col)   ? &iw
+                                                          : NULL;
+                if (slot && *slot >= 0)
+                    st = ic_error_set(err, IC_ERR_PARSE, "%s:1: the column \"%s\" appears twice",
+                                      path, c.f[i]);
+                else if (slot)
+                    *slot = (int)i;
             }
-            if (ip < 0 || is < 0 || iw < 0)
+            if (st == IC_OK && (ip < 0 || is < 0 || iw < 0))
                 st = ic_error_set(err, IC_ERR_PARSE, "%s:1: the header has no \"%s\" column",
                                   path, ip < 0 ? "prompt" : is < 0 ? strong_col : weak_col);
         }
@@ -296,9 +321,9 @@ ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char
         double sv, wv;
         if (!parse_outcome(c.f[is], &sv) || !parse_outcome(c.f[iw], &wv)) {
             bool s_bad = !parse_outcome(c.f[is], &sv);
-            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: %s: expected True, False or a number, "
-                              "not '%.40s'", path, line, s_bad ? strong_col : weak_col,
-                              s_bad ? c.f[is] : c.f[iw]);
+            st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: %s: expected True, False or a number "
+                              "of at most 1e9, not '%.40s'", path, line,
+                              s_bad ? strong_col : weak_col, s_bad ? c.f[is] : c.f[iw]);
             break;
         }
         if (!ic_utf8_valid(c.f[ip], strlen(c.f[ip]))) {
@@ -558,24 +583,34 @@ static ic_status score_items(const ic_route_set *s, const char *router, scored *
             sc[i].score = (double)n;
         }
     } else if (!strncmp(router, "keywords:", 9)) {
+        /* the list cut at its commas in a copy; empty parts ("a,,b") are skipped */
         char *list = strdup(router + 9);
-        if (!list)
-            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        const char **kw = calloc(strlen(router + 9) / 2 + 2, sizeof *kw);
         size_t nk = 0;
-        for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
-            nk += *tok != 0;
-        if (!nk) {
+        if (!list || !kw) {
             free(list);
-            return ic_error_set(err, IC_ERR_INVALID, "router %s: no keyword", router);
+            free(kw);
+            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        }
+        for (char *k = list, *comma;; k = comma + 1) {
+            comma = strchr(k, ',');
+            if (comma)
+                *comma = 0;
+            if (*k)
+                kw[nk++] = k;
+            if (!comma)
+                break;
         }
         for (size_t i = 0; i < s->n; i++) {
             bool any = false;
-            for (const char *k = list, *end = list + strlen(router + 9); k < end && !any;
-                 k += strlen(k) + 1)
-                any = *k && ci_contains(s->items[i].prompt, k);
+            for (size_t k = 0; k < nk && !any; k++)
+                any = ci_contains(s->items[i].prompt, kw[k]);
             sc[i].score = any;
         }
         free(list);
+        free(kw);
+        if (!nk)
+            return ic_error_set(err, IC_ERR_INVALID, "router %s: no keyword", router);
     } else if (!strncmp(router, "regex:", 6)) {
         int ec;
         PCRE2_SIZE off;
@@ -587,16 +622,32 @@ static ic_status score_items(const ic_route_set *s, const char *router, scored *
             return ic_error_set(err, IC_ERR_INVALID, "router %s: bad regex at offset %zu: %s",
                                 router, (size_t)off, (char *)msg);
         }
+        if (!getenv("INFERCOST_NO_JIT")) /* as the gateway compiles it (see config.c) */
+            pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-        if (!md) {
-            pcre2_code_free(re);
-            return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        pcre2_match_context *mc = pcre2_match_context_create(NULL);
+        ic_status st = IC_OK;
+        if (!md || !mc)
+            st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        else
+            pcre2_set_match_limit(mc, IC_ROUTE_REGEX_MATCH_LIMIT);
+        for (size_t i = 0; st == IC_OK && i < s->n; i++) {
+            int rc = pcre2_match(re, (PCRE2_SPTR)s->items[i].prompt, strlen(s->items[i].prompt), 0,
+                                 0, md, mc);
+            if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+                PCRE2_UCHAR msg[128];
+                pcre2_get_error_message(rc, msg, sizeof msg);
+                st = ic_error_set(err, IC_ERR_INVALID, "router %s: matching failed on the prompt "
+                                  "\"%.60s\" (%s): the gateway would not route it either; "
+                                  "simplify the pattern", router, s->items[i].prompt, (char *)msg);
+            }
+            sc[i].score = rc >= 0;
         }
-        for (size_t i = 0; i < s->n; i++)
-            sc[i].score = pcre2_match(re, (PCRE2_SPTR)s->items[i].prompt,
-                                      strlen(s->items[i].prompt), 0, 0, md, NULL) >= 0;
+        pcre2_match_context_free(mc);
         pcre2_match_data_free(md);
         pcre2_code_free(re);
+        if (st != IC_OK)
+            return st;
     } else {
         return ic_error_set(err, IC_ERR_INVALID, "no router '%s' (random, prompt-tokens, "
                             "keywords:A,B, regex:PATTERN, optimal)", router);
@@ -681,7 +732,8 @@ ic_status ic_route_eval_run(const ic_route_set *set, const char *const *routers,
 {
     *out = NULL;
     if (!set || !set->n)
-        return ic_error_set(err, IC_ERR_INVALID, "the evaluation set has no prompts");
+        return ic_error_set(err, IC_ERR_PARSE, "%s: no prompts to evaluate",
+                            set ? set->name : "the evaluation set");
     double qs = 0, qw = 0;
     for (size_t i = 0; i < set->n; i++) {
         qs += set->items[i].strong;
@@ -788,18 +840,27 @@ ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FI
         else
             fprintf(f, "%s%s %.3f, %s %.3f mean score\n%s", md ? "" : "  ", e->set->strong_model,
                     e->strong_quality, e->set->weak_model, e->weak_quality, md ? "\n" : "");
-        fprintf(f, md ? "| router | APGR | CPT(50%%) | CPT(80%%) | PGR at 20%% | at 50%% |\n"
-                        "|---|---:|---:|---:|---:|---:|\n"
-                      : "  %-26s %6s %9s %9s %10s %6s\n",
-                "router", "APGR", "CPT(50%)", "CPT(80%)", "PGR at 20%", "at 50%");
+        int w = 6;
+        for (size_t j = 0; j < e->nresults; j++)
+            if ((int)strlen(e->results[j].router) > w)
+                w = (int)strlen(e->results[j].router);
+        if (md)
+            fputs("| router | APGR | CPT(50%) | CPT(80%) | PGR at 20% | at 50% |\n"
+                  "|---|---:|---:|---:|---:|---:|\n", f);
+        else
+            fprintf(f, "  %-*s %6s %9s %9s %10s %6s\n", w, "router", "APGR", "CPT(50%)",
+                    "CPT(80%)", "PGR at 20%", "at 50%");
         for (size_t j = 0; j < e->nresults; j++) {
             const ic_route_result *r = &e->results[j];
             char a[32], b[32];
             pct(a, sizeof a, r->cpt50);
             pct(b, sizeof b, r->cpt80);
-            fprintf(f, md ? "| %s | %.3f | %s | %s | %.3f | %.3f |\n"
-                          : "  %-26.26s %6.3f %9s %9s %10.3f %6.3f\n",
-                    r->router, r->apgr, a, b, r->pgr_at[2], r->pgr_at[5]);
+            if (md)
+                fprintf(f, "| %s | %.3f | %s | %s | %.3f | %.3f |\n", r->router, r->apgr, a, b,
+                        r->pgr_at[2], r->pgr_at[5]);
+            else
+                fprintf(f, "  %-*s %6.3f %9s %9s %10.3f %6.3f\n", w, r->router, r->apgr, a, b,
+                        r->pgr_at[2], r->pgr_at[5]);
         }
     }
     return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;

@@ -144,6 +144,17 @@ static int on_event_size(const ic_event *e, void *arg)
     return 0;
 }
 
+/* when the scenario prices a call: at its own time, or on the --at date at its time of day */
+static int64_t price_time(const ic_whatif_opts *o, const ic_event *e)
+{
+    if (!o->at)
+        return e->t_ms;
+    const int64_t day = 86400000;
+    int64_t at_day = o->at_ms / day - (o->at_ms % day < 0);
+    int64_t tod = e->t_ms % day;
+    return at_day * day + (tod < 0 ? tod + day : tod);
+}
+
 /* The call priced on m (NULL: the model that priced it) at the scenario's time into *cost; false,
  * with the reason noted, when it cannot be priced whole. */
 static bool reprice(wb *b, const ic_event *e, const ic_model *m, ic_money *cost)
@@ -162,7 +173,7 @@ static bool reprice(wb *b, const ic_event *e, const ic_model *m, ic_money *cost)
         return false;
     }
     if (ic_event_detail_usage(e->detail, e->detail_len, &u, &err) != IC_OK ||
-        ic_price_usage(m, &u, b->o->at_ms ? b->o->at_ms : e->t_ms, &c, &err) != IC_OK) {
+        ic_price_usage(m, &u, price_time(b->o, e), &c, &err) != IC_OK) {
         note_unpriced(b->w, e, err.msg);
         return false;
     }
@@ -197,10 +208,14 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batch
         }
     }
     ic_money cost = e->cost;
-    if ((*moved || o->at_ms) && !reprice(b, e, m, &cost)) {
+    if (*moved && !reprice(b, e, m, &cost)) { /* it stays on its model */
         *moved = false;
         *unpriced = true;
-        return e->cost;
+        m = NULL;
+    }
+    if (!*moved && o->at && !reprice(b, e, NULL, &cost)) {
+        *unpriced = true;
+        cost = e->cost;
     }
     if (o->batch && !e->batch) {
         const char *pid = m ? ic_provider_id(ic_model_provider(m)) : e->provider;
@@ -222,6 +237,9 @@ static int on_event(const ic_event *e, void *arg)
     const char *served = ic_event_rollup_model(e);
     bool in = applies(o, e);
     b->w->total.period_cost += e->cost;
+    for (int i = 0; i < o->nswaps; i++)
+        b->w->swap_seen[i] += !strcmp(o->swaps[i].from, "*") ||
+                              !strcmp(o->swaps[i].from, served ? served : "");
     if (!in && o->by != IC_DIM_CUSTOMER)
         return 0; /* in no row: only the period's total counts it */
     char month[8];
@@ -292,7 +310,7 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
                             "feature or month");
-    if (!o->nswaps && !o->batch && !o->at_ms)
+    if (!o->nswaps && !o->batch && !o->at)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: no scenario (a model swap, the batch "
                             "discount or another date's prices)");
     ic_whatif *w = calloc(1, sizeof *w);
@@ -306,7 +324,8 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         st = ic_ledger_scan_events(l, &period, on_event_size, &b, err);
         for (int i = 0; st == IC_OK && i < o->nswaps; i++) {
             keyvec *kv = &b.sizes[i];
-            qsort(kv->v, kv->n, sizeof *kv->v, cmp_key);
+            if (kv->n > 1)
+                qsort(kv->v, kv->n, sizeof *kv->v, cmp_key);
             size_t k = (size_t)((uint64_t)kv->n * o->share_bp / 10000);
             b.cutoff[i] = k < kv->n ? kv->v[k] : (sizekey){UINT64_MAX, UINT64_MAX};
         }
@@ -337,9 +356,20 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
                     r->has_revenue = m->rows[c].has_revenue;
                 }
         }
+        size_t kept = 0; /* rows with no call the scenario applies to (by customer, with a
+                            filter) are left out: the period's total still counts them */
+        for (size_t i = 0; i < w->nrows; i++) {
+            if (w->rows[i].requests)
+                w->rows[kept++] = w->rows[i];
+            else
+                free(w->rows[i].key);
+        }
+        w->nrows = kept;
         w->total.revenue = m->total.revenue;
         w->total.has_revenue = m->total.has_revenue;
-        qsort(w->rows, w->nrows, sizeof *w->rows, o->by == IC_DIM_MONTH ? cmp_month_rows : cmp_rows);
+        if (w->nrows > 1)
+            qsort(w->rows, w->nrows, sizeof *w->rows,
+                  o->by == IC_DIM_MONTH ? cmp_month_rows : cmp_rows);
     }
     ic_margin_free(m);
     ic__smap_free(&b.groups);
@@ -395,10 +425,11 @@ static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
             n += (size_t)snprintf(buf + n, cap - n, "%sbatch API at each provider's discount",
                                   n ? "; " : "");
     }
-    if (o->at_ms && n < cap) {
+    if (o->at && n < cap) {
         char d[32];
         ic_time_format(o->at_ms, d, sizeof d);
-        n += (size_t)snprintf(buf + n, cap - n, "%sprices of %.10s", n ? "; " : "", d);
+        n += (size_t)snprintf(buf + n, cap - n, "%sthe prices of %.10s (at each call's time of day)",
+                              n ? "; " : "", d);
     }
 }
 
@@ -443,7 +474,7 @@ static void json_row(FILE *f, const ic_whatif *w, const ic_whatif_row *r)
 
 ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_error *err)
 {
-    char sc[2048], a[IC_MONEY_STRLEN];
+    char sc[IC_WHATIF_MAX_SWAPS * 640 + 256], a[IC_MONEY_STRLEN];
     scenario_text(&w->opts, sc, sizeof sc);
     bool cust = w->opts.by == IC_DIM_CUSTOMER;
     const ic_whatif_row *t = &w->total;

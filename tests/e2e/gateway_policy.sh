@@ -26,6 +26,7 @@ cat >"$T/gw.json" <<JSON
   {"name":"fb","match":{"model":"fb-test"},"targets":[{"upstream":"bad","model":"gpt-4o"}],"fallbacks":[{"upstream":"good","model":"gpt-4o-mini"}]},
   {"name":"to","match":{"model":"timeout-test"},"targets":[{"upstream":"slow","model":"gpt-4o"}],"fallbacks":[{"upstream":"good","model":"gpt-4.1-mini"}]},
   {"name":"allbad","match":{"model":"allbad-test"},"targets":[{"upstream":"bad","model":"gpt-4o"}]},
+  {"name":"redos","match":{"model":"gpt-4o","regex":"^(a+)+$"},"targets":[{"upstream":"good","model":"gpt-4.1-nano"}]},
   {"name":"refunds","match":{"model":"gpt-4o","keywords":["refund"]},"targets":[{"upstream":"good","model":"gpt-4.1"}]},
   {"name":"codes","match":{"model":"gpt-4o","regex":"ticket #[0-9]+"},"targets":[{"upstream":"good","model":"o4-mini"}]},
   {"name":"vip","match":{"model":"gpt-4o","customer":"vip"},"targets":[{"upstream":"good","model":"gpt-4.1-mini"}]},
@@ -136,6 +137,10 @@ eq "keyword route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","cont
 eq "regex route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"status of ticket #4521 please, and more text"}]}')" o4-mini
 eq "tag route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"a question that is long enough to skip the small rule"}]}' -H "X-Infercost-Customer: vip")" gpt-4.1-mini
 eq "size route" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}')" gpt-4o-mini
+# a rule whose regex backtracks catastrophically on this prompt gives up at the match limit
+# (IC_ROUTE_REGEX_MATCH_LIMIT): the call goes on to the next rules instead of holding the loop
+eq "catastrophic regex: no match" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"}]}')" gpt-4o
+eq "the same rule matches what it should" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]}')" gpt-4.1-nano
 eq "no route: as asked" "$(served '{"model":"gpt-4o","messages":[{"role":"user","content":"a question that is long enough to skip the small-prompt rule of this config"}]}')" gpt-4o
 # a rule on prompt size in tokens (exact, o200k for gpt-4.1): 807 >= 700 takes the rule; 607
 # ("hello" x 600: 3,661 body bytes, 915 by a 4-characters-per-token estimate) does not

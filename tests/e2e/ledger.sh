@@ -75,6 +75,13 @@ expect_eq "p50 per request" "$(jget "$T/p.json" d.total.request_p50_usd)" "0.004
 "$IC" report --ledger "$L" --by nonsense >/dev/null 2>"$T/err"
 expect_eq "bad dimension exit" $? 2
 
+# --- what-if before any revenue is imported: no cost shares, no error
+"$IC" whatif --ledger "$L" --batch --by customer >"$T/out" 2>"$T/err"
+expect_eq "whatif without revenue exit" $? 0
+expect_has "whatif without revenue" "$(cat "$T/out")" "the period: \$0.05014625 -> \$0.025073125"
+"$IC" whatif --ledger "$L" --batch --month 2020-01 >"$T/out" 2>"$T/err"
+expect_eq "whatif empty period exit" $? 0
+
 # --- revenue and margin
 printf 'customer,period,revenue\nacme,2026-03,0.05\nbeta,2026-03,$0.02\n' >"$T/rev.csv"
 "$IC" revenue import --ledger "$L" "$T/rev.csv" >"$T/out"
@@ -117,6 +124,15 @@ expect_eq "whatif share reproducible" "$("$IC" whatif --ledger "$L" --swap gpt-4
 expect_eq "whatif share by size" "$(jget "$T/w3.json" d.total.saving_usd)" "0.00329"
 "$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share-by size >/dev/null 2>"$T/err"
 expect_has "whatif share-by bad" "$(cat "$T/err")" "--share-by wants id or input-tokens"
+# a swap that an earlier one shadows, and one whose calls are all outside the filter, say so
+"$IC" whatif --ledger "$L" --swap '*=gpt-4o-mini' --swap gpt-4o=gpt-4.1 >/dev/null 2>"$T/err"
+expect_has "whatif shadowed swap" "$(cat "$T/err")" "--swap gpt-4o=gpt-4.1: moved nothing: the first --swap that matches a call applies, and --swap *=gpt-4o-mini comes first"
+"$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4.1 --customer beta >/dev/null 2>"$T/err"
+expect_has "whatif swap outside filter" "$(cat "$T/err")" "the period's 2 calls served by gpt-4o are outside the filters"
+"$IC" whatif --ledger "$L" --batch --share 50 >/dev/null 2>"$T/err"
+expect_has "whatif share without swap" "$(cat "$T/err")" "give a --swap"
+"$IC" whatif --ledger "$L" --at 1970-01-01 >/dev/null 2>"$T/err"
+expect_eq "whatif at 1970 accepted" $? 0
 # scenario errors: named, exit 2, nothing printed on stdout
 "$IC" whatif --ledger "$L" >"$T/out" 2>"$T/err"
 expect_eq "whatif no scenario exit" $? 2

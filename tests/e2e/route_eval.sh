@@ -51,7 +51,17 @@ expect_has "unknown router" "$(cat "$T/err")" "no router 'smart'"
 expect_has "unknown set" "$(cat "$T/err")" "no evaluation set 'arena'"
 INFERCOST_DATA="$T/nowhere" "$IC" route-eval >/dev/null 2>"$T/err"
 expect_eq "no data exit" $? 2
-expect_has "no data" "$(cat "$T/err")" "the RouteLLM sets are not found"
+expect_has "no data" "$(cat "$T/err")" "$T/nowhere/routellm is not a directory (INFERCOST_DATA)"
+cp "$IC" "$T/ic-alone"
+(cd "$T" && ./ic-alone route-eval >/dev/null 2>"$T/err")
+expect_eq "no data beside a copied binary" $? 2
+expect_has "no data message" "$(cat "$T/err")" "the RouteLLM sets are not found"
+# the rest of the checks the review asked for: one catastrophic regex is reported, not counted
+"$IC" route-eval --set gsm8k --router 'regex:^(\w+\s?)*$' >/dev/null 2>"$T/err"
+expect_eq "catastrophic regex exit" $? 2
+expect_has "catastrophic regex" "$(cat "$T/err")" "matching failed on the prompt"
+"$IC" route-eval --set gsm8k --set all >"$T/out" 2>&1
+expect_eq "set and all" "$(grep -c 'prompts (' "$T/out")" "4"
 "$IC" route-eval --format csv >/dev/null 2>"$T/err"
 expect_eq "csv format refused" $? 2
 finish

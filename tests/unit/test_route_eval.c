@@ -73,6 +73,29 @@ static void t_hand_set(void)
         CHECK(strstr(buf, "\"prompts\":4,\"contaminated_left_out\":0") != NULL);
     }
     ic_route_eval_free(e);
+    /* empty parts of a keyword list are skipped, not glued to the next keyword */
+    const char *kws[] = {"keywords:FOUR", "keywords:,FOUR", "keywords:four,,", "keywords:x,,four"};
+    CHECK_INT(ic_route_eval_run(s, kws, 4, &e, &err), IC_OK);
+    for (size_t i = 0; e && i < 4; i++)
+        CHECK(NEAR(e->results[i].apgr, 0.375));
+    ic_route_eval_free(e);
+    /* a regex that backtracks catastrophically on a prompt fails at the match limit, and says
+     * so, instead of counting the prompt as not matched */
+    ic_route_set *ls = NULL;
+    char *big = malloc(200000);
+    if (big) {
+        size_t n = (size_t)snprintf(big, 200000, "prompt,S,W\n");
+        for (int k = 0; k < 40; k++)
+            big[n++] = 'a';
+        n += (size_t)snprintf(big + n, 200000 - n, "b,1,0\nshort,0,0\n");
+        p = write_file("redos.csv", big);
+        free(big);
+        CHECK_INT(ic_route_set_load_csv(&ls, "redos", p, "S", "W", NULL, &err), IC_OK);
+        const char *redos[] = {"regex:(a+)+$|zzz"};
+        CHECK_INT(ic_route_eval_run(ls, redos, 1, &e, &err), IC_ERR_INVALID);
+        CHECK(strstr(err.msg, "matching failed on the prompt") != NULL);
+        ic_route_set_free(ls);
+    }
     /* errors: an unknown router, a bad regex, an empty keyword list */
     const char *bad[] = {"smart"}, *badre[] = {"regex:(unclosed"}, *nokw[] = {"keywords:,,"};
     CHECK_INT(ic_route_eval_run(s, bad, 1, &e, &err), IC_ERR_INVALID);
@@ -109,7 +132,8 @@ static void t_csv_reader(void)
     /* errors name the file, the line (of the record's start) and the field */
     p = write_file("bad1.csv", "prompt,S,W\n\"two\nlines\",1,0\nthird,yes,0\n");
     CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
-    CHECK(strstr(err.msg, "bad1.csv:4: S: expected True, False or a number, not 'yes'") != NULL);
+    CHECK(strstr(err.msg, "bad1.csv:4: S: expected True, False or a number of at most 1e9, not "
+                          "'yes'") != NULL);
     CHECK(s == NULL);
     p = write_file("bad2.csv", "prompt,S\nx,1\n");
     CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
@@ -127,6 +151,42 @@ static void t_csv_reader(void)
     CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
     CHECK(strstr(err.msg, "prompt: not valid UTF-8") != NULL);
     CHECK_INT(ic_route_set_load_csv(&s, "b", "/nonexistent/x.csv", "S", "W", NULL, &err), IC_ERR_IO);
+    /* numbers: plain decimals of at most 1e9; no hex, no spaces, no overflow */
+    const char *nums[] = {"0x1p3", " 1", "1e308", "-2e9", "inf", "nan", "1,5"};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "prompt,S,W\nx,\"%s\",0\n", nums[i]);
+        p = write_file("num.csv", text);
+        CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    }
+    p = write_file("num2.csv", "prompt,S,W\nx,-1e9,+.5\ny,8.25e1,1E2\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "n", p, "S", "W", NULL, &err), IC_OK);
+    if (s)
+        CHECK(s->items[0].strong == -1e9 && s->items[0].weak == 0.5 && s->items[1].weak == 100);
+    ic_route_set_free(s);
+    s = NULL;
+    /* a byte order mark is skipped; a NUL byte, the same column twice and two columns that are
+     * one are refused */
+    p = write_file("bom.csv", "\xEF\xBB\xBFprompt,S,W\nx,1,0\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "bom", p, "S", "W", NULL, &err), IC_OK);
+    if (s)
+        CHECK_STR(s->items[0].prompt, "x");
+    ic_route_set_free(s);
+    s = NULL;
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fwrite("prompt,S,W\nx,1,0\ny,1\0junk,0\n", 1, 29, f);
+        fclose(f);
+    }
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "bom.csv:3: a NUL byte") != NULL);
+    p = write_file("dup.csv", "prompt,S,W,prompt\nx,1,0,y\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "dup.csv:1: the column \"prompt\" appears twice") != NULL);
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "S", NULL, &err), IC_ERR_INVALID);
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "prompt", "W", NULL, &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "two columns other than \"prompt\"") != NULL);
+    CHECK(s == NULL);
     /* no gap: the strong model is not better */
     p = write_file("flat.csv", "prompt,S,W\nx,1,1\n");
     CHECK_INT(ic_route_set_load_csv(&s, "flat", p, "S", "W", NULL, &err), IC_OK);

@@ -166,7 +166,7 @@ static void t_batch(void)
 
 static void t_at_and_filter(void)
 {
-    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_FEATURE,
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_FEATURE, .at = true,
                         .at_ms = 1785542400000 /* 2026-08-01 */};
     o.filter.model = "gpt-5.6-luna";
     ic_whatif *w = build(&o);
@@ -178,6 +178,64 @@ static void t_at_and_filter(void)
     CHECK(r->before == USD(0.7) && r->after == USD(0.14));
     CHECK(w->total.period_cost == period); /* the rest of the period is counted as it is */
     ic_whatif_free(w);
+}
+
+static void t_unpriced_swap_still_batched(void)
+{
+    /* b1 cannot move to gpt-4o-mini (no web search price): it stays on Anthropic and is batched
+     * there, 0.46 / 2; b2 is batched already and moves: 0.021 */
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_FEATURE, .nswaps = 1,
+                        .batch = true};
+    o.swaps[0] = (ic_whatif_swap){"claude-sonnet-4-5", model("openai", "gpt-4o-mini")};
+    o.filter.feature = "agent";
+    ic_whatif *w = build(&o);
+    if (!w)
+        return;
+    const ic_whatif_row *r = row(w, "agent");
+    CHECK_INT(r->unpriced, 1);
+    CHECK_INT(r->batched, 1);
+    CHECK_INT(r->moved, 1);
+    CHECK(r->after == USD(0.23) + USD(0.021));
+    ic_whatif_free(w);
+}
+
+static void t_time_of_day_and_empty(void)
+{
+    /* deepseek-chat at 10:00 UTC is in its 00:30-16:30 window ($0.27 per M input), at 20:00 not
+     * ($0.135): priced again at the same date's prices, nothing changes */
+    char path[256];
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    ic_ledger *l = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_MODEL, .at = true,
+                        .at_ms = 1772323200000 /* 2026-03-01 */};
+    ic_whatif *w = NULL;
+    /* an empty ledger, without revenue: no rows, no error */
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+    if (w)
+        CHECK(w->nrows == 0 && w->total.period_cost == 0 && !w->total.has_revenue);
+    ic_whatif_free(w);
+    static const char text[] =
+        "{\"id\":\"p\",\"provider\":\"deepseek\",\"model\":\"deepseek-chat\",\"timestamp\":"
+        "\"2026-03-01T10:00:00Z\",\"usage\":{\"input_tokens\":1000000,\"output_tokens\":0}}\n"
+        "{\"id\":\"q\",\"provider\":\"deepseek\",\"model\":\"deepseek-chat\",\"timestamp\":"
+        "\"2026-03-01T20:00:00Z\",\"usage\":{\"input_tokens\":1000000,\"output_tokens\":0}}\n";
+    FILE *in = fmemopen((void *)text, sizeof text - 1, "r");
+    ic_ingest_opts io = {.catalog = cat};
+    ic_ingest_stats st = {0};
+    CHECK_INT(ic_ingest_stream(l, &io, in, "t.jsonl", &st, &err), IC_OK);
+    fclose(in);
+    CHECK(st.cost == USD(0.405));
+    o.at_ms += 12 * 3600000; /* any time of that date */
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+    if (w) {
+        CHECK(w->total.before == USD(0.405));
+        CHECK(w->total.after == USD(0.405));
+        CHECK_INT(w->total.unpriced, 0);
+    }
+    ic_whatif_free(w);
+    ic_ledger_close(l);
 }
 
 static void t_customer_shares(void)
@@ -205,6 +263,15 @@ static void t_customer_shares(void)
                       "\"whatif_cost_share_pct\":\"1.42\"},{\"key\":\"beta\",") != NULL);
     CHECK(strstr(buf, "\"total\":{\"calls\":6,") != NULL);
     CHECK(strstr(buf, "\"period_cost_usd\":\"10.295\",\"period_whatif_usd\":\"3.715\"") != NULL);
+    ic_whatif_free(w);
+    /* one customer's calls: the other customer has no row, the period still counts its calls */
+    o.filter.feature = NULL;
+    o.filter.customer = "beta";
+    w = build(&o);
+    if (!w)
+        return;
+    CHECK_INT(w->nrows, 1);
+    CHECK(w->total.period_cost == period);
     ic_whatif_free(w);
 }
 
@@ -321,6 +388,8 @@ int main(void)
         RUN(t_swap_unpriced_unit);
         RUN(t_batch);
         RUN(t_at_and_filter);
+        RUN(t_unpriced_swap_still_batched);
+        RUN(t_time_of_day_and_empty);
         RUN(t_customer_shares);
         RUN(t_share);
         RUN(t_share_by_size);
