@@ -1,7 +1,8 @@
 /* whatif.h: what-if savings from the ledger. The calls of a period are priced again, through the
  * pricing core, under a scenario: some of them moved to another model (all of a model's calls, or
- * a share chosen by event id, as a router would send them), sent through the provider's batch API
- * at its discount, or priced at another date's prices (today's, or a later price change). The
+ * a share chosen by event id or by prompt size, as a router would send them), sent through the
+ * provider's batch API at its discount, more of their input read from the prompt cache, or priced
+ * at another date's prices (today's, or a later price change). The
  * answer is, per group (model, customer, feature, provider or month), what those calls cost and
  * what they would have cost, exactly, and the period's cost as a share of revenue before and
  * after.
@@ -54,6 +55,9 @@ typedef struct ic_whatif_opts {
                                   at the call's own time of day (so time-of-day prices keep
                                   their hours); false: at the call's own time */
     int64_t at_ms;
+    uint32_t cache_read_bp;    /* at least this share of each call's input tokens read from the
+                                  provider's prompt cache (priced at the model's cache-read
+                                  rate, its input rate where it has none); 0: as recorded */
     ic_dim by;                 /* provider, model, customer, feature or month */
 } ic_whatif_opts;
 

@@ -14,7 +14,7 @@
 static const char usage_text[] =
     "usage: infercost whatif [--ledger PATH] [--from DATE] [--to DATE] [--month YYYY-MM]\n"
     "                        [--swap FROM=TO]... [--share PCT] [--share-by id|input-tokens]\n"
-    "                        [--batch] [--batch-discount PCT]\n"
+    "                        [--batch] [--batch-discount PCT] [--cache-read PCT]\n"
     "                        [--at DATE|now] [--provider P] [--model M] [--customer C]\n"
     "                        [--feature F] [--by model|provider|customer|feature|month]\n"
     "                        [--catalog FILE] [--overlay FILE]... [--format table|csv|json|md]\n"
@@ -28,6 +28,8 @@ static const char usage_text[] =
     "                      rule, the longest stay; see infercost route-eval)\n"
     "  --batch             the batch API's discount on calls not already batched (OpenAI,\n"
     "                      Anthropic, Google: 50%); --batch-discount PCT: this one, any provider\n"
+    "  --cache-read PCT    at least PCT% of each call's input read from the prompt cache, at\n"
+    "                      the model's cache-read price (cache writes stay as recorded)\n"
     "  --at DATE|now       every call at the prices in force on that date (today's, a\n"
     "                      scheduled change), at its own time of day\n"
     "  --provider, --model, --customer, --feature: the calls the scenario applies to (default\n"
@@ -122,6 +124,9 @@ static int run(int argc, char **argv)
                 return 2;
             }
             o.batch = true;
+        } else if ((v = ic_cli_opt("--cache-read", argc, argv, &i, &bad))) {
+            if (ic_cli_parse_pct_bp("--cache-read", v, &o.cache_read_bp))
+                return 2;
         } else if ((v = ic_cli_opt("--at", argc, argv, &i, &bad))) {
             at = v;
         } else if ((v = ic_cli_opt("--by", argc, argv, &i, &bad))) {
@@ -163,9 +168,9 @@ static int run(int argc, char **argv)
         ic_cli_error("--share and --share-by choose which calls a --swap moves: give a --swap");
         return 2;
     }
-    if (!nswaps && !o.batch && !o.at) {
-        ic_cli_error("whatif: give a scenario: --swap FROM=TO, --batch or --at DATE (see "
-                     "infercost whatif --help)");
+    if (!nswaps && !o.batch && !o.at && !o.cache_read_bp) {
+        ic_cli_error("whatif: give a scenario: --swap FROM=TO, --batch, --cache-read PCT or --at "
+                     "DATE (see infercost whatif --help)");
         return 2;
     }
     if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))

@@ -155,6 +155,23 @@ static int64_t price_time(const ic_whatif_opts *o, const ic_event *e)
     return at_day * day + (tod < 0 ? tod + day : tod);
 }
 
+/* --cache-read: at least bp/10000 of the input tokens read from the cache, no more than the input
+ * not already written to it */
+static bool more_cache_reads(uint32_t bp, ic_usage *u, ic_error *err)
+{
+    int ui = ic_unit_find("input_tokens"), ur = ic_unit_find("cache_read_tokens"),
+        uw = ic_unit_find("cache_write_tokens");
+    if (ui < 0 || ur < 0 || uw < 0) {
+        ic_error_set(err, IC_ERR_CATALOG, "units.yml lacks the input and cache units");
+        return false;
+    }
+    uint64_t in = ic_usage_get(u, ui), rd = ic_usage_get(u, ur), wr = ic_usage_get(u, uw);
+    uint64_t want = (uint64_t)((ic_u128)in * bp / 10000); /* rounded down */
+    if (want > in - (wr < in ? wr : in))
+        want = in - (wr < in ? wr : in);
+    return want <= rd || ic_usage_set(u, ur, want, err) == IC_OK;
+}
+
 /* The call priced on m (NULL: the model that priced it) at the scenario's time into *cost; false,
  * with the reason noted, when it cannot be priced whole. */
 static bool reprice(wb *b, const ic_event *e, const ic_model *m, ic_money *cost)
@@ -173,6 +190,7 @@ static bool reprice(wb *b, const ic_event *e, const ic_model *m, ic_money *cost)
         return false;
     }
     if (ic_event_detail_usage(e->detail, e->detail_len, &u, &err) != IC_OK ||
+        (b->o->cache_read_bp && !more_cache_reads(b->o->cache_read_bp, &u, &err)) ||
         ic_price_usage(m, &u, price_time(b->o, e), &c, &err) != IC_OK) {
         note_unpriced(b->w, e, err.msg);
         return false;
@@ -213,7 +231,7 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batch
         *unpriced = true;
         m = NULL;
     }
-    if (!*moved && o->at && !reprice(b, e, NULL, &cost)) {
+    if (!*moved && (o->at || o->cache_read_bp) && !reprice(b, e, NULL, &cost)) {
         *unpriced = true;
         cost = e->cost;
     }
@@ -310,9 +328,11 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
                             "feature or month");
-    if (!o->nswaps && !o->batch && !o->at)
+    if (o->cache_read_bp > 10000)
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: a cache share above 100%%");
+    if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: no scenario (a model swap, the batch "
-                            "discount or another date's prices)");
+                            "discount, more cache reads or another date's prices)");
     ic_whatif *w = calloc(1, sizeof *w);
     if (!w)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
@@ -425,6 +445,10 @@ static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
             n += (size_t)snprintf(buf + n, cap - n, "%sbatch API at each provider's discount",
                                   n ? "; " : "");
     }
+    if (o->cache_read_bp && n < cap)
+        n += (size_t)snprintf(buf + n, cap - n, "%sat least %u.%02u%% of input read from the prompt "
+                              "cache", n ? "; " : "", o->cache_read_bp / 100,
+                              o->cache_read_bp % 100);
     if (o->at && n < cap) {
         char d[32];
         ic_time_format(o->at_ms, d, sizeof d);

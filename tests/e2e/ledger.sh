@@ -124,6 +124,11 @@ expect_eq "whatif share reproducible" "$("$IC" whatif --ledger "$L" --swap gpt-4
 expect_eq "whatif share by size" "$(jget "$T/w3.json" d.total.saving_usd)" "0.00329"
 "$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4o-mini --share-by size >/dev/null 2>"$T/err"
 expect_has "whatif share-by bad" "$(cat "$T/err")" "--share-by wants id or input-tokens"
+# half of each input from the prompt cache: c1 500 tokens x (2.5 - 1.25) = 0.000625, c9 2000 x
+# 1.25 = 0.0025, the LiteLLM calls 5000 and 10000 x 0.075 = 0.000375 + 0.00075; the claude call
+# wrote 4735 of its 4740 to the cache, so 5 more read x 2.7 = 0.0000135; the span is at 50%
+"$IC" whatif --ledger "$L" --cache-read 50 --format json >"$T/w4.json"
+expect_eq "whatif cache reads" "$(jget "$T/w4.json" d.total.saving_usd)" "0.0042635"
 # a swap that an earlier one shadows, and one whose calls are all outside the filter, say so
 "$IC" whatif --ledger "$L" --swap '*=gpt-4o-mini' --swap gpt-4o=gpt-4.1 >/dev/null 2>"$T/err"
 expect_has "whatif shadowed swap" "$(cat "$T/err")" "--swap gpt-4o=gpt-4.1: moved nothing: the first --swap that matches a call applies, and --swap *=gpt-4o-mini comes first"

@@ -238,6 +238,32 @@ static void t_time_of_day_and_empty(void)
     ic_ledger_close(l);
 }
 
+static void t_cache_reads(void)
+{
+    /* half of each input read from the cache: a1 and a2 (1M in, none cached) read 500k at $1.25
+     * per M instead of $2.5: 0.625 less each; b1 and b2 (Sonnet, 100k in) 50k at $0.3 instead of
+     * $3: 0.135 less each; c1 (luna, June: $0.1 per M cached, $1 uncached, 100k in) 0.045 less;
+     * d1 (deepseek, off-peak: $0.035 / $0.135, 1M in) 0.05 less. a3 is a cache hit, x1 has no
+     * usage: unpriced, kept. */
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_PROVIDER,
+                        .cache_read_bp = 5000};
+    ic_whatif *w = build(&o);
+    if (!w)
+        return;
+    CHECK(row(w, "openai")->before - row(w, "openai")->after == USD(0.625) * 2 + USD(0.045));
+    CHECK(row(w, "anthropic")->before - row(w, "anthropic")->after == USD(0.135) * 2);
+    CHECK(row(w, "deepseek")->before - row(w, "deepseek")->after == USD(0.05));
+    CHECK_INT(w->total.unpriced, 1);
+    ic_whatif_free(w);
+    /* 0.01%, rounded down per call: 100 tokens of a1, a2 and d1, 10 of b1, b2 and c1:
+     * 2 x 0.000125 + 2 x 0.000027 + 0.000009 + 0.00001 */
+    o.cache_read_bp = 1;
+    w = build(&o);
+    if (w)
+        CHECK(w->total.before - w->total.after == USD(0.000323));
+    ic_whatif_free(w);
+}
+
 static void t_customer_shares(void)
 {
     ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_CUSTOMER, .nswaps = 1};
@@ -390,6 +416,7 @@ int main(void)
         RUN(t_at_and_filter);
         RUN(t_unpriced_swap_still_batched);
         RUN(t_time_of_day_and_empty);
+        RUN(t_cache_reads);
         RUN(t_customer_shares);
         RUN(t_share);
         RUN(t_share_by_size);
