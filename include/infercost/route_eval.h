@@ -63,8 +63,13 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
 ic_status ic_route_set_load_builtin(ic_route_set **set, const char *dir, const char *name,
                                     ic_error *err);
 
-/* A router: "random" (a hash of the prompt), "prompt-tokens" (the prompt's o200k_base token
- * count: longer prompts to the strong model, the gateway's min_prompt_tokens rule),
+/* The tokens OpenAI's rules add to a chat request of one user message (3 for the message, 1 for
+ * its role, 3 to prime the reply): what the gateway's prompt count adds to the text's. */
+#define IC_ROUTE_CHAT_OVERHEAD 7
+
+/* A router: "random" (a hash of the prompt), "prompt-tokens" (the prompt as the gateway counts a
+ * one-message chat request: its o200k_base tokens + IC_ROUTE_CHAT_OVERHEAD; longer prompts to
+ * the strong model, the gateway's min_prompt_tokens rule),
  * "keywords:A,B,..." (prompts holding any of them, case-insensitive, to the strong model) and
  * "regex:PATTERN" (prompts PATTERN matches, PCRE2 as the gateway compiles it), the gateway's
  * keywords and regex rules; or "optimal" (the oracle: the prompts where the strong model does
@@ -83,6 +88,10 @@ typedef struct ic_route_result {
     char *router;
     double apgr;
     double cpt50, cpt80;          /* shares of strong calls, 0..1; -1 if never reached */
+    /* The rule "score >= rule50_score goes to the strong model" that recovers half the gap with
+     * the fewest strong calls, without splitting a tie: for prompt-tokens, the gateway's
+     * min_prompt_tokens. rule50_share and rule50_pgr are what it gives; share -1 if none. */
+    double rule50_score, rule50_share, rule50_pgr;
     double pgr_at[IC_ROUTE_CURVE_POINTS];   /* PGR at shares 0, 0.1, ..., 1 */
     double quality_at[IC_ROUTE_CURVE_POINTS];
 } ic_route_result;

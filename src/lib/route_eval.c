@@ -580,7 +580,7 @@ static ic_status score_items(const ic_route_set *s, const char *router, scored *
             if (ic_tokenizer_count(t, s->items[i].prompt, strlen(s->items[i].prompt), 0, &n,
                                    err) != IC_OK)
                 return err->status;
-            sc[i].score = (double)n;
+            sc[i].score = (double)(n + IC_ROUTE_CHAT_OVERHEAD);
         }
     } else if (!strncmp(router, "keywords:", 9)) {
         /* the list cut at its commas in a copy; empty parts ("a,,b") are skipped */
@@ -685,11 +685,13 @@ static ic_status evaluate(const ic_route_set *s, const char *router, double qs, 
 {
     size_t n = s->n;
     scored *sc = malloc(n * sizeof *sc);
-    double *xs = malloc((n + 1) * sizeof *xs), *ys = malloc((n + 1) * sizeof *ys);
-    if (!sc || !xs || !ys || !(r->router = strdup(router))) {
+    double *xs = malloc((n + 1) * sizeof *xs), *ys = malloc((n + 1) * sizeof *ys),
+           *gs = malloc((n + 1) * sizeof *gs); /* the score of the group each point adds */
+    if (!sc || !xs || !ys || !gs || !(r->router = strdup(router))) {
         free(sc);
         free(xs);
         free(ys);
+        free(gs);
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     }
     ic_status st = score_items(s, router, sc, err);
@@ -706,11 +708,19 @@ static ic_status evaluate(const ic_route_set *s, const char *router, double qs, 
             size_t j = k;
             for (; j < n && sc[j].score == sc[k].score; j++)
                 total += s->items[sc[j].i].strong - s->items[sc[j].i].weak;
+            gs[np] = sc[k].score;
             k = j;
             xs[np] = (double)k / (double)n;
             ys[np++] = (total / (double)n - qw) / (qs - qw);
         }
         ys[np - 1] = 1; /* all on the strong model: exactly the strong quality */
+        r->rule50_share = -1;
+        for (size_t k = 1; k < np && r->rule50_share < 0; k++)
+            if (ys[k] >= 0.5) {
+                r->rule50_score = gs[k];
+                r->rule50_share = xs[k];
+                r->rule50_pgr = ys[k];
+            }
         r->apgr = 0;
         for (size_t k = 1; k < np; k++)
             r->apgr += (xs[k] - xs[k - 1]) * (ys[k] + ys[k - 1]) / 2;
@@ -724,6 +734,7 @@ static ic_status evaluate(const ic_route_set *s, const char *router, double qs, 
     free(sc);
     free(xs);
     free(ys);
+    free(gs);
     return st;
 }
 
@@ -815,6 +826,12 @@ ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FI
                     fputs("null", f);
                 else
                     fprintf(f, "%.4f", r->cpt80);
+                if (r->rule50_share >= 0)
+                    fprintf(f, ",\"rule50\":{\"min_score\":%.17g,\"strong_share\":%.4f,"
+                               "\"pgr\":%.4f}",
+                            r->rule50_score, r->rule50_share, r->rule50_pgr);
+                else
+                    fputs(",\"rule50\":null", f);
                 fputs(",\"curve\":[", f);
                 for (int d = 0; d < IC_ROUTE_CURVE_POINTS; d++)
                     fprintf(f, "%s{\"strong_share\":%.1f,\"pgr\":%.4f,\"quality\":%.6g}",
@@ -861,6 +878,15 @@ ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FI
             else
                 fprintf(f, "  %-*s %6.3f %9s %9s %10.3f %6.3f\n", w, r->router, r->apgr, a, b,
                         r->pgr_at[2], r->pgr_at[5]);
+        }
+        for (size_t j = 0; j < e->nresults; j++) {
+            const ic_route_result *r = &e->results[j];
+            if (strcmp(r->router, "prompt-tokens") || r->rule50_share < 0)
+                continue;
+            fprintf(f, "%sthe gateway rule for half the gap: \"min_prompt_tokens\": %.0f sends "
+                       "%.1f%% of the calls to %s (PGR %.3f)\n",
+                    md ? "\n" : "  ", r->rule50_score, r->rule50_share * 100, e->set->strong_model,
+                    r->rule50_pgr);
         }
     }
     return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;

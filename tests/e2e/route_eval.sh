@@ -27,6 +27,15 @@ if [ -d tests/node/node_modules/tiktoken ]; then
 else
     bad "tests/node/node_modules/tiktoken is missing (scripts/bootstrap installs it)"
 fi
+# prompt-tokens scores a prompt as the gateway counts a one-message chat request (the text + 7),
+# so the min_prompt_tokens it prints is the gateway's: the two counts, through the real binary
+txt="Natalia sold clips to 48 of her friends in April, and then she sold half as many in May."
+c=$(printf '%s' "$txt" | "$IC" count | node -e 'console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).tokens)')
+node -e 'console.log(JSON.stringify({model:"gpt-4o",messages:[{role:"user",content:process.argv[1]}]}))' "$txt" >"$T/req.json"
+p=$("$IC" estimate --json "$T/req.json" | node -e 'console.log(JSON.parse(require("fs").readFileSync(0,"utf8")).prompt_tokens)')
+expect_eq "chat overhead of one message" "$((p - c))" "7"
+rule=$("$IC" route-eval --set gsm8k --router prompt-tokens --format json | node -e 'const d=JSON.parse(require("fs").readFileSync(0,"utf8")); const r=d.sets[0].routers[0].rule50; console.log(r.min_score, r.strong_share, r.pgr >= 0.5)')
+expect_eq "gsm8k rule for half the gap" "$rule" "70 0.3627 true"
 # the table names both models and the metrics
 tbl=$("$IC" route-eval --set mmlu --router random --router 'regex:(?i)calculate')
 expect_has "table models" "$tbl" "gpt-4-1106-preview 80.6%, mistralai/Mixtral-8x7B-Instruct-v0.1 68.1% correct"

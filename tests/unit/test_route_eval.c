@@ -5,8 +5,9 @@
  * "one two three four" 0/0: strong 0.75, weak 0.25, gap 0.5.
  *   optimal (gain first): PGR 0 -> 1 at 50% -> 1: APGR 0.25 + 0.5 = 0.75, CPT(50%) 25%,
  *     CPT(80%) 40%
- *   prompt-tokens (4, 3, 2, 1 tokens: longest first): PGR 0, 0, 0, 0.5, 1 at 0..100%:
- *     APGR 0.0625 + 0.1875 = 0.25, CPT(50%) 75%, CPT(80%) 90%
+ *   prompt-tokens (4, 3, 2, 1 tokens, + 7 as chat requests: longest first): PGR 0, 0, 0, 0.5,
+ *     1 at 0..100%: APGR 0.0625 + 0.1875 = 0.25, CPT(50%) 75%, CPT(80%) 90%; the gateway rule
+ *     for half the gap: min_prompt_tokens 9
  *   regex:two (the last three, one tie group): PGR 0, 0.5 at 75%, 1: APGR 0.375
  *   keywords:FOUR (the last only): PGR 0, 0 at 25%, 1: APGR 0.375, CPT(50%) 62.5% */
 #include <math.h>
@@ -59,6 +60,10 @@ static void t_hand_set(void)
         CHECK(NEAR(t->apgr, 0.25));
         CHECK(NEAR(t->cpt50, 0.75) && NEAR(t->cpt80, 0.9));
         CHECK(NEAR(t->pgr_at[5], 0) && NEAR(t->pgr_at[10], 1));
+        /* half the gap without splitting a tie: prompts of 2+ tokens, 75% of the calls */
+        CHECK(NEAR(t->rule50_score, 2 + IC_ROUTE_CHAT_OVERHEAD) && NEAR(t->rule50_share, 0.75) &&
+              NEAR(t->rule50_pgr, 0.5));
+        CHECK(NEAR(o->rule50_score, 1) && NEAR(o->rule50_share, 0.5) && NEAR(o->rule50_pgr, 1));
         CHECK(NEAR(t->quality_at[10], 0.75) && NEAR(t->quality_at[0], 0.25));
         CHECK(NEAR(r->apgr, 0.375) && NEAR(r->cpt50, 0.75));
         CHECK(NEAR(k->apgr, 0.375) && NEAR(k->cpt50, 0.625));
