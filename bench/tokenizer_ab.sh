@@ -37,7 +37,7 @@ obj() { # prefix dir -> object
 }
 obj A "$(srcs "$a" a)"
 obj B "$(srcs "$b" b)"
-cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/tokenizer_ab.c "$W/A.o" "$W/B.o" src/lib/unicode_tables.c \
+cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/tokenizer_ab.c "$W/A.o" "$W/B.o" src/lib/unicode_tables.c src/lib/fileread.c \
     src/lib/status.c build/embedded.o -lpthread -lm -o "$W/tokenizer_ab"
 T=build/bench/tok
 files=${IC_AB_FILES:-$T/multilingual.txt $T/messages.txt $T/cjk.txt $T/english.txt $T/code.txt}

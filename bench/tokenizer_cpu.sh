@@ -26,7 +26,7 @@ if git cat-file -e "$rev:src/lib/bpe_backtrack.c" 2>/dev/null; then
     old_bt="$B/old/bpe_backtrack.c"
 fi
 CF="-std=c11 -D_GNU_SOURCE -O2 -g -Iinclude"
-common="src/lib/unicode_tables.c src/lib/status.c build/embedded.o -lpthread -lm"
+common="src/lib/unicode_tables.c src/lib/fileread.c src/lib/status.c build/embedded.o -lpthread -lm"
 # shellcheck disable=SC2086
 cc $CF -I"$B/old" -Isrc/lib bench/tokenizer_cpu.c "$B/old/tokenizer.c" "$B/old/bpe.c" $old_bt "$B/old/pretokenize.c" $common -o "$B/old/tokenizer_cpu"
 # shellcheck disable=SC2086

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "fileread.h"
 #include "infercost/record.h"
 #include "infercost/timeutil.h"
 
@@ -520,41 +521,6 @@ ic_status ic__parse_providers(json_object *root, ic_arena_list *al, const ic_pro
 
 /* ------------------------------------------------------------------- open, overlay, free ---- */
 
-static ic_status read_file(const char *path, char **text, size_t *len, ic_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ic_error_set(err, IC_ERR_IO, "%s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t r;
-    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path);
-    if (bad) {
-        free(buf);
-        return ic_error_set(err, IC_ERR_IO, "%s: read error", path);
-    }
-    buf[n] = 0;
-    *text = buf;
-    *len = n;
-    return IC_OK;
-}
-
 static json_object *parse_json(const char *text, size_t len, const char *name, ic_error *err)
 {
     json_tokener *tok = json_tokener_new_ex(64);
@@ -641,7 +607,7 @@ ic_status ic_catalog_open(ic_catalog **out, const char *path, ic_error *err)
     }
     char *text;
     size_t len;
-    ic_status st = read_file(path, &text, &len, err);
+    ic_status st = ic__read_file(path, &text, &len, err);
     if (st != IC_OK)
         return st;
     st = ic_catalog_open_text(out, text, len, path, err);
@@ -825,7 +791,7 @@ ic_status ic_catalog_overlay(ic_catalog *c, const char *path, ic_error *err)
 {
     char *text;
     size_t len;
-    ic_status st = read_file(path, &text, &len, err);
+    ic_status st = ic__read_file(path, &text, &len, err);
     if (st != IC_OK)
         return st;
     st = ic_catalog_overlay_text(c, text, len, path, err);

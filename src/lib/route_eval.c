@@ -16,48 +16,11 @@
 #include "infercost/record.h"
 #include "infercost/report.h"
 #include "infercost/tokenizer.h"
+#include "fileread.h"
 #include "strmap.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
-
-static char *read_file(const char *path, size_t *len, ic_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ic_error_set(err, IC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        ic_error_set(err, IC_ERR_IO, "%s: cannot read", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
 
 /* ---- CSV (RFC 4180): fields separated by commas, records by CRLF or LF; a quoted field may
  * hold commas, line breaks and doubled quotes ---- */
@@ -184,8 +147,8 @@ static ic_status load_exclude(ic_smap *m, const char *path, ic_error *err)
     if (!path)
         return IC_OK;
     size_t len;
-    char *buf = read_file(path, &len, err);
-    if (!buf)
+    char *buf;
+    if (ic__read_file(path, &buf, &len, err) != IC_OK)
         return err->status;
     ic_status st = IC_OK;
     size_t line = 0;
@@ -254,10 +217,12 @@ ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char
     ic_smap ex = {0};
     ic_status st = load_exclude(&ex, exclude_path, err);
     size_t len = 0;
-    char *buf = st == IC_OK ? read_file(path, &len, err) : NULL;
-    if (!buf) {
+    char *buf = NULL;
+    if (st == IC_OK)
+        st = ic__read_file(path, &buf, &len, err);
+    if (st != IC_OK) {
         ic__smap_free(&ex);
-        return st == IC_OK ? err->status : st;
+        return st;
     }
     bool fresh_set = !*set;
     st = set_new(set, name, strong_col, weak_col, err);
@@ -353,12 +318,15 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
     ic_smap ex = {0}, qids = {0};
     ic_status st = load_exclude(&ex, exclude_path, err);
     size_t qlen = 0, jlen = 0;
-    char *qbuf = st == IC_OK ? read_file(questions_path, &qlen, err) : NULL;
-    char *jbuf = qbuf ? read_file(judgements_path, &jlen, err) : NULL;
-    if (!jbuf) {
+    char *qbuf = NULL, *jbuf = NULL;
+    if (st == IC_OK)
+        st = ic__read_file(questions_path, &qbuf, &qlen, err);
+    if (st == IC_OK)
+        st = ic__read_file(judgements_path, &jbuf, &jlen, err);
+    if (st != IC_OK) {
         free(qbuf);
         ic__smap_free(&ex);
-        return st == IC_OK ? err->status : st;
+        return st;
     }
     bool fresh_set = !*set;
     st = set_new(set, "mt-bench", strong_model, weak_model, err);

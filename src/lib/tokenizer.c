@@ -23,6 +23,7 @@
 
 #include "bpe.h"
 #include "embedded.h"
+#include "fileread.h"
 #include "tokenizer_internal.h"
 #include "pretokenize.h"
 #include "unicode_tables.h"
@@ -122,34 +123,10 @@ ic_status ic_tokenizer_open_file(ic_tokenizer **out, const char *encoding, const
     const encoding_def *d = find_def(encoding);
     if (!d)
         return unknown_encoding(encoding, err);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ic_error_set(err, IC_ERR_IO, "%s: cannot open", path);
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t nc = cap ? cap * 2 : 1 << 20;
-            char *nb = realloc(buf, nc);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-            cap = nc;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return ic_error_set(err, IC_ERR_IO, "%s: read error", path);
-    }
+    char *buf;
+    size_t len;
+    if (ic__read_file(path, &buf, &len, err) != IC_OK)
+        return err->status;
     ic_status st = open_text(out, d, buf, len, path, err);
     free(buf);
     if (st == IC_OK) /* a file from elsewhere: the merge's shortcut only if it is exact for it */
