@@ -95,6 +95,29 @@ static int csv_next(csvp *c, const char **why)
     }
 }
 
+/* ---- JSONL: the lines of a buffer read whole (NUL-terminated past its end) ---- */
+
+typedef struct jsonl {
+    char *p, *end;
+    size_t line; /* of the line last returned */
+} jsonl;
+
+/* the next line that is not blank, NUL-terminated in place; NULL at the end */
+static char *jsonl_next(jsonl *j)
+{
+    while (j->p < j->end) {
+        char *s = j->p, *nl = memchr(s, '\n', (size_t)(j->end - s));
+        if (!nl)
+            nl = j->end;
+        *nl = 0;
+        j->p = nl + 1;
+        j->line++;
+        if (strspn(s, " \t\r") != strlen(s))
+            return s;
+    }
+    return NULL;
+}
+
 /* ---- sets ---- */
 
 void ic_route_set_free(ic_route_set *s)
@@ -151,15 +174,9 @@ static ic_status load_exclude(ic_smap *m, const char *path, ic_error *err)
     if (ic__read_file(path, &buf, &len, err) != IC_OK)
         return err->status;
     ic_status st = IC_OK;
-    size_t line = 0;
-    for (char *p = buf, *nl; st == IC_OK && p < buf + len; p = nl + 1) {
-        nl = memchr(p, '\n', (size_t)(buf + len - p));
-        if (!nl)
-            nl = buf + len;
-        *nl = 0;
-        line++;
-        if (strspn(p, " \t\r") == strlen(p))
-            continue;
+    jsonl j = {buf, buf + len, 0};
+    for (char *p; st == IC_OK && (p = jsonl_next(&j));) {
+        size_t line = j.line;
         json_object *o = json_tokener_parse(p), *v;
         if (!o || !json_object_object_get_ex(o, "eval_prompt", &v) ||
             !json_object_is_type(v, json_type_string)) {
@@ -335,15 +352,9 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
     /* scores[k][model][turn], k = the item's index from first */
     double (*sum)[2][2] = NULL;
     int (*cnt)[2][2] = NULL;
-    size_t line = 0;
-    for (char *p = qbuf, *nl; st == IC_OK && p < qbuf + qlen; p = nl + 1) {
-        nl = memchr(p, '\n', (size_t)(qbuf + qlen - p));
-        if (!nl)
-            nl = qbuf + qlen;
-        *nl = 0;
-        line++;
-        if (strspn(p, " \t\r") == strlen(p))
-            continue;
+    jsonl j = {qbuf, qbuf + qlen, 0};
+    for (char *p; st == IC_OK && (p = jsonl_next(&j));) {
+        size_t line = j.line;
         json_object *o = json_tokener_parse(p), *id, *turns;
         if (!o || !json_object_object_get_ex(o, "question_id", &id) ||
             !json_object_object_get_ex(o, "turns", &turns) ||
@@ -375,15 +386,9 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
     if (st == IC_OK && (!(sum = calloc(nq ? nq : 1, sizeof *sum)) ||
                         !(cnt = calloc(nq ? nq : 1, sizeof *cnt))))
         st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-    line = 0;
-    for (char *p = jbuf, *nl; st == IC_OK && p < jbuf + jlen; p = nl + 1) {
-        nl = memchr(p, '\n', (size_t)(jbuf + jlen - p));
-        if (!nl)
-            nl = jbuf + jlen;
-        *nl = 0;
-        line++;
-        if (strspn(p, " \t\r") == strlen(p))
-            continue;
+    jsonl jj = {jbuf, jbuf + jlen, 0};
+    for (char *p; st == IC_OK && (p = jsonl_next(&jj));) {
+        size_t line = jj.line;
         json_object *o = json_tokener_parse(p), *id, *model, *score, *turn;
         if (!o || !json_object_object_get_ex(o, "question_id", &id) ||
             !json_object_object_get_ex(o, "model", &model) ||
