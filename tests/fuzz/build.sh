@@ -12,7 +12,7 @@ B=build-fuzz
 CC=${CC:-clang}
 mkdir -p "$B/obj"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money tokenizer chat merge)
+[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money tokenizer chat merge routecsv)
 
 # FZ_SRC=head: build from the last commit's src/lib and include (git archive), not the working
 # tree, when someone is in the middle of editing the library
@@ -26,10 +26,10 @@ if [ "${FZ_SRC:-}" = head ]; then
 fi
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $SAN -Wall -Wextra -Wno-missing-field-initializers -I$SRC/include -I$SRC/src/lib -I$B"
-# the pricing core, the tokenizer and estimates, and what they need; nothing of the ledger or
-# the gateway
+# the pricing core, the tokenizer and estimates, the routing evaluation, and what they need;
+# nothing of the ledger or the gateway
 LIB=(arena catalog fileread litellm match money pricing record status timeutil units usage usage_stream
-     tokenizer bpe bpe_backtrack pretokenize unicode_tables estimate)
+     tokenizer bpe bpe_backtrack pretokenize unicode_tables estimate route_eval strmap)
 
 if [ ! -x "$B/embed" ] || [ tools/embed.c -nt "$B/embed" ]; then
     $CC -std=c11 -O2 tools/embed.c -o "$B/embed"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../fuzz/harness_merge.h"
+#include "../fuzz/harness_route.h"
 #include "../fuzz/harness_tokenizer.h"
 #include "test.h"
 
@@ -84,6 +85,7 @@ int main(void)
             : !strncmp(names[i], "tokenizer-", 10) ? fz_tokenizer
             : !strncmp(names[i], "chat-", 5)    ? fz_chat
             : !strncmp(names[i], "merge-", 6)   ? fz_merge
+            : !strncmp(names[i], "routecsv-", 9) ? fz_routecsv
                                                 : NULL;
         ic_t_name = names[i];
         ic_t_bad = 0;
