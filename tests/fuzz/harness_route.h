@@ -1,7 +1,7 @@
 /* harness_route.h: the check of fuzz_routecsv (a routing evaluation set as a CSV, route_eval.h),
  * shared with the regression replay (tests/unit/test_fuzz_regress.c). The input is the file; it
  * is read through a memory file descriptor, as a user's --csv FILE would be. A file is loaded or
- * refused with a message; a loaded set holds valid UTF-8 prompts and finite outcomes within the
+ * refused with a message, the same with a UTF-8 byte order mark before it; a loaded set holds valid UTF-8 prompts and finite outcomes within the
  * bound; evaluated (where the strong column does better), every router's APGR is finite, the
  * oracle's at least every other's, CPT(50%) <= CPT(80%) within 0..1, PGR 0 at no strong call
  * and 1 at all of them. fz_routecsv returns 0 when the input passed, or 1 with the reason in
@@ -17,12 +17,15 @@
 #include "infercost/record.h"
 #include "infercost/route_eval.h"
 
-static __attribute__((unused)) int fz_routecsv(const uint8_t *data, size_t size, char *why,
-                                                size_t cap)
+/* load data[0..size) as the CSV file of a set (NULL when refused, the status in *st) */
+static ic_route_set *fz_route_load(const uint8_t *data, size_t size, ic_status *st, ic_error *err)
 {
+    ic_route_set *s = NULL;
     int fd = memfd_create("routecsv", 0);
-    if (fd < 0)
-        return 0; /* no memfd here: nothing to check */
+    if (fd < 0) {
+        *st = IC_ERR_IO;
+        return NULL;
+    }
     size_t off = 0;
     while (off < size) {
         ssize_t w = write(fd, data + off, size - off);
@@ -32,10 +35,31 @@ static __attribute__((unused)) int fz_routecsv(const uint8_t *data, size_t size,
     }
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    ic_route_set *s = NULL;
-    ic_error err = {0};
-    ic_status st = ic_route_set_load_csv(&s, "fuzz", path, "S", "W", NULL, &err);
+    *st = ic_route_set_load_csv(&s, "fuzz", path, "S", "W", NULL, err);
     close(fd);
+    return s;
+}
+
+static __attribute__((unused)) int fz_routecsv(const uint8_t *data, size_t size, char *why,
+                                                size_t cap)
+{
+    ic_error err = {0};
+    ic_status st;
+    ic_route_set *s = fz_route_load(data, size, &st, &err);
+    if (st == IC_ERR_IO && !s)
+        return 0; /* no memfd here: nothing to check */
+    if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) { /* a byte order mark changes nothing */
+        ic_error e2 = {0};
+        ic_status st2;
+        ic_route_set *s2 = fz_route_load(data + 3, size - 3, &st2, &e2);
+        bool same = st2 == st && (!s || (s2 && s2->n == s->n));
+        ic_route_set_free(s2);
+        if (!same) {
+            ic_route_set_free(s);
+            return fz_fail(why, cap, "with a byte order mark: status %d, without: %d", (int)st,
+                           (int)st2);
+        }
+    }
     if (st != IC_OK) {
         if (s)
             return fz_fail(why, cap, "a refused file left a set");
