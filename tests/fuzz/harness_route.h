@@ -48,7 +48,9 @@ static __attribute__((unused)) int fz_routecsv(const uint8_t *data, size_t size,
     ic_route_set *s = fz_route_load(data, size, &st, &err);
     if (st == IC_ERR_IO && !s)
         return 0; /* no memfd here: nothing to check */
-    if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) { /* a byte order mark changes nothing */
+    /* one byte order mark changes nothing (one is skipped, as other readers do: a second is text) */
+    if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) &&
+        !(size >= 6 && !memcmp(data + 3, "\xEF\xBB\xBF", 3))) {
         ic_error e2 = {0};
         ic_status st2;
         ic_route_set *s2 = fz_route_load(data + 3, size - 3, &st2, &e2);
