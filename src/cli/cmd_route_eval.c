@@ -174,5 +174,5 @@ static int run(int argc, char **argv)
     return rc;
 }
 
-IC_COMMAND(route_eval, "route-eval", "how much quality a routing rule keeps per share of strong-model "
-           "calls (RouteLLM sets or your own)", run);
+IC_COMMAND(route_eval, "route-eval", "what a routing rule keeps of the quality per share of "
+           "strong-model calls", run);

@@ -221,5 +221,5 @@ static int run(int argc, char **argv)
     return rc;
 }
 
-IC_COMMAND(whatif, "whatif", "what-if savings: the ledger's calls priced on another model, batched "
-           "or at other prices", run);
+IC_COMMAND(whatif, "whatif", "what-if savings: the ledger's calls on another model, batched, more "
+           "cached or at other prices", run);
