@@ -1,7 +1,7 @@
 /* whatif.c: what-if savings (whatif.h). One pass over the period's events: each call the scenario
  * applies to is priced again through the pricing core (ic_price_usage, from the usage packed in
- * the event) when it moves to another model or to another date's prices, then given the batch
- * discount; sums per group and for the whole period are exact ic_money. Revenue comes from the
+ * the event) when it moves to another model, reads more from the prompt cache or takes another
+ * date's prices, then given the batch discount; sums per group and for the whole period are exact ic_money. Revenue comes from the
  * margin (economics.h), so both commands count the same months. */
 #include "infercost/whatif.h"
 
@@ -20,7 +20,7 @@
 
 /* The batch APIs that take every model's calls at one discount on all usage kinds:
  * OpenAI Batch API and Anthropic Message Batches (50% of input and output, cache reads and
- * writes included), Gemini Batch Mode (50%). Sources: docs/ledger.md. */
+ * writes included), Gemini Batch Mode (50%). Sources: docs/ledger.md ("infercost whatif"). */
 static const struct {
     const char *provider;
     uint32_t bp;
