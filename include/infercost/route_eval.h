@@ -11,7 +11,7 @@
  *   APGR        = the area under PGR over the share from 0 to 1 (trapezoids between the curve's
  *                 points; a random router scores about 0.5);
  *   CPT(x)      = the smallest share of strong calls at which PGR reaches x (linear between the
- *                 curve's points).
+ *                 curve's points; at most 1).
  * RouteLLM samples the curve at 11 quantile thresholds; this uses every point, so its figures
  * are exact for the router and close to RouteLLM's. The routers are the rules the gateway can
  * apply (prompt size, a regex) plus two references: random and the oracle ("optimal").
@@ -87,10 +87,11 @@ ic_status ic_route_set_load_builtin(ic_route_set **set, const char *dir, const c
 typedef struct ic_route_result {
     char *router;
     double apgr;
-    double cpt50, cpt80;          /* shares of strong calls, 0..1; -1 if never reached */
+    double cpt50, cpt80;          /* shares of strong calls, 0..1 (every call on the strong
+                                     model recovers the whole gap, so both are reached) */
     /* The rule "score >= rule50_score goes to the strong model" that recovers half the gap with
      * the fewest strong calls, without splitting a tie: for prompt-tokens, the gateway's
-     * min_prompt_tokens. rule50_share and rule50_pgr are what it gives; share -1 if none. */
+     * min_prompt_tokens. rule50_share and rule50_pgr are what it gives. */
     double rule50_score, rule50_share, rule50_pgr;
     double pgr_at[IC_ROUTE_CURVE_POINTS];   /* PGR at shares 0, 0.1, ..., 1 */
     double quality_at[IC_ROUTE_CURVE_POINTS];

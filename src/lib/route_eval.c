@@ -642,15 +642,14 @@ static double interp(const double *xs, const double *ys, size_t n, double x)
     return ys[n - 1];
 }
 
-/* the first share at which the curve reaches y; -1 if it never does */
+/* the first share at which the curve reaches y (at most 1: the curve ends at 1, with every call
+ * on the strong model); it starts at 0 */
 static double first_reach(const double *xs, const double *ys, size_t n, double y)
 {
-    if (ys[0] >= y)
-        return xs[0];
     for (size_t k = 1; k < n; k++)
         if (ys[k] >= y)
             return xs[k - 1] + (xs[k] - xs[k - 1]) * (y - ys[k - 1]) / (ys[k] - ys[k - 1]);
-    return -1;
+    return xs[n - 1];
 }
 
 static ic_status evaluate(const ic_route_set *s, const char *router, double qs, double qw,
@@ -687,13 +686,12 @@ static ic_status evaluate(const ic_route_set *s, const char *router, double qs, 
             ys[np++] = (total / (double)n - qw) / (qs - qw);
         }
         ys[np - 1] = 1; /* all on the strong model: exactly the strong quality */
-        r->rule50_share = -1;
-        for (size_t k = 1; k < np && r->rule50_share < 0; k++)
-            if (ys[k] >= 0.5) {
-                r->rule50_score = gs[k];
-                r->rule50_share = xs[k];
-                r->rule50_pgr = ys[k];
-            }
+        size_t half = 1;
+        while (ys[half] < 0.5) /* ys[np - 1] is 1 */
+            half++;
+        r->rule50_score = gs[half];
+        r->rule50_share = xs[half];
+        r->rule50_pgr = ys[half];
         r->apgr = 0;
         for (size_t k = 1; k < np; k++)
             r->apgr += (xs[k] - xs[k - 1]) * (ys[k] + ys[k - 1]) / 2;
@@ -763,10 +761,7 @@ void ic_route_eval_free(ic_route_eval *e)
 
 static void pct(char *buf, size_t cap, double share)
 {
-    if (share < 0)
-        snprintf(buf, cap, "never");
-    else
-        snprintf(buf, cap, "%.1f%%", share * 100);
+    snprintf(buf, cap, "%.1f%%", share * 100);
 }
 
 ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FILE *f,
@@ -789,22 +784,10 @@ ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FI
                 const ic_route_result *r = &e->results[j];
                 fputs(j ? ",{\"router\":" : "{\"router\":", f);
                 (void)ic_json_fputs(r->router, f);
-                fprintf(f, ",\"apgr\":%.4f,\"cpt50\":", r->apgr);
-                if (r->cpt50 < 0)
-                    fputs("null", f);
-                else
-                    fprintf(f, "%.4f", r->cpt50);
-                fputs(",\"cpt80\":", f);
-                if (r->cpt80 < 0)
-                    fputs("null", f);
-                else
-                    fprintf(f, "%.4f", r->cpt80);
-                if (r->rule50_share >= 0)
-                    fprintf(f, ",\"rule50\":{\"min_score\":%.17g,\"strong_share\":%.4f,"
-                               "\"pgr\":%.4f}",
-                            r->rule50_score, r->rule50_share, r->rule50_pgr);
-                else
-                    fputs(",\"rule50\":null", f);
+                fprintf(f, ",\"apgr\":%.4f,\"cpt50\":%.4f,\"cpt80\":%.4f,\"rule50\":{"
+                           "\"min_score\":%.17g,\"strong_share\":%.4f,\"pgr\":%.4f}",
+                        r->apgr, r->cpt50, r->cpt80, r->rule50_score, r->rule50_share,
+                        r->rule50_pgr);
                 fputs(",\"curve\":[", f);
                 for (int d = 0; d < IC_ROUTE_CURVE_POINTS; d++)
                     fprintf(f, "%s{\"strong_share\":%.1f,\"pgr\":%.4f,\"quality\":%.6g}",
@@ -854,7 +837,7 @@ ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FI
         }
         for (size_t j = 0; j < e->nresults; j++) {
             const ic_route_result *r = &e->results[j];
-            if (strcmp(r->router, "prompt-tokens") || r->rule50_share < 0)
+            if (strcmp(r->router, "prompt-tokens"))
                 continue;
             fprintf(f, "%sthe gateway rule for half the gap: \"min_prompt_tokens\": %.0f sends "
                        "%.1f%% of the calls to %s (PGR %.3f)\n",

@@ -129,6 +129,17 @@ expect_has "whatif share-by bad" "$(cat "$T/err")" "--share-by wants id or input
 # wrote 4735 of its 4740 to the cache, so 5 more read x 2.7 = 0.0000135; the span is at 50%
 "$IC" whatif --ledger "$L" --cache-read 50 --format json >"$T/w4.json"
 expect_eq "whatif cache reads" "$(jget "$T/w4.json" d.total.saving_usd)" "0.0042635"
+# Markdown by month; a provider without a batch discount; calls the other model cannot price
+out=$("$IC" whatif --ledger "$L" --swap '*=deepseek:deepseek-chat' --batch --by month --format md)
+expect_has "whatif md" "$out" "### What if: every model -> deepseek:deepseek-chat; batch API at each provider's discount"
+expect_has "whatif md month" "$out" "| 2026-03 |     6 |     6 |       0 |        0 | 0.05014625 |"
+expect_has "whatif no batch discount" "$out" "6 calls left at full price: their provider publishes no batch discount"
+# an embeddings model prices no output: the five calls with output stay, c9 (4000 in, none out)
+# moves: 4000 x 0.02 per M = 0.00008 instead of 0.01
+out=$("$IC" whatif --ledger "$L" --swap '*=openai:text-embedding-3-small')
+expect_has "whatif kept" "$out" "5 calls kept at their recorded cost: the scenario could not price them (first: event"
+expect_has "whatif kept why" "$out" "text-embedding-3-small has no price for output_tokens"
+expect_has "whatif embedding move" "$out" "the period: \$0.05014625 -> \$0.04022625"
 # a swap that an earlier one shadows, and one whose calls are all outside the filter, say so
 "$IC" whatif --ledger "$L" --swap '*=gpt-4o-mini' --swap gpt-4o=gpt-4.1 >/dev/null 2>"$T/err"
 expect_has "whatif shadowed swap" "$(cat "$T/err")" "--swap gpt-4o=gpt-4.1: moved nothing: the first --swap that matches a call applies, and --swap *=gpt-4o-mini comes first"

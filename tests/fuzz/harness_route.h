@@ -3,8 +3,8 @@
  * is read through a memory file descriptor, as a user's --csv FILE would be. A file is loaded or
  * refused with a message, the same with a UTF-8 byte order mark before it; a loaded set holds valid UTF-8 prompts and finite outcomes within the
  * bound; evaluated (where the strong column does better), every router's APGR is finite, the
- * oracle's at least every other's, CPT(50%) <= CPT(80%) within 0..1, PGR 0 at no strong call
- * and 1 at all of them. fz_routecsv returns 0 when the input passed, or 1 with the reason in
+ * oracle's at least every other's, 0 <= CPT(50%) <= CPT(80%) <= 1, the rule for half the gap
+ * recovers it with no fewer strong calls than CPT(50%), PGR 0 at no strong call and 1 at all. fz_routecsv returns 0 when the input passed, or 1 with the reason in
  * why[]. It must not print. */
 #ifndef IC_FUZZ_HARNESS_ROUTE_H
 #define IC_FUZZ_HARNESS_ROUTE_H
@@ -90,10 +90,9 @@ static __attribute__((unused)) int fz_routecsv(const uint8_t *data, size_t size,
             else if (r->apgr > e->results[0].apgr + 1e-9)
                 bad = fz_fail(why, cap, "%s: APGR %.6f above the oracle's %.6f", r->router, r->apgr,
                               e->results[0].apgr);
-            else if ((r->cpt50 < 0 && r->cpt50 != -1) || r->cpt50 > 1 + 1e-12 ||
-                     (r->cpt80 < 0 && r->cpt80 != -1) || r->cpt80 > 1 + 1e-12 ||
-                     (r->cpt50 >= 0 && r->cpt80 >= 0 && r->cpt50 > r->cpt80 + 1e-12) ||
-                     (r->cpt80 >= 0 && r->cpt50 < 0))
+            else if (!(r->cpt50 >= 0) || r->cpt50 > r->cpt80 + 1e-12 || r->cpt80 > 1 + 1e-12 ||
+                     !(r->rule50_share >= r->cpt50 - 1e-12) || r->rule50_share > 1 + 1e-12 ||
+                     !(r->rule50_pgr >= 0.5))
                 bad = fz_fail(why, cap, "%s: CPT(50%%) %.6f, CPT(80%%) %.6f", r->router, r->cpt50,
                               r->cpt80);
             else if (fabs(r->pgr_at[0]) > 1e-9 || fabs(r->pgr_at[IC_ROUTE_CURVE_POINTS - 1] - 1) > 1e-9)

@@ -21,9 +21,9 @@ static char dir[] = "/tmp/ic_test_route_XXXXXX";
 
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[8][256];
+    static char path[64][256]; /* a path stays valid for the next 63 calls */
     static int k;
-    char *p = path[k++ % 8];
+    char *p = path[k++ % 64];
     snprintf(p, 256, "%s/%s", dir, name);
     FILE *f = fopen(p, "w");
     if (f) {
@@ -192,6 +192,20 @@ static void t_csv_reader(void)
     CHECK_INT(ic_route_set_load_csv(&s, "b", p, "prompt", "W", NULL, &err), IC_ERR_INVALID);
     CHECK(strstr(err.msg, "two columns other than \"prompt\"") != NULL);
     CHECK(s == NULL);
+    /* an empty file; a header without rows loads, but has nothing to evaluate */
+    p = write_file("empty.csv", "");
+    CHECK_INT(ic_route_set_load_csv(&s, "b", p, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "empty.csv:1: empty file") != NULL);
+    p = write_file("head.csv", "prompt,S,W\n");
+    CHECK_INT(ic_route_set_load_csv(&s, "head", p, "S", "W", NULL, &err), IC_OK);
+    {
+        ic_route_eval *none = NULL;
+        const char *r0[] = {"random"};
+        CHECK_INT(ic_route_eval_run(s, r0, 1, &none, &err), IC_ERR_PARSE);
+        CHECK(strstr(err.msg, "head: no prompts to evaluate") != NULL);
+    }
+    ic_route_set_free(s);
+    s = NULL;
     /* no gap: the strong model is not better */
     p = write_file("flat.csv", "prompt,S,W\nx,1,1\n");
     CHECK_INT(ic_route_set_load_csv(&s, "flat", p, "S", "W", NULL, &err), IC_OK);
@@ -234,6 +248,44 @@ static void t_mtbench(void)
     }
     ic_route_set_free(s);
     s = NULL;
+    /* Markdown, with the gateway rule under the table */
+    CHECK_INT(ic_route_set_load_mtbench(&s, q, j, "S", "W", ex, &err), IC_OK);
+    if (s) {
+        const char *r2[] = {"prompt-tokens"};
+        ic_route_eval *e = NULL;
+        CHECK_INT(ic_route_eval_run(s, r2, 1, &e, &err), IC_OK);
+        char buf[4096];
+        FILE *f = fmemopen(buf, sizeof buf, "w");
+        ic_route_eval *one[] = {e};
+        CHECK_INT(ic_route_eval_write(one, 1, 3 /* IC_FMT_MD */, f, &err), IC_OK);
+        fclose(f);
+        CHECK(strstr(buf, "### mt-bench: 2 prompts (1 left out as contaminated)") != NULL);
+        CHECK(strstr(buf, "S 8.000, W 7.000 mean score") != NULL);
+        CHECK(strstr(buf, "| prompt-tokens |") != NULL);
+        /* both first turns are 2 tokens: one tie group, all calls */
+        CHECK(strstr(buf, "\"min_prompt_tokens\": 9 sends 100.0% of the calls to S") != NULL);
+        ic_route_eval_free(e);
+    }
+    ic_route_set_free(s);
+    s = NULL;
+    /* bad lines in either file, and a question twice, are named */
+    const char *bq = write_file("bq.jsonl", "{\"question_id\":1,\"turns\":[\"only one\"]}\n");
+    CHECK_INT(ic_route_set_load_mtbench(&s, bq, j, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "bq.jsonl:1: expected question_id and two string turns") != NULL);
+    const char *dq = write_file("dq.jsonl", "{\"question_id\":1,\"turns\":[\"a\",\"b\"]}\n\n"
+                                            "{\"question_id\":1,\"turns\":[\"c\",\"d\"]}\n");
+    CHECK_INT(ic_route_set_load_mtbench(&s, dq, j, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "dq.jsonl:3: question_id 1 twice") != NULL);
+    const char *bj = write_file("bj.jsonl", "{\"question_id\":1,\"model\":\"S\",\"score\":\"ten\",\"turn\":1}\n");
+    CHECK_INT(ic_route_set_load_mtbench(&s, q, bj, "S", "W", ex, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "bj.jsonl:1: expected question_id, model, score and turn") != NULL);
+    const char *tj = write_file("tj.jsonl", "{\"question_id\":1,\"model\":\"S\",\"score\":1,\"turn\":3}\n");
+    CHECK_INT(ic_route_set_load_mtbench(&s, q, tj, "S", "W", ex, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "tj.jsonl:1: turn must be 1 or 2") != NULL);
+    const char *bx = write_file("bx.jsonl", "{\"train_prompt\":\"x\"}\n");
+    CHECK_INT(ic_route_set_load_mtbench(&s, q, j, "S", "W", bx, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "bx.jsonl:1: eval_prompt: expected") != NULL);
+    CHECK(s == NULL);
     /* a missing score is named */
     const char *j2 = write_file("j2.jsonl",
                                 "{\"question_id\":1,\"model\":\"S\",\"score\":10,\"turn\":1}\n");
