@@ -18,9 +18,10 @@ static const char usage_text[] =
     "                            [--data DIR] [--csv FILE --strong COL --weak COL]\n"
     "                            [--format table|json|md]\n"
     "How much of the strong model's quality a routing rule keeps for the share of calls it\n"
-    "sends to it, on prompts whose outcomes on both models are known (docs/ledger.md,\n"
-    "\"Routing evaluation\"): APGR (0.5 is random, 1 perfect), CPT(50%) and CPT(80%) (the share\n"
-    "of strong calls that recovers half and 80% of the quality gap), PGR at 20% and 50%.\n"
+    "sends to it, on prompts whose outcomes on both models are known (docs/gateway.md,\n"
+    "\"Routing evaluation\"): APGR (0.5 is random; the oracle's is the ceiling), CPT(50%) and\n"
+    "CPT(80%) (the share of strong calls that recovers half and 80% of the quality gap), PGR at\n"
+    "20% and 50%; for prompt-tokens, the gateway's min_prompt_tokens that recovers half.\n"
     "  --set S     a shipped RouteLLM set: GPT-4 vs Mixtral-8x7B on MT-Bench, GSM8K, MMLU\n"
     "              (default all three)\n"
     "  --router R  random, prompt-tokens (longer prompts to the strong model), keywords:A,B,...,\n"
@@ -30,7 +31,8 @@ static const char usage_text[] =
     "              (True/False or scores)\n"
     "  --data DIR  where the shipped sets are (default: $INFERCOST_DATA/routellm, else\n"
     "              data/routellm beside the binary's directory, else ./data/routellm)\n"
-    "Pair a share with `infercost whatif --swap STRONG=WEAK --share PCT` for what it saves.\n";
+    "What a prompt-size rule saves on your traffic: `infercost whatif --swap STRONG=WEAK\n"
+    "--share PCT --share-by input-tokens`.\n";
 
 static bool is_dir(const char *p)
 {

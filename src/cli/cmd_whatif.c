@@ -19,7 +19,7 @@ static const char usage_text[] =
     "                        [--feature F] [--by model|provider|customer|feature|month]\n"
     "                        [--catalog FILE] [--overlay FILE]... [--format table|csv|json|md]\n"
     "What the period's calls would have cost under a scenario, priced again from their recorded\n"
-    "usage (docs/ledger.md, \"What-if\"):\n"
+    "usage (docs/ledger.md, \"infercost whatif\"):\n"
     "  --swap FROM=TO      calls served by model FROM (as `report --by model` names it; * for\n"
     "                      all) priced on TO ([PROVIDER:]MODEL, a catalog model) instead\n"
     "  --share PCT         move only this share of FROM's calls (default 100): chosen by\n"
