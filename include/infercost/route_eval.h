@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "infercost/report.h"
 #include "infercost/status.h"
 
 typedef struct ic_route_item {
@@ -34,8 +35,9 @@ typedef struct ic_route_set {
     char *name;
     char *strong_model, *weak_model;
     ic_route_item *items;
-    size_t n;
+    size_t n, cap;       /* items, and room for (the loaders' business) */
     size_t contaminated; /* prompts left out because the routers' training data held them */
+    bool binary;         /* every outcome is 0 or 1 (right or wrong), not a score */
 } ic_route_set;
 
 void ic_route_set_free(ic_route_set *s);
@@ -43,23 +45,23 @@ void ic_route_set_free(ic_route_set *s);
 /* A CSV (RFC 4180; quoted fields may span lines) with a "prompt" column and a column per model
  * (True/False, true/false, 1/0, or a number): the GSM8K and MMLU files of RouteLLM, or the
  * user's own (a UTF-8 byte order mark is skipped). strong_col and weak_col name the two
- * columns, two others than "prompt"; each of the three must appear once. Prompts listed in exclude (may be
- * NULL; JSONL with "eval_prompt", RouteLLM's contaminated_prompts files) are left out. Errors
- * name the file, line and column. Appends to *set if it is not NULL (MMLU comes in 57 files). */
+ * columns, two others than "prompt"; each of the three must appear once. Prompts listed in
+ * exclude (may be NULL; JSONL with "eval_prompt", RouteLLM's contaminated_prompts files) are
+ * left out. Errors name the file, line and column. *set is a new set, or NULL on failure. */
 ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char *path,
                                 const char *strong_col, const char *weak_col,
                                 const char *exclude_path, ic_error *err);
 
 /* MT-Bench: the questions (question_id, turns[2]), the GPT-4 judge's scores per question, turn
  * and model (question_id, model, score, turn), as RouteLLM scores it: a question is routed on its
- * first turn, its quality is the mean of the routed model's two scores; questions with either
- * turn in exclude are left out. */
+ * first turn, its quality is the mean of the routed model's two scores (each at most 1e9);
+ * questions with either turn in exclude are left out. *set is a new set, or NULL on failure. */
 ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_path,
                                     const char *judgements_path, const char *strong_model,
                                     const char *weak_model, const char *exclude_path,
                                     ic_error *err);
 
-/* The shipped sets: "mt-bench", "gsm8k", "mmlu" from dir (data/routellm). */
+/* The shipped sets: "mt-bench", "gsm8k", "mmlu" from dir (data/routellm). *set as above. */
 ic_status ic_route_set_load_builtin(ic_route_set **set, const char *dir, const char *name,
                                     ic_error *err);
 
@@ -98,7 +100,7 @@ typedef struct ic_route_result {
 } ic_route_result;
 
 typedef struct ic_route_eval {
-    const ic_route_set *set;
+    const ic_route_set *set;     /* borrowed: it must outlive the evaluation */
     double strong_quality, weak_quality;
     ic_route_result *results;
     size_t nresults;
@@ -110,9 +112,9 @@ ic_status ic_route_eval_run(const ic_route_set *set, const char *const *routers,
                             ic_route_eval **out, ic_error *err);
 void ic_route_eval_free(ic_route_eval *e);
 
-/* Write evaluations (one per set) as a table per set, or one JSON document; fmt is
- * ic_report_format's IC_FMT_TABLE, IC_FMT_JSON or IC_FMT_MD. */
-ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FILE *f,
-                              ic_error *err);
+/* Write evaluations (one per set) as a table per set, Markdown, or one JSON document;
+ * IC_ERR_INVALID for IC_FMT_CSV (a curve per router has no one-table form). */
+ic_status ic_route_eval_write(const ic_route_eval *const *evals, size_t n, ic_report_format fmt,
+                              FILE *f, ic_error *err);
 
 #endif

@@ -119,7 +119,7 @@ static int run(int argc, char **argv)
             if (ic_cli_format(v, &fmt))
                 return 2;
             if (fmt == IC_FMT_CSV) {
-                ic_cli_error("route-eval writes table, json or md");
+                ic_cli_error("--format: route-eval writes table, json or md");
                 return 2;
             }
         } else {
@@ -165,7 +165,8 @@ static int run(int argc, char **argv)
             rc = st == IC_ERR_INVALID || st == IC_ERR_IO ? 2 : 1;
         }
     }
-    if (!rc && ic_route_eval_write(evals, n, (int)fmt, stdout, &err) != IC_OK) {
+    if (!rc && ic_route_eval_write((const ic_route_eval *const *)evals, n, fmt, stdout, &err) !=
+                   IC_OK) {
         ic_cli_error("%s", err.msg);
         rc = 1;
     }

@@ -133,35 +133,45 @@ void ic_route_set_free(ic_route_set *s)
     free(s);
 }
 
-static ic_status set_new(ic_route_set **set, const char *name, const char *strong,
-                         const char *weak, ic_error *err)
+static ic_route_set *set_new(const char *name, const char *strong, const char *weak, bool binary,
+                             ic_error *err)
 {
-    if (*set)
-        return IC_OK;
     ic_route_set *s = calloc(1, sizeof *s);
     if (!s || !(s->name = strdup(name)) || !(s->strong_model = strdup(strong)) ||
         !(s->weak_model = strdup(weak))) {
         ic_route_set_free(s);
-        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        return NULL;
     }
-    *set = s;
-    return IC_OK;
+    s->binary = binary;
+    return s;
 }
 
 static ic_status add_item(ic_route_set *s, const char *prompt, double strong, double weak,
                           ic_error *err)
 {
-    if ((s->n & (s->n - 1)) == 0) { /* grow at powers of two */
-        ic_route_item *ni = realloc(s->items, (s->n ? s->n * 2 : 64) * sizeof *ni);
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        ic_route_item *ni = realloc(s->items, nc * sizeof *ni);
         if (!ni)
             return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
         s->items = ni;
+        s->cap = nc;
     }
     char *p = strdup(prompt);
     if (!p)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     s->items[s->n++] = (ic_route_item){p, strong, weak};
+    if ((strong != 0 && strong != 1) || (weak != 0 && weak != 1))
+        s->binary = false;
     return IC_OK;
+}
+
+/* drop the items from index n on (a file that failed part-way adds nothing) */
+static void truncate_items(ic_route_set *s, size_t n)
+{
+    while (s->n > n)
+        free(s->items[--s->n].prompt);
 }
 
 /* the "eval_prompt" of every line of a JSONL file, into m */
@@ -171,9 +181,9 @@ static ic_status load_exclude(ic_smap *m, const char *path, ic_error *err)
         return IC_OK;
     size_t len;
     char *buf;
-    if (ic__read_file(path, &buf, &len, err) != IC_OK)
-        return err->status;
-    ic_status st = IC_OK;
+    ic_status st = ic__read_file(path, &buf, &len, err);
+    if (st != IC_OK)
+        return st;
     jsonl j = {buf, buf + len, 0};
     for (char *p; st == IC_OK && (p = jsonl_next(&j));) {
         size_t line = j.line;
@@ -193,11 +203,10 @@ static ic_status load_exclude(ic_smap *m, const char *path, ic_error *err)
     return st;
 }
 
-/* whether load_exclude put prompt in m (its value 1); a prompt looked up is kept with value 0 */
-static bool excluded(ic_smap *m, const char *prompt)
+/* whether load_exclude put prompt in m */
+static bool excluded(const ic_smap *m, const char *prompt)
 {
-    bool fresh;
-    return m->n && ic__smap_get(m, prompt, 0, &fresh) == 1;
+    return ic__smap_find(m, prompt) != SIZE_MAX;
 }
 
 /* True/False (any case of the first letter), or a plain decimal number ("7", "-0.5", "8.25e1")
@@ -227,37 +236,32 @@ static bool parse_outcome(const char *s, double *out)
     return true;
 }
 
-ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char *path,
-                                const char *strong_col, const char *weak_col,
-                                const char *exclude_path, ic_error *err)
+/* Append the rows of one CSV file to s, leaving out the prompts in ex; on failure s is as it was. */
+static ic_status load_csv_into(ic_route_set *s, const char *path, const char *strong_col,
+                               const char *weak_col, const ic_smap *ex, ic_error *err)
 {
-    ic_smap ex = {0};
-    ic_status st = load_exclude(&ex, exclude_path, err);
+    if (!strcmp(strong_col, weak_col) || !strcmp(strong_col, "prompt") ||
+        !strcmp(weak_col, "prompt"))
+        return ic_error_set(err, IC_ERR_INVALID, "%s: the strong and weak columns must be two "
+                            "columns other than \"prompt\", not '%s' and '%s'", path, strong_col,
+                            weak_col);
     size_t len = 0;
     char *buf = NULL;
-    if (st == IC_OK)
-        st = ic__read_file(path, &buf, &len, err);
-    if (st != IC_OK) {
-        ic__smap_free(&ex);
+    ic_status st = ic__read_file(path, &buf, &len, err);
+    if (st != IC_OK)
         return st;
-    }
-    bool fresh_set = !*set;
-    st = set_new(set, name, strong_col, weak_col, err);
+    size_t first = s->n, contaminated = s->contaminated;
+    bool binary = s->binary;
     csvp c = {.p = buf, .end = buf + len, .line = 1};
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
         c.p += 3; /* a UTF-8 byte order mark (Excel's "CSV UTF-8") */
     const char *nul = memchr(buf, 0, len);
-    if (st == IC_OK && nul) {
+    if (nul) {
         size_t line = 1;
         for (const char *q = buf; q < nul; q++)
             line += *q == '\n';
         st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: a NUL byte", path, line);
     }
-    if (st == IC_OK && (!strcmp(strong_col, weak_col) || !strcmp(strong_col, "prompt") ||
-                        !strcmp(weak_col, "prompt")))
-        st = ic_error_set(err, IC_ERR_INVALID, "%s: the strong and weak columns must be two "
-                          "columns other than \"prompt\", not '%s' and '%s'", path, strong_col,
-                          weak_col);
     const char *why = NULL;
     int ip = -1, is = -1, iw = -1;
     size_t ncols = 0;
@@ -301,30 +305,51 @@ ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char
             break;
         }
         double sv, wv;
-        if (!parse_outcome(c.f[is], &sv) || !parse_outcome(c.f[iw], &wv)) {
-            bool s_bad = !parse_outcome(c.f[is], &sv);
+        bool s_ok = parse_outcome(c.f[is], &sv), w_ok = parse_outcome(c.f[iw], &wv);
+        if (!s_ok || !w_ok) {
             st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: %s: expected True, False or a number "
                               "of at most 1e9, not '%.40s'", path, line,
-                              s_bad ? strong_col : weak_col, s_bad ? c.f[is] : c.f[iw]);
+                              s_ok ? weak_col : strong_col, s_ok ? c.f[iw] : c.f[is]);
             break;
         }
         if (!ic_utf8_valid(c.f[ip], strlen(c.f[ip]))) {
             st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: prompt: not valid UTF-8", path, line);
             break;
         }
-        if (excluded(&ex, c.f[ip]))
-            (*set)->contaminated++;
+        if (excluded(ex, c.f[ip]))
+            s->contaminated++;
         else
-            st = add_item(*set, c.f[ip], sv, wv, err);
+            st = add_item(s, c.f[ip], sv, wv, err);
     }
     free(c.f);
     free(buf);
-    ic__smap_free(&ex);
-    if (st != IC_OK && fresh_set) {
-        ic_route_set_free(*set);
-        *set = NULL;
+    if (st != IC_OK) {
+        truncate_items(s, first);
+        s->contaminated = contaminated;
+        s->binary = binary;
     }
     return st;
+}
+
+ic_status ic_route_set_load_csv(ic_route_set **set, const char *name, const char *path,
+                                const char *strong_col, const char *weak_col,
+                                const char *exclude_path, ic_error *err)
+{
+    *set = NULL;
+    ic_smap ex = {0};
+    ic_status st = load_exclude(&ex, exclude_path, err);
+    ic_route_set *s = st == IC_OK ? set_new(name, strong_col, weak_col, true, err) : NULL;
+    if (st == IC_OK && !s)
+        st = IC_ERR_NOMEM;
+    if (st == IC_OK)
+        st = load_csv_into(s, path, strong_col, weak_col, &ex, err);
+    ic__smap_free(&ex);
+    if (st != IC_OK) {
+        ic_route_set_free(s);
+        return st;
+    }
+    *set = s;
+    return IC_OK;
 }
 
 ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_path,
@@ -332,6 +357,7 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
                                     const char *weak_model, const char *exclude_path,
                                     ic_error *err)
 {
+    *set = NULL;
     ic_smap ex = {0}, qids = {0};
     ic_status st = load_exclude(&ex, exclude_path, err);
     size_t qlen = 0, jlen = 0;
@@ -345,11 +371,10 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
         ic__smap_free(&ex);
         return st;
     }
-    bool fresh_set = !*set;
-    st = set_new(set, "mt-bench", strong_model, weak_model, err);
-    ic_route_set *s = *set;
-    size_t first = s ? s->n : 0;
-    /* scores[k][model][turn], k = the item's index from first */
+    ic_route_set *s = set_new("mt-bench", strong_model, weak_model, false, err);
+    if (!s)
+        st = IC_ERR_NOMEM;
+    /* scores[k][model][turn], k = the item's index */
     double (*sum)[2][2] = NULL;
     int (*cnt)[2][2] = NULL;
     jsonl j = {qbuf, qbuf + qlen, 0};
@@ -366,11 +391,14 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
         } else {
             const char *t1 = json_object_get_string(json_object_array_get_idx(turns, 0));
             const char *t2 = json_object_get_string(json_object_array_get_idx(turns, 1));
-            if (excluded(&ex, t1) || excluded(&ex, t2)) {
+            if (!ic_utf8_valid(t1, strlen(t1)) || !ic_utf8_valid(t2, strlen(t2))) {
+                st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: turns: not valid UTF-8",
+                                  questions_path, line);
+            } else if (excluded(&ex, t1) || excluded(&ex, t2)) {
                 s->contaminated++;
             } else {
                 bool fresh;
-                size_t k = ic__smap_get(&qids, json_object_get_string(id), s->n - first, &fresh);
+                size_t k = ic__smap_get(&qids, json_object_get_string(id), s->n, &fresh);
                 if (k == SIZE_MAX)
                     st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
                 else if (!fresh)
@@ -382,7 +410,7 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
         }
         json_object_put(o);
     }
-    size_t nq = s ? s->n - first : 0;
+    size_t nq = s ? s->n : 0;
     if (st == IC_OK && (!(sum = calloc(nq ? nq : 1, sizeof *sum)) ||
                         !(cnt = calloc(nq ? nq : 1, sizeof *cnt))))
         st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
@@ -412,9 +440,9 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
         if (k == SIZE_MAX) {
             st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
         } else if (k < nq) {
-            if (t < 1 || t > 2 || !isfinite(sc)) {
+            if (t < 1 || t > 2 || !(fabs(sc) <= IC_ROUTE_OUTCOME_MAX)) {
                 st = ic_error_set(err, IC_ERR_PARSE, "%s:%zu: turn must be 1 or 2 and score a "
-                                  "number", judgements_path, line);
+                                  "number of at most 1e9", judgements_path, line);
             } else {
                 sum[k][mi][t - 1] += sc;
                 cnt[k][mi][t - 1]++;
@@ -430,16 +458,15 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
                 if (!cnt[k][mi][t]) {
                     st = ic_error_set(err, IC_ERR_PARSE, "%s: no score of %s for the question "
                                       "\"%.60s\", turn %d", judgements_path,
-                                      mi ? weak_model : strong_model, s->items[first + k].prompt,
-                                      t + 1);
+                                      mi ? weak_model : strong_model, s->items[k].prompt, t + 1);
                     break;
                 }
                 q += sum[k][mi][t] / cnt[k][mi][t] / 2;
             }
             if (mi == 0)
-                s->items[first + k].strong = q;
+                s->items[k].strong = q;
             else
-                s->items[first + k].weak = q;
+                s->items[k].weak = q;
         }
     }
     free(sum);
@@ -448,11 +475,12 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
     free(jbuf);
     ic__smap_free(&ex);
     ic__smap_free(&qids);
-    if (st != IC_OK && fresh_set) {
-        ic_route_set_free(*set);
-        *set = NULL;
+    if (st != IC_OK) {
+        ic_route_set_free(s);
+        return st;
     }
-    return st;
+    *set = s;
+    return IC_OK;
 }
 
 #define STRONG "gpt-4-1106-preview"
@@ -491,17 +519,23 @@ ic_status ic_route_set_load_builtin(ic_route_set **set, const char *dir, const c
         snprintf(c, sizeof c, "%s/gsm8k__contaminated_prompts.jsonl", dir);
         return ic_route_set_load_csv(set, "gsm8k", a, STRONG, WEAK, c, err);
     }
-    if (!strcmp(name, "mmlu")) {
+    if (!strcmp(name, "mmlu")) { /* 57 files, one exclusion list */
         snprintf(c, sizeof c, "%s/mmlu__contaminated_prompts.jsonl", dir);
-        for (size_t i = 0; i < sizeof mmlu_domains / sizeof mmlu_domains[0]; i++) {
+        ic_smap ex = {0};
+        ic_status st = load_exclude(&ex, c, err);
+        ic_route_set *s = st == IC_OK ? set_new("mmlu", STRONG, WEAK, true, err) : NULL;
+        if (st == IC_OK && !s)
+            st = IC_ERR_NOMEM;
+        for (size_t i = 0; st == IC_OK && i < sizeof mmlu_domains / sizeof mmlu_domains[0]; i++) {
             snprintf(a, sizeof a, "%s/mmlu/mmlu_%s.csv", dir, mmlu_domains[i]);
-            ic_status st = ic_route_set_load_csv(set, "mmlu", a, STRONG, WEAK, c, err);
-            if (st != IC_OK) {
-                ic_route_set_free(*set);
-                *set = NULL;
-                return st;
-            }
+            st = load_csv_into(s, a, STRONG, WEAK, &ex, err);
         }
+        ic__smap_free(&ex);
+        if (st != IC_OK) {
+            ic_route_set_free(s);
+            return st;
+        }
+        *set = s;
         return IC_OK;
     }
     return ic_error_set(err, IC_ERR_INVALID, "no evaluation set '%s' (mt-bench, gsm8k, mmlu)",
@@ -547,12 +581,13 @@ static ic_status score_items(const ic_route_set *s, const char *router, scored *
     } else if (!strcmp(router, "prompt-tokens")) {
         const ic_tokenizer *t = ic_tokenizer_shared("o200k_base", err);
         if (!t)
-            return err->status;
+            return IC_ERR_NOMEM; /* the embedded encoding does not fail otherwise */
         for (size_t i = 0; i < s->n; i++) {
             uint64_t n;
-            if (ic_tokenizer_count(t, s->items[i].prompt, strlen(s->items[i].prompt), 0, &n,
-                                   err) != IC_OK)
-                return err->status;
+            ic_status st = ic_tokenizer_count(t, s->items[i].prompt, strlen(s->items[i].prompt),
+                                              0, &n, err);
+            if (st != IC_OK)
+                return st;
             sc[i].score = (double)(n + IC_ROUTE_CHAT_OVERHEAD);
         }
     } else if (!strncmp(router, "keywords:", 9)) {
@@ -633,12 +668,9 @@ static ic_status score_items(const ic_route_set *s, const char *router, scored *
 /* the value at share x of the piecewise-linear curve through (xs[k], ys[k]), xs ascending */
 static double interp(const double *xs, const double *ys, size_t n, double x)
 {
-    for (size_t k = 1; k < n; k++)
-        if (x <= xs[k]) {
-            if (xs[k] == xs[k - 1])
-                return ys[k];
+    for (size_t k = 1; k < n; k++) /* xs rises strictly: each point adds a group */
+        if (x <= xs[k])
             return ys[k - 1] + (ys[k] - ys[k - 1]) * (x - xs[k - 1]) / (xs[k] - xs[k - 1]);
-        }
     return ys[n - 1];
 }
 
@@ -764,9 +796,11 @@ static void pct(char *buf, size_t cap, double share)
     snprintf(buf, cap, "%.1f%%", share * 100);
 }
 
-ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FILE *f,
-                              ic_error *err)
+ic_status ic_route_eval_write(const ic_route_eval *const *evals, size_t n, ic_report_format fmt,
+                              FILE *f, ic_error *err)
 {
+    if (fmt == IC_FMT_CSV)
+        return ic_error_set(err, IC_ERR_INVALID, "route-eval writes a table, JSON or Markdown");
     if (fmt == IC_FMT_JSON) {
         fputs("{\"sets\":[", f);
         for (size_t i = 0; i < n; i++) {
@@ -802,7 +836,7 @@ ic_status ic_route_eval_write(ic_route_eval *const *evals, size_t n, int fmt, FI
     bool md = fmt == IC_FMT_MD;
     for (size_t i = 0; i < n; i++) {
         const ic_route_eval *e = evals[i];
-        bool binary = e->strong_quality <= 1 && e->weak_quality >= 0;
+        bool binary = e->set->binary;
         fprintf(f, md ? "%s### %s: %zu prompts (%zu left out as contaminated)\n\n"
                       : "%s%s: %zu prompts (%zu left out as contaminated)\n",
                 i ? "\n" : "", e->set->name, e->set->n, e->set->contaminated);

@@ -68,3 +68,14 @@ void ic__smap_free(ic_smap *m)
     free(m->vals);
     free(m->hs);
 }
+
+size_t ic__smap_find(const ic_smap *m, const char *key)
+{
+    if (!m->n)
+        return SIZE_MAX;
+    uint64_t h = XXH3_64bits(key, strlen(key));
+    for (size_t j = h & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1))
+        if (m->hs[j] == h && !strcmp(m->keys[j], key))
+            return m->vals[j];
+    return SIZE_MAX;
+}

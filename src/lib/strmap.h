@@ -18,6 +18,8 @@ typedef struct ic_smap {
 /* The index of key; if key is new it is added with value next and *fresh is set. SIZE_MAX when
  * out of memory. */
 size_t ic__smap_get(ic_smap *m, const char *key, size_t next, bool *fresh);
+/* The value of key, or SIZE_MAX if it is not there (nothing is added). */
+size_t ic__smap_find(const ic_smap *m, const char *key);
 void ic__smap_free(ic_smap *m);
 
 #endif

@@ -1,15 +1,18 @@
 /* harness_route.h: the check of fuzz_routecsv (a routing evaluation set as a CSV, route_eval.h),
  * shared with the regression replay (tests/unit/test_fuzz_regress.c). The input is the file; it
  * is read through a memory file descriptor, as a user's --csv FILE would be. A file is loaded or
- * refused with a message, the same with a UTF-8 byte order mark before it; a loaded set holds valid UTF-8 prompts and finite outcomes within the
- * bound; evaluated (where the strong column does better), every router's APGR is finite, the
- * oracle's at least every other's, 0 <= CPT(50%) <= CPT(80%) <= 1, the rule for half the gap
- * recovers it with no fewer strong calls than CPT(50%), PGR 0 at no strong call and 1 at all. fz_routecsv returns 0 when the input passed, or 1 with the reason in
- * why[]. It must not print. */
+ * refused with a message, the same with one UTF-8 byte order mark before it; a loaded set holds
+ * valid UTF-8 prompts and finite outcomes within the bound. Evaluated (where the strong column
+ * does better): the two qualities and the oracle's APGR equal what this file works out on its
+ * own; every router's APGR is finite and at most the oracle's; 0 <= CPT(50%) <= CPT(80%) <= 1;
+ * the rule for half the gap takes no fewer strong calls than CPT(50%); the curve's quality is the
+ * weak model's with no strong call and the strong model's with all. fz_routecsv returns 0 when
+ * the input passed, or 1 with the reason in why[]. It must not print. */
 #ifndef IC_FUZZ_HARNESS_ROUTE_H
 #define IC_FUZZ_HARNESS_ROUTE_H
 
 #include <math.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -38,6 +41,37 @@ static ic_route_set *fz_route_load(const uint8_t *data, size_t size, ic_status *
     *st = ic_route_set_load_csv(&s, "fuzz", path, "S", "W", NULL, err);
     close(fd);
     return s;
+}
+
+static int fz_cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x > y ? -1 : x < y;
+}
+
+/* The oracle's APGR worked out here, independently: gains (strong - weak) in falling order, equal
+ * gains together, the area under PGR by trapezoids. */
+static double fz_oracle_apgr(const ic_route_set *s, double qs, double qw)
+{
+    size_t n = s->n;
+    double *g = malloc(n * sizeof *g), area = 0, sum = 0, x0 = 0, y0 = 0;
+    if (!g)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        g[i] = s->items[i].strong - s->items[i].weak;
+    qsort(g, n, sizeof *g, fz_cmp_desc);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        for (; j < n && g[j] == g[i]; j++)
+            sum += g[j];
+        i = j;
+        double x = (double)i / (double)n, y = i == n ? 1 : (qw + sum / (double)n - qw) / (qs - qw);
+        area += (x - x0) * (y + y0) / 2;
+        x0 = x;
+        y0 = y;
+    }
+    free(g);
+    return area;
 }
 
 static __attribute__((unused)) int fz_routecsv(const uint8_t *data, size_t size, char *why,
@@ -83,6 +117,21 @@ static __attribute__((unused)) int fz_routecsv(const uint8_t *data, size_t size,
     const char *routers[] = {"optimal", "random", "prompt-tokens", "keywords:a,,b", "regex:[0-9]"};
     ic_route_eval *e = NULL;
     if (!bad && (st = ic_route_eval_run(s, routers, 5, &e, &err)) == IC_OK) {
+        double qs = 0, qw = 0; /* the two models' qualities, summed here */
+        for (size_t i = 0; i < s->n; i++) {
+            qs += s->items[i].strong;
+            qw += s->items[i].weak;
+        }
+        qs /= (double)s->n;
+        qw /= (double)s->n;
+        double oracle = fz_oracle_apgr(s, qs, qw), tol = 1e-6 * (1 + fabs(oracle));
+        if (fabs(e->strong_quality - qs) > 1e-9 * (1 + fabs(qs)) ||
+            fabs(e->weak_quality - qw) > 1e-9 * (1 + fabs(qw)))
+            bad = fz_fail(why, cap, "qualities %.9g / %.9g, summed here %.9g / %.9g",
+                          e->strong_quality, e->weak_quality, qs, qw);
+        else if (!(fabs(e->results[0].apgr - oracle) <= tol))
+            bad = fz_fail(why, cap, "the oracle's APGR %.9g, worked out here %.9g",
+                          e->results[0].apgr, oracle);
         for (size_t j = 0; j < e->nresults && !bad; j++) {
             const ic_route_result *r = &e->results[j];
             if (!isfinite(r->apgr))
@@ -95,9 +144,10 @@ static __attribute__((unused)) int fz_routecsv(const uint8_t *data, size_t size,
                      !(r->rule50_pgr >= 0.5))
                 bad = fz_fail(why, cap, "%s: CPT(50%%) %.6f, CPT(80%%) %.6f", r->router, r->cpt50,
                               r->cpt80);
-            else if (fabs(r->pgr_at[0]) > 1e-9 || fabs(r->pgr_at[IC_ROUTE_CURVE_POINTS - 1] - 1) > 1e-9)
-                bad = fz_fail(why, cap, "%s: PGR %.6f at 0%%, %.6f at 100%%", r->router,
-                              r->pgr_at[0], r->pgr_at[IC_ROUTE_CURVE_POINTS - 1]);
+            else if (fabs(r->quality_at[0] - qw) > 1e-6 * (1 + fabs(qw)) ||
+                     fabs(r->quality_at[IC_ROUTE_CURVE_POINTS - 1] - qs) > 1e-6 * (1 + fabs(qs)))
+                bad = fz_fail(why, cap, "%s: quality %.9g with no strong call, %.9g with all",
+                              r->router, r->quality_at[0], r->quality_at[IC_ROUTE_CURVE_POINTS - 1]);
         }
     } else if (!bad && !err.msg[0]) {
         bad = fz_fail(why, cap, "evaluation refused without a message");

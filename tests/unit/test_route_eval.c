@@ -48,6 +48,7 @@ static void t_hand_set(void)
     if (!s)
         return;
     CHECK_INT(s->n, 4);
+    CHECK(s->binary);
     const char *routers[] = {"optimal", "prompt-tokens", "regex:two", "keywords:FOUR", "random"};
     ic_route_eval *e = NULL;
     CHECK_INT(ic_route_eval_run(s, routers, 5, &e, &err), IC_OK);
@@ -70,12 +71,19 @@ static void t_hand_set(void)
         CHECK(e->results[4].apgr >= 0 && e->results[4].apgr <= 1);
         char buf[8192];
         FILE *f = fmemopen(buf, sizeof buf, "w");
-        ic_route_eval *one[] = {e};
-        CHECK_INT(ic_route_eval_write(one, 1, 2 /* IC_FMT_JSON */, f, &err), IC_OK);
+        const ic_route_eval *one[] = {e};
+        CHECK_INT(ic_route_eval_write(one, 1, IC_FMT_JSON, f, &err), IC_OK);
         fclose(f);
         CHECK(strstr(buf, "\"router\":\"optimal\",\"apgr\":0.7500,\"cpt50\":0.2500,\"cpt80\":0.4000")
               != NULL);
         CHECK(strstr(buf, "\"prompts\":4,\"contaminated_left_out\":0") != NULL);
+        f = fmemopen(buf, sizeof buf, "w");
+        CHECK_INT(ic_route_eval_write(one, 1, IC_FMT_TABLE, f, &err), IC_OK);
+        fclose(f);
+        CHECK(strstr(buf, "S 75.0%, W 25.0% correct") != NULL);
+        f = fmemopen(buf, sizeof buf, "w");
+        CHECK_INT(ic_route_eval_write(one, 1, IC_FMT_CSV, f, &err), IC_ERR_INVALID);
+        fclose(f);
     }
     ic_route_eval_free(e);
     /* empty parts of a keyword list are skipped, not glued to the next keyword */
@@ -128,6 +136,7 @@ static void t_csv_reader(void)
     if (s) {
         CHECK_INT(s->n, 2);
         CHECK_INT(s->contaminated, 1);
+        CHECK(!s->binary); /* 2.5 and 0.5 are scores */
         CHECK_STR(s->items[0].prompt, "He said \"hi\", then,\nleft");
         CHECK(s->items[0].strong == 1 && s->items[0].weak == 0);
         CHECK(s->items[1].strong == 2.5 && s->items[1].weak == 0.5);
@@ -256,8 +265,8 @@ static void t_mtbench(void)
         CHECK_INT(ic_route_eval_run(s, r2, 1, &e, &err), IC_OK);
         char buf[4096];
         FILE *f = fmemopen(buf, sizeof buf, "w");
-        ic_route_eval *one[] = {e};
-        CHECK_INT(ic_route_eval_write(one, 1, 3 /* IC_FMT_MD */, f, &err), IC_OK);
+        const ic_route_eval *one[] = {e};
+        CHECK_INT(ic_route_eval_write(one, 1, IC_FMT_MD, f, &err), IC_OK);
         fclose(f);
         CHECK(strstr(buf, "### mt-bench: 2 prompts (1 left out as contaminated)") != NULL);
         CHECK(strstr(buf, "S 8.000, W 7.000 mean score") != NULL);
@@ -282,6 +291,12 @@ static void t_mtbench(void)
     const char *tj = write_file("tj.jsonl", "{\"question_id\":1,\"model\":\"S\",\"score\":1,\"turn\":3}\n");
     CHECK_INT(ic_route_set_load_mtbench(&s, q, tj, "S", "W", ex, &err), IC_ERR_PARSE);
     CHECK(strstr(err.msg, "tj.jsonl:1: turn must be 1 or 2") != NULL);
+    const char *hj = write_file("hj.jsonl", "{\"question_id\":1,\"model\":\"S\",\"score\":1.7e308,\"turn\":1}\n");
+    CHECK_INT(ic_route_set_load_mtbench(&s, q, hj, "S", "W", ex, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "hj.jsonl:1: turn must be 1 or 2 and score a number of at most 1e9") != NULL);
+    const char *uq = write_file("uq.jsonl", "{\"question_id\":1,\"turns\":[\"\xff\",\"b\"]}\n");
+    CHECK_INT(ic_route_set_load_mtbench(&s, uq, j, "S", "W", NULL, &err), IC_ERR_PARSE);
+    CHECK(strstr(err.msg, "uq.jsonl:1: turns: not valid UTF-8") != NULL);
     const char *bx = write_file("bx.jsonl", "{\"train_prompt\":\"x\"}\n");
     CHECK_INT(ic_route_set_load_mtbench(&s, q, j, "S", "W", bx, &err), IC_ERR_PARSE);
     CHECK(strstr(err.msg, "bx.jsonl:1: eval_prompt: expected") != NULL);
