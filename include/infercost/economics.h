@@ -25,7 +25,6 @@ ic_status ic_revenue_import_csv(ic_ledger *l, FILE *in, const char *source, size
 typedef struct ic_margin_opts {
     ic_ledger_filter filter;  /* period; revenue months overlapping it count */
     uint32_t target_bp;       /* target cost share in basis points (2500 = 25%) */
-    bool revenue_only;        /* read the revenue only: no costs, tasks or requests (whatif.c) */
 } ic_margin_opts;
 
 typedef struct ic_margin_row {

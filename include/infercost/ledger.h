@@ -177,6 +177,9 @@ ic_status ic_event_detail_render(const unsigned char *d, size_t len, char *usage
 /* The usage packed in detail back into *u. IC_ERR_PARSE if malformed or naming a unit this
  * build does not know. */
 ic_status ic_event_detail_usage(const unsigned char *d, size_t len, ic_usage *u, ic_error *err);
+/* The cost items packed in detail back into c->items and c->nitems (unit, charged, price, per,
+ * amount), c->total their sum; the rest of *c is zero. Errors as above. */
+ic_status ic_event_detail_cost(const unsigned char *d, size_t len, ic_cost *c, ic_error *err);
 
 /* The model a rollup counts an event under: model_served when given, else model. */
 const char *ic_event_rollup_model(const ic_event *e);

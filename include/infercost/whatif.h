@@ -12,8 +12,9 @@
  * other model does not price one of its units, or it has no recorded usage) stays on its model,
  * at its recorded cost (or the other date's prices, when those can be had) and still batched, and
  * is counted and named: never priced at $0. Cache hits of the gateway (recorded at $0) stay $0.
- * Amounts are exact ic_money; the batch discount is applied to each call's total and rounded
- * half-even to the pico-dollar. Nothing here prints on its own. */
+ * A call that stays on its model keeps its recorded cost plus the change the scenario makes to
+ * its price. Amounts are exact ic_money; the batch discount is taken off each call's token items
+ * and rounded half-even to the pico-dollar. Nothing here prints on its own. */
 #ifndef INFERCOST_WHATIF_H
 #define INFERCOST_WHATIF_H
 
@@ -34,6 +35,8 @@ typedef struct ic_whatif_swap {
     const ic_model *to;
 } ic_whatif_swap;
 
+/* Options. ic_whatif keeps a copy: the catalog, the filter's strings and the swaps' strings and
+ * models are borrowed and must outlive the result (ic_whatif_write reads them). */
 typedef struct ic_whatif_opts {
     const ic_catalog *catalog;
     ic_ledger_filter filter;   /* the period, and the calls the scenario applies to (provider,
@@ -41,13 +44,14 @@ typedef struct ic_whatif_opts {
                                   period is counted in the totals as it is */
     ic_whatif_swap swaps[IC_WHATIF_MAX_SWAPS]; /* the first that matches a call applies */
     int nswaps;
-    uint32_t share_bp;         /* of the calls a swap matches, the share moved (10000 = all);
+    uint32_t share_bp;         /* of the calls a swap matches, the share moved (0 or 10000: all);
                                   a call moves when the hash of its id falls in the share, so a
                                   run is reproducible and a larger share moves a superset */
     bool share_smallest;       /* move instead the share with the fewest input tokens (ties by
                                   the hash of the id), as a prompt-size rule would route: the
                                   longest prompts stay on their model */
-    bool batch;                /* the batch discount for calls not already batched */
+    bool batch;                /* the batch discount, on the token part of calls not already
+                                  batched (searches, requests and seconds stay full price) */
     uint32_t batch_bp;         /* the discount for every provider (0: each provider's published
                                   one, ic_whatif_batch_discount_bp; providers without one are
                                   left as they are) */
@@ -81,6 +85,10 @@ typedef struct ic_whatif {
     char first_unpriced[512];  /* why the first call that could not be priced was not ("" if
                                   none): the event's id and the pricing core's message */
     uint64_t no_batch_price;   /* calls left undiscounted: their provider publishes no discount */
+    uint64_t catalog_differs;  /* calls that stay on their model and whose recorded usage the
+                                  catalog prices otherwise today than the ledger recorded (a
+                                  newer feed, an overlay not given): the scenario's change is
+                                  applied to the recorded cost */
     uint64_t swap_matched[IC_WHATIF_MAX_SWAPS]; /* calls each swap matched (moved or not) */
     uint64_t swap_seen[IC_WHATIF_MAX_SWAPS];    /* calls of the period served by its FROM,
                                                    whatever the filters, earlier swaps or cache */

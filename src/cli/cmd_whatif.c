@@ -26,8 +26,9 @@ static const char usage_text[] =
     "                      event id (--share-by id, the default: a random router), or those\n"
     "                      with the fewest input tokens (--share-by input-tokens: a prompt-size\n"
     "                      rule, the longest stay; see infercost route-eval)\n"
-    "  --batch             the batch API's discount on calls not already batched (OpenAI,\n"
-    "                      Anthropic, Google: 50%); --batch-discount PCT: this one, any provider\n"
+    "  --batch             the batch API's discount on the tokens of calls not already batched\n"
+    "                      (OpenAI, Anthropic, Google: 50%); --batch-discount PCT: this one, any\n"
+    "                      provider\n"
     "  --cache-read PCT    at least PCT% of each call's input read from the prompt cache, at\n"
     "                      the model's cache-read price (cache writes stay as recorded)\n"
     "  --at DATE|now       every call at the prices in force on that date (today's, a\n"
@@ -53,17 +54,21 @@ static int parse_swap(const ic_catalog *cat, const char *v, ic_whatif_swap *s)
         ic_cli_error("out of memory");
         return -1;
     }
-    char *colon = strchr(to, ':');
-    const char *provider = NULL, *model = to;
-    if (colon) {
-        *colon = 0;
-        provider = to;
-        model = colon + 1;
-    }
+    /* the whole of TO as a model first (some ids hold a colon: amazon.nova-lite-v1:0), then
+     * PROVIDER:MODEL */
     const ic_provider *p;
-    ic_error err = {0};
-    if (ic_catalog_resolve(cat, provider, model, &p, &s->to, &err) != IC_OK) {
-        ic_cli_error("--swap %s: %s", v, err.msg);
+    ic_error err = {0}, err2 = {0};
+    char *colon = strchr(to, ':');
+    bool ok = ic_catalog_resolve(cat, NULL, to, &p, &s->to, &err) == IC_OK;
+    if (!ok && colon) {
+        *colon = 0;
+        ok = ic_catalog_resolve(cat, to, colon + 1, &p, &s->to, &err2) == IC_OK;
+    }
+    if (!ok) {
+        if (colon)
+            ic_cli_error("--swap %s: as a model: %s; as PROVIDER:MODEL: %s", v, err.msg, err2.msg);
+        else
+            ic_cli_error("--swap %s: %s", v, err.msg);
         free(from);
         free(to);
         return -1;
@@ -198,16 +203,19 @@ static int run(int argc, char **argv)
     for (int i = 0; w && i < o.nswaps; i++) {
         if (w->swap_matched[i])
             continue;
+        /* earlier swaps that take calls this one would match (the first that matches applies) */
         int shadow = -1;
         for (int j = 0; j < i && shadow < 0; j++)
-            if (!strcmp(o.swaps[j].from, "*") || !strcmp(o.swaps[j].from, o.swaps[i].from))
+            if (w->swap_matched[j] && (!strcmp(o.swaps[j].from, "*") ||
+                                       !strcmp(o.swaps[i].from, "*") ||
+                                       !strcmp(o.swaps[j].from, o.swaps[i].from)))
                 shadow = j;
         if (!w->swap_seen[i])
             ic_cli_error("--swap %s: no call in the period is served by %s (see infercost report "
                          "--by model)", swaps[i], o.swaps[i].from);
         else if (shadow >= 0)
             ic_cli_error("--swap %s: moved nothing: the first --swap that matches a call applies, "
-                         "and --swap %s comes first", swaps[i], swaps[shadow]);
+                         "and --swap %s comes before it", swaps[i], swaps[shadow]);
         else
             ic_cli_error("--swap %s: moved nothing: the period's %llu calls served by %s are "
                          "outside the filters or gateway cache hits", swaps[i],

@@ -11,6 +11,7 @@
 #include "infercost/record.h"
 #include "infercost/timeutil.h"
 #include "csvout.h"
+#include "economics_internal.h"
 #include "strmap.h"
 
 int64_t ic_cost_share_bp(ic_money part, ic_money revenue)
@@ -433,7 +434,23 @@ static void month_of(int64_t ms, char *buf)
     snprintf(buf, 8, "%04d-%02u", (int)y, m);
 }
 
+static ic_status build(ic_ledger *l, const ic_margin_opts *o, bool revenue_only, ic_margin **out,
+                       ic_error *err);
+
 ic_status ic_margin_build(ic_ledger *l, const ic_margin_opts *o, ic_margin **out, ic_error *err)
+{
+    return build(l, o, false, out, err);
+}
+
+ic_status ic__margin_revenue(ic_ledger *l, const ic_ledger_filter *period, ic_margin **out,
+                             ic_error *err)
+{
+    ic_margin_opts o = {.filter = *period, .target_bp = 2500};
+    return build(l, &o, true, out, err);
+}
+
+static ic_status build(ic_ledger *l, const ic_margin_opts *o, bool revenue_only, ic_margin **out,
+                       ic_error *err)
 {
     *out = NULL;
     if (o->target_bp == 0 || o->target_bp > 10000)
@@ -448,7 +465,7 @@ ic_status ic_margin_build(ic_ledger *l, const ic_margin_opts *o, ic_margin **out
         month_of(o->filter.from_ms, b.from_month);
     if (o->filter.to_ms)
         month_of(o->filter.to_ms - 1, b.to_month);
-    ic_status st = o->revenue_only ? IC_OK : ic_ledger_scan_events(l, &o->filter, on_event, &b, err);
+    ic_status st = revenue_only ? IC_OK : ic_ledger_scan_events(l, &o->filter, on_event, &b, err);
     if (st == IC_OK)
         st = ic_ledger_scan_revenue(l, on_revenue, &b, err);
     if (st == IC_OK && b.oom)

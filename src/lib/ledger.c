@@ -1012,27 +1012,63 @@ size_t ic_event_detail_pack(const ic_usage *u, const ic_cost *c, unsigned char *
     return w.overflow ? 0 : w.n;
 }
 
-ic_status ic_event_detail_usage(const unsigned char *d, size_t len, ic_usage *u, ic_error *err)
+/* the usage part of a packed detail into *u (u NULL: skipped over) */
+static ic_status read_usage(ic__rbuf *r, ic_usage *u, ic_error *err)
 {
-    ic__rbuf r = {d, len, 0, false};
     char nb[128];
-    ic_usage_clear(u);
-    uint64_t nu = ic__get_u64(&r);
-    for (uint64_t i = 0; i < nu && !r.bad; i++) {
-        const char *name = get_unit(&r, nb, sizeof nb);
-        uint64_t v = ic__get_u64(&r);
-        if (r.bad)
-            break;
+    if (u)
+        ic_usage_clear(u);
+    uint64_t nu = ic__get_u64(r);
+    for (uint64_t i = 0; i < nu && !r->bad; i++) {
+        const char *name = get_unit(r, nb, sizeof nb);
+        uint64_t v = ic__get_u64(r);
+        if (r->bad || !u)
+            continue;
         int unit = ic_unit_find(name);
         if (unit < 0)
             return ic_error_set(err, IC_ERR_PARSE, "recorded usage has a unit this build does not "
                                 "know: %s", name);
-        if (ic_usage_set(u, unit, v, err) != IC_OK)
-            return IC_ERR_PARSE;
+        ic_status st = ic_usage_set(u, unit, v, err);
+        if (st != IC_OK)
+            return st;
     }
-    if (r.bad)
-        return ic_error_set(err, IC_ERR_PARSE, "recorded usage is malformed");
-    return IC_OK;
+    return r->bad ? ic_error_set(err, IC_ERR_PARSE, "recorded usage is malformed") : IC_OK;
+}
+
+ic_status ic_event_detail_usage(const unsigned char *d, size_t len, ic_usage *u, ic_error *err)
+{
+    ic__rbuf r = {d, len, 0, false};
+    return read_usage(&r, u, err);
+}
+
+ic_status ic_event_detail_cost(const unsigned char *d, size_t len, ic_cost *c, ic_error *err)
+{
+    ic__rbuf r = {d, len, 0, false};
+    memset(c, 0, sizeof *c);
+    ic_status st = read_usage(&r, NULL, err);
+    if (st != IC_OK)
+        return st;
+    char nb[128];
+    uint64_t ni = ic__get_u64(&r);
+    if (ni > IC_UNITS_MAX)
+        return ic_error_set(err, IC_ERR_PARSE, "recorded cost is malformed");
+    for (uint64_t i = 0; i < ni && !r.bad; i++) {
+        ic_cost_item *it = &c->items[c->nitems];
+        const char *name = get_unit(&r, nb, sizeof nb);
+        it->charged = ic__get_u64(&r);
+        it->price.mant = ic__get_u64(&r);
+        it->price.scale = (uint8_t)ic__get_u64(&r);
+        it->per = ic__get_u64(&r);
+        it->usd = ic__get_money(&r);
+        if (r.bad)
+            break;
+        if ((it->unit = ic_unit_find(name)) < 0)
+            return ic_error_set(err, IC_ERR_PARSE, "recorded cost has a unit this build does not "
+                                "know: %s", name);
+        c->total += it->usd;
+        c->nitems++;
+    }
+    return r.bad ? ic_error_set(err, IC_ERR_PARSE, "recorded cost is malformed") : IC_OK;
 }
 
 ic_status ic_event_detail_render(const unsigned char *d, size_t len, char *usage_json,

@@ -125,8 +125,9 @@ ic_status ic_tokenizer_open_file(ic_tokenizer **out, const char *encoding, const
         return unknown_encoding(encoding, err);
     char *buf;
     size_t len;
-    if (ic__read_file(path, &buf, &len, err) != IC_OK)
-        return err->status;
+    ic_status rs = ic__read_file(path, &buf, &len, err);
+    if (rs != IC_OK)
+        return rs;
     ic_status st = open_text(out, d, buf, len, path, err);
     free(buf);
     if (st == IC_OK) /* a file from elsewhere: the merge's shortcut only if it is exact for it */

@@ -1,26 +1,28 @@
-/* whatif.c: what-if savings (whatif.h). One pass over the period's events: each call the scenario
- * applies to is priced again through the pricing core (ic_price_usage, from the usage packed in
- * the event) when it moves to another model, reads more from the prompt cache or takes another
- * date's prices, then given the batch discount; sums per group and for the whole period are exact ic_money. Revenue comes from the
- * margin (economics.h), so both commands count the same months. */
+/* whatif.c: what-if savings (whatif.h). One pass over the period's events (two with --share-by
+ * input-tokens: the first finds the cut): each call the scenario applies to is priced again
+ * through the pricing core (ic_price_usage, from the usage packed in the event) when it moves to
+ * another model, reads more from the prompt cache or takes another date's prices, then its token
+ * items get the batch discount; sums per group and for the whole period are exact ic_money.
+ * Revenue comes from the margin's reading of it (economics_internal.h), so both commands count
+ * the same months. */
 #include "infercost/whatif.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "infercost/economics.h"
 #include "infercost/pricing.h"
 #include "infercost/record.h"
 #include "infercost/timeutil.h"
 #include "csvout.h"
+#include "economics_internal.h"
 #include "strmap.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* The batch APIs that take every model's calls at one discount on all usage kinds:
- * OpenAI Batch API and Anthropic Message Batches (50% of input and output, cache reads and
- * writes included), Gemini Batch Mode (50%). Sources: docs/ledger.md ("infercost whatif"). */
+/* The batch APIs that take every model's calls at one discount on their tokens: OpenAI Batch API
+ * and Anthropic Message Batches (50% of input and output, cache reads and writes included),
+ * Gemini Batch Mode (50%). Sources: docs/ledger.md ("infercost whatif"). */
 static const struct {
     const char *provider;
     uint32_t bp;
@@ -172,16 +174,16 @@ static bool more_cache_reads(uint32_t bp, ic_usage *u, ic_error *err)
     return want <= rd || ic_usage_set(u, ur, want, err) == IC_OK;
 }
 
-/* The call priced on m (NULL: the model that priced it) at the scenario's time into *cost; false,
- * with the reason noted, when it cannot be priced whole. */
-static bool reprice(wb *b, const ic_event *e, const ic_model *m, ic_money *cost)
+/* The call priced on m (NULL: the model that priced it, e->provider and e->model, as ingest
+ * resolved them) into *c: with the scenario's time and cache reads, or (scenario false) as it was
+ * priced, at its own time from its recorded usage. false, with the reason noted, when it cannot
+ * be priced whole. */
+static bool reprice(wb *b, const ic_event *e, const ic_model *m, bool scenario, ic_cost *c)
 {
     ic_error err = {0};
     ic_usage u;
-    ic_cost c;
     const ic_provider *p;
-    if (!m && ic_catalog_resolve(b->o->catalog, e->provider, ic_event_rollup_model(e), &p, &m,
-                                 &err) != IC_OK) {
+    if (!m && ic_catalog_resolve(b->o->catalog, e->provider, e->model, &p, &m, &err) != IC_OK) {
         note_unpriced(b->w, e, err.msg);
         return false;
     }
@@ -190,23 +192,38 @@ static bool reprice(wb *b, const ic_event *e, const ic_model *m, ic_money *cost)
         return false;
     }
     if (ic_event_detail_usage(e->detail, e->detail_len, &u, &err) != IC_OK ||
-        (b->o->cache_read_bp && !more_cache_reads(b->o->cache_read_bp, &u, &err)) ||
-        ic_price_usage(m, &u, price_time(b->o, e), &c, &err) != IC_OK) {
+        (scenario && b->o->cache_read_bp && !more_cache_reads(b->o->cache_read_bp, &u, &err)) ||
+        ic_price_usage(m, &u, scenario ? price_time(b->o, e) : e->t_ms, c, &err) != IC_OK) {
         note_unpriced(b->w, e, err.msg);
         return false;
     }
-    for (int unit = 0; c.unpriced && unit < IC_UNITS_MAX; unit++)
-        if ((c.unpriced >> unit) & 1) {
+    for (int unit = 0; c->unpriced && unit < IC_UNITS_MAX; unit++)
+        if ((c->unpriced >> unit) & 1) {
             char why[256];
             snprintf(why, sizeof why, "%s has no price for %s", ic_model_id(m), ic_unit_name(unit));
             note_unpriced(b->w, e, why);
             return false;
         }
-    *cost = c.total;
     return true;
 }
 
-/* The call's cost under the scenario; *moved, *batched and *unpriced say what happened to it. */
+/* what a cost's token items come to: the part a batch discount applies to */
+static ic_money token_part(const ic_cost *c)
+{
+    ic_money t = 0;
+    for (int i = 0; i < c->nitems; i++) {
+        const char *fam = ic_unit_family(c->items[i].unit);
+        if (fam && !strcmp(fam, "tokens"))
+            t += c->items[i].usd;
+    }
+    return t;
+}
+
+/* The call's cost under the scenario; *moved, *batched and *unpriced say what happened to it.
+ * A call that stays on its model keeps its recorded cost plus the change the scenario makes to
+ * its price (the scenario's price minus the price now of what it recorded), so that a catalog
+ * that prices its usage otherwise today (another feed, an overlay not given) is not shown as a
+ * saving; such calls are counted in catalog_differs. */
 static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batched, bool *unpriced)
 {
     const ic_whatif_opts *o = b->o;
@@ -217,7 +234,7 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batch
     int i = swap_of(o, e);
     if (i >= 0) {
         b->w->swap_matched[i]++;
-        bool in = o->share_bp >= 10000 ||
+        bool in = o->share_bp == 0 || o->share_bp >= 10000 ||
                   (o->share_smallest ? key_less(key_of(e), b->cutoff[i])
                                      : XXH3_64bits(e->id, strlen(e->id)) % 10000 < o->share_bp);
         if (in) {
@@ -225,21 +242,46 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batch
             *moved = true;
         }
     }
-    ic_money cost = e->cost;
-    if (*moved && !reprice(b, e, m, &cost)) { /* it stays on its model */
-        *moved = false;
-        *unpriced = true;
-        m = NULL;
+    ic_money cost = e->cost, tokens = 0;
+    bool tokens_known = false;
+    ic_cost now, then;
+    if (*moved) {
+        if (reprice(b, e, m, true, &now)) {
+            cost = now.total;
+            tokens = token_part(&now);
+            tokens_known = true;
+        } else { /* it stays on its model */
+            *moved = false;
+            *unpriced = true;
+            m = NULL;
+        }
     }
-    if (!*moved && (o->at || o->cache_read_bp) && !reprice(b, e, NULL, &cost)) {
-        *unpriced = true;
-        cost = e->cost;
+    if (!*moved && (o->batch || o->at || o->cache_read_bp)) {
+        ic_error err = {0};
+        if (!e->detail_len || ic_event_detail_cost(e->detail, e->detail_len, &then, &err) != IC_OK) {
+            note_unpriced(b->w, e, e->detail_len ? err.msg : "no usage recorded");
+            *unpriced = true;
+        } else {
+            tokens = token_part(&then);
+            tokens_known = true;
+        }
     }
-    if (o->batch && !e->batch) {
+    if (!*moved && tokens_known && (o->at || o->cache_read_bp)) {
+        ic_cost base;
+        if (reprice(b, e, NULL, false, &base) && reprice(b, e, NULL, true, &now)) {
+            if (base.total != e->cost)
+                b->w->catalog_differs++;
+            cost = e->cost + (now.total - base.total);
+            tokens += token_part(&now) - token_part(&base);
+        } else {
+            *unpriced = true;
+        }
+    }
+    if (o->batch && !e->batch && tokens_known) {
         const char *pid = m ? ic_provider_id(ic_model_provider(m)) : e->provider;
         uint32_t bp = o->batch_bp ? o->batch_bp : ic_whatif_batch_discount_bp(pid);
         if (bp) {
-            cost = ic_money_div_round(cost * (ic_money)(10000 - bp), 10000);
+            cost -= ic_money_div_round(tokens * (ic_money)bp, 10000);
             *batched = true;
         } else {
             b->w->no_batch_price++;
@@ -340,14 +382,16 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
     wb b = {.w = w, .o = &w->opts};
     ic_ledger_filter period = {.from_ms = o->filter.from_ms, .to_ms = o->filter.to_ms};
     ic_status st = IC_OK;
-    if (o->share_smallest && o->share_bp < 10000) {
+    if (o->share_smallest && o->share_bp && o->share_bp < 10000) {
         st = ic_ledger_scan_events(l, &period, on_event_size, &b, err);
         for (int i = 0; st == IC_OK && i < o->nswaps; i++) {
             keyvec *kv = &b.sizes[i];
             if (kv->n > 1)
                 qsort(kv->v, kv->n, sizeof *kv->v, cmp_key);
             size_t k = (size_t)((uint64_t)kv->n * o->share_bp / 10000);
-            b.cutoff[i] = k < kv->n ? kv->v[k] : (sizekey){UINT64_MAX, UINT64_MAX};
+            /* k < n unless n is 0 (no call: nothing to move, and a call committed by a
+             * concurrent ingest between the two scans does not move either) */
+            b.cutoff[i] = k < kv->n ? kv->v[k] : (sizekey){0, 0};
         }
     }
     if (st == IC_OK && !b.oom)
@@ -358,8 +402,13 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     ic_margin *m = NULL;
     if (st == IC_OK) {
-        ic_margin_opts mo = {.filter = period, .target_bp = 2500, .revenue_only = true};
-        st = ic_margin_build(l, &mo, &m, err);
+        st = ic__margin_revenue(l, &period, &m, err);
+    }
+    ic_smap revenue = {0}; /* by customer: customer -> the margin's row */
+    for (size_t c = 0; st == IC_OK && o->by == IC_DIM_CUSTOMER && c < m->nrows; c++) {
+        bool fresh;
+        if (ic__smap_get(&revenue, m->rows[c].customer, c, &fresh) == SIZE_MAX)
+            st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     }
     if (st == IC_OK) {
         for (size_t i = 0; i < w->nrows; i++) {
@@ -370,11 +419,13 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
             w->total.unpriced += r->unpriced;
             w->total.before += r->before;
             w->total.after += r->after;
-            for (size_t c = 0; o->by == IC_DIM_CUSTOMER && c < m->nrows; c++)
-                if (!strcmp(m->rows[c].customer, r->key)) {
-                    r->revenue = m->rows[c].revenue;
-                    r->has_revenue = m->rows[c].has_revenue;
-                }
+            if (o->by != IC_DIM_CUSTOMER)
+                continue;
+            size_t c = ic__smap_find(&revenue, r->key);
+            if (c != SIZE_MAX) {
+                r->revenue = m->rows[c].revenue;
+                r->has_revenue = m->rows[c].has_revenue;
+            }
         }
         size_t kept = 0; /* rows with no call the scenario applies to (by customer, with a
                             filter) are left out: the period's total still counts them */
@@ -392,6 +443,7 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
                   o->by == IC_DIM_MONTH ? cmp_month_rows : cmp_rows);
     }
     ic_margin_free(m);
+    ic__smap_free(&revenue);
     ic__smap_free(&b.groups);
     if (st != IC_OK) {
         ic_whatif_free(w);
@@ -432,7 +484,7 @@ static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
                               !strcmp(o->swaps[i].from, "*") ? "every model" : o->swaps[i].from,
                               ic_provider_id(ic_model_provider(o->swaps[i].to)),
                               ic_model_id(o->swaps[i].to));
-    if (o->nswaps && o->share_bp < 10000 && n < cap)
+    if (o->nswaps && o->share_bp && o->share_bp < 10000 && n < cap)
         n += (size_t)snprintf(buf + n, cap - n, " for %u.%02u%% of the calls (%s)",
                               o->share_bp / 100, o->share_bp % 100,
                               o->share_smallest ? "those with the fewest input tokens"
@@ -516,8 +568,8 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
         json_row(f, w, t);
         json_money(f, "period_cost_usd", t->period_cost);
         json_money(f, "period_whatif_usd", t->period_cost - (t->before - t->after));
-        fprintf(f, ",\"no_batch_discount\":%llu,\"first_unpriced\":",
-                (unsigned long long)w->no_batch_price);
+        fprintf(f, ",\"no_batch_discount\":%llu,\"catalog_differs\":%llu,\"first_unpriced\":",
+                (unsigned long long)w->no_batch_price, (unsigned long long)w->catalog_differs);
         if (w->first_unpriced[0])
             (void)ic_json_fputs(w->first_unpriced, f);
         else
@@ -575,6 +627,11 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
             fprintf(f, "%llu calls left at full price: their provider publishes no batch discount "
                        "(give one with --batch-discount)\n",
                     (unsigned long long)w->no_batch_price);
+        if (w->catalog_differs)
+            fprintf(f, "%llu calls: today's catalog prices their recorded usage otherwise than the "
+                       "ledger recorded (a newer feed, or an overlay not given): the scenario's "
+                       "change is applied to their recorded cost\n",
+                    (unsigned long long)w->catalog_differs);
         if (t->unpriced)
             fprintf(f, "%llu calls kept at their recorded cost: the scenario could not price them "
                        "(first: %s)\n",

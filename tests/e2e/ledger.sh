@@ -142,9 +142,14 @@ expect_has "whatif kept why" "$out" "text-embedding-3-small has no price for out
 expect_has "whatif embedding move" "$out" "the period: \$0.05014625 -> \$0.04022625"
 # a swap that an earlier one shadows, and one whose calls are all outside the filter, say so
 "$IC" whatif --ledger "$L" --swap '*=gpt-4o-mini' --swap gpt-4o=gpt-4.1 >/dev/null 2>"$T/err"
-expect_has "whatif shadowed swap" "$(cat "$T/err")" "--swap gpt-4o=gpt-4.1: moved nothing: the first --swap that matches a call applies, and --swap *=gpt-4o-mini comes first"
+expect_has "whatif shadowed swap" "$(cat "$T/err")" "--swap gpt-4o=gpt-4.1: moved nothing: the first --swap that matches a call applies, and --swap *=gpt-4o-mini comes before it"
 "$IC" whatif --ledger "$L" --swap gpt-4o=gpt-4.1 --customer beta >/dev/null 2>"$T/err"
 expect_has "whatif swap outside filter" "$(cat "$T/err")" "the period's 2 calls served by gpt-4o are outside the filters"
+# a model id with a colon, given with its provider; a bad one names both readings
+"$IC" whatif --ledger "$L" --swap gpt-4o=aws:amazon.nova-lite-v1:0 >"$T/out" 2>"$T/err"
+expect_has "whatif colon id" "$(cat "$T/out")" "gpt-4o -> aws:amazon.nova-lite-v1:0"
+"$IC" whatif --ledger "$L" --swap gpt-4o=amazon.nova-lite-v1:0 >/dev/null 2>"$T/err"
+expect_has "whatif colon id without provider" "$(cat "$T/err")" "as a model: model \"amazon.nova-lite-v1:0\" needs a provider"
 "$IC" whatif --ledger "$L" --batch --share 50 >/dev/null 2>"$T/err"
 expect_has "whatif share without swap" "$(cat "$T/err")" "give a --swap"
 "$IC" whatif --ledger "$L" --at 1970-01-01 >/dev/null 2>"$T/err"
