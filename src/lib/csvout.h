@@ -20,7 +20,14 @@ typedef struct ic__trow {
     char c[IC__COLS][IC__CELL];
 } ic__trow;
 
-/* head[nc] and n rows; num[j]: column j is right-aligned (and so marked in Markdown) */
+/* A table of nrows rows and nc columns (at most IC__MAX_COLS) whose cells cell(ctx, row, col)
+ * gives; num[j]: column j is right-aligned (and so marked in Markdown). */
+#define IC__MAX_COLS 32
+typedef const char *(*ic__cell_fn)(const void *ctx, size_t row, int col);
+void ic__table_write(FILE *f, ic_report_format fmt, const char *const *head, int nc,
+                     size_t nrows, ic__cell_fn cell, const void *ctx, const bool *num);
+
+/* The same from rows of ic__trow */
 void ic__table_emit(FILE *f, ic_report_format fmt, const char **head, int nc, const ic__trow *rows,
                     size_t n, const bool *num);
 

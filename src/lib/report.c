@@ -796,66 +796,18 @@ static void fill(const ic_report *r, const ic_report_row *w, cell *c, bool total
 #undef MON
 }
 
+static const char *table_cell(const void *ctx, size_t row, int col)
+{
+    const table *t = ctx;
+    return t->cells[row * (size_t)t->ncols + (size_t)col].s;
+}
+
 static void write_table(const table *t, ic_report_format fmt, FILE *f)
 {
-    size_t w[MAXCOLS] = {0};
-    for (int j = 0; j < t->ncols; j++) {
-        w[j] = strlen(t->head[j]);
-        for (size_t i = 0; i < t->nrows; i++) {
-            size_t l = strlen(t->cells[i * (size_t)t->ncols + (size_t)j].s);
-            if (l > w[j])
-                w[j] = l;
-        }
-    }
-    if (fmt == IC_FMT_CSV) {
-        for (int j = 0; j < t->ncols; j++) {
-            if (j)
-                fputc(',', f);
-            ic__csv_field(f, t->head[j]);
-        }
-        fputc('\n', f);
-        for (size_t i = 0; i < t->nrows; i++) {
-            for (int j = 0; j < t->ncols; j++) {
-                if (j)
-                    fputc(',', f);
-                ic__csv_field(f, t->cells[i * (size_t)t->ncols + (size_t)j].s);
-            }
-            fputc('\n', f);
-        }
-        return;
-    }
-    bool md = fmt == IC_FMT_MD;
-    for (int j = 0; j < t->ncols; j++) {
-        bool num = t->nrows && t->cells[(size_t)j].num;
-        if (md)
-            fprintf(f, "| %-*s ", (int)w[j], t->head[j]);
-        else
-            fprintf(f, num ? "%s%*s" : "%s%-*s", j ? "  " : "", (int)w[j], t->head[j]);
-    }
-    fputs(md ? "|\n" : "\n", f);
-    for (int j = 0; j < t->ncols; j++) {
-        bool num = t->nrows && t->cells[(size_t)j].num;
-        if (md) {
-            fputs("|", f);
-            for (size_t k = 0; k < w[j] + 2; k++)
-                fputc(k == w[j] + 1 && num ? ':' : '-', f);
-        } else {
-            fputs(j ? "  " : "", f);
-            for (size_t k = 0; k < w[j]; k++)
-                fputc('-', f);
-        }
-    }
-    fputs(md ? "|\n" : "\n", f);
-    for (size_t i = 0; i < t->nrows; i++) {
-        for (int j = 0; j < t->ncols; j++) {
-            const cell *c = &t->cells[i * (size_t)t->ncols + (size_t)j];
-            if (md)
-                fprintf(f, c->num ? "| %*s " : "| %-*s ", (int)w[j], c->s);
-            else
-                fprintf(f, c->num ? "%s%*s" : "%s%-*s", j ? "  " : "", (int)w[j], c->s);
-        }
-        fputs(md ? "|\n" : "\n", f);
-    }
+    bool num[MAXCOLS]; /* a column is numeric as its first row's cell is */
+    for (int j = 0; j < t->ncols; j++)
+        num[j] = t->nrows && t->cells[(size_t)j].num;
+    ic__table_write(f, fmt, t->head, t->ncols, t->nrows, table_cell, t, num);
 }
 
 static void set_heads(const ic_report *r, table *t)
