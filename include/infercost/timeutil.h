@@ -12,6 +12,11 @@
 ic_status ic_time_parse(const char *s, size_t len, int64_t *ms_out);
 /* "2026-03-01T10:00:00Z" (with ".250" when the milliseconds are not zero); buf >= 32 bytes */
 char *ic_time_format(int64_t ms, char *buf, size_t cap);
+/* the UTC day of a time: days since 1970-01-01, rounded down (before 1970 too) */
+static inline int64_t ic_time_day(int64_t ms)
+{
+    return ms / 86400000 - (ms % 86400000 < 0);
+}
 /* days since 1970-01-01 for a civil date, and back */
 int64_t ic_days_from_civil(int64_t y, unsigned m, unsigned d);
 void ic_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);

@@ -299,7 +299,7 @@ static int on_event(const ic_event *e, void *arg)
 {
     mb *b = arg;
     size_t ci = cust_index(b, e->customer);
-    int64_t day = e->t_ms >= 0 ? e->t_ms / 86400000 : (e->t_ms - 86399999) / 86400000;
+    int64_t day = ic_time_day(e->t_ms);
     int64_t y;
     unsigned mo, d;
     ic_civil_from_days(day, &y, &mo, &d);
@@ -427,7 +427,7 @@ static int cmp_months(const void *a, const void *b)
 
 static void month_of(int64_t ms, char *buf)
 {
-    int64_t day = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+    int64_t day = ic_time_day(ms);
     int64_t y;
     unsigned m, d;
     ic_civil_from_days(day, &y, &m, &d);

@@ -17,6 +17,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "infercost/timeutil.h"
 #include "infercost/units.h"
 #include "ledger_internal.h"
 
@@ -124,18 +125,10 @@ static bool rkey_eq(const ic_rollup *r, int64_t day, const char *p, const char *
            !strcmp(r->customer, c) && !strcmp(r->feature, f);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
 void ic__rollup_from_event(const ic_event *e, ic_rollup *r)
 {
     memset(r, 0, sizeof *r);
-    r->day = floor_div(e->t_ms, 86400000);
+    r->day = ic_time_day(e->t_ms);
     r->provider = nz(e->provider);
     r->model = ic_event_rollup_model(e);
     r->customer = nz(e->customer);
@@ -171,7 +164,7 @@ static ic_status rtable_add(rtable *t, const ic_event *e, ic_error *err)
         t->slots = ns;
         t->cap = ncap;
     }
-    int64_t day = floor_div(e->t_ms, 86400000);
+    int64_t day = ic_time_day(e->t_ms);
     const char *p = nz(e->provider), *m = ic_event_rollup_model(e), *c = nz(e->customer),
                *f = nz(e->feature);
     uint64_t h = rkey_hash(day, p, m, c, f);
@@ -627,7 +620,7 @@ static ic_status batch_roll(ic_ledger_batch *b, ic_error *err)
         ic__bent *x = &b->ent[i];
         /* the rollup model: model_served when given, else model (ic_event_rollup_model) */
         uint32_t rm = x->name[2] ? x->name[2] : x->name[1];
-        uint32_t si = bslot(b, prev, floor_div(x->t, 86400000), x->name[0], rm, x->name[4],
+        uint32_t si = bslot(b, prev, ic_time_day(x->t), x->name[0], rm, x->name[4],
                             x->name[5]);
         if (si == UINT32_MAX)
             return ic_error_set(err, IC_ERR_NOMEM, "out of memory");

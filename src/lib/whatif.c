@@ -151,10 +151,7 @@ static int64_t price_time(const ic_whatif_opts *o, const ic_event *e)
 {
     if (!o->at)
         return e->t_ms;
-    const int64_t day = 86400000;
-    int64_t at_day = o->at_ms / day - (o->at_ms % day < 0);
-    int64_t tod = e->t_ms % day;
-    return at_day * day + (tod < 0 ? tod + day : tod);
+    return ic_time_day(o->at_ms) * 86400000 + (e->t_ms - ic_time_day(e->t_ms) * 86400000);
 }
 
 /* --cache-read: at least bp/10000 of the input tokens read from the cache, no more than the input
@@ -312,8 +309,7 @@ static int on_event(const ic_event *e, void *arg)
     default: {
         int64_t y;
         unsigned mo, d;
-        int64_t day = e->t_ms / 86400000 - (e->t_ms % 86400000 < 0);
-        ic_civil_from_days(day, &y, &mo, &d);
+        ic_civil_from_days(ic_time_day(e->t_ms), &y, &mo, &d);
         snprintf(month, sizeof month, "%04d-%02u", (int)y, mo);
         key = month;
     }
