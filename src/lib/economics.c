@@ -10,6 +10,7 @@
 
 #include "infercost/record.h"
 #include "infercost/timeutil.h"
+#include "csvin.h"
 #include "csvout.h"
 #include "economics_internal.h"
 #include "strmap.h"
@@ -30,45 +31,6 @@ int64_t ic_cost_share_bp(ic_money part, ic_money revenue)
 }
 
 /* ---- revenue import ---- */
-
-static int csv_split(char *s, char **f, int maxf)
-{
-    int n = 0;
-    char *w = s, *p = s;
-    for (;;) {
-        if (n == maxf)
-            return -1;
-        char *start = w;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (!*p)
-                    return -1;
-                if (*p == '"') {
-                    if (p[1] == '"') {
-                        *w++ = '"';
-                        p += 2;
-                        continue;
-                    }
-                    p++;
-                    break;
-                }
-                *w++ = *p++;
-            }
-        } else {
-            while (*p && *p != ',')
-                *w++ = *p++;
-        }
-        bool more = *p == ',';
-        *w = 0;
-        f[n++] = start;
-        if (!more)
-            break;
-        p++;
-        w = p;
-    }
-    return n;
-}
 
 static char *trim(char *s)
 {
@@ -107,7 +69,7 @@ ic_status ic_revenue_import_csv(ic_ledger *l, FILE *in, const char *source, size
         if (!*s)
             continue;
         char *f[64];
-        int nf = csv_split(s, f, 64);
+        int nf = ic__csv_split(s, strlen(s), f, 64);
         if (nf < 0) {
             st = ic_error_set(err, IC_ERR_PARSE, "%s:%llu: malformed CSV (unbalanced quote or "
                               "more than 64 columns)", source, (unsigned long long)lineno);

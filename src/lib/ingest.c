@@ -31,6 +31,7 @@
 #include "infercost/record.h"
 #include "infercost/timeutil.h"
 #include "infercost/units.h"
+#include "csvin.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -868,57 +869,6 @@ static bool do_json_value(ctx *c, json_object *o, uint64_t line, const char *tex
 
 /* ------------------------------------------------------------------ CSV (LiteLLM) ---- */
 
-/* Split one CSV record (RFC 4180: quotes, doubled quotes, newlines inside quotes) into fields
- * in place; returns the number of fields or -1 if a quote is unbalanced. */
-static int csv_split(char *s, size_t len, char **f, int maxf)
-{
-    int n = 0;
-    size_t i = 0;
-    for (;;) {
-        if (n == maxf)
-            return -1;
-        char *w = s + i, *start = w;
-        if (i < len && s[i] == '"') {
-            i++;
-            for (;;) {
-                if (i >= len)
-                    return -1;
-                if (s[i] == '"') {
-                    if (i + 1 < len && s[i + 1] == '"') {
-                        *w++ = '"';
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                *w++ = s[i++];
-            }
-            if (i < len && s[i] != ',')
-                return -1;
-        } else {
-            while (i < len && s[i] != ',')
-                *w++ = s[i++];
-        }
-        f[n++] = start;
-        bool more = i < len && s[i] == ',';
-        *w = 0;
-        if (!more)
-            break;
-        i++;
-    }
-    return n;
-}
-
-static bool quotes_open(const char *s, size_t len)
-{
-    bool in = false;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] == '"')
-            in = !in;
-    return in;
-}
-
 #define CSV_MAXF 128
 
 static bool csv_row(ctx *c, char **hdr, int nh, char *rec, size_t len, uint64_t line)
@@ -933,7 +883,7 @@ static bool csv_row(ctx *c, char **hdr, int nh, char *rec, size_t len, uint64_t 
     if (!copy)
         return false;
     char *f[CSV_MAXF];
-    int n = csv_split(rec, len, f, CSV_MAXF);
+    int n = ic__csv_split(rec, len, f, CSV_MAXF);
     if (n != nh) {
         char why[120];
         snprintf(why, sizeof why, "CSV row has %d fields, the header has %d", n, nh);
@@ -1136,7 +1086,7 @@ static bool parse_stream(ctx *c, FILE *in, ic_error *perr)
         size_t hl = strlen(hcopy);
         while (hl && (hcopy[hl - 1] == '\n' || hcopy[hl - 1] == '\r'))
             hcopy[--hl] = 0;
-        int nh = csv_split(hcopy, hl, hdr, CSV_MAXF);
+        int nh = ic__csv_split(hcopy, hl, hdr, CSV_MAXF);
         if (nh < 0) {
             reject(c, 1, "malformed CSV header", line, (size_t)got);
             free(hcopy);
@@ -1164,7 +1114,7 @@ static bool parse_stream(ctx *c, FILE *in, ic_error *perr)
             memcpy(rec + rlen, line, (size_t)got);
             rlen += (size_t)got;
             rec[rlen] = 0;
-            if (quotes_open(rec, rlen))
+            if (ic__csv_quotes_open(rec, rlen))
                 continue; /* a quoted field goes on */
             ok = csv_row(c, hdr, nh, rec, rlen, rec_start);
             rlen = 0;

@@ -1,5 +1,5 @@
 /* route_eval.c: routing rules measured on prompts with known outcomes (route_eval.h). Loads the
- * evaluation sets (a CSV reader for quoted multi-line fields, json-c for the JSONL files), scores
+ * evaluation sets (CSV through csvin.h, quoted fields spanning lines; json-c for the JSONL files), scores
  * each prompt by the router, sorts by score and walks the curve of quality against the share of
  * strong calls, ties moving together. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -16,83 +16,56 @@
 #include "infercost/record.h"
 #include "infercost/report.h"
 #include "infercost/tokenizer.h"
+#include "csvin.h"
 #include "fileread.h"
 #include "strmap.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* ---- CSV (RFC 4180): fields separated by commas, records by CRLF or LF; a quoted field may
- * hold commas, line breaks and doubled quotes ---- */
+/* ---- CSV: records framed here (a quoted field may span lines), split by csvin.h ---- */
+
+#define CSV_MAXF 256
 
 typedef struct csvp {
     char *p, *end;
-    size_t line;  /* line of the record being read */
-    char **f;     /* fields of the current record: pointers into the buffer, NUL-terminated */
-    size_t n, cap;
+    size_t line;        /* line of the record being read */
+    char *f[CSV_MAXF];  /* fields of the current record: pointers into the buffer */
+    size_t n;
 } csvp;
 
-/* 1: a record in c->f; 0: end of input; -1: an unterminated quote or out of memory (*why) */
+/* 1: a record in c->f; 0: end of input; -1: a malformed record (*why) */
 static int csv_next(csvp *c, const char **why)
 {
-    c->n = 0;
     if (c->p >= c->end)
         return 0;
-    for (;;) {
-        if (c->n == c->cap) {
-            size_t nc = c->cap ? c->cap * 2 : 8;
-            char **nf = realloc(c->f, nc * sizeof *nf);
-            if (!nf) {
-                *why = "out of memory";
-                return -1;
-            }
-            c->f = nf;
-            c->cap = nc;
-        }
-        char *out = c->p, *start = c->p;
-        if (*c->p == '"') {
-            c->p++;
-            for (;;) {
-                if (c->p >= c->end) {
-                    *why = "a quoted field is not closed";
-                    return -1;
-                }
-                if (*c->p == '"') {
-                    if (c->p + 1 < c->end && c->p[1] == '"') {
-                        *out++ = '"';
-                        c->p += 2;
-                        continue;
-                    }
-                    c->p++;
-                    break;
-                }
-                if (*c->p == '\n')
-                    c->line++;
-                *out++ = *c->p++;
-            }
-        } else {
-            while (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r')
-                c->p++;
-            out = c->p;
-        }
-        char stop = c->p < c->end ? *c->p : '\n';
-        if (stop != ',' && stop != '\n' && stop != '\r') {
-            *why = "text after a quoted field";
-            return -1;
-        }
-        c->f[c->n++] = start;
-        if (stop == ',') {
-            *out = 0;
-            c->p++;
-            continue;
-        }
-        if (stop == '\r' && c->p + 1 < c->end && c->p[1] == '\n')
-            c->p++;
-        *out = 0;
-        if (c->p < c->end)
-            c->p++;
-        return 1;
+    char *rec = c->p, *q = c->p;
+    bool in = false;
+    size_t breaks = 0;
+    for (; q < c->end; q++) {
+        if (*q == '"')
+            in = !in;
+        else if (!in && (*q == '\n' || *q == '\r'))
+            break;
+        else if (*q == '\n')
+            breaks++;
     }
+    if (in) {
+        *why = "a quoted field is not closed";
+        return -1;
+    }
+    size_t len = (size_t)(q - rec);
+    if (q < c->end && *q == '\r' && q + 1 < c->end && q[1] == '\n')
+        q++;
+    c->p = q < c->end ? q + 1 : c->end;
+    c->line += breaks;
+    int n = ic__csv_split(rec, len, c->f, CSV_MAXF);
+    if (n < 0) {
+        *why = "text after a quoted field, or more than 256 columns";
+        return -1;
+    }
+    c->n = (size_t)n;
+    return 1;
 }
 
 /* ---- JSONL: the lines of a buffer read whole (NUL-terminated past its end) ---- */
@@ -321,7 +294,6 @@ static ic_status load_csv_into(ic_route_set *s, const char *path, const char *st
         else
             st = add_item(s, c.f[ip], sv, wv, err);
     }
-    free(c.f);
     free(buf);
     if (st != IC_OK) {
         truncate_items(s, first);
