@@ -65,13 +65,10 @@ ic_status ic_route_set_load_mtbench(ic_route_set **set, const char *questions_pa
 ic_status ic_route_set_load_builtin(ic_route_set **set, const char *dir, const char *name,
                                     ic_error *err);
 
-/* The tokens OpenAI's rules add to a chat request of one user message (3 for the message, 1 for
- * its role, 3 to prime the reply): what the gateway's prompt count adds to the text's. */
-#define IC_ROUTE_CHAT_OVERHEAD 7
-
-/* A router: "random" (a hash of the prompt), "prompt-tokens" (the prompt as the gateway counts a
- * one-message chat request: its o200k_base tokens + IC_ROUTE_CHAT_OVERHEAD; longer prompts to
- * the strong model, the gateway's min_prompt_tokens rule),
+/* A router: "random" (a hash of the prompt), "prompt-tokens[:MODEL]" (the prompt counted as the
+ * gateway counts a chat request of one user message for MODEL, default gpt-4o: exact for
+ * OpenAI's encodings, else the family's estimate, with OpenAI's per-message rules; longer
+ * prompts to the strong model, the gateway's min_prompt_tokens rule),
  * "keywords:A,B,..." (prompts holding any of them, case-insensitive, to the strong model) and
  * "regex:PATTERN" (prompts PATTERN matches, PCRE2 as the gateway compiles it), the gateway's
  * keywords and regex rules; or "optimal" (the oracle: the prompts where the strong model does

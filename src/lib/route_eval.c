@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "infercost/record.h"
+#include "infercost/estimate.h"
 #include "infercost/report.h"
 #include "infercost/tokenizer.h"
 #include "csvin.h"
@@ -550,18 +551,43 @@ static ic_status score_items(const ic_route_set *s, const char *router, scored *
     } else if (!strcmp(router, "optimal")) {
         for (size_t i = 0; i < s->n; i++)
             sc[i].score = s->items[i].strong - s->items[i].weak;
-    } else if (!strcmp(router, "prompt-tokens")) {
-        const ic_tokenizer *t = ic_tokenizer_shared("o200k_base", err);
-        if (!t)
-            return IC_ERR_NOMEM; /* the embedded encoding does not fail otherwise */
-        for (size_t i = 0; i < s->n; i++) {
-            uint64_t n;
-            ic_status st = ic_tokenizer_count(t, s->items[i].prompt, strlen(s->items[i].prompt),
-                                              0, &n, err);
-            if (st != IC_OK)
-                return st;
-            sc[i].score = (double)(n + IC_ROUTE_CHAT_OVERHEAD);
+    } else if (!strcmp(router, "prompt-tokens") || !strncmp(router, "prompt-tokens:", 14)) {
+        /* each prompt as the chat request of one user message that the gateway would count for
+         * the model (ic_chat_count_request: exact for OpenAI's encodings, else the family's
+         * estimate), so that the threshold printed is the gateway's min_prompt_tokens */
+        const char *model = router[13] == ':' ? router + 14 : "gpt-4o";
+        size_t mlen = strlen(model), cap = 0;
+        char *body = NULL;
+        ic_count_cache *cc = ic_count_cache_new(0);
+        ic_status st = cc && *model && mlen <= 256 ? IC_OK : IC_ERR_INVALID;
+        if (!cc)
+            st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        else if (st != IC_OK)
+            st = ic_error_set(err, IC_ERR_INVALID, "router %s: a model of 1 to 256 bytes", router);
+        for (size_t i = 0; st == IC_OK && i < s->n; i++) {
+            size_t plen = strlen(s->items[i].prompt), need = 6 * plen + 2 * mlen + 128;
+            if (need > cap) {
+                char *nb = realloc(body, need);
+                if (!nb) {
+                    st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                body = nb;
+                cap = need;
+            }
+            size_t n = (size_t)snprintf(body, cap, "{\"model\":");
+            n += ic_json_quote(model, mlen, body + n, cap - n);
+            n += (size_t)snprintf(body + n, cap - n, ",\"messages\":[{\"role\":\"user\",\"content\":");
+            n += ic_json_quote(s->items[i].prompt, plen, body + n, cap - n);
+            n += (size_t)snprintf(body + n, cap - n, "}]}");
+            ic_chat_count cnt;
+            st = ic_chat_count_request_in(cc, body, n, NULL, &cnt, err);
+            sc[i].score = (double)cnt.prompt_tokens;
         }
+        free(body);
+        ic_count_cache_free(cc);
+        if (st != IC_OK)
+            return st;
     } else if (!strncmp(router, "keywords:", 9)) {
         /* the list cut at its commas in a copy; empty parts ("a,,b") are skipped */
         char *list = strdup(router + 9);
@@ -629,7 +655,7 @@ static ic_status score_items(const ic_route_set *s, const char *router, scored *
         if (st != IC_OK)
             return st;
     } else {
-        return ic_error_set(err, IC_ERR_INVALID, "no router '%s' (random, prompt-tokens, "
+        return ic_error_set(err, IC_ERR_INVALID, "no router '%s' (random, prompt-tokens[:MODEL], "
                             "keywords:A,B, regex:PATTERN, optimal)", router);
     }
     for (size_t i = 0; i < s->n; i++)
@@ -843,12 +869,12 @@ ic_status ic_route_eval_write(const ic_route_eval *const *evals, size_t n, ic_re
         }
         for (size_t j = 0; j < e->nresults; j++) {
             const ic_route_result *r = &e->results[j];
-            if (strcmp(r->router, "prompt-tokens"))
+            if (strncmp(r->router, "prompt-tokens", 13) || (r->router[13] && r->router[13] != ':'))
                 continue;
-            fprintf(f, "%sthe gateway rule for half the gap: \"min_prompt_tokens\": %.0f sends "
-                       "%.1f%% of the calls to %s (PGR %.3f)\n",
-                    md ? "\n" : "  ", r->rule50_score, r->rule50_share * 100, e->set->strong_model,
-                    r->rule50_pgr);
+            fprintf(f, "%sthe gateway rule for half the gap (%s): \"min_prompt_tokens\": %.0f "
+                       "sends %.1f%% of the calls to %s (PGR %.3f)\n",
+                    md ? "\n" : "  ", r->router[13] ? r->router + 14 : "gpt-4o", r->rule50_score,
+                    r->rule50_share * 100, e->set->strong_model, r->rule50_pgr);
         }
     }
     return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;

@@ -5,7 +5,7 @@
  * "one two three four" 0/0: strong 0.75, weak 0.25, gap 0.5.
  *   optimal (gain first): PGR 0 -> 1 at 50% -> 1: APGR 0.25 + 0.5 = 0.75, CPT(50%) 25%,
  *     CPT(80%) 40%
- *   prompt-tokens (4, 3, 2, 1 tokens, + 7 as chat requests: longest first): PGR 0, 0, 0, 0.5,
+ *   prompt-tokens (4, 3, 2, 1 tokens, + 7 as gpt-4o chat requests: longest first): PGR 0, 0, 0, 0.5,
  *     1 at 0..100%: APGR 0.0625 + 0.1875 = 0.25, CPT(50%) 75%, CPT(80%) 90%; the gateway rule
  *     for half the gap: min_prompt_tokens 9
  *   regex:two (the last three, one tie group): PGR 0, 0.5 at 75%, 1: APGR 0.375
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "infercost/estimate.h"
 #include "infercost/route_eval.h"
 #include "test.h"
 
@@ -62,7 +63,7 @@ static void t_hand_set(void)
         CHECK(NEAR(t->cpt50, 0.75) && NEAR(t->cpt80, 0.9));
         CHECK(NEAR(t->pgr_at[5], 0) && NEAR(t->pgr_at[10], 1));
         /* half the gap without splitting a tie: prompts of 2+ tokens, 75% of the calls */
-        CHECK(NEAR(t->rule50_score, 2 + IC_ROUTE_CHAT_OVERHEAD) && NEAR(t->rule50_share, 0.75) &&
+        CHECK(NEAR(t->rule50_score, 2 + 7) && NEAR(t->rule50_share, 0.75) &&
               NEAR(t->rule50_pgr, 0.5));
         CHECK(NEAR(o->rule50_score, 1) && NEAR(o->rule50_share, 0.5) && NEAR(o->rule50_pgr, 1));
         CHECK(NEAR(t->quality_at[10], 0.75) && NEAR(t->quality_at[0], 0.25));
@@ -86,6 +87,21 @@ static void t_hand_set(void)
         fclose(f);
     }
     ic_route_eval_free(e);
+    /* prompt-tokens for another model counts as the gateway would for it: for Claude, the
+     * family's estimate; "one two" as a request of one message */
+    const char *pc[] = {"prompt-tokens:claude-sonnet-4-5"};
+    CHECK_INT(ic_route_eval_run(s, pc, 1, &e, &err), IC_OK);
+    if (e) {
+        const char *body = "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\","
+                           "\"content\":\"one two\"}]}";
+        ic_chat_count cnt;
+        CHECK_INT(ic_chat_count_request(body, strlen(body), NULL, &cnt, &err), IC_OK);
+        CHECK(cnt.method == IC_COUNT_RATIO);
+        CHECK(NEAR(e->results[0].rule50_score, (double)cnt.prompt_tokens));
+    }
+    ic_route_eval_free(e);
+    const char *pbad[] = {"prompt-tokens:"};
+    CHECK_INT(ic_route_eval_run(s, pbad, 1, &e, &err), IC_ERR_INVALID);
     /* empty parts of a keyword list are skipped, not glued to the next keyword */
     const char *kws[] = {"keywords:FOUR", "keywords:,FOUR", "keywords:four,,", "keywords:x,,four"};
     CHECK_INT(ic_route_eval_run(s, kws, 4, &e, &err), IC_OK);
