@@ -360,14 +360,12 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
     for (int i = 0; i < o->nswaps; i++)
         if (!o->swaps[i].from || !o->swaps[i].to)
             return ic_error_set(err, IC_ERR_INVALID, "what-if: a swap needs both models");
-    if (o->share_bp > 10000 || o->batch_bp >= 10000)
+    if (o->share_bp > 10000 || o->batch_bp >= 10000 || o->cache_read_bp > 10000)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: a share or discount above 100%%");
     if (o->by != IC_DIM_PROVIDER && o->by != IC_DIM_MODEL && o->by != IC_DIM_CUSTOMER &&
         o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
                             "feature or month");
-    if (o->cache_read_bp > 10000)
-        return ic_error_set(err, IC_ERR_INVALID, "what-if: a cache share above 100%%");
     if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: no scenario (a model swap, the batch "
                             "discount, more cache reads or another date's prices)");
@@ -397,9 +395,8 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
     if (st == IC_OK && b.oom)
         st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     ic_margin *m = NULL;
-    if (st == IC_OK) {
+    if (st == IC_OK)
         st = ic__margin_revenue(l, &period, &m, err);
-    }
     ic_smap revenue = {0}; /* by customer: customer -> the margin's row */
     for (size_t c = 0; st == IC_OK && o->by == IC_DIM_CUSTOMER && c < m->nrows; c++) {
         bool fresh;
