@@ -49,6 +49,8 @@ typedef struct ic_event {
     int64_t latency_ms;      /* -1 = unknown */
     bool cache_hit, batch;
     const char *source;      /* "file:line" it came from (scans: only with filter.detail) */
+    const char *request_hash;/* equal for requests a response cache would answer alike; NULL or
+                                "" when not known (ic_record.request_hash) */
 } ic_event;
 
 /* One rollup row: the sums of the events of one UTC day and one (provider, model, customer,

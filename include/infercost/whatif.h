@@ -1,8 +1,9 @@
 /* whatif.h: what-if savings from the ledger. The calls of a period are priced again, through the
  * pricing core, under a scenario: some of them moved to another model (all of a model's calls, or
  * a share chosen by event id or by prompt size, as a router would send them), sent through the
- * provider's batch API at its discount, more of their input read from the prompt cache, or priced
- * at another date's prices (today's, or a later price change). The
+ * provider's batch API at its discount, more of their input read from the prompt cache, answered
+ * by the gateway's exact response cache when they repeat an earlier request, or priced at another
+ * date's prices (today's, or a later price change). The
  * answer is, per group (model, customer, feature, provider or month), what those calls cost and
  * what they would have cost, exactly, and the period's cost as a share of revenue before and
  * after.
@@ -62,6 +63,13 @@ typedef struct ic_whatif_opts {
     uint32_t cache_read_bp;    /* at least this share of each call's input tokens read from the
                                   provider's prompt cache (priced at the model's cache-read
                                   rate, its input rate where it has none); 0: as recorded */
+    int64_t response_cache_ms; /* > 0: the gateway's exact response cache on, entries kept this
+                                  long: a call whose request hash (ic_event.request_hash) equals
+                                  that of a successful call answered less than this long before
+                                  it (from that answer's end, as the gateway stores it) is
+                                  answered from the cache, at $0. Every call of the period fills
+                                  the cache, whatever the filters; only the calls the scenario
+                                  applies to are counted. The cache's byte cap is not modelled. */
     ic_dim by;                 /* provider, model, customer, feature or month */
 } ic_whatif_opts;
 
@@ -70,6 +78,7 @@ typedef struct ic_whatif_row {
     uint64_t requests;         /* calls of the group the scenario applies to */
     uint64_t moved;            /* of which moved to another model */
     uint64_t batched;          /* of which given the batch discount */
+    uint64_t cached;           /* of which answered from the response cache (response_cache_ms) */
     uint64_t unpriced;         /* of which the scenario could not price (kept as they were) */
     ic_money before, after;    /* their cost as recorded, and under the scenario */
     ic_money revenue;          /* by customer: the customer's revenue in the period */
@@ -89,6 +98,9 @@ typedef struct ic_whatif {
                                   catalog prices otherwise today than the ledger recorded (a
                                   newer feed, an overlay not given): the scenario's change is
                                   applied to the recorded cost */
+    uint64_t unhashed;         /* response_cache_ms: calls the scenario applies to that carry no
+                                  request hash (streamed, not deterministic, or not through the
+                                  gateway), so no response cache would answer them */
     uint64_t swap_matched[IC_WHATIF_MAX_SWAPS]; /* calls each swap matched (moved or not) */
     uint64_t swap_seen[IC_WHATIF_MAX_SWAPS];    /* calls of the period served by its FROM,
                                                    whatever the filters, earlier swaps or cache */

@@ -31,6 +31,10 @@ echo
 echo "\$ infercost whatif --batch --feature summarize"
 "$IC" whatif --ledger "$L" --batch --feature summarize
 echo
+echo "\$ infercost whatif --response-cache 1d --feature search"
+echo "  (the gateway's response cache, replayed on the search calls' request hashes)"
+"$IC" whatif --ledger "$L" --response-cache 1d --feature search
+echo
 echo "\$ infercost forecast --months 12"
 "$IC" forecast --ledger "$L" --months 12
 "$IC" export --format focus --ledger "$L" --out "$DEMO/focus.csv"

@@ -1,7 +1,8 @@
 /* cmd_generate.c: `infercost generate-workload`: a synthetic but realistic usage log of a small
  * AI product, for the demo, the end-to-end tests and the benchmarks. Deterministic: the same
  * options and seed give the same bytes. It writes `infercost cost` JSONL lines (with id, customer,
- * feature, task, latency, status) and, with --revenue, a revenue CSV (customer,period,revenue).
+ * feature, task, latency, status; search calls also a request hash) and, with --revenue, a
+ * revenue CSV (customer,period,revenue).
  * It knows nothing of prices: costs come from ingesting its output. */
 #include <inttypes.h>
 #include <math.h>
@@ -17,7 +18,8 @@ static const char usage_text[] =
     "usage: infercost generate-workload [--days N] [--start DATE] [--seed S] [--events N]\n"
     "                                   [--growth PCT] [--out FILE] [--revenue FILE]\n"
     "Writes a synthetic usage log of a small AI product (8 customers, 4 features, 5 models,\n"
-    "multi-call agent tasks, prompt caching, a few errors) as JSONL for `infercost ingest`.\n"
+    "multi-call agent tasks, prompt caching, search queries that repeat, a few errors) as\n"
+    "JSONL for `infercost ingest`.\n"
     "  --days N        days covered (default 90)\n"
     "  --start DATE    first day (default 2026-06-01)\n"
     "  --seed S        random seed (default 42); same options + seed = same output\n"
@@ -35,6 +37,14 @@ static uint64_t rnd(void) /* splitmix64 */
     return z ^ (z >> 31);
 }
 static double unif(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
+/* a stateless mix (splitmix64's finalizer), for what must not move the main sequence */
+static uint64_t mix(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 /* roughly log-normal around m, spread s (via the sum of uniforms) */
 static uint64_t around(double m, double s)
 {
@@ -176,7 +186,7 @@ static int run(int argc, char **argv)
             int64_t t = day_ms + (int64_t)(rnd() % 86000000ULL);
             for (uint64_t j = 0; j < calls; j++, k++, n++) {
                 const char *prov, *model;
-                uint64_t in, outt, cr = 0, cwt = 0, rs = 0;
+                uint64_t in, outt, cr = 0, cwt = 0, rs = 0, query = 0;
                 switch (fi) {
                 case 0: /* chat: mostly a cheap model, a share on the new mid-tier one */
                     if (unif() < 0.7) {
@@ -203,10 +213,20 @@ static int run(int argc, char **argv)
                         cr = in * 8 / 10;
                     outt = around(400, 0.7);
                     break;
-                default:
+                default: /* search: deterministic answers over a customer's documents; a few
+                          * popular questions make most of the traffic, and a question asked
+                          * again is the same request (the same hash and usage) */
                     prov = "openai", model = "gpt-4.1-mini";
                     in = around(3000, 0.6);
                     outt = around(200, 0.5);
+                    {
+                        double u = (double)(mix(seed * 0x100000001b3ULL ^ n) >> 11) /
+                                   9007199254740992.0;
+                        uint64_t q = (uint64_t)(400 * u * u * u), qk = (uint64_t)ci << 32 | q;
+                        query = mix(qk ^ seed << 48);
+                        in = 1500 + query % 3000;
+                        outt = 100 + (query >> 32) % 200;
+                    }
                     break;
                 }
                 const char *status = unif() < 0.01 ? "500" : "ok";
@@ -227,6 +247,10 @@ static int run(int argc, char **argv)
                 fprintf(f, "},\"customer\":\"%s\",\"feature\":\"%s\",", cu->name, features[fi]);
                 if (fi == 2)
                     fprintf(f, "\"task\":\"t%" PRIu64 "-%" PRIu64 "\",", seed, task_no);
+                if (query) /* 64 hex digits, as the gateway writes its cache key */
+                    fprintf(f, "\"request_hash\":\"%016" PRIx64 "%016" PRIx64 "%016" PRIx64
+                               "%016" PRIx64 "\",",
+                            query, mix(query), mix(query + 1), mix(query + 2));
                 fprintf(f, "\"latency_ms\":%" PRIu64 ",\"status\":\"%s\"%s}\n",
                         around(900 + (double)outt * 8, 0.4), status,
                         hit ? ",\"cache_hit\":true" : "");

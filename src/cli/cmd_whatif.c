@@ -1,5 +1,6 @@
 /* cmd_whatif.c: `infercost whatif`: what the ledger's calls would have cost under a scenario
- * (another model for some of them, the batch API, another date's prices), per group and against
+ * (another model for some of them, the batch API, the response cache, another date's prices),
+ * per group and against
  * revenue. The numbers come from whatif.h; this file parses options and writes. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ static const char usage_text[] =
     "usage: infercost whatif [--ledger PATH] [--from DATE] [--to DATE] [--month YYYY-MM]\n"
     "                        [--swap FROM=TO]... [--share PCT] [--share-by id|input-tokens]\n"
     "                        [--batch] [--batch-discount PCT] [--cache-read PCT]\n"
+    "                        [--response-cache TTL]\n"
     "                        [--at DATE|now] [--provider P] [--model M] [--customer C]\n"
     "                        [--feature F] [--by model|provider|customer|feature|month]\n"
     "                        [--catalog FILE] [--overlay FILE]... [--format table|csv|json|md]\n"
@@ -31,6 +33,10 @@ static const char usage_text[] =
     "                      provider\n"
     "  --cache-read PCT    at least PCT% of each call's input read from the prompt cache, at\n"
     "                      the model's cache-read price (cache writes stay as recorded)\n"
+    "  --response-cache TTL  the gateway's exact response cache on, entries kept TTL (30s, 5m,\n"
+    "                      1h, 7d): a call that repeats the request of a successful one answered\n"
+    "                      less than TTL before is answered from the cache, at $0 (calls the\n"
+    "                      gateway recorded with a request hash: deterministic, not streamed)\n"
     "  --at DATE|now       every call at the prices in force on that date (today's, a\n"
     "                      scheduled change), at its own time of day\n"
     "  --provider, --model, --customer, --feature: the calls the scenario applies to (default\n"
@@ -76,6 +82,23 @@ static int parse_swap(const ic_catalog *cat, const char *v, ic_whatif_swap *s)
     free(to);
     s->from = from;
     return 0;
+}
+
+/* "300", "30s", "5m", "1h", "7d": a lifetime from 1 second to 366 days, in ms; -1 if not one */
+static int64_t parse_ttl(const char *v)
+{
+    char *end;
+    if (*v < '0' || *v > '9')
+        return -1;
+    unsigned long long n = strtoull(v, &end, 10);
+    int64_t unit = !*end || !strcmp(end, "s") ? 1000
+                   : !strcmp(end, "m")        ? 60000
+                   : !strcmp(end, "h")        ? 3600000
+                   : !strcmp(end, "d")        ? 86400000
+                                              : 0;
+    if (!unit || n == 0 || n > 366ULL * 86400000 / (uint64_t)unit)
+        return -1;
+    return (int64_t)n * unit;
 }
 
 static int run(int argc, char **argv)
@@ -132,6 +155,12 @@ static int run(int argc, char **argv)
         } else if ((v = ic_cli_opt("--cache-read", argc, argv, &i, &bad))) {
             if (ic_cli_parse_pct_bp("--cache-read", v, &o.cache_read_bp))
                 return 2;
+        } else if ((v = ic_cli_opt("--response-cache", argc, argv, &i, &bad))) {
+            if ((o.response_cache_ms = parse_ttl(v)) < 0) {
+                ic_cli_error("--response-cache wants a lifetime from 1s to 366d (30s, 5m, 1h, "
+                             "7d), not '%s'", v);
+                return 2;
+            }
         } else if ((v = ic_cli_opt("--at", argc, argv, &i, &bad))) {
             at = v;
         } else if ((v = ic_cli_opt("--by", argc, argv, &i, &bad))) {
@@ -173,9 +202,9 @@ static int run(int argc, char **argv)
         ic_cli_error("--share and --share-by choose which calls a --swap moves: give a --swap");
         return 2;
     }
-    if (!nswaps && !o.batch && !o.at && !o.cache_read_bp) {
-        ic_cli_error("whatif: give a scenario: --swap FROM=TO, --batch, --cache-read PCT or --at "
-                     "DATE (see infercost whatif --help)");
+    if (!nswaps && !o.batch && !o.at && !o.cache_read_bp && !o.response_cache_ms) {
+        ic_cli_error("whatif: give a scenario: --swap FROM=TO, --batch, --cache-read PCT, "
+                     "--response-cache TTL or --at DATE (see infercost whatif --help)");
         return 2;
     }
     if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))

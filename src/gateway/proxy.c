@@ -69,7 +69,8 @@ typedef struct gw_call {
     char *tags;                 /* JSON object text or NULL */
     gw_cand cand[GW_MAX_CANDS];
     int ncand, attempt, max_attempts;
-    bool cacheable;
+    bool hashed;                /* ckey holds the request's hash (a request the cache could answer) */
+    bool cacheable;             /* ... and the cache is on for it */
     uint8_t ckey[32];
     bool reserved;
     ic_money worst;
@@ -590,7 +591,19 @@ static void write_event(gw_call *c, const char *provider, const char *model, con
     gw_sb_quote(&b, c->model_req);
     SBLIT(&b, ",\"model_served\":");
     gw_sb_quote(&b, model);
-    SBLIT(&b, ",\"batch\":false}");
+    SBLIT(&b, ",\"batch\":false");
+    if (c->hashed) {
+        static const char hex[] = "0123456789abcdef";
+        char h[64];
+        for (int i = 0; i < 32; i++) {
+            h[2 * i] = hex[c->ckey[i] >> 4];
+            h[2 * i + 1] = hex[c->ckey[i] & 15];
+        }
+        SBLIT(&b, ",\"request_hash\":\"");
+        gw_sb_add(&b, h, 64);
+        SBLIT(&b, "\"");
+    }
+    SBLIT(&b, "}");
     if (b.oom)
         fprintf(stderr, "infercost serve: out of memory: event %s not spooled\n", c->id);
     else
@@ -1617,9 +1630,11 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     }
     c->max_attempts = 1 + s->cfg->max_retries;
 
-    /* exact cache: deterministic, non-streamed requests */
+    /* exact cache: deterministic, non-streamed requests. Their hash is the cache key, and goes
+     * into the event even with the cache off, so that `infercost whatif --response-cache` can
+     * tell what the cache would save. */
     const char *ch = rh.cache;
-    if (s->cfg->cache_enabled && !c->stream && !(ch && !strcasecmp(ch, "off"))) {
+    if (!c->stream && !(ch && !strcasecmp(ch, "off"))) {
         json_object *t;
         bool det = ep == EP_EMBEDDINGS || (ch && !strcasecmp(ch, "on"));
         if (!det && json_object_object_get_ex(c->body, "temperature", &t) &&
@@ -1629,8 +1644,9 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         if (det) {
             struct evbuffer *nb = evbuffer_new();
             evbuffer_add_printf(nb, "%s\n", EP_PATH[ep]);
-            c->cacheable = normalize(c->body, nb, 0);
-            if (c->cacheable) {
+            c->hashed = normalize(c->body, nb, 0);
+            c->cacheable = c->hashed && s->cfg->cache_enabled;
+            if (c->hashed) {
                 gw_sha256 sh;
                 gw_sha256_init(&sh);
                 gw_sha256_update(&sh, evbuffer_pullup(nb, -1), evbuffer_get_length(nb));

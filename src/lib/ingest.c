@@ -288,6 +288,7 @@ static bool add_record(ctx *c, const ic_record *r, const char *id, uint64_t line
     e.key_id = r->key_id;
     e.status = r->status;
     e.routed_from = r->routed_from;
+    e.request_hash = r->request_hash;
     e.tags = r->tags;
     e.latency_ms = r->latency_ms;
     e.cache_hit = r->cache_hit;

@@ -37,7 +37,7 @@ const char *ic_event_rollup_model(const ic_event *e)
     return e->model ? e->model : "";
 }
 
-static bool status_is_error(const char *s)
+bool ic__status_is_error(const char *s)
 {
     if (!s || !s[0])
         return false;
@@ -135,7 +135,7 @@ void ic__rollup_from_event(const ic_event *e, ic_rollup *r)
     r->feature = nz(e->feature);
     r->requests = 1;
     r->cache_hits = e->cache_hit;
-    r->errors = status_is_error(e->status);
+    r->errors = ic__status_is_error(e->status);
     r->input_tokens = e->input_tokens;
     r->cache_read_tokens = e->cache_read_tokens;
     r->cache_write_tokens = e->cache_write_tokens;
@@ -185,7 +185,7 @@ static ic_status rtable_add(rtable *t, const ic_event *e, ic_error *err)
     ic_rollup *r = &a->r;
     r->requests++;
     r->cache_hits += e->cache_hit;
-    r->errors += status_is_error(e->status);
+    r->errors += ic__status_is_error(e->status);
     r->input_tokens += e->input_tokens;
     r->cache_read_tokens += e->cache_read_tokens;
     r->cache_write_tokens += e->cache_write_tokens;
@@ -480,6 +480,8 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
     ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
     ic__put_bytes(&w, nz(e->tags), strlen(nz(e->tags)));
     ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
+    if (e->request_hash && e->request_hash[0]) /* optional tail: rows without it end here */
+        ic__put_bytes(&w, e->request_hash, strlen(e->request_hash));
     if (w.overflow)
         return ic_error_set(err, IC_ERR_RANGE, "event %.100s: too large to store", e->id);
     b->alen = x->body_off + w.n;
@@ -491,7 +493,7 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
             return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     x->t = e->t_ms;
     x->body_len = (uint32_t)w.n;
-    x->error = status_is_error(e->status);
+    x->error = ic__status_is_error(e->status);
     x->cache_hit = e->cache_hit;
     x->tok[0] = e->input_tokens;
     x->tok[1] = e->cache_read_tokens;

@@ -32,6 +32,10 @@ ic_money ic__get_money(ic__rbuf *r);
 /* a length-prefixed string copied into buf (NUL-terminated, truncated to cap-1) */
 const char *ic__get_str(ic__rbuf *r, char *buf, size_t cap);
 
+/* whether an event's status is a failure: anything but empty, ok/success/completed/unset (any
+ * case) or an HTTP 2xx */
+bool ic__status_is_error(const char *s);
+
 struct ic_event;
 struct ic_rollup;
 /* the rollup row of one event (the rules ic_ledger_append applies) */

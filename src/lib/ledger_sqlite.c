@@ -635,6 +635,8 @@ static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_er
     ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
     ic__put_bytes(&w, nz(e->tags), strlen(nz(e->tags)));
     ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
+    if (e->request_hash && e->request_hash[0]) /* optional tail: rows without it end here */
+        ic__put_bytes(&w, e->request_hash, strlen(e->request_hash));
     if (w.overflow)
         return ic_error_set(err, IC_ERR_RANGE, "event %.100s: too large to store", e->id);
     sqlite3_stmt *q = s->ins_event;
@@ -915,7 +917,7 @@ static bool where(sq *s, const ic_ledger_filter *f, bool rollup, char *buf, size
 
 /* decode a row; strings point into the scan's scratch buffers or the name dictionary */
 typedef struct rowbuf {
-    char task[1024], tags[4096], source[1200], usage[4096], items[8192];
+    char task[1024], tags[4096], source[1200], usage[4096], items[8192], request_hash[72];
 } rowbuf;
 
 static bool decode_row(sq *s, const unsigned char *d, size_t len, ic_event *e, rowbuf *rb,
@@ -965,6 +967,12 @@ static bool decode_row(sq *s, const unsigned char *d, size_t len, ic_event *e, r
         return false;
     e->detail = d + r.at;
     e->detail_len = (size_t)dl;
+    r.at += (size_t)dl;
+    /* the optional tail: the request hash (rows written before it end at the detail) */
+    e->request_hash = r.at < r.n ? ic__get_str(&r, rb->request_hash, sizeof rb->request_hash)
+                                 : NULL;
+    if (r.bad)
+        return false;
     e->usage_json = e->items = NULL;
     if (detail) {
         if (ic_event_detail_render(e->detail, e->detail_len, rb->usage, sizeof rb->usage,

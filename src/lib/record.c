@@ -115,6 +115,7 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
     STRFIELD("key_id", r->key_id)
     STRFIELD("model_served", r->model_served)
     STRFIELD("routed_from", r->routed_from)
+    STRFIELD("request_hash", r->request_hash)
     if (KEY("status")) {
         if (k == V_NULL)
             return IC_OK;
@@ -256,7 +257,7 @@ static void record_init(ic_record *r)
 {
     r->provider[0] = r->model[0] = r->api_flavor[0] = r->api_url[0] = 0;
     r->id[0] = r->customer[0] = r->feature[0] = r->task[0] = r->key_id[0] = 0;
-    r->model_served[0] = r->routed_from[0] = r->status[0] = r->tags[0] = 0;
+    r->model_served[0] = r->routed_from[0] = r->status[0] = r->tags[0] = r->request_hash[0] = 0;
     r->t_ms = 0;
     r->has_time = r->from_response = r->cache_hit = r->batch = false;
     r->latency_ms = -1;

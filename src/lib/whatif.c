@@ -15,6 +15,7 @@
 #include "infercost/timeutil.h"
 #include "csvout.h"
 #include "economics_internal.h"
+#include "ledger_internal.h"
 #include "strmap.h"
 
 #define XXH_INLINE_ALL
@@ -53,6 +54,9 @@ typedef struct wb {
     bool oom;
     keyvec sizes[IC_WHATIF_MAX_SWAPS]; /* share_smallest: the keys of each swap's calls */
     sizekey cutoff[IC_WHATIF_MAX_SWAPS]; /* ... and the first key that does not move */
+    ic_smap rcache;                      /* response cache: request hash -> index in stored */
+    int64_t *stored;                     /* when each hash's answer went into the cache */
+    size_t nstored, capstored;
 } wb;
 
 static bool key_less(sizekey a, sizekey b)
@@ -146,6 +150,40 @@ static int on_event_size(const ic_event *e, void *arg)
     return 0;
 }
 
+/* The response cache, in time order (the scan's): whether the call is answered from it. A call
+ * that is not, and succeeds, puts its answer in at the time it ended (the gateway stores an answer
+ * when it is complete; a recorded cache hit stores nothing), replacing an older one. */
+static bool response_hit(wb *b, const ic_event *e)
+{
+    if (!e->request_hash || !e->request_hash[0] || e->cache_hit)
+        return false;
+    bool fresh;
+    size_t i = ic__smap_get(&b->rcache, e->request_hash, b->nstored, &fresh);
+    if (i == SIZE_MAX) {
+        b->oom = true;
+        return false;
+    }
+    if (fresh) {
+        if (b->nstored == b->capstored) {
+            size_t nc = b->capstored ? b->capstored * 2 : 1024;
+            int64_t *ns = realloc(b->stored, nc * sizeof *ns);
+            if (!ns) {
+                b->oom = true;
+                return false;
+            }
+            b->stored = ns;
+            b->capstored = nc;
+        }
+        b->stored[b->nstored++] = INT64_MIN;
+    }
+    int64_t at = b->stored[i];
+    if (at != INT64_MIN && at <= e->t_ms && e->t_ms - at < b->o->response_cache_ms)
+        return true;
+    if (!ic__status_is_error(e->status))
+        b->stored[i] = e->t_ms + (e->latency_ms > 0 ? e->latency_ms : 0);
+    return false;
+}
+
 /* when the scenario prices a call: at its own time, or on the --at date at its time of day */
 static int64_t price_time(const ic_whatif_opts *o, const ic_event *e)
 {
@@ -221,7 +259,8 @@ static ic_money token_part(const ic_cost *c)
  * its price (the scenario's price minus the price now of what it recorded), so that a catalog
  * that prices its usage otherwise today (another feed, an overlay not given) is not shown as a
  * saving; such calls are counted in catalog_differs. */
-static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batched, bool *unpriced)
+static ic_money scenario_cost(wb *b, const ic_event *e, bool hit, bool *moved, bool *batched,
+                              bool *unpriced)
 {
     const ic_whatif_opts *o = b->o;
     const ic_model *m = NULL;
@@ -229,8 +268,11 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool *moved, bool *batch
     if (e->cache_hit)
         return e->cost;
     int i = swap_of(o, e);
-    if (i >= 0) {
+    if (i >= 0)
         b->w->swap_matched[i]++;
+    if (hit)
+        return 0; /* the gateway answers it from the cache, at $0 */
+    if (i >= 0) {
         bool in = o->share_bp == 0 || o->share_bp >= 10000 ||
                   (o->share_smallest ? key_less(key_of(e), b->cutoff[i])
                                      : XXH3_64bits(e->id, strlen(e->id)) % 10000 < o->share_bp);
@@ -293,6 +335,9 @@ static int on_event(const ic_event *e, void *arg)
     const ic_whatif_opts *o = b->o;
     const char *served = ic_event_rollup_model(e);
     bool in = applies(o, e);
+    bool hit = o->response_cache_ms > 0 && response_hit(b, e);
+    if (b->oom)
+        return 1;
     b->w->total.period_cost += e->cost;
     for (int i = 0; i < o->nswaps; i++)
         b->w->swap_seen[i] += !strcmp(o->swaps[i].from, "*") ||
@@ -323,8 +368,11 @@ static int on_event(const ic_event *e, void *arg)
     if (!in)
         return 0;
     bool moved, batched, unpriced;
-    ic_money after = scenario_cost(b, e, &moved, &batched, &unpriced);
+    ic_money after = scenario_cost(b, e, hit, &moved, &batched, &unpriced);
+    if (o->response_cache_ms > 0 && !e->cache_hit && (!e->request_hash || !e->request_hash[0]))
+        b->w->unhashed++;
     r->requests++;
+    r->cached += hit;
     r->moved += moved;
     r->batched += batched;
     r->unpriced += unpriced;
@@ -362,13 +410,16 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
             return ic_error_set(err, IC_ERR_INVALID, "what-if: a swap needs both models");
     if (o->share_bp > 10000 || o->batch_bp >= 10000 || o->cache_read_bp > 10000)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: a share or discount above 100%%");
+    if (o->response_cache_ms < 0)
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: a negative response cache lifetime");
     if (o->by != IC_DIM_PROVIDER && o->by != IC_DIM_MODEL && o->by != IC_DIM_CUSTOMER &&
         o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
                             "feature or month");
-    if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp)
+    if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp && !o->response_cache_ms)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: no scenario (a model swap, the batch "
-                            "discount, more cache reads or another date's prices)");
+                            "discount, more cache reads, the response cache or another date's "
+                            "prices)");
     ic_whatif *w = calloc(1, sizeof *w);
     if (!w)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
@@ -408,6 +459,7 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
             ic_whatif_row *r = &w->rows[i];
             w->total.requests += r->requests;
             w->total.moved += r->moved;
+            w->total.cached += r->cached;
             w->total.batched += r->batched;
             w->total.unpriced += r->unpriced;
             w->total.before += r->before;
@@ -438,6 +490,8 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
     ic_margin_free(m);
     ic__smap_free(&revenue);
     ic__smap_free(&b.groups);
+    ic__smap_free(&b.rcache);
+    free(b.stored);
     if (st != IC_OK) {
         ic_whatif_free(w);
         return st;
@@ -468,6 +522,24 @@ static void pct_text(char *buf, size_t cap, ic_money part, ic_money whole)
     ic__share_text(buf, cap, part, whole);
 }
 
+/* a lifetime in the largest whole unit: "7d", "1h", "90m", "45s" */
+static void span_text(int64_t ms, char *buf, size_t cap)
+{
+    static const struct {
+        int64_t ms;
+        char u;
+    } units[] = {{86400000, 'd'}, {3600000, 'h'}, {60000, 'm'}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ms % units[i].ms == 0) {
+            snprintf(buf, cap, "%lld%c", (long long)(ms / units[i].ms), units[i].u);
+            return;
+        }
+    if (ms % 1000 == 0)
+        snprintf(buf, cap, "%llds", (long long)(ms / 1000));
+    else
+        snprintf(buf, cap, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
+}
+
 static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
 {
     size_t n = 0;
@@ -494,6 +566,12 @@ static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
         n += (size_t)snprintf(buf + n, cap - n, "%sat least %u.%02u%% of input read from the prompt "
                               "cache", n ? "; " : "", o->cache_read_bp / 100,
                               o->cache_read_bp % 100);
+    if (o->response_cache_ms > 0 && n < cap) {
+        char d[32];
+        span_text(o->response_cache_ms, d, sizeof d);
+        n += (size_t)snprintf(buf + n, cap - n, "%sthe gateway's response cache on, entries kept %s",
+                              n ? "; " : "", d);
+    }
     if (o->at && n < cap) {
         char d[32];
         ic_time_format(o->at_ms, d, sizeof d);
@@ -530,6 +608,8 @@ static void json_row(FILE *f, const ic_whatif *w, const ic_whatif_row *r)
     fprintf(f, "\"calls\":%llu,\"moved\":%llu,\"batched\":%llu,\"unpriced\":%llu",
             (unsigned long long)r->requests, (unsigned long long)r->moved,
             (unsigned long long)r->batched, (unsigned long long)r->unpriced);
+    if (w->opts.response_cache_ms > 0)
+        fprintf(f, ",\"cached\":%llu", (unsigned long long)r->cached);
     json_money(f, "cost_usd", r->before);
     json_money(f, "whatif_usd", r->after);
     json_money(f, "saving_usd", r->before - r->after);
@@ -545,7 +625,7 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
 {
     char sc[IC_WHATIF_MAX_SWAPS * 640 + 256], a[IC_MONEY_STRLEN];
     scenario_text(&w->opts, sc, sizeof sc);
-    bool cust = w->opts.by == IC_DIM_CUSTOMER;
+    bool cust = w->opts.by == IC_DIM_CUSTOMER, rcache = w->opts.response_cache_ms > 0;
     const ic_whatif_row *t = &w->total;
     if (fmt == IC_FMT_JSON) {
         fputs("{\"scenario\":", f);
@@ -561,8 +641,11 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
         json_row(f, w, t);
         json_money(f, "period_cost_usd", t->period_cost);
         json_money(f, "period_whatif_usd", t->period_cost - (t->before - t->after));
-        fprintf(f, ",\"no_batch_discount\":%llu,\"catalog_differs\":%llu,\"first_unpriced\":",
+        fprintf(f, ",\"no_batch_discount\":%llu,\"catalog_differs\":%llu,",
                 (unsigned long long)w->no_batch_price, (unsigned long long)w->catalog_differs);
+        if (w->opts.response_cache_ms > 0)
+            fprintf(f, "\"no_request_hash\":%llu,", (unsigned long long)w->unhashed);
+        fputs("\"first_unpriced\":", f);
         if (w->first_unpriced[0])
             (void)ic_json_fputs(w->first_unpriced, f);
         else
@@ -579,31 +662,42 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
         if (i == w->nrows && fmt == IC_FMT_CSV)
             break;
         ic__trow *c = &rows[n++];
-        snprintf(c->c[0], IC__CELL, "%s", r->key ? (r->key[0] ? r->key : "(none)") : "TOTAL");
-        snprintf(c->c[1], IC__CELL, "%llu", (unsigned long long)r->requests);
-        snprintf(c->c[2], IC__CELL, "%llu", (unsigned long long)r->moved);
-        snprintf(c->c[3], IC__CELL, "%llu", (unsigned long long)r->batched);
-        snprintf(c->c[4], IC__CELL, "%llu", (unsigned long long)r->unpriced);
-        snprintf(c->c[5], IC__CELL, "%s", ic_money_format(r->before, a, sizeof a));
-        snprintf(c->c[6], IC__CELL, "%s", ic_money_format(r->after, a, sizeof a));
-        snprintf(c->c[7], IC__CELL, "%s", ic_money_format(r->before - r->after, a, sizeof a));
-        pct_text(c->c[8], IC__CELL, r->before - r->after, r->before);
+        int k = 0;
+        snprintf(c->c[k++], IC__CELL, "%s", r->key ? (r->key[0] ? r->key : "(none)") : "TOTAL");
+        snprintf(c->c[k++], IC__CELL, "%llu", (unsigned long long)r->requests);
+        snprintf(c->c[k++], IC__CELL, "%llu", (unsigned long long)r->moved);
+        snprintf(c->c[k++], IC__CELL, "%llu", (unsigned long long)r->batched);
+        if (rcache)
+            snprintf(c->c[k++], IC__CELL, "%llu", (unsigned long long)r->cached);
+        snprintf(c->c[k++], IC__CELL, "%llu", (unsigned long long)r->unpriced);
+        snprintf(c->c[k++], IC__CELL, "%s", ic_money_format(r->before, a, sizeof a));
+        snprintf(c->c[k++], IC__CELL, "%s", ic_money_format(r->after, a, sizeof a));
+        snprintf(c->c[k++], IC__CELL, "%s", ic_money_format(r->before - r->after, a, sizeof a));
+        pct_text(c->c[k++], IC__CELL, r->before - r->after, r->before);
         if (cust) {
-            snprintf(c->c[9], IC__CELL, "%s",
+            snprintf(c->c[k++], IC__CELL, "%s",
                      r->has_revenue ? ic_money_format(r->revenue, a, sizeof a) : "-");
-            ic__share_text(c->c[10], IC__CELL, r->period_cost, r->revenue);
-            ic__share_text(c->c[11], IC__CELL, r->period_cost - (r->before - r->after), r->revenue);
+            ic__share_text(c->c[k++], IC__CELL, r->period_cost, r->revenue);
+            ic__share_text(c->c[k++], IC__CELL, r->period_cost - (r->before - r->after),
+                           r->revenue);
         }
     }
-    const char *head[] = {ic_dim_name(w->opts.by), "calls", "moved", "batched", "unpriced",
-                          "cost_usd", "whatif_usd", "saving_usd", "saving_%", "revenue_usd",
-                          "cost_%", "whatif_cost_%"};
-    bool num[] = {false, true, true, true, true, true, true, true, true, true, true, true};
+    const char *head[13] = {ic_dim_name(w->opts.by), "calls", "moved", "batched"};
+    int nh = 4;
+    if (rcache)
+        head[nh++] = "cached";
+    const char *rest[] = {"unpriced", "cost_usd", "whatif_usd", "saving_usd", "saving_%",
+                          "revenue_usd", "cost_%", "whatif_cost_%"};
+    for (int i = 0; i < (cust ? 8 : 5); i++)
+        head[nh++] = rest[i];
+    bool num[13];
+    for (int i = 0; i < nh; i++)
+        num[i] = i > 0;
     if (fmt == IC_FMT_MD)
         fprintf(f, "### What if: %s\n\n", sc);
     else if (fmt == IC_FMT_TABLE)
         fprintf(f, "what if: %s\n", sc);
-    ic__table_emit(f, fmt, head, cust ? 12 : 9, rows, n, num);
+    ic__table_emit(f, fmt, head, nh, rows, n, num);
     free(rows);
     if (fmt != IC_FMT_CSV) {
         char b[IC_MONEY_STRLEN], s1[32], s2[32];
@@ -625,6 +719,10 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
                        "ledger recorded (a newer feed, or an overlay not given): the scenario's "
                        "change is applied to their recorded cost\n",
                     (unsigned long long)w->catalog_differs);
+        if (w->unhashed)
+            fprintf(f, "%llu calls carry no request hash (streamed, not deterministic, or not "
+                       "through the gateway): no response cache would answer them\n",
+                    (unsigned long long)w->unhashed);
         if (t->unpriced)
             fprintf(f, "%llu calls kept at their recorded cost: the scenario could not price them "
                        "(first: %s)\n",

@@ -475,6 +475,91 @@ static void t_share_by_size(void)
     ic_ledger_close(l);
 }
 
+/* --response-cache: a ledger of gpt-4o calls of $3.50 each (1M in + 100k out), H1 and H2 request
+ * hashes, a cache of 1h. What each call does (the filter: customer acme):
+ *   r1  10:00:00 H1, 2 s long     miss: its answer is stored at 10:00:02
+ *   r2  10:00:01 H1, 1 s long     miss (r1 still in flight); stored again at 10:00:02
+ *   r3  10:00:02 H1               hit
+ *   r4  11:00:01.999 H1           hit (the entry lives until 11:00:02)
+ *   r5  11:00:02 H1               miss: expired; stored at 11:00:02
+ *   r6  11:30 H2, status 500, $0  miss, and a failure stores nothing
+ *   r7  11:31 H2                  miss: stored
+ *   r8  11:32 H2, a recorded hit  $0 as recorded
+ *   r9  11:33 H2, customer beta   outside the filter: unchanged
+ *   r10 11:34 H2                  hit
+ *   r11 11:35 no hash             no cache answers it */
+static void t_response_cache(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/rc.db", dir);
+    ic_ledger *l = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    static const char *const H1 = "1111111111111111111111111111111111111111111111111111111111111111",
+                             *const H2 = "22222222";
+    const struct {
+        const char *t, *hash, *extra;
+    } ev[] = {{"10:00:00", H1, ",\"latency_ms\":2000"}, {"10:00:01", H1, ",\"latency_ms\":1000"},
+              {"10:00:02", H1, ""}, {"11:00:01.999", H1, ""}, {"11:00:02", H1, ""},
+              {"11:30:00", H2, ",\"status\":\"500\""}, {"11:31:00", H2, ",\"status\":\"200\""},
+              {"11:32:00", H2, ",\"cache_hit\":true"}, {"11:33:00", H2, ",\"customer\":\"beta\""},
+              {"11:34:00", H2, ""}, {"11:35:00", NULL, ""}};
+    char text[8192];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+        bool failed = strstr(ev[i].extra, "500") != NULL;
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "{\"id\":\"r%zu\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+                              "\"timestamp\":\"2026-06-20T%sZ\",\"usage\":{\"input_tokens\":%d,"
+                              "\"output_tokens\":%d}%s%s%s%s%s}\n",
+                              i + 1, ev[i].t, failed ? 0 : 1000000, failed ? 0 : 100000,
+                              strstr(ev[i].extra, "customer") ? "" : ",\"customer\":\"acme\"",
+                              ev[i].hash ? ",\"request_hash\":\"" : "",
+                              ev[i].hash ? ev[i].hash : "", ev[i].hash ? "\"" : "", ev[i].extra);
+    }
+    FILE *in = fmemopen(text, n, "r");
+    ic_ingest_opts io = {.catalog = cat};
+    ic_ingest_stats st = {0};
+    CHECK_INT(ic_ingest_stream(l, &io, in, "rc.jsonl", &st, &err), IC_OK);
+    fclose(in);
+    CHECK_INT(st.inserted, 11);
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_CUSTOMER,
+                        .response_cache_ms = 3600000};
+    o.filter.customer = "acme";
+    ic_whatif *w = NULL;
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+    if (w) {
+        CHECK_INT(w->total.requests, 10);
+        CHECK_INT(w->total.cached, 3); /* r3, r4, r10 */
+        CHECK_INT(w->unhashed, 1);     /* r11 */
+        CHECK(w->total.before == USD(3.5) * 8);
+        CHECK(w->total.after == USD(3.5) * 5);
+        CHECK(w->total.period_cost == USD(3.5) * 9); /* r9 counted in the period, unchanged */
+    }
+    ic_whatif_free(w);
+    /* with a swap: the hits stay $0 and still count as the swap's calls; the misses move */
+    o.nswaps = 1;
+    o.swaps[0] = (ic_whatif_swap){"gpt-4o", model("openai", "gpt-4o-mini")};
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+    if (w) {
+        CHECK_INT(w->total.cached, 3);
+        CHECK_INT(w->total.moved, 6);      /* r1, r2, r5, r6, r7, r11 */
+        CHECK_INT(w->swap_matched[0], 9);  /* all but the recorded hit r8 */
+        CHECK(w->total.after == USD(0.21) * 5);
+    }
+    ic_whatif_free(w);
+    /* a lifetime of 1 ms: only r3 (the same millisecond its entry was stored) */
+    o.nswaps = 0;
+    o.response_cache_ms = 1;
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+    if (w)
+        CHECK_INT(w->total.cached, 1);
+    ic_whatif_free(w);
+    o.response_cache_ms = -1;
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_ERR_INVALID);
+    ic_ledger_close(l);
+}
+
 static void t_refused(void)
 {
     ic_whatif *w = NULL;
@@ -512,6 +597,7 @@ int main(void)
         RUN(t_customer_shares);
         RUN(t_share);
         RUN(t_share_by_size);
+        RUN(t_response_cache);
         RUN(t_refused);
     }
     ic_ledger_close(led);

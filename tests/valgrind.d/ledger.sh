@@ -12,6 +12,11 @@ check "margin" "$IC" margin --ledger "$TMP/vg.db"
 check "forecast" "$IC" forecast --ledger "$TMP/vg.db" --months 3
 check "whatif" "$IC" whatif --ledger "$TMP/vg.db" --swap gpt-4o=gpt-4o-mini --share 50 --batch --by customer
 check "whatif json" "$IC" whatif --ledger "$TMP/vg.db" --at 2026-08-01 --format json
+for i in 1 2 3; do # the same request three times: the second and third are cache hits
+    printf '{"id":"vg-rc%s","provider":"openai","model":"gpt-4o","timestamp":"2026-03-02T10:00:0%sZ","usage":{"input_tokens":100,"output_tokens":10},"request_hash":"%064d","latency_ms":5}\n' "$i" "$i" 7
+done >"$TMP/vg-rc.jsonl"
+check "ingest request hashes" "$IC" ingest -q --ledger "$TMP/vg.db" "$TMP/vg-rc.jsonl"
+check "whatif response cache" "$IC" whatif --ledger "$TMP/vg.db" --response-cache 5m --swap gpt-4o=gpt-4o-mini
 check "whatif bad model" "$IC" whatif --ledger "$TMP/vg.db" --swap gpt-4o=no-such-model
 check "export focus" "$IC" export --format focus --ledger "$TMP/vg.db" --out "$TMP/vg-focus.csv"
 # the same file again: every event found by the batch path's range read, nothing inserted
