@@ -20,7 +20,7 @@ endif
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -Iinclude -Isrc/lib -I$(B)
 LDFLAGS += $(SANFLAGS)
-LIBS    := -ljson-c -lpcre2-8 -lyaml -lsqlite3 -levent -lcurl -lpthread -lm
+LIBS    := -ljson-c -lpcre2-8 -lyaml -lsqlite3 -levent -lcurl -lcrypto -lpthread -lm
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))
 APP_SRC := $(sort $(wildcard src/cli/*.c) $(wildcard src/gateway/*.c))

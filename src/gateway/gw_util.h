@@ -15,16 +15,10 @@ struct evbuffer;
 int64_t gw_now_ms(void);       /* wall clock, ms since the epoch */
 uint64_t gw_mono_us(void);     /* monotonic clock, µs */
 
-/* SHA-256 (FIPS 180-4), written here from the standard; used for key hashes and cache keys. */
-typedef struct gw_sha256 {
-    uint32_t h[8];
-    uint64_t len;
-    uint8_t buf[64];
-    size_t nbuf;
-} gw_sha256;
-void gw_sha256_init(gw_sha256 *s);
-void gw_sha256_update(gw_sha256 *s, const void *data, size_t len);
-void gw_sha256_final(gw_sha256 *s, uint8_t out[32]);
+/* SHA-256 (OpenSSL's libcrypto), for key hashes and cache keys */
+void gw_sha256(const void *data, size_t len, uint8_t out[32]);
+/* 32 bytes as 64 lowercase hex digits and a NUL */
+void gw_hex32(const uint8_t d[32], char out[65]);
 /* hex of SHA-256(data): out needs 65 bytes */
 void gw_sha256_hex(const void *data, size_t len, char out[65]);
 

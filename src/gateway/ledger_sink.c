@@ -51,7 +51,7 @@ struct gw_ledger_sink {
 };
 
 static void sk_add(uint64_t *p, uint64_t v) { __atomic_add_fetch(p, v, __ATOMIC_RELAXED); }
-static void sk_set(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static void sk_store(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 static uint64_t sk_get(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
 /* one line on stderr per distinct message, so a ledger that stays locked does not flood it */
@@ -175,7 +175,7 @@ static bool sk_pass(gw_ledger_sink *k)
             snprintf(msg, sizeof msg, "%.400s (kept in the spool; retried)", err.msg);
             sk_report(k, msg);
             sk_add(&k->st.errors, 1);
-            sk_set(&k->st.lag_bytes, size - k->pos);
+            sk_store(&k->st.lag_bytes, size - k->pos);
             return false;
         }
         sk_add(&k->st.inserted, st.inserted);
@@ -185,7 +185,7 @@ static bool sk_pass(gw_ledger_sink *k)
         k->lasterr[0] = 0;
         want = CHUNK;
     }
-    sk_set(&k->st.lag_bytes, size - k->pos);
+    sk_store(&k->st.lag_bytes, size - k->pos);
     return true;
 }
 
@@ -226,7 +226,7 @@ static void *sk_run(void *arg)
     return NULL;
 }
 
-static void sk_free(gw_ledger_sink *k)
+static void sk_destroy(gw_ledger_sink *k)
 {
     if (k->l)
         ic_ledger_close(k->l);
@@ -255,7 +255,7 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     k->posfile = malloc(pl);
     if (!k->spool || !k->target || !k->posfile) {
         snprintf(err, errcap, "out of memory");
-        sk_free(k);
+        sk_destroy(k);
         return NULL;
     }
     snprintf(k->posfile, pl, "%s.ledger-pos", spool_path);
@@ -263,7 +263,7 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     struct stat sb;
     if (k->fd < 0 || fstat(k->fd, &sb) != 0) {
         snprintf(err, errcap, "ledger: cannot read the spool %s: %s", spool_path, strerror(errno));
-        sk_free(k);
+        sk_destroy(k);
         return NULL;
     }
     k->dev = sb.st_dev;
@@ -272,18 +272,18 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     if (ic_ledger_open(&k->l, target, false, &e) != IC_OK) {
         k->l = NULL;
         snprintf(err, errcap, "ledger: %s", e.msg);
-        sk_free(k);
+        sk_destroy(k);
         return NULL;
     }
     k->pos = sk_load_pos(k, (uint64_t)sb.st_size);
-    sk_set(&k->st.lag_bytes, (uint64_t)sb.st_size - k->pos);
+    sk_store(&k->st.lag_bytes, (uint64_t)sb.st_size - k->pos);
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
     if (pthread_create(&k->th, NULL, sk_run, k) != 0) {
         snprintf(err, errcap, "ledger: cannot start its thread");
         pthread_mutex_destroy(&k->mu);
         pthread_cond_destroy(&k->cv);
-        sk_free(k);
+        sk_destroy(k);
         return NULL;
     }
     return k;
@@ -305,7 +305,7 @@ bool gw_ledger_sink_close(gw_ledger_sink *k, gw_ledger_stats *final, char *err, 
         snprintf(err, errcap, "%s", k->final_err);
     pthread_mutex_destroy(&k->mu);
     pthread_cond_destroy(&k->cv);
-    sk_free(k);
+    sk_destroy(k);
     return ok;
 }
 

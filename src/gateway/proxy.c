@@ -593,12 +593,8 @@ static void write_event(gw_call *c, const char *provider, const char *model, con
     gw_sb_quote(&b, model);
     SBLIT(&b, ",\"batch\":false");
     if (c->hashed) {
-        static const char hex[] = "0123456789abcdef";
-        char h[64];
-        for (int i = 0; i < 32; i++) {
-            h[2 * i] = hex[c->ckey[i] >> 4];
-            h[2 * i + 1] = hex[c->ckey[i] & 15];
-        }
+        char h[65];
+        gw_hex32(c->ckey, h);
         SBLIT(&b, ",\"request_hash\":\"");
         gw_sb_add(&b, h, 64);
         SBLIT(&b, "\"");
@@ -1647,10 +1643,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             c->hashed = normalize(c->body, nb, 0);
             c->cacheable = c->hashed && s->cfg->cache_enabled;
             if (c->hashed) {
-                gw_sha256 sh;
-                gw_sha256_init(&sh);
-                gw_sha256_update(&sh, evbuffer_pullup(nb, -1), evbuffer_get_length(nb));
-                gw_sha256_final(&sh, c->ckey);
+                gw_sha256(evbuffer_pullup(nb, -1), evbuffer_get_length(nb), c->ckey);
             }
             evbuffer_free(nb);
             gw_cached hit;
