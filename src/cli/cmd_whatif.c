@@ -84,7 +84,8 @@ static int parse_swap(const ic_catalog *cat, const char *v, ic_whatif_swap *s)
     return 0;
 }
 
-/* "300", "30s", "5m", "1h", "7d": a lifetime from 1 second to 366 days, in ms; -1 if not one */
+/* "300", "30s", "5m", "1h", "7d": a lifetime from 1 second to 365 days (the gateway's cache
+ * allows as much), in ms; -1 if not one */
 static int64_t parse_ttl(const char *v)
 {
     char *end;
@@ -96,7 +97,7 @@ static int64_t parse_ttl(const char *v)
                    : !strcmp(end, "h")        ? 3600000
                    : !strcmp(end, "d")        ? 86400000
                                               : 0;
-    if (!unit || n == 0 || n > 366ULL * 86400000 / (uint64_t)unit)
+    if (!unit || n == 0 || n > 365ULL * 86400000 / (uint64_t)unit)
         return -1;
     return (int64_t)n * unit;
 }
@@ -157,7 +158,7 @@ static int run(int argc, char **argv)
                 return 2;
         } else if ((v = ic_cli_opt("--response-cache", argc, argv, &i, &bad))) {
             if ((o.response_cache_ms = parse_ttl(v)) < 0) {
-                ic_cli_error("--response-cache wants a lifetime from 1s to 366d (30s, 5m, 1h, "
+                ic_cli_error("--response-cache wants a lifetime from 1s to 365d (30s, 5m, 1h, "
                              "7d), not '%s'", v);
                 return 2;
             }

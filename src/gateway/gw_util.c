@@ -45,13 +45,18 @@ static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
 static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
 
-void gw_sha256(const void *data, size_t len, uint8_t out[32])
+bool gw_sha256_ok(void)
 {
     pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md != NULL;
+}
+
+void gw_sha256(const void *data, size_t len, uint8_t out[32])
+{
     unsigned int n = 0;
-    if (!sha256_md || !EVP_Digest(data, len, out, &n, sha256_md, NULL) || n != 32) {
-        /* only a libcrypto without SHA-256 (a broken install) gets here: a key that matches
-         * nothing is safer than a wrong one, so stop */
+    if (!gw_sha256_ok() || !EVP_Digest(data, len, out, &n, sha256_md, NULL) || n != 32) {
+        /* only a libcrypto without SHA-256 (a broken install) gets here, and `serve` checks
+         * gw_sha256_ok before it starts: a key that matches nothing is safer than a wrong one */
         fprintf(stderr, "infercost: libcrypto has no SHA-256\n");
         abort();
     }

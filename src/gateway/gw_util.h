@@ -17,6 +17,8 @@ uint64_t gw_mono_us(void);     /* monotonic clock, µs */
 
 /* SHA-256 (OpenSSL's libcrypto), for key hashes and cache keys */
 void gw_sha256(const void *data, size_t len, uint8_t out[32]);
+/* whether libcrypto has SHA-256 (false only on a broken install: gw_sha256 would abort) */
+bool gw_sha256_ok(void);
 /* 32 bytes as 64 lowercase hex digits and a NUL */
 void gw_hex32(const uint8_t d[32], char out[65]);
 /* hex of SHA-256(data): out needs 65 bytes */

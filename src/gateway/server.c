@@ -197,6 +197,11 @@ static int cmd_serve(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (!gw_sha256_ok()) {
+        ic_cli_error("serve: OpenSSL's libcrypto offers no SHA-256 (virtual keys and cache keys "
+                     "need it): check the libssl3 install");
+        return 2;
+    }
     char err[1024];
     gw_server *s = calloc(1, sizeof *s);
     s->alog_fd = -1;

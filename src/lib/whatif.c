@@ -46,6 +46,15 @@ typedef struct keyvec {
     size_t n, cap;
 } keyvec;
 
+/* One request hash in the response cache: when the answer it holds went in (INT64_MIN: none
+ * yet), and the answers of calls still in flight, which go in when they complete. */
+#define PENDING_MAX 4
+struct rentry {
+    int64_t done;
+    int64_t pending[PENDING_MAX];
+    int npending;
+};
+
 typedef struct wb {
     ic_whatif *w;
     const ic_whatif_opts *o;
@@ -54,9 +63,9 @@ typedef struct wb {
     bool oom;
     keyvec sizes[IC_WHATIF_MAX_SWAPS]; /* share_smallest: the keys of each swap's calls */
     sizekey cutoff[IC_WHATIF_MAX_SWAPS]; /* ... and the first key that does not move */
-    ic_smap rcache;                      /* response cache: request hash -> index in stored */
-    int64_t *stored;                     /* when each hash's answer went into the cache */
-    size_t nstored, capstored;
+    ic_smap rcache;                      /* response cache: request hash -> index in entries */
+    struct rentry *entries;
+    size_t nentries, capentries;
 } wb;
 
 static bool key_less(sizekey a, sizekey b)
@@ -150,37 +159,63 @@ static int on_event_size(const ic_event *e, void *arg)
     return 0;
 }
 
-/* The response cache, in time order (the scan's): whether the call is answered from it. A call
- * that is not, and succeeds, puts its answer in at the time it ended (the gateway stores an answer
- * when it is complete; a recorded cache hit stores nothing), replacing an older one. */
+/* The response cache, in time order (the scan's, by start time): whether the call is answered
+ * from it. A call that is not, and succeeds, puts its answer in when it completes (its time plus
+ * its latency, as the gateway stores an answer once it has it all), replacing the entry then; a
+ * hit does not extend the entry's life, and a recorded cache hit stores nothing. Answers still in
+ * flight are kept apart until the scan reaches their completion (at most PENDING_MAX per request;
+ * past that the one that would complete last is dropped, which can only undercount hits). */
 static bool response_hit(wb *b, const ic_event *e)
 {
     if (!e->request_hash || !e->request_hash[0] || e->cache_hit)
         return false;
     bool fresh;
-    size_t i = ic__smap_get(&b->rcache, e->request_hash, b->nstored, &fresh);
+    size_t i = ic__smap_get(&b->rcache, e->request_hash, b->nentries, &fresh);
     if (i == SIZE_MAX) {
         b->oom = true;
         return false;
     }
     if (fresh) {
-        if (b->nstored == b->capstored) {
-            size_t nc = b->capstored ? b->capstored * 2 : 1024;
-            int64_t *ns = realloc(b->stored, nc * sizeof *ns);
-            if (!ns) {
+        if (b->nentries == b->capentries) {
+            size_t nc = b->capentries ? b->capentries * 2 : 1024;
+            struct rentry *ne = realloc(b->entries, nc * sizeof *ne);
+            if (!ne) {
                 b->oom = true;
                 return false;
             }
-            b->stored = ns;
-            b->capstored = nc;
+            b->entries = ne;
+            b->capentries = nc;
         }
-        b->stored[b->nstored++] = INT64_MIN;
+        b->entries[b->nentries++] = (struct rentry){.done = INT64_MIN};
     }
-    int64_t at = b->stored[i];
-    if (at != INT64_MIN && at <= e->t_ms && e->t_ms - at < b->o->response_cache_ms)
+    struct rentry *r = &b->entries[i];
+    for (int k = 0; k < r->npending;) { /* answers completed by now go in, the latest last */
+        if (r->pending[k] <= e->t_ms) {
+            if (r->pending[k] > r->done)
+                r->done = r->pending[k];
+            r->pending[k] = r->pending[--r->npending];
+        } else {
+            k++;
+        }
+    }
+    if (r->done != INT64_MIN && e->t_ms - r->done < b->o->response_cache_ms)
         return true;
-    if (!ic__status_is_error(e->status))
-        b->stored[i] = e->t_ms + (e->latency_ms > 0 ? e->latency_ms : 0);
+    if (ic__status_is_error(e->status))
+        return false;
+    /* a latency past a day is not one: clamped, so that the sum cannot overflow */
+    int64_t lat = e->latency_ms < 0 ? 0 : e->latency_ms > 86400000 ? 86400000 : e->latency_ms;
+    int64_t c = e->t_ms + lat;
+    if (lat == 0) {
+        r->done = c;
+    } else if (r->npending < PENDING_MAX) {
+        r->pending[r->npending++] = c;
+    } else {
+        int last = 0;
+        for (int k = 1; k < PENDING_MAX; k++)
+            last = r->pending[k] > r->pending[last] ? k : last;
+        if (c < r->pending[last])
+            r->pending[last] = c;
+    }
     return false;
 }
 
@@ -491,7 +526,7 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
     ic__smap_free(&revenue);
     ic__smap_free(&b.groups);
     ic__smap_free(&b.rcache);
-    free(b.stored);
+    free(b.entries);
     if (st != IC_OK) {
         ic_whatif_free(w);
         return st;
@@ -605,11 +640,11 @@ static void json_row(FILE *f, const ic_whatif *w, const ic_whatif_row *r)
         (void)ic_json_fputs(r->key, f);
         fputc(',', f);
     }
-    fprintf(f, "\"calls\":%llu,\"moved\":%llu,\"batched\":%llu,\"unpriced\":%llu",
-            (unsigned long long)r->requests, (unsigned long long)r->moved,
-            (unsigned long long)r->batched, (unsigned long long)r->unpriced);
+    fprintf(f, "\"calls\":%llu,\"moved\":%llu,\"batched\":%llu", (unsigned long long)r->requests,
+            (unsigned long long)r->moved, (unsigned long long)r->batched);
     if (w->opts.response_cache_ms > 0)
         fprintf(f, ",\"cached\":%llu", (unsigned long long)r->cached);
+    fprintf(f, ",\"unpriced\":%llu", (unsigned long long)r->unpriced);
     json_money(f, "cost_usd", r->before);
     json_money(f, "whatif_usd", r->after);
     json_money(f, "saving_usd", r->before - r->after);

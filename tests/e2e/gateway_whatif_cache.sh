@@ -70,9 +70,9 @@ check "table: calls without a hash" grep -q "^4 calls carry no request hash" "$T
 "$IC" whatif --ledger "$T/on.db" --response-cache 1h --format json >"$T/w2.json"
 eq "cache-on ledger: nothing more" "$(jq -r '.total.saving_usd + " " + (.total.cached | tostring)' "$T/w2.json")" "0 0"
 # bad lifetimes
-for bad in 0 -5 1w 367d 5x ""; do
+for bad in 0 -5 1w 366d 5x ""; do
     "$IC" whatif --ledger "$T/off.db" --response-cache "$bad" >/dev/null 2>"$T/e"
     eq "--response-cache '$bad' refused" "$?" 2
 done
-check "the message says what a lifetime is" grep -q "1s to 366d" "$T/e"
+check "the message says what a lifetime is" grep -q "1s to 365d" "$T/e"
 finish

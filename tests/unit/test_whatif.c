@@ -560,6 +560,55 @@ static void t_response_cache(void)
     ic_ledger_close(l);
 }
 
+/* --response-cache with calls in flight at once, in one ledger of H3 calls (TTL 1h):
+ *   x  00:00:00.000, 1 s     miss: in at 00:00:01
+ *   a  00:00:00.500, 10 s    miss (x still in flight): in at 00:00:10.5, replacing x's
+ *   b  00:00:02              hit on x's answer (a's is not in yet)
+ *   c  01:00:05              hit on a's answer (x's alone would have expired at 01:00:01)
+ *   d  01:00:11              miss: a's expired at 01:00:10.5; in at 01:00:11.005
+ *   e  02:00:12              miss: d's expired; latency 2^63 - 1 ms (not one: clamped to a day,
+ *                            where the sum would overflow)
+ *   f  02:30:00              miss: e's answer is not in before 02:00:12 the next day */
+static void t_response_cache_in_flight(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/rf.db", dir);
+    ic_ledger *l = NULL;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    const struct {
+        const char *id, *t;
+        long long lat;
+    } ev[] = {{"x", "00:00:00", 1000},      {"a", "00:00:00.500", 10000},
+              {"b", "00:00:02", 5},         {"c", "01:00:05", 5},
+              {"d", "01:00:11", 5},         {"e", "02:00:12", 9223372036854775807LL},
+              {"f", "02:30:00", 5}};
+    char text[4096];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "{\"id\":\"%s\",\"provider\":\"openai\",\"model\":\"gpt-4o\","
+                              "\"timestamp\":\"2026-06-21T%sZ\",\"usage\":{\"input_tokens\":1000000,"
+                              "\"output_tokens\":100000},\"request_hash\":\"H3\",\"latency_ms\":%lld}\n",
+                              ev[i].id, ev[i].t, ev[i].lat);
+    FILE *in = fmemopen(text, n, "r");
+    ic_ingest_opts io = {.catalog = cat};
+    ic_ingest_stats st = {0};
+    CHECK_INT(ic_ingest_stream(l, &io, in, "rf.jsonl", &st, &err), IC_OK);
+    fclose(in);
+    CHECK_INT(st.inserted, 7);
+    ic_whatif_opts o = {.catalog = cat, .share_bp = 10000, .by = IC_DIM_MODEL,
+                        .response_cache_ms = 3600000};
+    ic_whatif *w = NULL;
+    CHECK_INT(ic_whatif_build(l, &o, &w, &err), IC_OK);
+    if (w) {
+        CHECK_INT(w->total.cached, 2); /* b, c */
+        CHECK(w->total.after == USD(3.5) * 5);
+    }
+    ic_whatif_free(w);
+    ic_ledger_close(l);
+}
+
 static void t_refused(void)
 {
     ic_whatif *w = NULL;
@@ -598,6 +647,7 @@ int main(void)
         RUN(t_share);
         RUN(t_share_by_size);
         RUN(t_response_cache);
+        RUN(t_response_cache_in_flight);
         RUN(t_refused);
     }
     ic_ledger_close(led);
