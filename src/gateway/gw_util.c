@@ -37,8 +37,8 @@ uint64_t gw_mono_us(void)
 }
 
 /* ---- SHA-256 ----
- * OpenSSL's libcrypto (SHA-NI or AVX2 where the CPU has them): 1.25 us for a 2 KB request where
- * the version written here took 8.6 us (BENCHMARKS.md, "Session 14"). The digest is fetched once;
+ * OpenSSL's libcrypto (SHA-NI or AVX2 where the CPU has them): 1.27 us for a 2 KB request where
+ * the version written here took 7.4 to 8.6 us (BENCHMARKS.md, "Session 14"). The digest is fetched once;
  * EVP_Digest with it is thread-safe. */
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
