@@ -62,6 +62,46 @@ void gw_sha256(const void *data, size_t len, uint8_t out[32])
     }
 }
 
+static void sha256_fail(void)
+{
+    fprintf(stderr, "infercost: libcrypto: SHA-256 failed\n");
+    abort();
+}
+
+void gw_sha256_init(gw_sha256_ctx *s)
+{
+    s->n = 0;
+    s->md = EVP_MD_CTX_new();
+    if (!s->md || !gw_sha256_ok() || !EVP_DigestInit_ex2(s->md, sha256_md, NULL))
+        sha256_fail();
+}
+
+void gw_sha256_update(gw_sha256_ctx *s, const void *data, size_t len)
+{
+    if (s->n + len > sizeof s->buf) {
+        if ((s->n && !EVP_DigestUpdate(s->md, s->buf, s->n)))
+            sha256_fail();
+        s->n = 0;
+        if (len >= sizeof s->buf) {
+            if (!EVP_DigestUpdate(s->md, data, len))
+                sha256_fail();
+            return;
+        }
+    }
+    memcpy(s->buf + s->n, data, len);
+    s->n += len;
+}
+
+void gw_sha256_final(gw_sha256_ctx *s, uint8_t out[32])
+{
+    unsigned int n = 0;
+    if ((s->n && !EVP_DigestUpdate(s->md, s->buf, s->n)) || !EVP_DigestFinal_ex(s->md, out, &n) ||
+        n != 32)
+        sha256_fail();
+    EVP_MD_CTX_free(s->md);
+    s->md = NULL;
+}
+
 void gw_hex32(const uint8_t d[32], char out[65])
 {
     static const char hex[] = "0123456789abcdef";

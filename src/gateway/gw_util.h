@@ -15,8 +15,17 @@ struct evbuffer;
 int64_t gw_now_ms(void);       /* wall clock, ms since the epoch */
 uint64_t gw_mono_us(void);     /* monotonic clock, µs */
 
-/* SHA-256 (OpenSSL's libcrypto), for key hashes and cache keys */
+/* SHA-256 (OpenSSL's libcrypto), for key hashes and cache keys: at once, or fed in pieces
+ * (buffered here, so that many small pieces cost one libcrypto call per buffer) */
 void gw_sha256(const void *data, size_t len, uint8_t out[32]);
+typedef struct gw_sha256_ctx {
+    void *md;   /* EVP_MD_CTX */
+    size_t n;
+    unsigned char buf[2048];
+} gw_sha256_ctx;
+void gw_sha256_init(gw_sha256_ctx *s);
+void gw_sha256_update(gw_sha256_ctx *s, const void *data, size_t len);
+void gw_sha256_final(gw_sha256_ctx *s, uint8_t out[32]); /* frees what init took */
 /* whether libcrypto has SHA-256 (false only on a broken install: gw_sha256 would abort) */
 bool gw_sha256_ok(void);
 /* 32 bytes as 64 lowercase hex digits and a NUL */

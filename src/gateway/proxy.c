@@ -1061,11 +1061,23 @@ static void prompt_text(json_object *o, struct evbuffer *out, int depth)
     }
 }
 
-/* Normalized request for the cache key: keys sorted at every level, fields that do not change
- * the answer dropped (stream options, user ids, metadata). Returns false when an object has more
- * keys than it sorts (256): then the key does not stand for the whole request, and the request
- * is not cached. */
-static bool normalize(json_object *o, struct evbuffer *b, int depth)
+/* The cache key: SHA-256 of the request normalized, fed as it is walked: keys sorted at every
+ * level, fields that do not change the answer dropped (stream options, user ids, metadata).
+ * Strings go in as a tag, their length and their bytes (no escaping: the length makes it
+ * unambiguous), object keys as their length and bytes, other values as their JSON text behind
+ * a tag and its length; objects and arrays as a tag and their count. Returns false when an
+ * object has more keys than it sorts (256): then the key does not stand for the whole request,
+ * and the request is not cached. */
+static void hash_item(gw_sha256_ctx *h, char tag, const char *s, size_t n)
+{
+    unsigned char head[9] = {(unsigned char)tag};
+    for (int i = 0; i < 8; i++)
+        head[1 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+    gw_sha256_update(h, head, sizeof head);
+    gw_sha256_update(h, s, n);
+}
+
+static bool normalize(json_object *o, gw_sha256_ctx *b, int depth)
 {
     bool whole = true;
     if (json_object_is_type(o, json_type_object)) {
@@ -1087,29 +1099,23 @@ static bool normalize(json_object *o, struct evbuffer *b, int depth)
                 keys[j] = keys[j - 1];
                 keys[j - 1] = t;
             }
-        LIT(b, "{");
+        hash_item(b, '{', "", n);
         for (size_t i = 0; i < n; i++) {
             json_object *v = NULL;
             json_object_object_get_ex(o, keys[i], &v);
-            if (i)
-                LIT(b, ",");
-            gw_json_quote(b, keys[i]);
-            LIT(b, ":");
+            hash_item(b, 'k', keys[i], strlen(keys[i]));
             whole = whole && normalize(v, b, depth + 1);
         }
-        LIT(b, "}");
     } else if (json_object_is_type(o, json_type_array)) {
         size_t n = json_object_array_length(o);
-        LIT(b, "[");
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                LIT(b, ",");
+        hash_item(b, '[', "", n);
+        for (size_t i = 0; i < n; i++)
             whole = whole && normalize(json_object_array_get_idx(o, i), b, depth + 1);
-        }
-        LIT(b, "]");
+    } else if (json_object_is_type(o, json_type_string)) {
+        hash_item(b, 's', json_object_get_string(o), (size_t)json_object_get_string_len(o));
     } else {
         const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        evbuffer_add(b, t, strlen(t));
+        hash_item(b, 'v', t, strlen(t));
     }
     return whole;
 }
@@ -1638,14 +1644,12 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             json_object_get_double(t) == 0.0)
             det = true;
         if (det) {
-            struct evbuffer *nb = evbuffer_new();
-            evbuffer_add_printf(nb, "%s\n", EP_PATH[ep]);
-            c->hashed = normalize(c->body, nb, 0);
+            gw_sha256_ctx h;
+            gw_sha256_init(&h);
+            hash_item(&h, 'p', EP_PATH[ep], strlen(EP_PATH[ep]));
+            c->hashed = normalize(c->body, &h, 0);
             c->cacheable = c->hashed && s->cfg->cache_enabled;
-            if (c->hashed) {
-                gw_sha256(evbuffer_pullup(nb, -1), evbuffer_get_length(nb), c->ckey);
-            }
-            evbuffer_free(nb);
+            gw_sha256_final(&h, c->ckey);
             gw_cached hit;
             if (c->cacheable && s->cops->get(s->cstore, c->ckey, gw_now_ms(), &hit)) {
                 serve_cache_hit(c, &hit);

@@ -192,13 +192,19 @@ eq "saving = first cost" "$(grep -i '^X-Infercost-Saved:' "$T/h2" | tr -d '\r' |
 B2="{\"temperature\":0,\"messages\":[{\"content\":\"cache me\",\"role\":\"user\"}],\"model\":\"gpt-4o-mini\",\"stream\":false,\"user\":\"u1\"}"
 curl -s -D "$T/h3" -o /dev/null "$G" -d "$B2"
 eq "normalized: key order, stream, user ignored" "$(hget X-Infercost-Cache < /dev/null; grep -i '^X-Infercost-Cache:' "$T/h3" | tr -d '\r' | cut -d' ' -f2)" hit
+B3='{"model":"gpt-4o-mini","temperature":0,"messages":[{"role":"user","content":"cache \u006de"}]}'
+curl -s -D "$T/h3b" -o /dev/null "$G" -d "$B3"
+eq "normalized: the same string escaped otherwise" "$(grep -i '^X-Infercost-Cache:' "$T/h3b" | tr -d '\r' | cut -d' ' -f2)" hit
+B4='{"model":"gpt-4o-mini","temperature":0,"messages":[{"role":"user","content":["cache me"]}]}'
+curl -s -D "$T/h3c" -o /dev/null "$G" -d "$B4"
+eq "another shape is another request" "$(grep -i '^X-Infercost-Cache:' "$T/h3c" | tr -d '\r' | cut -d' ' -f2)" miss
 curl -s -D "$T/h4" -o /dev/null "$G" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
 eq "not deterministic: not cached" "$(grep -ci '^X-Infercost-Cache:' "$T/h4")" 0
 curl -s -D "$T/h5" -o /dev/null "$G" -H "X-Infercost-Cache: on" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
 curl -s -D "$T/h5" -o /dev/null "$G" -H "X-Infercost-Cache: on" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
 eq "opt-in header" "$(grep -i '^X-Infercost-Cache:' "$T/h5" | tr -d '\r' | cut -d' ' -f2)" hit
 m=$(curl -s "http://127.0.0.1:$GW_PORT/metrics")
-check "metrics cache hits" grep -q '^infercost_cache_hits_total 3$' <<<"$m"
+check "metrics cache hits" grep -q '^infercost_cache_hits_total 4$' <<<"$m"
 check "metrics retries" grep -q '^infercost_retries_total [1-9]' <<<"$m"
 check "metrics fallbacks" grep -q '^infercost_fallbacks_total [1-9]' <<<"$m"
 kill -TERM "$GW_PID"; wait "$GW_PID"

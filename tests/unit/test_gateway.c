@@ -37,6 +37,22 @@ static void t_sha256(void)
     gw_sha256_hex(m, 1000000, h);
     free(m);
     CHECK_STR(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    /* the same fed in pieces of 1 to 4,999 bytes in a scrambled order (the buffered path, and
+     * pieces larger than its buffer) */
+    gw_sha256_ctx c;
+    uint8_t d[32];
+    static char piece[4999];
+    memset(piece, 'a', sizeof piece);
+    gw_sha256_init(&c);
+    size_t left = 1000000;
+    for (size_t k = 1; left; k = (k * 7919 + 13) % sizeof piece + 1) {
+        size_t n = k < left ? k : left;
+        gw_sha256_update(&c, piece, n);
+        left -= n;
+    }
+    gw_sha256_final(&c, d);
+    gw_hex32(d, h);
+    CHECK_STR(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 typedef struct evs {
