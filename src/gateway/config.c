@@ -495,7 +495,8 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     INT_FIELD("backoff_ms", 0, 60000, c->backoff_ms)
     INT_FIELD("max_body_bytes", 1024, 1 << 30, c->max_body_bytes)
     if (json_object_object_get_ex(root, "cache", &cache)) {
-        static const char *const okc[] = {"enabled", "ttl_s", "max_bytes", "max_entry_bytes", NULL};
+        static const char *const okc[] = {"enabled", "ttl_s", "max_bytes", "max_entry_bytes",
+                                          "hash_key_env", NULL};
         if (!json_object_is_type(cache, json_type_object)) {
             fail(&x, "cache: expected an object");
             goto bad;
@@ -506,8 +507,18 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
             !get_bool(&x, cache, "cache", "enabled", &c->cache_enabled) ||
             !get_int(&x, cache, "cache", "ttl_s", 1, 86400 * 365, &a) ||
             !get_int(&x, cache, "cache", "max_bytes", 4096, (int64_t)1 << 40, &b) ||
-            !get_int(&x, cache, "cache", "max_entry_bytes", 256, (int64_t)1 << 30, &e))
+            !get_int(&x, cache, "cache", "max_entry_bytes", 256, (int64_t)1 << 30, &e) ||
+            !get_str(&x, cache, "cache", "hash_key_env", false, &c->cache_hash_key_env))
             goto bad;
+        if (c->cache_hash_key_env) {
+            c->cache_hash_key = getenv(c->cache_hash_key_env);
+            if (!c->cache_hash_key || strlen(c->cache_hash_key) < 16) {
+                fail(&x, "cache.hash_key_env: environment variable %s is not set or shorter than "
+                         "16 characters (the secret that keys the recorded request hashes)",
+                     c->cache_hash_key_env);
+                goto bad;
+            }
+        }
         c->cache_ttl_s = (int)a;
         c->cache_max_bytes = (size_t)b;
         c->cache_max_entry_bytes = (size_t)e;
@@ -584,6 +595,7 @@ void gw_config_free(gw_config *c)
         free(u->api_key_env);
     }
     free(c->upstreams);
+    free(c->cache_hash_key_env);
     for (size_t i = 0; i < c->nroutes; i++) {
         gw_route *r = &c->routes[i];
         free(r->name);

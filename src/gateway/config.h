@@ -77,6 +77,8 @@ typedef struct gw_config {
     size_t max_body_bytes;
     bool cache_enabled;
     int cache_ttl_s;
+    char *cache_hash_key_env; /* NULL = the events' request_hash is the cache key itself */
+    const char *cache_hash_key; /* its value (from the environment; never logged) */
     size_t cache_max_bytes, cache_max_entry_bytes;
     gw_upstream_cfg *upstreams; size_t nupstreams;
     gw_route *routes; size_t nroutes;

@@ -102,6 +102,14 @@ void gw_sha256_final(gw_sha256_ctx *s, uint8_t out[32])
     s->md = NULL;
 }
 
+void gw_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, uint8_t out[32])
+{
+    size_t n = 0;
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen, data, len, out, 32, &n) ||
+        n != 32)
+        sha256_fail();
+}
+
 void gw_hex32(const uint8_t d[32], char out[65])
 {
     static const char hex[] = "0123456789abcdef";

@@ -26,6 +26,8 @@ typedef struct gw_sha256_ctx {
 void gw_sha256_init(gw_sha256_ctx *s);
 void gw_sha256_update(gw_sha256_ctx *s, const void *data, size_t len);
 void gw_sha256_final(gw_sha256_ctx *s, uint8_t out[32]); /* frees what init took */
+/* HMAC-SHA256 (RFC 2104) of data under key */
+void gw_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, uint8_t out[32]);
 /* whether libcrypto has SHA-256 (false only on a broken install: gw_sha256 would abort) */
 bool gw_sha256_ok(void);
 /* 32 bytes as 64 lowercase hex digits and a NUL */

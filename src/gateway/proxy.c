@@ -593,8 +593,14 @@ static void write_event(gw_call *c, const char *provider, const char *model, con
     gw_sb_quote(&b, model);
     SBLIT(&b, ",\"batch\":false");
     if (c->hashed) {
+        /* keyed, when configured: whoever reads the ledger cannot then confirm a guessed request
+         * by hashing it (equal requests still give equal hashes) */
+        const char *k = s->cfg->cache_hash_key;
+        uint8_t d[32];
+        if (k)
+            gw_hmac_sha256(k, strlen(k), c->ckey, sizeof c->ckey, d);
         char h[65];
-        gw_hex32(c->ckey, h);
+        gw_hex32(k ? d : c->ckey, h);
         SBLIT(&b, ",\"request_hash\":\"");
         gw_sb_add(&b, h, 64);
         SBLIT(&b, "\"");

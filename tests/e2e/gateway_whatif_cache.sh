@@ -6,10 +6,12 @@
 . "$(dirname "$0")/gateway_common.bash"
 export IC_TEST_PROVIDER_KEY="sk-fake-whatif-cache"
 start_mock good || { finish; exit 1; }
-for c in off on; do
+export IC_TEST_HASH_SECRET="a-test-secret-not-a-real-one"
+for c in off on keyed; do
     enabled=false; [ "$c" = on ] && enabled=true
+    key=""; [ "$c" = keyed ] && key=',"hash_key_env":"IC_TEST_HASH_SECRET"'
     cat >"$T/gw-$c.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$T/spool-$c.jsonl","cache":{"enabled":$enabled,"ttl_s":3600},
+{"listen":"127.0.0.1:0","spool":"$T/spool-$c.jsonl","cache":{"enabled":$enabled,"ttl_s":3600$key},
  "upstreams":[{"name":"good","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}]}
 JSON
 done
@@ -29,7 +31,7 @@ send() { # the same calls, in the same order, to the gateway on GW_PORT
     curl -s -o /dev/null "$G/embeddings" -d "$E1"
     curl -s -o /dev/null "$G/embeddings" -d "$E1"
 }
-for c in off on; do
+for c in off on keyed; do
     start_gw "$T/gw-$c.json" || { finish; exit 1; }
     send
     kill -TERM "$GW_PID"; wait "$GW_PID"
@@ -69,6 +71,15 @@ check "table: calls without a hash" grep -q "^4 calls carry no request hash" "$T
 # with the cache already on, a what-if of the same cache changes nothing: the hits stay hits
 "$IC" whatif --ledger "$T/on.db" --response-cache 1h --format json >"$T/w2.json"
 eq "cache-on ledger: nothing more" "$(jq -r '.total.saving_usd + " " + (.total.cached | tostring)' "$T/w2.json")" "0 0"
+# keyed hashes (cache.hash_key_env): the same equalities, other values, the same what-if
+K="$T/spool-keyed.jsonl"
+eq "keyed: as many hashed calls" "$(jq -r '.request_hash // empty' "$K" | wc -l)" 7
+eq "keyed: as many distinct requests" "$(jq -r '.request_hash // empty' "$K" | sort -u | wc -l)" "$(jq -r '.request_hash // empty' "$S" | sort -u | wc -l)"
+eq "keyed: no hash in common with the unkeyed ones" "$(comm -12 <(jq -r '.request_hash // empty' "$K" | sort -u) <(jq -r '.request_hash // empty' "$S" | sort -u) | wc -l)" 0
+"$IC" whatif --ledger "$T/keyed.db" --response-cache 1h --format json >"$T/wk.json"
+eq "keyed: the same what-if" "$(jq -r '.total.cached, .total.saving_usd' "$T/wk.json" | tr '\n' ' ')" "$(jq -r '.total.cached, .total.saving_usd' "$T/w.json" | tr '\n' ' ')"
+absent "keyed: the secret is not in the spool" "$IC_TEST_HASH_SECRET" "$K"
+absent "keyed: nor in the gateway's output" "$IC_TEST_HASH_SECRET" "$T/gw.err"
 # bad lifetimes
 for bad in 0 -5 1w 366d 5x ""; do
     "$IC" whatif --ledger "$T/off.db" --response-cache "$bad" >/dev/null 2>"$T/e"

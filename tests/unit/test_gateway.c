@@ -53,6 +53,11 @@ static void t_sha256(void)
     gw_sha256_final(&c, d);
     gw_hex32(d, h);
     CHECK_STR(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    /* HMAC-SHA256, RFC 4231 test case 2 */
+    const char *what = "what do ya want for nothing?";
+    gw_hmac_sha256("Jefe", 4, what, strlen(what), d);
+    gw_hex32(d, h);
+    CHECK_STR(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 typedef struct evs {
@@ -415,6 +420,11 @@ static void t_config(void)
             "\"routes\":[{\"match\":{\"max_prompt_tokens\":-1},\"targets\":[{\"upstream\":\"a\"}]}]}",
             "routes[0].match.max_prompt_tokens: -1 is out of range");
     cfg_err("{\"spool\":\"s\",\"ledger\":7,\"upstreams\":[]}", "ledger: expected a string");
+    setenv("IC_UNIT_SHORT_SECRET", "too-short", 1);
+    cfg_err("{\"spool\":\"s\",\"cache\":{\"hash_key_env\":\"IC_UNIT_SHORT_SECRET\"},\"upstreams\":[]}",
+            "cache.hash_key_env: environment variable IC_UNIT_SHORT_SECRET is not set or shorter");
+    cfg_err("{\"spool\":\"s\",\"cache\":{\"hash_key_env\":\"IC_UNIT_NO_SUCH_VAR\"},\"upstreams\":[]}",
+            "IC_UNIT_NO_SUCH_VAR is not set");
     cfg_err("{\"spool\":\"s\",\"require_key\":true,\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}]}",
             "require_key: true but no keys");
 }
