@@ -32,6 +32,7 @@
 #include "infercost/timeutil.h"
 #include "infercost/units.h"
 #include "csvin.h"
+#include "redact.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -79,50 +80,24 @@ typedef struct ctx {
     batch slots[3];
 } ctx;
 
-/* the length of a provider key at p ("sk-..." of OpenAI and Anthropic, "AIza..." of Google),
- * or 0: the key characters after the prefix, at least 16 of them */
-static size_t key_at(const char *p, const char *e)
-{
-    size_t pre = e - p >= 3 && !memcmp(p, "sk-", 3) ? 3 : e - p >= 4 && !memcmp(p, "AIza", 4) ? 4 : 0;
-    if (!pre)
-        return 0;
-    size_t n = pre;
-    while (p + n < e && (isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '_'))
-        n++;
-    return n - pre >= 16 ? n : 0;
-}
-
 /* A refused line goes to the caller as it was read, but for provider keys in it (a LiteLLM row's
  * raw api_key, a key pasted into a log): each is cut to its first 6 characters and
- * "[redacted]", so that no key reaches a rejects file. */
+ * "[redacted]" (redact.h), so that no key reaches a rejects file. The reason is an error
+ * message, redacted already (ic_error_set). */
 static void reject(ctx *c, uint64_t line, const char *reason, const char *text, size_t len)
 {
     c->rejected++;
     if (!c->o->reject)
         return;
-    const char *e = text + len;
     char *clean = NULL;
-    size_t w = 0;
-    for (const char *p = text; p < e; p++) {
-        size_t k = (*p == 's' || *p == 'A') && (p == text || !isalnum((unsigned char)p[-1]))
-                       ? key_at(p, e) : 0;
-        if (!k) {
-            if (clean)
-                clean[w++] = *p;
-            continue;
-        }
-        if (!clean) {
-            if (!(clean = malloc(len))) /* a key of 19+ characters becomes 16: never longer */
-                return;
-            memcpy(clean, text, (size_t)(p - text));
-            w = (size_t)(p - text);
-        }
-        memcpy(clean + w, p, 6);
-        memcpy(clean + w + 6, "[redacted]", 10);
-        w += 16;
-        p += k - 1;
+    size_t w = len;
+    if (ic__has_key(text, len) && (clean = malloc(len ? len : 1))) {
+        memcpy(clean, text, len);
+        w = ic__redact_keys(clean, len);
+    } else if (ic__has_key(text, len)) {
+        return; /* out of memory: better no line than a key */
     }
-    c->o->reject(c->o->arg, c->source, line, reason, clean ? clean : text, clean ? w : len);
+    c->o->reject(c->o->arg, c->source, line, reason, clean ? clean : text, w);
     free(clean);
 }
 
@@ -245,6 +220,23 @@ static bool add_record(ctx *c, const ic_record *r, const char *id, uint64_t line
          * re-run add it again */
         reject(c, line, "no timestamp: the ledger needs the time of each call", text, len);
         return true;
+    }
+    /* what the ledger keeps as written: no provider key may be among it (from any source: a key
+     * pasted as a customer id, a LiteLLM row's key alias) */
+    const char *kept[][2] = {{"id", id},           {"customer", r->customer},
+                             {"feature", r->feature}, {"task", r->task},
+                             {"key_id", r->key_id}, {"model", r->model},
+                             {"model_served", r->model_served}, {"routed_from", r->routed_from},
+                             {"status", r->status}, {"tags", r->tags},
+                             {"request_hash", r->request_hash}};
+    for (size_t k = 0; k < sizeof kept / sizeof kept[0]; k++) {
+        size_t n = kept[k][1] ? strlen(kept[k][1]) : 0;
+        if (n >= 19 && ic__has_key(kept[k][1], n)) {
+            snprintf(err.msg, sizeof err.msg, "%s: holds what looks like a provider key (sk-..., "
+                     "AIza...): refused, so that no key reaches the ledger", kept[k][0]);
+            reject(c, line, err.msg, text, len);
+            return true;
+        }
     }
     if (ic_record_price(c->o->catalog, r, c->o->now_ms, &cost, &err) != IC_OK) {
         reject(c, line, err.msg, text, len);

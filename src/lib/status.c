@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "redact.h"
+
 static const char *const messages[IC_STATUS_LAST] = {
     [IC_OK] = "ok",
     [IC_ERR_NOMEM] = "out of memory",
@@ -38,6 +40,9 @@ ic_status ic_error_set(ic_error *err, ic_status st, const char *fmt, ...)
         err->status = st;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        /* no provider key leaves in a message, whatever value it quotes */
+        size_t n = strlen(err->msg);
+        err->msg[ic__redact_keys(err->msg, n)] = 0;
     }
     return st;
 }
@@ -61,4 +66,5 @@ void ic_error_prefix(ic_error *err, const char *fmt, ...)
     size_t rest = sizeof err->msg - n - 3;
     strncpy(err->msg + n + 2, old, rest);
     err->msg[sizeof err->msg - 1] = 0;
+    err->msg[ic__redact_keys(err->msg, strlen(err->msg))] = 0;
 }

@@ -39,6 +39,29 @@ expect_has "served model" "$(cat "$T/m.csv")" "gpt-4o-2024-08-06,1,2000,1000,0,5
 # a raw provider key in an export never reaches the ledger
 if grep -qa "sk-fake-raw-key" "$L" "$L-wal" 2>/dev/null; then bad "raw key stored"; else ok; fi
 
+# --- provider keys (obviously fake) anywhere in a line reach neither the ledger, nor the rejects
+# file, nor a message: values an error quotes are redacted, metadata holding one is refused
+KF="sk-proj-FAKEFAKEFAKEFAKEFAKE0000"; KG="AIzaFAKEFAKEFAKEFAKEFAKEFAKE00"
+cat >"$T/keys.jsonl" <<EOF
+{"id":"k1","provider":"$KF","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1}}
+{"id":"k2","provider":"openai","model":"$KG","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1}}
+{"id":"k3","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"$KF":1}}
+{"id":"k4","provider":"openai","model":"gpt-4o","timestamp":"$KF","usage":{"input_tokens":1}}
+{"id":"k5","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1},"customer":"$KF"}
+{"id":"k6","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1},"key_id":"team-$KG"}
+{"id":"k7","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1},"tags":{"note":"$KF"}}
+{"id":"k8","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1},"customer":"acme"}
+EOF
+"$IC" ingest --ledger "$T/keys.db" --rejects "$T/keys-rej.jsonl" "$T/keys.jsonl" >"$T/keys-out" 2>"$T/keys-err"
+expect_eq "keys: exit" $? 1
+expect_has "keys: the clean line is kept" "$(cat "$T/keys-out")" "1 new, 0 already in the ledger, 7 refused"
+expect_has "keys: the field is named" "$(cat "$T/keys-err")" "keys.jsonl:5: customer: holds what looks like a provider key"
+expect_has "keys: a quoted value is redacted" "$(cat "$T/keys-err")" 'unknown provider "sk-pro[redacted]"'
+"$IC" cost "$T/keys.jsonl" >"$T/keys-cost" 2>&1
+for f in "$T/keys-err" "$T/keys-rej.jsonl" "$T/keys-cost" "$T/keys.db" "$T/keys.db-wal"; do
+    if grep -qa "FAKEFAKEFAKEFAKE" "$f" 2>/dev/null; then bad "a key in $(basename "$f")"; else ok; fi
+done
+
 # --- idempotence: the same files again change nothing
 for f in calls.jsonl spans.otlp.json litellm.json litellm.csv; do
     "$IC" ingest --ledger "$L" "$FX/$f" >"$T/out" 2>&1

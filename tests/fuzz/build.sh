@@ -28,7 +28,7 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer $SAN -Wall -Wextra -Wno-missing-field-initializers -I$SRC/include -I$SRC/src/lib -I$B"
 # the pricing core, the tokenizer and estimates, the routing evaluation, and what they need;
 # nothing of the ledger or the gateway
-LIB=(arena catalog csvin fileread litellm match money pricing record status timeutil units usage usage_stream
+LIB=(arena catalog csvin fileread litellm match money pricing record redact status timeutil units usage usage_stream
      tokenizer bpe bpe_backtrack pretokenize unicode_tables estimate route_eval strmap)
 
 if [ ! -x "$B/embed" ] || [ tools/embed.c -nt "$B/embed" ]; then

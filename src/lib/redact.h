@@ -1,0 +1,16 @@
+/* redact.h: internal. Provider keys cut out of text that leaves the library (error messages,
+ * refused lines): "sk-..." (OpenAI, Anthropic) and "AIza..." (Google), a prefix then at least 16
+ * key characters, starting a word. Each becomes its first 6 characters and "[redacted]". */
+#ifndef IC_REDACT_H
+#define IC_REDACT_H
+
+#include <stddef.h>
+
+/* the length of the key starting at p (p < e), or 0 if none starts there */
+size_t ic__key_at(const char *p, const char *e);
+/* whether s[0..n) holds a key */
+int ic__has_key(const char *s, size_t n);
+/* redact s[0..n) in place (a key of 19+ characters becomes 16: never longer); the new length */
+size_t ic__redact_keys(char *s, size_t n);
+
+#endif
