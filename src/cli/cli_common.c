@@ -2,6 +2,7 @@
 #include "cli_common.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,48 @@ bool ic_cli_same_file(const char *a, const char *b)
         b += 7;
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
+}
+
+/* path made absolute with its directory resolved (the file itself need not exist); false if the
+ * directory cannot be */
+static bool resolve(const char *path, char *out, size_t cap)
+{
+    char dir[PATH_MAX], rd[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        if (n >= sizeof dir)
+            return false;
+        memcpy(dir, path, n);
+        dir[n] = 0;
+    } else {
+        strcpy(dir, ".");
+    }
+    if (!realpath(dir, rd))
+        return false;
+    return (size_t)snprintf(out, cap, "%s/%s", rd, base) < cap;
+}
+
+bool ic_cli_is_ledger_file(const char *path, const char *ledger)
+{
+    if (!strncmp(ledger, "sqlite:", 7))
+        ledger += 7;
+    if (ic_cli_same_file(path, ledger))
+        return true;
+    char lp[PATH_MAX], side[PATH_MAX + 16];
+    /* the ledger through its real path (it may be a symbolic link), then the side files */
+    if (!realpath(ledger, lp) && !resolve(ledger, lp, sizeof lp))
+        return false;
+    char pr[PATH_MAX];
+    bool have = realpath(path, pr) != NULL || resolve(path, pr, sizeof pr);
+    static const char *const sfx[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+        snprintf(side, sizeof side, "%s%s", lp, sfx[i]);
+        if ((have && !strcmp(pr, side)) || ic_cli_same_file(path, side))
+            return true;
+    }
+    return false;
 }
 
 void ic_cli_read_error(const char *cmd, const char *name, int err)

@@ -50,6 +50,9 @@ char *ic_cli_read_all(FILE *f, size_t *len);
 /* whether paths a and b (b may carry a ledger's "sqlite:" prefix) name one existing file: an
  * output must not overwrite the ledger or an input */
 bool ic_cli_same_file(const char *a, const char *b);
+/* whether path names the ledger's file or one of SQLite's files beside it (-wal, -shm,
+ * -journal), existing yet or not: an output written there would destroy committed events */
+bool ic_cli_is_ledger_file(const char *path, const char *ledger);
 
 /* the error of ic_cli_read_all (err: its errno): "CMD: NAME: out of memory (...)" for ENOMEM
  * (exit 1), else "NAME: cannot read: REASON" (exit 2) */

@@ -53,8 +53,8 @@ static int run(int argc, char **argv)
     if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))
         return 2;
     const char *lp = ic_cli_ledger_path(lo.ledger);
-    if (outp && ic_cli_same_file(outp, lp)) {
-        ic_cli_error("export: --out %s is the ledger", outp);
+    if (outp && ic_cli_is_ledger_file(outp, lp)) {
+        ic_cli_error("export: --out %s is the ledger or one of its files", outp);
         return 2;
     }
     ic_ledger *l = ic_cli_open_ledger(lp, true);

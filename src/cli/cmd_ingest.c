@@ -173,6 +173,10 @@ static int run(int argc, char **argv)
         snprintf(rpath, sizeof rpath, "%s.rejects.jsonl", ledger);
         rejects = rpath;
     }
+    if (ic_cli_is_ledger_file(rejects, ledger)) { /* it would be removed, then written */
+        ic_cli_error("ingest: the rejects file %s is the ledger or one of its files", rejects);
+        return 2;
+    }
     ic_catalog *cat = ic_cli_open_catalog(&co);
     if (!cat)
         return 2;
@@ -184,16 +188,15 @@ static int run(int argc, char **argv)
         return 2;
     }
     state s = {.rejects_path = rejects, .bar = !quiet && isatty(2)};
-    /* the rejects file must not be an input or the ledger (it is replaced below) */
+    /* the rejects file must not be an input either (it is replaced below) */
     struct stat rs, fs;
     bool exists = stat(rejects, &rs) == 0;
     if (exists) {
-        for (int i = 0; i <= nfiles; i++) {
-            const char *f = i < nfiles ? files[i] : ledger;
+        for (int i = 0; i < nfiles; i++) {
+            const char *f = files[i];
             if (strcmp(f, "-") && stat(f, &fs) == 0 && fs.st_dev == rs.st_dev &&
                 fs.st_ino == rs.st_ino) {
-                ic_cli_error("ingest: the rejects file %s is also %s", rejects,
-                             i < nfiles ? "an input file" : "the ledger");
+                ic_cli_error("ingest: the rejects file %s is also an input file", rejects);
                 ic_ledger_close(l);
                 ic_catalog_free(cat);
                 return 2;

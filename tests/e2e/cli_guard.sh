@@ -25,7 +25,20 @@ expect_has "ingest --rejects an input: message" "$(cat "$T/err")" "is also an in
 expect_eq "ingest --rejects an input: input intact" "$(wc -l < "$T/in.jsonl")" "$n_in"
 "$IC" ingest --quiet --ledger "$T/l.db" --rejects "$T/l.db" "$T/in.jsonl" 2>"$T/err"; rc=$?
 expect_eq "ingest --rejects the ledger: exit" "$rc" 2
-expect_has "ingest --rejects the ledger: message" "$(cat "$T/err")" "is also the ledger"
+expect_has "ingest --rejects the ledger: message" "$(cat "$T/err")" "is the ledger or one of its files"
+# ... or SQLite's files beside it, existing or not, by any path (a reader holds the WAL open)
+sqlite3 "$T/l.db" "PRAGMA journal_mode=WAL;" >/dev/null
+for side in "$T/l.db-wal" "$T/./l.db-shm" "$T/l.db-journal"; do
+    "$IC" export --format focus --ledger "$T/l.db" --out "$side" 2>"$T/err"; rc=$?
+    expect_eq "export --out $(basename "$side"): exit" "$rc" 2
+    expect_has "export --out $(basename "$side"): message" "$(cat "$T/err")" "is the ledger or one of its files"
+    "$IC" ingest --quiet --ledger "$T/l.db" --rejects "$side" "$T/in.jsonl" 2>"$T/err"; rc=$?
+    expect_eq "ingest --rejects $(basename "$side"): exit" "$rc" 2
+done
+ln -s "$T/l.db" "$T/link.db"
+"$IC" export --format focus --ledger "$T/link.db" --out "$T/l.db-wal" 2>/dev/null
+expect_eq "export --out the -wal of a linked ledger: exit" "$?" 2
+expect_eq "the ledger intact after all of them" "$("$IC" report --ledger "$T/l.db" --format csv | md5sum)" "$before"
 "$IC" generate-workload --days 1 --out "$T/x.csv" --revenue "$T/x.csv" 2>"$T/err"; rc=$?
 expect_eq "generate-workload --out = --revenue: exit" "$rc" 2
 "$IC" ingest --quiet --ledger "sqlite:" "$T/in.jsonl" 2>"$T/err"; rc=$?
