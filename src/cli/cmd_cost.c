@@ -292,10 +292,15 @@ static int read_block(pipeline *pl, block *b, uint64_t *seq)
         if (pl->carry_len)
             memcpy(buf, pl->carry, pl->carry_len);
         size_t len = pl->carry_len + fread(buf + pl->carry_len, 1, BLOCK, pl->in);
+        bool short_read = len < cap - 1;
+        if (pl->lineno == 1 && !pl->carry_len && len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+            memmove(buf, buf + 3, len - 3); /* a UTF-8 byte-order mark before the first line */
+            len -= 3;
+        }
         free(pl->carry);
         pl->carry = NULL;
         pl->carry_len = 0;
-        if (len < cap - 1 || feof(pl->in)) {
+        if (short_read || feof(pl->in)) {
             pl->eof = true; /* the last block: everything that is left, partial line included */
         } else {
             char *nl = memrchr(buf, '\n', len);

@@ -65,7 +65,10 @@ ic_status ic_revenue_import_csv(ic_ledger *l, FILE *in, const char *source, size
     ic_status st = IC_OK;
     while ((got = getline(&line, &cap, in)) >= 0) {
         lineno++;
-        char *s = trim(line);
+        char *s = line;
+        if (lineno == 1 && got >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+            s += 3; /* a UTF-8 byte-order mark, as spreadsheets write one */
+        s = trim(s);
         if (!*s)
             continue;
         char *f[64];

@@ -1016,6 +1016,11 @@ static bool parse_stream(ctx *c, FILE *in, ic_error *perr)
         }
         return true;
     }
+    /* a UTF-8 byte-order mark (spreadsheets write one) is not part of the first line */
+    if (got >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+        memmove(line, line + 3, (size_t)got - 2); /* with the NUL */
+        got -= 3;
+    }
     /* look at the first line to choose the mode */
     const char *p = line;
     while (*p && isspace((unsigned char)*p))

@@ -267,6 +267,18 @@ if cmp -s "$T/cc.csv" "$T/seq.csv"; then ok; else bad "concurrent ingest differs
 "$IC" ingest -q --ledger "$T/empty.db" /dev/null
 "$IC" forecast --ledger "$T/empty.db" >/dev/null 2>"$T/err"
 expect_eq "empty forecast exit" $? 2
+# a UTF-8 byte-order mark (spreadsheets write one) before the first line is not part of it
+B=$'\xef\xbb\xbf'
+printf '%s{"id":"bom1","provider":"openai","model":"gpt-4o","timestamp":"2026-06-02T00:00:00Z","usage":{"input_tokens":1000}}\n' "$B" >"$T/bom.jsonl"
+"$IC" ingest --quiet --ledger "$T/bom.db" "$T/bom.jsonl"; expect_eq "BOM: JSONL ingested" $? 0
+{ printf '%s' "$B"; cat "$FX/litellm.csv"; } >"$T/bom.csv"
+"$IC" ingest --ledger "$T/bom.db" "$T/bom.csv" >"$T/out" 2>&1; expect_eq "BOM: LiteLLM CSV ingested" $? 0
+expect_has "BOM: LiteLLM CSV rows" "$(cat "$T/out")" "1 new, 0 already in the ledger, 0 refused"
+printf '%scustomer,period,revenue\nacme,2026-06,10\n' "$B" >"$T/bomrev.csv"
+"$IC" revenue import --ledger "$T/bom.db" "$T/bomrev.csv" >/dev/null; expect_eq "BOM: revenue CSV" $? 0
+printf '%s{"id":"bom2","provider":"openai","model":"gpt-4o","timestamp":"2026-06-02T00:00:00Z","usage":{"input_tokens":1000}}\n' "$B" >"$T/bom2.jsonl"
+expect_has "BOM: cost" "$("$IC" cost "$T/bom2.jsonl")" '"total_usd":"0.0025"'
+
 # the PostgreSQL target is refused clearly
 "$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
 expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"
