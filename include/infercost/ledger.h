@@ -28,6 +28,11 @@
 
 /* One priced call. Strings are borrowed (NULL or "" = absent); in a scan callback they are valid
  * only during the call. */
+/* The most one call may cost to be ingested: far above any real call (a million dollars), and
+ * low enough that a day's sums per rollup row (64-bit micro-dollars, $9.2 trillion) cannot
+ * overflow: ingest refuses a call that costs more, naming its line. */
+#define IC_EVENT_COST_MAX (1000000 * IC_PICO_PER_USD)
+
 typedef struct ic_event {
     const char *id;          /* required: the caller's id or a content hash (see docs/ledger.md) */
     int64_t t_ms;            /* time of the call, ms since the epoch, UTC */

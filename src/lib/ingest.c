@@ -242,6 +242,14 @@ static bool add_record(ctx *c, const ic_record *r, const char *id, uint64_t line
         reject(c, line, err.msg, text, len);
         return true;
     }
+    if (cost.total > IC_EVENT_COST_MAX) {
+        char a[IC_MONEY_STRLEN];
+        snprintf(err.msg, sizeof err.msg, "usage: this call would cost $%s, more than the $1,000,000 "
+                 "the ledger takes for one call (are the token counts right?)",
+                 ic_money_format(cost.total, a, sizeof a));
+        reject(c, line, err.msg, text, len);
+        return true;
+    }
     unsigned char detail[IC_EVENT_DETAIL_MAX];
     ic_event e; /* every field set below (a zeroing initializer cost as much again) */
     e.id = id;

@@ -244,9 +244,13 @@ ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *n
         *ninserted = 0;
     if (n == 0)
         return IC_OK;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!ev[i].id || !ev[i].id[0])
             return ic_error_set(err, IC_ERR_INVALID, "event without an id");
+        if (ev[i].cost > IC_EVENT_COST_MAX || ev[i].cost < -IC_EVENT_COST_MAX)
+            return ic_error_set(err, IC_ERR_RANGE, "event %.100s: a cost beyond $1,000,000 for "
+                                "one call", ev[i].id);
+    }
     if (!l->ops->insert_batch)
         return append_each(l, ev, n, ninserted, dup_flags, err);
     ic_ledger_batch *b = NULL;
@@ -449,6 +453,9 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
 {
     if (!e->id || !e->id[0])
         return ic_error_set(err, IC_ERR_INVALID, "event without an id");
+    if (e->cost > IC_EVENT_COST_MAX || e->cost < -IC_EVENT_COST_MAX)
+        return ic_error_set(err, IC_ERR_RANGE, "event %.100s: a cost beyond $1,000,000 for one "
+                            "call", e->id);
     if (b->n >= UINT32_MAX - 1 ||
         !grow((void **)&b->ent, &b->cap, b->n + 1, sizeof *b->ent))
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");

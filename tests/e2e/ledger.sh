@@ -279,6 +279,14 @@ printf '%scustomer,period,revenue\nacme,2026-06,10\n' "$B" >"$T/bomrev.csv"
 printf '%s{"id":"bom2","provider":"openai","model":"gpt-4o","timestamp":"2026-06-02T00:00:00Z","usage":{"input_tokens":1000}}\n' "$B" >"$T/bom2.jsonl"
 expect_has "BOM: cost" "$("$IC" cost "$T/bom2.jsonl")" '"total_usd":"0.0025"'
 
+# a call that would cost more than the ledger takes for one ($1,000,000: absurd token counts) is
+# refused alone, naming its line; the rest of its file is kept
+printf '%s\n' '{"id":"huge","provider":"openai","model":"o1-pro","timestamp":"2026-06-02T00:00:00Z","usage":{"input_tokens":1000000000000000,"output_tokens":1000000000000000}}' \
+    '{"id":"fine","provider":"openai","model":"gpt-4o","timestamp":"2026-06-02T00:00:00Z","usage":{"input_tokens":1000}}' >"$T/huge.jsonl"
+"$IC" ingest --ledger "$T/huge.db" "$T/huge.jsonl" >"$T/out" 2>"$T/err"; expect_eq "huge: exit" $? 1
+expect_has "huge: the line and the amount" "$(cat "$T/err")" 'huge.jsonl:1: usage: this call would cost $750000000000, more than the $1,000,000'
+expect_has "huge: the rest kept" "$(cat "$T/out")" "1 new, 0 already in the ledger, 1 refused"
+
 # the PostgreSQL target is refused clearly
 "$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
 expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"

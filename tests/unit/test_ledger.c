@@ -67,8 +67,9 @@ static void t_append_idempotent(void)
     ic_ledger *l;
     ic_error err = {0};
     CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
-    /* 1 pico-dollar and a large amount: exactness in both columns */
-    ic_money big = (ic_money)123456789 * IC_PICO_PER_USD + 987654321012;
+    /* 1 pico-dollar and a large amount (the most a call may cost, less a pico-dollar):
+     * exactness in both columns */
+    ic_money big = (ic_money)999999 * IC_PICO_PER_USD + 999999999999;
     ic_event e[3] = {ev("a", 1772359200000, "gpt-4o", "acme", 1),
                      ev("b", 1772359200000 + 86400000, "gpt-4o", "acme", big),
                      ev("c", 1772359200000, "gpt-4o-mini", "beta", 3000000)};
@@ -80,6 +81,12 @@ static void t_append_idempotent(void)
     CHECK_INT(ic_ledger_append(l, e, 3, &n, dup, &err), IC_OK);
     CHECK_INT(n, 0);
     CHECK(dup[0] && dup[1] && dup[2]);
+    /* a call above IC_EVENT_COST_MAX is refused whole, and nothing of its batch is written (a
+     * day's rollup sums could overflow otherwise) */
+    ic_event over[2] = {ev("d", 1772359200000, "gpt-4o", "acme", 5),
+                        ev("e", 1772359200000, "gpt-4o", "acme", IC_EVENT_COST_MAX + 1)};
+    CHECK_INT(ic_ledger_append(l, over, 2, &n, NULL, &err), IC_ERR_RANGE);
+    CHECK(strstr(err.msg, "event e: a cost beyond $1,000,000") != NULL);
     sums r = {0}, s = {0};
     CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r, &err), IC_OK);
     CHECK_INT(ic_ledger_scan_events(l, NULL, sum_ev, &s, &err), IC_OK);
@@ -95,7 +102,7 @@ static void t_append_idempotent(void)
     CHECK_INT(st.first_ms, 1772359200000);
     CHECK_INT(st.last_ms, 1772359200000 + 86400000);
     char buf[IC_MONEY_STRLEN];
-    CHECK_STR(ic_money_format(st.cost, buf, sizeof buf), "123456789.987657321013");
+    CHECK_STR(ic_money_format(st.cost, buf, sizeof buf), "1000000.000003");
     ic_ledger_close(l);
 
     /* reopen: still there, a partly overlapping batch adds only the new one */
