@@ -344,10 +344,11 @@ static ic_money pct(const ic_money *v, size_t n, int p)
     return v[(rank ? rank : 1) - 1];
 }
 
-/* price per task: mean / target share, half-even */
-static ic_money task_price(ic_money mean, uint32_t target_bp)
+/* price per task: the mean cost (sum / n) over the target share, rounded once, half-even (not
+ * the rounded mean divided again) */
+static ic_money task_price(ic_money sum, size_t n, uint32_t target_bp)
 {
-    return ic_money_div_round(mean * 10000, target_bp);
+    return ic_money_div_round(sum * 10000, (ic_money)n * target_bp);
 }
 
 static void tasks_stats(ic_margin_row *r, ic_money *v, size_t n, uint32_t target_bp)
@@ -362,7 +363,7 @@ static void tasks_stats(ic_margin_row *r, ic_money *v, size_t n, uint32_t target
     r->task_p50 = pct(v, n, 50);
     r->task_p95 = pct(v, n, 95);
     r->task_p99 = pct(v, n, 99);
-    r->task_price = n ? task_price(r->task_mean, target_bp) : 0;
+    r->task_price = n ? task_price(sum, n, target_bp) : 0;
     for (size_t i = 0; i < n; i++) {
         if (v[i] > r->task_price)
             r->tasks_over_price++;

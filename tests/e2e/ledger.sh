@@ -119,6 +119,9 @@ expect_eq "gamma no revenue" "$(jget "$T/mg.json" "d.customers.find(c=>c.custome
 # price per task at 25%: beta's mean task 0.011848125 / 0.25; one of its two tasks costs more
 expect_eq "task price" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='beta').task_price_for_target_usd")" "0.0473925"
 expect_eq "tasks over target" "$(jget "$T/mg.json" "d.customers.find(c=>c.customer==='beta').tasks_over_target")" "1"
+# rounded once: the three tasks' 0.03244625 / 3 / 0.25 = 0.0432616666...67 (the rounded mean
+# 0.010815416667 / 0.25 would give ...668)
+expect_eq "task price, total" "$(jget "$T/mg.json" "d.total.task_price_for_target_usd")" "0.043261666667"
 "$IC" margin --ledger "$L" --target 40 --format csv >"$T/mg.csv"
 expect_has "acme ok at 40%" "$(cat "$T/mg.csv")" "acme,0.05,0.01645,32.90,0.03355,67.10,ok"
 # --- what-if: the calls priced again under a scenario
