@@ -24,5 +24,8 @@ ic_ledger *ic_cli_open_ledger(const char *path, bool readonly);
 /* --from/--to/--month into f; -1 (after printing) on a bad value */
 int ic_cli_period(const char *from, const char *to, const char *month, ic_ledger_filter *f);
 int ic_cli_format(const char *v, ic_report_format *out);
+/* when a command's filters (--provider, --model, --customer, --feature) selected no call
+ * (matched == 0), say so on stderr, with the filters: names match exactly */
+void ic_cli_warn_no_match(const ic_ledger_filter *f, uint64_t matched);
 
 #endif

@@ -27,6 +27,22 @@ static const char usage_text[] =
     "  --top N          show the N costliest rows (default 0 = all)\n"
     "  --timing         print the time spent reading the ledger on stderr\n";
 
+void ic_cli_warn_no_match(const ic_ledger_filter *f, uint64_t matched)
+{
+    const char *v[4] = {f->provider, f->model, f->customer, f->feature};
+    static const char *const opt[4] = {"--provider", "--model", "--customer", "--feature"};
+    char buf[1200];
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < 4; i++)
+        if (v[i] && n < sizeof buf)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, " %s '%.200s'", opt[i], v[i]);
+    if (matched || !n)
+        return;
+    ic_cli_error("no call in the period matches%s (names match exactly, case included: `infercost "
+                 "report --by provider,model,customer,feature` lists them)", buf);
+}
+
 int ic_cli_period(const char *from, const char *to, const char *month, ic_ledger_filter *f)
 {
     int64_t t;
@@ -191,6 +207,8 @@ static int run(int argc, char **argv)
         ic_cli_error("%s", err.msg);
         rc = 2;
     }
+    if (!rc)
+        ic_cli_warn_no_match(&o.filter, r->total.requests);
     if (timing && r)
         fprintf(stderr, "report: %.3f s reading the %s\n", r->seconds,
                 r->from_events ? "events" : "rollups");

@@ -230,6 +230,8 @@ static int run(int argc, char **argv)
         ic_cli_error("%s", err.msg);
         rc = 2;
     }
+    if (!rc && w)
+        ic_cli_warn_no_match(&o.filter, w->total.requests);
     for (int i = 0; w && i < o.nswaps; i++) {
         if (w->swap_matched[i])
             continue;

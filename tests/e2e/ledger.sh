@@ -290,6 +290,14 @@ printf '%s\n' '{"id":"huge","provider":"openai","model":"o1-pro","timestamp":"20
 expect_has "huge: the line and the amount" "$(cat "$T/err")" 'huge.jsonl:1: usage: this call would cost $750000000000, more than the $1,000,000'
 expect_has "huge: the rest kept" "$(cat "$T/out")" "1 new, 0 already in the ledger, 1 refused"
 
+# a filter that matches no call says so (names match exactly), and the command still answers
+"$IC" report --ledger "$L" --customer nobody --provider OpenAI >/dev/null 2>"$T/err"; expect_eq "no match: report exit" $? 0
+expect_has "no match: report says so" "$(cat "$T/err")" "no call in the period matches --provider 'OpenAI' --customer 'nobody'"
+"$IC" whatif --ledger "$L" --batch --feature nope >/dev/null 2>"$T/err"
+expect_has "no match: whatif says so" "$(cat "$T/err")" "no call in the period matches --feature 'nope'"
+"$IC" report --ledger "$L" --customer acme >/dev/null 2>"$T/err"
+expect_eq "a filter that matches: nothing on stderr" "$(cat "$T/err")" ""
+
 # the PostgreSQL target is refused clearly
 "$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
 expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"
