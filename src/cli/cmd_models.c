@@ -92,8 +92,9 @@ static int run(int argc, char **argv)
             if (!icontains(ic_model_id(m), pattern) && !icontains(ic_model_name(m), pattern))
                 continue;
             const ic_price_set *ps = ic_model_prices_at(m, now);
-            price_of(ps, "input_mtok", in, sizeof in);
-            price_of(ps, "output_mtok", out, sizeof out);
+            /* "-" (a literal) where the model has no such price: use what price_of returns */
+            const char *pin = price_of(ps, "input_mtok", in, sizeof in),
+                       *pout = price_of(ps, "output_mtok", out, sizeof out);
             if (json) {
                 char qp[256], qm[600];
                 ic_json_quote(ic_provider_id(p), strlen(ic_provider_id(p)), qp, sizeof qp);
@@ -101,14 +102,14 @@ static int run(int argc, char **argv)
                 printf("{\"provider\":%s,\"model\":%s,\"context_window\":%llu,"
                        "\"input_mtok\":\"%s\",\"output_mtok\":\"%s\",\"deprecated\":%s}\n",
                        qp, qm, (unsigned long long)ic_model_context_window(m),
-                       price_of(ps, "input_mtok", in, sizeof in), price_of(ps, "output_mtok", out, sizeof out),
+                       pin, pout,
                        ic_model_deprecated(m) ? "true" : "false");
             } else {
                 char ctx[24] = "-";
                 if (ic_model_context_window(m))
                     snprintf(ctx, sizeof ctx, "%llu", (unsigned long long)ic_model_context_window(m));
                 printf("%-22s %-48s %10s %12s %12s%s\n", ic_provider_id(p), ic_model_id(m), ctx,
-                       in, out, ic_model_deprecated(m) ? "  (deprecated)" : "");
+                       pin, pout, ic_model_deprecated(m) ? "  (deprecated)" : "");
             }
             shown++;
         }
