@@ -139,7 +139,7 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
         static _Thread_local char last[40];
         static _Thread_local size_t last_n;
         static _Thread_local int64_t last_ms;
-        if (k == V_STRING && n == last_n && n < sizeof last && !memcmp(s, last, n)) {
+        if (k == V_STRING && n && n == last_n && n < sizeof last && !memcmp(s, last, n)) {
             r->t_ms = last_ms;
             r->has_time = true;
             return IC_OK;

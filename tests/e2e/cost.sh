@@ -9,6 +9,10 @@ line='{"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-0
 out=$(echo "$line" | "$IC" cost); rc=$?
 expect_eq "example output" "$out" '{"provider":"anthropic","model":"claude-sonnet-4-5","total_usd":"0.02159625","items":[{"unit":"input_tokens","charged":5,"price_per":"3","per":1000000,"usd":"0.000015"},{"unit":"cache_write_tokens","charged":4735,"price_per":"3.75","per":1000000,"usd":"0.01775625"},{"unit":"output_tokens","charged":255,"price_per":"15","per":1000000,"usd":"0.003825"}]}'
 expect_eq "example exit" "$rc" 0
+# an empty timestamp is an error, not the epoch's prices (a cache of the last time parsed once
+# took "" for its empty initial entry)
+out=$(echo '{"provider":"openai","model":"gpt-5.6-luna","timestamp":"","usage":{"input_tokens":1000000}}' | "$IC" cost 2>/dev/null)
+expect_has "empty timestamp refused" "$out" '"error":"timestamp: expected an RFC 3339 time'
 
 # --- every error keeps its line, the run goes on, exit 1
 cat > "$T/mixed.jsonl" <<'JSONL'
