@@ -41,4 +41,10 @@ ic_status ic_error_set(ic_error *err, ic_status st, const char *fmt, ...)
 /* Prefix err->msg with "prefix: " (for adding file:line context on the way up). */
 void ic_error_prefix(ic_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Provider keys cut out of text, in place: "sk-..." (OpenAI, Anthropic) and "AIza..." (Google),
+ * a prefix and at least 16 key characters starting a word, each become their first 6 characters
+ * and "[redacted]" (never longer). Returns the new length. Every message ic_error_set writes has
+ * been through it; a program that prints what it was given can do the same. */
+size_t ic_redact_keys(char *s, size_t len);
+
 #endif

@@ -12,12 +12,26 @@
 
 void ic_cli_error(const char *fmt, ...)
 {
+    /* formatted first, so that a provider key given as an option's value is not echoed */
+    char stack[4096], *m = stack;
     va_list ap;
     va_start(ap, fmt);
-    fputs("infercost: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    int n = vsnprintf(stack, sizeof stack, fmt, ap);
     va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof stack && (m = malloc((size_t)n + 1))) {
+        va_start(ap, fmt);
+        vsnprintf(m, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    } else if ((size_t)n >= sizeof stack) {
+        m = stack; /* out of memory: the message cut to the buffer */
+        n = (int)sizeof stack - 1;
+    }
+    n = (int)ic_redact_keys(m, (size_t)n);
+    fprintf(stderr, "infercost: %.*s\n", n, m);
+    if (m != stack)
+        free(m);
 }
 
 const char *ic_cli_opt(const char *name, int argc, char **argv, int *i, bool *bad)

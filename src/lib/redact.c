@@ -3,6 +3,8 @@
  * holds one. */
 #include "redact.h"
 
+#include "infercost/status.h"
+
 #include <ctype.h>
 #include <string.h>
 
@@ -31,6 +33,8 @@ int ic__has_key(const char *s, size_t n)
             return 1;
     return 0;
 }
+
+size_t ic_redact_keys(char *s, size_t len) { return ic__redact_keys(s, len); }
 
 size_t ic__redact_keys(char *s, size_t n)
 {

@@ -45,6 +45,14 @@ expect_eq "generate-workload --out = --revenue: exit" "$rc" 2
 expect_eq "ingest --ledger sqlite: (no path): exit" "$rc" 2
 expect_has "ingest --ledger sqlite: message" "$(cat "$T/err")" "no ledger path given after sqlite:"
 
+# --- a provider key given as an option's value is not echoed in the error (obviously fake)
+FK="sk-proj-FAKEFAKEFAKEFAKEFAKE0000"
+for args in "price gpt-4o --at $FK" "models --provider $FK" "cost --threads $FK" "estimate --at $FK x.json" "report --ledger $T/l.db --month $FK"; do
+    # shellcheck disable=SC2086
+    "$IC" $args </dev/null >/dev/null 2>"$T/err"
+    if grep -q "FAKEFAKEFAKE" "$T/err"; then bad "key echoed: $args"; else ok; fi
+done
+
 # --- inputs that are not what they seem: named, with the right exit
 mkdir -p "$T/adir"
 "$IC" ingest --quiet --ledger "$T/l.db" "$T/adir" 2>"$T/err"; rc=$?
