@@ -24,6 +24,10 @@ typedef struct ic_cost_item {
     ic_money usd;        /* rounded amount */
 } ic_cost_item;
 
+/* The most one call may cost ($10^12): the pricing core refuses a call above it (IC_ERR_RANGE),
+ * so that sums over calls in 128-bit pico-dollars cannot overflow short of 10^14 calls. */
+#define IC_CALL_COST_MAX ((ic_money)1000000000000LL * IC_PICO_PER_USD)
+
 typedef struct ic_cost {
     const ic_provider *provider;
     const ic_model *model;

@@ -156,6 +156,12 @@ ic_status ic_price_usage(const ic_model *m, const ic_usage *usage, int64_t t_ms,
         else if ((st = ic_money_of(q, it->price, it->per, &it->usd)) != IC_OK)
             return ic_error_set(err, IC_ERR_RANGE, "%s: %llu is too large to price",
                                 ic_unit_name(up->unit), (unsigned long long)q);
+        /* a call of more than IC_CALL_COST_MAX is refused: then sums of calls (a --summary, a
+         * report) cannot overflow 128 bits before some 10^14 of them */
+        if (it->usd > IC_CALL_COST_MAX || out->total + it->usd > IC_CALL_COST_MAX)
+            return ic_error_set(err, IC_ERR_RANGE, "%s: this call would cost more than "
+                                "$1,000,000,000,000 (%llu at the model's price): too large to price",
+                                ic_unit_name(up->unit), (unsigned long long)q);
         out->total += it->usd;
         if (ic__unit_in[up->unit])
             out->input += it->usd;

@@ -97,6 +97,14 @@ cat > "$T/overlay.json" <<'JSON'
 JSON
 out=$(echo '{"model":"gpt-4o","usage":{"input_tokens":1000000}}' | "$IC" cost --overlay "$T/overlay.json")
 expect_has "overlay overrides" "$out" '"total_usd":"2"'
+# absurd prices and counts: too large to price, never a wrapped (negative) amount
+cat > "$T/huge.json" <<'JSON'
+[{"id":"openai","models":[{"id":"gpt-4o","match":{"equals":"gpt-4o"},"prices":{"input_mtok":60000000000000000,"output_mtok":60000000000000000}}]}]
+JSON
+out=$(echo '{"model":"gpt-4o","usage":{"input_tokens":1000000000000000,"output_tokens":1000000000000000}}' | "$IC" cost --overlay "$T/huge.json" 2>/dev/null)
+expect_has "huge call: refused" "$out" 'too large to price'
+out=$(for i in 1 2 3; do echo '{"model":"gpt-4o","usage":{"input_tokens":10}}'; done | "$IC" cost --overlay "$T/huge.json" --summary 2>/dev/null)
+expect_has "huge calls: a summary, not negative" "$out" 'total spend:  $1800000000000'
 echo '[{"id":"x"' > "$T/bad.json"
 "$IC" cost --overlay "$T/bad.json" < /dev/null 2>"$T/err"; rc=$?
 expect_eq "bad overlay exit" "$rc" 2
