@@ -74,7 +74,9 @@ ic_status ic_usage_extract(const struct ic_provider *p, const char *api_flavor, 
                            ic_error *err);
 
 /* The same from a whole SSE transcript ("data: {...}\n\n" events) or, for Gemini, a streamed
- * JSON array of chunks. */
+ * JSON array of chunks. An Anthropic stream cut before its message_delta gives message_start's
+ * counts (its output count a placeholder): for a caller that knows the stream was cut and marks
+ * the usage so (the gateway does); `cost` and `ingest` refuse such a stream. */
 ic_status ic_usage_extract_stream(const struct ic_provider *p, const char *api_flavor,
                                   const char *text, size_t len, ic_usage *out, char *model,
                                   size_t model_cap, ic_error *err);

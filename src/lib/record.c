@@ -239,7 +239,7 @@ static ic_status finish(const ic_catalog *c, ic_record *r, pending *pd, ic_error
                        ? ic__usage_extract_json(p, r->api_flavor, pd->response, &r->usage, model,
                                                 sizeof model, err)
                        : ic__usage_extract_stream(p, r->api_flavor, pd->stream, pd->stream_len,
-                                                  &r->usage, model, sizeof model, err);
+                                                  true, &r->usage, model, sizeof model, err);
     if (st != IC_OK) {
         ic_error_prefix(err, "%s", pd->response ? "response" : "stream");
         return st;

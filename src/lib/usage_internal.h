@@ -19,9 +19,12 @@ bool ic__usage_extract_small(const struct ic_provider *p, const char *flavor, co
 /* ic_usage_set_text with the key already looked up (unit = ic_unit_find(key), may be -1) */
 ic_status ic__usage_set_unit_text(ic_usage *u, int unit, const char *key, const char *num, size_t len,
                                   ic_error *err);
+/* whole: the stream must be complete: an Anthropic stream without its message_delta (where the
+ * output count comes) is refused; else message_start's counts stand (for a proxy that knows the
+ * stream was cut and says so) */
 ic_status ic__usage_extract_stream(const struct ic_provider *p, const char *flavor, const char *text,
-                                   size_t len, ic_usage *out, char *model, size_t model_cap,
-                                   ic_error *err);
+                                   size_t len, bool whole, ic_usage *out, char *model,
+                                   size_t model_cap, ic_error *err);
 
 /* The usual count, decided inline: a plain integer of 1 to 15 digits (so below the limit) with no
  * leading zero, for a reported unit. false: ic__usage_count_text decides (and words any error). */

@@ -18,6 +18,7 @@
 typedef struct fold {
     json_object *anthropic;  /* deep copy of message_start's message, usage merged */
     json_object *candidate;  /* owned reference to the best final body so far */
+    bool delta;              /* an Anthropic message_delta brought its usage */
     bool root_is_response;   /* extractor root starts at "response" (realtime) */
 } fold;
 
@@ -58,6 +59,7 @@ static void feed(fold *f, json_object *ev)
                     continue; /* a null in the delta does not erase the start's count */
                 json_object_object_add(mu, k, json_object_get(val));
             }
+            f->delta = true;
         }
         return;
     }
@@ -89,12 +91,12 @@ static json_object *parse(const char *s, size_t n)
 }
 
 ic_status ic__usage_extract_stream(const ic_provider *p, const char *flavor, const char *text,
-                                   size_t len, ic_usage *out, char *model, size_t model_cap,
-                                   ic_error *err)
+                                   size_t len, bool whole, ic_usage *out, char *model,
+                                   size_t model_cap, ic_error *err)
 {
     const ic_extractor *x = ic__find_extractor(p, flavor);
     fold f = {NULL, NULL, x && x->root.n && x->root.steps[0].key &&
-                              !strcmp(x->root.steps[0].key, "response")};
+                              !strcmp(x->root.steps[0].key, "response"), false};
     size_t i = 0;
     while (i < len && isspace((unsigned char)text[i]))
         i++;
@@ -173,8 +175,12 @@ ic_status ic__usage_extract_stream(const ic_provider *p, const char *flavor, con
     } else if (bad) { /* the usage an unreadable event held (Anthropic's output count comes in a
                        * late message_delta) would be missing: never priced as if complete */
         st = ic_error_set(err, IC_ERR_INVALID,
-                          "stream: %zu of %zu events are not JSON (a cut or garbled stream): its "
-                          "usage may be incomplete", bad, bad + events);
+                          "%zu of %zu events are not JSON (a cut or garbled stream): its usage "
+                          "may be incomplete", bad, bad + events);
+    } else if (whole && f.anthropic && !f.delta) {
+        st = ic_error_set(err, IC_ERR_INVALID,
+                          "no message_delta event (a cut stream): Anthropic reports the output "
+                          "count in it, and message_start's is a placeholder");
     } else {
         st = ic__usage_extract_json(p, flavor, final, out, model, model_cap, err);
     }
@@ -187,5 +193,5 @@ ic_status ic_usage_extract_stream(const ic_provider *p, const char *api_flavor, 
                                   size_t len, ic_usage *out, char *model, size_t model_cap,
                                   ic_error *err)
 {
-    return ic__usage_extract_stream(p, api_flavor, text, len, out, model, model_cap, err);
+    return ic__usage_extract_stream(p, api_flavor, text, len, false, out, model, model_cap, err);
 }

@@ -97,6 +97,15 @@ cat > "$T/overlay.json" <<'JSON'
 JSON
 out=$(echo '{"model":"gpt-4o","usage":{"input_tokens":1000000}}' | "$IC" cost --overlay "$T/overlay.json")
 expect_has "overlay overrides" "$out" '"total_usd":"2"'
+# an Anthropic stream cut before its message_delta: message_start's output count is a placeholder,
+# so the line is refused rather than priced low; with the delta it prices
+MS='event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n'
+MD='event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":120}}\n\n'
+out=$(printf '%s\n' "{\"provider\":\"anthropic\",\"timestamp\":\"2026-06-01T00:00:00Z\",\"stream\":\"$MS\"}" \
+    "{\"provider\":\"anthropic\",\"timestamp\":\"2026-06-01T00:00:00Z\",\"stream\":\"$MS$MD\"}" | "$IC" cost 2>/dev/null)
+expect_has "cut Anthropic stream refused" "$(echo "$out" | sed -n 1p)" 'no message_delta event (a cut stream)'
+expect_has "whole Anthropic stream priced" "$(echo "$out" | sed -n 2p)" '"total_usd":"0.001815"'
+
 # absurd prices and counts: too large to price, never a wrapped (negative) amount
 cat > "$T/huge.json" <<'JSON'
 [{"id":"openai","models":[{"id":"gpt-4o","match":{"equals":"gpt-4o"},"prices":{"input_mtok":60000000000000000,"output_mtok":60000000000000000}}]}]
