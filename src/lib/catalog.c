@@ -769,6 +769,16 @@ ic_status ic_catalog_overlay_text(ic_catalog *c, const char *text, size_t len, c
     else
         st = ic__parse_providers(root, al, &add, &nadd, name, err);
     json_object_put(root);
+    /* an overlay is the user's own: a price the reference would refuse (a key outside
+     * units.yml, a sub-unit without its parent) is an error now, not at the first call */
+    for (size_t i = 0; st == IC_OK && i < nadd; i++)
+        for (size_t j = 0; st == IC_OK && j < add[i]->nmodels; j++) {
+            const ic_model *m = add[i]->models[j];
+            for (size_t k = 0; st == IC_OK && k < m->nentries; k++)
+                if (m->entries[k].prices && m->entries[k].prices->invalid)
+                    st = ic_error_set(err, IC_ERR_CATALOG, "%s (the overlay is not loaded)",
+                                      m->entries[k].prices->invalid);
+        }
     const ic_provider **saved = c->providers;
     size_t nsaved = c->nproviders;
     if (st == IC_OK)

@@ -119,6 +119,11 @@ echo '[{"id":"x"' > "$T/bad.json"
 expect_eq "bad overlay exit" "$rc" 2
 expect_has "bad overlay names the file" "$(cat "$T/err")" "$T/bad.json:"
 expect_has "bad overlay says why" "$(cat "$T/err")" "invalid JSON"
+# an overlay price the reference would refuse (a key outside units.yml) refuses the overlay at
+# once, naming the model and the key, rather than loading it and failing at the first call
+echo '[{"id":"x","models":[{"id":"m","match":{"equals":"m"},"prices":{"outptu_mtok":1,"input_mtok":1}}]}]' >"$T/typo.json"
+"$IC" price m --provider x --overlay "$T/typo.json" >/dev/null 2>"$T/err"; expect_eq "overlay with a typo: exit" $? 2
+expect_has "overlay with a typo: says which" "$(cat "$T/err")" "provider x: model m: price key outptu_mtok is not in units.yml"
 cat > "$T/litellm.json" <<'JSON'
 {"my-model": {"litellm_provider": "openai", "input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05}}
 JSON
