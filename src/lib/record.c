@@ -660,6 +660,11 @@ static ic_status general_parse(const ic_catalog *c, const char *line, size_t len
     /* json-c would cut a key or value at an escaped NUL: refuse those lines outright */
     if (ic_json_has_nul(line, len))
         return ic_error_set(err, IC_ERR_INVALID, "a string contains a NUL character (\\u0000)");
+    size_t lead = 0;
+    while (lead < len && isspace((unsigned char)line[lead]))
+        lead++;
+    if (lead < len && line[lead] != '{') /* null, 1, [..]: json-c would wait for more of 1 or null */
+        return ic_error_set(err, IC_ERR_INVALID, "expected a JSON object per line");
     enum json_tokener_error je;
     size_t end;
     json_object *o = parse_strict(line, len, &je, &end);

@@ -9,6 +9,8 @@ line='{"provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-03-0
 out=$(echo "$line" | "$IC" cost); rc=$?
 expect_eq "example output" "$out" '{"provider":"anthropic","model":"claude-sonnet-4-5","total_usd":"0.02159625","items":[{"unit":"input_tokens","charged":5,"price_per":"3","per":1000000,"usd":"0.000015"},{"unit":"cache_write_tokens","charged":4735,"price_per":"3.75","per":1000000,"usd":"0.01775625"},{"unit":"output_tokens","charged":255,"price_per":"15","per":1000000,"usd":"0.003825"}]}'
 expect_eq "example exit" "$rc" 0
+# a line that is JSON but not an object says so (json-c alone would wait for more of "1")
+expect_has "a bare value" "$(printf 'null\n1\n' | "$IC" cost 2>/dev/null)" '{"line":2,"error":"expected a JSON object per line"}'
 # an empty timestamp is an error, not the epoch's prices (a cache of the last time parsed once
 # took "" for its empty initial entry)
 out=$(echo '{"provider":"openai","model":"gpt-5.6-luna","timestamp":"","usage":{"input_tokens":1000000}}' | "$IC" cost 2>/dev/null)
