@@ -99,9 +99,12 @@ static int run(int argc, char **argv)
                 char qp[256], qm[600];
                 ic_json_quote(ic_provider_id(p), strlen(ic_provider_id(p)), qp, sizeof qp);
                 ic_json_quote(ic_model_id(m), strlen(ic_model_id(m)), qm, sizeof qm);
-                printf("{\"provider\":%s,\"model\":%s,\"context_window\":%llu,"
+                char cw[24] = "null"; /* the feed gives no window */
+                if (ic_model_context_window(m))
+                    snprintf(cw, sizeof cw, "%llu", (unsigned long long)ic_model_context_window(m));
+                printf("{\"provider\":%s,\"model\":%s,\"context_window\":%s,"
                        "\"input_mtok\":\"%s\",\"output_mtok\":\"%s\",\"deprecated\":%s}\n",
-                       qp, qm, (unsigned long long)ic_model_context_window(m),
+                       qp, qm, cw,
                        pin, pout,
                        ic_model_deprecated(m) ? "true" : "false");
             } else {

@@ -161,6 +161,7 @@ expect_has "price suggests" "$(cat "$T/err")" "nearest: claude-sonnet-4-5"
 out=$("$IC" models sonnet-4 --provider anthropic)
 # a price the model does not have is "-", never another row's or stray bytes
 expect_eq "models: no output price" "$("$IC" models voyage-3-lite | awk '$2=="voyage-3-lite"{print $4, $5}')" "0.02 -"
+expect_has "models --json: no window is null" "$("$IC" models voyage-3-lite --json)" '"context_window":null'
 expect_eq "models: no price at all" "$("$IC" models mai-ds-r1:free --provider azure | awk '$2=="mai-ds-r1:free"{print $4, $5}')" "- -"
 expect_has "models finds" "$out" "claude-sonnet-4-5"
 out=$("$IC" models --json gpt-4o-mini)
