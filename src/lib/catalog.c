@@ -182,10 +182,18 @@ static ic_price_set *parse_price_set(json_object *o, ic_arena *a, const char *wh
                 }
             it->tiers = t;
             it->ntiers = nt;
-        } else if (ic__json_decimal(val, 0, &it->base) != IC_OK) {
-            ic_error_set(err, IC_ERR_CATALOG, "%s: %s: price must be a non-negative number",
-                         where, key);
-            return NULL;
+        } else {
+            ic_status ds = ic__json_decimal(val, 0, &it->base);
+            if (ds == IC_ERR_RANGE) {
+                ic_error_set(err, IC_ERR_CATALOG, "%s: %s: price too large (or with too many "
+                             "digits) to hold exactly", where, key);
+                return NULL;
+            }
+            if (ds != IC_OK) {
+                ic_error_set(err, IC_ERR_CATALOG, "%s: %s: price must be a non-negative number",
+                             where, key);
+                return NULL;
+            }
         }
         k++;
     }
