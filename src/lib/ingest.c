@@ -685,6 +685,16 @@ static bool is_hex(const char *s, size_t n)
     return true;
 }
 
+/* jcount, naming the first field that is not a count in *bad */
+static bool count_of(json_object *v, uint64_t *out, const char **bad, const char *name)
+{
+    bool b = false;
+    bool got = jcount(v, out, &b);
+    if (b && !*bad)
+        *bad = name;
+    return got;
+}
+
 static bool do_litellm(ctx *c, json_object *row, uint64_t line, const char *text, size_t len)
 {
     char why[300];
@@ -711,30 +721,44 @@ static bool do_litellm(ctx *c, json_object *row, uint64_t line, const char *text
     }
     scpy(r.model, sizeof r.model, model);
     bool mown = false;
-    json_object *meta = jobj_or_text(jget(row, "metadata"), &mown);
+    json_object *mv = jget(row, "metadata");
+    json_object *meta = jobj_or_text(mv, &mown);
+    if (!meta && mv && json_object_is_type(mv, json_type_string) && json_object_get_string_len(mv) &&
+        strcmp(json_object_get_string(mv), "null")) {
+        /* its feature and tags would be lost without a word */
+        snprintf(why, sizeof why, "LiteLLM row %.60s: metadata: not a JSON object", rid);
+        reject(c, line, why, text, len);
+        return true;
+    }
     json_object *uo = jget(meta, "usage_object");
-    bool bad = false;
+    const char *bad = NULL; /* the first count that is not a non-negative integer */
     uint64_t in = 0, out = 0, cr = 0, cw = 0, rs = 0;
-    bool hin = jcount(jget(row, "prompt_tokens"), &in, &bad);
-    bool hout = jcount(jget(row, "completion_tokens"), &out, &bad);
+    bool hin = count_of(jget(row, "prompt_tokens"), &in, &bad, "prompt_tokens");
+    bool hout = count_of(jget(row, "completion_tokens"), &out, &bad, "completion_tokens");
     if (uo) {
         if (!hin)
-            hin = jcount(jget(uo, "prompt_tokens"), &in, &bad);
+            hin = count_of(jget(uo, "prompt_tokens"), &in, &bad, "usage_object.prompt_tokens");
         if (!hout)
-            hout = jcount(jget(uo, "completion_tokens"), &out, &bad);
-        if (!jcount(jget(jget(uo, "prompt_tokens_details"), "cached_tokens"), &cr, &bad))
-            jcount(jget(uo, "cache_read_input_tokens"), &cr, &bad);
-        jcount(jget(uo, "cache_creation_input_tokens"), &cw, &bad);
-        jcount(jget(jget(uo, "completion_tokens_details"), "reasoning_tokens"), &rs, &bad);
+            hout = count_of(jget(uo, "completion_tokens"), &out, &bad,
+                            "usage_object.completion_tokens");
+        if (!count_of(jget(jget(uo, "prompt_tokens_details"), "cached_tokens"), &cr, &bad,
+                      "usage_object.prompt_tokens_details.cached_tokens"))
+            count_of(jget(uo, "cache_read_input_tokens"), &cr, &bad,
+                     "usage_object.cache_read_input_tokens");
+        count_of(jget(uo, "cache_creation_input_tokens"), &cw, &bad,
+                 "usage_object.cache_creation_input_tokens");
+        count_of(jget(jget(uo, "completion_tokens_details"), "reasoning_tokens"), &rs, &bad,
+                 "usage_object.completion_tokens_details.reasoning_tokens");
     }
     const char *feature = NULL;
     json_object *slm = jget(meta, "spend_logs_metadata");
     if (slm)
         feature = jstr(slm, "feature");
     if (bad || (!hin && !hout)) {
-        snprintf(why, sizeof why, "LiteLLM row %.60s: %s", rid,
-                 bad ? "a token count is not a non-negative integer"
-                     : "no prompt_tokens/completion_tokens");
+        if (bad)
+            snprintf(why, sizeof why, "LiteLLM row %.60s: %s: not a non-negative integer", rid, bad);
+        else
+            snprintf(why, sizeof why, "LiteLLM row %.60s: no prompt_tokens/completion_tokens", rid);
         if (mown)
             json_object_put(meta);
         reject(c, line, why, text, len);

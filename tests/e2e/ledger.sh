@@ -298,6 +298,14 @@ expect_has "no match: whatif says so" "$(cat "$T/err")" "no call in the period m
 "$IC" report --ledger "$L" --customer acme >/dev/null 2>"$T/err"
 expect_eq "a filter that matches: nothing on stderr" "$(cat "$T/err")" ""
 
+# LiteLLM rows: a bad count names its column; metadata that is not JSON is refused, not dropped
+head -1 "$FX/litellm.csv" >"$T/lbad.csv"
+echo 'chatcmpl-335,acompletion,,0.0042,22000,-5,2000,2026-03-04T08:00:00Z,2026-03-04T08:00:01Z,gpt-4o-mini,openai,acme,,False,success' >>"$T/lbad.csv"
+echo 'chatcmpl-336,acompletion,,0.0042,22000,20000,2000,2026-03-04T08:00:00Z,2026-03-04T08:00:01Z,gpt-4o-mini,openai,acme,"{",False,success' >>"$T/lbad.csv"
+"$IC" ingest --ledger "$T/lbad.db" "$T/lbad.csv" >/dev/null 2>"$T/err"
+expect_has "LiteLLM: the bad count's column" "$(cat "$T/err")" "lbad.csv:2: LiteLLM row chatcmpl-335: prompt_tokens: not a non-negative integer"
+expect_has "LiteLLM: metadata not JSON" "$(cat "$T/err")" "lbad.csv:3: LiteLLM row chatcmpl-336: metadata: not a JSON object"
+
 # the PostgreSQL target is refused clearly
 "$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
 expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"
