@@ -485,8 +485,7 @@ static int64_t nanos_to_ms(json_object *v, bool *ok)
     return (int64_t)(ns / 1000000);
 }
 
-static bool otel_span(ctx *c, json_object *res_attrs, json_object *span, uint64_t line,
-                      const char *text, size_t len)
+static bool otel_span(ctx *c, json_object *res_attrs, json_object *span, uint64_t line)
 {
     json_object *at = jget(span, "attributes");
     char b1[64], b2[64];
@@ -506,6 +505,10 @@ static bool otel_span(ctx *c, json_object *res_attrs, json_object *span, uint64_
         return true;
     }
     const char *trace = jstr(span, "traceId"), *sid = jstr(span, "spanId");
+    /* what a refusal shows: the span itself, not the document it came in (a document of many
+     * spans would otherwise be copied once per refused span) */
+    size_t len;
+    const char *text = json_object_to_json_string_length(span, JSON_C_TO_STRING_PLAIN, &len);
     char why[256];
     if (!trace || !sid || !trace[0] || !sid[0]) {
         reject(c, line, "GenAI span without traceId/spanId", text, len);
@@ -634,7 +637,7 @@ static bool do_otlp(ctx *c, json_object *doc, uint64_t line, const char *text, s
             size_t nsp = spans && json_object_is_type(spans, json_type_array)
                              ? json_object_array_length(spans) : 0;
             for (size_t k = 0; k < nsp; k++)
-                if (!otel_span(c, rattrs, json_object_array_get_idx(spans, k), line, text, len))
+                if (!otel_span(c, rattrs, json_object_array_get_idx(spans, k), line))
                     return false;
         }
     }

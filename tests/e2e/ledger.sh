@@ -306,6 +306,16 @@ echo 'chatcmpl-336,acompletion,,0.0042,22000,20000,2000,2026-03-04T08:00:00Z,202
 expect_has "LiteLLM: the bad count's column" "$(cat "$T/err")" "lbad.csv:2: LiteLLM row chatcmpl-335: prompt_tokens: not a non-negative integer"
 expect_has "LiteLLM: metadata not JSON" "$(cat "$T/err")" "lbad.csv:3: LiteLLM row chatcmpl-336: metadata: not a JSON object"
 
+# an OTLP document's refused spans go to the rejects file one span each, not the document again
+# for every span (a big export of bad spans would grow the rejects file quadratically)
+SP='{"traceId":"t1","spanId":"sNN","attributes":[{"key":"gen_ai.system","value":{"stringValue":"openai"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"5"}}]}'
+printf '{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"spans":[%s,%s,%s]}]}]}\n' \
+    "${SP/NN/01}" "${SP/NN/02}" "${SP/NN/03}" >"$T/otlp-bad.json"
+"$IC" ingest --ledger "$T/otlp.db" --rejects "$T/otlp-rej.jsonl" "$T/otlp-bad.json" >/dev/null 2>"$T/err"
+expect_eq "OTLP: one reject per span" "$(wc -l <"$T/otlp-rej.jsonl" | tr -d ' ')" 3
+expect_eq "OTLP: each reject holds its span only" "$(jq -r '.line' "$T/otlp-rej.jsonl" | grep -c resourceSpans)" 0
+expect_has "OTLP: the span is named" "$(cat "$T/err")" "span s02: no gen_ai.request.model"
+
 # the PostgreSQL target is refused clearly
 "$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
 expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"
