@@ -20,6 +20,28 @@ void ic__csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* a cell as a table shows it: control characters (a newline in a name) as spaces, so that rows
+ * stay rows, and in Markdown '|' escaped, so that columns stay columns */
+static const char *disp(const char *s, bool md, char *out, size_t cap)
+{
+    if (!strpbrk(s, md ? "|\n\r\t" : "\n\r\t")) {
+        bool plain = true;
+        for (const char *p = s; *p && plain; p++)
+            plain = (unsigned char)*p >= 0x20 && *p != 0x7f;
+        if (plain)
+            return s;
+    }
+    size_t n = 0;
+    for (; *s && n + 3 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (md && ch == '|')
+            out[n++] = '\\';
+        out[n++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+    }
+    out[n] = 0;
+    return out;
+}
+
 void ic__table_write(FILE *f, ic_report_format fmt, const char *const *head, int nc,
                      size_t nrows, ic__cell_fn cell, const void *ctx, const bool *num)
 {
@@ -40,16 +62,19 @@ void ic__table_write(FILE *f, ic_report_format fmt, const char *const *head, int
         }
         return;
     }
+    bool md = fmt == IC_FMT_MD;
+    char buf[1024];
     size_t w[IC__MAX_COLS];
     for (int j = 0; j < nc && j < IC__MAX_COLS; j++) {
         w[j] = strlen(head[j]);
-        for (size_t i = 0; i < nrows; i++)
-            if (strlen(cell(ctx, i, j)) > w[j])
-                w[j] = strlen(cell(ctx, i, j));
+        for (size_t i = 0; i < nrows; i++) {
+            size_t l = strlen(disp(cell(ctx, i, j), md, buf, sizeof buf));
+            if (l > w[j])
+                w[j] = l;
+        }
     }
     if (nc > IC__MAX_COLS)
         nc = IC__MAX_COLS;
-    bool md = fmt == IC_FMT_MD;
     for (int j = 0; j < nc; j++)
         fprintf(f, md ? "| %s%-*s " : (num[j] ? "%s%*s" : "%s%-*s"), md ? "" : (j ? "  " : ""),
                 (int)w[j], head[j]);
@@ -63,7 +88,7 @@ void ic__table_write(FILE *f, ic_report_format fmt, const char *const *head, int
     for (size_t i = 0; i < nrows; i++) {
         for (int j = 0; j < nc; j++)
             fprintf(f, md ? (num[j] ? "| %s%*s " : "| %s%-*s ") : (num[j] ? "%s%*s" : "%s%-*s"),
-                    md ? "" : (j ? "  " : ""), (int)w[j], cell(ctx, i, j));
+                    md ? "" : (j ? "  " : ""), (int)w[j], disp(cell(ctx, i, j), md, buf, sizeof buf));
         fputs(md ? "|\n" : "\n", f);
     }
 }

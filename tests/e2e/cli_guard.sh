@@ -115,4 +115,11 @@ for f in r.json m.json; do
     node -e 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"))' "$T/$f" && ok || bad "$f: not JSON"
 done
 expect_has "margin csv: a name with a quote and a comma" "$("$IC" margin --ledger "$T/o.db" --format csv)" '"a""b,c",100,'
+# a '|' or a line break in a name keeps Markdown and terminal tables whole
+printf '{"id":"p1","provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","usage":{"input_tokens":10},"customer":"a|b","feature":"line1\\nline2"}\n' > "$T/pipe.jsonl"
+"$IC" ingest --quiet --ledger "$T/p.db" "$T/pipe.jsonl"
+md=$("$IC" report --ledger "$T/p.db" --by customer,feature --format md)
+expect_has "md: a '|' in a name escaped" "$md" '| a\|b '
+expect_eq "md: every row of the first table has the header's columns" "$(awk '/^[|]/ {t = 1; print; next} t {exit}' <<<"$md" | perl -ne 's/\\\|//g; print tr/|//, "\n"' | sort -u)" "13"
+expect_eq "table: the name's line break is a space" "$("$IC" report --ledger "$T/p.db" --by customer,feature | grep -c '^a|b  *line1 line2')" 1
 finish
