@@ -121,8 +121,13 @@ ic_status ic_revenue_import_csv(ic_ledger *l, FILE *in, const char *source, size
                               (unsigned long long)lineno, p);
             goto out;
         }
-        if (*r == '$')
+        char neg[128]; /* "-$5" as "-5" (and "$-5" as "-5"): a refund or credit */
+        if (r[0] == '-' && r[1] == '$' && strlen(r) < sizeof neg) {
+            snprintf(neg, sizeof neg, "-%s", r + 2);
+            r = neg;
+        } else if (*r == '$') {
             r++;
+        }
         ic_money m;
         if (!*r || ic_money_parse(r, strlen(r), &m) != IC_OK) {
             st = ic_error_set(err, IC_ERR_PARSE, "%s:%llu: revenue '%.40s' is not a decimal amount "

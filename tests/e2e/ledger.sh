@@ -316,6 +316,16 @@ expect_eq "OTLP: one reject per span" "$(wc -l <"$T/otlp-rej.jsonl" | tr -d ' ')
 expect_eq "OTLP: each reject holds its span only" "$(jq -r '.line' "$T/otlp-rej.jsonl" | grep -c resourceSpans)" 0
 expect_has "OTLP: the span is named" "$(cat "$T/err")" "span s02: no gen_ai.request.model"
 
+# revenue may be negative (a refund), as -5, -$5 or $-5; a margin over part of a month says that
+# revenue counts whole months
+printf 'customer,period,revenue\nrefunded,2026-03,-$5\nrefunded2,2026-03,$-2.5\n' >"$T/negrev.csv"
+"$IC" revenue import --ledger "$T/neg.db" "$T/negrev.csv" >/dev/null; expect_eq "negative revenue: imported" $? 0
+expect_has "negative revenue: stored" "$("$IC" revenue list --ledger "$T/neg.db")" "refunded,2026-03,-5"
+"$IC" margin --ledger "$L" --from 2026-03-02 --to 2026-03-20 >/dev/null 2>"$T/err"
+expect_has "margin over part of a month: a note" "$(cat "$T/err")" "the period starts within a month: revenue counts whole months"
+"$IC" margin --ledger "$L" --month 2026-03 >/dev/null 2>"$T/err"
+if grep -q "within a month" "$T/err"; then bad "margin over a whole month: no note"; else ok; fi
+
 # the PostgreSQL target is refused clearly
 "$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
 expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"
