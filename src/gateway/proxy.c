@@ -1074,12 +1074,17 @@ static void prompt_text(json_object *o, struct evbuffer *out, int depth)
  * a tag and its length; objects and arrays as a tag and their count. Returns false when an
  * object has more keys than it sorts (256): then the key does not stand for the whole request,
  * and the request is not cached. */
-static void hash_item(gw_sha256_ctx *h, char tag, const char *s, size_t n)
+static void hash_head(gw_sha256_ctx *h, char tag, size_t n) /* n: a length or a count */
 {
     unsigned char head[9] = {(unsigned char)tag};
     for (int i = 0; i < 8; i++)
         head[1 + i] = (unsigned char)((uint64_t)n >> (8 * i));
     gw_sha256_update(h, head, sizeof head);
+}
+
+static void hash_item(gw_sha256_ctx *h, char tag, const char *s, size_t n)
+{
+    hash_head(h, tag, n);
     gw_sha256_update(h, s, n);
 }
 
@@ -1105,7 +1110,7 @@ static bool normalize(json_object *o, gw_sha256_ctx *b, int depth)
                 keys[j] = keys[j - 1];
                 keys[j - 1] = t;
             }
-        hash_item(b, '{', "", n);
+        hash_head(b, '{', n);
         for (size_t i = 0; i < n; i++) {
             json_object *v = NULL;
             json_object_object_get_ex(o, keys[i], &v);
@@ -1114,7 +1119,7 @@ static bool normalize(json_object *o, gw_sha256_ctx *b, int depth)
         }
     } else if (json_object_is_type(o, json_type_array)) {
         size_t n = json_object_array_length(o);
-        hash_item(b, '[', "", n);
+        hash_head(b, '[', n);
         for (size_t i = 0; i < n; i++)
             whole = whole && normalize(json_object_array_get_idx(o, i), b, depth + 1);
     } else if (json_object_is_type(o, json_type_string)) {
