@@ -989,10 +989,14 @@ const char *ic_tokenizer_encoding_for_model(const char *model)
         m = slash + 1;
     if (has_prefix(m, "ft:"))
         m += 3;
+    while (*m == ' ' || *m == '\t') /* as the catalog resolves "gpt-4o " */
+        m++;
     char low[128];
     size_t i = 0;
     for (; m[i] && i + 1 < sizeof low; i++)
         low[i] = (char)(m[i] >= 'A' && m[i] <= 'Z' ? m[i] + 32 : m[i]);
+    while (i && (low[i - 1] == ' ' || low[i - 1] == '\t'))
+        i--;
     low[i] = 0;
     static const char *const o200k[] = {"gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "chatgpt-4o",
                                         "o1", "o3", "o4", "gpt-oss", "codex-mini",

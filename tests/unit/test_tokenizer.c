@@ -1135,6 +1135,7 @@ static void model_map(void)
     CHECK_STR(ic_tokenizer_encoding_for_model("gpt-4o"), "o200k_base");
     CHECK_STR(ic_tokenizer_encoding_for_model("gpt-4o-mini-2024-07-18"), "o200k_base");
     CHECK_STR(ic_tokenizer_encoding_for_model("openai/gpt-4.1-nano"), "o200k_base");
+    CHECK_STR(ic_tokenizer_encoding_for_model(" gpt-4o "), "o200k_base"); /* as the catalog trims */
     CHECK_STR(ic_tokenizer_encoding_for_model("gpt-5-mini"), "o200k_base");
     CHECK_STR(ic_tokenizer_encoding_for_model("o1"), "o200k_base");
     CHECK_STR(ic_tokenizer_encoding_for_model("o3-mini"), "o200k_base");
