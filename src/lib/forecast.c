@@ -541,7 +541,9 @@ ic_status ic_forecast_write(const ic_forecast *f, ic_report_format fmt, FILE *ou
         fputc('\n', out);
         for (size_t i = 0; i < f->npoints; i++) {
             const ic_forecast_point *p = &f->points[i];
-            fprintf(out, "%s,%s,%s", p->month, p->history ? "actual" : "projected",
+            /* partial: the ledger covers part of the month (the table says how many days) */
+            fprintf(out, "%s,%s,%s", p->month,
+                    !p->history ? "projected" : p->days < p->month_days ? "partial" : "actual",
                     ic_money_format(p->revenue, a, sizeof a));
             for (int k = 0; k < IC_FORECAST_SCENARIOS; k++) {
                 if (k == 3 && !f->catalog_scenario) { /* no fitted decline: no numbers */

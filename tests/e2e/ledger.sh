@@ -241,6 +241,8 @@ expect_has "forecast scenarios" "$(cat "$T/fc")" "10x cheaper/12mo"
 expect_has "forecast target line" "$(cat "$T/fc")" "target: cost <= 25.00% of revenue"
 "$IC" forecast --ledger "$W" --months 6 --format csv >"$T/fc.csv"
 expect_eq "forecast csv rows" "$(grep -c projected "$T/fc.csv")" "6"
+# the workload starts on June 1 and covers 75 days: August is partial, as the table says
+expect_eq "forecast csv: a partial month" "$(grep -c ',partial,' "$T/fc.csv")" "1"
 # 75 days from 2026-06-01: June and July whole (actual), August's 14 days a partial month
 expect_has "forecast: a whole month is actual" "$(cat "$T/fc")" "2026-07   actual"
 expect_has "forecast: a partial month says its days" "$(cat "$T/fc")" "2026-08   14 days"
