@@ -91,11 +91,11 @@ static void reject(ctx *c, uint64_t line, const char *reason, const char *text, 
         return;
     char *clean = NULL;
     size_t w = len;
-    if (ic__has_key(text, len) && (clean = malloc(len ? len : 1))) {
+    if (ic__has_key(text, len)) {
+        if (!(clean = malloc(len)))
+            return; /* out of memory: better no line than a key */
         memcpy(clean, text, len);
         w = ic__redact_keys(clean, len);
-    } else if (ic__has_key(text, len)) {
-        return; /* out of memory: better no line than a key */
     }
     c->o->reject(c->o->arg, c->source, line, reason, clean ? clean : text, w);
     free(clean);

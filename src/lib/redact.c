@@ -1,6 +1,6 @@
 /* redact.c: provider keys cut out of text that leaves the library (redact.h). ic_error_set runs
- * every error message through it, ingest every refused line; record.c refuses metadata that
- * holds one. */
+ * every error message through it (and the CLI its own, through ic_redact_keys), ingest every
+ * refused line, and ingest refuses an event whose kept metadata holds one. */
 #include "redact.h"
 
 #include "infercost/status.h"
@@ -8,7 +8,8 @@
 #include <ctype.h>
 #include <string.h>
 
-size_t ic__key_at(const char *p, const char *e)
+/* the length of the key starting at p (p < e), or 0 if none starts there */
+static size_t key_at(const char *p, const char *e)
 {
     size_t left = (size_t)(e - p);
     size_t pre = left >= 3 && !memcmp(p, "sk-", 3) ? 3 : left >= 4 && !memcmp(p, "AIza", 4) ? 4 : 0;
@@ -29,7 +30,7 @@ static int starts(const char *s, size_t i)
 int ic__has_key(const char *s, size_t n)
 {
     for (size_t i = 0; i + 19 <= n; i++)
-        if (starts(s, i) && ic__key_at(s + i, s + n))
+        if (starts(s, i) && key_at(s + i, s + n))
             return 1;
     return 0;
 }
@@ -40,7 +41,7 @@ size_t ic__redact_keys(char *s, size_t n)
 {
     size_t w = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = starts(s, i) ? ic__key_at(s + i, s + n) : 0;
+        size_t k = starts(s, i) ? key_at(s + i, s + n) : 0;
         if (!k) {
             s[w++] = s[i++];
             continue;

@@ -6,11 +6,10 @@
 
 #include <stddef.h>
 
-/* the length of the key starting at p (p < e), or 0 if none starts there */
-size_t ic__key_at(const char *p, const char *e);
 /* whether s[0..n) holds a key */
 int ic__has_key(const char *s, size_t n);
-/* redact s[0..n) in place (a key of 19+ characters becomes 16: never longer); the new length */
+/* redact s[0..n) in place (a key of 19+ characters becomes 16: never longer); the new length
+ * (ic_redact_keys in status.h is the same, public) */
 size_t ic__redact_keys(char *s, size_t n);
 
 #endif
