@@ -10,5 +10,5 @@ echo "== infercost cost --summary data/examples/workload.jsonl"
 "$IC" cost --summary data/examples/workload.jsonl
 echo
 echo "== infercost price claude-sonnet-4-5 --provider anthropic --at 2026-02-15"
-"$IC" price claude-sonnet-4-5 --provider anthropic --at 2026-02-15 | head -n 12
+"$IC" price claude-sonnet-4-5 --provider anthropic --at 2026-02-15 | head -n 15
 echo

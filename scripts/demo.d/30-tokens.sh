@@ -12,20 +12,9 @@ echo "\$ infercost count --model gpt-4 --lines text.txt"
 echo "\$ infercost count --model claude-sonnet-4-5 text.txt   (no public tokenizer: an estimate)"
 "$IC" count --model claude-sonnet-4-5 "$DEMO/text.txt"
 echo
-cat > "$DEMO/request.json" <<'JSON'
-{"model": "gpt-4o", "max_tokens": 800,
- "messages": [
-  {"role": "system", "content": "You are a helpful assistant that can answer to questions about the weather."},
-  {"role": "user", "content": "What's the weather like in San Francisco?"}],
- "tools": [{"type": "function", "function": {"name": "get_current_weather",
-   "description": "Get the current weather in a given location",
-   "parameters": {"type": "object", "properties": {
-     "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
-     "unit": {"type": "string", "description": "The unit of temperature to return", "enum": ["celsius", "fahrenheit"]}}}}}]}
-JSON
 echo "== infercost estimate: what a request will cost, before it is sent"
-echo "\$ infercost estimate request.json"
-"$IC" estimate "$DEMO/request.json"
-echo "\$ infercost estimate --model claude-sonnet-4-5 request.json"
-"$IC" estimate --model claude-sonnet-4-5 "$DEMO/request.json"
+echo "\$ infercost estimate examples/request.json"
+"$IC" estimate examples/request.json
+echo "\$ infercost estimate --model claude-sonnet-4-5 examples/request.json"
+"$IC" estimate --model claude-sonnet-4-5 examples/request.json
 echo

@@ -32,13 +32,16 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help")) {
-        usage(argc < 2 ? stderr : stdout);
+        !strcmp(argv[1], "help") || !strcmp(argv[1], "--version")) {
+        if (!strcmp(argc < 2 ? "" : argv[1], "--version"))
+            printf("infercost 0.1.0\n");
+        else
+            usage(argc < 2 ? stderr : stdout);
+        if (fflush(stdout) != 0 || ferror(stdout)) { /* as for every command, below */
+            fprintf(stderr, "infercost: write error: the output could not be written\n");
+            return 1;
+        }
         return argc < 2 ? 2 : 0;
-    }
-    if (!strcmp(argv[1], "--version")) {
-        printf("infercost 0.1.0\n");
-        return 0;
     }
     for (const ic_command *c = __start_ic_commands; c < __stop_ic_commands; c++)
         if (!strcmp(c->name, argv[1])) {

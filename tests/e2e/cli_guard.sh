@@ -79,7 +79,8 @@ if [ -c /dev/full ]; then
     # --- every command: output that cannot be written is an error
     for args in "price gpt-4o" "models gpt" "report --ledger $T/l.db" "margin --ledger $T/l.db" \
                 "forecast --ledger $T/l.db" "generate-workload --days 3" "cost $T/wl.jsonl" \
-                "count $T/wl.jsonl" "export --format focus --ledger $T/l.db"; do
+                "count $T/wl.jsonl" "export --format focus --ledger $T/l.db" "--help" "--version" \
+                "whatif --batch --ledger $T/l.db"; do
         # shellcheck disable=SC2086
         "$IC" $args > /dev/full 2>"$T/err"; rc=$?
         check_rc=$([ "$rc" != 0 ] && echo nonzero || echo "0: $(head -c 200 "$T/err")")
