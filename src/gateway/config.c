@@ -434,6 +434,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     c->connect_timeout_ms = 5000;
     c->timeout_ms = 600000;
     c->drain_timeout_ms = 10000;
+    c->client_timeout_ms = 60000;
     c->max_retries = 2;
     c->backoff_ms = 100;
     c->max_body_bytes = 32u << 20;
@@ -443,7 +444,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     json_object *v, *cache;
     static const char *const ok[] = {"listen", "spool", "journal", "spool_fsync", "ledger", "access_log", "catalog",
                                      "overlays", "default_max_tokens", "connect_timeout_ms",
-                                     "timeout_ms", "drain_timeout_ms", "max_retries",
+                                     "timeout_ms", "drain_timeout_ms", "client_timeout_ms", "max_retries",
                                      "backoff_ms", "require_key", "max_body_bytes", "cache",
                                      "upstreams", "routes", "keys", NULL};
     int64_t t;
@@ -491,6 +492,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     INT_FIELD("connect_timeout_ms", 1, 600000, c->connect_timeout_ms)
     INT_FIELD("timeout_ms", 1, 3600000, c->timeout_ms)
     INT_FIELD("drain_timeout_ms", 0, 3600000, c->drain_timeout_ms)
+    INT_FIELD("client_timeout_ms", 100, 3600000, c->client_timeout_ms)
     INT_FIELD("max_retries", 0, 10, c->max_retries)
     INT_FIELD("backoff_ms", 0, 60000, c->backoff_ms)
     INT_FIELD("max_body_bytes", 1024, 1 << 30, c->max_body_bytes)

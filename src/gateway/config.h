@@ -72,6 +72,7 @@ typedef struct gw_config {
     char **overlays; size_t noverlays;
     uint64_t default_max_tokens;
     long connect_timeout_ms, timeout_ms, drain_timeout_ms;
+    long client_timeout_ms; /* a client's request read, or a write to it, gives up after this */
     int max_retries, backoff_ms;
     bool require_key;
     size_t max_body_bytes;

@@ -1567,8 +1567,14 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     /* output bound: the client's, or the configured default written into the request */
     bool bad = false;
     if (ep == EP_CHAT) {
-        if (!get_uint(c->body, "max_completion_tokens", &c->max_out, &bad) && !bad &&
-            !get_uint(c->body, "max_tokens", &c->max_out, &bad) && !bad) {
+        /* both may be given, and an upstream may read either (OpenAI the first, many
+         * OpenAI-compatible servers the second): the bound is the larger */
+        uint64_t mc = 0, mt = 0;
+        bool hc = get_uint(c->body, "max_completion_tokens", &mc, &bad);
+        bool ht = !bad && get_uint(c->body, "max_tokens", &mt, &bad);
+        if (hc || ht) {
+            c->max_out = mc > mt ? mc : mt;
+        } else if (!bad) {
             c->max_out = s->cfg->default_max_tokens;
             c->inj_key = "max_completion_tokens";
             json_object_object_add(c->body, "max_completion_tokens",

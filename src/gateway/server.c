@@ -73,6 +73,36 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
     evtimer_add(g_drain_timer, &tv);
 }
 
+/* accept() failing (EMFILE: out of descriptors) left libevent logging a warning and retrying at
+ * once for as long as a connection waited: a core at 100% and a million stderr lines in seconds.
+ * Instead new connections pause for 100 ms (they wait in the backlog), with one line on stderr
+ * at most every 10 s. */
+static struct event *g_accept_timer;
+static int64_t g_accept_warned_ms; /* when the last line was written; 0: none yet */
+
+static void accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evconnlistener_enable(arg);
+}
+
+static void accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    evconnlistener_disable(l);
+    int64_t now = gw_now_ms();
+    if (!g_accept_warned_ms || now - g_accept_warned_ms >= 10000) {
+        fprintf(stderr, "infercost serve: cannot accept connections: %s; new ones wait 100 ms "
+                        "at a time (raise the descriptor limit, ulimit -n)\n",
+                evutil_socket_error_to_string(e));
+        g_accept_warned_ms = now;
+    }
+    struct timeval tv = {0, 100000};
+    evtimer_add(g_accept_timer, &tv);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -84,6 +114,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     fprintf(stderr, "infercost serve: %s: draining %lld in-flight call(s)\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM", (long long)s->m.inflight);
     s->draining = true;
+    if (g_accept_timer)
+        evtimer_del(g_accept_timer); /* the listener goes below */
     if (s->bound) {
         evhttp_del_accept_socket(s->http, s->bound);
         s->bound = NULL;
@@ -299,6 +331,13 @@ static int cmd_serve(int argc, char **argv)
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)s->cfg->max_body_bytes);
     evhttp_set_max_headers_size(s->http, 64 * 1024); /* else one huge header line grows memory */
+    {
+        /* a client that sends part of a request and then nothing would hold its connection
+         * (and a descriptor) for ever: reading, or writing to it, gives up after this long */
+        struct timeval tv = {s->cfg->client_timeout_ms / 1000,
+                             (s->cfg->client_timeout_ms % 1000) * 1000};
+        evhttp_set_timeout_tv(s->http, &tv);
+    }
     evhttp_set_gencb(s->http, gw_proxy_handle, s);
     {
         struct sockaddr_in sin;
@@ -321,6 +360,8 @@ static int cmd_serve(int argc, char **argv)
         int one = 1;
         setsockopt(evconnlistener_get_fd(l), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         s->bound = evhttp_bind_listener(s->http, l);
+        g_accept_timer = evtimer_new(s->base, accept_resume, l);
+        evconnlistener_set_error_cb(l, accept_error);
         struct sockaddr_in got;
         socklen_t gl = sizeof got;
         getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&got, &gl);
@@ -354,6 +395,8 @@ static int cmd_serve(int argc, char **argv)
     if (g_drain_timer)
         event_free(g_drain_timer);
     event_free(s->alog_timer);
+    if (g_accept_timer)
+        event_free(g_accept_timer);
     fprintf(stderr, "infercost serve: stopped; %llu event(s) spooled to %s\n",
             (unsigned long long)gw_spool_events(s->spool), s->cfg->spool);
     rc = 0;

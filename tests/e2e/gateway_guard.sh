@@ -29,7 +29,7 @@ K2="ick-guard-key-two-000000000000"
 H1=$(printf '%s' "$K1" | sha256sum | cut -d' ' -f1)
 H2=$(printf '%s' "$K2" | sha256sum | cut -d' ' -f1)
 cat >"$T/gw.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","cache":{"enabled":true},
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","cache":{"enabled":true},"client_timeout_ms":1000,
  "upstreams":[
   {"name":"oa","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
   {"name":"nu","provider":"openai","base_url":"http://127.0.0.1:$NU_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
@@ -102,5 +102,39 @@ r1=$(curl -s -D "$T/h1" -o /dev/null -H "Authorization: Bearer $K1" -H "X-Inferc
 curl -s -D "$T/h2" -o /dev/null -H "Authorization: Bearer $K1" -H "X-Infercost-Cache: on" "$G" \
     -d "{$pad\"model\":\"gpt-4o\",\"max_tokens\":5,$MSG}"
 absent "many keys: no cache hit" "X-Infercost-Cache: hit" "$T/h2"
+# a client that sends half a request and then nothing is dropped after client_timeout_ms
+slow=$(timeout 20 python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabcd")
+t = time.time(); s.settimeout(15)
+try:
+    s.recv(100)
+except Exception:
+    pass
+print(round(time.time() - t))' "$GW_PORT")
+check "half a request: dropped after client_timeout_ms (${slow:-?} s)" [ "${slow:-99}" -le 3 ]
 eq "gateway alive at the end" "$(curl -s "http://127.0.0.1:$GW_PORT/healthz" | jq -r .status)" ok
+kill -TERM "$GW_PID"; wait "$GW_PID"
+# out of descriptors: connections wait, the gateway does not spin or flood stderr, and serves on
+( ulimit -n 64; exec "$IC" serve --config "$T/gw.json" --listen 127.0.0.1:0 >"$T/gw-fd.out" 2>"$T/gw-fd.err" ) &
+FD_PID=$!; PIDS+=("$FD_PID")
+FD_PORT=$(wait_port "$T/gw-fd.out" "$FD_PID")
+timeout 20 python3 -c '
+import socket, sys, time
+cs = []
+for i in range(100):
+    try:
+        cs.append(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1))
+    except Exception:
+        pass
+time.sleep(2)' "$FD_PORT"
+ticks=$(awk '{print $14 + $15}' "/proc/$FD_PID/stat")
+check "out of descriptors: one line on stderr ($(wc -l <"$T/gw-fd.err"))" [ "$(wc -l <"$T/gw-fd.err")" -le 2 ]
+check "out of descriptors: no spin ($ticks ticks of CPU)" [ "$ticks" -lt 100 ]
+expect_accept=$(grep -c "cannot accept connections: Too many open files" "$T/gw-fd.err")
+eq "out of descriptors: says why" "$expect_accept" 1
+eq "out of descriptors: serves again" "$(curl -s -m 5 "http://127.0.0.1:$FD_PORT/healthz" | jq -r .status)" ok
+kill -TERM "$FD_PID"; wait "$FD_PID"
+eq "out of descriptors: clean exit" "$?" 0
 finish

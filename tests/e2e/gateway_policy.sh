@@ -68,6 +68,10 @@ check "budget error names the key" grep -q "key 'alpha'" "$T/b"
 TOOL='"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"u":{"type":["string","null"],"enum":["c",null]}}}}}]'
 eq "nullable enum, budgeted key" "$(call "$KD" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG,$TOOL}")" 200
 eq "nullable enum: gateway alive" "$(curl -s "http://127.0.0.1:$GW_PORT/healthz" | jq -r .status)" ok
+# both output bounds given: an upstream may read either, so the larger is reserved (50,000 x
+# $0.6/M = $0.03 > delta's $0.005); the smaller alone would have passed
+eq "both output bounds: the larger reserved" "$(call "$KD" "{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":5,\"max_tokens\":50000,$MSG}")" 429
+eq "both output bounds: the small one alone passes" "$(call "$KD" "{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":5,$MSG}")" 200
 # concurrent: 12 calls at once (mock latency 150 ms) against gamma's $0.01 monthly budget
 seq 1 12 | xargs -P 12 -I{} curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $KC" "$G" \
     -d "{\"model\":\"budget-c\",\"max_tokens\":300,$MSG}" >"$T/par"
