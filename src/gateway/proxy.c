@@ -1791,6 +1791,20 @@ static void m_done(void *arg, bool ok, const char *err)
 static void handle_models(gw_server *s, struct evhttp_request *req)
 {
     s->m.req_by_endpoint[EP_MODELS]++;
+    if (s->cfg->require_key) { /* the list is fetched with the provider's key: keyed callers only */
+        req_hdrs rh;
+        scan_headers(req, &rh);
+        const char *presented = rh.auth && !strncasecmp(rh.auth, "Bearer ", 7) ? rh.auth + 7
+                                                                                : rh.api_key;
+        if (!presented || !*presented || !find_key(s->cfg, presented)) {
+            s->m.refused_auth++;
+            send_json_error(s, NULL, req, EP_MODELS, 401, "invalid_api_key",
+                            presented && *presented ? "unknown virtual key"
+                                                    : "a virtual key is required (Authorization: "
+                                                      "Bearer KEY or x-api-key: KEY)");
+            return;
+        }
+    }
     for (size_t i = 0; i < s->cfg->nupstreams; i++) {
         const gw_upstream_cfg *up = &s->cfg->upstreams[i];
         if (up->format != GW_FMT_OPENAI)

@@ -54,6 +54,9 @@ MSG='"messages":[{"role":"user","content":"hello"}]'
 eq "no key" "$(curl -s -o "$T/b" -w '%{http_code}' "$G" -d "{\"model\":\"gpt-4o-mini\",$MSG}")" 401
 eq "unknown key" "$(call "ick-unknown-key-000000000000" "{\"model\":\"gpt-4o-mini\",$MSG}")" 401
 eq "unknown key message" "$(jq -r .error.message "$T/b")" "unknown virtual key"
+# the model list is fetched with the provider's key: with require_key, keyed callers only
+eq "models without a key" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/v1/models")" 401
+eq "models with a key" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KA" "http://127.0.0.1:$GW_PORT/v1/models")" 200
 
 # budget: $0.002/day. Worst case per call: 8 prompt tokens (o200k, exact) x $2.5/M + 100 x $10/M
 # = $0.00102; actual ~$0.0002625. 4 calls fit (0.00105 + 0.00102 <= 0.002); the 5th could
