@@ -1125,7 +1125,14 @@ static bool normalize(json_object *o, gw_sha256_ctx *b, int depth)
     } else if (json_object_is_type(o, json_type_string)) {
         hash_item(b, 's', json_object_get_string(o), (size_t)json_object_get_string_len(o));
     } else {
-        const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        /* a number with an integral value the same however written (0, 0.0, 0e0) */
+        double d = json_object_is_type(o, json_type_double) ? json_object_get_double(o) : 0.5;
+        char n[32];
+        const char *t = n;
+        if (d == (double)(long long)d && d > -9e15 && d < 9e15)
+            snprintf(n, sizeof n, "%lld", (long long)d);
+        else
+            t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         hash_item(b, 'v', t, strlen(t));
     }
     return whole;
@@ -1473,6 +1480,13 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     c->body = json_tokener_parse_ex(tok, c->raw, (int)len);
     bool okj = c->body && json_tokener_get_error(tok) == json_tokener_success &&
                json_object_is_type(c->body, json_type_object);
+    if (okj) { /* and nothing after it but white space: a second object would not be forwarded */
+        size_t end = json_tokener_get_parse_end(tok);
+        while (end < len && (c->raw[end] == ' ' || c->raw[end] == '\t' || c->raw[end] == '\n' ||
+                             c->raw[end] == '\r'))
+            end++;
+        okj = end == len;
+    }
     if (c->body && !okj) { /* an incomplete document leaves no object to keep */
         json_object_put(c->body);
         c->body = NULL;
@@ -1653,6 +1667,12 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
      * into the event even with the cache off, so that `infercost whatif --response-cache` can
      * tell what the cache would save. */
     const char *ch = rh.cache;
+    if (ch && strcasecmp(ch, "on") && strcasecmp(ch, "off")) {
+        send_json_error(s, c, req, ep, 400, "invalid_request_error",
+                        "X-Infercost-Cache must be on or off");
+        call_free(c);
+        return;
+    }
     if (!c->stream && !(ch && !strcasecmp(ch, "off"))) {
         json_object *t;
         bool det = ep == EP_EMBEDDINGS || (ch && !strcasecmp(ch, "on"));

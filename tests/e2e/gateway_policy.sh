@@ -205,13 +205,17 @@ eq "normalized: the same string escaped otherwise" "$(grep -i '^X-Infercost-Cach
 B4='{"model":"gpt-4o-mini","temperature":0,"messages":[{"role":"user","content":["cache me"]}]}'
 curl -s -D "$T/h3c" -o /dev/null "$G" -d "$B4"
 eq "another shape is another request" "$(grep -i '^X-Infercost-Cache:' "$T/h3c" | tr -d '\r' | cut -d' ' -f2)" miss
+curl -s -D "$T/h3d" -o /dev/null "$G" -d '{"model":"gpt-4o-mini","temperature":0.0,"messages":[{"role":"user","content":"cache me"}]}'
+eq "normalized: 0.0 is 0" "$(grep -i '^X-Infercost-Cache:' "$T/h3d" | tr -d '\r' | cut -d' ' -f2)" hit
+eq "a cache header that is neither on nor off" "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Infercost-Cache: maybe' "$G" -d "$B")" 400
+eq "a body with more after the object" "$(curl -s -o /dev/null -w '%{http_code}' "$G" -d "$B {\"x\":1}")" 400
 curl -s -D "$T/h4" -o /dev/null "$G" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
 eq "not deterministic: not cached" "$(grep -ci '^X-Infercost-Cache:' "$T/h4")" 0
 curl -s -D "$T/h5" -o /dev/null "$G" -H "X-Infercost-Cache: on" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
 curl -s -D "$T/h5" -o /dev/null "$G" -H "X-Infercost-Cache: on" -d "{\"model\":\"gpt-4o-mini\",\"temperature\":0.7,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}"
 eq "opt-in header" "$(grep -i '^X-Infercost-Cache:' "$T/h5" | tr -d '\r' | cut -d' ' -f2)" hit
 m=$(curl -s "http://127.0.0.1:$GW_PORT/metrics")
-check "metrics cache hits" grep -q '^infercost_cache_hits_total 4$' <<<"$m"
+check "metrics cache hits" grep -q '^infercost_cache_hits_total 5$' <<<"$m"
 check "metrics retries" grep -q '^infercost_retries_total [1-9]' <<<"$m"
 check "metrics fallbacks" grep -q '^infercost_fallbacks_total [1-9]' <<<"$m"
 kill -TERM "$GW_PID"; wait "$GW_PID"
