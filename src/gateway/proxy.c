@@ -1851,10 +1851,32 @@ static void handle_models(gw_server *s, struct evhttp_request *req)
     send_json_error(s, NULL, req, EP_MODELS, 404, "not_found", "no OpenAI-format upstream to list models");
 }
 
+/* client_timeout_ms (server.c) is a read and write timeout on the client's connection. Once a
+ * request is read, the connection only waits for close while the answer is made, and a stream
+ * may pause between events for longer than that: the read side loses its timeout until the
+ * answer is complete, then gets it back for the next request on the connection. The write side
+ * keeps it (it runs only while written data waits on a client that does not read). */
+static void client_read_timeout(struct evhttp_request *req, const gw_server *s, bool on)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    if (!bev)
+        return;
+    struct timeval tv = {s->cfg->client_timeout_ms / 1000, (s->cfg->client_timeout_ms % 1000) * 1000};
+    bufferevent_set_timeouts(bev, on ? &tv : NULL, &tv);
+}
+
+static void on_reply_complete(struct evhttp_request *req, void *arg)
+{
+    client_read_timeout(req, arg, true);
+}
+
 void gw_proxy_handle(struct evhttp_request *req, void *arg)
 {
     gw_server *s = arg;
     g_ovh_metrics = &s->m;
+    client_read_timeout(req, s, false);
+    evhttp_request_set_on_complete_cb(req, on_reply_complete, s);
     const char *uri = evhttp_request_get_uri(req);
     char path[256];
     size_t pl = strcspn(uri, "?");

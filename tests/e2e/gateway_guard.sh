@@ -9,6 +9,10 @@
 . "$(dirname "$0")/gateway_common.bash"
 export IC_TEST_PROVIDER_KEY="sk-fake-guard"
 start_mock m --expect-key-env IC_TEST_PROVIDER_KEY || { finish; exit 1; }
+M1=$MOCK_PORT
+# a stream that pauses 1.2 s between events, longer than the gateway's client_timeout_ms
+start_mock sc --chunk-delay-ms 1200 --output-tokens 3 || { finish; exit 1; }
+SC_PORT=$MOCK_PORT MOCK_PORT=$M1
 # an OpenAI-style upstream whose answers carry no usage (a provider that omits it)
 node -e '
 const http = require("node:http");
@@ -32,8 +36,10 @@ cat >"$T/gw.json" <<JSON
 {"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","cache":{"enabled":true},"client_timeout_ms":1000,
  "upstreams":[
   {"name":"oa","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
-  {"name":"nu","provider":"openai","base_url":"http://127.0.0.1:$NU_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
- "routes":[{"name":"nu","match":{"model":"nousage-*"},"targets":[{"upstream":"nu","model":"gpt-4o-mini"}]}],
+  {"name":"nu","provider":"openai","base_url":"http://127.0.0.1:$NU_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"sc","provider":"openai","base_url":"http://127.0.0.1:$SC_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
+ "routes":[{"name":"nu","match":{"model":"nousage-*"},"targets":[{"upstream":"nu","model":"gpt-4o-mini"}]},
+           {"name":"sc","match":{"model":"slowstream-*"},"targets":[{"upstream":"sc","model":"gpt-4o-mini"}]}],
  "keys":[{"id":"one","sha256":"$H1","budget_usd_day":"0.01"},
          {"id":"two","sha256":"$H2","budget_usd_day":"0.0001"}]}
 JSON
@@ -114,6 +120,11 @@ except Exception:
     pass
 print(round(time.time() - t))' "$GW_PORT")
 check "half a request: dropped after client_timeout_ms (${slow:-?} s)" [ "${slow:-99}" -le 3 ]
+# ... but a stream that pauses longer than that between events is not cut: the wait for the
+# upstream does not count
+n=$(curl -s -N -m 30 -H "Authorization: Bearer $K1" "$G" \
+    -d "{\"model\":\"slowstream-x\",\"stream\":true,\"stream_options\":{\"include_usage\":true},$MSG}" | grep -c '^data:')
+eq "a stream pausing past client_timeout_ms: every event" "$n" 7
 eq "gateway alive at the end" "$(curl -s "http://127.0.0.1:$GW_PORT/healthz" | jq -r .status)" ok
 kill -TERM "$GW_PID"; wait "$GW_PID"
 # out of descriptors: connections wait, the gateway does not spin or flood stderr, and serves on
