@@ -77,6 +77,7 @@ typedef struct ctx {
     batch *free_b[3];
     int nfree;
     bool stop;         /* writer failed: parser should stop */
+    json_object *reject_src; /* a refusal with no text shows this object (an OTLP span) */
     batch slots[3];
 } ctx;
 
@@ -89,6 +90,8 @@ static void reject(ctx *c, uint64_t line, const char *reason, const char *text, 
     c->rejected++;
     if (!c->o->reject)
         return;
+    if (!text && c->reject_src) /* serialized only when refused */
+        text = json_object_to_json_string_length(c->reject_src, JSON_C_TO_STRING_PLAIN, &len);
     char *clean = NULL;
     size_t w = len;
     if (ic__has_key(text, len)) {
@@ -505,10 +508,11 @@ static bool otel_span(ctx *c, json_object *res_attrs, json_object *span, uint64_
         return true;
     }
     const char *trace = jstr(span, "traceId"), *sid = jstr(span, "spanId");
-    /* what a refusal shows: the span itself, not the document it came in (a document of many
-     * spans would otherwise be copied once per refused span) */
-    size_t len;
-    const char *text = json_object_to_json_string_length(span, JSON_C_TO_STRING_PLAIN, &len);
+    /* what a refusal shows: the span itself (serialized only then, by reject), not the document
+     * it came in (a document of many spans would otherwise be copied once per refused span) */
+    const char *text = NULL;
+    size_t len = 0;
+    c->reject_src = span;
     char why[256];
     if (!trace || !sid || !trace[0] || !sid[0]) {
         reject(c, line, "GenAI span without traceId/spanId", text, len);
@@ -636,9 +640,12 @@ static bool do_otlp(ctx *c, json_object *doc, uint64_t line, const char *text, s
             json_object *spans = jget(json_object_array_get_idx(ss, j), "spans");
             size_t nsp = spans && json_object_is_type(spans, json_type_array)
                              ? json_object_array_length(spans) : 0;
-            for (size_t k = 0; k < nsp; k++)
-                if (!otel_span(c, rattrs, json_object_array_get_idx(spans, k), line))
+            for (size_t k = 0; k < nsp; k++) {
+                bool ok = otel_span(c, rattrs, json_object_array_get_idx(spans, k), line);
+                c->reject_src = NULL;
+                if (!ok)
                     return false;
+            }
         }
     }
     return true;

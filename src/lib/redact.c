@@ -6,50 +6,80 @@
 #include "infercost/status.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
-/* the length of the key starting at p (p < e), or 0 if none starts there */
-static size_t key_at(const char *p, const char *e)
+/* "sk-" or "AIza" at p: the prefix's length, or 0 */
+static size_t prefix_at(const char *p, size_t left)
 {
-    size_t left = (size_t)(e - p);
-    size_t pre = left >= 3 && !memcmp(p, "sk-", 3) ? 3 : left >= 4 && !memcmp(p, "AIza", 4) ? 4 : 0;
-    if (!pre)
-        return 0;
-    size_t n = pre;
-    while (n < left && (isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '_'))
-        n++;
-    return n - pre >= 16 ? n : 0;
+    return left >= 3 && !memcmp(p, "sk-", 3) ? 3 : left >= 4 && !memcmp(p, "AIza", 4) ? 4 : 0;
 }
 
-/* a key can start at s[i]: 's' or 'A' not inside a word */
-static int starts(const char *s, size_t i)
+static bool keych(char c) { return isalnum((unsigned char)c) || c == '-' || c == '_'; }
+
+/* a key can start at s[i]: not inside a word. In JSON text (a refused line, the tags) the
+ * character before may end an escape, \n or \u000a, and still start a word */
+static bool starts(const char *s, size_t i)
 {
-    return (s[i] == 's' || s[i] == 'A') && (i == 0 || !isalnum((unsigned char)s[i - 1]));
+    if (s[i] != 's' && s[i] != 'A')
+        return false;
+    if (i == 0 || !isalnum((unsigned char)s[i - 1]))
+        return true;
+    if (i >= 2 && s[i - 2] == '\\' && strchr("nrtbf", s[i - 1]))
+        return true;
+    if (i >= 6 && s[i - 6] == '\\' && s[i - 5] == 'u' && isxdigit((unsigned char)s[i - 4]) &&
+        isxdigit((unsigned char)s[i - 3]) && isxdigit((unsigned char)s[i - 2]) &&
+        isxdigit((unsigned char)s[i - 1]))
+        return true;
+    return false;
+}
+
+/* the length of the key at s[i] (prefix and key characters, at least 16 of those), or 0 */
+static size_t key_at(const char *s, size_t i, size_t n)
+{
+    size_t pre = prefix_at(s + i, n - i);
+    if (!pre)
+        return 0;
+    size_t k = pre;
+    while (i + k < n && keych(s[i + k]))
+        k++;
+    return k - pre >= 16 ? k : 0;
 }
 
 int ic__has_key(const char *s, size_t n)
 {
     for (size_t i = 0; i + 19 <= n; i++)
-        if (starts(s, i) && key_at(s + i, s + n))
+        if (starts(s, i) && key_at(s, i, n))
             return 1;
     return 0;
 }
 
 size_t ic_redact_keys(char *s, size_t len) { return ic__redact_keys(s, len); }
 
+/* Left to right, the text shifted as each key shrinks, so that every test reads the text as it
+ * was around the key. A prefix whose key characters run to the end of the text is a key cut
+ * short (a message cut to its buffer, a line cut to 200 bytes): its characters after the prefix
+ * become '*', whatever their number. */
 size_t ic__redact_keys(char *s, size_t n)
 {
-    size_t w = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = starts(s, i) ? key_at(s + i, s + n) : 0;
-        if (!k) {
-            s[w++] = s[i++];
+    for (size_t i = 0; i < n; i++) {
+        if (!starts(s, i))
+            continue;
+        size_t k = key_at(s, i, n);
+        if (k) {
+            memcpy(s + i + 6, "[redacted]", 10);
+            memmove(s + i + 16, s + i + k, n - i - k);
+            n -= k - 16;
+            i += 15;
             continue;
         }
-        memmove(s + w, s + i, 6);
-        memcpy(s + w + 6, "[redacted]", 10);
-        w += 16;
-        i += k;
+        size_t pre = prefix_at(s + i, n - i), e = i + pre;
+        while (pre && e < n && keych(s[e]))
+            e++;
+        if (pre && e == n && e > i + pre) {
+            memset(s + i + pre, '*', n - i - pre);
+            break;
+        }
     }
-    return w;
+    return n;
 }

@@ -51,10 +51,12 @@ cat >"$T/keys.jsonl" <<EOF
 {"id":"k6","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1},"key_id":"team-$KG"}
 {"id":"k7","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1},"tags":{"note":"$KF"}}
 {"id":"k8","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1},"customer":"acme"}
+{"id":"k9","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1},"tags":{"note":"key:\\n$KF"}}
+{"id":"k10","provider":"openai","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":"x"},"note":"key:\\n$KG"}
 EOF
 "$IC" ingest --ledger "$T/keys.db" --rejects "$T/keys-rej.jsonl" "$T/keys.jsonl" >"$T/keys-out" 2>"$T/keys-err"
 expect_eq "keys: exit" $? 1
-expect_has "keys: the clean line is kept" "$(cat "$T/keys-out")" "1 new, 0 already in the ledger, 7 refused"
+expect_has "keys: the clean line is kept" "$(cat "$T/keys-out")" "1 new, 0 already in the ledger, 9 refused"
 expect_has "keys: the field is named" "$(cat "$T/keys-err")" "keys.jsonl:5: customer: holds what looks like a provider key"
 expect_has "keys: a quoted value is redacted" "$(cat "$T/keys-err")" 'unknown provider "sk-pro[redacted]"'
 "$IC" cost "$T/keys.jsonl" >"$T/keys-cost" 2>&1

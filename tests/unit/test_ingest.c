@@ -293,6 +293,40 @@ static void t_report_weeks(void)
     ic_ledger_close(l);
 }
 
+/* provider keys cut out of text (ic_redact_keys, status.h); fake keys only */
+static void redact_is(const char *in, const char *want)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", in);
+    buf[ic_redact_keys(buf, strlen(buf))] = 0;
+    if (strcmp(buf, want)) {
+        fprintf(stderr, "redact '%s': got '%s', want '%s'\n", in, buf, want);
+        ic_t_bad = 1;
+    }
+}
+
+static void t_redact(void)
+{
+    redact_is("a sk-proj-FAKEFAKEFAKEFAKE00 b", "a sk-pro[redacted] b");
+    redact_is("AIzaFAKEFAKEFAKEFAKEFAKE,sk-ant-api03-FAKEFAKEFAKEFAKE", "AIzaFA[redacted],sk-ant[redacted]");
+    /* after a JSON escape, as in a refused line or the tags */
+    redact_is("note:\\nsk-proj-FAKEFAKEFAKEFAKE00", "note:\\nsk-pro[redacted]");
+    redact_is("x\\u000aAIzaFAKEFAKEFAKEFAKE00", "x\\u000aAIzaFA[redacted]");
+    /* cut short at the end of the text (a message cut to its buffer): starred */
+    redact_is("got sk-proj-FAKEFA", "got sk-***********");
+    /* not keys: inside a word, too short in the middle of a text */
+    redact_is("task-FAKEFAKEFAKEFAKEFAKE0", "task-FAKEFAKEFAKEFAKEFAKE0");
+    redact_is("sk-learn is fine", "sk-learn is fine");
+    /* every library message goes through it, cut or not */
+    ic_error e;
+    char pad[600];
+    memset(pad, 'x', sizeof pad);
+    ic_error_set(&e, IC_ERR_INVALID, "%.*s sk-proj-FAKEFAKEFAKEFAKE00", 495, pad);
+    CHECK(strstr(e.msg, "FAKEFA") == NULL);
+    ic_error_set(&e, IC_ERR_INVALID, "unknown provider \"%s\"", "sk-proj-FAKEFAKEFAKEFAKE00");
+    CHECK_STR(e.msg, "unknown provider \"sk-pro[redacted]\"");
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -304,6 +338,7 @@ int main(void)
         fprintf(stderr, "catalog: %s\n", err.msg);
         return 1;
     }
+    RUN(t_redact);
     RUN(t_records);
     RUN(t_threads_agree);
     RUN(t_otlp_document);
