@@ -12,6 +12,7 @@
 
 #include "../fuzz/harness_merge.h"
 #include "../fuzz/harness_route.h"
+#include "../fuzz/harness_redact.h"
 #include "../fuzz/harness_tokenizer.h"
 #include "test.h"
 
@@ -86,6 +87,7 @@ int main(void)
             : !strncmp(names[i], "chat-", 5)    ? fz_chat
             : !strncmp(names[i], "merge-", 6)   ? fz_merge
             : !strncmp(names[i], "routecsv-", 9) ? fz_routecsv
+            : !strncmp(names[i], "redact-", 7)  ? fz_redact
                                                 : NULL;
         ic_t_name = names[i];
         ic_t_bad = 0;
