@@ -43,7 +43,8 @@ void ic_error_prefix(ic_error *err, const char *fmt, ...) __attribute__((format(
 
 /* Provider keys cut out of text, in place: "sk-..." (OpenAI, Anthropic) and "AIza..." (Google),
  * a prefix and at least 16 key characters starting a word, each become their first 6 characters
- * and "[redacted]" (never longer). Returns the new length. Every message ic_error_set writes has
+ * and "[redacted]" (never longer); what may be part of one (8 to 15 key characters, or any number
+ * running to the end of the text, as when a message is cut) is starred after the prefix. Returns the new length. Every message ic_error_set writes has
  * been through it; a program that prints what it was given can do the same. */
 size_t ic_redact_keys(char *s, size_t len);
 

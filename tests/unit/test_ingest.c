@@ -317,6 +317,8 @@ static void t_redact(void)
     /* not keys: inside a word, too short in the middle of a text */
     redact_is("task-FAKEFAKEFAKEFAKEFAKE0", "task-FAKEFAKEFAKEFAKEFAKE0");
     redact_is("sk-learn is fine", "sk-learn is fine");
+    /* part of a key, cut by a precision inside a message: starred */
+    redact_is("got \"sk-proj-FAKEFAK\" here", "got \"sk-************\" here");
     /* every library message goes through it, cut or not */
     ic_error e;
     char pad[600];
