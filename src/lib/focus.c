@@ -20,8 +20,6 @@ static const char *cols[] = {
     "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId", "ResourceName",
     "ResourceType", "ServiceCategory", "ServiceName", "ServiceSubcategory", "SkuId", "SkuMeter",
     "SubAccountId", "SubAccountName", "Tags",
-    /* FOCUS 1.0 names */
-    "Provider", "Publisher", "InvoiceIssuer",
     /* the ledger's own */
     "x_Model", "x_Customer", "x_Feature", "x_Requests", "x_CacheReadTokens", "x_CacheWriteTokens",
 };
@@ -90,7 +88,6 @@ static int on_rollup(const ic_rollup *r, void *arg)
             r->provider, money, "Standard", "USD", q, "Tokens", r->provider, r->provider, "", "",
             rid, r->model, "AI Model", "AI and Machine Learning", svc, "Generative AI", sku,
             dir == 0 ? "Input Tokens" : "Output Tokens", "", "", tags,
-            r->provider, r->provider, r->provider,
             r->model, r->customer, r->feature, reqs, crt, cwt,
         };
         for (size_t i = 0; i < NCOLS; i++)
