@@ -695,9 +695,15 @@ static void finish_call(gw_call *c, bool transport_ok)
      * its cost is not known, so it is never taken for $0 */
     bool usage_unknown = !have_usage && c->status >= 200 && c->status < 300 &&
                          (transport_ok || c->streaming);
-    /* settle: actual cost; unpriced or unknown usage keeps the whole reservation charged */
+    /* settle: actual cost; unpriced or unknown usage keeps the whole reservation charged, and so
+     * does a stream that was cut (the client left, or the upstream failed): what it reported may
+     * fall short of what the provider bills (Anthropic's output count comes at the end: a cut
+     * stream carries message_start's placeholder) */
+    bool cut = c->streaming && (c->client_gone || !transport_ok);
     if (c->reserved) {
         ic_money actual = priced ? cost.total : (have_usage || usage_unknown ? c->worst : 0);
+        if (cut && actual < c->worst)
+            actual = c->worst;
         s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, actual,
                         have_usage ? usage_tokens(&u) : 0, gw_now_ms());
         c->reserved = false;

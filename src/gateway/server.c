@@ -23,6 +23,8 @@
 
 #include "infercost/catalog.h"
 #include "infercost/pricing.h"
+#include "infercost/record.h"
+#include "infercost/timeutil.h"
 #include "infercost/units.h"
 #include "../cli/cli_common.h"
 #include "../cli/command.h"
@@ -101,6 +103,63 @@ static void accept_error(struct evconnlistener *l, void *arg)
     }
     struct timeval tv = {0, 100000};
     evtimer_add(g_accept_timer, &tv);
+}
+
+/* The budgets' spend so far today and this month, from the spool: without it a restart would
+ * start every key at $0 and a day's budget could be spent again. Each of the spool's events of
+ * the current UTC month for a key with a budget is priced again (as ingest would: a cache hit is
+ * $0), then charged to the store: this month's before today, then today's. A call whose usage
+ * came back incomplete counts what it recorded (its whole hold is not in the spool). Returns the
+ * number of events counted. */
+static uint64_t budgets_from_spool(gw_server *s)
+{
+    const gw_config *cfg = s->cfg;
+    bool any = false;
+    for (size_t i = 0; i < cfg->nkeys; i++)
+        any = any || cfg->keys[i].has_day || cfg->keys[i].has_month;
+    FILE *f = any ? fopen(cfg->spool, "r") : NULL;
+    if (!f)
+        return 0;
+    ic_money *day = calloc(cfg->nkeys, sizeof *day), *month = calloc(cfg->nkeys, sizeof *month);
+    int64_t now = gw_now_ms(), today = ic_time_day(now) * 86400000;
+    int64_t y;
+    unsigned mo, d;
+    ic_civil_from_days(ic_time_day(now), &y, &mo, &d);
+    int64_t month_start = ic_days_from_civil(y, mo, 1) * 86400000;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    uint64_t n = 0;
+    ic_record r;
+    ic_cost c;
+    ic_error err;
+    while (day && month && (got = getline(&line, &cap, f)) > 0) {
+        if (!memmem(line, (size_t)got, "\"key_id\"", 8)) /* calls without a key: not budgeted */
+            continue;
+        if (ic_record_parse(s->cat, line, (size_t)got - (line[got - 1] == '\n'), &r, &err) != IC_OK ||
+            !r.has_time || r.t_ms < month_start || r.t_ms > now)
+            continue;
+        size_t k = 0;
+        while (k < cfg->nkeys && strcmp(cfg->keys[k].id, r.key_id))
+            k++;
+        if (k == cfg->nkeys || ic_record_price(s->cat, &r, now, &c, &err) != IC_OK)
+            continue;
+        month[k] += c.total;
+        if (r.t_ms >= today)
+            day[k] += c.total;
+        n++;
+    }
+    free(line);
+    fclose(f);
+    for (size_t k = 0; day && month && k < cfg->nkeys; k++) {
+        if (month[k] - day[k] && month_start < today) /* a moment of this month before today */
+            s->bops->settle(s->bstore, cfg->keys[k].id, 0, 0, month[k] - day[k], 0, month_start);
+        if (day[k])
+            s->bops->settle(s->bstore, cfg->keys[k].id, 0, 0, day[k], 0, now);
+    }
+    free(day);
+    free(month);
+    return n;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -327,6 +386,12 @@ static int cmd_serve(int argc, char **argv)
     if (!s->bstore || !s->cstore || !s->base || !s->http || !s->up || !s->alog) {
         ic_cli_error("serve: out of memory at start");
         goto out;
+    }
+    {
+        uint64_t n = budgets_from_spool(s);
+        if (n)
+            fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from "
+                            "the spool\n", (unsigned long long)n);
     }
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)s->cfg->max_body_bytes);

@@ -148,4 +148,33 @@ eq "out of descriptors: says why" "$expect_accept" 1
 eq "out of descriptors: serves again" "$(curl -s -m 5 "http://127.0.0.1:$FD_PORT/healthz" | jq -r .status)" ok
 kill -TERM "$FD_PID"; wait "$FD_PID"
 eq "out of descriptors: clean exit" "$?" 0
+# a restart remembers the day's spend: the spool's calls of this month are counted again at start
+K3="ick-guard-key-three-0000000000"; H3=$(printf '%s' "$K3" | sha256sum | cut -d' ' -f1)
+K4="ick-guard-key-four-00000000000"; H4=$(printf '%s' "$K4" | sha256sum | cut -d' ' -f1)
+cat >"$T/gw-b.json" <<JSON
+{"listen":"127.0.0.1:0","spool":"$T/spool-b.jsonl",
+ "upstreams":[{"name":"oa","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"ant","provider":"anthropic","base_url":"http://127.0.0.1:$SC_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
+ "keys":[{"id":"three","sha256":"$H3","budget_usd_day":"0.0001"},
+         {"id":"four","sha256":"$H4","budget_usd_day":"0.002"}]}
+JSON
+start_gw "$T/gw-b.json" || { finish; exit 1; }
+G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+codes=""; for i in 1 2 3 4 5; do codes="$codes $(call "$K3" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,$MSG}")"; done
+eq "budget: calls until the day's budget" "$codes" " 200 200 200 429 429"
+kill -TERM "$GW_PID"; wait "$GW_PID"
+start_gw "$T/gw-b.json" || { finish; exit 1; }
+G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+eq "budget after a restart: still spent" "$(call "$K3" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,$MSG}")" 429
+check "budget after a restart: says what it counted" grep -q "budgets: 3 call(s) of this month counted from the spool" "$T/gw.err"
+# a stream the client cuts keeps its whole hold charged: an Anthropic stream cut before its
+# message_delta reported only message_start's placeholder output (worst case here $0.001524 of
+# the key's $0.002: the next call cannot fit)
+A="http://127.0.0.1:$GW_PORT/v1/messages"
+timeout 2 curl -s -N -H "x-api-key: $K4" "$A" \
+    -d '{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hello"}]}' >/dev/null
+check "the cut stream is settled" wait_inflight 0
+eq "a cut Anthropic stream: its hold stays charged" "$(curl -s -o /dev/null -w '%{http_code}' -H "x-api-key: $K4" "$A" \
+    -d '{"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"hello"}]}')" 429
+kill -TERM "$GW_PID"; wait "$GW_PID"
 finish
