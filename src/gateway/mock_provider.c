@@ -595,10 +595,11 @@ static void do_messages(struct evhttp_request *req, json_object *body)
         return;
     }
     struct evbuffer *t = evbuffer_new();
-    uint64_t sys_tokens = 0, total = 0;
+    uint64_t sys_tokens = 0, total = 1; /* 1: the request's framing */
     if (json_object_object_get_ex(body, "system", &sys)) {
         content_text(sys, t);
         sys_tokens = est_tokens(evbuffer_get_length(t));
+        total += sys_tokens;
     }
     uint64_t prefix = fnv((const char *)evbuffer_pullup(t, -1), evbuffer_get_length(t), 0);
     size_t n = json_object_array_length(msgs);
@@ -608,13 +609,13 @@ static void do_messages(struct evhttp_request *req, json_object *body)
         if (m && json_object_object_get_ex(m, "content", &c))
             content_text(c, t);
         total += est_tokens(evbuffer_get_length(t)) + 3;
-        if (i == 0 && !sys_tokens) {
+        if (i == 0 && !sys_tokens) { /* no system prompt: the first message is the cacheable
+                                      * prefix (already counted above) */
             sys_tokens = est_tokens(evbuffer_get_length(t));
             prefix = fnv((const char *)evbuffer_pullup(t, -1), evbuffer_get_length(t), 0);
         }
     }
     evbuffer_free(t);
-    total += sys_tokens + 1;
     g.prompt = total;
     /* cache_control marks the system prompt (or the first message) as a cacheable prefix: the
      * first call writes it, later calls read it (at least 1024 tokens, as Anthropic requires). */
