@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "infercost/timeutil.h"
 #include "infercost/units.h"
@@ -45,7 +46,43 @@ typedef struct pchange {
     int64_t t;
     double lr; /* log(after / before) */
     int cls;
+    const char *model; /* its id without a reseller's "vendor/" prefix (the catalog's string) */
 } pchange;
+
+/* a model id as resellers share it: without a "vendor/" path, an AWS region and vendor prefix
+ * ("global.anthropic.", "openai.") or an AWS version suffix ("-v1:0"), in lower case */
+static void model_key(const char *id, char *out, size_t cap)
+{
+    const char *s = strrchr(id, '/');
+    s = s ? s + 1 : id;
+    static const char *const pre[] = {"global.", "regional.", "us.", "eu.", "apac.",
+                                      "anthropic.", "openai.", "meta.", "amazon.", "mistral.",
+                                      "cohere.", "ai21.", "deepseek.", "qwen.", "google."};
+    for (bool again = true; again;) {
+        again = false;
+        for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+            if (!strncasecmp(s, pre[i], strlen(pre[i]))) {
+                s += strlen(pre[i]);
+                again = true;
+            }
+    }
+    size_t n = 0;
+    for (; s[n] && n + 1 < cap; n++)
+        out[n] = (char)((s[n] >= 'A' && s[n] <= 'Z') ? s[n] + 32 : s[n]);
+    out[n] = 0;
+    char *v = strstr(out, "-v"); /* "-v1:0", "-v2" at the end */
+    if (v && v[2] >= '0' && v[2] <= '9' && strspn(v + 2, "0123456789:") == strlen(v + 2))
+        *v = 0;
+}
+
+/* whether two catalog model ids name one model sold by several resellers */
+static bool same_model(const char *a, const char *b)
+{
+    char ka[256], kb[256];
+    model_key(a, ka, sizeof ka);
+    model_key(b, kb, sizeof kb);
+    return !strcmp(ka, kb);
+}
 
 void ic_catalog_class_trends(const ic_catalog *c, ic_class_trend out[IC_PRICE_CLASSES])
 {
@@ -90,12 +127,14 @@ void ic_catalog_class_trends(const ic_catalog *c, ic_class_trend out[IC_PRICE_CL
                 if (!input_price(next->prices, unit, &cur))
                     continue;
                 if (have && cur != prev) {
-                    pchange x = {next->start_ms, log(cur / prev), ic_price_class(prev)};
+                    pchange x = {next->start_ms, log(cur / prev), ic_price_class(prev),
+                                 ic_model_id(m)};
                     if (first_cls < 0)
                         first_cls = x.cls;
-                    bool seen = false; /* a reseller repeating the same change */
+                    bool seen = false; /* a reseller repeating the same change of the model */
                     for (size_t i = 0; i < n && !seen; i++)
-                        seen = v[i].t == x.t && v[i].cls == x.cls && fabs(v[i].lr - x.lr) < 1e-9;
+                        seen = v[i].t == x.t && v[i].cls == x.cls &&
+                               fabs(v[i].lr - x.lr) < 1e-9 && same_model(v[i].model, x.model);
                     if (!seen) {
                         if (n == cap) {
                             size_t nc = cap ? cap * 2 : 32;
@@ -145,9 +184,10 @@ fit:
                      t->changes, t->changes == 1 ? "" : "s", IC_TREND_MIN_CHANGES);
         else if (t->annual >= 1)
             snprintf(t->why, sizeof t->why,
-                     "its %d dated price changes (%d cuts, %d rises) show prices rising "
+                     "its %d dated price changes (%d cut%s, %d rise%s) show prices rising "
                      "(x%.2f/yr), not falling",
-                     t->changes, t->cuts, t->rises, t->annual);
+                     t->changes, t->cuts, t->cuts == 1 ? "" : "s", t->rises,
+                     t->rises == 1 ? "" : "s", t->annual);
         else
             t->usable = true;
     }
@@ -223,20 +263,40 @@ static int on_rev(const char *c, const char *p, ic_money m, void *arg)
     return 0;
 }
 
-/* least-squares slope of y over x = 0..n-1 */
-static double slope(const double *y, int n)
+/* least-squares slope of y over x (the months' own positions: a month left out leaves its gap) */
+static double slope(const double *x, const double *y, int n)
 {
     if (n < 2)
         return 0;
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (int i = 0; i < n; i++) {
-        sx += i;
+        sx += x[i];
         sy += y[i];
-        sxx += (double)i * i;
-        sxy += i * y[i];
+        sxx += x[i] * x[i];
+        sxy += x[i] * y[i];
     }
     double d = n * sxx - sx * sx;
     return d != 0 ? (n * sxy - sx * sy) / d : 0;
+}
+
+/* the days of each month (index from m0, n months) that have a call: rollups are per day */
+typedef struct active {
+    int m0, n;
+    uint32_t *days; /* a bit per day of the month */
+} active;
+
+static int on_rollup_day(const ic_rollup *r, void *arg)
+{
+    active *a = arg;
+    if (!r->requests)
+        return 0;
+    int64_t y;
+    unsigned mo, d;
+    ic_civil_from_days(r->day, &y, &mo, &d);
+    int k = (int)(y * 12 + mo - 1) - a->m0;
+    if (k >= 0 && k < a->n)
+        a->days[k] |= 1u << (d - 1);
+    return 0;
 }
 
 static ic_money cents(double usd)
@@ -299,14 +359,26 @@ ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast
             b = last_day;
         cov[k] = b >= a ? (int)(b - a + 1) : 0;
     }
-    /* fit on months with data; a month covered by fewer than 7 days is too noisy to fit */
+    /* fit on months with at least 7 days of calls (fewer is too noisy), each at its own place
+     * in the calendar; the rate is per day the ledger covers in the month */
+    active act = {m0, nh, calloc((size_t)nh, sizeof(uint32_t))};
+    if (!act.days) {
+        st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    st = ic_ledger_scan_rollups(l, NULL, on_rollup_day, &act, err);
     int nfit = 0;
-    double ys[240];
-    for (int k = 0; k < nh && nfit < 240; k++)
-        if (cov[k] >= 7 && req[k] > 0)
+    double xs[240], ys[240];
+    for (int k = 0; st == IC_OK && k < nh && nfit < 240; k++)
+        if (__builtin_popcount(act.days[k]) >= 7 && cov[k] > 0 && req[k] > 0) {
+            xs[nfit] = k;
             ys[nfit++] = log(req[k] / cov[k]);
+        }
+    free(act.days);
+    if (st != IC_OK)
+        goto out;
     f->history_months = nfit;
-    f->usage_growth = exp(slope(ys, nfit)) - 1;
+    f->usage_growth = exp(slope(xs, ys, nfit)) - 1;
     /* the run-rate of the last month (per covered day) */
     double base_per_day = cov[nh - 1] ? cost[nh - 1] / cov[nh - 1] : 0;
     /* revenue */
@@ -327,19 +399,21 @@ ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast
     f->have_revenue = rv.n > 0;
     double rev_last = 0;
     if (f->have_revenue) {
-        double ry[240];
+        double rx[240], ry[240];
         int nr = 0;
         for (int k = r0; k <= r1 && nr < 240; k++) {
             double v = 0;
             for (size_t i = 0; i < rv.n; i++)
                 if (month_index(rv.v[i].month) == k)
                     v = ic_money_to_double(rv.v[i].amount);
-            if (v > 0)
+            if (v > 0) {
+                rx[nr] = k - r0;
                 ry[nr++] = log(v);
+            }
             if (k == r1)
                 rev_last = v;
         }
-        f->revenue_growth = exp(slope(ry, nr)) - 1;
+        f->revenue_growth = exp(slope(rx, ry, nr)) - 1;
     }
     /* price scenarios */
     f->monthly_factor[0] = 1;
@@ -373,7 +447,7 @@ ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast
                 unclassed += w;
         }
     }
-    double lsum = 0;
+    double year = 0; /* the catalog scenario's factor after a year, as its costs mix the classes */
     for (int k = 0; k < IC_PRICE_CLASSES; k++) {
         f->class_share[k] = last_total > 0 ? cls_cost[k] / last_total : 0;
         if (f->class_share[k] <= 0)
@@ -383,11 +457,11 @@ ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast
         if (f->classes[k].usable) {
             f->catalog_scenario = true;
             f->catalog_covered += f->class_share[k];
-            lsum += f->class_share[k] * log(f->classes[k].annual);
+            year += f->class_share[k] * f->classes[k].annual;
         }
     }
     f->unclassed_share = last_total > 0 ? unclassed / last_total : 0;
-    f->catalog_annual = f->catalog_scenario ? exp(lsum) : 1.0;
+    f->catalog_annual = f->catalog_scenario ? year + (1 - f->catalog_covered) : 1.0;
     f->monthly_factor[3] = pow(f->catalog_annual, 1.0 / 12.0);
     /* points: history, then projections */
     f->npoints = (size_t)nh + (size_t)o->months;
@@ -437,8 +511,13 @@ ic_status ic_forecast_build(ic_ledger *l, const ic_forecast_opts *o, ic_forecast
     }
     /* crossings */
     const ic_forecast_point *lastp = &f->points[nh - 1];
+    /* "now" is the last month at its run-rate: a month the ledger covers in part is set against
+     * its whole month's revenue at its cost per day for the whole month */
+    ic_money now_cost = lastp->cost[0];
+    if (lastp->days > 0 && lastp->days < lastp->month_days)
+        now_cost = now_cost * lastp->month_days / lastp->days;
     f->above_now = lastp->revenue > 0 &&
-                   lastp->cost[0] * 10000 > lastp->revenue * (ic_money)o->target_bp;
+                   now_cost * 10000 > lastp->revenue * (ic_money)o->target_bp;
     for (int s = 0; s < IC_FORECAST_SCENARIOS; s++) {
         f->cross[s] = -1;
         for (size_t i = (size_t)nh; i < f->npoints && f->have_revenue; i++) {

@@ -180,6 +180,8 @@ static void t_catalog_fit(void)
         CHECK(f->points[2].cost[0] == 1240 * IC_PICO_PER_USD);
         CHECK(f->points[2].cost[3] == (ic_money)120475 * (IC_PICO_PER_USD / 100));
         CHECK(f->points[3].cost[3] == (ic_money)226613 * (IC_PICO_PER_USD / 100));
+        /* the stated factor after a year is the one the costs use: 0.25 + 0.75 x 0.628962 */
+        CHECK(fabs(f->catalog_annual - (0.25 + 0.75 * 0.628962)) < 1e-6);
         char *buf = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&buf, &len);
@@ -241,6 +243,129 @@ static void t_empty(void)
     ic_ledger_close(l);
 }
 
+/* calls at `per` a day on the days [d0, d1) (days since the epoch), $1 each, into l */
+static void calls(ic_ledger *l, int64_t d0, int64_t d1, int per, const char *tag)
+{
+    static char ids[4000][24];
+    static ic_event ev[4000];
+    size_t n = 0;
+    ic_error err = {0};
+    for (int64_t d = d0; d < d1; d++)
+        for (int k = 0; k < per && n < 4000; k++, n++) {
+            snprintf(ids[n], sizeof ids[n], "%s%lld-%d", tag, (long long)d, k);
+            memset(&ev[n], 0, sizeof ev[n]);
+            ev[n].id = ids[n];
+            ev[n].t_ms = d * 86400000 + k * 1000;
+            ev[n].provider = "openai";
+            ev[n].model = "gpt-4o";
+            ev[n].customer = "acme";
+            ev[n].cost = IC_PICO_PER_USD;
+            ev[n].latency_ms = -1;
+        }
+    CHECK_INT(ic_ledger_append(l, ev, n, NULL, NULL, &err), IC_OK);
+}
+
+/* Months the fit leaves out keep their place: January at 1 call a day, no February, March at 4:
+ * a line through (0, log 1) and (2, log 4) doubles a month (+100%; +300% if March were next to
+ * January). And a month needs 7 days with calls to be fitted, not 7 days of the ledger's span:
+ * with a February of one busy day between flat months, the growth is 0. */
+static void t_gaps_and_sparse_months(void)
+{
+    char path[256];
+    ic_error err = {0};
+    ic_ledger *l = NULL;
+    snprintf(path, sizeof path, "%s/gap.db", dir);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    if (!l)
+        return;
+    calls(l, ic_days_from_civil(2026, 1, 1), ic_days_from_civil(2026, 2, 1), 1, "j");
+    calls(l, ic_days_from_civil(2026, 3, 1), ic_days_from_civil(2026, 4, 1), 4, "m");
+    ic_forecast_opts o = {.months = 1, .target_bp = 2500,
+                          .now_ms = ic_days_from_civil(2026, 4, 1) * 86400000};
+    ic_forecast *f = NULL;
+    CHECK_INT(ic_forecast_build(l, &o, &f, &err), IC_OK);
+    if (f) {
+        /* February is in the ledger's span (28 days, no call): it is not fitted */
+        CHECK_INT(f->history_months, 2);
+        CHECK(fabs(f->usage_growth - 1.0) < 1e-9);
+    }
+    ic_forecast_free(f);
+    ic_ledger_close(l);
+    snprintf(path, sizeof path, "%s/sparse.db", dir);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    if (!l)
+        return;
+    calls(l, ic_days_from_civil(2026, 1, 1), ic_days_from_civil(2026, 2, 1), 10, "j");
+    calls(l, ic_days_from_civil(2026, 2, 15), ic_days_from_civil(2026, 2, 16), 10, "f");
+    calls(l, ic_days_from_civil(2026, 3, 1), ic_days_from_civil(2026, 5, 1), 10, "m");
+    o.now_ms = ic_days_from_civil(2026, 5, 1) * 86400000;
+    CHECK_INT(ic_forecast_build(l, &o, &f, &err), IC_OK);
+    if (f) {
+        CHECK_INT(f->history_months, 3);
+        CHECK(fabs(f->usage_growth) < 1e-9);
+    }
+    ic_forecast_free(f);
+    ic_ledger_close(l);
+}
+
+/* "now" against the target: 3 calls of $1 a day from January 1 to April 10, revenue $350 a month,
+ * target 25% ($87.50 of a month): April so far is $30 (8.6%), but at its run-rate a whole April
+ * is $90 (25.7%): above the target now, as March was ($93) */
+static void t_now_at_run_rate(void)
+{
+    char path[256];
+    ic_error err = {0};
+    ic_ledger *l = NULL;
+    snprintf(path, sizeof path, "%s/now.db", dir);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    if (!l)
+        return;
+    calls(l, ic_days_from_civil(2026, 1, 1), ic_days_from_civil(2026, 4, 11), 3, "n");
+    const char *months[] = {"2026-01", "2026-02", "2026-03", "2026-04"};
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(ic_ledger_revenue_put(l, "acme", months[i], 350 * IC_PICO_PER_USD, &err), IC_OK);
+    ic_forecast_opts o = {.months = 2, .target_bp = 2500,
+                          .now_ms = ic_days_from_civil(2026, 4, 11) * 86400000};
+    ic_forecast *f = NULL;
+    CHECK_INT(ic_forecast_build(l, &o, &f, &err), IC_OK);
+    if (f)
+        CHECK(f->above_now);
+    ic_forecast_free(f);
+    ic_ledger_close(l);
+}
+
+/* the same change at one model's resellers counts once; the same change of different models
+ * counts for each */
+static void t_distinct_models_change(void)
+{
+    static const char *three =
+        "[{\"id\":\"p\",\"models\":["
+        "{\"id\":\"cut-a\",\"match\":{\"equals\":\"cut-a\"},\"prices\":[{\"prices\":{\"input_mtok\":2}},"
+        "{\"constraint\":{\"start_date\":\"2026-01-01\"},\"prices\":{\"input_mtok\":1}}]},"
+        "{\"id\":\"cut-b\",\"match\":{\"equals\":\"cut-b\"},\"prices\":[{\"prices\":{\"input_mtok\":2}},"
+        "{\"constraint\":{\"start_date\":\"2026-01-01\"},\"prices\":{\"input_mtok\":1}}]},"
+        "{\"id\":\"cut-c\",\"match\":{\"equals\":\"cut-c\"},\"prices\":[{\"prices\":{\"input_mtok\":2}},"
+        "{\"constraint\":{\"start_date\":\"2026-01-01\"},\"prices\":{\"input_mtok\":1}}]}]},"
+        "{\"id\":\"r\",\"models\":["
+        "{\"id\":\"p/cut-a\",\"match\":{\"equals\":\"p/cut-a\"},\"prices\":[{\"prices\":{\"input_mtok\":2}},"
+        "{\"constraint\":{\"start_date\":\"2026-01-01\"},\"prices\":{\"input_mtok\":1}}]},"
+        "{\"id\":\"global.openai.CUT-B-v1:0\",\"match\":{\"equals\":\"global.openai.cut-b-v1:0\"},"
+        "\"prices\":[{\"prices\":{\"input_mtok\":2}},"
+        "{\"constraint\":{\"start_date\":\"2026-01-01\"},\"prices\":{\"input_mtok\":1}}]}]}]";
+    ic_error err = {0};
+    ic_catalog *cat = NULL;
+    CHECK_INT(ic_catalog_open_text(&cat, three, strlen(three), "three.json", &err), IC_OK);
+    if (!cat)
+        return;
+    ic_class_trend t[IC_PRICE_CLASSES];
+    ic_catalog_class_trends(cat, t);
+    /* mid ($2): cut-a, cut-b (and their resellers' copies, p/cut-a and AWS's
+     * global.openai.CUT-B-v1:0, once each), cut-c */
+    CHECK_INT(t[1].changes, 3);
+    CHECK(t[1].usable);
+    ic_catalog_free(cat);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -249,6 +374,9 @@ int main(void)
     }
     RUN(t_known_growth);
     RUN(t_catalog_fit);
+    RUN(t_gaps_and_sparse_months);
+    RUN(t_distinct_models_change);
+    RUN(t_now_at_run_rate);
     RUN(t_empty);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
