@@ -246,7 +246,7 @@ static void t_empty(void)
 /* calls at `per` a day on the days [d0, d1) (days since the epoch), $1 each, into l */
 static void calls(ic_ledger *l, int64_t d0, int64_t d1, int per, const char *tag)
 {
-    static char ids[4000][24];
+    static char ids[4000][48];
     static ic_event ev[4000];
     size_t n = 0;
     ic_error err = {0};
