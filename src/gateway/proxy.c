@@ -1974,6 +1974,16 @@ void gw_proxy_handle(struct evhttp_request *req, void *arg)
         send_json_error(s, NULL, req, ep, 405, "invalid_request_error", "use POST");
         return;
     }
+    /* a call must be recorded: when the spool's disk has not kept up (full or failing) and most
+     * of the journal waits for it, calls are refused rather than the event loop stalled on a
+     * full journal */
+    if (s->spool && gw_spool_pending_bytes(s->spool) > gw_spool_capacity(s->spool) / 4 * 3) {
+        evhttp_add_header(oh, "Retry-After", "5");
+        send_json_error(s, NULL, req, ep, 503, "unavailable",
+                        "the gateway cannot record calls now: its spool's disk is full or failing "
+                        "(see its stderr)");
+        return;
+    }
     handle_api(s, req, ep);
 }
 

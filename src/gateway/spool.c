@@ -45,6 +45,9 @@ struct gw_spool {
     pthread_cond_t cv;
     bool stop;
     uint64_t events, stalls;
+    char path[4096];      /* the spool file, for messages */
+    bool write_failing;   /* the writer's last attempt failed (writer thread only) */
+    time_t warned_s;      /* when it last said so */
 };
 
 static uint64_t ld(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
@@ -112,12 +115,29 @@ static void *writer(void *arg)
         pthread_mutex_unlock(&s->mu);
         uint64_t head = ld(&s->h->head), tail = s->h->tail;
         if (head > tail) {
+            struct stat fb;
+            off_t before = fstat(s->fd, &fb) == 0 ? fb.st_size : -1;
             if (copy_range(s, tail, head)) {
                 if (s->fsync)
                     fdatasync(s->fd);
                 st(&s->h->tail, head);
+                s->write_failing = false;
             } else {
-                /* disk full or I/O error: keep the bytes in the journal and retry */
+                /* disk full or I/O error: what part of the batch was written is cut off again
+                 * (a retry writes the whole batch: no torn line, no line twice), the bytes stay
+                 * in the journal, and stderr says so (once a minute at most) */
+                int e = errno;
+                if (before >= 0 && ftruncate(s->fd, before) != 0)
+                    e = errno;
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (!s->write_failing || now.tv_sec - s->warned_s >= 60) {
+                    fprintf(stderr, "infercost serve: spool: cannot write %s: %s; %llu bytes wait "
+                                    "in the journal\n",
+                            s->path, strerror(e), (unsigned long long)(head - tail));
+                    s->warned_s = now.tv_sec;
+                }
+                s->write_failing = true;
                 struct timespec d = {0, 50 * 1000000};
                 nanosleep(&d, NULL);
                 continue;
@@ -257,6 +277,7 @@ gw_spool *gw_spool_open_at(const char *path, const char *journal, size_t journal
         snprintf(wal, sizeof wal, "%s", journal);
     else
         snprintf(wal, sizeof wal, "%s.wal", path);
+    snprintf(s->path, sizeof s->path, "%s", path);
     s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (s->fd < 0) {
         snprintf(err, errcap, "%s: cannot open the spool: %s", path, strerror(errno));
@@ -292,6 +313,14 @@ gw_spool *gw_spool_open_at(const char *path, const char *journal, size_t journal
     }
     if (sb.st_size == 0 && ftruncate(s->wfd, (off_t)(HDR + journal_bytes)) != 0) {
         snprintf(err, errcap, "%s: cannot size the journal: %s", wal, strerror(errno));
+        goto bad;
+    }
+    /* its blocks reserved now: a sparse journal on a disk that fills would fault (SIGBUS) at the
+     * first write to a page without a block, in the middle of a request */
+    int fe = posix_fallocate(s->wfd, 0, (off_t)(HDR + journal_bytes));
+    if (fe != 0 && fe != EOPNOTSUPP && fe != EINVAL) {
+        snprintf(err, errcap, "%s: cannot reserve the journal's %zu bytes: %s", wal,
+                 (size_t)(HDR + journal_bytes), strerror(fe));
         goto bad;
     }
     s->maplen = HDR + journal_bytes;
@@ -385,3 +414,4 @@ uint64_t gw_spool_pending_bytes(const gw_spool *s)
     return ld(&s->h->head) - ld(&s->h->tail);
 }
 uint64_t gw_spool_stalls(const gw_spool *s) { return s->stalls; }
+uint64_t gw_spool_capacity(const gw_spool *s) { return s->cap; }

@@ -32,6 +32,8 @@ void gw_spool_close(gw_spool *s);
 uint64_t gw_spool_events(const gw_spool *s);
 uint64_t gw_spool_pending_bytes(const gw_spool *s);
 uint64_t gw_spool_stalls(const gw_spool *s);
+/* the journal's size: calls are refused (503) while more than 3/4 of it waits for the disk */
+uint64_t gw_spool_capacity(const gw_spool *s);
 
 /* Lower the calling thread to the lowest normal priority (background threads: the spool writer,
  * the ledger sink), so that their wake-ups do not preempt the event loop. */
