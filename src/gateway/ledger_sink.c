@@ -125,6 +125,9 @@ static bool sk_pass(gw_ledger_sink *k)
         k->pos = 0;
         sk_save_pos(k);
     }
+    /* the lag before the pass, so that /metrics shows it while a pass waits on a locked or
+     * slow ledger (it was set only when a pass ended) */
+    sk_store(&k->st.lag_bytes, size - k->pos);
     size_t want = CHUNK;
     while (k->pos < size) {
         uint64_t avail = size - k->pos;

@@ -73,6 +73,28 @@ kill -TERM "$GW_PID"; wait "$GW_PID"
 eq "replay: clean stop" "$?" 0
 eq "replay: no event counted twice" "$(lreq --raw)" "$nrec"
 eq "replay: rollups unchanged" "$(lreq)" "$nrec"
+# a locked ledger: calls go on, /metrics shows the lag while the sink waits, then it catches up
+start_gw "$T/gw.json" || { finish; exit 1; }
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute("BEGIN EXCLUSIVE"); time.sleep(3)' "$T/ledger.db" &
+LOCK_PID=$!
+sleep 0.3
+for i in 1 2 3; do
+    curl -s -o /dev/null "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
+        -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"lag"}]}'
+done
+lag=0
+for _ in $(seq 1 40); do
+    lag=$(curl -s "http://127.0.0.1:$GW_PORT/metrics" | sed -n 's/^infercost_ledger_lag_bytes //p')
+    [ "${lag:-0}" -gt 0 ] && break
+    sleep 0.05
+done
+check "locked ledger: the lag shows ($lag bytes)" [ "${lag:-0}" -gt 0 ]
+wait "$LOCK_PID"
+wait_metric '^infercost_ledger_lag_bytes 0$'
+check "locked ledger: caught up" grep -q '^infercost_ledger_lag_bytes 0$' <(curl -s "http://127.0.0.1:$GW_PORT/metrics")
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "locked ledger: clean stop" "$?" 0
 sed -i 's|"ledger":"[^"]*",||' "$T/gw.json"
 
 # graceful shutdown during a slow stream
