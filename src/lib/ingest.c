@@ -98,7 +98,7 @@ static void reject(ctx *c, uint64_t line, const char *reason, const char *text, 
         if (!(clean = malloc(len)))
             return; /* out of memory: better no line than a key */
         memcpy(clean, text, len);
-        w = ic__redact_keys(clean, len);
+        w = ic_redact_keys(clean, len);
     }
     c->o->reject(c->o->arg, c->source, line, reason, clean ? clean : text, w);
     free(clean);

@@ -237,6 +237,17 @@ fail:
 static ic_status append_batch(ic_ledger *l, ic_ledger_batch *b, size_t *ninserted,
                               ic_money *cost, bool *dup_flags, ic_error *err);
 
+/* what every appended event must be: an id, and a cost the rollups can sum (IC_EVENT_COST_MAX) */
+static ic_status event_ok(const ic_event *e, ic_error *err)
+{
+    if (!e->id || !e->id[0])
+        return ic_error_set(err, IC_ERR_INVALID, "event without an id");
+    if (e->cost > IC_EVENT_COST_MAX || e->cost < -IC_EVENT_COST_MAX)
+        return ic_error_set(err, IC_ERR_RANGE, "event %.100s: a cost beyond $1,000,000 for one "
+                            "call", e->id);
+    return IC_OK;
+}
+
 ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *ninserted,
                            bool *dup_flags, ic_error *err)
 {
@@ -244,12 +255,10 @@ ic_status ic_ledger_append(ic_ledger *l, const ic_event *ev, size_t n, size_t *n
         *ninserted = 0;
     if (n == 0)
         return IC_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (!ev[i].id || !ev[i].id[0])
-            return ic_error_set(err, IC_ERR_INVALID, "event without an id");
-        if (ev[i].cost > IC_EVENT_COST_MAX || ev[i].cost < -IC_EVENT_COST_MAX)
-            return ic_error_set(err, IC_ERR_RANGE, "event %.100s: a cost beyond $1,000,000 for "
-                                "one call", ev[i].id);
+    for (size_t i = 0; i < n; i++) { /* all or nothing: every event checked before any is written */
+        ic_status bad = event_ok(&ev[i], err);
+        if (bad != IC_OK)
+            return bad;
     }
     if (!l->ops->insert_batch)
         return append_each(l, ev, n, ninserted, dup_flags, err);
@@ -451,11 +460,9 @@ static uint32_t bslot(ic_ledger_batch *b, uint32_t prev, int64_t day, uint32_t p
 ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const char *file,
                                   uint64_t line, ic_error *err)
 {
-    if (!e->id || !e->id[0])
-        return ic_error_set(err, IC_ERR_INVALID, "event without an id");
-    if (e->cost > IC_EVENT_COST_MAX || e->cost < -IC_EVENT_COST_MAX)
-        return ic_error_set(err, IC_ERR_RANGE, "event %.100s: a cost beyond $1,000,000 for one "
-                            "call", e->id);
+    ic_status ok = event_ok(e, err);
+    if (ok != IC_OK)
+        return ok;
     if (b->n >= UINT32_MAX - 1 ||
         !grow((void **)&b->ent, &b->cap, b->n + 1, sizeof *b->ent))
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");

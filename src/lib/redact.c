@@ -54,13 +54,11 @@ int ic__has_key(const char *s, size_t n)
     return 0;
 }
 
-size_t ic_redact_keys(char *s, size_t len) { return ic__redact_keys(s, len); }
-
 /* Left to right, the text shifted as each key shrinks, so that every test reads the text as it
  * was around the key. What may be part of a key is starred after its prefix, at its length: 8 to
  * 15 key characters (a key cut by a message's %.40s, say), or any number that runs to the end of
  * the text (a message cut to its buffer, a line cut to 200 bytes). */
-size_t ic__redact_keys(char *s, size_t n)
+size_t ic_redact_keys(char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (!starts(s, i))

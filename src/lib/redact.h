@@ -6,10 +6,7 @@
 
 #include <stddef.h>
 
-/* whether s[0..n) holds a key */
+/* whether s[0..n) holds a key (the redaction itself is public: ic_redact_keys, status.h) */
 int ic__has_key(const char *s, size_t n);
-/* redact s[0..n) in place (a key of 19+ characters becomes 16: never longer); the new length
- * (ic_redact_keys in status.h is the same, public) */
-size_t ic__redact_keys(char *s, size_t n);
 
 #endif

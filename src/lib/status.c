@@ -42,7 +42,7 @@ ic_status ic_error_set(ic_error *err, ic_status st, const char *fmt, ...)
         va_end(ap);
         /* no provider key leaves in a message, whatever value it quotes */
         size_t n = strlen(err->msg);
-        err->msg[ic__redact_keys(err->msg, n)] = 0;
+        err->msg[ic_redact_keys(err->msg, n)] = 0;
     }
     return st;
 }
@@ -66,5 +66,5 @@ void ic_error_prefix(ic_error *err, const char *fmt, ...)
     size_t rest = sizeof err->msg - n - 3;
     strncpy(err->msg + n + 2, old, rest);
     err->msg[sizeof err->msg - 1] = 0;
-    err->msg[ic__redact_keys(err->msg, strlen(err->msg))] = 0;
+    err->msg[ic_redact_keys(err->msg, strlen(err->msg))] = 0;
 }

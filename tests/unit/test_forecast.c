@@ -265,17 +265,25 @@ static void calls(ic_ledger *l, int64_t d0, int64_t d1, int per, const char *tag
     CHECK_INT(ic_ledger_append(l, ev, n, NULL, NULL, &err), IC_OK);
 }
 
+/* a new ledger NAME.db in the test directory (NULL after a failed check) */
+static ic_ledger *new_ledger(const char *name)
+{
+    char path[256];
+    ic_error err = {0};
+    ic_ledger *l = NULL;
+    snprintf(path, sizeof path, "%s/%s.db", dir, name);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    return l;
+}
+
 /* Months the fit leaves out keep their place: January at 1 call a day, no February, March at 4:
  * a line through (0, log 1) and (2, log 4) doubles a month (+100%; +300% if March were next to
  * January). And a month needs 7 days with calls to be fitted, not 7 days of the ledger's span:
  * with a February of one busy day between flat months, the growth is 0. */
 static void t_gaps_and_sparse_months(void)
 {
-    char path[256];
     ic_error err = {0};
-    ic_ledger *l = NULL;
-    snprintf(path, sizeof path, "%s/gap.db", dir);
-    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    ic_ledger *l = new_ledger("gap");
     if (!l)
         return;
     calls(l, ic_days_from_civil(2026, 1, 1), ic_days_from_civil(2026, 2, 1), 1, "j");
@@ -291,9 +299,7 @@ static void t_gaps_and_sparse_months(void)
     }
     ic_forecast_free(f);
     ic_ledger_close(l);
-    snprintf(path, sizeof path, "%s/sparse.db", dir);
-    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
-    if (!l)
+    if (!(l = new_ledger("sparse")))
         return;
     calls(l, ic_days_from_civil(2026, 1, 1), ic_days_from_civil(2026, 2, 1), 10, "j");
     calls(l, ic_days_from_civil(2026, 2, 15), ic_days_from_civil(2026, 2, 16), 10, "f");
@@ -313,11 +319,8 @@ static void t_gaps_and_sparse_months(void)
  * is $90 (25.7%): above the target now, as March was ($93) */
 static void t_now_at_run_rate(void)
 {
-    char path[256];
     ic_error err = {0};
-    ic_ledger *l = NULL;
-    snprintf(path, sizeof path, "%s/now.db", dir);
-    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    ic_ledger *l = new_ledger("now");
     if (!l)
         return;
     calls(l, ic_days_from_civil(2026, 1, 1), ic_days_from_civil(2026, 4, 11), 3, "n");
