@@ -935,6 +935,56 @@ const char *ic__get_str(ic__rbuf *r, char *buf, size_t cap)
     return buf;
 }
 
+bool ic__body_decode(const unsigned char *d, size_t len, const char *file, ic_event *e,
+                     ic__rowtext *rb, bool detail)
+{
+    ic__rbuf r = {d, len, 0, false};
+    uint64_t line = ic__get_u64(&r);
+    e->source = NULL; /* formatted only with detail: it costs a third of a raw scan's decode */
+    if (detail) {
+        if (line)
+            snprintf(rb->source, sizeof rb->source, "%.1000s:%llu", file,
+                     (unsigned long long)line);
+        else
+            snprintf(rb->source, sizeof rb->source, "%.1000s", file);
+        e->source = rb->source;
+    }
+    e->input_tokens = ic__get_u64(&r);
+    e->cache_read_tokens = ic__get_u64(&r);
+    e->cache_write_tokens = ic__get_u64(&r);
+    e->output_tokens = ic__get_u64(&r);
+    e->reasoning_tokens = ic__get_u64(&r);
+    e->cost = ic__get_money(&r);
+    e->cost_input = ic__get_money(&r);
+    e->cost_output = ic__get_money(&r);
+    e->latency_ms = ic__get_i64(&r);
+    uint64_t fl = ic__get_u64(&r);
+    e->cache_hit = fl & 1;
+    e->batch = (fl >> 1) & 1;
+    e->task = ic__get_str(&r, rb->task, sizeof rb->task);
+    e->tags = ic__get_str(&r, rb->tags, sizeof rb->tags);
+    uint64_t dl = ic__get_u64(&r);
+    if (r.bad || dl > r.n - r.at)
+        return false;
+    e->detail = d + r.at;
+    e->detail_len = (size_t)dl;
+    r.at += (size_t)dl;
+    /* the optional tail: the request hash (rows written before it end at the detail) */
+    e->request_hash = r.at < r.n ? ic__get_str(&r, rb->request_hash, sizeof rb->request_hash)
+                                 : NULL;
+    if (r.bad)
+        return false;
+    e->usage_json = e->items = NULL;
+    if (detail) {
+        if (ic_event_detail_render(e->detail, e->detail_len, rb->usage, sizeof rb->usage,
+                                   rb->items, sizeof rb->items) != IC_OK)
+            return false;
+        e->usage_json = rb->usage;
+        e->items = rb->items;
+    }
+    return true;
+}
+
 /* ---- event detail ----
  * Unit codes are fixed here forever (1-based; 0 = the name follows as text), so that a stored
  * event never depends on the order of a later units.yml. Layout: nusage, (code[, name], value)*,

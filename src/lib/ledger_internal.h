@@ -38,6 +38,17 @@ bool ic__status_is_error(const char *s);
 
 struct ic_event;
 struct ic_rollup;
+
+/* Text a decoded row points into (task, tags, source, rendered detail): one per scan. */
+typedef struct ic__rowtext {
+    char task[1024], tags[4096], source[1200], usage[4096], items[8192], request_hash[72];
+} ic__rowtext;
+/* Decode a row body, as ic_ledger_batch_add packs it (everything after the names: source line,
+ * counts, costs, latency, flags, task, tags, detail, the optional request hash), into e; file is
+ * the source file's name ("file:line" is formatted, and the detail rendered, only with detail).
+ * The names and id are the caller's. false if malformed. */
+bool ic__body_decode(const unsigned char *d, size_t len, const char *file, struct ic_event *e,
+                     ic__rowtext *rb, bool detail);
 /* the rollup row of one event (the rules ic_ledger_append applies) */
 void ic__rollup_from_event(const struct ic_event *e, struct ic_rollup *r);
 

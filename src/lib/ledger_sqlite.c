@@ -915,12 +915,9 @@ static bool where(sq *s, const ic_ledger_filter *f, bool rollup, char *buf, size
     return true;
 }
 
-/* decode a row; strings point into the scan's scratch buffers or the name dictionary */
-typedef struct rowbuf {
-    char task[1024], tags[4096], source[1200], usage[4096], items[8192], request_hash[72];
-} rowbuf;
-
-static bool decode_row(sq *s, const unsigned char *d, size_t len, ic_event *e, rowbuf *rb,
+/* decode a row: its header (format, name ids), then the body (ledger.c); strings point into the
+ * scan's scratch buffers or the name dictionary */
+static bool decode_row(sq *s, const unsigned char *d, size_t len, ic_event *e, ic__rowtext *rb,
                        bool detail)
 {
     ic__rbuf r = {d, len, 0, false};
@@ -929,7 +926,8 @@ static bool decode_row(sq *s, const unsigned char *d, size_t len, ic_event *e, r
     int64_t nm[10];
     for (int i = 0; i < 10; i++)
         nm[i] = (int64_t)ic__get_u64(&r);
-    uint64_t line = ic__get_u64(&r);
+    if (r.bad)
+        return false;
     e->provider = name_of(s, nm[0]);
     e->model = name_of(s, nm[1]);
     e->model_served = name_of(s, nm[2]);
@@ -939,49 +937,7 @@ static bool decode_row(sq *s, const unsigned char *d, size_t len, ic_event *e, r
     e->key_id = name_of(s, nm[6]);
     e->status = name_of(s, nm[7]);
     e->routed_from = name_of(s, nm[8]);
-    e->source = NULL; /* formatted only with detail: it costs a third of a raw scan's decode */
-    if (detail) {
-        if (line)
-            snprintf(rb->source, sizeof rb->source, "%.1000s:%llu", name_of(s, nm[9]),
-                     (unsigned long long)line);
-        else
-            snprintf(rb->source, sizeof rb->source, "%.1000s", name_of(s, nm[9]));
-        e->source = rb->source;
-    }
-    e->input_tokens = ic__get_u64(&r);
-    e->cache_read_tokens = ic__get_u64(&r);
-    e->cache_write_tokens = ic__get_u64(&r);
-    e->output_tokens = ic__get_u64(&r);
-    e->reasoning_tokens = ic__get_u64(&r);
-    e->cost = ic__get_money(&r);
-    e->cost_input = ic__get_money(&r);
-    e->cost_output = ic__get_money(&r);
-    e->latency_ms = ic__get_i64(&r);
-    uint64_t fl = ic__get_u64(&r);
-    e->cache_hit = fl & 1;
-    e->batch = (fl >> 1) & 1;
-    e->task = ic__get_str(&r, rb->task, sizeof rb->task);
-    e->tags = ic__get_str(&r, rb->tags, sizeof rb->tags);
-    uint64_t dl = ic__get_u64(&r);
-    if (r.bad || dl > r.n - r.at)
-        return false;
-    e->detail = d + r.at;
-    e->detail_len = (size_t)dl;
-    r.at += (size_t)dl;
-    /* the optional tail: the request hash (rows written before it end at the detail) */
-    e->request_hash = r.at < r.n ? ic__get_str(&r, rb->request_hash, sizeof rb->request_hash)
-                                 : NULL;
-    if (r.bad)
-        return false;
-    e->usage_json = e->items = NULL;
-    if (detail) {
-        if (ic_event_detail_render(e->detail, e->detail_len, rb->usage, sizeof rb->usage,
-                                   rb->items, sizeof rb->items) != IC_OK)
-            return false;
-        e->usage_json = rb->usage;
-        e->items = rb->items;
-    }
-    return true;
+    return ic__body_decode(d + r.at, len - r.at, name_of(s, nm[9]), e, rb, detail);
 }
 
 static ic_status sq_scan_events(void *state, const ic_ledger_filter *f, ic_event_cb cb, void *arg,
@@ -1007,7 +963,7 @@ static ic_status sq_scan_events(void *state, const ic_ledger_filter *f, ic_event
         sqlite3_bind_int64(q, 1, f->from_ms);
     if (f->to_ms)
         sqlite3_bind_int64(q, 2, f->to_ms);
-    rowbuf *rb = malloc(sizeof *rb);
+    ic__rowtext *rb = malloc(sizeof *rb);
     if (!rb) {
         sqlite3_finalize(q);
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
