@@ -18,9 +18,10 @@ OPT      := -O2 -g
 endif
 
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wno-missing-field-initializers -Iinclude -Isrc/lib -I$(B)
+           -Wno-missing-field-initializers -Iinclude -Isrc/lib -I$(B) \
+           $(shell pkg-config --cflags libpq 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
-LIBS    := -ljson-c -lpcre2-8 -lyaml -lsqlite3 -levent -lcurl -lcrypto -lpthread -lm
+LIBS    := -ljson-c -lpcre2-8 -lyaml -lsqlite3 -lpq -levent -lcurl -lcrypto -lpthread -lm
 
 LIB_SRC := $(sort $(wildcard src/lib/*.c))
 APP_SRC := $(sort $(wildcard src/cli/*.c) $(wildcard src/gateway/*.c))

@@ -2,7 +2,7 @@
  * kept current at append time and a revenue table for unit economics.
  *
  * Storage sits behind an ops table (ic_ledger_ops): SQLite is the embedded default (one file,
- * WAL); a PostgreSQL backend implements the same table later. Everything above the ops table
+ * WAL); PostgreSQL (ledger_pg.c) serves several gateways and ingests at once. Everything above the ops table
  * (dedup accounting, rollup accumulation, reports) is backend-agnostic and works on plain C
  * structs; all money is ic_money (exact pico-dollars) and every sum is done in 128 bits.
  *
@@ -117,11 +117,17 @@ typedef struct ic_ledger_ops {
 } ic_ledger_ops;
 
 extern const ic_ledger_ops ic_ledger_sqlite_ops;
+extern const ic_ledger_ops ic_ledger_pg_ops;
 
 /* Open (creating if needed, migrating an older schema forward) the ledger at target: a file path
- * or "sqlite:PATH" for SQLite; "postgres://..." names the PostgreSQL backend, not built yet
- * (IC_ERR_INVALID says so). readonly refuses to create. */
+ * or "sqlite:PATH" for SQLite; "postgres://..." or "postgresql://..." (a libpq connection URI)
+ * for PostgreSQL. readonly refuses to create. */
 ic_status ic_ledger_open(ic_ledger **out, const char *target, bool readonly, ic_error *err);
+/* Whether target names a database server (PostgreSQL) rather than a file. */
+bool ic_ledger_is_url(const char *target);
+/* target as messages and state files may show it: a URL's password removed ("user:pw@" and
+ * "password=" parameters). */
+void ic_ledger_target_display(const char *target, char *out, size_t cap);
 /* Open with an explicit backend (for tests and future backends). */
 ic_status ic_ledger_open_with(ic_ledger **out, const ic_ledger_ops *ops, const char *target,
                               bool readonly, ic_error *err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "infercost/ledger.h"
 #include "infercost/record.h"
 
 void ic_cli_error(const char *fmt, ...)
@@ -198,6 +199,8 @@ static bool resolve(const char *path, char *out, size_t cap)
 
 bool ic_cli_is_ledger_file(const char *path, const char *ledger)
 {
+    if (ic_ledger_is_url(ledger)) /* a database server: no file of ours to overwrite */
+        return false;
     if (!strncmp(ledger, "sqlite:", 7))
         ledger += 7;
     if (ic_cli_same_file(path, ledger))

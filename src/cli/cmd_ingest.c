@@ -21,8 +21,10 @@ static const char usage_text[] =
     "Prices every call in the files and records it in the ledger (docs/ledger.md). Reads the\n"
     "JSONL of `infercost cost`, OpenTelemetry GenAI spans (OTLP/JSON) and LiteLLM spend logs\n"
     "(JSON or CSV). Idempotent: an event already in the ledger (same id) is not added again.\n"
-    "  --ledger PATH    the ledger (default $INFERCOST_LEDGER, else ./infercost.db)\n"
-    "  --rejects FILE   where refused lines go, one JSON line each (default LEDGER.rejects.jsonl)\n"
+    "  --ledger PATH    the ledger (default $INFERCOST_LEDGER, else ./infercost.db): a SQLite\n"
+    "                   file, or a PostgreSQL database as postgresql://USER@HOST/DB\n"
+    "  --rejects FILE   where refused lines go, one JSON line each (default LEDGER.rejects.jsonl;\n"
+    "                   ./infercost.rejects.jsonl for a PostgreSQL ledger)\n"
     "  --batch N        events per transaction (default 50000)\n"
     "  --threads N      1: parse and write in turn; 2 (default): in parallel\n"
     "  --quiet          no progress bar and no summary\n"
@@ -169,8 +171,9 @@ static int run(int argc, char **argv)
     if (!ledger || !ledger[0])
         ledger = "infercost.db";
     char rpath[4096];
-    if (!rejects) {
-        snprintf(rpath, sizeof rpath, "%s.rejects.jsonl", ledger);
+    if (!rejects) { /* beside the ledger's file; for a database server, here */
+        snprintf(rpath, sizeof rpath, "%s.rejects.jsonl",
+                 ic_ledger_is_url(ledger) ? "infercost" : ledger);
         rejects = rpath;
     }
     if (ic_cli_is_ledger_file(rejects, ledger)) { /* it would be removed, then written */

@@ -253,7 +253,9 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     k->fd = -1;
     k->cat = cat;
     k->spool = strdup(spool_path);
-    k->target = strdup(target);
+    char shown[512]; /* the position file names the ledger, never with a password */
+    ic_ledger_target_display(target, shown, sizeof shown);
+    k->target = strdup(shown);
     size_t pl = strlen(spool_path) + sizeof ".ledger-pos";
     k->posfile = malloc(pl);
     if (!k->spool || !k->target || !k->posfile) {

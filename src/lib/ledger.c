@@ -66,15 +66,44 @@ ic_status ic_ledger_open_with(ic_ledger **out, const ic_ledger_ops *ops, const c
     return IC_OK;
 }
 
+void ic_ledger_target_display(const char *target, char *out, size_t cap)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", target ? target : "");
+    char *scheme = strstr(buf, "://");
+    if (scheme) { /* "user:password@host" -> "user@host" */
+        char *host = scheme + 3, *at = strchr(host, '@'), *slash = strchr(host, '/');
+        if (at && (!slash || at < slash)) {
+            char *colon = memchr(host, ':', (size_t)(at - host));
+            if (colon)
+                memmove(colon, at, strlen(at) + 1);
+        }
+    }
+    char *pw; /* "password=..." parameters dropped, with the separator before them */
+    while ((pw = strstr(buf, "password="))) {
+        char *end = strchr(pw, '&');
+        if (pw > buf && (pw[-1] == '&' || pw[-1] == '?') && !end)
+            pw--;
+        if (end)
+            memmove(pw, end + 1, strlen(end + 1) + 1);
+        else
+            *pw = 0;
+    }
+    snprintf(out, cap, "%s", buf);
+}
+
+bool ic_ledger_is_url(const char *target)
+{
+    return !strncmp(target, "postgres://", 11) || !strncmp(target, "postgresql://", 13);
+}
+
 ic_status ic_ledger_open(ic_ledger **out, const char *target, bool readonly, ic_error *err)
 {
     *out = NULL;
     if (!target || !target[0])
         return ic_error_set(err, IC_ERR_INVALID, "no ledger path given");
-    if (!strncmp(target, "postgres://", 11) || !strncmp(target, "postgresql://", 13))
-        return ic_error_set(err, IC_ERR_INVALID,
-                            "%.40s...: the PostgreSQL ledger backend is not built in this version "
-                            "(use a SQLite file path)", target);
+    if (ic_ledger_is_url(target))
+        return ic_ledger_open_with(out, &ic_ledger_pg_ops, target, readonly, err);
     if (!strncmp(target, "sqlite:", 7))
         target += 7;
     if (!target[0]) /* SQLite would open a temporary database, lost at close */

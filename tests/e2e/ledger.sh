@@ -332,8 +332,4 @@ expect_has "margin over part of a month: a note" "$(cat "$T/err")" "the period s
 "$IC" margin --ledger "$L" --month 2026-03 >/dev/null 2>"$T/err"
 if grep -q "within a month" "$T/err"; then bad "margin over a whole month: no note"; else ok; fi
 
-# the PostgreSQL target is refused clearly
-"$IC" report --ledger postgres://localhost/x >/dev/null 2>"$T/err"
-expect_has "postgres refused" "$(cat "$T/err")" "PostgreSQL ledger backend is not built"
-
 finish

@@ -202,8 +202,31 @@ static void t_backends(void)
 {
     ic_ledger *l = NULL;
     ic_error err = {0};
-    CHECK_INT(ic_ledger_open(&l, "postgres://localhost/x", false, &err), IC_ERR_INVALID);
-    CHECK(strstr(err.msg, "PostgreSQL") != NULL);
+    /* a PostgreSQL server that is not there: an error naming it, never its password */
+    char url[256];
+    snprintf(url, sizeof url, "postgresql://ic:%s@/x?host=%s/no-such-dir&connect_timeout=2",
+             "hunter2pw", dir);
+    CHECK_INT(ic_ledger_open(&l, url, false, &err), IC_ERR_DB);
+    CHECK(l == NULL);
+    CHECK(strstr(err.msg, "postgresql://ic@/x?host=") != NULL);
+    CHECK(strstr(err.msg, "cannot connect") != NULL);
+    CHECK(strstr(err.msg, "hunter2pw") == NULL);
+    char shown[256];
+    static const char *const cases[][2] = {
+        {"postgres://u:pw@h:5/db", "postgres://u@h:5/db"},
+        {"postgres://u@h/db?password=pw", "postgres://u@h/db"},
+        {"postgres://h/db?sslmode=require&password=pw", "postgres://h/db?sslmode=require"},
+        {"postgres://h/db?password=pw&sslmode=require", "postgres://h/db?sslmode=require"},
+        {"postgres://h/db?a=1&password=pw&b=2", "postgres://h/db?a=1&b=2"},
+        {"postgresql:///db?host=/run/pg", "postgresql:///db?host=/run/pg"},
+        {"/var/lib/x.db", "/var/lib/x.db"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ic_ledger_target_display(cases[i][0], shown, sizeof shown);
+        CHECK_STR(shown, cases[i][1]);
+    }
+    CHECK(ic_ledger_is_url("postgres://h/db") && ic_ledger_is_url("postgresql://h/db"));
+    CHECK(!ic_ledger_is_url("sqlite:x.db") && !ic_ledger_is_url("postgres.db"));
     CHECK_INT(ic_ledger_open(&l, "", false, &err), IC_ERR_INVALID);
     fresh("ro");
     CHECK(ic_ledger_open(&l, path, true, &err) != IC_OK);

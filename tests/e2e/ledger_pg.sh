@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# tests/e2e/ledger_pg.sh: the PostgreSQL ledger against the SQLite one. The same calls (every
+# ingest form, and a synthetic product's 30,000 calls with revenue) go into both; every reading
+# command (report in each grouping, raw and with percentiles, filters, margin, what-if, forecast,
+# the FOCUS export) must print the same bytes. Then: idempotence, two ingests of overlapping
+# files at once (each event once, the rollups exact), the ledger queried with SQL, a read-only
+# command on a database without a ledger (refused, nothing created), a newer schema refused,
+# and a connection string's password kept out of every message. The server is a throwaway one
+# (tests/pg_server.bash).
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+. "$(dirname "${BASH_SOURCE[0]}")/../pg_server.bash"
+FX="$(cd "$(dirname "$0")" && pwd)/ledger-fixtures"
+trap 'pg_stop; rm -rf "$T"' EXIT
+if ! pg_start "$T/pg"; then
+    bad "cannot start a PostgreSQL server: $PG_SKIP"
+    finish
+    exit 1
+fi
+P=$IC_PG_URL S="$T/l.db"
+
+# --- the same input into both
+"$IC" generate-workload --events 30000 --days 120 --seed 7 --out "$T/w.jsonl" --revenue "$T/rev.csv" >/dev/null
+ingest_both() { # files...
+    local a b
+    a=$("$IC" ingest --ledger "$S" "$@" 2>&1 | sed 's/ in [0-9.]*s ([0-9]* events\/s)//')
+    b=$("$IC" ingest --ledger "$P" "$@" 2>&1 | sed 's/ in [0-9.]*s ([0-9]* events\/s)//')
+    expect_eq "ingest $(basename "$1"): same outcome" "$b" "$a"
+}
+for f in calls.jsonl spans.otlp.json litellm.json litellm.csv; do ingest_both "$FX/$f"; done
+ingest_both "$T/w.jsonl"
+expect_eq "postgres took the workload" "$("$IC" report --ledger "$P" --format json | jq -r .total.requests)" 30005
+for L in "$S" "$P"; do "$IC" revenue import --ledger "$L" "$T/rev.csv" >/dev/null; done
+
+same() { # label, command args (the ledger is added): identical stdout and exit status
+    local label=$1; shift
+    local a b ra rb
+    a=$("$IC" "$@" --ledger "$S" 2>&1); ra=$?
+    b=$("$IC" "$@" --ledger "$P" 2>&1); rb=$?
+    expect_eq "$label: exit" "$rb" "$ra"
+    if [ "$a" == "$b" ]; then ok; else bad "$label: output differs"; diff <(echo "$a") <(echo "$b") | head -n 10; fi
+    [ -n "$a" ] || bad "$label: no output"
+}
+same "report" report
+same "report by customer,feature" report --by customer,feature
+same "report by day, csv" report --by day --format csv
+same "report by month, json" report --by month --format json
+same "report raw by task" report --raw --by task --top 20
+same "report percentiles" report --percentiles --by feature
+same "report filtered" report --customer acme-corp --feature search --by model
+same "report model filter" report --model gpt-4o-mini --by customer
+same "report period" report --from 2026-07-01 --to 2026-07-31 --by customer
+same "report nothing matches" report --customer nobody
+same "revenue list" revenue list
+same "margin" margin
+same "margin json" margin --format json
+same "whatif swap" whatif --swap '*=openai:gpt-4o-mini'
+same "whatif response cache" whatif --response-cache 1d --feature search
+same "whatif batch" whatif --batch
+same "forecast" forecast
+same "export" export
+
+# --- refused lines go to ./infercost.rejects.jsonl (a URL names no directory)
+printf '%s\n' '{"id":"r1","timestamp":"2026-07-01T00:00:00Z","model":"no-such-model","usage":{"input_tokens":1}}' >"$T/bad.jsonl"
+ic_abs=$(realpath "$IC")
+out=$(cd "$T" && "$ic_abs" ingest --ledger "$P" bad.jsonl 2>&1)
+expect_has "refused line reported" "$out" "1 refused"
+expect_eq "rejects file in the working directory" "$(jq -r .line "$T/infercost.rejects.jsonl" 2>/dev/null | jq -r .id)" r1
+
+# --- idempotence
+out=$("$IC" ingest --ledger "$P" "$T/w.jsonl" 2>&1)
+expect_has "re-ingest adds nothing" "$out" "0 new, 30000 already in the ledger"
+same "report after re-ingest" report --raw
+
+# --- the ledger in SQL: the events' and the rollups' sums are the report's
+total=$("$IC" report --ledger "$S" --format json | jq -r .total.cost_usd)
+pico=$(pg_psql -c "SELECT sum(cost_pico) FROM infercost_events")
+expect_eq "SQL: events' cost" "$(node -e "const p=BigInt('$pico');console.log((p/10n**12n)+'.'+String(p%10n**12n).padStart(12,'0').replace(/0+\$/,''))")" "$total"
+expect_eq "SQL: rollups' requests" "$(pg_psql -c "SELECT sum(requests) FROM infercost_rollup")" "30005"
+
+# --- two ingests at once, overlapping, into a fresh ledger: each event once, rollups exact
+pg_fresh
+head -n 20000 "$T/w.jsonl" >"$T/a.jsonl"
+tail -n 20000 "$T/w.jsonl" >"$T/b.jsonl"
+"$IC" ingest --ledger "$P" --batch 500 "$T/a.jsonl" >"$T/ia" 2>&1 & pa=$!
+"$IC" ingest --ledger "$P" --batch 500 "$T/b.jsonl" >"$T/ib" 2>&1 & pb=$!
+wait $pa; ra=$?; wait $pb; rb=$?
+expect_eq "concurrent ingests: exit" "$ra$rb" "00"
+na=$(sed -n 's/.*: \([0-9]*\) new.*/\1/p' "$T/ia") nb=$(sed -n 's/.*: \([0-9]*\) new.*/\1/p' "$T/ib")
+expect_eq "concurrent ingests: new events add up" "$((na + nb))" "30000"
+expect_eq "concurrent ingests: events stored" "$(pg_psql -c "SELECT count(*) FROM infercost_events")" "30000"
+rm -f "$S"*
+"$IC" ingest --ledger "$S" "$T/w.jsonl" >/dev/null 2>&1
+same "concurrent ingests: rollups" report --by day,customer,feature --format csv
+same "concurrent ingests: events" report --raw --by day,customer --format csv
+
+# --- a read-only command on a database without a ledger: refused, nothing created
+pg_fresh
+out=$("$IC" report --ledger "$P" 2>&1); rc=$?
+expect_eq "no ledger: exit" "$rc" 2
+expect_has "no ledger: message" "$out" "no infercost ledger in this database"
+expect_eq "no ledger: nothing created" "$(pg_psql -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'infercost%'")" "0"
+
+# --- a newer schema is refused
+"$IC" ingest --ledger "$P" "$FX/calls.jsonl" >/dev/null 2>&1
+pg_psql -c "UPDATE infercost_meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
+out=$("$IC" report --ledger "$P" 2>&1); rc=$?
+expect_eq "newer schema: exit" "$rc" 2
+expect_has "newer schema: message" "$out" "schema version 99 is newer"
+
+# --- a password in the connection string never shows
+pw="pw$RANDOM$RANDOM"
+for url in "postgresql://postgres:$pw@/nodb?host=$T/pg&port=$PG_PORT" \
+           "postgresql://postgres@/nodb?host=$T/pg&port=$PG_PORT&password=$pw"; do
+    out=$("$IC" report --ledger "$url" 2>&1); rc=$?
+    expect_eq "bad database: exit" "$rc" 2
+    expect_has "bad database: says so" "$out" "nodb"
+    case "$out" in *"$pw"*) bad "password shown: $out" ;; *) ok ;; esac
+done
+out=$("$IC" ingest --ledger "postgresql://postgres:$pw@/infercost?host=$T/nowhere" "$FX/calls.jsonl" 2>&1); rc=$?
+expect_eq "no server: exit" "$rc" 2
+expect_has "no server: says so" "$out" "cannot connect"
+case "$out" in *"$pw"*) bad "password shown: $out" ;; *) ok ;; esac
+
+finish
