@@ -58,8 +58,9 @@ pg_down() { # stop the server, keeping its data (pg_up starts it again on the sa
     pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1
 }
 
-pg_up() {
+pg_up() { # PG_DURABLE=1: the server's defaults (fsync, synchronous commit), as in production
+    local fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${PG_DURABLE:-0}" = 1 ] && fast=""
     pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-        -o "-k $PG_DIR -p $PG_PORT -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null 2>&1
+        -o "-k $PG_DIR -p $PG_PORT -c listen_addresses='' $fast" start >/dev/null 2>&1
 }
