@@ -16,11 +16,28 @@ static const char usage_text[] =
     "decimal); other columns are ignored. A (customer, period) already stored is replaced.\n"
     "All rows or none: a bad row fails the import naming FILE:LINE and the field.\n";
 
+/* a CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break */
+static void csv_field(const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
 static int print_rev(const char *c, const char *p, ic_money m, void *arg)
 {
     char b[IC_MONEY_STRLEN];
     (void)arg;
-    printf("%s,%s,%s\n", c, p, ic_money_format(m, b, sizeof b));
+    csv_field(c);
+    printf(",%s,%s\n", p, ic_money_format(m, b, sizeof b));
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* focus.c: FOCUS 1.2 CSV export (focus.h). Reads the daily rollups, writes one CSV row per
- * rollup and direction. Amounts are the ledger's exact decimals; quantities are token counts.
+ * rollup and direction, in the order of (day, provider, model, customer, feature), whatever order
+ * the ledger's backend returns them in. Amounts are the ledger's exact decimals; quantities are token counts.
  * Columns follow the FOCUS 1.2 column names; values that FOCUS allows to be null are left empty
  * when the ledger has nothing true to say (no region, no commitment discounts). */
 #include "infercost/focus.h"
@@ -97,6 +98,52 @@ static int on_rollup(const ic_rollup *r, void *arg)
     return ferror(c->f) ? 1 : 0;
 }
 
+/* the rollups, kept to be sorted: their names copied */
+typedef struct kept {
+    ic_rollup *r;
+    size_t n, cap;
+    bool oom;
+} kept;
+
+static int keep(const ic_rollup *r, void *arg)
+{
+    kept *k = arg;
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 256;
+        ic_rollup *p = realloc(k->r, cap * sizeof *p);
+        if (!p)
+            return k->oom = true;
+        k->r = p;
+        k->cap = cap;
+    }
+    ic_rollup *x = &k->r[k->n];
+    *x = *r;
+    size_t lp = strlen(r->provider) + 1, lm = strlen(r->model) + 1, lc = strlen(r->customer) + 1,
+           lf = strlen(r->feature) + 1;
+    char *s = malloc(lp + lm + lc + lf);
+    if (!s)
+        return k->oom = true;
+    x->provider = memcpy(s, r->provider, lp);
+    x->model = memcpy(s + lp, r->model, lm);
+    x->customer = memcpy(s + lp + lm, r->customer, lc);
+    x->feature = memcpy(s + lp + lm + lc, r->feature, lf);
+    k->n++;
+    return 0;
+}
+
+static int cmp_rollup(const void *a, const void *b)
+{
+    const ic_rollup *x = a, *y = b;
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    int c = strcmp(x->provider, y->provider);
+    if (!c)
+        c = strcmp(x->model, y->model);
+    if (!c)
+        c = strcmp(x->customer, y->customer);
+    return c ? c : strcmp(x->feature, y->feature);
+}
+
 ic_status ic_focus_export(ic_ledger *l, const ic_focus_opts *o, FILE *out, uint64_t *rows,
                           ic_error *err)
 {
@@ -108,7 +155,18 @@ ic_status ic_focus_export(ic_ledger *l, const ic_focus_opts *o, FILE *out, uint6
     for (size_t i = 0; i < NCOLS; i++)
         field(out, cols[i], i + 1 == NCOLS);
     ctx c = {&oo, out, 0};
-    ic_status st = ic_ledger_scan_rollups(l, &oo.filter, on_rollup, &c, err);
+    kept k = {0};
+    ic_status st = ic_ledger_scan_rollups(l, &oo.filter, keep, &k, err);
+    if (st == IC_OK && k.oom)
+        st = ic_error_set(err, IC_ERR_NOMEM, "out of memory");
+    if (st == IC_OK) {
+        qsort(k.r, k.n, sizeof *k.r, cmp_rollup);
+        for (size_t i = 0; i < k.n && !on_rollup(&k.r[i], &c); i++)
+            ;
+    }
+    for (size_t i = 0; i < k.n; i++)
+        free((char *)k.r[i].provider); /* the one block of its names */
+    free(k.r);
     if (st == IC_OK && ferror(out))
         st = ic_error_set(err, IC_ERR_IO, "write error");
     if (rows)

@@ -66,9 +66,32 @@ ic_status ic_ledger_open_with(ic_ledger **out, const ic_ledger_ops *ops, const c
     return IC_OK;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* s[0..n) percent-decoded into out (cap > n); malformed escapes kept as they are */
+static void pct_decode(const char *s, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+            (lo = hexval(s[i + 2])) >= 0) {
+            out[k++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            out[k++] = s[i];
+        }
+    }
+    out[k] = 0;
+}
+
 void ic_ledger_target_display(const char *target, char *out, size_t cap)
 {
-    char buf[512];
+    char buf[1024];
     snprintf(buf, sizeof buf, "%s", target ? target : "");
     char *scheme = strstr(buf, "://");
     if (scheme) { /* "user:password@host" -> "user@host" */
@@ -79,15 +102,25 @@ void ic_ledger_target_display(const char *target, char *out, size_t cap)
                 memmove(colon, at, strlen(at) + 1);
         }
     }
-    char *pw; /* "password=..." parameters dropped, with the separator before them */
-    while ((pw = strstr(buf, "password="))) {
-        char *end = strchr(pw, '&');
-        if (pw > buf && (pw[-1] == '&' || pw[-1] == '?') && !end)
-            pw--;
-        if (end)
-            memmove(pw, end + 1, strlen(end + 1) + 1);
-        else
-            *pw = 0;
+    /* parameters whose name, percent-decoded, is "password" are dropped */
+    char *q = strchr(buf, '?');
+    if (q) {
+        char kept[1024];
+        size_t k = 0;
+        for (char *p = q + 1; *p;) {
+            size_t len = strcspn(p, "&");
+            size_t nl = strcspn(p, "=");
+            char name[1024];
+            pct_decode(p, nl < len ? nl : len, name);
+            if (strcmp(name, "password")) {
+                k += (size_t)snprintf(kept + k, sizeof kept - k, "%s%.*s", k ? "&" : "", (int)len, p);
+                if (k >= sizeof kept)
+                    k = sizeof kept - 1;
+            }
+            p += len + (p[len] == '&');
+        }
+        kept[k] = 0;
+        snprintf(q, sizeof buf - (size_t)(q - buf), "%s%s", k ? "?" : "", kept);
     }
     snprintf(out, cap, "%s", buf);
 }

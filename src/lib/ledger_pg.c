@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "ledger_internal.h"
+#include "unicode_tables.h"
 
 /* a rollup delta held until commit */
 typedef struct pend {
@@ -46,6 +47,7 @@ typedef struct pg {
     PGconn *c;
     bool readonly;
     char where[256]; /* the target without its password, for messages */
+    char *password;  /* the target's password, if it has one: cut from libpq's messages */
     pend *pend;
     size_t npend, cappend;
 } pg;
@@ -70,6 +72,12 @@ static ic_status dberr(pg *s, ic_error *err, const char *what)
         }
     }
     msg[n] = 0;
+    /* libpq quotes parts of the connection string in some messages: never the password */
+    size_t pl = s->password ? strlen(s->password) : 0;
+    for (char *hit; pl && (hit = strstr(msg, s->password));) {
+        memcpy(hit, "***", 3);
+        memmove(hit + 3, hit + pl, strlen(hit + pl) + 1);
+    }
     return ic_error_set(err, IC_ERR_DB, "%s: %s: %s", s->where, what, msg[0] ? msg : "failed");
 }
 
@@ -132,10 +140,17 @@ static ic_status schema_version(pg *s, int *v, ic_error *err)
         PQclear(r);
         return dberr(s, err, "reading the schema version");
     }
-    if (PQntuples(r) == 1)
-        *v = atoi(PQgetvalue(r, 0, 0));
+    const char *val = PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "";
+    char *end;
+    long n = strtol(val, &end, 10);
+    bool ok = val[0] && !*end && n >= 2 && n < 1000000;
+    if (ok)
+        *v = (int)n;
+    ic_status st = ok ? IC_OK
+                      : ic_error_set(err, IC_ERR_DB, "%s: the ledger's schema version is \"%.20s\", "
+                                     "which no infercost wrote; it is left alone", s->where, val);
     PQclear(r);
-    return IC_OK;
+    return st;
 }
 
 static void pg_close(void *state)
@@ -147,6 +162,10 @@ static void pg_close(void *state)
         for (int k = 0; k < 4; k++)
             free(s->pend[i].name[k]);
     free(s->pend);
+    if (s->password) {
+        memset(s->password, 0, strlen(s->password));
+        free(s->password);
+    }
     PQfinish(s->c);
     free(s);
 }
@@ -198,14 +217,41 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     s->readonly = readonly;
     ic_ledger_target_display(target, s->where, sizeof s->where);
-    s->c = PQconnectdb(target);
-    if (!s->c) {
+    /* parsed first: libpq's own message for a malformed URI may quote all of it */
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(target, &perr);
+    if (!opts) {
+        PQfreemem(perr);
+        ic_status bad = ic_error_set(err, IC_ERR_INVALID, "%s: not a valid PostgreSQL connection "
+                                     "URI (libpq's message is not shown: it could quote a "
+                                     "password)", s->where);
         free(s);
+        return bad;
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+            s->password = strdup(o->val);
+    PQconninfoFree(opts);
+    /* defaults the URI can override: a server that does not answer is an error after 10 s,
+     * not a hang (a gateway would never start listening), and a dead connection is noticed */
+    const char *const kw[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
+                              "keepalives_count", "dbname", NULL};
+    const char *const kv[] = {"10", "30", "10", "3", target, NULL};
+    s->c = PQconnectdbParams(kw, kv, 1);
+    if (!s->c) {
+        pg_close(s);
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     }
     ic_status st;
     if (PQstatus(s->c) != CONNECTION_OK) {
         st = dberr(s, err, "cannot connect");
+        pg_close(s);
+        return st;
+    }
+    const char *enc = PQparameterStatus(s->c, "server_encoding");
+    if (enc && strcmp(enc, "UTF8") && strcmp(enc, "SQL_ASCII")) {
+        st = ic_error_set(err, IC_ERR_DB, "%s: the database's encoding is %s; the ledger needs "
+                          "UTF8 (createdb -E UTF8 ...)", s->where, enc);
         pg_close(s);
         return st;
     }
@@ -323,7 +369,41 @@ static void cb_bytes(cbuf *b, const void *d, size_t n)
     cb_put(b, d, n);
 }
 
-static void cb_text(cbuf *b, const char *s) { cb_bytes(b, s, strlen(s)); }
+static bool valid_utf8(const char *s)
+{
+    size_t n = strlen(s), len;
+    for (size_t i = 0; i < n; i += len)
+        if (ic__utf8_decode_strict((const unsigned char *)s + i, n - i, &len) == UINT32_MAX)
+            return false;
+    return true;
+}
+
+/* a text field: PostgreSQL's text holds UTF-8 only, so a name that is not (a file name in
+ * another encoding, passed to the library as it is) goes in with its bad bytes as "\xNN" */
+static void cb_text(cbuf *b, const char *s)
+{
+    if (valid_utf8(s)) {
+        cb_bytes(b, s, strlen(s));
+        return;
+    }
+    size_t n = strlen(s), len, k = 0;
+    char *o = malloc(4 * n + 1);
+    if (!o) {
+        b->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i += len) {
+        if (ic__utf8_decode_strict((const unsigned char *)s + i, n - i, &len) == UINT32_MAX) {
+            len = 1;
+            k += (size_t)sprintf(o + k, "\\x%02X", (unsigned char)s[i]);
+        } else {
+            memcpy(o + k, s + i, len);
+            k += len;
+        }
+    }
+    cb_bytes(b, o, k);
+    free(o);
+}
 
 static void cb_header(cbuf *b)
 {
@@ -694,6 +774,17 @@ static bool and_eq(pg *s, char **sql, size_t *len, const char *col, const char *
     return true;
 }
 
+/* whether a filter can match at all: the stored names are UTF-8, a value that is not matches
+ * nothing (PQescapeLiteral would refuse it) */
+static bool matchable(const ic_ledger_filter *f)
+{
+    const char *v[4] = {f->provider, f->model, f->customer, f->feature};
+    for (int i = 0; i < 4; i++)
+        if (v[i] && !valid_utf8(v[i]))
+            return false;
+    return true;
+}
+
 /* SELECT ... FROM table WHERE <time range><filters> ORDER BY order, as a COPY to binary */
 static char *scan_sql(pg *s, const char *cols, const char *table, const char *tcol,
                       int64_t lo, int64_t hi, const ic_ledger_filter *f, const char *model_col,
@@ -764,6 +855,8 @@ static ic_status pg_scan_events(void *state, const ic_ledger_filter *f, ic_event
                                 ic_error *err)
 {
     pg *s = state;
+    if (!matchable(f))
+        return IC_OK;
     char *sql = scan_sql(s,
                          "id, t, provider, model, model_served, api_flavor, customer, feature,"
                          " key_id, status, routed_from, source_file, body",
@@ -825,6 +918,8 @@ static ic_status pg_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
                                  void *arg, ic_error *err)
 {
     pg *s = state;
+    if (!matchable(f))
+        return IC_OK;
     /* whole days only: a rollup is a day */
     int64_t lo = f->from_ms ? (f->from_ms + 86399999) / 86400000 : 0;
     int64_t hi = f->to_ms ? f->to_ms / 86400000 : 0;

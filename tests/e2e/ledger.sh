@@ -327,6 +327,13 @@ expect_has "OTLP: the span is named" "$(cat "$T/err")" "span s02: no gen_ai.requ
 printf 'customer,period,revenue\nrefunded,2026-03,-$5\nrefunded2,2026-03,$-2.5\n' >"$T/negrev.csv"
 "$IC" revenue import --ledger "$T/neg.db" "$T/negrev.csv" >/dev/null; expect_eq "negative revenue: imported" $? 0
 expect_has "negative revenue: stored" "$("$IC" revenue list --ledger "$T/neg.db")" "refunded,2026-03,-5"
+# revenue list is CSV that revenue import reads back: a name with a comma or a quote is quoted
+printf 'customer,period,revenue\n"q,uo""te",2026-03,2\n' >"$T/q.csv"
+"$IC" revenue import --ledger "$T/q.db" "$T/q.csv" >/dev/null
+"$IC" revenue list --ledger "$T/q.db" >"$T/q2.csv"
+expect_has "revenue list quotes" "$(cat "$T/q2.csv")" '"q,uo""te",2026-03,2'
+"$IC" revenue import --ledger "$T/q3.db" "$T/q2.csv" >/dev/null
+expect_eq "revenue list round trip" "$("$IC" revenue list --ledger "$T/q3.db")" "$(cat "$T/q2.csv")"
 "$IC" margin --ledger "$L" --from 2026-03-02 --to 2026-03-20 >/dev/null 2>"$T/err"
 expect_has "margin over part of a month: a note" "$(cat "$T/err")" "the period starts within a month: revenue counts whole months"
 "$IC" margin --ledger "$L" --month 2026-03 >/dev/null 2>"$T/err"

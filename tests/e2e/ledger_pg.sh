@@ -37,6 +37,7 @@ same() { # label, command args (the ledger is added): identical stdout and exit 
     a=$("$IC" "$@" --ledger "$S" 2>&1); ra=$?
     b=$("$IC" "$@" --ledger "$P" 2>&1); rb=$?
     expect_eq "$label: exit" "$rb" "$ra"
+    [ "$ra" != 2 ] || bad "$label: a usage or setup error: $a"
     if [ "$a" == "$b" ]; then ok; else bad "$label: output differs"; diff <(echo "$a") <(echo "$b") | head -n 10; fi
     [ -n "$a" ] || bad "$label: no output"
 }
@@ -57,7 +58,7 @@ same "whatif swap" whatif --swap '*=openai:gpt-4o-mini'
 same "whatif response cache" whatif --response-cache 1d --feature search
 same "whatif batch" whatif --batch
 same "forecast" forecast
-same "export" export
+same "export" export --format focus
 
 # --- refused lines go to ./infercost.rejects.jsonl (a URL names no directory)
 printf '%s\n' '{"id":"r1","timestamp":"2026-07-01T00:00:00Z","model":"no-such-model","usage":{"input_tokens":1}}' >"$T/bad.jsonl"
@@ -65,6 +66,14 @@ ic_abs=$(realpath "$IC")
 out=$(cd "$T" && "$ic_abs" ingest --ledger "$P" bad.jsonl 2>&1)
 expect_has "refused line reported" "$out" "1 refused"
 expect_eq "rejects file in the working directory" "$(jq -r .line "$T/infercost.rejects.jsonl" 2>/dev/null | jq -r .id)" r1
+
+# --- a file name that is not UTF-8 (PostgreSQL's text is): stored with its bad bytes as \xNN
+bn="$T/$(printf 'bad\xffname').jsonl"
+head -n 2 "$FX/calls.jsonl" | sed 's/"id":"/"id":"nf-/' >"$bn"
+ingest_both "$bn"
+expect_has "non-UTF-8 file name: the source kept" "$(pg_psql -c "SELECT DISTINCT source_file FROM infercost_events WHERE id LIKE 'nf-%'")" 'bad\xFFname.jsonl'
+# a filter value that is not UTF-8 matches nothing, on both
+same "filter not UTF-8" report --customer "$(printf 'a\xff')"
 
 # --- idempotence
 out=$("$IC" ingest --ledger "$P" "$T/w.jsonl" 2>&1)
@@ -75,7 +84,7 @@ same "report after re-ingest" report --raw
 total=$("$IC" report --ledger "$S" --format json | jq -r .total.cost_usd)
 pico=$(pg_psql -c "SELECT sum(cost_pico) FROM infercost_events")
 expect_eq "SQL: events' cost" "$(node -e "const p=BigInt('$pico');console.log((p/10n**12n)+'.'+String(p%10n**12n).padStart(12,'0').replace(/0+\$/,''))")" "$total"
-expect_eq "SQL: rollups' requests" "$(pg_psql -c "SELECT sum(requests) FROM infercost_rollup")" "30005"
+expect_eq "SQL: rollups' requests" "$(pg_psql -c "SELECT sum(requests) FROM infercost_rollup")" "$("$IC" report --ledger "$S" --format json | jq -r .total.requests)"
 
 # --- two ingests at once, overlapping, into a fresh ledger: each event once, rollups exact
 pg_fresh
@@ -106,6 +115,11 @@ pg_psql -c "UPDATE infercost_meta SET value = '99' WHERE key = 'schema_version'"
 out=$("$IC" report --ledger "$P" 2>&1); rc=$?
 expect_eq "newer schema: exit" "$rc" 2
 expect_has "newer schema: message" "$out" "schema version 99 is newer"
+pg_psql -c "UPDATE infercost_meta SET value = 'abc' WHERE key = 'schema_version'" >/dev/null
+out=$("$IC" ingest --ledger "$P" "$FX/calls.jsonl" 2>&1); rc=$?
+expect_eq "unreadable schema version: exit" "$rc" 2
+expect_has "unreadable schema version: message" "$out" 'schema version is "abc"'
+expect_eq "unreadable schema version: left alone" "$(pg_psql -c "SELECT value FROM infercost_meta")" abc
 
 # --- a password in the connection string never shows
 pw="pw$RANDOM$RANDOM"
@@ -116,6 +130,28 @@ for url in "postgresql://postgres:$pw@/nodb?host=$T/pg&port=$PG_PORT" \
     expect_has "bad database: says so" "$out" "nodb"
     case "$out" in *"$pw"*) bad "password shown: $out" ;; *) ok ;; esac
 done
+# libpq quotes a URI it cannot parse, and a bad percent-escape: neither shows the password
+for url in "postgresql://app:50%of$pw@/x?host=$T/pg" "postgresql://u:$pw@[::1/db" \
+           "postgresql://u@/x?host=$T/pg&%70assword=$pw" "postgresql://u@/x?host=$T/pg&password=%zz$pw"; do
+    out=$("$IC" report --ledger "$url" 2>&1); rc=$?
+    expect_eq "malformed URI: exit" "$rc" 2
+    case "$out" in *"$pw"*) bad "password shown: $out" ;; *) ok ;; esac
+done
+# a server that accepts and never answers: an error when the URI's connect_timeout runs out
+node -e 'require("net").createServer(() => {}).listen(0, "127.0.0.1", function () { console.log(this.address().port); })' >"$T/port" &
+np=$!
+for _ in $(seq 1 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+t0=$SECONDS
+out=$("$IC" report --ledger "postgresql://u@127.0.0.1:$(cat "$T/port")/x?connect_timeout=2" 2>&1); rc=$?
+kill $np 2>/dev/null
+expect_eq "silent server: exit" "$rc" 2
+expect_has "silent server: says so" "$out" "cannot connect"
+[ $((SECONDS - t0)) -le 6 ] && ok || bad "silent server: took $((SECONDS - t0)) s"
+# a database in another encoding is refused with the reason
+pg_psql -c "CREATE DATABASE lat1 ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'" >/dev/null
+out=$("$IC" ingest --ledger "${IC_PG_URL/\/infercost?//lat1?}" "$FX/calls.jsonl" 2>&1); rc=$?
+expect_eq "LATIN1 database: exit" "$rc" 2
+expect_has "LATIN1 database: says why" "$out" "encoding is LATIN1; the ledger needs UTF8"
 out=$("$IC" ingest --ledger "postgresql://postgres:$pw@/infercost?host=$T/nowhere" "$FX/calls.jsonl" 2>&1); rc=$?
 expect_eq "no server: exit" "$rc" 2
 expect_has "no server: says so" "$out" "cannot connect"

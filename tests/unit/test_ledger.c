@@ -218,6 +218,9 @@ static void t_backends(void)
         {"postgres://h/db?sslmode=require&password=pw", "postgres://h/db?sslmode=require"},
         {"postgres://h/db?password=pw&sslmode=require", "postgres://h/db?sslmode=require"},
         {"postgres://h/db?a=1&password=pw&b=2", "postgres://h/db?a=1&b=2"},
+        {"postgres://h/db?a=1&%70assword=pw", "postgres://h/db?a=1"},
+        {"postgres://h/db?pass%77ord=pw&a=1", "postgres://h/db?a=1"},
+        {"postgres://u:pw@[::1/db", "postgres://u@[::1/db"},
         {"postgresql:///db?host=/run/pg", "postgresql:///db?host=/run/pg"},
         {"/var/lib/x.db", "/var/lib/x.db"},
     };
