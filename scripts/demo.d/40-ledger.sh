@@ -38,3 +38,6 @@ echo
 echo "\$ infercost forecast --months 12"
 "$IC" forecast --ledger "$L" --months 12
 "$IC" export --format focus --ledger "$L" --out "$DEMO/focus.csv"
+echo
+echo "\$ infercost dashboard --out build/demo/dashboard.html   (one HTML page: open it in a browser)"
+"$IC" dashboard --ledger "$L" --out "$DEMO/dashboard.html"

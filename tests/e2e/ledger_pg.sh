@@ -59,6 +59,9 @@ same "whatif response cache" whatif --response-cache 1d --feature search
 same "whatif batch" whatif --batch
 same "forecast" forecast
 same "export" export --format focus
+# the dashboard: the same page but for the line naming its source and time
+dash() { "$IC" dashboard --ledger "$1" | grep -v '^<p class="sub">'; }
+if [ "$(dash "$S")" == "$(dash "$P")" ]; then ok; else bad "dashboard differs"; diff <(dash "$S") <(dash "$P") | head; fi
 
 # --- refused lines go to ./infercost.rejects.jsonl (a URL names no directory)
 printf '%s\n' '{"id":"r1","timestamp":"2026-07-01T00:00:00Z","model":"no-such-model","usage":{"input_tokens":1}}' >"$T/bad.jsonl"

@@ -21,6 +21,7 @@ check "whatif bad model" "$IC" whatif --ledger "$TMP/vg.db" --swap gpt-4o=no-suc
 check "export focus" "$IC" export --format focus --ledger "$TMP/vg.db" --out "$TMP/vg-focus.csv"
 # the same file again: every event found by the batch path's range read, nothing inserted
 check "ingest duplicates" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/calls.jsonl"
+check "dashboard" "$IC" dashboard --ledger "$TMP/vg.db" --out "$TMP/vg-dash.html"
 check "forecast json" "$IC" forecast --ledger "$TMP/vg.db" --months 2 --format json
 # PCRE2's JIT code is opaque to memcheck (false reports): the interpreter, as for the gateway
 INFERCOST_NO_JIT=1 check "route-eval" "$IC" route-eval --set gsm8k --router prompt-tokens --router 'regex:(?i)how many' --router keywords:total,sum --router optimal

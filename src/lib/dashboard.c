@@ -1,0 +1,557 @@
+/* dashboard.c: the ledger as one self-contained HTML page (dashboard.h). It builds the same
+ * reports the commands print (report by day, feature and model; margin by customer; forecast)
+ * and lays them out with inline CSS and SVG; it computes no figure of its own beyond shares
+ * and the charts' geometry. Nothing here prices anything. */
+#include "infercost/dashboard.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "infercost/economics.h"
+#include "infercost/forecast.h"
+#include "infercost/report.h"
+#include "infercost/timeutil.h"
+
+/* text with & < > " ' escaped */
+static void esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/* digits of v with thousands separators */
+static void group3(ic_u128 v, char *out)
+{
+    char d[48];
+    int n = 0;
+    do {
+        d[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    int k = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        out[k++] = d[i];
+        if (i && i % 3 == 0)
+            out[k++] = ',';
+    }
+    out[k] = 0;
+}
+
+/* m for display, rounded half-even: to the cent from $1 up, to 1/10,000 of a dollar below ($0.0133
+ * a call), to the micro-dollar below that; never "$0.00" for an amount that is not zero */
+static const char *usd(ic_money m, char *buf, size_t cap)
+{
+    const char *sign = m < 0 ? "-" : "";
+    ic_money a = m < 0 ? -m : m;
+    static const struct {
+        ic_money unit; /* pico-dollars per shown step */
+        int digits;
+    } tier[] = {{10000000000LL, 2}, {100000000LL, 4}, {1000000LL, 6}};
+    for (size_t t = 0; t < sizeof tier / sizeof tier[0]; t++) {
+        ic_money q = ic_money_div_round(a, (uint64_t)tier[t].unit), one = 1;
+        for (int k = 0; k < tier[t].digits; k++)
+            one *= 10;
+        if (t == 0 && q < 100 && a != 0) /* below a dollar: more digits */
+            continue;
+        if (q == 0 && a != 0)
+            continue;
+        char g[64];
+        group3((ic_u128)(q / one), g);
+        snprintf(buf, cap, "%s$%s.%0*lld", sign, g, tier[t].digits, (long long)(q % one));
+        return buf;
+    }
+    snprintf(buf, cap, "%s&lt;$0.000001", sign);
+    return buf;
+}
+
+/* a table cell (or any element) with the rounded amount and the exact one as its tooltip;
+ * with plus, a change: "+" before an increase */
+static void money_el2(FILE *f, const char *tag, const char *cls, ic_money m, bool plus)
+{
+    char d[80], x[80];
+    ic_money_format(m, x, sizeof x);
+    fprintf(f, "<%s%s%s%s title=\"$%s\">%s%s</%s>", tag, cls ? " class=\"" : "", cls ? cls : "",
+            cls ? "\"" : "", x, plus && m > 0 ? "+" : "", usd(m, d, sizeof d), tag);
+}
+
+static void money_el(FILE *f, const char *tag, const char *cls, ic_money m)
+{
+    money_el2(f, tag, cls, m, false);
+}
+
+static void count_el(FILE *f, uint64_t n)
+{
+    char g[64];
+    group3(n, g);
+    fprintf(f, "<td>%s</td>", g);
+}
+
+/* part / whole as a percentage with one decimal ("-" when whole is 0) */
+static void pct_el(FILE *f, const char *cls, double part, double whole)
+{
+    if (whole == 0)
+        fprintf(f, "<td%s%s%s>-</td>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+    else
+        fprintf(f, "<td%s%s%s>%.1f%%</td>", cls ? " class=\"" : "", cls ? cls : "",
+                cls ? "\"" : "", 100.0 * part / whole);
+}
+
+static const char *style =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
+    "max-width:1040px;margin:24px auto;padding:0 16px;background:#fbfbfd}"
+    "h1{font-size:22px;margin:0 0 2px}h2{font-size:16px;margin:28px 0 8px;color:#2b3547}"
+    ".sub{color:#667085;margin:0 0 16px}"
+    ".kpi{display:inline-block;vertical-align:top;width:218px;margin:0 8px 8px 0;background:#fff;"
+    "border:1px solid #e4e7ec;border-radius:8px;padding:10px 12px;box-sizing:border-box}"
+    ".kpi b{display:block;font-size:20px;font-weight:600}.kpi span{color:#667085;font-size:12px}"
+    "table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e4e7ec}"
+    "th,td{padding:5px 8px;border-bottom:1px solid #eef0f3;text-align:right;white-space:nowrap}"
+    "th:first-child,td:first-child{text-align:left;white-space:normal;word-break:break-all}"
+    "th{background:#f4f5f8;font-weight:600;font-size:12px;color:#475467}"
+    "tr.total td{font-weight:600;background:#f8f9fb}"
+    ".bad{color:#b42318;font-weight:600}.warn{color:#b54708}.good{color:#067647}"
+    ".bar{display:inline-block;height:9px;background:#5b7bd5;border-radius:2px;vertical-align:middle}"
+    "svg.chart{width:100%;height:auto;background:#fff;border:1px solid #e4e7ec}"
+    "svg text{font-size:11px;fill:#667085}"
+    ".note{color:#667085;font-size:12px}"
+    ".legend span{display:inline-block;margin-right:14px;font-size:12px}"
+    ".legend i{display:inline-block;width:14px;height:3px;margin-right:4px;vertical-align:middle}"
+    "footer{margin:28px 0;color:#98a2b3;font-size:12px}";
+
+/* a headline figure; title (may be NULL) is its exact value */
+static void kpi(FILE *f, const char *value_html, const char *label, const char *cls,
+                const char *title)
+{
+    fprintf(f, "<div class=\"kpi\"><b%s%s%s%s%s%s>%s</b><span>", cls ? " class=\"" : "",
+            cls ? cls : "", cls ? "\"" : "", title ? " title=\"$" : "", title ? title : "",
+            title ? "\"" : "", value_html);
+    esc(f, label);
+    fputs("</span></div>\n", f);
+}
+
+static ic_status build(ic_ledger *l, const ic_ledger_filter *flt, ic_dim d, int top,
+                       ic_report **out, ic_error *err)
+{
+    ic_report_opts o = {.filter = *flt, .ndims = 1, .top = top};
+    o.dims[0] = d;
+    return ic_report_build(l, &o, out, err);
+}
+
+/* spend per day as bars, a bar for every day from the first to the last with calls */
+static void day_chart(FILE *f, const ic_report *r)
+{
+    if (!r->nrows)
+        return;
+    int64_t first = INT64_MAX, last = INT64_MIN;
+    int64_t *day = malloc(r->nrows * sizeof *day);
+    if (!day)
+        return;
+    ic_money max = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        int y = 0;
+        unsigned mo = 0, dd = 0;
+        day[i] = INT64_MIN;
+        if (sscanf(r->rows[i].key[0], "%d-%u-%u", &y, &mo, &dd) == 3)
+            day[i] = ic_days_from_civil(y, mo, dd);
+        if (day[i] == INT64_MIN)
+            continue;
+        first = day[i] < first ? day[i] : first;
+        last = day[i] > last ? day[i] : last;
+        max = r->rows[i].cost > max ? r->rows[i].cost : max;
+    }
+    if (first > last) {
+        free(day);
+        return;
+    }
+    const double W = 960, H = 220, L = 84, B = 24, T = 10;
+    double n = (double)(last - first + 1), bw = (W - L - 8) / n, top = ic_money_to_double(max);
+    fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+               "aria-label=\"spend per day\">\n", W, H);
+    char d1[80], d2[80];
+    for (int k = 0; k <= 2; k++) { /* grid lines at 0, half and the highest day */
+        double y = H - B - (H - B - T) * k / 2.0;
+        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eef0f3\"/>"
+                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                L, W - 8, y, y, L - 6, y + 4, usd(max * k / 2, d1, sizeof d1));
+    }
+    for (size_t i = 0; i < r->nrows; i++) {
+        if (day[i] == INT64_MIN || r->rows[i].cost <= 0 || top <= 0)
+            continue;
+        double h = (H - B - T) * ic_money_to_double(r->rows[i].cost) / top;
+        double x = L + bw * (double)(day[i] - first);
+        ic_money_format(r->rows[i].cost, d2, sizeof d2);
+        fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#5b7bd5\">"
+                   "<title>", x, H - B - h, bw > 2 ? bw - 1 : bw, h);
+        esc(f, r->rows[i].key[0]);
+        fprintf(f, ": $%s, %llu calls</title></rect>\n", d2,
+                (unsigned long long)r->rows[i].requests);
+    }
+    for (int e = 0; e < 2; e++) {
+        int64_t z = e ? last : first, y;
+        unsigned mo, dd;
+        ic_civil_from_days(z, &y, &mo, &dd);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"%s\">%04lld-%02u-%02u</text>\n",
+                e ? W - 8 : L, H - 6, e ? "end" : "start", (long long)y, mo, dd);
+    }
+    fputs("</svg>\n", f);
+    free(day);
+}
+
+/* a table of one dimension's rows: name, calls, cost, share, a bar */
+static void dim_table(FILE *f, const ic_report *r, const char *what, size_t show)
+{
+    fprintf(f, "<table><tr><th>%s</th><th>calls</th><th>cost</th><th>per call</th>"
+               "<th>share</th><th style=\"width:30%%\"></th></tr>\n", what);
+    double total = ic_money_to_double(r->total.cost);
+    ic_money rest = 0;
+    uint64_t rest_calls = 0;
+    size_t nrest = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        const ic_report_row *x = &r->rows[i];
+        if (i >= show) {
+            rest += x->cost;
+            rest_calls += x->requests;
+            nrest++;
+            continue;
+        }
+        fputs("<tr><td>", f);
+        esc(f, x->key[0][0] ? x->key[0] : "(none)");
+        fputs("</td>", f);
+        count_el(f, x->requests);
+        money_el(f, "td", NULL, x->cost);
+        money_el(f, "td", NULL, ic_money_div_round(x->cost, x->requests));
+        double share = total > 0 ? ic_money_to_double(x->cost) / total : 0;
+        pct_el(f, NULL, ic_money_to_double(x->cost), total);
+        fprintf(f, "<td style=\"text-align:left\"><span class=\"bar\" style=\"width:%.1f%%\">"
+                   "</span></td></tr>\n", share > 0 ? 100 * share : 0);
+    }
+    if (nrest) {
+        fprintf(f, "<tr><td>%zu more</td>", nrest);
+        count_el(f, rest_calls);
+        money_el(f, "td", NULL, rest);
+        money_el(f, "td", NULL, ic_money_div_round(rest, rest_calls));
+        pct_el(f, NULL, ic_money_to_double(rest), total);
+        fputs("<td></td></tr>\n", f);
+    }
+    fputs("<tr class=\"total\"><td>total</td>", f);
+    count_el(f, r->total.requests);
+    money_el(f, "td", NULL, r->total.cost);
+    money_el(f, "td", NULL, ic_money_div_round(r->total.cost, r->total.requests));
+    fputs("<td>100%</td><td></td></tr></table>\n", f);
+}
+
+static void customers(FILE *f, const ic_margin *m, uint32_t target_bp)
+{
+    fputs("<table><tr><th>customer</th><th>calls</th><th>cost</th><th>revenue</th>"
+          "<th>gross margin</th><th>cost share of revenue</th><th>cost per task</th></tr>\n", f);
+    for (size_t i = 0; i <= m->nrows; i++) {
+        const ic_margin_row *x = i < m->nrows ? &m->rows[i] : &m->total;
+        fprintf(f, "<tr%s><td>", i < m->nrows ? "" : " class=\"total\"");
+        if (i < m->nrows)
+            esc(f, x->customer && x->customer[0] ? x->customer : "(none)");
+        else
+            fputs("total", f);
+        fputs("</td>", f);
+        count_el(f, x->requests);
+        money_el(f, "td", NULL, x->cost);
+        if (x->has_revenue && x->revenue > 0) {
+            money_el(f, "td", NULL, x->revenue);
+            money_el(f, "td", x->margin < 0 ? "bad" : NULL, x->margin);
+            double share = ic_money_to_double(x->cost) / ic_money_to_double(x->revenue);
+            pct_el(f, x->margin < 0 ? "bad" : share * 10000 > target_bp ? "warn" : "good",
+                   ic_money_to_double(x->cost), ic_money_to_double(x->revenue));
+        } else {
+            fputs("<td>-</td><td>-</td><td class=\"note\">no revenue</td>", f);
+        }
+        if (x->tasks)
+            money_el(f, "td", NULL, x->task_mean);
+        else
+            fputs("<td>-</td>", f);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static void months(FILE *f, const ic_report *r)
+{
+    fputs("<table><tr><th>month</th><th>calls</th><th>cost</th><th>change</th></tr>\n", f);
+    for (size_t i = 0; i < r->nmonths; i++) {
+        fputs("<tr><td>", f);
+        esc(f, r->months[i].month);
+        fputs("</td>", f);
+        count_el(f, r->months[i].requests);
+        money_el(f, "td", NULL, r->months[i].cost);
+        if (i == 0 || r->months[i - 1].cost <= 0) {
+            fputs("<td>-</td>", f);
+        } else {
+            double c = ic_money_to_double(r->months[i].cost) /
+                       ic_money_to_double(r->months[i - 1].cost) - 1;
+            fprintf(f, "<td class=\"%s\">%+.1f%%</td>", c > 0 ? "warn" : "good", 100 * c);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    if (!r->nmovers)
+        return;
+    fputs("<h2>Top movers between the last two months (models)</h2>\n<table><tr><th>model</th>"
+          "<th>before</th><th>after</th><th>change</th></tr>\n", f);
+    for (size_t i = 0; i < r->nmovers; i++) {
+        const ic_report_mover *x = &r->movers[i];
+        fputs("<tr><td>", f);
+        esc(f, x->key);
+        fputs("</td>", f);
+        money_el(f, "td", NULL, x->before);
+        money_el(f, "td", NULL, x->after);
+        money_el2(f, "td", x->after > x->before ? "warn" : "good", x->after - x->before, true);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+static const char *scen_color[IC_FORECAST_SCENARIOS] = {"#b42318", "#5b7bd5", "#067647",
+                                                        "#7a5af8"};
+
+static void forecast(FILE *f, const ic_forecast *fc)
+{
+    size_t n = fc->npoints;
+    int ns = fc->catalog_scenario ? IC_FORECAST_SCENARIOS : IC_FORECAST_SCENARIOS - 1;
+    double top = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (int s = 0; s < ns; s++) {
+            double v = ic_money_to_double(fc->points[i].cost[s]);
+            top = v > top ? v : top;
+        }
+        double rv = ic_money_to_double(fc->points[i].revenue) * fc->opts.target_bp / 10000.0;
+        top = fc->have_revenue && rv > top ? rv : top;
+    }
+    if (n < 2 || top <= 0)
+        return;
+    const double W = 960, H = 240, L = 84, B = 24, T = 10;
+    double dx = (W - L - 8) / (double)(n - 1);
+    fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+               "aria-label=\"monthly cost, actual and projected\">\n", W, H);
+    char d[80];
+    for (int k = 0; k <= 2; k++) {
+        double y = H - B - (H - B - T) * k / 2.0;
+        ic_money v = (ic_money)(top * k / 2.0 * 1e12);
+        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eef0f3\"/>"
+                   "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                L, W - 8, y, y, L - 6, y + 4, usd(v, d, sizeof d));
+    }
+    size_t hist = 0;
+    while (hist < n && fc->points[hist].history)
+        hist++;
+    if (hist > 0 && hist < n) { /* where the projection starts */
+        double x = L + dx * (double)(hist - 1);
+        fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#d0d5dd\" "
+                   "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%.0f\">projected</text>\n",
+                x, x, T, H - B, x + 4, T + 10);
+    }
+#define PT(i, v) L + dx * (double)(i), H - B - (H - B - T) * (v) / top
+    if (fc->have_revenue) { /* the target share of revenue: cost above it misses the target */
+        fputs("<polyline fill=\"none\" stroke=\"#98a2b3\" stroke-dasharray=\"6 4\" points=\"", f);
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%.1f,%.1f ", PT(i, ic_money_to_double(fc->points[i].revenue) *
+                                               fc->opts.target_bp / 10000.0));
+        fputs("\"/>\n", f);
+    }
+    for (int s = ns - 1; s >= 0; s--) {
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
+                scen_color[s]);
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%.1f,%.1f ", PT(i, ic_money_to_double(fc->points[i].cost[s])));
+        fputs("\"/>\n", f);
+    }
+#undef PT
+    for (int e = 0; e < 2; e++) {
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"%s\">", e ? W - 8 : L, H - 6,
+                e ? "end" : "start");
+        esc(f, fc->points[e ? n - 1 : 0].month);
+        fputs("</text>\n", f);
+    }
+    fputs("</svg>\n<p class=\"legend\">", f);
+    for (int s = 0; s < ns; s++) {
+        fprintf(f, "<span><i style=\"background:%s\"></i>", scen_color[s]);
+        esc(f, fc->scenario[s]);
+        fputs("</span>", f);
+    }
+    if (fc->have_revenue)
+        fprintf(f, "<span><i style=\"background:#98a2b3\"></i>%.1f%% of revenue (the target)"
+                   "</span>", fc->opts.target_bp / 100.0);
+    fputs("</p>\n<table><tr><th>month</th><th>revenue</th>", f);
+    for (int s = 0; s < ns; s++) {
+        fputs("<th>", f);
+        esc(f, fc->scenario[s]);
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const ic_forecast_point *p = &fc->points[i];
+        fputs("<tr><td>", f);
+        esc(f, p->month);
+        fprintf(f, "%s</td>", p->history ? (p->days < p->month_days ? " (actual, partial)"
+                                                                  : " (actual)") : "");
+        if (fc->have_revenue)
+            money_el(f, "td", NULL, p->revenue);
+        else
+            fputs("<td>-</td>", f);
+        for (int s = 0; s < ns; s++) {
+            bool over = fc->have_revenue && p->revenue > 0 &&
+                        ic_money_to_double(p->cost[s]) * 10000 >
+                            ic_money_to_double(p->revenue) * fc->opts.target_bp;
+            money_el(f, "td", over ? "warn" : NULL, p->cost[s]);
+            if (p->history) /* one actual cost: the scenarios part from here */
+                for (int r = s + 1; r < ns; r++)
+                    fputs("<td></td>", f);
+            if (p->history)
+                break;
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    if (fc->have_revenue) {
+        fputs("<p class=\"note\">", f);
+        if (fc->above_now)
+            fprintf(f, "The last actual month is already above the %.1f%% target. ",
+                    fc->opts.target_bp / 100.0);
+        for (int s = 0; s < ns; s++) {
+            esc(f, fc->scenario[s]);
+            if (fc->cross[s] >= 0 && (size_t)fc->cross[s] < n) {
+                fputs(": above the target from ", f);
+                esc(f, fc->points[fc->cross[s]].month);
+            } else {
+                fputs(": under the target throughout", f);
+            }
+            fputs(s + 1 < ns ? "; " : ".", f);
+        }
+        fputs("</p>\n", f);
+    }
+    fprintf(f, "<p class=\"note\">Usage grows %+.1f%% a month (fitted over %d months of the "
+               "ledger)%s; projections are estimates, rounded to the cent.</p>\n",
+            100 * fc->usage_growth, fc->history_months,
+            fc->have_revenue ? ", revenue as fitted from the revenue table" : "");
+}
+
+ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, uint64_t *calls,
+                             ic_error *err)
+{
+    *calls = 0;
+    ic_ledger_filter flt = {.from_ms = o->filter.from_ms, .to_ms = o->filter.to_ms};
+    ic_report *byday = NULL, *byfeat = NULL, *bymodel = NULL;
+    ic_margin *mg = NULL;
+    ic_forecast *fc = NULL;
+    ic_error ferr = {0};
+    ic_status st;
+    ic_margin_opts mo = {.filter = flt, .target_bp = o->target_bp};
+    if ((st = build(l, &flt, IC_DIM_DAY, 0, &byday, err)) != IC_OK ||
+        (st = build(l, &flt, IC_DIM_FEATURE, 0, &byfeat, err)) != IC_OK ||
+        (st = build(l, &flt, IC_DIM_MODEL, 0, &bymodel, err)) != IC_OK ||
+        (st = ic_margin_build(l, &mo, &mg, err)) != IC_OK)
+        goto out;
+    const ic_report_row *t = &byday->total;
+    *calls = t->requests;
+    char now[40], a[80], b[80];
+    ic_time_format(o->now_ms, now, sizeof now);
+    const char *first = byday->nrows ? byday->rows[0].key[0] : "",
+               *last = byday->nrows ? byday->rows[byday->nrows - 1].key[0] : "";
+    fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+          "<title>Inference cost", f);
+    if (byday->nrows) {
+        fputs(", ", f);
+        esc(f, first);
+        fputs(" to ", f);
+        esc(f, last);
+    }
+    fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>Inference cost", style);
+    if (byday->nrows) {
+        fputs(", ", f);
+        esc(f, first);
+        fputs(" to ", f);
+        esc(f, last);
+    }
+    fputs("</h1>\n<p class=\"sub\">From ", f);
+    esc(f, o->source ? o->source : "the ledger");
+    fputs(", made by infercost at ", f);
+    esc(f, now);
+    fputs(". Amounts are rounded to the cent; point at one for its exact value.</p>\n", f);
+    if (!t->requests) {
+        fputs("<p>No calls in this period.</p>\n</body></html>\n", f);
+        goto out;
+    }
+
+    /* the headline */
+    fputs("<div class=\"kpis\">\n", f);
+    char v[200], x[80];
+    ic_money per = ic_money_div_round(t->cost, t->requests);
+    kpi(f, usd(t->cost, a, sizeof a), "spend", NULL, ic_money_format(t->cost, x, sizeof x));
+    group3(t->requests, a);
+    kpi(f, a, "calls", NULL, NULL);
+    kpi(f, usd(per, a, sizeof a), "per call", NULL, ic_money_format(per, x, sizeof x));
+    snprintf(v, sizeof v, "%.1f%%",
+             t->input_tokens ? 100.0 * (double)t->cache_read_tokens / (double)t->input_tokens : 0);
+    kpi(f, v, "of input tokens read from cache", NULL, NULL);
+    if (t->errors) {
+        snprintf(v, sizeof v, "%.2f%%", 100.0 * (double)t->errors / (double)t->requests);
+        kpi(f, v, "of calls failed", "warn", NULL);
+    }
+    const ic_margin_row *mt = &mg->total;
+    if (mt->has_revenue && mt->revenue > 0) {
+        kpi(f, usd(mt->revenue, a, sizeof a), "revenue", NULL,
+            ic_money_format(mt->revenue, x, sizeof x));
+        snprintf(v, sizeof v, "%s (%.1f%%)", usd(mt->margin, b, sizeof b),
+                 100.0 * ic_money_to_double(mt->margin) / ic_money_to_double(mt->revenue));
+        kpi(f, v, "gross margin after inference", mt->margin < 0 ? "bad" : NULL,
+            ic_money_format(mt->margin, x, sizeof x));
+        double share = ic_money_to_double(mt->cost) / ic_money_to_double(mt->revenue);
+        snprintf(v, sizeof v, "%.1f%%", 100 * share);
+        snprintf(b, sizeof b, "inference cost as a share of revenue (target %.1f%%)",
+                 o->target_bp / 100.0);
+        kpi(f, v, b, share * 10000 > o->target_bp ? "warn" : "good", NULL);
+    }
+    fputs("</div>\n<h2>Spend per day</h2>\n", f);
+    day_chart(f, byday);
+    fputs("<h2>Customers: inference cost against revenue</h2>\n", f);
+    customers(f, mg, o->target_bp);
+    if (!mt->has_revenue)
+        fputs("<p class=\"note\">No revenue in the ledger for this period: `infercost revenue "
+              "import FILE.csv` adds it, and with it margins and cost shares.</p>\n", f);
+    fputs("<h2>Features</h2>\n", f);
+    dim_table(f, byfeat, "feature", 20);
+    fputs("<h2>Models</h2>\n", f);
+    dim_table(f, bymodel, "model", 15);
+    fputs("<h2>Month over month</h2>\n", f);
+    months(f, bymodel);
+    if (o->forecast_months > 0) {
+        ic_forecast_opts fo = {.months = o->forecast_months, .target_bp = o->target_bp,
+                               .catalog = o->catalog, .now_ms = o->now_ms};
+        fputs("<h2>Forecast (the whole ledger)</h2>\n", f);
+        if (ic_forecast_build(l, &fo, &fc, &ferr) == IC_OK) {
+            forecast(f, fc);
+        } else {
+            fputs("<p class=\"note\">No forecast: ", f);
+            esc(f, ferr.msg);
+            fputs("</p>\n", f);
+        }
+    }
+    fputs("<footer>infercost: every amount is an exact sum of the ledger's priced calls "
+          "(the same figures as infercost report, margin and forecast).</footer>\n"
+          "</body></html>\n", f);
+out:
+    ic_report_free(byday);
+    ic_report_free(byfeat);
+    ic_report_free(bymodel);
+    ic_margin_free(mg);
+    ic_forecast_free(fc);
+    if (st == IC_OK && ferror(f))
+        st = ic_error_set(err, IC_ERR_IO, "writing the dashboard failed");
+    return st;
+}
