@@ -60,4 +60,9 @@ ic_status ic_margin_write(const ic_margin *m, ic_report_format fmt, FILE *f, ic_
  * revenue <= 0 */
 int64_t ic_cost_share_bp(ic_money part, ic_money revenue);
 
+/* Revenue is by month: a period that starts or ends within a month sets all of that month's
+ * revenue against part of its cost. 0 when the period's ends are whole months (or open), 1 when
+ * it starts within a month, 2 when it ends within one (the start is checked first). */
+int ic_period_cuts_month(const ic_ledger_filter *f);
+
 #endif

@@ -28,4 +28,8 @@ int ic_cli_format(const char *v, ic_report_format *out);
  * (matched == 0), say so on stderr, with the filters: names match exactly */
 void ic_cli_warn_no_match(const ic_ledger_filter *f, uint64_t matched);
 
+/* when a period starts or ends within a month, say on stderr that revenue counts whole months
+ * (margin, dashboard) */
+void ic_cli_note_cut_month(const ic_ledger_filter *f);
+
 #endif

@@ -102,8 +102,10 @@ static int run(int argc, char **argv)
     if (rc == 0 && calls == 0)
         ic_cli_error("note: no calls in this period; the page says so");
     else if (rc == 0 && outp)
-        fprintf(stderr, "infercost: wrote the dashboard of %llu calls to %s\n",
-                (unsigned long long)calls, outp);
+        fprintf(stderr, "infercost: wrote the dashboard of %llu call%s to %s\n",
+                (unsigned long long)calls, calls == 1 ? "" : "s", outp);
+    if (rc == 0 && calls)
+        ic_cli_note_cut_month(&o.filter);
     ic_ledger_close(l);
     ic_catalog_free(cat);
     return rc;

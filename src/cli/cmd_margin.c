@@ -65,20 +65,7 @@ static int run(int argc, char **argv)
         if (!m->total.has_revenue)
             ic_cli_error("no revenue in the ledger for this period: import it with "
                          "`infercost revenue import FILE.csv`");
-        /* revenue is by month: a period that cuts one sets a whole month's revenue against
-         * part of its cost */
-        int64_t ends[2] = {o.filter.from_ms, o.filter.to_ms};
-        for (int e = 0; e < 2; e++) {
-            int64_t y;
-            unsigned mo, d;
-            ic_civil_from_days(ic_time_day(ends[e]), &y, &mo, &d);
-            if (ends[e] && (d != 1 || ends[e] % 86400000)) {
-                ic_cli_error("note: the period %s within a month: revenue counts whole months, so "
-                             "the cost shares compare part of a month's cost with all of its "
-                             "revenue (use --month, or whole months)", e ? "ends" : "starts");
-                break;
-            }
-        }
+        ic_cli_note_cut_month(&o.filter);
         for (size_t i = 0; i < m->nrows; i++)
             if (m->rows[i].has_revenue && m->rows[i].cost > m->rows[i].revenue)
                 rc = 1;

@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "cli_ledger.h"
+#include "infercost/economics.h"
 #include "command.h"
 #include "infercost/report.h"
 #include "infercost/timeutil.h"
@@ -113,6 +114,15 @@ const char *ic_cli_ledger_path(const char *opt)
         return opt;
     const char *e = getenv("INFERCOST_LEDGER");
     return e && e[0] ? e : "infercost.db";
+}
+
+void ic_cli_note_cut_month(const ic_ledger_filter *f)
+{
+    int cut = ic_period_cuts_month(f);
+    if (cut)
+        ic_cli_error("note: the period %s within a month: revenue counts whole months, so the "
+                     "cost shares compare part of a month's cost with all of its revenue (use "
+                     "--month, or whole months)", cut == 2 ? "ends" : "starts");
 }
 
 ic_ledger *ic_cli_open_ledger(const char *path, bool readonly)

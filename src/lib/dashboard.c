@@ -45,30 +45,52 @@ static void group3(ic_u128 v, char *out)
     out[k] = 0;
 }
 
-/* m for display, rounded half-even: to the cent from $1 up, to 1/10,000 of a dollar below ($0.0133
- * a call), to the micro-dollar below that; never "$0.00" for an amount that is not zero */
+/* m for display, rounded half-even, by its size: to the cent from $1 up, to $0.0001 from $0.0001
+ * up ($0.0133 a call), to the micro-dollar below that; never "$0.00" for an amount that is not
+ * zero. The sign goes before the dollar sign. */
 static const char *usd(ic_money m, char *buf, size_t cap)
 {
     const char *sign = m < 0 ? "-" : "";
     ic_money a = m < 0 ? -m : m;
-    static const struct {
-        ic_money unit; /* pico-dollars per shown step */
-        int digits;
-    } tier[] = {{10000000000LL, 2}, {100000000LL, 4}, {1000000LL, 6}};
-    for (size_t t = 0; t < sizeof tier / sizeof tier[0]; t++) {
-        ic_money q = ic_money_div_round(a, (uint64_t)tier[t].unit), one = 1;
-        for (int k = 0; k < tier[t].digits; k++)
-            one *= 10;
-        if (t == 0 && q < 100 && a != 0) /* below a dollar: more digits */
-            continue;
-        if (q == 0 && a != 0)
-            continue;
-        char g[64];
-        group3((ic_u128)(q / one), g);
-        snprintf(buf, cap, "%s$%s.%0*lld", sign, g, tier[t].digits, (long long)(q % one));
+    ic_money unit = 10000000000LL; /* pico-dollars per step shown */
+    int digits = 2;
+    if (a < (ic_money)1000000000000LL && a != 0) {
+        unit = a >= 100000000 ? 100000000 : 1000000;
+        digits = a >= 100000000 ? 4 : 6;
+    }
+    ic_money q = ic_money_div_round(a, (uint64_t)unit), one = digits == 2 ? 100 : digits == 4 ? 10000 : 1000000;
+    if (q == 0 && a != 0) {
+        snprintf(buf, cap, "%s&lt;$0.000001", sign);
         return buf;
     }
-    snprintf(buf, cap, "%s&lt;$0.000001", sign);
+    char g[64];
+    group3((ic_u128)(q / one), g);
+    snprintf(buf, cap, "%s$%s.%0*lld", sign, g, digits, (long long)(q % one));
+    return buf;
+}
+
+/* the exact amount as a tooltip: "$1.5", "-$0.25" */
+static const char *exact(ic_money m, char *buf, size_t cap)
+{
+    char x[IC_MONEY_STRLEN];
+    ic_money_format(m < 0 ? -m : m, x, sizeof x);
+    snprintf(buf, cap, "%s$%s", m < 0 ? "-" : "", x);
+    return buf;
+}
+
+/* a short axis label: "$950.00", "$12.5k", "$14.1M" */
+static const char *axis_usd(double v, char *buf, size_t cap)
+{
+    if (v >= 1e9)
+        snprintf(buf, cap, "$%.3gB", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, cap, "$%.3gM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, cap, "$%.3gk", v / 1e3);
+    else if (v >= 1 || v == 0)
+        snprintf(buf, cap, "$%.2f", v);
+    else
+        snprintf(buf, cap, "$%.4f", v);
     return buf;
 }
 
@@ -76,10 +98,10 @@ static const char *usd(ic_money m, char *buf, size_t cap)
  * with plus, a change: "+" before an increase */
 static void money_el2(FILE *f, const char *tag, const char *cls, ic_money m, bool plus)
 {
-    char d[80], x[80];
-    ic_money_format(m, x, sizeof x);
-    fprintf(f, "<%s%s%s%s title=\"$%s\">%s%s</%s>", tag, cls ? " class=\"" : "", cls ? cls : "",
-            cls ? "\"" : "", x, plus && m > 0 ? "+" : "", usd(m, d, sizeof d), tag);
+    char d[80], x[64];
+    fprintf(f, "<%s%s%s%s title=\"%s\">%s%s</%s>", tag, cls ? " class=\"" : "", cls ? cls : "",
+            cls ? "\"" : "", exact(m, x, sizeof x), plus && m > 0 ? "+" : "", usd(m, d, sizeof d),
+            tag);
 }
 
 static void money_el(FILE *f, const char *tag, const char *cls, ic_money m)
@@ -109,9 +131,9 @@ static const char *style =
     "max-width:1040px;margin:24px auto;padding:0 16px;background:#fbfbfd}"
     "h1{font-size:22px;margin:0 0 2px}h2{font-size:16px;margin:28px 0 8px;color:#2b3547}"
     ".sub{color:#667085;margin:0 0 16px}"
-    ".kpi{display:inline-block;vertical-align:top;width:218px;margin:0 8px 8px 0;background:#fff;"
+    ".kpi{display:inline-block;vertical-align:top;min-width:218px;margin:0 8px 8px 0;background:#fff;"
     "border:1px solid #e4e7ec;border-radius:8px;padding:10px 12px;box-sizing:border-box}"
-    ".kpi b{display:block;font-size:20px;font-weight:600}.kpi span{color:#667085;font-size:12px}"
+    ".kpi b{display:block;font-size:20px;font-weight:600;white-space:nowrap}.kpi span{color:#667085;font-size:12px}"
     "table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e4e7ec}"
     "th,td{padding:5px 8px;border-bottom:1px solid #eef0f3;text-align:right;white-space:nowrap}"
     "th:first-child,td:first-child{text-align:left;white-space:normal;word-break:break-all}"
@@ -131,7 +153,7 @@ static void kpi(FILE *f, const char *value_html, const char *label, const char *
                 const char *title)
 {
     fprintf(f, "<div class=\"kpi\"><b%s%s%s%s%s%s>%s</b><span>", cls ? " class=\"" : "",
-            cls ? cls : "", cls ? "\"" : "", title ? " title=\"$" : "", title ? title : "",
+            cls ? cls : "", cls ? "\"" : "", title ? " title=\"" : "", title ? title : "",
             title ? "\"" : "", value_html);
     esc(f, label);
     fputs("</span></div>\n", f);
@@ -167,7 +189,8 @@ static void day_chart(FILE *f, const ic_report *r)
         last = day[i] > last ? day[i] : last;
         max = r->rows[i].cost > max ? r->rows[i].cost : max;
     }
-    if (first > last) {
+    if (first > last || max <= 0) {
+        fputs("<p class=\"note\">No spend to chart in this period.</p>\n", f);
         free(day);
         return;
     }
@@ -180,7 +203,7 @@ static void day_chart(FILE *f, const ic_report *r)
         double y = H - B - (H - B - T) * k / 2.0;
         fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eef0f3\"/>"
                    "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                L, W - 8, y, y, L - 6, y + 4, usd(max * k / 2, d1, sizeof d1));
+                L, W - 8, y, y, L - 6, y + 4, axis_usd(top * k / 2, d1, sizeof d1));
     }
     for (size_t i = 0; i < r->nrows; i++) {
         if (day[i] == INT64_MIN || r->rows[i].cost <= 0 || top <= 0)
@@ -262,12 +285,16 @@ static void customers(FILE *f, const ic_margin *m, uint32_t target_bp)
         fputs("</td>", f);
         count_el(f, x->requests);
         money_el(f, "td", NULL, x->cost);
-        if (x->has_revenue && x->revenue > 0) {
+        if (x->has_revenue) { /* revenue of 0 or below (refunds) too: the margin is what counts */
             money_el(f, "td", NULL, x->revenue);
             money_el(f, "td", x->margin < 0 ? "bad" : NULL, x->margin);
-            double share = ic_money_to_double(x->cost) / ic_money_to_double(x->revenue);
-            pct_el(f, x->margin < 0 ? "bad" : share * 10000 > target_bp ? "warn" : "good",
-                   ic_money_to_double(x->cost), ic_money_to_double(x->revenue));
+            int64_t bp = ic_cost_share_bp(x->cost, x->revenue);
+            if (bp == INT64_MIN)
+                fprintf(f, "<td%s>-</td>", x->margin < 0 ? " class=\"bad\"" : "");
+            else
+                fprintf(f, "<td class=\"%s\">%.2f%%</td>",
+                        x->margin < 0 ? "bad" : bp > (int64_t)target_bp ? "warn" : "good",
+                        (double)bp / 100);
         } else {
             fputs("<td>-</td><td>-</td><td class=\"note\">no revenue</td>", f);
         }
@@ -280,12 +307,39 @@ static void customers(FILE *f, const ic_margin *m, uint32_t target_bp)
     fputs("</table>\n", f);
 }
 
-static void months(FILE *f, const ic_report *r)
+/* the days of month "YYYY-MM" that lie within [first, last] ("YYYY-MM-DD", the first and the
+ * last day with calls), and the month's length */
+static int days_covered(const char *month, const char *first, const char *last, int *month_days)
+{
+    int y = 0;
+    unsigned m = 0, d1 = 0, d2 = 0;
+    *month_days = 0;
+    if (sscanf(month, "%d-%u", &y, &m) != 2 || m < 1 || m > 12)
+        return 0;
+    int64_t a = ic_days_from_civil(y, m, 1);
+    int64_t z = ic_days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) - 1;
+    *month_days = (int)(z - a + 1);
+    int fy = 0, ly = 0;
+    unsigned fm = 0, lm = 0;
+    if (sscanf(first, "%d-%u-%u", &fy, &fm, &d1) == 3 && sscanf(last, "%d-%u-%u", &ly, &lm, &d2) == 3) {
+        int64_t lo = ic_days_from_civil(fy, fm, d1), hi = ic_days_from_civil(ly, lm, d2);
+        a = lo > a ? lo : a;
+        z = hi < z ? hi : z;
+    }
+    return z >= a ? (int)(z - a + 1) : 0;
+}
+
+static void months(FILE *f, const ic_report *r, const char *first, const char *last)
 {
     fputs("<table><tr><th>month</th><th>calls</th><th>cost</th><th>change</th></tr>\n", f);
+    int prev_partial = 0, md = 0, partial_last = 0, last_days = 0, last_md = 0;
     for (size_t i = 0; i < r->nmonths; i++) {
+        int days = days_covered(r->months[i].month, first, last, &md);
+        int partial = days < md;
         fputs("<tr><td>", f);
         esc(f, r->months[i].month);
+        if (partial)
+            fprintf(f, " (%d of %d days)", days, md);
         fputs("</td>", f);
         count_el(f, r->months[i].requests);
         money_el(f, "td", NULL, r->months[i].cost);
@@ -294,15 +348,25 @@ static void months(FILE *f, const ic_report *r)
         } else {
             double c = ic_money_to_double(r->months[i].cost) /
                        ic_money_to_double(r->months[i - 1].cost) - 1;
-            fprintf(f, "<td class=\"%s\">%+.1f%%</td>", c > 0 ? "warn" : "good", 100 * c);
+            /* a month the ledger covers in part says little against a whole one: no colour */
+            fprintf(f, "<td class=\"%s\">%+.1f%%%s</td>",
+                    partial || prev_partial ? "note" : c > 0 ? "warn" : "good", 100 * c,
+                    partial || prev_partial ? " (partial month)" : "");
         }
         fputs("</tr>\n", f);
+        prev_partial = partial;
+        partial_last = partial;
+        last_days = days;
+        last_md = md;
     }
     fputs("</table>\n", f);
     if (!r->nmovers)
         return;
-    fputs("<h2>Top movers between the last two months (models)</h2>\n<table><tr><th>model</th>"
-          "<th>before</th><th>after</th><th>change</th></tr>\n", f);
+    fputs("<h2>Top movers between the last two months (models)</h2>\n", f);
+    if (partial_last)
+        fprintf(f, "<p class=\"note\">The last month holds %d of its %d days: its costs are "
+                   "lower for that alone.</p>\n", last_days, last_md);
+    fputs("<table><tr><th>model</th><th>before</th><th>after</th><th>change</th></tr>\n", f);
     for (size_t i = 0; i < r->nmovers; i++) {
         const ic_report_mover *x = &r->movers[i];
         fputs("<tr><td>", f);
@@ -319,18 +383,32 @@ static void months(FILE *f, const ic_report *r)
 static const char *scen_color[IC_FORECAST_SCENARIOS] = {"#b42318", "#5b7bd5", "#067647",
                                                         "#7a5af8"};
 
-static void forecast(FILE *f, const ic_forecast *fc)
+/* a month of the ledger's history at its run-rate when the ledger covers only part of it (the
+ * chart's line would dip at the ends otherwise); projections as they are */
+static double chart_cost(const ic_forecast_point *p, int s)
+{
+    double v = ic_money_to_double(p->cost[s]);
+    return p->history && p->days > 0 && p->days < p->month_days ? v * p->month_days / p->days
+                                                                : v;
+}
+
+/* the target's share of a month's revenue, or -1 when the month has none */
+static double target_of(const ic_forecast *fc, const ic_forecast_point *p)
+{
+    return p->revenue > 0 ? ic_money_to_double(p->revenue) * fc->opts.target_bp / 10000.0 : -1;
+}
+
+static void forecast_chart(FILE *f, const ic_forecast *fc, int ns)
 {
     size_t n = fc->npoints;
-    int ns = fc->catalog_scenario ? IC_FORECAST_SCENARIOS : IC_FORECAST_SCENARIOS - 1;
     double top = 0;
     for (size_t i = 0; i < n; i++) {
         for (int s = 0; s < ns; s++) {
-            double v = ic_money_to_double(fc->points[i].cost[s]);
+            double v = chart_cost(&fc->points[i], s);
             top = v > top ? v : top;
         }
-        double rv = ic_money_to_double(fc->points[i].revenue) * fc->opts.target_bp / 10000.0;
-        top = fc->have_revenue && rv > top ? rv : top;
+        double t = target_of(fc, &fc->points[i]);
+        top = t > top ? t : top;
     }
     if (n < 2 || top <= 0)
         return;
@@ -341,10 +419,9 @@ static void forecast(FILE *f, const ic_forecast *fc)
     char d[80];
     for (int k = 0; k <= 2; k++) {
         double y = H - B - (H - B - T) * k / 2.0;
-        ic_money v = (ic_money)(top * k / 2.0 * 1e12);
         fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eef0f3\"/>"
                    "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                L, W - 8, y, y, L - 6, y + 4, usd(v, d, sizeof d));
+                L, W - 8, y, y, L - 6, y + 4, axis_usd(top * k / 2, d, sizeof d));
     }
     size_t hist = 0;
     while (hist < n && fc->points[hist].history)
@@ -352,22 +429,35 @@ static void forecast(FILE *f, const ic_forecast *fc)
     if (hist > 0 && hist < n) { /* where the projection starts */
         double x = L + dx * (double)(hist - 1);
         fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#d0d5dd\" "
-                   "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%.0f\">projected</text>\n",
-                x, x, T, H - B, x + 4, T + 10);
+                   "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%.0f\" "
+                   "text-anchor=\"end\">actual</text><text x=\"%.1f\" y=\"%.0f\">projected"
+                   "</text>\n", x, x, T, H - B, x - 4, H - B - 6, x + 4, H - B - 6);
     }
 #define PT(i, v) L + dx * (double)(i), H - B - (H - B - T) * (v) / top
-    if (fc->have_revenue) { /* the target share of revenue: cost above it misses the target */
-        fputs("<polyline fill=\"none\" stroke=\"#98a2b3\" stroke-dasharray=\"6 4\" points=\"", f);
-        for (size_t i = 0; i < n; i++)
-            fprintf(f, "%.1f,%.1f ", PT(i, ic_money_to_double(fc->points[i].revenue) *
-                                               fc->opts.target_bp / 10000.0));
-        fputs("\"/>\n", f);
+    if (fc->have_revenue) { /* the target share of revenue, where there is revenue */
+        bool open = false;
+        for (size_t i = 0; i < n; i++) {
+            double t = target_of(fc, &fc->points[i]);
+            if (t < 0) {
+                if (open)
+                    fputs("\"/>\n", f);
+                open = false;
+                continue;
+            }
+            if (!open)
+                fputs("<polyline fill=\"none\" stroke=\"#98a2b3\" stroke-dasharray=\"6 4\" "
+                      "points=\"", f);
+            open = true;
+            fprintf(f, "%.1f,%.1f ", PT(i, t));
+        }
+        if (open)
+            fputs("\"/>\n", f);
     }
     for (int s = ns - 1; s >= 0; s--) {
         fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
                 scen_color[s]);
         for (size_t i = 0; i < n; i++)
-            fprintf(f, "%.1f,%.1f ", PT(i, ic_money_to_double(fc->points[i].cost[s])));
+            fprintf(f, "%.1f,%.1f ", PT(i, chart_cost(&fc->points[i], s)));
         fputs("\"/>\n", f);
     }
 #undef PT
@@ -386,7 +476,15 @@ static void forecast(FILE *f, const ic_forecast *fc)
     if (fc->have_revenue)
         fprintf(f, "<span><i style=\"background:#98a2b3\"></i>%.1f%% of revenue (the target)"
                    "</span>", fc->opts.target_bp / 100.0);
-    fputs("</p>\n<table><tr><th>month</th><th>revenue</th>", f);
+    fputs("<span>(months the ledger covers in part are drawn at their run-rate)</span></p>\n", f);
+}
+
+static void forecast(FILE *f, const ic_forecast *fc)
+{
+    size_t n = fc->npoints;
+    int ns = fc->catalog_scenario ? IC_FORECAST_SCENARIOS : IC_FORECAST_SCENARIOS - 1;
+    forecast_chart(f, fc, ns);
+    fputs("<table><tr><th>month</th><th>revenue</th>", f);
     for (int s = 0; s < ns; s++) {
         fputs("<th>", f);
         esc(f, fc->scenario[s]);
@@ -397,47 +495,52 @@ static void forecast(FILE *f, const ic_forecast *fc)
         const ic_forecast_point *p = &fc->points[i];
         fputs("<tr><td>", f);
         esc(f, p->month);
-        fprintf(f, "%s</td>", p->history ? (p->days < p->month_days ? " (actual, partial)"
-                                                                  : " (actual)") : "");
-        if (fc->have_revenue)
+        if (p->history && p->days < p->month_days)
+            fprintf(f, " (actual, %d of %d days)", p->days, p->month_days);
+        else if (p->history)
+            fputs(" (actual)", f);
+        fputs("</td>", f);
+        if (p->revenue != 0)
             money_el(f, "td", NULL, p->revenue);
         else
             fputs("<td>-</td>", f);
+        /* an actual month has one cost: it stands under every scenario */
         for (int s = 0; s < ns; s++) {
-            bool over = fc->have_revenue && p->revenue > 0 &&
-                        ic_money_to_double(p->cost[s]) * 10000 >
-                            ic_money_to_double(p->revenue) * fc->opts.target_bp;
+            int64_t bp = ic_cost_share_bp(p->cost[s], p->revenue);
+            bool over = bp != INT64_MIN && bp > (int64_t)fc->opts.target_bp;
             money_el(f, "td", over ? "warn" : NULL, p->cost[s]);
-            if (p->history) /* one actual cost: the scenarios part from here */
-                for (int r = s + 1; r < ns; r++)
-                    fputs("<td></td>", f);
-            if (p->history)
-                break;
         }
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
-    if (fc->have_revenue) {
-        fputs("<p class=\"note\">", f);
-        if (fc->above_now)
-            fprintf(f, "The last actual month is already above the %.1f%% target. ",
-                    fc->opts.target_bp / 100.0);
+    if (fc->have_revenue) { /* forecast.h: with above_now, cross[] is where a scenario falls back
+                             * under the target, and -1 that it stays above */
+        fprintf(f, "<p class=\"note\">Target: cost at most %.2f%% of revenue; %s now. ",
+                fc->opts.target_bp / 100.0, fc->above_now ? "above it" : "within it");
         for (int s = 0; s < ns; s++) {
             esc(f, fc->scenario[s]);
             if (fc->cross[s] >= 0 && (size_t)fc->cross[s] < n) {
-                fputs(": above the target from ", f);
+                fputs(fc->above_now ? ": falls back under the target in "
+                                    : ": crosses the target in ", f);
                 esc(f, fc->points[fc->cross[s]].month);
             } else {
-                fputs(": under the target throughout", f);
+                fprintf(f, ": %s within %d months", fc->above_now ? "stays above the target"
+                                                                  : "stays under the target",
+                        fc->opts.months);
             }
             fputs(s + 1 < ns ? "; " : ".", f);
         }
         fputs("</p>\n", f);
     }
-    fprintf(f, "<p class=\"note\">Usage grows %+.1f%% a month (fitted over %d months of the "
-               "ledger)%s; projections are estimates, rounded to the cent.</p>\n",
-            100 * fc->usage_growth, fc->history_months,
-            fc->have_revenue ? ", revenue as fitted from the revenue table" : "");
+    if (fc->history_months < 2) /* forecast.c fits nothing from fewer: usage is held flat */
+        fprintf(f, "<p class=\"note\">Usage growth not fitted (%d month%s with 7 days or more of "
+                   "data; 2 needed): usage held flat. Projections are estimates, rounded to the "
+                   "cent.</p>\n", fc->history_months, fc->history_months == 1 ? "" : "s");
+    else
+        fprintf(f, "<p class=\"note\">Usage grows %+.1f%% a month (fitted on %d months of "
+                   "requests per day)%s; projections are estimates, rounded to the cent.</p>\n",
+                100 * fc->usage_growth, fc->history_months,
+                fc->have_revenue ? ", revenue as fitted on the revenue table" : "");
 }
 
 ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, uint64_t *calls,
@@ -478,11 +581,22 @@ ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, 
         fputs(" to ", f);
         esc(f, last);
     }
-    fputs("</h1>\n<p class=\"sub\">From ", f);
+    fputs("</h1>\n<p class=\"sub\">", f);
+    if (flt.from_ms || flt.to_ms) { /* the period asked for; the heading has the days with calls */
+        char p1[40] = "the start", p2[40] = "the end";
+        if (flt.from_ms)
+            ic_time_format(flt.from_ms, p1, sizeof p1);
+        if (flt.to_ms)
+            ic_time_format(flt.to_ms - 1, p2, sizeof p2);
+        p1[flt.from_ms ? 10 : sizeof p1 - 1] = 0;
+        p2[flt.to_ms ? 10 : sizeof p2 - 1] = 0;
+        fprintf(f, "Period asked for: %s to %s. ", p1, p2);
+    }
+    fputs("From ", f);
     esc(f, o->source ? o->source : "the ledger");
     fputs(", made by infercost at ", f);
     esc(f, now);
-    fputs(". Amounts are rounded to the cent; point at one for its exact value.</p>\n", f);
+    fputs(". Amounts are rounded (to the cent from $1 up); point at one for its exact value.</p>\n", f);
     if (!t->requests) {
         fputs("<p>No calls in this period.</p>\n</body></html>\n", f);
         goto out;
@@ -492,10 +606,10 @@ ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, 
     fputs("<div class=\"kpis\">\n", f);
     char v[200], x[80];
     ic_money per = ic_money_div_round(t->cost, t->requests);
-    kpi(f, usd(t->cost, a, sizeof a), "spend", NULL, ic_money_format(t->cost, x, sizeof x));
+    kpi(f, usd(t->cost, a, sizeof a), "spend", NULL, exact(t->cost, x, sizeof x));
     group3(t->requests, a);
     kpi(f, a, "calls", NULL, NULL);
-    kpi(f, usd(per, a, sizeof a), "per call", NULL, ic_money_format(per, x, sizeof x));
+    kpi(f, usd(per, a, sizeof a), "per call", NULL, exact(per, x, sizeof x));
     snprintf(v, sizeof v, "%.1f%%",
              t->input_tokens ? 100.0 * (double)t->cache_read_tokens / (double)t->input_tokens : 0);
     kpi(f, v, "of input tokens read from cache", NULL, NULL);
@@ -504,32 +618,42 @@ ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, 
         kpi(f, v, "of calls failed", "warn", NULL);
     }
     const ic_margin_row *mt = &mg->total;
-    if (mt->has_revenue && mt->revenue > 0) {
-        kpi(f, usd(mt->revenue, a, sizeof a), "revenue", NULL,
-            ic_money_format(mt->revenue, x, sizeof x));
-        snprintf(v, sizeof v, "%s (%.1f%%)", usd(mt->margin, b, sizeof b),
-                 100.0 * ic_money_to_double(mt->margin) / ic_money_to_double(mt->revenue));
+    if (mt->has_revenue) {
+        kpi(f, usd(mt->revenue, a, sizeof a), "revenue", NULL, exact(mt->revenue, x, sizeof x));
+        int64_t bp = ic_cost_share_bp(mt->cost, mt->revenue),
+                mbp = ic_cost_share_bp(mt->margin, mt->revenue);
+        if (bp == INT64_MIN)
+            snprintf(v, sizeof v, "%s", usd(mt->margin, b, sizeof b));
+        else
+            snprintf(v, sizeof v, "%s (%.2f%%)", usd(mt->margin, b, sizeof b), (double)mbp / 100);
         kpi(f, v, "gross margin after inference", mt->margin < 0 ? "bad" : NULL,
-            ic_money_format(mt->margin, x, sizeof x));
-        double share = ic_money_to_double(mt->cost) / ic_money_to_double(mt->revenue);
-        snprintf(v, sizeof v, "%.1f%%", 100 * share);
-        snprintf(b, sizeof b, "inference cost as a share of revenue (target %.1f%%)",
-                 o->target_bp / 100.0);
-        kpi(f, v, b, share * 10000 > o->target_bp ? "warn" : "good", NULL);
+            exact(mt->margin, x, sizeof x));
+        if (bp != INT64_MIN) {
+            snprintf(v, sizeof v, "%.2f%%", (double)bp / 100);
+            snprintf(b, sizeof b, "inference cost as a share of revenue (target %.2f%%)",
+                     o->target_bp / 100.0);
+            kpi(f, v, b, bp > (int64_t)o->target_bp ? "warn" : "good", NULL);
+        }
     }
     fputs("</div>\n<h2>Spend per day</h2>\n", f);
     day_chart(f, byday);
     fputs("<h2>Customers: inference cost against revenue</h2>\n", f);
     customers(f, mg, o->target_bp);
     if (!mt->has_revenue)
-        fputs("<p class=\"note\">No revenue in the ledger for this period: `infercost revenue "
-              "import FILE.csv` adds it, and with it margins and cost shares.</p>\n", f);
+        fputs("<p class=\"note\">No revenue in the ledger for this period: <code>infercost "
+              "revenue import FILE.csv</code> adds it, and with it margins and cost shares.</p>\n",
+              f);
+    int cut = ic_period_cuts_month(&flt);
+    if (cut && mt->has_revenue)
+        fprintf(f, "<p class=\"note warn\">The period %s within a month: revenue counts whole "
+                   "months, so these cost shares set part of a month's cost against all of its "
+                   "revenue.</p>\n", cut == 2 ? "ends" : "starts");
     fputs("<h2>Features</h2>\n", f);
-    dim_table(f, byfeat, "feature", 20);
+    dim_table(f, byfeat, "feature", 15);
     fputs("<h2>Models</h2>\n", f);
     dim_table(f, bymodel, "model", 15);
     fputs("<h2>Month over month</h2>\n", f);
-    months(f, bymodel);
+    months(f, bymodel, first, last);
     if (o->forecast_months > 0) {
         ic_forecast_opts fo = {.months = o->forecast_months, .target_bp = o->target_bp,
                                .catalog = o->catalog, .now_ms = o->now_ms};

@@ -15,6 +15,19 @@
 #include "economics_internal.h"
 #include "strmap.h"
 
+int ic_period_cuts_month(const ic_ledger_filter *f)
+{
+    int64_t ends[2] = {f->from_ms, f->to_ms};
+    for (int e = 0; e < 2; e++) {
+        int64_t y;
+        unsigned mo, d;
+        ic_civil_from_days(ic_time_day(ends[e]), &y, &mo, &d);
+        if (ends[e] && (d != 1 || ends[e] % 86400000))
+            return e + 1;
+    }
+    return 0;
+}
+
 int64_t ic_cost_share_bp(ic_money part, ic_money revenue)
 {
     if (revenue <= 0)

@@ -40,15 +40,12 @@ ok(!/(src|href)=/i.test(html), 'no external reference');
 const pico = s => { const [i, f = ''] = s.replace('-', '').split('.'); const v = BigInt(i) * 10n ** 12n + BigInt((f + '0'.repeat(12)).slice(0, 12)); return s.startsWith('-') ? -v : v; };
 const round = (v, unit) => { const q = v / unit, rm = v % unit; return 2n * rm > unit || (2n * rm === unit && q % 2n === 1n) ? q + 1n : q; };
 const group = s => s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-const usd = s => {
+const usd = s => { // by size: cents from $1, $0.0001 from $0.0001, micro-dollars below
   let v = pico(s); const neg = v < 0n; if (neg) v = -v;
-  for (const [unit, d] of [[10n ** 10n, 2], [10n ** 8n, 4], [10n ** 6n, 6]]) {
-    const q = round(v, unit);
-    if ((d === 2 && q < 100n && v !== 0n) || (q === 0n && v !== 0n)) continue;
-    const one = 10n ** BigInt(d);
-    return (neg ? '-' : '') + '$' + group(String(q / one)) + '.' + String(q % one).padStart(d, '0');
-  }
-  return (neg ? '-' : '') + '&lt;$0.000001';
+  const [unit, d] = v >= 10n ** 12n || v === 0n ? [10n ** 10n, 2] : v >= 10n ** 8n ? [10n ** 8n, 4] : [10n ** 6n, 6];
+  const q = round(v, unit), one = 10n ** BigInt(d);
+  if (q === 0n && v !== 0n) return (neg ? '-' : '') + '&lt;$0.000001';
+  return (neg ? '-' : '') + '$' + group(String(q / one)) + '.' + String(q % one).padStart(d, '0');
 };
 const cell = s => 'title="$' + s + '">' + usd(s) + '<';
 ok(html.includes('<b title="$' + r.total.cost_usd + '">' + usd(r.total.cost_usd) + '</b><span>spend'), 'headline spend ' + usd(r.total.cost_usd));
@@ -67,8 +64,9 @@ ok(html.includes('f&lt;b&gt;'), 'feature name escaped');
 ok(html.includes('no revenue'), 'a customer without revenue says so');
 ok(html.includes('<h2>Forecast'), 'forecast section');
 // the rounding itself on set values (the tiers' edges)
-for (const [s, want] of [['1234.565', '$1,234.56'], ['1234.575', '$1,234.58'], ['0.99995', '$1.00'],
-                         ['0.5', '$0.5000'], ['0.00005', '$0.000050'], ['0.0000004', '&lt;$0.000001'], ['0', '$0.00']])
+for (const [s, want] of [['1234.565', '$1,234.56'], ['1234.575', '$1,234.58'], ['0.99995', '$1.0000'],
+                         ['0.5', '$0.5000'], ['0.00005', '$0.000050'], ['0.0000525', '$0.000052'], ['0.0000975', '$0.000098'],
+                         ['0.0001', '$0.0001'], ['0.0000004', '&lt;$0.000001'], ['0', '$0.00'], ['-0.25', '-$0.2500']])
   ok(usd(s) === want, 'reference rounding ' + s + ' -> ' + usd(s));
 console.log(pass + ' passed, ' + fail + ' failed');
 JS
@@ -86,6 +84,38 @@ one "half-even to the cent (1234.565 -> .56)" 493826000 '$1,234.56'
 one "a cent from one dollar up" 400000 '$1.00'
 one "below a dollar: four decimals" 200000 '$0.5000'
 one "below 1/10,000 of a dollar: six decimals" 16 '$0.000040'
+one "below 1/10,000 of a dollar, half-even" 21 '$0.000052'
+
+# the forecast's verdicts are forecast's own, also when the cost is already above the target
+"$IC" forecast --ledger "$L" --target 3 >"$T/f3.txt"
+"$IC" dashboard --ledger "$L" --target 3 >"$T/d3.html" 2>/dev/null
+expect_has "above the target now" "$(cat "$T/d3.html")" "above it now"
+n=0
+while IFS= read -r line; do
+    name=$(echo "$line" | sed -E 's/^  (.*[^ ]) +(falls back under|stays above|crosses|stays under).*/\1/')
+    rest=$(echo "$line" | sed -E 's/^  .*[^ ] +((falls back under|stays above|crosses|stays under).*)/\1/')
+    expect_has "verdict: $name" "$(cat "$T/d3.html")" "$name: $rest"
+    n=$((n + 1))
+done < <(sed -n '/^target:/,$p' "$T/f3.txt" | grep '^  ')
+[ "$n" -ge 3 ] && ok || bad "forecast verdicts read: $n"
+# revenue of zero or below is revenue: the margin shows, red
+printf 'customer,period,revenue\nacme-corp,2026-07,0\nacme-corp,2026-08,-5\nacme-corp,2026-09,0\n' >"$T/zero.csv"
+cp "$L" "$T/z.db"
+"$IC" revenue import --ledger "$T/z.db" "$T/zero.csv" >/dev/null
+"$IC" dashboard --ledger "$T/z.db" --month 2026-08 >"$T/z.html" 2>/dev/null
+expect_has "refund: the customer's margin, red" "$(grep -A0 '<td>acme-corp</td>' "$T/z.html")" 'title="-$5"'
+case "$(grep '<td>acme-corp</td>' "$T/z.html")" in *"no revenue"*) bad "refund shown as no revenue" ;; *) ok ;; esac
+# months the ledger covers in part are marked, and a period cutting a month is noted
+expect_has "partial month marked" "$(cat "$T/d.html")" "of 31 days)"
+out=$("$IC" dashboard --ledger "$L" --from 2026-07-10 --to 2026-07-20 2>"$T/err")
+expect_has "cut month: on the page" "$out" "The period starts within a month"
+expect_has "cut month: on stderr" "$(cat "$T/err")" "starts within a month"
+expect_has "cut month: the period asked for" "$out" "Period asked for: 2026-07-10 to 2026-07-20."
+# too little history: the page says the growth is not fitted
+rm -f "$T"/one.db*
+printf '{"id":"o","timestamp":"2026-07-01T00:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":0}}\n' >"$T/one.jsonl"
+"$IC" ingest -q --ledger "$T/one.db" "$T/one.jsonl"
+expect_has "growth not fitted" "$("$IC" dashboard --ledger "$T/one.db" 2>/dev/null)" "Usage growth not fitted"
 
 # an empty period: a page that says so, and a note
 out=$("$IC" dashboard --ledger "$L" --month 2020-01 2>"$T/err"); rc=$?
