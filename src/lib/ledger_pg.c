@@ -153,14 +153,20 @@ static ic_status schema_version(pg *s, int *v, ic_error *err)
     return st;
 }
 
+static void pend_clear(pg *s)
+{
+    for (size_t i = 0; i < s->npend; i++)
+        for (int k = 0; k < 4; k++)
+            free(s->pend[i].name[k]);
+    s->npend = 0;
+}
+
 static void pg_close(void *state)
 {
     pg *s = state;
     if (!s)
         return;
-    for (size_t i = 0; i < s->npend; i++)
-        for (int k = 0; k < 4; k++)
-            free(s->pend[i].name[k]);
+    pend_clear(s);
     free(s->pend);
     if (s->password) {
         memset(s->password, 0, strlen(s->password));
@@ -255,10 +261,7 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
         pg_close(s);
         return st;
     }
-    PQsetNoticeProcessor(s->c, quiet, NULL);
-    if ((st = exec(s, "SET client_encoding = 'UTF8'", err, "setting the encoding")) != IC_OK ||
-        (readonly && (st = exec(s, "SET default_transaction_read_only = on", err,
-                                "opening read-only")) != IC_OK)) {
+    if ((st = session(s, err)) != IC_OK) {
         pg_close(s);
         return st;
     }
@@ -284,7 +287,7 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
     }
     if (v == 0 && (st = exec(s, schema, err, "creating the ledger")) != IC_OK)
         goto fail;
-    if ((st = exec(s, "COMMIT", err, "opening")) != IC_OK || (st = session(s, err)) != IC_OK)
+    if ((st = exec(s, "COMMIT", err, "opening")) != IC_OK)
         goto fail;
     *state = s;
     return IC_OK;
@@ -292,14 +295,6 @@ fail:
     PQclear(PQexec(s->c, "ROLLBACK"));
     pg_close(s);
     return st;
-}
-
-static void pend_clear(pg *s)
-{
-    for (size_t i = 0; i < s->npend; i++)
-        for (int k = 0; k < 4; k++)
-            free(s->pend[i].name[k]);
-    s->npend = 0;
 }
 
 static ic_status pg_begin(void *state, ic_error *err)
