@@ -21,19 +21,7 @@ echo "ledger (PostgreSQL) bench: $N events, $(nproc) cores, load $(cut -d' ' -f1
 "$IC" generate-workload --events "$N" --days 180 --seed 1 --out "$DIR/w.jsonl"
 chmod 644 "$DIR/w.jsonl"
 
-timed() { # label, command...: prints wall and CPU seconds; sets WALL
-    local label=$1; shift
-    local t0 t1
-    t0=$(date +%s.%N)
-    /usr/bin/time -f "%U %S" -o "$DIR/cpu" "$@" >"$DIR/out" 2>"$DIR/err"
-    local rc=$?
-    t1=$(date +%s.%N)
-    WALL=$(echo "$t1 - $t0" | bc)
-    read -r u s <"$DIR/cpu" 2>/dev/null || { u=0; s=0; }
-    printf "%-48s wall %7.2f s  cpu %7.2f s  load %s %s\n" "$label" "$WALL" "$(echo "$u + $s" | bc)" \
-        "$(cut -d' ' -f1 /proc/loadavg)" "$( [ $rc -ne 0 ] && echo "(exit $rc: $(head -c 300 "$DIR/err"))")"
-}
-rate() { echo "$N / $1" | bc; }
+. bench/timed.bash
 
 timed "infercost ingest -> PostgreSQL" "$IC" ingest -q --ledger "$IC_PG_URL" "$DIR/w.jsonl"
 ING=$WALL
