@@ -19,7 +19,8 @@ static const char usage_text[] =
     "calls, cost per call and the cache's share; spend per day; each customer's cost against\n"
     "revenue (gross margin, cost share against --target); spend by feature and by model; month\n"
     "over month and the top movers; the forecast's price scenarios. The same figures as report,\n"
-    "margin and forecast; amounts rounded to the cent, the exact value as each one's tooltip.\n"
+    "margin and forecast; amounts rounded by size (to the cent from $1 up, $0.0001 below,\n"
+    "$0.000001 below that), the exact value as each one's tooltip.\n"
     "  --target PCT  cost share of revenue to stay under (default 25)\n"
     "  --months N    months the forecast projects (default 12; 0 leaves the forecast out)\n"
     "  --out FILE    write the page there (default: standard output)\n";

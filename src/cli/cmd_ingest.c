@@ -20,7 +20,8 @@ static const char usage_text[] =
     "                        [--batch N] [--threads 1|2] [--quiet] FILE...|-\n"
     "Prices every call in the files and records it in the ledger (docs/ledger.md). Reads the\n"
     "JSONL of `infercost cost`, OpenTelemetry GenAI spans (OTLP/JSON) and LiteLLM spend logs\n"
-    "(JSON or CSV). Idempotent: an event already in the ledger (same id) is not added again.\n"
+    "(JSON or CSV). Idempotent: an event already in the ledger (same time and id) is not\n"
+    "added again.\n"
     "  --ledger PATH    the ledger (default $INFERCOST_LEDGER, else ./infercost.db): a SQLite\n"
     "                   file, or a PostgreSQL database as postgresql://USER@HOST/DB\n"
     "  --rejects FILE   where refused lines go, one JSON line each (default LEDGER.rejects.jsonl;\n"
@@ -223,6 +224,7 @@ static int run(int argc, char **argv)
                         .arg = &s};
     ic_ingest_stats st = {0};
     int rc = 0;
+    bool stopped = false; /* the ledger refused a batch: the rest was not read */
     for (int i = 0; i < nfiles; i++) {
         FILE *in = ic_cli_open_input(files[i]);
         if (!in) {
@@ -240,6 +242,7 @@ static int run(int argc, char **argv)
                 fputs("\r\033[K", stderr);
             ic_cli_error("%s", err.msg);
             rc = 2;
+            stopped = true;
             break;
         }
     }
@@ -260,8 +263,9 @@ static int run(int argc, char **argv)
     }
     if (!quiet) {
         char m[IC_MONEY_STRLEN];
-        printf("ingested %llu events from %llu lines in %.2fs (%.0f events/s): %llu new, "
+        printf("%s %llu events from %llu lines in %.2fs (%.0f events/s): %llu new, "
                "%llu already in the ledger, %llu refused; new cost $%s\n",
+               stopped ? "stopped by the error above; committed before it: read" : "ingested",
                (unsigned long long)st.events, (unsigned long long)st.lines, el,
                el > 0 ? (double)st.events / el : 0.0, (unsigned long long)st.inserted,
                (unsigned long long)st.duplicates, (unsigned long long)st.rejected,

@@ -213,6 +213,9 @@ static void *sk_run(void *arg)
         bool ok = sk_pass(k);
         if (stop) {
             k->final_ok = ok && sk_get(&k->st.lag_bytes) == 0;
+            char *kept = strstr(k->lasterr, " (kept in the spool; retried)");
+            if (kept) /* the message below says what happens to them */
+                *kept = 0;
             if (!k->final_ok)
                 snprintf(k->final_err, sizeof k->final_err,
                          "%llu byte(s) of %.300s are not in the ledger yet%s%.512s; they are loaded at the "

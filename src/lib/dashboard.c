@@ -532,6 +532,30 @@ static void forecast(FILE *f, const ic_forecast *fc)
         }
         fputs("</p>\n", f);
     }
+    /* the catalog's own price history, per price class in use, as forecast prints it */
+    fputs("<p class=\"note\">", f);
+    if (fc->catalog_scenario)
+        fprintf(f, "Catalog trend: the fitted price declines cover %.1f%% of the spend (x%.3f in "
+                   "the first year overall); the rest stays at today's prices. ",
+                100 * fc->catalog_covered, fc->catalog_annual);
+    else
+        fputs("No catalog-trend scenario: the catalog's price history gives no fitted decline for "
+              "the price classes in use. ", f);
+    for (int k = IC_PRICE_CLASSES - 1; k >= 0; k--) {
+        const ic_class_trend *t = &fc->classes[k];
+        if (fc->class_share[k] <= 0)
+            continue;
+        esc(f, t->name);
+        fprintf(f, " models (%.1f%% of spend): ", 100 * fc->class_share[k]);
+        if (t->usable)
+            fprintf(f, "x%.3f a year, fitted on %d dated price changes. ", t->annual, t->changes);
+        else {
+            fputs("no fitted decline: ", f);
+            esc(f, t->why);
+            fputs(". ", f);
+        }
+    }
+    fputs("</p>\n", f);
     if (fc->history_months < 2) /* forecast.c fits nothing from fewer: usage is held flat */
         fprintf(f, "<p class=\"note\">Usage growth not fitted (%d month%s with 7 days or more of "
                    "data; 2 needed): usage held flat. Projections are estimates, rounded to the "

@@ -122,6 +122,7 @@ out=$("$IC" dashboard --ledger "$L" --month 2020-01 2>"$T/err"); rc=$?
 expect_eq "empty period: exit" "$rc" 0
 expect_has "empty period: the page says so" "$out" "No calls in this period"
 expect_has "empty period: a note" "$(cat "$T/err")" "no calls in this period"
+grep -Eq '(No catalog-trend scenario|Catalog trend): [^<]*models \([0-9.]+% of spend\)' "$T/d.html" && ok || bad "the catalog-trend scenario explained"
 # --months 0: no forecast
 expect_eq "--months 0: no forecast" "$("$IC" dashboard --ledger "$L" --months 0 2>/dev/null | grep -c '<h2>Forecast')" 0
 # the ledger is never overwritten; bad options are refused

@@ -105,6 +105,16 @@ rm -f "$S"*
 same "concurrent ingests: rollups" report --by day,customer,feature --format csv
 same "concurrent ingests: events" report --raw --by day,customer --format csv
 
+# --- a user with SELECT alone reads every report; its ingest stops, and says so
+pg_psql -c "CREATE ROLE icro LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO icro" >/dev/null
+RO="postgresql://icro@/infercost?host=$T/pg&port=$PG_PORT"
+expect_eq "SELECT-only: report" "$("$IC" report --ledger "$RO" --format json | jq -r .total.requests)" \
+    "$("$IC" report --ledger "$S" --format json | jq -r .total.requests)"
+out=$("$IC" ingest --ledger "$RO" "$T/b.jsonl" 2>&1); rc=$?
+expect_eq "SELECT-only: ingest exit" "$rc" 2
+expect_has "SELECT-only: the reason" "$out" "permission denied"
+expect_has "SELECT-only: the summary says it stopped" "$out" "stopped by the error above"
+
 # --- a read-only command on a database without a ledger: refused, nothing created
 pg_fresh
 out=$("$IC" report --ledger "$P" 2>&1); rc=$?
