@@ -8,7 +8,11 @@
  * FILE.ledger-pos by write-then-rename). A line the spool writer has only half written (no
  * newline yet) waits for the next pass. A failing ledger (disk full, locked) keeps the position
  * and is retried; a restart goes on from the saved position, and whatever was committed but not
- * yet recorded there is met again and skipped by the ledger (same time and id). */
+ * yet recorded there is met again and skipped by the ledger (same time and id).
+ *
+ * Rotation: when the spool's writer has opened a new file (gw_spool_generation moved on), the
+ * old one is complete; the thread loads it to its end through the descriptor it holds, then
+ * opens the new file and starts there at 0. */
 #include "ledger_sink.h"
 
 #include <errno.h>
@@ -34,6 +38,8 @@
 struct gw_ledger_sink {
     ic_ledger *l;
     const ic_catalog *cat;
+    const gw_spool *sp; /* its generation says when the spool was rotated (NULL: never) */
+    uint64_t gen;       /* the generation of the file fd reads */
     char *spool, *posfile, *target;
     int fd;
     dev_t dev;
@@ -109,8 +115,8 @@ static uint64_t sk_load_pos(gw_ledger_sink *k, uint64_t size)
     return pos;
 }
 
-/* Load the spool's complete lines past pos. false on a failure (position kept). */
-static bool sk_pass(gw_ledger_sink *k)
+/* Load the spool file's complete lines past pos. false on a failure (position kept). */
+static bool sk_pass_file(gw_ledger_sink *k)
 {
     struct stat sb;
     if (fstat(k->fd, &sb) != 0) {
@@ -192,6 +198,38 @@ static bool sk_pass(gw_ledger_sink *k)
     return true;
 }
 
+/* The pass, following a rotation: the old file to its end, then the new one from 0. */
+static bool sk_pass(gw_ledger_sink *k)
+{
+    uint64_t gen = k->sp ? gw_spool_generation(k->sp) : 0; /* before the old file's size */
+    bool ok = sk_pass_file(k);
+    while (ok && gen != k->gen) {
+        struct stat sb;
+        if (fstat(k->fd, &sb) != 0 || k->pos != (uint64_t)sb.st_size)
+            break; /* the old file is not all loaded yet (a line without its newline) */
+        int nfd = open(k->spool, O_RDONLY | O_CLOEXEC);
+        if (nfd < 0 || fstat(nfd, &sb) != 0) {
+            char m[512];
+            snprintf(m, sizeof m, "%s: cannot open the new spool: %s", k->spool, strerror(errno));
+            sk_report(k, m);
+            sk_add(&k->st.errors, 1);
+            if (nfd >= 0)
+                close(nfd);
+            return false;
+        }
+        close(k->fd);
+        k->fd = nfd;
+        k->dev = sb.st_dev;
+        k->ino = sb.st_ino;
+        k->pos = 0;
+        k->gen = gen;
+        sk_save_pos(k);
+        ok = sk_pass_file(k);
+        gen = gw_spool_generation(k->sp);
+    }
+    return ok;
+}
+
 static void *sk_run(void *arg)
 {
     gw_ledger_sink *k = arg;
@@ -246,7 +284,8 @@ static void sk_destroy(gw_ledger_sink *k)
 }
 
 gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
-                                    const ic_catalog *cat, char *err, size_t errcap)
+                                    const gw_spool *sp, const ic_catalog *cat, char *err,
+                                    size_t errcap)
 {
     gw_ledger_sink *k = calloc(1, sizeof *k);
     if (!k) {
@@ -255,6 +294,8 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     }
     k->fd = -1;
     k->cat = cat;
+    k->sp = sp;
+    k->gen = sp ? gw_spool_generation(sp) : 0;
     k->spool = strdup(spool_path);
     char shown[512]; /* the position file names the ledger, never with a password */
     ic_ledger_target_display(target, shown, sizeof shown);

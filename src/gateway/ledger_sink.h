@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "infercost/catalog.h"
+#include "spool.h"
 
 typedef struct gw_ledger_sink gw_ledger_sink;
 
@@ -25,14 +26,17 @@ typedef struct gw_ledger_stats {
     uint64_t lag_bytes;   /* spool bytes not yet in the ledger, at the last pass */
 } gw_ledger_stats;
 
-/* Open the ledger at target (ledger.h: a path or "sqlite:PATH"), read FILE.ledger-pos, start the
- * thread. The catalog must outlive the sink. NULL and a message in err on failure. */
+/* Open the ledger at target (ledger.h: a path, "sqlite:PATH" or a postgresql:// URL), read
+ * FILE.ledger-pos, start the thread. sp (may be NULL) is the gateway's spool writing FILE: when
+ * it is rotated, the sink finishes the old file and goes on with the new. The catalog and the
+ * spool must outlive the sink. NULL and a message in err on failure. */
 gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
-                                    const ic_catalog *cat, char *err, size_t errcap);
+                                    const gw_spool *sp, const ic_catalog *cat, char *err,
+                                    size_t errcap);
 /* Load the spool up to its end once more, stop the thread, close the ledger. Returns false (and
  * a message) if the spool's end could not be loaded: what is missing is loaded at the next start
- * or by `infercost ingest`. final (may be NULL) receives the counts. Call after the spool is
- * closed (flushed). */
+ * or by `infercost ingest`. final (may be NULL) receives the counts. Call after gw_spool_stop
+ * (the spool flushed) and before gw_spool_close. */
 bool gw_ledger_sink_close(gw_ledger_sink *k, gw_ledger_stats *final, char *err, size_t errcap);
 void gw_ledger_sink_stats(gw_ledger_sink *k, gw_ledger_stats *out);
 

@@ -45,7 +45,8 @@ static void usage(FILE *f)
             "  --check           validate the configuration and the catalog, then exit\n"
             "  --hash-key        read a virtual key on stdin, print its sha256 for keys[].sha256\n"
             "Provider keys come from the environment (upstreams[].api_key_env), never the file.\n"
-            "Prints \"infercost serve listening on http://HOST:PORT\" when ready; SIGTERM drains.\n");
+            "Prints \"infercost serve listening on http://HOST:PORT\" when ready; SIGTERM drains;\n"
+            "SIGHUP reopens the spool and the access log (after logrotate renamed them).\n");
 }
 
 static gw_server *g_srv;
@@ -182,6 +183,27 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     g_drain_start = gw_mono_us();
     g_drain_timer = evtimer_new(s->base, drain_tick, s);
     drain_tick(-1, 0, s);
+}
+
+/* SIGHUP, after logrotate renamed the files: the spool's writer opens its path again (the old
+ * file gets every event before), the access log is flushed and reopened */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    gw_server *s = arg;
+    gw_spool_reopen(s->spool);
+    if (s->alog_fd > 2) {
+        gw_access_log_flush(s);
+        int fd = open(s->cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0) {
+            fprintf(stderr, "infercost serve: access_log: cannot reopen %s: %s; it goes on to the "
+                            "old file\n", s->cfg->access_log, strerror(errno));
+        } else {
+            close(s->alog_fd);
+            s->alog_fd = fd;
+        }
+    }
 }
 
 static void alog_tick(evutil_socket_t fd, short what, void *arg)
@@ -344,7 +366,8 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, "infercost serve: recovered %llu event(s) from the journal into %s\n",
                 (unsigned long long)replayed, s->cfg->spool);
     if (s->cfg->ledger) {
-        s->ledger = gw_ledger_sink_open(s->cfg->ledger, s->cfg->spool, s->cat, err, sizeof err);
+        s->ledger = gw_ledger_sink_open(s->cfg->ledger, s->cfg->spool, s->spool, s->cat, err,
+                                       sizeof err);
         if (!s->ledger) {
             ic_cli_error("%s: %s", cfgpath, err);
             goto out;
@@ -447,8 +470,10 @@ static int cmd_serve(int argc, char **argv)
     }
     struct event *sig1 = evsignal_new(s->base, SIGTERM, on_signal, s);
     struct event *sig2 = evsignal_new(s->base, SIGINT, on_signal, s);
+    struct event *sig3 = evsignal_new(s->base, SIGHUP, on_hup, s);
     event_add(sig1, NULL);
     event_add(sig2, NULL);
+    event_add(sig3, NULL);
     s->alog_timer = event_new(s->base, -1, EV_PERSIST, alog_tick, s);
     struct timeval tv = {0, 200000};
     event_add(s->alog_timer, &tv);
@@ -457,6 +482,7 @@ static int cmd_serve(int argc, char **argv)
     gw_proxy_free_pool(s);
     event_free(sig1);
     event_free(sig2);
+    event_free(sig3);
     if (g_drain_timer)
         event_free(g_drain_timer);
     event_free(s->alog_timer);
@@ -476,12 +502,12 @@ out:
     }
     if (s->alog_fd > 2)
         close(s->alog_fd);
-    if (s->spool)
-        gw_spool_close(s->spool);
+    gw_spool_stop(s->spool);
     if (s->ledger && !gw_ledger_sink_close(s->ledger, NULL, err, sizeof err)) {
         fprintf(stderr, "infercost serve: ledger: %s\n", err);
         rc = rc ? rc : 1;
     }
+    gw_spool_close(s->spool); /* after the sink, which reads its generation */
     if (s->cstore)
         s->cops->free(s->cstore);
     if (s->bstore)

@@ -6,7 +6,13 @@
  * the writer reads head (acquire), writes [tail, head) to FILE with write(2), fdatasyncs, then
  * publishes tail. A crash between the writer's write and its tail update leaves events in both
  * places: replay skips journal lines up to the id of FILE's last complete line. A torn last line
- * in FILE (a crash inside write) is cut off before replay, and rewritten from the journal. */
+ * in FILE (a crash inside write) is cut off before replay, and rewritten from the journal.
+ *
+ * Rotation (gw_spool_reopen, on SIGHUP): after a batch is written, synced and tail published,
+ * the writer opens FILE's path again (logrotate has renamed the old file) and closes the old one;
+ * then it counts a generation. Every byte before tail is then in the old file, every later one
+ * goes to the new: a crash at any point replays only what tail has not reached, into the new
+ * file. The ledger sink follows the generation (ledger_sink.c). */
 #include "spool.h"
 
 #include <errno.h>
@@ -43,7 +49,9 @@ struct gw_spool {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop;
+    bool stop, reopen;    /* reopen: asked for by gw_spool_reopen, done by the writer */
+    bool stopped;         /* gw_spool_stop has run: the writer is gone, FILE complete */
+    uint64_t gen;         /* reopens done (atomic) */
     uint64_t events, stalls;
     char path[4096];      /* the spool file, for messages */
     bool write_failing;   /* the writer's last attempt failed (writer thread only) */
@@ -95,6 +103,26 @@ void gw_background_priority(void)
 #endif
 }
 
+/* the writer's side of a rotation: FILE's path opened again, the old descriptor closed */
+static void reopen_file(gw_spool *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->reopen = false;
+    pthread_mutex_unlock(&s->mu);
+    int nfd = open(s->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (nfd < 0) {
+        fprintf(stderr, "infercost serve: spool: cannot reopen %s: %s; events go on to the old "
+                        "file\n", s->path, strerror(errno));
+        return;
+    }
+    if (s->fsync)
+        fdatasync(s->fd);
+    close(s->fd);
+    s->fd = nfd;
+    __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELEASE);
+    fprintf(stderr, "infercost serve: spool: reopened %s\n", s->path);
+}
+
 static void *writer(void *arg)
 {
     gw_spool *s = arg;
@@ -111,7 +139,7 @@ static void *writer(void *arg)
             }
             pthread_cond_timedwait(&s->cv, &s->mu, &ts);
         }
-        bool stop = s->stop;
+        bool stop = s->stop, reopen = s->reopen;
         pthread_mutex_unlock(&s->mu);
         uint64_t head = ld(&s->h->head), tail = s->h->tail;
         if (head > tail) {
@@ -143,6 +171,8 @@ static void *writer(void *arg)
                 continue;
             }
         }
+        if (reopen) /* everything up to tail is in the old file, synced */
+            reopen_file(s);
         if (stop && ld(&s->h->head) == s->h->tail)
             break;
     }
@@ -389,9 +419,9 @@ bool gw_spool_append(gw_spool *s, const char *line, size_t len)
     return true;
 }
 
-void gw_spool_close(gw_spool *s)
+void gw_spool_stop(gw_spool *s)
 {
-    if (!s)
+    if (!s || s->stopped)
         return;
     pthread_mutex_lock(&s->mu);
     s->stop = true;
@@ -400,12 +430,33 @@ void gw_spool_close(gw_spool *s)
     pthread_join(s->th, NULL);
     fdatasync(s->fd);
     msync(s->map, HDR, MS_SYNC);
+    s->stopped = true;
+}
+
+void gw_spool_close(gw_spool *s)
+{
+    if (!s)
+        return;
+    gw_spool_stop(s);
     munmap(s->map, s->maplen);
     close(s->fd);
     close(s->wfd);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);
+}
+
+void gw_spool_reopen(gw_spool *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->reopen = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t gw_spool_generation(const gw_spool *s)
+{
+    return __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE);
 }
 
 uint64_t gw_spool_events(const gw_spool *s) { return s->events; }

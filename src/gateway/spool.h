@@ -26,8 +26,17 @@ gw_spool *gw_spool_open_at(const char *path, const char *journal, size_t journal
 /* Append one line (without newline; one is added). Never blocks unless the journal is full
  * (then it waits for the writer: counted in gw_spool_stalls). false if the line is too big. */
 bool gw_spool_append(gw_spool *s, const char *line, size_t len);
-/* Flush everything to FILE, stop the writer, unmap. */
+/* Flush everything to FILE and stop the writer (the ledger sink's last pass comes after this,
+ * while the spool still answers gw_spool_generation); gw_spool_close then unmaps and frees (it
+ * stops first if that was not done). */
+void gw_spool_stop(gw_spool *s);
 void gw_spool_close(gw_spool *s);
+
+/* Rotation: ask the writer to open FILE's path again (after logrotate renamed the file; SIGHUP).
+ * It does so once the bytes it holds are in the old file and synced; events go to the new file
+ * from then on, and gw_spool_generation counts one more. */
+void gw_spool_reopen(gw_spool *s);
+uint64_t gw_spool_generation(const gw_spool *s);
 
 uint64_t gw_spool_events(const gw_spool *s);
 uint64_t gw_spool_pending_bytes(const gw_spool *s);

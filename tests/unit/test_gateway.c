@@ -321,7 +321,7 @@ static void t_ledger_sink(void)
         fprintf(f, ev, i, i);
     fputs("{\"id\":\"gw-4\",\"timestamp\":\"2026-11-27T10:00", f); /* being written */
     fclose(f);
-    gw_ledger_sink *k = gw_ledger_sink_open(db, spool, cat, err, sizeof err);
+    gw_ledger_sink *k = gw_ledger_sink_open(db, spool, NULL, cat, err, sizeof err);
     CHECK(k != NULL);
     if (!k)
         return;
@@ -333,13 +333,13 @@ static void t_ledger_sink(void)
     f = fopen(spool, "a");
     fputs(":04Z\",\"provider\":\"openai\",\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}\n", f);
     fclose(f);
-    k = gw_ledger_sink_open(db, spool, cat, err, sizeof err);
+    k = gw_ledger_sink_open(db, spool, NULL, cat, err, sizeof err);
     CHECK(k != NULL);
     CHECK(gw_ledger_sink_close(k, NULL, err, sizeof err));
     CHECK_INT(ledger_count(db), 4);
     /* no position file: the whole spool again, every event already there */
     unlink(pos);
-    k = gw_ledger_sink_open(db, spool, cat, err, sizeof err);
+    k = gw_ledger_sink_open(db, spool, NULL, cat, err, sizeof err);
     CHECK(k != NULL);
     gw_ledger_stats st = {0};
     CHECK(gw_ledger_sink_close(k, &st, err, sizeof err));
@@ -347,7 +347,7 @@ static void t_ledger_sink(void)
     CHECK_INT(st.inserted, 0);
     CHECK_INT(ledger_count(db), 4);
     /* a ledger that cannot be opened is refused at start, with its path */
-    k = gw_ledger_sink_open("/nonexistent-dir/x.db", spool, cat, err, sizeof err);
+    k = gw_ledger_sink_open("/nonexistent-dir/x.db", spool, NULL, cat, err, sizeof err);
     CHECK(k == NULL);
     CHECK(strstr(err, "/nonexistent-dir/x.db") != NULL);
     ic_catalog_free(cat);
