@@ -15,6 +15,7 @@
  * opens the new file and starts there at 0. */
 #include "ledger_sink.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -38,8 +39,9 @@
 struct gw_ledger_sink {
     ic_ledger *l;
     const ic_catalog *cat;
-    const gw_spool *sp; /* its generation says when the spool was rotated (NULL: never) */
+    gw_spool *sp;       /* its generation says when the spool was rotated (NULL: never) */
     uint64_t gen;       /* the generation of the file fd reads */
+    bool then_path;     /* fd reads a rotated file found at start: then FILE's path follows */
     char *spool, *posfile, *target;
     int fd;
     dev_t dev;
@@ -96,23 +98,48 @@ static void sk_save_pos(gw_ledger_sink *k)
         unlink(tmp);
 }
 
-/* the saved position, if it is for this spool file and this ledger; else 0 (load it all) */
-static uint64_t sk_load_pos(gw_ledger_sink *k, uint64_t size)
+/* The saved position, if it is for this ledger: the file it was in (device, inode) and the
+ * offset. false when there is none (load the spool from its start). */
+static bool sk_load_pos(gw_ledger_sink *k, unsigned long long *dev, unsigned long long *ino,
+                        uint64_t *pos)
 {
     FILE *f = fopen(k->posfile, "r");
     if (!f)
-        return 0;
+        return false;
     char magic[32] = "", target[4200] = "";
-    unsigned long long dev = 0, ino = 0;
-    uint64_t pos = 0;
-    bool ok = fscanf(f, "%31s 1\n%llu %llu %" SCNu64 "\n", magic, &dev, &ino, &pos) == 4 &&
+    bool ok = fscanf(f, "%31s 1\n%llu %llu %" SCNu64 "\n", magic, dev, ino, pos) == 4 &&
               fgets(target, sizeof target, f) != NULL;
     fclose(f);
     target[strcspn(target, "\n")] = 0;
-    if (!ok || strcmp(magic, "ICLEDGERPOS") || dev != (unsigned long long)k->dev ||
-        ino != (unsigned long long)k->ino || strcmp(target, k->target) || pos > size)
-        return 0;
-    return pos;
+    return ok && !strcmp(magic, "ICLEDGERPOS") && !strcmp(target, k->target);
+}
+
+/* A file beside the spool named FILE.something (logrotate's FILE.1, FILE.2026-11-01) that is
+ * the given file: a read descriptor, or -1 */
+static int sk_find_rotated(const char *spool, unsigned long long dev, unsigned long long ino)
+{
+    char dir[4096], base[1024];
+    const char *slash = strrchr(spool, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - spool) : 1, slash ? spool : ".");
+    if (!dir[0])
+        snprintf(dir, sizeof dir, "/");
+    snprintf(base, sizeof base, "%s.", slash ? slash + 1 : spool);
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int fd = -1;
+    for (struct dirent *e; fd < 0 && (e = readdir(d));) {
+        if (strncmp(e->d_name, base, strlen(base)))
+            continue;
+        char p[8192];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &sb) == 0 && (unsigned long long)sb.st_dev == dev &&
+            (unsigned long long)sb.st_ino == ino)
+            fd = open(p, O_RDONLY | O_CLOEXEC);
+    }
+    closedir(d);
+    return fd;
 }
 
 /* Load the spool file's complete lines past pos. false on a failure (position kept). */
@@ -198,16 +225,29 @@ static bool sk_pass_file(gw_ledger_sink *k)
     return true;
 }
 
-/* The pass, following a rotation: the old file to its end, then the new one from 0. */
+/* The pass, following rotations: each file to its end, then the next generation's file from 0
+ * (its descriptor from the spool, however many rotations behind the sink is), or after a rotated
+ * file found at start, FILE's path. */
 static bool sk_pass(gw_ledger_sink *k)
 {
     uint64_t gen = k->sp ? gw_spool_generation(k->sp) : 0; /* before the old file's size */
     bool ok = sk_pass_file(k);
-    while (ok && gen != k->gen) {
+    while (ok && (k->then_path || gen != k->gen)) {
         struct stat sb;
         if (fstat(k->fd, &sb) != 0 || k->pos != (uint64_t)sb.st_size)
             break; /* the old file is not all loaded yet (a line without its newline) */
-        int nfd = open(k->spool, O_RDONLY | O_CLOEXEC);
+        uint64_t next = k->then_path ? k->gen : k->gen + 1;
+        int nfd = k->then_path ? open(k->spool, O_RDONLY | O_CLOEXEC)
+                               : gw_spool_take_file(k->sp, next);
+        if (nfd < 0 && !k->then_path) { /* over 64 rotations behind: the path at least */
+            char m[480];
+            snprintf(m, sizeof m, "%.300s: the spool was rotated more often than the ledger "
+                     "could follow: load the rotated files with infercost ingest", k->spool);
+            sk_report(k, m);
+            sk_add(&k->st.errors, 1);
+            next = gen;
+            nfd = open(k->spool, O_RDONLY | O_CLOEXEC);
+        }
         if (nfd < 0 || fstat(nfd, &sb) != 0) {
             char m[512];
             snprintf(m, sizeof m, "%s: cannot open the new spool: %s", k->spool, strerror(errno));
@@ -219,13 +259,16 @@ static bool sk_pass(gw_ledger_sink *k)
         }
         close(k->fd);
         k->fd = nfd;
+        k->then_path = false;
+        k->gen = next;
+        if (sb.st_dev != k->dev || sb.st_ino != k->ino) /* another file: from its start */
+            k->pos = 0;
         k->dev = sb.st_dev;
         k->ino = sb.st_ino;
-        k->pos = 0;
-        k->gen = gen;
         sk_save_pos(k);
         ok = sk_pass_file(k);
-        gen = gw_spool_generation(k->sp);
+        if (k->sp)
+            gen = gw_spool_generation(k->sp);
     }
     return ok;
 }
@@ -256,8 +299,9 @@ static void *sk_run(void *arg)
                 *kept = 0;
             if (!k->final_ok)
                 snprintf(k->final_err, sizeof k->final_err,
-                         "%llu byte(s) of %.300s are not in the ledger yet%s%.512s; they are loaded at the "
-                         "next start (or by infercost ingest)",
+                         "%llu byte(s) of %.300s (or of the file it was rotated to) are not in the "
+                         "ledger yet%s%.512s; they are loaded at the next start (a rotated file is "
+                         "found beside it by its inode) or by infercost ingest",
                          (unsigned long long)sk_get(&k->st.lag_bytes), k->spool,
                          k->lasterr[0] ? ": " : "", k->lasterr);
             break;
@@ -284,7 +328,7 @@ static void sk_destroy(gw_ledger_sink *k)
 }
 
 gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
-                                    const gw_spool *sp, const ic_catalog *cat, char *err,
+                                    gw_spool *sp, const ic_catalog *cat, char *err,
                                     size_t errcap)
 {
     gw_ledger_sink *k = calloc(1, sizeof *k);
@@ -324,7 +368,29 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
         sk_destroy(k);
         return NULL;
     }
-    k->pos = sk_load_pos(k, (uint64_t)sb.st_size);
+    unsigned long long pdev, pino;
+    uint64_t ppos;
+    if (sk_load_pos(k, &pdev, &pino, &ppos)) {
+        int rfd;
+        if (pdev == (unsigned long long)k->dev && pino == (unsigned long long)k->ino) {
+            k->pos = ppos <= (uint64_t)sb.st_size ? ppos : 0;
+        } else if ((rfd = sk_find_rotated(spool_path, pdev, pino)) >= 0) {
+            /* the spool was rotated before the last stop or crash: the rest of the rotated file
+             * first, then the current one */
+            struct stat rb;
+            if (fstat(rfd, &rb) == 0 && ppos <= (uint64_t)rb.st_size) {
+                close(k->fd);
+                k->fd = rfd;
+                k->dev = rb.st_dev;
+                k->ino = rb.st_ino;
+                k->pos = ppos;
+                k->then_path = true;
+                sb = rb;
+            } else {
+                close(rfd);
+            }
+        }
+    }
     sk_store(&k->st.lag_bytes, (uint64_t)sb.st_size - k->pos);
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);

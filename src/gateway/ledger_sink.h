@@ -31,7 +31,7 @@ typedef struct gw_ledger_stats {
  * it is rotated, the sink finishes the old file and goes on with the new. The catalog and the
  * spool must outlive the sink. NULL and a message in err on failure. */
 gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
-                                    const gw_spool *sp, const ic_catalog *cat, char *err,
+                                    gw_spool *sp, const ic_catalog *cat, char *err,
                                     size_t errcap);
 /* Load the spool up to its end once more, stop the thread, close the ledger. Returns false (and
  * a message) if the spool's end could not be loaded: what is missing is loaded at the next start

@@ -355,6 +355,7 @@ static int cmd_serve(int argc, char **argv)
         goto out;
     }
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN); /* before the event loop handles it (on_hup) and after: not fatal */
     uint64_t replayed = 0;
     s->spool = gw_spool_open_at(s->cfg->spool, s->cfg->journal, 16u << 20, s->cfg->spool_fsync,
                                 &replayed, err, sizeof err);

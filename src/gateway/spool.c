@@ -51,6 +51,11 @@ struct gw_spool {
     pthread_cond_t cv;
     bool stop, reopen;    /* reopen: asked for by gw_spool_reopen, done by the writer */
     bool stopped;         /* gw_spool_stop has run: the writer is gone, FILE complete */
+    /* the files of the generations since the start, for the ledger sink to read each one to its
+     * end even when it is several rotations behind (under mu): read descriptors, oldest first */
+    int rot_fd[64];
+    uint64_t rot_gen[64];
+    size_t nrot;
     uint64_t gen;         /* reopens done (atomic) */
     uint64_t events, stalls;
     char path[4096];      /* the spool file, for messages */
@@ -103,12 +108,18 @@ void gw_background_priority(void)
 #endif
 }
 
-/* the writer's side of a rotation: FILE's path opened again, the old descriptor closed */
+/* the writer's side of a rotation: FILE's path opened again (when it names another file than
+ * the one written: logrotate renamed it), the old descriptor closed, the new file's descriptor
+ * kept for the ledger sink */
 static void reopen_file(gw_spool *s)
 {
     pthread_mutex_lock(&s->mu);
     s->reopen = false;
     pthread_mutex_unlock(&s->mu);
+    struct stat now, cur;
+    if (stat(s->path, &now) == 0 && fstat(s->fd, &cur) == 0 && now.st_dev == cur.st_dev &&
+        now.st_ino == cur.st_ino)
+        return; /* not renamed: nothing to do */
     int nfd = open(s->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (nfd < 0) {
         fprintf(stderr, "infercost serve: spool: cannot reopen %s: %s; events go on to the old "
@@ -119,8 +130,42 @@ static void reopen_file(gw_spool *s)
         fdatasync(s->fd);
     close(s->fd);
     s->fd = nfd;
-    __atomic_add_fetch(&s->gen, 1, __ATOMIC_RELEASE);
+    int rfd = fcntl(nfd, F_DUPFD_CLOEXEC, 0);
+    pthread_mutex_lock(&s->mu);
+    uint64_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED) + 1;
+    if (s->nrot == sizeof s->rot_fd / sizeof s->rot_fd[0]) { /* the sink is far behind */
+        close(s->rot_fd[0]);
+        memmove(s->rot_fd, s->rot_fd + 1, (s->nrot - 1) * sizeof s->rot_fd[0]);
+        memmove(s->rot_gen, s->rot_gen + 1, (s->nrot - 1) * sizeof s->rot_gen[0]);
+        s->nrot--;
+    }
+    if (rfd >= 0) {
+        s->rot_fd[s->nrot] = rfd;
+        s->rot_gen[s->nrot++] = gen;
+    }
+    __atomic_store_n(&s->gen, gen, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&s->mu);
     fprintf(stderr, "infercost serve: spool: reopened %s\n", s->path);
+}
+
+int gw_spool_take_file(gw_spool *s, uint64_t gen)
+{
+    int fd = -1;
+    pthread_mutex_lock(&s->mu);
+    size_t k = 0;
+    for (size_t i = 0; i < s->nrot; i++) {
+        if (s->rot_gen[i] == gen)
+            fd = s->rot_fd[i];
+        else if (s->rot_gen[i] > gen) { /* later ones stay */
+            s->rot_fd[k] = s->rot_fd[i];
+            s->rot_gen[k++] = s->rot_gen[i];
+        } else {
+            close(s->rot_fd[i]); /* one the sink has gone past */
+        }
+    }
+    s->nrot = k;
+    pthread_mutex_unlock(&s->mu);
+    return fd;
 }
 
 static void *writer(void *arg)
@@ -166,6 +211,10 @@ static void *writer(void *arg)
                     s->warned_s = now.tv_sec;
                 }
                 s->write_failing = true;
+                /* the old file holds nothing of this batch now: a rotation need not wait for
+                 * the disk (the renamed file may be gone, its space held by our descriptor) */
+                if (reopen)
+                    reopen_file(s);
                 struct timespec d = {0, 50 * 1000000};
                 nanosleep(&d, NULL);
                 continue;
@@ -438,6 +487,8 @@ void gw_spool_close(gw_spool *s)
     if (!s)
         return;
     gw_spool_stop(s);
+    for (size_t i = 0; i < s->nrot; i++)
+        close(s->rot_fd[i]);
     munmap(s->map, s->maplen);
     close(s->fd);
     close(s->wfd);

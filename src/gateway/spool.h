@@ -37,6 +37,10 @@ void gw_spool_close(gw_spool *s);
  * from then on, and gw_spool_generation counts one more. */
 void gw_spool_reopen(gw_spool *s);
 uint64_t gw_spool_generation(const gw_spool *s);
+/* A read descriptor of the file generation gen was written to (the caller closes it), or -1;
+ * the descriptors of earlier generations are closed. For the ledger sink, which reads every
+ * generation's file to its end, however far behind it is (up to 64 rotations). */
+int gw_spool_take_file(gw_spool *s, uint64_t gen);
 
 uint64_t gw_spool_events(const gw_spool *s);
 uint64_t gw_spool_pending_bytes(const gw_spool *s);

@@ -2,7 +2,8 @@
 # gateway_diskfull.sh: the spool's disk fills up under the gateway. Every call answered is in the
 # spool once, whole (a write cut short by the full disk is cut off again and retried whole, not
 # left torn and then written twice), stderr says the spool cannot be written, and once there is
-# room again the waiting calls reach the file. Needs a small tmpfs (mount, as root): without one
+# room again the waiting calls reach the file; a rotation (SIGHUP) while the disk is full moves
+# the waiting calls to the new file at once. Needs a small tmpfs (mount, as root): without one
 # the test says so and checks nothing.
 . "$(dirname "$0")/gateway_common.bash"
 mkdir -p "$T/small"
@@ -39,4 +40,28 @@ S="$T/small/spool.jsonl"
 eq "every call answered is in the spool" "$(wc -l <"$S")" "$ok200"
 eq "each once" "$(jq -r .id "$S" 2>/dev/null | sort -u | wc -l)" "$ok200"
 eq "no torn line" "$(jq -c . "$S" 2>/dev/null | wc -l)" "$ok200"
+# rotated while the disk is full: the spool moved to another disk (copied, then unlinked: our
+# descriptor keeps its blocks), SIGHUP. The writer opens a new file at once, without waiting
+# for a write to succeed, so the calls waiting in the journal reach the new file, not the
+# unlinked one
+start_gw "$T/gw.json" || { finish; exit 1; }
+G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+head -c 1000000 /dev/zero >"$T/small/filler" 2>/dev/null # as much as fits
+n2=0
+for i in $(seq 1 60); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "$TAG" "$G" \
+        -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}')
+    [ "$code" = 200 ] && n2=$((n2 + 1))
+done
+sleep 0.3
+mv "$S" "$T/rotated.jsonl"
+kill -HUP "$GW_PID"
+for _ in $(seq 1 40); do grep -q "spool: reopened" "$T/gw.err" && break; sleep 0.05; done
+check "reopened while the disk is still full" grep -q "spool: reopened" "$T/gw.err"
+rm -f "$T/small/filler"
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "clean exit after the rotation" "$?" 0
+both=$(cat "$T/rotated.jsonl" "$S" | jq -r .id | sort)
+eq "every call answered is in the two files" "$(echo "$both" | wc -l)" "$((ok200 + n2))"
+eq "each once" "$(echo "$both" | uniq -d | wc -l)" 0
 finish

@@ -2,8 +2,9 @@
 # gateway_rotate.sh: rotating the spool and the access log as logrotate does (rename, then
 # SIGHUP). Every call's event is in exactly one of the two spool files, the ledger sink loads the
 # old file to its end and goes on with the new one (ledger events == both files' events), the
-# access log starts a new file, and a kill -9 after the rotation, with calls in between, replays
-# into the new file only what it lacks.
+# access log starts a new file. A SIGHUP without a rename changes nothing; two rotations while
+# the ledger is locked leave no file unread; a kill -9 after a rotation with the ledger behind
+# loads the rest of the rotated file at the restart (found beside the spool by its inode).
 . "$(dirname "$0")/gateway_common.bash"
 export IC_TEST_PROVIDER_KEY="sk-fake-rotate"
 start_mock m --latency-ms 1 || { finish; exit 1; }
@@ -50,18 +51,37 @@ check "the ledger holds both files' events" until_eq 50 lreq
 check "the access log started a new file" until_eq 20 lines "$T/access.log"
 eq "the old access log has the rest" "$(lines "$T/access.log.1")" 30
 check "the position file follows the new spool" grep -q "$(stat -c '%d %i' "$T/spool.jsonl")" "$T/spool.jsonl.ledger-pos"
-# kill -9 after a second rotation and more calls: a restart replays into the new file what it
-# lacks, the ledger counts each event once
-mv "$T/spool.jsonl" "$T/spool.jsonl.2"
-kill -HUP "$GW_PID"
-check "second rotation" until_eq 2 grep -c "spool: reopened" "$T/gw.err"
-calls 5
+# SIGHUP without a rename: nothing to reopen, nothing read again
+dups() { curl -s "http://127.0.0.1:$GW_PORT/metrics" | sed -n 's/^infercost_ledger_duplicates_total //p'; }
+d0=$(dups)
+kill -HUP "$GW_PID"; sleep 0.5
+eq "SIGHUP without a rename: no reopen" "$(grep -c "spool: reopened" "$T/gw.err")" 1
+eq "SIGHUP without a rename: nothing loaded twice" "$(dups)" "$d0"
+spools() { ls "$T"/spool.jsonl "$T"/spool.jsonl.[0-9a-z] 2>/dev/null; } # not .wal, .ledger-pos
+nall() { cat $(spools) | wc -l; }
+lock() { (echo "BEGIN EXCLUSIVE;"; sleep "$1"; echo "COMMIT;") | sqlite3 "$T/ledger.db" & LOCK=$!; }
+# two rotations while the ledger is locked: the sink, behind, still reads every file to its end
+lock 3
+calls 3; mv "$T/spool.jsonl" "$T/spool.jsonl.a"; kill -HUP "$GW_PID"
+check "rotation a" until_eq 2 grep -c "spool: reopened" "$T/gw.err"
+calls 3; mv "$T/spool.jsonl" "$T/spool.jsonl.b"; kill -HUP "$GW_PID"
+check "rotation b" until_eq 3 grep -c "spool: reopened" "$T/gw.err"
+calls 3
+wait $LOCK
+check "two rotations behind: the ledger catches up with every file ($(nall))" until_eq "$(nall)" lreq
+# kill -9 while the ledger is locked, after a rotation: the restart finds the rotated file by its
+# inode and loads the rest of it before the new one
+lock 2
+calls 3; mv "$T/spool.jsonl" "$T/spool.jsonl.c"; kill -HUP "$GW_PID"
+check "rotation c" until_eq 4 grep -c "spool: reopened" "$T/gw.err"
+calls 3
 kill -9 "$GW_PID"; wait "$GW_PID" 2>/dev/null
+wait $LOCK
 start_gw "$T/gw.json" || { finish; exit 1; }
 kill -TERM "$GW_PID"; wait "$GW_PID"
 eq "clean stop after the restart" "$?" 0
-all=$(cat "$T/spool.jsonl" "$T/spool.jsonl.1" "$T/spool.jsonl.2" | jq -r .id | sort)
-eq "every call once across the three files" "$(echo "$all" | uniq -d | wc -l)" 0
-eq "60 calls in all" "$(echo "$all" | wc -l)" 60
-eq "the ledger: every event once" "$(lreq)" 60
+all=$(cat $(spools) | jq -r .id | sort)
+eq "every call once across the files" "$(echo "$all" | uniq -d | wc -l)" 0
+eq "80 calls in all" "$(echo "$all" | wc -l)" 80
+eq "the ledger: every event once, the rotated file's rest included" "$(lreq)" 80
 finish
