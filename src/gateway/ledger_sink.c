@@ -12,7 +12,10 @@
  *
  * Rotation: when the spool's writer has opened a new file (gw_spool_generation moved on), the
  * old one is complete; the thread loads it to its end through the descriptor it holds, then
- * opens the new file and starts there at 0. */
+ * takes the next generation's file from the spool (gw_spool_take_file) and starts there at 0,
+ * one generation at a time however far behind it is. At start, a position that names a file
+ * other than FILE's is looked for beside FILE (a rotated FILE.1, by its inode): its rest is
+ * loaded first. */
 #include "ledger_sink.h"
 
 #include <dirent.h>
