@@ -25,12 +25,16 @@ JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
 TAG="X-Infercost-Tags: {\"pad\":\"$(head -c 600 /dev/zero | tr '\0' x)\"}"
-ok200=0
-for i in $(seq 1 150); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "$TAG" "$G" \
-        -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}')
-    [ "$code" = 200 ] && ok200=$((ok200 + 1))
-done
+answered() { # n calls with padded tags: prints how many were answered 200
+    local i code n=0
+    for i in $(seq 1 "$1"); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' -H "$TAG" "$G" \
+            -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}')
+        [ "$code" = 200 ] && n=$((n + 1))
+    done
+    echo "$n"
+}
+ok200=$(answered 150)
 sleep 0.5
 check "the full disk is said on stderr" grep -q "spool: cannot write .*No space left on device" "$T/gw.err"
 rm -f "$T/small/filler" # room again: the journal drains into the file
@@ -47,12 +51,7 @@ eq "no torn line" "$(jq -c . "$S" 2>/dev/null | wc -l)" "$ok200"
 start_gw "$T/gw.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
 head -c 1000000 /dev/zero >"$T/small/filler" 2>/dev/null # as much as fits
-n2=0
-for i in $(seq 1 60); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "$TAG" "$G" \
-        -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}')
-    [ "$code" = 200 ] && n2=$((n2 + 1))
-done
+n2=$(answered 60)
 sleep 0.3
 mv "$S" "$T/rotated.jsonl"
 kill -HUP "$GW_PID"
