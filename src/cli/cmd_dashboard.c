@@ -105,8 +105,6 @@ static int run(int argc, char **argv)
     else if (rc == 0 && outp)
         fprintf(stderr, "infercost: wrote the dashboard of %llu call%s to %s\n",
                 (unsigned long long)calls, calls == 1 ? "" : "s", outp);
-    if (rc == 0 && calls)
-        ic_cli_note_cut_month(&o.filter);
     ic_ledger_close(l);
     ic_catalog_free(cat);
     return rc;

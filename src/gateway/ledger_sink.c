@@ -44,7 +44,11 @@ struct gw_ledger_sink {
     const ic_catalog *cat;
     gw_spool *sp;       /* its generation says when the spool was rotated (NULL: never) */
     uint64_t gen;       /* the generation of the file fd reads */
-    bool then_path;     /* fd reads a rotated file found at start: then FILE's path follows */
+    bool then_path;     /* fd reads a rotated file found at start: then the files rotated after
+                         * it (pre[], oldest first), then FILE's own (path_fd) */
+    int pre[16];
+    size_t npre;
+    int path_fd;
     char *spool, *posfile, *target;
     int fd;
     dev_t dev;
@@ -117,9 +121,12 @@ static bool sk_load_pos(gw_ledger_sink *k, unsigned long long *dev, unsigned lon
     return ok && !strcmp(magic, "ICLEDGERPOS") && !strcmp(target, k->target);
 }
 
-/* A file beside the spool named FILE.something (logrotate's FILE.1, FILE.2026-11-01) that is
- * the given file: a read descriptor, or -1 */
-static int sk_find_rotated(const char *spool, unsigned long long dev, unsigned long long ino)
+/* The files beside the spool named FILE.something (logrotate's FILE.1, FILE.2026-11-01; not
+ * its .wal, .ledger-pos or compressed ones) from the one that is (dev, ino) on, by modification
+ * time: read descriptors into fds (at most cap), the (dev, ino) one first. 0 when it is not
+ * there. */
+static size_t sk_find_rotated(const char *spool, unsigned long long dev, unsigned long long ino,
+                              int *fds, size_t cap)
 {
     char dir[4096], base[1024];
     const char *slash = strrchr(spool, '/');
@@ -129,20 +136,66 @@ static int sk_find_rotated(const char *spool, unsigned long long dev, unsigned l
     snprintf(base, sizeof base, "%s.", slash ? slash + 1 : spool);
     DIR *d = opendir(dir);
     if (!d)
-        return -1;
-    int fd = -1;
-    for (struct dirent *e; fd < 0 && (e = readdir(d));) {
-        if (strncmp(e->d_name, base, strlen(base)))
+        return 0;
+    struct cand {
+        char name[256];
+        struct timespec mt;
+        bool first;
+    } c[64];
+    size_t nc = 0;
+    struct timespec first_mt = {0, 0};
+    bool found = false;
+    for (struct dirent *e; (e = readdir(d)) && nc < 64;) {
+        const char *rest = e->d_name + strlen(base);
+        if (strncmp(e->d_name, base, strlen(base)) || !strcmp(rest, "wal") ||
+            !strncmp(rest, "ledger-pos", 10) || strstr(rest, ".gz") || strstr(rest, ".xz") ||
+            strstr(rest, ".zst") || strstr(rest, ".bz2"))
             continue;
         char p[8192];
         struct stat sb;
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (stat(p, &sb) == 0 && (unsigned long long)sb.st_dev == dev &&
-            (unsigned long long)sb.st_ino == ino)
-            fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        snprintf(c[nc].name, sizeof c[nc].name, "%s", e->d_name);
+        c[nc].mt = sb.st_mtim;
+        c[nc].first = (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+        if (c[nc].first)
+            first_mt = sb.st_mtim, found = true;
+        nc++;
     }
     closedir(d);
-    return fd;
+    if (!found)
+        return 0;
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) { /* the positioned file, then the later ones in order */
+        for (;;) {
+            size_t best = SIZE_MAX;
+            for (size_t i = 0; i < nc; i++) {
+                if (!c[i].name[0] || c[i].first != !pass)
+                    continue;
+                bool later = c[i].mt.tv_sec > first_mt.tv_sec ||
+                             (c[i].mt.tv_sec == first_mt.tv_sec && c[i].mt.tv_nsec >= first_mt.tv_nsec);
+                if (pass && !later) {
+                    c[i].name[0] = 0;
+                    continue;
+                }
+                if (best == SIZE_MAX || c[i].mt.tv_sec < c[best].mt.tv_sec ||
+                    (c[i].mt.tv_sec == c[best].mt.tv_sec && c[i].mt.tv_nsec < c[best].mt.tv_nsec))
+                    best = i;
+            }
+            if (best == SIZE_MAX)
+                break;
+            char p[8192];
+            snprintf(p, sizeof p, "%s/%s", dir, c[best].name);
+            c[best].name[0] = 0;
+            int fd = open(p, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0 && n < cap)
+                fds[n++] = fd;
+            else if (fd >= 0)
+                close(fd);
+        }
+    }
+    return n;
 }
 
 /* Load the spool file's complete lines past pos. false on a failure (position kept). */
@@ -237,11 +290,30 @@ static bool sk_pass(gw_ledger_sink *k)
     bool ok = sk_pass_file(k);
     while (ok && (k->then_path || gen != k->gen)) {
         struct stat sb;
-        if (fstat(k->fd, &sb) != 0 || k->pos != (uint64_t)sb.st_size)
-            break; /* the old file is not all loaded yet (a line without its newline) */
+        if (fstat(k->fd, &sb) != 0)
+            break;
+        if (k->pos != (uint64_t)sb.st_size) {
+            /* a finished file whose last line has no newline (torn by a crash before it was
+             * rotated): it never will have one */
+            char m[512];
+            snprintf(m, sizeof m, "%.300s: a torn last line of a rotated spool file (%llu "
+                     "bytes) skipped", k->spool, (unsigned long long)((uint64_t)sb.st_size - k->pos));
+            sk_report(k, m);
+            sk_add(&k->st.rejected, 1);
+            k->pos = (uint64_t)sb.st_size;
+        }
         uint64_t next = k->then_path ? k->gen : k->gen + 1;
-        int nfd = k->then_path ? open(k->spool, O_RDONLY | O_CLOEXEC)
-                               : gw_spool_take_file(k->sp, next);
+        int nfd;
+        if (k->then_path && k->npre) { /* the files rotated after the positioned one */
+            nfd = k->pre[0];
+            memmove(k->pre, k->pre + 1, --k->npre * sizeof k->pre[0]);
+        } else if (k->then_path) { /* FILE itself, as it was at the start */
+            nfd = k->path_fd;
+            k->path_fd = -1;
+            k->then_path = false;
+        } else {
+            nfd = gw_spool_take_file(k->sp, next);
+        }
         if (nfd < 0 && !k->then_path) { /* over 64 rotations behind: the path at least */
             char m[480];
             snprintf(m, sizeof m, "%.300s: the spool was rotated more often than the ledger "
@@ -262,7 +334,6 @@ static bool sk_pass(gw_ledger_sink *k)
         }
         close(k->fd);
         k->fd = nfd;
-        k->then_path = false;
         k->gen = next;
         if (sb.st_dev != k->dev || sb.st_ino != k->ino) /* another file: from its start */
             k->pos = 0;
@@ -323,6 +394,10 @@ static void sk_destroy(gw_ledger_sink *k)
         ic_ledger_close(k->l);
     if (k->fd >= 0)
         close(k->fd);
+    if (k->path_fd >= 0)
+        close(k->path_fd);
+    for (size_t i = 0; i < k->npre; i++)
+        close(k->pre[i]);
     free(k->spool);
     free(k->posfile);
     free(k->target);
@@ -339,9 +414,11 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
         snprintf(err, errcap, "out of memory");
         return NULL;
     }
-    k->fd = -1;
+    k->fd = k->path_fd = -1;
     k->cat = cat;
     k->sp = sp;
+    if (sp)
+        gw_spool_keep_files(sp);
     k->gen = sp ? gw_spool_generation(sp) : 0;
     k->spool = strdup(spool_path);
     char shown[512]; /* the position file names the ledger, never with a password */
@@ -374,23 +451,27 @@ gw_ledger_sink *gw_ledger_sink_open(const char *target, const char *spool_path,
     unsigned long long pdev, pino;
     uint64_t ppos;
     if (sk_load_pos(k, &pdev, &pino, &ppos)) {
-        int rfd;
+        int fds[17];
+        size_t nf;
         if (pdev == (unsigned long long)k->dev && pino == (unsigned long long)k->ino) {
             k->pos = ppos <= (uint64_t)sb.st_size ? ppos : 0;
-        } else if ((rfd = sk_find_rotated(spool_path, pdev, pino)) >= 0) {
-            /* the spool was rotated before the last stop or crash: the rest of the rotated file
-             * first, then the current one */
+        } else if ((nf = sk_find_rotated(spool_path, pdev, pino, fds, 17)) > 0) {
+            /* the spool was rotated before the last stop or crash: the rest of the positioned
+             * file first, then the files rotated after it, then FILE's own */
             struct stat rb;
-            if (fstat(rfd, &rb) == 0 && ppos <= (uint64_t)rb.st_size) {
-                close(k->fd);
-                k->fd = rfd;
+            if (fstat(fds[0], &rb) == 0 && ppos <= (uint64_t)rb.st_size) {
+                k->path_fd = k->fd;
+                k->fd = fds[0];
                 k->dev = rb.st_dev;
                 k->ino = rb.st_ino;
                 k->pos = ppos;
                 k->then_path = true;
+                k->npre = nf - 1;
+                memcpy(k->pre, fds + 1, k->npre * sizeof fds[0]);
                 sb = rb;
             } else {
-                close(rfd);
+                for (size_t i = 0; i < nf; i++)
+                    close(fds[i]);
             }
         }
     }

@@ -56,6 +56,7 @@ struct gw_spool {
     int rot_fd[64];
     uint64_t rot_gen[64];
     size_t nrot;
+    bool keep;            /* a ledger sink takes them (gw_spool_keep_files); else none is kept */
     uint64_t gen;         /* reopens done (atomic) */
     uint64_t events, stalls;
     char path[4096];      /* the spool file, for messages */
@@ -130,8 +131,8 @@ static void reopen_file(gw_spool *s)
         fdatasync(s->fd);
     close(s->fd);
     s->fd = nfd;
-    int rfd = fcntl(nfd, F_DUPFD_CLOEXEC, 0);
     pthread_mutex_lock(&s->mu);
+    int rfd = s->keep ? fcntl(nfd, F_DUPFD_CLOEXEC, 0) : -1;
     uint64_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED) + 1;
     if (s->nrot == sizeof s->rot_fd / sizeof s->rot_fd[0]) { /* the sink is far behind */
         close(s->rot_fd[0]);
@@ -146,6 +147,13 @@ static void reopen_file(gw_spool *s)
     __atomic_store_n(&s->gen, gen, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&s->mu);
     fprintf(stderr, "infercost serve: spool: reopened %s\n", s->path);
+}
+
+void gw_spool_keep_files(gw_spool *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->keep = true;
+    pthread_mutex_unlock(&s->mu);
 }
 
 int gw_spool_take_file(gw_spool *s, uint64_t gen)
@@ -215,6 +223,8 @@ static void *writer(void *arg)
                  * the disk (the renamed file may be gone, its space held by our descriptor) */
                 if (reopen)
                     reopen_file(s);
+                if (stop) /* the bytes stay in the journal: the next start replays them */
+                    break;
                 struct timespec d = {0, 50 * 1000000};
                 nanosleep(&d, NULL);
                 continue;

@@ -41,6 +41,9 @@ uint64_t gw_spool_generation(const gw_spool *s);
  * the descriptors of earlier generations are closed. For the ledger sink, which reads every
  * generation's file to its end, however far behind it is (up to 64 rotations). */
 int gw_spool_take_file(gw_spool *s, uint64_t gen);
+/* Keep those descriptors from now on (the ledger sink calls it; without a sink none is kept, so
+ * a rotated file deleted by logrotate does not stay pinned). */
+void gw_spool_keep_files(gw_spool *s);
 
 uint64_t gw_spool_events(const gw_spool *s);
 uint64_t gw_spool_pending_bytes(const gw_spool *s);

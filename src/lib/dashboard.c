@@ -81,13 +81,17 @@ static const char *exact(ic_money m, char *buf, size_t cap)
 /* a short axis label: "$950.00", "$12.5k", "$14.1M" */
 static const char *axis_usd(double v, char *buf, size_t cap)
 {
-    if (v >= 1e9)
-        snprintf(buf, cap, "$%.3gB", v / 1e9);
-    else if (v >= 1e6)
-        snprintf(buf, cap, "$%.3gM", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, cap, "$%.3gk", v / 1e3);
-    else if (v >= 1 || v == 0)
+    /* the unit chosen after rounding to 3 digits: 999,700 is "$1M", not "$1e+03k" */
+    static const struct {
+        double d;
+        const char *u;
+    } units[] = {{1e9, "B"}, {1e6, "M"}, {1e3, "k"}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (v >= units[i].d * 0.9995) {
+            snprintf(buf, cap, "$%.3g%s", v / units[i].d, units[i].u);
+            return buf;
+        }
+    if (v >= 1 || v == 0)
         snprintf(buf, cap, "$%.2f", v);
     else
         snprintf(buf, cap, "$%.4f", v);

@@ -94,15 +94,19 @@ void ic_ledger_target_display(const char *target, char *out, size_t cap)
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", target ? target : "");
     char *scheme = strstr(buf, "://");
-    if (scheme) { /* "user:password@host" -> "user@host" */
-        char *host = scheme + 3, *at = strchr(host, '@'), *slash = strchr(host, '/');
-        if (at && (!slash || at < slash)) {
+    if (scheme) { /* "user:password@host" -> "user@host"; the last '@' before the parameters,
+                   * so that an unencoded '/' or '@' in a password is cut too */
+        char *host = scheme + 3, *at = NULL;
+        for (char *p = host; *p && *p != '?' && *p != '#'; p++)
+            if (*p == '@')
+                at = p;
+        if (at) {
             char *colon = memchr(host, ':', (size_t)(at - host));
             if (colon)
                 memmove(colon, at, strlen(at) + 1);
         }
     }
-    /* parameters whose name, percent-decoded, is "password" are dropped */
+    /* parameters whose name, percent-decoded, is "password" or "sslpassword" are dropped */
     char *q = strchr(buf, '?');
     if (q) {
         char kept[1024];
@@ -112,7 +116,7 @@ void ic_ledger_target_display(const char *target, char *out, size_t cap)
             size_t nl = strcspn(p, "=");
             char name[1024];
             pct_decode(p, nl < len ? nl : len, name);
-            if (strcmp(name, "password")) {
+            if (strcmp(name, "password") && strcmp(name, "sslpassword")) {
                 k += (size_t)snprintf(kept + k, sizeof kept - k, "%s%.*s", k ? "&" : "", (int)len, p);
                 if (k >= sizeof kept)
                     k = sizeof kept - 1;

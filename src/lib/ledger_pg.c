@@ -47,7 +47,7 @@ typedef struct pg {
     PGconn *c;
     bool readonly;
     char where[256]; /* the target without its password, for messages */
-    char *password;  /* the target's password, if it has one: cut from libpq's messages */
+    char *secret[2]; /* the target's password and sslpassword, if given: cut from messages */
     pend *pend;
     size_t npend, cappend;
 } pg;
@@ -72,11 +72,24 @@ static ic_status dberr(pg *s, ic_error *err, const char *what)
         }
     }
     msg[n] = 0;
-    /* libpq quotes parts of the connection string in some messages: never the password */
-    size_t pl = s->password ? strlen(s->password) : 0;
-    for (char *hit; pl && (hit = strstr(msg, s->password));) {
-        memcpy(hit, "***", 3);
-        memmove(hit + 3, hit + pl, strlen(hit + pl) + 1);
+    /* libpq quotes parts of the connection string in some messages: never a secret of it */
+    for (int k = 0; k < 2; k++) {
+        const char *pw = s->secret[k];
+        size_t pl = pw ? strlen(pw) : 0, o = 0;
+        if (!pl)
+            continue;
+        char out[sizeof msg];
+        for (const char *p = msg; *p && o < sizeof out - 4;) {
+            if (!strncmp(p, pw, pl)) {
+                memcpy(out + o, "***", 3);
+                o += 3;
+                p += pl;
+            } else {
+                out[o++] = *p++;
+            }
+        }
+        out[o] = 0;
+        memcpy(msg, out, o + 1);
     }
     return ic_error_set(err, IC_ERR_DB, "%s: %s: %s", s->where, what, msg[0] ? msg : "failed");
 }
@@ -168,10 +181,11 @@ static void pg_close(void *state)
         return;
     pend_clear(s);
     free(s->pend);
-    if (s->password) {
-        memset(s->password, 0, strlen(s->password));
-        free(s->password);
-    }
+    for (int k = 0; k < 2; k++)
+        if (s->secret[k]) {
+            memset(s->secret[k], 0, strlen(s->secret[k]));
+            free(s->secret[k]);
+        }
     PQfinish(s->c);
     free(s);
 }
@@ -235,14 +249,22 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
         return bad;
     }
     for (PQconninfoOption *o = opts; o->keyword; o++)
-        if (!strcmp(o->keyword, "password") && o->val && o->val[0])
-            s->password = strdup(o->val);
+        for (int k = 0; k < 2; k++)
+            if (!strcmp(o->keyword, k ? "sslpassword" : "password") && o->val && o->val[0])
+                s->secret[k] = strdup(o->val);
     PQconninfoFree(opts);
     /* defaults the URI can override: a server that does not answer is an error after 10 s,
      * not a hang (a gateway would never start listening), and a dead connection is noticed */
-    const char *const kw[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                              "keepalives_count", "dbname", NULL};
-    const char *const kv[] = {"10", "30", "10", "3", target, NULL};
+    const char *kw[6], *kv[6];
+    int n = 0;
+    const char *env = getenv("PGCONNECT_TIMEOUT"); /* the user's default stands */
+    if (!env || !env[0])
+        kw[n] = "connect_timeout", kv[n++] = "10";
+    kw[n] = "keepalives_idle", kv[n++] = "30";
+    kw[n] = "keepalives_interval", kv[n++] = "10";
+    kw[n] = "keepalives_count", kv[n++] = "3";
+    kw[n] = "dbname", kv[n++] = target; /* the URI: what it sets overrides the above */
+    kw[n] = kv[n] = NULL;
     s->c = PQconnectdbParams(kw, kv, 1);
     if (!s->c) {
         pg_close(s);

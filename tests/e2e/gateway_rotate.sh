@@ -84,4 +84,31 @@ all=$(cat $(spools) | jq -r .id | sort)
 eq "every call once across the files" "$(echo "$all" | uniq -d | wc -l)" 0
 eq "80 calls in all" "$(echo "$all" | wc -l)" 80
 eq "the ledger: every event once, the rotated file's rest included" "$(lreq)" 80
+# the same two rotations behind: the restart loads the positioned file, then the one rotated
+# after it, then the current one
+start_gw "$T/gw.json" || { finish; exit 1; }
+lock 3
+calls 2; mv "$T/spool.jsonl" "$T/spool.jsonl.d"; kill -HUP "$GW_PID"
+for _ in $(seq 1 40); do [ -s "$T/spool.jsonl" ] || [ -e "$T/spool.jsonl" ] && break; sleep 0.05; done
+calls 2; sleep 0.3; mv "$T/spool.jsonl" "$T/spool.jsonl.e"; kill -HUP "$GW_PID"; sleep 0.3
+calls 2
+kill -9 "$GW_PID"; wait "$GW_PID" 2>/dev/null
+wait $LOCK
+start_gw "$T/gw.json" || { finish; exit 1; }
+kill -TERM "$GW_PID"; wait "$GW_PID"
+eq "restart two rotations behind: clean stop" "$?" 0
+eq "restart two rotations behind: every event once ($(nall))" "$(lreq)" "$(nall)"
+# a torn last line in a rotated file (a crash inside a write, then the rename) is skipped with a
+# message, and the files after it still load
+printf '{"id":"torn' >>"$T/spool.jsonl"
+mv "$T/spool.jsonl" "$T/spool.jsonl.f"
+echo "ICLEDGERPOS 1" >"$T/pos.tmp" # the position: the start of the torn file
+printf '%s %s 0\n%s\n' $(stat -c '%d %i' "$T/spool.jsonl.f") "$T/ledger.db" >>"$T/pos.tmp"
+mv "$T/pos.tmp" "$T/spool.jsonl.ledger-pos"
+start_gw "$T/gw.json" || { finish; exit 1; }
+calls 2
+all_in() { local i; for i in $(seq 1 100); do [ "$(lreq)" = "$(nall)" ] && return 0; sleep 0.05; done; return 1; }
+check "torn file: the ledger goes on past it" all_in
+kill -TERM "$GW_PID"; wait "$GW_PID"
+check "torn file: said on stderr" grep -q "torn last line" "$T/gw.err"
 finish

@@ -150,6 +150,12 @@ for url in "postgresql://app:50%of$pw@/x?host=$T/pg" "postgresql://u:$pw@[::1/db
     expect_eq "malformed URI: exit" "$rc" 2
     case "$out" in *"$pw"*) bad "password shown: $out" ;; *) ok ;; esac
 done
+# a one-letter password that recurs all over a long libpq message (eight refused hosts): cut
+# everywhere, within the message's buffer
+hosts=$(for i in 1 2 3 4 5 6 7 8; do printf '127.0.0.%d:1,' $i; done)
+out=$("$IC" report --ledger "postgres://u:o@${hosts%,}/db" 2>&1); rc=$?
+expect_eq "short password, long message: exit" "$rc" 2
+expect_has "short password, long message: cut in libpq's text" "$out" 'C***nnecti***n refused' 
 # a server that accepts and never answers: an error when the URI's connect_timeout runs out
 node -e 'require("net").createServer(() => {}).listen(0, "127.0.0.1", function () { console.log(this.address().port); })' >"$T/port" &
 np=$!

@@ -221,6 +221,9 @@ static void t_backends(void)
         {"postgres://h/db?a=1&%70assword=pw", "postgres://h/db?a=1"},
         {"postgres://h/db?pass%77ord=pw&a=1", "postgres://h/db?a=1"},
         {"postgres://u:pw@[::1/db", "postgres://u@[::1/db"},
+        {"postgres://u:pa/ss@h/db", "postgres://u@h/db"},
+        {"postgres://h/db?sslpassword=pw&a=1", "postgres://h/db?a=1"},
+        {"postgres://h:5432?password=x&user=a@b", "postgres://h:5432?user=a@b"},
         {"postgresql:///db?host=/run/pg", "postgresql:///db?host=/run/pg"},
         {"/var/lib/x.db", "/var/lib/x.db"},
     };
