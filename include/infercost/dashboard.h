@@ -4,8 +4,8 @@
  * the forecast's price scenarios. No script, no external asset: inline CSS and SVG, so the file
  * can be mailed or attached as it is. Every figure comes from report.h, economics.h and
  * forecast.h (the same numbers and verdicts as `report`, `margin` and `forecast`); amounts are
- * shown rounded half-even by size (to the cent from $1 up, to $0.0001 from $0.0001 up, to
- * $0.000001 below that), each with its exact value as a tooltip. Every string from the ledger (customer, feature, model names) is HTML-escaped. */
+ * shown rounded half-even by size (to the cent from $1 up, counting what rounds to $1.0000, to
+ * $0.0001 from $0.0001 up, to $0.000001 below that), each with its exact value as a tooltip. Every string from the ledger (customer, feature, model names) is HTML-escaped. */
 #ifndef INFERCOST_DASHBOARD_H
 #define INFERCOST_DASHBOARD_H
 

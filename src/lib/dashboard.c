@@ -54,7 +54,8 @@ static const char *usd(ic_money m, char *buf, size_t cap)
     ic_money a = m < 0 ? -m : m;
     ic_money unit = 10000000000LL; /* pico-dollars per step shown */
     int digits = 2;
-    if (a < (ic_money)1000000000000LL && a != 0) {
+    if (a < (ic_money)1000000000000LL && a != 0 &&
+        ic_money_div_round(a, 100000000) < 10000) { /* below $1 even once rounded */
         unit = a >= 100000000 ? 100000000 : 1000000;
         digits = a >= 100000000 ? 4 : 6;
     }

@@ -42,7 +42,8 @@ const round = (v, unit) => { const q = v / unit, rm = v % unit; return 2n * rm >
 const group = s => s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const usd = s => { // by size: cents from $1, $0.0001 from $0.0001, micro-dollars below
   let v = pico(s); const neg = v < 0n; if (neg) v = -v;
-  const [unit, d] = v >= 10n ** 12n || v === 0n ? [10n ** 10n, 2] : v >= 10n ** 8n ? [10n ** 8n, 4] : [10n ** 6n, 6];
+  // the tier by size once rounded: $0.99995 is $1.00, not $1.0000
+  const [unit, d] = v >= 10n ** 12n || v === 0n || round(v, 10n ** 8n) >= 10000n ? [10n ** 10n, 2] : v >= 10n ** 8n ? [10n ** 8n, 4] : [10n ** 6n, 6];
   const q = round(v, unit), one = 10n ** BigInt(d);
   if (q === 0n && v !== 0n) return (neg ? '-' : '') + '&lt;$0.000001';
   return (neg ? '-' : '') + '$' + group(String(q / one)) + '.' + String(q % one).padStart(d, '0');
@@ -64,7 +65,7 @@ ok(html.includes('f&lt;b&gt;'), 'feature name escaped');
 ok(html.includes('no revenue'), 'a customer without revenue says so');
 ok(html.includes('<h2>Forecast'), 'forecast section');
 // the rounding itself on set values (the tiers' edges)
-for (const [s, want] of [['1234.565', '$1,234.56'], ['1234.575', '$1,234.58'], ['0.99995', '$1.0000'],
+for (const [s, want] of [['1234.565', '$1,234.56'], ['1234.575', '$1,234.58'], ['0.99995', '$1.00'], ['0.99994', '$0.9999'],
                          ['0.5', '$0.5000'], ['0.00005', '$0.000050'], ['0.0000525', '$0.000052'], ['0.0000975', '$0.000098'],
                          ['0.0001', '$0.0001'], ['0.0000004', '&lt;$0.000001'], ['0', '$0.00'], ['-0.25', '-$0.2500']])
   ok(usd(s) === want, 'reference rounding ' + s + ' -> ' + usd(s));
@@ -83,6 +84,8 @@ one() { # label, input tokens of gpt-4o ($2.50/M), expected display
 one "half-even to the cent (1234.565 -> .56)" 493826000 '$1,234.56'
 one "a cent from one dollar up" 400000 '$1.00'
 one "below a dollar: four decimals" 200000 '$0.5000'
+one "just under a dollar, rounded to one: cents" 399980 '$1.00'
+one "just under a dollar: four decimals" 399976 '$0.9999'
 one "below 1/10,000 of a dollar: six decimals" 16 '$0.000040'
 one "below 1/10,000 of a dollar, half-even" 21 '$0.000052'
 
