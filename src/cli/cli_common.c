@@ -133,6 +133,29 @@ FILE *ic_cli_open_input(const char *path)
     return f;
 }
 
+FILE *ic_cli_open_output(const char *path)
+{
+    if (!path)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        ic_cli_error("%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int ic_cli_close_output(FILE *f, const char *path, int rc)
+{
+    if (!path) {
+        fflush(stdout);
+        return rc;
+    }
+    if (fclose(f) != 0 && rc == 0) {
+        ic_cli_error("%s: write error", path);
+        return 2;
+    }
+    return rc;
+}
+
 char *ic_cli_read_all(FILE *f, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;

@@ -42,6 +42,11 @@ int ic_cli_parse_pct_bp(const char *name, const char *v, uint32_t *bp);
 
 /* fopen for reading, "-" or NULL meaning stdin; prints the error. */
 FILE *ic_cli_open_input(const char *path);
+/* A command's --out FILE for writing, NULL meaning stdout; prints the error (NULL then). */
+FILE *ic_cli_open_output(const char *path);
+/* Close what ic_cli_open_output opened (stdout is flushed, left open): rc, or 2 after printing
+ * when rc was 0 and the file could not be written. */
+int ic_cli_close_output(FILE *f, const char *path, int rc);
 
 /* The whole of f into a malloc'd buffer (NUL-terminated; *len excludes the NUL); NULL on a read
  * error or out of memory, with errno set (ENOMEM for out of memory). */

@@ -77,9 +77,8 @@ static int run(int argc, char **argv)
         ic_catalog_free(cat);
         return 2;
     }
-    FILE *f = outp ? fopen(outp, "w") : stdout;
+    FILE *f = ic_cli_open_output(outp);
     if (!f) {
-        ic_cli_error("%s: cannot write", outp);
         ic_ledger_close(l);
         ic_catalog_free(cat);
         return 2;
@@ -96,10 +95,7 @@ static int run(int argc, char **argv)
         ic_cli_error("%s", err.msg);
         rc = 2;
     }
-    if (outp && fclose(f) != 0 && rc == 0) {
-        ic_cli_error("%s: write error", outp);
-        rc = 2;
-    }
+    rc = ic_cli_close_output(f, outp, rc);
     if (rc == 0 && calls == 0)
         ic_cli_error("note: no calls in this period; the page says so");
     else if (rc == 0 && outp)

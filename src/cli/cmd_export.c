@@ -60,9 +60,8 @@ static int run(int argc, char **argv)
     ic_ledger *l = ic_cli_open_ledger(lp, true);
     if (!l)
         return 2;
-    FILE *f = outp ? fopen(outp, "w") : stdout;
+    FILE *f = ic_cli_open_output(outp);
     if (!f) {
-        ic_cli_error("%s: cannot write", outp);
         ic_ledger_close(l);
         return 2;
     }
@@ -73,15 +72,9 @@ static int run(int argc, char **argv)
         ic_cli_error("%s", err.msg);
         rc = 2;
     }
-    if (outp) {
-        if (fclose(f) != 0 && rc == 0) {
-            ic_cli_error("%s: write error", outp);
-            rc = 2;
-        } else if (rc == 0) {
-            fprintf(stderr, "infercost: wrote %llu FOCUS rows to %s\n", (unsigned long long)rows,
-                    outp);
-        }
-    }
+    rc = ic_cli_close_output(f, outp, rc);
+    if (rc == 0 && outp)
+        fprintf(stderr, "infercost: wrote %llu FOCUS rows to %s\n", (unsigned long long)rows, outp);
     ic_ledger_close(l);
     return rc;
 }

@@ -140,11 +140,9 @@ static int run(int argc, char **argv)
         ic_cli_error("generate-workload: --out and --revenue are one file (%s)", out);
         return 2;
     }
-    FILE *f = out ? fopen(out, "w") : stdout;
-    if (!f) {
-        ic_cli_error("%s: cannot write", out);
+    FILE *f = ic_cli_open_output(out);
+    if (!f)
         return 2;
-    }
     rng_s = seed;
     double daily = pow(1 + growth / 100, 1.0 / 30.0);
     /* day weights: growth and a weekday dip */
@@ -259,13 +257,7 @@ static int run(int argc, char **argv)
         (void)dnum;
     }
     free(w);
-    int rc = 0;
-    if (out && fclose(f) != 0) {
-        ic_cli_error("%s: write error", out);
-        rc = 2;
-    } else if (!out) {
-        fflush(stdout);
-    }
+    int rc = ic_cli_close_output(f, out, 0);
     if (revenue && rc == 0) {
         FILE *r = fopen(revenue, "w");
         if (!r) {

@@ -26,6 +26,7 @@
  * in ~/.pgpass or $PGPASSWORD); messages show it with any password removed.
  * This file must not print and must not know about pricing. */
 #include "infercost/ledger.h"
+#include "infercost/record.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -386,20 +387,11 @@ static void cb_bytes(cbuf *b, const void *d, size_t n)
     cb_put(b, d, n);
 }
 
-static bool valid_utf8(const char *s)
-{
-    size_t n = strlen(s), len;
-    for (size_t i = 0; i < n; i += len)
-        if (ic__utf8_decode_strict((const unsigned char *)s + i, n - i, &len) == UINT32_MAX)
-            return false;
-    return true;
-}
-
 /* a text field: PostgreSQL's text holds UTF-8 only, so a name that is not (a file name in
  * another encoding, passed to the library as it is) goes in with its bad bytes as "\xNN" */
 static void cb_text(cbuf *b, const char *s)
 {
-    if (valid_utf8(s)) {
+    if (ic_utf8_valid(s, strlen(s))) {
         cb_bytes(b, s, strlen(s));
         return;
     }
@@ -797,7 +789,7 @@ static bool matchable(const ic_ledger_filter *f)
 {
     const char *v[4] = {f->provider, f->model, f->customer, f->feature};
     for (int i = 0; i < 4; i++)
-        if (v[i] && !valid_utf8(v[i]))
+        if (v[i] && !ic_utf8_valid(v[i], strlen(v[i])))
             return false;
     return true;
 }
