@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "ledger_internal.h"
+#include "pg_conn.h"
 #include "unicode_tables.h"
 
 /* a rollup delta held until commit */
@@ -45,71 +46,19 @@ typedef struct pend {
 } pend;
 
 typedef struct pg {
-    PGconn *c;
+    ic__pg p; /* the connection (pg_conn.h) */
     bool readonly;
-    char where[256]; /* the target without its password, for messages */
-    char *secret[2]; /* the target's password and sslpassword, if given: cut from messages */
     pend *pend;
     size_t npend, cappend;
 } pg;
 
 static const char *nz(const char *x) { return x ? x : ""; }
 
-static ic_status dberr(pg *s, ic_error *err, const char *what)
-{
-    char msg[512];
-    size_t n = 0;
-    /* libpq's message on one line: its line breaks and tabs as "; " and spaces */
-    for (const char *p = PQerrorMessage(s->c); *p && n < sizeof msg - 3; p++) {
-        if (*p == '\n') {
-            while (p[1] == '\n' || p[1] == '\t' || p[1] == ' ')
-                p++;
-            if (p[1]) {
-                msg[n++] = ';';
-                msg[n++] = ' ';
-            }
-        } else {
-            msg[n++] = *p == '\t' ? ' ' : *p;
-        }
-    }
-    msg[n] = 0;
-    /* libpq quotes parts of the connection string in some messages: never a secret of it */
-    for (int k = 0; k < 2; k++) {
-        const char *pw = s->secret[k];
-        size_t pl = pw ? strlen(pw) : 0, o = 0;
-        if (!pl)
-            continue;
-        char out[sizeof msg];
-        for (const char *p = msg; *p && o < sizeof out - 4;) {
-            if (!strncmp(p, pw, pl)) {
-                memcpy(out + o, "***", 3);
-                o += 3;
-                p += pl;
-            } else {
-                out[o++] = *p++;
-            }
-        }
-        out[o] = 0;
-        memcpy(msg, out, o + 1);
-    }
-    return ic_error_set(err, IC_ERR_DB, "%s: %s: %s", s->where, what, msg[0] ? msg : "failed");
-}
+static ic_status dberr(pg *s, ic_error *err, const char *what) { return ic__pg_error(&s->p, err, what); }
 
-/* run a statement without results; IC_OK when it succeeded */
 static ic_status exec(pg *s, const char *sql, ic_error *err, const char *what)
 {
-    PGresult *r = PQexec(s->c, sql);
-    ExecStatusType t = PQresultStatus(r);
-    PQclear(r);
-    if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK)
-        return IC_OK;
-    return dberr(s, err, what);
-}
-
-static void quiet(void *arg, const char *msg)
-{
-    (void)arg;
-    (void)msg; /* NOTICEs ("relation already exists, skipping") are not the user's business */
+    return ic__pg_exec(&s->p, sql, err, what);
 }
 
 static const char *schema =
@@ -140,7 +89,7 @@ static const char *schema =
 static ic_status schema_version(pg *s, int *v, ic_error *err)
 {
     *v = 0;
-    PGresult *r = PQexec(s->c, "SELECT to_regclass('infercost_meta') IS NOT NULL");
+    PGresult *r = PQexec(s->p.c, "SELECT to_regclass('infercost_meta') IS NOT NULL");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
         return dberr(s, err, "reading the schema");
@@ -149,7 +98,7 @@ static ic_status schema_version(pg *s, int *v, ic_error *err)
     PQclear(r);
     if (!have)
         return IC_OK;
-    r = PQexec(s->c, "SELECT value FROM infercost_meta WHERE key='schema_version'");
+    r = PQexec(s->p.c, "SELECT value FROM infercost_meta WHERE key='schema_version'");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
         return dberr(s, err, "reading the schema version");
@@ -162,7 +111,7 @@ static ic_status schema_version(pg *s, int *v, ic_error *err)
         *v = (int)n;
     ic_status st = ok ? IC_OK
                       : ic_error_set(err, IC_ERR_DB, "%s: the ledger's schema version is \"%.20s\", "
-                                     "which no infercost wrote; it is left alone", s->where, val);
+                                     "which no infercost wrote; it is left alone", s->p.where, val);
     PQclear(r);
     return st;
 }
@@ -182,12 +131,7 @@ static void pg_close(void *state)
         return;
     pend_clear(s);
     free(s->pend);
-    for (int k = 0; k < 2; k++)
-        if (s->secret[k]) {
-            memset(s->secret[k], 0, strlen(s->secret[k]));
-            free(s->secret[k]);
-        }
-    PQfinish(s->c);
+    ic__pg_close(&s->p);
     free(s);
 }
 
@@ -196,7 +140,6 @@ static void pg_close(void *state)
  * any transaction so that a rolled-back append cannot take them away). */
 static ic_status session(pg *s, ic_error *err)
 {
-    PQsetNoticeProcessor(s->c, quiet, NULL);
     ic_status st = exec(s, "SET client_encoding = 'UTF8'", err, "setting the encoding");
     if (st != IC_OK || s->readonly)
         return st != IC_OK ? st : exec(s, "SET default_transaction_read_only = on", err,
@@ -222,10 +165,10 @@ static ic_status session(pg *s, ic_error *err)
  * transaction or scan: a gateway's ledger sink retries its pass and carries on. */
 static ic_status live(pg *s, ic_error *err)
 {
-    if (PQstatus(s->c) == CONNECTION_OK)
+    if (PQstatus(s->p.c) == CONNECTION_OK)
         return IC_OK;
-    PQreset(s->c);
-    if (PQstatus(s->c) != CONNECTION_OK)
+    PQreset(s->p.c);
+    if (PQstatus(s->p.c) != CONNECTION_OK)
         return dberr(s, err, "cannot reconnect");
     return session(s, err);
 }
@@ -237,51 +180,9 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
     if (!s)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     s->readonly = readonly;
-    ic_ledger_target_display(target, s->where, sizeof s->where);
-    /* parsed first: libpq's own message for a malformed URI may quote all of it */
-    char *perr = NULL;
-    PQconninfoOption *opts = PQconninfoParse(target, &perr);
-    if (!opts) {
-        PQfreemem(perr);
-        ic_status bad = ic_error_set(err, IC_ERR_INVALID, "%s: not a valid PostgreSQL connection "
-                                     "URI (libpq's message is not shown: it could quote a "
-                                     "password)", s->where);
+    ic_status st = ic__pg_connect(&s->p, target, err);
+    if (st != IC_OK) {
         free(s);
-        return bad;
-    }
-    for (PQconninfoOption *o = opts; o->keyword; o++)
-        for (int k = 0; k < 2; k++)
-            if (!strcmp(o->keyword, k ? "sslpassword" : "password") && o->val && o->val[0])
-                s->secret[k] = strdup(o->val);
-    PQconninfoFree(opts);
-    /* defaults the URI can override: a server that does not answer is an error after 10 s,
-     * not a hang (a gateway would never start listening), and a dead connection is noticed */
-    const char *kw[6], *kv[6];
-    int n = 0;
-    const char *env = getenv("PGCONNECT_TIMEOUT"); /* the user's default stands */
-    if (!env || !env[0])
-        kw[n] = "connect_timeout", kv[n++] = "10";
-    kw[n] = "keepalives_idle", kv[n++] = "30";
-    kw[n] = "keepalives_interval", kv[n++] = "10";
-    kw[n] = "keepalives_count", kv[n++] = "3";
-    kw[n] = "dbname", kv[n++] = target; /* the URI: what it sets overrides the above */
-    kw[n] = kv[n] = NULL;
-    s->c = PQconnectdbParams(kw, kv, 1);
-    if (!s->c) {
-        pg_close(s);
-        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-    }
-    ic_status st;
-    if (PQstatus(s->c) != CONNECTION_OK) {
-        st = dberr(s, err, "cannot connect");
-        pg_close(s);
-        return st;
-    }
-    const char *enc = PQparameterStatus(s->c, "server_encoding");
-    if (enc && strcmp(enc, "UTF8") && strcmp(enc, "SQL_ASCII")) {
-        st = ic_error_set(err, IC_ERR_DB, "%s: the database's encoding is %s; the ledger needs "
-                          "UTF8 (createdb -E UTF8 ...)", s->where, enc);
-        pg_close(s);
         return st;
     }
     if ((st = session(s, err)) != IC_OK) {
@@ -300,12 +201,12 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
     if (v > IC_LEDGER_SCHEMA_VERSION) {
         st = ic_error_set(err, IC_ERR_DB,
                           "%s: ledger schema version %d is newer than this infercost (%d)",
-                          s->where, v, IC_LEDGER_SCHEMA_VERSION);
+                          s->p.where, v, IC_LEDGER_SCHEMA_VERSION);
         goto fail;
     }
     if (v == 0 && readonly) {
         st = ic_error_set(err, IC_ERR_DB, "%s: no infercost ledger in this database (create it "
-                          "by writing to it, e.g. infercost ingest)", s->where);
+                          "by writing to it, e.g. infercost ingest)", s->p.where);
         goto fail;
     }
     if (v == 0 && (st = exec(s, schema, err, "creating the ledger")) != IC_OK)
@@ -315,7 +216,7 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
     *state = s;
     return IC_OK;
 fail:
-    PQclear(PQexec(s->c, "ROLLBACK"));
+    PQclear(PQexec(s->p.c, "ROLLBACK"));
     pg_close(s);
     return st;
 }
@@ -326,7 +227,7 @@ static ic_status pg_begin(void *state, ic_error *err)
     pend_clear(s);
     ic_status st = live(s, err);
     if (st == IC_OK && (st = exec(s, "BEGIN", err, "starting a transaction")) != IC_OK &&
-        PQstatus(s->c) != CONNECTION_OK && live(s, err) == IC_OK) /* it had just gone: again */
+        PQstatus(s->p.c) != CONNECTION_OK && live(s, err) == IC_OK) /* it had just gone: again */
         st = exec(s, "BEGIN", err, "starting a transaction");
     return st;
 }
@@ -335,7 +236,7 @@ static void pg_rollback(void *state)
 {
     pg *s = state;
     pend_clear(s);
-    PQclear(PQexec(s->c, "ROLLBACK"));
+    PQclear(PQexec(s->p.c, "ROLLBACK"));
 }
 
 /* ---- binary COPY (PostgreSQL's documented format: a header, then per row a 16-bit field
@@ -427,7 +328,7 @@ static ic_status copy_in(pg *s, const char *sql, cbuf *b, ic_error *err, const c
     if (b->oom)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     cb_be(b, 0xFFFF, 2); /* trailer: -1 */
-    PGresult *r = PQexec(s->c, sql);
+    PGresult *r = PQexec(s->p.c, sql);
     ExecStatusType t = PQresultStatus(r);
     PQclear(r);
     if (t != PGRES_COPY_IN)
@@ -435,13 +336,13 @@ static ic_status copy_in(pg *s, const char *sql, cbuf *b, ic_error *err, const c
     int ok = 1;
     for (size_t at = 0; at < b->n && ok == 1;) {
         size_t k = b->n - at < (1u << 20) ? b->n - at : (1u << 20);
-        ok = PQputCopyData(s->c, (const char *)b->p + at, (int)k);
+        ok = PQputCopyData(s->p.c, (const char *)b->p + at, (int)k);
         at += k;
     }
-    if (PQputCopyEnd(s->c, ok == 1 ? NULL : "send failed") != 1)
+    if (PQputCopyEnd(s->p.c, ok == 1 ? NULL : "send failed") != 1)
         return dberr(s, err, what);
     ic_status st = IC_OK;
-    while ((r = PQgetResult(s->c))) {
+    while ((r = PQgetResult(s->p.c))) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK && st == IC_OK)
             st = dberr(s, err, what);
         PQclear(r);
@@ -465,7 +366,7 @@ static ic_status cout_start(cout *o, pg *s, const char *sql, ic_error *err, cons
     ic_status st = live(s, err);
     if (st != IC_OK)
         return st;
-    PGresult *r = PQexec(s->c, sql);
+    PGresult *r = PQexec(s->p.c, sql);
     ExecStatusType t = PQresultStatus(r);
     PQclear(r);
     if (t != PGRES_COPY_OUT)
@@ -496,12 +397,12 @@ static int cout_next(cout *o, const unsigned char **f, int64_t *fl, int nf, ic_e
     }
     if (o->done)
         return 0;
-    int n = PQgetCopyData(o->s->c, &o->row, 0);
+    int n = PQgetCopyData(o->s->p.c, &o->row, 0);
     if (n == -1) { /* finished: the command's result */
         o->done = true;
         PGresult *r;
         int rc = 0;
-        while ((r = PQgetResult(o->s->c))) {
+        while ((r = PQgetResult(o->s->p.c))) {
             if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
                 dberr(o->s, err, what);
                 rc = -1;
@@ -548,7 +449,7 @@ static int cout_next(cout *o, const unsigned char **f, int64_t *fl, int nf, ic_e
     }
     return 1;
 bad:
-    ic_error_set(err, IC_ERR_DB, "%s: %s: malformed COPY data", o->s->where, what);
+    ic_error_set(err, IC_ERR_DB, "%s: %s: malformed COPY data", o->s->p.where, what);
     return -1;
 }
 
@@ -564,10 +465,10 @@ static void cout_stop(cout *o)
         return;
     char *row;
     int n;
-    while ((n = PQgetCopyData(o->s->c, &row, 0)) >= 0)
+    while ((n = PQgetCopyData(o->s->p.c, &row, 0)) >= 0)
         PQfreemem(row);
     PGresult *r;
-    while ((r = PQgetResult(o->s->c)))
+    while ((r = PQgetResult(o->s->p.c)))
         PQclear(r);
     o->done = true;
 }
@@ -615,7 +516,7 @@ static ic_status pg_insert_batch(void *state, ic_ledger_batch *b, bool *dup, ic_
     if (st != IC_OK)
         return st;
     /* the new ones, in key order: every writer locks keys in the same order */
-    PGresult *r = PQexec(s->c, "WITH ins AS (INSERT INTO infercost_events SELECT " STAGE_COLS
+    PGresult *r = PQexec(s->p.c, "WITH ins AS (INSERT INTO infercost_events SELECT " STAGE_COLS
                                " FROM infercost_stage ORDER BY t, id ON CONFLICT DO NOTHING"
                                " RETURNING t, id) SELECT s.i FROM infercost_stage s JOIN ins"
                                " ON s.t = ins.t AND s.id = ins.id");
@@ -768,7 +669,7 @@ static bool and_eq(pg *s, char **sql, size_t *len, const char *col, const char *
 {
     if (!val)
         return true;
-    char *lit = PQescapeLiteral(s->c, val, strlen(val));
+    char *lit = PQescapeLiteral(s->p.c, val, strlen(val));
     if (!lit)
         return false;
     size_t add = strlen(col) + strlen(lit) + 16;
@@ -898,7 +799,7 @@ static ic_status pg_scan_events(void *state, const ic_ledger_filter *f, ic_event
         }
         e.id = txt_add(&tx, fv[0], fl[0]);
         if (fl[1] != 8 || fl[12] < 0) {
-            st = ic_error_set(err, IC_ERR_DB, "%s: event %.100s: malformed row", s->where, e.id);
+            st = ic_error_set(err, IC_ERR_DB, "%s: event %.100s: malformed row", s->p.where, e.id);
             break;
         }
         e.t_ms = be(fv[1], 8);
@@ -909,7 +810,7 @@ static ic_status pg_scan_events(void *state, const ic_ledger_filter *f, ic_event
             *nm[k] = txt_add(&tx, fv[2 + k], fl[2 + k]);
         const char *file = txt_add(&tx, fv[11], fl[11]);
         if (!ic__body_decode(fv[12], (size_t)fl[12], file, &e, rt, f->detail)) {
-            st = ic_error_set(err, IC_ERR_DB, "%s: event %.100s: malformed row", s->where, e.id);
+            st = ic_error_set(err, IC_ERR_DB, "%s: event %.100s: malformed row", s->p.where, e.id);
             break;
         }
         if (cb(&e, arg))
@@ -962,7 +863,7 @@ static ic_status pg_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
         if (!ok || !parse_money(fv[13], fl[13], &r.cost) ||
             !parse_money(fv[14], fl[14], &r.cost_input) ||
             !parse_money(fv[15], fl[15], &r.cost_output)) {
-            st = ic_error_set(err, IC_ERR_DB, "%s: malformed rollup row", s->where);
+            st = ic_error_set(err, IC_ERR_DB, "%s: malformed rollup row", s->p.where);
             break;
         }
         r.day = be(fv[0], 8);
@@ -1003,7 +904,7 @@ static ic_status pg_revenue_put(void *state, const char *customer, const char *p
         amt[k++] = digits[--nd];
     amt[k] = 0;
     const char *v[3] = {customer, period, amt};
-    PGresult *r = PQexecParams(s->c,
+    PGresult *r = PQexecParams(s->p.c,
                                "INSERT INTO infercost_revenue VALUES($1, $2, $3::numeric)"
                                " ON CONFLICT (customer, period) DO UPDATE"
                                " SET amount_pico = EXCLUDED.amount_pico",
@@ -1016,7 +917,7 @@ static ic_status pg_revenue_put(void *state, const char *customer, const char *p
 static ic_status pg_scan_revenue(void *state, ic_revenue_cb cb, void *arg, ic_error *err)
 {
     pg *s = state;
-    PGresult *r = PQexec(s->c, "SELECT customer, period, amount_pico::text FROM infercost_revenue"
+    PGresult *r = PQexec(s->p.c, "SELECT customer, period, amount_pico::text FROM infercost_revenue"
                                " ORDER BY period, customer");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
@@ -1027,7 +928,7 @@ static ic_status pg_scan_revenue(void *state, ic_revenue_cb cb, void *arg, ic_er
         ic_money m;
         const char *a = PQgetvalue(r, i, 2);
         if (!parse_money((const unsigned char *)a, (int64_t)strlen(a), &m)) {
-            st = ic_error_set(err, IC_ERR_DB, "%s: malformed revenue row", s->where);
+            st = ic_error_set(err, IC_ERR_DB, "%s: malformed revenue row", s->p.where);
             break;
         }
         if (cb(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), m, arg))
@@ -1041,7 +942,7 @@ static ic_status pg_stats(void *state, ic_ledger_stats *out, ic_error *err)
 {
     pg *s = state;
     out->schema_version = IC_LEDGER_SCHEMA_VERSION;
-    PGresult *r = PQexec(s->c, "SELECT (SELECT coalesce(sum(requests), 0) FROM infercost_rollup),"
+    PGresult *r = PQexec(s->p.c, "SELECT (SELECT coalesce(sum(requests), 0) FROM infercost_rollup),"
                                " (SELECT coalesce(sum(cost_pico), 0) FROM infercost_rollup)::text,"
                                " (SELECT coalesce(min(t), 0) FROM infercost_events),"
                                " (SELECT coalesce(max(t), 0) FROM infercost_events)");
@@ -1052,7 +953,7 @@ static ic_status pg_stats(void *state, ic_ledger_stats *out, ic_error *err)
     const char *c = PQgetvalue(r, 0, 1);
     ic_status st = IC_OK;
     if (!parse_money((const unsigned char *)c, (int64_t)strlen(c), &out->cost))
-        st = ic_error_set(err, IC_ERR_DB, "%s: malformed ledger stats", s->where);
+        st = ic_error_set(err, IC_ERR_DB, "%s: malformed ledger stats", s->p.where);
     out->events = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     out->first_ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
     out->last_ms = strtoll(PQgetvalue(r, 0, 3), NULL, 10);

@@ -170,7 +170,7 @@ expect_has "silent server: says so" "$out" "cannot connect"
 pg_psql -c "CREATE DATABASE lat1 ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'" >/dev/null
 out=$("$IC" ingest --ledger "${IC_PG_URL/\/infercost?//lat1?}" "$FX/calls.jsonl" 2>&1); rc=$?
 expect_eq "LATIN1 database: exit" "$rc" 2
-expect_has "LATIN1 database: says why" "$out" "encoding is LATIN1; the ledger needs UTF8"
+expect_has "LATIN1 database: says why" "$out" "encoding is LATIN1; infercost needs UTF8"
 out=$("$IC" ingest --ledger "postgresql://postgres:$pw@/infercost?host=$T/nowhere" "$FX/calls.jsonl" 2>&1); rc=$?
 expect_eq "no server: exit" "$rc" 2
 expect_has "no server: says so" "$out" "cannot connect"
