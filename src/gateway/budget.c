@@ -1,8 +1,12 @@
 /* budget.c: the in-memory budget and rate-limit store (budget.h). Per key: spend and in-flight
  * holds for the current UTC day and month (a period change resets the settled spend, holds carry
- * over), and a one-minute window of requests and tokens. Used from the event-loop thread only. */
+ * over), and a one-minute window of requests and tokens; beside them, when the budgets are shared,
+ * the other gateways' sums as the budget store's thread last read them (budget_pg.c), counted in
+ * while their periods are the current ones. The event loop reserves and settles; the budget
+ * store's thread takes what changed and puts the others' sums in; a mutex keeps them apart. */
 #include "budget.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +20,13 @@ typedef struct kstate {
     int64_t minute;            /* minute number of the window */
     uint32_t req;
     uint64_t tok, tok_held;
+    bool changed;              /* since the last gw_budget_memory_changed */
+    gw_budget_row o;           /* the other gateways' sums (key_id unused) */
     struct kstate *next;
 } kstate;
 
 typedef struct mem {
+    pthread_mutex_t mu;
     kstate *b[256];
 } mem;
 
@@ -39,6 +46,12 @@ static void periods(int64_t now_ms, int64_t *day, int64_t *month)
     ic_civil_from_days(d, &y, &m, &dd);
     *day = d;
     *month = y * 12 + (int64_t)m;
+}
+
+void gw_budget_periods(int64_t now_ms, int64_t *day, int64_t *month, int64_t *minute)
+{
+    periods(now_ms, day, month);
+    *minute = now_ms / 60000;
 }
 
 static kstate *get(mem *s, const char *id, int64_t now_ms)
@@ -75,54 +88,77 @@ static kstate *get(mem *s, const char *id, int64_t now_ms)
     return k;
 }
 
-static bool mem_reserve(void *store, const char *key_id, const gw_limits *lim, ic_money worst,
-                        uint64_t tokens, int64_t now_ms, char *why, size_t whycap)
+/* the other gateways' part of k's counters in k's (current) periods */
+static ic_money o_day(const kstate *k) { return k->o.day == k->day ? k->o.day_spent : 0; }
+static ic_money o_month(const kstate *k) { return k->o.month == k->month ? k->o.month_spent : 0; }
+static uint64_t o_req(const kstate *k) { return k->o.minute == k->minute ? k->o.requests : 0; }
+static uint64_t o_tok(const kstate *k) { return k->o.minute == k->minute ? k->o.tokens : 0; }
+
+static bool reserve_locked(mem *m, const char *key_id, const gw_limits *lim, ic_money worst,
+                           uint64_t tokens, int64_t now_ms, char *why, size_t whycap)
 {
-    kstate *k = get(store, key_id, now_ms);
+    kstate *k = get(m, key_id, now_ms);
     char a[IC_MONEY_STRLEN], b[IC_MONEY_STRLEN], c[IC_MONEY_STRLEN], d[IC_MONEY_STRLEN];
     if (!k) {
         snprintf(why, whycap, "out of memory");
         return false;
     }
-    if (lim->rpm && k->req + 1 > lim->rpm) {
+    ic_money day_spent = k->day_spent + o_day(k), month_spent = k->month_spent + o_month(k);
+    ic_money held = k->held + k->o.held;
+    if (lim->rpm && k->req + o_req(k) + 1 > lim->rpm) {
         snprintf(why, whycap, "rate limit: %u requests per minute reached for key '%s'", lim->rpm,
                  key_id);
         return false;
     }
-    if (lim->tpm && k->tok + k->tok_held >= lim->tpm) {
+    if (lim->tpm && k->tok + k->tok_held + o_tok(k) >= lim->tpm) {
         snprintf(why, whycap, "rate limit: %llu tokens per minute reached for key '%s'",
                  (unsigned long long)lim->tpm, key_id);
         return false;
     }
-    if (lim->has_day && k->day_spent + k->held + worst > lim->day) {
+    if (lim->has_day && day_spent + held + worst > lim->day) {
         snprintf(why, whycap,
                  "budget: key '%s' has spent $%s of its $%s daily budget (plus $%s in flight); "
                  "this call could cost up to $%s",
-                 key_id, ic_money_format(k->day_spent, a, sizeof a),
-                 ic_money_format(lim->day, b, sizeof b), ic_money_format(k->held, c, sizeof c),
+                 key_id, ic_money_format(day_spent, a, sizeof a),
+                 ic_money_format(lim->day, b, sizeof b), ic_money_format(held, c, sizeof c),
                  ic_money_format(worst, d, sizeof d));
         return false;
     }
-    if (lim->has_month && k->month_spent + k->held + worst > lim->month) {
+    if (lim->has_month && month_spent + held + worst > lim->month) {
         snprintf(why, whycap,
                  "budget: key '%s' has spent $%s of its $%s monthly budget; this call could cost "
                  "up to $%s",
-                 key_id, ic_money_format(k->month_spent, a, sizeof a),
+                 key_id, ic_money_format(month_spent, a, sizeof a),
                  ic_money_format(lim->month, b, sizeof b), ic_money_format(worst, c, sizeof c));
         return false;
     }
     k->held += worst;
     k->req++;
     k->tok_held += tokens;
+    k->changed = true;
     return true;
+}
+
+static bool mem_reserve(void *store, const char *key_id, const gw_limits *lim, ic_money worst,
+                        uint64_t tokens, int64_t now_ms, char *why, size_t whycap)
+{
+    mem *m = store;
+    pthread_mutex_lock(&m->mu);
+    bool ok = reserve_locked(m, key_id, lim, worst, tokens, now_ms, why, whycap);
+    pthread_mutex_unlock(&m->mu);
+    return ok;
 }
 
 static void mem_settle(void *store, const char *key_id, ic_money reserved,
                        uint64_t tokens_reserved, ic_money actual, uint64_t tokens, int64_t now_ms)
 {
-    kstate *k = get(store, key_id, now_ms);
-    if (!k)
+    mem *m = store;
+    pthread_mutex_lock(&m->mu);
+    kstate *k = get(m, key_id, now_ms);
+    if (!k) {
+        pthread_mutex_unlock(&m->mu);
         return;
+    }
     k->held -= reserved;
     if (k->held < 0)
         k->held = 0;
@@ -130,13 +166,18 @@ static void mem_settle(void *store, const char *key_id, ic_money reserved,
     k->month_spent += actual;
     k->tok += tokens;
     k->tok_held = k->tok_held > tokens_reserved ? k->tok_held - tokens_reserved : 0;
+    k->changed = true;
+    pthread_mutex_unlock(&m->mu);
 }
 
 static void mem_spent(void *store, const char *key_id, int64_t now_ms, ic_money *day, ic_money *month)
 {
-    kstate *k = get(store, key_id, now_ms);
+    mem *m = store;
+    pthread_mutex_lock(&m->mu);
+    kstate *k = get(m, key_id, now_ms);
     *day = k ? k->day_spent : 0;
     *month = k ? k->month_spent : 0;
+    pthread_mutex_unlock(&m->mu);
 }
 
 static void mem_free(void *store)
@@ -148,9 +189,99 @@ static void mem_free(void *store)
             free(k->id);
             free(k);
         }
+    pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
-void *gw_budget_memory_new(void) { return calloc(1, sizeof(mem)); }
+void *gw_budget_memory_new(void)
+{
+    mem *m = calloc(1, sizeof *m);
+    if (m)
+        pthread_mutex_init(&m->mu, NULL);
+    return m;
+}
+
+void gw_budget_rows_free(gw_budget_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        free(rows[i].key_id);
+    free(rows);
+}
+
+long gw_budget_memory_changed(void *store, bool all, gw_budget_row **out)
+{
+    mem *m = store;
+    size_t n = 0, cap = 0;
+    gw_budget_row *rows = NULL;
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < 256; i++)
+        for (kstate *k = m->b[i]; k; k = k->next) {
+            if (!all && !k->changed && !k->held && !k->tok_held)
+                continue;
+            if (n == cap) {
+                size_t nc = cap ? cap * 2 : 16;
+                gw_budget_row *r = realloc(rows, nc * sizeof *r);
+                if (!r)
+                    goto oom;
+                rows = r;
+                cap = nc;
+            }
+            gw_budget_row *r = &rows[n];
+            if (!(r->key_id = strdup(k->id)))
+                goto oom;
+            r->day = k->day;
+            r->month = k->month;
+            r->minute = k->minute;
+            r->day_spent = k->day_spent;
+            r->month_spent = k->month_spent;
+            r->held = k->held;
+            r->requests = k->req;
+            r->tokens = k->tok + k->tok_held;
+            n++;
+        }
+    /* marked only once every row is taken: out of memory, the next call takes them again */
+    for (int i = 0; i < 256; i++)
+        for (kstate *k = m->b[i]; k; k = k->next)
+            k->changed = false;
+    pthread_mutex_unlock(&m->mu);
+    *out = rows;
+    return (long)n;
+oom:
+    pthread_mutex_unlock(&m->mu);
+    gw_budget_rows_free(rows, n);
+    *out = NULL;
+    return -1;
+}
+
+void gw_budget_memory_set_others(void *store, const gw_budget_row *rows, size_t n, int64_t now_ms)
+{
+    mem *m = store;
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < 256; i++)
+        for (kstate *k = m->b[i]; k; k = k->next)
+            memset(&k->o, 0, sizeof k->o);
+    for (size_t i = 0; i < n; i++) {
+        kstate *k = get(m, rows[i].key_id, now_ms);
+        if (k) {
+            k->o = rows[i];
+            k->o.key_id = NULL;
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+void gw_budget_memory_restore(void *store, const gw_budget_row *row, int64_t now_ms)
+{
+    mem *m = store;
+    pthread_mutex_lock(&m->mu);
+    kstate *k = get(m, row->key_id, now_ms);
+    if (k && row->day == k->day && row->day_spent > k->day_spent)
+        k->day_spent = row->day_spent;
+    if (k && row->month == k->month && row->month_spent > k->month_spent)
+        k->month_spent = row->month_spent;
+    if (k)
+        k->changed = true;
+    pthread_mutex_unlock(&m->mu);
+}
 
 const gw_budget_ops gw_budget_memory_ops = {mem_reserve, mem_settle, mem_spent, mem_free};

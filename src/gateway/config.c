@@ -12,6 +12,8 @@
 
 #include <json-c/json.h>
 
+#include "infercost/ledger.h"
+#include "infercost/record.h"
 #include "infercost/route_eval.h"
 #include "gw_util.h"
 
@@ -434,6 +436,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     c->connect_timeout_ms = 5000;
     c->timeout_ms = 600000;
     c->drain_timeout_ms = 10000;
+    c->budget_sync_ms = 200;
     c->client_timeout_ms = 60000;
     c->max_retries = 2;
     c->backoff_ms = 100;
@@ -446,7 +449,8 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
                                      "overlays", "default_max_tokens", "connect_timeout_ms",
                                      "timeout_ms", "drain_timeout_ms", "client_timeout_ms", "max_retries",
                                      "backoff_ms", "require_key", "max_body_bytes", "cache",
-                                     "upstreams", "routes", "keys", NULL};
+                                     "upstreams", "routes", "keys", "budget_store",
+                                     "budget_sync_ms", "gateway_id", NULL};
     int64_t t;
     char *listen = NULL;
     if (!json_object_is_type(root, json_type_object)) {
@@ -465,8 +469,24 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
         !get_str(&x, root, "", "journal", false, &c->journal) ||
         !get_str(&x, root, "", "access_log", false, &c->access_log) ||
         !get_str(&x, root, "", "catalog", false, &c->catalog) ||
-        !get_bool(&x, root, "", "require_key", &c->require_key))
+        !get_bool(&x, root, "", "require_key", &c->require_key) ||
+        !get_str(&x, root, "", "budget_store", false, &c->budget_store) ||
+        !get_str(&x, root, "", "gateway_id", false, &c->gateway_id))
         goto bad;
+    if (c->budget_store && !ic_ledger_is_url(c->budget_store)) { /* not quoted: a password? */
+        fail(&x, "budget_store: expected a postgresql:// URI");
+        goto bad;
+    }
+    if (c->gateway_id) {
+        size_t gl = strlen(c->gateway_id);
+        bool printable = gl <= 200 && ic_utf8_valid(c->gateway_id, gl);
+        for (size_t i = 0; printable && i < gl; i++)
+            printable = (unsigned char)c->gateway_id[i] >= 0x20 && c->gateway_id[i] != 0x7f;
+        if (!printable) {
+            fail(&x, "gateway_id: expected up to 200 bytes of printable UTF-8");
+            goto bad;
+        }
+    }
     if (json_object_object_get_ex(root, "overlays", &v)) {
         if (!json_object_is_type(v, json_type_array)) {
             fail(&x, "overlays: expected an array of file names");
@@ -496,6 +516,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
     INT_FIELD("max_retries", 0, 10, c->max_retries)
     INT_FIELD("backoff_ms", 0, 60000, c->backoff_ms)
     INT_FIELD("max_body_bytes", 1024, 1 << 30, c->max_body_bytes)
+    INT_FIELD("budget_sync_ms", 50, 60000, c->budget_sync_ms)
     if (json_object_object_get_ex(root, "cache", &cache)) {
         static const char *const okc[] = {"enabled", "ttl_s", "max_bytes", "max_entry_bytes",
                                           "hash_key_env", NULL};
@@ -629,6 +650,8 @@ void gw_config_free(gw_config *c)
     free(c->spool);
     free(c->access_log);
     free(c->ledger);
+    free(c->budget_store);
+    free(c->gateway_id);
     free(c->journal);
     free(c->catalog);
     free(c);

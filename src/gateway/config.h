@@ -67,6 +67,9 @@ typedef struct gw_config {
     char *journal;          /* its journal; NULL = spool + ".wal" */
     bool spool_fsync;       /* fdatasync after each batch (default true) */
     char *ledger;           /* NULL = off; else a ledger target fed from the spool (ledger_sink.h) */
+    char *budget_store;     /* NULL = budgets per process; else a postgresql:// URI (budget_pg.h) */
+    char *gateway_id;       /* this gateway's name there; NULL = HOSTNAME:PORT */
+    long budget_sync_ms;    /* how often the counters are exchanged */
     char *access_log;       /* "-" = stderr, NULL = off */
     char *catalog;          /* NULL = embedded */
     char **overlays; size_t noverlays;

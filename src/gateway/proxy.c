@@ -30,6 +30,7 @@
 #include "infercost/tokenizer.h"
 #include "infercost/units.h"
 #include "infercost/usage.h"
+#include "budget_pg.h"
 #include "gw_util.h"
 #include "router.h"
 #include "server.h"
@@ -1940,6 +1941,19 @@ void gw_proxy_handle(struct evhttp_request *req, void *arg)
                                 (unsigned long long)ls.inserted, (unsigned long long)ls.duplicates,
                                 (unsigned long long)ls.rejected, (unsigned long long)ls.errors,
                                 (unsigned long long)ls.lag_bytes);
+        }
+        if (s->bsync) {
+            gw_budget_sync_stats bs;
+            gw_budget_sync_stats_get(s->bsync, &bs);
+            evbuffer_add_printf(b,
+                                "# HELP infercost_budget_sync_total Exchanges with the shared budget store.\n"
+                                "# TYPE infercost_budget_sync_total counter\ninfercost_budget_sync_total %llu\n"
+                                "# HELP infercost_budget_sync_errors_total Exchanges with the shared budget store that failed.\n"
+                                "# TYPE infercost_budget_sync_errors_total counter\ninfercost_budget_sync_errors_total %llu\n"
+                                "# HELP infercost_budget_sync_age_seconds Time since the last exchange that succeeded.\n"
+                                "# TYPE infercost_budget_sync_age_seconds gauge\ninfercost_budget_sync_age_seconds %.3f\n",
+                                (unsigned long long)bs.syncs, (unsigned long long)bs.errors,
+                                (double)(gw_now_ms() - bs.last_ok_ms) / 1000);
         }
         evhttp_add_header(oh, "Content-Type", "text/plain; version=0.0.4");
         evhttp_send_reply(req, 200, NULL, b);

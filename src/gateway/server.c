@@ -28,6 +28,7 @@
 #include "infercost/units.h"
 #include "../cli/cli_common.h"
 #include "../cli/command.h"
+#include "budget_pg.h"
 #include "gw_util.h"
 #include "server.h"
 
@@ -454,6 +455,20 @@ static int cmd_serve(int argc, char **argv)
         struct sockaddr_in got;
         socklen_t gl = sizeof got;
         getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&got, &gl);
+        if (s->cfg->budget_store) {
+            /* before the first call is served: the others' spend is in from the start */
+            char id[320], host[256] = "localhost";
+            gethostname(host, sizeof host - 1);
+            host[sizeof host - 1] = 0;
+            snprintf(id, sizeof id, "%s:%d", host, ntohs(got.sin_port));
+            s->bsync = gw_budget_sync_open(s->cfg->budget_store,
+                                           s->cfg->gateway_id ? s->cfg->gateway_id : id,
+                                           s->cfg->budget_sync_ms, s->bstore, err, sizeof err);
+            if (!s->bsync) {
+                ic_cli_error("%s: budget_store: %s", cfgpath, err);
+                goto out;
+            }
+        }
         printf("infercost serve listening on http://%s:%d\n", s->cfg->host, ntohs(got.sin_port));
         fflush(stdout);
     }
@@ -511,6 +526,7 @@ out:
     gw_spool_close(s->spool); /* after the sink, which reads its generation */
     if (s->cstore)
         s->cops->free(s->cstore);
+    gw_budget_sync_close(s->bsync); /* the last counters out, after every call settled */
     if (s->bstore)
         s->bops->free(s->bstore);
     if (s->base)

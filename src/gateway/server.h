@@ -35,6 +35,7 @@ typedef struct gw_server {
     gw_ledger_sink *ledger; /* NULL unless the config names a ledger */
     const gw_budget_ops *bops;
     void *bstore;
+    struct gw_budget_sync *bsync; /* NULL unless the config names a budget_store */
     const gw_cache_ops *cops;
     void *cstore;
     gw_metrics m;

@@ -208,6 +208,78 @@ static void t_budget(void)
     o->free(st);
 }
 
+/* the shared store's side of the memory store: what changed goes out, the others' sums come in
+ * and count only in their own periods, an earlier run's spend raises the current periods' */
+static void t_budget_shared(void)
+{
+    void *st = gw_budget_memory_new();
+    const gw_budget_ops *o = &gw_budget_memory_ops;
+    gw_limits lim = {true, true, 10 * IC_PICO_PER_USD, 30 * IC_PICO_PER_USD, 3, 0};
+    char why[512];
+    int64_t t = 1767225600000LL, day, month, minute; /* 2026-01-01 */
+    gw_budget_periods(t, &day, &month, &minute);
+    CHECK(day == 20454 && month == 2026 * 12 + 1 && minute == t / 60000);
+    gw_budget_row *rows;
+    CHECK(gw_budget_memory_changed(st, false, &rows) == 0);
+    gw_budget_rows_free(rows, 0);
+    CHECK(o->reserve(st, "k", &lim, 2 * IC_PICO_PER_USD, 0, t, why, sizeof why));
+    o->settle(st, "k", 2 * IC_PICO_PER_USD, 0, 1 * IC_PICO_PER_USD, 0, t);
+    CHECK(o->reserve(st, "k", &lim, 2 * IC_PICO_PER_USD, 0, t, why, sizeof why)); /* in flight */
+    CHECK(gw_budget_memory_changed(st, false, &rows) == 1);
+    CHECK(!strcmp(rows[0].key_id, "k") && rows[0].day == day && rows[0].month == month);
+    CHECK(rows[0].day_spent == IC_PICO_PER_USD && rows[0].held == 2 * IC_PICO_PER_USD &&
+          rows[0].requests == 2);
+    gw_budget_rows_free(rows, 1);
+    /* still holding: taken again although unchanged */
+    CHECK(gw_budget_memory_changed(st, false, &rows) == 1);
+    gw_budget_rows_free(rows, 1);
+    o->settle(st, "k", 2 * IC_PICO_PER_USD, 0, 1 * IC_PICO_PER_USD, 0, t);
+    CHECK(gw_budget_memory_changed(st, false, &rows) == 1); /* the settle changed it */
+    gw_budget_rows_free(rows, 1);
+    CHECK(gw_budget_memory_changed(st, false, &rows) == 0); /* nothing since */
+    gw_budget_rows_free(rows, 0);
+    CHECK(gw_budget_memory_changed(st, true, &rows) == 1);  /* all: after a failed write */
+    gw_budget_rows_free(rows, 1);
+    /* the others: $6 spent today, $1 in flight -> $2 spent here + 7 = 9: a $1 call fits, $1.01 not */
+    gw_budget_row other = {"k", day, month, minute, 6 * IC_PICO_PER_USD, 20 * IC_PICO_PER_USD,
+                           1 * IC_PICO_PER_USD, 2, 0};
+    gw_budget_memory_set_others(st, &other, 1, t);
+    gw_limits money = lim;
+    money.rpm = 0;
+    CHECK(!o->reserve(st, "k", &money, IC_PICO_PER_USD + 10000000000, 0, t, why, sizeof why));
+    CHECK(strstr(why, "has spent $8 of its $10 daily budget (plus $1 in flight)") != NULL);
+    /* the rpm limit counts the others' 2 requests: 2 here + 2 there > 3 */
+    CHECK(!o->reserve(st, "k", &lim, IC_PICO_PER_USD, 0, t, why, sizeof why));
+    CHECK(strstr(why, "3 requests per minute") != NULL);
+    /* the next minute: their requests no longer count, their spend does ($1 fits: 8 + 1 + 1) */
+    CHECK(o->reserve(st, "k", &lim, IC_PICO_PER_USD, 0, t + 60000, why, sizeof why));
+    o->settle(st, "k", IC_PICO_PER_USD, 0, 0, 0, t + 60000);
+    /* the next day: the others' sums are yesterday's; the month's still count ($22 + $2 + $1) */
+    int64_t t2 = t + 86400000;
+    gw_limits mon = {false, true, 0, 30 * IC_PICO_PER_USD, 0, 0};
+    CHECK(!o->reserve(st, "k", &mon, 8 * IC_PICO_PER_USD + 1, 0, t2, why, sizeof why));
+    CHECK(o->reserve(st, "k", &mon, 7 * IC_PICO_PER_USD, 0, t2, why, sizeof why));
+    o->settle(st, "k", 7 * IC_PICO_PER_USD, 0, 0, 0, t2);
+    CHECK(o->reserve(st, "k", &lim, 7 * IC_PICO_PER_USD, 0, t2, why, sizeof why)); /* new day */
+    o->settle(st, "k", 7 * IC_PICO_PER_USD, 0, 0, 0, t2);
+    /* new sums replace the old: none for k now */
+    gw_budget_memory_set_others(st, NULL, 0, t2);
+    CHECK(o->reserve(st, "k", &mon, 28 * IC_PICO_PER_USD, 0, t2, why, sizeof why));
+    o->settle(st, "k", 28 * IC_PICO_PER_USD, 0, 0, 0, t2);
+    /* restore: raises the current periods only, never lowers */
+    gw_budget_row mine = {"k", day + 1, month, minute, 9 * IC_PICO_PER_USD, IC_PICO_PER_USD, 0, 0, 0};
+    gw_budget_memory_restore(st, &mine, t2);
+    ic_money d, m;
+    o->spent(st, "k", t2, &d, &m);
+    CHECK(d == 9 * IC_PICO_PER_USD && m == 2 * IC_PICO_PER_USD);
+    gw_budget_row old = {"k", day, month - 1, minute, 50 * IC_PICO_PER_USD, 50 * IC_PICO_PER_USD, 0,
+                         0, 0};
+    gw_budget_memory_restore(st, &old, t2);
+    o->spent(st, "k", t2, &d, &m);
+    CHECK(d == 9 * IC_PICO_PER_USD && m == 2 * IC_PICO_PER_USD);
+    o->free(st);
+}
+
 static char *slurp(const char *p, size_t *len)
 {
     FILE *f = fopen(p, "rb");
@@ -521,6 +593,7 @@ int main(void)
     RUN(t_sse_usage_chunk);
     RUN(t_cache_lru_ttl);
     RUN(t_budget);
+    RUN(t_budget_shared);
     RUN(t_spool_replay);
     RUN(t_ledger_sink);
     RUN(t_config);

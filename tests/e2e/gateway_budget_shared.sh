@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# gateway_budget_shared.sh: two gateways share their keys' budgets and rate limits through
+# PostgreSQL ("budget_store"). Calls alternate between them, each after the exchange interval:
+# together they admit exactly the calls one budget allows (each alone would admit them all
+# again), and the same for a requests-per-minute limit. A gateway restarted on an empty spool
+# gets its spend back from the store; a hold of a gateway killed during a call stops counting
+# after the stale window; with the database stopped the gateways keep serving and say so once,
+# and pick up when it is back. The URI's password is in no output. Config errors name the field.
+. "$(dirname "$0")/gateway_common.bash"
+. "$(dirname "$0")/../pg_server.bash"
+trap 'pg_stop; cleanup' EXIT
+if ! pg_start "$T/pg"; then
+    bad "cannot start a PostgreSQL server: $PG_SKIP"
+    finish
+    exit 1
+fi
+pw="pw$RANDOM$RANDOM" # the test server trusts local connections: a password is sent to no one
+URL="postgresql://postgres:$pw@/infercost?host=$T/pg&port=$PG_PORT"
+export IC_TEST_PROVIDER_KEY="sk-fake-budget-shared"
+start_mock m --latency-ms 1 || { finish; exit 1; }; FAST=$MOCK_PORT
+start_mock slow --latency-ms 30000 || { finish; exit 1; }; SLOW=$MOCK_PORT
+for k in alpha beta gamma delta rho; do
+    eval "K_$k=ick-test-key-$k-$RANDOM$RANDOM"
+    eval "H_$k=\$(echo \"\$K_$k\" | \"\$IC\" serve --hash-key)"
+done
+gwconf() { # n, spool
+    cat >"$T/gw$1.json" <<JSON
+{"listen":"127.0.0.1:0","spool":"$2","budget_store":"$URL","gateway_id":"gw-$1","budget_sync_ms":100,
+ "max_retries":0,
+ "upstreams":[{"name":"m","provider":"openai","base_url":"http://127.0.0.1:$FAST/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"slow","provider":"openai","base_url":"http://127.0.0.1:$SLOW/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
+ "routes":[{"match":{"model":"slow-gpt-4o"},"targets":[{"upstream":"slow","model":"gpt-4o"}]}],
+ "keys":[{"id":"alpha","sha256":"$H_alpha","budget_usd_day":"0.001"},
+  {"id":"beta","sha256":"$H_beta","budget_usd_month":"0.0006"},
+  {"id":"gamma","sha256":"$H_gamma","budget_usd_day":"1000"},
+  {"id":"delta","sha256":"$H_delta","budget_usd_day":"0.0004"},
+  {"id":"rho","sha256":"$H_rho","rpm":3}]}
+JSON
+}
+gwconf 1 "$T/spool1.jsonl"; gwconf 2 "$T/spool2.jsonl"
+start_gw "$T/gw1.json" || { finish; exit 1; }
+P1=$GW_PORT G1=$GW_PID; mv "$T/gw.out" "$T/gw1.out"; mv "$T/gw.err" "$T/gw1.err"
+start_gw "$T/gw2.json" || { finish; exit 1; }
+P2=$GW_PORT G2=$GW_PID; mv "$T/gw.out" "$T/gw2.out"; mv "$T/gw.err" "$T/gw2.err"
+call() { # port, key, [model] -> status; headers in $T/h, body in $T/b
+    curl -s -D "$T/h" -o "$T/b" -w '%{http_code}' --max-time 40 -H "Authorization: Bearer $2" \
+        "http://127.0.0.1:$1/v1/chat/completions" \
+        -d "{\"model\":\"${3:-gpt-4o}\",\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}"
+}
+metric() { curl -s "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 //p"; }
+
+# one budget for both: calls alternate, each after an exchange; the first refusal ends it
+codes="" admitted=0 cost="" worst=""
+for i in $(seq 1 12); do
+    [ $((i % 2)) = 1 ] && p=$P1 || p=$P2
+    c=$(call "$p" "$K_alpha")
+    codes="$codes$c "
+    if [ "$c" = 200 ]; then
+        admitted=$((admitted + 1))
+        cost=$(grep -i '^x-infercost-cost:' "$T/h" | tr -d '\r' | cut -d' ' -f2)
+    else
+        worst=$(jq -r .error.message "$T/b" | sed -n 's/.*could cost up to \$\([0-9.]*\).*/\1/p')
+        spent_msg=$(jq -r .error.message "$T/b")
+        break
+    fi
+    sleep 0.35
+done
+# call i (from 0) is admitted while i * cost + worst <= 0.001 (nothing in flight)
+want=$(awk -v c="$cost" -v w="$worst" 'BEGIN { n = 0; while (n * c + w <= 0.001 + 1e-15) n++; print n }')
+check "calls priced and bounded ($cost, $worst)" [ -n "$cost" ] && [ -n "$worst" ]
+eq "both gateways together admit what one budget allows ($codes)" "$admitted" "$want"
+check "more than one call admitted (the test means something)" [ "$admitted" -ge 2 ]
+case "$spent_msg" in *"has spent \$$(awk -v c="$cost" -v n="$admitted" 'BEGIN { printf "%.6f", c * n }' | sed 's/0*$//; s/\.$//') of its \$0.001 daily budget"*) ok ;;
+    *) bad "the refusal counts both gateways' spend: $spent_msg" ;; esac
+eq "the other gateway refuses too" "$(call "$([ "$p" = "$P1" ] && echo "$P2" || echo "$P1")" "$K_alpha")" 429
+eq "refused as budget_exceeded" "$(jq -r .error.type "$T/b")" budget_exceeded
+eq "the store holds each gateway's spend" \
+    "$(pg_psql -c "SELECT gateway || '=' || requests FROM infercost_budget WHERE key_id = 'alpha' ORDER BY gateway" | tr '\n' ' ')" \
+    "gw-1=$(((admitted + 1) / 2)) gw-2=$((admitted / 2)) "
+
+# a requests-per-minute limit for both (not across a minute's turn)
+while [ "$(date +%S | sed 's/^0//')" -gt 50 ]; do sleep 1; done
+codes=""
+for i in 1 2 3 4; do
+    [ $((i % 2)) = 1 ] && p=$P1 || p=$P2
+    codes="$codes$(call "$p" "$K_rho") "
+    sleep 0.35
+done
+eq "3 requests a minute across both gateways" "$codes" "200 200 200 429 "
+eq "refused as rate_limit_exceeded" "$(jq -r .error.type "$T/b")" rate_limit_exceeded
+
+# a hold in flight counts for the other gateway; once its gateway is killed, only until stale
+call "$P2" "$K_delta" slow-gpt-4o >/dev/null & slowc=$!
+sleep 0.5
+eq "a call in flight on gateway 2 holds delta's budget on gateway 1" "$(call "$P1" "$K_delta")" 429
+case "$(jq -r .error.message "$T/b")" in *"(plus \$0 in flight)"*) bad "the hold is not shown: $(jq -r .error.message "$T/b")" ;; *"in flight"*) ok ;;
+    *) bad "unexpected refusal: $(jq -r .error.message "$T/b")" ;; esac
+kill -9 "$G2"; wait "$G2" 2>/dev/null; wait "$slowc" 2>/dev/null
+sleep 2
+eq "a dead gateway's hold still counts within the stale window" "$(call "$P1" "$K_delta")" 429
+sleep 4.5
+eq "and no longer after it (5 s)" "$(call "$P1" "$K_delta")" 200
+
+# restart on an empty spool: the spend comes back from the store
+eq "beta: a call" "$(call "$P1" "$K_beta")" 200
+sleep 0.35
+eq "beta: a second call" "$(call "$P1" "$K_beta")" 200
+sleep 0.35
+eq "beta: the third is over the month's budget" "$(call "$P1" "$K_beta")" 429
+kill -TERM "$G1"; wait "$G1"; eq "gateway 1 stops cleanly" "$?" 0
+gwconf 1 "$T/spool1b.jsonl"
+start_gw "$T/gw1.json" || { finish; exit 1; }
+P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"; cat "$T/gw.out" >>"$T/gw1.out"
+eq "after a restart on a new spool, beta is still over budget" "$(call "$P1" "$K_beta")" 429
+
+# the database stops: calls go on (local budgets), the gateway says so once, and recovers
+pg_down
+sleep 0.5
+for i in 1 2 3; do eq "served with the store down ($i)" "$(call "$P1" "$K_gamma")" 200; done
+sleep 0.4
+check "the failed exchanges are counted" [ "$(metric "$P1" infercost_budget_sync_errors_total)" -gt 0 ]
+pg_up
+back() { for _ in $(seq 1 100); do grep -q "budget store: back" "$T/gw.err" && return 0; sleep 0.05; done; return 1; }
+check "the store is back" back
+eq "the outage is said once" "$(grep -c "budget store: .*cannot\|budget store: .*connect\|budget store: .*terminat\|budget store: .*server" "$T/gw.err")" 1
+sleep 0.3
+eq "gamma's calls made while it was down reach the store" \
+    "$(pg_psql -c "SELECT day_spent_usd > 0 FROM infercost_budget WHERE key_id = 'gamma' AND gateway = 'gw-1'")" t
+check "fresh exchanges" awk -v a="$(metric "$P1" infercost_budget_sync_age_seconds)" 'BEGIN { exit !(a < 1) }'
+kill -TERM "$G1"; wait "$G1"; eq "clean stop" "$?" 0
+cat "$T/gw.err" >>"$T/gw1.err"
+for f in "$T"/gw1.out "$T"/gw1.err "$T"/gw2.out "$T"/gw2.err; do
+    absent "no password in $(basename "$f")" "$pw" "$f"
+done
+
+# config errors
+cat >"$T/bad1.json" <<JSON
+{"spool":"$T/s.jsonl","budget_store":"$T/budgets.db","upstreams":[{"name":"m","provider":"openai","base_url":"http://127.0.0.1:1/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}]}
+JSON
+"$IC" serve --config "$T/bad1.json" >/dev/null 2>"$T/e1"; eq "a file as budget_store: exit 2" "$?" 2
+check "names the field" grep -q "bad1.json: budget_store: expected a postgresql:// URI" "$T/e1"
+sed 's|"budget_store":"[^"]*"|"budget_store":"postgresql:///x","gateway_id":""|' "$T/bad1.json" >"$T/bad2.json"
+"$IC" serve --config "$T/bad2.json" >/dev/null 2>"$T/e2"; eq "an empty gateway_id: exit 2" "$?" 2
+check "names gateway_id" grep -q "bad2.json: .gateway_id: must not be empty" "$T/e2"
+sed "s|\"budget_store\":\"[^\"]*\"|\"budget_store\":\"postgresql://u:$pw@/x?host=$T/nowhere\&connect_timeout=2\"|" "$T/bad1.json" >"$T/bad3.json"
+"$IC" serve --config "$T/bad3.json" --listen 127.0.0.1:0 >/dev/null 2>"$T/e3"; r=$?
+eq "no store at start: refuses to start" "$r" 2
+check "says the budget store cannot connect" grep -q "budget_store: postgresql://u@/x.*cannot connect" "$T/e3"
+absent "no password in that message" "$pw" "$T/e3"
+finish
