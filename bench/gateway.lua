@@ -2,7 +2,8 @@
 -- /v1/chat/completions), BENCH_BODY (JSON), BENCH_RATE (requests per second to hold, over ALL wrk
 -- threads; 0 = as fast as possible), BENCH_THREADS (the -t given to wrk, default 1: the rate is
 -- shared among them), BENCH_DELAY_MS (the older fixed per-connection pause, used only without
--- BENCH_RATE), BENCH_HEADERS ("k: v|k: v").
+-- BENCH_RATE), BENCH_HEADERS ("k: v|k: v"), BENCH_NKEYS and BENCH_KEY_PREFIX (each request with
+-- the virtual key PREFIX<i>, i going round 0..NKEYS-1: bench/budget_sync.sh).
 -- Pacing: each wrk thread holds BENCH_RATE / BENCH_THREADS on its own schedule, slots spaced
 -- BENCH_THREADS / BENCH_RATE apart on CLOCK_MONOTONIC (through LuaJIT's ffi), thread k's grid
 -- offset by k / BENCH_RATE, so the threads' requests interleave; each request reserves the next
@@ -59,6 +60,15 @@ if rate > 0 then
   end
 elseif delay_ms > 0 then
   function delay() return delay_ms end
+end
+local nkeys = tonumber(os.getenv("BENCH_NKEYS") or "0")
+if nkeys > 0 then
+  local prefix, n = os.getenv("BENCH_KEY_PREFIX") or "", nil
+  function request()
+    n = ((n or (bench_thread_id or 0) * 7919) + 1) % nkeys -- the threads start apart
+    wrk.headers["Authorization"] = "Bearer " .. prefix .. n
+    return wrk.format()
+  end
 end
 function done(summary, latency, requests)
   local errs = summary.errors.connect + summary.errors.read + summary.errors.write +

@@ -24,6 +24,10 @@
 #  (3) memory: a fresh infercost's RSS while holding 1,000 concurrent streams (the mock spaces
 #      events 250 ms, so each stream lasts about 6.5 s).
 # IC_BENCH_PHASES="1 2 3" picks phases; IC_BENCH_PORTKEY=0 leaves Portkey out (development runs).
+# IC_BENCH_BUDGET=memory sends infercost's calls with a virtual key that has a daily budget (the
+# prompt bound counted, the worst case reserved and settled: the budgeted path); =shared does the
+# same with the budgets in a throwaway PostgreSQL ("budget_store", tests/pg_server.bash,
+# exchanged every 200 ms). Portkey, which has no budgets, is called as before.
 # Needs `make all` and wrk. Prints figures and the ratio; BENCHMARKS.md records them.
 set -u
 cd "$(dirname "$0")/.."
@@ -47,8 +51,23 @@ export BENCH_PROVIDER_KEY="sk-bench-fake-key"
 $C1 "$IC" mock-provider --listen 127.0.0.1:0 >"$T/mock.out" 2>&1 & PIDS+=($!)
 MP=$(port_of "$T/mock.out")
 mock_to_core() { [ -n "$C0" ] && taskset -a -p -c "$1" "${PIDS[0]}" >/dev/null; return 0; }
+BUDGET=${IC_BENCH_BUDGET:-off} EXTRA="" ICH=""
+case "$BUDGET" in
+off) ;;
+memory|shared)
+    KEY="ick-bench-key-$RANDOM$RANDOM$RANDOM"
+    EXTRA=",\"keys\":[{\"id\":\"bench\",\"sha256\":\"$(echo "$KEY" | "$IC" serve --hash-key)\",\"budget_usd_day\":\"1000000\"}]"
+    ICH="Authorization: Bearer $KEY"
+    if [ "$BUDGET" = shared ]; then
+        . tests/pg_server.bash
+        pg_start "$T/pg" || { echo "gateway bench: no PostgreSQL: $PG_SKIP" >&2; exit 1; }
+        trap 'pg_stop; cleanup' EXIT
+        EXTRA="$EXTRA,\"budget_store\":\"$IC_PG_URL\""
+    fi ;;
+*) echo "gateway bench: IC_BENCH_BUDGET must be off, memory or shared, not '$BUDGET'" >&2; exit 2 ;;
+esac
 cat >"$T/gw.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl",
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl"$EXTRA,
  "upstreams":[{"name":"mock","provider":"openai","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"BENCH_PROVIDER_KEY"}]}
 JSON
 ulimit -n 20000 2>/dev/null || true
@@ -131,11 +150,11 @@ bench_target() { # label url conns rate headers [pid]: R runs in a row, medians 
     finish_target "$1"
 }
 # warm up (connection pools, JIT of node)
-run warm "http://127.0.0.1:$GP" 8 0 "" >/dev/null
+run warm "http://127.0.0.1:$GP" 8 0 "$ICH" >/dev/null
 [ "$PORTKEY" = 1 ] && run warm "http://127.0.0.1:$PP" 8 0 "$PKH" >/dev/null
 
 v() { cat "$T/$1"; }
-echo "gateway bench: load $(cut -d' ' -f1-3 /proc/loadavg), ${R} runs of ${D}s each, medians"
+echo "gateway bench: load $(cut -d' ' -f1-3 /proc/loadavg), ${R} runs of ${D}s each, medians; infercost's budgets: $BUDGET"
 PH=${IC_BENCH_PHASES:-1 2 3}
 if [[ " $PH " == *" 1 "* ]]; then
 mock_to_core "$MOCK_CORE"
@@ -147,7 +166,7 @@ for t in $L1; do start_target "$t"; done
 # change in the machine's load between repetitions hits the baseline and the gateways alike
 for i in $(seq 1 "$R"); do
     one_run direct_l "http://127.0.0.1:$MP" "$CONNS" "$RATE" "" "" "$i"
-    one_run ic_l "http://127.0.0.1:$GP" "$CONNS" "$RATE" "" "$GWPID" "$i"
+    one_run ic_l "http://127.0.0.1:$GP" "$CONNS" "$RATE" "$ICH" "$GWPID" "$i"
     [ "$PORTKEY" = 1 ] && one_run pk_l "http://127.0.0.1:$PP" "$CONNS" "$RATE" "$PKH" "$PKPID" "$i"
 done
 for t in $L1; do finish_target "$t"; done
@@ -170,7 +189,7 @@ if [[ " $PH " == *" 2 "* ]]; then
 mock_to_core 1
 echo "(2) maximum throughput (32 connections, no pause; wrk and the mock on core 1, the gateway on core 0)"
 bench_target direct_t "http://127.0.0.1:$MP" 32 0 "" "${PIDS[0]}"
-bench_target ic_t "http://127.0.0.1:$GP" 32 0 "" "$GWPID"
+bench_target ic_t "http://127.0.0.1:$GP" 32 0 "$ICH" "$GWPID"
 L2="direct_t ic_t"
 if [ "$PORTKEY" = 1 ]; then bench_target pk_t "http://127.0.0.1:$PP" 32 0 "$PKH" "$PKPID"; L2="$L2 pk_t"; fi
 for t in $L2; do

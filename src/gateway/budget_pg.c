@@ -22,6 +22,7 @@ struct gw_budget_sync {
     void *store;
     bool resend;  /* every key at the next write: the last one failed */
     bool failing; /* the last exchange failed (said once on stderr) */
+    uint64_t wrote; /* rows written by the last exchange */
     pthread_t th;
     bool started;
     pthread_mutex_t mu; /* stop, stats */
@@ -81,42 +82,83 @@ static int64_t stale_ms(const gw_budget_sync *b)
     return b->interval_ms * 10 > 5000 ? b->interval_ms * 10 : 5000;
 }
 
-/* this gateway's counters out */
+/* the results of a pipeline's nq statements and its sync; false if any failed (the error of the
+ * first into e) */
+static bool pipeline_results(gw_budget_sync *b, long nq, ic_error *e)
+{
+    bool ok = true;
+    for (long q = 0; q <= nq; q++) {
+        PGresult *r;
+        while ((r = PQgetResult(b->p.c))) {
+            ExecStatusType t = PQresultStatus(r);
+            if (t != PGRES_COMMAND_OK && t != PGRES_PIPELINE_SYNC && ok) {
+                ok = false;
+                if (t != PGRES_PIPELINE_ABORTED)
+                    ic__pg_error(&b->p, e, "writing the budgets");
+            }
+            PQclear(r);
+            if (t == PGRES_PIPELINE_SYNC)
+                return ok;
+        }
+        if (PQstatus(b->p.c) != CONNECTION_OK) {
+            if (ok)
+                ic__pg_error(&b->p, e, "writing the budgets");
+            return false;
+        }
+    }
+    return ok;
+}
+
+/* this gateway's counters out: upserts in a pipeline, PIPE rows per round trip */
 static bool write_rows(gw_budget_sync *b, ic_error *e)
 {
+    enum { PIPE = 256 };
     gw_budget_row *rows;
     long n = gw_budget_memory_changed(b->store, b->resend, &rows);
     if (n < 0) {
         ic_error_set(e, IC_ERR_NOMEM, "out of memory");
         return false;
     }
-    b->resend = true; /* until this write has committed */
-    bool ok = n == 0 || ic__pg_exec(&b->p, "BEGIN", e, "writing the budgets") == IC_OK;
-    for (long i = 0; ok && i < n; i++) {
-        const gw_budget_row *r = &rows[i];
-        char d[24], m[24], mi[24], req[24], tok[24];
-        char ds[IC_MONEY_STRLEN], ms[IC_MONEY_STRLEN], h[IC_MONEY_STRLEN];
-        snprintf(d, sizeof d, "%lld", (long long)r->day);
-        snprintf(m, sizeof m, "%lld", (long long)r->month);
-        snprintf(mi, sizeof mi, "%lld", (long long)r->minute);
-        snprintf(req, sizeof req, "%llu", (unsigned long long)r->requests);
-        snprintf(tok, sizeof tok, "%llu", (unsigned long long)r->tokens);
-        const char *v[10] = {r->key_id, b->gateway, d, ic_money_format(r->day_spent, ds, sizeof ds),
-                             m, ic_money_format(r->month_spent, ms, sizeof ms),
-                             ic_money_format(r->held, h, sizeof h), mi, req, tok};
-        PGresult *res = PQexecParams(b->p.c, UPSERT, 10, NULL, v, NULL, NULL, 0);
-        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        PQclear(res);
+    b->resend = true; /* until this write has gone through */
+    bool ok = n == 0 || PQenterPipelineMode(b->p.c) == 1;
+    if (!ok)
+        ic__pg_error(&b->p, e, "writing the budgets");
+    for (long at = 0; ok && at < n; at += PIPE) {
+        long nq = 0;
+        for (long i = at; ok && i < n && i < at + PIPE; i++, nq++) {
+            const gw_budget_row *r = &rows[i];
+            char d[24], m[24], mi[24], req[24], tok[24];
+            char ds[IC_MONEY_STRLEN], ms[IC_MONEY_STRLEN], h[IC_MONEY_STRLEN];
+            snprintf(d, sizeof d, "%lld", (long long)r->day);
+            snprintf(m, sizeof m, "%lld", (long long)r->month);
+            snprintf(mi, sizeof mi, "%lld", (long long)r->minute);
+            snprintf(req, sizeof req, "%llu", (unsigned long long)r->requests);
+            snprintf(tok, sizeof tok, "%llu", (unsigned long long)r->tokens);
+            const char *v[10] = {r->key_id, b->gateway, d,
+                                 ic_money_format(r->day_spent, ds, sizeof ds), m,
+                                 ic_money_format(r->month_spent, ms, sizeof ms),
+                                 ic_money_format(r->held, h, sizeof h), mi, req, tok};
+            ok = PQsendQueryParams(b->p.c, UPSERT, 10, NULL, v, NULL, NULL, 0) == 1;
+        }
         if (!ok)
             ic__pg_error(&b->p, e, "writing the budgets");
+        /* the sync ends this round's implicit transaction; its results are read either way */
+        if (PQpipelineSync(b->p.c) != 1) {
+            if (ok)
+                ic__pg_error(&b->p, e, "writing the budgets");
+            ok = false;
+            break;
+        }
+        if (!pipeline_results(b, nq, e))
+            ok = false;
     }
-    if (ok && n > 0)
-        ok = ic__pg_exec(&b->p, "COMMIT", e, "writing the budgets") == IC_OK;
-    else if (!ok)
-        PQclear(PQexec(b->p.c, "ROLLBACK"));
+    if (n > 0 && PQpipelineStatus(b->p.c) != PQ_PIPELINE_OFF && PQexitPipelineMode(b->p.c) != 1)
+        PQreset(b->p.c); /* results left unread: a fresh connection rather than a stuck one */
     gw_budget_rows_free(rows, (size_t)n);
-    if (ok)
+    if (ok) {
         b->resend = false;
+        b->wrote = (uint64_t)n;
+    }
     return ok;
 }
 
@@ -163,6 +205,13 @@ static bool read_others(gw_budget_sync *b, ic_error *e)
     return ok;
 }
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static bool exchange(gw_budget_sync *b, ic_error *e)
 {
     if (PQstatus(b->p.c) != CONNECTION_OK) {
@@ -176,10 +225,13 @@ static bool exchange(gw_budget_sync *b, ic_error *e)
     return write_rows(b, e) && read_others(b, e);
 }
 
-static void record(gw_budget_sync *b, bool ok, const ic_error *e)
+static void record(gw_budget_sync *b, bool ok, const ic_error *e, int64_t took_us)
 {
     pthread_mutex_lock(&b->mu);
     b->st.syncs++;
+    b->st.last_us = took_us;
+    b->st.total_us += took_us;
+    b->st.rows += ok ? b->wrote : 0;
     if (ok)
         b->st.last_ok_ms = gw_now_ms();
     else
@@ -212,8 +264,10 @@ static void *run(void *arg)
             break;
         pthread_mutex_unlock(&b->mu);
         ic_error e;
+        int64_t t0 = mono_us();
+        b->wrote = 0;
         bool ok = exchange(b, &e);
-        record(b, ok, &e);
+        record(b, ok, &e, mono_us() - t0);
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);

@@ -19,8 +19,9 @@
 typedef struct gw_budget_sync gw_budget_sync;
 
 typedef struct gw_budget_sync_stats {
-    uint64_t syncs, errors;
-    int64_t last_ok_ms; /* wall clock of the last exchange that succeeded */
+    uint64_t syncs, errors, rows; /* exchanges, failed ones, key rows written */
+    int64_t last_ok_ms;           /* wall clock of the last exchange that succeeded */
+    int64_t last_us, total_us;    /* how long the last exchange took, and all of them */
 } gw_budget_sync_stats;
 
 /* Connect, create the table if needed, restore this gateway's spend into store, make a first

@@ -1951,9 +1951,17 @@ void gw_proxy_handle(struct evhttp_request *req, void *arg)
                                 "# HELP infercost_budget_sync_errors_total Exchanges with the shared budget store that failed.\n"
                                 "# TYPE infercost_budget_sync_errors_total counter\ninfercost_budget_sync_errors_total %llu\n"
                                 "# HELP infercost_budget_sync_age_seconds Time since the last exchange that succeeded.\n"
-                                "# TYPE infercost_budget_sync_age_seconds gauge\ninfercost_budget_sync_age_seconds %.3f\n",
+                                "# TYPE infercost_budget_sync_age_seconds gauge\ninfercost_budget_sync_age_seconds %.3f\n"
+                                "# HELP infercost_budget_sync_last_seconds How long the last exchange took.\n"
+                                "# TYPE infercost_budget_sync_last_seconds gauge\ninfercost_budget_sync_last_seconds %.6f\n"
+                                "# HELP infercost_budget_sync_seconds_total Time spent in exchanges.\n"
+                                "# TYPE infercost_budget_sync_seconds_total counter\ninfercost_budget_sync_seconds_total %.6f\n"
+                                "# HELP infercost_budget_rows_written_total Key counters written to the budget store.\n"
+                                "# TYPE infercost_budget_rows_written_total counter\ninfercost_budget_rows_written_total %llu\n",
                                 (unsigned long long)bs.syncs, (unsigned long long)bs.errors,
-                                (double)(gw_now_ms() - bs.last_ok_ms) / 1000);
+                                (double)(gw_now_ms() - bs.last_ok_ms) / 1000,
+                                (double)bs.last_us / 1e6, (double)bs.total_us / 1e6,
+                                (unsigned long long)bs.rows);
         }
         evhttp_add_header(oh, "Content-Type", "text/plain; version=0.0.4");
         evhttp_send_reply(req, 200, NULL, b);
