@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "budget.h"
 #include "gw_util.h"
@@ -23,6 +25,10 @@ struct gw_budget_sync {
     bool resend;  /* every key at the next write: the last one failed */
     bool failing; /* the last exchange failed (said once on stderr) */
     uint64_t wrote; /* rows written by the last exchange */
+    char instance[33]; /* this process, in its rows: a random token */
+    char since[64];    /* the server's time when this process started writing */
+    unsigned nexch;    /* exchanges, for the check for a twin every TWIN_EVERY */
+    bool twin;         /* another process writes as this gateway_id (said once) */
     pthread_t th;
     bool started;
     pthread_mutex_t mu; /* stop, stats */
@@ -36,15 +42,22 @@ static const char *TABLE =
     " gateway text COLLATE \"C\" NOT NULL, day bigint NOT NULL, day_spent_usd numeric NOT NULL,"
     " month bigint NOT NULL, month_spent_usd numeric NOT NULL, held_usd numeric NOT NULL,"
     " minute bigint NOT NULL, requests bigint NOT NULL, tokens numeric NOT NULL,"
-    " updated timestamptz NOT NULL, PRIMARY KEY(key_id, gateway))";
+    " instance text NOT NULL, updated timestamptz NOT NULL, PRIMARY KEY(key_id, gateway))";
 
 static const char *UPSERT =
-    "INSERT INTO infercost_budget VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())"
+    "INSERT INTO infercost_budget(key_id, gateway, day, day_spent_usd, month, month_spent_usd,"
+    " held_usd, minute, requests, tokens, instance, updated)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())"
     " ON CONFLICT (key_id, gateway) DO UPDATE SET day = EXCLUDED.day,"
     " day_spent_usd = EXCLUDED.day_spent_usd, month = EXCLUDED.month,"
     " month_spent_usd = EXCLUDED.month_spent_usd, held_usd = EXCLUDED.held_usd,"
     " minute = EXCLUDED.minute, requests = EXCLUDED.requests, tokens = EXCLUDED.tokens,"
-    " updated = now()";
+    " instance = EXCLUDED.instance, updated = now()";
+
+/* rows of this gateway_id written since this process's start by another process ($2: this
+ * one's instance, $3: the server's time at its start) */
+static const char *TWIN = "SELECT count(*) FROM infercost_budget"
+                          " WHERE gateway = $1 AND instance <> $2 AND updated > $3::timestamptz";
 
 /* the other gateways' sums for the current periods ($2 day, $3 month, $4 minute); holds only
  * from rows written in the last $5 ms */
@@ -134,11 +147,11 @@ static bool write_rows(gw_budget_sync *b, ic_error *e)
             snprintf(mi, sizeof mi, "%lld", (long long)r->minute);
             snprintf(req, sizeof req, "%llu", (unsigned long long)r->requests);
             snprintf(tok, sizeof tok, "%llu", (unsigned long long)r->tokens);
-            const char *v[10] = {r->key_id, b->gateway, d,
+            const char *v[11] = {r->key_id, b->gateway, d,
                                  ic_money_format(r->day_spent, ds, sizeof ds), m,
                                  ic_money_format(r->month_spent, ms, sizeof ms),
-                                 ic_money_format(r->held, h, sizeof h), mi, req, tok};
-            ok = PQsendQueryParams(b->p.c, UPSERT, 10, NULL, v, NULL, NULL, 0) == 1;
+                                 ic_money_format(r->held, h, sizeof h), mi, req, tok, b->instance};
+            ok = PQsendQueryParams(b->p.c, UPSERT, 11, NULL, v, NULL, NULL, 0) == 1;
         }
         if (!ok)
             ic__pg_error(&b->p, e, "writing the budgets");
@@ -205,6 +218,29 @@ static bool read_others(gw_budget_sync *b, ic_error *e)
     return ok;
 }
 
+/* Two running gateways with one gateway_id overwrite each other's rows, and the budgets count
+ * too little: said on stderr when another process has written rows under this id since this
+ * one started (every TWIN_EVERY exchanges: it scans the table). */
+enum { TWIN_EVERY = 25 };
+static bool check_twin(gw_budget_sync *b, ic_error *e)
+{
+    const char *v[3] = {b->gateway, b->instance, b->since};
+    PGresult *res = PQexecParams(b->p.c, TWIN, 3, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        PQclear(res);
+        ic__pg_error(&b->p, e, "checking the gateway_id");
+        return false;
+    }
+    bool twin = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+    PQclear(res);
+    if (twin && !b->twin)
+        fprintf(stderr, "infercost serve: budget store: another running gateway writes its "
+                        "counters as gateway_id '%s': each overwrites the other's, and the budgets "
+                        "count too little; give each gateway its own gateway_id\n", b->gateway);
+    b->twin = twin;
+    return true;
+}
+
 static int64_t mono_us(void)
 {
     struct timespec ts;
@@ -222,7 +258,8 @@ static bool exchange(gw_budget_sync *b, ic_error *e)
         }
         b->resend = true;
     }
-    return write_rows(b, e) && read_others(b, e);
+    return write_rows(b, e) && read_others(b, e) &&
+           (++b->nexch % TWIN_EVERY != 0 || check_twin(b, e));
 }
 
 static void record(gw_budget_sync *b, bool ok, const ic_error *e, int64_t took_us)
@@ -311,6 +348,19 @@ static bool restore(gw_budget_sync *b, ic_error *e)
     return ok;
 }
 
+/* the server's clock now, into b->since */
+static bool server_now(gw_budget_sync *b, ic_error *e)
+{
+    PGresult *res = PQexec(b->p.c, "SELECT now()::text");
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    if (ok)
+        snprintf(b->since, sizeof b->since, "%s", PQgetvalue(res, 0, 0));
+    else
+        ic__pg_error(&b->p, e, "opening");
+    PQclear(res);
+    return ok;
+}
+
 gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, long interval_ms,
                                     void *store, char *err, size_t errcap)
 {
@@ -323,6 +373,14 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
     b->interval_ms = interval_ms;
     b->store = store;
     b->resend = true;
+    unsigned char rnd[16];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) { /* unlikely: time and pid */
+        uint64_t x = (uint64_t)gw_now_ms() * 1000003u ^ (uint64_t)getpid();
+        memcpy(rnd, &x, 8);
+        memcpy(rnd + 8, &x, 8);
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(b->instance + 2 * i, 3, "%02x", rnd[i]);
     pthread_mutex_init(&b->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -336,7 +394,7 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
               ic__pg_exec(&b->p, "SELECT pg_advisory_xact_lock(7245292)", &e, "opening") == IC_OK &&
               ic__pg_exec(&b->p, TABLE, &e, "creating the budget table") == IC_OK &&
               ic__pg_exec(&b->p, "COMMIT", &e, "opening") == IC_OK && restore(b, &e) &&
-              exchange(b, &e);
+              server_now(b, &e) && exchange(b, &e);
     if (ok) {
         b->st.syncs = 1;
         b->st.last_ok_ms = gw_now_ms();

@@ -5,7 +5,7 @@
 # again), and the same for a requests-per-minute limit. A gateway restarted on an empty spool
 # gets its spend back from the store; a hold of a gateway killed during a call stops counting
 # after the stale window; with the database stopped the gateways keep serving and say so once,
-# and pick up when it is back. The URI's password is in no output. Config errors name the field.
+# and pick up when it is back; two running gateways with one gateway_id are told. The URI's password is in no output. Config errors name the field.
 . "$(dirname "$0")/gateway_common.bash"
 . "$(dirname "$0")/../pg_server.bash"
 trap 'pg_stop; cleanup' EXIT
@@ -89,6 +89,23 @@ done
 eq "3 requests a minute across both gateways" "$codes" "200 200 200 429 "
 eq "refused as rate_limit_exceeded" "$(jq -r .error.type "$T/b")" rate_limit_exceeded
 
+# a third gateway started with gateway 1's gateway_id: one of the two says so
+sed "s|spool1.jsonl|spool-twin.jsonl|" "$T/gw1.json" >"$T/twin.json"
+start_gw "$T/twin.json" || { finish; exit 1; }
+P3=$GW_PORT G3=$GW_PID; mv "$T/gw.out" "$T/twin.out"; mv "$T/gw.err" "$T/twin.err"
+twin_said() {
+    local i
+    for i in $(seq 1 80); do
+        call "$P1" "$K_gamma" >/dev/null; call "$P3" "$K_gamma" >/dev/null
+        cat "$T/gw1.err" "$T/twin.err" | grep -q "another running gateway writes its counters as gateway_id 'gw-1'" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "two gateways with one gateway_id: said" twin_said
+kill -TERM "$G3"; wait "$G3"; eq "the twin stops cleanly" "$?" 0
+check "gateway 2, with its own id, says nothing of it" bash -c "! grep -q 'another running gateway' '$T/gw2.err'"
+
 # a hold in flight counts for the other gateway; once its gateway is killed, only until stale
 call "$P2" "$K_delta" slow-gpt-4o >/dev/null & slowc=$!
 sleep 0.5
@@ -127,7 +144,11 @@ sleep 0.3
 eq "gamma's calls made while it was down reach the store" \
     "$(pg_psql -c "SELECT day_spent_usd > 0 FROM infercost_budget WHERE key_id = 'gamma' AND gateway = 'gw-1'")" t
 check "fresh exchanges" awk -v a="$(metric "$P1" infercost_budget_sync_age_seconds)" 'BEGIN { exit !(a < 1) }'
+synced() { for _ in $(seq 1 100); do [ "$(metric "$P1" infercost_budget_sync_total)" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
+check "the restarted gateway made enough exchanges to have checked its id" synced 60
 kill -TERM "$G1"; wait "$G1"; eq "clean stop" "$?" 0
+check "a restart is not taken for a second gateway with the same id" \
+    bash -c "! grep -q 'another running gateway' '$T/gw.err'"
 cat "$T/gw.err" >>"$T/gw1.err"
 for f in "$T"/gw1.out "$T"/gw1.err "$T"/gw2.out "$T"/gw2.err; do
     absent "no password in $(basename "$f")" "$pw" "$f"
