@@ -313,6 +313,31 @@ size_t gw_scopy(char *dst, size_t cap, const char *a, const char *b)
     return n;
 }
 
+size_t gw_utf8_copy(char *dst, size_t cap, const char *src)
+{
+    if (!cap)
+        return 0;
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)src;
+    while (*p) {
+        size_t l = *p < 0x80 ? 1 : *p >= 0xC2 && *p <= 0xDF ? 2 : *p >= 0xE0 && *p <= 0xEF ? 3
+                 : *p >= 0xF0 && *p <= 0xF4 ? 4 : 0;
+        size_t have = 0;
+        while (have < l && p[have])
+            have++;
+        bool ok = l && have == l && ic_utf8_valid((const char *)p, l);
+        const char *out = ok ? (const char *)p : "\xEF\xBF\xBD"; /* U+FFFD for a bad byte */
+        size_t ol = ok ? l : 3;
+        if (ol > cap - 1 - n)
+            break; /* at a character's boundary */
+        memcpy(dst + n, out, ol);
+        n += ol;
+        p += ok ? l : 1;
+    }
+    dst[n] = 0;
+    return n;
+}
+
 /* the index of the quote closing the string opened at b[i], or n: the next quote not escaped
  * (an even number of backslashes before it), found with memchr rather than byte by byte, since
  * strings (generated text) are most of a response */

@@ -75,6 +75,9 @@ void gw_sb_free(gw_sbuf *b);
 /* dst = a followed by b (b may be NULL), cut to cap - 1 bytes, NUL-terminated; returns the
  * length written. For the hot path's string copies, instead of snprintf("%s%s"). */
 size_t gw_scopy(char *dst, size_t cap, const char *a, const char *b);
+/* src into dst as valid UTF-8 (a byte that does not begin a valid character becomes U+FFFD),
+ * cut at a character's boundary to fit cap - 1 bytes; returns the length */
+size_t gw_utf8_copy(char *dst, size_t cap, const char *src);
 
 /* xorshift random in [0,1) from a per-thread state seeded once. */
 double gw_rand01(void);

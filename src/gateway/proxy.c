@@ -143,9 +143,11 @@ static const char *hdr(struct evhttp_request *r, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(r), name);
 }
 
+/* a tag from a header: valid UTF-8 within what the ledger takes (cap - 1 bytes: record.h), so
+ * that the call's spool line is never refused for it */
 static void copy_tag(char *dst, size_t cap, const char *v)
 {
-    gw_scopy(dst, cap, v ? v : "", NULL);
+    gw_utf8_copy(dst, cap, v ? v : "");
 }
 
 static void log_access(gw_server *s, gw_call *c, struct evhttp_request *req, const char *path,
@@ -1560,6 +1562,8 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
              c->key && c->key->feature ? c->key->feature : rh.feature);
     copy_tag(c->task, sizeof c->task, rh.task);
     const char *tg = rh.tags;
+    /* what the ledger takes (2,047 bytes) less the gateway's {"usage_incomplete":true, */
+    enum { TAGS_MAX = sizeof(((ic_record *)0)->tags) - 1 - 24 };
     if (tg) {
         /* what the ledger takes (record.c): an object of at most 2,047 bytes as written, no NUL;
          * usage_incomplete is the gateway's own tag */
@@ -1569,7 +1573,9 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             tw = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN);
         const char *why_tags =
             !tw ? "X-Infercost-Tags must be a JSON object such as {\"team\":\"search\"}"
-            : strlen(tw) >= sizeof(((ic_record *)0)->tags) ? "X-Infercost-Tags is longer than 2047 bytes"
+            : !ic_utf8_valid(tg, strlen(tg)) ? "X-Infercost-Tags is not valid UTF-8"
+            : strlen(tw) > TAGS_MAX ? "X-Infercost-Tags is longer than 2023 bytes (as JSON "
+                                      "without spaces: the gateway may add its own tag)"
             : ic_json_has_nul(tg, strlen(tg)) ? "X-Infercost-Tags contains a NUL character"
             : json_object_object_get_ex(t, "usage_incomplete", &x)
                 ? "X-Infercost-Tags: usage_incomplete is the gateway's own tag"

@@ -45,8 +45,8 @@ cat >"$T/gw.json" <<JSON
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
-call() { # key, body -> writes $T/b, echoes status
-    curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $1" "$G" -d "$2"
+call() { # key, body, curl options... -> writes $T/b, echoes status
+    curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $1" "$G" -d "$2" "${@:3}"
 }
 MSG='"messages":[{"role":"user","content":"hello"}]'
 
@@ -97,8 +97,39 @@ eq "no usage: spooled as incomplete" "$(echo "$line" | jq -r .tags.usage_incompl
 curl -s -o /dev/null -H "Authorization: Bearer $K1" -H $'X-Infercost-Customer: bad\xffname' "$G" \
     -d "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}"
 sleep 0.3
-check "odd customer bytes: spooled as U+FFFD" grep -qF 'bad\ufffdname' "$T/spool.jsonl"
+check "odd customer bytes: spooled as U+FFFD" grep -qF $'bad\xef\xbf\xbdname' "$T/spool.jsonl"
 if LC_ALL=C grep -q $'\xff' "$T/spool.jsonl"; then bad "odd customer bytes: raw in the spool"; else ok; fi
+# tags from headers always within what the ledger takes: 50 bytes that are not UTF-8 would be
+# 150 as U+FFFD (the ledger takes 127), a 128-byte customer is cut at a character's boundary,
+# and the client's tags leave room for the gateway's usage_incomplete
+spool_line() { # task: the spool line of the call tagged so, through `infercost cost`
+    local i
+    for i in $(seq 1 40); do
+        grep -q "\"task\":\"$1" "$T/spool.jsonl" && break
+        sleep 0.05
+    done
+    grep "\"task\":\"$1" "$T/spool.jsonl" | tail -n 1 >"$T/line.jsonl"
+    [ -s "$T/line.jsonl" ] && "$IC" cost "$T/line.jsonl" >"$T/line.out" 2>&1
+}
+bytes50=$(printf '\xff%.0s' $(seq 1 50))
+curl -s -o /dev/null -H "Authorization: Bearer $K1" -H "X-Infercost-Task: $bytes50" "$G" \
+    -d "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}"
+check "a task of 50 bytes that are not UTF-8: the ledger takes the line" spool_line $'\xef\xbf\xbd'
+eq "... as 42 U+FFFD (126 bytes)" "$(jq -r .task "$T/line.jsonl" | tr -d '\n' | wc -c)" 126
+long="t-$(printf 'a%.0s' $(seq 1 124))é"
+curl -s -o /dev/null -H "Authorization: Bearer $K1" -H "X-Infercost-Task: $long" "$G" \
+    -d "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}"
+check "a 128-byte task: the ledger takes the line" spool_line t-aaaa
+eq "... cut before the character that does not fit" "$(jq -r .task "$T/line.jsonl")" "${long%é}"
+eq "tags that are not UTF-8: 400" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",$MSG}" -H $'X-Infercost-Tags: {"a":"\xff"}')" 400
+check "... saying so" grep -q "X-Infercost-Tags is not valid UTF-8" "$T/b"
+big=$(printf '{"a":"%s"}' "$(printf 'x%.0s' $(seq 1 2016))") # 2,024 bytes
+eq "tags of 2,024 bytes: 400" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",$MSG}" -H "X-Infercost-Tags: $big")" 400
+big=${big/xx/x} # 2,023 bytes, on a call whose answer has no usage: usage_incomplete is added
+curl -s -o /dev/null -H "Authorization: Bearer $K1" -H "X-Infercost-Tags: $big" -H "X-Infercost-Task: bigtags" "$G" \
+    -d "{\"model\":\"nousage-a\",\"max_tokens\":5,$MSG}"
+check "tags of 2,023 bytes and usage_incomplete: the ledger takes the line" spool_line bigtags
+eq "... both tags in it" "$(jq -r '.tags | (.usage_incomplete|tostring) + " " + (.a|length|tostring)' "$T/line.jsonl")" "true 2015"
 
 # a request with more keys than the cache key sorts (256 in one object) is not cached: the same
 # padding with another model is not answered from the first one's cache entry
