@@ -393,7 +393,19 @@ static bool parse_keys(ctx *x, gw_config *c, json_object *root)
         }
         int64_t rpm = 0, tpm = 0;
         if (!get_str(x, k, w, "customer", false, &kc->customer) ||
-            !get_str(x, k, w, "feature", false, &kc->feature) ||
+            !get_str(x, k, w, "feature", false, &kc->feature))
+            return false;
+        /* what the ledger takes (record.h): else every call of the key would be refused there */
+        const struct { const char *name, *v; size_t max; } tag[3] = {
+            {"id", kc->id, sizeof(((ic_record *)0)->key_id) - 1},
+            {"customer", kc->customer, sizeof(((ic_record *)0)->customer) - 1},
+            {"feature", kc->feature, sizeof(((ic_record *)0)->feature) - 1}};
+        for (int t = 0; t < 3; t++)
+            if (tag[t].v && (strlen(tag[t].v) > tag[t].max ||
+                             !ic_utf8_valid(tag[t].v, strlen(tag[t].v))))
+                return fail(x, "%s.%s: expected at most %zu bytes of UTF-8 (what the ledger "
+                               "takes)", w, tag[t].name, tag[t].max);
+        if (!get_money(x, k, w, "budget_usd_day", &kc->has_day, &kc->day_usd) ||
             !get_money(x, k, w, "budget_usd_day", &kc->has_day, &kc->day_usd) ||
             !get_money(x, k, w, "budget_usd_month", &kc->has_month, &kc->month_usd) ||
             !get_int(x, k, w, "rpm", 0, 100000000, &rpm) ||

@@ -492,6 +492,18 @@ static void t_config(void)
             "\"routes\":[{\"match\":{\"max_prompt_tokens\":-1},\"targets\":[{\"upstream\":\"a\"}]}]}",
             "routes[0].match.max_prompt_tokens: -1 is out of range");
     cfg_err("{\"spool\":\"s\",\"ledger\":7,\"upstreams\":[]}", "ledger: expected a string");
+    /* a key whose calls the ledger would refuse: its id, customer or feature too long */
+    cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
+            "\"keys\":[{\"id\":\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\"}]}",
+            "keys[0].id: expected at most 63 bytes of UTF-8");
+    cfg_err("{\"spool\":\"s\",\"upstreams\":[{\"name\":\"a\",\"provider\":\"openai\",\"base_url\":\"http://h/v1\",\"api_key_env\":\"IC_UNIT_FAKE_KEY\"}],"
+            "\"keys\":[{\"id\":\"k\",\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"customer\":\"a\xff\"}]}",
+            "keys[0].customer: expected at most 127 bytes of UTF-8");
+    cfg_err("{\"spool\":\"s\",\"budget_store\":\"/tmp/b.db\",\"upstreams\":[]}",
+            "budget_store: expected a postgresql:// URI");
+    cfg_err("{\"spool\":\"s\",\"budget_sync_ms\":10,\"upstreams\":[]}", "budget_sync_ms: 10 is out of range");
+    cfg_err("{\"spool\":\"s\",\"gateway_id\":\"a\\nb\",\"upstreams\":[]}",
+            "gateway_id: expected up to 200 bytes of printable UTF-8");
     setenv("IC_UNIT_SHORT_SECRET", "too-short", 1);
     cfg_err("{\"spool\":\"s\",\"cache\":{\"hash_key_env\":\"IC_UNIT_SHORT_SECRET\"},\"upstreams\":[]}",
             "cache.hash_key_env: environment variable IC_UNIT_SHORT_SECRET is not set or shorter");
