@@ -64,7 +64,9 @@ typedef struct gw_call {
     size_t rawlen;
     struct { const char *enc; uint64_t v; } pb[3]; /* memo: bound per tokenizer encoding */
     int npb;
-    int media;                  /* image/audio/file parts: -1 not looked yet, 0 no, 1 yes */
+    int media;                  /* image/audio/file parts, or content the provider adds
+                                 * (provider_adds): -1 not looked yet, 0 no, 1 yes */
+    int64_t searches;           /* web searches the call may make: -1 unbounded */
     const gw_key_cfg *key;
     char customer[128], feature[128], task[128];
     char *tags;                 /* JSON object text or NULL */
@@ -446,45 +448,98 @@ static bool extract_usage(gw_call *c, const char *text, size_t len, bool stream,
     return true;
 }
 
-/* worst case for one candidate: the prompt bound as input, the output bound as output, each
- * priced also as its dearer kinds (input as cache writes or as audio, output as audio: the
- * catalog prices those kinds as parts of the input and output), the dearest combination wins.
- * The plain combination must price; the others count where the model prices them. */
-static bool worst_cost(gw_server *s, const gw_cand *k, uint64_t in, uint64_t out, ic_money *w,
-                       char *why, size_t whycap)
+/* one candidate's cost with in input tokens billed as kind a (-1: plain input) and out output
+ * tokens as kind b; false if it does not price */
+static bool price_as(gw_server *s, const gw_cand *k, uint64_t in, int a, uint64_t out, int b,
+                     int64_t now, ic_money *total, ic_error *err)
 {
-    const char *prov = s->cfg->upstreams[k->upstream].provider;
-    int ui = ic_unit_find("input_tokens"), uo = ic_unit_find("output_tokens");
-    const int in_kind[3] = {-1, ic_unit_find("cache_write_tokens"), ic_unit_find("input_audio_tokens")};
-    const int out_kind[2] = {-1, ic_unit_find("output_audio_tokens")};
+    static int ui = -2, uo;
+    if (ui == -2) {
+        ui = ic_unit_find("input_tokens");
+        uo = ic_unit_find("output_tokens");
+    }
+    ic_usage u;
+    ic_cost cost;
+    ic_usage_clear(&u);
+    bool ok = ui >= 0 && uo >= 0 && ic_usage_set(&u, ui, in, err) == IC_OK &&
+              (!out || ic_usage_set(&u, uo, out, err) == IC_OK);
+    /* a kind with the kinds it is part of (1-hour cache writes are cache writes, which are
+     * input): all of the side's tokens are of it */
+    for (int side = 0; side < 2 && ok; side++) {
+        int kind = side ? b : a;
+        uint64_t n = side ? out : in, anc = kind >= 0 ? ic_unit_ancestors(kind) : 0;
+        for (int x = 0; ok && anc; x++, anc >>= 1)
+            if ((anc & 1) && x != ui && x != uo)
+                ok = ic_usage_set(&u, x, n, err) == IC_OK;
+        if (ok && kind >= 0)
+            ok = ic_usage_set(&u, kind, n, err) == IC_OK;
+    }
+    ok = ok &&
+              ic_price_call(s->cat, s->cfg->upstreams[k->upstream].provider, k->model, &u, now,
+                            &cost, err) == IC_OK;
+    if (ok)
+        *total = cost.total;
+    return ok;
+}
+
+/* Worst case for one candidate: the prompt bound as input, the output bound as output (plus
+ * its web searches at the model's price per search), each priced also as every dearer kind it could be billed as (input as cache writes of any
+ * duration, audio, image or video; output as audio, image or video: the catalog prices those
+ * kinds as parts of the input and output). A kind's price adds to one side only, so the dearest
+ * input kind is found with plain output, the dearest output kind with plain input, and the two
+ * together are the worst case (every priced combination tried counts). The plain combination
+ * must price; the others count where the model prices them. */
+static bool worst_cost(gw_server *s, const gw_cand *k, uint64_t in, uint64_t out,
+                       int64_t searches, ic_money *w, char *why, size_t whycap)
+{
+    static const char *const IN_KIND[] = {"cache_write_tokens", "cache_write_5m_tokens",
+                                          "cache_write_1h_tokens", "input_audio_tokens",
+                                          "input_image_tokens", "input_video_tokens"};
+    static const char *const OUT_KIND[] = {"output_audio_tokens", "output_image_tokens",
+                                           "output_video_tokens"};
+    enum { NIN = sizeof IN_KIND / sizeof *IN_KIND, NOUT = sizeof OUT_KIND / sizeof *OUT_KIND };
+    static int in_kind[NIN], out_kind[NOUT], found;
+    if (!found) { /* the event loop's thread only */
+        for (int i = 0; i < NIN; i++)
+            in_kind[i] = ic_unit_find(IN_KIND[i]);
+        for (int i = 0; i < NOUT; i++)
+            out_kind[i] = ic_unit_find(OUT_KIND[i]);
+        found = 1;
+    }
     int64_t now = gw_now_ms();
-    bool any = false;
-    ic_error first = {0};
-    for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 2; b++) {
-            if ((a && (in_kind[a] < 0 || !in)) || (b && (out_kind[b] < 0 || !out)))
-                continue;
-            ic_usage u;
-            ic_cost cost;
-            ic_error err = {0};
-            ic_usage_clear(&u);
-            bool ok = ui >= 0 && uo >= 0 && ic_usage_set(&u, ui, in, &err) == IC_OK &&
-                      (!out || ic_usage_set(&u, uo, out, &err) == IC_OK) &&
-                      (!a || ic_usage_set(&u, in_kind[a], in, &err) == IC_OK) &&
-                      (!b || ic_usage_set(&u, out_kind[b], out, &err) == IC_OK) &&
-                      ic_price_call(s->cat, prov, k->model, &u, now, &cost, &err) == IC_OK;
-            if (!a && !b && !ok) {
-                first = err;
-                snprintf(why, whycap, "cannot bound the cost of %.64s/%.128s: %.280s", prov,
-                         k->model, first.msg);
-                return false;
-            }
-            if (ok && (!any || cost.total > *w)) {
-                *w = cost.total;
-                any = true;
-            }
-        }
-    return any;
+    ic_error err = {0};
+    ic_money plain, v;
+    if (!price_as(s, k, in, -1, out, -1, now, &plain, &err)) {
+        snprintf(why, whycap, "cannot bound the cost of %.64s/%.128s: %.280s",
+                 s->cfg->upstreams[k->upstream].provider, k->model, err.msg);
+        return false;
+    }
+    *w = plain;
+    int best_in = -1, best_out = -1;
+    ic_money top_in = plain, top_out = plain;
+    for (int i = 0; in && i < NIN; i++)
+        if (in_kind[i] >= 0 && price_as(s, k, in, in_kind[i], out, -1, now, &v, &err) && v > top_in)
+            top_in = v, best_in = in_kind[i];
+    for (int i = 0; out && i < NOUT; i++)
+        if (out_kind[i] >= 0 && price_as(s, k, in, -1, out, out_kind[i], now, &v, &err) &&
+            v > top_out)
+            top_out = v, best_out = out_kind[i];
+    *w = top_in > top_out ? top_in : top_out;
+    if (best_in >= 0 && best_out >= 0 &&
+        price_as(s, k, in, best_in, out, best_out, now, &v, &err) && v > *w)
+        *w = v;
+    /* web searches billed apiece, where the model prices them */
+    static int us = -2;
+    if (us == -2)
+        us = ic_unit_find("web_searches");
+    ic_usage u;
+    ic_cost fee;
+    ic_usage_clear(&u);
+    if (searches > 0 && us >= 0 && ic_usage_set(&u, us, (uint64_t)searches, &err) == IC_OK &&
+        ic_price_call(s->cat, s->cfg->upstreams[k->upstream].provider, k->model, &u, now, &fee,
+                      &err) == IC_OK)
+        *w += fee.total;
+    return true;
 }
 
 #define SBLIT(b, s) gw_sb_add((b), s, sizeof(s) - 1)
@@ -705,10 +760,15 @@ static void finish_call(gw_call *c, bool transport_ok)
     bool cut = c->streaming && (c->client_gone || !transport_ok);
     if (c->reserved) {
         ic_money actual = priced ? cost.total : (have_usage || usage_unknown ? c->worst : 0);
+        uint64_t tokens = have_usage ? usage_tokens(&u) : 0;
         if (cut && actual < c->worst)
             actual = c->worst;
-        s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, actual,
-                        have_usage ? usage_tokens(&u) : 0, gw_now_ms());
+        /* what is charged as the worst case in money is so in tokens too: a stream cut before
+         * its usage would otherwise cost the tokens-per-minute limit nothing */
+        if ((cut || usage_unknown || (have_usage && !priced)) && tokens < c->tokens_bound)
+            tokens = c->tokens_bound;
+        s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, actual, tokens,
+                        gw_now_ms());
         c->reserved = false;
     }
     char st[32];
@@ -1332,6 +1392,58 @@ static bool has_media(json_object *o, int depth)
     return false;
 }
 
+/* Content the provider adds to the prompt that the request's bytes do not show: a stored
+ * response or conversation it continues (previous_response_id, conversation), a stored prompt
+ * (prompt), MCP servers and code containers (Anthropic), and every tool the provider defines
+ * itself (any tools[] type but "function" and "custom": web search, file search, code
+ * interpreter, computer use, bash, text editor, ...: their definitions and results are billed
+ * as prompt tokens). *searches: the web searches it may run and bill per search (Anthropic's
+ * max_uses on the tool, the Responses API's max_tool_calls, one for Chat Completions'
+ * web_search_options); -1 when a web search tool has no bound. */
+static bool provider_adds(json_object *body, int64_t *searches)
+{
+    static const char *const ADDS[] = {"previous_response_id", "conversation", "prompt",
+                                       "mcp_servers", "container", "web_search_options", NULL};
+    json_object *v, *tools;
+    bool adds = false;
+    *searches = 0;
+    for (int i = 0; ADDS[i]; i++)
+        if (json_object_object_get_ex(body, ADDS[i], &v) && !json_object_is_type(v, json_type_null) &&
+            (strcmp(ADDS[i], "prompt") || json_object_is_type(v, json_type_object)))
+            adds = true; /* (a "prompt" of the Responses API is an object: a stored prompt) */
+    if (json_object_object_get_ex(body, "web_search_options", &v) &&
+        !json_object_is_type(v, json_type_null))
+        *searches = 1;
+    if (!json_object_object_get_ex(body, "tools", &tools) ||
+        !json_object_is_type(tools, json_type_array))
+        return adds;
+    int64_t calls = -1;
+    if (json_object_object_get_ex(body, "max_tool_calls", &v) &&
+        json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0)
+        calls = json_object_get_int64(v);
+    size_t n = json_object_array_length(tools);
+    for (size_t i = 0; i < n; i++) {
+        json_object *t = json_object_array_get_idx(tools, i), *ty, *mu;
+        if (!json_object_is_type(t, json_type_object) ||
+            !json_object_object_get_ex(t, "type", &ty) || !json_object_is_type(ty, json_type_string))
+            continue; /* Anthropic's own tools have no type */
+        const char *type = json_object_get_string(ty);
+        if (!strcmp(type, "function") || !strcmp(type, "custom"))
+            continue;
+        adds = true;
+        if (strncmp(type, "web_search", 10) || *searches < 0)
+            continue;
+        if (json_object_object_get_ex(t, "max_uses", &mu) && json_object_is_type(mu, json_type_int) &&
+            json_object_get_int64(mu) >= 0 && json_object_get_int64(mu) <= 1000000)
+            *searches += json_object_get_int64(mu);
+        else if (calls >= 0 && calls <= 1000000)
+            *searches += calls;
+        else
+            *searches = -1;
+    }
+    return adds;
+}
+
 #define GW_UNBOUNDED UINT64_MAX
 
 /* The prompt bound for one candidate: the text bound (text_bound_for), or, when the request has
@@ -1340,8 +1452,10 @@ static bool has_media(json_object *o, int depth)
 static uint64_t prompt_bound_for(gw_call *c, const gw_cand *k)
 {
     uint64_t v = text_bound_for(c, k->model);
-    if (c->media < 0)
-        c->media = has_media(c->body, 0);
+    if (c->media < 0) {
+        bool adds = provider_adds(c->body, &c->searches);
+        c->media = adds || has_media(c->body, 0);
+    }
     if (!c->media)
         return v;
     const ic_provider *p = NULL;
@@ -1439,6 +1553,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     c->req = req;
     c->ep = ep;
     c->media = -1;
+    c->searches = 0;
     c->t0_us = gw_mono_us();
     c->t0_ms = gw_now_ms();
     {
@@ -1721,9 +1836,20 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
                 s->m.refused_budget++;
                 snprintf(msg, sizeof msg,
                          "cannot bound the prompt of this call to %.128s: it has image, audio or "
-                         "file parts and the catalog gives no context window for the model; a "
-                         "key with a budget or a token limit needs a bound", c->cand[i].model);
+                         "file parts, or content the provider adds (a previous response, a "
+                         "conversation, a stored prompt, tools the provider defines), and the "
+                         "catalog gives no context window for the model; a key with a budget or "
+                         "a token limit needs a bound", c->cand[i].model);
                 send_json_error(s, c, req, ep, 400, "invalid_request_error", msg);
+                call_free(c);
+                return;
+            }
+            if (money && c->searches < 0) {
+                s->m.refused_budget++;
+                send_json_error(s, c, req, ep, 400, "invalid_request_error",
+                                "cannot bound the web searches of this call: give the web search "
+                                "tool max_uses (Anthropic) or the request max_tool_calls (OpenAI "
+                                "Responses); a key with a budget needs a bound");
                 call_free(c);
                 return;
             }
@@ -1732,7 +1858,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             ic_money w = 0;
             if (!money)
                 continue;
-            if (!worst_cost(s, &c->cand[i], pb, c->out_bound, &w, why, sizeof why)) {
+            if (!worst_cost(s, &c->cand[i], pb, c->out_bound, c->searches, &w, why, sizeof why)) {
                 s->m.refused_budget++;
                 snprintf(msg, sizeof msg, "%s; a key with a budget can only call priced models", why);
                 send_json_error(s, c, req, ep, 400, "invalid_request_error", msg);

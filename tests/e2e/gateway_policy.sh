@@ -114,6 +114,33 @@ check "n=2: priced for both choices" grep -q '\$0.00202' "$T/b"
 eq "audio model: refused" "$(call "$KE" "{\"model\":\"gpt-audio\",\"max_tokens\":100,$MSG}")" 429
 wa=$(jq -r .error.message "$T/b" | sed -n 's/.*could cost up to \$\([0-9.]*\).*/\1/p')
 check "audio model: output priced as audio (worst \$$wa >= \$0.0064)" awk -v w="$wa" 'BEGIN { exit !(w >= 0.0064) }'
+# content the provider adds, which the request's bytes do not bound: a previous response (the
+# bound is the context window, as for an image: the short request is routed to gpt-4o-mini,
+# 128,000 x $0.15/M + 10 x $0.6/M, over delta's budget) ...
+GR="http://127.0.0.1:$GW_PORT/v1/responses" GM="http://127.0.0.1:$GW_PORT/v1/messages"
+callto() { # url, key, body -> writes $T/b, echoes status
+    curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $2" "$1" -d "$3"
+}
+worst() { jq -r .error.message "$T/b" | sed -n 's/.*could cost up to \$\([0-9.]*\).*/\1/p'; }
+eq "previous_response_id: bounded by the context window" \
+    "$(callto "$GR" "$KD" '{"model":"gpt-4o","max_output_tokens":10,"previous_response_id":"resp_1","input":"go on"}')" 429
+eq "... priced so" "$(worst)" 0.019206
+# ... tools the provider defines (web search: its results are prompt tokens, and each search
+# is billed: claude-sonnet-4-5, 1,000,000 tokens as 1-hour cache writes at $12/M above 200,000,
+# 10 output tokens at $22.5/M, 5 searches at $10 a thousand)
+WS='"tools":[{"type":"web_search_20250305","name":"web_search"'
+eq "web search without max_uses: 400" \
+    "$(callto "$GM" "$KD" "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,$WS}],$MSG}")" 400
+check "... saying why" grep -q "cannot bound the web searches" "$T/b"
+eq "web search with max_uses 5: refused" \
+    "$(callto "$GM" "$KD" "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,$WS,\"max_uses\":5}],$MSG}")" 429
+eq "... its worst case: the context window as 1-hour cache writes, the output, 5 searches" "$(worst)" 12.050225
+# a plain message's input may be billed as 1-hour cache writes ($6/M, the dearest input kind):
+# B bytes bound B tokens
+body='{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}'
+eq "a message: refused by epsilon" "$(callto "$GM" "$KE" "$body")" 429
+eq "... its input priced as 1-hour cache writes" "$(worst)" \
+    "$(awk -v b="${#body}" 'BEGIN { printf "%.6f", b * 6 / 1e6 + 10 * 15 / 1e6 }' | sed 's/0*$//; s/\.$//')"
 eq "n=1: admitted" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":1,$MSG}")" 200
 
 # rate limit: 3 requests per minute for beta
