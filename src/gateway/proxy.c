@@ -76,6 +76,7 @@ typedef struct gw_call {
     bool cacheable;             /* ... and the cache is on for it */
     uint8_t ckey[32];
     bool reserved;
+    bool sent;                  /* the last attempt's request reached the provider (upstream.h) */
     ic_money worst;
     uint64_t tokens_bound;
     /* current attempt */
@@ -90,7 +91,7 @@ typedef struct gw_call {
     bool streaming, client_gone, too_big, paused;
     struct event *resume_ev;    /* deferred resume after the client drained its buffer */
     struct event *backoff;
-    char last_err[256];
+    char last_err[512];
     uint64_t t0_us, tup_us;
     uint64_t excl_us;           /* upstream attempts + retry backoff: not the gateway's time */
     uint64_t tbackoff_us;
@@ -751,8 +752,9 @@ static void finish_call(gw_call *c, bool transport_ok)
     }
     /* an answer the provider bills (2xx, or a stream that began) whose usage could not be read:
      * its cost is not known, so it is never taken for $0 */
-    bool usage_unknown = !have_usage && c->status >= 200 && c->status < 300 &&
-                         (transport_ok || c->streaming);
+    bool usage_unknown = (!have_usage && c->status >= 200 && c->status < 300 &&
+                          (transport_ok || c->streaming)) ||
+                         (!transport_ok && c->sent && !c->streaming); /* may be billed */
     /* settle: actual cost; unpriced or unknown usage keeps the whole reservation charged, and so
      * does a stream that was cut (the client left, or the upstream failed): what it reported may
      * fall short of what the provider bills (Anthropic's output count comes at the end: a cut
@@ -827,7 +829,7 @@ static void finish_call(gw_call *c, bool transport_ok)
     }
     struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
     if (!transport_ok) { /* send_json_error adds the request id */
-        char msg[512];
+        char msg[700];
         snprintf(msg, sizeof msg, "upstream '%s' failed after %d attempt(s): %s", up->name,
                  c->attempt, c->last_err);
         send_json_error(s, c, c->req, c->ep, 502, "upstream_error", msg);
@@ -994,11 +996,35 @@ static int up_data(void *arg, const char *data, size_t len)
     return GW_UP_OK;
 }
 
-static void up_done(void *arg, bool ok, const char *err)
+/* An attempt that failed after its request reached the provider may be billed all the same:
+ * with a budget, it is charged its worst case, and the next attempt needs a hold of its own.
+ * False when the budget has no room for another (the call ends with this attempt's error). */
+static bool charge_lost_attempt(gw_call *c)
+{
+    gw_server *s = c->s;
+    s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, c->worst, c->tokens_bound,
+                    gw_now_ms());
+    c->reserved = false;
+    gw_limits lim = {c->key->has_day, c->key->has_month, c->key->day_usd, c->key->month_usd,
+                     c->key->rpm, c->key->tpm};
+    char why[512];
+    if (!s->bops->reserve(s->bstore, c->key->id, &lim, c->worst, c->tokens_bound, gw_now_ms(),
+                          why, sizeof why)) {
+        size_t l = strlen(c->last_err);
+        if (l + 16 < sizeof c->last_err)
+            snprintf(c->last_err + l, sizeof c->last_err - l, "; not retried: %.200s", why);
+        return false;
+    }
+    c->reserved = true;
+    return true;
+}
+
+static void up_done(void *arg, bool ok, bool sent, const char *err)
 {
     gw_call *c = arg;
     gw_server *s = c->s;
     c->up = NULL;
+    c->sent = sent;
     uint64_t now = gw_mono_us();
     gw_metrics_observe_upstream(&s->m, now - c->tup_us);
     c->excl_us += now - c->tup_us;
@@ -1006,7 +1032,8 @@ static void up_done(void *arg, bool ok, const char *err)
         snprintf(c->last_err, sizeof c->last_err, "%s", c->too_big ? c->last_err : err ? err : "failed");
     if (retryable(c, ok) && !c->streaming && !c->client_gone && !c->too_big) {
         s->m.upstream_errors++;
-        if (c->attempt < c->max_attempts && !s->draining) {
+        if (c->attempt < c->max_attempts && !s->draining &&
+            (ok || !sent || !c->reserved || charge_lost_attempt(c))) {
             s->m.retries++;
             int shift = c->attempt - 1 < 6 ? c->attempt - 1 : 6;
             long ms = (long)s->cfg->backoff_ms << shift;
@@ -1930,8 +1957,9 @@ static int m_data(void *arg, const char *d, size_t n)
     evbuffer_add(m->b, d, n);
     return evbuffer_get_length(m->b) < (8u << 20) ? GW_UP_OK : GW_UP_ABORT;
 }
-static void m_done(void *arg, bool ok, const char *err)
+static void m_done(void *arg, bool ok, bool sent, const char *err)
 {
+    (void)sent;
     models_call *m = arg;
     m->s->m.inflight--;
     if (!ok) {

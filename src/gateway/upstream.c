@@ -129,10 +129,12 @@ static void check_done(gw_up *u)
             err[0] = 0;
         if (rc == CURLE_OK)
             head_once(c);
+        long sent = 0;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_REQUEST_SIZE, &sent);
         gw_up_cb cb = c->cb;
         void *arg = c->arg;
         call_free(c);
-        cb.on_done(arg, rc == CURLE_OK, rc == CURLE_OK ? NULL : err);
+        cb.on_done(arg, rc == CURLE_OK, rc == CURLE_OK || sent > 0, rc == CURLE_OK ? NULL : err);
     }
 }
 

@@ -23,8 +23,10 @@ typedef struct gw_up_cb {
     /* body bytes as they arrive: return GW_UP_OK (consumed), GW_UP_PAUSE (not consumed: the
      * same bytes come again after gw_up_resume) or GW_UP_ABORT */
     int (*on_data)(void *arg, const char *data, size_t len);
-    /* the call ended: ok, or a transport error (message in err, never containing a key) */
-    void (*on_done)(void *arg, bool ok, const char *err);
+    /* the call ended: ok, or a transport error (message in err, never containing a key); sent:
+     * the request reached the provider's socket, at least in part (a timeout then may still be
+     * billed), as against an error before (no connection, a name that does not resolve) */
+    void (*on_done)(void *arg, bool ok, bool sent, const char *err);
 } gw_up_cb;
 
 gw_up *gw_up_new(struct event_base *base, long connect_timeout_ms);

@@ -8,10 +8,11 @@ start_mock good || { finish; exit 1; }; GOOD=$MOCK_PORT
 start_mock bad --error-rate 1 --error-status 503 || { finish; exit 1; }; BAD=$MOCK_PORT
 start_mock slow --latency-ms 3000 || { finish; exit 1; }; SLOW=$MOCK_PORT
 start_mock lat --latency-ms 150 || { finish; exit 1; }; LAT=$MOCK_PORT
+start_mock chunky --chunk-delay-ms 50 --output-tokens 400 || { finish; exit 1; }; CHUNKY=$MOCK_PORT
 KA="ick-test-key-alpha-0000000001"; KB="ick-test-key-beta-00000000002"; KC="ick-test-key-gamma-0000000003"
-KD="ick-test-key-delta-0000000004"; KE="ick-test-key-epsil-0000000005"
+KD="ick-test-key-delta-0000000004"; KE="ick-test-key-epsil-0000000005"; KZ="ick-test-key-zeta-00000000006"; KT="ick-test-key-eta-000000000007"
 HA=$(echo "$KA" | "$IC" serve --hash-key); HB=$(echo "$KB" | "$IC" serve --hash-key); HC=$(echo "$KC" | "$IC" serve --hash-key)
-HD=$(echo "$KD" | "$IC" serve --hash-key); HE=$(echo "$KE" | "$IC" serve --hash-key)
+HD=$(echo "$KD" | "$IC" serve --hash-key); HE=$(echo "$KE" | "$IC" serve --hash-key); HZ=$(echo "$KZ" | "$IC" serve --hash-key); HT=$(echo "$KT" | "$IC" serve --hash-key)
 cat >"$T/gw.json" <<JSON
 {"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","require_key":true,"backoff_ms":5,"max_retries":2,
  "cache":{"ttl_s":60},
@@ -20,12 +21,15 @@ cat >"$T/gw.json" <<JSON
   {"name":"bad","provider":"openai","base_url":"http://127.0.0.1:$BAD/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
   {"name":"slow","provider":"openai","base_url":"http://127.0.0.1:$SLOW/v1","api_key_env":"IC_TEST_PROVIDER_KEY","timeout_ms":300},
   {"name":"lat","provider":"openai","base_url":"http://127.0.0.1:$LAT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+  {"name":"chunky","provider":"openai","base_url":"http://127.0.0.1:$CHUNKY/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
   {"name":"ant","provider":"anthropic","base_url":"http://127.0.0.1:$GOOD/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
  "routes":[
   {"name":"auto","match":{"model":"auto"},"tier":[{"upstream":"good","model":"gpt-4o"},{"upstream":"good","model":"gpt-4.1-nano"},{"upstream":"good","model":"gpt-4o-mini"}]},
   {"name":"fb","match":{"model":"fb-test"},"targets":[{"upstream":"bad","model":"gpt-4o"}],"fallbacks":[{"upstream":"good","model":"gpt-4o-mini"}]},
   {"name":"to","match":{"model":"timeout-test"},"targets":[{"upstream":"slow","model":"gpt-4o"}],"fallbacks":[{"upstream":"good","model":"gpt-4.1-mini"}]},
   {"name":"allbad","match":{"model":"allbad-test"},"targets":[{"upstream":"bad","model":"gpt-4o"}]},
+  {"name":"lost","match":{"model":"lost-test"},"targets":[{"upstream":"slow","model":"gpt-4o"}]},
+  {"name":"cut","match":{"model":"cut-test"},"targets":[{"upstream":"chunky","model":"gpt-4o-mini"}]},
   {"name":"redos","match":{"model":"gpt-4o","regex":"^(a+)+$"},"targets":[{"upstream":"good","model":"gpt-4.1-nano"}]},
   {"name":"refunds","match":{"model":"gpt-4o","keywords":["refund"]},"targets":[{"upstream":"good","model":"gpt-4.1"}]},
   {"name":"codes","match":{"model":"gpt-4o","regex":"ticket #[0-9]+"},"targets":[{"upstream":"good","model":"o4-mini"}]},
@@ -40,7 +44,9 @@ cat >"$T/gw.json" <<JSON
   {"id":"beta","sha256":"$HB","customer":"vip","rpm":3},
   {"id":"gamma","sha256":"$HC","budget_usd_month":"0.01"},
   {"id":"delta","sha256":"$HD","budget_usd_day":"0.005"},
-  {"id":"epsilon","sha256":"$HE","budget_usd_day":"0.0022"}]}
+  {"id":"epsilon","sha256":"$HE","budget_usd_day":"0.0022"},
+  {"id":"zeta","sha256":"$HZ","budget_usd_day":"0.000175"},
+  {"id":"eta","sha256":"$HT","tpm":1000}]}
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
@@ -143,6 +149,27 @@ eq "... its input priced as 1-hour cache writes" "$(worst)" \
     "$(awk -v b="${#body}" 'BEGIN { printf "%.6f", b * 6 / 1e6 + 10 * 15 / 1e6 }' | sed 's/0*$//; s/\.$//')"
 eq "n=1: admitted" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":1,$MSG}")" 200
 
+# an attempt that times out after its request was sent may be billed: charged its worst case
+# ($0.00007: 8 x $2.5/M + 5 x $10/M), and a retry needs a hold of its own; zeta's $0.000175
+# holds two such attempts, so the third is not made, and the next call is refused
+eq "timeouts after sending: the call fails" "$(call "$KZ" "{\"model\":\"lost-test\",\"max_tokens\":5,$MSG}")" 502
+check "... not retried past the budget" grep -q "failed after 2 attempt(s).*not retried: budget" "$T/b"
+eq "... both attempts charged: the next call is refused" "$(call "$KZ" "{\"model\":\"lost-test\",\"max_tokens\":5,$MSG}")" 429
+check "... as having spent \$0.00014" grep -q 'has spent \$0.00014 of its' "$T/b"
+
+# a stream the client leaves before its usage counts its whole token bound against the tokens
+# per minute (8 + 500 of eta's 1,000): the third such stream in a minute is refused
+while [ "$(date +%S | sed 's/^0//')" -gt 50 ]; do sleep 1; done
+codes=""
+for i in 1 2 3; do
+    curl -s -N -o /dev/null --max-time 0.4 -H "Authorization: Bearer $KT" "$G" \
+        -d "{\"model\":\"cut-test\",\"stream\":true,\"max_tokens\":500,$MSG}"
+    sleep 0.2
+done
+eq "streams left before their usage: the tokens-per-minute limit reached" \
+    "$(call "$KT" "{\"model\":\"cut-test\",\"max_tokens\":5,$MSG}")" 429
+eq "... as a rate limit" "$(jq -r .error.type "$T/b")" rate_limit_exceeded
+
 # rate limit: 3 requests per minute for beta
 codes=""
 for i in 1 2 3 4; do codes="$codes $(call "$KB" "{\"model\":\"gpt-4o-mini\",$MSG}")"; done
@@ -160,6 +187,8 @@ sa=$(spent alpha); sc=$(spent gamma)
 check "alpha spent $sa <= 0.002" awk -v s="$sa" 'BEGIN { exit !(s <= 0.002) }'
 check "gamma spent $sc <= 0.01" awk -v s="$sc" 'BEGIN { exit !(s <= 0.01 && s > 0) }'
 eq "alpha events" "$(jq -r 'select(.key_id=="alpha") | .customer' "$T/spool1.jsonl" | sort -u)" acme
+eq "a call lost after sending: recorded as usage_incomplete, not as \$0" \
+    "$(jq -r 'select(.key_id=="zeta" and .status=="upstream_error") | .tags.usage_incomplete' "$T/spool1.jsonl")" true
 eq "refused calls are not forwarded" "$(jq -r 'select(.key_id=="alpha")' "$T/spool1.jsonl" | jq -s length)" 4
 
 # second gateway without require_key, for routing and cache
