@@ -21,21 +21,29 @@ typedef struct kstate {
     uint32_t req;
     uint64_t tok, tok_held;
     bool changed;              /* since the last gw_budget_memory_changed */
-    gw_budget_row o;           /* the other gateways' sums (key_id unused) */
     struct kstate *next;
 } kstate;
 
+/* the other gateways' sums, by key: built by the budget store's thread outside the lock and
+ * swapped in whole (open addressing, at most half full) */
+typedef struct others {
+    size_t mask;
+    gw_budget_row *slot; /* key_id NULL: empty */
+} others;
+
 typedef struct mem {
     pthread_mutex_t mu;
-    kstate *b[256];
+    kstate **b;                /* chained, grown to keep about one key a bucket */
+    size_t nb, n;
+    others *o;                 /* NULL: none */
 } mem;
 
-static unsigned hs(const char *s)
+static uint64_t hs(const char *s)
 {
-    unsigned h = 5381;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
     while (*s)
-        h = h * 33 + (unsigned char)*s++;
-    return h & 255;
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
 }
 
 static void periods(int64_t now_ms, int64_t *day, int64_t *month)
@@ -54,20 +62,44 @@ void gw_budget_periods(int64_t now_ms, int64_t *day, int64_t *month, int64_t *mi
     *minute = now_ms / 60000;
 }
 
+static void grow(mem *s)
+{
+    size_t nb = s->nb ? s->nb * 2 : 256;
+    kstate **b = calloc(nb, sizeof *b);
+    if (!b)
+        return; /* longer chains, still right */
+    for (size_t i = 0; i < s->nb; i++)
+        for (kstate *k = s->b[i], *n; k; k = n) {
+            n = k->next;
+            size_t h = hs(k->id) & (nb - 1);
+            k->next = b[h];
+            b[h] = k;
+        }
+    free(s->b);
+    s->b = b;
+    s->nb = nb;
+}
+
 static kstate *get(mem *s, const char *id, int64_t now_ms)
 {
-    unsigned h = hs(id);
+    if (s->n >= s->nb)
+        grow(s);
+    if (!s->nb)
+        return NULL;
+    size_t h = hs(id) & (s->nb - 1);
     kstate *k;
     for (k = s->b[h]; k; k = k->next)
         if (!strcmp(k->id, id))
             break;
     if (!k) {
         k = calloc(1, sizeof *k);
-        if (!k)
+        if (!k || !(k->id = strdup(id))) {
+            free(k);
             return NULL;
-        k->id = strdup(id);
+        }
         k->next = s->b[h];
         s->b[h] = k;
+        s->n++;
     }
     int64_t d, m;
     periods(now_ms, &d, &m);
@@ -88,11 +120,31 @@ static kstate *get(mem *s, const char *id, int64_t now_ms)
     return k;
 }
 
-/* the other gateways' part of k's counters in k's (current) periods */
-static ic_money o_day(const kstate *k) { return k->o.day == k->day ? k->o.day_spent : 0; }
-static ic_money o_month(const kstate *k) { return k->o.month == k->month ? k->o.month_spent : 0; }
-static uint64_t o_req(const kstate *k) { return k->o.minute == k->minute ? k->o.requests : 0; }
-static uint64_t o_tok(const kstate *k) { return k->o.minute == k->minute ? k->o.tokens : 0; }
+static const gw_budget_row *others_find(const others *o, const char *id)
+{
+    if (!o)
+        return NULL;
+    for (size_t i = hs(id) & o->mask; o->slot[i].key_id; i = (i + 1) & o->mask)
+        if (!strcmp(o->slot[i].key_id, id))
+            return &o->slot[i];
+    return NULL;
+}
+
+static void others_free(others *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i <= o->mask; i++)
+        free(o->slot[i].key_id);
+    free(o->slot);
+    free(o);
+}
+
+/* the other gateways' part (o, NULL: none) of k's counters in k's (current) periods */
+static ic_money o_day(const kstate *k, const gw_budget_row *o) { return o && o->day == k->day ? o->day_spent : 0; }
+static ic_money o_month(const kstate *k, const gw_budget_row *o) { return o && o->month == k->month ? o->month_spent : 0; }
+static uint64_t o_req(const kstate *k, const gw_budget_row *o) { return o && o->minute == k->minute ? o->requests : 0; }
+static uint64_t o_tok(const kstate *k, const gw_budget_row *o) { return o && o->minute == k->minute ? o->tokens : 0; }
 
 static bool reserve_locked(mem *m, const char *key_id, const gw_limits *lim, ic_money worst,
                            uint64_t tokens, int64_t now_ms, char *why, size_t whycap)
@@ -103,14 +155,15 @@ static bool reserve_locked(mem *m, const char *key_id, const gw_limits *lim, ic_
         snprintf(why, whycap, "out of memory");
         return false;
     }
-    ic_money day_spent = k->day_spent + o_day(k), month_spent = k->month_spent + o_month(k);
-    ic_money held = k->held + k->o.held;
-    if (lim->rpm && k->req + o_req(k) + 1 > lim->rpm) {
+    const gw_budget_row *o = others_find(m->o, key_id);
+    ic_money day_spent = k->day_spent + o_day(k, o), month_spent = k->month_spent + o_month(k, o);
+    ic_money held = k->held + (o ? o->held : 0);
+    if (lim->rpm && k->req + o_req(k, o) + 1 > lim->rpm) {
         snprintf(why, whycap, "rate limit: %u requests per minute reached for key '%s'", lim->rpm,
                  key_id);
         return false;
     }
-    if (lim->tpm && k->tok + k->tok_held + o_tok(k) >= lim->tpm) {
+    if (lim->tpm && k->tok + k->tok_held + o_tok(k, o) >= lim->tpm) {
         snprintf(why, whycap, "rate limit: %llu tokens per minute reached for key '%s'",
                  (unsigned long long)lim->tpm, key_id);
         return false;
@@ -183,12 +236,14 @@ static void mem_spent(void *store, const char *key_id, int64_t now_ms, ic_money 
 static void mem_free(void *store)
 {
     mem *s = store;
-    for (int i = 0; i < 256; i++)
+    for (size_t i = 0; i < s->nb; i++)
         for (kstate *k = s->b[i], *n; k; k = n) {
             n = k->next;
             free(k->id);
             free(k);
         }
+    free(s->b);
+    others_free(s->o);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -214,7 +269,7 @@ long gw_budget_memory_changed(void *store, bool all, gw_budget_row **out)
     size_t n = 0, cap = 0;
     gw_budget_row *rows = NULL;
     pthread_mutex_lock(&m->mu);
-    for (int i = 0; i < 256; i++)
+    for (size_t i = 0; i < m->nb; i++)
         for (kstate *k = m->b[i]; k; k = k->next) {
             if (!all && !k->changed && !k->held && !k->tok_held)
                 continue;
@@ -240,7 +295,7 @@ long gw_budget_memory_changed(void *store, bool all, gw_budget_row **out)
             n++;
         }
     /* marked only once every row is taken: out of memory, the next call takes them again */
-    for (int i = 0; i < 256; i++)
+    for (size_t i = 0; i < m->nb; i++)
         for (kstate *k = m->b[i]; k; k = k->next)
             k->changed = false;
     pthread_mutex_unlock(&m->mu);
@@ -253,21 +308,35 @@ oom:
     return -1;
 }
 
-void gw_budget_memory_set_others(void *store, const gw_budget_row *rows, size_t n, int64_t now_ms)
+void gw_budget_memory_set_others(void *store, const gw_budget_row *rows, size_t n)
 {
     mem *m = store;
-    pthread_mutex_lock(&m->mu);
-    for (int i = 0; i < 256; i++)
-        for (kstate *k = m->b[i]; k; k = k->next)
-            memset(&k->o, 0, sizeof k->o);
-    for (size_t i = 0; i < n; i++) {
-        kstate *k = get(m, rows[i].key_id, now_ms);
-        if (k) {
-            k->o = rows[i];
-            k->o.key_id = NULL;
-        }
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    others *o = calloc(1, sizeof *o);
+    if (o && !(o->slot = calloc(cap, sizeof *o->slot))) {
+        free(o);
+        o = NULL;
     }
+    if (!o)
+        return; /* out of memory: the last sums stay */
+    o->mask = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = hs(rows[i].key_id) & o->mask;
+        while (o->slot[j].key_id && strcmp(o->slot[j].key_id, rows[i].key_id))
+            j = (j + 1) & o->mask;
+        char *id = o->slot[j].key_id ? o->slot[j].key_id : strdup(rows[i].key_id);
+        if (!id)
+            continue;
+        o->slot[j] = rows[i];
+        o->slot[j].key_id = id;
+    }
+    pthread_mutex_lock(&m->mu); /* only the swap under the lock */
+    others *old = m->o;
+    m->o = o;
     pthread_mutex_unlock(&m->mu);
+    others_free(old);
 }
 
 void gw_budget_memory_restore(void *store, const gw_budget_row *row, int64_t now_ms)

@@ -51,8 +51,9 @@ typedef struct gw_budget_row {
  * the keys whose counters changed since the last call and those holding money or tokens (all:
  * every key); *out is malloc'd (free with gw_budget_rows_free); -1 when out of memory. */
 long gw_budget_memory_changed(void *store, bool all, gw_budget_row **out);
-/* the other gateways' sums, replacing the last ones: rows[i] for key rows[i].key_id */
-void gw_budget_memory_set_others(void *store, const gw_budget_row *rows, size_t n, int64_t now_ms);
+/* the other gateways' sums, replacing the last ones: rows[i] for key rows[i].key_id (copied;
+ * built outside the lock, swapped in under it) */
+void gw_budget_memory_set_others(void *store, const gw_budget_row *rows, size_t n);
 /* this gateway's spend for key from an earlier run: the day's and month's spent are raised to it
  * where the periods are the current ones */
 void gw_budget_memory_restore(void *store, const gw_budget_row *row, int64_t now_ms);

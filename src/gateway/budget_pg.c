@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "budget.h"
 #include "gw_util.h"
@@ -22,18 +20,17 @@ struct gw_budget_sync {
     char *gateway;
     long interval_ms;
     void *store;
+    char **keys;  /* the configured keys with limits, sorted: other keys' rows are not read */
+    size_t nkeys;
     bool resend;  /* every key at the next write: the last one failed */
     bool failing; /* the last exchange failed (said once on stderr) */
+    bool twin;    /* after a reconnect, another process held this gateway_id (said once) */
     uint64_t wrote; /* rows written by the last exchange */
-    char instance[33]; /* this process, in its rows: a random token */
-    char since[64];    /* the server's time when this process started writing */
-    unsigned nexch;    /* exchanges, for the check for a twin every TWIN_EVERY */
-    bool twin;         /* another process writes as this gateway_id (said once) */
     pthread_t th;
     bool started;
-    pthread_mutex_t mu; /* stop, stats */
+    pthread_mutex_t mu; /* stop, done, stats */
     pthread_cond_t cv;
-    bool stop;
+    bool stop, done;
     gw_budget_sync_stats st;
 };
 
@@ -42,35 +39,38 @@ static const char *TABLE =
     " gateway text COLLATE \"C\" NOT NULL, day bigint NOT NULL, day_spent_usd numeric NOT NULL,"
     " month bigint NOT NULL, month_spent_usd numeric NOT NULL, held_usd numeric NOT NULL,"
     " minute bigint NOT NULL, requests bigint NOT NULL, tokens numeric NOT NULL,"
-    " instance text NOT NULL, updated timestamptz NOT NULL, PRIMARY KEY(key_id, gateway))";
+    " sync_ms bigint NOT NULL, updated timestamptz NOT NULL, PRIMARY KEY(key_id, gateway));"
+    /* rows no gateway has written for two months count for no current period */
+    "DELETE FROM infercost_budget WHERE updated < now() - interval '62 days'";
 
 static const char *UPSERT =
     "INSERT INTO infercost_budget(key_id, gateway, day, day_spent_usd, month, month_spent_usd,"
-    " held_usd, minute, requests, tokens, instance, updated)"
+    " held_usd, minute, requests, tokens, sync_ms, updated)"
     " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())"
     " ON CONFLICT (key_id, gateway) DO UPDATE SET day = EXCLUDED.day,"
     " day_spent_usd = EXCLUDED.day_spent_usd, month = EXCLUDED.month,"
     " month_spent_usd = EXCLUDED.month_spent_usd, held_usd = EXCLUDED.held_usd,"
     " minute = EXCLUDED.minute, requests = EXCLUDED.requests, tokens = EXCLUDED.tokens,"
-    " instance = EXCLUDED.instance, updated = now()";
+    " sync_ms = EXCLUDED.sync_ms, updated = now()";
 
-/* rows of this gateway_id written since this process's start by another process ($2: this
- * one's instance, $3: the server's time at its start) */
-static const char *TWIN = "SELECT count(*) FROM infercost_budget"
-                          " WHERE gateway = $1 AND instance <> $2 AND updated > $3::timestamptz";
-
-/* the other gateways' sums for the current periods ($2 day, $3 month, $4 minute); holds only
- * from rows written in the last $5 ms */
+/* the other gateways' sums for the current periods ($2 day, $3 month, $4 minute); a row's holds
+ * only while its gateway writes it (within 10 of its own intervals, at least 5 s); rows of
+ * older months only while written (a hold across the month's turn) */
 static const char *OTHERS =
     "SELECT key_id, coalesce(sum(day_spent_usd) FILTER (WHERE day = $2), 0)::text,"
     " coalesce(sum(month_spent_usd) FILTER (WHERE month = $3), 0)::text,"
-    " coalesce(sum(held_usd) FILTER (WHERE updated > now() - $5::bigint * interval '1 ms'), 0)::text,"
+    " coalesce(sum(held_usd) FILTER (WHERE updated > now() - greatest(5000, 10 * sync_ms)"
+    " * interval '1 ms'), 0)::text,"
     " coalesce(sum(requests) FILTER (WHERE minute = $4), 0)::text,"
     " coalesce(sum(tokens) FILTER (WHERE minute = $4), 0)::text"
-    " FROM infercost_budget WHERE gateway <> $1 GROUP BY key_id";
+    " FROM infercost_budget WHERE gateway <> $1 AND (month = $3 OR updated > now() - interval"
+    " '1 hour') GROUP BY key_id";
 
 static const char *OWN = "SELECT key_id, day, day_spent_usd::text, month, month_spent_usd::text"
                          " FROM infercost_budget WHERE gateway = $1";
+
+/* one gateway_id, one running process: a session lock on it (released with the connection) */
+static const char *LOCK = "SELECT pg_try_advisory_lock(7245293, hashtext($1))";
 
 static void set_err(char *err, size_t cap, const ic_error *e) { snprintf(err, cap, "%s", e->msg); }
 
@@ -90,9 +90,15 @@ static bool money_of(const char *s, ic_money *out)
     return ic_money_parse(s, strlen(s), out) == IC_OK;
 }
 
-static int64_t stale_ms(const gw_budget_sync *b)
+static int by_str(const void *a, const void *b)
 {
-    return b->interval_ms * 10 > 5000 ? b->interval_ms * 10 : 5000;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* a key this gateway has limits for */
+static bool configured(const gw_budget_sync *b, const char *key)
+{
+    return bsearch(&key, b->keys, b->nkeys, sizeof *b->keys, by_str) != NULL;
 }
 
 /* the results of a pipeline's nq statements and its sync; false if any failed (the error of the
@@ -140,17 +146,18 @@ static bool write_rows(gw_budget_sync *b, ic_error *e)
         long nq = 0;
         for (long i = at; ok && i < n && i < at + PIPE; i++, nq++) {
             const gw_budget_row *r = &rows[i];
-            char d[24], m[24], mi[24], req[24], tok[24];
+            char d[24], m[24], mi[24], req[24], tok[24], ivl[24];
             char ds[IC_MONEY_STRLEN], ms[IC_MONEY_STRLEN], h[IC_MONEY_STRLEN];
             snprintf(d, sizeof d, "%lld", (long long)r->day);
             snprintf(m, sizeof m, "%lld", (long long)r->month);
             snprintf(mi, sizeof mi, "%lld", (long long)r->minute);
             snprintf(req, sizeof req, "%llu", (unsigned long long)r->requests);
             snprintf(tok, sizeof tok, "%llu", (unsigned long long)r->tokens);
+            snprintf(ivl, sizeof ivl, "%ld", b->interval_ms);
             const char *v[11] = {r->key_id, b->gateway, d,
                                  ic_money_format(r->day_spent, ds, sizeof ds), m,
                                  ic_money_format(r->month_spent, ms, sizeof ms),
-                                 ic_money_format(r->held, h, sizeof h), mi, req, tok, b->instance};
+                                 ic_money_format(r->held, h, sizeof h), mi, req, tok, ivl};
             ok = PQsendQueryParams(b->p.c, UPSERT, 11, NULL, v, NULL, NULL, 0) == 1;
         }
         if (!ok)
@@ -180,23 +187,24 @@ static bool read_others(gw_budget_sync *b, ic_error *e)
 {
     int64_t now = gw_now_ms(), day, month, minute;
     gw_budget_periods(now, &day, &month, &minute);
-    char d[24], m[24], mi[24], st[24];
+    char d[24], m[24], mi[24];
     snprintf(d, sizeof d, "%lld", (long long)day);
     snprintf(m, sizeof m, "%lld", (long long)month);
     snprintf(mi, sizeof mi, "%lld", (long long)minute);
-    snprintf(st, sizeof st, "%lld", (long long)stale_ms(b));
-    const char *v[5] = {b->gateway, d, m, mi, st};
-    PGresult *res = PQexecParams(b->p.c, OTHERS, 5, NULL, v, NULL, NULL, 0);
+    const char *v[4] = {b->gateway, d, m, mi};
+    PGresult *res = PQexecParams(b->p.c, OTHERS, 4, NULL, v, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         PQclear(res);
         ic__pg_error(&b->p, e, "reading the other gateways' budgets");
         return false;
     }
-    int n = PQntuples(res);
-    gw_budget_row *rows = calloc(n ? (size_t)n : 1, sizeof *rows);
+    int nt = PQntuples(res), n = 0;
+    gw_budget_row *rows = calloc(nt ? (size_t)nt : 1, sizeof *rows);
     bool ok = rows != NULL;
-    for (int i = 0; ok && i < n; i++) {
-        gw_budget_row *r = &rows[i];
+    for (int i = 0; ok && i < nt; i++) {
+        if (!configured(b, PQgetvalue(res, i, 0)))
+            continue; /* a key this gateway has no limits for */
+        gw_budget_row *r = &rows[n++];
         r->key_id = PQgetvalue(res, i, 0);
         r->day = day;
         r->month = month;
@@ -208,7 +216,7 @@ static bool read_others(gw_budget_sync *b, ic_error *e)
              money_of(PQgetvalue(res, i, 3), &r->held);
     }
     if (ok)
-        gw_budget_memory_set_others(b->store, rows, (size_t)n, now);
+        gw_budget_memory_set_others(b->store, rows, (size_t)n);
     else
         ic_error_set(e, IC_ERR_DB, "%s: reading the other gateways' budgets: %s", b->p.where,
                      rows ? "an amount that is not a USD amount with at most 12 decimals"
@@ -218,29 +226,6 @@ static bool read_others(gw_budget_sync *b, ic_error *e)
     return ok;
 }
 
-/* Two running gateways with one gateway_id overwrite each other's rows, and the budgets count
- * too little: said on stderr when another process has written rows under this id since this
- * one started (every TWIN_EVERY exchanges: it scans the table). */
-enum { TWIN_EVERY = 25 };
-static bool check_twin(gw_budget_sync *b, ic_error *e)
-{
-    const char *v[3] = {b->gateway, b->instance, b->since};
-    PGresult *res = PQexecParams(b->p.c, TWIN, 3, NULL, v, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        PQclear(res);
-        ic__pg_error(&b->p, e, "checking the gateway_id");
-        return false;
-    }
-    bool twin = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-    PQclear(res);
-    if (twin && !b->twin)
-        fprintf(stderr, "infercost serve: budget store: another running gateway writes its "
-                        "counters as gateway_id '%s': each overwrites the other's, and the budgets "
-                        "count too little; give each gateway its own gateway_id\n", b->gateway);
-    b->twin = twin;
-    return true;
-}
-
 static int64_t mono_us(void)
 {
     struct timespec ts;
@@ -248,18 +233,51 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* What a connection needs, at open and after a reconnect: statements that give up (a lock held
+ * elsewhere, a server that stalls: the gateway's shutdown waits for the exchange in progress),
+ * and the lock on this gateway_id; *held: whether it was free */
+static bool session(gw_budget_sync *b, bool *held, ic_error *e)
+{
+    if (ic__pg_exec(&b->p, "SET statement_timeout = '5s'", e, "opening") != IC_OK)
+        return false;
+    const char *v[1] = {b->gateway};
+    PGresult *res = PQexecParams(b->p.c, LOCK, 1, NULL, v, NULL, NULL, 0);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    if (ok)
+        *held = PQgetvalue(res, 0, 0)[0] == 't';
+    else
+        ic__pg_error(&b->p, e, "locking the gateway_id");
+    PQclear(res);
+    return ok;
+}
+
+static const char *TWIN_MSG = "another running gateway uses gateway_id '%s' with this budget "
+                              "store: each needs its own (else each overwrites the other's "
+                              "counters, and the budgets count too little)";
+
 static bool exchange(gw_budget_sync *b, ic_error *e)
 {
     if (PQstatus(b->p.c) != CONNECTION_OK) {
         PQreset(b->p.c);
+        bool held = false;
         if (PQstatus(b->p.c) != CONNECTION_OK) {
             ic__pg_error(&b->p, e, "cannot reconnect");
             return false;
         }
+        if (!session(b, &held, e))
+            return false;
+        if (!held && !b->twin) {
+            fprintf(stderr, "infercost serve: budget store: ");
+            fprintf(stderr, TWIN_MSG, b->gateway);
+            fputc('\n', stderr);
+        }
+        b->twin = !held;
         b->resend = true;
     }
-    return write_rows(b, e) && read_others(b, e) &&
-           (++b->nexch % TWIN_EVERY != 0 || check_twin(b, e));
+    /* the others' sums are read even when the write failed */
+    ic_error e2;
+    bool w = write_rows(b, e), r = read_others(b, w ? e : &e2);
+    return w && r;
 }
 
 static void record(gw_budget_sync *b, bool ok, const ic_error *e, int64_t took_us)
@@ -308,6 +326,15 @@ static void *run(void *arg)
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
+    /* the last counters out (the calls have settled): one try, no reconnect */
+    ic_error e;
+    if (!b->failing && PQstatus(b->p.c) == CONNECTION_OK && !write_rows(b, &e))
+        fprintf(stderr, "infercost serve: budget store: the last counters were not written: "
+                        "%s\n", e.msg);
+    pthread_mutex_lock(&b->mu);
+    b->done = true;
+    pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
     return NULL;
 }
 
@@ -315,6 +342,9 @@ static void sync_free(gw_budget_sync *b)
 {
     ic__pg_close(&b->p);
     free(b->gateway);
+    for (size_t i = 0; i < b->nkeys; i++)
+        free(b->keys[i]);
+    free(b->keys);
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
     free(b);
@@ -333,6 +363,8 @@ static bool restore(gw_budget_sync *b, ic_error *e)
     int64_t now = gw_now_ms();
     bool ok = true;
     for (int i = 0; ok && i < PQntuples(res); i++) {
+        if (!configured(b, PQgetvalue(res, i, 0)))
+            continue;
         gw_budget_row r = {.key_id = PQgetvalue(res, i, 0)};
         r.day = strtoll(PQgetvalue(res, i, 1), NULL, 10);
         r.month = strtoll(PQgetvalue(res, i, 3), NULL, 10);
@@ -348,24 +380,15 @@ static bool restore(gw_budget_sync *b, ic_error *e)
     return ok;
 }
 
-/* the server's clock now, into b->since */
-static bool server_now(gw_budget_sync *b, ic_error *e)
-{
-    PGresult *res = PQexec(b->p.c, "SELECT now()::text");
-    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-    if (ok)
-        snprintf(b->since, sizeof b->since, "%s", PQgetvalue(res, 0, 0));
-    else
-        ic__pg_error(&b->p, e, "opening");
-    PQclear(res);
-    return ok;
-}
-
 gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, long interval_ms,
-                                    void *store, char *err, size_t errcap)
+                                    const char *const *keys, size_t nkeys, void *store,
+                                    char *err, size_t errcap)
 {
     gw_budget_sync *b = calloc(1, sizeof *b);
-    if (!b || !(b->gateway = strdup(gateway_id))) {
+    if (!b || !(b->gateway = strdup(gateway_id)) ||
+        !(b->keys = calloc(nkeys ? nkeys : 1, sizeof *b->keys))) {
+        if (b)
+            free(b->gateway);
         free(b);
         snprintf(err, errcap, "out of memory");
         return NULL;
@@ -373,14 +396,6 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
     b->interval_ms = interval_ms;
     b->store = store;
     b->resend = true;
-    unsigned char rnd[16];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) { /* unlikely: time and pid */
-        uint64_t x = (uint64_t)gw_now_ms() * 1000003u ^ (uint64_t)getpid();
-        memcpy(rnd, &x, 8);
-        memcpy(rnd + 8, &x, 8);
-    }
-    for (int i = 0; i < 16; i++)
-        snprintf(b->instance + 2 * i, 3, "%02x", rnd[i]);
     pthread_mutex_init(&b->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -388,13 +403,24 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
     pthread_cond_init(&b->cv, &ca);
     pthread_condattr_destroy(&ca);
     ic_error e;
+    bool ok = true;
+    for (size_t i = 0; ok && i < nkeys; i++)
+        ok = (b->keys[b->nkeys++] = strdup(keys[i])) != NULL;
+    if (!ok)
+        ic_error_set(&e, IC_ERR_NOMEM, "out of memory");
+    qsort(b->keys, b->nkeys, sizeof *b->keys, by_str);
+    bool held = false;
     /* the table made under a lock: two gateways starting at once would race to create it */
-    bool ok = ic__pg_connect(&b->p, target, &e) == IC_OK &&
-              ic__pg_exec(&b->p, "BEGIN", &e, "opening") == IC_OK &&
-              ic__pg_exec(&b->p, "SELECT pg_advisory_xact_lock(7245292)", &e, "opening") == IC_OK &&
-              ic__pg_exec(&b->p, TABLE, &e, "creating the budget table") == IC_OK &&
-              ic__pg_exec(&b->p, "COMMIT", &e, "opening") == IC_OK && restore(b, &e) &&
-              server_now(b, &e) && exchange(b, &e);
+    ok = ok && ic__pg_connect(&b->p, target, &e) == IC_OK && session(b, &held, &e);
+    if (ok && !held) {
+        ic_error_set(&e, IC_ERR_INVALID, TWIN_MSG, b->gateway);
+        ok = false;
+    }
+    ok = ok && ic__pg_exec(&b->p, "BEGIN", &e, "opening") == IC_OK &&
+         ic__pg_exec(&b->p, "SELECT pg_advisory_xact_lock(7245292)", &e, "opening") == IC_OK &&
+         ic__pg_exec(&b->p, TABLE, &e, "creating the budget table") == IC_OK &&
+         ic__pg_exec(&b->p, "COMMIT", &e, "opening") == IC_OK && restore(b, &e) &&
+         exchange(b, &e);
     if (ok) {
         b->st.syncs = 1;
         b->st.last_ok_ms = gw_now_ms();
@@ -423,15 +449,25 @@ void gw_budget_sync_close(gw_budget_sync *b)
     if (!b)
         return;
     if (b->started) {
+        /* the thread writes the last counters and ends; a database that does not answer is not
+         * waited for past the statement timeout and a margin */
+        struct timespec dl;
+        clock_gettime(CLOCK_MONOTONIC, &dl);
+        dl.tv_sec += 7;
         pthread_mutex_lock(&b->mu);
         b->stop = true;
         pthread_cond_signal(&b->cv);
+        int rc = 0;
+        while (!b->done && rc == 0)
+            rc = pthread_cond_timedwait(&b->cv, &b->mu, &dl);
+        bool done = b->done;
         pthread_mutex_unlock(&b->mu);
+        if (!done) {
+            fprintf(stderr, "infercost serve: budget store: not answering; stopping without "
+                            "writing the last counters\n");
+            return; /* the thread may still hold the connection: left to the process's exit */
+        }
         pthread_join(b->th, NULL);
-        ic_error e;
-        if (!exchange(b, &e))
-            fprintf(stderr, "infercost serve: budget store: the last counters were not written: "
-                            "%s\n", e.msg);
     }
     sync_free(b);
 }

@@ -5,11 +5,12 @@
  * tokens) into the table infercost_budget, one row per key and gateway, as absolute values (a
  * repeated or lost write cannot count anything twice), and reads back the sums of the other
  * gateways' rows for the current periods, which the store then adds to its own at every reserve.
- * A gateway's holds stop counting for the others when its row has not been written for 10
- * intervals (at least 5 s): a gateway killed during a call does not block a budget for ever. At
- * start the gateway's own rows give back what it had spent (a restart with a new spool still
- * knows). If the database goes away, the gateway goes on with the others' last sums and catches
- * up when it is back. */
+ * Only the keys with limits in this gateway's config are read and written. A row's holds stop
+ * counting when its gateway has not written it for 10 of its intervals (at least 5 s): a gateway
+ * killed during a call does not block a budget for ever. At start the gateway's own rows give back
+ * what it had spent; a session lock on its gateway_id keeps a second process from running under
+ * it. If the database goes away, the gateway goes on with the others' last sums and catches up
+ * when it is back. docs/gateway.md, "Several gateways, one budget". */
 #ifndef IC_GW_BUDGET_PG_H
 #define IC_GW_BUDGET_PG_H
 
@@ -24,12 +25,16 @@ typedef struct gw_budget_sync_stats {
     int64_t last_us, total_us;    /* how long the last exchange took, and all of them */
 } gw_budget_sync_stats;
 
-/* Connect, create the table if needed, restore this gateway's spend into store, make a first
- * exchange, and start the thread. NULL and a message in err on failure (no secret in it). */
+/* Connect, take the lock on gateway_id (refused when another process holds it), create the table
+ * if needed, restore this gateway's spend into store, make a first exchange, and start the
+ * thread; keys: the configured keys with limits. NULL and a message in err on failure (no
+ * secret in it). */
 gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, long interval_ms,
-                                    void *store, char *err, size_t errcap);
+                                    const char *const *keys, size_t nkeys, void *store,
+                                    char *err, size_t errcap);
 void gw_budget_sync_stats_get(gw_budget_sync *b, gw_budget_sync_stats *out);
-/* stop the thread, write the final counters (the calls have settled), disconnect */
+/* stop the thread, which writes the final counters (the calls have settled), and disconnect;
+ * waits at most 7 s for a database that does not answer */
 void gw_budget_sync_close(gw_budget_sync *b);
 
 #endif

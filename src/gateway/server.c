@@ -164,6 +164,65 @@ static uint64_t budgets_from_spool(gw_server *s)
     return n;
 }
 
+/* The budget store (budget_pg.h), before the first call is served. The gateway's id goes with
+ * its spool, in SPOOL.gateway-id: the store's row under it holds what this spool's calls spent,
+ * so a restart finds it (the default id, HOSTNAME:PORT, is made once and kept there). Only a
+ * spool without that file, written before there was a store, is counted into the budgets; with
+ * it, its calls are in the store (under this id, or under the id the file names, as another
+ * gateway's). */
+static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
+{
+    const gw_config *cfg = s->cfg;
+    char path[4096], id[320] = "", err[1024];
+    snprintf(path, sizeof path, "%s.gateway-id", cfg->spool);
+    FILE *f = fopen(path, "r");
+    bool had = f != NULL;
+    if (f) {
+        if (!fgets(id, sizeof id, f))
+            id[0] = 0;
+        id[strcspn(id, "\n")] = 0;
+        fclose(f);
+    }
+    if (cfg->gateway_id) {
+        snprintf(id, sizeof id, "%s", cfg->gateway_id);
+    } else if (!id[0]) {
+        char host[256] = "localhost";
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = 0;
+        snprintf(id, sizeof id, "%s:%d", host, port);
+    }
+    if (!had) {
+        uint64_t n = budgets_from_spool(s);
+        if (n)
+            fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from "
+                            "the spool\n", (unsigned long long)n);
+    }
+    const char **keys = calloc(cfg->nkeys ? cfg->nkeys : 1, sizeof *keys);
+    size_t nk = 0;
+    for (size_t i = 0; keys && i < cfg->nkeys; i++)
+        if (cfg->keys[i].has_day || cfg->keys[i].has_month || cfg->keys[i].rpm || cfg->keys[i].tpm)
+            keys[nk++] = cfg->keys[i].id;
+    s->bsync = keys ? gw_budget_sync_open(cfg->budget_store, id, cfg->budget_sync_ms, keys, nk,
+                                          s->bstore, err, sizeof err)
+                    : NULL;
+    bool oom = !keys;
+    free(keys);
+    if (!s->bsync) {
+        ic_cli_error("%s: budget_store: %s", cfgpath, oom ? "out of memory" : err);
+        return false;
+    }
+    /* written once the store took the id: the spool's calls are counted under it from now */
+    if ((f = fopen(path, "w"))) {
+        fprintf(f, "%s\n", id);
+        if (fclose(f) != 0)
+            f = NULL;
+    }
+    if (!f)
+        fprintf(stderr, "infercost serve: budget store: cannot write %s: %s (the gateway_id is "
+                        "not kept with the spool)\n", path, strerror(errno));
+    return true;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -412,7 +471,7 @@ static int cmd_serve(int argc, char **argv)
         ic_cli_error("serve: out of memory at start");
         goto out;
     }
-    {
+    if (!s->cfg->budget_store) { /* with a store, its rows say what was spent (below) */
         uint64_t n = budgets_from_spool(s);
         if (n)
             fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from "
@@ -455,20 +514,8 @@ static int cmd_serve(int argc, char **argv)
         struct sockaddr_in got;
         socklen_t gl = sizeof got;
         getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&got, &gl);
-        if (s->cfg->budget_store) {
-            /* before the first call is served: the others' spend is in from the start */
-            char id[320], host[256] = "localhost";
-            gethostname(host, sizeof host - 1);
-            host[sizeof host - 1] = 0;
-            snprintf(id, sizeof id, "%s:%d", host, ntohs(got.sin_port));
-            s->bsync = gw_budget_sync_open(s->cfg->budget_store,
-                                           s->cfg->gateway_id ? s->cfg->gateway_id : id,
-                                           s->cfg->budget_sync_ms, s->bstore, err, sizeof err);
-            if (!s->bsync) {
-                ic_cli_error("%s: budget_store: %s", cfgpath, err);
-                goto out;
-            }
-        }
+        if (s->cfg->budget_store && !open_budget_store(s, ntohs(got.sin_port), cfgpath))
+            goto out;
         printf("infercost serve listening on http://%s:%d\n", s->cfg->host, ntohs(got.sin_port));
         fflush(stdout);
     }

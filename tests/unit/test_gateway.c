@@ -243,7 +243,7 @@ static void t_budget_shared(void)
     /* the others: $6 spent today, $1 in flight -> $2 spent here + 7 = 9: a $1 call fits, $1.01 not */
     gw_budget_row other = {"k", day, month, minute, 6 * IC_PICO_PER_USD, 20 * IC_PICO_PER_USD,
                            1 * IC_PICO_PER_USD, 2, 0};
-    gw_budget_memory_set_others(st, &other, 1, t);
+    gw_budget_memory_set_others(st, &other, 1);
     gw_limits money = lim;
     money.rpm = 0;
     CHECK(!o->reserve(st, "k", &money, IC_PICO_PER_USD + 10000000000, 0, t, why, sizeof why));
@@ -263,7 +263,7 @@ static void t_budget_shared(void)
     CHECK(o->reserve(st, "k", &lim, 7 * IC_PICO_PER_USD, 0, t2, why, sizeof why)); /* new day */
     o->settle(st, "k", 7 * IC_PICO_PER_USD, 0, 0, 0, t2);
     /* new sums replace the old: none for k now */
-    gw_budget_memory_set_others(st, NULL, 0, t2);
+    gw_budget_memory_set_others(st, NULL, 0);
     CHECK(o->reserve(st, "k", &mon, 28 * IC_PICO_PER_USD, 0, t2, why, sizeof why));
     o->settle(st, "k", 28 * IC_PICO_PER_USD, 0, 0, 0, t2);
     /* restore: raises the current periods only, never lowers */
