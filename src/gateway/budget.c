@@ -20,7 +20,8 @@ typedef struct kstate {
     int64_t minute;            /* minute number of the window */
     uint32_t req;
     uint64_t tok, tok_held;
-    bool changed;              /* since the last gw_budget_memory_changed */
+    bool queued;               /* on the list of keys gw_budget_memory_changed takes next */
+    struct kstate *qnext;
     struct kstate *next;
 } kstate;
 
@@ -35,8 +36,19 @@ typedef struct mem {
     pthread_mutex_t mu;
     kstate **b;                /* chained, grown to keep about one key a bucket */
     size_t nb, n;
+    kstate *changed;           /* keys changed since the last gw_budget_memory_changed, or holding */
     others *o;                 /* NULL: none */
 } mem;
+
+/* k onto the list of keys to write next (a shared store's: budget_pg.c) */
+static void mark(mem *m, kstate *k)
+{
+    if (!k->queued) {
+        k->queued = true;
+        k->qnext = m->changed;
+        m->changed = k;
+    }
+}
 
 static uint64_t hs(const char *s)
 {
@@ -188,7 +200,7 @@ static bool reserve_locked(mem *m, const char *key_id, const gw_limits *lim, ic_
     k->held += worst;
     k->req++;
     k->tok_held += tokens;
-    k->changed = true;
+    mark(m, k);
     return true;
 }
 
@@ -219,7 +231,7 @@ static void mem_settle(void *store, const char *key_id, ic_money reserved,
     k->month_spent += actual;
     k->tok += tokens;
     k->tok_held = k->tok_held > tokens_reserved ? k->tok_held - tokens_reserved : 0;
-    k->changed = true;
+    mark(m, k);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -263,49 +275,67 @@ void gw_budget_rows_free(gw_budget_row *rows, size_t n)
     free(rows);
 }
 
+/* one row of k's counters into rows[*n], grown as needed; false when out of memory */
+static bool take(gw_budget_row **rows, size_t *n, size_t *cap, const kstate *k)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        gw_budget_row *r = realloc(*rows, nc * sizeof *r);
+        if (!r)
+            return false;
+        *rows = r;
+        *cap = nc;
+    }
+    gw_budget_row *r = &(*rows)[*n];
+    if (!(r->key_id = strdup(k->id)))
+        return false;
+    r->day = k->day;
+    r->month = k->month;
+    r->minute = k->minute;
+    r->day_spent = k->day_spent;
+    r->month_spent = k->month_spent;
+    r->held = k->held;
+    r->requests = k->req;
+    r->tokens = k->tok + k->tok_held;
+    (*n)++;
+    return true;
+}
+
+/* The list, not a scan of every key: the lock is held for the keys that changed only. */
 long gw_budget_memory_changed(void *store, bool all, gw_budget_row **out)
 {
     mem *m = store;
     size_t n = 0, cap = 0;
     gw_budget_row *rows = NULL;
+    bool ok = true;
     pthread_mutex_lock(&m->mu);
-    for (size_t i = 0; i < m->nb; i++)
-        for (kstate *k = m->b[i]; k; k = k->next) {
-            if (!all && !k->changed && !k->held && !k->tok_held)
-                continue;
-            if (n == cap) {
-                size_t nc = cap ? cap * 2 : 16;
-                gw_budget_row *r = realloc(rows, nc * sizeof *r);
-                if (!r)
-                    goto oom;
-                rows = r;
-                cap = nc;
-            }
-            gw_budget_row *r = &rows[n];
-            if (!(r->key_id = strdup(k->id)))
-                goto oom;
-            r->day = k->day;
-            r->month = k->month;
-            r->minute = k->minute;
-            r->day_spent = k->day_spent;
-            r->month_spent = k->month_spent;
-            r->held = k->held;
-            r->requests = k->req;
-            r->tokens = k->tok + k->tok_held;
-            n++;
+    if (all) {
+        for (size_t i = 0; ok && i < m->nb; i++)
+            for (kstate *k = m->b[i]; ok && k; k = k->next)
+                ok = take(&rows, &n, &cap, k);
+    } else {
+        for (kstate *k = m->changed; ok && k; k = k->qnext)
+            ok = take(&rows, &n, &cap, k);
+    }
+    if (ok) { /* taken: off the list, but for the keys still holding, sent again next time */
+        kstate *k = m->changed;
+        m->changed = NULL;
+        while (k) {
+            kstate *next = k->qnext;
+            k->queued = false;
+            if (k->held || k->tok_held)
+                mark(m, k);
+            k = next;
         }
-    /* marked only once every row is taken: out of memory, the next call takes them again */
-    for (size_t i = 0; i < m->nb; i++)
-        for (kstate *k = m->b[i]; k; k = k->next)
-            k->changed = false;
+    }
     pthread_mutex_unlock(&m->mu);
+    if (!ok) { /* out of memory: the list stays for the next call */
+        gw_budget_rows_free(rows, n);
+        *out = NULL;
+        return -1;
+    }
     *out = rows;
     return (long)n;
-oom:
-    pthread_mutex_unlock(&m->mu);
-    gw_budget_rows_free(rows, n);
-    *out = NULL;
-    return -1;
 }
 
 void gw_budget_memory_set_others(void *store, const gw_budget_row *rows, size_t n)
@@ -349,7 +379,7 @@ void gw_budget_memory_restore(void *store, const gw_budget_row *row, int64_t now
     if (k && row->month == k->month && row->month_spent > k->month_spent)
         k->month_spent = row->month_spent;
     if (k)
-        k->changed = true;
+        mark(m, k);
     pthread_mutex_unlock(&m->mu);
 }
 
