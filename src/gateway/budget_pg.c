@@ -24,6 +24,7 @@ struct gw_budget_sync {
     size_t nkeys;
     bool resend;  /* every key at the next write: the last one failed */
     bool failing; /* the last exchange failed (said once on stderr) */
+    bool locked;  /* this session holds the lock on the gateway_id */
     bool twin;    /* after a reconnect, another process held this gateway_id (said once) */
     uint64_t wrote; /* rows written by the last exchange */
     pthread_t th;
@@ -40,6 +41,9 @@ static const char *TABLE =
     " month bigint NOT NULL, month_spent_usd numeric NOT NULL, held_usd numeric NOT NULL,"
     " minute bigint NOT NULL, requests bigint NOT NULL, tokens numeric NOT NULL,"
     " sync_ms bigint NOT NULL, updated timestamptz NOT NULL, PRIMARY KEY(key_id, gateway));"
+    /* a table from the first versions of this file (never released): as it is now */
+    "ALTER TABLE infercost_budget ADD COLUMN IF NOT EXISTS sync_ms bigint NOT NULL DEFAULT 1000;"
+    "ALTER TABLE infercost_budget DROP COLUMN IF EXISTS instance;"
     /* rows no gateway has written for two months count for no current period */
     "DELETE FROM infercost_budget WHERE updated < now() - interval '62 days'";
 
@@ -70,7 +74,7 @@ static const char *OWN = "SELECT key_id, day, day_spent_usd::text, month, month_
                          " FROM infercost_budget WHERE gateway = $1";
 
 /* one gateway_id, one running process: a session lock on it (released with the connection) */
-static const char *LOCK = "SELECT pg_try_advisory_lock(7245293, hashtext($1))";
+static const char *LOCK = "SELECT pg_try_advisory_lock(hashtextextended($1, 7245293))";
 
 static void set_err(char *err, size_t cap, const ic_error *e) { snprintf(err, cap, "%s", e->msg); }
 
@@ -233,13 +237,9 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* What a connection needs, at open and after a reconnect: statements that give up (a lock held
- * elsewhere, a server that stalls: the gateway's shutdown waits for the exchange in progress),
- * and the lock on this gateway_id; *held: whether it was free */
-static bool session(gw_budget_sync *b, bool *held, ic_error *e)
+/* the lock on this gateway_id, for the session; *held: whether it was free */
+static bool take_lock(gw_budget_sync *b, bool *held, ic_error *e)
 {
-    if (ic__pg_exec(&b->p, "SET statement_timeout = '5s'", e, "opening") != IC_OK)
-        return false;
     const char *v[1] = {b->gateway};
     PGresult *res = PQexecParams(b->p.c, LOCK, 1, NULL, v, NULL, NULL, 0);
     bool ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
@@ -251,32 +251,61 @@ static bool session(gw_budget_sync *b, bool *held, ic_error *e)
     return ok;
 }
 
+/* What a connection needs, at open and after a reconnect: statements that give up (a lock held
+ * elsewhere, a server that stalls: the gateway's shutdown waits for the exchange in progress),
+ * and the lock on this gateway_id; *held: whether it was free */
+static bool session(gw_budget_sync *b, bool *held, ic_error *e)
+{
+    /* the server notices a gateway gone without closing (a host down, a network cut) within a
+     * minute, and so ends its session and frees its gateway_id */
+    if (ic__pg_exec(&b->p, "SET statement_timeout = '5s'; SET tcp_keepalives_idle = 30;"
+                           " SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3",
+                    e, "opening") != IC_OK)
+        return false;
+    return take_lock(b, held, e);
+}
+
 static const char *TWIN_MSG = "another running gateway uses gateway_id '%s' with this budget "
                               "store: each needs its own (else each overwrites the other's "
-                              "counters, and the budgets count too little)";
+                              "counters, and the budgets count too little); if that gateway is "
+                              "gone, its database session ends within a minute";
 
-static bool exchange(gw_budget_sync *b, ic_error *e)
+/* the connection made again if it was lost; the lock on the gateway_id taken if it is not
+ * held (after a reconnect another process may have it: then this one neither writes, which
+ * would overwrite that one's counters, nor stops trying) */
+static bool connected(gw_budget_sync *b, ic_error *e)
 {
     if (PQstatus(b->p.c) != CONNECTION_OK) {
         PQreset(b->p.c);
-        bool held = false;
         if (PQstatus(b->p.c) != CONNECTION_OK) {
             ic__pg_error(&b->p, e, "cannot reconnect");
             return false;
         }
+        b->locked = false;
+        b->resend = true;
+        bool held = false;
         if (!session(b, &held, e))
             return false;
-        if (!held && !b->twin) {
-            fprintf(stderr, "infercost serve: budget store: ");
-            fprintf(stderr, TWIN_MSG, b->gateway);
-            fputc('\n', stderr);
-        }
-        b->twin = !held;
-        b->resend = true;
+        b->locked = held;
+    } else if (!b->locked && !take_lock(b, &b->locked, e)) {
+        return false;
     }
+    if (!b->locked && !b->twin) {
+        fprintf(stderr, "infercost serve: budget store: ");
+        fprintf(stderr, TWIN_MSG, b->gateway);
+        fprintf(stderr, " (this gateway's counters are not written until its id is free)\n");
+    }
+    b->twin = !b->locked;
+    return true;
+}
+
+static bool exchange(gw_budget_sync *b, ic_error *e)
+{
+    if (!connected(b, e))
+        return false;
     /* the others' sums are read even when the write failed */
     ic_error e2;
-    bool w = write_rows(b, e), r = read_others(b, w ? e : &e2);
+    bool w = !b->locked || write_rows(b, e), r = read_others(b, w ? e : &e2);
     return w && r;
 }
 
@@ -326,9 +355,9 @@ static void *run(void *arg)
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
-    /* the last counters out (the calls have settled): one try, no reconnect */
+    /* the last counters out (the calls have settled): one try, with a reconnect if need be */
     ic_error e;
-    if (!b->failing && PQstatus(b->p.c) == CONNECTION_OK && !write_rows(b, &e))
+    if (!connected(b, &e) || (b->locked && !write_rows(b, &e)))
         fprintf(stderr, "infercost serve: budget store: the last counters were not written: "
                         "%s\n", e.msg);
     pthread_mutex_lock(&b->mu);
@@ -409,10 +438,9 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
     if (!ok)
         ic_error_set(&e, IC_ERR_NOMEM, "out of memory");
     qsort(b->keys, b->nkeys, sizeof *b->keys, by_str);
-    bool held = false;
     /* the table made under a lock: two gateways starting at once would race to create it */
-    ok = ok && ic__pg_connect(&b->p, target, &e) == IC_OK && session(b, &held, &e);
-    if (ok && !held) {
+    ok = ok && ic__pg_connect(&b->p, target, &e) == IC_OK && session(b, &b->locked, &e);
+    if (ok && !b->locked) {
         ic_error_set(&e, IC_ERR_INVALID, TWIN_MSG, b->gateway);
         ok = false;
     }
@@ -444,10 +472,10 @@ void gw_budget_sync_stats_get(gw_budget_sync *b, gw_budget_sync_stats *out)
     pthread_mutex_unlock(&b->mu);
 }
 
-void gw_budget_sync_close(gw_budget_sync *b)
+bool gw_budget_sync_close(gw_budget_sync *b)
 {
     if (!b)
-        return;
+        return true;
     if (b->started) {
         /* the thread writes the last counters and ends; a database that does not answer is not
          * waited for past the statement timeout and a margin */
@@ -465,9 +493,10 @@ void gw_budget_sync_close(gw_budget_sync *b)
         if (!done) {
             fprintf(stderr, "infercost serve: budget store: not answering; stopping without "
                             "writing the last counters\n");
-            return; /* the thread may still hold the connection: left to the process's exit */
+            return false; /* the thread may still use b and the store: left to the exit */
         }
         pthread_join(b->th, NULL);
     }
     sync_free(b);
+    return true;
 }

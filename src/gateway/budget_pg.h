@@ -14,6 +14,7 @@
 #ifndef IC_GW_BUDGET_PG_H
 #define IC_GW_BUDGET_PG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +35,8 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
                                     char *err, size_t errcap);
 void gw_budget_sync_stats_get(gw_budget_sync *b, gw_budget_sync_stats *out);
 /* stop the thread, which writes the final counters (the calls have settled), and disconnect;
- * waits at most 7 s for a database that does not answer */
-void gw_budget_sync_close(gw_budget_sync *b);
+ * waits at most 7 s for a database that does not answer, and then returns false: the thread
+ * may still use b and the store, which must not be freed */
+bool gw_budget_sync_close(gw_budget_sync *b);
 
 #endif

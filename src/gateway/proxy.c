@@ -1057,6 +1057,7 @@ static void start_attempt(gw_call *c)
     const gw_upstream_cfg *up = &s->cfg->upstreams[k->upstream];
     /* reset per-attempt state */
     c->status = 0;
+    c->sent = false;
     c->ctype[0] = 0;
     evbuffer_drain(c->resp, evbuffer_get_length(c->resp));
     evbuffer_drain(c->keep, evbuffer_get_length(c->keep));
@@ -1476,9 +1477,19 @@ static bool provider_adds(json_object *body, int64_t *searches)
 /* The prompt bound for one candidate: the text bound (text_bound_for), or, when the request has
  * image/audio/file parts, the candidate model's context window (no prompt can be longer); with
  * no context window in the catalog, GW_UNBOUNDED (the caller refuses: nothing bounds it). */
+/* Anthropic adds a system prompt of its own to every call with tools: at most 530 tokens in its
+ * published table (docs.anthropic.com/en/docs/tool-use-pricing-and-tokens: Claude 3 Opus,
+ * tool_choice auto; 346 for the current models), which the request's bytes do not show. */
+#define ANTHROPIC_TOOL_PROMPT_MAX 530
+
 static uint64_t prompt_bound_for(gw_call *c, const gw_cand *k)
 {
     uint64_t v = text_bound_for(c, k->model);
+    json_object *tools;
+    if (c->s->cfg->upstreams[k->upstream].format == GW_FMT_ANTHROPIC &&
+        json_object_object_get_ex(c->body, "tools", &tools) &&
+        json_object_is_type(tools, json_type_array) && json_object_array_length(tools) > 0)
+        v += ANTHROPIC_TOOL_PROMPT_MAX;
     if (c->media < 0) {
         bool adds = provider_adds(c->body, &c->searches);
         c->media = adds || has_media(c->body, 0);
@@ -2190,8 +2201,12 @@ void gw_proxy_abort_all(gw_server *s)
             write_event(c, s->cfg->upstreams[k->upstream].provider, k->model, &u, "shutdown", false,
                         true);
         }
+        /* in flight at a provider (or already answering): it may be billed, so its worst case
+         * is charged, as for an attempt lost after its request was sent */
         if (c->reserved)
-            s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, 0, 0, gw_now_ms());
+            s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound,
+                            c->attempt > 0 ? c->worst : 0, c->attempt > 0 ? c->tokens_bound : 0,
+                            gw_now_ms());
         if (c->streaming)
             evhttp_send_reply_end(c->req);
         else

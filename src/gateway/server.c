@@ -166,32 +166,32 @@ static uint64_t budgets_from_spool(gw_server *s)
 
 /* The budget store (budget_pg.h), before the first call is served. The gateway's id goes with
  * its spool, in SPOOL.gateway-id: the store's row under it holds what this spool's calls spent,
- * so a restart finds it (the default id, HOSTNAME:PORT, is made once and kept there). Only a
- * spool without that file, written before there was a store, is counted into the budgets; with
- * it, its calls are in the store (under this id, or under the id the file names, as another
- * gateway's). */
+ * so a restart finds it (the default id, HOSTNAME:PORT, is made once and kept there). The spool
+ * is counted into the budgets too (the larger of the two counts stands), unless the file names
+ * another id: that id's row holds its calls, read as another gateway's. */
 static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
 {
     const gw_config *cfg = s->cfg;
     char path[4096], id[320] = "", err[1024];
     snprintf(path, sizeof path, "%s.gateway-id", cfg->spool);
+    char had[320] = ""; /* the id the spool's calls were counted under, if any */
     FILE *f = fopen(path, "r");
-    bool had = f != NULL;
     if (f) {
-        if (!fgets(id, sizeof id, f))
-            id[0] = 0;
-        id[strcspn(id, "\n")] = 0;
+        if (!fgets(had, sizeof had, f))
+            had[0] = 0;
+        had[strcspn(had, "\n")] = 0;
         fclose(f);
     }
-    if (cfg->gateway_id) {
-        snprintf(id, sizeof id, "%s", cfg->gateway_id);
-    } else if (!id[0]) {
+    snprintf(id, sizeof id, "%s", cfg->gateway_id ? cfg->gateway_id : had);
+    if (!id[0]) {
         char host[256] = "localhost";
         gethostname(host, sizeof host - 1);
         host[sizeof host - 1] = 0;
         snprintf(id, sizeof id, "%s:%d", host, port);
     }
-    if (!had) {
+    /* counted again under the same id: the store's row may lack what was spent while it was
+     * out of reach (the larger of the two stands); under another id, the old id's row holds it */
+    if (!had[0] || !strcmp(had, id)) {
         uint64_t n = budgets_from_spool(s);
         if (n)
             fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from "
@@ -573,8 +573,9 @@ out:
     gw_spool_close(s->spool); /* after the sink, which reads its generation */
     if (s->cstore)
         s->cops->free(s->cstore);
-    gw_budget_sync_close(s->bsync); /* the last counters out, after every call settled */
-    if (s->bstore)
+    /* the last counters out, after every call settled; a store the thread may still use
+     * (a database that stopped answering) is left to the exit */
+    if (gw_budget_sync_close(s->bsync) && s->bstore)
         s->bops->free(s->bstore);
     if (s->base)
         event_base_free(s->base);

@@ -129,8 +129,9 @@ static void check_done(gw_up *u)
             err[0] = 0;
         if (rc == CURLE_OK)
             head_once(c);
-        long sent = 0;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_REQUEST_SIZE, &sent);
+        /* sent: body bytes went out (a proxy's CONNECT, or headers alone, do not bill a call) */
+        curl_off_t sent = 0;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_SIZE_UPLOAD_T, &sent);
         gw_up_cb cb = c->cb;
         void *arg = c->arg;
         call_free(c);

@@ -24,8 +24,8 @@ typedef struct gw_up_cb {
      * same bytes come again after gw_up_resume) or GW_UP_ABORT */
     int (*on_data)(void *arg, const char *data, size_t len);
     /* the call ended: ok, or a transport error (message in err, never containing a key); sent:
-     * the request reached the provider's socket, at least in part (a timeout then may still be
-     * billed), as against an error before (no connection, a name that does not resolve) */
+     * the request's body went out, at least in part (a timeout then may still be billed), as
+     * against an error before (no connection, a name that does not resolve, a proxy refusing) */
     void (*on_done)(void *arg, bool ok, bool sent, const char *err);
 } gw_up_cb;
 

@@ -21,7 +21,7 @@ URL="postgresql://postgres:$pw@/infercost?host=$T/pg&port=$PG_PORT"
 export IC_TEST_PROVIDER_KEY="sk-fake-budget-shared"
 start_mock m --latency-ms 1 || { finish; exit 1; }; FAST=$MOCK_PORT
 start_mock slow --latency-ms 30000 || { finish; exit 1; }; SLOW=$MOCK_PORT
-for k in alpha beta gamma delta rho; do
+for k in alpha beta gamma delta rho eps; do
     eval "K_$k=ick-test-key-$k-$RANDOM$RANDOM"
     eval "H_$k=\$(echo \"\$K_$k\" | \"\$IC\" serve --hash-key)"
 done
@@ -36,7 +36,8 @@ gwconf() { # n, spool
   {"id":"beta","sha256":"$H_beta","budget_usd_month":"0.0006"},
   {"id":"gamma","sha256":"$H_gamma","budget_usd_day":"1000"},
   {"id":"delta","sha256":"$H_delta","budget_usd_day":"0.0004"},
-  {"id":"rho","sha256":"$H_rho","rpm":3}]}
+  {"id":"rho","sha256":"$H_rho","rpm":3},
+  {"id":"eps","sha256":"$H_eps","budget_usd_day":"0.0005"}]}
 JSON
 }
 gwconf 1 "$T/spool1.jsonl"; gwconf 2 "$T/spool2.jsonl"
@@ -179,6 +180,34 @@ cat "$T/gw.err" >>"$T/gw1.err"
 for f in "$T"/gw1.out "$T"/gw1.err "$T"/gw2.out "$T"/gw2.err; do
     absent "no password in $(basename "$f")" "$pw" "$f"
 done
+
+# calls made while the store is out of reach, then a stop (whose last write fails): a restart on
+# the same spool counts them from it (eps: $0.0005 a day holds two calls, not three)
+gwconf 1 "$T/spool1e.jsonl"
+start_gw "$T/gw1.json" || { finish; exit 1; }
+P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"
+pg_down
+eq "store down: eps, a call" "$(call "$P1" "$K_eps")" 200
+eq "store down: eps, a second call" "$(call "$P1" "$K_eps")" 200
+kill -TERM "$G1"; wait "$G1"; eq "stops with the store down" "$?" 0
+check "... saying the last counters were not written" grep -q "the last counters were not written" "$T/gw.err"
+cat "$T/gw.err" >>"$T/gw1.err"
+pg_up
+start_gw "$T/gw1.json" || { finish; exit 1; }
+P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"
+eq "after the restart, eps's two calls are counted" "$(call "$P1" "$K_eps")" 429
+kill -TERM "$G1"; wait "$G1"
+
+# a table made by an earlier version of this store (no sync_ms, an instance column) is brought up
+# to date at a start
+pg_psql -c "DROP TABLE infercost_budget; CREATE TABLE infercost_budget(key_id text COLLATE \"C\" NOT NULL, gateway text COLLATE \"C\" NOT NULL, day bigint NOT NULL, day_spent_usd numeric NOT NULL, month bigint NOT NULL, month_spent_usd numeric NOT NULL, held_usd numeric NOT NULL, minute bigint NOT NULL, requests bigint NOT NULL, tokens numeric NOT NULL, instance text NOT NULL, updated timestamptz NOT NULL, PRIMARY KEY(key_id, gateway))" >/dev/null
+start_gw "$T/gw1.json" || { finish; exit 1; }
+P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"
+eq "an older table: served" "$(call "$P1" "$K_gamma")" 200
+kill -TERM "$G1"; wait "$G1"; eq "... and stopped cleanly" "$?" 0
+eq "... its columns now" "$(pg_psql -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'infercost_budget' AND column_name IN ('sync_ms', 'instance')")" 1
+cat "$T/gw.err" >>"$T/gw1.err"
+absent "no password in what the later restarts wrote" "$pw" "$T/gw1.err"
 
 # config errors
 cat >"$T/bad1.json" <<JSON

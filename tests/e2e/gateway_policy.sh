@@ -147,6 +147,11 @@ body='{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","c
 eq "a message: refused by epsilon" "$(callto "$GM" "$KE" "$body")" 429
 eq "... its input priced as 1-hour cache writes" "$(worst)" \
     "$(awk -v b="${#body}" 'BEGIN { printf "%.6f", b * 6 / 1e6 + 10 * 15 / 1e6 }' | sed 's/0*$//; s/\.$//')"
+# with tools, Anthropic adds a system prompt of its own: 530 tokens at most, added to the bound
+body='{"model":"claude-sonnet-4-5","max_tokens":10,"tools":[{"name":"f","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}'
+eq "a message with tools: refused by epsilon" "$(callto "$GM" "$KE" "$body")" 429
+eq "... its bound adds Anthropic's tool prompt" "$(worst)" \
+    "$(awk -v b="${#body}" 'BEGIN { printf "%.6f", (b + 530) * 6 / 1e6 + 10 * 15 / 1e6 }' | sed 's/0*$//; s/\.$//')"
 eq "n=1: admitted" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":1,$MSG}")" 200
 
 # an attempt that times out after its request was sent may be billed: charged its worst case
