@@ -26,8 +26,8 @@
 # IC_BENCH_PHASES="1 2 3" picks phases; IC_BENCH_PORTKEY=0 leaves Portkey out (development runs).
 # IC_BENCH_BUDGET=memory sends infercost's calls with a virtual key that has a daily budget (the
 # prompt bound counted, the worst case reserved and settled: the budgeted path); =shared does the
-# same with the budgets in a throwaway PostgreSQL ("budget_store", tests/pg_server.bash,
-# exchanged every 200 ms). Portkey, which has no budgets, is called as before.
+# same with the budgets in a throwaway PostgreSQL ("budget_store", tests/pg_server.bash, on core
+# 1, exchanged every 200 ms). Portkey, which has no budgets, is called as before.
 # Needs `make all` and wrk. Prints figures and the ratio; BENCHMARKS.md records them.
 set -u
 cd "$(dirname "$0")/.."
@@ -62,6 +62,8 @@ memory|shared)
         . tests/pg_server.bash
         pg_start "$T/pg" || { echo "gateway bench: no PostgreSQL: $PG_SKIP" >&2; exit 1; }
         trap 'pg_stop; cleanup' EXIT
+        # the server on wrk's core, not the gateway's: on a real deployment it is another host
+        [ -n "$C1" ] && taskset -a -p -c 1 "$(head -n 1 "$T/pg/data/postmaster.pid")" >/dev/null
         EXTRA="$EXTRA,\"budget_store\":\"$IC_PG_URL\""
     fi ;;
 *) echo "gateway bench: IC_BENCH_BUDGET must be off, memory or shared, not '$BUDGET'" >&2; exit 2 ;;
