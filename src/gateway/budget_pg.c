@@ -230,13 +230,6 @@ static bool read_others(gw_budget_sync *b, ic_error *e)
     return ok;
 }
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* the lock on this gateway_id, for the session; *held: whether it was free */
 static bool take_lock(gw_budget_sync *b, bool *held, ic_error *e)
 {
@@ -287,8 +280,10 @@ static bool connected(gw_budget_sync *b, ic_error *e)
         if (!session(b, &held, e))
             return false;
         b->locked = held;
-    } else if (!b->locked && !take_lock(b, &b->locked, e)) {
-        return false;
+    } else if (!b->locked) {
+        if (!take_lock(b, &b->locked, e))
+            return false;
+        b->resend = b->locked; /* the other process may have written this id's rows meanwhile */
     }
     if (!b->locked && !b->twin) {
         fprintf(stderr, "infercost serve: budget store: ");
@@ -348,10 +343,10 @@ static void *run(void *arg)
             break;
         pthread_mutex_unlock(&b->mu);
         ic_error e;
-        int64_t t0 = mono_us();
+        uint64_t t0 = gw_mono_us();
         b->wrote = 0;
         bool ok = exchange(b, &e);
-        record(b, ok, &e, mono_us() - t0);
+        record(b, ok, &e, (int64_t)(gw_mono_us() - t0));
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
