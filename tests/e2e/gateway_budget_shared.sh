@@ -51,6 +51,16 @@ call() { # port, key, [model] -> status; headers in $T/h, body in $T/b
         -d "{\"model\":\"${3:-gpt-4o}\",\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}"
 }
 metric() { curl -s "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 //p"; }
+start_g1() { # gateway 1 again, with its config as it is now
+    start_gw "$T/gw1.json" || { finish; exit 1; }
+    P1=$GW_PORT G1=$GW_PID
+}
+stop_g1() { # SIGTERM; its exit status; its output kept in gw1.*
+    kill -TERM "$G1"; wait "$G1"
+    local rc=$?
+    cat "$T/gw.err" >>"$T/gw1.err"; cat "$T/gw.out" >>"$T/gw1.out"
+    return $rc
+}
 
 # one budget for both: calls alternate, each after an exchange; the first refusal ends it
 codes="" admitted=0 cost="" worst=""
@@ -117,34 +127,31 @@ sleep 0.35
 eq "beta: a second call" "$(call "$P1" "$K_beta")" 200
 sleep 0.35
 eq "beta: the third is over the month's budget" "$(call "$P1" "$K_beta")" 429
-kill -TERM "$G1"; wait "$G1"; eq "gateway 1 stops cleanly" "$?" 0
+stop_g1; eq "gateway 1 stops cleanly" "$?" 0
 eq "the gateway_id is kept beside the spool" "$(cat "$T/spool1.jsonl.gateway-id")" gw-1
 gwconf 1 "$T/spool1b.jsonl"
-start_gw "$T/gw1.json" || { finish; exit 1; }
-P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"; cat "$T/gw.out" >>"$T/gw1.out"
+start_g1
 eq "after a restart on a new spool, beta is still over budget" "$(call "$P1" "$K_beta")" 429
 check "... having spent its two calls" grep -q 'has spent \$0.00045 of its \$0.0006 monthly' "$T/b"
 # the first spool again, under another gateway_id: its calls are in gw-1's row, which now counts
 # as another gateway's; they are not counted from the spool a second time
-kill -TERM "$G1"; wait "$G1"
+stop_g1
 gwconf 1 "$T/spool1.jsonl"
 sed -i 's/"gateway_id":"gw-1"/"gateway_id":"gw-1-renamed"/' "$T/gw1.json"
-start_gw "$T/gw1.json" || { finish; exit 1; }
-P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"; cat "$T/gw.out" >>"$T/gw1.out"
+start_g1
 eq "renamed on the same spool: beta over budget" "$(call "$P1" "$K_beta")" 429
 check "... its spend counted once" grep -q 'has spent \$0.00045 of its \$0.0006 monthly' "$T/b"
 # without a gateway_id: HOSTNAME:PORT, made once and kept with the spool across restarts
-kill -TERM "$G1"; wait "$G1"
+stop_g1
 gwconf 1 "$T/spool1c.jsonl"
 sed -i 's/"gateway_id":"gw-1",//' "$T/gw1.json"
-start_gw "$T/gw1.json" || { finish; exit 1; }
-P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"; cat "$T/gw.out" >>"$T/gw1.out"
+start_g1
 eq "the default gateway_id" "$(cat "$T/spool1c.jsonl.gateway-id")" "$(hostname):$P1"
-kill -TERM "$G1"; wait "$G1"
-start_gw "$T/gw1.json" || { finish; exit 1; }
-P1b=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"; cat "$T/gw.out" >>"$T/gw1.out"
-check "... kept across a restart on another port ($P1 -> $P1b)" [ "$(cat "$T/spool1c.jsonl.gateway-id")" = "$(hostname):$P1" ] && [ "$P1" != "$P1b" ]
-P1=$P1b GID=$(cat "$T/spool1c.jsonl.gateway-id")
+stop_g1
+P1a=$P1
+start_g1
+check "... kept across a restart on another port ($P1a -> $P1)" [ "$(cat "$T/spool1c.jsonl.gateway-id")" = "$(hostname):$P1a" ] && [ "$P1a" != "$P1" ]
+GID=$(cat "$T/spool1c.jsonl.gateway-id")
 eq "... and its row found again: beta still over budget" "$(call "$P1" "$K_beta")" 429
 # keys this gateway has no limits for: their rows are not read, and not written back
 pg_psql -c "INSERT INTO infercost_budget SELECT 'ghost' || i, 'elsewhere', 0, 1, 0, 1, 0, 0, 0, 0, 200, now() FROM generate_series(1, 2000) i" >/dev/null
@@ -171,12 +178,11 @@ pg_psql -c "BEGIN; LOCK TABLE infercost_budget; SELECT pg_sleep(30); COMMIT" >/d
 sleep 1
 eq "served while the table is locked" "$(call "$P1" "$K_gamma")" 200
 t0=$(date +%s%N)
-kill -TERM "$G1"; wait "$G1"; eq "clean stop" "$?" 0
+stop_g1; eq "clean stop" "$?" 0
 took=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "the stop did not wait for the lock (${took} ms)" [ "$took" -lt 9000 ]
 kill "$locker" 2>/dev/null; wait "$locker" 2>/dev/null
 pg_psql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
-cat "$T/gw.err" >>"$T/gw1.err"
 for f in "$T"/gw1.out "$T"/gw1.err "$T"/gw2.out "$T"/gw2.err; do
     absent "no password in $(basename "$f")" "$pw" "$f"
 done
@@ -184,29 +190,24 @@ done
 # calls made while the store is out of reach, then a stop (whose last write fails): a restart on
 # the same spool counts them from it (eps: $0.0005 a day holds two calls, not three)
 gwconf 1 "$T/spool1e.jsonl"
-start_gw "$T/gw1.json" || { finish; exit 1; }
-P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"
+start_g1
 pg_down
 eq "store down: eps, a call" "$(call "$P1" "$K_eps")" 200
 eq "store down: eps, a second call" "$(call "$P1" "$K_eps")" 200
-kill -TERM "$G1"; wait "$G1"; eq "stops with the store down" "$?" 0
+stop_g1; eq "stops with the store down" "$?" 0
 check "... saying the last counters were not written" grep -q "the last counters were not written" "$T/gw.err"
-cat "$T/gw.err" >>"$T/gw1.err"
 pg_up
-start_gw "$T/gw1.json" || { finish; exit 1; }
-P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"
+start_g1
 eq "after the restart, eps's two calls are counted" "$(call "$P1" "$K_eps")" 429
-kill -TERM "$G1"; wait "$G1"
+stop_g1
 
 # a table made by an earlier version of this store (no sync_ms, an instance column) is brought up
 # to date at a start
 pg_psql -c "DROP TABLE infercost_budget; CREATE TABLE infercost_budget(key_id text COLLATE \"C\" NOT NULL, gateway text COLLATE \"C\" NOT NULL, day bigint NOT NULL, day_spent_usd numeric NOT NULL, month bigint NOT NULL, month_spent_usd numeric NOT NULL, held_usd numeric NOT NULL, minute bigint NOT NULL, requests bigint NOT NULL, tokens numeric NOT NULL, instance text NOT NULL, updated timestamptz NOT NULL, PRIMARY KEY(key_id, gateway))" >/dev/null
-start_gw "$T/gw1.json" || { finish; exit 1; }
-P1=$GW_PORT G1=$GW_PID; cat "$T/gw.err" >>"$T/gw1.err"
+start_g1
 eq "an older table: served" "$(call "$P1" "$K_gamma")" 200
-kill -TERM "$G1"; wait "$G1"; eq "... and stopped cleanly" "$?" 0
+stop_g1; eq "... and stopped cleanly" "$?" 0
 eq "... its columns now" "$(pg_psql -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'infercost_budget' AND column_name IN ('sync_ms', 'instance')")" 1
-cat "$T/gw.err" >>"$T/gw1.err"
 absent "no password in what the later restarts wrote" "$pw" "$T/gw1.err"
 
 # config errors
