@@ -30,7 +30,7 @@ JSON
     "$IC" serve --config "$D/gw-$g.json" >"$D/gw-$g.out" 2>"$D/gw-$g.err" & PIDS+=($!)
     P+=("$(port_of "$D/gw-$g.out")")
 done
-echo "gateways a (:${P[0]}) and b (:${P[1]}); key team-search: \$0.002 a day between them (each alone would admit 4 of these calls)"
+echo "gateways a (:${P[0]}) and b (:${P[1]}); key team-search: \$0.002 a day between them (without the store each would admit 4 of these calls, 8 in all)"
 for i in 1 2 3 4 5 6 7 8; do
     g=$(( (i - 1) % 2 )); name=$([ $g = 0 ] && echo a || echo b)
     code=$(curl -s -D "$D/h" -o "$D/b" -w '%{http_code}' -H "Authorization: Bearer $KEY" \
@@ -44,4 +44,4 @@ for i in 1 2 3 4 5 6 7 8; do
     sleep 0.5 # each gateway writes its counters and reads the other's every 200 ms
 done
 echo "what each gateway has written to the store:"
-pg_psql -c "SELECT '  ' || gateway || ': spent \$' || day_spent_usd || ' today, ' || requests || ' call(s) this minute' FROM infercost_budget ORDER BY gateway"
+pg_psql -c "SELECT '  ' || gateway || ': spent \$' || day_spent_usd || ' today' FROM infercost_budget ORDER BY gateway"

@@ -191,10 +191,11 @@ static bool reserve_locked(mem *m, const char *key_id, const gw_limits *lim, ic_
     }
     if (lim->has_month && month_spent + held + worst > lim->month) {
         snprintf(why, whycap,
-                 "budget: key '%s' has spent $%s of its $%s monthly budget; this call could cost "
-                 "up to $%s",
+                 "budget: key '%s' has spent $%s of its $%s monthly budget (plus $%s in flight); "
+                 "this call could cost up to $%s",
                  key_id, ic_money_format(month_spent, a, sizeof a),
-                 ic_money_format(lim->month, b, sizeof b), ic_money_format(worst, c, sizeof c));
+                 ic_money_format(lim->month, b, sizeof b), ic_money_format(held, c, sizeof c),
+                 ic_money_format(worst, d, sizeof d));
         return false;
     }
     k->held += worst;

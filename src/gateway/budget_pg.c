@@ -32,6 +32,8 @@ struct gw_budget_sync {
     pthread_mutex_t mu; /* stop, done, stats */
     pthread_cond_t cv;
     bool stop, done;
+    bool stalled; /* no exchange has finished for a while (gw_budget_sync_watch said so) */
+    bool failing_seen; /* the last exchange failed (failing, for the event loop's thread) */
     gw_budget_sync_stats st;
 };
 
@@ -43,8 +45,20 @@ static const char *TABLE =
     " sync_ms bigint NOT NULL, updated timestamptz NOT NULL, PRIMARY KEY(key_id, gateway));"
     /* a table from the first versions of this file (never released): as it is now */
     "ALTER TABLE infercost_budget ADD COLUMN IF NOT EXISTS sync_ms bigint NOT NULL DEFAULT 1000;"
-    "ALTER TABLE infercost_budget DROP COLUMN IF EXISTS instance;"
-    /* rows no gateway has written for two months count for no current period */
+    "ALTER TABLE infercost_budget DROP COLUMN IF EXISTS instance";
+
+/* whether the table is there as this file writes it (then a role without the right to create or
+ * alter it can use it) */
+static const char *CURRENT =
+    "SELECT to_regclass('infercost_budget') IS NOT NULL AND"
+    " EXISTS(SELECT 1 FROM information_schema.columns WHERE table_name = 'infercost_budget'"
+    " AND table_schema = current_schema() AND column_name = 'sync_ms') AND"
+    " NOT EXISTS(SELECT 1 FROM information_schema.columns WHERE table_name = 'infercost_budget'"
+    " AND table_schema = current_schema() AND column_name = 'instance')";
+
+/* rows no gateway has written for two months count for no current period (skipped without the
+ * right to delete) */
+static const char *CLEANUP =
     "DELETE FROM infercost_budget WHERE updated < now() - interval '62 days'";
 
 static const char *UPSERT =
@@ -307,6 +321,11 @@ static bool exchange(gw_budget_sync *b, ic_error *e)
 static void record(gw_budget_sync *b, bool ok, const ic_error *e, int64_t took_us)
 {
     pthread_mutex_lock(&b->mu);
+    if (b->stalled) {
+        fprintf(stderr, "infercost serve: budget store: answering again after %.1f s\n",
+                (double)took_us / 1e6);
+        b->stalled = false;
+    }
     b->st.syncs++;
     b->st.last_us = took_us;
     b->st.total_us += took_us;
@@ -315,6 +334,7 @@ static void record(gw_budget_sync *b, bool ok, const ic_error *e, int64_t took_u
         b->st.last_ok_ms = gw_now_ms();
     else
         b->st.errors++;
+    b->failing_seen = !ok;
     pthread_mutex_unlock(&b->mu);
     if (!ok && !b->failing)
         fprintf(stderr, "infercost serve: budget store: %s (budgets go on with the other "
@@ -439,11 +459,20 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
         ic_error_set(&e, IC_ERR_INVALID, TWIN_MSG, b->gateway);
         ok = false;
     }
-    ok = ok && ic__pg_exec(&b->p, "BEGIN", &e, "opening") == IC_OK &&
-         ic__pg_exec(&b->p, "SELECT pg_advisory_xact_lock(7245292)", &e, "opening") == IC_OK &&
-         ic__pg_exec(&b->p, TABLE, &e, "creating the budget table") == IC_OK &&
-         ic__pg_exec(&b->p, "COMMIT", &e, "opening") == IC_OK && restore(b, &e) &&
-         exchange(b, &e);
+    bool current = false;
+    if (ok) {
+        PGresult *res = PQexec(b->p.c, CURRENT);
+        current = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+    }
+    if (ok && !current)
+        ok = ic__pg_exec(&b->p, "BEGIN", &e, "opening") == IC_OK &&
+             ic__pg_exec(&b->p, "SELECT pg_advisory_xact_lock(7245292)", &e, "opening") == IC_OK &&
+             ic__pg_exec(&b->p, TABLE, &e, "creating the budget table") == IC_OK &&
+             ic__pg_exec(&b->p, "COMMIT", &e, "opening") == IC_OK;
+    if (ok)
+        PQclear(PQexec(b->p.c, CLEANUP));
+    ok = ok && restore(b, &e) && exchange(b, &e);
     if (ok) {
         b->st.syncs = 1;
         b->st.last_ok_ms = gw_now_ms();
@@ -458,6 +487,20 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
         return NULL;
     }
     return b;
+}
+
+void gw_budget_sync_watch(gw_budget_sync *b)
+{
+    int64_t limit = b->interval_ms * 10 > 5000 ? b->interval_ms * 10 : 5000;
+    pthread_mutex_lock(&b->mu);
+    int64_t age = gw_now_ms() - b->st.last_ok_ms;
+    if (!b->stalled && !b->failing_seen && age > limit) {
+        b->stalled = true;
+        fprintf(stderr, "infercost serve: budget store: no exchange has finished for %.1f s (the "
+                        "database does not answer); budgets go on with the other gateways' spend "
+                        "as last read\n", (double)age / 1000);
+    }
+    pthread_mutex_unlock(&b->mu);
 }
 
 void gw_budget_sync_stats_get(gw_budget_sync *b, gw_budget_sync_stats *out)

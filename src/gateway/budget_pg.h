@@ -34,6 +34,10 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
                                     const char *const *keys, size_t nkeys, void *store,
                                     char *err, size_t errcap);
 void gw_budget_sync_stats_get(gw_budget_sync *b, gw_budget_sync_stats *out);
+/* From the event loop, often: an exchange that has not finished for 10 intervals (at least 5 s),
+ * a database that does not answer at all (the server's statement timeout cannot end that), is
+ * said once on stderr; its end too. */
+void gw_budget_sync_watch(gw_budget_sync *b);
 /* stop the thread, which writes the final counters (the calls have settled), and disconnect;
  * waits at most 7 s for a database that does not answer, and then returns false: the thread
  * may still use b and the store, which must not be freed */

@@ -75,13 +75,13 @@ static bool get_str(ctx *x, json_object *o, const char *where, const char *key, 
     json_object *v;
     if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
         if (req)
-            return fail(x, "%s.%s: required field missing", where, key);
+            return fail(x, "%s%s%s: required field missing", where, *where ? "." : "", key);
         return true;
     }
     if (!json_object_is_type(v, json_type_string))
-        return fail(x, "%s.%s: expected a string", where, key);
+        return fail(x, "%s%s%s: expected a string", where, *where ? "." : "", key);
     if (!*json_object_get_string(v))
-        return fail(x, "%s.%s: must not be empty", where, key);
+        return fail(x, "%s%s%s: must not be empty", where, *where ? "." : "", key);
     *out = strdup(json_object_get_string(v));
     return true;
 }
@@ -124,10 +124,10 @@ static bool get_money(ctx *x, json_object *o, const char *where, const char *key
     const char *s = json_object_get_string(v);
     if (!(json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int) ||
           json_object_is_type(v, json_type_double)))
-        return fail(x, "%s.%s: expected a dollar amount such as \"25.00\"", where, key);
+        return fail(x, "%s%s%s: expected a dollar amount such as \"25.00\"", where, *where ? "." : "", key);
     if (ic_money_parse(s, strlen(s), out) != IC_OK || *out < 0)
-        return fail(x, "%s.%s: '%s' is not a non-negative dollar amount (at most 12 decimals)",
-                    where, key, s);
+        return fail(x, "%s%s%s: '%s' is not a non-negative dollar amount (at most 12 decimals)",
+                    where, *where ? "." : "", key, s);
     *has = true;
     return true;
 }
@@ -487,6 +487,11 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
         goto bad;
     if (c->budget_store && !ic_ledger_is_url(c->budget_store)) { /* not quoted: a password? */
         fail(&x, "budget_store: expected a postgresql:// URI");
+        goto bad;
+    }
+    if (!c->budget_store && (c->gateway_id || json_object_object_get_ex(root, "budget_sync_ms", &v))) {
+        fail(&x, "%s: only with budget_store (it is this gateway's name there, or how often it "
+                 "is exchanged)", c->gateway_id ? "gateway_id" : "budget_sync_ms");
         goto bad;
     }
     if (c->gateway_id) {

@@ -224,8 +224,13 @@ static void send_json_error(gw_server *s, gw_call *c, struct evhttp_request *req
     evhttp_add_header(h, "Content-Type", "application/json");
     if (c)
         evhttp_add_header(h, "X-Infercost-Request-Id", c->id);
-    if (status == 429)
-        evhttp_add_header(h, "Retry-After", "1");
+    /* a rate limit frees up when its minute turns; a budget, when calls in flight settle or
+     * its day or month turns, which the client cannot be told: no Retry-After then */
+    if (status == 429 && !strcmp(type, "rate_limit_exceeded")) {
+        char ra[8];
+        snprintf(ra, sizeof ra, "%d", (int)(60 - gw_now_ms() / 1000 % 60));
+        evhttp_add_header(h, "Retry-After", ra);
+    }
     arm_overhead(c);
     evhttp_send_reply(req, status, NULL, b);
     evbuffer_free(b);
@@ -1720,10 +1725,22 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
     if (tg) {
         /* what the ledger takes (record.c): an object of at most 2,047 bytes as written, no NUL;
          * usage_incomplete is the gateway's own tag */
-        json_object *t = json_tokener_parse(tg), *x;
+        /* the whole header one JSON object (nothing after it), written back as the ledger
+         * keeps it: without spaces, "/" unescaped */
+        json_tokener *jt = json_tokener_new();
+        json_object *t = jt ? json_tokener_parse_ex(jt, tg, (int)strlen(tg)) : NULL, *x;
+        if (t && (json_tokener_get_error(jt) != json_tokener_success ||
+                  tg[strspn(tg + json_tokener_get_parse_end(jt), " \t") +
+                     json_tokener_get_parse_end(jt)])) {
+            json_object_put(t);
+            t = NULL;
+        }
+        if (jt)
+            json_tokener_free(jt);
         const char *tw = NULL;
         if (t && json_object_is_type(t, json_type_object))
-            tw = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN);
+            tw = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
         const char *why_tags =
             !tw ? "X-Infercost-Tags must be a JSON object such as {\"team\":\"search\"}"
             : !ic_utf8_valid(tg, strlen(tg)) ? "X-Infercost-Tags is not valid UTF-8"
@@ -1905,6 +1922,28 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             }
             if (w > worst)
                 worst = w;
+        }
+        /* a call whose worst case is more than the whole budget can never be admitted: said
+         * so, as a request to change (a 429 would have clients retry it) */
+        for (int p = 0; p < 2; p++) {
+            bool has = p ? c->key->has_month : c->key->has_day;
+            ic_money whole = p ? c->key->month_usd : c->key->day_usd;
+            if (!has || worst <= whole)
+                continue;
+            char wa[IC_MONEY_STRLEN], wb[IC_MONEY_STRLEN];
+            s->m.refused_budget++;
+            snprintf(msg, sizeof msg,
+                     "budget: this call could cost up to $%s, more than key '%s''s whole %s budget "
+                     "of $%s (its prompt bound is %llu tokens%s, its output bound %llu tokens): "
+                     "lower max_tokens or the prompt",
+                     ic_money_format(worst, wa, sizeof wa), c->key->id, p ? "monthly" : "daily",
+                     ic_money_format(whole, wb, sizeof wb), (unsigned long long)pmax,
+                     c->media > 0 ? ", the model's context window: the request has parts or "
+                                    "provider-added content its bytes do not bound" : "",
+                     (unsigned long long)c->out_bound);
+            send_json_error(s, c, req, ep, 400, "invalid_request_error", msg);
+            call_free(c);
+            return;
         }
         gw_limits lim = {c->key->has_day, c->key->has_month, c->key->day_usd, c->key->month_usd,
                          c->key->rpm, c->key->tpm};

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ static void accept_error(struct evconnlistener *l, void *arg)
  * $0), then charged to the store: this month's before today, then today's. A call whose usage
  * came back incomplete counts what it recorded (its whole hold is not in the spool). Returns the
  * number of events counted. */
-static uint64_t budgets_from_spool(gw_server *s)
+static uint64_t budgets_from_spool(gw_server *s, long from)
 {
     const gw_config *cfg = s->cfg;
     bool any = false;
@@ -122,6 +123,8 @@ static uint64_t budgets_from_spool(gw_server *s)
     FILE *f = any ? fopen(cfg->spool, "r") : NULL;
     if (!f)
         return 0;
+    if (from > 0 && fseek(f, from, SEEK_SET) != 0)
+        rewind(f);
     ic_money *day = calloc(cfg->nkeys, sizeof *day), *month = calloc(cfg->nkeys, sizeof *month);
     int64_t now = gw_now_ms(), today = ic_time_day(now) * 86400000;
     int64_t y;
@@ -166,20 +169,24 @@ static uint64_t budgets_from_spool(gw_server *s)
 
 /* The budget store (budget_pg.h), before the first call is served. The gateway's id goes with
  * its spool, in SPOOL.gateway-id: the store's row under it holds what this spool's calls spent,
- * so a restart finds it (the default id, HOSTNAME:PORT, is made once and kept there). The spool
- * is counted into the budgets too (the larger of the two counts stands), unless the file names
- * another id: that id's row holds its calls, read as another gateway's. */
+ * so a restart finds it (the default id, HOSTNAME:PORT, is made once and kept there). Beside the
+ * id the file keeps where in the spool (inode, offset) the id began: the spool from there is
+ * counted into the budgets too (the row lacks what was spent while the store was out of reach;
+ * the larger count stands), and not the calls before it, which an earlier id's row holds (read
+ * as another gateway's). A file missing: the whole spool is this id's. */
 static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
 {
     const gw_config *cfg = s->cfg;
-    char path[4096], id[320] = "", err[1024];
+    char path[4096], id[320] = "", had[320] = "", err[1024];
+    unsigned long long had_ino = 0, had_off = 0;
     snprintf(path, sizeof path, "%s.gateway-id", cfg->spool);
-    char had[320] = ""; /* the id the spool's calls were counted under, if any */
     FILE *f = fopen(path, "r");
     if (f) {
         if (!fgets(had, sizeof had, f))
             had[0] = 0;
         had[strcspn(had, "\n")] = 0;
+        if (fscanf(f, "%llu %llu", &had_ino, &had_off) != 2)
+            had_ino = had_off = 0;
         fclose(f);
     }
     snprintf(id, sizeof id, "%s", cfg->gateway_id ? cfg->gateway_id : had);
@@ -189,10 +196,18 @@ static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
         host[sizeof host - 1] = 0;
         snprintf(id, sizeof id, "%s:%d", host, port);
     }
-    /* counted again under the same id: the store's row may lack what was spent while it was
-     * out of reach (the larger of the two stands); under another id, the old id's row holds it */
+    struct stat st;
+    bool spool_there = stat(cfg->spool, &st) == 0;
+    unsigned long long ino = spool_there ? (unsigned long long)st.st_ino : 0;
+    unsigned long long off = 0; /* where this id's part of the spool begins */
+    if (!had[0])
+        off = 0; /* no file: a spool from before there was a store, all this id's */
+    else if (!strcmp(had, id))
+        off = had_ino == ino ? had_off : 0; /* the same id; a rotated spool is all its own */
+    else
+        off = spool_there ? (unsigned long long)st.st_size : 0; /* a new id: from here on */
     if (!had[0] || !strcmp(had, id)) {
-        uint64_t n = budgets_from_spool(s);
+        uint64_t n = budgets_from_spool(s, (long)off);
         if (n)
             fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from "
                             "the spool\n", (unsigned long long)n);
@@ -211,9 +226,9 @@ static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
         ic_cli_error("%s: budget_store: %s", cfgpath, oom ? "out of memory" : err);
         return false;
     }
-    /* written once the store took the id: the spool's calls are counted under it from now */
+    /* written once the store took the id: the spool's calls from off on are counted under it */
     if ((f = fopen(path, "w"))) {
-        fprintf(f, "%s\n", id);
+        fprintf(f, "%s\n%llu %llu\n", id, ino, off);
         if (fclose(f) != 0)
             f = NULL;
     }
@@ -266,11 +281,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     }
 }
 
+/* every 200 ms: the access log flushed; a budget store that stopped answering noticed */
 static void alog_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    gw_access_log_flush(arg);
+    gw_server *s = arg;
+    gw_access_log_flush(s);
+    if (s->bsync)
+        gw_budget_sync_watch(s->bsync);
 }
 
 static int hash_key(void)
@@ -471,8 +490,8 @@ static int cmd_serve(int argc, char **argv)
         ic_cli_error("serve: out of memory at start");
         goto out;
     }
-    if (!s->cfg->budget_store) { /* with a store, its rows say what was spent (below) */
-        uint64_t n = budgets_from_spool(s);
+    if (!s->cfg->budget_store) { /* with a store, see open_budget_store */
+        uint64_t n = budgets_from_spool(s, 0);
         if (n)
             fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from "
                             "the spool\n", (unsigned long long)n);

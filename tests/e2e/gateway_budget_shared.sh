@@ -21,7 +21,7 @@ URL="postgresql://postgres:$pw@/infercost?host=$T/pg&port=$PG_PORT"
 export IC_TEST_PROVIDER_KEY="sk-fake-budget-shared"
 start_mock m --latency-ms 1 || { finish; exit 1; }; FAST=$MOCK_PORT
 start_mock slow --latency-ms 30000 || { finish; exit 1; }; SLOW=$MOCK_PORT
-for k in alpha beta gamma delta rho eps; do
+for k in alpha beta gamma delta rho eps zeta; do
     eval "K_$k=ick-test-key-$k-$RANDOM$RANDOM"
     eval "H_$k=\$(echo \"\$K_$k\" | \"\$IC\" serve --hash-key)"
 done
@@ -37,7 +37,8 @@ gwconf() { # n, spool
   {"id":"gamma","sha256":"$H_gamma","budget_usd_day":"1000"},
   {"id":"delta","sha256":"$H_delta","budget_usd_day":"0.0004"},
   {"id":"rho","sha256":"$H_rho","rpm":3},
-  {"id":"eps","sha256":"$H_eps","budget_usd_day":"0.0005"}]}
+  {"id":"eps","sha256":"$H_eps","budget_usd_day":"0.0005"},
+  {"id":"zeta","sha256":"$H_zeta","budget_usd_day":"0.0007"}]}
 JSON
 }
 gwconf 1 "$T/spool1.jsonl"; gwconf 2 "$T/spool2.jsonl"
@@ -58,7 +59,7 @@ start_g1() { # gateway 1 again, with its config as it is now
 stop_g1() { # SIGTERM; its exit status; its output kept in gw1.*
     kill -TERM "$G1"; wait "$G1"
     local rc=$?
-    cat "$T/gw.err" >>"$T/gw1.err"; cat "$T/gw.out" >>"$T/gw1.out"
+    cat "$T/gw.err" >>"$T/gw1.err" 2>/dev/null; cat "$T/gw.out" >>"$T/gw1.out" 2>/dev/null
     return $rc
 }
 
@@ -128,7 +129,7 @@ eq "beta: a second call" "$(call "$P1" "$K_beta")" 200
 sleep 0.35
 eq "beta: the third is over the month's budget" "$(call "$P1" "$K_beta")" 429
 stop_g1; eq "gateway 1 stops cleanly" "$?" 0
-eq "the gateway_id is kept beside the spool" "$(cat "$T/spool1.jsonl.gateway-id")" gw-1
+eq "the gateway_id is kept beside the spool" "$(head -n 1 "$T/spool1.jsonl.gateway-id")" gw-1
 gwconf 1 "$T/spool1b.jsonl"
 start_g1
 eq "after a restart on a new spool, beta is still over budget" "$(call "$P1" "$K_beta")" 429
@@ -141,17 +142,30 @@ sed -i 's/"gateway_id":"gw-1"/"gateway_id":"gw-1-renamed"/' "$T/gw1.json"
 start_g1
 eq "renamed on the same spool: beta over budget" "$(call "$P1" "$K_beta")" 429
 check "... its spend counted once" grep -q 'has spent \$0.00045 of its \$0.0006 monthly' "$T/b"
-# without a gateway_id: HOSTNAME:PORT, made once and kept with the spool across restarts
 stop_g1
+# a call under one id, a call under a new id on the same spool, then a restart under the new id:
+# the first call stays the old id's alone (zeta: $0.0007 a day holds three calls)
+gwconf 1 "$T/spool1z.jsonl"; sed -i 's/"gateway_id":"gw-1"/"gateway_id":"z-1"/' "$T/gw1.json"
+start_g1; eq "zeta under z-1: a call" "$(call "$P1" "$K_zeta")" 200; stop_g1
+sed -i 's/"gateway_id":"z-1"/"gateway_id":"z-2"/' "$T/gw1.json"
+start_g1; sleep 0.3; eq "zeta under z-2: a call" "$(call "$P1" "$K_zeta")" 200; stop_g1
+start_g1; sleep 0.3
+eq "z-2 restarted: a third call fits (the first is not counted twice)" "$(call "$P1" "$K_zeta")" 200
+sleep 0.3
+eq "... a fourth does not" "$(call "$P1" "$K_zeta")" 429
+check "... with the three calls spent" grep -q 'has spent \$0.000675 of its \$0.0007 daily' "$T/b"
+stop_g1
+
+# without a gateway_id: HOSTNAME:PORT, made once and kept with the spool across restarts
 gwconf 1 "$T/spool1c.jsonl"
 sed -i 's/"gateway_id":"gw-1",//' "$T/gw1.json"
 start_g1
-eq "the default gateway_id" "$(cat "$T/spool1c.jsonl.gateway-id")" "$(hostname):$P1"
+eq "the default gateway_id" "$(head -n 1 "$T/spool1c.jsonl.gateway-id")" "$(hostname):$P1"
 stop_g1
 P1a=$P1
 start_g1
-check "... kept across a restart on another port ($P1a -> $P1)" [ "$(cat "$T/spool1c.jsonl.gateway-id")" = "$(hostname):$P1a" ] && [ "$P1a" != "$P1" ]
-GID=$(cat "$T/spool1c.jsonl.gateway-id")
+check "... kept across a restart on another port ($P1a -> $P1)" [ "$(head -n 1 "$T/spool1c.jsonl.gateway-id")" = "$(hostname):$P1a" ] && [ "$P1a" != "$P1" ]
+GID=$(head -n 1 "$T/spool1c.jsonl.gateway-id")
 eq "... and its row found again: beta still over budget" "$(call "$P1" "$K_beta")" 429
 # keys this gateway has no limits for: their rows are not read, and not written back
 pg_psql -c "INSERT INTO infercost_budget SELECT 'ghost' || i, 'elsewhere', 0, 1, 0, 1, 0, 0, 0, 0, 200, now() FROM generate_series(1, 2000) i" >/dev/null
@@ -187,6 +201,21 @@ for f in "$T"/gw1.out "$T"/gw1.err "$T"/gw2.out "$T"/gw2.err; do
     absent "no password in $(basename "$f")" "$pw" "$f"
 done
 
+# a database that stops answering altogether (its processes stopped): noticed from the event
+# loop after 5 s, and its return
+gwconf 1 "$T/spool1e.jsonl"
+start_g1
+PGPM=$(head -n 1 "$T/pg/data/postmaster.pid")
+pgstopped=$(echo "$PGPM" $(pgrep -P "$PGPM"))
+kill -STOP $pgstopped
+sleep 6
+eq "store stalled: calls served" "$(call "$P1" "$K_gamma")" 200
+check "... the stall said on stderr" grep -q "budget store: no exchange has finished for" "$T/gw.err"
+kill -CONT $pgstopped
+answering() { for _ in $(seq 1 100); do grep -q "budget store: answering again" "$T/gw.err" && return 0; sleep 0.05; done; return 1; }
+check "... and its end" answering
+stop_g1
+
 # calls made while the store is out of reach, then a stop (whose last write fails): a restart on
 # the same spool counts them from it (eps: $0.0005 a day holds two calls, not three)
 gwconf 1 "$T/spool1e.jsonl"
@@ -208,6 +237,12 @@ start_g1
 eq "an older table: served" "$(call "$P1" "$K_gamma")" 200
 stop_g1; eq "... and stopped cleanly" "$?" 0
 eq "... its columns now" "$(pg_psql -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'infercost_budget' AND column_name IN ('sync_ms', 'instance')")" 1
+# a role that may only read and write the table (no right to create, alter or delete) uses it
+pg_psql -c "CREATE ROLE budgetonly LOGIN; GRANT SELECT, INSERT, UPDATE ON infercost_budget TO budgetonly" >/dev/null
+sed -i "s|postgresql://postgres:$pw@|postgresql://budgetonly@|" "$T/gw1.json"
+start_g1
+eq "a role with SELECT, INSERT, UPDATE only: served" "$(call "$P1" "$K_gamma")" 200
+stop_g1; eq "... and stopped cleanly" "$?" 0
 absent "no password in what the later restarts wrote" "$pw" "$T/gw1.err"
 
 # config errors
@@ -218,7 +253,7 @@ JSON
 check "names the field" grep -q "bad1.json: budget_store: expected a postgresql:// URI" "$T/e1"
 sed 's|"budget_store":"[^"]*"|"budget_store":"postgresql:///x","gateway_id":""|' "$T/bad1.json" >"$T/bad2.json"
 "$IC" serve --config "$T/bad2.json" >/dev/null 2>"$T/e2"; eq "an empty gateway_id: exit 2" "$?" 2
-check "names gateway_id" grep -q "bad2.json: .gateway_id: must not be empty" "$T/e2"
+check "names gateway_id" grep -q "bad2.json: gateway_id: must not be empty" "$T/e2"
 sed "s|\"budget_store\":\"[^\"]*\"|\"budget_store\":\"postgresql://u:$pw@/x?host=$T/nowhere\&connect_timeout=2\"|" "$T/bad1.json" >"$T/bad3.json"
 "$IC" serve --config "$T/bad3.json" --listen 127.0.0.1:0 >/dev/null 2>"$T/e3"; r=$?
 eq "no store at start: refuses to start" "$r" 2

@@ -123,6 +123,9 @@ check "a 128-byte task: the ledger takes the line" spool_line t-aaaa
 eq "... cut before the character that does not fit" "$(jq -r .task "$T/line.jsonl")" "${long%é}"
 eq "tags that are not UTF-8: 400" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",$MSG}" -H $'X-Infercost-Tags: {"a":"\xff"}')" 400
 check "... saying so" grep -q "X-Infercost-Tags is not valid UTF-8" "$T/b"
+slashes=$(printf '{"k":"%s"}' "$(printf '/%.0s' $(seq 1 2000))") # 2,008 bytes, as the ledger keeps them
+eq "tags with slashes counted as written: 200" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}" -H "X-Infercost-Tags: $slashes")" 200
+eq "tags with something after the object: 400" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",$MSG}" -H 'X-Infercost-Tags: {"a":"b"} junk')" 400
 big=$(printf '{"a":"%s"}' "$(printf 'x%.0s' $(seq 1 2016))") # 2,024 bytes
 eq "tags of 2,024 bytes: 400" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",$MSG}" -H "X-Infercost-Tags: $big")" 400
 big=${big/xx/x} # 2,023 bytes, on a call whose answer has no usage: usage_incomplete is added
@@ -187,7 +190,7 @@ cat >"$T/gw-b.json" <<JSON
  "upstreams":[{"name":"oa","provider":"openai","base_url":"http://127.0.0.1:$MOCK_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
   {"name":"ant","provider":"anthropic","base_url":"http://127.0.0.1:$SC_PORT/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
  "keys":[{"id":"three","sha256":"$H3","budget_usd_day":"0.0001"},
-         {"id":"four","sha256":"$H4","budget_usd_day":"0.002"}]}
+         {"id":"four","sha256":"$H4","budget_usd_day":"0.003"}]}
 JSON
 start_gw "$T/gw-b.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
@@ -199,8 +202,8 @@ G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
 eq "budget after a restart: still spent" "$(call "$K3" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,$MSG}")" 429
 check "budget after a restart: says what it counted" grep -q "budgets: 3 call(s) of this month counted from the spool" "$T/gw.err"
 # a stream the client cuts keeps its whole hold charged: an Anthropic stream cut before its
-# message_delta reported only message_start's placeholder output (worst case here $0.001524 of
-# the key's $0.002: the next call cannot fit)
+# message_delta reported only message_start's placeholder output (worst case here about $0.0022
+# of the key's $0.003: the next call cannot fit)
 A="http://127.0.0.1:$GW_PORT/v1/messages"
 timeout 2 curl -s -N -H "x-api-key: $K4" "$A" \
     -d '{"model":"claude-sonnet-4-5","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hello"}]}' >/dev/null

@@ -78,8 +78,11 @@ TOOL='"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"o
 eq "nullable enum, budgeted key" "$(call "$KD" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG,$TOOL}")" 200
 eq "nullable enum: gateway alive" "$(curl -s "http://127.0.0.1:$GW_PORT/healthz" | jq -r .status)" ok
 # both output bounds given: an upstream may read either, so the larger is reserved (50,000 x
-# $0.6/M = $0.03 > delta's $0.005); the smaller alone would have passed
-eq "both output bounds: the larger reserved" "$(call "$KD" "{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":5,\"max_tokens\":50000,$MSG}")" 429
+# $0.6/M = $0.03, more than delta's whole $0.005: a 400, since no wait would admit it); the
+# smaller alone would have passed
+eq "both output bounds: the larger reserved" "$(call "$KD" "{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":5,\"max_tokens\":50000,$MSG}")" 400
+check "... more than the whole budget, said so" grep -q "more than key 'delta''s whole daily budget of \$0.005" "$T/b"
+check "... with no Retry-After" bash -c "! grep -qi '^retry-after' '$T/h'"
 eq "both output bounds: the small one alone passes" "$(call "$KD" "{\"model\":\"gpt-4o-mini\",\"max_completion_tokens\":5,$MSG}")" 200
 # concurrent: 12 calls at once (mock latency 150 ms) against gamma's $0.01 monthly budget
 seq 1 12 | xargs -P 12 -I{} curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $KC" "$G" \
@@ -95,19 +98,20 @@ check "concurrent: some served" [ "$n200" -gt 0 ]
 HELLO=$(printf 'hello %.0s' $(seq 1 799))hello
 BIG="{\"model\":\"budget-d\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"$HELLO\"}]}"
 eq "exact prompt count admits what the byte bound refused" "$(call "$KD" "$BIG")" 200
-# ... and still over alpha's $0.002 (its spend so far only makes that surer)
-eq "exact prompt count still refuses over budget" "$(call "$KA" "$BIG")" 429
+# ... and more than alpha's whole $0.002
+eq "exact prompt count still refuses over budget" "$(call "$KA" "$BIG")" 400
 check "refusal prices the exact worst case" grep -q "0.0021175" "$T/b"
 # fields the cookbook does not count are bounded by their bytes: response_format (217 bytes
 # with its name) adds $0.0005425 and crosses epsilon's $0.0022; the same call without it passes
 SCHEMA='"response_format":{"type":"json_schema","json_schema":{"name":"answer","schema":{"type":"object","properties":{"answer":{"type":"string","description":"the answer, in one short sentence please"}},"required":["answer"]}}}'
-eq "uncounted fields bound by their bytes" "$(call "$KE" "${BIG%\}},$SCHEMA}")" 429
+eq "uncounted fields bound by their bytes" "$(call "$KE" "${BIG%\}},$SCHEMA}")" 400
 eq "without them: admitted" "$(call "$KE" "$BIG")" 200
 # an image by URL costs prompt tokens its bytes do not bound: the bound is the model's context
 # window (gpt-4o: 128,000 x $2.5/M + 10 x $10/M = $0.3201), so delta's $0.005 refuses it; with
 # no context window in the catalog (o1-pro) nothing bounds it and a budgeted key cannot call
 IMG='"messages":[{"role":"user","content":[{"type":"text","text":"what is this?"},{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]'
-eq "image part: bounded by the context window" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":10,$IMG}")" 429
+eq "image part: bounded by the context window" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":10,$IMG}")" 400
+check "... saying why the bound is so large" grep -q "the model's context window: the request has parts" "$T/b"
 check "image part: priced as a full context window" grep -q '\$0.3201' "$T/b"
 eq "image part, no context window: refused" "$(call "$KD" "{\"model\":\"o1-pro\",\"max_tokens\":10,$IMG}")" 400
 check "image part, no context window: says why" grep -q "cannot bound the prompt" "$T/b"
@@ -115,9 +119,10 @@ check "image part, no context window: says why" grep -q "cannot bound the prompt
 # $10/M = $0.00202, over what delta has left, about $0.0017); n=1 ($0.00102) still fits
 eq "n=2: twice the output bound, refused" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":2,$MSG}")" 429
 check "n=2: priced for both choices" grep -q '\$0.00202' "$T/b"
+check "a budget's 429 has no Retry-After (the client cannot know when)" bash -c "! grep -qi '^retry-after' '$T/h'"
 # an audio model's output may be audio, priced higher than text (gpt-audio: $64/M against $10/M):
 # the worst case prices it so (epsilon, already spent, refuses and names the worst case)
-eq "audio model: refused" "$(call "$KE" "{\"model\":\"gpt-audio\",\"max_tokens\":100,$MSG}")" 429
+eq "audio model: refused" "$(call "$KE" "{\"model\":\"gpt-audio\",\"max_tokens\":100,$MSG}")" 400
 wa=$(jq -r .error.message "$T/b" | sed -n 's/.*could cost up to \$\([0-9.]*\).*/\1/p')
 check "audio model: output priced as audio (worst \$$wa >= \$0.0064)" awk -v w="$wa" 'BEGIN { exit !(w >= 0.0064) }'
 # content the provider adds, which the request's bytes do not bound: a previous response (the
@@ -129,7 +134,7 @@ callto() { # url, key, body -> writes $T/b, echoes status
 }
 worst() { jq -r .error.message "$T/b" | sed -n 's/.*could cost up to \$\([0-9.]*\).*/\1/p'; }
 eq "previous_response_id: bounded by the context window" \
-    "$(callto "$GR" "$KD" '{"model":"gpt-4o","max_output_tokens":10,"previous_response_id":"resp_1","input":"go on"}')" 429
+    "$(callto "$GR" "$KD" '{"model":"gpt-4o","max_output_tokens":10,"previous_response_id":"resp_1","input":"go on"}')" 400
 eq "... priced so" "$(worst)" 0.019206
 # ... tools the provider defines (web search: its results are prompt tokens, and each search
 # is billed: claude-sonnet-4-5, 1,000,000 tokens as 1-hour cache writes at $12/M above 200,000,
@@ -139,7 +144,7 @@ eq "web search without max_uses: 400" \
     "$(callto "$GM" "$KD" "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,$WS}],$MSG}")" 400
 check "... saying why" grep -q "cannot bound the web searches" "$T/b"
 eq "web search with max_uses 5: refused" \
-    "$(callto "$GM" "$KD" "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,$WS,\"max_uses\":5}],$MSG}")" 429
+    "$(callto "$GM" "$KD" "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":10,$WS,\"max_uses\":5}],$MSG}")" 400
 eq "... its worst case: the context window as 1-hour cache writes, the output, 5 searches" "$(worst)" 12.050225
 # a plain message's input may be billed as 1-hour cache writes ($6/M, the dearest input kind):
 # B bytes bound B tokens
@@ -149,7 +154,7 @@ eq "... its input priced as 1-hour cache writes" "$(worst)" \
     "$(awk -v b="${#body}" 'BEGIN { printf "%.6f", b * 6 / 1e6 + 10 * 15 / 1e6 }' | sed 's/0*$//; s/\.$//')"
 # with tools, Anthropic adds a system prompt of its own: 530 tokens at most, added to the bound
 body='{"model":"claude-sonnet-4-5","max_tokens":10,"tools":[{"name":"f","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}'
-eq "a message with tools: refused by epsilon" "$(callto "$GM" "$KE" "$body")" 429
+eq "a message with tools: more than epsilon's whole budget" "$(callto "$GM" "$KE" "$body")" 400
 eq "... its bound adds Anthropic's tool prompt" "$(worst)" \
     "$(awk -v b="${#body}" 'BEGIN { printf "%.6f", (b + 530) * 6 / 1e6 + 10 * 15 / 1e6 }' | sed 's/0*$//; s/\.$//')"
 eq "n=1: admitted" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":1,$MSG}")" 200
@@ -180,6 +185,8 @@ codes=""
 for i in 1 2 3 4; do codes="$codes $(call "$KB" "{\"model\":\"gpt-4o-mini\",$MSG}")"; done
 eq "rpm 3" "$codes" " 200 200 200 429"
 eq "rate limit type" "$(jq -r .error.type "$T/b")" rate_limit_exceeded
+ra=$(hget Retry-After)
+check "a rate limit's Retry-After: the seconds to the minute's turn ($ra)" [ "${ra:-0}" -ge 1 ] && [ "${ra:-99}" -le 60 ]
 
 # the spend recorded, from the spool, priced by `infercost cost`
 kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null

@@ -501,9 +501,13 @@ static void t_config(void)
             "keys[0].customer: expected at most 127 bytes of UTF-8");
     cfg_err("{\"spool\":\"s\",\"budget_store\":\"/tmp/b.db\",\"upstreams\":[]}",
             "budget_store: expected a postgresql:// URI");
-    cfg_err("{\"spool\":\"s\",\"budget_sync_ms\":10,\"upstreams\":[]}", "budget_sync_ms: 10 is out of range");
-    cfg_err("{\"spool\":\"s\",\"gateway_id\":\"a\\nb\",\"upstreams\":[]}",
+    cfg_err("{\"spool\":\"s\",\"budget_store\":\"postgresql:///b\",\"budget_sync_ms\":10,\"upstreams\":[]}",
+            "budget_sync_ms: 10 is out of range");
+    cfg_err("{\"spool\":\"s\",\"budget_store\":\"postgresql:///b\",\"gateway_id\":\"a\\nb\",\"upstreams\":[]}",
             "gateway_id: expected up to 200 bytes of printable UTF-8");
+    cfg_err("{\"spool\":\"s\",\"gateway_id\":\"a\",\"upstreams\":[]}", "t.json: gateway_id: only with budget_store");
+    cfg_err("{\"spool\":\"s\",\"budget_sync_ms\":100,\"upstreams\":[]}", "budget_sync_ms: only with budget_store");
+    cfg_err("{\"upstreams\":[]}", "t.json: spool: required field missing");
     setenv("IC_UNIT_SHORT_SECRET", "too-short", 1);
     cfg_err("{\"spool\":\"s\",\"cache\":{\"hash_key_env\":\"IC_UNIT_SHORT_SECRET\"},\"upstreams\":[]}",
             "cache.hash_key_env: environment variable IC_UNIT_SHORT_SECRET is not set or shorter");
