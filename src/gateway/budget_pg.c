@@ -34,6 +34,7 @@ struct gw_budget_sync {
     bool stop, done;
     bool stalled; /* no exchange has finished for a while (gw_budget_sync_watch said so) */
     bool failing_seen; /* the last exchange failed (failing, for the event loop's thread) */
+    uint64_t last_done_us; /* monotonic time the last exchange ended (the watch's clock) */
     gw_budget_sync_stats st;
 };
 
@@ -321,11 +322,10 @@ static bool exchange(gw_budget_sync *b, ic_error *e)
 static void record(gw_budget_sync *b, bool ok, const ic_error *e, int64_t took_us)
 {
     pthread_mutex_lock(&b->mu);
-    if (b->stalled) {
+    if (b->stalled && ok) /* a failure says so itself (below) */
         fprintf(stderr, "infercost serve: budget store: answering again after %.1f s\n",
                 (double)took_us / 1e6);
-        b->stalled = false;
-    }
+    b->stalled = false;
     b->st.syncs++;
     b->st.last_us = took_us;
     b->st.total_us += took_us;
@@ -334,6 +334,7 @@ static void record(gw_budget_sync *b, bool ok, const ic_error *e, int64_t took_u
         b->st.last_ok_ms = gw_now_ms();
     else
         b->st.errors++;
+    b->last_done_us = gw_mono_us();
     b->failing_seen = !ok;
     pthread_mutex_unlock(&b->mu);
     if (!ok && !b->failing)
@@ -476,6 +477,7 @@ gw_budget_sync *gw_budget_sync_open(const char *target, const char *gateway_id, 
     if (ok) {
         b->st.syncs = 1;
         b->st.last_ok_ms = gw_now_ms();
+        b->last_done_us = gw_mono_us();
         ok = pthread_create(&b->th, NULL, run, b) == 0;
         if (!ok)
             ic_error_set(&e, IC_ERR_NOMEM, "cannot start the budget store's thread");
@@ -493,7 +495,7 @@ void gw_budget_sync_watch(gw_budget_sync *b)
 {
     int64_t limit = b->interval_ms * 10 > 5000 ? b->interval_ms * 10 : 5000;
     pthread_mutex_lock(&b->mu);
-    int64_t age = gw_now_ms() - b->st.last_ok_ms;
+    int64_t age = (int64_t)(gw_mono_us() - b->last_done_us) / 1000;
     if (!b->stalled && !b->failing_seen && age > limit) {
         b->stalled = true;
         fprintf(stderr, "infercost serve: budget store: no exchange has finished for %.1f s (the "

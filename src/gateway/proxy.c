@@ -11,6 +11,7 @@
  * reached the client. It must never put a provider key or a virtual key in a log, an error, an
  * event or a response. */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -144,6 +145,28 @@ static void arm_overhead(gw_call *c)
 static const char *hdr(struct evhttp_request *r, const char *name)
 {
     return evhttp_find_header(evhttp_request_get_input_headers(r), name);
+}
+
+/* a JSON value without NaN or an infinity anywhere in it (json-c reads them even in strict mode,
+ * and writes them back as no JSON reader elsewhere takes them) */
+static bool finite_json(json_object *o, int depth)
+{
+    if (depth > 32)
+        return false;
+    if (json_object_is_type(o, json_type_double))
+        return isfinite(json_object_get_double(o));
+    if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            if (!finite_json(json_object_array_get_idx(o, i), depth + 1))
+                return false;
+    } else if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, k, v) {
+            (void)k;
+            if (!finite_json(v, depth + 1))
+                return false;
+        }
+    }
+    return true;
 }
 
 /* a tag from a header: valid UTF-8 within what the ledger takes (cap - 1 bytes: record.h), so
@@ -1728,6 +1751,8 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         /* the whole header one JSON object (nothing after it), written back as the ledger
          * keeps it: without spaces, "/" unescaped */
         json_tokener *jt = json_tokener_new();
+        if (jt) /* JSON as the ledger's readers take it: no NaN, single quotes or comments */
+            json_tokener_set_flags(jt, JSON_TOKENER_STRICT);
         json_object *t = jt ? json_tokener_parse_ex(jt, tg, (int)strlen(tg)) : NULL, *x;
         if (t && (json_tokener_get_error(jt) != json_tokener_success ||
                   tg[strspn(tg + json_tokener_get_parse_end(jt), " \t") +
@@ -1738,7 +1763,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         if (jt)
             json_tokener_free(jt);
         const char *tw = NULL;
-        if (t && json_object_is_type(t, json_type_object))
+        if (t && json_object_is_type(t, json_type_object) && finite_json(t, 0))
             tw = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
         const char *why_tags =
@@ -1928,7 +1953,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
         for (int p = 0; p < 2; p++) {
             bool has = p ? c->key->has_month : c->key->has_day;
             ic_money whole = p ? c->key->month_usd : c->key->day_usd;
-            if (!has || worst <= whole)
+            if (!has || worst <= whole || !whole) /* a $0 budget: a frozen key, refused below */
                 continue;
             char wa[IC_MONEY_STRLEN], wb[IC_MONEY_STRLEN];
             s->m.refused_budget++;

@@ -174,19 +174,41 @@ static uint64_t budgets_from_spool(gw_server *s, long from)
  * counted into the budgets too (the row lacks what was spent while the store was out of reach;
  * the larger count stands), and not the calls before it, which an earlier id's row holds (read
  * as another gateway's). A file missing: the whole spool is this id's. */
+/* What the spool's first min(off, 256) bytes hash to, where off must follow a newline: an offset
+ * kept in SPOOL.gateway-id is used only while it still names the same place in the same file.
+ * 1 when the byte before off is not a newline (or the file cannot be read), 0 for off 0. */
+static unsigned long long spool_mark(const char *spool, unsigned long long off)
+{
+    if (!off)
+        return 0;
+    FILE *f = fopen(spool, "rb");
+    if (!f)
+        return 1;
+    unsigned char b[256];
+    size_t n = fread(b, 1, off < sizeof b ? (size_t)off : sizeof b, f);
+    int last = fseek(f, (long)off - 1, SEEK_SET) == 0 ? fgetc(f) : EOF;
+    fclose(f);
+    if (last != '\n')
+        return 1;
+    unsigned long long h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h < 2 ? h + 2 : h;
+}
+
 static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
 {
     const gw_config *cfg = s->cfg;
     char path[4096], id[320] = "", had[320] = "", err[1024];
-    unsigned long long had_ino = 0, had_off = 0;
+    unsigned long long had_ino = 0, had_off = 0, had_fp = 0;
     snprintf(path, sizeof path, "%s.gateway-id", cfg->spool);
     FILE *f = fopen(path, "r");
     if (f) {
         if (!fgets(had, sizeof had, f))
             had[0] = 0;
         had[strcspn(had, "\n")] = 0;
-        if (fscanf(f, "%llu %llu", &had_ino, &had_off) != 2)
-            had_ino = had_off = 0;
+        if (fscanf(f, "%llu %llu %llx", &had_ino, &had_off, &had_fp) != 3)
+            had_ino = had_off = had_fp = 0;
         fclose(f);
     }
     snprintf(id, sizeof id, "%s", cfg->gateway_id ? cfg->gateway_id : had);
@@ -203,7 +225,13 @@ static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
     if (!had[0])
         off = 0; /* no file: a spool from before there was a store, all this id's */
     else if (!strcmp(had, id))
-        off = had_ino == ino ? had_off : 0; /* the same id; a rotated spool is all its own */
+        /* the same id, in the same spool: the same inode, long enough, a line ending before
+         * the offset and the same first bytes (a spool emptied or made again, which can get the
+         * inode back, or rotated, is all this id's) */
+        off = had_ino == ino && spool_there && had_off <= (unsigned long long)st.st_size &&
+                      spool_mark(cfg->spool, had_off) == had_fp
+                  ? had_off
+                  : 0;
     else
         off = spool_there ? (unsigned long long)st.st_size : 0; /* a new id: from here on */
     if (!had[0] || !strcmp(had, id)) {
@@ -228,7 +256,7 @@ static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
     }
     /* written once the store took the id: the spool's calls from off on are counted under it */
     if ((f = fopen(path, "w"))) {
-        fprintf(f, "%s\n%llu %llu\n", id, ino, off);
+        fprintf(f, "%s\n%llu %llu %llx\n", id, ino, off, spool_mark(cfg->spool, off));
         if (fclose(f) != 0)
             f = NULL;
     }

@@ -155,6 +155,11 @@ sleep 0.3
 eq "... a fourth does not" "$(call "$P1" "$K_zeta")" 429
 check "... with the three calls spent" grep -q 'has spent \$0.000675 of its \$0.0007 daily' "$T/b"
 stop_g1
+check "z-2's part of the spool begins after z-1's" [ "$(sed -n '2p' "$T/spool1z.jsonl.gateway-id" | cut -d' ' -f2)" -gt 0 ]
+# the spool emptied in place (copytruncate keeps the inode): all of it is z-2's again
+: >"$T/spool1z.jsonl"
+start_g1; stop_g1
+eq "an emptied spool: its offset back to 0" "$(sed -n '2p' "$T/spool1z.jsonl.gateway-id" | cut -d' ' -f2)" 0
 
 # without a gateway_id: HOSTNAME:PORT, made once and kept with the spool across restarts
 gwconf 1 "$T/spool1c.jsonl"

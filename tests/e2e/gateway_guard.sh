@@ -126,6 +126,8 @@ check "... saying so" grep -q "X-Infercost-Tags is not valid UTF-8" "$T/b"
 slashes=$(printf '{"k":"%s"}' "$(printf '/%.0s' $(seq 1 2000))") # 2,008 bytes, as the ledger keeps them
 eq "tags with slashes counted as written: 200" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}" -H "X-Infercost-Tags: $slashes")" 200
 eq "tags with something after the object: 400" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",$MSG}" -H 'X-Infercost-Tags: {"a":"b"} junk')" 400
+eq "tags with NaN (not JSON): 400" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",$MSG}" -H 'X-Infercost-Tags: {"a":NaN}')" 400
+eq "tags with spaces after the object: 200" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}" -H 'X-Infercost-Tags: {"a":"b"}  ')" 200
 big=$(printf '{"a":"%s"}' "$(printf 'x%.0s' $(seq 1 2016))") # 2,024 bytes
 eq "tags of 2,024 bytes: 400" "$(call "$K1" "{\"model\":\"gpt-4o-mini\",$MSG}" -H "X-Infercost-Tags: $big")" 400
 big=${big/xx/x} # 2,023 bytes, on a call whose answer has no usage: usage_incomplete is added

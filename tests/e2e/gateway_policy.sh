@@ -10,9 +10,9 @@ start_mock slow --latency-ms 3000 || { finish; exit 1; }; SLOW=$MOCK_PORT
 start_mock lat --latency-ms 150 || { finish; exit 1; }; LAT=$MOCK_PORT
 start_mock chunky --chunk-delay-ms 50 --output-tokens 400 || { finish; exit 1; }; CHUNKY=$MOCK_PORT
 KA="ick-test-key-alpha-0000000001"; KB="ick-test-key-beta-00000000002"; KC="ick-test-key-gamma-0000000003"
-KD="ick-test-key-delta-0000000004"; KE="ick-test-key-epsil-0000000005"; KZ="ick-test-key-zeta-00000000006"; KT="ick-test-key-eta-000000000007"
+KD="ick-test-key-delta-0000000004"; KE="ick-test-key-epsil-0000000005"; KZ="ick-test-key-zeta-00000000006"; KT="ick-test-key-eta-000000000007"; KF="ick-test-key-frozen-000000008"
 HA=$(echo "$KA" | "$IC" serve --hash-key); HB=$(echo "$KB" | "$IC" serve --hash-key); HC=$(echo "$KC" | "$IC" serve --hash-key)
-HD=$(echo "$KD" | "$IC" serve --hash-key); HE=$(echo "$KE" | "$IC" serve --hash-key); HZ=$(echo "$KZ" | "$IC" serve --hash-key); HT=$(echo "$KT" | "$IC" serve --hash-key)
+HD=$(echo "$KD" | "$IC" serve --hash-key); HE=$(echo "$KE" | "$IC" serve --hash-key); HZ=$(echo "$KZ" | "$IC" serve --hash-key); HT=$(echo "$KT" | "$IC" serve --hash-key); HF=$(echo "$KF" | "$IC" serve --hash-key)
 cat >"$T/gw.json" <<JSON
 {"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","require_key":true,"backoff_ms":5,"max_retries":2,
  "cache":{"ttl_s":60},
@@ -46,7 +46,8 @@ cat >"$T/gw.json" <<JSON
   {"id":"delta","sha256":"$HD","budget_usd_day":"0.005"},
   {"id":"epsilon","sha256":"$HE","budget_usd_day":"0.0022"},
   {"id":"zeta","sha256":"$HZ","budget_usd_day":"0.000175"},
-  {"id":"eta","sha256":"$HT","tpm":1000}]}
+  {"id":"eta","sha256":"$HT","tpm":1000},
+  {"id":"frozen","sha256":"$HF","budget_usd_day":"0"}]}
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT/v1/chat/completions"
@@ -120,6 +121,8 @@ check "image part, no context window: says why" grep -q "cannot bound the prompt
 eq "n=2: twice the output bound, refused" "$(call "$KD" "{\"model\":\"budget-d\",\"max_tokens\":100,\"n\":2,$MSG}")" 429
 check "n=2: priced for both choices" grep -q '\$0.00202' "$T/b"
 check "a budget's 429 has no Retry-After (the client cannot know when)" bash -c "! grep -qi '^retry-after' '$T/h'"
+eq "a key with a \$0 budget (frozen): 429, not a 400 to lower max_tokens" "$(call "$KF" "{\"model\":\"gpt-4o-mini\",\"max_tokens\":5,$MSG}")" 429
+eq "... as budget_exceeded" "$(jq -r .error.type "$T/b")" budget_exceeded
 # an audio model's output may be audio, priced higher than text (gpt-audio: $64/M against $10/M):
 # the worst case prices it so (epsilon, already spent, refuses and names the worst case)
 eq "audio model: refused" "$(call "$KE" "{\"model\":\"gpt-audio\",\"max_tokens\":100,$MSG}")" 400
