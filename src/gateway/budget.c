@@ -36,7 +36,7 @@ typedef struct mem {
     pthread_mutex_t mu;
     kstate **b;                /* chained, grown to keep about one key a bucket */
     size_t nb, n;
-    kstate *changed;           /* keys changed since the last gw_budget_memory_changed, or holding */
+    kstate *changed;           /* changed since the last gw_budget_memory_changed, or holding */
     others *o;                 /* NULL: none */
 } mem;
 
@@ -153,10 +153,22 @@ static void others_free(others *o)
 }
 
 /* the other gateways' part (o, NULL: none) of k's counters in k's (current) periods */
-static ic_money o_day(const kstate *k, const gw_budget_row *o) { return o && o->day == k->day ? o->day_spent : 0; }
-static ic_money o_month(const kstate *k, const gw_budget_row *o) { return o && o->month == k->month ? o->month_spent : 0; }
-static uint64_t o_req(const kstate *k, const gw_budget_row *o) { return o && o->minute == k->minute ? o->requests : 0; }
-static uint64_t o_tok(const kstate *k, const gw_budget_row *o) { return o && o->minute == k->minute ? o->tokens : 0; }
+static ic_money o_day(const kstate *k, const gw_budget_row *o)
+{
+    return o && o->day == k->day ? o->day_spent : 0;
+}
+static ic_money o_month(const kstate *k, const gw_budget_row *o)
+{
+    return o && o->month == k->month ? o->month_spent : 0;
+}
+static uint64_t o_req(const kstate *k, const gw_budget_row *o)
+{
+    return o && o->minute == k->minute ? o->requests : 0;
+}
+static uint64_t o_tok(const kstate *k, const gw_budget_row *o)
+{
+    return o && o->minute == k->minute ? o->tokens : 0;
+}
 
 static bool reserve_locked(mem *m, const char *key_id, const gw_limits *lim, ic_money worst,
                            uint64_t tokens, int64_t now_ms, char *why, size_t whycap)

@@ -512,9 +512,9 @@ static bool price_as(gw_server *s, const gw_cand *k, uint64_t in, int a, uint64_
 }
 
 /* Worst case for one candidate: the prompt bound as input, the output bound as output (plus
- * its web searches at the model's price per search), each priced also as every dearer kind it could be billed as (input as cache writes of any
- * duration, audio, image or video; output as audio, image or video: the catalog prices those
- * kinds as parts of the input and output). A kind's price adds to one side only, so the dearest
+ * its web searches at the model's price per search), each priced also as every dearer kind it
+ * could be billed as (input as cache writes of any duration, audio, image or video; output as
+ * audio, image or video: the catalog prices those kinds as parts of the input and output). A kind's price adds to one side only, so the dearest
  * input kind is found with plain output, the dearest output kind with plain input, and the two
  * together are the worst case (every priced combination tried counts). The plain combination
  * must price; the others count where the model prices them. */
@@ -543,7 +543,6 @@ static bool worst_cost(gw_server *s, const gw_cand *k, uint64_t in, uint64_t out
                  s->cfg->upstreams[k->upstream].provider, k->model, err.msg);
         return false;
     }
-    *w = plain;
     int best_in = -1, best_out = -1;
     ic_money top_in = plain, top_out = plain;
     for (int i = 0; in && i < NIN; i++)
