@@ -40,6 +40,18 @@ pg_start() { # DIR
     export IC_PG_URL
 }
 
+pg_start_or_fail() { # DIR: pg_start, or the test fails (its bad and finish) and exits 1. Sets
+    # PG_PW, a made-up password (the server trusts local connections: it is sent to no one), and
+    # PG_PW_URL, the database's URI with it, to check that no message shows it
+    if ! pg_start "$1"; then
+        bad "cannot start a PostgreSQL server: $PG_SKIP"
+        finish
+        exit 1
+    fi
+    PG_PW="pw$RANDOM$RANDOM"
+    PG_PW_URL="postgresql://postgres:$PG_PW@/infercost?host=$PG_DIR&port=$PG_PORT"
+}
+
 pg_psql() { # SQL... against the test database
     pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR" -p "$PG_PORT" -U postgres -d infercost "$@"
 }

@@ -33,7 +33,6 @@ struct gw_budget_sync {
     pthread_cond_t cv;
     bool stop, done;
     bool stalled; /* no exchange has finished for a while (gw_budget_sync_watch said so) */
-    bool failing_seen; /* the last exchange failed (failing, for the event loop's thread) */
     uint64_t last_done_us; /* monotonic time the last exchange ended (the watch's clock) */
     gw_budget_sync_stats st;
 };
@@ -335,7 +334,6 @@ static void record(gw_budget_sync *b, bool ok, const ic_error *e, int64_t took_u
     else
         b->st.errors++;
     b->last_done_us = gw_mono_us();
-    b->failing_seen = !ok;
     pthread_mutex_unlock(&b->mu);
     if (!ok && !b->failing)
         fprintf(stderr, "infercost serve: budget store: %s (budgets go on with the other "
@@ -496,7 +494,7 @@ void gw_budget_sync_watch(gw_budget_sync *b)
     int64_t limit = b->interval_ms * 10 > 5000 ? b->interval_ms * 10 : 5000;
     pthread_mutex_lock(&b->mu);
     int64_t age = (int64_t)(gw_mono_us() - b->last_done_us) / 1000;
-    if (!b->stalled && !b->failing_seen && age > limit) {
+    if (!b->stalled && age > limit) { /* failing exchanges end, and say so themselves */
         b->stalled = true;
         fprintf(stderr, "infercost serve: budget store: no exchange has finished for %.1f s (the "
                         "database does not answer); budgets go on with the other gateways' spend "

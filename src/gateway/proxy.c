@@ -1023,6 +1023,11 @@ static int up_data(void *arg, const char *data, size_t len)
     return GW_UP_OK;
 }
 
+static gw_limits key_limits(const gw_key_cfg *k)
+{
+    return (gw_limits){k->has_day, k->has_month, k->day_usd, k->month_usd, k->rpm, k->tpm};
+}
+
 /* An attempt that failed after its request reached the provider may be billed all the same:
  * with a budget, it is charged its worst case, and the next attempt needs a hold of its own.
  * False when the budget has no room for another (the call ends with this attempt's error). */
@@ -1032,8 +1037,7 @@ static bool charge_lost_attempt(gw_call *c)
     s->bops->settle(s->bstore, c->key->id, c->worst, c->tokens_bound, c->worst, c->tokens_bound,
                     gw_now_ms());
     c->reserved = false;
-    gw_limits lim = {c->key->has_day, c->key->has_month, c->key->day_usd, c->key->month_usd,
-                     c->key->rpm, c->key->tpm};
+    gw_limits lim = key_limits(c->key);
     char why[512];
     if (!s->bops->reserve(s->bstore, c->key->id, &lim, c->worst, c->tokens_bound, gw_now_ms(),
                           why, sizeof why)) {
@@ -1969,8 +1973,7 @@ static void handle_api(gw_server *s, struct evhttp_request *req, int ep)
             call_free(c);
             return;
         }
-        gw_limits lim = {c->key->has_day, c->key->has_month, c->key->day_usd, c->key->month_usd,
-                         c->key->rpm, c->key->tpm};
+        gw_limits lim = key_limits(c->key);
         c->tokens_bound = pmax + c->out_bound;
         if (!s->bops->reserve(s->bstore, c->key->id, &lim, worst, c->tokens_bound, gw_now_ms(),
                               why, sizeof why)) {

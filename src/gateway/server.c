@@ -112,9 +112,9 @@ static void accept_error(struct evconnlistener *l, void *arg)
  * start every key at $0 and a day's budget could be spent again. Each of the spool's events of
  * the current UTC month for a key with a budget is priced again (as ingest would: a cache hit is
  * $0), then charged to the store: this month's before today, then today's. A call whose usage
- * came back incomplete counts what it recorded (its whole hold is not in the spool). Returns the
- * number of events counted. */
-static uint64_t budgets_from_spool(gw_server *s, long from)
+ * came back incomplete counts what it recorded (its whole hold is not in the spool). From byte
+ * from on; says on stderr how many events it counted. */
+static void budgets_from_spool(gw_server *s, long from)
 {
     const gw_config *cfg = s->cfg;
     bool any = false;
@@ -122,7 +122,7 @@ static uint64_t budgets_from_spool(gw_server *s, long from)
         any = any || cfg->keys[i].has_day || cfg->keys[i].has_month;
     FILE *f = any ? fopen(cfg->spool, "r") : NULL;
     if (!f)
-        return 0;
+        return;
     if (from > 0 && fseek(f, from, SEEK_SET) != 0)
         rewind(f);
     ic_money *day = calloc(cfg->nkeys, sizeof *day), *month = calloc(cfg->nkeys, sizeof *month);
@@ -164,7 +164,9 @@ static uint64_t budgets_from_spool(gw_server *s, long from)
     }
     free(day);
     free(month);
-    return n;
+    if (n)
+        fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from the "
+                        "spool\n", (unsigned long long)n);
 }
 
 /* The budget store (budget_pg.h), before the first call is served. The gateway's id goes with
@@ -222,23 +224,18 @@ static bool open_budget_store(gw_server *s, int port, const char *cfgpath)
     bool spool_there = stat(cfg->spool, &st) == 0;
     unsigned long long ino = spool_there ? (unsigned long long)st.st_ino : 0;
     unsigned long long off = 0; /* where this id's part of the spool begins */
-    if (!had[0])
-        off = 0; /* no file: a spool from before there was a store, all this id's */
-    else if (!strcmp(had, id))
-        /* the same id, in the same spool: the same inode, long enough, a line ending before
-         * the offset and the same first bytes (a spool emptied or made again, which can get the
-         * inode back, or rotated, is all this id's) */
-        off = had_ino == ino && spool_there && had_off <= (unsigned long long)st.st_size &&
-                      spool_mark(cfg->spool, had_off) == had_fp
-                  ? had_off
-                  : 0;
-    else
-        off = spool_there ? (unsigned long long)st.st_size : 0; /* a new id: from here on */
-    if (!had[0] || !strcmp(had, id)) {
-        uint64_t n = budgets_from_spool(s, (long)off);
-        if (n)
-            fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from "
-                            "the spool\n", (unsigned long long)n);
+    if (had[0] && strcmp(had, id)) {
+        /* a new id: the spool so far is the earlier id's, in its row; from here on, this one's */
+        off = spool_there ? (unsigned long long)st.st_size : 0;
+    } else {
+        /* no file (a spool from before there was a store): all of it this id's; the same id:
+         * from its offset, if it still names the same place in the same file (the same inode,
+         * long enough, a line ending before it, the same first bytes: a spool emptied in
+         * place, made again under the inode or rotated is all this id's) */
+        if (had[0] && had_ino == ino && spool_there && had_off <= (unsigned long long)st.st_size &&
+            spool_mark(cfg->spool, had_off) == had_fp)
+            off = had_off;
+        budgets_from_spool(s, (long)off);
     }
     const char **keys = calloc(cfg->nkeys ? cfg->nkeys : 1, sizeof *keys);
     size_t nk = 0;
@@ -518,12 +515,8 @@ static int cmd_serve(int argc, char **argv)
         ic_cli_error("serve: out of memory at start");
         goto out;
     }
-    if (!s->cfg->budget_store) { /* with a store, see open_budget_store */
-        uint64_t n = budgets_from_spool(s, 0);
-        if (n)
-            fprintf(stderr, "infercost serve: budgets: %llu call(s) of this month counted from "
-                            "the spool\n", (unsigned long long)n);
-    }
+    if (!s->cfg->budget_store) /* with a store, see open_budget_store */
+        budgets_from_spool(s, 0);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
     evhttp_set_max_body_size(s->http, (ev_ssize_t)s->cfg->max_body_bytes);
     evhttp_set_max_headers_size(s->http, 64 * 1024); /* else one huge header line grows memory */

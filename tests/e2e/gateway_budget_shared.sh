@@ -11,13 +11,8 @@
 . "$(dirname "$0")/gateway_common.bash"
 . "$(dirname "$0")/../pg_server.bash"
 trap 'pg_stop; cleanup' EXIT
-if ! pg_start "$T/pg"; then
-    bad "cannot start a PostgreSQL server: $PG_SKIP"
-    finish
-    exit 1
-fi
-pw="pw$RANDOM$RANDOM" # the test server trusts local connections: a password is sent to no one
-URL="postgresql://postgres:$pw@/infercost?host=$T/pg&port=$PG_PORT"
+pg_start_or_fail "$T/pg"
+pw=$PG_PW URL=$PG_PW_URL
 export IC_TEST_PROVIDER_KEY="sk-fake-budget-shared"
 start_mock m --latency-ms 1 || { finish; exit 1; }; FAST=$MOCK_PORT
 start_mock slow --latency-ms 30000 || { finish; exit 1; }; SLOW=$MOCK_PORT

@@ -11,11 +11,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../pg_server.bash"
 FX="$(cd "$(dirname "$0")" && pwd)/ledger-fixtures"
 trap 'pg_stop; rm -rf "$T"' EXIT
-if ! pg_start "$T/pg"; then
-    bad "cannot start a PostgreSQL server: $PG_SKIP"
-    finish
-    exit 1
-fi
+pg_start_or_fail "$T/pg"
 P=$IC_PG_URL S="$T/l.db"
 
 # --- the same input into both
