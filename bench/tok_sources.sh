@@ -2,6 +2,9 @@
 # tok_sources REV DIR: copies the tokenizer's sources (src/lib/{tokenizer,bpe,bpe_backtrack,
 # pretokenize}.c and their headers) as they are at git revision REV into DIR; REV may also be
 # "tree" (the working tree) or a directory holding them.
+# tok_support: the rest of the library the tokenizer links against (error text, file reading,
+# the Unicode tables, the embedded ranks), at the working tree's version.
+tok_support="src/lib/unicode_tables.c src/lib/fileread.c src/lib/status.c src/lib/redact.c build/embedded.o"
 tok_sources() {
     local rev=$1 d=$2 f
     mkdir -p "$d"

@@ -37,8 +37,8 @@ obj() { # prefix dir -> object
 }
 obj A "$(srcs "$a" a)"
 obj B "$(srcs "$b" b)"
-cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/tokenizer_ab.c "$W/A.o" "$W/B.o" src/lib/unicode_tables.c src/lib/fileread.c \
-    src/lib/status.c build/embedded.o -lpthread -lm -o "$W/tokenizer_ab"
+cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/tokenizer_ab.c "$W/A.o" "$W/B.o" $tok_support \
+    -lpthread -lm -o "$W/tokenizer_ab"
 T=build/bench/tok
 files=${IC_AB_FILES:-$T/multilingual.txt $T/messages.txt $T/cjk.txt $T/english.txt $T/code.txt}
 echo "A = $a, B = $b; load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -10,7 +10,8 @@
 #    L1 data misses, misses of a 1 MB last level = this machine's L2, branch mispredictions),
 #    taken as (3 calls - 1 call) / 2 so that loading the rank tables cancels out, and a rough
 #    cycle estimate Ir + 10 D1 + 100 LL + 15 mispredicts (prefetching is not modelled).
-# Usage: bench/tokenizer_cpu.sh [REV (default 666bfd6, the start of session 2)] [ROUNDS] [REPS]
+# Usage: bench/tokenizer_cpu.sh [REV (default 666bfd6, the start of session 2)] [ROUNDS] [REPS];
+# IC_CPU_FILES (a space-separated list) replaces the five inputs.
 # Needs bench/tokenizer.sh to have made the inputs (build/bench/tok/*.txt) and `make all`.
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,12 +27,14 @@ if git cat-file -e "$rev:src/lib/bpe_backtrack.c" 2>/dev/null; then
     old_bt="$B/old/bpe_backtrack.c"
 fi
 CF="-std=c11 -D_GNU_SOURCE -O2 -g -Iinclude"
-common="src/lib/unicode_tables.c src/lib/fileread.c src/lib/status.c build/embedded.o -lpthread -lm"
+. bench/tok_sources.sh
+common="$tok_support -lpthread -lm"
 # shellcheck disable=SC2086
 cc $CF -I"$B/old" -Isrc/lib bench/tokenizer_cpu.c "$B/old/tokenizer.c" "$B/old/bpe.c" $old_bt "$B/old/pretokenize.c" $common -o "$B/old/tokenizer_cpu"
 # shellcheck disable=SC2086
 cc $CF -Isrc/lib bench/tokenizer_cpu.c src/lib/tokenizer.c src/lib/bpe.c src/lib/bpe_backtrack.c src/lib/pretokenize.c $common -o "$B/tokenizer_cpu"
-files=(build/bench/tok/english.txt build/bench/tok/multilingual.txt build/bench/tok/messages.txt build/bench/tok/cjk.txt build/bench/tok/code.txt)
+T=build/bench/tok
+read -r -a files <<< "${IC_CPU_FILES:-$T/english.txt $T/multilingual.txt $T/messages.txt $T/cjk.txt $T/code.txt}"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $rev vs working tree"
 : > "$B/cpu.jsonl"
 for ((r = 0; r < rounds; r++)); do

@@ -23,7 +23,7 @@ so() { # revision-or-dir-or-"tree", name
     local d="$W/$2"
     tok_sources "$1" "$d"
     cc -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared -Iinclude -I"$d" -Isrc/lib -Ibuild \
-        bench/tokenizer_parts_lib.c src/lib/unicode_tables.c src/lib/fileread.c src/lib/status.c src/lib/redact.c build/embedded.o \
+        bench/tokenizer_parts_lib.c $tok_support \
         -lpthread -lm -o "$W/$2.so"
 }
 so "$a" a
