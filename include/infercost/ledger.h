@@ -24,7 +24,7 @@
 #include "infercost/status.h"
 #include "infercost/usage.h"
 
-#define IC_LEDGER_SCHEMA_VERSION 2
+#define IC_LEDGER_SCHEMA_VERSION 3
 
 /* One priced call. Strings are borrowed (NULL or "" = absent); in a scan callback they are valid
  * only during the call. */
@@ -44,6 +44,9 @@ typedef struct ic_event {
      * packed in detail (ic_event_detail_pack) */
     uint64_t input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens;
     ic_money cost, cost_input, cost_output;
+    /* a response-cache hit (cache_hit): what the call would have cost at the provider, which
+     * nothing was paid for; 0 otherwise (and for hits recorded before schema version 3) */
+    ic_money cache_saved;
     const unsigned char *detail;
     size_t detail_len;
     /* scans with filter.detail set also render the detail as text (else NULL):
@@ -66,6 +69,7 @@ typedef struct ic_rollup {
     uint64_t requests, cache_hits, errors;
     uint64_t input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens;
     ic_money cost, cost_input, cost_output;
+    ic_money cache_saved; /* the sum of the events' cache_saved */
 } ic_rollup;
 
 /* What a scan selects: a half-open time range [from_ms, to_ms) (0 = unbounded) and optional

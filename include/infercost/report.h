@@ -40,6 +40,7 @@ typedef struct ic_report_row {
     uint64_t requests, cache_hits, errors;
     uint64_t input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens;
     ic_money cost, cost_input, cost_output;
+    ic_money cache_saved; /* what the response cache's hits (cache_hits) would have cost */
     /* with percentiles */
     ic_money p50, p95, p99;
     uint64_t tasks;

@@ -26,7 +26,8 @@ static const char usage_text[] =
     "one output line: the itemized exact cost, or {\"line\":N,\"error\":\"...\"}.\n"
     "  --catalog FILE   a genai-prices v2 data.json instead of the embedded snapshot\n"
     "  --overlay FILE   add or override prices (genai-prices schema or LiteLLM's JSON); repeatable\n"
-    "  --summary        print spend by provider and model, and what cache reads saved\n"
+    "  --summary        print spend by provider and model, and what cache reads and a response\n"
+    "                   cache (calls marked cache_hit) saved\n"
     "  --threads N      worker threads (default: the number of cores, at most 8)\n"
     "Exit status: 0 all lines priced, 1 some line failed, 2 usage or catalog error.\n";
 
@@ -36,8 +37,9 @@ static const char usage_text[] =
 
 typedef struct group { /* --summary: one provider/model */
     char provider[64], model[128];
-    uint64_t calls, input, output;
-    ic_money cost, saved;
+    uint64_t calls, input, output, hits;
+    ic_money cost, saved; /* saved: by prompt-cache reads */
+    ic_money hit_saved;   /* by a response cache: the calls it answered (cache_hit) */
 } group;
 
 typedef struct block {
@@ -128,6 +130,11 @@ static void add_group(block *b, const ic_record *r, const ic_cost *c)
     g->input += ic_usage_get(&r->usage, ic_unit_find("input_tokens"));
     g->output += ic_usage_get(&r->usage, ic_unit_find("output_tokens"));
     g->cost += c->total;
+    if (r->cache_hit) { /* nothing paid: the whole call is the response cache's saving */
+        g->hits++;
+        g->hit_saved += c->saved;
+        return;
+    }
     ic_money saved = 0;
     if (ic_price_cache_saving(c->model, &r->usage, r->has_time ? r->t_ms : b->now, &saved, NULL) == IC_OK)
         g->saved += saved;
@@ -196,12 +203,14 @@ static void print_summary(group *g, size_t n, size_t lines, size_t failed)
 {
     char cost[IC_MONEY_STRLEN], saved[IC_MONEY_STRLEN];
     qsort(g, n, sizeof *g, cmp_group);
-    ic_money total = 0, total_saved = 0;
-    uint64_t calls = 0;
+    ic_money total = 0, total_saved = 0, hit_saved = 0;
+    uint64_t calls = 0, hits = 0;
     for (size_t i = 0; i < n; i++) {
         total += g[i].cost;
         total_saved += g[i].saved;
         calls += g[i].calls;
+        hits += g[i].hits;
+        hit_saved += g[i].hit_saved;
     }
     printf("Spend by provider and model (%zu calls priced", (size_t)calls);
     if (failed)
@@ -238,6 +247,11 @@ static void print_summary(group *g, size_t n, size_t lines, size_t failed)
     printf("cache reads saved: $%s (%.1f%% of what the same calls would have cost uncached)\n", saved,
            total + total_saved ? 100.0 * ic_money_to_double(total_saved) /
                                      ic_money_to_double(total + total_saved) : 0.0);
+    if (hits) {
+        ic_money_format(hit_saved, saved, sizeof saved);
+        printf("response cache saved: $%s (%llu call%s answered from a cache, not paid)\n", saved,
+               (unsigned long long)hits, hits == 1 ? "" : "s");
+    }
 }
 
 /* The pipeline: every thread loops read -> price -> hand over. Reads take turns under read_mu (so
@@ -362,6 +376,8 @@ static void emit_block(pipeline *pl, block *b)
             a->output += b->groups[g].output;
             a->cost += b->groups[g].cost;
             a->saved += b->groups[g].saved;
+            a->hits += b->groups[g].hits;
+            a->hit_saved += b->groups[g].hit_saved;
         }
     }
     b->ngroups = 0;

@@ -642,6 +642,12 @@ ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, 
     snprintf(v, sizeof v, "%.1f%%",
              t->input_tokens ? 100.0 * (double)t->cache_read_tokens / (double)t->input_tokens : 0);
     kpi(f, v, "of input tokens read from cache", NULL, NULL);
+    if (t->cache_hits) {
+        group3(t->cache_hits, b);
+        snprintf(v, sizeof v, "saved by the response cache (%s call%s answered)", b,
+                 t->cache_hits == 1 ? "" : "s");
+        kpi(f, usd(t->cache_saved, a, sizeof a), v, "good", exact(t->cache_saved, x, sizeof x));
+    }
     if (t->errors) {
         snprintf(v, sizeof v, "%.2f%%", 100.0 * (double)t->errors / (double)t->requests);
         kpi(f, v, "of calls failed", "warn", NULL);

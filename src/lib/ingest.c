@@ -245,11 +245,11 @@ static bool add_record(ctx *c, const ic_record *r, const char *id, uint64_t line
         reject(c, line, err.msg, text, len);
         return true;
     }
-    if (cost.total > IC_EVENT_COST_MAX) {
+    if (cost.total > IC_EVENT_COST_MAX || cost.saved > IC_EVENT_COST_MAX) {
         char a[IC_MONEY_STRLEN];
         snprintf(err.msg, sizeof err.msg, "usage: this call would cost $%s, more than the $1,000,000 "
                  "the ledger takes for one call (are the token counts right?)",
-                 ic_money_format(cost.total, a, sizeof a));
+                 ic_money_format(cost.total + cost.saved, a, sizeof a));
         reject(c, line, err.msg, text, len);
         return true;
     }
@@ -283,6 +283,7 @@ static bool add_record(ctx *c, const ic_record *r, const char *id, uint64_t line
     e.cost = cost.total;
     e.cost_input = cost.input;
     e.cost_output = cost.output;
+    e.cache_saved = cost.saved;
     e.detail = detail;
     e.detail_len = ic_event_detail_pack(&r->usage, &cost, detail, sizeof detail);
     e.customer = r->customer;

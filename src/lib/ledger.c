@@ -210,6 +210,7 @@ void ic__rollup_from_event(const ic_event *e, ic_rollup *r)
     r->cost = e->cost;
     r->cost_input = e->cost_input;
     r->cost_output = e->cost_output;
+    r->cache_saved = e->cache_saved;
 }
 
 static ic_status rtable_add(rtable *t, const ic_event *e, ic_error *err)
@@ -260,6 +261,7 @@ static ic_status rtable_add(rtable *t, const ic_event *e, ic_error *err)
     r->cost += e->cost;
     r->cost_input += e->cost_input;
     r->cost_output += e->cost_output;
+    r->cache_saved += e->cache_saved;
     return IC_OK;
 }
 
@@ -308,7 +310,8 @@ static ic_status event_ok(const ic_event *e, ic_error *err)
 {
     if (!e->id || !e->id[0])
         return ic_error_set(err, IC_ERR_INVALID, "event without an id");
-    if (e->cost > IC_EVENT_COST_MAX || e->cost < -IC_EVENT_COST_MAX)
+    if (e->cost > IC_EVENT_COST_MAX || e->cost < -IC_EVENT_COST_MAX ||
+        e->cache_saved > IC_EVENT_COST_MAX || e->cache_saved < -IC_EVENT_COST_MAX)
         return ic_error_set(err, IC_ERR_RANGE, "event %.100s: a cost beyond $1,000,000 for one "
                             "call", e->id);
     return IC_OK;
@@ -556,7 +559,10 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
     put_money(&w, e->cost_input);
     put_money(&w, e->cost_output);
     ic__put_i64(&w, e->latency_ms);
-    put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1);
+    /* flag 4: the cache saving follows (rows written before schema version 3 never set it) */
+    put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1 | (uint64_t)(e->cache_saved != 0) << 2);
+    if (e->cache_saved)
+        put_money(&w, e->cache_saved);
     ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
     ic__put_bytes(&w, nz(e->tags), strlen(nz(e->tags)));
     ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
@@ -583,6 +589,7 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
     x->cost = e->cost;
     x->cost_input = e->cost_input;
     x->cost_output = e->cost_output;
+    x->cache_saved = e->cache_saved;
     x->slot = UINT32_MAX; /* summed by ic_ledger_batch_seal */
     b->n++;
     b->sealed = false;
@@ -716,6 +723,7 @@ static ic_status batch_roll(ic_ledger_batch *b, ic_error *err)
         r->cost += x->cost;
         r->cost_input += x->cost_input;
         r->cost_output += x->cost_output;
+        r->cache_saved += x->cache_saved;
     }
     return IC_OK;
 }
@@ -807,6 +815,7 @@ static ic_status append_batch(ic_ledger *l, ic_ledger_batch *b, size_t *ninserte
         r->cost -= x->cost;
         r->cost_input -= x->cost_input;
         r->cost_output -= x->cost_output;
+        r->cache_saved -= x->cache_saved;
     }
     for (size_t i = 0; i < b->nslots; i++) {
         const ic__bslot *x = &sums[i];
@@ -819,7 +828,7 @@ static ic_status append_batch(ic_ledger *l, ic_ledger_batch *b, size_t *ninserte
             .input_tokens = x->tok[0], .cache_read_tokens = x->tok[1],
             .cache_write_tokens = x->tok[2], .output_tokens = x->tok[3],
             .reasoning_tokens = x->tok[4], .cost = x->cost, .cost_input = x->cost_input,
-            .cost_output = x->cost_output,
+            .cost_output = x->cost_output, .cache_saved = x->cache_saved,
         };
         if ((st = l->ops->rollup_add(l->st, &r, err)) != IC_OK)
             goto fail;
@@ -1027,6 +1036,7 @@ bool ic__body_decode(const unsigned char *d, size_t len, const char *file, ic_ev
     uint64_t fl = ic__get_u64(&r);
     e->cache_hit = fl & 1;
     e->batch = (fl >> 1) & 1;
+    e->cache_saved = fl & 4 ? ic__get_money(&r) : 0;
     e->task = ic__get_str(&r, rb->task, sizeof rb->task);
     e->tags = ic__get_str(&r, rb->tags, sizeof rb->tags);
     uint64_t dl = ic__get_u64(&r);

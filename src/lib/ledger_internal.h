@@ -44,7 +44,8 @@ typedef struct ic__rowtext {
     char task[1024], tags[4096], source[1200], usage[4096], items[8192], request_hash[72];
 } ic__rowtext;
 /* Decode a row body, as ic_ledger_batch_add packs it (everything after the names: source line,
- * counts, costs, latency, flags, task, tags, detail, the optional request hash), into e; file is
+ * counts, costs, latency, flags, the cache saving when flagged, task, tags, detail, the optional
+ * request hash), into e; file is
  * the source file's name ("file:line" is formatted, and the detail rendered, only with detail).
  * The names and id are the caller's. false if malformed. */
 bool ic__body_decode(const unsigned char *d, size_t len, const char *file, struct ic_event *e,
@@ -73,14 +74,14 @@ typedef struct ic__bent {
     uint32_t name[IC__NNAMES];
     bool error, cache_hit;
     uint64_t tok[5];    /* input, cache read, cache write, output, reasoning */
-    ic_money cost, cost_input, cost_output;
+    ic_money cost, cost_input, cost_output, cache_saved;
 } ic__bent;
 
 typedef struct ic__bslot { /* one rollup key of the batch and its sums */
     int64_t day;
     uint32_t p, m, c, f; /* local name indexes */
     uint64_t requests, cache_hits, errors, tok[5];
-    ic_money cost, cost_input, cost_output;
+    ic_money cost, cost_input, cost_output, cache_saved;
 } ic__bslot;
 
 struct ic_ledger_batch {

@@ -2,7 +2,7 @@
  * One database serves several gateways and ingests at once: each appends its batches in its own
  * transactions, and the store's keys keep every event once.
  *
- * Layout (schema version 2, as the SQLite backend's; docs/ledger.md):
+ * Layout (schema version 3, as the SQLite backend's; docs/ledger.md):
  *   infercost_meta(key, value)          schema_version
  *   infercost_events(t, id, names..., counts, cost_pico, body)
  *                                       PRIMARY KEY (t, id), id compared byte by byte (COLLATE
@@ -13,7 +13,9 @@
  *                                       usage and cost detail, request hash).
  *   infercost_rollup(day, provider, model, customer, feature, sums...)
  *                                       the daily sums; money as numeric pico-dollars (exact,
- *                                       no overflow).
+ *                                       no overflow). v3 added cache_saved_pico (a v2 ledger
+ *                                       gets it, 0, when a writer opens it; read-only, a v2
+ *                                       ledger is read without it).
  *   infercost_revenue(customer, period, amount_pico)
  *
  * Appends: a batch goes in by binary COPY into a temporary table, then one INSERT ... ON CONFLICT
@@ -42,12 +44,13 @@ typedef struct pend {
     int64_t day;
     char *name[4]; /* provider model customer feature */
     uint64_t n[8]; /* requests cache_hits errors in cache_read cache_write out reasoning */
-    ic_money cost[3];
+    ic_money cost[4]; /* cost, input, output, cache saving */
 } pend;
 
 typedef struct pg {
     ic__pg p; /* the connection (pg_conn.h) */
     bool readonly;
+    int schema; /* the ledger's schema version once open */
     pend *pend;
     size_t npend, cappend;
 } pg;
@@ -79,11 +82,18 @@ static const char *schema =
     " cache_write_tokens bigint NOT NULL, output_tokens bigint NOT NULL,"
     " reasoning_tokens bigint NOT NULL, cost_pico numeric NOT NULL,"
     " cost_input_pico numeric NOT NULL, cost_output_pico numeric NOT NULL,"
+    " cache_saved_pico numeric NOT NULL DEFAULT 0,"
     " PRIMARY KEY(day, provider, model, customer, feature));"
     "CREATE TABLE IF NOT EXISTS infercost_revenue(customer text COLLATE \"C\" NOT NULL,"
     " period text COLLATE \"C\" NOT NULL, amount_pico numeric NOT NULL,"
     " PRIMARY KEY(customer, period));"
-    "INSERT INTO infercost_meta VALUES('schema_version','2') ON CONFLICT DO NOTHING;";
+    "INSERT INTO infercost_meta VALUES('schema_version','3') ON CONFLICT DO NOTHING;";
+
+/* v2 -> v3: the rollups' cache saving */
+static const char *migrate_v3 =
+    "ALTER TABLE infercost_rollup ADD COLUMN IF NOT EXISTS"
+    " cache_saved_pico numeric NOT NULL DEFAULT 0;"
+    "UPDATE infercost_meta SET value = '3' WHERE key = 'schema_version';";
 
 /* the schema version stored, 0 when there is no ledger in this database */
 static ic_status schema_version(pg *s, int *v, ic_error *err)
@@ -156,7 +166,8 @@ static ic_status session(pg *s, ic_error *err)
                    "CREATE TEMP TABLE IF NOT EXISTS infercost_rstage(day bigint, provider text,"
                    " model text, customer text, feature text, n0 bigint, n1 bigint, n2 bigint,"
                    " n3 bigint, n4 bigint, n5 bigint, n6 bigint, n7 bigint, c0u bigint,"
-                   " c0p bigint, c1u bigint, c1p bigint, c2u bigint, c2p bigint)"
+                   " c0p bigint, c1u bigint, c1p bigint, c2u bigint, c2p bigint, c3u bigint,"
+                   " c3p bigint)"
                    " ON COMMIT DELETE ROWS",
                 err, "opening");
 }
@@ -211,6 +222,9 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
     }
     if (v == 0 && (st = exec(s, schema, err, "creating the ledger")) != IC_OK)
         goto fail;
+    if (v == 2 && !readonly && (st = exec(s, migrate_v3, err, "upgrading the ledger")) != IC_OK)
+        goto fail;
+    s->schema = v == 2 && readonly ? 2 : IC_LEDGER_SCHEMA_VERSION;
     if ((st = exec(s, "COMMIT", err, "opening")) != IC_OK)
         goto fail;
     *state = s;
@@ -577,6 +591,7 @@ static ic_status pg_rollup_add(void *state, const ic_rollup *r, ic_error *err)
     p->cost[0] = r->cost;
     p->cost[1] = r->cost_input;
     p->cost[2] = r->cost_output;
+    p->cost[3] = r->cache_saved;
     s->npend++;
     return IC_OK;
 }
@@ -598,13 +613,13 @@ static ic_status pg_commit(void *state, ic_error *err)
         cb_header(&c);
         for (size_t i = 0; i < s->npend; i++) {
             const pend *p = &s->pend[i];
-            cb_be(&c, 19, 2);
+            cb_be(&c, 21, 2);
             cb_int8(&c, p->day);
             for (int k = 0; k < 4; k++)
                 cb_text(&c, p->name[k]);
             for (int k = 0; k < 8; k++)
                 cb_int8(&c, (int64_t)p->n[k]);
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < 4; k++)
                 cb_money(&c, p->cost[k]);
         }
         st = copy_in(s, "COPY infercost_rstage FROM STDIN (FORMAT binary)", &c, err,
@@ -617,7 +632,8 @@ static ic_status pg_commit(void *state, ic_error *err)
                        "INSERT INTO infercost_rollup SELECT day, provider, model, customer,"
                        " feature, sum(n0), sum(n1), sum(n2), sum(n3), sum(n4), sum(n5), sum(n6),"
                        " sum(n7), sum(c0u::numeric * 1000000 + c0p),"
-                       " sum(c1u::numeric * 1000000 + c1p), sum(c2u::numeric * 1000000 + c2p)"
+                       " sum(c1u::numeric * 1000000 + c1p), sum(c2u::numeric * 1000000 + c2p),"
+                       " sum(c3u::numeric * 1000000 + c3p)"
                        " FROM infercost_rstage GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
                        " ON CONFLICT (day, provider, model, customer, feature) DO UPDATE SET"
                        " requests = infercost_rollup.requests + EXCLUDED.requests,"
@@ -635,7 +651,9 @@ static ic_status pg_commit(void *state, ic_error *err)
                        " cost_input_pico = infercost_rollup.cost_input_pico"
                        " + EXCLUDED.cost_input_pico,"
                        " cost_output_pico = infercost_rollup.cost_output_pico"
-                       " + EXCLUDED.cost_output_pico",
+                       " + EXCLUDED.cost_output_pico,"
+                       " cache_saved_pico = infercost_rollup.cache_saved_pico"
+                       " + EXCLUDED.cache_saved_pico",
                        err, "updating rollups")) != IC_OK)
             return st;
         pend_clear(s);
@@ -833,13 +851,15 @@ static ic_status pg_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
     /* whole days only: a rollup is a day */
     int64_t lo = f->from_ms ? (f->from_ms + 86399999) / 86400000 : 0;
     int64_t hi = f->to_ms ? f->to_ms / 86400000 : 0;
-    char *sql = scan_sql(s,
-                         "day, provider, model, customer, feature, requests, cache_hits, errors,"
-                         " input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,"
-                         " reasoning_tokens, cost_pico::text, cost_input_pico::text,"
-                         " cost_output_pico::text",
+#define ROLLUP_COLS                                                                              \
+    "day, provider, model, customer, feature, requests, cache_hits, errors, input_tokens,"     \
+    " cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_pico::text," \
+    " cost_input_pico::text, cost_output_pico::text, "
+    /* a v2 ledger read-only: no cache saving */
+    char *sql = scan_sql(s, s->schema >= 3 ? ROLLUP_COLS "cache_saved_pico::text" : ROLLUP_COLS "'0'",
                          "infercost_rollup", "day", lo, hi, f, "model",
                          "day, provider, model, customer, feature");
+#undef ROLLUP_COLS
     if (!sql)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     txt tx = {0};
@@ -848,10 +868,10 @@ static ic_status pg_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
     free(sql);
     if (st != IC_OK)
         return st;
-    const unsigned char *fv[16];
-    int64_t fl[16];
+    const unsigned char *fv[17];
+    int64_t fl[17];
     int rc;
-    while ((rc = cout_next(&o, fv, fl, 16, err, "scanning rollups")) == 1) {
+    while ((rc = cout_next(&o, fv, fl, 17, err, "scanning rollups")) == 1) {
         ic_rollup r;
         bool ok = fl[0] == 8;
         for (int k = 5; k < 13; k++)
@@ -862,7 +882,8 @@ static ic_status pg_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
         }
         if (!ok || !parse_money(fv[13], fl[13], &r.cost) ||
             !parse_money(fv[14], fl[14], &r.cost_input) ||
-            !parse_money(fv[15], fl[15], &r.cost_output)) {
+            !parse_money(fv[15], fl[15], &r.cost_output) ||
+            !parse_money(fv[16], fl[16], &r.cache_saved)) {
             st = ic_error_set(err, IC_ERR_DB, "%s: malformed rollup row", s->p.where);
             break;
         }

@@ -1,6 +1,6 @@
 /* ledger_sqlite.c: the SQLite backend of the ledger (ic_ledger_sqlite_ops, ledger.h).
  *
- * Layout (schema version 2; docs/ledger.md):
+ * Layout (schema version 3; docs/ledger.md):
  *   meta(key, value)             schema_version
  *   names(id, s)                 a dictionary of the repeated strings (provider, model, customer,
  *                                feature, key id, status, source file...); 0 means "absent". Kept
@@ -24,7 +24,9 @@
  * recombine in 128 bits.
  *
  * Schema v1 had meta, names and events only; opening a v1 file adds the rollup and revenue tables
- * and backfills the rollups from the events, in one transaction.
+ * and backfills the rollups from the events, in one transaction. v3 added the rollups' cache
+ * saving (saved_u, saved_p; 0 for the rows before it, as the events before it did not keep the
+ * saving); a v2 file opened read-only is read as it is, with no saving.
  *
  * Pragmas: WAL, synchronous=NORMAL (a kill -9 loses nothing committed; a power cut may lose the
  * last transactions but never leaves a torn one), a 256 MiB page cache, 16 KiB pages for a new
@@ -56,6 +58,7 @@ typedef struct sq {
     sqlite3 *db;
     char *path;
     bool readonly;
+    int schema; /* the file's schema version once open (2 when read-only and not upgraded) */
     /* name dictionary */
     char **names;      /* by id; names[0] = "" */
     size_t nnames, capnames;
@@ -268,6 +271,11 @@ static const char *migrate_v2 =
     "CREATE TABLE revenue(customer TEXT NOT NULL, period TEXT NOT NULL,"
     " amount_u INTEGER NOT NULL, amount_p INTEGER NOT NULL, PRIMARY KEY(customer, period));";
 
+/* v2 -> v3: the cache saving of each rollup (ic_rollup.cache_saved) */
+static const char *migrate_v3 =
+    "ALTER TABLE rollup ADD COLUMN saved_u INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE rollup ADD COLUMN saved_p INTEGER NOT NULL DEFAULT 0;";
+
 static ic_status prepare_writes(sq *s, ic_error *err);
 static ic_status backfill(sq *s, ic_error *err);
 
@@ -310,7 +318,9 @@ static ic_status migrate(sq *s, ic_error *err)
                           s->path, v, IC_LEDGER_SCHEMA_VERSION);
         goto fail;
     }
-    if (v == IC_LEDGER_SCHEMA_VERSION)
+    s->schema = v;
+    /* read-only, a v2 file is read as it is (its rollups without the cache saving) */
+    if (v == IC_LEDGER_SCHEMA_VERSION || (s->readonly && v >= 2))
         return exec(s, "COMMIT", err);
     if (s->readonly) {
         st = ic_error_set(err, IC_ERR_DB, "%s: ledger needs a schema upgrade (v%d -> v%d); "
@@ -322,9 +332,12 @@ static ic_status migrate(sq *s, ic_error *err)
         goto fail;
     if (v < 2 && (st = exec(s, migrate_v2, err)) != IC_OK)
         goto fail;
+    if (v < 3 && (st = exec(s, migrate_v3, err)) != IC_OK)
+        goto fail;
+    s->schema = IC_LEDGER_SCHEMA_VERSION;
     if (v == 1 && (st = backfill(s, err)) != IC_OK)
         goto fail;
-    if ((st = exec(s, "INSERT OR REPLACE INTO meta VALUES('schema_version','2')", err)) != IC_OK)
+    if ((st = exec(s, "INSERT OR REPLACE INTO meta VALUES('schema_version','3')", err)) != IC_OK)
         goto fail;
     return exec(s, "COMMIT", err);
 fail:
@@ -475,7 +488,7 @@ static ic_status prepare_writes(sq *s, ic_error *err)
         (st = prep(s, "INSERT INTO names(s) VALUES(?) ON CONFLICT(s) DO UPDATE SET s = excluded.s RETURNING id", &s->ins_name, err)) !=
             IC_OK ||
         (st = prep(s,
-                   "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                   "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                    "ON CONFLICT DO UPDATE SET requests=requests+excluded.requests,"
                    "cache_hits=cache_hits+excluded.cache_hits,errors=errors+excluded.errors,"
                    "in_tok=in_tok+excluded.in_tok,cache_read=cache_read+excluded.cache_read,"
@@ -483,7 +496,8 @@ static ic_status prepare_writes(sq *s, ic_error *err)
                    "out_tok=out_tok+excluded.out_tok,reasoning=reasoning+excluded.reasoning,"
                    "cost_u=cost_u+excluded.cost_u,cost_p=cost_p+excluded.cost_p,"
                    "cin_u=cin_u+excluded.cin_u,cin_p=cin_p+excluded.cin_p,"
-                   "cout_u=cout_u+excluded.cout_u,cout_p=cout_p+excluded.cout_p",
+                   "cout_u=cout_u+excluded.cout_u,cout_p=cout_p+excluded.cout_p,"
+                   "saved_u=saved_u+excluded.saved_u,saved_p=saved_p+excluded.saved_p",
                    &s->up_rollup, err)) != IC_OK ||
         (st = prep(s, "INSERT OR REPLACE INTO revenue VALUES(?,?,?,?)", &s->up_revenue, err)) !=
             IC_OK)
@@ -848,19 +862,20 @@ static ic_status sq_rollup_add(void *state, const ic_rollup *r, ic_error *err)
     for (int i = 0; i < 4; i++)
         if ((st = names_intern(s, nz(nt[i]), &nm[i], err)) != IC_OK)
             return st;
-    int64_t cu = 0, cp = 0, iu = 0, ip = 0, ou = 0, op = 0;
+    int64_t cu = 0, cp = 0, iu = 0, ip = 0, ou = 0, op = 0, su = 0, sp = 0;
     if ((st = money_split(r->cost, &cu, &cp, err)) != IC_OK ||
         (st = money_split(r->cost_input, &iu, &ip, err)) != IC_OK ||
-        (st = money_split(r->cost_output, &ou, &op, err)) != IC_OK)
+        (st = money_split(r->cost_output, &ou, &op, err)) != IC_OK ||
+        (st = money_split(r->cache_saved, &su, &sp, err)) != IC_OK)
         return st;
     sqlite3_stmt *q = s->up_rollup;
     sqlite3_reset(q);
-    int64_t v[19] = {r->day, nm[0], nm[1], nm[2], nm[3], (int64_t)r->requests,
+    int64_t v[21] = {r->day, nm[0], nm[1], nm[2], nm[3], (int64_t)r->requests,
                      (int64_t)r->cache_hits, (int64_t)r->errors, (int64_t)r->input_tokens,
                      (int64_t)r->cache_read_tokens, (int64_t)r->cache_write_tokens,
                      (int64_t)r->output_tokens, (int64_t)r->reasoning_tokens, cu, cp, iu, ip, ou,
-                     op};
-    for (int i = 0; i < 19; i++)
+                     op, su, sp};
+    for (int i = 0; i < 21; i++)
         sqlite3_bind_int64(q, i + 1, v[i]);
     if (sqlite3_step(q) != SQLITE_DONE) {
         st = dberr(s, err, "updating a rollup");
@@ -1036,8 +1051,8 @@ static ic_status sq_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
         return IC_OK;
     snprintf(sql, sizeof sql,
              "SELECT day,provider,model,customer,feature,requests,cache_hits,errors,in_tok,"
-             "cache_read,cache_write,out_tok,reasoning,cost_u,cost_p,cin_u,cin_p,cout_u,cout_p "
-             "FROM rollup%s", w);
+             "cache_read,cache_write,out_tok,reasoning,cost_u,cost_p,cin_u,cin_p,cout_u,cout_p,%s "
+             "FROM rollup%s", s->schema >= 3 ? "saved_u,saved_p" : "0,0", w);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return dberr(s, err, "scanning rollups");
@@ -1062,6 +1077,7 @@ static ic_status sq_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
         r.cost = money_join(I6(13), I6(14));
         r.cost_input = money_join(I6(15), I6(16));
         r.cost_output = money_join(I6(17), I6(18));
+        r.cache_saved = money_join(I6(19), I6(20));
         if (cb(&r, arg))
             break;
     }

@@ -83,7 +83,7 @@ typedef struct contrib {
     const char *provider, *model, *customer, *feature, *task;
     uint64_t requests, cache_hits, errors;
     uint64_t in, cr, cw, out, rs;
-    ic_money cost, cin, cout;
+    ic_money cost, cin, cout, saved;
 } contrib;
 
 static void day_text(int64_t day, char *buf, size_t cap)
@@ -215,6 +215,7 @@ static void add(builder *b, const contrib *c, bool one_event)
         w->cost += c->cost;
         w->cost_input += c->cin;
         w->cost_output += c->cout;
+        w->cache_saved += c->saved;
     }
     /* months */
     char mon[16];
@@ -338,7 +339,7 @@ static int on_rollup(const ic_rollup *x, void *arg)
     contrib c = {x->day, x->provider, x->model, x->customer, x->feature, NULL,
                  x->requests, x->cache_hits, x->errors, x->input_tokens, x->cache_read_tokens,
                  x->cache_write_tokens, x->output_tokens, x->reasoning_tokens, x->cost,
-                 x->cost_input, x->cost_output};
+                 x->cost_input, x->cost_output, x->cache_saved};
     add(b, &c, false);
     return b->oom;
 }
@@ -351,7 +352,7 @@ static int on_event(const ic_event *e, void *arg)
     contrib c = {x.day, x.provider, x.model, x.customer, x.feature, e->task ? e->task : "",
                  1, x.cache_hits, x.errors, x.input_tokens, x.cache_read_tokens,
                  x.cache_write_tokens, x.output_tokens, x.reasoning_tokens, x.cost,
-                 x.cost_input, x.cost_output};
+                 x.cost_input, x.cost_output, x.cache_saved};
     add(b, &c, true);
     return b->oom;
 }
@@ -440,6 +441,7 @@ static int on_event_pre(const ic_event *e, void *arg)
     c->cost += x.cost;
     c->cin += x.cost_input;
     c->cout += x.cost_output;
+    c->saved += x.cache_saved;
     return 0;
 }
 
@@ -775,6 +777,8 @@ static void fill(const ic_report *r, const ic_report_row *w, cell *c, bool total
     c[k++].num = true;
     MON(w->cost);
     MON(ic_money_div_round(w->cost, w->requests));
+    NUM("%llu", (unsigned long long)w->cache_hits);
+    MON(w->cache_saved);
     if (r->opts.percentiles) {
         MON(w->p50);
         MON(w->p95);
@@ -816,7 +820,8 @@ static void set_heads(const ic_report *r, table *t)
     for (int i = 0; i < r->opts.ndims; i++)
         t->head[k++] = ic_dim_name(r->opts.dims[i]);
     static const char *h1[] = {"requests", "input_tok", "cache_read", "cache_write", "output_tok",
-                               "reasoning", "cached_%", "cost_usd", "per_request"};
+                               "reasoning", "cached_%", "cost_usd", "per_request",
+                               "cache_hits", "cache_saved_usd"};
     for (size_t i = 0; i < sizeof h1 / sizeof h1[0]; i++)
         t->head[k++] = h1[i];
     if (r->opts.percentiles) {
@@ -860,8 +865,9 @@ static void json_row(const ic_report *r, const ic_report_row *w, FILE *f, bool t
     fprintf(f, "\"cost_usd\":\"%s\",", ic_money_format(w->cost, m, sizeof m));
     fprintf(f, "\"input_cost_usd\":\"%s\",", ic_money_format(w->cost_input, m, sizeof m));
     fprintf(f, "\"output_cost_usd\":\"%s\",", ic_money_format(w->cost_output, m, sizeof m));
-    fprintf(f, "\"cost_per_request_usd\":\"%s\"",
+    fprintf(f, "\"cost_per_request_usd\":\"%s\",",
             ic_money_format(ic_money_div_round(w->cost, w->requests), m, sizeof m));
+    fprintf(f, "\"cache_saved_usd\":\"%s\"", ic_money_format(w->cache_saved, m, sizeof m));
     if (r->opts.percentiles) {
         fprintf(f, ",\"request_p50_usd\":\"%s\"", ic_money_format(w->p50, m, sizeof m));
         fprintf(f, ",\"request_p95_usd\":\"%s\"", ic_money_format(w->p95, m, sizeof m));

@@ -121,6 +121,6 @@ printf '{"id":"p1","provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T
 "$IC" ingest --quiet --ledger "$T/p.db" "$T/pipe.jsonl"
 md=$("$IC" report --ledger "$T/p.db" --by customer,feature --format md)
 expect_has "md: a '|' in a name escaped" "$md" '| a\|b '
-expect_eq "md: every row of the first table has the header's columns" "$(awk '/^[|]/ {t = 1; print; next} t {exit}' <<<"$md" | perl -ne 's/\\\|//g; print tr/|//, "\n"' | sort -u)" "13"
+expect_eq "md: every row of the first table has the header's columns" "$(awk '/^[|]/ {t = 1; print; next} t {exit}' <<<"$md" | perl -ne 's/\\\|//g; print tr/|//, "\n"' | sort -u)" "15"
 expect_eq "table: the name's line break is a space" "$("$IC" report --ledger "$T/p.db" --by customer,feature | grep -c '^a|b  *line1 line2')" 1
 finish

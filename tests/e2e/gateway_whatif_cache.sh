@@ -63,6 +63,17 @@ spent_off=$("$IC" report --ledger "$T/off.db" --format json | jq -r '.total.cost
 eq "whatif: cost as recorded" "$(jq -r .total.cost_usd "$T/w.json")" "$spent_off"
 eq "whatif: cost with the cache = the cached gateway's spend" "$(jq -r .total.whatif_usd "$T/w.json")" "$spent_on"
 check "a saving" awk -v a="$spent_off" -v b="$spent_on" 'BEGIN { exit !(a > b) }'
+# what the cache-on gateway's hits saved, as the ledger reports it: the what-if's saving, to the
+# pico-dollar, by the rollups and by the events; and as `cost --summary` and the dashboard say it
+"$IC" report --ledger "$T/on.db" --format json >"$T/r-on.json"
+saved=$(jq -r .total.cache_saved_usd "$T/r-on.json")
+eq "report: the hits" "$(jq -r .total.cache_hits "$T/r-on.json")" "$hits"
+eq "report: what they saved = the what-if's saving" "$saved" "$(jq -r .total.saving_usd "$T/w.json")"
+eq "report --raw: the same" "$("$IC" report --ledger "$T/on.db" --raw --format json | jq -r .total.cache_saved_usd)" "$saved"
+eq "report on the cache-off ledger: nothing saved" "$(jq -r .total.cache_saved_usd <("$IC" report --ledger "$T/off.db" --format json))" 0
+check "cost --summary: the response cache's saving" grep -qx "response cache saved: \$$saved ($hits calls answered from a cache, not paid)" <("$IC" cost --summary "$T/spool-on.jsonl")
+"$IC" dashboard --ledger "$T/on.db" --out "$T/d.html" 2>/dev/null
+check "dashboard: the saving" grep -q "title=\"\$$saved\"[^<]*</b><span>saved by the response cache ($hits calls answered)" "$T/d.html"
 eq "whatif: calls without a hash counted" "$(jq -r .total.no_request_hash "$T/w.json")" 4
 "$IC" whatif --ledger "$T/off.db" --response-cache 1h >"$T/w.txt"
 check "table: the scenario" grep -q "the gateway's response cache on, entries kept 1h" "$T/w.txt"

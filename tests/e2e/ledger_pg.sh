@@ -4,8 +4,9 @@
 # command (report in each grouping, raw and with percentiles, filters, margin, what-if, forecast,
 # the FOCUS export) must print the same bytes. Then: idempotence, two ingests of overlapping
 # files at once (each event once, the rollups exact), the ledger queried with SQL, a read-only
-# command on a database without a ledger (refused, nothing created), a newer schema refused,
-# and a connection string's password kept out of every message. The server is a throwaway one
+# command on a database without a ledger (refused, nothing created), a newer schema refused, a
+# schema-2 ledger read as it is and upgraded by a writer, and a connection string's password kept
+# out of every message. The server is a throwaway one
 # (tests/pg_server.bash).
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 . "$(dirname "${BASH_SOURCE[0]}")/../pg_server.bash"
@@ -129,6 +130,20 @@ out=$("$IC" ingest --ledger "$P" "$FX/calls.jsonl" 2>&1); rc=$?
 expect_eq "unreadable schema version: exit" "$rc" 2
 expect_has "unreadable schema version: message" "$out" 'schema version is "abc"'
 expect_eq "unreadable schema version: left alone" "$(pg_psql -c "SELECT value FROM infercost_meta")" abc
+
+# --- a schema-2 ledger (rollups without the cache saving): read as it is, upgraded by a writer
+pg_fresh
+hit() { printf '{"id":"%s","provider":"openai","model":"gpt-4o","timestamp":"2026-03-01T10:00:00Z","cache_hit":true,"usage":{"input_tokens":1000000}}\n' "$1"; }
+hit h1 | "$IC" ingest --quiet --ledger "$P" -
+expect_eq "cache saving summed" "$("$IC" report --ledger "$P" --format json | jq -r .total.cache_saved_usd)" 2.5
+pg_psql -c "ALTER TABLE infercost_rollup DROP COLUMN cache_saved_pico; UPDATE infercost_meta SET value = '2'" >/dev/null
+out=$("$IC" report --ledger "$P" --format json); rc=$?
+expect_eq "schema 2, read-only: exit" "$rc" 0
+expect_eq "schema 2, read-only: the calls, no saving" "$(jq -r '[.total.requests, .total.cache_saved_usd] | join(" ")' <<<"$out")" "1 0"
+expect_eq "schema 2, read-only: left as it is" "$(pg_psql -c "SELECT value FROM infercost_meta")" 2
+hit h2 | "$IC" ingest --quiet --ledger "$P" -
+expect_eq "schema 2: a writer upgrades it" "$(pg_psql -c "SELECT value FROM infercost_meta")" 3
+expect_eq "schema 2: the new hit's saving" "$("$IC" report --ledger "$P" --format json | jq -r '[.total.requests, .total.cache_saved_usd] | join(" ")')" "2 2.5"
 
 # --- a password in the connection string never shows
 pw="pw$RANDOM$RANDOM"

@@ -1,6 +1,7 @@
 /* test_ledger.c: the ledger store (ledger.h) on its SQLite backend: idempotent appends, rollups
  * that match the events exactly, all-or-nothing batches, filters, revenue, stats, the refusal of a
- * PostgreSQL target, and the forward migration of a schema-v1 file. */
+ * PostgreSQL target, the response cache's saving summed like the costs, and the forward
+ * migrations of schema-v1 and v2 files. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -33,7 +34,7 @@ static ic_event ev(const char *id, int64_t t, const char *model, const char *cus
 
 typedef struct sums {
     uint64_t n;
-    ic_money cost;
+    ic_money cost, saved;
     uint64_t in;
 } sums;
 
@@ -42,6 +43,7 @@ static int sum_roll(const ic_rollup *r, void *a)
     sums *s = a;
     s->n += r->requests;
     s->cost += r->cost;
+    s->saved += r->cache_saved;
     s->in += r->input_tokens;
     return 0;
 }
@@ -51,6 +53,7 @@ static int sum_ev(const ic_event *e, void *a)
     sums *s = a;
     s->n++;
     s->cost += e->cost;
+    s->saved += e->cache_saved;
     s->in += e->input_tokens;
     return 0;
 }
@@ -263,6 +266,7 @@ static void t_migrate_v1(void)
                      ev("e3", 1728000000000 + 86400000, "gpt-4o", "acme", 5)};
     e[1].status = "500";
     e[0].cache_hit = true;
+    e[0].cache_saved = 123456789;
     CHECK_INT(ic_ledger_append(l, e, 3, NULL, NULL, &err), IC_OK);
     ic_ledger_close(l);
     sqlite3 *db;
@@ -276,13 +280,14 @@ static void t_migrate_v1(void)
     CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r, &err), IC_OK);
     CHECK_INT(r.n, 3);
     CHECK(r.cost == 2999999 + 1 + 5);
+    CHECK(r.saved == 123456789);
     CHECK_INT(r.in, 300);
     ic_ledger_close(l);
     CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *q;
     sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &q, NULL);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
-    CHECK_STR((const char *)sqlite3_column_text(q, 0), "2");
+    CHECK_STR((const char *)sqlite3_column_text(q, 0), "3");
     sqlite3_finalize(q);
     sqlite3_prepare_v2(db, "SELECT errors, cache_hits, requests FROM rollup ORDER BY day", -1, &q,
                        NULL);
@@ -306,6 +311,71 @@ static int grab(const ic_event *e, void *a)
              e->items ? e->items : "(null)", e->task, e->tags, e->source, (long long)e->latency_ms,
              e->batch);
     return 1;
+}
+
+/* A response-cache hit's saving is kept with the event and summed into the rollups like the
+ * costs (duplicates add nothing); a v2 file (rollups without it) reads read-only as it is and
+ * is upgraded by a writer. */
+static void t_cache_saved(void)
+{
+    fresh("saved");
+    ic_ledger *l;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
+    int64_t t0 = 1772359200000;
+    ic_money big = IC_EVENT_COST_MAX - 1;
+    ic_event e[3] = {ev("h1", t0, "gpt-4o", "acme", 0), ev("h2", t0 + 1, "gpt-4o", "acme", 0),
+                     ev("p1", t0 + 2, "gpt-4o", "acme", 70)};
+    e[0].cache_hit = e[1].cache_hit = true;
+    e[0].cache_saved = 1;   /* a pico-dollar */
+    e[1].cache_saved = big; /* and the most a call may cost */
+    size_t n = 0;
+    CHECK_INT(ic_ledger_append(l, e, 3, &n, NULL, &err), IC_OK);
+    CHECK_INT(ic_ledger_append(l, e, 3, &n, NULL, &err), IC_OK); /* all duplicates */
+    CHECK_INT(n, 0);
+    ic_event over = ev("o", t0, "gpt-4o", "acme", 0);
+    over.cache_hit = true;
+    over.cache_saved = IC_EVENT_COST_MAX + 1;
+    CHECK_INT(ic_ledger_append(l, &over, 1, &n, NULL, &err), IC_ERR_RANGE);
+    sums r = {0}, s = {0};
+    CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r, &err), IC_OK);
+    CHECK_INT(ic_ledger_scan_events(l, NULL, sum_ev, &s, &err), IC_OK);
+    CHECK(r.saved == 1 + big);
+    CHECK(s.saved == r.saved);
+    CHECK(r.cost == 70);
+    ic_ledger_close(l);
+
+    /* as a v2 file: the rollups' saving columns gone */
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "ALTER TABLE rollup DROP COLUMN saved_u;"
+                               "ALTER TABLE rollup DROP COLUMN saved_p;"
+                               "UPDATE meta SET value='2' WHERE key='schema_version'",
+                           NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_INT(ic_ledger_open(&l, path, true, &err), IC_OK); /* read-only: read as it is */
+    sums r2 = {0};
+    CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r2, &err), IC_OK);
+    CHECK_INT(r2.n, 3);
+    CHECK(r2.cost == 70 && r2.saved == 0);
+    ic_ledger_close(l);
+    CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK); /* a writer upgrades it */
+    ic_event h3 = ev("h3", t0 + 3, "gpt-4o", "acme", 0);
+    h3.cache_hit = true;
+    h3.cache_saved = 5;
+    CHECK_INT(ic_ledger_append(l, &h3, 1, &n, NULL, &err), IC_OK);
+    sums r3 = {0};
+    CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r3, &err), IC_OK);
+    CHECK_INT(r3.n, 4);
+    CHECK(r3.saved == 5); /* the rows before it kept no saving */
+    ic_ledger_close(l);
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &q, NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(q, 0), "3");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
 }
 
 static void t_detail_roundtrip(void)
@@ -468,6 +538,7 @@ int main(void)
     RUN(t_revenue);
     RUN(t_backends);
     RUN(t_migrate_v1);
+    RUN(t_cache_saved);
     RUN(t_detail_roundtrip);
     RUN(t_batch_paths);
     char cmd[300];
