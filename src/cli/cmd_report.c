@@ -15,15 +15,19 @@
 static const char usage_text[] =
     "usage: infercost report [--ledger PATH] [--from DATE] [--to DATE] [--month YYYY-MM]\n"
     "                        [--by DIM[,DIM...]] [--provider P] [--model M] [--customer C]\n"
-    "                        [--feature F] [--percentiles] [--raw] [--top N]\n"
-    "                        [--format table|csv|json|md] [--timing]\n"
-    "Spend over a period (docs/ledger.md). DIM: provider, model, customer, feature, task, day,\n"
-    "week, month (default: model). Columns: requests, tokens by kind, share of input served\n"
+    "                        [--feature F] [--key K] [--tag NAME=VALUE]... [--percentiles]\n"
+    "                        [--raw] [--top N] [--format table|csv|json|md] [--timing]\n"
+    "Spend over a period (docs/ledger.md). DIM: provider, model, customer, feature, task, key\n"
+    "(the gateway's virtual key), tag:NAME (the value of a call's tag NAME), day, week, month\n"
+    "(default: model). Columns: requests, tokens by kind, share of input served\n"
     "from cache, cost, cost per request, calls answered by a response cache and what they\n"
     "saved, share of the total; then month over month and the top movers between the last\n"
     "two months.\n"
     "  --from DATE      start (inclusive, UTC); --to DATE: through the end of that day\n"
     "  --month YYYY-MM  that calendar month\n"
+    "  --key K          only the calls of virtual key K\n"
+    "  --tag NAME=VALUE only the calls whose tag NAME has that value (up to 4, all must hold;\n"
+    "                   NAME= selects the calls without the tag); key and tags read every event\n"
     "  --percentiles    cost per request and per task at p50/p95/p99 (reads every event)\n"
     "  --raw            sum the events instead of the daily rollups (same totals, slower)\n"
     "  --top N          show the N costliest rows (default 0 = all)\n"
@@ -144,6 +148,7 @@ static int run(int argc, char **argv)
     ic_report_opts o = {0};
     ic_report_format fmt = IC_FMT_TABLE;
     bool timing = false;
+    char tagname[IC_REPORT_MAX_TAGS][IC_REPORT_TAG_MAX + 1];
     for (int i = 1; i < argc;) {
         bool bad = false;
         const char *v;
@@ -166,7 +171,23 @@ static int run(int argc, char **argv)
             o.filter.customer = v;
         else if ((v = ic_cli_opt("--feature", argc, argv, &i, &bad)))
             o.filter.feature = v;
-        else if ((v = ic_cli_opt("--top", argc, argv, &i, &bad))) {
+        else if ((v = ic_cli_opt("--key", argc, argv, &i, &bad)))
+            o.key_id = v;
+        else if ((v = ic_cli_opt("--tag", argc, argv, &i, &bad))) {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || eq - v > IC_REPORT_TAG_MAX) {
+                ic_cli_error("--tag wants NAME=VALUE (NAME 1 to %d bytes), not '%s'",
+                             IC_REPORT_TAG_MAX, v);
+                return 2;
+            }
+            if (o.ntag_is == IC_REPORT_MAX_TAGS) {
+                ic_cli_error("--tag: at most %d", IC_REPORT_MAX_TAGS);
+                return 2;
+            }
+            snprintf(tagname[o.ntag_is], sizeof tagname[0], "%.*s", (int)(eq - v), v);
+            o.tag_is[o.ntag_is][0] = tagname[o.ntag_is];
+            o.tag_is[o.ntag_is++][1] = eq + 1;
+        } else if ((v = ic_cli_opt("--top", argc, argv, &i, &bad))) {
             uint64_t t;
             if (ic_cli_uint("--top", v, 0, 1000000, &t))
                 return 2;
@@ -192,19 +213,26 @@ static int run(int argc, char **argv)
     }
     if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))
         return 2;
-    char dims[256];
+    char dims[1024];
+    if (strlen(by) >= sizeof dims) {
+        ic_cli_error("--by: longer than %zu bytes", sizeof dims - 1);
+        return 2;
+    }
     snprintf(dims, sizeof dims, "%s", by);
     for (char *tok = strtok(dims, ","); tok; tok = strtok(NULL, ",")) {
-        int d = ic_dim_parse(tok);
-        if (d < 0) {
+        const char *tag = ic_dim_parse_tag(tok);
+        int d = tag ? (int)IC_DIM_TAG : ic_dim_parse(tok);
+        if (d < 0 || (d == IC_DIM_TAG && !tag)) { /* "tag" alone, or a name of 128+ bytes */
             ic_cli_error("--by: unknown dimension '%s' (provider, model, customer, feature, task, "
-                         "day, week, month)", tok);
+                         "key, tag:NAME with NAME of 1 to %d bytes, day, week, month)", tok,
+                         IC_REPORT_TAG_MAX);
             return 2;
         }
         if (o.ndims == IC_REPORT_MAX_DIMS) {
             ic_cli_error("--by: at most %d dimensions", IC_REPORT_MAX_DIMS);
             return 2;
         }
+        o.tag[o.ndims] = tag; /* points into dims[], which outlives the report */
         o.dims[o.ndims++] = (ic_dim)d;
     }
     ic_ledger *l = ic_cli_open_ledger(ic_cli_ledger_path(lo.ledger), true);
@@ -220,6 +248,10 @@ static int run(int argc, char **argv)
     }
     if (!rc)
         ic_cli_warn_no_match(&o.filter, r->total.requests);
+    if (!rc && !r->total.requests && (o.key_id || o.ntag_is))
+        ic_cli_error("no call in the period has %s%s%s (keys and tag values match exactly)",
+                     o.key_id ? "that --key" : "", o.key_id && o.ntag_is ? " and " : "",
+                     o.ntag_is ? "those --tag values" : "");
     if (timing && r)
         fprintf(stderr, "report: %.3f s reading the %s\n", r->seconds,
                 r->from_events ? "events" : "rollups");

@@ -1,5 +1,6 @@
 /* report.c: spend reports (report.h). One pass over the rollups or the events feeds a hash table
- * of groups (key = the chosen dimensions joined by \x1f); the same pass fills the month totals and
+ * of groups (key = the chosen dimensions joined by \x1f; a tag's value read from the event's tags
+ * with json-c); the same pass fills the month totals and
  * the per-(mover key, month) costs that give month-over-month change and the top movers. With
  * percentiles, each group keeps the cost of every request (16 bytes each) and a second table sums
  * cost per (group, task). All sums are ic_money; nothing is re-priced. */
@@ -10,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "infercost/record.h"
 #include "infercost/timeutil.h"
 #include "csvout.h"
@@ -19,8 +22,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-static const char *dim_names[IC_DIM_LAST] = {"provider", "model", "customer", "feature",
-                                             "task",     "day",   "week",     "month"};
+static const char *dim_names[IC_DIM_LAST] = {"provider", "model", "customer", "feature", "task",
+                                             "day",      "week",  "month",    "key",     "tag"};
 
 int ic_dim_parse(const char *name)
 {
@@ -31,6 +34,14 @@ int ic_dim_parse(const char *name)
 }
 
 const char *ic_dim_name(ic_dim d) { return d < IC_DIM_LAST ? dim_names[d] : "?"; }
+
+const char *ic_dim_parse_tag(const char *name)
+{
+    if (strncmp(name, "tag:", 4))
+        return NULL;
+    size_t n = strlen(name + 4);
+    return n >= 1 && n <= IC_REPORT_TAG_MAX ? name + 4 : NULL;
+}
 
 ic_money ic_money_div_round(ic_money a, uint64_t n)
 {
@@ -84,6 +95,8 @@ typedef struct contrib {
     uint64_t requests, cache_hits, errors;
     uint64_t in, cr, cw, out, rs;
     ic_money cost, cin, cout, saved;
+    const char *key;                     /* events only: the virtual key */
+    const char *tagv[IC_REPORT_MAX_DIMS]; /* events only: each IC_DIM_TAG dimension's value */
 } contrib;
 
 static void day_text(int64_t day, char *buf, size_t cap)
@@ -128,6 +141,8 @@ static size_t mover_key(const builder *b, const contrib *c, char *buf, size_t ca
         case IC_DIM_CUSTOMER: v = c->customer; break;
         case IC_DIM_FEATURE: v = c->feature; break;
         case IC_DIM_TASK: v = c->task; break;
+        case IC_DIM_KEY: v = c->key; break;
+        case IC_DIM_TAG: v = c->tagv[i]; break;
         default: break;
         }
         if (!v)
@@ -153,6 +168,8 @@ static void add(builder *b, const contrib *c, bool one_event)
         case IC_DIM_CUSTOMER: v = c->customer; break;
         case IC_DIM_FEATURE: v = c->feature; break;
         case IC_DIM_TASK: v = c->task; break;
+        case IC_DIM_KEY: v = c->key ? c->key : ""; break;
+        case IC_DIM_TAG: v = c->tagv[i] ? c->tagv[i] : ""; break;
         case IC_DIM_DAY: day_text(c->day, part, sizeof part); v = part; break;
         case IC_DIM_WEEK: week_text(c->day, part, sizeof part); v = part; break;
         case IC_DIM_MONTH: month_text(c->day, part, sizeof part); v = part; break;
@@ -344,16 +361,46 @@ static int on_rollup(const ic_rollup *x, void *arg)
     return b->oom;
 }
 
+/* a tag's value as text: a string's content, else its compact JSON; "" when absent */
+static const char *tag_value(json_object *tags, const char *name)
+{
+    json_object *v;
+    if (!tags || !json_object_object_get_ex(tags, name, &v))
+        return "";
+    if (json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
 static int on_event(const ic_event *e, void *arg)
 {
     builder *b = arg;
+    const ic_report_opts *o = b->o;
+    if (o->key_id && strcmp(o->key_id, e->key_id ? e->key_id : ""))
+        return 0;
+    bool want_tags = o->ntag_is > 0;
+    for (int i = 0; i < o->ndims; i++)
+        want_tags = want_tags || o->dims[i] == IC_DIM_TAG;
+    /* tags are stored as a compact JSON object (record.c); one that does not parse counts as
+     * no tags */
+    json_object *tags = want_tags && e->tags && e->tags[0] ? json_tokener_parse(e->tags) : NULL;
+    for (int k = 0; k < o->ntag_is; k++)
+        if (strcmp(tag_value(tags, o->tag_is[k][0]), o->tag_is[k][1])) {
+            json_object_put(tags);
+            return 0;
+        }
     ic_rollup x;
     ic__rollup_from_event(e, &x);
     contrib c = {x.day, x.provider, x.model, x.customer, x.feature, e->task ? e->task : "",
                  1, x.cache_hits, x.errors, x.input_tokens, x.cache_read_tokens,
                  x.cache_write_tokens, x.output_tokens, x.reasoning_tokens, x.cost,
-                 x.cost_input, x.cost_output, x.cache_saved};
+                 x.cost_input, x.cost_output, x.cache_saved, e->key_id ? e->key_id : "", {NULL}};
+    for (int i = 0; i < o->ndims; i++)
+        if (o->dims[i] == IC_DIM_TAG)
+            c.tagv[i] = tag_value(tags, o->tag[i]);
     add(b, &c, true);
+    json_object_put(tags);
     return b->oom;
 }
 
@@ -494,7 +541,7 @@ static const ic_report_opts *sort_opts;
 static bool has_time_dim(const ic_report_opts *o)
 {
     for (int i = 0; i < o->ndims; i++)
-        if (o->dims[i] >= IC_DIM_DAY)
+        if (o->dims[i] == IC_DIM_DAY || o->dims[i] == IC_DIM_WEEK || o->dims[i] == IC_DIM_MONTH)
             return true;
     return false;
 }
@@ -536,17 +583,21 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     r->opts = *o;
     builder b = {.r = r, .o = o};
-    bool need_events = o->raw || o->percentiles;
-    for (int i = 0; i < o->ndims; i++)
-        if (o->dims[i] == IC_DIM_TASK)
-            need_events = true;
+    /* per event: what the rollups do not hold (tasks, keys, tags, single costs) */
+    bool per_event = o->percentiles || o->key_id || o->ntag_is;
+    for (int i = 0; i < o->ndims; i++) {
+        ic_dim d = o->dims[i];
+        per_event = per_event || d == IC_DIM_TASK || d == IC_DIM_KEY || d == IC_DIM_TAG;
+        if (d == IC_DIM_TAG)
+            snprintf(r->head[i], sizeof r->head[i], "tag:%.*s", IC_REPORT_TAG_MAX,
+                     o->tag[i] ? o->tag[i] : "");
+        else
+            snprintf(r->head[i], sizeof r->head[i], "%s", ic_dim_name(d));
+    }
+    bool need_events = o->raw || per_event;
     r->from_events = need_events;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    bool per_event = o->percentiles;
-    for (int i = 0; i < o->ndims; i++)
-        if (o->dims[i] == IC_DIM_TASK)
-            per_event = true;
     ic_status st;
     if (!need_events) {
         st = ic_ledger_scan_rollups(l, &o->filter, on_rollup, &b, err);
@@ -818,7 +869,7 @@ static void set_heads(const ic_report *r, table *t)
 {
     int k = 0;
     for (int i = 0; i < r->opts.ndims; i++)
-        t->head[k++] = ic_dim_name(r->opts.dims[i]);
+        t->head[k++] = r->head[i];
     static const char *h1[] = {"requests", "input_tok", "cache_read", "cache_write", "output_tok",
                                "reasoning", "cached_%", "cost_usd", "per_request",
                                "cache_hits", "cache_saved_usd"};
@@ -849,7 +900,7 @@ static void json_row(const ic_report *r, const ic_report_row *w, FILE *f, bool t
     fputc('{', f);
     if (!total) {
         for (int i = 0; i < r->opts.ndims; i++) {
-            ic_json_fputs(ic_dim_name(r->opts.dims[i]), f);
+            ic_json_fputs(r->head[i], f);
             fputc(':', f);
             ic_json_fputs(w->key[i], f);
             fputc(',', f);
@@ -890,7 +941,7 @@ ic_status ic_report_write(const ic_report *r, ic_report_format fmt, FILE *f, ic_
         for (int i = 0; i < r->opts.ndims; i++) {
             if (i)
                 fputc(',', f);
-            ic_json_fputs(ic_dim_name(r->opts.dims[i]), f);
+            ic_json_fputs(r->head[i], f);
         }
         fputs("],\"rows\":[", f);
         for (size_t i = 0; i < shown; i++) {

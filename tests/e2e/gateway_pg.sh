@@ -26,10 +26,10 @@ calls() { # port, n, customer: plain and streamed calls
     local i
     for i in $(seq 1 "$2"); do
         if [ $((i % 3)) = 0 ]; then
-            curl -s -N -o /dev/null --max-time 5 -H "X-Infercost-Customer: $3" "http://127.0.0.1:$1/v1/chat/completions" \
+            curl -s -N -o /dev/null --max-time 5 -H "X-Infercost-Customer: $3" -H "X-Infercost-Tags: {\"team\":\"t-$3\"}" "http://127.0.0.1:$1/v1/chat/completions" \
                 -d '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}'
         else
-            curl -s -o /dev/null --max-time 5 -H "X-Infercost-Customer: $3" "http://127.0.0.1:$1/v1/chat/completions" \
+            curl -s -o /dev/null --max-time 5 -H "X-Infercost-Customer: $3" -H "X-Infercost-Tags: {\"team\":\"t-$3\"}" "http://127.0.0.1:$1/v1/chat/completions" \
                 -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hello there"}]}'
         fi
     done
@@ -68,6 +68,7 @@ eq "ledger cost == infercost cost of both spools" \
     "\$$("$IC" report --ledger "$IC_PG_URL" --format json | jq -r .total.cost_usd)" \
     "$(cat "$T/spool1.jsonl" "$T/spool2.jsonl" | "$IC" cost --summary - | sed -n 's/^total spend: *//p')"
 eq "customers kept apart" "$("$IC" report --ledger "$IC_PG_URL" --by customer --format csv | grep -c '^\(acme\|globex\),42,')" 2
+eq "the calls' tags, by tag" "$("$IC" report --ledger "$IC_PG_URL" --by tag:team --format csv | grep -c '^\(t-acme\|t-globex\),42,')" 2
 for f in "$T"/gw1.out "$T"/gw1.err "$T"/gw.out "$T"/gw.err "$T"/spool1.jsonl.ledger-pos "$T"/spool2.jsonl.ledger-pos; do
     absent "no password in $(basename "$f")" "$pw" "$f"
 done

@@ -339,4 +339,41 @@ expect_has "margin over part of a month: a note" "$(cat "$T/err")" "the period s
 "$IC" margin --ledger "$L" --month 2026-03 >/dev/null 2>"$T/err"
 if grep -q "within a month" "$T/err"; then bad "margin over a whole month: no note"; else ok; fi
 
+# --- spend by virtual key and by tag (the events are read: neither is in the rollups)
+# gpt-4o-mini input at $0.15 per million: k1 0.15, k2 0.30, k3 0.60, k4 1.20
+K="$T/k.db"
+kl() { # id, million input tokens, extra fields
+    printf '{"id":"%s","provider":"openai","model":"gpt-4o-mini","timestamp":"2026-03-05T10:00:00Z","usage":{"input_tokens":%d000000}%s}\n' "$1" "$2" "$3"
+}
+{ kl k1 1 ',"key_id":"team-a","tags":{"team":"search","env":"prod"}'
+  kl k2 2 ',"key_id":"team-a","tags":{"env":"dev","team":"search"}'
+  kl k3 4 ',"key_id":"team-b","tags":{"team":"ads","env":"prod","n":3,"b":true}'
+  kl k4 8 ''; } | "$IC" ingest --quiet --ledger "$K" -
+kr() { "$IC" report --ledger "$K" --format json "$@"; }
+expect_eq "by key" "$(kr --by key | jq -c '[.source, (.rows[] | [.key, .cost_usd])]')" \
+    '["events",["","1.2"],["team-b","0.6"],["team-a","0.45"]]'
+expect_eq "by tag" "$(kr --by tag:team | jq -c '[.group_by, (.rows[] | [.["tag:team"], .cost_usd])]')" \
+    '[["tag:team"],["","1.2"],["ads","0.6"],["search","0.45"]]'
+expect_eq "by tag, one env" "$(kr --by tag:team --tag env=prod | jq -c '[(.rows[] | [.["tag:team"], .cost_usd]), .total.cost_usd]')" \
+    '[["ads","0.6"],["search","0.15"],"0.75"]'
+expect_eq "two tags must both hold" "$(kr --tag env=prod --tag team=search | jq -r .total.cost_usd)" 0.15
+expect_eq "NAME= selects the calls without the tag" "$(kr --tag env= | jq -r '[.total.requests, .total.cost_usd] | join(" ")')" "1 1.2"
+expect_eq "a number and a boolean by their JSON text" "$(kr --tag n=3 --tag b=true | jq -r .total.cost_usd)" 0.6
+expect_eq "one key, by day" "$(kr --key team-a --by day | jq -c '[.rows[] | [.day, .cost_usd]]')" '[["2026-03-05","0.45"]]'
+expect_eq "key and tag, CSV header" "$("$IC" report --ledger "$K" --by key,tag:env --format csv | head -1 | cut -d, -f1-3)" "key,tag:env,requests"
+expect_has "table: a call without the tag" "$("$IC" report --ledger "$K" --by tag:env)" "(none)"
+expect_eq "by customer: still the rollups" "$(kr --by customer | jq -r .source)" rollups
+out=$("$IC" report --ledger "$K" --key nobody 2>&1 >/dev/null); rc=$?
+expect_eq "no such key: exit" "$rc" 0
+expect_has "no such key: said" "$out" "no call in the period has that --key"
+for bad in "--by tag" "--by tag:" "--tag env" "--tag =x" "--by tag:$(printf 'x%.0s' $(seq 128))"; do
+    # shellcheck disable=SC2086
+    out=$("$IC" report --ledger "$K" $bad 2>&1); rc=$?
+    expect_eq "refused: $bad: exit" "$rc" 2
+done
+expect_has "the --tag message" "$("$IC" report --ledger "$K" --tag env 2>&1)" "--tag wants NAME=VALUE"
+out=$("$IC" report --ledger "$K" --tag a=1 --tag b=2 --tag c=3 --tag d=4 --tag e=5 2>&1); rc=$?
+expect_eq "five --tag: exit" "$rc" 2
+expect_has "five --tag: said" "$out" "at most 4"
+
 finish

@@ -24,8 +24,12 @@ ingest_both() { # files...
     expect_eq "ingest $(basename "$1"): same outcome" "$b" "$a"
 }
 for f in calls.jsonl spans.otlp.json litellm.json litellm.csv; do ingest_both "$FX/$f"; done
+# keys and tags, which the ledger keeps in the packed body and the key_id column
+printf '{"id":"kt%d","provider":"openai","model":"gpt-4o-mini","timestamp":"2026-03-05T10:00:0%dZ","usage":{"input_tokens":%d},"key_id":"team-%d","tags":{"team":"t%d","n":%d}}\n' \
+    1 1 100 1 1 1  2 2 200 1 2 2  3 3 300 2 2 3 >"$T/kt.jsonl"
+ingest_both "$T/kt.jsonl"
 ingest_both "$T/w.jsonl"
-expect_eq "postgres took the workload" "$("$IC" report --ledger "$P" --format json | jq -r .total.requests)" 30005
+expect_eq "postgres took the workload" "$("$IC" report --ledger "$P" --format json | jq -r .total.requests)" 30008
 for L in "$S" "$P"; do "$IC" revenue import --ledger "$L" "$T/rev.csv" >/dev/null; done
 
 same() { # label, command args (the ledger is added): identical stdout and exit status
@@ -48,6 +52,8 @@ same "report filtered" report --customer acme-corp --feature search --by model
 same "report model filter" report --model gpt-4o-mini --by customer
 same "report period" report --from 2026-07-01 --to 2026-07-31 --by customer
 same "report nothing matches" report --customer nobody
+same "report by key and tag" report --by key,tag:team --format json
+same "report one key, one tag value" report --key team-1 --tag n=2 --by tag:team
 same "revenue list" revenue list
 same "margin" margin
 same "margin json" margin --format json
