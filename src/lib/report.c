@@ -768,8 +768,11 @@ void ic_report_free(ic_report *r)
 
 /* ---- writing ---- */
 
+/* A cell is its text in s (numbers, amounts: at most a sign and an amount), or p, a string the
+ * report owns (a group's key, a mover's name): a table of 90,000 groups stays small. */
 typedef struct cell {
-    char s[1100];
+    const char *p;
+    char s[IC_MONEY_STRLEN + 2];
     bool num;
 } cell;
 
@@ -796,7 +799,9 @@ static cell *trow(table *t)
         t->cells = n;
         t->cap = nc;
     }
-    return &t->cells[t->nrows++ * (size_t)t->ncols];
+    cell *c = &t->cells[t->nrows++ * (size_t)t->ncols];
+    memset(c, 0, (size_t)t->ncols * sizeof *c);
+    return c;
 }
 
 static void pct_text(char *buf, size_t cap, uint64_t part, uint64_t whole)
@@ -812,8 +817,7 @@ static void fill(const ic_report *r, const ic_report_row *w, cell *c, bool total
     int k = 0;
     char m[IC_MONEY_STRLEN];
     for (int i = 0; i < r->opts.ndims; i++, k++) {
-        snprintf(c[k].s, sizeof c[k].s, "%s",
-                 total ? (i == 0 ? "TOTAL" : "") : (w->key[i][0] ? w->key[i] : "(none)"));
+        c[k].p = total ? (i == 0 ? "TOTAL" : "") : (w->key[i][0] ? w->key[i] : "(none)");
         c[k].num = false;
     }
 #define NUM(fmt, v) (snprintf(c[k].s, sizeof c[k].s, fmt, v), c[k++].num = true)
@@ -854,7 +858,8 @@ static void fill(const ic_report *r, const ic_report_row *w, cell *c, bool total
 static const char *table_cell(const void *ctx, size_t row, int col)
 {
     const table *t = ctx;
-    return t->cells[row * (size_t)t->ncols + (size_t)col].s;
+    const cell *c = &t->cells[row * (size_t)t->ncols + (size_t)col];
+    return c->p ? c->p : c->s;
 }
 
 static void write_table(const table *t, ic_report_format fmt, FILE *f)
@@ -1024,7 +1029,7 @@ ic_status ic_report_write(const ic_report *r, ic_report_format fmt, FILE *f, ic_
             if (!c)
                 goto oom;
             const ic_report_mover *v = &r->movers[i];
-            snprintf(c[0].s, sizeof c[0].s, "%s", v->key);
+            c[0].p = v->key;
             c[0].num = false;
             snprintf(c[1].s, sizeof c[1].s, "%s", ic_money_format(v->before, m, sizeof m));
             snprintf(c[2].s, sizeof c[2].s, "%s", ic_money_format(v->after, m, sizeof m));
