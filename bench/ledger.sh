@@ -68,6 +68,9 @@ grep -h "report:" "$DIR/err"
 timed "report --by month,customer --percentiles" "$IC" report --ledger "$DIR/l.db" --by month,customer --percentiles --timing
 grep -h "report:" "$DIR/err"
 head -3 "$DIR/out"
+timed "report --by task (a row per task)" "$IC" report --ledger "$DIR/l.db" --by task --timing
+grep -h "report:" "$DIR/err"
+echo "  -> $(wc -l <"$DIR/out") lines of output"
 
 # what-if: every call of the ledger priced again on another model, against the reference
 # calculator pricing the same log with the model replaced (what a user without infercost would run)
