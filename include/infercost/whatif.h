@@ -2,8 +2,9 @@
  * pricing core, under a scenario: some of them moved to another model (all of a model's calls, or
  * a share chosen by event id or by prompt size, as a router would send them), sent through the
  * provider's batch API at its discount, more of their input read from the prompt cache, answered
- * by the gateway's exact response cache when they repeat an earlier request, or priced at another
- * date's prices (today's, or a later price change). The
+ * by the gateway's exact response cache when they repeat an earlier request, priced at another
+ * date's prices (today's, or a later price change), or, to see what the gateway's router saved,
+ * each call it moved priced back on the model the client asked for (unroute). The
  * answer is, per group (model, customer, feature, provider or month), what those calls cost and
  * what they would have cost, exactly, and the period's cost as a share of revenue before and
  * after.
@@ -70,6 +71,13 @@ typedef struct ic_whatif_opts {
                                   answered from the cache, at $0. Every call of the period fills
                                   the cache, whatever the filters; only the calls the scenario
                                   applies to are counted. The cache's byte cap is not modelled. */
+    bool unroute;              /* each call the gateway's router moved (ic_event.routed_from, the
+                                  model the client asked for, resolves to another catalog model
+                                  than the one that priced the call) priced on the model asked
+                                  for, with the same tokens; a name the catalog cannot price
+                                  (a tier like "auto") leaves the call as it is, unpriced. The
+                                  saving then comes out negative by what routing saved. Not with
+                                  swaps. */
     ic_dim by;                 /* provider, model, customer, feature or month */
 } ic_whatif_opts;
 

@@ -1,6 +1,6 @@
 /* cmd_whatif.c: `infercost whatif`: what the ledger's calls would have cost under a scenario
- * (another model for some of them, the batch API, the response cache, another date's prices),
- * per group and against revenue. The numbers come from whatif.h; this file parses options and
+ * (another model for some of them, the batch API, the response cache, another date's prices,
+ * the router's moves undone), per group and against revenue. The numbers come from whatif.h; this file parses options and
  * writes. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ static const char usage_text[] =
     "usage: infercost whatif [--ledger PATH] [--from DATE] [--to DATE] [--month YYYY-MM]\n"
     "                        [--swap FROM=TO]... [--share PCT] [--share-by id|input-tokens]\n"
     "                        [--batch] [--batch-discount PCT] [--cache-read PCT]\n"
-    "                        [--response-cache TTL]\n"
+    "                        [--response-cache TTL] [--unroute]\n"
     "                        [--at DATE|now] [--provider P] [--model M] [--customer C]\n"
     "                        [--feature F] [--by model|provider|customer|feature|month]\n"
     "                        [--catalog FILE] [--overlay FILE]... [--format table|csv|json|md]\n"
@@ -39,6 +39,9 @@ static const char usage_text[] =
     "                      gateway recorded with a request hash: deterministic, not streamed)\n"
     "  --at DATE|now       every call at the prices in force on that date (today's, a\n"
     "                      scheduled change), at its own time of day\n"
+    "  --unroute           each call the gateway's router moved to another model priced on the\n"
+    "                      model the client asked for (routed_from): what routing saved comes\n"
+    "                      out as a negative saving (not with --swap)\n"
     "  --provider, --model, --customer, --feature: the calls the scenario applies to (default\n"
     "                      all); the period's total and cost share count the rest as they are\n"
     "  --by DIM            rows by model (default), provider, customer (with revenue and cost\n"
@@ -128,6 +131,9 @@ static int run(int argc, char **argv)
         if (!strcmp(argv[i], "--batch")) {
             o.batch = true;
             i++;
+        } else if (!strcmp(argv[i], "--unroute")) {
+            o.unroute = true;
+            i++;
         } else if ((v = ic_cli_opt("--swap", argc, argv, &i, &bad))) {
             if (nswaps == IC_WHATIF_MAX_SWAPS) {
                 ic_cli_error("at most %d --swap options", IC_WHATIF_MAX_SWAPS);
@@ -203,9 +209,14 @@ static int run(int argc, char **argv)
         ic_cli_error("--share and --share-by choose which calls a --swap moves: give a --swap");
         return 2;
     }
-    if (!nswaps && !o.batch && !o.at && !o.cache_read_bp && !o.response_cache_ms) {
+    if (o.unroute && nswaps) {
+        ic_cli_error("--unroute prices routed calls on the models asked for; --swap moves calls "
+                     "elsewhere: give one or the other");
+        return 2;
+    }
+    if (!nswaps && !o.batch && !o.at && !o.cache_read_bp && !o.response_cache_ms && !o.unroute) {
         ic_cli_error("whatif: give a scenario: --swap FROM=TO, --batch, --cache-read PCT, "
-                     "--response-cache TTL or --at DATE (see infercost whatif --help)");
+                     "--response-cache TTL, --at DATE or --unroute (see infercost whatif --help)");
         return 2;
     }
     if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))

@@ -277,6 +277,34 @@ static bool reprice(wb *b, const ic_event *e, const ic_model *m, bool scenario, 
     return true;
 }
 
+/* unroute: whether the router moved the call, and the model the client asked for (*asked; NULL
+ * when the catalog cannot price that name, with the reason noted). Not moved: no routed_from, or
+ * it resolves to the model that priced the call (gpt-4o served as gpt-4o-2024-08-06). */
+static bool routed(wb *b, const ic_event *e, const ic_model **asked)
+{
+    *asked = NULL;
+    if (!e->routed_from || !e->routed_from[0] || !strcmp(e->routed_from, e->model ? e->model : ""))
+        return false;
+    const ic_provider *p;
+    const ic_model *served = NULL, *m = NULL;
+    ic_error err = {0}, err2 = {0};
+    if (ic_catalog_resolve(b->o->catalog, e->provider, e->model, &p, &served, &err) != IC_OK)
+        served = NULL;
+    /* the name on the call's own provider first (an Azure deployment of gpt-4o), then anywhere */
+    if (ic_catalog_resolve(b->o->catalog, e->provider, e->routed_from, &p, &m, &err) != IC_OK &&
+        ic_catalog_resolve(b->o->catalog, NULL, e->routed_from, &p, &m, &err2) != IC_OK) {
+        char why[600];
+        snprintf(why, sizeof why, "routed from '%.100s', which the catalog does not price: %.400s",
+                 e->routed_from, err2.msg);
+        note_unpriced(b->w, e, why);
+        return true;
+    }
+    if (m == served)
+        return false;
+    *asked = m;
+    return true;
+}
+
 /* what a cost's token items come to: the part a batch discount applies to */
 static ic_money token_part(const ic_cost *c)
 {
@@ -307,6 +335,12 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool hit, bool *moved, b
         b->w->swap_matched[i]++;
     if (hit)
         return 0; /* the gateway answers it from the cache, at $0 */
+    if (o->unroute && routed(b, e, &m)) {
+        if (m)
+            *moved = true;
+        else
+            *unpriced = true;
+    }
     if (i >= 0) {
         bool in = o->share_bp == 0 || o->share_bp >= 10000 ||
                   (o->share_smallest ? key_less(key_of(e), b->cutoff[i])
@@ -451,10 +485,14 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
                             "feature or month");
-    if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp && !o->response_cache_ms)
+    if (o->unroute && o->nswaps)
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: unroute and model swaps do not go "
+                            "together");
+    if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp && !o->response_cache_ms &&
+        !o->unroute)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: no scenario (a model swap, the batch "
-                            "discount, more cache reads, the response cache or another date's "
-                            "prices)");
+                            "discount, more cache reads, the response cache, another date's "
+                            "prices or the calls unrouted)");
     ic_whatif *w = calloc(1, sizeof *w);
     if (!w)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
@@ -579,6 +617,9 @@ static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
 {
     size_t n = 0;
     buf[0] = 0;
+    if (o->unroute)
+        n += (size_t)snprintf(buf, cap, "each call the router moved on the model it was asked for "
+                              "(same tokens)");
     for (int i = 0; i < o->nswaps && n < cap; i++)
         n += (size_t)snprintf(buf + n, cap - n, "%s%s -> %s:%s", i ? ", " : "",
                               !strcmp(o->swaps[i].from, "*") ? "every model" : o->swaps[i].from,
@@ -745,6 +786,20 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
             fprintf(f, ", cost share of revenue %s%% -> %s%%", s1, s2);
         }
         fputs("\n", f);
+        if (w->opts.unroute) {
+            ic_money d = t->after - t->before;
+            if (!t->moved)
+                fputs("no call of the period was routed to another model that the catalog "
+                      "prices\n", f);
+            else if (d >= 0)
+                fprintf(f, "routing saved $%s: the %llu calls it moved would have cost that much "
+                           "more on the models asked for\n",
+                        ic_money_format(d, a, sizeof a), (unsigned long long)t->moved);
+            else
+                fprintf(f, "routing cost $%s more than the models asked for would have, on the "
+                           "%llu calls it moved\n",
+                        ic_money_format(-d, a, sizeof a), (unsigned long long)t->moved);
+        }
         if (w->no_batch_price)
             fprintf(f, "%llu calls left at full price: their provider publishes no batch discount "
                        "(give one with --batch-discount)\n",

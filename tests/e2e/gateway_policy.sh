@@ -297,4 +297,18 @@ eq "fallback event" "$(jq -r 'select(.routed_from=="fb-test") | .model_served + 
 eq "all-bad event" "$(jq -r 'select(.routed_from=="allbad-test") | .status' "$T/spool.jsonl")" 503
 "$IC" ingest --ledger "$T/ledger.db" --quiet "$T/spool.jsonl" "$T/spool1.jsonl" 2>"$T/ierr"
 eq "the ledger takes every event, failed calls included" "$?" 0
+# what the rules saved: the calls they moved off gpt-4o, gpt-4.1 and text-embedding-3-small,
+# priced by `infercost cost` as served and on the model asked for, against whatif --unroute
+jq -c 'select((.routed_from == "gpt-4o" or .routed_from == "gpt-4.1" or .routed_from == "text-embedding-3-small")
+              and .model != .routed_from and (.cache_hit | not))' "$T/spool.jsonl" "$T/spool1.jsonl" >"$T/moved.jsonl"
+jq -c '.model = .routed_from | del(.model_served)' "$T/moved.jsonl" >"$T/asked.jsonl"
+total() { "$IC" cost --summary "$1" | sed -n 's/^total spend: *\$//p'; }
+want=$(node -e 'const p = (s) => { const [a, b = ""] = s.split("."); return BigInt(a + b.padEnd(12, "0")); };
+  const d = p(process.argv[1]) - p(process.argv[2]), s = (d < 0n ? -d : d).toString().padStart(13, "0");
+  console.log((d < 0n ? "-" : "") + (s.slice(0, -12) + "." + s.slice(-12)).replace(/\.?0+$/, ""))' "$(total "$T/moved.jsonl")" "$(total "$T/asked.jsonl")")
+"$IC" whatif --ledger "$T/ledger.db" --unroute --format json >"$T/unroute.json"
+eq "unroute: the moved calls" "$(jq -r .total.moved "$T/unroute.json")" "$(wc -l <"$T/moved.jsonl")"
+check "unroute: some moved" [ "$(wc -l <"$T/moved.jsonl")" -ge 4 ]
+eq "unroute: the saving, to the pico-dollar" "$(jq -r .total.saving_usd "$T/unroute.json")" "$want"
+check "unroute: routing saved money here" grep -q "^routing saved" <("$IC" whatif --ledger "$T/ledger.db" --unroute)
 finish

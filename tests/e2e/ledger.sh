@@ -376,4 +376,25 @@ out=$("$IC" report --ledger "$K" --tag a=1 --tag b=2 --tag c=3 --tag d=4 --tag e
 expect_eq "five --tag: exit" "$rc" 2
 expect_has "five --tag: said" "$out" "at most 4"
 
+# --- what routing saved: whatif --unroute prices each routed call on the model asked for
+# r1 gpt-4o asked, gpt-4o-mini served, 1M in: 0.15, on gpt-4o 2.5; r2 not routed (2.5); r3 from
+# "auto", which the catalog does not price (0.15, kept); r4 escalated from gpt-4o-mini to gpt-4o,
+# 2M in: 5.0, on gpt-4o-mini 0.30
+U="$T/u.db"
+ul() { # id, customer, asked, served, million input tokens
+    printf '{"id":"%s","customer":"%s","provider":"openai","routed_from":"%s","model":"%s","timestamp":"2026-03-06T10:00:00Z","usage":{"input_tokens":%d000000}}\n' "$@"
+}
+{ ul r1 a gpt-4o gpt-4o-mini 1; ul r2 b gpt-4o gpt-4o 1; ul r3 b auto gpt-4o-mini 1
+  ul r4 b gpt-4o-mini gpt-4o 2; } | "$IC" ingest --quiet --ledger "$U" -
+"$IC" whatif --ledger "$U" --unroute --format json >"$T/u.json"
+expect_eq "unroute: moved, kept, costs" "$(jq -c '.total | [.moved, .unpriced, .cost_usd, .whatif_usd, .saving_usd]' "$T/u.json")" \
+    '[2,1,"7.8","5.45","2.35"]'
+expect_has "unroute: why a call was kept" "$(jq -r .total.first_unpriced "$T/u.json")" "event r3: routed from 'auto', which the catalog does not price"
+out=$("$IC" whatif --ledger "$U" --unroute --customer a)
+expect_has "unroute: what routing saved" "$out" 'routing saved $2.35: the 1 calls it moved would have cost that much more'
+expect_has "unroute: what routing cost" "$("$IC" whatif --ledger "$U" --unroute --customer b)" 'routing cost $4.7 more than the models asked for would have, on the 1 calls it moved'
+expect_has "unroute: nothing routed" "$("$IC" whatif --ledger "$L" --unroute)" "no call of the period was routed"
+"$IC" whatif --ledger "$U" --unroute --swap gpt-4o=gpt-4o-mini >/dev/null 2>&1
+expect_eq "unroute with --swap: refused" $? 2
+
 finish
