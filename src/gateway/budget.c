@@ -248,13 +248,20 @@ static void mem_settle(void *store, const char *key_id, ic_money reserved,
     pthread_mutex_unlock(&m->mu);
 }
 
-static void mem_spent(void *store, const char *key_id, int64_t now_ms, ic_money *day, ic_money *month)
+static void mem_usage(void *store, const char *key_id, int64_t now_ms, gw_key_usage *out)
 {
     mem *m = store;
+    memset(out, 0, sizeof *out);
     pthread_mutex_lock(&m->mu);
     kstate *k = get(m, key_id, now_ms);
-    *day = k ? k->day_spent : 0;
-    *month = k ? k->month_spent : 0;
+    if (k) {
+        const gw_budget_row *o = others_find(m->o, key_id);
+        out->day_spent = k->day_spent + o_day(k, o);
+        out->month_spent = k->month_spent + o_month(k, o);
+        out->held = k->held + (o ? o->held : 0);
+        out->requests = k->req + o_req(k, o);
+        out->tokens = k->tok + k->tok_held + o_tok(k, o);
+    }
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -396,4 +403,4 @@ void gw_budget_memory_restore(void *store, const gw_budget_row *row, int64_t now
     pthread_mutex_unlock(&m->mu);
 }
 
-const gw_budget_ops gw_budget_memory_ops = {mem_reserve, mem_settle, mem_spent, mem_free};
+const gw_budget_ops gw_budget_memory_ops = {mem_reserve, mem_settle, mem_usage, mem_free};

@@ -22,6 +22,14 @@ typedef struct gw_limits {
     uint64_t tpm;
 } gw_limits;
 
+/* What a key has used in the current UTC periods, the other gateways' sums included (what a
+ * reserve checks against its limits). */
+typedef struct gw_key_usage {
+    ic_money day_spent, month_spent; /* settled */
+    ic_money held;                   /* in flight */
+    uint64_t requests, tokens;       /* this minute; tokens include those held */
+} gw_key_usage;
+
 typedef struct gw_budget_ops {
     /* Admit a call that may cost up to worst and use up to tokens tokens; on refusal fill why
      * and return false. On success the worst case is held until settle. */
@@ -30,8 +38,8 @@ typedef struct gw_budget_ops {
     /* Release the hold and charge the actual cost and tokens. */
     void (*settle)(void *store, const char *key_id, ic_money reserved, uint64_t tokens_reserved,
                    ic_money actual, uint64_t tokens, int64_t now_ms);
-    /* Spent (settled) in the current day and month, for /metrics and tests. */
-    void (*spent)(void *store, const char *key_id, int64_t now_ms, ic_money *day, ic_money *month);
+    /* What the key has used now (/metrics, tests). */
+    void (*usage)(void *store, const char *key_id, int64_t now_ms, gw_key_usage *out);
     void (*free)(void *store);
 } gw_budget_ops;
 

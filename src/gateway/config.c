@@ -406,7 +406,6 @@ static bool parse_keys(ctx *x, gw_config *c, json_object *root)
                 return fail(x, "%s.%s: expected at most %zu bytes of UTF-8 (what the ledger "
                                "takes)", w, tag[t].name, tag[t].max);
         if (!get_money(x, k, w, "budget_usd_day", &kc->has_day, &kc->day_usd) ||
-            !get_money(x, k, w, "budget_usd_day", &kc->has_day, &kc->day_usd) ||
             !get_money(x, k, w, "budget_usd_month", &kc->has_month, &kc->month_usd) ||
             !get_int(x, k, w, "rpm", 0, 100000000, &rpm) ||
             !get_int(x, k, w, "tpm", 0, INT64_MAX, &tpm))

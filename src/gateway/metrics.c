@@ -3,6 +3,10 @@
 #include "metrics.h"
 
 #include <event2/buffer.h>
+#include <stdlib.h>
+
+#include "budget.h"
+#include "config.h"
 
 static const double LAT_LE[GW_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                               0.1,    0.25,  0.5,    1,     2.5,  5,    10};
@@ -133,4 +137,87 @@ void gw_metrics_render(const gw_metrics *m, struct evbuffer *b)
               "fully written to the client socket, minus the time spent waiting for upstream "
               "attempts and retry backoff.",
               OVH_LE, m->ovh_bucket, GW_OVH_BUCKETS, m->ovh_sum_s, m->ovh_count);
+}
+
+/* a label value as the text format wants it: backslash, double quote and newline escaped */
+static void label(struct evbuffer *b, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            evbuffer_add_printf(b, "\\%c", *v);
+        else if (*v == '\n')
+            evbuffer_add(b, "\\n", 2);
+        else
+            evbuffer_add(b, v, 1);
+    }
+}
+
+void gw_metrics_render_keys(const struct gw_config *cfg, const struct gw_budget_ops *ops,
+                            void *store, int64_t now_ms, struct evbuffer *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->nkeys; i++) {
+        const gw_key_cfg *k = &cfg->keys[i];
+        n += k->has_day || k->has_month || k->rpm || k->tpm;
+    }
+    if (!n)
+        return;
+    gw_key_usage *u = calloc(cfg->nkeys, sizeof *u);
+    if (!u)
+        return;
+    for (size_t i = 0; i < cfg->nkeys; i++) {
+        const gw_key_cfg *k = &cfg->keys[i];
+        if (k->has_day || k->has_month || k->rpm || k->tpm)
+            ops->usage(store, k->id, now_ms, &u[i]);
+    }
+    /* one family at a time, as the text format wants: 0 budget, 1 spent, 2 in flight, 3 requests
+     * this minute, 4 the rpm limit, 5 tokens this minute, 6 the tpm limit */
+    static const char *const fam[7][3] = {
+        {"infercost_key_budget_usd", "gauge", "A virtual key's budget for the UTC period (day or month), USD."},
+        {"infercost_key_spent_usd", "gauge", "What a virtual key has spent in the current UTC period, every gateway sharing its budget counted, USD."},
+        {"infercost_key_inflight_usd", "gauge", "The worst cases held for a virtual key's calls in flight, USD."},
+        {"infercost_key_requests_minute", "gauge", "A virtual key's requests in the current UTC minute."},
+        {"infercost_key_rpm_limit", "gauge", "A virtual key's requests-per-minute limit."},
+        {"infercost_key_tokens_minute", "gauge", "A virtual key's tokens in the current UTC minute, those held included."},
+        {"infercost_key_tpm_limit", "gauge", "A virtual key's tokens-per-minute limit."}};
+    char a[IC_MONEY_STRLEN];
+    for (int f = 0; f < 7; f++) {
+        bool head = false;
+        for (size_t i = 0; i < cfg->nkeys; i++) {
+            const gw_key_cfg *k = &cfg->keys[i];
+            bool money = k->has_day || k->has_month;
+            bool has = f <= 2 ? money : f <= 4 ? k->rpm != 0 : k->tpm != 0;
+            if (!has)
+                continue;
+            if (!head) {
+                evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[f][0], fam[f][2],
+                                    fam[f][0], fam[f][1]);
+                head = true;
+            }
+            for (int p = 0; p < 2 && f <= 1; p++) { /* budget and spent: a line per period */
+                if (!(p ? k->has_month : k->has_day))
+                    continue;
+                ic_money v = f == 0 ? (p ? k->month_usd : k->day_usd)
+                                    : (p ? u[i].month_spent : u[i].day_spent);
+                evbuffer_add_printf(b, "%s{key=\"", fam[f][0]);
+                label(b, k->id);
+                evbuffer_add_printf(b, "\",period=\"%s\"} %s\n", p ? "month" : "day",
+                                    ic_money_format(v, a, sizeof a));
+            }
+            if (f <= 1)
+                continue;
+            evbuffer_add_printf(b, "%s{key=\"", fam[f][0]);
+            label(b, k->id);
+            evbuffer_add(b, "\"} ", 3);
+            if (f == 2)
+                evbuffer_add_printf(b, "%s\n", ic_money_format(u[i].held, a, sizeof a));
+            else
+                evbuffer_add_printf(b, "%llu\n",
+                                    (unsigned long long)(f == 3   ? u[i].requests
+                                                         : f == 4 ? k->rpm
+                                                         : f == 5 ? u[i].tokens
+                                                                  : k->tpm));
+        }
+    }
+    free(u);
 }

@@ -40,4 +40,11 @@ void gw_metrics_observe_overhead(gw_metrics *m, uint64_t us);
 /* extra: spool and cache gauges appended by the caller */
 void gw_metrics_render(const gw_metrics *m, struct evbuffer *out);
 
+struct gw_config;
+struct gw_budget_ops;
+/* Per virtual key with limits in the config: what it has used in the current UTC periods (every
+ * gateway sharing its budget counted) beside its limits, as gauges labelled key="ID". */
+void gw_metrics_render_keys(const struct gw_config *cfg, const struct gw_budget_ops *ops,
+                            void *store, int64_t now_ms, struct evbuffer *out);
+
 #endif

@@ -2142,6 +2142,7 @@ void gw_proxy_handle(struct evhttp_request *req, void *arg)
     if (!strcmp(path, "/metrics")) {
         struct evbuffer *b = evbuffer_new();
         gw_metrics_render(&s->m, b);
+        gw_metrics_render_keys(s->cfg, s->bops, s->bstore, gw_now_ms(), b);
         uint64_t ce = 0, cb = 0, cv = 0;
         s->cops->stats(s->cstore, &ce, &cb, &cv);
         evbuffer_add_printf(b,

@@ -83,6 +83,13 @@ case "$spent_msg" in *"has spent \$$(awk -v c="$cost" -v n="$admitted" 'BEGIN { 
     *) bad "the refusal counts both gateways' spend: $spent_msg" ;; esac
 eq "the other gateway refuses too" "$(call "$([ "$p" = "$P1" ] && echo "$P2" || echo "$P1")" "$K_alpha")" 429
 eq "refused as budget_exceeded" "$(jq -r .error.type "$T/b")" budget_exceeded
+# /metrics: each gateway shows the key's spend on both, beside its budget
+sleep 0.5
+spent=$(awk -v c="$cost" -v n="$admitted" 'BEGIN { printf "%.6f", c * n }' | sed 's/0*$//; s/\.$//')
+eq "metrics: both gateways show the key's whole spend" \
+    "$(metric "$P1" 'infercost_key_spent_usd{key="alpha",period="day"}') $(metric "$P2" 'infercost_key_spent_usd{key="alpha",period="day"}')" "$spent $spent"
+eq "metrics: its budget" "$(metric "$P2" 'infercost_key_budget_usd{key="alpha",period="day"}')" 0.001
+eq "metrics: a monthly budget has no daily line" "$(metric "$P1" 'infercost_key_budget_usd{key="beta",period="day"}')$(metric "$P1" 'infercost_key_budget_usd{key="beta",period="month"}')" 0.0006
 eq "the store holds each gateway's spend" \
     "$(pg_psql -c "SELECT gateway || '=' || requests FROM infercost_budget WHERE key_id = 'alpha' ORDER BY gateway" | tr '\n' ' ')" \
     "gw-1=$(((admitted + 1) / 2)) gw-2=$((admitted / 2)) "
@@ -96,6 +103,9 @@ for i in 1 2 3 4; do
     sleep 0.35
 done
 eq "3 requests a minute across both gateways" "$codes" "200 200 200 429 "
+sleep 0.5
+eq "metrics: the minute's requests on both, and the limit" \
+    "$(metric "$P1" 'infercost_key_requests_minute{key="rho"}') $(metric "$P2" 'infercost_key_requests_minute{key="rho"}') $(metric "$P2" 'infercost_key_rpm_limit{key="rho"}')" "3 3 3"
 eq "refused as rate_limit_exceeded" "$(jq -r .error.type "$T/b")" rate_limit_exceeded
 
 # a third gateway with gateway 1's gateway_id: refused at start (it would overwrite gateway 1's

@@ -16,6 +16,7 @@
 #include "../../src/gateway/config.c"
 #include "../../src/gateway/gw_util.c"
 #include "../../src/gateway/ledger_sink.c"
+#include "../../src/gateway/metrics.c"
 #include "../../src/gateway/spool.c"
 #include "../../src/gateway/sse.c"
 
@@ -184,9 +185,10 @@ static void t_budget(void)
     o->settle(st, "k", 4 * IC_PICO_PER_USD, 0, 1 * IC_PICO_PER_USD, 0, t);
     CHECK(o->reserve(st, "k", &lim, 5 * IC_PICO_PER_USD, 0, t, why, sizeof why));
     CHECK(!o->reserve(st, "k", &lim, 1, 0, t, why, sizeof why));
-    ic_money d, m;
-    o->spent(st, "k", t, &d, &m);
-    CHECK(d == 1 * IC_PICO_PER_USD);
+    gw_key_usage u;
+    o->usage(st, "k", t, &u);
+    CHECK(u.day_spent == 1 * IC_PICO_PER_USD && u.month_spent == 1 * IC_PICO_PER_USD);
+    CHECK(u.held == 9 * IC_PICO_PER_USD && u.requests == 3); /* $4 and $5 in flight */
     /* next day: spend resets; holds carry over ($9 held) */
     CHECK(o->reserve(st, "k", &lim, 1 * IC_PICO_PER_USD, 0, t + 86400000, why, sizeof why));
     CHECK(!o->reserve(st, "k", &lim, 1, 0, t + 86400000, why, sizeof why));
@@ -248,6 +250,11 @@ static void t_budget_shared(void)
     money.rpm = 0;
     CHECK(!o->reserve(st, "k", &money, IC_PICO_PER_USD + 10000000000, 0, t, why, sizeof why));
     CHECK(strstr(why, "has spent $8 of its $10 daily budget (plus $1 in flight)") != NULL);
+    /* what /metrics shows is what reserve counts: both gateways' */
+    gw_key_usage u;
+    o->usage(st, "k", t, &u);
+    CHECK(u.day_spent == 8 * IC_PICO_PER_USD && u.month_spent == 22 * IC_PICO_PER_USD);
+    CHECK(u.held == IC_PICO_PER_USD && u.requests == 4);
     /* the rpm limit counts the others' 2 requests: 2 here + 2 there > 3 */
     CHECK(!o->reserve(st, "k", &lim, IC_PICO_PER_USD, 0, t, why, sizeof why));
     CHECK(strstr(why, "3 requests per minute") != NULL);
@@ -269,14 +276,13 @@ static void t_budget_shared(void)
     /* restore: raises the current periods only, never lowers */
     gw_budget_row mine = {"k", day + 1, month, minute, 9 * IC_PICO_PER_USD, IC_PICO_PER_USD, 0, 0, 0};
     gw_budget_memory_restore(st, &mine, t2);
-    ic_money d, m;
-    o->spent(st, "k", t2, &d, &m);
-    CHECK(d == 9 * IC_PICO_PER_USD && m == 2 * IC_PICO_PER_USD);
+    o->usage(st, "k", t2, &u);
+    CHECK(u.day_spent == 9 * IC_PICO_PER_USD && u.month_spent == 2 * IC_PICO_PER_USD);
     gw_budget_row old = {"k", day, month - 1, minute, 50 * IC_PICO_PER_USD, 50 * IC_PICO_PER_USD, 0,
                          0, 0};
     gw_budget_memory_restore(st, &old, t2);
-    o->spent(st, "k", t2, &d, &m);
-    CHECK(d == 9 * IC_PICO_PER_USD && m == 2 * IC_PICO_PER_USD);
+    o->usage(st, "k", t2, &u);
+    CHECK(u.day_spent == 9 * IC_PICO_PER_USD && u.month_spent == 2 * IC_PICO_PER_USD);
     o->free(st);
 }
 
@@ -289,6 +295,43 @@ static char *slurp(const char *p, size_t *len)
     *len = fread(b, 1, (1 << 20) - 1, f);
     fclose(f);
     return b;
+}
+
+/* /metrics per key: each family once, a line per key and limit it has, the id escaped as a
+ * label value, the spend as the store counts it */
+static void t_key_metrics(void)
+{
+    void *st = gw_budget_memory_new();
+    const gw_budget_ops *o = &gw_budget_memory_ops;
+    int64_t t = 1767225600000LL;
+    gw_key_cfg keys[3] = {{.id = "q\"b\\s\nn", .has_day = true, .day_usd = 2 * IC_PICO_PER_USD},
+                          {.id = "free"},
+                          {.id = "r", .has_month = true, .month_usd = IC_PICO_PER_USD / 2, .rpm = 7}};
+    gw_config cfg = {.keys = keys, .nkeys = 3};
+    gw_limits lim = {true, false, 2 * IC_PICO_PER_USD, 0, 0, 0};
+    char why[256];
+    CHECK(o->reserve(st, keys[0].id, &lim, IC_PICO_PER_USD, 0, t, why, sizeof why));
+    o->settle(st, keys[0].id, IC_PICO_PER_USD, 0, IC_PICO_PER_USD / 4, 0, t);
+    CHECK(o->reserve(st, keys[0].id, &lim, IC_PICO_PER_USD / 10, 0, t, why, sizeof why));
+    struct evbuffer *b = evbuffer_new();
+    gw_metrics_render_keys(&cfg, o, st, t, b);
+    size_t n = evbuffer_get_length(b);
+    char *s = calloc(1, n + 1);
+    evbuffer_remove(b, s, n);
+    CHECK(strstr(s, "infercost_key_budget_usd{key=\"q\\\"b\\\\s\\nn\",period=\"day\"} 2\n") != NULL);
+    CHECK(strstr(s, "infercost_key_spent_usd{key=\"q\\\"b\\\\s\\nn\",period=\"day\"} 0.25\n") != NULL);
+    CHECK(strstr(s, "infercost_key_inflight_usd{key=\"q\\\"b\\\\s\\nn\"} 0.1\n") != NULL);
+    CHECK(strstr(s, "infercost_key_budget_usd{key=\"r\",period=\"month\"} 0.5\n") != NULL);
+    CHECK(strstr(s, "infercost_key_rpm_limit{key=\"r\"} 7\n") != NULL);
+    CHECK(strstr(s, "infercost_key_requests_minute{key=\"r\"} 0\n") != NULL);
+    CHECK(strstr(s, "free") == NULL);        /* no limits: no lines */
+    CHECK(strstr(s, "tpm_limit") == NULL);   /* no key has one */
+    const char *fam = strstr(s, "# TYPE infercost_key_spent_usd gauge");
+    CHECK(fam && !strstr(fam + 1, "# TYPE infercost_key_spent_usd")); /* one family header */
+    CHECK(strstr(s, "key=\"r\",period=\"day\"") == NULL); /* r has no daily budget */
+    free(s);
+    evbuffer_free(b);
+    o->free(st);
 }
 
 static void t_spool_replay(void)
@@ -610,6 +653,7 @@ int main(void)
     RUN(t_cache_lru_ttl);
     RUN(t_budget);
     RUN(t_budget_shared);
+    RUN(t_key_metrics);
     RUN(t_spool_replay);
     RUN(t_ledger_sink);
     RUN(t_config);
