@@ -63,10 +63,10 @@ void ic__table_write(FILE *f, ic_report_format fmt, const char *const *head, int
         return;
     }
     bool md = fmt == IC_FMT_MD;
-    char buf[1024];
+    char buf[1024], hb[300];
     size_t w[IC__MAX_COLS];
     for (int j = 0; j < nc && j < IC__MAX_COLS; j++) {
-        w[j] = strlen(head[j]);
+        w[j] = strlen(disp(head[j], md, hb, sizeof hb)); /* a header may come from the user (tag:NAME) */
         for (size_t i = 0; i < nrows; i++) {
             size_t l = strlen(disp(cell(ctx, i, j), md, buf, sizeof buf));
             if (l > w[j])
@@ -77,7 +77,7 @@ void ic__table_write(FILE *f, ic_report_format fmt, const char *const *head, int
         nc = IC__MAX_COLS;
     for (int j = 0; j < nc; j++)
         fprintf(f, md ? "| %s%-*s " : (num[j] ? "%s%*s" : "%s%-*s"), md ? "" : (j ? "  " : ""),
-                (int)w[j], head[j]);
+                (int)w[j], disp(head[j], md, hb, sizeof hb));
     fputs(md ? "|\n" : "\n", f);
     for (int j = 0; j < nc; j++) {
         fputs(md ? "|" : (j ? "  " : ""), f);

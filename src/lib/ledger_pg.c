@@ -222,8 +222,25 @@ static ic_status pg_open(void **state, const char *target, bool readonly, ic_err
     }
     if (v == 0 && (st = exec(s, schema, err, "creating the ledger")) != IC_OK)
         goto fail;
-    if (v == 2 && !readonly && (st = exec(s, migrate_v3, err, "upgrading the ledger")) != IC_OK)
-        goto fail;
+    if (v == 2 && !readonly) {
+        PGresult *r = PQexec(s->p.c, migrate_v3);
+        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        bool done = PQresultStatus(r) == PGRES_COMMAND_OK;
+        bool denied = !done && code && !strcmp(code, "42501"); /* insufficient_privilege */
+        PQclear(r);
+        if (denied) {
+            st = ic_error_set(err, IC_ERR_DB, "%s: the ledger is at schema version 2 and this role "
+                              "may not upgrade it to 3 (a column added to infercost_rollup, which "
+                              "takes the table's owner): write to it once as the owner (e.g. "
+                              "infercost ingest --ledger OWNER-URL with an empty file); reading "
+                              "commands work meanwhile", s->p.where);
+            goto fail;
+        }
+        if (!done) {
+            st = dberr(s, err, "upgrading the ledger");
+            goto fail;
+        }
+    }
     s->schema = v == 2 && readonly ? 2 : IC_LEDGER_SCHEMA_VERSION;
     if ((st = exec(s, "COMMIT", err, "opening")) != IC_OK)
         goto fail;

@@ -156,9 +156,25 @@ static size_t mover_key(const builder *b, const contrib *c, char *buf, size_t ca
     return n;
 }
 
+/* a dimension's value into a group key at key + n: U+001F, which separates the values, shown
+ * as U+FFFD; at most 2,047 bytes (a tag value is shorter: the tags are) */
+static size_t key_part(char *key, size_t cap, size_t n, const char *v)
+{
+    for (size_t k = 0; v[k] && k < 2047 && n + 4 < cap; k++) {
+        if (v[k] == '\x1f') {
+            memcpy(key + n, "\xef\xbf\xbd", 3);
+            n += 3;
+        } else {
+            key[n++] = v[k];
+        }
+    }
+    key[n] = 0;
+    return n;
+}
+
 static void add(builder *b, const contrib *c, bool one_event)
 {
-    char key[2048], part[1100];
+    char key[IC_REPORT_MAX_DIMS * 2100], part[64];
     size_t n = 0;
     for (int i = 0; i < b->o->ndims; i++) {
         const char *v = "";
@@ -175,11 +191,11 @@ static void add(builder *b, const contrib *c, bool one_event)
         case IC_DIM_MONTH: month_text(c->day, part, sizeof part); v = part; break;
         default: break;
         }
-        n += (size_t)snprintf(key + n, n < sizeof key ? sizeof key - n : 0, "%s%.1000s",
-                              i ? "\x1f" : "", v);
-        if (n >= sizeof key)
-            n = sizeof key - 1;
+        if (i)
+            key[n++] = '\x1f';
+        n = key_part(key, sizeof key, n, v);
     }
+    key[n] = 0;
     bool fresh;
     ic_report *r = b->r;
     size_t gi = ic__smap_get(&b->groups, key, r->nrows, &fresh);
@@ -578,6 +594,17 @@ static int cmp_mover(const void *a, const void *b)
 ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out, ic_error *err)
 {
     *out = NULL;
+    if (o->ndims < 0 || o->ndims > IC_REPORT_MAX_DIMS || o->ntag_is < 0 ||
+        o->ntag_is > IC_REPORT_MAX_TAGS)
+        return ic_error_set(err, IC_ERR_INVALID, "report: at most %d dimensions and %d tag values",
+                            IC_REPORT_MAX_DIMS, IC_REPORT_MAX_TAGS);
+    for (int i = 0; i < o->ndims; i++)
+        if (o->dims[i] >= IC_DIM_LAST || (o->dims[i] == IC_DIM_TAG && (!o->tag[i] || !o->tag[i][0])))
+            return ic_error_set(err, IC_ERR_INVALID, "report: dimension %d: %s", i + 1,
+                                o->dims[i] >= IC_DIM_LAST ? "unknown" : "a tag needs its name");
+    for (int i = 0; i < o->ntag_is; i++)
+        if (!o->tag_is[i][0] || !o->tag_is[i][0][0] || !o->tag_is[i][1])
+            return ic_error_set(err, IC_ERR_INVALID, "report: a tag to match needs a name and a value");
     ic_report *r = calloc(1, sizeof *r);
     if (!r)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
@@ -589,8 +616,7 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
         ic_dim d = o->dims[i];
         per_event = per_event || d == IC_DIM_TASK || d == IC_DIM_KEY || d == IC_DIM_TAG;
         if (d == IC_DIM_TAG)
-            snprintf(r->head[i], sizeof r->head[i], "tag:%.*s", IC_REPORT_TAG_MAX,
-                     o->tag[i] ? o->tag[i] : "");
+            snprintf(r->head[i], sizeof r->head[i], "tag:%.*s", IC_REPORT_TAG_MAX, o->tag[i]);
         else
             snprintf(r->head[i], sizeof r->head[i], "%s", ic_dim_name(d));
     }

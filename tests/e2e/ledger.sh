@@ -233,7 +233,7 @@ expect_has "FOCUS category" "$(sed -n 2p "$T/focus.csv")" "AI and Machine Learni
 
 # --- forecast on a generated 90-day workload with revenue
 "$IC" generate-workload --days 75 --events 20000 --seed 7 --out "$T/wl.jsonl" --revenue "$T/wrev.csv"
-W="$T/w.db"
+W="$T/odd.db"
 "$IC" ingest -q --ledger "$W" "$T/wl.jsonl"
 "$IC" revenue import --ledger "$W" "$T/wrev.csv" >/dev/null
 # a report spanning months is valid JSON with the month-over-month change and movers
@@ -363,6 +363,15 @@ expect_eq "one key, by day" "$(kr --key team-a --by day | jq -c '[.rows[] | [.da
 expect_eq "key and tag, CSV header" "$("$IC" report --ledger "$K" --by key,tag:env --format csv | head -1 | cut -d, -f1-3)" "key,tag:env,requests"
 expect_has "table: a call without the tag" "$("$IC" report --ledger "$K" --by tag:env)" "(none)"
 expect_eq "by customer: still the rollups" "$(kr --by customer | jq -r .source)" rollups
+# values that could break the rows: U+001F (the group key's separator), 1,200-byte values that
+# differ only at the end, a '|' in a tag's name in Markdown
+long=$(printf 'p%.0s' $(seq 1200))
+{ kl w1 1 ",\"key_id\":\"kk\",\"tags\":{\"a|b\":\"x\\u001fy\",\"env\":\"prod\"}"
+  kl w2 1 ",\"tags\":{\"long\":\"${long}A\"}"; kl w3 2 ",\"tags\":{\"long\":\"${long}B\"}"; } | "$IC" ingest --quiet --ledger "$T/odd.db" -
+expect_eq "U+001F in a value: the columns stay" "$("$IC" report --ledger "$T/odd.db" --by 'tag:a|b,tag:env,key' --format csv | grep ',kk,' | cut -d, -f1-3)" "x�y,prod,kk"
+expect_eq "long values: a row each" "$("$IC" report --ledger "$T/odd.db" --by tag:long --format json | jq -r '[.rows[] | .["tag:long"] | .[-1:]] | sort | join(",")')" ",A,B"
+expect_eq "Markdown: a '|' in a header escaped" "$("$IC" report --ledger "$T/odd.db" --by 'tag:a|b' --format md | sed -n 3p | sed 's/\\|//g' | tr -cd '|' | wc -c)" \
+    "$("$IC" report --ledger "$T/odd.db" --by 'tag:a|b' --format md | sed -n 5p | sed 's/\\|//g' | tr -cd '|' | wc -c)"
 out=$("$IC" report --ledger "$K" --key nobody 2>&1 >/dev/null); rc=$?
 expect_eq "no such key: exit" "$rc" 0
 expect_has "no such key: said" "$out" "no call in the period has that --key"

@@ -147,8 +147,16 @@ out=$("$IC" report --ledger "$P" --format json); rc=$?
 expect_eq "schema 2, read-only: exit" "$rc" 0
 expect_eq "schema 2, read-only: the calls, no saving" "$(jq -r '[.total.requests, .total.cache_saved_usd] | join(" ")' <<<"$out")" "1 0"
 expect_eq "schema 2, read-only: left as it is" "$(pg_psql -c "SELECT value FROM infercost_meta")" 2
-hit h2 | "$IC" ingest --quiet --ledger "$P" -
-expect_eq "schema 2: a writer upgrades it" "$(pg_psql -c "SELECT value FROM infercost_meta")" 3
+# a role that may write rows but not alter the table: told to have the owner write once
+pg_psql -c "CREATE ROLE icrw LOGIN; GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO icrw; GRANT TEMP ON DATABASE infercost TO icrw" >/dev/null
+RW="postgresql://icrw@/infercost?host=$T/pg&port=$PG_PORT"
+out=$(hit h2 | "$IC" ingest --ledger "$RW" - 2>&1); rc=$?
+expect_eq "schema 2, a role that may not upgrade it: exit" "$rc" 2
+expect_has "schema 2, a role that may not upgrade it: what to do" "$out" "write to it once as the owner"
+"$IC" ingest --quiet --ledger "$P" /dev/null
+expect_eq "schema 2: the owner's empty ingest upgrades it" "$(pg_psql -c "SELECT value FROM infercost_meta")" 3
+hit h2 | "$IC" ingest --quiet --ledger "$RW" -
+expect_eq "schema 3: the role writes again" "$("$IC" report --ledger "$P" --format json | jq -r .total.requests)" 2
 expect_eq "schema 2: the new hit's saving" "$("$IC" report --ledger "$P" --format json | jq -r '[.total.requests, .total.cache_saved_usd] | join(" ")')" "2 2.5"
 
 # --- a password in the connection string never shows
