@@ -25,8 +25,11 @@
  *
  * Schema v1 had meta, names and events only; opening a v1 file adds the rollup and revenue tables
  * and backfills the rollups from the events, in one transaction. v3 added the rollups' cache
- * saving (saved_u, saved_p; 0 for the rows before it, as the events before it did not keep the
- * saving); a v2 file opened read-only is read as it is, with no saving.
+ * saving in a table beside them, rollup_saved(day, provider, model, customer, feature, saved_u,
+ * saved_p), a row only where a saving was recorded (none for the rows before it, as the events
+ * before it did not keep one): a table of its own, not columns of rollup, so that an older
+ * infercost still running on the file when a newer one upgrades it goes on inserting its
+ * 19-column rollup rows. A v2 file opened read-only is read as it is, with no saving.
  *
  * Pragmas: WAL, synchronous=NORMAL (a kill -9 loses nothing committed; a power cut may lose the
  * last transactions but never leaves a torn one), a 256 MiB page cache, 16 KiB pages for a new
@@ -65,7 +68,7 @@ typedef struct sq {
     nslot *slots;
     size_t capslots;
     /* prepared statements */
-    sqlite3_stmt *ins_event, *ins_name, *up_rollup, *up_revenue;
+    sqlite3_stmt *ins_event, *ins_name, *up_rollup, *up_saved, *up_revenue;
     /* the batch path: MULTI rows per INSERT and the stored keys of a time range */
     sqlite3_stmt *ins_multi, *sel_range;
     /* background checkpoints, started by the first batch append (ckpt_start) */
@@ -271,10 +274,12 @@ static const char *migrate_v2 =
     "CREATE TABLE revenue(customer TEXT NOT NULL, period TEXT NOT NULL,"
     " amount_u INTEGER NOT NULL, amount_p INTEGER NOT NULL, PRIMARY KEY(customer, period));";
 
-/* v2 -> v3: the cache saving of each rollup (ic_rollup.cache_saved) */
+/* v2 -> v3: the cache saving of each rollup (ic_rollup.cache_saved), beside it */
 static const char *migrate_v3 =
-    "ALTER TABLE rollup ADD COLUMN saved_u INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE rollup ADD COLUMN saved_p INTEGER NOT NULL DEFAULT 0;";
+    "CREATE TABLE rollup_saved(day INTEGER NOT NULL, provider INTEGER NOT NULL,"
+    " model INTEGER NOT NULL, customer INTEGER NOT NULL, feature INTEGER NOT NULL,"
+    " saved_u INTEGER NOT NULL, saved_p INTEGER NOT NULL,"
+    " PRIMARY KEY(day, provider, model, customer, feature)) WITHOUT ROWID;";
 
 static ic_status prepare_writes(sq *s, ic_error *err);
 static ic_status backfill(sq *s, ic_error *err);
@@ -446,6 +451,7 @@ static void sq_close(void *state)
     sqlite3_finalize(s->ins_event);
     sqlite3_finalize(s->ins_name);
     sqlite3_finalize(s->up_rollup);
+    sqlite3_finalize(s->up_saved);
     sqlite3_finalize(s->up_revenue);
     sqlite3_finalize(s->ins_multi);
     sqlite3_finalize(s->sel_range);
@@ -488,7 +494,7 @@ static ic_status prepare_writes(sq *s, ic_error *err)
         (st = prep(s, "INSERT INTO names(s) VALUES(?) ON CONFLICT(s) DO UPDATE SET s = excluded.s RETURNING id", &s->ins_name, err)) !=
             IC_OK ||
         (st = prep(s,
-                   "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                   "INSERT INTO rollup VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                    "ON CONFLICT DO UPDATE SET requests=requests+excluded.requests,"
                    "cache_hits=cache_hits+excluded.cache_hits,errors=errors+excluded.errors,"
                    "in_tok=in_tok+excluded.in_tok,cache_read=cache_read+excluded.cache_read,"
@@ -496,9 +502,12 @@ static ic_status prepare_writes(sq *s, ic_error *err)
                    "out_tok=out_tok+excluded.out_tok,reasoning=reasoning+excluded.reasoning,"
                    "cost_u=cost_u+excluded.cost_u,cost_p=cost_p+excluded.cost_p,"
                    "cin_u=cin_u+excluded.cin_u,cin_p=cin_p+excluded.cin_p,"
-                   "cout_u=cout_u+excluded.cout_u,cout_p=cout_p+excluded.cout_p,"
-                   "saved_u=saved_u+excluded.saved_u,saved_p=saved_p+excluded.saved_p",
+                   "cout_u=cout_u+excluded.cout_u,cout_p=cout_p+excluded.cout_p",
                    &s->up_rollup, err)) != IC_OK ||
+        (st = prep(s,
+                   "INSERT INTO rollup_saved VALUES(?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+                   "saved_u=saved_u+excluded.saved_u,saved_p=saved_p+excluded.saved_p",
+                   &s->up_saved, err)) != IC_OK ||
         (st = prep(s, "INSERT OR REPLACE INTO revenue VALUES(?,?,?,?)", &s->up_revenue, err)) !=
             IC_OK)
         return st;
@@ -870,19 +879,29 @@ static ic_status sq_rollup_add(void *state, const ic_rollup *r, ic_error *err)
         return st;
     sqlite3_stmt *q = s->up_rollup;
     sqlite3_reset(q);
-    int64_t v[21] = {r->day, nm[0], nm[1], nm[2], nm[3], (int64_t)r->requests,
+    int64_t v[19] = {r->day, nm[0], nm[1], nm[2], nm[3], (int64_t)r->requests,
                      (int64_t)r->cache_hits, (int64_t)r->errors, (int64_t)r->input_tokens,
                      (int64_t)r->cache_read_tokens, (int64_t)r->cache_write_tokens,
                      (int64_t)r->output_tokens, (int64_t)r->reasoning_tokens, cu, cp, iu, ip, ou,
-                     op, su, sp};
-    for (int i = 0; i < 21; i++)
+                     op};
+    for (int i = 0; i < 19; i++)
         sqlite3_bind_int64(q, i + 1, v[i]);
-    if (sqlite3_step(q) != SQLITE_DONE) {
-        st = dberr(s, err, "updating a rollup");
+    int64_t w[7] = {r->day, nm[0], nm[1], nm[2], nm[3], su, sp};
+    for (int pass = 0; pass < 2; pass++) { /* the sums, then the saving where there is one */
+        if (pass) {
+            if (!r->cache_saved)
+                break;
+            q = s->up_saved;
+            for (int i = 0; i < 7; i++)
+                sqlite3_bind_int64(q, i + 1, w[i]);
+        }
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            st = dberr(s, err, "updating a rollup");
+            sqlite3_reset(q);
+            return st;
+        }
         sqlite3_reset(q);
-        return st;
     }
-    sqlite3_reset(q);
     return IC_OK;
 }
 
@@ -1052,7 +1071,10 @@ static ic_status sq_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
     snprintf(sql, sizeof sql,
              "SELECT day,provider,model,customer,feature,requests,cache_hits,errors,in_tok,"
              "cache_read,cache_write,out_tok,reasoning,cost_u,cost_p,cin_u,cin_p,cout_u,cout_p,%s "
-             "FROM rollup%s", s->schema >= 3 ? "saved_u,saved_p" : "0,0", w);
+             "FROM rollup%s%s",
+             s->schema >= 3 ? "coalesce(saved_u,0),coalesce(saved_p,0)" : "0,0",
+             s->schema >= 3 ? " LEFT JOIN rollup_saved USING(day,provider,model,customer,feature)" : "",
+             w);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return dberr(s, err, "scanning rollups");
