@@ -56,6 +56,7 @@ typedef struct ic_event {
     const char *customer, *feature, *task, *key_id, *status, *routed_from, *tags;
     int64_t latency_ms;      /* -1 = unknown */
     bool cache_hit, batch;
+    bool fallback;           /* served by a gateway route's fallback target */
     const char *source;      /* "file:line" it came from (scans: only with filter.detail) */
     const char *request_hash;/* equal for requests a response cache would answer alike; NULL or
                                 "" when not known (ic_record.request_hash) */

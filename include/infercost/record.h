@@ -6,7 +6,7 @@
  * or a streamed one {"provider":"anthropic","timestamp":..,"stream":"event: ...\ndata: {...}\n\n"}.
  * "api_url" (the provider's API URL) can stand in for the provider, matched by the feed's
  * api_pattern. Optional metadata (id, customer, feature, task, key_id, status, latency_ms, cache_hit,
- * routed_from, model_served, batch, tags, request_hash) is carried through for the ledger.
+ * routed_from, model_served, batch, fallback, tags, request_hash) is carried through for the ledger.
  *
  * Parsing has a fast path, a focused scanner for the flat usage-record shape (the hot path of
  * `infercost cost`, see BENCHMARKS.md for why), and falls back to json-c for everything else. */
@@ -44,6 +44,7 @@ typedef struct ic_record {
     int64_t latency_ms;
     bool cache_hit;
     bool batch;
+    bool fallback;          /* served by a fallback target: the one the route chose failed */
     char tags[2048];        /* the tags object as compact JSON text, "" if none */
     char request_hash[65];  /* equal for requests a response cache would answer alike ("" if
                                not known): the gateway writes its cache key, 64 hex digits */

@@ -72,12 +72,15 @@ typedef struct ic_whatif_opts {
                                   the cache, whatever the filters; only the calls the scenario
                                   applies to are counted. The cache's byte cap is not modelled. */
     bool unroute;              /* each call the gateway's router moved (ic_event.routed_from, the
-                                  model the client asked for, resolves to another catalog model
-                                  than the one that priced the call) priced on the model asked
-                                  for, with the same tokens; a name the catalog cannot price
-                                  (a tier like "auto") leaves the call as it is, unpriced. The
-                                  saving then comes out negative by what routing saved. Not with
-                                  swaps. */
+                                  model the client asked for, differs from the model recorded
+                                  and resolves to another catalog model than the one that priced
+                                  the call; not a failed call, nor one a fallback target served)
+                                  priced on the model asked for, with the same tokens: its
+                                  recorded cost plus what the model asked for costs more than
+                                  the one that served it, both by today's catalog. A name the
+                                  catalog cannot price (a tier like "auto") leaves the call as it
+                                  is, unpriced. The saving then comes out negative by what
+                                  routing saved. A scenario of its own: with none of the others. */
     ic_dim by;                 /* provider, model, customer, feature or month */
 } ic_whatif_opts;
 
@@ -106,6 +109,8 @@ typedef struct ic_whatif {
                                   catalog prices otherwise today than the ledger recorded (a
                                   newer feed, an overlay not given): the scenario's change is
                                   applied to the recorded cost */
+    uint64_t by_fallback;      /* unroute: calls a fallback target served (the target the route
+                                  chose failed), left as they are: not a routing decision */
     uint64_t unhashed;         /* response_cache_ms: calls the scenario applies to that carry no
                                   request hash (streamed, not deterministic, or not through the
                                   gateway), so no response cache would answer them */

@@ -41,7 +41,8 @@ static const char usage_text[] =
     "                      scheduled change), at its own time of day\n"
     "  --unroute           each call the gateway's router moved to another model priced on the\n"
     "                      model the client asked for (routed_from): what routing saved comes\n"
-    "                      out as a negative saving (not with --swap)\n"
+    "                      out as a negative saving (a scenario of its own; failed calls and\n"
+    "                      those a fallback target served are left as they are)\n"
     "  --provider, --model, --customer, --feature: the calls the scenario applies to (default\n"
     "                      all); the period's total and cost share count the rest as they are\n"
     "  --by DIM            rows by model (default), provider, customer (with revenue and cost\n"
@@ -209,9 +210,9 @@ static int run(int argc, char **argv)
         ic_cli_error("--share and --share-by choose which calls a --swap moves: give a --swap");
         return 2;
     }
-    if (o.unroute && nswaps) {
-        ic_cli_error("--unroute prices routed calls on the models asked for; --swap moves calls "
-                     "elsewhere: give one or the other");
+    if (o.unroute && (nswaps || o.batch || at || o.cache_read_bp || o.response_cache_ms)) {
+        ic_cli_error("--unroute is a scenario of its own (what routing saved, at the calls' own "
+                     "prices): not with --swap, --batch, --at, --cache-read or --response-cache");
         return 2;
     }
     if (!nswaps && !o.batch && !o.at && !o.cache_read_bp && !o.response_cache_ms && !o.unroute) {

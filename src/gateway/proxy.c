@@ -74,6 +74,7 @@ typedef struct gw_call {
     gw_cand cand[GW_MAX_CANDS];
     int ncand, attempt, max_attempts;
     bool hashed;                /* ckey holds the request's hash (a request the cache could answer) */
+    bool by_fallback;           /* the answer came from a fallback target, not the one chosen */
     bool cacheable;             /* ... and the cache is on for it */
     uint8_t ckey[32];
     bool reserved;
@@ -678,6 +679,8 @@ static void write_event(gw_call *c, const char *provider, const char *model, con
     SBLIT(&b, ",\"model_served\":");
     gw_sb_quote(&b, model);
     SBLIT(&b, ",\"batch\":false");
+    if (c->by_fallback)
+        SBLIT(&b, ",\"fallback\":true");
     if (c->hashed) {
         /* keyed, when configured: whoever reads the ledger cannot then confirm a guessed request
          * by hashing it (equal requests still give equal hashes) */
@@ -815,6 +818,7 @@ static void finish_call(gw_call *c, bool transport_ok)
     /* usage is missing or partial when a stream did not end normally, or an answer came without
      * usage that could be read */
     bool incomplete = (c->streaming && (c->client_gone || !transport_ok)) || usage_unknown;
+    c->by_fallback = c->attempt > 1 && k != &c->cand[0];
     write_event(c, up->provider, served, &u, st, false, incomplete);
     if (c->cacheable && priced && !c->streaming && c->status == 200 &&
         evbuffer_get_length(c->resp) <= s->cfg->cache_max_entry_bytes) {
@@ -829,7 +833,7 @@ static void finish_call(gw_call *c, bool transport_ok)
         v.usage = u;
         s->cops->put(s->cstore, c->ckey, &v, gw_now_ms(), s->cfg->cache_ttl_s);
     }
-    if (c->attempt > 1 && k != &c->cand[0])
+    if (c->by_fallback)
         s->m.fallbacks++;
     if (c->streaming) {
         s->m.streams++;

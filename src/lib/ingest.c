@@ -297,6 +297,7 @@ static bool add_record(ctx *c, const ic_record *r, const char *id, uint64_t line
     e.latency_ms = r->latency_ms;
     e.cache_hit = r->cache_hit;
     e.batch = r->batch;
+    e.fallback = r->fallback;
     e.usage_json = e.items = e.source = NULL;
     ic_status s = ic_ledger_batch_add_src(c->cur->lb, &e, c->source, line, &err);
     if (s == IC_ERR_NOMEM)

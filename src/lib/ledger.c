@@ -559,8 +559,10 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
     put_money(&w, e->cost_input);
     put_money(&w, e->cost_output);
     ic__put_i64(&w, e->latency_ms);
-    /* flag 4: the cache saving follows (rows written before schema version 3 never set it) */
-    put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1 | (uint64_t)(e->cache_saved != 0) << 2);
+    /* flag 4: the cache saving follows (rows written before schema version 3 never set it);
+     * flag 8: served by a fallback target */
+    put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1 |
+                    (uint64_t)(e->cache_saved != 0) << 2 | (uint64_t)e->fallback << 3);
     if (e->cache_saved)
         put_money(&w, e->cache_saved);
     ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
@@ -1036,6 +1038,7 @@ bool ic__body_decode(const unsigned char *d, size_t len, const char *file, ic_ev
     uint64_t fl = ic__get_u64(&r);
     e->cache_hit = fl & 1;
     e->batch = (fl >> 1) & 1;
+    e->fallback = (fl >> 3) & 1;
     e->cache_saved = fl & 4 ? ic__get_money(&r) : 0;
     e->task = ic__get_str(&r, rb->task, sizeof rb->task);
     e->tags = ic__get_str(&r, rb->tags, sizeof rb->tags);

@@ -167,12 +167,12 @@ static ic_status apply_scalar(ic_record *r, const char *key, size_t kl, vkind k,
         r->latency_ms = (int64_t)v;
         return IC_OK;
     }
-    if (KEY("cache_hit") || KEY("batch")) {
+    if (KEY("cache_hit") || KEY("batch") || KEY("fallback")) {
         if (k == V_NULL)
             return IC_OK;
         if (k != V_BOOL)
             return ic_error_set(err, IC_ERR_INVALID, "%.*s: expected true or false", (int)kl, key);
-        *(KEY("batch") ? &r->batch : &r->cache_hit) = s[0] == 't';
+        *(KEY("batch") ? &r->batch : KEY("fallback") ? &r->fallback : &r->cache_hit) = s[0] == 't';
         return IC_OK;
     }
     if (KEY("stream")) {
@@ -259,7 +259,7 @@ static void record_init(ic_record *r)
     r->id[0] = r->customer[0] = r->feature[0] = r->task[0] = r->key_id[0] = 0;
     r->model_served[0] = r->routed_from[0] = r->status[0] = r->tags[0] = r->request_hash[0] = 0;
     r->t_ms = 0;
-    r->has_time = r->from_response = r->cache_hit = r->batch = false;
+    r->has_time = r->from_response = r->cache_hit = r->batch = r->fallback = false;
     r->latency_ms = -1;
     ic_usage_clear(&r->usage);
 }

@@ -279,12 +279,18 @@ static bool reprice(wb *b, const ic_event *e, const ic_model *m, bool scenario, 
 
 /* unroute: whether the router moved the call, and the model the client asked for (*asked; NULL
  * when the catalog cannot price that name, with the reason noted). Not moved: no routed_from, or
- * it resolves to the model that priced the call (gpt-4o served as gpt-4o-2024-08-06). */
+ * it resolves to the model that priced the call (gpt-4o served as gpt-4o-2024-08-06); a failed
+ * call (nothing billed either way); a call a fallback target served (counted apart). */
 static bool routed(wb *b, const ic_event *e, const ic_model **asked)
 {
     *asked = NULL;
-    if (!e->routed_from || !e->routed_from[0] || !strcmp(e->routed_from, e->model ? e->model : ""))
+    if (!e->routed_from || !e->routed_from[0] || !strcmp(e->routed_from, e->model ? e->model : "") ||
+        ic__status_is_error(e->status))
         return false;
+    if (e->fallback) {
+        b->w->by_fallback++;
+        return false;
+    }
     const ic_provider *p;
     const ic_model *served = NULL, *m = NULL;
     ic_error err = {0}, err2 = {0};
@@ -293,8 +299,8 @@ static bool routed(wb *b, const ic_event *e, const ic_model **asked)
     /* the name on the call's own provider first (an Azure deployment of gpt-4o), then anywhere */
     if (ic_catalog_resolve(b->o->catalog, e->provider, e->routed_from, &p, &m, &err) != IC_OK &&
         ic_catalog_resolve(b->o->catalog, NULL, e->routed_from, &p, &m, &err2) != IC_OK) {
-        char why[600];
-        snprintf(why, sizeof why, "routed from '%.100s', which the catalog does not price: %.400s",
+        char why[1000];
+        snprintf(why, sizeof why, "routed from '%s', which the catalog does not price: %.400s",
                  e->routed_from, err2.msg);
         note_unpriced(b->w, e, why);
         return true;
@@ -335,11 +341,21 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool hit, bool *moved, b
         b->w->swap_matched[i]++;
     if (hit)
         return 0; /* the gateway answers it from the cache, at $0 */
-    if (o->unroute && routed(b, e, &m)) {
-        if (m)
-            *moved = true;
-        else
+    if (o->unroute) { /* a scenario of its own (ic_whatif_build) */
+        ic_cost asked, served;
+        if (!routed(b, e, &m))
+            return e->cost;
+        /* the difference the two models make by today's catalog, on the recorded cost: a
+         * catalog that prices the call otherwise than the ledger recorded it (an overlay not
+         * given) moves both sides alike */
+        if (!m || !reprice(b, e, m, false, &asked) || !reprice(b, e, NULL, false, &served)) {
             *unpriced = true;
+            return e->cost;
+        }
+        if (served.total != e->cost)
+            b->w->catalog_differs++;
+        *moved = true;
+        return e->cost + (asked.total - served.total);
     }
     if (i >= 0) {
         bool in = o->share_bp == 0 || o->share_bp >= 10000 ||
@@ -485,9 +501,9 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
                             "feature or month");
-    if (o->unroute && o->nswaps)
-        return ic_error_set(err, IC_ERR_INVALID, "what-if: unroute and model swaps do not go "
-                            "together");
+    if (o->unroute && (o->nswaps || o->batch || o->at || o->cache_read_bp || o->response_cache_ms))
+        return ic_error_set(err, IC_ERR_INVALID, "what-if: unroute is a scenario of its own (what "
+                            "routing saved, at the calls' own prices)");
     if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp && !o->response_cache_ms &&
         !o->unroute)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: no scenario (a model swap, the batch "
@@ -721,6 +737,8 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
                 (unsigned long long)w->no_batch_price, (unsigned long long)w->catalog_differs);
         if (w->opts.response_cache_ms > 0)
             fprintf(f, "\"no_request_hash\":%llu,", (unsigned long long)w->unhashed);
+        if (w->opts.unroute)
+            fprintf(f, "\"by_fallback\":%llu,", (unsigned long long)w->by_fallback);
         fputs("\"first_unpriced\":", f);
         if (w->first_unpriced[0])
             (void)ic_json_fputs(w->first_unpriced, f);
@@ -788,17 +806,22 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
         fputs("\n", f);
         if (w->opts.unroute) {
             ic_money d = t->after - t->before;
+            const char *calls = t->moved == 1 ? "call" : "calls";
             if (!t->moved)
-                fputs("no call of the period was routed to another model that the catalog "
+                fputs("none of the calls selected was routed to another model that the catalog "
                       "prices\n", f);
             else if (d >= 0)
-                fprintf(f, "routing saved $%s: the %llu calls it moved would have cost that much "
+                fprintf(f, "routing saved $%s: the %llu %s it moved would have cost that much "
                            "more on the models asked for\n",
-                        ic_money_format(d, a, sizeof a), (unsigned long long)t->moved);
+                        ic_money_format(d, a, sizeof a), (unsigned long long)t->moved, calls);
             else
                 fprintf(f, "routing cost $%s more than the models asked for would have, on the "
-                           "%llu calls it moved\n",
-                        ic_money_format(-d, a, sizeof a), (unsigned long long)t->moved);
+                           "%llu %s it moved\n",
+                        ic_money_format(-d, a, sizeof a), (unsigned long long)t->moved, calls);
+            if (w->by_fallback)
+                fprintf(f, "%llu calls were served by a fallback target (the one the route chose "
+                           "failed): not a routing decision, left as they are\n",
+                        (unsigned long long)w->by_fallback);
         }
         if (w->no_batch_price)
             fprintf(f, "%llu calls left at full price: their provider publishes no batch discount "

@@ -293,14 +293,15 @@ kill -TERM "$GW_PID"; wait "$GW_PID"
 eq "clean exit (no leak, no error)" "$?" 0
 eq "cache hit event" "$(jq -r 'select(.cache_hit) | .model_served' "$T/spool.jsonl" | sort -u)" gpt-4o-mini
 eq "auto event" "$(jq -r 'select(.routed_from=="auto") | .model_served' "$T/spool.jsonl")" gpt-4.1-nano
-eq "fallback event" "$(jq -r 'select(.routed_from=="fb-test") | .model_served + " " + .status' "$T/spool.jsonl")" "gpt-4o-mini 200"
+eq "fallback event" "$(jq -r 'select(.routed_from=="fb-test") | .model_served + " " + .status + " " + (.fallback | tostring)' "$T/spool.jsonl")" "gpt-4o-mini 200 true"
+eq "only fallbacks marked so" "$(jq -r 'select(.fallback) | .routed_from' "$T/spool.jsonl" "$T/spool1.jsonl" | sort -u | tr '\n' ' ')" "fb-test timeout-test "
 eq "all-bad event" "$(jq -r 'select(.routed_from=="allbad-test") | .status' "$T/spool.jsonl")" 503
 "$IC" ingest --ledger "$T/ledger.db" --quiet "$T/spool.jsonl" "$T/spool1.jsonl" 2>"$T/ierr"
 eq "the ledger takes every event, failed calls included" "$?" 0
 # what the rules saved: the calls they moved off gpt-4o, gpt-4.1 and text-embedding-3-small,
 # priced by `infercost cost` as served and on the model asked for, against whatif --unroute
 jq -c 'select((.routed_from == "gpt-4o" or .routed_from == "gpt-4.1" or .routed_from == "text-embedding-3-small")
-              and .model != .routed_from and (.cache_hit | not))' "$T/spool.jsonl" "$T/spool1.jsonl" >"$T/moved.jsonl"
+              and .model != .routed_from and (.cache_hit | not) and (.fallback | not) and .status == "200")' "$T/spool.jsonl" "$T/spool1.jsonl" >"$T/moved.jsonl"
 jq -c '.model = .routed_from | del(.model_served)' "$T/moved.jsonl" >"$T/asked.jsonl"
 total() { "$IC" cost --summary "$1" | sed -n 's/^total spend: *\$//p'; }
 want=$(node -e 'const p = (s) => { const [a, b = ""] = s.split("."); return BigInt(a + b.padEnd(12, "0")); };
@@ -308,6 +309,8 @@ want=$(node -e 'const p = (s) => { const [a, b = ""] = s.split("."); return BigI
   console.log((d < 0n ? "-" : "") + (s.slice(0, -12) + "." + s.slice(-12)).replace(/\.?0+$/, ""))' "$(total "$T/moved.jsonl")" "$(total "$T/asked.jsonl")")
 "$IC" whatif --ledger "$T/ledger.db" --unroute --format json >"$T/unroute.json"
 eq "unroute: the moved calls" "$(jq -r .total.moved "$T/unroute.json")" "$(wc -l <"$T/moved.jsonl")"
+eq "unroute: the calls fallbacks served, apart" "$(jq -r .total.by_fallback "$T/unroute.json")" \
+    "$(jq -c 'select(.fallback and .status == "200")' "$T/spool.jsonl" "$T/spool1.jsonl" | wc -l)"
 check "unroute: some moved" [ "$(wc -l <"$T/moved.jsonl")" -ge 4 ]
 eq "unroute: the saving, to the pico-dollar" "$(jq -r .total.saving_usd "$T/unroute.json")" "$want"
 check "unroute: routing saved money here" grep -q "^routing saved" <("$IC" whatif --ledger "$T/ledger.db" --unroute)

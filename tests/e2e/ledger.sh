@@ -400,10 +400,25 @@ expect_eq "unroute: moved, kept, costs" "$(jq -c '.total | [.moved, .unpriced, .
     '[2,1,"7.8","5.45","2.35"]'
 expect_has "unroute: why a call was kept" "$(jq -r .total.first_unpriced "$T/u.json")" "event r3: routed from 'auto', which the catalog does not price"
 out=$("$IC" whatif --ledger "$U" --unroute --customer a)
-expect_has "unroute: what routing saved" "$out" 'routing saved $2.35: the 1 calls it moved would have cost that much more'
-expect_has "unroute: what routing cost" "$("$IC" whatif --ledger "$U" --unroute --customer b)" 'routing cost $4.7 more than the models asked for would have, on the 1 calls it moved'
-expect_has "unroute: nothing routed" "$("$IC" whatif --ledger "$L" --unroute)" "no call of the period was routed"
-"$IC" whatif --ledger "$U" --unroute --swap gpt-4o=gpt-4o-mini >/dev/null 2>&1
-expect_eq "unroute with --swap: refused" $? 2
+expect_has "unroute: what routing saved" "$out" 'routing saved $2.35: the 1 call it moved would have cost that much more'
+expect_has "unroute: what routing cost" "$("$IC" whatif --ledger "$U" --unroute --customer b)" 'routing cost $4.7 more than the models asked for would have, on the 1 call it moved'
+expect_has "unroute: nothing routed" "$("$IC" whatif --ledger "$L" --unroute)" "none of the calls selected was routed"
+for other in "--swap gpt-4o=gpt-4o-mini" --batch "--at now" "--cache-read 50" "--response-cache 1h"; do
+    # shellcheck disable=SC2086
+    "$IC" whatif --ledger "$U" --unroute $other >/dev/null 2>&1
+    expect_eq "unroute with $other: refused" $? 2
+done
+# a call a fallback target served, and a failed one: not routing decisions
+{ ul f1 c gpt-4o gpt-4o-mini 1 | sed 's/}$/,"fallback":true}/'
+  ul f2 c gpt-4o gpt-4o-mini 1 | sed 's/}$/,"status":"503"}/'; } | "$IC" ingest --quiet --ledger "$U" -
+out=$("$IC" whatif --ledger "$U" --unroute --customer c)
+expect_has "unroute: a fallback is not routing" "$out" "1 calls were served by a fallback target"
+expect_has "unroute: nor a failed call" "$out" "none of the calls selected was routed"
+expect_eq "unroute: the fallbacks in JSON" "$("$IC" whatif --ledger "$U" --unroute --format json | jq -c '.total | [.moved, .by_fallback]')" '[2,1]'
+# ingested at a negotiated price (an overlay): the routing saving is the models' difference by
+# today's catalog, not the discount
+printf '[{"id":"openai","models":[{"id":"gpt-4o-mini","match":{"equals":"gpt-4o-mini"},"prices":{"input_mtok":0.075}}]}]\n' >"$T/ov.json"
+ul o1 d gpt-4o gpt-4o-mini 1 | "$IC" ingest --quiet --overlay "$T/ov.json" --ledger "$T/ov.db" -
+expect_eq "unroute: an overlay's discount is not routing's saving" "$("$IC" whatif --ledger "$T/ov.db" --unroute --format json | jq -c '.total | [.cost_usd, .saving_usd, .whatif_usd]')" '["0.075","-2.35","2.425"]'
 
 finish

@@ -623,6 +623,18 @@ static void t_refused(void)
     o.share_bp = 10001;
     CHECK_INT(ic_whatif_build(led, &o, &w, &err), IC_ERR_INVALID);
     CHECK(w == NULL);
+    /* unroute is a scenario of its own; on a ledger without routed calls it moves nothing */
+    o.share_bp = 10000;
+    o.unroute = true;
+    CHECK_INT(ic_whatif_build(led, &o, &w, &err), IC_ERR_INVALID);
+    CHECK(strstr(err.msg, "unroute is a scenario of its own") != NULL);
+    o.batch = false;
+    w = build(&o);
+    if (w) {
+        CHECK_INT(w->total.moved, 0);
+        CHECK(w->total.after == w->total.before && w->total.unpriced == 0);
+        ic_whatif_free(w);
+    }
     CHECK_INT(ic_whatif_batch_discount_bp("openai"), 5000);
     CHECK_INT(ic_whatif_batch_discount_bp("deepseek"), 0);
     CHECK_INT(ic_whatif_batch_discount_bp(NULL), 0);
