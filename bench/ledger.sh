@@ -7,7 +7,7 @@
 # Then the grouped monthly report from the rollups and from a raw scan of every event, and a
 # what-if (every event priced again on another model) against genai-prices pricing the log so.
 # (genai-prices runs at N <= 2M only: at ~10,000 lines/s, 10M would take a quarter of an hour.)
-# Prints CPU time next to wall time, and the 1-minute load average when each step ended: on the
+# Prints CPU time and peak RSS next to wall time, and the 1-minute load average when each step ended: on the
 # shared 2-core machine wall time depends on the load.
 set -u
 cd "$(dirname "$0")/.."
