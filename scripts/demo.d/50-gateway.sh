@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # 50-gateway.sh: the gateway in front of the mock provider (nothing leaves this machine): calls
-# priced on the fly, a stream metered, "auto" routed to the cheapest tier model, a cache hit at
-# $0, a budget refusal, live spend from the ledger the gateway writes, a crash (kill -9) and the
-# journal's recovery, and the spool priced again by `infercost cost`. Run by scripts/demo with IC and DEMO set.
+# priced on the fly, a stream metered, "auto" routed to the cheapest tier model, FAQ traffic
+# routed to a smaller model by a rule, a cache hit at $0, a budget refusal, live spend from the
+# ledger the gateway writes (by key and tag too), what the cache and the router saved, a crash
+# (kill -9) and the journal's recovery, and the spool priced again by `infercost cost`. Run by
+# scripts/demo with IC and DEMO set.
 set -eu
 D="$DEMO/gateway"
 rm -rf "$D"; mkdir -p "$D"
@@ -19,7 +21,8 @@ cat >"$D/gw.json" <<JSON
  "upstreams":[{"name":"openai","provider":"openai","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"DEMO_PROVIDER_KEY"},
               {"name":"anthropic","provider":"anthropic","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"DEMO_PROVIDER_KEY"}],
  "routes":[{"name":"cheapest","match":{"model":"auto"},
-            "tier":[{"upstream":"openai","model":"gpt-4o"},{"upstream":"openai","model":"gpt-4.1-mini"},{"upstream":"openai","model":"gpt-4o-mini"}]}],
+            "tier":[{"upstream":"openai","model":"gpt-4o"},{"upstream":"openai","model":"gpt-4.1-mini"},{"upstream":"openai","model":"gpt-4o-mini"}]},
+           {"name":"faq","match":{"model":"gpt-4o","feature":"faq"},"targets":[{"upstream":"openai","model":"gpt-4o-mini"}]}],
  "keys":[{"id":"demo-customer","sha256":"$(echo "$KEY" | "$IC" serve --hash-key)","customer":"acme","budget_usd_day":"0.004"}]}
 JSON
 start() { "$IC" serve --config "$D/gw.json" >"$D/gw.out" 2>>"$D/gw.err" & GW=$!; PIDS+=($GW); GP=$(port_of "$D/gw.out"); }
@@ -35,20 +38,33 @@ c=$(curl -sN "$G/chat/completions" -d '{"model":"gpt-4o","stream":true,"messages
 echo "streamed gpt-4o                cost \$$c (usage asked upstream, hidden from the client)"
 curl -s -D "$D/h" -o /dev/null "$G/chat/completions" -d '{"model":"auto","messages":[{"role":"user","content":"Classify: spam?"}]}'
 echo "model auto -> $(hdr X-Infercost-Model-Served)         cost \$$(hdr X-Infercost-Cost) (cheapest of the tier for this call)"
+for q in "How do I reset my password?" "Where is my invoice?" "Can I change my plan?"; do
+    curl -s -D "$D/h" -o /dev/null -H "X-Infercost-Feature: faq" -H 'X-Infercost-Tags: {"team":"support"}' \
+        "$G/chat/completions" -d "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"$q\"}]}"
+done
+echo "gpt-4o, feature faq, x3 -> $(hdr X-Infercost-Model-Served)  cost \$$(hdr X-Infercost-Cost) each (rule \"faq\"; tagged team=support)"
 B='{"model":"gpt-4o","temperature":0,"messages":[{"role":"user","content":"What is 2+2?"}]}'
 curl -s -D "$D/h" -o /dev/null "$G/chat/completions" -d "$B"; first=$(hdr X-Infercost-Cost)
 curl -s -D "$D/h" -o /dev/null "$G/chat/completions" -d "$B"
 echo "temperature 0, twice           cost \$$first then \$$(hdr X-Infercost-Cost) (cache $(hdr X-Infercost-Cache), saved \$$(hdr X-Infercost-Saved))"
 echo "customer key with a \$0.004/day budget, calls of up to 300 output tokens:"
 for i in 1 2 3 4 5; do
-    code=$(curl -s -D "$D/h" -o "$D/b" -w '%{http_code}' -H "Authorization: Bearer $KEY" "$G/chat/completions" \
+    code=$(curl -s -D "$D/h" -o "$D/b" -w '%{http_code}' -H "Authorization: Bearer $KEY" \
+        -H 'X-Infercost-Tags: {"team":"sales"}' "$G/chat/completions" \
         -d '{"model":"gpt-4o","max_tokens":300,"messages":[{"role":"user","content":"Draft a reply"}]}')
     if [ "$code" = 200 ]; then echo "  call $i: 200, cost \$$(hdr X-Infercost-Cost)"
     else echo "  call $i: $code $(jq -r .error.message "$D/b")"; fi
 done
 sleep 0.3
 echo "live, while the gateway runs: infercost report --ledger (the gateway writes the ledger itself)"
-"$IC" report --ledger "$D/ledger.db" --by customer,model 2>&1 | sed -n '1,8p' | sed 's/^/  /'
+"$IC" report --ledger "$D/ledger.db" --by customer,model 2>&1 | awk 'NF == 0 { exit } { print "  " $0 }'
+echo "by virtual key and tag (infercost report --by key,tag:team; key, team, calls, cost, cache saved):"
+"$IC" report --ledger "$D/ledger.db" --by key,tag:team --format json |
+    jq -r '.rows[] | [.key, .["tag:team"], .requests, .cost_usd, .cache_saved_usd] | map(if . == "" then "(none)" else . end) | @tsv' |
+    awk -F'\t' '{ printf "  %-14s %-9s %3s  $%-11s $%s\n", $1, $2, $3, $4, $5 }'
+echo "what the router saved (infercost whatif --unroute: each routed call priced on the model asked for):"
+"$IC" whatif --ledger "$D/ledger.db" --unroute 2>&1 | grep "^routing" | sed 's/^/  /'
+echo "  (the \"auto\" call has no one model asked for: left as it is, and said so)"
 echo "kill -9 the gateway, restart: the journal is replayed"
 kill -9 "$GW"; wait "$GW" 2>/dev/null || true
 start
