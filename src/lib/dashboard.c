@@ -11,6 +11,7 @@
 #include "infercost/forecast.h"
 #include "infercost/report.h"
 #include "infercost/timeutil.h"
+#include "infercost/whatif.h"
 
 /* text with & < > " ' escaped */
 static void esc(FILE *f, const char *s)
@@ -580,6 +581,7 @@ ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, 
     ic_report *byday = NULL, *byfeat = NULL, *bymodel = NULL;
     ic_margin *mg = NULL;
     ic_forecast *fc = NULL;
+    ic_whatif *routing = NULL;
     ic_error ferr = {0};
     ic_status st;
     ic_margin_opts mo = {.filter = flt, .target_bp = o->target_bp};
@@ -588,6 +590,12 @@ ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, 
         (st = build(l, &flt, IC_DIM_MODEL, 0, &bymodel, err)) != IC_OK ||
         (st = ic_margin_build(l, &mo, &mg, err)) != IC_OK)
         goto out;
+    if (o->catalog) { /* what the gateway's router saved (whatif --unroute), when it moved calls */
+        ic_whatif_opts wo = {.catalog = o->catalog, .filter = flt, .share_bp = 10000,
+                             .unroute = true, .by = IC_DIM_MODEL};
+        if (ic_whatif_build(l, &wo, &routing, &ferr) != IC_OK)
+            routing = NULL; /* the rest of the page does without it */
+    }
     const ic_report_row *t = &byday->total;
     *calls = t->requests;
     char now[40], a[80], b[80];
@@ -647,6 +655,15 @@ ic_status ic_dashboard_write(ic_ledger *l, const ic_dashboard_opts *o, FILE *f, 
         snprintf(v, sizeof v, "saved by the response cache (%s call%s answered)", b,
                  t->cache_hits == 1 ? "" : "s");
         kpi(f, usd(t->cache_saved, a, sizeof a), v, "good", exact(t->cache_saved, x, sizeof x));
+    }
+    if (routing && routing->total.moved) {
+        ic_money d = routing->total.after - routing->total.before;
+        group3(routing->total.moved, b);
+        snprintf(v, sizeof v, "%s routing (%s call%s moved to other models; same tokens)",
+                 d >= 0 ? "saved by" : "more spent through", b,
+                 routing->total.moved == 1 ? "" : "s");
+        ic_money ad = d < 0 ? -d : d;
+        kpi(f, usd(ad, a, sizeof a), v, d >= 0 ? "good" : "warn", exact(ad, x, sizeof x));
     }
     if (t->errors) {
         snprintf(v, sizeof v, "%.2f%%", 100.0 * (double)t->errors / (double)t->requests);
@@ -710,6 +727,7 @@ out:
     ic_report_free(bymodel);
     ic_margin_free(mg);
     ic_forecast_free(fc);
+    ic_whatif_free(routing);
     if (st == IC_OK && ferror(f))
         st = ic_error_set(err, IC_ERR_IO, "writing the dashboard failed");
     return st;

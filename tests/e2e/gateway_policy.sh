@@ -314,4 +314,7 @@ eq "unroute: the calls fallbacks served, apart" "$(jq -r .total.by_fallback "$T/
 check "unroute: some moved" [ "$(wc -l <"$T/moved.jsonl")" -ge 4 ]
 eq "unroute: the saving, to the pico-dollar" "$(jq -r .total.saving_usd "$T/unroute.json")" "$want"
 check "unroute: routing saved money here" grep -q "^routing saved" <("$IC" whatif --ledger "$T/ledger.db" --unroute)
+"$IC" dashboard --ledger "$T/ledger.db" --out "$T/d.html" 2>/dev/null
+check "the dashboard says what routing saved" grep -qF "title=\"\$${want#-}\">" "$T/d.html"
+check "... and how many calls it moved" grep -q "saved by routing ($(wc -l <"$T/moved.jsonl") calls moved" "$T/d.html"
 finish
