@@ -18,6 +18,13 @@ done >"$TMP/vg-rc.jsonl"
 check "ingest request hashes" "$IC" ingest -q --ledger "$TMP/vg.db" "$TMP/vg-rc.jsonl"
 check "whatif response cache" "$IC" whatif --ledger "$TMP/vg.db" --response-cache 5m --swap gpt-4o=gpt-4o-mini
 check "whatif bad model" "$IC" whatif --ledger "$TMP/vg.db" --swap gpt-4o=no-such-model
+# keys, tags, a cache hit's saving, routed calls (one from a tier name), a fallback
+{ printf '{"id":"vg-k1","provider":"openai","model":"gpt-4o-mini","routed_from":"gpt-4o","timestamp":"2026-03-03T10:00:00Z","usage":{"input_tokens":100},"key_id":"k1","tags":{"team":"a","n":3}}\n'
+  printf '{"id":"vg-k2","provider":"openai","model":"gpt-4o-mini","routed_from":"auto","timestamp":"2026-03-03T10:00:01Z","usage":{"input_tokens":100},"tags":{"team":"b"},"cache_hit":true}\n'
+  printf '{"id":"vg-k3","provider":"openai","model":"gpt-4o-mini","routed_from":"gpt-4o","timestamp":"2026-03-03T10:00:02Z","usage":{"input_tokens":100},"fallback":true}\n'; } >"$TMP/vg-kt.jsonl"
+check "ingest keys, tags, hits, routes" "$IC" ingest -q --ledger "$TMP/vg.db" "$TMP/vg-kt.jsonl"
+check "report by key and tag" "$IC" report --ledger "$TMP/vg.db" --by key,tag:team --tag n=3 --format md
+check "whatif unroute" "$IC" whatif --ledger "$TMP/vg.db" --unroute --by customer
 check "export focus" "$IC" export --format focus --ledger "$TMP/vg.db" --out "$TMP/vg-focus.csv"
 # the same file again: every event found by the batch path's range read, nothing inserted
 check "ingest duplicates" "$IC" ingest -q --ledger "$TMP/vg.db" "$LFX/calls.jsonl"
