@@ -2,7 +2,8 @@
  * pricing core, under a scenario: some of them moved to another model (all of a model's calls, or
  * a share chosen by event id or by prompt size, as a router would send them), sent through the
  * provider's batch API at its discount, more of their input read from the prompt cache, answered
- * by the gateway's exact response cache when they repeat an earlier request, priced at another
+ * by the gateway's exact response cache when they repeat an earlier request, their prompts
+ * shortened (prompt compression), priced at another
  * date's prices (today's, or a later price change), or, to see what the gateway's router saved,
  * each call it moved priced back on the model the client asked for (unroute). The
  * answer is, per group (model, customer, feature, provider or month), what those calls cost and
@@ -64,6 +65,9 @@ typedef struct ic_whatif_opts {
     uint32_t cache_read_bp;    /* at least this share of each call's input tokens read from the
                                   provider's prompt cache (priced at the model's cache-read
                                   rate, its input rate where it has none); 0: as recorded */
+    uint32_t trim_input_bp;    /* each call's input tokens that are not cache reads or writes cut
+                                  by this share (rounded down), as prompt compression would;
+                                  applied before cache_read_bp; 0: as recorded */
     int64_t response_cache_ms; /* > 0: the gateway's exact response cache on, entries kept this
                                   long: a call whose request hash (ic_event.request_hash) equals
                                   that of a successful call answered less than this long before

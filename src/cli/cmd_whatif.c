@@ -16,6 +16,7 @@ static const char usage_text[] =
     "usage: infercost whatif [--ledger PATH] [--from DATE] [--to DATE] [--month YYYY-MM]\n"
     "                        [--swap FROM=TO]... [--share PCT] [--share-by id|input-tokens]\n"
     "                        [--batch] [--batch-discount PCT] [--cache-read PCT]\n"
+    "                        [--trim-input PCT]\n"
     "                        [--response-cache TTL] [--unroute]\n"
     "                        [--at DATE|now] [--provider P] [--model M] [--customer C]\n"
     "                        [--feature F] [--by model|provider|customer|feature|month]\n"
@@ -33,6 +34,8 @@ static const char usage_text[] =
     "                      provider\n"
     "  --cache-read PCT    at least PCT% of each call's input read from the prompt cache, at\n"
     "                      the model's cache-read price (cache writes stay as recorded)\n"
+    "  --trim-input PCT    prompts PCT% shorter, as prompt compression would make them: each\n"
+    "                      call's input that is neither a cache read nor a write cut by PCT%\n"
     "  --response-cache TTL  the gateway's exact response cache on, entries kept TTL (30s, 5m,\n"
     "                      1h, 7d): a call that repeats the request of a successful one answered\n"
     "                      less than TTL before is answered from the cache, at $0 (calls the\n"
@@ -163,6 +166,9 @@ static int run(int argc, char **argv)
         } else if ((v = ic_cli_opt("--cache-read", argc, argv, &i, &bad))) {
             if (ic_cli_parse_pct_bp("--cache-read", v, &o.cache_read_bp))
                 return 2;
+        } else if ((v = ic_cli_opt("--trim-input", argc, argv, &i, &bad))) {
+            if (ic_cli_parse_pct_bp("--trim-input", v, &o.trim_input_bp))
+                return 2;
         } else if ((v = ic_cli_opt("--response-cache", argc, argv, &i, &bad))) {
             if ((o.response_cache_ms = parse_ttl(v)) < 0) {
                 ic_cli_error("--response-cache wants a lifetime from 1s to 365d (30s, 5m, 1h, "
@@ -210,14 +216,18 @@ static int run(int argc, char **argv)
         ic_cli_error("--share and --share-by choose which calls a --swap moves: give a --swap");
         return 2;
     }
-    if (o.unroute && (nswaps || o.batch || at || o.cache_read_bp || o.response_cache_ms)) {
+    if (o.unroute &&
+        (nswaps || o.batch || at || o.cache_read_bp || o.trim_input_bp || o.response_cache_ms)) {
         ic_cli_error("--unroute is a scenario of its own (what routing saved, at the calls' own "
-                     "prices): not with --swap, --batch, --at, --cache-read or --response-cache");
+                     "prices): not with --swap, --batch, --at, --cache-read, --trim-input or "
+                     "--response-cache");
         return 2;
     }
-    if (!nswaps && !o.batch && !o.at && !o.cache_read_bp && !o.response_cache_ms && !o.unroute) {
+    if (!nswaps && !o.batch && !o.at && !o.cache_read_bp && !o.trim_input_bp &&
+        !o.response_cache_ms && !o.unroute) {
         ic_cli_error("whatif: give a scenario: --swap FROM=TO, --batch, --cache-read PCT, "
-                     "--response-cache TTL, --at DATE or --unroute (see infercost whatif --help)");
+                     "--trim-input PCT, --response-cache TTL, --at DATE or --unroute (see "
+                     "infercost whatif --help)");
         return 2;
     }
     if (ic_cli_period(lo.from, lo.to, lo.month, &o.filter))

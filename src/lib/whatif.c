@@ -244,6 +244,21 @@ static bool more_cache_reads(uint32_t bp, ic_usage *u, ic_error *err)
     return want <= rd || ic_usage_set(u, ur, want, err) == IC_OK;
 }
 
+/* --trim-input: the input tokens that are neither cache reads nor writes cut by bp/10000 (rounded
+ * down), as prompt compression would shorten them */
+static bool trim_input(uint32_t bp, ic_usage *u, ic_error *err)
+{
+    int ui = ic_unit_find("input_tokens"), ur = ic_unit_find("cache_read_tokens"),
+        uw = ic_unit_find("cache_write_tokens");
+    if (ui < 0 || ur < 0 || uw < 0) {
+        ic_error_set(err, IC_ERR_CATALOG, "units.yml lacks the input and cache units");
+        return false;
+    }
+    uint64_t in = ic_usage_get(u, ui), cached = ic_usage_get(u, ur) + ic_usage_get(u, uw);
+    uint64_t cut = cached >= in ? 0 : (uint64_t)((ic_u128)(in - cached) * bp / 10000);
+    return cut == 0 || ic_usage_set(u, ui, in - cut, err) == IC_OK;
+}
+
 /* The call priced on m (NULL: the model that priced it, e->provider and e->model, as ingest
  * resolved them) into *c: with the scenario's time and cache reads, or (scenario false) as it was
  * priced, at its own time from its recorded usage. false, with the reason noted, when it cannot
@@ -262,6 +277,7 @@ static bool reprice(wb *b, const ic_event *e, const ic_model *m, bool scenario, 
         return false;
     }
     if (ic_event_detail_usage(e->detail, e->detail_len, &u, &err) != IC_OK ||
+        (scenario && b->o->trim_input_bp && !trim_input(b->o->trim_input_bp, &u, &err)) ||
         (scenario && b->o->cache_read_bp && !more_cache_reads(b->o->cache_read_bp, &u, &err)) ||
         ic_price_usage(m, &u, scenario ? price_time(b->o, e) : e->t_ms, c, &err) != IC_OK) {
         note_unpriced(b->w, e, err.msg);
@@ -380,7 +396,7 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool hit, bool *moved, b
             m = NULL;
         }
     }
-    if (!*moved && (o->batch || o->at || o->cache_read_bp)) {
+    if (!*moved && (o->batch || o->at || o->cache_read_bp || o->trim_input_bp)) {
         ic_error err = {0};
         if (!e->detail_len || ic_event_detail_cost(e->detail, e->detail_len, &then, &err) != IC_OK) {
             note_unpriced(b->w, e, e->detail_len ? err.msg : "no usage recorded");
@@ -390,7 +406,7 @@ static ic_money scenario_cost(wb *b, const ic_event *e, bool hit, bool *moved, b
             tokens_known = true;
         }
     }
-    if (!*moved && tokens_known && (o->at || o->cache_read_bp)) {
+    if (!*moved && tokens_known && (o->at || o->cache_read_bp || o->trim_input_bp)) {
         ic_cost base;
         if (reprice(b, e, NULL, false, &base) && reprice(b, e, NULL, true, &now)) {
             if (base.total != e->cost)
@@ -493,7 +509,8 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
     for (int i = 0; i < o->nswaps; i++)
         if (!o->swaps[i].from || !o->swaps[i].to)
             return ic_error_set(err, IC_ERR_INVALID, "what-if: a swap needs both models");
-    if (o->share_bp > 10000 || o->batch_bp >= 10000 || o->cache_read_bp > 10000)
+    if (o->share_bp > 10000 || o->batch_bp >= 10000 || o->cache_read_bp > 10000 ||
+        o->trim_input_bp > 10000)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: a share or discount above 100%%");
     if (o->response_cache_ms < 0)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: a negative response cache lifetime");
@@ -501,11 +518,12 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
                             "feature or month");
-    if (o->unroute && (o->nswaps || o->batch || o->at || o->cache_read_bp || o->response_cache_ms))
+    if (o->unroute &&
+        (o->nswaps || o->batch || o->at || o->cache_read_bp || o->trim_input_bp || o->response_cache_ms))
         return ic_error_set(err, IC_ERR_INVALID, "what-if: unroute is a scenario of its own (what "
                             "routing saved, at the calls' own prices)");
-    if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp && !o->response_cache_ms &&
-        !o->unroute)
+    if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp && !o->trim_input_bp &&
+        !o->response_cache_ms && !o->unroute)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: no scenario (a model swap, the batch "
                             "discount, more cache reads, the response cache, another date's "
                             "prices or the calls unrouted)");
@@ -654,6 +672,9 @@ static void scenario_text(const ic_whatif_opts *o, char *buf, size_t cap)
             n += (size_t)snprintf(buf + n, cap - n, "%sbatch API at each provider's discount",
                                   n ? "; " : "");
     }
+    if (o->trim_input_bp && n < cap)
+        n += (size_t)snprintf(buf + n, cap - n, "%sprompts %u.%02u%% shorter (uncached input)",
+                              n ? "; " : "", o->trim_input_bp / 100, o->trim_input_bp % 100);
     if (o->cache_read_bp && n < cap)
         n += (size_t)snprintf(buf + n, cap - n, "%sat least %u.%02u%% of input read from the prompt "
                               "cache", n ? "; " : "", o->cache_read_bp / 100,

@@ -137,6 +137,11 @@ expect_eq "whatif acme after" "$(jget "$T/w.json" "d.rows.find(r=>r.key==='acme'
 # acme's cost share: 0.01316 of 0.05 = 26.32%
 expect_eq "whatif acme share" "$(jget "$T/w.json" "d.rows.find(r=>r.key==='acme').whatif_cost_share_pct")" "26.32"
 expect_eq "whatif period" "$(jget "$T/w.json" d.total.period_whatif_usd)" "0.03745625"
+# prompts half as long: the uncached input halved (rounded down), cache reads and writes kept:
+# c1 500 of 1000 x 2.5e-6 = 0.00125; the span 500 of its 1000 uncached = 0.00125; claude 2 of its
+# 5 uncached x 3e-6 = 0.000006; LiteLLM 5000 and 10000 x 0.15e-6 = 0.00075 + 0.0015; c9 2000 of
+# 4000 x 2.5e-6 = 0.005
+expect_eq "whatif trim-input" "$("$IC" whatif --ledger "$L" --trim-input 50 --format json | jq -r .total.saving_usd)" 0.009756
 # the batch API: every call at half price, the claude call 0.02159625 / 2 = 0.010798125
 "$IC" whatif --ledger "$L" --batch --by provider --format csv >"$T/w.csv"
 expect_has "whatif batch anthropic" "$(cat "$T/w.csv")" "anthropic,1,0,1,0,0.02159625,0.010798125,0.010798125,50.00"
