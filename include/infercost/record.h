@@ -5,8 +5,9 @@
  * or a provider response {"provider":"openai","api_flavor":"chat","timestamp":..,"response":{..}}
  * or a streamed one {"provider":"anthropic","timestamp":..,"stream":"event: ...\ndata: {...}\n\n"}.
  * "api_url" (the provider's API URL) can stand in for the provider, matched by the feed's
- * api_pattern. Optional metadata (id, customer, feature, task, key_id, status, latency_ms, cache_hit,
- * routed_from, model_served, batch, fallback, tags, request_hash) is carried through for the ledger.
+ * api_pattern. Optional metadata (id, customer, feature, task, key_id, status, latency_ms,
+ * cache_hit, routed_from, model_served, batch, fallback, tags, request_hash) is carried through
+ * for the ledger.
  *
  * Parsing has a fast path, a focused scanner for the flat usage-record shape (the hot path of
  * `infercost cost`, see BENCHMARKS.md for why), and falls back to json-c for everything else. */

@@ -5,9 +5,9 @@
  * task, month-over-month change and the top movers between the last two months.
  *
  * Sums come from the daily rollups (fast, kept current at ingest) unless the report needs the
- * events (grouping by task, key or tag, selecting by key or tag, percentiles, or raw = true). Every amount is an exact ic_money sum;
- * means and percentiles are exact amounts of single events or exact quotients rounded half-even
- * to the pico-dollar. The writer functions format into a caller's FILE; nothing here prints on
+ * events (grouping by task, key or tag, selecting by key or tag, percentiles, or raw = true).
+ * Every amount is an exact ic_money sum; means and percentiles are exact amounts of single
+ * events or exact quotients rounded half-even to the pico-dollar. The writer functions format into a caller's FILE; nothing here prints on
  * its own or prices anything. */
 #ifndef INFERCOST_REPORT_H
 #define INFERCOST_REPORT_H

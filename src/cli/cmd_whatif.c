@@ -1,7 +1,7 @@
 /* cmd_whatif.c: `infercost whatif`: what the ledger's calls would have cost under a scenario
  * (another model for some of them, the batch API, the response cache, another date's prices,
- * the router's moves undone), per group and against revenue. The numbers come from whatif.h; this file parses options and
- * writes. */
+ * shorter prompts, the router's moves undone), per group and against revenue. The numbers come
+ * from whatif.h; this file parses options and writes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -66,7 +66,8 @@ void ic__table_write(FILE *f, ic_report_format fmt, const char *const *head, int
     char buf[1024], hb[300];
     size_t w[IC__MAX_COLS];
     for (int j = 0; j < nc && j < IC__MAX_COLS; j++) {
-        w[j] = strlen(disp(head[j], md, hb, sizeof hb)); /* a header may come from the user (tag:NAME) */
+        /* a header may come from the user (tag:NAME) */
+        w[j] = strlen(disp(head[j], md, hb, sizeof hb));
         for (size_t i = 0; i < nrows; i++) {
             size_t l = strlen(disp(cell(ctx, i, j), md, buf, sizeof buf));
             if (l > w[j])

@@ -873,7 +873,8 @@ static ic_status pg_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
     " cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_pico::text," \
     " cost_input_pico::text, cost_output_pico::text, "
     /* a v2 ledger read-only: no cache saving */
-    char *sql = scan_sql(s, s->schema >= 3 ? ROLLUP_COLS "cache_saved_pico::text" : ROLLUP_COLS "'0'",
+    char *sql = scan_sql(s,
+                         s->schema >= 3 ? ROLLUP_COLS "cache_saved_pico::text" : ROLLUP_COLS "'0'",
                          "infercost_rollup", "day", lo, hi, f, "model",
                          "day, provider, model, customer, feature");
 #undef ROLLUP_COLS

@@ -1073,7 +1073,8 @@ static ic_status sq_scan_rollups(void *state, const ic_ledger_filter *f, ic_roll
              "cache_read,cache_write,out_tok,reasoning,cost_u,cost_p,cin_u,cin_p,cout_u,cout_p,%s "
              "FROM rollup%s%s",
              s->schema >= 3 ? "coalesce(saved_u,0),coalesce(saved_p,0)" : "0,0",
-             s->schema >= 3 ? " LEFT JOIN rollup_saved USING(day,provider,model,customer,feature)" : "",
+             s->schema >= 3 ? " LEFT JOIN rollup_saved USING(day,provider,model,customer,feature)"
+                            : "",
              w);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)

@@ -599,12 +599,14 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
         return ic_error_set(err, IC_ERR_INVALID, "report: at most %d dimensions and %d tag values",
                             IC_REPORT_MAX_DIMS, IC_REPORT_MAX_TAGS);
     for (int i = 0; i < o->ndims; i++)
-        if (o->dims[i] >= IC_DIM_LAST || (o->dims[i] == IC_DIM_TAG && (!o->tag[i] || !o->tag[i][0])))
+        if (o->dims[i] >= IC_DIM_LAST ||
+            (o->dims[i] == IC_DIM_TAG && (!o->tag[i] || !o->tag[i][0])))
             return ic_error_set(err, IC_ERR_INVALID, "report: dimension %d: %s", i + 1,
                                 o->dims[i] >= IC_DIM_LAST ? "unknown" : "a tag needs its name");
     for (int i = 0; i < o->ntag_is; i++)
         if (!o->tag_is[i][0] || !o->tag_is[i][0][0] || !o->tag_is[i][1])
-            return ic_error_set(err, IC_ERR_INVALID, "report: a tag to match needs a name and a value");
+            return ic_error_set(err, IC_ERR_INVALID,
+                                "report: a tag to match needs a name and a value");
     ic_report *r = calloc(1, sizeof *r);
     if (!r)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");

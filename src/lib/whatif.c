@@ -300,8 +300,8 @@ static bool reprice(wb *b, const ic_event *e, const ic_model *m, bool scenario, 
 static bool routed(wb *b, const ic_event *e, const ic_model **asked)
 {
     *asked = NULL;
-    if (!e->routed_from || !e->routed_from[0] || !strcmp(e->routed_from, e->model ? e->model : "") ||
-        ic__status_is_error(e->status))
+    if (!e->routed_from || !e->routed_from[0] ||
+        !strcmp(e->routed_from, e->model ? e->model : "") || ic__status_is_error(e->status))
         return false;
     if (e->fallback) {
         b->w->by_fallback++;
@@ -518,8 +518,8 @@ ic_status ic_whatif_build(ic_ledger *l, const ic_whatif_opts *o, ic_whatif **out
         o->by != IC_DIM_FEATURE && o->by != IC_DIM_MONTH)
         return ic_error_set(err, IC_ERR_INVALID, "what-if: group by provider, model, customer, "
                             "feature or month");
-    if (o->unroute &&
-        (o->nswaps || o->batch || o->at || o->cache_read_bp || o->trim_input_bp || o->response_cache_ms))
+    if (o->unroute && (o->nswaps || o->batch || o->at || o->cache_read_bp || o->trim_input_bp ||
+                       o->response_cache_ms))
         return ic_error_set(err, IC_ERR_INVALID, "what-if: unroute is a scenario of its own (what "
                             "routing saved, at the calls' own prices)");
     if (!o->nswaps && !o->batch && !o->at && !o->cache_read_bp && !o->trim_input_bp &&
