@@ -77,10 +77,6 @@ typedef struct sq {
     pthread_mutex_t ck_mu;
     pthread_cond_t ck_cv;
     sqlite3 *ck_db;
-    /* the last name seen in each field of sq_insert and its id: consecutive events mostly
-     * repeat them, and a short strcmp beats hashing (bench/ledger.sh) */
-    char last_name[9][64];
-    int64_t last_id[9];
 } sq;
 
 static ic_status dberr(sq *s, ic_error *err, const char *what)
@@ -531,8 +527,6 @@ static ic_status sq_open(void **state, const char *target, bool readonly, ic_err
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     }
     s->readonly = readonly;
-    for (int i = 0; i < 9; i++)
-        s->last_id[i] = -1;
     int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ic_status st;
     if (sqlite3_open_v2(target, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -585,102 +579,34 @@ static void sq_rollback(void *state)
 {
     sq *s = state;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    for (int i = 0; i < 9; i++)
-        s->last_id[i] = -1;
     ic_error e;
     names_load(s, &e); /* names added in the rolled-back transaction are gone */
 }
 
 static const char *nz(const char *x) { return x ? x : ""; }
 
-/* the source "file:line" as (file name id, line) */
-static ic_status source_split(sq *s, const char *src, int64_t *fid, uint64_t *line, ic_error *err)
-{
-    *line = 0;
-    src = nz(src);
-    const char *colon = strrchr(src, ':');
-    if (colon && colon[1]) {
-        char *end;
-        unsigned long long v = strtoull(colon + 1, &end, 10);
-        if (!*end) {
-            char f[1024];
-            size_t n = (size_t)(colon - src) < sizeof f - 1 ? (size_t)(colon - src) : sizeof f - 1;
-            memcpy(f, src, n);
-            f[n] = 0;
-            *line = v;
-            return names_intern(s, f, fid, err);
-        }
-    }
-    return names_intern(s, src, fid, err);
-}
+static ic_status sq_insert_batch(void *state, ic_ledger_batch *b, bool *dup, ic_error *err);
 
+/* one event: a batch of one, packed as every batch is (ledger.c) */
 static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_error *err)
 {
-    sq *s = state;
-    int64_t nm[10];
-    const char *nt[9] = {e->provider, e->model,  e->model_served, e->api_flavor, e->customer,
-                         e->feature,  e->key_id, e->status,       e->routed_from};
-    ic_status st;
-    for (int i = 0; i < 9; i++) {
-        const char *v = nz(nt[i]);
-        if (s->last_id[i] >= 0 && !strcmp(s->last_name[i], v)) {
-            nm[i] = s->last_id[i];
-            continue;
-        }
-        if ((st = names_intern(s, v, &nm[i], err)) != IC_OK)
-            return st;
-        if (strlen(v) < sizeof s->last_name[i]) {
-            strcpy(s->last_name[i], v);
-            s->last_id[i] = nm[i];
-        } else {
-            s->last_id[i] = -1;
-        }
-    }
-    uint64_t line;
-    if ((st = source_split(s, e->source, &nm[9], &line, err)) != IC_OK)
-        return st;
-    unsigned char buf[IC_EVENT_DETAIL_MAX + 2048];
-    ic__wbuf w = {buf, 0, sizeof buf, false};
-    ic__put_u64(&w, 1); /* row format */
-    for (int i = 0; i < 10; i++)
-        ic__put_u64(&w, (uint64_t)nm[i]);
-    ic__put_u64(&w, line);
-    ic__put_u64(&w, e->input_tokens);
-    ic__put_u64(&w, e->cache_read_tokens);
-    ic__put_u64(&w, e->cache_write_tokens);
-    ic__put_u64(&w, e->output_tokens);
-    ic__put_u64(&w, e->reasoning_tokens);
-    ic__put_money(&w, e->cost);
-    ic__put_money(&w, e->cost_input);
-    ic__put_money(&w, e->cost_output);
-    ic__put_i64(&w, e->latency_ms);
-    ic__put_u64(&w, (uint64_t)e->cache_hit | (uint64_t)e->batch << 1);
-    ic__put_bytes(&w, nz(e->task), strlen(nz(e->task)));
-    ic__put_bytes(&w, nz(e->tags), strlen(nz(e->tags)));
-    ic__put_bytes(&w, e->detail ? (const void *)e->detail : "", e->detail ? e->detail_len : 0);
-    if (e->request_hash && e->request_hash[0]) /* optional tail: rows without it end here */
-        ic__put_bytes(&w, e->request_hash, strlen(e->request_hash));
-    if (w.overflow)
-        return ic_error_set(err, IC_ERR_RANGE, "event %.100s: too large to store", e->id);
-    sqlite3_stmt *q = s->ins_event;
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, e->t_ms);
-    sqlite3_bind_text(q, 2, e->id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 3, buf, (int)w.n, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE) {
-        st = dberr(s, err, "inserting an event");
-        sqlite3_reset(q);
-        return st;
-    }
-    /* OR IGNORE: no change means (t, id) is already there */
-    *inserted = sqlite3_changes(s->db) > 0;
-    sqlite3_reset(q);
-    return IC_OK;
+    ic_ledger_batch *b = NULL;
+    ic_status st = ic_ledger_batch_new(&b, err);
+    if (st == IC_OK)
+        st = ic_ledger_batch_add(b, e, err);
+    if (st == IC_OK)
+        st = ic_ledger_batch_seal(b, err);
+    bool dup = false;
+    if (st == IC_OK)
+        st = sq_insert_batch(state, b, &dup, err);
+    *inserted = st == IC_OK && !dup;
+    ic_ledger_batch_free(b);
+    return st;
 }
 
 /* ---- the batch path (ledger.h: insert_batch; the batch's layout is in ledger_internal.h) ---- */
 
-/* Write the row header (format 1 and the ten name ids, as sq_insert packs them) into the gap
+/* Write the row header (format 1 and the ten name ids) into the gap
  * before the entry's body; returns the whole row. */
 static const unsigned char *batch_row(ic_ledger_batch *b, const ic__bent *x, const int64_t *gid,
                                       size_t *len)

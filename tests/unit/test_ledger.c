@@ -381,6 +381,42 @@ static void t_cache_saved(void)
     sqlite3_close(db);
 }
 
+static int flags_ev(const ic_event *e, void *a)
+{
+    int *n = a;
+    *n += e->cache_hit * 100 + e->fallback * 10 + (e->cache_saved == 7);
+    return 0;
+}
+
+/* The event-by-event path (a backend without insert_batch: ic_ledger_append's other way) keeps
+ * what the batch path keeps: the flags, the saving, duplicates found. */
+static void t_one_by_one(void)
+{
+    fresh("one");
+    ic_ledger_ops ops = ic_ledger_sqlite_ops;
+    ops.insert_batch = NULL;
+    ic_ledger *l;
+    ic_error err = {0};
+    CHECK_INT(ic_ledger_open_with(&l, &ops, path, false, &err), IC_OK);
+    ic_event e[2] = {ev("h", 1772359200000, "gpt-4o", "acme", 0),
+                     ev("f", 1772359200001, "gpt-4o", "acme", 9)};
+    e[0].cache_hit = true;
+    e[0].cache_saved = 7;
+    e[1].fallback = true;
+    size_t n = 0;
+    CHECK_INT(ic_ledger_append(l, e, 2, &n, NULL, &err), IC_OK);
+    CHECK_INT(n, 2);
+    CHECK_INT(ic_ledger_append(l, e, 2, &n, NULL, &err), IC_OK);
+    CHECK_INT(n, 0);
+    int flags = 0;
+    CHECK_INT(ic_ledger_scan_events(l, NULL, flags_ev, &flags, &err), IC_OK);
+    CHECK_INT(flags, 111);
+    sums r = {0};
+    CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r, &err), IC_OK);
+    CHECK(r.n == 2 && r.cost == 9 && r.saved == 7);
+    ic_ledger_close(l);
+}
+
 static void t_detail_roundtrip(void)
 {
     fresh("d");
@@ -542,6 +578,7 @@ int main(void)
     RUN(t_backends);
     RUN(t_migrate_v1);
     RUN(t_cache_saved);
+    RUN(t_one_by_one);
     RUN(t_detail_roundtrip);
     RUN(t_batch_paths);
     char cmd[300];
