@@ -248,20 +248,25 @@ static void mem_settle(void *store, const char *key_id, ic_money reserved,
     pthread_mutex_unlock(&m->mu);
 }
 
+/* Read-only (a /metrics scrape must not add keys to the store, which a shared store would then
+ * write): a key never seen, or seen in an earlier period, counts nothing here for that period. */
 static void mem_usage(void *store, const char *key_id, int64_t now_ms, gw_key_usage *out)
 {
     mem *m = store;
-    memset(out, 0, sizeof *out);
+    kstate now = {0}, *k = NULL;
+    periods(now_ms, &now.day, &now.month);
+    now.minute = now_ms / 60000;
     pthread_mutex_lock(&m->mu);
-    kstate *k = get(m, key_id, now_ms);
-    if (k) {
-        const gw_budget_row *o = others_find(m->o, key_id);
-        out->day_spent = k->day_spent + o_day(k, o);
-        out->month_spent = k->month_spent + o_month(k, o);
-        out->held = k->held + (o ? o->held : 0);
-        out->requests = k->req + o_req(k, o);
-        out->tokens = k->tok + k->tok_held + o_tok(k, o);
-    }
+    for (k = m->nb ? m->b[hs(key_id) & (m->nb - 1)] : NULL; k && strcmp(k->id, key_id); k = k->next)
+        ;
+    const gw_budget_row *o = others_find(m->o, key_id);
+    bool day = k && k->day == now.day, month = k && k->month == now.month,
+         minute = k && k->minute == now.minute;
+    out->day_spent = (day ? k->day_spent : 0) + o_day(&now, o);
+    out->month_spent = (month ? k->month_spent : 0) + o_month(&now, o);
+    out->held = (k ? k->held : 0) + (o ? o->held : 0);
+    out->requests = (minute ? k->req : 0) + o_req(&now, o);
+    out->tokens = (minute ? k->tok : 0) + (k ? k->tok_held : 0) + o_tok(&now, o);
     pthread_mutex_unlock(&m->mu);
 }
 

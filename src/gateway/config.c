@@ -461,7 +461,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
                                      "timeout_ms", "drain_timeout_ms", "client_timeout_ms", "max_retries",
                                      "backoff_ms", "require_key", "max_body_bytes", "cache",
                                      "upstreams", "routes", "keys", "budget_store",
-                                     "budget_sync_ms", "gateway_id", NULL};
+                                     "budget_sync_ms", "gateway_id", "key_metrics", NULL};
     int64_t t;
     char *listen = NULL;
     if (!json_object_is_type(root, json_type_object)) {
@@ -481,6 +481,7 @@ gw_config *gw_config_parse(const char *text, size_t len, const char *name, char 
         !get_str(&x, root, "", "access_log", false, &c->access_log) ||
         !get_str(&x, root, "", "catalog", false, &c->catalog) ||
         !get_bool(&x, root, "", "require_key", &c->require_key) ||
+        !get_bool(&x, root, "", "key_metrics", &c->key_metrics) ||
         !get_str(&x, root, "", "budget_store", false, &c->budget_store) ||
         !get_str(&x, root, "", "gateway_id", false, &c->gateway_id))
         goto bad;

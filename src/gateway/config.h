@@ -78,6 +78,7 @@ typedef struct gw_config {
     long client_timeout_ms; /* a client's request read, or a write to it, gives up after this */
     int max_retries, backoff_ms;
     bool require_key;
+    bool key_metrics;       /* /metrics also shows each key's budget and spend (default false) */
     size_t max_body_bytes;
     bool cache_enabled;
     int cache_ttl_s;

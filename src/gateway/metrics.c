@@ -3,7 +3,9 @@
 #include "metrics.h"
 
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "budget.h"
 #include "config.h"
@@ -139,17 +141,16 @@ void gw_metrics_render(const gw_metrics *m, struct evbuffer *b)
               OVH_LE, m->ovh_bucket, GW_OVH_BUCKETS, m->ovh_sum_s, m->ovh_count);
 }
 
-/* a label value as the text format wants it: backslash, double quote and newline escaped */
-static void label(struct evbuffer *b, const char *v)
+/* a label value as the text format wants it: backslash, double quote and newline escaped; out
+ * holds 2 * strlen(v) + 1 */
+static void label(char *out, const char *v)
 {
     for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            evbuffer_add_printf(b, "\\%c", *v);
-        else if (*v == '\n')
-            evbuffer_add(b, "\\n", 2);
-        else
-            evbuffer_add(b, v, 1);
+        if (*v == '\\' || *v == '"' || *v == '\n')
+            *out++ = '\\';
+        *out++ = *v == '\n' ? 'n' : *v;
     }
+    *out = 0;
 }
 
 void gw_metrics_render_keys(const struct gw_config *cfg, const struct gw_budget_ops *ops,
@@ -163,61 +164,66 @@ void gw_metrics_render_keys(const struct gw_config *cfg, const struct gw_budget_
     if (!n)
         return;
     gw_key_usage *u = calloc(cfg->nkeys, sizeof *u);
-    if (!u)
+    char (*lab)[2 * 64 + 1] = calloc(cfg->nkeys, sizeof *lab);
+    if (!u || !lab) {
+        free(u);
+        free(lab);
         return;
+    }
     for (size_t i = 0; i < cfg->nkeys; i++) {
         const gw_key_cfg *k = &cfg->keys[i];
-        if (k->has_day || k->has_month || k->rpm || k->tpm)
-            ops->usage(store, k->id, now_ms, &u[i]);
+        if (!(k->has_day || k->has_month || k->rpm || k->tpm))
+            continue;
+        ops->usage(store, k->id, now_ms, &u[i]);
+        if (strlen(k->id) < 64) /* the config takes 63 bytes at most */
+            label(lab[i], k->id);
     }
     /* one family at a time, as the text format wants: 0 budget, 1 spent, 2 in flight, 3 requests
      * this minute, 4 the rpm limit, 5 tokens this minute, 6 the tpm limit */
-    static const char *const fam[7][3] = {
-        {"infercost_key_budget_usd", "gauge", "A virtual key's budget for the UTC period (day or month), USD."},
-        {"infercost_key_spent_usd", "gauge", "What a virtual key has spent in the current UTC period, every gateway sharing its budget counted, USD."},
-        {"infercost_key_inflight_usd", "gauge", "The worst cases held for a virtual key's calls in flight, USD."},
-        {"infercost_key_requests_minute", "gauge", "A virtual key's requests in the current UTC minute."},
-        {"infercost_key_rpm_limit", "gauge", "A virtual key's requests-per-minute limit."},
-        {"infercost_key_tokens_minute", "gauge", "A virtual key's tokens in the current UTC minute, those held included."},
-        {"infercost_key_tpm_limit", "gauge", "A virtual key's tokens-per-minute limit."}};
-    char a[IC_MONEY_STRLEN];
+    static const char *const fam[7][2] = {
+        {"infercost_key_budget_usd", "A virtual key's budget for the UTC period (day or month), USD."},
+        {"infercost_key_spent_usd", "What a virtual key has spent in the current UTC period, every "
+                                    "gateway sharing its budget counted, USD."},
+        {"infercost_key_inflight_usd", "The worst cases held for a virtual key's calls in flight, USD."},
+        {"infercost_key_requests_minute", "A virtual key's requests in the current UTC minute."},
+        {"infercost_key_rpm_limit", "A virtual key's requests-per-minute limit."},
+        {"infercost_key_tokens_minute", "A virtual key's tokens in the current UTC minute, those "
+                                        "held included."},
+        {"infercost_key_tpm_limit", "A virtual key's tokens-per-minute limit."}};
+    char line[1024], a[IC_MONEY_STRLEN];
     for (int f = 0; f < 7; f++) {
         bool head = false;
         for (size_t i = 0; i < cfg->nkeys; i++) {
             const gw_key_cfg *k = &cfg->keys[i];
             bool money = k->has_day || k->has_month;
-            bool has = f <= 2 ? money : f <= 4 ? k->rpm != 0 : k->tpm != 0;
-            if (!has)
+            if (!(f <= 2 ? money : f <= 4 ? k->rpm != 0 : k->tpm != 0))
                 continue;
             if (!head) {
-                evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", fam[f][0], fam[f][2],
-                                    fam[f][0], fam[f][1]);
+                evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", fam[f][0], fam[f][1],
+                                    fam[f][0]);
                 head = true;
             }
-            for (int p = 0; p < 2 && f <= 1; p++) { /* budget and spent: a line per period */
-                if (!(p ? k->has_month : k->has_day))
-                    continue;
-                ic_money v = f == 0 ? (p ? k->month_usd : k->day_usd)
-                                    : (p ? u[i].month_spent : u[i].day_spent);
-                evbuffer_add_printf(b, "%s{key=\"", fam[f][0]);
-                label(b, k->id);
-                evbuffer_add_printf(b, "\",period=\"%s\"} %s\n", p ? "month" : "day",
-                                    ic_money_format(v, a, sizeof a));
+            int len = 0;
+            if (f <= 1) { /* budget and spent: a line per period the key has a budget for */
+                for (int p = 0; p < 2; p++)
+                    if (p ? k->has_month : k->has_day) {
+                        ic_money v = f == 0 ? (p ? k->month_usd : k->day_usd)
+                                            : (p ? u[i].month_spent : u[i].day_spent);
+                        len += snprintf(line + len, sizeof line - (size_t)len,
+                                        "%s{key=\"%s\",period=\"%s\"} %s\n", fam[f][0], lab[i],
+                                        p ? "month" : "day", ic_money_format(v, a, sizeof a));
+                    }
+            } else if (f == 2) {
+                len = snprintf(line, sizeof line, "%s{key=\"%s\"} %s\n", fam[f][0], lab[i],
+                               ic_money_format(u[i].held, a, sizeof a));
+            } else {
+                uint64_t v = f == 3 ? u[i].requests : f == 4 ? k->rpm : f == 5 ? u[i].tokens : k->tpm;
+                len = snprintf(line, sizeof line, "%s{key=\"%s\"} %llu\n", fam[f][0], lab[i],
+                               (unsigned long long)v);
             }
-            if (f <= 1)
-                continue;
-            evbuffer_add_printf(b, "%s{key=\"", fam[f][0]);
-            label(b, k->id);
-            evbuffer_add(b, "\"} ", 3);
-            if (f == 2)
-                evbuffer_add_printf(b, "%s\n", ic_money_format(u[i].held, a, sizeof a));
-            else
-                evbuffer_add_printf(b, "%llu\n",
-                                    (unsigned long long)(f == 3   ? u[i].requests
-                                                         : f == 4 ? k->rpm
-                                                         : f == 5 ? u[i].tokens
-                                                                  : k->tpm));
+            evbuffer_add(b, line, (size_t)len);
         }
     }
     free(u);
+    free(lab);
 }

@@ -74,7 +74,9 @@ typedef struct gw_call {
     gw_cand cand[GW_MAX_CANDS];
     int ncand, attempt, max_attempts;
     bool hashed;                /* ckey holds the request's hash (a request the cache could answer) */
-    bool by_fallback;           /* the answer came from a fallback target, not the one chosen */
+    bool by_fallback;           /* answered (2xx) by another target than the first chosen, that one
+                                 * having failed: a route's fallback, a tier's next model, another
+                                 * upstream */
     bool cacheable;             /* ... and the cache is on for it */
     uint8_t ckey[32];
     bool reserved;
@@ -818,7 +820,9 @@ static void finish_call(gw_call *c, bool transport_ok)
     /* usage is missing or partial when a stream did not end normally, or an answer came without
      * usage that could be read */
     bool incomplete = (c->streaming && (c->client_gone || !transport_ok)) || usage_unknown;
-    c->by_fallback = c->attempt > 1 && k != &c->cand[0];
+    /* answered by another target than the first chosen, that one having failed */
+    c->by_fallback = c->attempt > 1 && k != &c->cand[0] && transport_ok && !c->client_gone &&
+                     c->status >= 200 && c->status < 300;
     write_event(c, up->provider, served, &u, st, false, incomplete);
     if (c->cacheable && priced && !c->streaming && c->status == 200 &&
         evbuffer_get_length(c->resp) <= s->cfg->cache_max_entry_bytes) {
@@ -2146,7 +2150,8 @@ void gw_proxy_handle(struct evhttp_request *req, void *arg)
     if (!strcmp(path, "/metrics")) {
         struct evbuffer *b = evbuffer_new();
         gw_metrics_render(&s->m, b);
-        gw_metrics_render_keys(s->cfg, s->bops, s->bstore, gw_now_ms(), b);
+        if (s->cfg->key_metrics)
+            gw_metrics_render_keys(s->cfg, s->bops, s->bstore, gw_now_ms(), b);
         uint64_t ce = 0, cb = 0, cv = 0;
         s->cops->stats(s->cstore, &ce, &cb, &cv);
         evbuffer_add_printf(b,

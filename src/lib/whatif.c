@@ -840,9 +840,11 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
                            "%llu %s it moved\n",
                         ic_money_format(-d, a, sizeof a), (unsigned long long)t->moved, calls);
             if (w->by_fallback)
-                fprintf(f, "%llu calls were served by a fallback target (the one the route chose "
-                           "failed): not a routing decision, left as they are\n",
-                        (unsigned long long)w->by_fallback);
+                fprintf(f, "%llu %s answered by a fallback (the target chosen first failed): not "
+                           "a routing decision, left as %s\n",
+                        (unsigned long long)w->by_fallback,
+                        w->by_fallback == 1 ? "call was" : "calls were",
+                        w->by_fallback == 1 ? "it is" : "they are");
         }
         if (w->no_batch_price)
             fprintf(f, "%llu calls left at full price: their provider publishes no batch discount "

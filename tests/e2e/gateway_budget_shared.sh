@@ -22,7 +22,7 @@ for k in alpha beta gamma delta rho eps zeta; do
 done
 gwconf() { # n, spool
     cat >"$T/gw$1.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$2","budget_store":"$URL","gateway_id":"gw-$1","budget_sync_ms":100,
+{"listen":"127.0.0.1:0","spool":"$2","budget_store":"$URL","gateway_id":"gw-$1","budget_sync_ms":100,"key_metrics":true,
  "max_retries":0,
  "upstreams":[{"name":"m","provider":"openai","base_url":"http://127.0.0.1:$FAST/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
   {"name":"slow","provider":"openai","base_url":"http://127.0.0.1:$SLOW/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],

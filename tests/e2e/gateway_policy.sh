@@ -289,6 +289,7 @@ m=$(curl -s "http://127.0.0.1:$GW_PORT/metrics")
 check "metrics cache hits" grep -q '^infercost_cache_hits_total 5$' <<<"$m"
 check "metrics retries" grep -q '^infercost_retries_total [1-9]' <<<"$m"
 check "metrics fallbacks" grep -q '^infercost_fallbacks_total [1-9]' <<<"$m"
+check "no key's spend on /metrics unless key_metrics is set" bash -c '! grep -q "^infercost_key_" <<<"$1"' _ "$m"
 kill -TERM "$GW_PID"; wait "$GW_PID"
 eq "clean exit (no leak, no error)" "$?" 0
 eq "cache hit event" "$(jq -r 'select(.cache_hit) | .model_served' "$T/spool.jsonl" | sort -u)" gpt-4o-mini

@@ -417,7 +417,7 @@ done
 { ul f1 c gpt-4o gpt-4o-mini 1 | sed 's/}$/,"fallback":true}/'
   ul f2 c gpt-4o gpt-4o-mini 1 | sed 's/}$/,"status":"503"}/'; } | "$IC" ingest --quiet --ledger "$U" -
 out=$("$IC" whatif --ledger "$U" --unroute --customer c)
-expect_has "unroute: a fallback is not routing" "$out" "1 calls were served by a fallback target"
+expect_has "unroute: a fallback is not routing" "$out" "1 call was answered by a fallback (the target chosen first failed)"
 expect_has "unroute: nor a failed call" "$out" "none of the calls selected was routed"
 expect_eq "unroute: the fallbacks in JSON" "$("$IC" whatif --ledger "$U" --unroute --format json | jq -c '.total | [.moved, .by_fallback]')" '[2,1]'
 # ingested at a negotiated price (an overlay): the routing saving is the models' difference by
