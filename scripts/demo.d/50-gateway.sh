@@ -63,8 +63,8 @@ echo "by virtual key and tag (infercost report --by key,tag:team; key, team, cal
     jq -r '.rows[] | [.key, .["tag:team"], .requests, .cost_usd, .cache_saved_usd] | map(if . == "" then "(none)" else . end) | @tsv' |
     awk -F'\t' '{ printf "  %-14s %-9s %3s  $%-11s $%s\n", $1, $2, $3, $4, $5 }'
 echo "what the router saved (infercost whatif --unroute: each routed call priced on the model asked for):"
-"$IC" whatif --ledger "$D/ledger.db" --unroute 2>&1 | grep "^routing" | sed 's/^/  /'
-echo "  (the \"auto\" call has no one model asked for: left as it is, and said so)"
+"$IC" whatif --ledger "$D/ledger.db" --unroute 2>&1 | grep "^routing\|recorded cost" | sed 's/ (first: .*//; s/^/  /'
+echo "  (that one is the \"auto\" call: no one model was asked for)"
 echo "kill -9 the gateway, restart: the journal is replayed"
 kill -9 "$GW"; wait "$GW" 2>/dev/null || true
 start

@@ -860,9 +860,10 @@ ic_status ic_whatif_write(const ic_whatif *w, ic_report_format fmt, FILE *f, ic_
                        "through the gateway): no response cache would answer them\n",
                     (unsigned long long)w->unhashed);
         if (t->unpriced)
-            fprintf(f, "%llu calls kept at their recorded cost: the scenario could not price them "
-                       "(first: %s)\n",
-                    (unsigned long long)t->unpriced, w->first_unpriced);
+            fprintf(f, "%llu %s at %s recorded cost: the scenario could not price %s (first: %s)\n",
+                    (unsigned long long)t->unpriced, t->unpriced == 1 ? "call kept" : "calls kept",
+                    t->unpriced == 1 ? "its" : "their", t->unpriced == 1 ? "it" : "them",
+                    w->first_unpriced);
     }
     return ferror(f) ? ic_error_set(err, IC_ERR_IO, "write error") : IC_OK;
 }
