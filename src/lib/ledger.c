@@ -598,6 +598,24 @@ ic_status ic_ledger_batch_add_src(ic_ledger_batch *b, const ic_event *e, const c
     return IC_OK;
 }
 
+ic_status ic__insert_one(void *state,
+                         ic_status (*insert_batch)(void *, ic_ledger_batch *, bool *, ic_error *),
+                         const ic_event *e, bool *inserted, ic_error *err)
+{
+    ic_ledger_batch *b = NULL;
+    ic_status st = ic_ledger_batch_new(&b, err);
+    if (st == IC_OK)
+        st = ic_ledger_batch_add(b, e, err);
+    if (st == IC_OK)
+        st = ic_ledger_batch_seal(b, err);
+    bool dup = false;
+    if (st == IC_OK)
+        st = insert_batch(state, b, &dup, err);
+    *inserted = st == IC_OK && !dup;
+    ic_ledger_batch_free(b);
+    return st;
+}
+
 ic_status ic_ledger_batch_add(ic_ledger_batch *b, const ic_event *e, ic_error *err)
 {
     /* split "file:line" as the store keeps it: the file as a name, the line as a number */

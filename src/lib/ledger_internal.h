@@ -106,6 +106,13 @@ struct ic_ledger_batch {
     bool *dup;            /* by entry: filled by the append */
 };
 
+/* A backend's insert op: the event as a batch of one through its insert_batch (so that a row is
+ * packed in one place, ledger.c). */
+ic_status ic__insert_one(void *state,
+                         ic_status (*insert_batch)(void *, struct ic_ledger_batch *, bool *,
+                                                   ic_error *),
+                         const struct ic_event *e, bool *inserted, ic_error *err);
+
 static inline const char *ic__bname(const struct ic_ledger_batch *b, uint32_t i)
 {
     return (const char *)b->arena + b->name_off[i];

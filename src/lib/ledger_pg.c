@@ -566,18 +566,7 @@ static ic_status pg_insert_batch(void *state, ic_ledger_batch *b, bool *dup, ic_
 
 static ic_status pg_insert(void *state, const ic_event *e, bool *inserted, ic_error *err)
 {
-    ic_ledger_batch *b = NULL;
-    ic_status st = ic_ledger_batch_new(&b, err);
-    if (st == IC_OK)
-        st = ic_ledger_batch_add(b, e, err);
-    if (st == IC_OK)
-        st = ic_ledger_batch_seal(b, err);
-    bool dup = false;
-    if (st == IC_OK)
-        st = pg_insert_batch(state, b, &dup, err);
-    *inserted = st == IC_OK && !dup;
-    ic_ledger_batch_free(b);
-    return st;
+    return ic__insert_one(state, pg_insert_batch, e, inserted, err);
 }
 
 static ic_status pg_rollup_add(void *state, const ic_rollup *r, ic_error *err)

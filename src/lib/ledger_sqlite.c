@@ -587,21 +587,9 @@ static const char *nz(const char *x) { return x ? x : ""; }
 
 static ic_status sq_insert_batch(void *state, ic_ledger_batch *b, bool *dup, ic_error *err);
 
-/* one event: a batch of one, packed as every batch is (ledger.c) */
 static ic_status sq_insert(void *state, const ic_event *e, bool *inserted, ic_error *err)
 {
-    ic_ledger_batch *b = NULL;
-    ic_status st = ic_ledger_batch_new(&b, err);
-    if (st == IC_OK)
-        st = ic_ledger_batch_add(b, e, err);
-    if (st == IC_OK)
-        st = ic_ledger_batch_seal(b, err);
-    bool dup = false;
-    if (st == IC_OK)
-        st = sq_insert_batch(state, b, &dup, err);
-    *inserted = st == IC_OK && !dup;
-    ic_ledger_batch_free(b);
-    return st;
+    return ic__insert_one(state, sq_insert_batch, e, inserted, err);
 }
 
 /* ---- the batch path (ledger.h: insert_batch; the batch's layout is in ledger_internal.h) ---- */

@@ -227,16 +227,26 @@ static int64_t price_time(const ic_whatif_opts *o, const ic_event *e)
     return ic_time_day(o->at_ms) * 86400000 + (e->t_ms - ic_time_day(e->t_ms) * 86400000);
 }
 
+/* the units of input, cache reads and cache writes (u[0..2]); false if units.yml lacks one */
+static bool input_units(int u[3], ic_error *err)
+{
+    u[0] = ic_unit_find("input_tokens");
+    u[1] = ic_unit_find("cache_read_tokens");
+    u[2] = ic_unit_find("cache_write_tokens");
+    if (u[0] >= 0 && u[1] >= 0 && u[2] >= 0)
+        return true;
+    ic_error_set(err, IC_ERR_CATALOG, "units.yml lacks the input and cache units");
+    return false;
+}
+
 /* --cache-read: at least bp/10000 of the input tokens read from the cache, no more than the input
  * not already written to it */
 static bool more_cache_reads(uint32_t bp, ic_usage *u, ic_error *err)
 {
-    int ui = ic_unit_find("input_tokens"), ur = ic_unit_find("cache_read_tokens"),
-        uw = ic_unit_find("cache_write_tokens");
-    if (ui < 0 || ur < 0 || uw < 0) {
-        ic_error_set(err, IC_ERR_CATALOG, "units.yml lacks the input and cache units");
+    int k[3];
+    if (!input_units(k, err))
         return false;
-    }
+    int ui = k[0], ur = k[1], uw = k[2];
     uint64_t in = ic_usage_get(u, ui), rd = ic_usage_get(u, ur), wr = ic_usage_get(u, uw);
     uint64_t want = (uint64_t)((ic_u128)in * bp / 10000); /* rounded down */
     if (want > in - (wr < in ? wr : in))
@@ -248,15 +258,12 @@ static bool more_cache_reads(uint32_t bp, ic_usage *u, ic_error *err)
  * down), as prompt compression would shorten them */
 static bool trim_input(uint32_t bp, ic_usage *u, ic_error *err)
 {
-    int ui = ic_unit_find("input_tokens"), ur = ic_unit_find("cache_read_tokens"),
-        uw = ic_unit_find("cache_write_tokens");
-    if (ui < 0 || ur < 0 || uw < 0) {
-        ic_error_set(err, IC_ERR_CATALOG, "units.yml lacks the input and cache units");
+    int k[3];
+    if (!input_units(k, err))
         return false;
-    }
-    uint64_t in = ic_usage_get(u, ui), cached = ic_usage_get(u, ur) + ic_usage_get(u, uw);
+    uint64_t in = ic_usage_get(u, k[0]), cached = ic_usage_get(u, k[1]) + ic_usage_get(u, k[2]);
     uint64_t cut = cached >= in ? 0 : (uint64_t)((ic_u128)(in - cached) * bp / 10000);
-    return cut == 0 || ic_usage_set(u, ui, in - cut, err) == IC_OK;
+    return cut == 0 || ic_usage_set(u, k[0], in - cut, err) == IC_OK;
 }
 
 /* The call priced on m (NULL: the model that priced it, e->provider and e->model, as ingest
