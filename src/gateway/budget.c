@@ -170,6 +170,20 @@ static uint64_t o_tok(const kstate *k, const gw_budget_row *o)
     return o && o->minute == k->minute ? o->tokens : 0;
 }
 
+/* What key k (NULL: never seen) has used in the periods of now, the other gateways' sums o
+ * (NULL: none) included: what a reserve checks, and what /metrics shows. A period of k's that is
+ * not now's counts nothing. */
+static void usage_of(const kstate *k, const gw_budget_row *o, const kstate *now, gw_key_usage *u)
+{
+    bool day = k && k->day == now->day, month = k && k->month == now->month,
+         minute = k && k->minute == now->minute;
+    u->day_spent = (day ? k->day_spent : 0) + o_day(now, o);
+    u->month_spent = (month ? k->month_spent : 0) + o_month(now, o);
+    u->held = (k ? k->held : 0) + (o ? o->held : 0);
+    u->requests = (minute ? k->req : 0) + o_req(now, o);
+    u->tokens = (minute ? k->tok : 0) + (k ? k->tok_held : 0) + o_tok(now, o);
+}
+
 static bool reserve_locked(mem *m, const char *key_id, const gw_limits *lim, ic_money worst,
                            uint64_t tokens, int64_t now_ms, char *why, size_t whycap)
 {
@@ -179,34 +193,33 @@ static bool reserve_locked(mem *m, const char *key_id, const gw_limits *lim, ic_
         snprintf(why, whycap, "out of memory");
         return false;
     }
-    const gw_budget_row *o = others_find(m->o, key_id);
-    ic_money day_spent = k->day_spent + o_day(k, o), month_spent = k->month_spent + o_month(k, o);
-    ic_money held = k->held + (o ? o->held : 0);
-    if (lim->rpm && k->req + o_req(k, o) + 1 > lim->rpm) {
+    gw_key_usage u; /* get() has put k in the current periods */
+    usage_of(k, others_find(m->o, key_id), k, &u);
+    if (lim->rpm && u.requests + 1 > lim->rpm) {
         snprintf(why, whycap, "rate limit: %u requests per minute reached for key '%s'", lim->rpm,
                  key_id);
         return false;
     }
-    if (lim->tpm && k->tok + k->tok_held + o_tok(k, o) >= lim->tpm) {
+    if (lim->tpm && u.tokens >= lim->tpm) {
         snprintf(why, whycap, "rate limit: %llu tokens per minute reached for key '%s'",
                  (unsigned long long)lim->tpm, key_id);
         return false;
     }
-    if (lim->has_day && day_spent + held + worst > lim->day) {
+    if (lim->has_day && u.day_spent + u.held + worst > lim->day) {
         snprintf(why, whycap,
                  "budget: key '%s' has spent $%s of its $%s daily budget (plus $%s in flight); "
                  "this call could cost up to $%s",
-                 key_id, ic_money_format(day_spent, a, sizeof a),
-                 ic_money_format(lim->day, b, sizeof b), ic_money_format(held, c, sizeof c),
+                 key_id, ic_money_format(u.day_spent, a, sizeof a),
+                 ic_money_format(lim->day, b, sizeof b), ic_money_format(u.held, c, sizeof c),
                  ic_money_format(worst, d, sizeof d));
         return false;
     }
-    if (lim->has_month && month_spent + held + worst > lim->month) {
+    if (lim->has_month && u.month_spent + u.held + worst > lim->month) {
         snprintf(why, whycap,
                  "budget: key '%s' has spent $%s of its $%s monthly budget (plus $%s in flight); "
                  "this call could cost up to $%s",
-                 key_id, ic_money_format(month_spent, a, sizeof a),
-                 ic_money_format(lim->month, b, sizeof b), ic_money_format(held, c, sizeof c),
+                 key_id, ic_money_format(u.month_spent, a, sizeof a),
+                 ic_money_format(lim->month, b, sizeof b), ic_money_format(u.held, c, sizeof c),
                  ic_money_format(worst, d, sizeof d));
         return false;
     }
@@ -259,14 +272,7 @@ static void mem_usage(void *store, const char *key_id, int64_t now_ms, gw_key_us
     pthread_mutex_lock(&m->mu);
     for (k = m->nb ? m->b[hs(key_id) & (m->nb - 1)] : NULL; k && strcmp(k->id, key_id); k = k->next)
         ;
-    const gw_budget_row *o = others_find(m->o, key_id);
-    bool day = k && k->day == now.day, month = k && k->month == now.month,
-         minute = k && k->minute == now.minute;
-    out->day_spent = (day ? k->day_spent : 0) + o_day(&now, o);
-    out->month_spent = (month ? k->month_spent : 0) + o_month(&now, o);
-    out->held = (k ? k->held : 0) + (o ? o->held : 0);
-    out->requests = (minute ? k->req : 0) + o_req(&now, o);
-    out->tokens = (minute ? k->tok : 0) + (k ? k->tok_held : 0) + o_tok(&now, o);
+    usage_of(k, others_find(m->o, key_id), &now, out);
     pthread_mutex_unlock(&m->mu);
 }
 

@@ -86,6 +86,7 @@ typedef struct builder {
     ic_smap mover_month;  /* mover \x1f month -> index into mc */
     mcost *mc;
     size_t nmc, mc_cap;
+    bool want_tags; /* a tag dimension or a tag to match: each event's tags are parsed */
     bool oom;
 } builder;
 
@@ -395,12 +396,9 @@ static int on_event(const ic_event *e, void *arg)
     const ic_report_opts *o = b->o;
     if (o->key_id && strcmp(o->key_id, e->key_id ? e->key_id : ""))
         return 0;
-    bool want_tags = o->ntag_is > 0;
-    for (int i = 0; i < o->ndims; i++)
-        want_tags = want_tags || o->dims[i] == IC_DIM_TAG;
     /* tags are stored as a compact JSON object (record.c); one that does not parse counts as
      * no tags */
-    json_object *tags = want_tags && e->tags && e->tags[0] ? json_tokener_parse(e->tags) : NULL;
+    json_object *tags = b->want_tags && e->tags && e->tags[0] ? json_tokener_parse(e->tags) : NULL;
     for (int k = 0; k < o->ntag_is; k++)
         if (strcmp(tag_value(tags, o->tag_is[k][0]), o->tag_is[k][1])) {
             json_object_put(tags);
@@ -611,12 +609,13 @@ ic_status ic_report_build(ic_ledger *l, const ic_report_opts *o, ic_report **out
     if (!r)
         return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
     r->opts = *o;
-    builder b = {.r = r, .o = o};
+    builder b = {.r = r, .o = o, .want_tags = o->ntag_is > 0};
     /* per event: what the rollups do not hold (tasks, keys, tags, single costs) */
     bool per_event = o->percentiles || o->key_id || o->ntag_is;
     for (int i = 0; i < o->ndims; i++) {
         ic_dim d = o->dims[i];
         per_event = per_event || d == IC_DIM_TASK || d == IC_DIM_KEY || d == IC_DIM_TAG;
+        b.want_tags = b.want_tags || d == IC_DIM_TAG;
         if (d == IC_DIM_TAG)
             snprintf(r->head[i], sizeof r->head[i], "tag:%.*s", IC_REPORT_TAG_MAX, o->tag[i]);
         else
