@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 50-gateway.sh: the gateway in front of the mock provider (nothing leaves this machine): calls
-# priced on the fly, a stream metered, "auto" routed to the cheapest tier model, FAQ traffic
+# priced on the fly, a stream metered, a stream the client leaves recorded with estimated usage,
+# "auto" routed to the cheapest tier model, FAQ traffic
 # routed to a smaller model by a rule, a cache hit at $0, a budget refusal, live spend from the
 # ledger the gateway writes (by key and tag too), what the cache and the router saved, a crash
 # (kill -9) and the journal's recovery, and the spool priced again by `infercost cost`. Run by
@@ -13,7 +14,7 @@ PIDS=()
 trap 'for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$p" 2>/dev/null || true; done' EXIT
 port_of() { for _ in $(seq 1 100); do grep -q "listening on" "$1" 2>/dev/null && break; sleep 0.05; done
             sed -n 's/.*:\([0-9]*\)$/\1/p' "$1" | head -n1; }
-"$IC" mock-provider --listen 127.0.0.1:0 --latency-ms 30 >"$D/mock.out" 2>&1 & PIDS+=($!)
+"$IC" mock-provider --listen 127.0.0.1:0 --latency-ms 30 --chunk-delay-ms 5 >"$D/mock.out" 2>&1 & PIDS+=($!)
 MP=$(port_of "$D/mock.out")
 KEY="ick-demo-customer-key-000001"
 cat >"$D/gw.json" <<JSON
@@ -36,6 +37,9 @@ curl -s -D "$D/h" -o /dev/null "$G/messages" -d '{"model":"claude-sonnet-4-5","m
 echo "anthropic claude-sonnet-4-5    cost \$$(hdr X-Infercost-Cost)"
 c=$(curl -sN "$G/chat/completions" -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Stream it"}]}' | sed -n 's/^: infercost-cost-usd=//p')
 echo "streamed gpt-4o                cost \$$c (usage asked upstream, hidden from the client)"
+curl -sN --max-time 0.09 "$G/chat/completions" -o /dev/null \
+    -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Write a long essay"}]}' || true
+echo "a client leaves a stream        recorded with estimated usage (OpenAI reports usage at the end only)"
 curl -s -D "$D/h" -o /dev/null "$G/chat/completions" -d '{"model":"auto","messages":[{"role":"user","content":"Classify: spam?"}]}'
 echo "model auto -> $(hdr X-Infercost-Model-Served)         cost \$$(hdr X-Infercost-Cost) (cheapest of the tier for this call)"
 for q in "How do I reset my password?" "Where is my invoice?" "Can I change my plan?"; do
@@ -73,5 +77,7 @@ kill -TERM "$GW"; wait "$GW" 2>/dev/null || true
 echo "spool: $(wc -l <"$D/spool.jsonl") events (refused calls never reached the provider); priced again by infercost cost:"
 "$IC" cost "$D/spool.jsonl" | jq -r '[.model, .total_usd] | @tsv' | sort | uniq -c | sed 's/^/  /'
 jq -r 'select(.cache_hit) | "  cache hit recorded: \(.model_served), cache_hit=\(.cache_hit)"' "$D/spool.jsonl"
+jq -r 'select(.status == "client_closed") | "  stream the client left: \(.usage.input_tokens) prompt tokens counted, \(.usage.output_tokens) output tokens counted from the text streamed (usage_incomplete=\(.tags.usage_incomplete))"' "$D/spool.jsonl"
+"$IC" cost --summary "$D/spool.jsonl" | grep '^total spend\|^of which estimated' | sed 's/^/  /'
 echo "the ledger after the crash and restart: every spooled event once (requests = $(wc -l <"$D/spool.jsonl")):"
 "$IC" report --ledger "$D/ledger.db" --by customer 2>&1 | sed -n '1,5p' | sed 's/^/  /'

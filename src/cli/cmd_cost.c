@@ -40,6 +40,8 @@ typedef struct group { /* --summary: one provider/model */
     uint64_t calls, input, output, hits;
     ic_money cost, saved; /* saved: by prompt-cache reads */
     ic_money hit_saved;   /* by a response cache: the calls it answered (cache_hit) */
+    uint64_t est_calls;   /* tags.usage_incomplete: priced on a gateway's estimate */
+    ic_money est_cost;
 } group;
 
 typedef struct block {
@@ -130,6 +132,10 @@ static void add_group(block *b, const ic_record *r, const ic_cost *c)
     g->input += ic_usage_get(&r->usage, ic_unit_find("input_tokens"));
     g->output += ic_usage_get(&r->usage, ic_unit_find("output_tokens"));
     g->cost += c->total;
+    if (r->usage_incomplete) {
+        g->est_calls++;
+        g->est_cost += c->total;
+    }
     if (r->cache_hit) { /* nothing paid: the whole call is the response cache's saving */
         g->hits++;
         g->hit_saved += c->saved;
@@ -203,9 +209,11 @@ static void print_summary(group *g, size_t n, size_t lines, size_t failed)
 {
     char cost[IC_MONEY_STRLEN], saved[IC_MONEY_STRLEN];
     qsort(g, n, sizeof *g, cmp_group);
-    ic_money total = 0, total_saved = 0, hit_saved = 0;
-    uint64_t calls = 0, hits = 0;
+    ic_money total = 0, total_saved = 0, hit_saved = 0, est_cost = 0;
+    uint64_t calls = 0, hits = 0, est_calls = 0;
     for (size_t i = 0; i < n; i++) {
+        est_calls += g[i].est_calls;
+        est_cost += g[i].est_cost;
         total += g[i].cost;
         total_saved += g[i].saved;
         calls += g[i].calls;
@@ -244,6 +252,13 @@ static void print_summary(group *g, size_t n, size_t lines, size_t failed)
     ic_money_format(total, cost, sizeof cost);
     ic_money_format(total_saved, saved, sizeof saved);
     printf("\ntotal spend:  $%s\n", cost);
+    if (est_calls) {
+        char est[IC_MONEY_STRLEN];
+        printf("of which estimated: $%s (%llu call%s whose provider did not report usage: streams "
+               "cut before it, answers without it; tags.usage_incomplete)\n",
+               ic_money_format(est_cost, est, sizeof est), (unsigned long long)est_calls,
+               est_calls == 1 ? "" : "s");
+    }
     printf("cache reads saved: $%s (%.1f%% of what the same calls would have cost uncached)\n", saved,
            total + total_saved ? 100.0 * ic_money_to_double(total_saved) /
                                      ic_money_to_double(total + total_saved) : 0.0);
@@ -378,6 +393,8 @@ static void emit_block(pipeline *pl, block *b)
             a->saved += b->groups[g].saved;
             a->hits += b->groups[g].hits;
             a->hit_saved += b->groups[g].hit_saved;
+            a->est_calls += b->groups[g].est_calls;
+            a->est_cost += b->groups[g].est_cost;
         }
     }
     b->ngroups = 0;

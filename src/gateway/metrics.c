@@ -86,6 +86,13 @@ void gw_metrics_render(const gw_metrics *m, struct evbuffer *b)
     evbuffer_add_printf(b, "# HELP infercost_unpriced_calls_total Calls whose cost could not be computed (recorded in the spool for repricing).\n"
                            "# TYPE infercost_unpriced_calls_total counter\n"
                            "infercost_unpriced_calls_total %llu\n", (unsigned long long)m->unpriced);
+    evbuffer_add_printf(b, "# HELP infercost_estimated_calls_total Calls whose provider did not report usage (a stream cut before it, an answer without it): recorded with the gateway's estimate.\n"
+                           "# TYPE infercost_estimated_calls_total counter\n"
+                           "infercost_estimated_calls_total %llu\n"
+                           "# HELP infercost_estimated_cost_usd_total Their cost on that estimate, USD (not in infercost_cost_usd_total).\n"
+                           "# TYPE infercost_estimated_cost_usd_total counter\n"
+                           "infercost_estimated_cost_usd_total %s\n",
+                        (unsigned long long)m->estimated, ic_money_format(m->estimated_cost, a, sizeof a));
     evbuffer_add_printf(b,
                         "# HELP infercost_cache_hits_total Responses served from the exact cache.\n"
                         "# TYPE infercost_cache_hits_total counter\n"

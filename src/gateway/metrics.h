@@ -20,6 +20,8 @@ typedef struct gw_metrics {
     uint64_t input_tokens, output_tokens, cache_read_tokens, reasoning_tokens;
     ic_money cost, cache_saved;
     uint64_t unpriced;
+    uint64_t estimated;             /* calls whose usage the gateway estimated (proxy.c) */
+    ic_money estimated_cost;        /* ... priced on that estimate */
     uint64_t cache_hits, cache_misses;
     uint64_t refused_budget, refused_rate, refused_auth;
     uint64_t upstream_errors, retries, fallbacks, client_aborts;

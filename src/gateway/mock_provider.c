@@ -36,6 +36,7 @@ typedef struct mock_opts {
     int threads;
     const char *expect_key; /* value from --expect-key-env, never printed */
     bool no_auth;
+    bool no_usage; /* chat answers without usage, as servers that ignore stream_options do */
 } mock_opts;
 
 #define LIT(b, s) evbuffer_add((b), s, sizeof(s) - 1)
@@ -359,7 +360,7 @@ static void do_chat(struct evhttp_request *req, json_object *body)
     json_object *so;
     if (stream && json_object_object_get_ex(body, "stream_options", &so) &&
         json_object_object_get_ex(so, "include_usage", &v))
-        inc = json_object_get_boolean(v);
+        inc = json_object_get_boolean(v) && !O.no_usage;
     unsigned long long id = next_id();
     long created = (long)time(NULL);
     const char *fin = g.capped ? "length" : "stop";
@@ -370,8 +371,11 @@ static void do_chat(struct evhttp_request *req, json_object *body)
         gw_json_quote(r->body, g.model);
         LIT(r->body, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
         gw_json_quote(r->body, g.text);
-        evbuffer_add_printf(r->body, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"%s\"}],\"usage\":", fin);
-        chat_usage(r->body, &g);
+        evbuffer_add_printf(r->body, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"%s\"}]", fin);
+        if (!O.no_usage) {
+            LIT(r->body, ",\"usage\":");
+            chat_usage(r->body, &g);
+        }
         LIT(r->body, ",\"system_fingerprint\":\"fp_mock\"}");
     } else {
         struct evbuffer *b = evbuffer_new();
@@ -779,7 +783,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: infercost mock-provider [--listen HOST:PORT] [--latency-ms N] [--jitter-ms N]\n"
             "         [--chunk-delay-ms N] [--error-rate F] [--error-status CODE] [--output-tokens N]\n"
-            "         [--threads N] [--expect-key-env VAR | --no-auth]\n"
+            "         [--threads N] [--expect-key-env VAR | --no-auth] [--no-usage]\n"
             "A local OpenAI + Anthropic stand-in for tests, demos and load tests (never calls a\n"
             "real provider). Endpoints: POST /v1/chat/completions, /v1/responses, /v1/embeddings,\n"
             "/v1/messages (Anthropic); GET /v1/models, /healthz. Streaming with \"stream\":true.\n"
@@ -791,6 +795,8 @@ static void usage(FILE *f)
             "                       add 2N reasoning tokens; max_tokens caps both)\n"
             "  --threads N          event loops sharing the port (default 1)\n"
             "  --expect-key-env VAR the API key must equal $VAR (else 401); --no-auth accepts none\n"
+            "  --no-usage           chat answers carry no usage and streams ignore include_usage,\n"
+            "                       as some OpenAI-compatible servers do\n"
             "Prints \"mock-provider listening on http://HOST:PORT\" once ready.\n");
 }
 
@@ -810,8 +816,8 @@ static int cmd_mock(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (!strcmp(argv[i], "--no-auth")) {
-            O.no_auth = true;
+        if (!strcmp(argv[i], "--no-auth") || !strcmp(argv[i], "--no-usage")) {
+            *(argv[i][5] == 'a' ? &O.no_auth : &O.no_usage) = true;
             i++;
             continue;
         }

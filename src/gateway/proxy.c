@@ -32,6 +32,7 @@
 #include "infercost/units.h"
 #include "infercost/usage.h"
 #include "budget_pg.h"
+#include "gentext.h"
 #include "gw_util.h"
 #include "router.h"
 #include "server.h"
@@ -90,6 +91,7 @@ typedef struct gw_call {
     char pass[1024];            /* provider headers passed on (upstream.h) */
     struct evbuffer *resp;      /* non-streamed body (or an error body) */
     gw_sse sse;
+    gw_gen gen;                 /* the text the stream carried, for estimating a cut call's usage */
     struct evbuffer *keep;      /* stream events that carry usage/model, for metering */
     struct evbuffer *out;
     bool streaming, client_gone, too_big, paused;
@@ -291,6 +293,7 @@ static void call_free(gw_call *c)
     if (c->resume_ev)
         event_free(c->resume_ev);
     gw_sse_free(&c->sse);
+    gw_gen_free(&c->gen);
     /* Recycle the call with its three (emptied) buffers: a call is larger than malloc's small
      * bins, and allocating one after many small frees made glibc consolidate its fast bins on
      * every request (perf: malloc_consolidate ~1.6% of the gateway's CPU at 2,000 RPS). */
@@ -724,6 +727,77 @@ static uint64_t usage_tokens(const ic_usage *u)
     return (ui >= 0 ? ic_usage_get(u, ui) : 0) + (uo >= 0 ? ic_usage_get(u, uo) : 0);
 }
 
+static ic_count_cache *counts_of(gw_server *s);
+
+/* tokens of a text kept by gentext.c, for model: its kept part counted, the part past the limit
+ * extrapolated from it */
+static uint64_t gen_tokens(gw_server *s, const gw_gen *g, const char *model)
+{
+    ic_text_count tc = {0};
+    ic_error err = {0};
+    uint64_t n = 0;
+    if (g->len && ic_count_text_for_model_in(counts_of(s), model, g->p, g->len, &tc, &err) == IC_OK)
+        n = tc.tokens;
+    if (g->dropped)
+        n += g->len && n ? (uint64_t)((n * (unsigned __int128)g->dropped + g->len - 1) / g->len)
+                         : (g->dropped + 3) / 4;
+    return n;
+}
+
+/* Usage the provider did not report, estimated in u (docs/gateway.md, "Estimated usage"): a
+ * stream cut before its usage arrived, an answer without usage, a call lost after its request
+ * was sent. The input the provider reported (Anthropic's message_start) stays; else the prompt
+ * is counted as `infercost estimate` counts it (exactly for a model with a tiktoken encoding).
+ * The output is the larger of what was reported and the text received, counted with the
+ * model's tokenizer: the stream's deltas, or a whole answer's text (answer), or nothing for a
+ * call lost before any answer. What the provider did not send (reasoning it keeps hidden,
+ * tokens generated after the cut) is not in it. */
+static void estimate_usage(gw_call *c, const char *model, ic_usage *u, bool answer)
+{
+    gw_server *s = c->s;
+    int ui = ic_unit_find("input_tokens"), uo = ic_unit_find("output_tokens");
+    if (ui < 0 || uo < 0)
+        return;
+    ic_error err = {0};
+    if (!(u->present >> ui & 1) && c->body) {
+        size_t len = 0;
+        const char *req = json_object_to_json_string_length(c->body, JSON_C_TO_STRING_PLAIN, &len);
+        ic_chat_count cc;
+        uint64_t in = 0;
+        if (c->ep == EP_CHAT && req &&
+            ic_chat_count_request_in(counts_of(s), req, len, model, &cc, &err) == IC_OK) {
+            in = cc.prompt_tokens;
+        } else {
+            gw_gen t = {0};
+            gw_gen_json(&t, c->body, GW_GEN_REQUEST_KEYS);
+            in = gen_tokens(s, &t, model);
+            gw_gen_free(&t);
+        }
+        ic_usage_set(u, ui, in, &err);
+    }
+    uint64_t out = 0;
+    if (c->streaming) {
+        out = gen_tokens(s, &c->gen, model);
+    } else if (answer && evbuffer_get_length(c->resp)) {
+        size_t n = evbuffer_get_length(c->resp);
+        json_tokener *tk = json_tokener_new();
+        json_object *b = tk ? json_tokener_parse_ex(tk, (const char *)evbuffer_pullup(c->resp, -1),
+                                                    (int)(n < INT32_MAX ? n : INT32_MAX))
+                            : NULL;
+        if (tk)
+            json_tokener_free(tk);
+        if (b) {
+            gw_gen t = {0};
+            gw_gen_json(&t, b, GW_GEN_ANSWER_KEYS);
+            out = gen_tokens(s, &t, model);
+            gw_gen_free(&t);
+            json_object_put(b);
+        }
+    }
+    if (out > ic_usage_get(u, uo) || !(u->present >> uo & 1))
+        ic_usage_set(u, uo, out, &err);
+}
+
 static void start_attempt(gw_call *c);
 static void add_pass_headers(struct evkeyvalq *h, const char *pass);
 
@@ -744,7 +818,6 @@ static void finish_call(gw_call *c, bool transport_ok)
     const gw_upstream_cfg *up = &s->cfg->upstreams[k->upstream];
     ic_usage u;
     ic_usage_clear(&u); /* no body, or an extraction that fails early: no usage */
-    ic_usage_clear(&u);
     char model[256], why[512] = "", costs[IC_MONEY_STRLEN] = "";
     bool have_usage = false, priced = false;
     ic_cost cost;
@@ -770,30 +843,46 @@ static void finish_call(gw_call *c, bool transport_ok)
     }
     /* the served model as the provider names it; else the one we asked for */
     const char *served = k->model;
-    if (have_usage) {
-        ic_error err = {0};
-        if (ic_price_call(s->cat, up->provider, served, &u, c->t0_ms, &cost, &err) == IC_OK) {
-            priced = true;
-            ic_money_format(cost.total, costs, sizeof costs);
-            s->m.cost += cost.total;
-        } else {
-            snprintf(why, sizeof why, "%s", err.msg);
-            s->m.unpriced++;
-        }
-        meter_usage(s, &u);
-    }
     /* an answer the provider bills (2xx, or a stream that began) whose usage could not be read:
      * its cost is not known, so it is never taken for $0 */
     bool usage_unknown = (!have_usage && c->status >= 200 && c->status < 300 &&
                           (transport_ok || c->streaming)) ||
                          (!transport_ok && c->sent && !c->streaming); /* may be billed */
-    /* settle: actual cost; unpriced or unknown usage keeps the whole reservation charged, and so
-     * does a stream that was cut (the client left, or the upstream failed): what it reported may
-     * fall short of what the provider bills (Anthropic's output count comes at the end: a cut
-     * stream carries message_start's placeholder) */
+    /* a stream that was cut (the client left, or the upstream failed): what it reported may
+     * fall short of what the provider bills (OpenAI sends usage at the end; Anthropic's output
+     * count comes at the end too: a cut stream carries message_start's placeholder) */
     bool cut = c->streaming && (c->client_gone || !transport_ok);
+    /* both are recorded with usage the gateway estimates, never as $0 */
+    bool estimated = false;
+    if (cut || usage_unknown) {
+        estimate_usage(c, served, &u, transport_ok && !c->streaming);
+        estimated = have_usage = u.present != 0;
+    }
+    if (have_usage) {
+        ic_error err = {0};
+        if (ic_price_call(s->cat, up->provider, served, &u, c->t0_ms, &cost, &err) == IC_OK) {
+            priced = true;
+            ic_money_format(cost.total, costs, sizeof costs);
+            if (estimated)
+                s->m.estimated_cost += cost.total;
+            else
+                s->m.cost += cost.total;
+        } else {
+            snprintf(why, sizeof why, "%s", err.msg);
+            s->m.unpriced++;
+        }
+        if (estimated)
+            s->m.estimated++;
+        else
+            meter_usage(s, &u);
+    }
+    if (estimated && priced)
+        snprintf(why, sizeof why, "usage not reported by the provider: estimated cost $%s", costs);
+    /* settle: actual cost; unpriced, unknown or estimated usage keeps the whole reservation
+     * charged, and so does a stream that was cut */
     if (c->reserved) {
-        ic_money actual = priced ? cost.total : (have_usage || usage_unknown ? c->worst : 0);
+        ic_money actual = priced && !estimated ? cost.total
+                                               : (have_usage || usage_unknown ? c->worst : 0);
         uint64_t tokens = have_usage ? usage_tokens(&u) : 0;
         if (cut && actual < c->worst)
             actual = c->worst;
@@ -818,13 +907,13 @@ static void finish_call(gw_call *c, bool transport_ok)
     } else
         snprintf(st, sizeof st, "%d", c->status);
     /* usage is missing or partial when a stream did not end normally, or an answer came without
-     * usage that could be read */
-    bool incomplete = (c->streaming && (c->client_gone || !transport_ok)) || usage_unknown;
+     * usage that could be read: marked, its usage the gateway's estimate */
+    bool incomplete = cut || usage_unknown;
     /* answered by another target than the first chosen, that one having failed */
     c->by_fallback = c->attempt > 1 && k != &c->cand[0] && transport_ok && !c->client_gone &&
                      c->status >= 200 && c->status < 300;
     write_event(c, up->provider, served, &u, st, false, incomplete);
-    if (c->cacheable && priced && !c->streaming && c->status == 200 &&
+    if (c->cacheable && priced && !estimated && !c->streaming && c->status == 200 &&
         evbuffer_get_length(c->resp) <= s->cfg->cache_max_entry_bytes) {
         gw_cached v;
         memset(&v, 0, sizeof v);
@@ -846,8 +935,11 @@ static void finish_call(gw_call *c, bool transport_ok)
             evhttp_connection_set_closecb(conn, NULL, NULL);
         if (!c->client_gone) {
             struct evbuffer *b = evbuffer_new();
-            if (priced)
+            if (priced && !estimated)
                 evbuffer_add_printf(b, ": infercost-cost-usd=%s\n\n", costs);
+            else if (priced)
+                evbuffer_add_printf(b, ": infercost-cost-usd=unknown\n"
+                                       ": infercost-cost-estimate-usd=%s\n\n", costs);
             else
                 evbuffer_add_printf(b, ": infercost-cost-usd=unknown\n\n");
             evhttp_send_reply_chunk(c->req, b);
@@ -857,8 +949,8 @@ static void finish_call(gw_call *c, bool transport_ok)
         arm_overhead(c);
         evhttp_send_reply_end(c->req);
         count_status(s, 200);
-        log_access(s, c, c->req, path, 200, c->cacheable ? "miss" : NULL, priced ? costs : NULL,
-                   why[0] ? why : NULL);
+        log_access(s, c, c->req, path, 200, c->cacheable ? "miss" : NULL,
+                   priced && !estimated ? costs : NULL, why[0] ? why : NULL);
         call_free(c);
         return;
     }
@@ -878,16 +970,21 @@ static void finish_call(gw_call *c, bool transport_ok)
     add_pass_headers(h, c->pass);
     if (c->cacheable)
         evhttp_add_header(h, "X-Infercost-Cache", "miss");
-    if (priced)
+    if (priced && !estimated)
         evhttp_add_header(h, "X-Infercost-Cost", costs);
-    else if (c->status >= 200 && c->status < 300)
-        evhttp_add_header(h, "X-Infercost-Cost-Error", "unpriced (see the spool and the access log)");
+    else if (c->status >= 200 && c->status < 300) {
+        if (priced) {
+            evhttp_add_header(h, "X-Infercost-Cost-Error", "usage not reported by the provider");
+            evhttp_add_header(h, "X-Infercost-Cost-Estimate", costs);
+        } else
+            evhttp_add_header(h, "X-Infercost-Cost-Error", "unpriced (see the spool and the access log)");
+    }
     add_date(s, h);
     arm_overhead(c);
     evhttp_send_reply(c->req, c->status, NULL, c->resp);
     count_status(s, c->status);
-    log_access(s, c, c->req, path, c->status, c->cacheable ? "miss" : NULL, priced ? costs : NULL,
-               why[0] && c->status < 300 ? why : NULL);
+    log_access(s, c, c->req, path, c->status, c->cacheable ? "miss" : NULL,
+               priced && !estimated ? costs : NULL, why[0] && c->status < 300 ? why : NULL);
     call_free(c);
 }
 
@@ -896,21 +993,51 @@ static bool retryable(const gw_call *c, bool ok)
     return !ok || c->status == 429 || c->status >= 500;
 }
 
+/* The "usage" keys of a stream event, in one pass: whether any is there, whether one holds an
+ * object (a usage to meter), and where the first ',"usage":null' starts (NULL: none) */
+static bool scan_usage(const char *ev, size_t len, bool *object, const char **null_at)
+{
+    const char *e = ev + len, *p = ev;
+    bool any = false;
+    *object = false;
+    *null_at = NULL;
+    while ((p = memmem(p, (size_t)(e - p), "\"usage\"", 7))) {
+        any = true;
+        const char *k = p;
+        p += 7;
+        if (!*null_at && k > ev && k[-1] == ',' && e - p >= 5 && !memcmp(p, ":null", 5))
+            *null_at = k - 1;
+        const char *v = p;
+        while (v < e && *v == ' ')
+            v++;
+        if (v < e && *v == ':') {
+            v++;
+            while (v < e && *v == ' ')
+                v++;
+            *object = *object || (v < e && *v == '{');
+        }
+    }
+    return any;
+}
+
 static bool sse_event(void *arg, const char *ev, size_t len)
 {
     gw_call *c = arg;
+    gw_gen_event(&c->gen, ev, len);
+    bool object;
+    const char *null_at;
+    bool any = scan_usage(ev, len, &object, &null_at);
     /* only events that carry a usage object are kept for metering (OpenAI chat chunks with
      * include_usage all say "usage":null: keeping those would hold the whole stream) */
-    if (memmem(ev, len, "\"usage\":{", 9) || memmem(ev, len, "\"usage\": {", 10))
+    if (object)
         evbuffer_add(c->keep, ev, len);
-    if (c->inject_usage && memmem(ev, len, "\"usage\"", 7)) {
+    if (c->inject_usage && any) {
         if (gw_sse_is_usage_only_chunk(ev, len))
             return true; /* the chunk we asked for: metered, not shown */
         /* the other chunks then carry "usage":null, which the client did not ask for either */
-        const char *p = memmem(ev, len, ",\"usage\":null", 13);
-        if (p) {
-            evbuffer_add(c->out, ev, (size_t)(p - ev));
-            evbuffer_add(c->out, p + 13, len - (size_t)(p - ev) - 13);
+        if (null_at) {
+            evbuffer_add(c->out, ev, (size_t)(null_at - ev));
+            evbuffer_add(c->out, null_at + 13, len - (size_t)(null_at - ev) - 13);
             return true;
         }
     }
@@ -1100,6 +1227,8 @@ static void start_attempt(gw_call *c)
     c->ctype[0] = 0;
     evbuffer_drain(c->resp, evbuffer_get_length(c->resp));
     evbuffer_drain(c->keep, evbuffer_get_length(c->keep));
+    c->gen.len = 0;
+    c->gen.dropped = 0;
     gw_sse_free(&c->sse);
     gw_sse_init(&c->sse);
     char url[1024];
@@ -2274,6 +2403,7 @@ void gw_proxy_abort_all(gw_server *s)
                 extract_usage(c, (const char *)evbuffer_pullup(c->keep, -1), n, true, &u, model,
                               sizeof model, why, sizeof why);
             const gw_cand *k = cur_cand(c);
+            estimate_usage(c, k->model, &u, false);
             write_event(c, s->cfg->upstreams[k->upstream].provider, k->model, &u, "shutdown", false,
                         true);
         }

@@ -260,6 +260,7 @@ static void record_init(ic_record *r)
     r->model_served[0] = r->routed_from[0] = r->status[0] = r->tags[0] = r->request_hash[0] = 0;
     r->t_ms = 0;
     r->has_time = r->from_response = r->cache_hit = r->batch = r->fallback = false;
+    r->usage_incomplete = false;
     r->latency_ms = -1;
     ic_usage_clear(&r->usage);
 }
@@ -452,6 +453,9 @@ static bool fskip(const char **pp, const char *e, int depth)
  * read the line, so that the ledger stores one spelling. */
 static ic_status tags_text(json_object *o, ic_record *r, ic_error *err)
 {
+    json_object *v;
+    r->usage_incomplete = json_object_object_get_ex(o, "usage_incomplete", &v) &&
+                          json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
     const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     return copy_str(r->tags, sizeof r->tags, "tags", t, strlen(t), err);
 }

@@ -124,16 +124,35 @@ start_mock slow2 --chunk-delay-ms 50 || { finish; exit 1; }
 sed -i "s/127.0.0.1:[0-9]*\/v1/127.0.0.1:$MOCK_PORT\/v1/" "$T/gw.json"
 : >"$T/spool.jsonl"
 start_gw "$T/gw.json" || { finish; exit 1; }
-curl -s -N --max-time 0.4 "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
-    -d '{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"bye"}]}' >"$T/left"
+REQ='{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"bye"}]}'
+curl -s -N --max-time 0.4 "http://127.0.0.1:$GW_PORT/v1/chat/completions" -d "$REQ" >"$T/left"
 check "client abort counted" wait_metric '^infercost_client_aborts_total 1$'
+check "client abort: its usage estimated" grep -q '^infercost_estimated_calls_total 1$' \
+    <(curl -s "http://127.0.0.1:$GW_PORT/metrics")
 kill -TERM "$GW_PID"; wait "$GW_PID"
 eq "client abort: clean exit" "$?" 0
 eq "client abort event" "$(jq -r .status "$T/spool.jsonl")" client_closed
-eq "client abort: OpenAI sends usage only at the end" "$(jq -c .usage "$T/spool.jsonl")" '{"input_tokens":0,"output_tokens":0}'
+# OpenAI sends usage only at the end: the gateway counts the prompt as `infercost estimate`
+# does, and the answer's text it had received (at least what the client got, at most the whole)
+eq "client abort: the prompt counted" "$(jq .usage.input_tokens "$T/spool.jsonl")" \
+    "$(echo "$REQ" | "$IC" estimate --json - | jq .prompt_tokens)"
+text_of() { grep -o '"content":"[^"]*"' "$1" | sed 's/^"content":"//; s/"$//' | tr -d '\n'; }
+got=$(text_of "$T/left" | "$IC" count --model gpt-4o | jq .tokens)
+curl -s -N "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" -H 'Authorization: Bearer x' -d "$REQ" >"$T/whole"
+whole=$(text_of "$T/whole" | "$IC" count --model gpt-4o | jq .tokens)
+out=$(jq .usage.output_tokens "$T/spool.jsonl")
+check "client abort: the output counted from the text received ($got <= $out <= $whole)" \
+    [ "$got" -gt 0 ] && check "... at least the client's" [ "$out" -ge "$got" ] &&
+    check "... at most the whole answer's" [ "$out" -le "$whole" ]
 "$IC" ingest --ledger "$T/abort.db" --quiet "$T/spool.jsonl" 2>/dev/null
 eq "client abort: the ledger takes the event" "$?" 0
 eq "client abort: marked incomplete, not a real \$0" "$(jq -r .tags.usage_incomplete "$T/spool.jsonl")" true
+eq "client abort: the ledger's cost is the estimate's" \
+    "$("$IC" report --ledger "$T/abort.db" --raw --format json | jq -r .total.cost_usd)" \
+    "$("$IC" cost "$T/spool.jsonl" | jq -r .total_usd)"
+check "client abort: not \$0" [ "$("$IC" cost "$T/spool.jsonl" | jq -r .total_usd)" != 0 ]
+check "cost --summary tells the estimate apart" grep -q '^of which estimated: \$0\.[0-9]* (1 call whose' \
+    <("$IC" cost --summary "$T/spool.jsonl")
 
 # a stream longer than the drain timeout: cut at shutdown, still recorded (marked incomplete)
 sed -i 's/{"listen":"127.0.0.1:0",/{"listen":"127.0.0.1:0","drain_timeout_ms":300,/' "$T/gw.json"
@@ -148,6 +167,9 @@ eq "drain timeout: exit 0" "$?" 0
 wait "$SC"
 check "drain timeout reported" grep -q "drain timeout: 1 call" "$T/gw.err"
 eq "cut call recorded" "$(jq -r '.status + " " + (.tags.usage_incomplete | tostring)' "$T/spool.jsonl")" "shutdown true"
+eq "cut call: its prompt counted" "$(jq .usage.input_tokens "$T/spool.jsonl")" \
+    "$(echo '{"model":"gpt-4o","messages":[{"role":"user","content":"long"}]}' | "$IC" estimate --json - | jq .prompt_tokens)"
+check "cut call: the text it had streamed counted" [ "$(jq .usage.output_tokens "$T/spool.jsonl")" -gt 0 ]
 sed -i 's/"drain_timeout_ms":300,//' "$T/gw.json"
 
 # a slow client on a long stream: the upstream is paused (backpressure) instead of the gateway

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/fuzz/build.sh: builds the libFuzzer targets (fuzz_record, fuzz_overlay, fuzz_stream,
 # fuzz_money for the pricing core; fuzz_tokenizer, fuzz_chat, fuzz_merge for token counting and
-# estimates) into build-fuzz/ with clang, ASan and UBSan, compiling the library sources directly
+# estimates; fuzz_routecsv, fuzz_redact; fuzz_gentext for the gateway's reading of generated
+# text) into build-fuzz/ with clang, ASan and UBSan, compiling the library sources directly
 # (the Makefile uses gcc, which has no libFuzzer). The price feed, the unit registry and the two encodings' ranks are
 # embedded. It never touches build/.
 # Usage: tests/fuzz/build.sh [target...]     (run from anywhere; output in build-fuzz/)
@@ -12,7 +13,7 @@ B=build-fuzz
 CC=${CC:-clang}
 mkdir -p "$B/obj"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money tokenizer chat merge routecsv)
+[ ${#targets[@]} -eq 0 ] && targets=(record overlay stream money tokenizer chat merge routecsv redact gentext)
 
 # FZ_SRC=head: build from the last commit's src/lib and include (git archive), not the working
 # tree, when someone is in the middle of editing the library

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../fuzz/harness_gentext.h"
 #include "../fuzz/harness_merge.h"
 #include "../fuzz/harness_route.h"
 #include "../fuzz/harness_redact.h"
@@ -88,6 +89,7 @@ int main(void)
             : !strncmp(names[i], "merge-", 6)   ? fz_merge
             : !strncmp(names[i], "routecsv-", 9) ? fz_routecsv
             : !strncmp(names[i], "redact-", 7)  ? fz_redact
+            : !strncmp(names[i], "gentext-", 8) ? fz_gentext
                                                 : NULL;
         ic_t_name = names[i];
         ic_t_bad = 0;

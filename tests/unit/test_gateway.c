@@ -1,6 +1,6 @@
 /* test_gateway.c: unit tests of the gateway's pieces that need no network: SHA-256 (FIPS 180-4
  * vectors), the SSE splitter (events split at every byte boundary, CRLF, usage-only chunks), the
- * LRU/TTL cache, budgets and rate limits (holds, settlement, refusal), the spool journal (replay
+ * LRU/TTL cache, the generated text of stream events and answers (for estimating usage), budgets and rate limits (holds, settlement, refusal), the spool journal (replay
  * after a crash, torn lines, duplicates), the ledger sink (complete lines only, its position
  * file, a replay that adds nothing), config validation messages and the glob. The gateway
  * sources are compiled in here because the Makefile links unit tests against libinfercost only. */
@@ -14,6 +14,7 @@
 #include "../../src/gateway/budget.c"
 #include "../../src/gateway/cache.c"
 #include "../../src/gateway/config.c"
+#include "../../src/gateway/gentext.c"
 #include "../../src/gateway/gw_util.c"
 #include "../../src/gateway/ledger_sink.c"
 #include "../../src/gateway/metrics.c"
@@ -645,6 +646,104 @@ static void t_json_scans(void)
     }
 }
 
+/* the text of stream events (gentext.c): what each API streams as generated text, and nothing
+ * else; the kept part bounded */
+static const char *gen_text(gw_gen *g)
+{
+    static char out[1024];
+    snprintf(out, sizeof out, "%.*s", (int)g->len, g->p ? g->p : "");
+    CHECK_INT(g->dropped, 0);
+    gw_gen_free(g);
+    return out;
+}
+
+static const char *gen_of(const char *const *list)
+{
+    gw_gen g = {0};
+    for (int i = 0; list[i]; i++)
+        gw_gen_event(&g, list[i], strlen(list[i]));
+    return gen_text(&g);
+}
+
+static void t_gentext(void)
+{
+    /* OpenAI chat: the role-only first chunk, content with escapes (a \uXXXX pair: one emoji),
+     * null content, tool-call arguments and name, refusal, two choices in one chunk, the
+     * usage-only chunk, [DONE] */
+    static const char *const chat[] = {
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi \\\"you\\\"\\n\\u00e9\\ud83d\\ude00\\/\"}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"no\"}},{\"index\":1,\"delta\":{\"content\":\"B\"}}]}\n\n",
+        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":9}}\n\n",
+        "data: [DONE]\n\n", NULL};
+    CHECK_STR(gen_of(chat), "Hi \"you\"\n\xc3\xa9\xf0\x9f\x98\x80/{\"a\":1}noB");
+    /* Anthropic: text, thinking and tool input deltas; not the signature, not message_delta's */
+    static const char *const anth[] = {
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"content\":[],\"usage\":{\"input_tokens\":9,\"output_tokens\":1}}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm \"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"EqQBCgIYAhIM\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hello\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"q\\\": \"}}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":15}}\n\n",
+        NULL};
+    CHECK_STR(gen_of(anth), "hm Hello{\"q\": ");
+    /* OpenAI Responses: text, arguments and transcript deltas; not base64 audio */
+    static const char *const resp[] = {
+        "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"r\",\"status\":\"in_progress\",\"usage\":null}}\n\n",
+        "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"delta\":\"One\"}\n\n",
+        "event: response.audio.delta\ndata: {\"type\":\"response.audio.delta\",\"delta\":\"UklGRiQAAABXQVZF\"}\n\n",
+        "event: response.audio_transcript.delta\ndata: {\"type\":\"response.audio_transcript.delta\",\"delta\":\" two\"}\n\n",
+        "event: response.function_call_arguments.delta\ndata: {\"type\":\"response.function_call_arguments.delta\",\"delta\":\" [3]\"}\n\n",
+        NULL};
+    CHECK_STR(gen_of(resp), "One two [3]");
+    /* malformed or cut events add at most what came before the fault, and never read past the
+     * event; deep nesting stops at 32 levels */
+    static const char *const bad[] = {"data: {\"delta\":{\"content\":\"ab\\q\"}}\n\n",
+                                      "data: {\"delta\":{\"content\":\"\\u12\"}}\n\n",
+                                      "data: {\"delta\":{\"content\":\"cd", "data: {\"delta\":",
+                                      "data: {\"delta\":{\"content\" \"x\"}}\n\n",
+                                      "data: {\"delta\" :{ \"text\" : \"ef\" , \"n\" : 1.5e3 }}\n\n",
+                                      NULL};
+    CHECK_STR(gen_of(bad), "abcdef");
+    char deep[200];
+    int n = 0;
+    n += snprintf(deep, sizeof deep, "data: {\"delta\":");
+    for (int i = 0; i < 40; i++)
+        deep[n++] = '[';
+    snprintf(deep + n, sizeof deep - (size_t)n, "\"x\"");
+    const char *const deeps[] = {deep, NULL};
+    CHECK_STR(gen_of(deeps), "");
+    /* past GW_GEN_KEEP: counted, not kept; the cut falls on a character's start */
+    gw_gen g = {0};
+    char ev[300];
+    for (int i = 0; i < 4000; i++) { /* 4000 x 17 bytes of "\u00e9" x 8 + "x" */
+        snprintf(ev, sizeof ev, "data: {\"delta\":\"%s\"}\n\n",
+                 "\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9\\u00e9x");
+        gw_gen_event(&g, ev, strlen(ev));
+    }
+    CHECK(g.len <= GW_GEN_KEEP && g.len > GW_GEN_KEEP - 4);
+    CHECK_INT(g.len + g.dropped, 4000 * 17);
+    CHECK(((unsigned char)g.p[g.len - 1] & 0xC0) != 0xC0); /* no lead byte left alone */
+    gw_gen_free(&g);
+    /* whole answers and requests through json-c */
+    json_object *a = json_tokener_parse(
+        "{\"model\":\"m\",\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Yes\","
+        "\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}}],"
+        "\"content\":[{\"type\":\"text\",\"text\":\"A\"},{\"type\":\"thinking\",\"thinking\":\"T\"}],"
+        "\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"R\"}]}],"
+        "\"usage\":null,\"instructions\":\"not output\"}");
+    gw_gen_json(&g, a, GW_GEN_ANSWER_KEYS);
+    CHECK_STR(gen_text(&g), "Yes\n{}\nA\nT\nR");
+    json_object_put(a);
+    json_object *r = json_tokener_parse(
+        "{\"model\":\"m\",\"system\":\"S\",\"instructions\":\"I\",\"input\":[{\"role\":\"user\","
+        "\"content\":[{\"type\":\"input_text\",\"text\":\"Q\"}]}],\"max_tokens\":5}");
+    gw_gen_json(&g, r, GW_GEN_REQUEST_KEYS);
+    CHECK_STR(gen_text(&g), "S\nI\nQ");
+    json_object_put(r);
+}
+
 int main(void)
 {
     RUN(t_sha256);
@@ -660,5 +759,6 @@ int main(void)
     RUN(t_glob_listen);
     RUN(t_text_helpers);
     RUN(t_json_scans);
+    RUN(t_gentext);
     TEST_END();
 }

@@ -409,6 +409,10 @@ static void two_parsers_agree(void)
         "{\"model\":\"gpt-4o\"}",
         "{\"usage\":{\"input_tokens\":1}}",
         "{\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1},\"response\":{}}",
+        /* the gateway's mark, at the top of the tags only, and only when true */
+        "{\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1},\"tags\":{\"usage_incomplete\":true,\"a\":1}}",
+        "{\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1},\"tags\":{\"a\":{\"usage_incomplete\":true}}}",
+        "{\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":1},\"tags\":{\"usage_incomplete\":\"true\"}}",
     };
     /* usage keys out of unit order, a key repeated after a refused value (json-c keeps the last,
      * so the scanner must hand such lines over), 24 and 25 distinct units in reverse unit order */
@@ -452,6 +456,8 @@ static void two_parsers_agree(void)
         for (int k = 0; k < ic_unit_count(); k++)
             CHECK(ic_usage_get(&a.usage, k) == ic_usage_get(&b.usage, k));
         CHECK_STR(a.tags, b.tags);
+        CHECK(a.usage_incomplete == b.usage_incomplete);
+        CHECK(a.usage_incomplete == (strstr(line, "\"tags\":{\"usage_incomplete\":true") != NULL));
     }
 }
 

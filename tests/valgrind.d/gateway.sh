@@ -1,7 +1,8 @@
 # tests/valgrind.d/gateway.sh: the gateway and the mock provider under memcheck. Sourced by
 # tests/valgrind.sh (VG, IC, TMP, check, pass, fail). The two servers run under valgrind in the
 # background, serve a handful of calls of every kind through curl, and are stopped with SIGTERM;
-# a memcheck error or leak (exit 99 or a ==PID== line) fails the case.
+# a memcheck error or leak (exit 99 or a ==PID== line) fails the case. Calls to an upstream that
+# reports no usage take the gateway's estimate of it.
 export IC_VG_PROVIDER_KEY="sk-fake-valgrind-key"
 check "mock-provider --help" "$IC" mock-provider --help
 check "serve --hash-key" bash -c "echo ick-valgrind-key-00000000000 | $(printf %q "${VG[*]}") $IC serve --hash-key"
@@ -34,13 +35,19 @@ vg_server_done() { # label, pid, errfile
 
 "${VG[@]}" "$IC" mock-provider --listen 127.0.0.1:0 --expect-key-env IC_VG_PROVIDER_KEY >"$TMP/mock.out" 2>"$TMP/mock.err" &
 VMOCK=$!
+# an upstream without usage (not under valgrind): the gateway estimates those calls' usage
+"$IC" mock-provider --listen 127.0.0.1:0 --no-usage >"$TMP/numock.out" 2>&1 &
+NUMOCK=$!
+NUP=$(vg_wait_port "$TMP/numock.out" "$NUMOCK")
 if MP=$(vg_wait_port "$TMP/mock.out" "$VMOCK"); then
     cat >"$TMP/gw.json" <<JSON
 {"listen":"127.0.0.1:0","spool":"$TMP/spool.jsonl","ledger":"$TMP/gwledger.db","access_log":"$TMP/access.log","backoff_ms":1,"cache":{"ttl_s":60},
  "upstreams":[{"name":"dead","provider":"openai","base_url":"http://127.0.0.1:1/v1","api_key_env":"IC_VG_PROVIDER_KEY"},
   {"name":"m","provider":"openai","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"IC_VG_PROVIDER_KEY"},
-  {"name":"a","provider":"anthropic","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"IC_VG_PROVIDER_KEY"}],
+  {"name":"a","provider":"anthropic","base_url":"http://127.0.0.1:$MP/v1","api_key_env":"IC_VG_PROVIDER_KEY"},
+  {"name":"nu","provider":"openai","base_url":"http://127.0.0.1:$NUP/v1","api_key_env":"IC_VG_PROVIDER_KEY"}],
  "routes":[{"match":{"model":"auto"},"tier":[{"upstream":"m","model":"gpt-4o"},{"upstream":"m","model":"gpt-4o-mini"}]},
+  {"match":{"model":"nu"},"targets":[{"upstream":"nu","model":"gpt-4o"}]},
   {"match":{"model":"fb"},"targets":[{"upstream":"dead","model":"gpt-4o"}],"fallbacks":[{"upstream":"m","model":"gpt-4o-mini"}]},
   {"match":{"regex":"re[g]ex"},"targets":[{"upstream":"m","model":"gpt-4.1"}]},
   {"match":{"model":"long","min_prompt_tokens":3},"targets":[{"upstream":"m","model":"gpt-4.1-mini"}]}],
@@ -58,6 +65,8 @@ JSON
         curl -s -o /dev/null "$G/chat/completions" -d "{\"model\":\"fb\",$M}"
         curl -s -o /dev/null "$G/chat/completions" -H "Authorization: Bearer ick-valgrind-key-00000000000" -d "{\"model\":\"gpt-4o\",\"max_tokens\":1000,$M}"
         curl -s -o /dev/null "$G/chat/completions" -d "{\"model\":\"long\",$M}"
+        curl -s -o /dev/null "$G/chat/completions" -d "{\"model\":\"nu\",$M}"
+        curl -s -o /dev/null "$G/chat/completions" -d "{\"model\":\"nu\",\"stream\":true,$M}"
         curl -s -o /dev/null "$G/embeddings" -H "Authorization: Bearer ick-valgrind-key-00000000000" -d '{"model":"text-embedding-3-small","input":["a b c",[1,2,3]]}'
         curl -s -o /dev/null "$G/responses" -d '{"model":"gpt-4o","input":"hi","stream":true}'
         curl -s -o /dev/null "$G/embeddings" -d '{"model":"text-embedding-3-small","input":["a","b"]}'
@@ -74,3 +83,4 @@ JSON
 else
     echo "valgrind: mock-provider did not start: $(cat "$TMP/mock.err")"; fail=$((fail + 1)); kill "$VMOCK" 2>/dev/null
 fi
+kill "$NUMOCK" 2>/dev/null; wait "$NUMOCK" 2>/dev/null
