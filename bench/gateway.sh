@@ -22,8 +22,12 @@
 #      rate" with its latency at the rate it reached, and do not fail the bench;
 #  (2) maximum throughput: 32 connections, no pause, non-streamed chat completions;
 #  (3) memory: a fresh infercost's RSS while holding 1,000 concurrent streams (the mock spaces
-#      events 250 ms, so each stream lasts about 6.5 s).
-# IC_BENCH_PHASES="1 2 3" picks phases; IC_BENCH_PORTKEY=0 leaves Portkey out (development runs).
+#      events 250 ms, so each stream lasts about 6.5 s);
+#  (4) CPU per streamed call: chat streams of 1,000 events (the mock's --output-tokens 1000), one
+#      at a time through each gateway (curl, on core 1), IC_BENCH_STREAMS calls a run (default
+#      200), the runs alternating between the gateways; each gateway's CPU time per call
+#      (/proc/PID/schedstat, all threads' user+system in ns), the median of IC_BENCH_REPEAT runs.
+# IC_BENCH_PHASES="1 2 3 4" picks phases; IC_BENCH_PORTKEY=0 leaves Portkey out (development runs).
 # IC_BENCH_BUDGET=memory sends infercost's calls with a virtual key that has a daily budget (the
 # prompt bound counted, the worst case reserved and settled: the budgeted path); =shared does the
 # same with the budgets in a throwaway PostgreSQL ("budget_store", tests/pg_server.bash, on core
@@ -157,7 +161,7 @@ run warm "http://127.0.0.1:$GP" 8 0 "$ICH" >/dev/null
 
 v() { cat "$T/$1"; }
 echo "gateway bench: load $(cut -d' ' -f1-3 /proc/loadavg), ${R} runs of ${D}s each, medians; infercost's budgets: $BUDGET"
-PH=${IC_BENCH_PHASES:-1 2 3}
+PH=${IC_BENCH_PHASES:-1 2 3 4}
 if [[ " $PH " == *" 1 "* ]]; then
 mock_to_core "$MOCK_CORE"
 echo "(1) latency at $RATE RPS held ($CONNS connections, $WT wrk threads, paced; wrk on core 1, the gateway on core 0, the mock on core $MOCK_CORE), microseconds"
@@ -203,6 +207,49 @@ done
 [ "$PORTKEY" = 1 ] && [ -f "$T/pk_l.add99" ] && awk -v a="$(v ic_l.add99)" -v b="$(v pk_l.add99)" -v r="$RATE" 'BEGIN {
     if (a > 0 && b > 0) printf "  ratio portkey / infercost added p99 (infercost at %s RPS, Portkey at the rate it reached): %.1fx\n", r, b / a
     else print "  ratio portkey / infercost added p99: none (an added p99 is not above the direct runs)" }'
+fi
+if [[ " $PH " == *" 4 "* ]]; then
+N4=${IC_BENCH_STREAMS:-200}
+echo "(4) CPU per streamed call: 1,000-event chat streams, one at a time, $N4 calls a run, each gateway's CPU time (median of $R runs)"
+$C1 "$IC" mock-provider --listen 127.0.0.1:0 --output-tokens 1000 >"$T/mock4.out" 2>&1 & PIDS+=($!)
+MP4=$(port_of "$T/mock4.out")
+sed "s|127.0.0.1:$MP/v1|127.0.0.1:$MP4/v1|" "$T/gw.json" >"$T/gw4.json"
+$C0 "$IC" serve --config "$T/gw4.json" >"$T/gw4.out" 2>"$T/gw4.err" & GW4=$!; PIDS+=($GW4)
+GP4=$(port_of "$T/gw4.out")
+[ -n "$PKPID" ] && kill -CONT "$PKPID" 2>/dev/null
+SB='{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hello"}]}'
+proc_ns() { awk '{s += $1} END {printf "%.0f\n", s}' /proc/"$1"/task/*/schedstat 2>/dev/null || echo 0; }
+stream_cpu() { # pid url curl-args... -> "us-of-the-pid's-CPU-per-call complete-streams"
+    local pid=$1 url=$2 i n0 n1 ok=0; shift 2
+    set -- -H "Content-Type: application/json" "$@"
+    curl -s -N "$@" "$url" -d "$SB" >/dev/null # warm
+    n0=$(proc_ns "$pid")
+    for i in $(seq 1 "$N4"); do
+        $C1 curl -s -N "$@" "$url" -d "$SB" | grep -q '^data: \[DONE\]' && ok=$((ok + 1))
+    done
+    n1=$(proc_ns "$pid")
+    echo "$(( (n1 - n0) / 1000 / N4 )) $ok"
+}
+for i in $(seq 1 "$R"); do
+    stream_cpu "$GW4" "http://127.0.0.1:$GP4/v1/chat/completions" -H "Authorization: Bearer x" >>"$T/ic_s.cpu"
+    [ -n "$PKPID" ] && stream_cpu "$PKPID" "http://127.0.0.1:$PP/v1/chat/completions" \
+        -H "Authorization: Bearer $BENCH_PROVIDER_KEY" -H "x-portkey-provider: openai" \
+        -H "x-portkey-custom-host: http://127.0.0.1:$MP4/v1" >>"$T/pk_s.cpu"
+done
+cpu_of() { cut -d' ' -f1 "$1" | median; }
+runs_of() { awk '{printf "%s%s", sep, $1; sep = " "}' "$1"; }
+printf "  infercost  %8s us CPU per stream (runs: %s; %s of %s streams complete)\n" "$(cpu_of "$T/ic_s.cpu")" \
+    "$(runs_of "$T/ic_s.cpu")" "$(awk '{s += $2} END {print s}' "$T/ic_s.cpu")" $((N4 * R))
+if [ -n "$PKPID" ]; then
+    pk_ok=$(awk '{s += $2} END {print s}' "$T/pk_s.cpu")
+    if [ "$pk_ok" = $((N4 * R)) ]; then
+        printf "  portkey    %8s us CPU per stream (runs: %s)\n" "$(cpu_of "$T/pk_s.cpu")" "$(runs_of "$T/pk_s.cpu")"
+        awk -v a="$(cpu_of "$T/ic_s.cpu")" -v b="$(cpu_of "$T/pk_s.cpu")" 'BEGIN { if (a > 0) printf "  ratio portkey / infercost CPU per stream: %.1fx\n", b / a }'
+    else # @portkey-ai/gateway 1.15.2 here: "TypeError: immutable" on every stream (its issues #1389, #1550)
+        echo "  portkey: $pk_ok of $((N4 * R)) streams complete, no figure (its log: $(grep -m1 -o 'TypeError: [a-z]*' "$T/pk.out" || echo 'see it'))"
+    fi
+fi
+kill "$GW4" 2>/dev/null
 fi
 [ -n "$PKPID" ] && kill "$PKPID" 2>/dev/null
 
