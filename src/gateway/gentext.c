@@ -9,14 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* members of a stream's delta that are generated text */
-static const char *const DELTA_KEYS[] = {
-    "content",   "text",     "thinking",          "partial_json", "arguments",
-    "refusal",   "reasoning", "reasoning_content", NULL,
-};
-const char *const GW_GEN_ANSWER_KEYS[] = {
-    "content", "text", "thinking", "arguments", "refusal", "reasoning", "reasoning_content", NULL,
-};
+/* members of a stream's delta object that are generated text, taken only there (not at any
+ * depth: a server may repeat reasoning in nested details) */
+static const char *const DELTA_KEYS[] = {"content", "text", "thinking", "partial_json", "refusal", NULL};
+/* the reasoning a delta may carry under either name (some servers send both): one of them */
+static const char *const REASONING_KEYS[] = {"reasoning_content", "reasoning", NULL};
 const char *const GW_GEN_REQUEST_KEYS[] = {
     "content", "text", "input", "instructions", "system", "arguments", NULL,
 };
@@ -139,36 +136,52 @@ static const char *ws(const char *p, const char *e)
     return p;
 }
 
-static bool text_key(const char *k, size_t n)
+static bool in_list(const char *const *list, const char *k, size_t n)
 {
-    for (const char *const *t = DELTA_KEYS; *t; t++)
+    for (const char *const *t = list; *t; t++)
         if (strlen(*t) == n && !memcmp(*t, k, n))
             return true;
     return false;
 }
 
-/* one JSON value at p: the byte after it, its text into g when take (strings under a text key,
- * and under an object's text keys at any depth); NULL when malformed */
-static const char *value(const char *p, const char *e, bool take, int depth, gw_gen *g)
+/* How a value is read: skipped; taken (a string under a text key, or the strings of an array
+ * under one); the delta object itself (its members by DELTA_KEYS, one of REASONING_KEYS, and
+ * tool calls); inside tool calls (only "function" objects and their "arguments") */
+enum mode { SKIP, TAKE, DELTA, TOOLS };
+
+/* one JSON value at p: the byte after it, its text into g by mode; NULL when malformed */
+static const char *value(const char *p, const char *e, enum mode m, int depth, gw_gen *g)
 {
     if (p >= e || depth > 32)
         return NULL;
     if (*p == '"')
-        return string(p + 1, e, take ? g : NULL);
+        return string(p + 1, e, m == TAKE ? g : NULL);
     if (*p == '{' || *p == '[') {
         char close = *p == '{' ? '}' : ']';
+        bool reasoning = false;
         p = ws(p + 1, e);
         if (p < e && *p == close)
             return p + 1;
         for (;;) {
-            bool t = take;
+            enum mode t = m == DELTA ? SKIP : m; /* an array's items: as the array */
             if (close == '}') {
                 if (p >= e || *p != '"')
                     return NULL;
                 const char *k = p + 1, *ke = string(k, e, NULL);
                 if (!ke)
                     return NULL;
-                t = text_key(k, (size_t)(ke - 1 - k));
+                size_t kn = (size_t)(ke - 1 - k);
+                t = SKIP;
+                if (m == DELTA && in_list(DELTA_KEYS, k, kn))
+                    t = TAKE;
+                else if (m == DELTA && !reasoning && in_list(REASONING_KEYS, k, kn))
+                    t = TAKE, reasoning = true;
+                else if (m == DELTA && kn == 10 && !memcmp(k, "tool_calls", 10))
+                    t = TOOLS;
+                else if (m == TOOLS)
+                    t = kn == 8 && !memcmp(k, "function", 8)    ? TOOLS
+                        : kn == 9 && !memcmp(k, "arguments", 9) ? TAKE
+                                                                : SKIP;
                 p = ws(ke, e);
                 if (p >= e || *p != ':')
                     return NULL;
@@ -194,6 +207,7 @@ static const char *value(const char *p, const char *e, bool take, int depth, gw_
 void gw_gen_event(gw_gen *g, const char *ev, size_t len)
 {
     const char *e = ev + len, *p = ev;
+    int audio = -1; /* Responses' audio events (base64 audio, or its transcript): not text output */
     for (;;) {
         const char *d = memmem(p, (size_t)(e - p), "\"delta\"", 7);
         if (!d)
@@ -202,36 +216,50 @@ void gw_gen_event(gw_gen *g, const char *ev, size_t len)
         if (p >= e || *p != ':')
             continue;
         p = ws(p + 1, e);
-        /* Responses' audio deltas are base64 audio, not text */
-        if (p < e && *p == '"' && memmem(ev, len, "\"response.audio.delta\"", 22))
+        if (p < e && *p == '"') {
+            if (audio < 0) /* once per event: a scan per delta would be quadratic */
+                audio = memmem(ev, len, "\"response.audio.", 16) != NULL ||
+                        memmem(ev, len, "\"response.audio_", 16) != NULL;
+            if (audio)
+                return;
+        }
+        if (p >= e)
             return;
-        p = value(p, e, true, 0, g);
+        p = value(p, e, *p == '"' ? TAKE : DELTA, 0, g);
         if (!p)
             return;
     }
 }
 
+static void add_text(gw_gen *g, const char *t, size_t n)
+{
+    if (g->len || g->dropped)
+        put(g, "\n", 1);
+    put(g, t, n);
+}
+
+static bool listed(const char *const *list, const char *k)
+{
+    for (; *list; list++)
+        if (!strcmp(*list, k))
+            return true;
+    return false;
+}
+
+/* a request: every string under one of keys, at any depth */
 static void walk(gw_gen *g, json_object *o, const char *const *keys, bool take)
 {
     switch (json_object_get_type(o)) {
     case json_type_string:
-        if (take) {
-            if (g->len || g->dropped)
-                put(g, "\n", 1);
-            put(g, json_object_get_string(o), (size_t)json_object_get_string_len(o));
-        }
+        if (take)
+            add_text(g, json_object_get_string(o), (size_t)json_object_get_string_len(o));
         break;
     case json_type_array:
         for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
             walk(g, json_object_array_get_idx(o, i), keys, take);
         break;
     case json_type_object: {
-        json_object_object_foreach(o, k, v) {
-            bool t = false;
-            for (const char *const *x = keys; *x && !t; x++)
-                t = !strcmp(*x, k);
-            walk(g, v, keys, t);
-        }
+        json_object_object_foreach(o, k, v) walk(g, v, keys, listed(keys, k));
         break;
     }
     default:
@@ -242,4 +270,59 @@ static void walk(gw_gen *g, json_object *o, const char *const *keys, bool take)
 void gw_gen_json(gw_gen *g, json_object *o, const char *const *keys)
 {
     walk(g, o, keys, false);
+}
+
+/* members of an answer's choices, content blocks and output items that are generated text; what
+ * is not gone into (details that repeat the text, token log-probabilities, citations) */
+static const char *const ANSWER_KEYS[] = {"content", "text", "thinking", "refusal", "arguments", NULL};
+static const char *const ANSWER_SKIP[] = {"reasoning_details", "logprobs", "annotations",
+                                          "citations", "usage", NULL};
+
+static void walk_answer(gw_gen *g, json_object *o, bool take, int depth)
+{
+    if (depth > 64)
+        return;
+    switch (json_object_get_type(o)) {
+    case json_type_string:
+        if (take)
+            add_text(g, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+        break;
+    case json_type_array:
+        for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
+            walk_answer(g, json_object_array_get_idx(o, i), take, depth + 1);
+        break;
+    case json_type_object: {
+        bool reasoning = false;
+        json_object_object_foreach(o, k, v) {
+            if (listed(ANSWER_SKIP, k))
+                continue;
+            if (!strcmp(k, "input") && !json_object_is_type(v, json_type_string)) {
+                /* an Anthropic tool call's input: the JSON the model wrote */
+                size_t n = 0;
+                const char *t = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &n);
+                if (t)
+                    add_text(g, t, n);
+                continue;
+            }
+            bool t = listed(ANSWER_KEYS, k);
+            if (!t && !reasoning && listed(REASONING_KEYS, k))
+                t = reasoning = true;
+            walk_answer(g, v, t, depth + 1);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void gw_gen_answer(gw_gen *g, json_object *body)
+{
+    static const char *const tops[] = {"choices", "content", "output"};
+    for (size_t i = 0; i < sizeof tops / sizeof *tops; i++) {
+        json_object *v;
+        if (json_object_is_type(body, json_type_object) &&
+            json_object_object_get_ex(body, tops[i], &v))
+            walk_answer(g, v, false, 0);
+    }
 }

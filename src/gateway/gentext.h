@@ -23,16 +23,19 @@ typedef struct gw_gen {
 
 /* The generated text of one SSE event (its "delta": OpenAI chat chunks' content, refusal,
  * reasoning and tool-call arguments; Anthropic's text, thinking and input JSON deltas; OpenAI
- * Responses' text, argument and reasoning-summary deltas; not audio), appended. Scans the bytes
- * without a JSON parser; an event it cannot read adds nothing. */
+ * Responses' text, argument and reasoning-summary deltas; not audio nor its transcript),
+ * appended. Scans the bytes without a JSON parser, in time linear in the event; an event it
+ * cannot read adds what came before the fault. */
 void gw_gen_event(gw_gen *g, const char *ev, size_t len);
 /* The strings under o whose key is one of keys (NULL-terminated), at any depth, appended one per
- * line (a whole answer's text, or a request's) */
+ * line: a request's text */
 void gw_gen_json(gw_gen *g, json_object *o, const char *const *keys);
-/* what an answer's text is under: chat choices, Anthropic content blocks, Responses output */
-extern const char *const GW_GEN_ANSWER_KEYS[];
 /* what a request's text is under (prompts of the endpoints that have no counter of their own) */
 extern const char *const GW_GEN_REQUEST_KEYS[];
+/* A whole answer's generated text, appended one part per line: chat choices (content, refusal,
+ * reasoning, tool-call arguments), Anthropic content blocks (text, thinking, tool input as JSON),
+ * Responses output items (text, refusal, arguments, reasoning summaries) */
+void gw_gen_answer(gw_gen *g, json_object *body);
 void gw_gen_free(gw_gen *g);
 
 #endif

@@ -95,9 +95,11 @@ typedef struct gw_call {
     struct evbuffer *keep;      /* stream events that carry usage/model, for metering */
     struct evbuffer *out;
     bool streaming, client_gone, too_big, paused;
+    bool final_usage;           /* the stream's last usage came (not Anthropic's message_start) */
     struct event *resume_ev;    /* deferred resume after the client drained its buffer */
     struct event *backoff;
     char last_err[512];
+    char estimate[IC_MONEY_STRLEN]; /* the cost of usage the gateway estimated (step 10), or "" */
     uint64_t t0_us, tup_us;
     uint64_t excl_us;           /* upstream attempts + retry backoff: not the gateway's time */
     uint64_t tbackoff_us;
@@ -219,6 +221,8 @@ static void log_access(gw_server *s, gw_call *c, struct evhttp_request *req, con
         evbuffer_add_printf(b, ",\"cache\":\"%s\"", cache);
     if (cost)
         evbuffer_add_printf(b, ",\"cost_usd\":\"%s\"", cost);
+    if (c && c->estimate[0])
+        evbuffer_add_printf(b, ",\"cost_estimate_usd\":\"%s\"", c->estimate);
     if (err) {
         LIT(b, ",\"error\":");
         gw_json_quote(b, err);
@@ -744,9 +748,9 @@ static uint64_t gen_tokens(gw_server *s, const gw_gen *g, const char *model)
     return n;
 }
 
-/* Usage the provider did not report, estimated in u (docs/gateway.md, "Estimated usage"): a
- * stream cut before its usage arrived, an answer without usage, a call lost after its request
- * was sent. The input the provider reported (Anthropic's message_start) stays; else the prompt
+/* Usage the provider did not report, estimated in u (docs/gateway.md, "What happens to a call",
+ * step 10): a stream cut before its usage arrived, an answer without usage, a call lost after
+ * its request was sent. The input the provider reported (Anthropic's message_start) stays; else the prompt
  * is counted as `infercost estimate` counts it (exactly for a model with a tiktoken encoding).
  * The output is the larger of what was reported and the text received, counted with the
  * model's tokenizer: the stream's deltas, or a whole answer's text (answer), or nothing for a
@@ -788,7 +792,7 @@ static void estimate_usage(gw_call *c, const char *model, ic_usage *u, bool answ
             json_tokener_free(tk);
         if (b) {
             gw_gen t = {0};
-            gw_gen_json(&t, b, GW_GEN_ANSWER_KEYS);
+            gw_gen_answer(&t, b);
             out = gen_tokens(s, &t, model);
             gw_gen_free(&t);
             json_object_put(b);
@@ -848,10 +852,10 @@ static void finish_call(gw_call *c, bool transport_ok)
     bool usage_unknown = (!have_usage && c->status >= 200 && c->status < 300 &&
                           (transport_ok || c->streaming)) ||
                          (!transport_ok && c->sent && !c->streaming); /* may be billed */
-    /* a stream that was cut (the client left, or the upstream failed): what it reported may
-     * fall short of what the provider bills (OpenAI sends usage at the end; Anthropic's output
-     * count comes at the end too: a cut stream carries message_start's placeholder) */
-    bool cut = c->streaming && (c->client_gone || !transport_ok);
+    /* a stream that was cut (the client left, or the upstream failed) before its last usage
+     * came: what it reported falls short of what the provider bills (OpenAI sends usage at the
+     * end; Anthropic's output count too: before it, message_start's placeholder) */
+    bool cut = c->streaming && (c->client_gone || !transport_ok) && !c->final_usage;
     /* both are recorded with usage the gateway estimates, never as $0 */
     bool estimated = false;
     if (cut || usage_unknown) {
@@ -877,7 +881,7 @@ static void finish_call(gw_call *c, bool transport_ok)
             meter_usage(s, &u);
     }
     if (estimated && priced)
-        snprintf(why, sizeof why, "usage not reported by the provider: estimated cost $%s", costs);
+        memcpy(c->estimate, costs, sizeof costs);
     /* settle: actual cost; unpriced, unknown or estimated usage keeps the whole reservation
      * charged, and so does a stream that was cut */
     if (c->reserved) {
@@ -956,6 +960,8 @@ static void finish_call(gw_call *c, bool transport_ok)
     }
     struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
     if (!transport_ok) { /* send_json_error adds the request id */
+        if (c->estimate[0]) /* lost after it was sent: the provider may bill it */
+            evhttp_add_header(h, "X-Infercost-Cost-Estimate", c->estimate);
         char msg[700];
         snprintf(msg, sizeof msg, "upstream '%s' failed after %d attempt(s): %s", up->name,
                  c->attempt, c->last_err);
@@ -1029,8 +1035,13 @@ static bool sse_event(void *arg, const char *ev, size_t len)
     bool any = scan_usage(ev, len, &object, &null_at);
     /* only events that carry a usage object are kept for metering (OpenAI chat chunks with
      * include_usage all say "usage":null: keeping those would hold the whole stream) */
-    if (object)
+    if (object) {
         evbuffer_add(c->keep, ev, len);
+        /* a usage object other than message_start's opening one (its output count is a
+         * placeholder) is the stream's last word on usage: OpenAI's last chunk, Anthropic's
+         * message_delta, Responses' response.completed */
+        c->final_usage = c->final_usage || !memmem(ev, len, "message_start", 13);
+    }
     if (c->inject_usage && any) {
         if (gw_sse_is_usage_only_chunk(ev, len))
             return true; /* the chunk we asked for: metered, not shown */
@@ -1229,6 +1240,7 @@ static void start_attempt(gw_call *c)
     evbuffer_drain(c->keep, evbuffer_get_length(c->keep));
     c->gen.len = 0;
     c->gen.dropped = 0;
+    c->final_usage = false;
     gw_sse_free(&c->sse);
     gw_sse_init(&c->sse);
     char url[1024];
@@ -2389,6 +2401,8 @@ void gw_proxy_abort_all(gw_server *s)
 {
     while (s->calls) {
         gw_call *c = s->calls;
+        /* a request the provider had (not one waiting to retry, or still connecting) */
+        bool at_provider = c->streaming || (c->up && gw_up_sent(c->up));
         if (c->up)
             gw_up_cancel(c->up);
         c->up = NULL;
@@ -2403,7 +2417,8 @@ void gw_proxy_abort_all(gw_server *s)
                 extract_usage(c, (const char *)evbuffer_pullup(c->keep, -1), n, true, &u, model,
                               sizeof model, why, sizeof why);
             const gw_cand *k = cur_cand(c);
-            estimate_usage(c, k->model, &u, false);
+            if (at_provider)
+                estimate_usage(c, k->model, &u, false);
             write_event(c, s->cfg->upstreams[k->upstream].provider, k->model, &u, "shutdown", false,
                         true);
         }

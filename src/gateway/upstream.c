@@ -398,3 +398,10 @@ void gw_up_cancel(gw_up_call *c)
 {
     call_free(c);
 }
+
+bool gw_up_sent(gw_up_call *c)
+{
+    curl_off_t sent = 0;
+    curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+    return c->head_sent || sent > 0;
+}

@@ -38,6 +38,9 @@ gw_up_call *gw_up_start(gw_up *u, const char *url, const char *const *headers, c
                         size_t len, long timeout_ms, const gw_up_cb *cb, void *arg);
 /* Cancel a call that has not ended; no callback follows. Not from inside a callback. */
 void gw_up_cancel(gw_up_call *c);
+/* Whether a call that has not ended has sent body bytes or had an answer begin (on_done's
+ * "sent", asked before the end) */
+bool gw_up_sent(gw_up_call *c);
 int gw_up_active(const gw_up *u);
 /* Resume a call whose on_data returned GW_UP_PAUSE. Not from inside a callback. */
 void gw_up_resume(gw_up_call *c);

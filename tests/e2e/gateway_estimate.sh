@@ -5,19 +5,54 @@
 # counts it and the output as `infercost count` counts the answer's text; the client is told the
 # estimate (stream comment, header), the exact-cost metric stays exact. (2) Streams the client
 # leaves: Anthropic's reported input is kept and the output counted from the text received; an
-# OpenAI Responses stream's prompt is counted from its instructions and input.
+# OpenAI Responses stream's prompt is counted from its instructions and input. (3) Not
+# estimated: a stream cut after its last usage came, a call waiting to retry at shutdown; a call
+# lost after it was sent gets its prompt's estimate. The access log keeps estimates apart.
 . "$(dirname "$0")/gateway_common.bash"
 export IC_TEST_PROVIDER_KEY="sk-fake-estimate"
 start_mock m --no-usage --output-tokens 30 || { finish; exit 1; }
 NOUSAGE=$MOCK_PORT
 start_mock slow --chunk-delay-ms 50 || { finish; exit 1; }
 SLOW=$MOCK_PORT
+# a stand-in upstream, by what the request says: "fail500" -> a 500; "lose" -> the connection
+# dropped once the request is read (no answer: a call lost after it was sent); else an Anthropic
+# stream whose last usage (message_delta) comes, then the connection drops before message_stop
+node -e '
+const http = require("node:http");
+const ev = (t, o) => "event: " + t + "\ndata: " + JSON.stringify(o) + "\n\n";
+http.createServer((req, res) => {
+  let body = "";
+  req.on("data", d => body += d);
+  req.on("end", () => {
+    if (body.includes("fail500")) {
+      res.writeHead(500, {"Content-Type": "application/json"});
+      return res.end("{\"error\":{\"message\":\"down\",\"type\":\"server_error\"}}");
+    }
+    if (body.includes("lose")) return req.socket.destroy();
+    res.writeHead(200, {"Content-Type": "text/event-stream"});
+    res.write(ev("message_start", {type: "message_start", message: {id: "m", type: "message",
+      role: "assistant", model: "claude-sonnet-4-5", content: [],
+      usage: {input_tokens: 25, output_tokens: 1}}}));
+    for (const t of ["The quick brown fox ", "jumps over ", "the lazy dog."])
+      res.write(ev("content_block_delta", {type: "content_block_delta", index: 0,
+        delta: {type: "text_delta", text: t.repeat(30)}}));
+    res.write(ev("message_delta", {type: "message_delta", delta: {stop_reason: "end_turn"},
+      usage: {output_tokens: 400}}));
+    setTimeout(() => res.socket.destroy(), 100);
+  });
+}).listen(0, "127.0.0.1", function () { console.log("listening on http://127.0.0.1:" + this.address().port); });' >"$T/stand.out" 2>&1 &
+PIDS+=($!)
+STAND=$(wait_port "$T/stand.out" "${PIDS[-1]}") || { finish; exit 1; }
 cat >"$T/gw.json" <<JSON
-{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl",
+{"listen":"127.0.0.1:0","spool":"$T/spool.jsonl","access_log":"$T/access.log","max_retries":0,
  "upstreams":[{"name":"nousage","provider":"openai","base_url":"http://127.0.0.1:$NOUSAGE/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+              {"name":"stand","provider":"anthropic","base_url":"http://127.0.0.1:$STAND/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
+              {"name":"standoa","provider":"openai","base_url":"http://127.0.0.1:$STAND/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
               {"name":"slow","provider":"openai","base_url":"http://127.0.0.1:$SLOW/v1","api_key_env":"IC_TEST_PROVIDER_KEY"},
               {"name":"anth","provider":"anthropic","base_url":"http://127.0.0.1:$SLOW/v1","api_key_env":"IC_TEST_PROVIDER_KEY"}],
- "routes":[{"match":{"model":"claude-*"},"targets":[{"upstream":"anth"}]},
+ "routes":[{"match":{"model":"claude-stand"},"targets":[{"upstream":"stand","model":"claude-sonnet-4-5"}]},
+           {"match":{"model":"lost-*"},"targets":[{"upstream":"standoa","model":"gpt-4o"}]},
+           {"match":{"model":"claude-*"},"targets":[{"upstream":"anth"}]},
            {"match":{"model":"slow-*"},"targets":[{"upstream":"slow","model":"gpt-4o"}]}]}
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
@@ -84,4 +119,41 @@ check "responses cut: the output counted" [ "$(nth 4 | jq .usage.output_tokens)"
     "$(text_of "$T/r1" | "$IC" count --model gpt-4o | jq .tokens)" ]
 check "cost --summary tells the estimates apart" grep -q '^of which estimated: .* (4 calls whose' \
     <("$IC" cost --summary "$T/spool.jsonl")
+eq "access log: the estimate apart from exact costs" \
+    "$(jq -r 'select(.id) | [(.cost_usd // "-"), (.cost_estimate_usd // "-")] | join(" ")' "$T/access.log" | head -n 2 | tr '\n' ' ')" \
+    "- $est - $est2 "
+
+# a stream cut after its last usage came (Anthropic's message_delta): that usage is the call's,
+# priced exactly, not an estimate
+curl -s -N "$G/messages" -d '{"model":"claude-stand","max_tokens":500,"stream":true,"messages":[{"role":"user","content":"fox"}]}' >/dev/null
+sleep 0.3
+eq "cut after the last usage: the reported usage" "$(nth 5 | jq -c .usage)" \
+    '{"input_tokens":25,"output_tokens":400}'
+eq "... not marked incomplete" "$(nth 5 | jq -r '.tags.usage_incomplete // "no"')" no
+check "... counted as exact" grep -q '^infercost_estimated_calls_total 4$' <(curl -s "http://127.0.0.1:$GW_PORT/metrics")
+
+# a call lost after it was sent: a 502, with the estimate of its prompt (a floor)
+LREQ='{"model":"lost-a","messages":[{"role":"user","content":"lose this one"}]}'
+curl -s -D "$T/h6" -o "$T/b6" "$G/chat/completions" -d "$LREQ"
+check "lost: 502" grep -q '^HTTP/1.1 502' "$T/h6"
+sleep 0.2
+eq "lost: its prompt counted" "$(nth 6 | jq .usage.input_tokens)" \
+    "$(echo "$LREQ" | "$IC" estimate --model gpt-4o --json - | jq .prompt_tokens)"
+eq "lost: the client is told the estimate" "$(sed -n 's/^X-Infercost-Cost-Estimate: \([0-9.]*\).*/\1/Ip' "$T/h6")" \
+    "$(nth 6 | "$IC" cost | jq -r .total_usd)"
+kill -TERM "$GW_PID"; wait "$GW_PID"
+
+# shutdown: a call waiting to retry after a 500 was not billed: no estimate for it
+sed -i 's/"max_retries":0/"max_retries":2,"backoff_ms":5000,"drain_timeout_ms":300/' "$T/gw.json"
+: >"$T/spool.jsonl"
+start_gw "$T/gw.json" || { finish; exit 1; }
+curl -s -o /dev/null "http://127.0.0.1:$GW_PORT/v1/chat/completions" \
+    -d '{"model":"lost-b","messages":[{"role":"user","content":"fail500 and a long prompt"}]}' &
+CP=$!
+wait_inflight 1
+sleep 0.3
+kill -TERM "$GW_PID"; wait "$GW_PID"
+wait "$CP"
+eq "shutdown during a retry's wait: recorded, zero usage" "$(jq -c '[.status, .usage]' "$T/spool.jsonl")" \
+    '["shutdown",{"input_tokens":0,"output_tokens":0}]'
 finish

@@ -688,7 +688,8 @@ static void t_gentext(void)
         "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":15}}\n\n",
         NULL};
     CHECK_STR(gen_of(anth), "hm Hello{\"q\": ");
-    /* OpenAI Responses: text, arguments and transcript deltas; not base64 audio */
+    /* OpenAI Responses: text and arguments deltas; not audio, nor its transcript (audio output
+     * is billed as audio tokens) */
     static const char *const resp[] = {
         "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"r\",\"status\":\"in_progress\",\"usage\":null}}\n\n",
         "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"delta\":\"One\"}\n\n",
@@ -696,7 +697,31 @@ static void t_gentext(void)
         "event: response.audio_transcript.delta\ndata: {\"type\":\"response.audio_transcript.delta\",\"delta\":\" two\"}\n\n",
         "event: response.function_call_arguments.delta\ndata: {\"type\":\"response.function_call_arguments.delta\",\"delta\":\" [3]\"}\n\n",
         NULL};
-    CHECK_STR(gen_of(resp), "One two [3]");
+    CHECK_STR(gen_of(resp), "One [3]");
+    /* reasoning a server sends twice (both names, and again in nested details) counted once;
+     * chat audio and its transcript not at all */
+    static const char *const twice[] = {
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"Hm. \",\"reasoning_content\":\"Hm. \",\"reasoning_details\":[{\"type\":\"reasoning.text\",\"text\":\"Hm. \"}]}}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"audio\":{\"id\":\"a\",\"data\":\"UklG\",\"transcript\":\"said\"},\"content\":\"ok\"}}]}\n\n",
+        NULL};
+    CHECK_STR(gen_of(twice), "Hm. ok");
+    /* many string deltas in one event: read once each (a scan of the whole event per delta
+     * made this quadratic: minutes for a 1 MB event) */
+    {
+        size_t n = 100000, o = 0;
+        char *big = malloc(n * 12 + 64);
+        if (big) {
+            o += (size_t)sprintf(big, "data: {");
+            for (size_t i = 0; i < n; i++)
+                o += (size_t)sprintf(big + o, "\"delta\":\"x\",");
+            o += (size_t)sprintf(big + o, "\"z\":0}\n\n");
+            gw_gen gb = {0};
+            gw_gen_event(&gb, big, o);
+            CHECK_INT(gb.len + gb.dropped, n);
+            gw_gen_free(&gb);
+            free(big);
+        }
+    }
     /* malformed or cut events add at most what came before the fault, and never read past the
      * event; deep nesting stops at 32 levels */
     static const char *const bad[] = {"data: {\"delta\":{\"content\":\"ab\\q\"}}\n\n",
@@ -729,12 +754,16 @@ static void t_gentext(void)
     /* whole answers and requests through json-c */
     json_object *a = json_tokener_parse(
         "{\"model\":\"m\",\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"Yes\","
-        "\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}}],"
-        "\"content\":[{\"type\":\"text\",\"text\":\"A\"},{\"type\":\"thinking\",\"thinking\":\"T\"}],"
-        "\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"R\"}]}],"
-        "\"usage\":null,\"instructions\":\"not output\"}");
-    gw_gen_json(&g, a, GW_GEN_ANSWER_KEYS);
-    CHECK_STR(gen_text(&g), "Yes\n{}\nA\nT\nR");
+        "\"reasoning\":\"W\",\"reasoning_content\":\"W\",\"reasoning_details\":[{\"text\":\"W\"}],"
+        "\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+        "\"logprobs\":{\"content\":[{\"token\":\"Yes\"}]}}],"
+        "\"content\":[{\"type\":\"text\",\"text\":\"A\"},{\"type\":\"thinking\",\"thinking\":\"T\","
+        "\"signature\":\"sig\"},{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"g\",\"input\":{\"q\":1}}],"
+        "\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"R\"}]},"
+        "{\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":\"S\"}]}],"
+        "\"usage\":null,\"instructions\":[{\"role\":\"system\",\"content\":\"not output\"}]}");
+    gw_gen_answer(&g, a);
+    CHECK_STR(gen_text(&g), "Yes\nW\n{}\nA\nT\n{\"q\":1}\nR\nS");
     json_object_put(a);
     json_object *r = json_tokener_parse(
         "{\"model\":\"m\",\"system\":\"S\",\"instructions\":\"I\",\"input\":[{\"role\":\"user\","
