@@ -8,7 +8,8 @@
  * Merge: tiktoken's rule: repeatedly join the adjacent pair whose concatenation has the lowest
  * rank, the leftmost of equal ranks, until no adjacent pair is a token. Pieces up to SMALL bytes
  * use tiktoken's own array scan (quadratic in the piece, fastest when short), with the byte
- * pairs and 3-byte characters that provably merge first joined up front and the 3-4 byte
+ * pairs and 3-byte characters that provably merge first joined up front, the piece cut between
+ * two such characters that no token holds side by side (merge_cut), and the 3-4 byte
  * lookups in a small table of their own (ic__short_bucket, bpe.h). Longer pieces (CJK
  * sentences, one giant word) use a doubly linked list of parts and a 4-ary min-heap of (rank,
  * position) with lazy deletion: O(n log n). Both choose the same pair at every step (lowest rank,
@@ -92,7 +93,7 @@ void ic__ranks_free(ic__ranks *r)
     free(r->shortb);
     free(r->e2);
     free(r->s2);
-    free(r->c3);
+    free(r->c3); /* and w6 */
     ic__bt_lazy_free(r->lazy);
     memset(r, 0, sizeof *r);
 }
@@ -147,6 +148,21 @@ static int build_short(ic__ranks *r)
 static inline int cont(unsigned c) { return (c & 0xC0) == 0x80; }
 static inline int lead3(unsigned c) { return (c & 0xF0) == 0xE0; }
 
+#define W6_WORDS (1u << 13) /* 64 KB */
+
+/* the filter word (the top 13 bits) and two bits (the next 12) of the 6 bytes at q */
+static inline uint64_t w6_hash(const unsigned char *q)
+{
+    return ((uint64_t)ic__load32(q) | (uint64_t)ic__load32(q + 2) << 32) * 0x9E3779B97F4A7C15ull;
+}
+static inline uint64_t w6_bits(uint64_t h) { return 1ull << (h >> 45 & 63) | 1ull << (h >> 39 & 63); }
+/* 0: the 6 bytes at q occur inside no token */
+static inline int w6_maybe(const ic__ranks *r, const unsigned char *q)
+{
+    uint64_t h = w6_hash(q), m = w6_bits(h);
+    return (r->w6[h >> 51] & m) == m;
+}
+
 static inline void lower(uint16_t *slot, uint32_t k)
 {
     if (*slot == 0xFFFF)
@@ -159,9 +175,12 @@ static int build_pairs(ic__ranks *r)
     enum { C3 = 65536, E3 = 65536, E3X = 1024, S3 = 65536, S3X = 4096 };
     r->e2 = malloc(65536 * sizeof *r->e2);
     r->s2 = malloc(65536 * sizeof *r->s2);
-    r->c3 = malloc((C3 + E3 + E3X + S3 + S3X) * sizeof *r->c3);
+    /* the filter of 6-byte windows at the end of the same block (its start a multiple of 8) */
+    r->c3 = malloc((C3 + E3 + E3X + S3 + S3X) * sizeof *r->c3 + W6_WORDS * sizeof *r->w6);
     if (!r->e2 || !r->s2 || !r->c3)
         return -1;
+    r->w6 = (uint64_t *)(void *)(r->c3 + C3 + E3 + E3X + S3 + S3X);
+    memset(r->w6, 0, W6_WORDS * sizeof *r->w6);
     r->e3 = r->c3 + C3;
     r->e3x = r->e3 + E3;
     r->s3 = r->e3x + E3X;
@@ -169,26 +188,42 @@ static int build_pairs(ic__ranks *r)
     memset(r->e2, 0xFF, 65536 * sizeof *r->e2);
     memset(r->s2, 0xFF, 65536 * sizeof *r->s2);
     memset(r->c3, 0xFF, (C3 + E3 + E3X + S3 + S3X) * sizeof *r->c3);
-    /* ranks in increasing order: the first token to show a pair has its lowest rank */
-    for (uint32_t k = 0; k < r->n && k < 0xFFFF; k++) {
+    /* every token, whatever its rank: a window left out would make a wrong cut */
+    for (uint32_t k = 0; k < r->n; k++) {
+        const unsigned char *t = r->blob + r->off[k];
+        uint32_t l = r->off[k + 1] - r->off[k];
+        for (uint32_t j = 0; j + 6 <= l; j++)
+            if (lead3(t[j]) && cont(t[j + 1]) && cont(t[j + 2]) && lead3(t[j + 3]) &&
+                cont(t[j + 4]) && cont(t[j + 5])) {
+                uint64_t h = w6_hash(t + j);
+                r->w6[h >> 51] |= w6_bits(h);
+            }
+    }
+    /* ranks in increasing order: the first token to show a pair has its lowest rank. Stored
+     * shifted right by sh16 so that all fit 16 bits: F >> sh16 below B >> sh16 means F below B */
+    int sh = 0;
+    while (r->n > 0 && (r->n - 1) >> sh >= 0xFFFF)
+        sh++;
+    r->sh16 = sh;
+    for (uint32_t k = 0; k < r->n; k++) {
         const unsigned char *t = r->blob + r->off[k];
         uint32_t l = r->off[k + 1] - r->off[k];
         if (l < 2)
             continue;
-        lower(&r->e2[(unsigned)t[l - 2] << 8 | t[l - 1]], k);
-        lower(&r->s2[(unsigned)t[0] << 8 | t[1]], k);
+        lower(&r->e2[(unsigned)t[l - 2] << 8 | t[l - 1]], k >> sh);
+        lower(&r->s2[(unsigned)t[0] << 8 | t[1]], k >> sh);
         if (l < 3)
             continue;
         unsigned x = t[l - 3], a = t[l - 2], b = t[l - 1];
         if (l == 3 && lead3(x) && cont(a) && cont(b))
-            lower(&r->c3[(x & 15) << 12 | (a & 63) << 6 | (b & 63)], k);
+            lower(&r->c3[(x & 15) << 12 | (a & 63) << 6 | (b & 63)], k >> sh);
         if (lead3(a) && cont(b))
             lower(cont(x) ? &r->e3[(x & 63) << 10 | (a & 15) << 6 | (b & 63)]
-                          : &r->e3x[(a & 15) << 6 | (b & 63)], k);
+                          : &r->e3x[(a & 15) << 6 | (b & 63)], k >> sh);
         unsigned b0 = t[0], c0 = t[1], d0 = t[2];
         if (cont(b0) && cont(c0))
             lower(lead3(d0) ? &r->s3[(b0 & 63) << 10 | (c0 & 63) << 4 | (d0 & 15)]
-                            : &r->s3x[(b0 & 63) << 6 | (c0 & 63)], k);
+                            : &r->s3x[(b0 & 63) << 6 | (c0 & 63)], k >> sh);
     }
     return 0;
 }
@@ -209,6 +244,7 @@ void ic__ranks_check_premerge(ic__ranks *r)
             free(r->s2);
             free(r->c3);
             r->e2 = r->s2 = r->c3 = r->e3 = r->e3x = r->s3 = r->s3x = NULL;
+            r->w6 = NULL;
             return;
         }
     }
@@ -462,54 +498,14 @@ static inline int char3_first(const ic__ranks *r, const unsigned char *p, size_t
     return 1;
 }
 
-static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
+/* The scan-and-join loop of merge_small over parts st[0..m] (st[m]: where the last ends) with
+ * the ranks rk[0..m-2] of adjacent pairs; returns the number of parts left. Writes st and rk up
+ * to 16 and 4 entries past m (the shifts). */
+__attribute__((always_inline)) static inline size_t join_loop(const ic__ranks *r,
+                                                              const unsigned char *p, uint8_t *st,
+                                                              uint32_t *rk, size_t m)
 {
     const uint32_t NONE = UINT32_MAX & ~IDX_MASK;
-    uint8_t st[SMALL + 33];  /* room for the 16-byte shifts below */
-    uint32_t rk[SMALL + 8];
-    size_t m = 0, joined = 0;
-    const uint16_t *e2 = r->e2, *s2 = r->s2;
-    for (size_t i = 0; i < len;) {
-        unsigned a = p[i];
-        st[m++] = (uint8_t)i;
-        if (e2 && lead3(a) && i + 2 < len && char3_first(r, p, len, i)) {
-            i += 3;
-            joined++;
-            continue;
-        }
-        if (e2 && i + 1 < len) {
-            unsigned b = p[i + 1];
-            uint32_t f = r->pair2[a << 8 | b];
-            if (f < 0xFFFF && (i == 0 || f < e2[p[i - 1] << 8 | a]) &&
-                (i + 2 >= len || f < s2[b << 8 | p[i + 2]])) {
-                i += 2;
-                joined++;
-                continue;
-            }
-        }
-        i++;
-    }
-    st[m] = (uint8_t)len;
-    if (!joined) {
-        for (size_t u = 0; u + 1 < m; u++) {
-            uint32_t x = r->pair2[p[u] << 8 | p[u + 1]];
-            rk[u] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
-        }
-    } else {
-        /* the pairs that involve a joined character: lookups started together, then read */
-        cand cs[SMALL];
-        for (size_t u = 0; u + 1 < m; u++) {
-            size_t a = st[u], e = st[u + 2];
-            if (e - a > 2)
-                cs[u] = cand_start(r, p + a, e - a);
-        }
-        for (size_t u = 0; u + 1 < m; u++) {
-            size_t a = st[u], e = st[u + 2];
-            uint32_t x = e - a == 2 ? r->pair2[p[a] << 8 | p[a + 1]]
-                                    : cand_rank(r, p + a, e - a, cs[u]);
-            rk[u] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
-        }
-    }
     while (m > 1) {
         uint32_t best = rk[0];
         for (size_t u = 1; u + 1 < m; u++) {
@@ -551,6 +547,120 @@ static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len
             rk[b - 1] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
         }
     }
+    return m;
+}
+
+/* The ranks of the adjacent pairs of parts st[0..m] into rk[0..m-2]: the lookups started
+ * together, then read */
+__attribute__((always_inline)) static inline void pair_ranks(const ic__ranks *r,
+                                                             const unsigned char *p,
+                                                             const uint8_t *st, uint32_t *rk,
+                                                             size_t m)
+{
+    const uint32_t NONE = UINT32_MAX & ~IDX_MASK;
+    cand cs[SMALL];
+    for (size_t u = 0; u + 1 < m; u++) {
+        size_t a = st[u], e = st[u + 2];
+        if (e - a > 2)
+            cs[u] = cand_start(r, p + a, e - a);
+    }
+    for (size_t u = 0; u + 1 < m; u++) {
+        size_t a = st[u], e = st[u + 2];
+        uint32_t x = e - a == 2 ? r->pair2[p[a] << 8 | p[a + 1]]
+                                : cand_rank(r, p + a, e - a, cs[u]);
+        rk[u] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
+    }
+}
+
+/* Two adjacent whole 3-byte characters X Y that are each one part from the start (char3_first)
+ * stay apart for good when no token has the six bytes X Y inside it: a join across their
+ * boundary joins a part that ends in X with one that starts with Y, and makes a token with X Y
+ * inside. So the piece cut there merges as its segments do, each on its own (as in
+ * ic__bpe_merge's cut). In CJK text most such boundaries are cuts; a segment of one character is
+ * one token without any lookup. The segments are merged from the last to the first, in place
+ * (join_loop's shifts write past a segment's end, over the segments already done); their ranks
+ * go to the end of out and are moved to its start at the end. */
+__attribute__((noinline)) static size_t merge_cut(const ic__ranks *r, const unsigned char *p,
+                                                  size_t len, uint32_t *out, uint8_t *st,
+                                                  uint32_t *rk, size_t m, const uint8_t *cut,
+                                                  size_t ncut)
+{
+    size_t total = 0, pos = len, hi = m;
+    for (size_t k = ncut + 1; k-- > 0;) {
+        size_t lo = k ? cut[k - 1] : 0, mm = hi - lo;
+        uint8_t *s = st + lo;
+        if (mm == 2) { /* one pair: joined if it is a token */
+            if (ic__rank_of(r, p + s[0], s[2] - s[0]) != IC_RANK_NONE) {
+                s[1] = s[2];
+                mm = 1;
+            }
+        } else if (mm > 2) {
+            pair_ranks(r, p, s, rk + lo, mm);
+            mm = join_loop(r, p, s, rk + lo, mm);
+        }
+        if (out) {
+            pos -= mm;
+            for (size_t u = 0; u < mm; u++)
+                out[pos + u] = ic__rank_of(r, p + s[u], s[u + 1] - s[u]);
+        }
+        total += mm;
+        hi = lo;
+    }
+    if (out && pos)
+        memmove(out, out + pos, total * sizeof *out);
+    return total;
+}
+
+static size_t merge_small(const ic__ranks *r, const unsigned char *p, size_t len, uint32_t *out)
+{
+    const uint32_t NONE = UINT32_MAX & ~IDX_MASK;
+    uint8_t st[SMALL + 33];  /* room for the 16-byte shifts below */
+    uint32_t rk[SMALL + 8];
+    size_t m = 0, joined = 0;
+    const uint16_t *e2 = r->e2, *s2 = r->s2;
+    const int sh16 = r->sh16;
+    /* the parts where a segment starts (merge_cut), and where the last whole 3-byte character
+     * part starts */
+    uint8_t cut[SMALL / 3 + 2];
+    size_t ncut = 0, last3 = (size_t)-8;
+    for (size_t i = 0; i < len;) {
+        unsigned a = p[i];
+        st[m++] = (uint8_t)i;
+        if (e2 && lead3(a) && i + 2 < len && char3_first(r, p, len, i)) {
+            if (last3 + 3 == i) { /* a cut or not, without a branch on it */
+                cut[ncut] = (uint8_t)(m - 1);
+                ncut += !w6_maybe(r, p + last3);
+            }
+            last3 = i;
+            i += 3;
+            joined++;
+            continue;
+        }
+        if (e2 && i + 1 < len) {
+            unsigned b = p[i + 1];
+            uint32_t f = r->pair2[a << 8 | b] >> sh16; /* none: above 0xFFFF */
+            if (f < 0xFFFF && (i == 0 || f < e2[p[i - 1] << 8 | a]) &&
+                (i + 2 >= len || f < s2[b << 8 | p[i + 2]])) {
+                i += 2;
+                joined++;
+                continue;
+            }
+        }
+        i++;
+    }
+    st[m] = (uint8_t)len;
+    if (ncut)
+        return merge_cut(r, p, len, out, st, rk, m, cut, ncut);
+    if (!joined) {
+        for (size_t u = 0; u + 1 < m; u++) {
+            uint32_t x = r->pair2[p[u] << 8 | p[u + 1]];
+            rk[u] = x == IC_RANK_NONE ? NONE : x << IDX_BITS;
+        }
+    } else {
+        /* the pairs that involve a joined character */
+        pair_ranks(r, p, st, rk, m);
+    }
+    m = join_loop(r, p, st, rk, m);
     if (out)
         for (size_t u = 0; u < m; u++)
             out[u] = ic__rank_of(r, p + st[u], st[u + 1] - st[u]);

@@ -51,10 +51,10 @@ typedef struct ic__ranks {
     uint32_t *pair2;     /* 65536: rank of each 2-byte token, IC_RANK_NONE if none */
     uint32_t byte1[256]; /* rank of each single byte */
     /* for the pre-merge (bpe.c): e2[z << 8 | a], the lowest rank of a token ending in bytes
-     * z a; s2[b << 8 | d], of a token starting with b d; capped at 0xFFFF (that rank or above) */
+     * z a; s2[b << 8 | d], of a token starting with b d; shifted by sh16 (below) */
     uint16_t *e2, *s2;
-    /* for the pre-merge of whole 3-byte characters (bpe.c), the same kind of 16-bit ranks, indexed
-     * by the low bits of the bytes (a 3-byte lead & 15, a continuation byte & 63):
+    /* for the pre-merge of whole 3-byte characters (bpe.c), the same kind of 16-bit ranks (shifted
+     * by sh16), indexed by the low bits of the bytes (a 3-byte lead & 15, a continuation byte & 63):
      * c3[a b c] the character's own rank; e3[z a b] the lowest rank of a token ending in z a b (z a
      * continuation byte), e3x[a b] of one ending in a b after any other byte; s3[b c d] of a token
      * starting with b c d (d a 3-byte lead), s3x[b c] of one starting with b c then any other byte.
@@ -68,6 +68,13 @@ typedef struct ic__ranks {
     size_t mask;
     int shift;
     ic__bt_lazy *lazy;   /* the backtracking tables, once a long piece needs them */
+    /* for the cut between two whole 3-byte characters (bpe.c): a blocked Bloom filter (two bits of
+     * one word, 64 KB at the end of the c3 block) of every 6 bytes inside a token that are two
+     * 3-byte characters; NULL with e2 */
+    uint64_t *w6;
+    /* e2, s2 and the 3-byte character tables hold ranks shifted right by sh16, so that every rank
+     * fits below 0xFFFF ("none"); a bound B there means "rank B << sh16 or above" */
+    int sh16;
 } ic__ranks;
 
 /* Parse a .tiktoken rank file ("BASE64 RANK" per line, ranks 0..n-1 in order); name is used in

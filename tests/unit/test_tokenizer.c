@@ -500,6 +500,47 @@ static void premerge_char3_edges(void)
     }
 }
 
+/* Two whole 3-byte characters X Y start a new segment of the merge only when no token has X Y
+ * inside it, not merely when X Y is no token: with "YZ" and "XYZ" tokens (XYZ = X + YZ), "XYZ"
+ * merges into one token although "XY" is none; without "XYZ" it is two, cut or not. */
+static void premerge_char3_cut(void)
+{
+#define X3 "\xe4\xb8\xad"
+#define Y3 "\xe6\x96\x87"
+#define Z3 "\xe5\xad\x97"
+    static const struct {
+        const char *tokens[10];
+        const char *text;
+        size_t want;
+    } cases[] = {
+        {{"\xe4\xb8", X3, "\xe6\x96", Y3, "\xe5\xad", Z3, Y3 Z3, X3 Y3 Z3, NULL}, X3 Y3 Z3, 1},
+        {{"\xe4\xb8", X3, "\xe6\x96", Y3, "\xe5\xad", Z3, Y3 Z3, X3 Y3 Z3, NULL}, Z3 X3 Y3 Z3 X3, 3},
+        {{"\xe4\xb8", X3, "\xe6\x96", Y3, "\xe5\xad", Z3, Y3 Z3, NULL}, X3 Y3 Z3, 2},
+        {{"\xe4\xb8", X3, "\xe6\x96", Y3, "\xe5\xad", Z3, X3 Y3, Z3 X3, NULL}, Z3 X3 Y3 Z3 X3 Y3, 4},
+    };
+#undef X3
+#undef Y3
+#undef Z3
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        size_t len;
+        char *text = rank_text(cases[k].tokens, &len);
+        ic__ranks r;
+        ic_error err = {0};
+        CHECK_INT(ic__ranks_load(&r, text, len, "test.tiktoken", &err), IC_OK);
+        ic__ranks_check_premerge(&r);
+        CHECK(r.c3 != NULL && r.w6 != NULL);
+        ic__bpe_scratch s1 = {0}, s2 = {0};
+        const unsigned char *b = (const unsigned char *)cases[k].text;
+        size_t n = strlen(cases[k].text);
+        CHECK_INT(ic__bpe_merge_heap(&r, b, n, NULL, &s1), cases[k].want);
+        CHECK(merge_agrees(&r, b, n, &s1, &s2));
+        ic__bpe_scratch_free(&s1);
+        ic__bpe_scratch_free(&s2);
+        ic__ranks_free(&r);
+        free(text);
+    }
+}
+
 static void short_table_and_premerge(void)
 {
     static const char *const files[] = {"o200k_base.tiktoken", "cl100k_base.tiktoken"};
@@ -1482,6 +1523,7 @@ int main(void)
     RUN(short_table_and_premerge);
     RUN(premerge_check_rank_files);
     RUN(premerge_char3_edges);
+    RUN(premerge_char3_cut);
     RUN(linear_time);
     RUN(backtracking_matches_heap);
     RUN(lazy_tables_threads);
