@@ -246,39 +246,15 @@ static bool listed(const char *const *list, const char *k)
     return false;
 }
 
-/* a request: every string under one of keys, at any depth */
-static void walk(gw_gen *g, json_object *o, const char *const *keys, bool take)
-{
-    switch (json_object_get_type(o)) {
-    case json_type_string:
-        if (take)
-            add_text(g, json_object_get_string(o), (size_t)json_object_get_string_len(o));
-        break;
-    case json_type_array:
-        for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
-            walk(g, json_object_array_get_idx(o, i), keys, take);
-        break;
-    case json_type_object: {
-        json_object_object_foreach(o, k, v) walk(g, v, keys, listed(keys, k));
-        break;
-    }
-    default:
-        break;
-    }
-}
+/* What a walk over a parsed body takes: the strings under the keys in take, at any depth, but
+ * not under those in skip; for an answer (answer), also one of REASONING_KEYS per object and a
+ * tool call's "input" object as its JSON text */
+typedef struct rules {
+    const char *const *take, *const *skip;
+    bool answer;
+} rules;
 
-void gw_gen_json(gw_gen *g, json_object *o, const char *const *keys)
-{
-    walk(g, o, keys, false);
-}
-
-/* members of an answer's choices, content blocks and output items that are generated text; what
- * is not gone into (details that repeat the text, token log-probabilities, citations) */
-static const char *const ANSWER_KEYS[] = {"content", "text", "thinking", "refusal", "arguments", NULL};
-static const char *const ANSWER_SKIP[] = {"reasoning_details", "logprobs", "annotations",
-                                          "citations", "usage", NULL};
-
-static void walk_answer(gw_gen *g, json_object *o, bool take, int depth)
+static void walk(gw_gen *g, json_object *o, const rules *w, bool take, int depth)
 {
     if (depth > 64)
         return;
@@ -289,14 +265,14 @@ static void walk_answer(gw_gen *g, json_object *o, bool take, int depth)
         break;
     case json_type_array:
         for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
-            walk_answer(g, json_object_array_get_idx(o, i), take, depth + 1);
+            walk(g, json_object_array_get_idx(o, i), w, take, depth + 1);
         break;
     case json_type_object: {
         bool reasoning = false;
         json_object_object_foreach(o, k, v) {
-            if (listed(ANSWER_SKIP, k))
+            if (w->skip && listed(w->skip, k))
                 continue;
-            if (!strcmp(k, "input") && !json_object_is_type(v, json_type_string)) {
+            if (w->answer && !strcmp(k, "input") && !json_object_is_type(v, json_type_string)) {
                 /* an Anthropic tool call's input: the JSON the model wrote */
                 size_t n = 0;
                 const char *t = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &n);
@@ -304,10 +280,10 @@ static void walk_answer(gw_gen *g, json_object *o, bool take, int depth)
                     add_text(g, t, n);
                 continue;
             }
-            bool t = listed(ANSWER_KEYS, k);
-            if (!t && !reasoning && listed(REASONING_KEYS, k))
+            bool t = listed(w->take, k);
+            if (w->answer && !t && !reasoning && listed(REASONING_KEYS, k))
                 t = reasoning = true;
-            walk_answer(g, v, t, depth + 1);
+            walk(g, v, w, t, depth + 1);
         }
         break;
     }
@@ -316,13 +292,26 @@ static void walk_answer(gw_gen *g, json_object *o, bool take, int depth)
     }
 }
 
+void gw_gen_json(gw_gen *g, json_object *o, const char *const *keys)
+{
+    rules w = {keys, NULL, false};
+    walk(g, o, &w, false, 0);
+}
+
+/* members of an answer's choices, content blocks and output items that are generated text; what
+ * is not gone into (details that repeat the text, token log-probabilities, citations) */
+static const char *const ANSWER_KEYS[] = {"content", "text", "thinking", "refusal", "arguments", NULL};
+static const char *const ANSWER_SKIP[] = {"reasoning_details", "logprobs", "annotations",
+                                          "citations", "usage", NULL};
+
 void gw_gen_answer(gw_gen *g, json_object *body)
 {
     static const char *const tops[] = {"choices", "content", "output"};
+    rules w = {ANSWER_KEYS, ANSWER_SKIP, true};
     for (size_t i = 0; i < sizeof tops / sizeof *tops; i++) {
         json_object *v;
         if (json_object_is_type(body, json_type_object) &&
             json_object_object_get_ex(body, tops[i], &v))
-            walk_answer(g, v, false, 0);
+            walk(g, v, &w, false, 0);
     }
 }
