@@ -47,8 +47,9 @@ typedef struct ic_record {
     bool batch;
     bool fallback;          /* served by a fallback target: the one the route chose failed */
     char tags[2048];        /* the tags object as compact JSON text, "" if none */
-    bool usage_incomplete;  /* tags.usage_incomplete is true: the provider did not report the
-                               call's usage (whole); a gateway's estimate stands in for it */
+    bool usage_incomplete;  /* tags.usage_incomplete is true: the provider did not report all of
+                               the call's usage; a gateway's estimate stands in for what is
+                               missing */
     char request_hash[65];  /* equal for requests a response cache would answer alike ("" if
                                not known): the gateway writes its cache key, 64 hex digits */
 } ic_record;

@@ -816,8 +816,13 @@ static int cmd_mock(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (!strcmp(argv[i], "--no-auth") || !strcmp(argv[i], "--no-usage")) {
-            *(argv[i][5] == 'a' ? &O.no_auth : &O.no_usage) = true;
+        if (!strcmp(argv[i], "--no-auth")) {
+            O.no_auth = true;
+            i++;
+            continue;
+        }
+        if (!strcmp(argv[i], "--no-usage")) {
+            O.no_usage = true;
             i++;
             continue;
         }
