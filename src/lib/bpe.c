@@ -1,9 +1,10 @@
 /* bpe.c: the rank table of a tiktoken encoding and the byte-pair merge of one piece.
  *
  * Table: every token's bytes sit back to back in one blob; an open-addressing hash (linear
- * probing, load <= 0.4) maps bytes -> rank. A slot holds a 64-bit key that, for tokens of up to
- * 8 bytes (almost all lookups), IS the token's bytes in a canonical form, so a hit costs one cache
- * line and no byte comparison; longer tokens compare the blob.
+ * probing, load <= 0.4) maps bytes -> rank. A slot holds a 64-bit key and a 32-bit ext that, for
+ * tokens of up to 12 bytes (almost all lookups), together ARE the token's bytes in a canonical
+ * form, so a hit costs one cache line and no byte comparison; longer tokens compare the blob at
+ * the offset ext holds.
  *
  * Merge: tiktoken's rule: repeatedly join the adjacent pair whose concatenation has the lowest
  * rank, the leftmost of equal ranks, until no adjacent pair is a token. Pieces up to SMALL bytes
@@ -270,13 +271,14 @@ static uint32_t insert_tokens(ic__ranks *r)
             const unsigned char *tb = r->blob + r->off[t];
             uint32_t tl = r->off[t + 1] - r->off[t];
             size_t h = (size_t)(hash[t - g] >> r->shift);
-            while (r->slots[h].len) {
-                const ic__slot *sl = &r->slots[h];
-                if (sl->len == tl && memcmp(r->blob + r->off[sl->rank], tb, tl) == 0)
+            while (r->slots[h].rl) {
+                uint32_t o = IC_SLOT_RANK(&r->slots[h]);
+                if (r->off[o + 1] - r->off[o] == tl && memcmp(r->blob + r->off[o], tb, tl) == 0)
                     return t;
                 h = (h + 1) & r->mask;
             }
-            r->slots[h] = (ic__slot){key[t - g], t, tl};
+            uint32_t ext = tl <= 8 ? 0 : tl <= 12 ? ic__load32(tb + tl - 4) : r->off[t];
+            r->slots[h] = (ic__slot){key[t - g], ext, t | ic__slot_len(tl)};
             /* tokens of 3 and 4 bytes are looked up in the short table instead, when there
              * is one (build_short runs first) */
             if (tl - 3 > 1 || !r->shortb)
@@ -355,6 +357,11 @@ ic_status ic__ranks_load(ic__ranks *r, const char *text, size_t len, const char 
     }
     r->off[n] = (uint32_t)blob;
     r->n = n;
+    if (n >= 1u << 24) { /* a slot holds the rank in 24 bits */
+        ic__ranks_free(r);
+        return ic_error_set(err, IC_ERR_PARSE, "%s: %lu ranks, more than 16777216", name,
+                            (unsigned long)n);
+    }
     size_t slots = 1;
     int bits = 0;
     while (slots < (size_t)n * 5 / 2) {

@@ -21,11 +21,18 @@
  * false positives. */
 #define IC_FILTER_BITS (1u << 21)
 
+/* A token's slot. For tokens of up to 12 bytes key and ext together are the bytes themselves (a
+ * hit needs no byte compare): up to 8 bytes key is them (ext 0); 9 to 12 bytes key is the first 8
+ * xor a mix of the last 4 and ext the last 4 (for a given ext, key determines the first 8). For
+ * longer tokens key is a digest and ext the offset of the token's bytes in the blob, compared
+ * on a hit (one fetch, not two through off[]). */
 typedef struct ic__slot {
-    uint64_t key;  /* canonical bytes (<= 8) or a digest (longer) */
-    uint32_t rank;
-    uint32_t len;  /* 0: empty slot */
+    uint64_t key;
+    uint32_t ext;
+    uint32_t rl;   /* rank | min(len, 255) << 24 (ranks below 2^24); 0: empty slot */
 } ic__slot;
+#define IC_SLOT_RANK(s) ((s)->rl & 0xFFFFFFu)
+static inline uint32_t ic__slot_len(size_t len) { return (uint32_t)(len < 255 ? len : 255) << 24; }
 
 /* The tokens of 3 and 4 bytes (a third of the merge's lookups and most short pieces) in a table
  * of their own, small enough to stay in the L2 cache (1 MB for o200k_base, 512 KB for
@@ -128,12 +135,15 @@ static inline uint32_t ic__load32(const unsigned char *p)
     return v;
 }
 
-/* Injective for a given length up to 8; a digest above. */
+/* Injective for a given length up to 8, and up to 12 together with the last 4 bytes (the slot's
+ * ext); a digest above. */
 static inline uint64_t ic__key(const unsigned char *p, size_t len)
 {
     if (len >= 4) {
         if (len <= 8)
             return (uint64_t)ic__load32(p) | (uint64_t)ic__load32(p + len - 4) << 32;
+        if (len <= 12) /* exact with ic__ext */
+            return ic__load64(p) ^ (uint64_t)ic__load32(p + len - 4) * 0x9E3779B97F4A7C15ull;
         uint64_t a = ic__load64(p), b = ic__load64(p + len - 8);
         return a ^ (b * 0x9E3779B97F4A7C15ull) ^ (b >> 29);
     }
@@ -240,17 +250,28 @@ static inline void ic__bpe_prefetch(const ic__ranks *r, const unsigned char *p, 
         }
 }
 
+/* a slot of a token of 13+ bytes whose key and length match: the bytes compared (out of line:
+ * rare, and kept out of the merge's code) */
+__attribute__((noinline, unused)) static int ic__slot_same_long(const ic__ranks *r, const ic__slot *s,
+                                                                const unsigned char *p, size_t len)
+{
+    uint32_t k = IC_SLOT_RANK(s);
+    return (len < 255 || r->off[k + 1] - r->off[k] == len) && ic__same_long(r->blob + s->ext, p, len);
+}
+
 static inline uint32_t ic__probe(const ic__ranks *r, const unsigned char *p, size_t len,
                                  uint64_t k, uint64_t h64)
 {
     size_t h = (size_t)(h64 >> r->shift);
+    const uint32_t lt = ic__slot_len(len);
     for (;;) {
         const ic__slot *s = &r->slots[h];
-        if (s->len == 0)
+        if (s->rl == 0)
             return IC_RANK_NONE;
-        if (s->key == k && s->len == len &&
-            (len <= 8 || ic__same_long(r->blob + r->off[s->rank], p, len)))
-            return s->rank;
+        if (s->key == k && (s->rl & 0xFF000000u) == lt &&
+            (len <= 8 || (len <= 12 ? s->ext == ic__load32(p + len - 4)
+                                    : ic__slot_same_long(r, s, p, len))))
+            return IC_SLOT_RANK(s);
         h = (h + 1) & r->mask;
     }
 }

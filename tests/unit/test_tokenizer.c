@@ -581,6 +581,30 @@ static void short_table_and_premerge(void)
             wrong += ic__rank_of(&r, b, l) != ic__probe(&r, b, l, k, ic__hash64(k, l));
         }
         CHECK_INT(wrong, 0);
+        /* tokens of 9 to 12 bytes are found by key and ext alone, longer ones through the blob:
+         * a token of 5 to 24 bytes with one byte changed (at each place in turn), and cut short
+         * or extended by a byte, is found only as a token with exactly those bytes */
+        for (uint32_t id = 0; id < r.n; id++) {
+            size_t l = r.off[id + 1] - r.off[id];
+            if (l < 5 || l > 24 || id % 3)
+                continue;
+            unsigned char b[32];
+            for (size_t i = 0; i <= l; i++) {
+                memcpy(b, r.blob + r.off[id], l);
+                b[l] = (unsigned char)mx_rand();
+                size_t bl = i < l ? l : l + 1; /* i == l: one byte more */
+                if (i < l)
+                    b[i] ^= (unsigned char)(1 + mx_rand() % 255);
+                for (size_t cut = 0; cut < 2; cut++) {
+                    size_t ql = bl - cut;
+                    uint32_t x = ic__rank_of(&r, b, ql), y = ic__rank_of_piece(&r, b, ql);
+                    wrong += x != y;
+                    wrong += x != IC_RANK_NONE &&
+                             (r.off[x + 1] - r.off[x] != ql || memcmp(r.blob + r.off[x], b, ql));
+                }
+            }
+        }
+        CHECK_INT(wrong, 0);
         ic__bpe_scratch s1 = {0}, s2 = {0};
         size_t bad = 0;
         /* every 2-byte code point, alone and between neighbours */
