@@ -463,6 +463,28 @@ static void premerge_check_rank_files(void)
     }
 }
 
+/* A small vocabulary (tokens in rank order, BPE-trained, so the pre-merge and the cut are on):
+ * text merges into want tokens by tiktoken's rule (the heap merge), and the merge agrees */
+static void small_vocab_merges(const char *const *tokens, const char *text_in, size_t want)
+{
+    size_t len;
+    char *text = rank_text(tokens, &len);
+    ic__ranks r;
+    ic_error err = {0};
+    CHECK_INT(ic__ranks_load(&r, text, len, "test.tiktoken", &err), IC_OK);
+    ic__ranks_check_premerge(&r);
+    CHECK(r.c3 != NULL && r.w6 != NULL);
+    ic__bpe_scratch s1 = {0}, s2 = {0};
+    const unsigned char *b = (const unsigned char *)text_in;
+    size_t n = strlen(text_in);
+    CHECK_INT(ic__bpe_merge_heap(&r, b, n, NULL, &s1), want);
+    CHECK(merge_agrees(&r, b, n, &s1, &s2));
+    ic__bpe_scratch_free(&s1);
+    ic__bpe_scratch_free(&s2);
+    ic__ranks_free(&r);
+    free(text);
+}
+
 /* A 3-byte character joined up front must not be one that a token across its edge takes apart
  * first: small vocabularies where a token starts with the character's last two bytes (then an
  * ASCII byte, or a 3-byte lead) or ends with its first two (after an ASCII byte, or a
@@ -480,24 +502,8 @@ static void premerge_char3_edges(void)
         {{"\xe6\xbe", "Z\xe6\xbe", "\xe6\xbe\xb3", NULL}, "Z\xe6\xbe\xb3", 2},
         {{"\xe6\xbe", "\xad\xe6\xbe", "\xe6\xbe\xb3", NULL}, "\xe4\xb8\xad\xe6\xbe\xb3", 4},
     };
-    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        size_t len;
-        char *text = rank_text(cases[k].tokens, &len);
-        ic__ranks r;
-        ic_error err = {0};
-        CHECK_INT(ic__ranks_load(&r, text, len, "test.tiktoken", &err), IC_OK);
-        ic__ranks_check_premerge(&r);
-        CHECK(r.c3 != NULL); /* the vocabulary is BPE-trained: the pre-merge is on */
-        ic__bpe_scratch s1 = {0}, s2 = {0};
-        const unsigned char *b = (const unsigned char *)cases[k].text;
-        size_t n = strlen(cases[k].text);
-        CHECK_INT(ic__bpe_merge_heap(&r, b, n, NULL, &s1), cases[k].want);
-        CHECK(merge_agrees(&r, b, n, &s1, &s2));
-        ic__bpe_scratch_free(&s1);
-        ic__bpe_scratch_free(&s2);
-        ic__ranks_free(&r);
-        free(text);
-    }
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+        small_vocab_merges(cases[k].tokens, cases[k].text, cases[k].want);
 }
 
 /* Two whole 3-byte characters X Y start a new segment of the merge only when no token has X Y
@@ -521,24 +527,8 @@ static void premerge_char3_cut(void)
 #undef X3
 #undef Y3
 #undef Z3
-    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        size_t len;
-        char *text = rank_text(cases[k].tokens, &len);
-        ic__ranks r;
-        ic_error err = {0};
-        CHECK_INT(ic__ranks_load(&r, text, len, "test.tiktoken", &err), IC_OK);
-        ic__ranks_check_premerge(&r);
-        CHECK(r.c3 != NULL && r.w6 != NULL);
-        ic__bpe_scratch s1 = {0}, s2 = {0};
-        const unsigned char *b = (const unsigned char *)cases[k].text;
-        size_t n = strlen(cases[k].text);
-        CHECK_INT(ic__bpe_merge_heap(&r, b, n, NULL, &s1), cases[k].want);
-        CHECK(merge_agrees(&r, b, n, &s1, &s2));
-        ic__bpe_scratch_free(&s1);
-        ic__bpe_scratch_free(&s2);
-        ic__ranks_free(&r);
-        free(text);
-    }
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+        small_vocab_merges(cases[k].tokens, cases[k].text, cases[k].want);
 }
 
 static void short_table_and_premerge(void)
