@@ -238,13 +238,7 @@ static void add_text(gw_gen *g, const char *t, size_t n)
     put(g, t, n);
 }
 
-static bool listed(const char *const *list, const char *k)
-{
-    for (; *list; list++)
-        if (!strcmp(*list, k))
-            return true;
-    return false;
-}
+static bool listed(const char *const *list, const char *k) { return in_list(list, k, strlen(k)); }
 
 /* What a walk over a parsed body takes: the strings under the keys in take, at any depth, but
  * not under those in skip; for an answer (answer), also one of REASONING_KEYS per object and a

@@ -750,8 +750,9 @@ static uint64_t gen_tokens(gw_server *s, const gw_gen *g, const char *model)
 
 /* Usage the provider did not report, estimated in u (docs/gateway.md, "What happens to a call",
  * step 10): a stream cut before its usage arrived, an answer without usage, a call lost after
- * its request was sent. The input the provider reported (Anthropic's message_start) stays; else the prompt
- * is counted as `infercost estimate` counts it (exactly for a model with a tiktoken encoding).
+ * its request was sent. The input the provider reported (Anthropic's message_start) stays; else
+ * the prompt is counted as `infercost estimate` counts it (exactly for a model with a tiktoken
+ * encoding).
  * The output is the larger of what was reported and the text received, counted with the
  * model's tokenizer: the stream's deltas, or a whole answer's text (answer), or nothing for a
  * call lost before any answer. What the provider did not send (reasoning it keeps hidden,

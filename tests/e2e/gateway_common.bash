@@ -69,3 +69,6 @@ wait_page() { # path regex
 wait_inflight() { wait_page /healthz "\"inflight\":$1}"; } # n
 # ... until the gateway's /metrics has a line matching the regex
 wait_metric() { wait_page /metrics "$1"; } # regex
+# the generated text a saved SSE stream carried (chat "content", Anthropic "text", Responses
+# "delta" strings), concatenated: what the gateway counts for a call without usage
+text_of() { grep -o '"\(content\|text\|delta\)":"[^"]*"' "$1" | sed 's/^"[a-z]*":"//; s/"$//' | tr -d '\n'; } # file

@@ -136,7 +136,6 @@ eq "client abort event" "$(jq -r .status "$T/spool.jsonl")" client_closed
 # does, and the answer's text it had received (at least what the client got, at most the whole)
 eq "client abort: the prompt counted" "$(jq .usage.input_tokens "$T/spool.jsonl")" \
     "$(echo "$REQ" | "$IC" estimate --json - | jq .prompt_tokens)"
-text_of() { grep -o '"content":"[^"]*"' "$1" | sed 's/^"content":"//; s/"$//' | tr -d '\n'; }
 got=$(text_of "$T/left" | "$IC" count --model gpt-4o | jq .tokens)
 curl -s -N "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" -H 'Authorization: Bearer x' -d "$REQ" >"$T/whole"
 whole=$(text_of "$T/whole" | "$IC" count --model gpt-4o | jq .tokens)

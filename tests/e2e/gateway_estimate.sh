@@ -57,7 +57,6 @@ cat >"$T/gw.json" <<JSON
 JSON
 start_gw "$T/gw.json" || { finish; exit 1; }
 G="http://127.0.0.1:$GW_PORT/v1"
-text_of() { grep -o '"\(content\|text\|delta\)":"[^"]*"' "$1" | sed 's/^"[a-z]*":"//; s/"$//' | tr -d '\n'; }
 nth() { sed -n "${1}p" "$T/spool.jsonl"; } # spool line n
 
 # (1) no usage from the provider, streamed

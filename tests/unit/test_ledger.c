@@ -64,6 +64,28 @@ static void fresh(const char *name)
     unlink(path);
 }
 
+/* run SQL on the SQLite file at p directly (an older writer, or a downgrade) */
+static void sql_exec(const char *p, const char *sql)
+{
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* the schema version the file at p says it has */
+static void check_schema(const char *p, const char *want)
+{
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &q, NULL);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(q, 0), want);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 static void t_append_idempotent(void)
 {
     fresh("a");
@@ -246,10 +268,7 @@ static void t_backends(void)
     ic_ledger_close(l);
     /* a SQLite file that is not a ledger is refused, not modified */
     snprintf(path, sizeof path, "%s/other.db", dir);
-    sqlite3 *db;
-    sqlite3_open(path, &db);
-    sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
-    sqlite3_close(db);
+    sql_exec(path, "CREATE TABLE t(x)");
     CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_ERR_DB);
     CHECK(strstr(err.msg, "not an infercost ledger") != NULL);
 }
@@ -269,12 +288,8 @@ static void t_migrate_v1(void)
     e[0].cache_saved = 123456789;
     CHECK_INT(ic_ledger_append(l, e, 3, NULL, NULL, &err), IC_OK);
     ic_ledger_close(l);
-    sqlite3 *db;
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db, "DROP TABLE rollup; DROP TABLE revenue; DROP TABLE rollup_saved;"
-                               "UPDATE meta SET value='1' WHERE key='schema_version'",
-                           NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    sql_exec(path, "DROP TABLE rollup; DROP TABLE revenue; DROP TABLE rollup_saved;"
+                   "UPDATE meta SET value='1' WHERE key='schema_version'");
     CHECK_INT(ic_ledger_open(&l, path, false, &err), IC_OK);
     sums r = {0};
     CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r, &err), IC_OK);
@@ -283,12 +298,10 @@ static void t_migrate_v1(void)
     CHECK(r.saved == 123456789);
     CHECK_INT(r.in, 300);
     ic_ledger_close(l);
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    check_schema(path, "3");
+    sqlite3 *db;
     sqlite3_stmt *q;
-    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &q, NULL);
-    CHECK(sqlite3_step(q) == SQLITE_ROW);
-    CHECK_STR((const char *)sqlite3_column_text(q, 0), "3");
-    sqlite3_finalize(q);
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_prepare_v2(db, "SELECT errors, cache_hits, requests FROM rollup ORDER BY day", -1, &q,
                        NULL);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
@@ -346,14 +359,9 @@ static void t_cache_saved(void)
     ic_ledger_close(l);
 
     /* as a v2 file: the rollups' saving gone */
-    sqlite3 *db;
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db, "DROP TABLE rollup_saved;"
-                               "UPDATE meta SET value='2' WHERE key='schema_version'",
-                           NULL, NULL, NULL), SQLITE_OK);
+    sql_exec(path, "DROP TABLE rollup_saved; UPDATE meta SET value='2' WHERE key='schema_version'");
     /* an older infercost still running on the file writes 19-column rollup rows: it still can
      * once the file is upgraded (below) */
-    sqlite3_close(db);
     CHECK_INT(ic_ledger_open(&l, path, true, &err), IC_OK); /* read-only: read as it is */
     sums r2 = {0};
     CHECK_INT(ic_ledger_scan_rollups(l, NULL, sum_roll, &r2, &err), IC_OK);
@@ -370,15 +378,8 @@ static void t_cache_saved(void)
     CHECK_INT(r3.n, 4);
     CHECK(r3.saved == 5); /* the rows before it kept no saving */
     ic_ledger_close(l);
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db, "INSERT INTO rollup VALUES(20000,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0)",
-                           NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_stmt *q;
-    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &q, NULL);
-    CHECK(sqlite3_step(q) == SQLITE_ROW);
-    CHECK_STR((const char *)sqlite3_column_text(q, 0), "3");
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    sql_exec(path, "INSERT INTO rollup VALUES(20000,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0)");
+    check_schema(path, "3");
 }
 
 static int flags_ev(const ic_event *e, void *a)
