@@ -1,9 +1,9 @@
 /* tokenizer_parts.c: the parts of a count call, timed for two versions of the tokenizer that take
  * turns call by call (bench/tokenizer_parts.sh builds them as shared objects from
  * tokenizer_parts_lib.c). Per file: median milliseconds (thread CPU time) of each cumulative stage
- * (UTF-8 check; pre-split; + key and hash; + whole-piece probes; the whole count call), then the
- * merge alone over the file's distinct pieces that are not tokens, by kind (ASCII, with 2-byte
- * characters, with longer ones), in ns per piece. Not a test. */
+ * (the pre-split, which checks the UTF-8 too; + key and hash; + whole-piece probes; the whole
+ * count call), then the merge alone over the file's distinct pieces that are not tokens, by kind
+ * (ASCII, with 2-byte characters, with longer ones), in ns per piece. Not a test. */
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,17 +18,18 @@ typedef struct parts_piece {
 } parts_piece;
 
 typedef size_t (*stage_fn)(const unsigned char *, size_t);
+enum { STAGES = 4 };
 typedef struct version {
     int (*open)(const char *);
-    stage_fn stage[5];
+    stage_fn stage[STAGES];
     size_t (*collect)(const unsigned char *, size_t, parts_piece *, size_t);
     size_t (*merge)(const parts_piece *, size_t, int);
 } version;
 
-static const char *const stage_name[5] = {"utf8 check", "pre-split", "+ key, hash",
-                                          "+ probes", "count call"};
-static const char *const stage_sym[5] = {"parts_valid", "parts_split", "parts_hash",
-                                         "parts_probe", "parts_count"};
+static const char *const stage_name[STAGES] = {"pre-split", "+ key, hash", "+ probes",
+                                               "count call"};
+static const char *const stage_sym[STAGES] = {"parts_split", "parts_hash", "parts_probe",
+                                              "parts_count"};
 
 static int load(const char *path, version *v)
 {
@@ -38,7 +39,7 @@ static int load(const char *path, version *v)
         return 0;
     }
     *(void **)&v->open = dlsym(h, "parts_open");
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < STAGES; i++)
         *(void **)&v->stage[i] = dlsym(h, stage_sym[i]);
     *(void **)&v->collect = dlsym(h, "parts_collect");
     *(void **)&v->merge = dlsym(h, "parts_merge");
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
         if (!s)
             return 1;
         printf("%s %s (%zu bytes), medians of %d, A | B | B/A\n", argv[3], argv[f], n, reps);
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < STAGES; i++) {
             for (int r = 0; r < reps; r++)
                 for (int k = 0; k < 2; k++) {
                     double t0 = bench_cpu_s();

@@ -2,8 +2,8 @@
 # bench/tokenizer_parts.sh: where a count call's time goes, for two versions of the tokenizer side
 # by side. Builds the tokenizer sources of git revision A (or a directory holding them) and of B
 # (default: the working tree) each into a shared object with bench/tokenizer_parts_lib.c, and runs
-# bench/tokenizer_parts.c: cumulative stages of a count call (UTF-8 check, pre-split, key and
-# hash, whole-piece probes, the whole call) and the merge alone over the distinct non-token
+# bench/tokenizer_parts.c: cumulative stages of a count call (pre-split, key and hash,
+# whole-piece probes, the whole call) and the merge alone over the distinct non-token
 # pieces by kind, the two versions taking turns. Needs the inputs of bench/tokenizer.sh and
 # `make all` (build/embedded.o).
 # Usage: bench/tokenizer_parts.sh A [B] [REPS (default 15)] [ENCODING (default o200k_base)] [FILE...]

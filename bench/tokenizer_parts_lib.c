@@ -1,9 +1,9 @@
 /* tokenizer_parts_lib.c: one version of the tokenizer sources compiled into a shared object with
  * entry points that time the parts of a count call separately, for bench/tokenizer_parts.sh.
  * The sources are included whole (their static functions are reachable here); each entry point
- * runs one cumulative stage over a text: the UTF-8 check; the pre-split; + each piece's key and
- * hash; + the whole-piece probes (the count call itself is the last stage); and, apart, the merge
- * of a list of pieces. Not a test, not part of the library. */
+ * runs one cumulative stage over a text: the pre-split (which checks the UTF-8 too); + each
+ * piece's key and hash; + the whole-piece probes (the count call itself is the last stage); and,
+ * apart, the merge of a list of pieces. Not a test, not part of the library. */
 #include "tokenizer.c"
 #include "bpe.c"
 #include "bpe_backtrack.c"
@@ -22,8 +22,6 @@ int parts_open(const char *encoding)
     ic_error e = {0};
     return ic_tokenizer_open(&tok, encoding, &e) == IC_OK;
 }
-
-size_t parts_valid(const unsigned char *s, size_t n) { return valid_prefix(s, n); }
 
 size_t parts_split(const unsigned char *s, size_t n)
 {

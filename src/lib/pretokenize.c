@@ -19,7 +19,8 @@
  *    the end of the text, or all but its last character when something follows; "\s+" is then
  *    a single whitespace character.
  *  - (?i) folds 's' to S and U+017F LATIN SMALL LETTER LONG S, as Rust's regex does.
- * Invalid UTF-8 never reaches here (tokenizer.c replaces it); the decoder still copes with it.
+ * Invalid UTF-8 is split as if each maximal invalid sequence were U+FFFD, and noted
+ * (ic__pretok_met_invalid): tokenizer.c then repairs the text and splits it again.
  * tests/unit/test_tokenizer.c checks these scanners against PCRE2 running the regexes verbatim
  * on random strings, and tests/node/tokenizer.test.mjs against tiktoken itself. */
 #include "pretokenize.h"
@@ -39,6 +40,30 @@
 #define NL IC_U_NL
 #define END 64 /* past the end of the text: in no class */
 
+static _Thread_local int met_invalid;
+
+int ic__pretok_met_invalid(void)
+{
+    int m = met_invalid;
+    met_invalid = 0;
+    return m;
+}
+
+int ic__pretok_seen_invalid(void) { return met_invalid; }
+
+/* The class of the character at s[i] that is neither ASCII nor a 2-byte one, and its length:
+ * out of line, one call at each place it is needed. An invalid sequence is classed as U+FFFD,
+ * the character that replaces it, and noted. */
+__attribute__((noinline)) static unsigned cls_other(const unsigned char *s, size_t n, size_t *len)
+{
+    uint32_t cp = ic__utf8_decode_strict(s, n, len);
+    if (cp == UINT32_MAX) {
+        met_invalid = 1;
+        cp = 0xFFFD;
+    }
+    return ic__uni_class(cp);
+}
+
 static inline unsigned cls_at(const unsigned char *s, size_t i, size_t n, size_t *len)
 {
     if (i >= n) {
@@ -56,7 +81,7 @@ static inline unsigned cls_at(const unsigned char *s, size_t i, size_t n, size_t
         *len = 2;
         return ic__uni_class((c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu));
     }
-    return ic__uni_class(ic__utf8_decode(s + i, n - i, len));
+    return cls_other(s + i, n - i, len);
 }
 
 /* [^\r\n\p{L}\p{N}] */
@@ -212,12 +237,44 @@ static inline size_t fast_o200k(const unsigned char *s, size_t i, size_t n)
         p++;
     if (!ascii_letter(s[p]))
         return 0;
-    while (p < n && ascii_letter(s[p]) == 1)
-        p++;
-    p = letter_run(s, p, n, 0);
-    if (p < n && s[p] >= 0x80)
-        return 0;
-    return p + contraction(s, p, n);
+    size_t q;
+#ifdef __SSE2__
+    if (p + 16 <= n) {
+        /* [A-Z]* then [a-z]* from one 16-byte load: no loop, whose exit would go either way
+         * from word to word (capitalised or not) */
+        __m128i x = _mm_loadu_si128((const __m128i *)(s + p));
+        const __m128i limit = _mm_set1_epi8((char)(-128 + 26));
+        unsigned up = (unsigned)_mm_movemask_epi8(
+            _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'A'))), limit));
+        unsigned lo = (unsigned)_mm_movemask_epi8(
+            _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - 'a'))), limit));
+        unsigned u = (unsigned)__builtin_ctz(~up); /* the [A-Z] run: 0..16 */
+        unsigned rest = ~lo & (0xFFFFFFFFu << u); /* bit 16 and up set: stops there */
+        unsigned e = (unsigned)__builtin_ctz(rest);
+        p += u;
+        q = p + (e - u);
+        if (e == 16 && u < 16) /* the [a-z] run goes on past the block */
+            q = letter_run(s, q, n, 0);
+        else if (u == 16) { /* sixteen capitals: the loops below */
+            while (p < n && ascii_letter(s[p]) == 1)
+                p++;
+            q = letter_run(s, p, n, 0);
+        }
+    } else
+#endif
+    {
+        while (p < n && ascii_letter(s[p]) == 1)
+            p++;
+        q = letter_run(s, p, n, 0);
+    }
+    if (q < n && s[q] >= 0x80) {
+        if (q == p) /* upper-case letters only so far: the general path decides */
+            return 0;
+        /* [A-Z]* was all of UP* (it stops at the lower-case letter at p), and LO+ started
+         * at p: it goes on over the LO characters of any script ("lêer", "für") */
+        q = run_of(s, q, n, LO);
+    }
+    return q + contraction(s, q, n);
 }
 
 /* cl100k: P?[A-Za-z]+ when all ASCII; 0 to let the general path decide */
@@ -231,16 +288,46 @@ static inline size_t fast_cl100k(const unsigned char *s, size_t i, size_t n)
     if (!ascii_letter(s[p]))
         return 0;
     p = letter_run(s, p, n, 1);
-    if (p < n && s[p] >= 0x80)
-        return 0;
+    if (p < n && s[p] >= 0x80) /* \p{L}+ goes on over letters of any script */
+        p = run_of(s, p, n, LL);
     return p;
 }
 
-/* a newline before an ASCII character that is not whitespace (or before the end): a piece of its
- * own in both regexes (\s*[\r\n]+ gives the newline back to [\r\n]+); the line ends of most text */
+/* a newline before a character that is not whitespace (or before the end): a piece of its own in
+ * both regexes (\s*[\r\n]+ gives the newline back to [\r\n]+); the line ends of most text. The
+ * character is judged by its first byte: an ASCII one above ' ', or a lead byte that starts no
+ * White_Space character (those start with C2, E1, E2 or E3: U+0085, U+00A0, U+1680, U+2000 to
+ * U+205F, U+3000) */
 static inline int lone_newline(const unsigned char *s, size_t i, size_t n)
 {
-    return s[i] == '\n' && (i + 1 == n || (s[i + 1] > ' ' && s[i + 1] < 0x80));
+    if (s[i] != '\n')
+        return 0;
+    if (i + 1 == n)
+        return 1;
+    unsigned b = s[i + 1];
+    return b > ' ' && (b < 0x80 || (b != 0xC2 && b - 0xE1u > 2u));
+}
+
+/* An ASCII character that can be the prefix (not a letter, digit, \r or \n) before an ASCII
+ * character that is no letter, or before the end: no letter alternative matches (the prefix needs
+ * a letter after it, and the character is none itself), nor \p{N}; what is left is
+ * " ?[^\s\p{L}\p{N}]+" or the whitespace alternatives, decided here without the general path's
+ * tries. Punctuation and runs of spaces: a quarter of the pieces of sentences. 0: not this case. */
+static inline size_t fast_punct(const unsigned char *s, size_t i, size_t n, int slash)
+{
+    unsigned a = s[i];
+    if (!ascii_pre(a))
+        return 0;
+    if (i + 1 == n)
+        return n; /* one character: either alternative takes it */
+    unsigned b = s[i + 1];
+    if (b >= 0x80 || ascii_letter(b))
+        return 0;
+    if (!(ic__uni_stage2[a] & WS))
+        return punct_run(s, i + 1, n, slash);
+    if (a == ' ' && is_punct(ic__uni_stage2[b]))
+        return punct_run(s, i + 2, n, slash);
+    return spaces(s, i, n);
 }
 
 static size_t next_o200k(const unsigned char *s, size_t i, size_t n)
@@ -250,6 +337,8 @@ static size_t next_o200k(const unsigned char *s, size_t i, size_t n)
         return e;
     if (lone_newline(s, i, n))
         return i + 1;
+    if ((e = fast_punct(s, i, n, 1)))
+        return e;
     unsigned c0 = cls_at(s, i, n, &l0);
     int pre = is_pre(c0);
     if (pre && (e = x1(s, i + l0, n)))
@@ -296,6 +385,8 @@ static size_t next_cl100k(const unsigned char *s, size_t i, size_t n)
         if (k)
             return i + k;
     }
+    if ((e = fast_punct(s, i, n, 0)))
+        return e;
     unsigned c0 = cls_at(s, i, n, &l0);
     if (is_pre(c0) && (cls_at(s, i + l0, n, &l1) & LL))
         return run_of(s, i + l0 + l1, n, LL);

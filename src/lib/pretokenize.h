@@ -15,4 +15,11 @@ typedef enum ic__pretok_kind { IC_PRETOK_O200K, IC_PRETOK_CL100K } ic__pretok_ki
 size_t ic__pretok_split(ic__pretok_kind kind, const unsigned char *s, size_t n, size_t start,
                         size_t *ends, size_t max);
 
+/* Whether the scanners of this thread met bytes that are not UTF-8 since the last call (which
+ * clears it). Every character of every piece goes through their classifier, so after a text is
+ * split, no flag means the text was valid UTF-8. */
+int ic__pretok_met_invalid(void);
+/* the same, without clearing it */
+int ic__pretok_seen_invalid(void);
+
 #endif

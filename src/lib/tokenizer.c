@@ -17,9 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "bpe.h"
 #include "embedded.h"
@@ -412,7 +409,7 @@ static inline size_t lookup_batch(const ic__ranks *r, batch *b, size_t k, const 
 
 /* ordinary text s[0..n): count (store == 0) or append ids, a batch of pieces at a time */
 static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_t n, int store,
-                            sink *out)
+                            int bail, sink *out)
 {
     const ic__ranks *r = &t->ranks;
     size_t ends[BATCH];
@@ -421,6 +418,8 @@ static void encode_ordinary(const ic_tokenizer *t, const unsigned char *s, size_
     int filter = 0; /* the last batch had more than a quarter of pieces that are not tokens */
     while (i < n) {
         size_t k = ic__pretok_split(t->def->kind, s, n, i, ends, BATCH);
+        if (bail && ic__pretok_seen_invalid()) /* not UTF-8: run() repairs it, starts again */
+            return;
         if (store && !sink_reserve(out, ends[k - 1] - i))
             return;
         size_t kk = 0, ones = 0;
@@ -487,102 +486,16 @@ static long find_special(const ic_tokenizer *t, const unsigned char *s, size_t n
     return -1;
 }
 
-/* The length of the longest valid UTF-8 prefix of s[0..n): sixteen bytes per step where SSE2 is
- * there and they are ASCII or 2-byte characters, and the common 2- and 3-byte sequences checked
- * in line (the checks are those of ic__utf8_decode_strict: no overlong forms, no surrogates,
- * nothing above U+10FFFF). This pass runs over every byte of every call, so it is kept to a few
- * instructions per character. */
-static size_t valid_prefix(const unsigned char *s, size_t n)
+/* A copy of s[0..n) with each maximal invalid UTF-8 subsequence replaced by U+FFFD (the checks
+ * of ic__utf8_decode_strict: no overlong forms, no surrogates, nothing above U+10FFFF); NULL when
+ * out of memory. Only for a text the pre-split found invalid: valid text is checked by the
+ * pre-split as it goes (run, count_many). */
+static unsigned char *sanitize(const unsigned char *s, size_t n, size_t *outn)
 {
-    /* a short ASCII text (a line of count --lines, an input of an embeddings request) in two
-     * overlapping loads rather than byte by byte */
-    if (n >= 8 && n <= 16 &&
-        !((ic__load64(s) | ic__load64(s + n - 8)) & 0x8080808080808080ull))
-        return n;
-    if (n >= 4 && n < 8 && !((ic__load32(s) | ic__load32(s + n - 4)) & 0x80808080u))
-        return n;
-    size_t i = 0;
-    while (i < n) {
-#ifdef __SSE2__
-        if (i + 16 <= n) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(s + i));
-            unsigned m = (unsigned)_mm_movemask_epi8(x);
-            if (!m) {
-                i += 16;
-                continue;
-            }
-            /* ASCII, 2- and 3-byte characters (Cyrillic, Greek, Arabic, Hebrew, the Latin
-             * supplements; CJK, kana, Hangul, Indic, Thai): every non-ASCII byte a lead byte
-             * C2..DF or E0..EF or a continuation byte, the continuations exactly the bytes
-             * after the leads (i is at a character start), E0 followed by A0..BF and ED by
-             * 80..9F (no overlong forms, no surrogates); a character cut by the block's end is
-             * left for the next step. The signed compares take bytes 80..FF as negative. */
-            unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_and_si128(x, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80)));
-            unsigned lead2 = (unsigned)_mm_movemask_epi8(
-                _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xC1)),
-                              _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xE0))));
-            unsigned lead3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_and_si128(x, _mm_set1_epi8((char)0xF0)), _mm_set1_epi8((char)0xE0)));
-            unsigned upper = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_and_si128(x, _mm_set1_epi8((char)0xE0)), _mm_set1_epi8((char)0xA0)));
-            unsigned e0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE0)));
-            unsigned ed = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xED)));
-            if ((cont | lead2 | lead3) == m &&
-                cont == (((lead2 | lead3) << 1 | lead3 << 2) & 0xFFFFu) &&
-                ((e0 << 1) & ~upper & 0xFFFFu) == 0 && ((ed << 1) & upper) == 0) {
-                unsigned cut = (lead3 & 0xC000u) | (lead2 & 0x8000u);
-                i += cut ? (size_t)__builtin_ctz(cut) : 16;
-                continue;
-            }
-            i += (size_t)__builtin_ctz(m);
-        } else if (n >= 16 && !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s + n - 16)))) {
-            return n; /* the rest, under 16 bytes, lies in the last 16, all ASCII */
-        }
-#endif
-        /* a run of characters, until the next ASCII byte after a non-ASCII one */
-        while (i < n) {
-            unsigned c = s[i];
-            if (c < 0x80) {
-                i++;
-                if (i < n && s[i] >= 0x80)
-                    continue;
-                break;
-            }
-            if (c - 0xC2u <= 0xDFu - 0xC2u) {
-                if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
-                    return i;
-                i += 2;
-            } else if (c - 0xE0u <= 0xEFu - 0xE0u) {
-                unsigned c1 = i + 1 < n ? s[i + 1] : 0;
-                unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-                if (c1 < lo || c1 > hi || i + 2 >= n || (s[i + 2] & 0xC0) != 0x80)
-                    return i;
-                i += 3;
-            } else {
-                size_t l;
-                if (ic__utf8_decode_strict(s + i, n - i, &l) == UINT32_MAX)
-                    return i;
-                i += l;
-            }
-        }
-    }
-    return i;
-}
-
-/* Replace each maximal invalid UTF-8 subsequence with U+FFFD; NULL if already valid. */
-static unsigned char *sanitize(const unsigned char *s, size_t n, size_t *outn, int *oom)
-{
-    size_t i = valid_prefix(s, n);
-    if (i == n)
-        return NULL;
     unsigned char *o = malloc(n * 3 + 1);
-    if (!o) {
-        *oom = 1;
+    if (!o)
         return NULL;
-    }
-    memcpy(o, s, i);
-    size_t w = i;
+    size_t i = 0, w = 0;
     while (i < n) {
         size_t l;
         if (s[i] < 0x80) {
@@ -651,36 +564,49 @@ static ic_status run(const ic_tokenizer *t, const char *text, size_t len, unsign
     if (!text && len)
         return ic_error_set(err, IC_ERR_INVALID, "no text");
     size_t n = len;
-    int oom = 0;
-    unsigned char *clean = sanitize((const unsigned char *)text, len, &n, &oom);
-    if (oom)
-        return ic_error_set(err, IC_ERR_NOMEM, "out of memory");
-    const unsigned char *s = clean ? clean : (const unsigned char *)text;
-    if (!clean)
-        n = len;
+    const unsigned char *s = (const unsigned char *)text;
+    unsigned char *clean = NULL;
     size_t slots = keep ? 0 : call_slots(n);
     if (keep)
         *out = *keep;
     else if (slots)
         cache_alloc(out, slots, store);
-    if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
-        encode_ordinary(t, s, n, store, out);
-    } else {
-        size_t start = 0, at;
-        for (;;) {
-            long k = find_special(t, s, n, start, &at);
-            size_t end = k < 0 ? n : at;
-            /* the ordinary text before the special is split as a text of its own */
-            encode_ordinary(t, s + start, end - start, store, out);
-            if (out->oom || k < 0)
-                break;
-            if (store && !sink_reserve(out, 1))
-                break;
-            if (store)
-                out->ids[out->n] = t->def->specials[k].id;
-            out->n++;
-            start = at + strlen(t->def->specials[k].text);
+    /* The text is not checked as UTF-8 first: the pre-split classifies every character of every
+     * piece and notes a byte that is not UTF-8 (ic__pretok_met_invalid). The first pass then
+     * stops (bail), the text is repaired (sanitize) and encoded again from the start, to the
+     * end whatever the pre-split notes; what the cache holds stays true (the merge of the same
+     * bytes). Valid text, the usual case, is read once less. */
+    int bail = 1;
+    (void)ic__pretok_met_invalid();
+    for (;;) {
+        if (!(flags & IC_TOK_ALLOW_SPECIAL)) {
+            encode_ordinary(t, s, n, store, bail, out);
+        } else {
+            size_t start = 0, at;
+            for (;;) {
+                long k = find_special(t, s, n, start, &at);
+                size_t end = k < 0 ? n : at;
+                /* the ordinary text before the special is split as a text of its own */
+                encode_ordinary(t, s + start, end - start, store, bail, out);
+                if (out->oom || k < 0 || (bail && ic__pretok_seen_invalid()))
+                    break;
+                if (store && !sink_reserve(out, 1))
+                    break;
+                if (store)
+                    out->ids[out->n] = t->def->specials[k].id;
+                out->n++;
+                start = at + strlen(t->def->specials[k].text);
+            }
         }
+        if (!bail || out->oom || !ic__pretok_met_invalid())
+            break;
+        if (!(clean = sanitize(s, n, &n))) {
+            out->oom = 1;
+            break;
+        }
+        s = clean;
+        out->n = 0;
+        bail = 0;
     }
     free(clean);
     if (!keep) {
@@ -755,13 +681,14 @@ ic_status ic_tokenizer_counter_count(ic_tokenizer_counter *c, const char *text, 
     return st;
 }
 
-/* a text count_many hands to ic_tokenizer_counter_count on its own: invalid UTF-8 (counted on a
- * repaired copy), a special token to recognise, or a text large enough for a cache of its own */
+/* a text count_many hands to ic_tokenizer_counter_count on its own: a special token to
+ * recognise, or a text large enough for a cache of its own; and invalid UTF-8 (counted on a
+ * repaired copy), which its pre-split finds */
 static int count_alone(const ic_tokenizer_counter *c, const unsigned char *s, size_t n,
                        unsigned flags)
 {
     size_t at;
-    return call_slots(n) > c->cache.cache_mask + 1 || valid_prefix(s, n) != n ||
+    return call_slots(n) > c->cache.cache_mask + 1 ||
            ((flags & IC_TOK_ALLOW_SPECIAL) && find_special(c->t, s, n, 0, &at) >= 0);
 }
 
@@ -782,7 +709,7 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
     size_t pieces = 0; /* split into the batch, one-byte ones included */
     ic_status st = IC_OK;
     for (;;) {
-        size_t k = 0;
+        size_t k = 0, kcur = 0; /* kcur: the first piece of the text being split in the batch */
         while (k < BATCH) {
             if (cur == n) {
                 if (next == n)
@@ -811,6 +738,8 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
                 if (lens[i]) {
                     cur = i;
                     pos = 0;
+                    kcur = k;
+                    (void)ic__pretok_met_invalid();
                 }
                 continue;
             }
@@ -825,8 +754,19 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
                 k += l != 1;
             }
             pieces += got;
-            if (pos == lens[cur])
+            if (pos == lens[cur]) {
+                if (ic__pretok_met_invalid()) {
+                    /* not UTF-8: its pieces out of the batch, and the text counted on its own
+                     * (its count, partial from the batches before, is then replaced) */
+                    k = kcur;
+                    next = alone = cur;
+                    cur = n;
+                    if (k)
+                        break;
+                    continue;
+                }
                 cur = n;
+            }
         }
         if (k == 0) /* every text split (one-byte pieces are counted as they are split) */
             break;

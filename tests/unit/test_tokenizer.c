@@ -180,6 +180,81 @@ static void invalid_utf8(void)
     free(buf);
 }
 
+/* Invalid UTF-8 is found by the pre-split as it goes, and the text encoded again once repaired:
+ * one bad byte far into a long text (after many batches of pieces, past a special token, in a
+ * text large enough for a cache of its own, or one that count_many splits over several batches)
+ * gives the ids of the repaired text, and the counts agree */
+static void invalid_utf8_late(void)
+{
+    ic_error err = {0};
+    static const char *const words[] = {" the", " Мурманская", " 中文字", "42", ", ", "\n",
+                                        " नमस्ते", "<|endoftext|>"};
+    static const size_t sizes[] = {300, 5000, 40000};
+    static const size_t at_pct[] = {0, 50, 99, 100};
+    int wrong = 0;
+    for (int k = 0; k < 2; k++) {
+        const ic_tokenizer *t = k ? cl100k : o200k;
+        ic_tokenizer_counter *c = NULL;
+        CHECK_INT(ic_tokenizer_counter_new(&c, t, 0, &err), IC_OK);
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++)
+            for (size_t a = 0; a < sizeof at_pct / sizeof *at_pct; a++)
+                for (unsigned fl = 0; fl <= IC_TOK_ALLOW_SPECIAL; fl++) {
+                    char *raw = malloc(sizes[z] + 64), *rep = malloc(sizes[z] + 64);
+                    size_t rl = 0, wl = 0, bad_at = sizes[z] * at_pct[a] / 100;
+                    uint32_t x = (uint32_t)(z * 7 + a);
+                    while (rl < sizes[z]) {
+                        if (rl >= bad_at && bad_at != (size_t)-1) {
+                            raw[rl++] = '\xff';
+                            memcpy(rep + wl, "\xef\xbf\xbd", 3);
+                            wl += 3;
+                            bad_at = (size_t)-1;
+                        }
+                        x = x * 1103515245u + 12345u;
+                        const char *w = words[(x >> 16) % (sizeof words / sizeof *words)];
+                        memcpy(raw + rl, w, strlen(w));
+                        memcpy(rep + wl, w, strlen(w));
+                        rl += strlen(w), wl += strlen(w);
+                    }
+                    if (bad_at != (size_t)-1) { /* at the very end */
+                        raw[rl++] = '\xff';
+                        memcpy(rep + wl, "\xef\xbf\xbd", 3);
+                        wl += 3;
+                    }
+                    uint32_t *ia = NULL, *ib = NULL;
+                    size_t na = 0, nb = 0;
+                    uint64_t ca = 0, cc = 0, cm = 0, cr = 0;
+                    CHECK_INT(ic_tokenizer_encode(t, raw, rl, fl, &ia, &na, &err), IC_OK);
+                    CHECK_INT(ic_tokenizer_encode(t, rep, wl, fl, &ib, &nb, &err), IC_OK);
+                    CHECK_INT(ic_tokenizer_count(t, raw, rl, fl, &ca, &err), IC_OK);
+                    CHECK_INT(ic_tokenizer_counter_count(c, raw, rl, fl, &cc, &err), IC_OK);
+                    CHECK_INT(ic_tokenizer_count(t, rep, wl, fl, &cr, &err), IC_OK);
+                    /* after a valid text, so that this one starts inside a batch */
+                    const char *many[3] = {" a b c", raw, " d"};
+                    size_t ml[3] = {6, rl, 2}, done = 0;
+                    uint64_t mc[3] = {0, 0, 0};
+                    CHECK_INT(ic_tokenizer_counter_count_many(c, many, ml, 3, fl, mc, &done, &err),
+                              IC_OK);
+                    cm = mc[1];
+                    if (na != nb || memcmp(ia, ib, na * sizeof *ia) || ca != nb || cc != nb ||
+                        cm != nb || cr != nb || mc[2] != 1) {
+                        if (wrong++ < 3)
+                            fprintf(stderr,
+                                    "  %s %zu bytes, bad byte at %zu%%, flags %u: encode %zu, "
+                                    "repaired %zu, count %llu, counter %llu, many %llu\n",
+                                    ic_tokenizer_name(t), rl, at_pct[a], fl, na, nb,
+                                    (unsigned long long)ca, (unsigned long long)cc,
+                                    (unsigned long long)cm);
+                    }
+                    free(ia);
+                    free(ib);
+                    free(raw);
+                    free(rep);
+                }
+        ic_tokenizer_counter_free(c);
+    }
+    CHECK_INT(wrong, 0);
+}
+
 /* ---- the scanners against PCRE2 running the regexes verbatim ---- */
 
 /* White_Space spelled out: PCRE2's \s (UCP) leaves out U+0085, Rust's includes it */
@@ -1529,6 +1604,7 @@ int main(void)
     RUN(special_tokens);
     RUN(empty_and_decode_errors);
     RUN(invalid_utf8);
+    RUN(invalid_utf8_late);
     RUN(counter_matches_count);
     RUN(count_many_matches);
     RUN(cut_is_exact);
