@@ -228,8 +228,9 @@ static inline size_t letter_run(const unsigned char *s, size_t p, size_t n, int 
     return p;
 }
 
-/* The common case, all ASCII: o200k's letter alternatives reduce to P?([A-Z]+[a-z]*|[a-z]+)C?.
- * Returns 0 when the piece may involve non-ASCII letters or marks (the general path decides). */
+/* The common case, an ASCII word: o200k's letter alternatives reduce to P?([A-Z]+[a-z]*|[a-z]+)C?;
+ * once a small letter has begun, the lower-case run goes on over any script. Returns 0 when
+ * the piece may involve other non-ASCII letters or marks (the general path decides). */
 static inline size_t fast_o200k(const unsigned char *s, size_t i, size_t n)
 {
     size_t p = i;
@@ -277,7 +278,7 @@ static inline size_t fast_o200k(const unsigned char *s, size_t i, size_t n)
     return q + contraction(s, q, n);
 }
 
-/* cl100k: P?[A-Za-z]+ when all ASCII; 0 to let the general path decide */
+/* cl100k: P?\p{L}+ when it starts with an ASCII letter; 0 to let the general path decide */
 static inline size_t fast_cl100k(const unsigned char *s, size_t i, size_t n)
 {
     size_t p = i;

@@ -754,19 +754,18 @@ ic_status ic_tokenizer_counter_count_many(ic_tokenizer_counter *c, const char *c
                 k += l != 1;
             }
             pieces += got;
-            if (pos == lens[cur]) {
-                if (ic__pretok_met_invalid()) {
-                    /* not UTF-8: its pieces out of the batch, and the text counted on its own
-                     * (its count, partial from the batches before, is then replaced) */
-                    k = kcur;
-                    next = alone = cur;
-                    cur = n;
-                    if (k)
-                        break;
-                    continue;
-                }
+            if (ic__pretok_met_invalid()) {
+                /* not UTF-8: its pieces out of the batch, and the text counted on its own
+                 * (its count, partial from the batches before, is then replaced) */
+                k = kcur;
+                next = alone = cur;
                 cur = n;
+                if (k)
+                    break;
+                continue;
             }
+            if (pos == lens[cur])
+                cur = n;
         }
         if (k == 0) /* every text split (one-byte pieces are counted as they are split) */
             break;
